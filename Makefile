@@ -1,0 +1,50 @@
+# kalem — the two commands: `make run` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+KALEM_PORT ?= 8000
+export KALEM_DATABASE_URL ?= sqlite:///var/kalem.db
+
+.PHONY: run test bench install install-test postgres-binaries clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@ $(VENV)/.installed
+
+install: $(VENV)/.installed
+install-test: $(VENV)/.installed-test
+
+## make run: install, migrate the embedded SQLite database, load demo data once, serve on :8000
+run: install
+	@mkdir -p var
+	$(BIN)/kalem db upgrade
+	@echo "--- demo credentials (var/demo-tokens.txt) ---"
+	@$(BIN)/kalem demo
+	@echo "--- kalem is serving on http://127.0.0.1:$(KALEM_PORT) (API docs: /docs, OpenAPI: /openapi.json) ---"
+	KALEM_WEBHOOK_ALLOW_PRIVATE_URLS=true $(BIN)/kalem serve --host 127.0.0.1 --port $(KALEM_PORT)
+
+## make test: install test needs (PostgreSQL from Debian if missing) and run the whole suite on SQLite and PostgreSQL
+test: install-test postgres-binaries
+	$(BIN)/python -m pytest -n 2 -q -p no:cacheprovider
+
+postgres-binaries:
+	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ! command -v initdb >/dev/null 2>&1; then \
+		echo "installing PostgreSQL server binaries from Debian"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
+	fi
+
+## make bench: every benchmark in bench/, figures written to docs/performance.md
+bench: install-test postgres-binaries
+	$(BIN)/python bench/run_all.py
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .hypothesis

@@ -1,0 +1,32 @@
+"""The FastAPI application: native `/v1`, and every face that registers itself."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from fastapi import APIRouter, FastAPI
+
+from kalem.api import errors
+from kalem.api.context import Context
+from kalem.api.middleware import BodyLimit, CaseInsensitivePaths
+from kalem.api.routes import cancel_requests, meta, orders
+
+
+def create_app(ctx: Context, faces: Iterable[tuple[APIRouter, dict[str, str]]] = (),
+               extra: Iterable[Callable[[FastAPI], None]] = ()) -> FastAPI:
+    app = FastAPI(title="kalem", version="0.1.0",
+                  description="What happens to an order line after checkout: cancel, ask to cancel, split, "
+                              "return, refund, re-invoice — told to every integrator, reliably.")
+    app.state.kalem = ctx
+    errors.install(app)
+    for router in (meta.router, orders.router, cancel_requests.router):
+        app.include_router(router)
+    canonical: dict[str, str] = {}
+    for router, paths in faces:
+        app.include_router(router)
+        canonical.update(paths)
+    for install in extra:
+        install(app)
+    app.add_middleware(CaseInsensitivePaths, canonical=canonical)
+    app.add_middleware(BodyLimit, limit=ctx.settings.max_body_bytes)
+    return app

@@ -1,0 +1,88 @@
+"""Who is calling, from whichever credential header the face uses.
+
+A kalem token (`kalem_…`), the admin token, or a JWT issued by a face's login endpoint are all
+accepted wherever a bearer credential is. Token look-ups are cached for a few seconds per process,
+so a revoked token stops working within `CACHE_SECONDS`.
+"""
+
+from __future__ import annotations
+
+import hmac
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+import jwt
+
+from kalem.app.access import authenticate
+from kalem.app.principals import Principal
+from kalem.domain.errors import AuthenticationFailed
+from kalem.store.uow import UnitOfWork
+
+CACHE_SECONDS = 10.0
+_JWT_ISSUER = "kalem"
+
+
+class Authenticator:
+    def __init__(self, uow_factory: Callable[..., UnitOfWork], *, admin_token: str | None, secret_key: str,
+                 jwt_ttl_seconds: int = 3600) -> None:
+        self._uow = uow_factory
+        self._admin = admin_token
+        self._secret = secret_key
+        self._ttl = jwt_ttl_seconds
+        self._cache: dict[str, tuple[float, Principal]] = {}
+        self._lock = threading.Lock()
+
+    def bearer(self, credential: str | None) -> Principal:
+        if not credential:
+            raise AuthenticationFailed("credentials are missing")
+        credential = credential.strip()
+        if self._admin and hmac.compare_digest(credential.encode(), self._admin.encode()):
+            return Principal("operator", "admin")
+        if credential.count(".") == 2:
+            return self._from_jwt(credential)
+        return self._cached(credential, lambda: authenticate(self._uow(write=False), credential))
+
+    def key_pair(self, appkey: str | None, appsecret: str | None) -> Principal:
+        if not appkey or not appsecret:
+            raise AuthenticationFailed("appkey and appsecret are required")
+        secret = f"{appkey}:{appsecret}"
+        return self._cached(secret, lambda: authenticate(self._uow(write=False), secret))
+
+    def authorization(self, header: str | None, schemes: tuple[str, ...] = ("bearer",)) -> Principal:
+        """Parse `Authorization: <Scheme> <credential>` for the schemes a face accepts."""
+        if not header:
+            raise AuthenticationFailed("the Authorization header is missing")
+        scheme, _, credential = header.strip().partition(" ")
+        if scheme.lower() not in schemes:
+            raise AuthenticationFailed(f"use the {' or '.join(s.title() for s in schemes)} scheme")
+        return self.bearer(credential)
+
+    def issue_jwt(self, principal: Principal, *, claims: dict[str, object] | None = None) -> tuple[str, datetime]:
+        expires = datetime.now(UTC) + timedelta(seconds=self._ttl)
+        payload = {"sub": principal.subject, "role": principal.role, "seller_id": principal.seller_id,
+                   "iss": _JWT_ISSUER, "exp": expires, **(claims or {})}
+        return jwt.encode(payload, self._secret, algorithm="HS256"), expires
+
+    def _from_jwt(self, token: str) -> Principal:
+        try:
+            claims = jwt.decode(token, self._secret, algorithms=["HS256"], issuer=_JWT_ISSUER)
+        except jwt.ExpiredSignatureError as exc:
+            raise AuthenticationFailed("the token has expired") from exc
+        except jwt.PyJWTError as exc:
+            raise AuthenticationFailed("the token is not valid") from exc
+        return Principal(claims["role"], claims["sub"], claims.get("seller_id"))
+
+    def _cached(self, secret: str, load: Callable[[], Principal]) -> Principal:
+        now = time.monotonic()
+        with self._lock:
+            hit = self._cache.get(secret)
+        if hit and hit[0] > now:
+            return hit[1]
+        principal = load()
+        with self._lock:
+            if len(self._cache) > 10_000:
+                self._cache.clear()
+            self._cache[secret] = (now + CACHE_SECONDS, principal)
+        return principal

@@ -1,0 +1,96 @@
+"""Every error leaves as JSON in the envelope of the face that was called — never a stack trace.
+
+The native envelope is `{"error": {"code", "message", "details"}}`. Each dialect registers a
+renderer for its paths; the first whose predicate matches the request path wins.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError, OperationalError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from kalem.domain.errors import KalemError
+
+log = logging.getLogger("kalem.api")
+
+#: (code, status, message, details) -> response
+Renderer = Callable[[str, int, str, dict[str, Any]], JSONResponse]
+_renderers: list[tuple[Callable[[str], bool], Renderer]] = []
+
+
+def register_renderer(matches: Callable[[str], bool], renderer: Renderer) -> None:
+    _renderers.append((matches, renderer))
+
+
+def native(code: str, status: int, message: str, details: dict[str, Any]) -> JSONResponse:
+    return JSONResponse({"error": {"code": code, "message": message, "details": details}}, status_code=status)
+
+
+def render(request: Request, code: str, status: int, message: str, details: dict[str, Any] | None = None,
+           headers: dict[str, str] | None = None) -> JSONResponse:
+    path = request.url.path
+    renderer = next((r for matches, r in _renderers if matches(path)), native)
+    response = renderer(code, status, message, details or {})
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+_HTTP_CODES = {404: "route_not_found", 405: "method_not_allowed", 413: "payload_too_large",
+               401: "authentication_failed", 403: "permission_denied", 429: "rate_limited"}
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(KalemError)
+    async def _kalem(request: Request, exc: KalemError) -> JSONResponse:
+        return render(request, exc.code, exc.status, exc.message, _jsonable(exc.details))
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = exc.errors()
+        if any(e.get("type") == "json_invalid" for e in errors):
+            return render(request, "malformed_json", 400, "the body is not valid JSON",
+                          {"position": errors[0].get("ctx", {}).get("error")})
+        fields = [{"field": ".".join(str(p) for p in e.get("loc", ()) if p != "body"), "problem": e.get("msg"),
+                   "type": e.get("type")} for e in errors]
+        first = fields[0]
+        return render(request, "invalid_request", 422,
+                      f"{first['field'] or 'body'}: {first['problem']}", {"errors": fields})
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = _HTTP_CODES.get(exc.status_code, "http_error")
+        return render(request, code, exc.status_code, str(exc.detail), headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(OperationalError)
+    async def _database_down(request: Request, exc: OperationalError) -> JSONResponse:
+        log.warning("database unavailable: %s", exc.__class__.__name__)
+        return render(request, "database_unavailable", 503, "the database is not reachable; retry shortly",
+                      headers={"Retry-After": "1"})
+
+    @app.exception_handler(DBAPIError)
+    async def _database_error(request: Request, exc: DBAPIError) -> JSONResponse:
+        log.exception("database error")
+        return render(request, "internal_error", 500, "an internal error occurred")
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error")
+        return render(request, "internal_error", 500, "an internal error occurred")
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    return str(value)

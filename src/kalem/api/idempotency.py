@@ -1,0 +1,98 @@
+"""`Idempotency-Key` on POSTs: the same key and body replay the stored response.
+
+A key is first claimed in a short transaction of its own (so a concurrent duplicate sees it and
+gets 409 while the first runs). The response is then stored by a `before_commit` hook inside the
+business transaction itself, so a change and its stored response commit together or not at all.
+A request that fails leaves nothing applied, so its claim is released and the key may be retried.
+A claim whose process died is taken over once its lease runs out.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from fastapi.responses import JSONResponse, Response
+from sqlalchemy.exc import IntegrityError
+
+from kalem.app.principals import Principal
+from kalem.domain.errors import IdempotencyKeyInUse, IdempotencyKeyReused, InvalidInput
+from kalem.store.codec import as_utc, dumps
+from kalem.store.uow import UnitOfWork
+
+Rendered = tuple[int, Any]
+
+
+def fingerprint(request: Any) -> str:
+    """What makes two requests "the same": the route and the parsed body, not its whitespace."""
+    return hashlib.sha256(dumps(request).encode()).hexdigest()
+
+
+class Idempotency:
+    def __init__(self, uow_factory: Callable[..., UnitOfWork], lease_seconds: int) -> None:
+        self._uow = uow_factory
+        self._lease = timedelta(seconds=lease_seconds)
+
+    def run(self, key: str | None, principal: Principal, fingerprint_of: Any,
+            use_case: Callable[[UnitOfWork], Any], render: Callable[[Any], Rendered],
+            respond: Callable[[int, Any], Response] | None = None) -> Response:
+        respond = respond or (lambda status, body: JSONResponse(body, status_code=status))
+        if not key:
+            status, body = render(use_case(self._uow()))
+            return respond(status, body)
+        if len(key) > 255:
+            raise InvalidInput("Idempotency-Key is longer than 255 characters", field="Idempotency-Key")
+        stored = self._claim(principal.key, key, fingerprint(fingerprint_of))
+        if stored is not None:
+            response = respond(*stored)
+            response.headers["Idempotent-Replayed"] = "true"
+            return response
+        uow = self._uow()
+        outcome: list[Rendered] = []
+
+        def store(result: Any) -> None:
+            outcome.append(render(result))
+            uow.idempotency.complete(principal.key, key, outcome[0][0], dumps(outcome[0][1]))
+
+        uow.before_commit(store)
+        try:
+            result = use_case(uow)
+        except BaseException:
+            self._release(principal.key, key)
+            raise
+        status, body = outcome[0] if outcome else render(result)
+        return respond(status, body)
+
+    def _claim(self, principal: str, key: str, print_: str) -> Rendered | None:
+        uow = self._uow()
+        try:
+            with uow:
+                now = uow.now()
+                row = uow.idempotency.get(principal, key)
+                if row is None:
+                    uow.idempotency.claim(principal, key, print_, now, now + self._lease)
+                    uow.commit()
+                    return None
+                if row.fingerprint != print_:
+                    raise IdempotencyKeyReused("this Idempotency-Key was used with another request",
+                                               idempotency_key=key)
+                if row.state == "done":
+                    return row.status_code, json.loads(row.response)
+                if as_utc(row.locked_until) > now or not uow.idempotency.take_over(principal, key, now,
+                                                                                    now + self._lease):
+                    raise IdempotencyKeyInUse("a request with this Idempotency-Key is still running",
+                                              idempotency_key=key)
+                uow.commit()
+                return None
+        except IntegrityError as exc:  # a concurrent twin claimed it first
+            raise IdempotencyKeyInUse("a request with this Idempotency-Key is still running",
+                                      idempotency_key=key) from exc
+
+    def _release(self, principal: str, key: str) -> None:
+        uow = self._uow()
+        with uow:
+            uow.idempotency.release(principal, key)
+            uow.commit()

@@ -1,0 +1,92 @@
+"""`/v1/orders`: intake, reads, direct cancellation, the event history."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Query, Response
+
+from kalem.api import views
+from kalem.api.context import Caller, Ctx
+from kalem.api.schemas import CancellationIn, OrderIn
+from kalem.app import orders as app_orders
+from kalem.app.cancellation import CancelLines, cancel_lines
+from kalem.domain.cancellation import CancelItem
+from kalem.domain.errors import InvalidInput
+from kalem.domain.orders import LineSpec, OrderSpec, PackageItem, PackageSpec
+
+router = APIRouter(prefix="/v1/orders", tags=["orders"])
+
+IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=255)]
+SellerScope = Annotated[str | None, Query(max_length=64, description="operators: the seller, if the number is ambiguous")]
+
+
+def spec_of(body: OrderIn) -> OrderSpec:
+    return OrderSpec(
+        seller_id=body.seller_id or "", order_number=body.order_number, currency=body.currency.upper(),
+        lines=tuple(LineSpec(ln.line_id, ln.sku, ln.name, ln.quantity, ln.unit_price, ln.discount, ln.tax_rate,
+                             ln.product_id, ln.barcode, ln.hs_code) for ln in body.lines),
+        packages=tuple(PackageSpec(p.package_id, p.status, tuple(PackageItem(i.line_id, i.quantity) for i in p.items),
+                                   p.cargo_tracking_number) for p in body.packages),
+        shipping_amount=body.shipping_amount, account_order_number=body.account_order_number,
+        channel=body.channel,
+    )
+
+
+@router.post("", status_code=201, summary="Take in an order",
+             responses={200: {"description": "The same order was already taken in with an identical body"},
+                        409: {"description": "The order number exists with a different body"}})
+def place(body: OrderIn, ctx: Ctx, caller: Caller, idempotency_key: IdempotencyKey = None) -> Response:
+    cmd = app_orders.PlaceOrder(spec_of(body), caller)
+    return ctx.idempotency.run(
+        idempotency_key, caller, ["POST /v1/orders", body.model_dump(mode="json")],
+        lambda uow: app_orders.place_order(uow, cmd),
+        lambda placed: (201 if placed.created else 200, views.order_view(placed.order)))
+
+
+@router.get("", summary="List orders, newest first")
+def list_orders(ctx: Ctx, caller: Caller, seller_id: SellerScope = None,
+                status: Annotated[str | None, Query(max_length=32)] = None,
+                limit: Annotated[int, Query(ge=1, le=100)] = 50,
+                cursor: Annotated[str | None, Query(max_length=200)] = None) -> dict:
+    found = app_orders.list_orders(ctx.uow(write=False), caller, seller_id=seller_id, status=status,
+                                   limit=limit + 1, after=views.decode_cursor(cursor))
+    page = found[:limit]
+    next_cursor = views.encode_cursor(page[-1].created_at, page[-1].id) if len(found) > limit else None
+    return {"data": [views.order_view(o) for o in page], "next_cursor": next_cursor}
+
+
+@router.get("/{order_number}", summary="An order with its lines' ledgers and packages")
+def get(order_number: str, ctx: Ctx, caller: Caller, response: Response, seller_id: SellerScope = None) -> dict:
+    order = app_orders.get_order(ctx.uow(write=False), order_number, caller, seller_id)
+    response.headers["ETag"] = f'W/"{order.version}"'
+    return views.order_view(order)
+
+
+@router.post("/{order_number}/cancellations", summary="Cancel quantities of lines at once",
+             responses={409: {"description": "More than is cancellable, or the order changed (If-Match)"}})
+def cancel(order_number: str, body: CancellationIn, ctx: Ctx, caller: Caller,
+           idempotency_key: IdempotencyKey = None, seller_id: SellerScope = None,
+           if_match: Annotated[str | None, Header(alias="If-Match")] = None) -> Response:
+    cmd = CancelLines(order_number, tuple(CancelItem(i.line_id, i.quantity, i.reason_id, i.note) for i in body.lines),
+                      caller, seller_id, _version(if_match))
+    return ctx.idempotency.run(
+        idempotency_key, caller, [f"POST /v1/orders/{order_number}/cancellations", body.model_dump(mode="json")],
+        lambda uow: cancel_lines(uow, cmd), lambda order: (200, views.order_view(order)))
+
+
+@router.get("/{order_number}/events", summary="The order's history, in sequence")
+def events(order_number: str, ctx: Ctx, caller: Caller, seller_id: SellerScope = None,
+           after: Annotated[int, Query(ge=0)] = 0, limit: Annotated[int, Query(ge=1, le=1000)] = 1000) -> dict:
+    order, found = app_orders.order_events(ctx.uow(write=False), order_number, caller, seller_id=seller_id,
+                                           after=after, limit=limit)
+    return {"data": [views.event_view(e, order) for e in found]}
+
+
+def _version(if_match: str | None) -> int | None:
+    if if_match is None:
+        return None
+    digits = if_match.strip().removeprefix("W/").strip('"')
+    if not digits.isdigit():
+        raise InvalidInput('If-Match must be an ETag of this API, like W/"3"', field="If-Match")
+    return int(digits)

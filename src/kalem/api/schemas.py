@@ -1,0 +1,86 @@
+"""Native wire schemas: what `/v1` accepts. Unknown fields are refused, so a body cannot try to
+set a status, an amount or an owner that the endpoint does not take."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints
+
+from kalem.domain.orders import PackageStatus
+
+Id = Annotated[str, StringConstraints(min_length=1, max_length=64, strip_whitespace=True)]
+Note = Annotated[str, StringConstraints(max_length=1000)]
+Money = Annotated[Decimal, Field(ge=0, max_digits=18, decimal_places=4)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class LineIn(Strict):
+    line_id: Id
+    sku: Id
+    name: Annotated[str, StringConstraints(min_length=1, max_length=500)]
+    quantity: StrictInt
+    unit_price: Money
+    discount: Money = Decimal("0")
+    tax_rate: Annotated[Decimal, Field(ge=0, le=100, max_digits=6, decimal_places=3)] = Decimal("0")
+    product_id: Id | None = None
+    barcode: Id | None = None
+    hs_code: Annotated[str, StringConstraints(max_length=16)] | None = None
+
+
+class PackageItemIn(Strict):
+    line_id: Id
+    quantity: StrictInt
+
+
+class PackageIn(Strict):
+    package_id: Id
+    status: PackageStatus = PackageStatus.CREATED
+    cargo_tracking_number: Id | None = None
+    items: Annotated[list[PackageItemIn], Field(min_length=1, max_length=500)]
+
+
+class OrderIn(Strict):
+    order_number: Id
+    seller_id: Id | None = None
+    currency: Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{3}$")]
+    account_order_number: Id | None = None
+    channel: Id | None = None
+    shipping_amount: Money = Decimal("0")
+    lines: Annotated[list[LineIn], Field(min_length=1, max_length=500)]
+    packages: Annotated[list[PackageIn], Field(max_length=500)] = []
+
+
+class CancelLineIn(Strict):
+    line_id: Id
+    quantity: StrictInt
+    reason_id: StrictInt
+    note: Note | None = None
+
+
+class CancellationIn(Strict):
+    lines: Annotated[list[CancelLineIn], Field(min_length=1, max_length=500)]
+
+
+class CancelRequestIn(CancellationIn):
+    order_number: Id
+    seller_id: Id | None = None
+
+
+class ApprovalLineIn(Strict):
+    line_id: Id
+    quantity: StrictInt
+
+
+class ApprovalIn(Strict):
+    lines: Annotated[list[ApprovalLineIn], Field(max_length=500)] | None = None
+    note: Note | None = None
+
+
+class RejectionIn(Strict):
+    reason_id: StrictInt
+    note: Note | None = None

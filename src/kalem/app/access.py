@@ -1,0 +1,105 @@
+"""API tokens and users.
+
+Tokens are random (256 bits) and stored as SHA-256 digests: with that much entropy a slow hash
+adds nothing, and look-up by digest stays one indexed read. User passwords are low-entropy, so they
+get scrypt.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from datetime import datetime
+
+from kalem.app.ids import new_id
+from kalem.app.principals import Principal
+from kalem.domain.errors import AuthenticationFailed, InvalidInput
+from kalem.store.codec import as_utc
+from kalem.store.uow import UnitOfWork
+
+ROLES = ("operator", "seller")
+
+
+def _check_role(role: str, seller_id: str | None) -> None:
+    if role not in ROLES:
+        raise InvalidInput(f"role must be one of {', '.join(ROLES)}", field="role")
+    if role == "seller" and not seller_id:
+        raise InvalidInput("a seller token needs a seller id", field="seller_id")
+    if role == "operator" and seller_id:
+        raise InvalidInput("an operator token belongs to no seller", field="seller_id")
+
+
+def create_token(uow: UnitOfWork, *, role: str, seller_id: str | None = None, name: str | None = None,
+                 expires_at: datetime | None = None) -> str:
+    """A new bearer token; only its digest is kept, so this is the one time it is seen."""
+    _check_role(role, seller_id)
+    secret = "kalem_" + secrets.token_urlsafe(32)
+    with uow:
+        now = uow.now()
+        if seller_id:
+            uow.sellers.ensure(seller_id, now)
+        uow.tokens.add(token_id=new_id("tok"), secret=secret, kind="bearer", role=role, seller_id=seller_id,
+                       name=name, now=now, expires_at=expires_at)
+        uow.commit()
+    return secret
+
+
+def create_key_pair(uow: UnitOfWork, *, seller_id: str, name: str | None = None) -> tuple[str, str]:
+    """An n11-style `appkey`/`appsecret` pair bound to one seller. The key is public, the secret is not."""
+    appkey = new_id("n11k")
+    appsecret = secrets.token_urlsafe(32)
+    with uow:
+        now = uow.now()
+        uow.sellers.ensure(seller_id, now)
+        uow.tokens.add(token_id=appkey, secret=f"{appkey}:{appsecret}", kind="keypair", role="seller",
+                       seller_id=seller_id, name=name, now=now, expires_at=None)
+        uow.commit()
+    return appkey, appsecret
+
+
+def authenticate(uow: UnitOfWork, secret: str) -> Principal:
+    with uow:
+        row = uow.tokens.find(secret)
+        now = uow.now()
+    if row is None or row.revoked_at is not None:
+        raise AuthenticationFailed("the credentials are not valid")
+    if row.expires_at is not None and as_utc(row.expires_at) <= now:
+        raise AuthenticationFailed("the token has expired")
+    return Principal(row.role, row.id, row.seller_id)
+
+
+def hash_password(password: str) -> str:
+    salt = secrets.token_bytes(16)
+    digest = hashlib.scrypt(password.encode(), salt=salt, n=2**14, r=8, p=1)
+    return f"scrypt${salt.hex()}${digest.hex()}"
+
+
+def verify_password(password: str, stored: str) -> bool:
+    try:
+        _, salt, digest = stored.split("$")
+    except ValueError:
+        return False
+    candidate = hashlib.scrypt(password.encode(), salt=bytes.fromhex(salt), n=2**14, r=8, p=1)
+    return hmac.compare_digest(candidate.hex(), digest)
+
+
+def create_user(uow: UnitOfWork, *, username: str, password: str, role: str, seller_id: str | None) -> None:
+    _check_role(role, seller_id)
+    if len(password) < 8:
+        raise InvalidInput("a password needs at least 8 characters", field="password")
+    with uow:
+        now = uow.now()
+        if seller_id:
+            uow.sellers.ensure(seller_id, now)
+        uow.users.add(username, hash_password(password), role, seller_id, now)
+        uow.commit()
+
+
+def login(uow: UnitOfWork, username: str, password: str) -> Principal:
+    with uow:
+        row = uow.users.get(username)
+    # Hash even for unknown users so the answer takes as long either way.
+    if not verify_password(password, row.password_hash if row else hash_password("x" * 8)) or row is None:
+        raise AuthenticationFailed("user name or password is wrong")
+    return Principal(row.role, f"user:{row.username}", row.seller_id)

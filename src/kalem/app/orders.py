@@ -1,0 +1,85 @@
+"""Placing and reading orders."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import asdict, dataclass, replace
+
+from kalem.app.ids import new_id
+from kalem.app.principals import Principal, seller_for_new_order
+from kalem.domain.errors import NotFound, OrderAlreadyExists
+from kalem.domain.orders import Order, OrderSpec, place_order as place
+from kalem.store.codec import dumps
+from kalem.store.uow import UnitOfWork
+
+
+@dataclass(frozen=True, slots=True)
+class PlaceOrder:
+    spec: OrderSpec
+    principal: Principal
+
+
+@dataclass(frozen=True, slots=True)
+class Placed:
+    order: Order
+    created: bool
+
+
+def place_order(uow: UnitOfWork, cmd: PlaceOrder) -> Placed:
+    """Take in an order. The same number again with the same body is the same order (200)."""
+    seller_id = seller_for_new_order(cmd.principal, cmd.spec.seller_id)
+    spec = cmd.spec if cmd.spec.seller_id == seller_id else _with_seller(cmd.spec, seller_id)
+    fingerprint = hashlib.sha256(dumps(asdict(spec)).encode()).hexdigest()
+    with uow:
+        try:
+            existing = uow.orders.get(spec.order_number, seller_id)
+        except NotFound:
+            existing = None
+        if existing is not None:
+            if uow.orders.intake_hash(existing.id) != fingerprint:
+                raise OrderAlreadyExists(f"order {spec.order_number} exists with a different body",
+                                         order_number=spec.order_number)
+            result = Placed(existing, created=False)
+            uow.commit(result)
+            return result
+        now = uow.now()
+        order, events = place(spec, order_id=new_id("ord"), actor=cmd.principal.actor, now=now)
+        uow.sellers.ensure(seller_id, now)
+        uow.orders.add(order, fingerprint)
+        uow.events.append(events)
+        result = Placed(order, created=True)
+        uow.commit(result)
+        return result
+
+
+def _with_seller(spec: OrderSpec, seller_id: str) -> OrderSpec:
+    return replace(spec, seller_id=seller_id)
+
+
+def get_order(uow: UnitOfWork, order_number: str, principal: Principal, seller_id: str | None = None) -> Order:
+    with uow:
+        return uow.orders.get(order_number, principal.scope or seller_id)
+
+
+def order_events(uow: UnitOfWork, order_number: str, principal: Principal, *, seller_id: str | None = None,
+                 after: int = 0, limit: int = 1000) -> tuple[Order, list[dict]]:
+    with uow:
+        order = uow.orders.get(order_number, principal.scope or seller_id)
+        return order, uow.events.for_order(order.id, after=after, limit=limit)
+
+
+def list_orders(uow: UnitOfWork, principal: Principal, *, seller_id: str | None, status: str | None,
+                limit: int, after: tuple[str, str] | None) -> list[Order]:
+    with uow:
+        return uow.orders.list(principal.scope or seller_id, status=status, limit=limit, after=after)
+
+
+def line_quantities(uow: UnitOfWork, line_ids: set[str], principal: Principal) -> dict[str, int]:
+    """Ordered quantities of the named lines that the caller can see (a line's quantity never changes)."""
+    with uow:
+        found: dict[str, int] = {}
+        for line_id in line_ids:
+            order_id = uow.orders.locate_line(line_id, principal.scope)
+            if order_id is not None:
+                found[line_id] = uow.orders.get_by_id(order_id).line(line_id).quantity
+        return found

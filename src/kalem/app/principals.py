@@ -1,0 +1,43 @@
+"""Who is calling: an operator (all sellers) or a seller (its own orders only)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from kalem.domain.errors import InvalidInput, PermissionDenied
+from kalem.domain.events import Actor
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    role: str  # "operator" | "seller"
+    subject: str  # token id or user name
+    seller_id: str | None = None
+
+    @property
+    def scope(self) -> str | None:
+        """The seller every look-up is narrowed to; None for operators."""
+        return self.seller_id if self.role == "seller" else None
+
+    @property
+    def actor(self) -> Actor:
+        return Actor(self.role, self.subject, self.seller_id)
+
+    @property
+    def key(self) -> str:
+        return f"{self.role}:{self.subject}"
+
+    def require_operator(self) -> None:
+        if self.role != "operator":
+            raise PermissionDenied("only an operator may do this")
+
+
+def seller_for_new_order(principal: Principal, seller_id: str | None) -> str:
+    """A seller may only place its own orders; an operator names the seller."""
+    if principal.role == "seller":
+        if seller_id not in (None, principal.seller_id):
+            raise PermissionDenied("a seller may only place its own orders")
+        return principal.seller_id  # type: ignore[return-value]
+    if not seller_id:
+        raise InvalidInput("seller_id is required", field="seller_id")
+    return seller_id

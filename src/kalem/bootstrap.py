@@ -1,0 +1,53 @@
+"""The composition root: Settings in, a database, units of work and the app out. Nothing is built
+at import time."""
+
+from __future__ import annotations
+
+import secrets
+from functools import partial
+from pathlib import Path
+
+from fastapi import FastAPI
+
+from kalem.api.app import create_app
+from kalem.api.auth import Authenticator
+from kalem.api.context import Context
+from kalem.api.idempotency import Idempotency
+from kalem.config import Settings
+from kalem.dialects import hebiar
+from kalem.store.db import Database
+from kalem.store.uow import UnitOfWork
+
+
+def database(settings: Settings) -> Database:
+    return Database.connect(settings.database_url, pool_size=settings.db_pool_size)
+
+
+def secret_key(settings: Settings) -> str:
+    """The configured key, or one kept beside the SQLite database so restarts keep sessions valid."""
+    if settings.secret_key:
+        return settings.secret_key
+    path = Path("var/secret_key")
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def build_app(settings: Settings | None = None, db: Database | None = None) -> FastAPI:
+    settings = settings or Settings()
+    db = db or database(settings)
+    uow = partial(UnitOfWork, db)
+    ctx = Context(
+        settings=settings, uow=uow,
+        auth=Authenticator(uow, admin_token=settings.admin_token, secret_key=secret_key(settings),
+                           jwt_ttl_seconds=settings.jwt_ttl_seconds),
+        idempotency=Idempotency(uow, settings.idempotency_lease_seconds),
+    )
+    return create_app(ctx, faces=[hebiar.face()])
+
+
+def app_from_env() -> FastAPI:
+    """For `uvicorn --factory kalem.bootstrap:app_from_env` (one app per worker process)."""
+    return build_app()

@@ -1,0 +1,105 @@
+"""`kalem serve | worker | db upgrade | demo | token create | user create`."""
+
+from __future__ import annotations
+
+import os
+from typing import Annotated
+
+import typer
+
+from kalem.config import Settings
+
+app = typer.Typer(help="kalem: order-line cancellations, requests, splits, returns and refunds.",
+                  no_args_is_help=True, add_completion=False)
+db_app = typer.Typer(help="The database.", no_args_is_help=True)
+token_app = typer.Typer(help="API tokens.", no_args_is_help=True)
+user_app = typer.Typer(help="Users (for face logins and the hub).", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(token_app, name="token")
+app.add_typer(user_app, name="user")
+
+
+def _uow(settings: Settings):  # type: ignore[no-untyped-def]
+    from functools import partial
+
+    from kalem.bootstrap import database
+    from kalem.store.uow import UnitOfWork
+    return partial(UnitOfWork, database(settings))
+
+
+@app.command()
+def serve(host: Annotated[str, typer.Option(envvar="KALEM_HOST")] = "127.0.0.1",
+          port: Annotated[int, typer.Option(envvar="KALEM_PORT")] = 8000,
+          workers: Annotated[int, typer.Option(help="API processes")] = 1) -> None:
+    """Serve the API (every face) over HTTP."""
+    import uvicorn
+    uvicorn.run("kalem.bootstrap:app_from_env", factory=True, host=host, port=port, workers=workers,
+                log_level=os.environ.get("KALEM_LOG_LEVEL", "warning"), access_log=False)
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply every migration."""
+    from kalem.store.migrate import upgrade
+    settings = Settings()
+    upgrade(settings.database_url)
+    typer.echo(f"database at head: {_redacted(settings.database_url)}", err=True)
+
+
+@token_app.command("create")
+def token_create(role: Annotated[str, typer.Option(help="operator or seller")],
+                 seller_id: Annotated[str | None, typer.Option("--seller-id")] = None,
+                 name: Annotated[str | None, typer.Option()] = None,
+                 n11: Annotated[bool, typer.Option("--n11", help="an appkey/appsecret pair instead")] = False) -> None:
+    """Print a new token (or `APPKEY APPSECRET`) alone on stdout."""
+    from kalem.app import access
+    from kalem.domain.errors import KalemError
+    uow = _uow(Settings())
+    try:
+        if n11:
+            if role != "seller" or not seller_id:
+                raise typer.BadParameter("an n11 key pair needs --role seller and --seller-id")
+            typer.echo(" ".join(access.create_key_pair(uow(), seller_id=seller_id, name=name)))
+        else:
+            typer.echo(access.create_token(uow(), role=role, seller_id=seller_id, name=name))
+    except KalemError as exc:
+        typer.echo(f"error: {exc.message}", err=True)
+        raise typer.Exit(2) from exc
+
+
+@user_app.command("create")
+def user_create(username: Annotated[str, typer.Option()], password: Annotated[str, typer.Option()],
+                role: Annotated[str, typer.Option()] = "seller",
+                seller_id: Annotated[str | None, typer.Option("--seller-id")] = None) -> None:
+    """Create a user that can log in to the faces' login endpoints and the hub."""
+    from sqlalchemy.exc import IntegrityError
+
+    from kalem.app import access
+    from kalem.domain.errors import KalemError
+    try:
+        access.create_user(_uow(Settings())(), username=username, password=password, role=role, seller_id=seller_id)
+    except KalemError as exc:
+        typer.echo(f"error: {exc.message}", err=True)
+        raise typer.Exit(2) from exc
+    except IntegrityError as exc:
+        typer.echo(f"error: user {username} exists", err=True)
+        raise typer.Exit(2) from exc
+    typer.echo(username)
+
+
+@app.command()
+def demo(orders: Annotated[int, typer.Option(help="orders to create")] = 50) -> None:
+    """Load demo data once (two sellers, orders in mixed states, pending cancel requests)."""
+    from kalem.demo import load_demo
+    settings = Settings()
+    for line in load_demo(_uow(settings), orders=orders):
+        typer.echo(line)
+
+
+def _redacted(url: str) -> str:
+    from sqlalchemy.engine import make_url
+    return make_url(url).render_as_string(hide_password=True)
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,22 @@
+"""One `Settings`, read from the environment (prefix `KALEM_`) once, and passed down."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="KALEM_", extra="ignore")
+
+    database_url: str = "sqlite:///var/kalem.db"
+    admin_token: str | None = None
+    secret_key: str = Field(default="", description="signs JWTs and hub sessions; generated if empty")
+    host: str = "127.0.0.1"
+    port: int = 8000
+    max_body_bytes: int = 1_048_576
+    max_lines_per_request: int = 500
+    db_pool_size: int = 10
+    idempotency_lease_seconds: int = 60
+    jwt_ttl_seconds: int = 3600
+    webhook_allow_private_urls: bool = False

@@ -1,0 +1,103 @@
+"""A throwaway PostgreSQL server from the machine's own binaries, for tests and benchmarks.
+
+`initdb` into a temporary folder, start on a free loopback port, hand out the URL, and remove
+everything on exit. PostgreSQL refuses to run as root, so as root it runs as the `postgres` user
+(which Debian's package creates).
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+
+def bindir() -> Path:
+    found = shutil.which("pg_config")
+    if found:
+        out = subprocess.run([found, "--bindir"], capture_output=True, text=True, check=False).stdout.strip()
+        if out and (Path(out) / "initdb").exists():
+            return Path(out)
+    for candidate in sorted(glob.glob("/usr/lib/postgresql/*/bin"), reverse=True):
+        if (Path(candidate) / "initdb").exists():
+            return Path(candidate)
+    raise RuntimeError("no PostgreSQL server binaries (initdb) found; install Debian's postgresql")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class ThrowawayPostgres:
+    def __init__(self, *, port: int | None = None, settings: dict[str, str] | None = None) -> None:
+        self.port = port or free_port()
+        self.bin = bindir()
+        self.root = Path(tempfile.mkdtemp(prefix="kalem-pg-"))
+        self.data = self.root / "data"
+        self.settings = {"fsync": "on", "max_connections": "300", "shared_buffers": "256MB",
+                         "listen_addresses": "'127.0.0.1'", "unix_socket_directories": f"'{self.root}'",
+                         **(settings or {})}
+        self._as_user = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+
+    @property
+    def url(self) -> str:
+        return f"postgresql+psycopg://kalem@127.0.0.1:{self.port}/kalem"
+
+    def _run(self, *args: str, **kwargs: object) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([*self._as_user, *args], check=True, capture_output=True, text=True, **kwargs)  # type: ignore[call-overload]
+
+    def start(self) -> ThrowawayPostgres:
+        if self._as_user:
+            shutil.chown(self.root, "postgres", "postgres")
+        self._run(str(self.bin / "initdb"), "-D", str(self.data), "-U", "kalem", "--auth=trust", "-E", "UTF8",
+                  "--locale=C.UTF-8" if _has_locale("C.UTF-8") else "--no-locale")
+        options = " ".join(f"-c {k}={v}" for k, v in self.settings.items())
+        self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-l", str(self.root / "log"), "-o",
+                  f"-p {self.port} {options}", "-w", "-t", "60", "start")
+        self.createdb("kalem")
+        return self
+
+    def createdb(self, name: str) -> str:
+        self._run(str(self.bin / "createdb"), "-h", "127.0.0.1", "-p", str(self.port), "-U", "kalem", name)
+        return f"postgresql+psycopg://kalem@127.0.0.1:{self.port}/{name}"
+
+    def stop(self, mode: str = "fast") -> None:
+        subprocess.run([*self._as_user, str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", mode, "-w", "stop"],
+                       capture_output=True, check=False)
+
+    def restart_after_stop(self) -> None:
+        options = " ".join(f"-c {k}={v}" for k, v in self.settings.items())
+        self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-l", str(self.root / "log"), "-o",
+                  f"-p {self.port} {options}", "-w", "-t", "60", "start")
+
+    def close(self) -> None:
+        self.stop("immediate")
+        shutil.rmtree(self.root, ignore_errors=True)
+
+    def __enter__(self) -> ThrowawayPostgres:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _has_locale(name: str) -> bool:
+    out = subprocess.run(["locale", "-a"], capture_output=True, text=True, check=False).stdout.lower()
+    return name.lower().replace("-", "") in out.replace("-", "")
+
+
+if __name__ == "__main__":  # a manual server: python -m kalem.devtools.postgres
+    with ThrowawayPostgres() as pg:
+        print(pg.url, flush=True)
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            pass

@@ -1,0 +1,1 @@
+"""kalem's domain: pure Python, no I/O, no framework, no clock."""

@@ -1,0 +1,51 @@
+"""Events: every state change of an order appends one, numbered per order without gaps."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Who did it: `operator`, `seller` or `system`, and the seller it acts for."""
+
+    kind: str
+    id: str
+    seller_id: str | None = None
+
+    @property
+    def label(self) -> str:
+        return f"{self.kind}:{self.id}"
+
+
+SYSTEM = Actor("system", "kalem")
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    type: str
+    order_id: str
+    seller_id: str
+    order_number: str
+    sequence: int
+    occurred_at: datetime
+    actor: str
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+class EventRecorder:
+    """Numbers the events of one change from the order's last sequence on."""
+
+    def __init__(self, order_id: str, seller_id: str, order_number: str, last_sequence: int,
+                 actor: Actor, now: datetime) -> None:
+        self._ids = (order_id, seller_id, order_number)
+        self.sequence = last_sequence
+        self._actor = actor.label
+        self._now = now
+        self.events: list[Event] = []
+
+    def record(self, type_: str, **data: Any) -> None:
+        self.sequence += 1
+        self.events.append(Event(type_, *self._ids, self.sequence, self._now, self._actor, data))

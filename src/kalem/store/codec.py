@@ -1,0 +1,96 @@
+"""Aggregates to JSON and back. Money travels as strings, times as ISO-8601."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from kalem.domain.cancellation import CancelRequest, CancelRequestItem, CancelRequestStatus
+from kalem.domain.ledger import Ledger
+from kalem.domain.orders import Line, Order, Package, PackageItem, PackageStatus, StatusChange
+
+
+def dumps(value: Any) -> str:
+    return json.dumps(value, default=_default, separators=(",", ":"), ensure_ascii=False)
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(f"cannot encode {type(value).__name__}")
+
+
+def order_body(order: Order) -> str:
+    return dumps({
+        "currency": order.currency,
+        "shipping_amount": order.shipping_amount,
+        "channel": order.channel,
+        "attributes": order.attributes,
+        "lines": [
+            [ln.line_id, ln.sku, ln.name, ln.quantity, ln.unit_price, ln.discount, ln.tax_rate,
+             ln.ledger.as_dict(), ln.product_id, ln.barcode, ln.hs_code]
+            for ln in order.lines
+        ],
+        "packages": [
+            [p.package_id, p.status.value, [[i.line_id, i.quantity] for i in p.items],
+             [[h.status.value, h.at] for h in p.history], p.cargo_tracking_number, p.parent_id]
+            for p in order.packages
+        ],
+    })
+
+
+def load_order(row: Any) -> Order:
+    body = json.loads(row.body)
+    return Order(
+        id=row.id, seller_id=row.seller_id, order_number=row.order_number,
+        currency=body["currency"],
+        lines=tuple(
+            Line(lid, sku, name, qty, Decimal(price), Decimal(disc), Decimal(tax), Ledger(**ledger), pid, bc, hs)
+            for lid, sku, name, qty, price, disc, tax, ledger, pid, bc, hs in body["lines"]
+        ),
+        packages=tuple(
+            Package(pid, PackageStatus(status), tuple(PackageItem(a, b) for a, b in items),
+                    tuple(StatusChange(PackageStatus(s), datetime.fromisoformat(at)) for s, at in history),
+                    ctn, parent)
+            for pid, status, items, history, ctn, parent in body["packages"]
+        ),
+        created_at=as_utc(row.created_at), updated_at=as_utc(row.updated_at),
+        shipping_amount=Decimal(body["shipping_amount"]),
+        account_order_number=row.account_order_number, channel=body.get("channel"),
+        version=row.version, last_sequence=row.last_sequence, attributes=body.get("attributes") or {},
+    )
+
+
+def request_body(request: CancelRequest) -> str:
+    return dumps({
+        "items": [[i.line_id, i.quantity, i.reason_id, i.note, i.approved_quantity] for i in request.items],
+        "requested_by": request.requested_by,
+        "decided_by": request.decided_by,
+        "decided_at": request.decided_at,
+        "decision_reason_id": request.decision_reason_id,
+        "decision_note": request.decision_note,
+    })
+
+
+def load_request(row: Any) -> CancelRequest:
+    body = json.loads(row.body)
+    return CancelRequest(
+        id=row.id, order_id=row.order_id, seller_id=row.seller_id, order_number=row.order_number,
+        status=CancelRequestStatus(row.status),
+        items=tuple(CancelRequestItem(*item) for item in body["items"]),
+        requested_by=body["requested_by"], created_at=as_utc(row.created_at),
+        decided_by=body["decided_by"],
+        decided_at=datetime.fromisoformat(body["decided_at"]) if body["decided_at"] else None,
+        decision_reason_id=body["decision_reason_id"], decision_note=body["decision_note"],
+    )
+
+
+def as_utc(value: datetime | str) -> datetime:
+    """SQLite hands times back naive (or as text); everything kalem stores is UTC."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)

@@ -1,0 +1,73 @@
+"""Engines for SQLite (embedded default) and PostgreSQL (production).
+
+SQLite: WAL with synchronous=NORMAL, and writes begin with `BEGIN IMMEDIATE` so a write
+transaction holds the database lock from its first statement (no upgrade deadlocks); within one
+process writers also queue on a lock, because a second concurrent writer only adds stalls.
+PostgreSQL: one row lock per order (`SELECT … FOR UPDATE`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy import event
+
+
+def create_engine(url: str, *, pool_size: int = 10) -> sa.Engine:
+    if url.startswith("sqlite"):
+        return _sqlite_engine(url)
+    if url.startswith("postgresql://") or url.startswith("postgres://"):
+        url = "postgresql+psycopg://" + url.split("://", 1)[1]
+    return sa.create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True,
+                            pool_recycle=1800)
+
+
+def _sqlite_engine(url: str) -> sa.Engine:
+    database = sa.engine.make_url(url).database
+    if database and database != ":memory:":
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
+    engine = sa.create_engine(url, connect_args={"check_same_thread": False, "timeout": 30},
+                              pool_size=8, max_overflow=8)
+
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_connection, _record):  # type: ignore[no-untyped-def]
+        dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(connection):  # type: ignore[no-untyped-def]
+        write = connection.get_execution_options().get("kalem_write", False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+    return engine
+
+
+@dataclass
+class Database:
+    """An engine and what goes with it: on SQLite, the in-process writer queue."""
+
+    engine: sa.Engine
+    write_lock: contextlib.AbstractContextManager[object] = field(default_factory=contextlib.nullcontext)
+
+    @classmethod
+    def connect(cls, url: str, *, pool_size: int = 10) -> Database:
+        engine = create_engine(url, pool_size=pool_size)
+        if engine.dialect.name == "sqlite":
+            return cls(engine, threading.Lock())
+        return cls(engine)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.engine.dialect.name == "sqlite"
+
+    def dispose(self) -> None:
+        self.engine.dispose()

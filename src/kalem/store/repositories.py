@@ -1,0 +1,295 @@
+"""Repositories: each reads and writes one kind of row through the unit of work's connection.
+
+Statements are `text()` built once at import; the per-call cost is binding parameters.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from kalem.domain.cancellation import CancelRequest
+from kalem.domain.errors import AmbiguousOrderNumber, OrderNotFound, VersionMismatch
+from kalem.domain.events import Event
+from kalem.domain.orders import Order
+from kalem.store import codec
+
+_ORDER_COLUMNS = ("id, seller_id, order_number, account_order_number, status, version, last_sequence, "
+                  "intake_hash, created_at, updated_at, body")
+
+
+def _q(sql: str) -> sa.TextClause:
+    return sa.text(sql)
+
+
+class OrderRepository:
+    _BY_NUMBER = f"SELECT {_ORDER_COLUMNS} FROM orders WHERE order_number = :n"
+    _BY_NUMBER_SELLER = f"SELECT {_ORDER_COLUMNS} FROM orders WHERE order_number = :n AND seller_id = :s"
+    _BY_ID = f"SELECT {_ORDER_COLUMNS} FROM orders WHERE id = :id"
+    _INSERT = _q(f"INSERT INTO orders ({_ORDER_COLUMNS}) VALUES (:id, :seller_id, :order_number, "
+                 ":account_order_number, :status, :version, :last_sequence, :intake_hash, :created_at, "
+                 ":updated_at, :body)")
+    _UPDATE = _q("UPDATE orders SET status = :status, version = :version, last_sequence = :last_sequence, "
+                 "updated_at = :updated_at, body = :body WHERE id = :id AND version = :expected")
+    _INSERT_LINE = _q("INSERT INTO order_lines (seller_id, line_id, order_id) VALUES (:s, :l, :o)")
+    _LINE = _q("SELECT order_id, seller_id FROM order_lines WHERE line_id = :l")
+    _LINE_SELLER = _q("SELECT order_id, seller_id FROM order_lines WHERE line_id = :l AND seller_id = :s")
+
+    def __init__(self, conn: Connection, *, lock_rows: bool) -> None:
+        self._conn = conn
+        suffix = " FOR UPDATE" if lock_rows else ""
+        self._sql = {
+            (kind, lock): _q(base + (suffix if lock else ""))
+            for kind, base in (("n", self._BY_NUMBER), ("ns", self._BY_NUMBER_SELLER), ("id", self._BY_ID))
+            for lock in (False, True)
+        }
+
+    def get(self, order_number: str, seller_id: str | None, *, for_update: bool = False) -> Order:
+        """The order with this number; `seller_id` scopes the look-up (other sellers' orders are absent)."""
+        if seller_id is None:
+            rows = self._conn.execute(self._sql["n", for_update], {"n": order_number}).all()
+        else:
+            rows = self._conn.execute(self._sql["ns", for_update], {"n": order_number, "s": seller_id}).all()
+        if not rows:
+            raise OrderNotFound(f"order {order_number} not found", order_number=order_number)
+        if len(rows) > 1:
+            raise AmbiguousOrderNumber(
+                f"order number {order_number} exists for several sellers; pass seller_id",
+                order_number=order_number, seller_ids=sorted(r.seller_id for r in rows))
+        return codec.load_order(rows[0])
+
+    def get_by_id(self, order_id: str, *, for_update: bool = False) -> Order:
+        row = self._conn.execute(self._sql["id", for_update], {"id": order_id}).first()
+        if row is None:
+            raise OrderNotFound(f"order {order_id} not found", order_id=order_id)
+        return codec.load_order(row)
+
+    def intake_hash(self, order_id: str) -> str:
+        return self._conn.execute(_q("SELECT intake_hash FROM orders WHERE id = :id"), {"id": order_id}).scalar_one()
+
+    def locate_line(self, line_id: str, seller_id: str | None) -> str | None:
+        """The id of the order holding this line, or None (also when ambiguous across sellers)."""
+        if seller_id is None:
+            rows = self._conn.execute(self._LINE, {"l": line_id}).all()
+        else:
+            rows = self._conn.execute(self._LINE_SELLER, {"l": line_id, "s": seller_id}).all()
+        return rows[0].order_id if len(rows) == 1 else None
+
+    def add(self, order: Order, intake_hash: str) -> None:
+        self._conn.execute(self._INSERT, {
+            "id": order.id, "seller_id": order.seller_id, "order_number": order.order_number,
+            "account_order_number": order.account_order_number, "status": order.status.value,
+            "version": order.version, "last_sequence": order.last_sequence, "intake_hash": intake_hash,
+            "created_at": order.created_at, "updated_at": order.updated_at, "body": codec.order_body(order),
+        })
+        self._conn.execute(self._INSERT_LINE,
+                           [{"s": order.seller_id, "l": ln.line_id, "o": order.id} for ln in order.lines])
+
+    def save(self, order: Order, *, expected_version: int) -> None:
+        result = self._conn.execute(self._UPDATE, {
+            "id": order.id, "status": order.status.value, "version": order.version,
+            "last_sequence": order.last_sequence, "updated_at": order.updated_at,
+            "body": codec.order_body(order), "expected": expected_version,
+        })
+        if result.rowcount != 1:
+            raise VersionMismatch(f"order {order.order_number} changed meanwhile; retry",
+                                  order_number=order.order_number)
+
+    def list(self, seller_id: str | None, *, limit: int, after: tuple[str, str] | None = None,
+             status: str | None = None) -> list[Order]:
+        """Newest first, keyset-paginated on (created_at, id)."""
+        clauses, params = [], {"limit": limit}
+        if seller_id is not None:
+            clauses.append("seller_id = :s")
+            params["s"] = seller_id
+        if status is not None:
+            clauses.append("status = :st")
+            params["st"] = status
+        if after is not None:
+            clauses.append("(created_at < :ac OR (created_at = :ac AND id < :ai))")
+            params["ac"], params["ai"] = datetime.fromisoformat(after[0]), after[1]
+        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        rows = self._conn.execute(
+            _q(f"SELECT {_ORDER_COLUMNS} FROM orders {where} ORDER BY created_at DESC, id DESC LIMIT :limit"),
+            params).all()
+        return [codec.load_order(r) for r in rows]
+
+
+class CancelRequestRepository:
+    _COLUMNS = "id, order_id, seller_id, order_number, status, created_at, body"
+    _INSERT = _q(f"INSERT INTO cancel_requests ({_COLUMNS}) VALUES (:id, :order_id, :seller_id, "
+                 ":order_number, :status, :created_at, :body)")
+    _UPDATE = _q("UPDATE cancel_requests SET status = :status, body = :body WHERE id = :id")
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    def add(self, request: CancelRequest) -> None:
+        self._conn.execute(self._INSERT, self._row(request))
+
+    def save(self, request: CancelRequest) -> None:
+        self._conn.execute(self._UPDATE, {"id": request.id, "status": request.status.value,
+                                          "body": codec.request_body(request)})
+
+    def get(self, request_id: str, seller_id: str | None) -> CancelRequest | None:
+        sql = f"SELECT {self._COLUMNS} FROM cancel_requests WHERE id = :id"
+        params: dict[str, Any] = {"id": request_id}
+        if seller_id is not None:
+            sql += " AND seller_id = :s"
+            params["s"] = seller_id
+        row = self._conn.execute(_q(sql), params).first()
+        return codec.load_request(row) if row else None
+
+    def for_order(self, order_id: str) -> list[CancelRequest]:
+        rows = self._conn.execute(
+            _q(f"SELECT {self._COLUMNS} FROM cancel_requests WHERE order_id = :o ORDER BY created_at, id"),
+            {"o": order_id}).all()
+        return [codec.load_request(r) for r in rows]
+
+    def list(self, seller_id: str | None, *, status: str | None, limit: int,
+             after: tuple[str, str] | None = None, order_number: str | None = None) -> list[CancelRequest]:
+        """Oldest first (a queue), keyset-paginated on (created_at, id)."""
+        clauses, params = [], {"limit": limit}
+        for column, value, name in (("seller_id", seller_id, "s"), ("status", status, "st"),
+                                    ("order_number", order_number, "on")):
+            if value is not None:
+                clauses.append(f"{column} = :{name}")
+                params[name] = value
+        if after is not None:
+            clauses.append("(created_at > :ac OR (created_at = :ac AND id > :ai))")
+            params["ac"], params["ai"] = datetime.fromisoformat(after[0]), after[1]
+        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        rows = self._conn.execute(
+            _q(f"SELECT {self._COLUMNS} FROM cancel_requests {where} ORDER BY created_at, id LIMIT :limit"),
+            params).all()
+        return [codec.load_request(r) for r in rows]
+
+    @staticmethod
+    def _row(request: CancelRequest) -> dict[str, Any]:
+        return {"id": request.id, "order_id": request.order_id, "seller_id": request.seller_id,
+                "order_number": request.order_number, "status": request.status.value,
+                "created_at": request.created_at, "body": codec.request_body(request)}
+
+
+class EventRepository:
+    _INSERT = _q("INSERT INTO events (id, order_id, seller_id, sequence, type, occurred_at, actor, data) "
+                 "VALUES (:id, :order_id, :seller_id, :sequence, :type, :occurred_at, :actor, :data)")
+    _FOR_ORDER = _q("SELECT id, order_id, seller_id, sequence, type, occurred_at, actor, data "
+                    "FROM events WHERE order_id = :o AND sequence > :after ORDER BY sequence LIMIT :limit")
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    def append(self, events: Sequence[Event]) -> list[str]:
+        ids = [uuid.uuid4().hex for _ in events]
+        if events:
+            self._conn.execute(self._INSERT, [
+                {"id": eid, "order_id": e.order_id, "seller_id": e.seller_id, "sequence": e.sequence,
+                 "type": e.type, "occurred_at": e.occurred_at, "actor": e.actor, "data": codec.dumps(e.data)}
+                for eid, e in zip(ids, events, strict=True)
+            ])
+        return ids
+
+    def for_order(self, order_id: str, *, after: int = 0, limit: int = 1000) -> list[dict[str, Any]]:
+        rows = self._conn.execute(self._FOR_ORDER, {"o": order_id, "after": after, "limit": limit}).all()
+        return [{"id": r.id, "sequence": r.sequence, "type": r.type,
+                 "occurred_at": codec.as_utc(r.occurred_at), "actor": r.actor, "data": json.loads(r.data)}
+                for r in rows]
+
+
+class SellerRepository:
+    _ENSURE = _q("INSERT INTO sellers (id, created_at) VALUES (:id, :at) ON CONFLICT (id) DO NOTHING")
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    def ensure(self, seller_id: str, now: datetime) -> None:
+        """A seller comes into being when first named, by an order or a token."""
+        self._conn.execute(self._ENSURE, {"id": seller_id, "at": now})
+
+    def all(self) -> list[str]:
+        return list(self._conn.execute(_q("SELECT id FROM sellers ORDER BY id")).scalars())
+
+
+class TokenRepository:
+    _BY_HASH = _q("SELECT id, kind, role, seller_id, expires_at, revoked_at FROM api_tokens WHERE token_hash = :h")
+    _INSERT = _q("INSERT INTO api_tokens (id, token_hash, kind, role, seller_id, name, created_at, expires_at) "
+                 "VALUES (:id, :h, :kind, :role, :seller_id, :name, :at, :exp)")
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    @staticmethod
+    def digest(secret: str) -> str:
+        return hashlib.sha256(secret.encode()).hexdigest()
+
+    def add(self, *, token_id: str, secret: str, kind: str, role: str, seller_id: str | None,
+            name: str | None, now: datetime, expires_at: datetime | None) -> None:
+        self._conn.execute(self._INSERT, {"id": token_id, "h": self.digest(secret), "kind": kind, "role": role,
+                                          "seller_id": seller_id, "name": name, "at": now, "exp": expires_at})
+
+    def find(self, secret: str) -> Any:
+        return self._conn.execute(self._BY_HASH, {"h": self.digest(secret)}).first()
+
+    def revoke(self, token_id: str, now: datetime) -> bool:
+        result = self._conn.execute(_q("UPDATE api_tokens SET revoked_at = :at WHERE id = :id AND revoked_at IS NULL"),
+                                    {"id": token_id, "at": now})
+        return result.rowcount == 1
+
+
+class UserRepository:
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    def add(self, username: str, password_hash: str, role: str, seller_id: str | None, now: datetime) -> None:
+        self._conn.execute(_q("INSERT INTO users (username, password_hash, role, seller_id, created_at) "
+                              "VALUES (:u, :p, :r, :s, :at)"),
+                           {"u": username, "p": password_hash, "r": role, "s": seller_id, "at": now})
+
+    def get(self, username: str) -> Any:
+        return self._conn.execute(_q("SELECT username, password_hash, role, seller_id FROM users WHERE username = :u"),
+                                  {"u": username}).first()
+
+
+class IdempotencyRepository:
+    """Stored responses of POSTs made with an `Idempotency-Key`, per principal."""
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    def get(self, principal: str, key: str) -> Any:
+        return self._conn.execute(
+            _q("SELECT fingerprint, state, status_code, response, locked_until FROM idempotency_keys "
+               "WHERE principal = :p AND key = :k"), {"p": principal, "k": key}).first()
+
+    def claim(self, principal: str, key: str, fingerprint: str, now: datetime, until: datetime) -> None:
+        self._conn.execute(
+            _q("INSERT INTO idempotency_keys (principal, key, fingerprint, state, locked_until, created_at) "
+               "VALUES (:p, :k, :f, 'running', :u, :at)"),
+            {"p": principal, "k": key, "f": fingerprint, "u": until, "at": now})
+
+    def take_over(self, principal: str, key: str, now: datetime, until: datetime) -> bool:
+        """Re-claim a key whose first request died without finishing (its lease ran out)."""
+        result = self._conn.execute(
+            _q("UPDATE idempotency_keys SET locked_until = :u WHERE principal = :p AND key = :k "
+               "AND state = 'running' AND locked_until < :now"),
+            {"p": principal, "k": key, "u": until, "now": now})
+        return result.rowcount == 1
+
+    def complete(self, principal: str, key: str, status_code: int, response: str) -> None:
+        self._conn.execute(
+            _q("UPDATE idempotency_keys SET state = 'done', status_code = :c, response = :r "
+               "WHERE principal = :p AND key = :k"),
+            {"p": principal, "k": key, "c": status_code, "r": response})
+
+    def release(self, principal: str, key: str) -> None:
+        self._conn.execute(_q("DELETE FROM idempotency_keys WHERE principal = :p AND key = :k AND state = 'running'"),
+                           {"p": principal, "k": key})
+

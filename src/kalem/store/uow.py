@@ -1,0 +1,92 @@
+"""The unit of work: one connection, one transaction, the repositories on it.
+
+`with uow:` begins; `uow.commit()` ends it; leaving the block without a commit rolls back.
+Hooks registered with `before_commit` run inside the transaction just before it commits, so an
+edge can store what it needs (an idempotent response) atomically with the change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from types import TracebackType
+from typing import Any
+
+from kalem.store.db import Database
+from kalem.store.repositories import (
+    CancelRequestRepository,
+    EventRepository,
+    IdempotencyRepository,
+    OrderRepository,
+    SellerRepository,
+    TokenRepository,
+    UserRepository,
+)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UnitOfWork:
+    orders: OrderRepository
+    cancel_requests: CancelRequestRepository
+    events: EventRepository
+    sellers: SellerRepository
+    tokens: TokenRepository
+    users: UserRepository
+    idempotency: IdempotencyRepository
+
+    def __init__(self, db: Database, *, write: bool = True, clock: Callable[[], datetime] = utcnow) -> None:
+        self._db = db
+        self._write = write
+        self._clock = clock
+        self._hooks: list[Callable[[Any], None]] = []
+        self._lock = db.write_lock if write else None
+        self.committed = False
+
+    def now(self) -> datetime:
+        return self._clock()
+
+    def before_commit(self, hook: Callable[[Any], None]) -> None:
+        self._hooks.append(hook)
+
+    def __enter__(self) -> UnitOfWork:
+        if self._lock is not None:
+            self._lock.__enter__()
+        try:
+            conn = self._db.engine.connect()
+            if self._write:
+                conn = conn.execution_options(kalem_write=True)
+            self._conn = conn
+            self._tx = conn.begin()
+        except BaseException:
+            if self._lock is not None:
+                self._lock.__exit__(None, None, None)
+            raise
+        postgres = not self._db.is_sqlite
+        self.orders = OrderRepository(conn, lock_rows=postgres)
+        self.cancel_requests = CancelRequestRepository(conn)
+        self.events = EventRepository(conn)
+        self.sellers = SellerRepository(conn)
+        self.tokens = TokenRepository(conn)
+        self.users = UserRepository(conn)
+        self.idempotency = IdempotencyRepository(conn)
+        return self
+
+    def commit(self, result: Any = None) -> None:
+        """Commit; hooks first see `result`, the use case's answer, inside the transaction."""
+        for hook in self._hooks:
+            hook(result)
+        self._tx.commit()
+        self.committed = True
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        try:
+            if self._tx.is_active:
+                self._tx.rollback()
+            self._conn.close()
+        finally:
+            if self._lock is not None:
+                self._lock.__exit__(None, None, None)

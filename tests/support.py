@@ -1,0 +1,54 @@
+"""Helpers shared by tests: example orders and tokens."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import httpx
+
+from kalem.app import access
+from kalem.store.db import Database
+from kalem.store.uow import UnitOfWork
+
+SEED_ORDER: dict[str, Any] = {
+    "order_number": "4000000001", "seller_id": "acme", "currency": "TRY",
+    "account_order_number": "AO-67890", "shipping_amount": "29.90",
+    "lines": [{"line_id": "item1691416223190", "sku": "T123-BLUE", "product_id": "p-1",
+               "name": "T-Shirt", "quantity": 3, "unit_price": "199.90", "discount": "20.00",
+               "tax_rate": "20"}],
+    "packages": [{"package_id": "BB_pid1692966394724", "status": "Picking",
+                  "cargo_tracking_number": "7340001",
+                  "items": [{"line_id": "item1691416223190", "quantity": 3}]}],
+}
+
+
+def order(number: str = "4000000001", seller: str = "acme", **changes: Any) -> dict[str, Any]:
+    body = copy.deepcopy(SEED_ORDER)
+    body["order_number"] = number
+    body["seller_id"] = seller
+    if number != SEED_ORDER["order_number"]:
+        suffix = number[-6:]
+        body["lines"][0]["line_id"] = f"item{suffix}"
+        body["packages"][0]["package_id"] = f"BB_pid{suffix}"
+        body["packages"][0]["items"][0]["line_id"] = f"item{suffix}"
+    body.update(changes)
+    return body
+
+
+def two_line_order(number: str, seller: str = "acme") -> dict[str, Any]:
+    return {
+        "order_number": number, "seller_id": seller, "currency": "TRY",
+        "lines": [{"line_id": f"{number}-a", "sku": "A", "name": "A", "quantity": 2, "unit_price": "10.00"},
+                  {"line_id": f"{number}-b", "sku": "B", "name": "B", "quantity": 5, "unit_price": "4.00"}],
+    }
+
+
+def token(db: Database, role: str = "seller", seller: str | None = "acme") -> str:
+    return access.create_token(UnitOfWork(db), role=role, seller_id=seller if role == "seller" else None)
+
+
+def client_for(base: httpx.Client, secret: str) -> httpx.Client:
+    return httpx.Client(base_url=base.base_url, headers={"Authorization": f"Bearer {secret}"}, timeout=30)
+
+
