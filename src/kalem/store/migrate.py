@@ -1,4 +1,7 @@
-"""Run Alembic migrations from code (`kalem db upgrade`), with the URL from Settings."""
+"""Run Alembic migrations from code (`kalem db upgrade`), with the URL from Settings.
+
+Capabilities add their tables in revisions of their own; `heads` applies every branch.
+"""
 
 from __future__ import annotations
 
@@ -15,5 +18,5 @@ def alembic_config(database_url: str) -> Config:
     return config
 
 
-def upgrade(database_url: str, revision: str = "head") -> None:
+def upgrade(database_url: str, revision: str = "heads") -> None:
     command.upgrade(alembic_config(database_url), revision)
