@@ -10,14 +10,15 @@ from kalem.api import views
 from kalem.api.context import Caller, Ctx
 from kalem.api.routes.orders import IdempotencyKey
 from kalem.api.schemas import ApprovalIn, CancelRequestIn, RejectionIn
+from kalem.api.schemas_out import ERRORS, CancelRequestOut, CancelRequestPage, DecidedCancelRequestOut
 from kalem.app import cancellation as app
 from kalem.domain.cancellation import CancelItem, CancelRequestStatus
 from kalem.domain.errors import DuplicateLine
 
-router = APIRouter(prefix="/v1/cancel-requests", tags=["cancel requests"])
+router = APIRouter(prefix="/v1/cancel-requests", tags=["cancel requests"], responses=ERRORS)
 
 
-@router.post("", status_code=201, summary="Ask the seller to cancel quantities of lines")
+@router.post("", status_code=201, summary="Ask the seller to cancel quantities of lines", response_model=CancelRequestOut)
 def create(body: CancelRequestIn, ctx: Ctx, caller: Caller, idempotency_key: IdempotencyKey = None) -> Response:
     cmd = app.RequestCancel(body.order_number,
                             tuple(CancelItem(i.line_id, i.quantity, i.reason_id, i.note) for i in body.lines),
@@ -27,7 +28,7 @@ def create(body: CancelRequestIn, ctx: Ctx, caller: Caller, idempotency_key: Ide
         lambda uow: app.request_cancel(uow, cmd), lambda request: (201, views.cancel_request_view(request)))
 
 
-@router.get("", summary="The cancel-request queue, oldest first")
+@router.get("", summary="The cancel-request queue, oldest first", response_model=CancelRequestPage)
 def list_requests(ctx: Ctx, caller: Caller, status: CancelRequestStatus | None = None,
                   order_number: Annotated[str | None, Query(max_length=64)] = None,
                   seller_id: Annotated[str | None, Query(max_length=64)] = None,
@@ -41,12 +42,12 @@ def list_requests(ctx: Ctx, caller: Caller, status: CancelRequestStatus | None =
     return {"data": [views.cancel_request_view(r) for r in page], "next_cursor": next_cursor}
 
 
-@router.get("/{request_id}", summary="One cancel request")
+@router.get("/{request_id}", summary="One cancel request", response_model=CancelRequestOut)
 def get(request_id: str, ctx: Ctx, caller: Caller) -> dict:
     return views.cancel_request_view(app.get_cancel_request(ctx.uow(write=False), request_id, caller))
 
 
-@router.post("/{request_id}/approve", summary="Approve, in full or per line in part")
+@router.post("/{request_id}/approve", summary="Approve, in full or per line in part", response_model=DecidedCancelRequestOut)
 def approve(request_id: str, ctx: Ctx, caller: Caller, body: ApprovalIn | None = None,
             idempotency_key: IdempotencyKey = None) -> Response:
     body = body or ApprovalIn()
@@ -59,14 +60,14 @@ def approve(request_id: str, ctx: Ctx, caller: Caller, body: ApprovalIn | None =
     return _decide(ctx, caller, idempotency_key, cmd, body.model_dump(mode="json"))
 
 
-@router.post("/{request_id}/reject", summary="Reject, with a denial reason")
+@router.post("/{request_id}/reject", summary="Reject, with a denial reason", response_model=DecidedCancelRequestOut)
 def reject(request_id: str, body: RejectionIn, ctx: Ctx, caller: Caller,
            idempotency_key: IdempotencyKey = None) -> Response:
     cmd = app.DecideCancelRequest(request_id, caller, "reject", reason_id=body.reason_id, note=body.note)
     return _decide(ctx, caller, idempotency_key, cmd, body.model_dump(mode="json"))
 
 
-@router.post("/{request_id}/withdraw", summary="Withdraw a pending request")
+@router.post("/{request_id}/withdraw", summary="Withdraw a pending request", response_model=DecidedCancelRequestOut)
 def withdraw(request_id: str, ctx: Ctx, caller: Caller, idempotency_key: IdempotencyKey = None) -> Response:
     cmd = app.DecideCancelRequest(request_id, caller, "withdraw")
     return _decide(ctx, caller, idempotency_key, cmd, {})

@@ -9,13 +9,14 @@ from fastapi import APIRouter, Header, Query, Response
 from kalem.api import views
 from kalem.api.context import Caller, Ctx
 from kalem.api.schemas import CancellationIn, OrderIn
+from kalem.api.schemas_out import ERRORS, EventPage, OrderOut, OrderPage
 from kalem.app import orders as app_orders
 from kalem.app.cancellation import CancelLines, cancel_lines
 from kalem.domain.cancellation import CancelItem
 from kalem.domain.errors import InvalidInput
 from kalem.domain.orders import LineSpec, OrderSpec, PackageItem, PackageSpec
 
-router = APIRouter(prefix="/v1/orders", tags=["orders"])
+router = APIRouter(prefix="/v1/orders", tags=["orders"], responses=ERRORS)
 
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=255)]
 SellerScope = Annotated[str | None, Query(max_length=64, description="operators: the seller, if the number is ambiguous")]
@@ -33,9 +34,9 @@ def spec_of(body: OrderIn) -> OrderSpec:
     )
 
 
-@router.post("", status_code=201, summary="Take in an order",
-             responses={200: {"description": "The same order was already taken in with an identical body"},
-                        409: {"description": "The order number exists with a different body"}})
+@router.post("", status_code=201, summary="Take in an order", response_model=OrderOut,
+             responses={200: {"model": OrderOut,
+                              "description": "The same order was already taken in with an identical body"}})
 def place(body: OrderIn, ctx: Ctx, caller: Caller, idempotency_key: IdempotencyKey = None) -> Response:
     cmd = app_orders.PlaceOrder(spec_of(body), caller)
     return ctx.idempotency.run(
@@ -44,7 +45,7 @@ def place(body: OrderIn, ctx: Ctx, caller: Caller, idempotency_key: IdempotencyK
         lambda placed: (201 if placed.created else 200, views.order_view(placed.order)))
 
 
-@router.get("", summary="List orders, newest first")
+@router.get("", summary="List orders, newest first", response_model=OrderPage)
 def list_orders(ctx: Ctx, caller: Caller, seller_id: SellerScope = None,
                 status: Annotated[str | None, Query(max_length=32)] = None,
                 limit: Annotated[int, Query(ge=1, le=100)] = 50,
@@ -56,15 +57,14 @@ def list_orders(ctx: Ctx, caller: Caller, seller_id: SellerScope = None,
     return {"data": [views.order_view(o) for o in page], "next_cursor": next_cursor}
 
 
-@router.get("/{order_number}", summary="An order with its lines' ledgers and packages")
+@router.get("/{order_number}", summary="An order with its lines' ledgers and packages", response_model=OrderOut)
 def get(order_number: str, ctx: Ctx, caller: Caller, response: Response, seller_id: SellerScope = None) -> dict:
     order = app_orders.get_order(ctx.uow(write=False), order_number, caller, seller_id)
     response.headers["ETag"] = f'W/"{order.version}"'
     return views.order_view(order)
 
 
-@router.post("/{order_number}/cancellations", summary="Cancel quantities of lines at once",
-             responses={409: {"description": "More than is cancellable, or the order changed (If-Match)"}})
+@router.post("/{order_number}/cancellations", summary="Cancel quantities of lines at once", response_model=OrderOut)
 def cancel(order_number: str, body: CancellationIn, ctx: Ctx, caller: Caller,
            idempotency_key: IdempotencyKey = None, seller_id: SellerScope = None,
            if_match: Annotated[str | None, Header(alias="If-Match")] = None) -> Response:
@@ -75,7 +75,7 @@ def cancel(order_number: str, body: CancellationIn, ctx: Ctx, caller: Caller,
         lambda uow: cancel_lines(uow, cmd), lambda order: (200, views.order_view(order)))
 
 
-@router.get("/{order_number}/events", summary="The order's history, in sequence")
+@router.get("/{order_number}/events", summary="The order's history, in sequence", response_model=EventPage)
 def events(order_number: str, ctx: Ctx, caller: Caller, seller_id: SellerScope = None,
            after: Annotated[int, Query(ge=0)] = 0, limit: Annotated[int, Query(ge=1, le=1000)] = 1000) -> dict:
     order, found = app_orders.order_events(ctx.uow(write=False), order_number, caller, seller_id=seller_id,

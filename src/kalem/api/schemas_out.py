@@ -1,0 +1,156 @@
+"""Native response schemas, for the OpenAPI document (routes return prebuilt JSON; these describe it)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel
+
+
+class LedgerOut(BaseModel):
+    open: int
+    pending_cancel: int
+    cancelled: int
+    shipped: int
+    delivered: int
+    return_pending: int
+    returned: int
+
+
+class LineOut(BaseModel):
+    line_id: str
+    sku: str
+    product_id: str | None
+    barcode: str | None
+    name: str
+    quantity: int
+    unit_price: str
+    discount: str
+    tax_rate: str
+    hs_code: str | None
+    cancelled_quantity: int
+    cancellable_quantity: int
+    pending_cancel_quantity: int
+    shipped_quantity: int
+    ledger: LedgerOut
+
+
+class PackageItemOut(BaseModel):
+    line_id: str
+    quantity: int
+
+
+class StatusChangeOut(BaseModel):
+    status: str
+    at: str
+
+
+class PackageOut(BaseModel):
+    package_id: str
+    status: str
+    cargo_tracking_number: str | None
+    parent_id: str | None
+    items: list[PackageItemOut]
+    history: list[StatusChangeOut]
+
+
+class OrderOut(BaseModel):
+    id: str
+    order_number: str
+    seller_id: str
+    account_order_number: str | None
+    channel: str | None
+    currency: str
+    status: str
+    version: int
+    shipping_amount: str
+    created_at: str
+    updated_at: str
+    lines: list[LineOut]
+    packages: list[PackageOut]
+
+
+class OrderPage(BaseModel):
+    data: list[OrderOut]
+    next_cursor: str | None
+
+
+class CancelRequestLineOut(BaseModel):
+    line_id: str
+    quantity: int
+    reason_id: int
+    note: str | None
+    approved_quantity: int | None
+
+
+class CancelRequestOut(BaseModel):
+    id: str
+    order_number: str
+    seller_id: str
+    status: str
+    requested_by: str
+    created_at: str
+    lines: list[CancelRequestLineOut]
+    decided_by: str | None
+    decided_at: str | None
+    decision_reason_id: int | None
+    decision_note: str | None
+
+
+class DecidedCancelRequestOut(CancelRequestOut):
+    order: OrderOut
+
+
+class CancelRequestPage(BaseModel):
+    data: list[CancelRequestOut]
+    next_cursor: str | None
+
+
+class EventOut(BaseModel):
+    id: str
+    order_number: str
+    sequence: int
+    type: str
+    occurred_at: str
+    actor: str
+    data: dict[str, Any]
+
+
+class EventPage(BaseModel):
+    data: list[EventOut]
+
+
+class ReasonName(BaseModel):
+    tr: str
+    en: str
+
+
+class ReasonOut(BaseModel):
+    id: int
+    platform: str
+    status_type: str
+    code: str
+    name: ReasonName
+
+
+class ReasonList(BaseModel):
+    data: list[ReasonOut]
+
+
+class ErrorBody(BaseModel):
+    code: str
+    message: str
+    details: dict[str, Any]
+
+
+class ErrorOut(BaseModel):
+    error: ErrorBody
+
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorOut, "description": description}
+    for status, description in ((400, "Malformed JSON"), (401, "Missing or invalid credentials"),
+                                (403, "Not allowed"), (404, "Unknown — or another seller's — id"),
+                                (409, "The state does not allow it"), (412, "If-Match is stale"),
+                                (413, "Body too large"), (422, "Invalid input"), (503, "Database unavailable"))
+}
