@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 KALEM_PORT ?= 8000
 export KALEM_DATABASE_URL ?= sqlite:///var/kalem.db
 
-.PHONY: run test bench install install-test postgres-binaries clean
+.PHONY: run test bench install install-test postgres-binaries chromium clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,11 +30,21 @@ run: install
 	@echo "--- demo credentials (var/demo-tokens.txt) ---"
 	@$(BIN)/kalem demo
 	@echo "--- kalem is serving on http://127.0.0.1:$(KALEM_PORT) (API docs: /docs, OpenAPI: /openapi.json) ---"
-	KALEM_WEBHOOK_ALLOW_PRIVATE_URLS=true $(BIN)/kalem serve --host 127.0.0.1 --port $(KALEM_PORT)
+	@echo "--- and one webhook worker beside it (kalem worker) ---"
+	export KALEM_WEBHOOK_ALLOW_PRIVATE_URLS=true; $(BIN)/kalem worker & worker=$$!; \
+		trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+		$(BIN)/kalem serve --host 127.0.0.1 --port $(KALEM_PORT)
 
 ## make test: install test needs (PostgreSQL from Debian if missing) and run the whole suite on SQLite and PostgreSQL
-test: install-test postgres-binaries
+test: install-test postgres-binaries chromium
 	$(BIN)/python -m pytest -n 2 -q -p no:cacheprovider
+
+## chromium: Debian's headless Chromium for the hub's browser tests (Playwright drives it; no `playwright install`)
+chromium:
+	@if [ ! -x /usr/bin/chromium ]; then \
+		echo "installing chromium from Debian"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	fi
 
 postgres-binaries:
 	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ! command -v initdb >/dev/null 2>&1; then \

@@ -14,9 +14,12 @@ from kalem.api.auth import Authenticator
 from kalem.api.context import Context
 from kalem.api.idempotency import Idempotency
 from kalem.config import Settings
-from kalem.dialects import hebiar
+from kalem.dialects import hebiar, n11, zonos
+from kalem import hub
 from kalem.store.db import Database
 from kalem.store.uow import UnitOfWork
+from kalem.webhooks.worker import Worker, WorkerConfig
+from kalem.domain.webhooks import RetryPolicy
 
 
 def database(settings: Settings) -> Database:
@@ -45,7 +48,33 @@ def build_app(settings: Settings | None = None, db: Database | None = None) -> F
                            jwt_ttl_seconds=settings.jwt_ttl_seconds),
         idempotency=Idempotency(uow, settings.idempotency_lease_seconds),
     )
-    return create_app(ctx, faces=[hebiar.face()])
+    return create_app(ctx, faces=[hebiar.face(), zonos.face(), n11.face()],
+                      extra=[hub.install(secret_key(settings))])
+
+
+def register_webhook_dialects() -> None:
+    """Payload renderers of the faces (kalem.webhooks may not import kalem.dialects itself)."""
+    from kalem.dialects.hebiar.views import hook_payloads as hebiar_hooks
+    from kalem.webhooks import registry
+    registry.register("hebiar", hebiar_hooks)
+    registry.register("zonos", zonos.hook_payloads)
+
+
+def build_worker(settings: Settings | None = None, db: Database | None = None, **overrides: object) -> Worker:
+    """A webhook worker configured from Settings (`overrides` replace WorkerConfig fields)."""
+    settings = settings or Settings()
+    db = db or database(settings)
+    register_webhook_dialects()
+    config = WorkerConfig(
+        batch=settings.webhook_batch, concurrency=settings.webhook_concurrency,
+        poll_seconds=settings.webhook_poll_seconds, lease_seconds=settings.webhook_lease_seconds,
+        timeout_seconds=settings.webhook_timeout_seconds, allow_private=settings.webhook_allow_private_urls,
+        retry=RetryPolicy(base_seconds=settings.webhook_retry_base_seconds, factor=settings.webhook_retry_factor,
+                          cap_seconds=settings.webhook_retry_cap_seconds,
+                          max_attempts=settings.webhook_max_attempts))
+    for name, value in overrides.items():
+        setattr(config, name, value)
+    return Worker(partial(UnitOfWork, db), config)
 
 
 def app_from_env() -> FastAPI:

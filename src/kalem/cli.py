@@ -37,6 +37,26 @@ def serve(host: Annotated[str, typer.Option(envvar="KALEM_HOST")] = "127.0.0.1",
                 log_level=os.environ.get("KALEM_LOG_LEVEL", "warning"), access_log=False)
 
 
+@app.command()
+def worker(concurrency: Annotated[int | None, typer.Option(help="parallel HTTP sends")] = None,
+           batch: Annotated[int | None, typer.Option(help="deliveries claimed per round")] = None) -> None:
+    """Deliver webhooks: claim due deliveries, send, retry (run any number on PostgreSQL, one on SQLite)."""
+    import logging
+    import signal
+
+    from kalem.bootstrap import build_worker
+    logging.basicConfig(level=os.environ.get("KALEM_LOG_LEVEL", "warning").upper())
+    overrides = {k: v for k, v in (("concurrency", concurrency), ("batch", batch)) if v is not None}
+    runner = build_worker(Settings(), **overrides)
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: runner.stop_event.set())
+    typer.echo("kalem worker: delivering webhooks", err=True)
+    try:
+        runner.run()
+    finally:
+        runner.close()
+
+
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Apply every migration."""

@@ -20,3 +20,13 @@ class Settings(BaseSettings):
     idempotency_lease_seconds: int = 60
     jwt_ttl_seconds: int = 3600
     webhook_allow_private_urls: bool = False
+    # The webhook worker (docs/webhooks.md); tests shrink the schedule to run fast.
+    webhook_poll_seconds: float = 0.05
+    webhook_lease_seconds: float = 60.0
+    webhook_timeout_seconds: float = 10.0
+    webhook_batch: int = 100
+    webhook_concurrency: int = 16
+    webhook_retry_base_seconds: float = 5.0
+    webhook_retry_factor: float = 4.0
+    webhook_retry_cap_seconds: float = 21600.0
+    webhook_max_attempts: int = 11

@@ -132,3 +132,35 @@ def test_listing_pages_with_a_cursor(api):
     assert sorted(numbers) == [f"600000000{n}" for n in range(5)]
     assert third["next_cursor"] is None
     assert api.get("/v1/orders", params={"cursor": "%%%"}).status_code == 422
+
+
+def test_nul_characters_are_refused_on_every_database(api, db):
+    before = snapshot(db)
+    body = order("4000000077")
+    body["lines"][0]["name"] = "T-Shirt\u0000"
+    response = api.post("/v1/orders", json=body)
+    assert response.status_code == 422
+    assert response.json()["error"]["code"] == "invalid_characters"
+    assert api.get("/v1/orders/a%00b").json()["error"]["code"] == "invalid_characters"
+    assert snapshot(db) == before
+
+
+def test_a_line_id_used_by_another_order_of_the_seller_is_409(api, db):
+    api.post("/v1/orders", json=SEED_ORDER)
+    before = snapshot(db)
+    again = order("4000000078")
+    again["lines"][0]["line_id"] = SEED_ORDER["lines"][0]["line_id"]
+    again["packages"][0]["items"][0]["line_id"] = SEED_ORDER["lines"][0]["line_id"]
+    response = api.post("/v1/orders", json=again)
+    assert response.status_code == 409
+    assert response.json()["error"]["code"] == "line_id_in_use"
+    assert snapshot(db) == before
+
+
+def test_a_chunked_body_over_the_limit_is_413(api, server):
+    def chunks():
+        for _ in range(server.settings.max_body_bytes // 1000 + 2):
+            yield b" " * 1000
+
+    response = api.post("/v1/orders", content=chunks(), headers={"Content-Type": "application/json"})
+    assert response.status_code == 413

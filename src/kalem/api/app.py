@@ -9,7 +9,9 @@ from fastapi import APIRouter, FastAPI
 from kalem.api import errors
 from kalem.api.context import Context
 from kalem.api.middleware import BodyLimit, CaseInsensitivePaths
-from kalem.api.routes import cancel_requests, meta, orders
+from kalem.api.routes import billing, cancel_requests, meta, orders, packages
+from kalem.api.routes import refunds as refund_routes
+from kalem.api.routes import webhooks as webhook_routes
 
 
 def create_app(ctx: Context, faces: Iterable[tuple[APIRouter, dict[str, str]]] = (),
@@ -19,7 +21,8 @@ def create_app(ctx: Context, faces: Iterable[tuple[APIRouter, dict[str, str]]] =
                               "return, refund, re-invoice — told to every integrator, reliably.")
     app.state.kalem = ctx
     errors.install(app)
-    for router in (meta.router, orders.router, cancel_requests.router):
+    for router in (meta.router, orders.router, cancel_requests.router, billing.router, packages.router,
+                   webhook_routes.router, refund_routes.router):
         app.include_router(router)
     canonical: dict[str, str] = {}
     for router, paths in faces:

@@ -13,7 +13,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from kalem.domain.errors import KalemError
@@ -33,11 +33,13 @@ def native(code: str, status: int, message: str, details: dict[str, Any]) -> JSO
     return JSONResponse({"error": {"code": code, "message": message, "details": details}}, status_code=status)
 
 
+def renderer_for(path: str) -> Renderer:
+    return next((r for matches, r in _renderers if matches(path)), native)
+
+
 def render(request: Request, code: str, status: int, message: str, details: dict[str, Any] | None = None,
            headers: dict[str, str] | None = None) -> JSONResponse:
-    path = request.url.path
-    renderer = next((r for matches, r in _renderers if matches(path)), native)
-    response = renderer(code, status, message, details or {})
+    response = renderer_for(request.url.path)(code, status, message, details or {})
     for name, value in (headers or {}).items():
         response.headers[name] = value
     return response
@@ -74,6 +76,21 @@ def install(app: FastAPI) -> None:
         log.warning("database unavailable: %s", exc.__class__.__name__)
         return render(request, "database_unavailable", 503, "the database is not reachable; retry shortly",
                       headers={"Retry-After": "1"})
+
+    @app.exception_handler(IntegrityError)
+    async def _integrity(request: Request, exc: IntegrityError) -> JSONResponse:
+        # A concurrent twin won a uniqueness race (same order number, line id, key): nothing was applied.
+        return render(request, "conflict", 409, "a concurrent request created the same resource; retry to see it")
+
+    @app.exception_handler(DataError)
+    async def _unstorable(request: Request, exc: DataError) -> JSONResponse:
+        return render(request, "invalid_characters", 422, "the input holds characters that cannot be stored "
+                      "(such as NUL)")
+
+    @app.exception_handler(OverflowError)
+    async def _out_of_range(request: Request, exc: OverflowError) -> JSONResponse:
+        # SQLite's driver refuses integers beyond 64 bits before the statement runs.
+        return render(request, "number_out_of_range", 422, "a number in the request is out of range")
 
     @app.exception_handler(DBAPIError)
     async def _database_error(request: Request, exc: DBAPIError) -> JSONResponse:

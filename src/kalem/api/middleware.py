@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from kalem.api.errors import renderer_for
+
 
 class BodyLimit:
-    """Refuse bodies over `limit` bytes with 413, whether or not Content-Length is sent."""
+    """Refuse bodies over `limit` bytes (413) whether or not Content-Length is sent, and NUL characters (422)."""
 
     def __init__(self, app: ASGIApp, limit: int) -> None:
         self.app = app
@@ -21,35 +22,48 @@ class BodyLimit:
             return
         for name, value in scope.get("headers", ()):
             if name == b"content-length" and value.isdigit() and int(value) > self.limit:
-                await _too_large(send, self.limit)
+                await _refuse(scope, receive, send, 413, "payload_too_large", f"the body exceeds {self.limit} bytes")
                 return
-        seen = 0
-
-        async def limited() -> Message:
-            nonlocal seen
+        if "\x00" in scope.get("path", "") or b"%00" in scope.get("query_string", b""):
+            await _refuse(scope, receive, send, 422, "invalid_characters", "the URL holds a NUL character")
+            return
+        # Read the whole (bounded) body first, so a refusal happens before the app has started.
+        chunks, seen, more = [], 0, True
+        while more:
             message = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > self.limit:
-                    raise _TooLarge
-            return message
+            if message["type"] != "http.request":
+                await self.app(scope, _replay([message]), send)
+                return
+            chunks.append(message.get("body", b""))
+            seen += len(chunks[-1])
+            more = message.get("more_body", False)
+            if seen > self.limit:
+                await _refuse(scope, receive, send, 413, "payload_too_large", f"the body exceeds {self.limit} bytes")
+                return
+        body = b"".join(chunks)
+        # PostgreSQL cannot store NUL in text; refuse it the same way on every database.
+        if b"\\u0000" in body or b"\x00" in body:
+            await _refuse(scope, receive, send, 422, "invalid_characters", "the body holds a NUL character")
+            return
+        await self.app(scope, _replay([{"type": "http.request", "body": body, "more_body": False}], receive), send)
 
-        try:
-            await self.app(scope, limited, send)
-        except _TooLarge:
-            await _too_large(send, self.limit)
+
+def _replay(messages: list[Message], then: Receive | None = None) -> Receive:
+    queue = list(messages)
+
+    async def receive() -> Message:
+        if queue:
+            return queue.pop(0)
+        if then is not None:
+            return await then()  # e.g. http.disconnect
+        return {"type": "http.disconnect"}
+
+    return receive
 
 
-class _TooLarge(Exception):
-    pass
-
-
-async def _too_large(send: Send, limit: int) -> None:
-    body = json.dumps({"error": {"code": "payload_too_large", "message": f"the body exceeds {limit} bytes",
-                                 "details": {"limit": limit}}}).encode()
-    await send({"type": "http.response.start", "status": 413,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
-    await send({"type": "http.response.body", "body": body})
+async def _refuse(scope: Scope, receive: Receive, send: Send, status: int, code: str, message: str) -> None:
+    """Answer in the envelope of the face the path belongs to."""
+    await renderer_for(scope["path"])(code, status, message, {})(scope, receive, send)
 
 
 class CaseInsensitivePaths:

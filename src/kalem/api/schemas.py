@@ -50,6 +50,7 @@ class OrderIn(Strict):
     currency: Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{3}$")]
     account_order_number: Id | None = None
     channel: Id | None = None
+    destination_country: Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{2}$")] | None = None
     shipping_amount: Money = Decimal("0")
     lines: Annotated[list[LineIn], Field(min_length=1, max_length=500)]
     packages: Annotated[list[PackageIn], Field(max_length=500)] = []

@@ -20,6 +20,7 @@ name that every face renders (the native `{"error": {"code": ...}}`, or a dialec
     │   ├── CancelRequestAlreadyDecided
     │   ├── ApprovalExceedsRequested
     │   ├── OrderAlreadyExists
+    │   ├── LineIdInUse
     │   ├── AmbiguousOrderNumber
     │   ├── IllegalTransition
     │   ├── VersionMismatch (412)
@@ -105,6 +106,10 @@ class ApprovalExceedsRequested(Conflict):
 
 class OrderAlreadyExists(Conflict):
     code = "order_already_exists"
+
+
+class LineIdInUse(Conflict):
+    code = "line_id_in_use"
 
 
 class AmbiguousOrderNumber(Conflict):

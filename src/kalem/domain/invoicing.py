@@ -36,10 +36,11 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, NamedTuple
 
+from kalem.domain.errors import KalemError
 from kalem.domain.money import quantize
 
 
-class BillingError(Exception):
+class BillingError(KalemError):  # a KalemError, so every face renders it with its code
     code = "billing_error"
     status = 422
 

@@ -34,10 +34,11 @@ from importlib import resources
 from types import MappingProxyType
 from typing import Any, NamedTuple
 
+from kalem.domain.errors import KalemError
 from kalem.domain.money import allocate, quantize
 
 
-class LandedCostError(Exception):
+class LandedCostError(KalemError):  # a KalemError, so every face renders it with its code
     """Root of this module's errors; `code` is stable and machine-readable."""
 
     code = "landed_cost_error"

@@ -197,6 +197,7 @@ class OrderSpec:
     shipping_amount: Decimal = Decimal("0")
     account_order_number: str | None = None
     channel: str | None = None
+    destination_country: str | None = None  # ISO alpha-2; kept in `attributes`, enables landed cost
 
 
 def place_order(spec: OrderSpec, *, order_id: str, actor: Actor, now: datetime) -> tuple[Order, list[Event]]:
@@ -216,6 +217,7 @@ def place_order(spec: OrderSpec, *, order_id: str, actor: Actor, now: datetime) 
                                p.cargo_tracking_number) for p in packages),
         created_at=now, updated_at=now, shipping_amount=spec.shipping_amount,
         account_order_number=spec.account_order_number, channel=spec.channel, version=0,
+        attributes={"destination_country": spec.destination_country.upper()} if spec.destination_country else {},
     )
     recorder = order.recorder(actor, now)
     recorder.record("order.placed", lines=[{"line_id": ln.line_id, "quantity": ln.quantity} for ln in lines])

@@ -19,7 +19,7 @@ from kalem.domain.cancellation import CancelRequest
 from kalem.domain.errors import AmbiguousOrderNumber, OrderNotFound, VersionMismatch
 from kalem.domain.events import Event
 from kalem.domain.orders import Order
-from kalem.store import codec
+from kalem.store import codec, outbox
 
 _ORDER_COLUMNS = ("id, seller_id, order_number, account_order_number, status, version, last_sequence, "
                   "intake_hash, created_at, updated_at, body")
@@ -171,6 +171,29 @@ class CancelRequestRepository:
             params).all()
         return [codec.load_request(r) for r in rows]
 
+    def search(self, seller_id: str | None, *, status: str | None = None, created_from: datetime | None = None,
+               created_before: datetime | None = None, order_number_like: str | None = None,
+               limit: int = 500) -> list[CancelRequest]:
+        """The hub's queue: pending first, oldest first (longest waiting on top); decided ones newest first."""
+        clauses, params = [], {"limit": limit}
+        for column, value, name, op in (("seller_id", seller_id, "s", "="), ("status", status, "st", "="),
+                                        ("created_at", created_from, "cf", ">="),
+                                        ("created_at", created_before, "cb", "<")):
+            if value is not None:
+                clauses.append(f"{column} {op} :{name}")
+                params[name] = value
+        if order_number_like:
+            clauses.append("LOWER(order_number) LIKE :on ESCAPE '!'")
+            escaped = order_number_like.lower().replace("!", "!!").replace("%", "!%").replace("_", "!_")
+            params["on"] = f"%{escaped}%"
+        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        pending_first = ("CASE WHEN status = 'pending' THEN 0 ELSE 1 END, "
+                         "CASE WHEN status = 'pending' THEN created_at END ASC, created_at DESC, id")
+        rows = self._conn.execute(
+            _q(f"SELECT {self._COLUMNS} FROM cancel_requests {where} ORDER BY {pending_first} LIMIT :limit"),
+            params).all()
+        return [codec.load_request(r) for r in rows]
+
     @staticmethod
     def _row(request: CancelRequest) -> dict[str, Any]:
         return {"id": request.id, "order_id": request.order_id, "seller_id": request.seller_id,
@@ -181,20 +204,26 @@ class CancelRequestRepository:
 class EventRepository:
     _INSERT = _q("INSERT INTO events (id, order_id, seller_id, sequence, type, occurred_at, actor, data) "
                  "VALUES (:id, :order_id, :seller_id, :sequence, :type, :occurred_at, :actor, :data)")
+    # PostgreSQL stamps each event with its transaction id: the change feed's order (docs/webhooks.md).
+    _INSERT_PG = _q("INSERT INTO events (id, order_id, seller_id, sequence, type, occurred_at, actor, data, xid) "
+                    "VALUES (:id, :order_id, :seller_id, :sequence, :type, :occurred_at, :actor, :data, "
+                    "pg_current_xact_id()::text::bigint)")
     _FOR_ORDER = _q("SELECT id, order_id, seller_id, sequence, type, occurred_at, actor, data "
                     "FROM events WHERE order_id = :o AND sequence > :after ORDER BY sequence LIMIT :limit")
 
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
+        self._postgres = conn.dialect.name == "postgresql"
 
     def append(self, events: Sequence[Event]) -> list[str]:
         ids = [uuid.uuid4().hex for _ in events]
         if events:
-            self._conn.execute(self._INSERT, [
+            self._conn.execute(self._INSERT_PG if self._postgres else self._INSERT, [
                 {"id": eid, "order_id": e.order_id, "seller_id": e.seller_id, "sequence": e.sequence,
                  "type": e.type, "occurred_at": e.occurred_at, "actor": e.actor, "data": codec.dumps(e.data)}
                 for eid, e in zip(ids, events, strict=True)
             ])
+            outbox.enqueue(self._conn, events, ids)  # webhook deliveries, in this same transaction
         return ids
 
     def for_order(self, order_id: str, *, after: int = 0, limit: int = 1000) -> list[dict[str, Any]]:

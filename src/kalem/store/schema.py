@@ -67,7 +67,10 @@ events = sa.Table(
     sa.Column("occurred_at", TS, nullable=False),
     sa.Column("actor", sa.String(128), nullable=False),
     sa.Column("data", sa.Text, nullable=False),
+    # PostgreSQL: the writing transaction's id (migration 0006, docs/webhooks.md) orders the change feed.
+    sa.Column("xid", sa.BigInteger),
     sa.UniqueConstraint("order_id", "sequence", name="uq_events_order_sequence"),
+    sa.Index("ix_events_feed", "xid", "position"),
 )
 
 api_tokens = sa.Table(
@@ -102,4 +105,136 @@ idempotency_keys = sa.Table(
     sa.Column("response", sa.Text),
     sa.Column("locked_until", TS, nullable=False),
     sa.Column("created_at", TS, nullable=False),
+)
+
+# Billing of an order (invoices, credit notes, landed-cost history, refunds): one JSON body per
+# order, written in the transaction that changes the order and under the order's lock.
+order_billing = sa.Table(
+    "order_billing", metadata,
+    sa.Column("order_id", sa.String(40), primary_key=True),
+    sa.Column("seller_id", sa.String(64), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("updated_at", TS, nullable=False),
+    sa.Column("body", sa.Text, nullable=False),
+)
+
+
+# Webhooks (migration 0006, docs/webhooks.md): subscriptions, the outbox of deliveries written in the
+# business transaction, and every attempt.
+webhook_subscriptions = sa.Table(
+    "webhook_subscriptions", metadata,
+    sa.Column("id", sa.String(40), primary_key=True),
+    sa.Column("url", sa.String(2000), nullable=False),
+    sa.Column("event_types", sa.Text, nullable=False),
+    sa.Column("dialect", sa.String(16), nullable=False),
+    sa.Column("auth_kind", sa.String(16), nullable=False),
+    sa.Column("secret", sa.String(512)),
+    sa.Column("previous_secret", sa.String(512)),
+    sa.Column("previous_secret_until", TS),
+    sa.Column("basic_username", sa.String(256)),
+    sa.Column("seller_id", sa.String(64)),
+    sa.Column("enabled", sa.Boolean, nullable=False),
+    sa.Column("disabled_reason", sa.String(200)),
+    sa.Column("created_at", TS, nullable=False),
+)
+
+webhook_deliveries = sa.Table(
+    "webhook_deliveries", metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True, autoincrement=True),
+    sa.Column("subscription_id", sa.String(40), nullable=False),
+    sa.Column("event_id", sa.String(40), nullable=False),
+    sa.Column("event_position", sa.BigInteger, nullable=False),
+    sa.Column("order_id", sa.String(40), nullable=False),
+    sa.Column("sequence", sa.Integer, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("next_attempt_at", TS, nullable=False),
+    sa.Column("lease_until", TS),
+    sa.Column("last_status", sa.Integer),
+    sa.Column("last_error", sa.String(500)),
+    sa.Column("created_at", TS, nullable=False),
+    sa.Column("delivered_at", TS),
+    sa.UniqueConstraint("subscription_id", "event_id", name="uq_webhook_deliveries_sub_event"),
+    # The claim walks open deliveries in due order and stops after a batch: a partial index keeps
+    # delivered history (the bulk of the table) out of it.
+    sa.Index("ix_webhook_deliveries_due", "next_attempt_at", "id",
+             postgresql_where=sa.text("status IN ('pending', 'delivering', 'failed')"),
+             sqlite_where=sa.text("status IN ('pending', 'delivering', 'failed')")),
+    sa.Index("ix_webhook_deliveries_order", "subscription_id", "order_id", "sequence"),
+)
+
+webhook_attempts = sa.Table(
+    "webhook_attempts", metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True, autoincrement=True),
+    sa.Column("delivery_id", sa.BigInteger, nullable=False),
+    sa.Column("attempted_at", TS, nullable=False),
+    sa.Column("status_code", sa.Integer),
+    sa.Column("duration_ms", sa.Integer, nullable=False),
+    sa.Column("response_excerpt", sa.String(1000)),
+    sa.Column("error", sa.String(500)),
+    sa.Index("ix_webhook_attempts_delivery", "delivery_id", "attempted_at"),
+)
+
+# The n11 face's `orderLineId`s: n11 numbers a line per package and mints new numbers when a package
+# is split, while kalem keeps stable line ids. One row per (package, line) ever shown; the numeric
+# primary key is the orderLineId, so resolving one is a single indexed read.
+n11_line_ids = sa.Table(
+    "n11_line_ids", metadata,
+    sa.Column("order_line_id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True,
+              autoincrement=True),
+    sa.Column("seller_id", sa.String(64), nullable=False),
+    sa.Column("order_id", sa.String(40), nullable=False),
+    sa.Column("package_id", sa.String(64), nullable=False),
+    sa.Column("line_id", sa.String(64), nullable=False),
+    sa.Column("created_at", TS, nullable=False),
+    sa.UniqueConstraint("order_id", "package_id", "line_id", name="uq_n11_line_ids_part"),
+)
+
+# Refunds, returns, per-seller cancellation strategies and the Akinon face's integer ids (migration
+# 0004, docs/refunds.md). A refund's IBAN has a column of its own so the JSON body never holds it.
+refunds = sa.Table(
+    "refunds", metadata,
+    sa.Column("id", sa.String(40), primary_key=True),
+    sa.Column("order_id", sa.String(40), nullable=False),
+    sa.Column("seller_id", sa.String(64), nullable=False),
+    sa.Column("order_number", sa.String(64), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("created_at", TS, nullable=False),
+    sa.Column("iban", sa.String(34)),
+    sa.Column("body", sa.Text, nullable=False),
+    sa.Index("ix_refunds_order", "order_id"),
+    sa.Index("ix_refunds_seller_created", "seller_id", "created_at"),
+)
+
+return_requests = sa.Table(
+    "return_requests", metadata,
+    sa.Column("id", sa.String(40), primary_key=True),
+    sa.Column("order_id", sa.String(40), nullable=False),
+    sa.Column("seller_id", sa.String(64), nullable=False),
+    sa.Column("order_number", sa.String(64), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("created_at", TS, nullable=False),
+    sa.Column("body", sa.Text, nullable=False),
+    sa.Index("ix_return_requests_order", "order_id"),
+    sa.Index("ix_return_requests_seller_status", "seller_id", "status", "created_at"),
+)
+
+seller_strategies = sa.Table(
+    "seller_strategies", metadata,
+    sa.Column("seller_id", sa.String(64), primary_key=True),
+    sa.Column("strategy", sa.Text, nullable=False),
+    sa.Column("updated_at", TS, nullable=False),
+    sa.Column("updated_by", sa.String(128), nullable=False),
+)
+
+# Akinon keys orders and order items (one per unit) by integers. One row per order (line_id "",
+# unit_index 0) and per unit, minted once; the primary key is the pk Akinon clients see.
+akinon_ids = sa.Table(
+    "akinon_ids", metadata,
+    sa.Column("pk", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True, autoincrement=True),
+    sa.Column("seller_id", sa.String(64), nullable=False),
+    sa.Column("order_id", sa.String(40), nullable=False),
+    sa.Column("line_id", sa.String(64), nullable=False),
+    sa.Column("unit_index", sa.Integer, nullable=False),
+    sa.UniqueConstraint("order_id", "line_id", "unit_index", name="uq_akinon_ids_unit"),
 )

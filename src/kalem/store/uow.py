@@ -12,7 +12,10 @@ from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any
 
+from kalem.store.billing import BillingRepository
 from kalem.store.db import Database
+from kalem.store.n11 import N11LineIdRepository
+from kalem.store.refunds import AkinonIdRepository, RefundRepository, ReturnRepository, StrategyRepository
 from kalem.store.repositories import (
     CancelRequestRepository,
     EventRepository,
@@ -22,6 +25,7 @@ from kalem.store.repositories import (
     TokenRepository,
     UserRepository,
 )
+from kalem.store.webhooks import WebhookRepository
 
 
 def utcnow() -> datetime:
@@ -36,6 +40,13 @@ class UnitOfWork:
     tokens: TokenRepository
     users: UserRepository
     idempotency: IdempotencyRepository
+    billing: BillingRepository
+    webhooks: WebhookRepository
+    n11_lines: N11LineIdRepository
+    refunds: RefundRepository
+    returns: ReturnRepository
+    strategies: StrategyRepository
+    akinon_ids: AkinonIdRepository
 
     def __init__(self, db: Database, *, write: bool = True, clock: Callable[[], datetime] = utcnow) -> None:
         self._db = db
@@ -72,6 +83,13 @@ class UnitOfWork:
         self.tokens = TokenRepository(conn)
         self.users = UserRepository(conn)
         self.idempotency = IdempotencyRepository(conn)
+        self.billing = BillingRepository(conn)
+        self.webhooks = WebhookRepository(conn, postgres=postgres)
+        self.n11_lines = N11LineIdRepository(conn)
+        self.refunds = RefundRepository(conn)
+        self.returns = ReturnRepository(conn)
+        self.strategies = StrategyRepository(conn)
+        self.akinon_ids = AkinonIdRepository(conn)
         return self
 
     def commit(self, result: Any = None) -> None:

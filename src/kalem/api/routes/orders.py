@@ -8,6 +8,7 @@ from fastapi import APIRouter, Header, Query, Response
 
 from kalem.api import views
 from kalem.api.context import Caller, Ctx
+from kalem.api.intake import BodyShapeRoute
 from kalem.api.schemas import CancellationIn, OrderIn
 from kalem.api.schemas_out import ERRORS, EventPage, OrderOut, OrderPage
 from kalem.app import orders as app_orders
@@ -16,7 +17,9 @@ from kalem.domain.cancellation import CancelItem
 from kalem.domain.errors import InvalidInput
 from kalem.domain.orders import LineSpec, OrderSpec, PackageItem, PackageSpec
 
-router = APIRouter(prefix="/v1/orders", tags=["orders"], responses=ERRORS)
+# BodyShapeRoute: `POST /v1/orders` may be claimed by a face on its body's shape (HepsiGlobal's
+# intake, api/intake.py); every body that is not claimed meets the native contract unchanged.
+router = APIRouter(prefix="/v1/orders", tags=["orders"], responses=ERRORS, route_class=BodyShapeRoute)
 
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=255)]
 SellerScope = Annotated[str | None, Query(max_length=64, description="operators: the seller, if the number is ambiguous")]
@@ -30,7 +33,7 @@ def spec_of(body: OrderIn) -> OrderSpec:
         packages=tuple(PackageSpec(p.package_id, p.status, tuple(PackageItem(i.line_id, i.quantity) for i in p.items),
                                    p.cargo_tracking_number) for p in body.packages),
         shipping_amount=body.shipping_amount, account_order_number=body.account_order_number,
-        channel=body.channel,
+        channel=body.channel, destination_country=body.destination_country,
     )
 
 

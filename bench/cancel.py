@@ -1,0 +1,184 @@
+"""Direct partial-cancel throughput and latency over HTTP, against pgbench on the same server.
+
+For each database size (10,000 and 1,000,000 orders by default): a fresh database on one throwaway
+PostgreSQL, migrated, bulk-loaded with COPY; `kalem serve --workers 2`; wrk with 16 connections
+POSTing `/v1/orders/{n}/cancellations` (one unit of a random line of a random loaded order); then
+pgbench's built-in tpcb-like with 16 clients on the same server. Also the embedded default: SQLite
+with one server process. Every answered cancel is checked against the events it committed.
+
+    .venv/bin/python bench/cancel.py                       # the full run (about 10 minutes)
+    .venv/bin/python bench/cancel.py --orders 10000 --seconds 10 --no-write   # a quick look
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shlex
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import common  # noqa: E402
+from common import Run, log  # noqa: E402
+
+SCRIPT = Path(__file__).resolve().parent / "cancel.lua"
+
+
+@dataclass
+class SizeResult:
+    orders: int
+    load_seconds: float
+    run: Run
+    pgbench_tps: float
+
+    @property
+    def ratio(self) -> float:
+        return self.run.throughput / self.pgbench_tps
+
+
+def _drive(base: str, orders: int, *, seconds: int, warmup: int, clients: int, seed: int) -> tuple[Run, int]:
+    """A warm-up run, then the measured one; returns the measured run and all cancels answered 200."""
+    url = f"{base}/v1/orders"
+    args = (str(orders), common.ADMIN_TOKEN)
+    answered = 0
+    if warmup:
+        w = common.wrk(url, SCRIPT, seconds=warmup, connections=clients, args=(*args, str(seed)))
+        answered += w.ok
+    run = common.wrk(url, SCRIPT, seconds=seconds, connections=clients, args=(*args, str(seed + 1)))
+    return run, answered + run.ok
+
+
+def _check_committed(answered: int, committed: int, *, runs: int, clients: int) -> None:
+    """Every cancel counted as answered committed; wrk stops with up to one request per connection in
+    flight, which the server still commits but wrk does not count."""
+    if not answered <= committed <= answered + runs * clients:
+        raise RuntimeError(f"{answered} cancels answered 200 but {committed} committed")
+
+
+def _committed_cancels(url: str) -> int:
+    import psycopg
+    with psycopg.connect(common.libpq_url(url)) as conn:
+        return conn.execute("SELECT count(*) FROM events WHERE type = 'lines.cancelled'").fetchone()[0]
+
+
+def bench_postgres(sizes: list[int], *, seconds: int, warmup: int, clients: int, workers: int,
+                   pgbench_seconds: int) -> tuple[str, list[SizeResult]]:
+    from kalem.store.migrate import upgrade
+    results = []
+    with common.postgres() as pg:
+        version = common.server_version(pg)
+        log(f"PostgreSQL {version} on port {pg.port}; pgbench -i -s 16")
+        first = True
+        for n in sizes:
+            url = pg.createdb(f"kalem_{n}")
+            upgrade(url)
+            log(f"loading {n:,} orders")
+            load = common.load_orders_postgres(url, n)
+            log(f"loaded {n:,} orders in {load:.1f} s; kalem serve --workers {workers}, wrk -c {clients}")
+            with common.kalem_server(url, workers=workers) as base:
+                run, answered = _drive(base, n, seconds=seconds, warmup=warmup, clients=clients, seed=n)
+            committed = _committed_cancels(url)
+            _check_committed(answered, committed, runs=2 if warmup else 1, clients=clients)
+            if run.errors:
+                raise RuntimeError(f"{run.errors} of {run.requests} cancels failed")
+            log(f"kalem: {run.throughput:.0f} cancels/s, p50 {run.p50_ms:.1f} ms, p99 {run.p99_ms:.1f} ms")
+            tps = common.pgbench(pg, clients=clients, seconds=pgbench_seconds, initialise=first)
+            first = False
+            log(f"pgbench tpcb-like: {tps:.0f} tps; ratio {run.throughput / tps:.2f}")
+            results.append(SizeResult(n, load, run, tps))
+    return version, results
+
+
+def bench_sqlite(orders: int, *, seconds: int, warmup: int, clients: int) -> tuple[float, Run]:
+    from kalem.store.migrate import upgrade
+    with tempfile.TemporaryDirectory(prefix="kalem-bench-sqlite-") as tmp:
+        url = f"sqlite:///{tmp}/kalem.db"
+        upgrade(url)
+        load = common.load_orders_sqlite(url, orders)
+        log(f"SQLite: loaded {orders:,} orders in {load:.1f} s; kalem serve --workers 1")
+        with common.kalem_server(url, workers=1) as base:
+            run, answered = _drive(base, orders, seconds=seconds, warmup=warmup, clients=clients, seed=7)
+        import sqlite3
+        with sqlite3.connect(f"{tmp}/kalem.db") as conn:
+            committed = conn.execute("SELECT count(*) FROM events WHERE type = 'lines.cancelled'").fetchone()[0]
+        _check_committed(answered, committed, runs=2 if warmup else 1, clients=clients)
+        if run.errors:
+            raise RuntimeError(f"SQLite: {run.errors} of {run.requests} cancels failed")
+        log(f"SQLite: {run.throughput:.0f} cancels/s, p50 {run.p50_ms:.1f} ms, p99 {run.p99_ms:.1f} ms")
+        return load, run
+
+
+def report(command: str, version: str, pg: list[SizeResult], sqlite: tuple[int, Run] | None,
+           args: argparse.Namespace) -> str:
+    m = common.machine()
+    out = [
+        "## Direct partial cancels (`bench/cancel.py`)",
+        "",
+        f"Machine: {m['nproc']} CPUs ({m['cpu']}), {m['memory']} memory, {m['os']}, Python {m['python']}, "
+        f"PostgreSQL {version}. Measured {time.strftime('%Y-%m-%d')}.",
+        "",
+        f"Command: `{command}`",
+        "",
+        f"Each size is a fresh database on one throwaway PostgreSQL (fsync and synchronous_commit on; "
+        f"settings in `bench/common.py`), bulk-loaded with COPY in the repositories' row format (orders of "
+        f"two lines of {common.LINE_QUANTITY} units each, 100 sellers). `kalem serve --workers {args.workers}`; "
+        f"wrk, {args.clients} connections, {args.warmup} s warm-up then {args.seconds} s measured, each request "
+        f"`POST /v1/orders/{{n}}/cancellations` of one unit of a random line of a random order (operator token, "
+        f"no Idempotency-Key). Then, on the same server, `pgbench -c {args.clients} -j 2 -T {args.pgbench_seconds} "
+        f"-b tpcb-like` on a scale-16 database. The load generators run on the same machine as the servers. "
+        f"Every cancel answered 200 was checked against the `lines.cancelled` events committed.",
+        "",
+        "| orders | load (COPY) | cancels/s | p50 | p90 | p99 | pgbench tps | kalem / pgbench |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in pg:
+        out.append(f"| {r.orders:,} | {r.load_seconds:.0f} s | {r.run.throughput:,.0f} | {r.run.p50_ms:.1f} ms | "
+                   f"{r.run.p90_ms:.1f} ms | {r.run.p99_ms:.1f} ms | {r.pgbench_tps:,.0f} | {r.ratio:.2f} |")
+    if len(pg) >= 2:
+        small, big = pg[0], pg[-1]
+        diff = (small.run.throughput - big.run.throughput) / small.run.throughput
+        out += ["", f"{small.orders:,} → {big.orders:,} orders: throughput changes by {-diff:+.1%} "
+                    f"(goal: within 10%); p50 {small.run.p50_ms:.1f} → {big.run.p50_ms:.1f} ms."]
+    if sqlite:
+        n, run = sqlite
+        out += ["", f"Embedded default, SQLite (WAL, synchronous=NORMAL), {n:,} orders, `kalem serve --workers 1`, "
+                    f"same wrk load: **{run.throughput:,.0f} cancels/s**, p50 {run.p50_ms:.1f} ms, "
+                    f"p90 {run.p90_ms:.1f} ms, p99 {run.p99_ms:.1f} ms."]
+    return "\n".join(out)
+
+
+def main(argv: list[str] | None = None) -> int:
+    quick = os.environ.get("KALEM_BENCH_QUICK") == "1"
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--orders", type=int, nargs="+", default=[10_000] if quick else [10_000, 1_000_000])
+    parser.add_argument("--seconds", type=int, default=10 if quick else 30)
+    parser.add_argument("--warmup", type=int, default=5)
+    parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--pgbench-seconds", type=int, default=10 if quick else 30)
+    parser.add_argument("--sqlite-orders", type=int, default=10_000, help="0 skips SQLite")
+    parser.add_argument("--no-write", action="store_true", help="do not update docs/performance.md")
+    args = parser.parse_args(argv if argv is not None else [])
+    command = ".venv/bin/python bench/cancel.py" + ("" if argv is None else " " + shlex.join(argv))
+    started = time.perf_counter()
+    version, pg = bench_postgres(args.orders, seconds=args.seconds, warmup=args.warmup, clients=args.clients,
+                                 workers=args.workers, pgbench_seconds=args.pgbench_seconds)
+    sqlite = None
+    if args.sqlite_orders:
+        _, run = bench_sqlite(args.sqlite_orders, seconds=args.seconds, warmup=args.warmup, clients=args.clients)
+        sqlite = (args.sqlite_orders, run)
+    text = report(command, version, pg, sqlite, args)
+    print(text)
+    if not args.no_write:
+        common.write_section("cancel", text)
+    log(f"done in {time.perf_counter() - started:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,370 @@
+"""Shared helpers for the benchmarks in bench/: a tuned throwaway PostgreSQL, fast bulk loading of
+orders in the repositories' own row format, a `kalem serve` subprocess, wrk and pgbench runners, and
+writing one marked section of docs/performance.md.
+
+Benchmarks are not tests: they run only through `make bench` (bench/run_all.py) or by hand.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import os
+import platform
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import httpx
+
+from kalem.devtools.postgres import ThrowawayPostgres, free_port
+from kalem.domain.events import Actor
+from kalem.domain.orders import LineSpec, OrderSpec, place_order
+from kalem.store import codec
+
+ROOT = Path(__file__).resolve().parent.parent
+DOC = ROOT / "docs" / "performance.md"
+BIN = Path(sys.executable).parent
+ADMIN_TOKEN = "bench-admin-token"  # noqa: S105 - a throwaway server's operator token
+CANCEL_REASON = 136  # kalem's "customer request"
+LINE_QUANTITY = 1000  # enough units that every random partial cancel (quantity 1) succeeds
+
+# Benchmark-only server settings. fsync and synchronous_commit stay on: every commit is durable, as
+# in production. A larger WAL keeps checkpoints out of the measured window of both kalem and pgbench.
+PG_SETTINGS = {"shared_buffers": "1GB", "max_wal_size": "8GB", "min_wal_size": "1GB",
+               "checkpoint_timeout": "30min", "wal_buffers": "64MB", "maintenance_work_mem": "512MB",
+               "effective_cache_size": "4GB", "fsync": "on", "synchronous_commit": "on"}
+
+
+def log(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+# --- the machine ---------------------------------------------------------------------------
+
+def machine() -> dict[str, str]:
+    mem_kb = next(int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines()
+                  if line.startswith("MemTotal:"))
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor() or "?")
+    return {"nproc": str(os.cpu_count()), "memory": f"{mem_kb / 1024 / 1024:.1f} GiB", "cpu": cpu,
+            "python": platform.python_version(), "os": platform.platform(terse=True)}
+
+
+# --- docs/performance.md: one marked section per benchmark -----------------------------------
+
+_DOC_HEAD = """# Performance
+
+Measured by `make bench` (bench/run_all.py runs every bench/*.py that defines `main()`). Each
+benchmark owns one marked section below and rewrites only that section; figures depend on the
+machine, which each section names. Benchmarks are not part of `make test`.
+"""
+
+
+def write_section(name: str, markdown: str, doc: Path = DOC) -> None:
+    """Replace (or append) the `<!-- bench:NAME -->` section, leaving every other section alone.
+
+    Serialised with an advisory lock on the file, so benchmarks may finish concurrently."""
+    begin, end = f"<!-- bench:{name} -->", f"<!-- /bench:{name} -->"
+    block = f"{begin}\n{markdown.strip()}\n{end}"
+    doc.parent.mkdir(parents=True, exist_ok=True)
+    with open(doc, "a+", encoding="utf-8") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        handle.seek(0)
+        text = handle.read() or _DOC_HEAD
+        pattern = re.compile(re.escape(begin) + r".*?" + re.escape(end), re.S)
+        text = pattern.sub(lambda _m: block, text, count=1) if pattern.search(text) else \
+            text.rstrip("\n") + "\n\n" + block + "\n"
+        handle.seek(0)
+        handle.truncate()
+        handle.write(text)
+        handle.flush()
+        fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+# --- PostgreSQL --------------------------------------------------------------------------------
+
+@contextlib.contextmanager
+def postgres(settings: dict[str, str] | None = None) -> Iterator[ThrowawayPostgres]:
+    with ThrowawayPostgres(settings={**PG_SETTINGS, **(settings or {})}) as pg:
+        yield pg
+
+
+def libpq_url(url: str) -> str:
+    return url.replace("postgresql+psycopg://", "postgresql://", 1)
+
+
+def server_version(pg: ThrowawayPostgres) -> str:
+    import psycopg
+    with psycopg.connect(libpq_url(pg.url)) as conn:
+        return str(conn.execute("SHOW server_version").fetchone()[0])
+
+
+# --- bulk loading orders -------------------------------------------------------------------------
+
+def order_number(i: int) -> str:
+    return f"B{i:09d}"
+
+
+def seller_of(i: int, sellers: int) -> str:
+    return f"seller{i % sellers:03d}"
+
+
+@dataclass(frozen=True)
+class _Templates:
+    """One order, placed through the domain and encoded by `codec`, with placeholders for what varies."""
+
+    order: str
+    lines: tuple[str, ...]
+    event: str
+    created: datetime
+
+
+_N, _S, _ID, _EID, _HASH = "@N@", "@S@", "@ID@", "@EID@", "@HASH@"
+
+
+def _spec(number: str, seller: str) -> OrderSpec:
+    return OrderSpec(
+        seller_id=seller, order_number=number, currency="TRY",
+        lines=(LineSpec(f"{number}-a", "TS-BLUE-M", "T-Shirt", LINE_QUANTITY, Decimal("199.90"), Decimal("20.00"),
+                        Decimal("20"), "p-1"),
+               LineSpec(f"{number}-b", "MUG-01", "Mug", LINE_QUANTITY, Decimal("49.90"), Decimal("0"),
+                        Decimal("20"), "p-2")),
+        shipping_amount=Decimal("29.90"), account_order_number=f"AO-{number}", channel="bench")
+
+
+def _rows(number: str, seller: str, order_id: str, now: datetime) -> tuple[list[object], list[list[object]], list[object]]:
+    """The rows `OrderRepository.add` and `EventRepository.append` write for one placed order."""
+    spec = _spec(number, seller)
+    fields = asdict(spec)
+    fields.pop("destination_country", None)  # as kalem.app.orders.place_order does when it is None
+    intake = hashlib.sha256(codec.dumps(fields).encode()).hexdigest()
+    order, events = place_order(spec, order_id=order_id, actor=Actor("operator", "bench"), now=now)
+    (event,) = events
+    order_row = [order.id, order.seller_id, order.order_number, order.account_order_number, order.status.value,
+                 order.version, order.last_sequence, intake, order.created_at, order.updated_at,
+                 codec.order_body(order)]
+    line_rows = [[order.seller_id, ln.line_id, order.id] for ln in order.lines]
+    event_row = [_EID, event.order_id, event.seller_id, event.sequence, event.type, event.occurred_at, event.actor,
+                 codec.dumps(event.data)]
+    return order_row, line_rows, event_row
+
+
+def _copy_text(values: list[object]) -> str:
+    out = []
+    for v in values:
+        text = "\\N" if v is None else v.isoformat() if isinstance(v, datetime) else str(v)
+        if any(c in text for c in "\\\t\n\r") and text != "\\N":
+            raise ValueError(f"template value needs COPY escaping: {text!r}")
+        out.append(text)
+    return "\t".join(out) + "\n"
+
+
+def _templates(now: datetime) -> _Templates:
+    order_row, line_rows, event_row = _rows(_N, _S, _ID, now)
+    order_row[7] = _HASH
+    return _Templates(_copy_text(order_row), tuple(_copy_text(r) for r in line_rows), _copy_text(event_row), now)
+
+
+def _intake_template(now: datetime) -> str:
+    fields = asdict(_spec(_N, _S))
+    fields.pop("destination_country", None)
+    return codec.dumps(fields)
+
+
+def _fill(template: str, number: str, seller: str, order_id: str, extra: dict[str, str]) -> str:
+    text = template.replace(_N, number).replace(_S, seller).replace(_ID, order_id)
+    for k, v in extra.items():
+        text = text.replace(k, v)
+    return text
+
+
+def _check_templates(t: _Templates, intake: str) -> None:
+    """The fast path must write exactly what the domain and codec would: compare one order."""
+    number, seller, oid = order_number(7), seller_of(7, 10), "ord_check"
+    order_row, line_rows, event_row = _rows(number, seller, oid, t.created)
+    event_row[0] = "eid"
+    got_hash = hashlib.sha256(_fill(intake, number, seller, oid, {}).encode()).hexdigest()
+    assert got_hash == order_row[7], "intake hash template differs from kalem.app.orders"
+    assert _fill(t.order, number, seller, oid, {_HASH: got_hash}) == _copy_text(order_row)
+    assert [_fill(x, number, seller, oid, {}) for x in t.lines] == [_copy_text(r) for r in line_rows]
+    assert _fill(t.event, number, seller, oid, {_EID: "eid"}) == _copy_text(event_row)
+
+
+ORDER_COLUMNS = ("id, seller_id, order_number, account_order_number, status, version, last_sequence, "
+                 "intake_hash, created_at, updated_at, body")
+EVENT_COLUMNS = "id, order_id, seller_id, sequence, type, occurred_at, actor, data"
+
+
+def load_orders_postgres(url: str, count: int, *, sellers: int = 100, batch: int = 50_000) -> float:
+    """COPY `count` orders (orders + order_lines + events + sellers) in batches; returns seconds taken.
+
+    Each order is placed once through the domain and `codec`, then repeated with its number, seller
+    and ids substituted (checked against the real encoding first), so a million orders load in minutes."""
+    import psycopg
+    started = time.perf_counter()
+    now = datetime.now(UTC)
+    t = _templates(now)
+    intake = _intake_template(now)
+    _check_templates(t, intake)
+    with psycopg.connect(libpq_url(url), autocommit=True) as conn:
+        conn.execute("SET synchronous_commit = off")  # the load only; the benchmark commits durably
+        with conn.transaction(), conn.cursor() as cur, cur.copy("COPY sellers (id, created_at) FROM STDIN") as cp:
+            for s in range(sellers):
+                cp.write(f"{seller_of(s, sellers)}\t{now.isoformat()}\n")
+        for start in range(0, count, batch):
+            stop = min(count, start + batch)
+            orders, lines, events = [], [], []
+            for i in range(start, stop):
+                number, seller = order_number(i), seller_of(i, sellers)
+                oid = f"ord_{uuid.uuid4().hex[:26]}"
+                digest = hashlib.sha256(_fill(intake, number, seller, oid, {}).encode()).hexdigest()
+                orders.append(_fill(t.order, number, seller, oid, {_HASH: digest}))
+                lines.extend(_fill(x, number, seller, oid, {}) for x in t.lines)
+                events.append(_fill(t.event, number, seller, oid, {_EID: uuid.uuid4().hex}))
+            with conn.transaction(), conn.cursor() as cur:
+                for sql, rows in ((f"COPY orders ({ORDER_COLUMNS}) FROM STDIN", orders),
+                                  ("COPY order_lines (seller_id, line_id, order_id) FROM STDIN", lines),
+                                  (f"COPY events ({EVENT_COLUMNS}) FROM STDIN", events)):
+                    with cur.copy(sql) as cp:
+                        for k in range(0, len(rows), 5000):
+                            cp.write("".join(rows[k:k + 5000]))
+            if stop % 200_000 == 0 or stop == count:
+                log(f"loaded {stop:,} orders ({time.perf_counter() - started:.0f} s)")
+        conn.execute("VACUUM ANALYZE orders")
+        conn.execute("VACUUM ANALYZE order_lines")
+        conn.execute("VACUUM ANALYZE events")
+        conn.execute("CHECKPOINT")  # the measured window does not pay for the load's dirty pages
+    return time.perf_counter() - started
+
+
+def load_orders_sqlite(url: str, count: int, *, sellers: int = 100) -> float:
+    """The same orders through the repositories themselves (SQLite has no COPY; 10k take seconds)."""
+    from kalem.store.db import Database
+    from kalem.store.uow import UnitOfWork
+    started = time.perf_counter()
+    now = datetime.now(UTC)
+    db = Database.connect(url)
+    try:
+        for start in range(0, count, 2000):
+            uow = UnitOfWork(db)
+            with uow:
+                for s in range(sellers):
+                    uow.sellers.ensure(seller_of(s, sellers), now)
+                for i in range(start, min(count, start + 2000)):
+                    spec = _spec(order_number(i), seller_of(i, sellers))
+                    fields = asdict(spec)
+                    fields.pop("destination_country", None)
+                    order, events = place_order(spec, order_id=f"ord_{uuid.uuid4().hex[:26]}",
+                                                actor=Actor("operator", "bench"), now=now)
+                    uow.orders.add(order, hashlib.sha256(codec.dumps(fields).encode()).hexdigest())
+                    uow.events.append(events)
+                uow.commit()
+    finally:
+        db.dispose()
+    return time.perf_counter() - started
+
+
+# --- kalem serve ---------------------------------------------------------------------------------
+
+@contextlib.contextmanager
+def kalem_server(database_url: str, *, workers: int, env: dict[str, str] | None = None) -> Iterator[str]:
+    """`kalem serve` in its own process group; ready once every worker has started its application
+    (uvicorn's /healthz answers as soon as the first one has, which would measure one worker)."""
+    port = free_port()
+    workdir = tempfile.mkdtemp(prefix="kalem-bench-")
+    log_path = Path(workdir) / "serve.log"
+    environment = {**os.environ, "KALEM_DATABASE_URL": database_url, "KALEM_ADMIN_TOKEN": ADMIN_TOKEN,
+                   "KALEM_SECRET_KEY": "bench-secret-key-bench-secret-key", "KALEM_LOG_LEVEL": "info",
+                   **(env or {})}
+    with open(log_path, "wb") as log_file:
+        proc = subprocess.Popen([str(BIN / "kalem"), "serve", "--host", "127.0.0.1", "--port", str(port),
+                                 "--workers", str(workers)], env=environment, cwd=workdir,
+                                stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while log_path.read_text(errors="replace").count("Application startup complete") < workers:
+            if proc.poll() is not None or "Traceback" in log_path.read_text(errors="replace"):
+                raise RuntimeError(f"kalem serve failed:\n{log_path.read_text(errors='replace')[-3000:]}")
+            if time.monotonic() > deadline:
+                raise RuntimeError("kalem serve did not start its workers in 120 s")
+            time.sleep(0.2)
+        if httpx.get(f"{base}/healthz", timeout=5).status_code != 200:
+            raise RuntimeError("kalem serve is not healthy")
+        yield base
+        if "Traceback" in log_path.read_text(errors="replace"):  # e.g. a worker died and was replaced
+            raise RuntimeError(f"kalem serve logged an error:\n{log_path.read_text(errors='replace')[-3000:]}")
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGTERM)  # the server's own process group (start_new_session)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+# --- load generators -----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Run:
+    requests: int
+    errors: int
+    seconds: float
+    p50_ms: float
+    p90_ms: float
+    p99_ms: float
+    max_ms: float
+
+    @property
+    def ok(self) -> int:
+        return self.requests - self.errors
+
+    @property
+    def throughput(self) -> float:
+        return self.ok / self.seconds
+
+
+def wrk(url: str, script: Path, *, seconds: int, connections: int, threads: int = 2,
+        args: tuple[str, ...] = ()) -> Run:
+    """wrk (C, event loop) costs far less CPU than a Python client, which would steal from the server."""
+    if shutil.which("wrk") is None:
+        raise RuntimeError("wrk is not installed (apt-get install wrk)")
+    out = subprocess.run(["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s", "--timeout", "30s",
+                          "-s", str(script), url, "--", *args], capture_output=True, text=True, check=True).stdout
+    m = re.search(r"BENCH (.*)", out)
+    if not m:
+        raise RuntimeError(f"no BENCH line in wrk output:\n{out}")
+    f = dict(kv.split("=") for kv in m.group(1).split())
+    errors = sum(int(f[k]) for k in ("status", "connect", "read", "write", "timeout"))
+    return Run(int(f["requests"]), errors, int(f["duration_us"]) / 1e6, int(f["p50_us"]) / 1e3,
+               int(f["p90_us"]) / 1e3, int(f["p99_us"]) / 1e3, int(f["max_us"]) / 1e3)
+
+
+def pgbench(pg: ThrowawayPostgres, *, database: str = "pgbench", scale: int = 16, clients: int = 16,
+            threads: int = 2, seconds: int = 30, initialise: bool = True) -> float:
+    """pgbench's built-in tpcb-like with `clients` clients; returns tps."""
+    common = ["-h", "127.0.0.1", "-p", str(pg.port), "-U", "kalem"]
+    exe = str(pg.bin / "pgbench") if (pg.bin / "pgbench").exists() else "pgbench"
+    if initialise:
+        pg.createdb(database)
+        subprocess.run([exe, *common, "-i", "-q", "-s", str(scale), database], check=True, capture_output=True)
+    out = subprocess.run([exe, *common, "-c", str(clients), "-j", str(threads), "-T", str(seconds), "-b", "tpcb-like",
+                          database], check=True, capture_output=True, text=True).stdout
+    m = re.search(r"tps = ([\d.]+) \(without initial connection time\)", out)
+    if not m:
+        raise RuntimeError(f"no tps in pgbench output:\n{out}")
+    return float(m.group(1))

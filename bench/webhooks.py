@@ -1,0 +1,204 @@
+"""Webhook delivery throughput and commit-to-delivery latency on PostgreSQL.
+
+Throughput: N orders are bulk-loaded (one `order.placed` event each) and one pending delivery per
+event is queued to a local receiver (uvicorn, a separate process answering 200); then 1 or 2
+`kalem worker` processes start and the clock runs until every delivery is `delivered`.
+Latency: with one worker idle-polling, a producer commits events through the real outbox path
+(`EventRepository.append` in a unit of work) at a steady rate; latency = the receiver's arrival time
+minus the producer's commit time (same machine clock), p50/p99.
+
+    .venv/bin/python bench/webhooks.py                 # writes the "webhooks" section of docs/performance.md
+    .venv/bin/python bench/webhooks.py --deliveries 5000 --no-write
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import common  # noqa: E402
+from common import log  # noqa: E402
+
+import httpx  # noqa: E402
+import sqlalchemy as sa  # noqa: E402
+
+from kalem.devtools.postgres import free_port  # noqa: E402
+
+
+def receiver_app():  # type: ignore[no-untyped-def]
+    """A minimal ASGI receiver: records (webhook-id, arrival time); GET returns them."""
+    arrivals: list[tuple[str, float]] = []
+
+    async def app(scope, receive, send):  # type: ignore[no-untyped-def]
+        if scope["type"] != "http":
+            return
+        if scope["method"] == "POST":
+            while (await receive()).get("more_body"):
+                pass
+            hook_id = dict(scope["headers"]).get(b"webhook-id", b"").decode()
+            arrivals.append((hook_id, time.time()))
+            body = b"ok"
+        else:
+            body = json.dumps({"count": len(arrivals)} if scope["path"] == "/count" else arrivals).encode()
+            if scope["path"] == "/reset":
+                arrivals.clear()
+        await send({"type": "http.response.start", "status": 200,
+                    "headers": [(b"content-length", str(len(body)).encode())]})
+        await send({"type": "http.response.body", "body": body})
+    return app
+
+
+def start_receiver() -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, __file__, "--receiver", str(port)])
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(200):
+        try:
+            httpx.get(f"{url}/count", timeout=1)
+            return proc, url
+        except httpx.HTTPError:
+            time.sleep(0.05)
+    raise RuntimeError("receiver did not start")
+
+
+def workers(url: str, n: int) -> list[subprocess.Popen[bytes]]:
+    env = {**os.environ, "KALEM_DATABASE_URL": url, "KALEM_WEBHOOK_ALLOW_PRIVATE_URLS": "true"}
+    return [subprocess.Popen([str(common.BIN / "kalem"), "worker"], env=env) for _ in range(n)]
+
+
+def stop(procs: list[subprocess.Popen[bytes]]) -> None:
+    for p in procs:
+        p.terminate()
+    for p in procs:
+        p.wait(20)
+
+
+def throughput(engine: sa.Engine, db_url: str, receiver: str, n_workers: int) -> float:
+    with engine.begin() as conn:
+        conn.execute(sa.text("DELETE FROM webhook_attempts"))
+        conn.execute(sa.text("DELETE FROM webhook_deliveries"))
+        conn.execute(sa.text(
+            "INSERT INTO webhook_deliveries (subscription_id, event_id, event_position, order_id, sequence, "
+            "status, attempts, next_attempt_at, created_at) SELECT 'bench', id, position, order_id, sequence, "
+            "'pending', 0, now(), now() FROM events"))
+        total = conn.execute(sa.text("SELECT count(*) FROM webhook_deliveries")).scalar_one()
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(sa.text("VACUUM ANALYZE webhook_deliveries"))
+    started = time.perf_counter()
+    procs = workers(db_url, n_workers)
+    try:
+        while True:
+            with engine.connect() as conn:
+                left = conn.execute(sa.text("SELECT count(*) FROM webhook_deliveries WHERE status <> 'delivered'"
+                                            )).scalar_one()
+            if left == 0:
+                break
+            time.sleep(0.05)
+        elapsed = time.perf_counter() - started
+    finally:
+        stop(procs)
+    rate = total / elapsed
+    log(f"{n_workers} worker(s): {total:,} deliveries in {elapsed:.1f} s = {rate:,.0f}/s (incl. worker start-up)")
+    return rate
+
+
+def latency(db_url: str, receiver: str, events: int, rate: float) -> tuple[float, float]:
+    from kalem.bootstrap import database
+    from kalem.config import Settings
+    from kalem.domain.events import Event
+    from kalem.store.uow import UnitOfWork
+    db = database(Settings(database_url=db_url))
+    with db.engine.connect() as conn:
+        orders = conn.execute(sa.text("SELECT id, seller_id, order_number FROM orders LIMIT :n"), {"n": events}).all()
+    httpx.get(f"{receiver}/reset")
+    procs = workers(db_url, 1)
+    time.sleep(2)  # the worker is up and idle-polling
+    committed: dict[str, float] = {}
+    try:
+        for k, (oid, seller, number) in enumerate(orders):
+            with UnitOfWork(db) as uow:
+                [eid] = uow.events.append([Event("bench.ping", oid, seller, number, 1000 + k, datetime.now(UTC),
+                                                 "operator:bench", {"k": k})])
+                uow.commit()
+            committed[eid] = time.time()
+            time.sleep(1 / rate)
+        deadline = time.monotonic() + 30
+        while httpx.get(f"{receiver}/count").json()["count"] < len(committed) and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        stop(procs)
+    arrivals = {hook_id: at for hook_id, at in httpx.get(f"{receiver}/dump").json()}
+    lat = sorted((arrivals[e] - c) * 1000 for e, c in committed.items() if e in arrivals)
+    p50, p99 = statistics.median(lat), lat[min(len(lat) - 1, int(len(lat) * 0.99))]
+    log(f"latency over {len(lat)} events at {rate:.0f}/s: p50 {p50:.1f} ms, p99 {p99:.1f} ms")
+    db.dispose()
+    return p50, p99
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--receiver", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--deliveries", type=int, default=20_000)
+    parser.add_argument("--latency-events", type=int, default=1000)
+    parser.add_argument("--latency-rate", type=float, default=100.0)
+    parser.add_argument("--no-write", action="store_true")
+    args = parser.parse_args()
+    if args.receiver:
+        import uvicorn
+        uvicorn.run(receiver_app(), host="127.0.0.1", port=args.receiver, log_level="warning", access_log=False)
+        return
+    from kalem.store.migrate import upgrade
+    receiver_proc, receiver = start_receiver()
+    try:
+        with common.postgres() as pg:
+            upgrade(pg.url)
+            common.load_orders_postgres(pg.url, args.deliveries)
+            engine = sa.create_engine(pg.url.replace("postgresql+psycopg", "postgresql+psycopg", 1))
+            with engine.begin() as conn:
+                conn.execute(sa.text(
+                    "INSERT INTO webhook_subscriptions (id, url, event_types, dialect, auth_kind, secret, enabled, "
+                    "created_at) VALUES ('bench', :u, '[\"*\"]', 'native', 'standard', :s, true, now())"),
+                    {"u": f"{receiver}/hooks", "s": "whsec_" + "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo0MTIzNDU2"})
+            one = throughput(engine, pg.url, receiver, 1)
+            two = throughput(engine, pg.url, receiver, 2)
+            p50, p99 = latency(pg.url, receiver, args.latency_events, args.latency_rate)
+            engine.dispose()
+            version = common.server_version(pg)
+    finally:
+        receiver_proc.terminate()
+        receiver_proc.wait(10)
+    m = common.machine()
+    text = f"""## Webhooks
+
+`.venv/bin/python bench/webhooks.py --deliveries {args.deliveries} --latency-events {args.latency_events} \
+--latency-rate {args.latency_rate:.0f}` — {datetime.now(UTC):%Y-%m-%d}, {m.get('cpu', '?')}, {m['nproc']} CPUs,
+PostgreSQL {version} (throwaway, fsync on), receiver: a uvicorn process answering 200, native dialect
+with Standard Webhooks signatures, worker defaults (batch 100, 16 concurrent sends, poll 50 ms).
+
+| | figure |
+|---|---|
+| deliveries/s, 1 worker ({args.deliveries:,} queued, wall clock incl. start-up) | {one:,.0f} |
+| deliveries/s, 2 workers | {two:,.0f} |
+| commit → receiver latency p50 ({args.latency_events:,} events at {args.latency_rate:.0f}/s, 1 worker) | {p50:.1f} ms |
+| commit → receiver latency p99 | {p99:.1f} ms |
+
+Everything (PostgreSQL, workers, receiver, producer) shares this machine's CPUs; the worker's
+latency floor is its poll interval (`KALEM_WEBHOOK_POLL_SECONDS`).
+"""
+    print(text)
+    if not args.no_write:
+        common.write_section("webhooks", text)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,242 @@
+"""Native returns, refund previews, refunds and their settlement, and per-seller cancellation strategies.
+
+    POST /v1/orders/{n}/refund-preview            what a refund would pay (changes nothing)
+    POST /v1/orders/{n}/cancellations-with-refund cancel open units and refund them, atomically
+    POST /v1/orders/{n}/returns                   ask to return delivered units (seller decides)
+    POST /v1/returns/{id}/approve | /reject        decide; approved units become refundable
+    POST /v1/orders/{n}/refunds                   refund cancelled or returned units
+    GET  /v1/orders/{n}/refunds, GET /v1/refunds/{id}, POST /v1/refunds/{id}/settle
+    GET | PUT /v1/sellers/{id}/cancellation-strategy
+
+An IBAN is accepted in a body and shown masked only.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Header, Path, Query, Response
+from pydantic import Field, StrictBool, StrictInt, StringConstraints
+
+from kalem.api import views
+from kalem.api.context import Caller, Ctx
+from kalem.api.schemas import Id, Money, Note, Strict
+from kalem.api.schemas_out import ERRORS
+from kalem.app import refunds as app
+from kalem.domain.errors import DuplicateLine
+from kalem.domain.refund_records import Refund, RefundCause, payout
+from kalem.domain.returns import ReturnItem, ReturnRequest
+
+router = APIRouter(tags=["returns and refunds"], responses=ERRORS)
+
+IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=255)]
+SellerScope = Annotated[str | None, Query(max_length=64, description="operators: the seller, if the number is ambiguous")]
+IbanText = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+Holder = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+
+
+class UnitsIn(Strict):
+    line_id: Id
+    quantity: StrictInt
+
+
+class ReasonedUnitsIn(UnitsIn):
+    reason_id: StrictInt
+    note: Note | None = None
+
+
+class PayoutIn(Strict):
+    include_cargo: StrictBool | None = Field(None, description="null: the seller's strategy decides")
+    forced_amount: Money | None = Field(None, description="operators only; recorded with the actor")
+    method: Literal["original", "fund_transfer"] | None = None
+    iban: IbanText | None = None
+    holder_name: Holder | None = None
+
+
+class PreviewIn(Strict):
+    lines: Annotated[list[UnitsIn], Field(min_length=1, max_length=500)]
+    include_cargo: StrictBool | None = None
+    forced_amount: Money | None = None
+
+
+class CancelRefundIn(PayoutIn):
+    lines: Annotated[list[ReasonedUnitsIn], Field(min_length=1, max_length=500)]
+
+
+class RefundIn(PayoutIn):
+    lines: Annotated[list[UnitsIn], Field(min_length=1, max_length=500)]
+    cause: Literal["cancellation", "return"] | None = Field(None, description="null: returned units if they "
+                                                                              "cover the request, else cancelled")
+    reference: Annotated[str, StringConstraints(max_length=100)] | None = None
+
+
+class ReturnIn(Strict):
+    lines: Annotated[list[ReasonedUnitsIn], Field(min_length=1, max_length=500)]
+
+
+class ReturnRejectIn(Strict):
+    reason_id: StrictInt
+    note: Note | None = None
+
+
+class SettleIn(Strict):
+    status: Literal["succeeded", "failed"]
+
+
+class StrategyIn(Strict):
+    cargo_rule: Literal["never", "per_unit", "last_unit"] | None = None
+    discounts_refundable: StrictBool | None = None
+    allow_partial: StrictBool | None = None
+
+
+def counts_of(lines: list[UnitsIn]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for line in lines:
+        if line.line_id in counts:
+            raise DuplicateLine(f"line {line.line_id} appears twice; send it once with the total", line_id=line.line_id)
+        counts[line.line_id] = line.quantity
+    return counts
+
+
+# --- views --------------------------------------------------------------------------------------
+def refund_view(refund: Refund) -> dict[str, Any]:
+    p = refund.payout
+    return {
+        "id": refund.id, "order_number": refund.order_number, "seller_id": refund.seller_id,
+        "cause": refund.cause.value, "status": refund.status.value,
+        "amount": format(refund.amount, "f"), "currency": refund.currency,
+        "lines": [{"line_id": lid, "quantity": n} for lid, n in refund.lines],
+        "method": p.method.value, "iban_masked": p.iban_masked, "holder_name": p.holder_name,
+        "forced_amount": None if refund.forced_amount is None else format(refund.forced_amount, "f"),
+        "forced_by": refund.forced_by, "reference": refund.reference, "return_id": refund.return_id,
+        "created_by": refund.created_by, "created_at": views._time(refund.created_at),
+        "settled_by": refund.settled_by, "settled_at": views._time(refund.settled_at),
+        "breakdown": refund.breakdown,
+    }
+
+
+def return_view(request: ReturnRequest) -> dict[str, Any]:
+    return {
+        "id": request.id, "order_number": request.order_number, "seller_id": request.seller_id,
+        "status": request.status.value,
+        "items": [{"line_id": i.line_id, "quantity": i.quantity, "reason_id": i.reason_id, "note": i.note}
+                  for i in request.items],
+        "requested_by": request.requested_by, "created_at": views._time(request.created_at),
+        "decided_by": request.decided_by, "decided_at": views._time(request.decided_at),
+        "decision_reason_id": request.decision_reason_id, "decision_note": request.decision_note,
+    }
+
+
+def _refunded(done: app.Refunded) -> tuple[int, dict[str, Any]]:
+    return 201, {"refund": refund_view(done.refund), "order": views.order_view(done.order)}
+
+
+def _fingerprint(path: str, body: Any) -> list[Any]:
+    return [path, body.model_dump(mode="json")]
+
+
+# --- refunds ------------------------------------------------------------------------------------
+@router.post("/v1/orders/{order_number}/refund-preview", summary="What a refund of these units would pay; "
+             "changes nothing")
+def refund_preview(order_number: str, body: PreviewIn, ctx: Ctx, caller: Caller, seller_id: SellerScope = None) -> dict:
+    order, breakdown = app.preview_refund(ctx.uow(write=False), caller, order_number, counts_of(body.lines),
+                                          include_cargo=body.include_cargo, forced_amount=body.forced_amount,
+                                          seller_id=seller_id)
+    return {"order_number": order.order_number, "version": order.version, "breakdown": breakdown.to_dict()}
+
+
+def _command(order_number: str, body: PayoutIn, caller: Any, counts: dict[str, int], **more: Any) -> app.RefundUnits:
+    return app.RefundUnits(order_number, caller, counts, payout(body.method, body.iban, body.holder_name),
+                           include_cargo=body.include_cargo, forced_amount=body.forced_amount, **more)
+
+
+@router.post("/v1/orders/{order_number}/cancellations-with-refund", status_code=201,
+             summary="Cancel open units and refund them in one step")
+def cancel_with_refund(order_number: str, body: CancelRefundIn, ctx: Ctx, caller: Caller,
+                       idempotency_key: IdempotencyKey = None, seller_id: SellerScope = None) -> Response:
+    cmd = _command(order_number, body, caller, counts_of(body.lines), mode=app.Mode.CANCEL, seller_id=seller_id,
+                   reasons={ln.line_id: ln.reason_id for ln in body.lines},
+                   notes={ln.line_id: ln.note for ln in body.lines})
+    return ctx.idempotency.run(idempotency_key, caller,
+                               _fingerprint(f"POST /v1/orders/{order_number}/cancellations-with-refund", body),
+                               lambda uow: app.refund_units(uow, cmd), _refunded)
+
+
+@router.post("/v1/orders/{order_number}/refunds", status_code=201, summary="Refund cancelled or returned units")
+def create_refund(order_number: str, body: RefundIn, ctx: Ctx, caller: Caller,
+                  idempotency_key: IdempotencyKey = None, seller_id: SellerScope = None) -> Response:
+    cmd = _command(order_number, body, caller, counts_of(body.lines), seller_id=seller_id,
+                   cause=RefundCause(body.cause) if body.cause else None, reference=body.reference)
+    return ctx.idempotency.run(idempotency_key, caller, _fingerprint(f"POST /v1/orders/{order_number}/refunds", body),
+                               lambda uow: app.refund_units(uow, cmd), _refunded)
+
+
+@router.get("/v1/orders/{order_number}/refunds", summary="The order's refunds, oldest first")
+def list_refunds(order_number: str, ctx: Ctx, caller: Caller, seller_id: SellerScope = None) -> dict:
+    _, found = app.order_refunds(ctx.uow(write=False), order_number, caller, seller_id)
+    return {"data": [refund_view(r) for r in found]}
+
+
+@router.get("/v1/refunds/{refund_id}", summary="One refund, with its explained breakdown")
+def get_refund(refund_id: str, ctx: Ctx, caller: Caller) -> dict:
+    return refund_view(app.get_refund(ctx.uow(write=False), refund_id, caller))
+
+
+@router.post("/v1/refunds/{refund_id}/settle", summary="Report a refund's outcome (operators): emits refund.settled")
+def settle(refund_id: str, body: SettleIn, ctx: Ctx, caller: Caller, idempotency_key: IdempotencyKey = None) -> Response:
+    return ctx.idempotency.run(idempotency_key, caller, _fingerprint(f"POST /v1/refunds/{refund_id}/settle", body),
+                               lambda uow: app.settle_refund(uow, refund_id, body.status, caller),
+                               lambda refund: (200, refund_view(refund)))
+
+
+# --- returns ------------------------------------------------------------------------------------
+@router.post("/v1/orders/{order_number}/returns", status_code=201, summary="Ask to return delivered units")
+def request_return(order_number: str, body: ReturnIn, ctx: Ctx, caller: Caller,
+                   idempotency_key: IdempotencyKey = None, seller_id: SellerScope = None) -> Response:
+    counts_of(body.lines)  # refuses duplicates
+    items = [ReturnItem(ln.line_id, ln.quantity, ln.reason_id, ln.note) for ln in body.lines]
+    return ctx.idempotency.run(idempotency_key, caller, _fingerprint(f"POST /v1/orders/{order_number}/returns", body),
+                               lambda uow: app.request_return(uow, caller, order_number, items, seller_id),
+                               lambda request: (201, return_view(request)))
+
+
+@router.get("/v1/returns/{return_id}", summary="One return request")
+def get_return(return_id: str, ctx: Ctx, caller: Caller) -> dict:
+    return return_view(app.get_return(ctx.uow(write=False), return_id, caller))
+
+
+def _decided(result: tuple[ReturnRequest, Any]) -> tuple[int, dict[str, Any]]:
+    return 200, {"return": return_view(result[0]), "order": views.order_view(result[1])}
+
+
+@router.post("/v1/returns/{return_id}/approve", summary="Approve: the units become returned (and refundable)")
+def approve_return(return_id: str, ctx: Ctx, caller: Caller, idempotency_key: IdempotencyKey = None) -> Response:
+    return ctx.idempotency.run(idempotency_key, caller, [f"POST /v1/returns/{return_id}/approve"],
+                               lambda uow: app.decide_return(uow, caller, return_id, "approve"), _decided)
+
+
+@router.post("/v1/returns/{return_id}/reject", summary="Reject with a return-denied reason: units stay delivered")
+def reject_return(return_id: str, body: ReturnRejectIn, ctx: Ctx, caller: Caller,
+                  idempotency_key: IdempotencyKey = None) -> Response:
+    return ctx.idempotency.run(idempotency_key, caller, _fingerprint(f"POST /v1/returns/{return_id}/reject", body),
+                               lambda uow: app.decide_return(uow, caller, return_id, "reject",
+                                                             reason_id=body.reason_id, note=body.note), _decided)
+
+
+# --- strategies ---------------------------------------------------------------------------------
+def _strategy_view(seller_id: str, strategy: Any, is_default: bool) -> dict[str, Any]:
+    return {"seller_id": seller_id, "strategy": strategy.to_dict(), "is_default": is_default}
+
+
+@router.get("/v1/sellers/{seller_id}/cancellation-strategy", summary="The seller's cancellation strategy")
+def get_strategy(seller_id: str, ctx: Ctx, caller: Caller) -> dict:
+    strategy, is_default = app.get_strategy(ctx.uow(write=False), seller_id, caller)
+    return _strategy_view(seller_id, strategy, is_default)
+
+
+@router.put("/v1/sellers/{seller_id}/cancellation-strategy",
+            summary="Set the seller's cancellation strategy (operators); omitted keys take the default")
+def put_strategy(seller_id: Annotated[str, Path(min_length=1, max_length=64)], body: StrategyIn,
+                 ctx: Ctx, caller: Caller) -> dict:
+    config = {k: v for k, v in body.model_dump().items() if v is not None}
+    return _strategy_view(seller_id, app.put_strategy(ctx.uow(), seller_id, config, caller), False)

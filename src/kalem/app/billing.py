@@ -1,0 +1,256 @@
+"""Use cases that change what an order bills: remove units, cancel the order, charge an invoice,
+record a refund — each one transaction that locks the order, changes it and its billing together,
+and appends the events. Plus the reads of billing documents.
+
+An order's billing is materialised on its first change (see `domain.order_billing.initial_billing`);
+until then reads derive it from the order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+from functools import cache
+
+from kalem.app.ids import new_id
+from kalem.app.principals import Principal
+from kalem.domain import order_billing as domain
+from kalem.domain.errors import AmbiguousOrderNumber, InvalidInput, LineNotFound, OrderNotFound
+from kalem.domain.events import Event
+from kalem.domain.landed_cost import LandedCostError, RateTable, load_default_rate_table
+from kalem.domain.order_billing import OrderBilling, Refund
+from kalem.domain.orders import Line, Order
+from kalem.store.uow import UnitOfWork
+
+
+class AccountOrderNumberMismatch(InvalidInput):
+    code = "account_order_number_mismatch"
+
+
+class MissingOrderIdentifier(InvalidInput):
+    code = "missing_order_identifier"
+
+
+class MissingItemIdentifier(InvalidInput):
+    code = "missing_item_identifier"
+
+
+class ItemIdentifierMismatch(InvalidInput):
+    code = "item_identifier_mismatch"
+
+
+class AmbiguousSku(InvalidInput):
+    code = "ambiguous_sku"
+
+
+@cache
+def default_rate_table() -> RateTable:
+    """The shipped illustrative table, read once per process."""
+    return load_default_rate_table()
+
+
+@dataclass(frozen=True, slots=True)
+class OrderRef:
+    """An order named by its kalem id and/or its account order number (which must then agree)."""
+
+    order_id: str | None = None
+    account_order_number: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RemoveItems:
+    order: OrderRef
+    line_id: str | None
+    sku: str | None
+    quantity: int
+    principal: Principal
+    table: RateTable | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Billed:
+    order: Order
+    billing: OrderBilling
+
+
+def find_order(uow: UnitOfWork, ref: OrderRef, principal: Principal, *, for_update: bool = False) -> Order:
+    """Look an order up within the caller's scope; another seller's order does not exist."""
+    if ref.order_id is not None:
+        try:
+            order = uow.orders.get_by_id(ref.order_id, for_update=for_update)
+        except OrderNotFound:
+            order = None
+        if order is None or (principal.scope is not None and order.seller_id != principal.scope):
+            raise OrderNotFound(f"order {ref.order_id} not found", order_id=ref.order_id)
+        if ref.account_order_number is not None and ref.account_order_number != order.account_order_number:
+            raise AccountOrderNumberMismatch(
+                f"order {ref.order_id} does not have account order number {ref.account_order_number}",
+                order_id=ref.order_id, account_order_number=ref.account_order_number)
+        return order
+    if ref.account_order_number is None:
+        raise MissingOrderIdentifier("name the order by orderId or accountOrderNumber")
+    found = uow.billing.search_orders(principal.scope, account_order_number=ref.account_order_number,
+                                      statuses=None, limit=2, after=None)
+    if not found:
+        raise OrderNotFound(f"no order with account order number {ref.account_order_number}",
+                            account_order_number=ref.account_order_number)
+    if len(found) > 1:
+        raise AmbiguousOrderNumber(f"several orders have account order number {ref.account_order_number}; "
+                                   "pass orderId", account_order_number=ref.account_order_number)
+    return uow.orders.get_by_id(found[0].id, for_update=True) if for_update else found[0]
+
+
+def pick_line(order: Order, line_id: str | None, sku: str | None) -> Line:
+    if line_id is None and sku is None:
+        raise MissingItemIdentifier("name the item by itemId or itemSku")
+    by_id = order.line(line_id) if line_id is not None else None
+    if sku is None:
+        assert by_id is not None
+        return by_id
+    by_sku = [ln for ln in order.lines if ln.sku == sku]
+    if by_id is not None:
+        if by_id.sku != sku:
+            raise ItemIdentifierMismatch(f"item {line_id} does not have SKU {sku}", line_id=line_id, sku=sku)
+        return by_id
+    if not by_sku:
+        raise LineNotFound(f"order {order.order_number} has no item with SKU {sku}", sku=sku)
+    if len(by_sku) > 1:
+        raise AmbiguousSku(f"several items of order {order.order_number} have SKU {sku}; pass itemId", sku=sku)
+    return by_sku[0]
+
+
+def billing_of(uow: UnitOfWork, order: Order, table: RateTable | None = None) -> OrderBilling:
+    return uow.billing.get(order.id) or domain.initial_billing(order, table or default_rate_table())
+
+
+def _change(uow: UnitOfWork, ref: OrderRef, principal: Principal,
+            change: Callable[[Order, OrderBilling], tuple[Order, OrderBilling, list[Event]]],
+            table: RateTable | None = None) -> Billed:
+    order = find_order(uow, ref, principal, for_update=True)
+    billing = billing_of(uow, order, table)
+    changed, billing, events = change(order, billing)
+    uow.orders.save(changed, expected_version=order.version)
+    uow.events.append(events)
+    if billing.enabled:
+        billing = uow.billing.save(billing, seller_id=order.seller_id, now=uow.now())
+    return Billed(changed, billing)
+
+
+def remove_items(uow: UnitOfWork, cmd: RemoveItems) -> Billed:
+    """Remove `quantity` unshipped units of one item; landed cost and invoice follow."""
+    table = cmd.table or default_rate_table()
+    with uow:
+        now = uow.now()
+
+        def change(order: Order, billing: OrderBilling) -> tuple[Order, OrderBilling, list[Event]]:
+            line = pick_line(order, cmd.line_id, cmd.sku)
+            return domain.remove_item_units(order, billing, line.line_id, cmd.quantity,
+                                            actor=cmd.principal.actor, now=now, table=table)
+
+        result = _change(uow, cmd.order, cmd.principal, change, table)
+        uow.commit(result)
+        return result
+
+
+def cancel_order(uow: UnitOfWork, ref: OrderRef, principal: Principal, table: RateTable | None = None) -> Billed:
+    table = table or default_rate_table()
+    with uow:
+        now = uow.now()
+        result = _change(uow, ref, principal, lambda o, b: domain.cancel_order(
+            o, b, actor=principal.actor, now=now, table=table), table)
+        uow.commit(result)
+        return result
+
+
+def charge_invoice(uow: UnitOfWork, ref: OrderRef, invoice_number: str, principal: Principal) -> Billed:
+    """Record that an invoice was collected (operators only: kalem does not move money itself)."""
+    principal.require_operator()
+    with uow:
+        now = uow.now()
+        result = _change(uow, ref, principal, lambda o, b: domain.charge_invoice(
+            o, b, invoice_number, actor=principal.actor, now=now))
+        uow.commit(result)
+        return result
+
+
+@dataclass(frozen=True, slots=True)
+class RecordRefund:
+    order: OrderRef
+    currency: str
+    subtotals: tuple[tuple[str, Decimal], ...]
+    principal: Principal
+    note: str | None = None
+
+
+def record_refund(uow: UnitOfWork, cmd: RecordRefund) -> tuple[Billed, Refund]:
+    with uow:
+        now = uow.now()
+        made: list[Refund] = []
+
+        def change(order: Order, billing: OrderBilling) -> tuple[Order, OrderBilling, list[Event]]:
+            changed, billing, refund, events = domain.record_refund(
+                order, billing, cmd.subtotals, currency=cmd.currency, note=cmd.note, refund_id=new_id("refund"),
+                actor=cmd.principal.actor, now=now)
+            made.append(refund)
+            return changed, billing, events
+
+        result = _change(uow, cmd.order, cmd.principal, change)
+        uow.commit(result)
+        return result, made[0]
+
+
+# --- reads ---------------------------------------------------------------------------------------
+
+def billing_for_number(uow: UnitOfWork, order_number: str, principal: Principal,
+                       seller_id: str | None = None) -> Billed:
+    with uow:
+        order = uow.orders.get(order_number, principal.scope or seller_id)
+        return Billed(order, billing_of(uow, order))
+
+
+@dataclass(frozen=True, slots=True)
+class OrderPage:
+    orders: list[Order]
+    billing: dict[str, OrderBilling]  # stored billing only; derive the rest when asked
+    actors: dict[str, tuple[str | None, str | None]]
+    has_next: bool
+
+
+def read_orders(uow: UnitOfWork, principal: Principal, *, ref: OrderRef | None = None,
+                statuses: Iterable[str] | None = None, account_order_number: str | None = None, keep: Callable[[Order], bool] = lambda _: True,
+                limit: int = 1, after: tuple[str, str] | None = None) -> OrderPage:
+    """One order (`ref`) or a page of them, with what a view of them needs, in one transaction.
+
+    `keep` filters what SQL cannot (a status derived from more than the status column); pages are
+    refilled until `limit` kept orders are found or the orders run out.
+    """
+    with uow:
+        if ref is not None:
+            found, has_next = [find_order(uow, ref, principal)], False
+        else:
+            found, has_next, cursor = [], False, after
+            while True:
+                batch = uow.billing.search_orders(principal.scope, account_order_number=account_order_number,
+                                                  statuses=statuses,
+                                                  limit=limit + 1, after=cursor)
+                found.extend(o for o in batch[:limit] if keep(o))
+                if len(found) > limit or (len(found) == limit and len(batch) > limit):
+                    has_next = True
+                    break
+                if len(batch) <= limit:
+                    break
+                cursor = (batch[limit - 1].created_at.isoformat(), batch[limit - 1].id)
+            found = found[:limit]
+        return OrderPage(found, uow.billing.get_many(o.id for o in found), uow.billing.actors(found), has_next)
+
+
+def derived_billing(order: Order, stored: OrderBilling | None) -> OrderBilling | None:
+    """The stored billing, else the one derived from the order; None when it cannot be derived
+    (a read must not fail because a rate is missing; the next change reports that)."""
+    if stored is not None:
+        return stored
+    try:
+        return domain.initial_billing(order, default_rate_table())
+    except LandedCostError:
+        return None

@@ -1,0 +1,128 @@
+"""Read models for the hub: the cancel-request queue with the orders it belongs to, and the refund
+that approving a request would cause.
+
+Reads only; decisions go through `app.cancellation.decide_cancel_request` like every other face.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from kalem.app.principals import Principal
+from kalem.domain.cancellation import CancelRequest
+from kalem.domain.errors import CancelRequestNotFound, InvalidInput
+from kalem.domain.orders import Order
+from kalem.domain.refunds import BillableLine, BillableOrder, RefundBreakdown, RefundError, compute_refund
+from kalem.store.uow import UnitOfWork
+
+#: The queue shows at most this many requests; filters narrow it (documented in docs/hub.md).
+QUEUE_LIMIT = 200
+_SCAN_LIMIT = 1000  # rows read before the reason filter, which lives in the request body
+
+
+@dataclass(frozen=True, slots=True)
+class QueueFilter:
+    status: str | None = None
+    reason_id: int | None = None
+    created_from: datetime | None = None
+    created_before: datetime | None = None
+    order_number: str | None = None
+    seller_id: str | None = None  # operators only; a seller is always narrowed to itself
+
+
+@dataclass(frozen=True, slots=True)
+class QueueRow:
+    request: CancelRequest
+    order: Order
+
+
+@dataclass(frozen=True, slots=True)
+class Queue:
+    rows: tuple[QueueRow, ...]
+    truncated: bool
+
+
+def cancel_queue(uow: UnitOfWork, principal: Principal, f: QueueFilter) -> Queue:
+    with uow:
+        found = uow.cancel_requests.search(
+            principal.scope or f.seller_id, status=f.status, created_from=f.created_from,
+            created_before=f.created_before, order_number_like=f.order_number, limit=_SCAN_LIMIT)
+        if f.reason_id is not None:
+            found = [r for r in found if any(i.reason_id == f.reason_id for i in r.items)]
+        orders: dict[str, Order] = {}
+        rows = []
+        for request in found[:QUEUE_LIMIT]:
+            if request.order_id not in orders:
+                orders[request.order_id] = uow.orders.get_by_id(request.order_id)
+            rows.append(QueueRow(request, orders[request.order_id]))
+        return Queue(tuple(rows), truncated=len(found) > QUEUE_LIMIT)
+
+
+def queue_entry(uow: UnitOfWork, request_id: str, principal: Principal) -> QueueRow:
+    """One request with its order; another seller's request is not found, exactly like a missing one."""
+    with uow:
+        request = uow.cancel_requests.get(request_id, principal.scope)
+        if request is None:
+            raise CancelRequestNotFound(f"cancel request {request_id} not found", cancel_request_id=request_id)
+        return QueueRow(request, uow.orders.get_by_id(request.order_id))
+
+
+def order_cancel_requests(uow: UnitOfWork, order: Order) -> list[CancelRequest]:
+    with uow:
+        return uow.cancel_requests.for_order(order.id)
+
+
+def sellers(uow: UnitOfWork, principal: Principal) -> list[str]:
+    """The sellers an operator may filter by; a seller only ever sees itself."""
+    if principal.scope is not None:
+        return [principal.scope]
+    with uow:
+        return uow.sellers.all()
+
+
+# --- refund preview ---------------------------------------------------------------------------
+
+def billable(order: Order) -> BillableOrder:
+    """The order as billed, for the refund calculator (prices are tax-inclusive gross)."""
+    return BillableOrder(
+        currency=order.currency,
+        lines=tuple(BillableLine(ln.line_id, ln.quantity, ln.unit_price, ln.discount, ln.tax_rate, ln.name)
+                    for ln in order.lines),
+        shipping_amount=order.shipping_amount)
+
+
+def approval_quantities(request: CancelRequest, wanted: Mapping[str, int] | None) -> dict[str, int]:
+    """Units approved per line: `wanted` overrides, lines it leaves out are approved in full."""
+    requested = {i.line_id: i.quantity for i in request.items}
+    chosen = dict(requested)
+    for line_id, qty in (wanted or {}).items():
+        if line_id not in requested:
+            raise InvalidInput(f"cancel request {request.id} has no line {line_id}", line_id=line_id)
+        if qty < 0 or qty > requested[line_id]:
+            raise InvalidInput(f"line {line_id}: approve between 0 and {requested[line_id]} units",
+                               line_id=line_id, approved=qty, requested=requested[line_id])
+        chosen[line_id] = qty
+    return chosen
+
+
+@dataclass(frozen=True, slots=True)
+class RefundPreview:
+    quantities: dict[str, int]
+    breakdown: RefundBreakdown | None  # None when nothing would be cancelled
+    problem: str | None = None  # why no breakdown could be computed (the approval itself may still go through)
+
+
+def refund_preview(order: Order, request: CancelRequest, wanted: Mapping[str, int] | None) -> RefundPreview:
+    """What approving would refund. Until refund records exist, units already cancelled or returned
+    count as refunded before, which is what the refund capability will record for them."""
+    quantities = approval_quantities(request, wanted)
+    units = {k: v for k, v in quantities.items() if v}
+    if not units:
+        return RefundPreview(quantities, None)
+    before = {ln.line_id: ln.ledger.cancelled + ln.ledger.returned for ln in order.lines}
+    try:
+        return RefundPreview(quantities, compute_refund(billable(order), units, before))
+    except RefundError as exc:
+        return RefundPreview(quantities, None, exc.message)

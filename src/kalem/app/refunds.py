@@ -1,0 +1,288 @@
+"""Returns, refunds and cancellation strategies: each use case one transaction under the order's lock.
+
+A refund is computed *after* the order is locked and its earlier refunds are read, so two refunds
+of the same units serialise on the order row: the second sees the first and is refused.
+Cancel-and-refund and return-and-refund change the ledger and create the refund in one
+transaction: both happen or neither.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from kalem.app.ids import new_id
+from kalem.app.principals import Principal
+from kalem.domain import refund_records as records
+from kalem.domain import returns as domain_returns
+from kalem.domain.cancellation import CancelItem, cancel_lines
+from kalem.domain.errors import Conflict, InvalidInput, OrderNotFound, PermissionDenied
+from kalem.domain.events import Event
+from kalem.domain.orders import Order
+from kalem.domain.refund_records import Payout, Refund, RefundCause, RefundNotFound
+from kalem.domain.refunds import DEFAULT_STRATEGY, CancellationStrategy, RefundBreakdown, strategy_from_dict
+from kalem.domain.returns import ReturnItem, ReturnNotFound, ReturnRequest
+from kalem.store.uow import UnitOfWork
+
+
+class Mode:
+    """Where the refunded units come from."""
+
+    REFUNDABLE = "refundable"  # already cancelled / returned, not refunded yet
+    CANCEL = "cancel"          # open units, cancelled in the same transaction
+    RETURN = "return"          # delivered units, returned in the same transaction
+    AUTO = "auto"              # refundable units if they cover the request, else delivered ones returned now
+
+
+@dataclass(frozen=True)
+class RefundUnits:
+    order_number: str
+    principal: Principal
+    counts: Mapping[str, int]
+    pay: Payout
+    mode: str = Mode.REFUNDABLE
+    cause: RefundCause | None = None               # for Mode.REFUNDABLE; None: inferred
+    reasons: Mapping[str, int] = field(default_factory=dict)  # line → reason id (CANCEL / RETURN)
+    notes: Mapping[str, str | None] = field(default_factory=dict)
+    include_cargo: bool | None = None
+    forced_amount: Decimal | None = None
+    reference: str | None = None
+    seller_id: str | None = None
+    order_id: str | None = None                    # faces that know the order by id
+    expected_total: Decimal | None = None          # the caller's own total (HG `amount`s): must match,
+    #                                                unless an operator sends it, then it is the forced amount
+
+
+class RefundAmountMismatch(InvalidInput):
+    code = "refund_amount_mismatch"
+
+
+@dataclass(frozen=True)
+class Refunded:
+    order: Order
+    refund: Refund
+    cause: RefundCause
+    created: bool = True
+
+
+class RefundReferenceInUse(InvalidInput):
+    code = "refund_reference_in_use"
+
+
+def _return_now(order: Order, refunds: Sequence[Refund], counts: Mapping[str, int]) -> bool:
+    """AUTO: delivered units are returned now unless cancelled/returned ones already cover the request."""
+    for cause in (RefundCause.RETURN, RefundCause.CANCELLATION):
+        available = records.refundable_units(order, refunds, cause)
+        if all(n <= available.get(order.line(lid).line_id, 0) for lid, n in counts.items()):
+            return False
+    return all(n <= order.line(lid).ledger.delivered for lid, n in counts.items())
+
+
+def strategy_of(uow: UnitOfWork, seller_id: str) -> CancellationStrategy:
+    stored = uow.strategies.get(seller_id)
+    return DEFAULT_STRATEGY if stored is None else strategy_from_dict(stored)
+
+
+def _lock(uow: UnitOfWork, principal: Principal, order_number: str | None, seller_id: str | None,
+          order_id: str | None) -> Order:
+    if order_id is not None:
+        order = uow.orders.get_by_id(order_id, for_update=True)
+        if principal.scope is not None and order.seller_id != principal.scope:
+            raise OrderNotFound(f"order {order_id} not found", order_id=order_id)
+        return order
+    return uow.orders.get(order_number or "", principal.scope or seller_id, for_update=True)
+
+
+def _save(uow: UnitOfWork, before: Order, after: Order, events: Sequence[Event]) -> None:
+    uow.orders.save(after, expected_version=before.version)
+    uow.events.append(list(events))
+
+
+def infer_cause(order: Order, refunds: Sequence[Refund], counts: Mapping[str, int]) -> RefundCause:
+    """Returned units if they cover the request, else cancelled ones (a refund is never of both)."""
+    for cause in (RefundCause.RETURN, RefundCause.CANCELLATION):
+        available = records.refundable_units(order, refunds, cause)
+        if all(order.line(lid) and n <= available.get(lid, 0) for lid, n in counts.items()):
+            return cause
+    return RefundCause.CANCELLATION  # create_refund explains what is missing
+
+
+def refund_units(uow: UnitOfWork, cmd: RefundUnits) -> Refunded:
+    with uow:
+        order = _lock(uow, cmd.principal, cmd.order_number, cmd.seller_id, cmd.order_id)
+        refunds = uow.refunds.for_order(order.id)
+        actor, now = cmd.principal.actor, uow.now()
+        events: list[Event] = []
+        current = order
+        if cmd.reference is not None:
+            replay = next((r for r in refunds if r.reference == cmd.reference), None)
+            if replay is not None:  # a refund is final once created: the same number is the same refund
+                if dict(replay.lines) != dict(cmd.counts):
+                    raise RefundReferenceInUse(f"refund {cmd.reference} exists with other items",
+                                               reference=cmd.reference)
+                result = Refunded(order, replay, replay.cause, created=False)
+                uow.commit(result)
+                return result
+        if cmd.mode == Mode.CANCEL:
+            items = [CancelItem(lid, n, _reason(cmd, lid), cmd.notes.get(lid)) for lid, n in cmd.counts.items()]
+            current, events = cancel_lines(order, items, actor=actor, now=now)
+            cause = RefundCause.CANCELLATION
+        elif cmd.mode == Mode.RETURN or (cmd.mode == Mode.AUTO and _return_now(order, refunds, cmd.counts)):
+            items = [ReturnItem(lid, n, _reason(cmd, lid), cmd.notes.get(lid)) for lid, n in cmd.counts.items()]
+            current, events = domain_returns.return_directly(order, items, actor=actor, now=now)
+            cause = RefundCause.RETURN
+        else:
+            cause = cmd.cause or infer_cause(order, refunds, cmd.counts)
+        strategy = strategy_of(uow, order.seller_id)
+        forced = cmd.forced_amount
+        if cmd.expected_total is not None and forced is None:
+            computed = records.preview(current, refunds, cmd.counts, strategy, include_cargo=cmd.include_cargo).total
+            if computed != cmd.expected_total:
+                if actor.kind != "operator":
+                    raise RefundAmountMismatch(
+                        f"the items' amounts add up to {cmd.expected_total}, the refund is {computed}",
+                        expected=str(cmd.expected_total), computed=str(computed))
+                forced = cmd.expected_total
+        changed, refund, more = records.create_refund(
+            current, refunds, cmd.counts, cause=cause, strategy=strategy, pay=cmd.pay,
+            refund_id=new_id("rf"), actor=actor, now=now, include_cargo=cmd.include_cargo,
+            forced_amount=forced, reference=cmd.reference)
+        uow.refunds.add(refund)
+        _save(uow, order, changed, events + more)
+        result = Refunded(changed, refund, cause)
+        uow.commit(result)
+        return result
+
+
+def cancel_remaining(uow: UnitOfWork, principal: Principal, order_number: str, line_id: str, reason_id: int,
+                     note: str | None) -> Order:
+    """Cancel every open unit of a line (HepsiGlobal's cancel by marketplace), counted under the lock."""
+    with uow:
+        order = uow.orders.get(order_number, principal.scope, for_update=True)
+        line = order.line(line_id)
+        if line.ledger.open == 0:
+            raise NothingToCancel(f"order item {line_id} has no unit left to cancel", line_id=line_id,
+                                  ledger=line.ledger.as_dict())
+        changed, events = cancel_lines(order, [CancelItem(line_id, line.ledger.open, reason_id, note)],
+                                       actor=principal.actor, now=uow.now())
+        _save(uow, order, changed, events)
+        uow.commit(changed)
+        return changed
+
+
+class NothingToCancel(Conflict):
+    code = "nothing_to_cancel"
+
+
+def _reason(cmd: RefundUnits, line_id: str) -> int:
+    if line_id not in cmd.reasons:
+        raise InvalidInput(f"line {line_id}: a reason is required", line_id=line_id, field="reason_id")
+    return cmd.reasons[line_id]
+
+
+def preview_refund(uow: UnitOfWork, principal: Principal, order_number: str, counts: Mapping[str, int], *,
+                   include_cargo: bool | None, forced_amount: Decimal | None,
+                   seller_id: str | None = None) -> tuple[Order, RefundBreakdown]:
+    """A dry run: read-only, nothing is locked or written."""
+    with uow:
+        order = uow.orders.get(order_number, principal.scope or seller_id)
+        breakdown = records.preview(order, uow.refunds.for_order(order.id), counts, strategy_of(uow, order.seller_id),
+                                    include_cargo=include_cargo, forced_amount=forced_amount,
+                                    actor=principal.actor)
+        return order, breakdown
+
+
+def settle_refund(uow: UnitOfWork, refund_id: str, status: str, principal: Principal) -> Refund:
+    principal.require_operator()  # the payer reports the outcome, not the seller
+    with uow:
+        found = uow.refunds.get(refund_id, None)
+        if found is None:
+            raise RefundNotFound(f"refund {refund_id} not found", refund_id=refund_id)
+        order = uow.orders.get_by_id(found.order_id, for_update=True)
+        refund = uow.refunds.get(refund_id, None)  # re-read under the order's lock
+        assert refund is not None
+        changed, settled, events = records.settle_refund(order, refund, status, actor=principal.actor, now=uow.now())
+        uow.refunds.save(settled)
+        _save(uow, order, changed, events)
+        uow.commit(settled)
+        return settled
+
+
+def get_refund(uow: UnitOfWork, refund_id: str, principal: Principal) -> Refund:
+    with uow:
+        found = uow.refunds.get(refund_id, principal.scope)
+    if found is None:
+        raise RefundNotFound(f"refund {refund_id} not found", refund_id=refund_id)
+    return found
+
+
+def order_refunds(uow: UnitOfWork, order_number: str, principal: Principal,
+                  seller_id: str | None = None) -> tuple[Order, list[Refund]]:
+    with uow:
+        order = uow.orders.get(order_number, principal.scope or seller_id)
+        return order, uow.refunds.for_order(order.id)
+
+
+# --- returns ------------------------------------------------------------------------------------
+def request_return(uow: UnitOfWork, principal: Principal, order_number: str, items: Sequence[ReturnItem],
+                   seller_id: str | None = None) -> ReturnRequest:
+    with uow:
+        order = uow.orders.get(order_number, principal.scope or seller_id, for_update=True)
+        changed, request, events = domain_returns.request_return(order, items, return_id=new_id("ret"),
+                                                                 actor=principal.actor, now=uow.now())
+        uow.returns.add(request)
+        _save(uow, order, changed, events)
+        uow.commit(request)
+        return request
+
+
+def decide_return(uow: UnitOfWork, principal: Principal, return_id: str, decision: str, *,
+                  reason_id: int | None = None, note: str | None = None) -> tuple[ReturnRequest, Order]:
+    with uow:
+        found = uow.returns.get(return_id, principal.scope)
+        if found is None:
+            raise ReturnNotFound(f"return {return_id} not found", return_id=return_id)
+        order = uow.orders.get_by_id(found.order_id, for_update=True)
+        request = uow.returns.get(return_id, principal.scope)
+        assert request is not None
+        actor, now = principal.actor, uow.now()
+        if decision == "approve":
+            changed, decided, events = domain_returns.approve_return(order, request, actor=actor, now=now)
+        else:
+            changed, decided, events = domain_returns.reject_return(
+                order, request, reason_id=-1 if reason_id is None else reason_id, note=note, actor=actor, now=now)
+        uow.returns.save(decided)
+        _save(uow, order, changed, events)
+        uow.commit((decided, changed))
+        return decided, changed
+
+
+def get_return(uow: UnitOfWork, return_id: str, principal: Principal) -> ReturnRequest:
+    with uow:
+        found = uow.returns.get(return_id, principal.scope)
+    if found is None:
+        raise ReturnNotFound(f"return {return_id} not found", return_id=return_id)
+    return found
+
+
+# --- strategies ---------------------------------------------------------------------------------
+def get_strategy(uow: UnitOfWork, seller_id: str, principal: Principal) -> tuple[CancellationStrategy, bool]:
+    """(strategy, is_default). A seller sees its own; an operator any."""
+    if principal.scope is not None and principal.scope != seller_id:
+        raise PermissionDenied("a seller may only read its own cancellation strategy")
+    with uow:
+        stored = uow.strategies.get(seller_id)
+    return (DEFAULT_STRATEGY, True) if stored is None else (strategy_from_dict(stored), False)
+
+
+def put_strategy(uow: UnitOfWork, seller_id: str, config: Mapping[str, Any], principal: Principal) -> CancellationStrategy:
+    principal.require_operator()
+    strategy = strategy_from_dict(config)
+    with uow:
+        now = uow.now()
+        uow.sellers.ensure(seller_id, now)
+        uow.strategies.put(seller_id, strategy.to_dict(), now, principal.actor.label)
+        uow.commit(strategy)
+    return strategy

@@ -1,0 +1,88 @@
+"""HepsiGlobal wire schemas, reason strings and the `{"data", "message"}` envelope."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated, Any
+
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints
+
+Text = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+Amount = Annotated[Decimal, Field(ge=0, max_digits=18, decimal_places=4)]
+
+#: HG reason strings ↔ kalem catalog ids. Only `customer_demand` (cancel) and `out_of_stock`,
+#: `incorrect_order` (webhook, refund samples) are documented; the rest are kalem's names.
+CANCEL_REASONS = {"customer_demand": 136, "out_of_stock": 135, "seller_request": 137, "fraud": 138,
+                  "wrong_price": 139, "defective": 140, "changed_mind": 151}
+RETURN_REASONS = {"customer_demand": 151, "changed_mind": 151, "defective": 152, "incorrect_order": 153,
+                  "wrong_item": 153, "not_as_described": 154}
+REASON_NAMES = {v: k for k, v in CANCEL_REASONS.items() if k != "changed_mind"} | {151: "customer_demand"}
+
+
+class TokenIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    grant_type: Text
+    client_id: Text
+    client_secret: Annotated[str, StringConstraints(min_length=1, max_length=512)]
+
+
+class CancelItemIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: Text
+
+
+class OrderItemIn(BaseModel):
+    # HG sends many descriptive fields kalem does not keep (campaign, esd, spu…): ignored, not refused.
+    model_config = ConfigDict(extra="ignore")
+    item_number: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = None
+    sku: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    product_name: Annotated[str, StringConstraints(max_length=500)] | None = None
+    quantity: StrictInt
+    unit_product_price: Amount
+    total_amount: Amount | None = None
+    total_amount_excl_vat: Amount | None = None
+    vat_amount: Amount | None = None
+    total_discount_amount: Amount = Decimal(0)
+    currency: Annotated[str, StringConstraints(min_length=3, max_length=3)] | None = None
+    company_id: str | int | None = None
+
+
+class OrderIn(BaseModel):
+    model_config = ConfigDict(extra="ignore")  # customer, address, delivery point: the MP's business
+    order_number: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    marketplace: Annotated[str, StringConstraints(max_length=64)] | None = None
+    order_date: Annotated[str, StringConstraints(max_length=40)] | None = None
+    currency: Annotated[str, StringConstraints(min_length=3, max_length=3)] = "USD"
+    shipping_amount: Amount = Decimal(0)
+    items: Annotated[list[OrderItemIn], Field(min_length=1, max_length=500)]
+
+
+class RefundItemIn(BaseModel):
+    model_config = ConfigDict(extra="ignore")  # the documented list is truncated: unknown extras pass
+    order_item_number: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    quantity: StrictInt
+    reason: Text
+    amount: Amount | None = None
+    currency: Annotated[str, StringConstraints(min_length=3, max_length=3)] | None = None
+    customer_explanation: Annotated[str, StringConstraints(max_length=1000)] | None = None
+
+
+class RefundIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    refund_number: Annotated[str, StringConstraints(min_length=1, max_length=100)]
+    order_number: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    refund_date: Annotated[str, StringConstraints(max_length=40)] | None = None
+    items: Annotated[list[RefundItemIn], Field(min_length=1, max_length=500)]
+
+
+def envelope(data: Any, message: str, status: int = 200) -> JSONResponse:
+    return JSONResponse({"data": data, "message": message}, status_code=status)
+
+
+def error(code: str, status: int, message: str, details: dict[str, Any]) -> JSONResponse:
+    """HG documents one unsuccessful answer, 400; kalem keeps 401 (credentials) and 5xx apart and
+    adds its stable `code` beside the documented `data` and `message`."""
+    status = status if status == 401 or status >= 500 else 400
+    return JSONResponse({"data": {}, "message": message, "code": code,
+                         **({"details": details} if details else {})}, status_code=status)

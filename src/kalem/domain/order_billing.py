@@ -1,0 +1,270 @@
+"""What an order bills, and how removing its units changes that (Zonos `orderItemUpdate`, seed 004).
+
+An order shipped across a border is billed its landed cost (`landed_cost`), invoiced through
+`invoicing`. This module ties the two to the order aggregate:
+
+- `initial_billing`: the landed cost of the order *as placed* and invoice 1, dated when the order
+  was placed. It is a pure function of the order, so it need not be stored until something changes
+  (the store materialises it on the first change).
+- `remove_item_units`: cancel open units (never shipped ones — `cancel_lines` only takes open
+  units), recompute the landed cost from the units still alive, and rebill: an uncharged invoice
+  gets a revision, a charged one a credit note for the next invoice. One change, one version.
+- `cancel_order`, `charge_invoice`, `record_refund`: the other money-moving changes.
+
+Invariant (property-tested): `history.billable()` equals the total of the latest landed cost, or
+0 once the order is cancelled as a whole.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from kalem.domain import invoicing
+from kalem.domain.cancellation import CancelItem, cancel_lines
+from kalem.domain.errors import Conflict, InvalidInput
+from kalem.domain.events import Actor, Event, EventRecorder
+from kalem.domain.invoicing import BillingHistory
+from kalem.domain.landed_cost import LandedCost, LandedCostItem, RateTable, compute_landed_cost
+from kalem.domain.money import quantize
+from kalem.domain.orders import Order
+
+OUT_OF_STOCK = 135  # the reason a unit removed by `orderItemUpdate` is cancelled with
+CANCELED_ATTRIBUTE = "canceled_at"  # set on the order when it is cancelled as a whole
+REFUND_TYPES = ("ITEM", "SHIPPING", "DUTY_TAX_FEE")
+
+
+class OrderAlreadyCanceled(Conflict):
+    code = "order_already_canceled"
+
+
+class OrderHasShippedUnits(Conflict):
+    code = "order_has_shipped_units"
+
+
+class UnitsAlreadyShipped(Conflict):
+    code = "units_already_shipped"
+
+
+class OrderHasPendingCancelRequests(Conflict):
+    code = "order_has_pending_cancel_requests"
+
+
+class RefundExceedsPaid(Conflict):
+    code = "refund_exceeds_paid"
+
+
+class RefundCurrencyMismatch(InvalidInput):
+    code = "refund_currency_mismatch"
+
+
+class InvalidRefund(InvalidInput):
+    code = "invalid_refund"
+
+
+@dataclass(frozen=True)
+class Refund:
+    id: str
+    amount: Decimal
+    currency: str
+    note: str | None
+    subtotals: tuple[tuple[str, Decimal], ...]  # (type, amount), type one of REFUND_TYPES
+    created_at: datetime
+    created_by: str
+
+
+@dataclass(frozen=True)
+class OrderBilling:
+    order_id: str
+    destination_country: str | None
+    history: BillingHistory
+    landed_costs: tuple[dict[str, Any], ...] = ()  # LandedCost.to_dict() + id, computed_at, reason
+    refunds: tuple[Refund, ...] = ()
+    version: int = 0  # 0: derived, never stored
+
+    @property
+    def enabled(self) -> bool:
+        return self.destination_country is not None
+
+    def paid(self) -> Decimal:
+        """What was collected: the amount due of every charged invoice."""
+        return sum((r.amount_due for r in self.history.current_invoices() if r.charged), Decimal(0))
+
+    def refunded(self, type_: str | None = None) -> Decimal:
+        return sum((a for r in self.refunds for t, a in r.subtotals if type_ in (None, t)), Decimal(0))
+
+
+def destination_of(order: Order) -> str | None:
+    return order.attributes.get("destination_country") or None
+
+
+def billable_items(order: Order, *, as_placed: bool = False) -> tuple[LandedCostItem, ...]:
+    """Every line with its units still alive (shipped ones included: they still cross the border).
+
+    The unit amount is the line's net of its discount, kept exact (not rounded per unit), so the
+    full line costs exactly `unit_price x quantity - discount`.
+    """
+    items = []
+    for line in order.lines:
+        unit = (line.unit_price * line.quantity - line.discount) / line.quantity
+        alive = line.quantity if as_placed else line.quantity - line.ledger.cancelled
+        items.append(LandedCostItem(line.line_id, line.hs_code or "", unit, alive))
+    return tuple(items)
+
+
+def landed_cost_of(order: Order, table: RateTable, *, as_placed: bool = False) -> LandedCost:
+    country = destination_of(order)
+    assert country is not None
+    return compute_landed_cost(billable_items(order, as_placed=as_placed), order.shipping_amount, country,
+                               order.currency, table)
+
+
+def _record(lc: LandedCost, n: int, at: datetime, reason: str) -> dict[str, Any]:
+    return {"id": f"landed_cost_{n}", "computed_at": at, "reason": reason, **lc.to_dict()}
+
+
+def _amounts(record: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in record.items() if k not in ("id", "computed_at", "reason")}
+
+
+def initial_billing(order: Order, table: RateTable) -> OrderBilling:
+    history = BillingHistory(order.order_number, order.currency)
+    country = destination_of(order)
+    if country is None:
+        return OrderBilling(order.id, None, history)
+    lc = landed_cost_of(order, table, as_placed=True)
+    history, _ = invoicing.issue_next_invoice(history, lc.invoice_lines(), now=order.created_at,
+                                              reason="order placed")
+    return OrderBilling(order.id, country, history, (_record(lc, 1, order.created_at, "order placed"),))
+
+
+def _rebill(order: Order, billing: OrderBilling, table: RateTable, recorder: EventRecorder, now: datetime,
+            reason: str, *, nothing_billable: bool = False) -> OrderBilling:
+    """Recompute the landed cost of `order` (already changed) and bill it instead of what was billed."""
+    if not billing.enabled:
+        return billing
+    lc = landed_cost_of(order, table)
+    records = billing.landed_costs
+    if not records or _amounts(records[-1]) != _amounts(_record(lc, 0, now, reason)):
+        records = records + (_record(lc, len(records) + 1, now, reason),)
+        recorder.record("landed_cost.recomputed", landed_cost_id=records[-1]["id"], total=lc.total,
+                        items=lc.items, shipping=lc.shipping, duties=lc.duties, taxes=lc.taxes, fees=lc.fees)
+    lines = () if nothing_billable else lc.invoice_lines()
+    history, effects = invoicing.rebill(billing.history, lines, now=now, reason=reason)
+    for effect in effects:
+        _record_effect(recorder, effect)
+    return replace(billing, history=history, landed_costs=records)
+
+
+_EFFECT_EVENTS = {
+    invoicing.InvoiceIssued: "invoice.issued", invoicing.InvoiceRevised: "invoice.revised",
+    invoicing.InvoiceCharged: "invoice.charged", invoicing.CreditNoteIssued: "credit_note.issued",
+    invoicing.CreditApplied: "credit_note.applied", invoicing.CreditReleased: "credit_note.released",
+}
+
+
+def _record_effect(recorder: EventRecorder, effect: invoicing.BillingEffect) -> None:
+    data = {k: v for k, v in vars(effect).items() if k != "at"}
+    recorder.record(_EFFECT_EVENTS[type(effect)], **data)
+
+
+def remove_item_units(order: Order, billing: OrderBilling, line_id: str, quantity: int, *, actor: Actor,
+                      now: datetime, table: RateTable) -> tuple[Order, OrderBilling, list[Event]]:
+    """Remove `quantity` unshipped units of a line; the line stays, with fewer units."""
+    if order.attributes.get(CANCELED_ATTRIBUTE):
+        raise OrderAlreadyCanceled(f"order {order.order_number} is cancelled", order_number=order.order_number)
+    line = order.line(line_id)
+    shipped = line.quantity - line.ledger.open - line.ledger.pending_cancel - line.ledger.cancelled
+    if shipped and line.ledger.open < quantity <= line.ledger.open + shipped:
+        # Say why, rather than only "too many": the units are there, but on their way.
+        raise UnitsAlreadyShipped(f"item {line_id}: {quantity} to remove, {line.ledger.open} unshipped, "
+                                  f"{shipped} already shipped", line_id=line_id, unshipped=line.ledger.open)
+    cancelled, events = cancel_lines(order, (CancelItem(line_id, quantity, OUT_OF_STOCK, "item removed"),),
+                                     actor=actor, now=now)
+    recorder = cancelled.recorder(actor, now)
+    billing = _rebill(cancelled, billing, table, recorder, now, f"{quantity} x {line_id} removed")
+    # One change: the billing events follow the cancellation's under the same version.
+    return replace(cancelled, last_sequence=recorder.sequence), billing, events + recorder.events
+
+
+def cancel_order(order: Order, billing: OrderBilling, *, actor: Actor, now: datetime,
+                 table: RateTable) -> tuple[Order, OrderBilling, list[Event]]:
+    """Cancel every open unit and bill nothing more. Shipped orders cannot be cancelled (void the
+    label first), and units a cancel request reserved must be decided first."""
+    if order.attributes.get(CANCELED_ATTRIBUTE):
+        raise OrderAlreadyCanceled(f"order {order.order_number} is already cancelled",
+                                   order_number=order.order_number)
+    if any(ln.ledger.total - ln.ledger.open - ln.ledger.cancelled - ln.ledger.pending_cancel for ln in order.lines):
+        raise OrderHasShippedUnits(f"order {order.order_number} has shipped units", order_number=order.order_number)
+    if any(ln.ledger.pending_cancel for ln in order.lines):
+        raise OrderHasPendingCancelRequests(f"order {order.order_number} has pending cancel requests",
+                                            order_number=order.order_number)
+    items = tuple(CancelItem(ln.line_id, ln.ledger.open, 137, "order cancelled") for ln in order.lines
+                  if ln.ledger.open)
+    events: list[Event] = []
+    if items:
+        order, events = cancel_lines(order, items, actor=actor, now=now)
+    recorder = order.recorder(actor, now)
+    recorder.record("order.cancelled")
+    billing = _rebill(order, billing, table, recorder, now, "order cancelled", nothing_billable=True)
+    attributes = {**order.attributes, CANCELED_ATTRIBUTE: now.isoformat()}
+    if items:
+        changed = replace(order, last_sequence=recorder.sequence, attributes=attributes)
+        return changed, billing, events + recorder.events
+    changed, more = order.evolve(recorder, attributes=attributes)
+    return changed, billing, more
+
+
+def charge_invoice(order: Order, billing: OrderBilling, invoice_number: str, *, actor: Actor,
+                   now: datetime) -> tuple[Order, OrderBilling, list[Event]]:
+    history, effects = invoicing.mark_charged(billing.history, invoice_number, now=now)
+    recorder = order.recorder(actor, now)
+    for effect in effects:
+        _record_effect(recorder, effect)
+    changed, events = order.evolve(recorder)
+    return changed, replace(billing, history=history), events
+
+
+def record_refund(order: Order, billing: OrderBilling, subtotals: Sequence[tuple[str, Decimal]], *,
+                  currency: str, note: str | None, refund_id: str, actor: Actor,
+                  now: datetime) -> tuple[Order, OrderBilling, Refund, list[Event]]:
+    """Record a refund of what was paid. Per type it may not exceed what the latest landed cost
+    bills of that type, and in all it may not exceed what was collected, net of credit notes and
+    earlier refunds — so money never goes back twice."""
+    if currency.upper() != order.currency:
+        raise RefundCurrencyMismatch(f"the order is in {order.currency}, not {currency}", currency=currency)
+    if not subtotals:
+        raise InvalidRefund("name at least one subtotal")
+    parts: dict[str, Decimal] = {}
+    for type_, amount in subtotals:
+        if type_ not in REFUND_TYPES:
+            raise InvalidRefund(f"subtotal type must be one of {', '.join(REFUND_TYPES)}", type=type_)
+        if not amount.is_finite() or amount <= 0 or quantize(amount, order.currency) != amount:
+            raise InvalidRefund(f"{type_}: amount must be positive and exact in {order.currency}",
+                                type=type_, amount=str(amount))
+        parts[type_] = parts.get(type_, Decimal(0)) + amount
+    latest = billing.landed_costs[-1] if billing.landed_costs else None
+    caps = {"ITEM": "items", "SHIPPING": "shipping"}
+    for type_, amount in parts.items():
+        if latest is None:
+            break
+        billed = (Decimal(latest[caps[type_]]) if type_ in caps else
+                  Decimal(latest["duties"]) + Decimal(latest["taxes"]) + Decimal(latest["fees"]))
+        if amount + billing.refunded(type_) > billed:
+            raise RefundExceedsPaid(f"{type_}: {amount} asked, {billed - billing.refunded(type_)} refundable",
+                                    type=type_)
+    total = sum(parts.values(), Decimal(0))
+    credited = sum((c.amount for c in billing.history.credit_notes), Decimal(0))
+    refundable = billing.paid() - credited - billing.refunded()
+    if total > refundable:
+        raise RefundExceedsPaid(f"{total} asked, {max(refundable, Decimal(0))} refundable",
+                                asked=str(total), refundable=str(max(refundable, Decimal(0))))
+    refund = Refund(refund_id, total, order.currency, note, tuple(subtotals), now, actor.label)
+    recorder = order.recorder(actor, now)
+    recorder.record("refund.recorded", refund_id=refund_id, amount=total, note=note,
+                    subtotals=[{"type": t, "amount": a} for t, a in subtotals])
+    changed, events = order.evolve(recorder)
+    return changed, replace(billing, refunds=billing.refunds + (refund,)), refund, events

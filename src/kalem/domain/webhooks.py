@@ -1,0 +1,121 @@
+"""Webhook rules that need no I/O: which events a subscription wants, which addresses may be
+called, how long to wait before the next attempt, and the typed errors of the webhook API."""
+
+from __future__ import annotations
+
+import ipaddress
+import random
+import re
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from kalem.domain.errors import Conflict, InvalidInput, NotFound
+
+DIALECTS = ("native", "hebiar", "hepsiglobal", "zonos")
+AUTH_KINDS = ("standard", "basic", "bearer", "secret_url")
+DELIVERY_STATUSES = ("pending", "delivering", "delivered", "failed", "dead")
+#: Statuses of a delivery that still has to happen: a later event of the same order waits for them.
+OPEN_STATUSES = ("pending", "delivering", "failed")
+
+# `order.placed`, `cancel_request.*` or `*`: lower-case dotted names, a trailing `.*` for a family.
+_EVENT_TYPE = re.compile(r"^(\*|[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*(\.\*)?)$")
+
+
+class InvalidWebhookUrl(InvalidInput):
+    code = "invalid_webhook_url"
+
+
+class WebhookUrlNotAllowed(InvalidInput):
+    code = "webhook_url_not_allowed"
+
+
+class InvalidEventType(InvalidInput):
+    code = "invalid_event_type"
+
+
+class InvalidWebhookSecret(InvalidInput):
+    code = "invalid_webhook_secret"
+
+
+class WebhookSubscriptionNotFound(NotFound):
+    code = "webhook_subscription_not_found"
+
+
+class WebhookDeliveryNotFound(NotFound):
+    code = "webhook_delivery_not_found"
+
+
+class DeliveryInFlight(Conflict):
+    code = "webhook_delivery_in_flight"
+
+
+def validate_event_types(event_types: list[str]) -> list[str]:
+    if not event_types:
+        raise InvalidEventType("event_types must name at least one type (or \"*\")", field="event_types")
+    for name in event_types:
+        if not isinstance(name, str) or len(name) > 64 or not _EVENT_TYPE.match(name):
+            raise InvalidEventType(f"{name!r} is not an event type (e.g. \"order.placed\", "
+                                   "\"cancel_request.*\", \"*\")", field="event_types", value=str(name)[:80])
+    return sorted(set(event_types))
+
+
+def wants(event_types: list[str], event_type: str) -> bool:
+    """Does a subscription to `event_types` receive an event of `event_type`?"""
+    for pattern in event_types:
+        if pattern == "*" or pattern == event_type:
+            return True
+        if pattern.endswith(".*") and event_type.startswith(pattern[:-1]):
+            return True
+    return False
+
+
+def split_url(url: str) -> tuple[str, str, int]:
+    """(scheme, host, port) of an http(s) URL, or InvalidWebhookUrl."""
+    if len(url) > 2000:
+        raise InvalidWebhookUrl("the URL is longer than 2000 characters", field="url")
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as exc:
+        raise InvalidWebhookUrl(f"the URL is not valid: {exc}", field="url") from exc
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise InvalidWebhookUrl("the URL must be absolute http(s) with a host", field="url")
+    if parts.username is not None or parts.password is not None:
+        raise InvalidWebhookUrl("credentials in the URL are not allowed; use auth basic", field="url")
+    if any(c.isspace() for c in url):
+        raise InvalidWebhookUrl("the URL contains white space", field="url")
+    return parts.scheme, parts.hostname, port or (443 if parts.scheme == "https" else 80)
+
+
+def is_public(address: str) -> bool:
+    """May kalem call this IP address when private addresses are not allowed?"""
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return ip.is_global and not (ip.is_multicast or ip.is_reserved or ip.is_loopback or ip.is_link_local)
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """Exponential backoff with jitter: attempt n (1-based) failed → wait base·factor^(n-1), capped,
+    times a random factor in [1-jitter, 1+jitter]; after `max_attempts` attempts the delivery is dead.
+
+    The defaults (5 s, ×4, cap 6 h, 11 attempts) wait 5 s, 20 s, 80 s, 5.3 min, 21 min, 85 min,
+    5.7 h, 6 h, 6 h, 6 h — about 25.6 h from the first attempt to the last."""
+
+    base_seconds: float = 5.0
+    factor: float = 4.0
+    cap_seconds: float = 6 * 3600.0
+    max_attempts: int = 11
+    jitter: float = 0.2
+
+    def delay(self, attempts: int, retry_after: float | None = None, rng: random.Random | None = None) -> float:
+        """Seconds to wait after `attempts` failed attempts; `Retry-After` (capped at a day) is a floor."""
+        raw = min(self.cap_seconds, self.base_seconds * self.factor ** max(0, attempts - 1))
+        wait = raw * (1 + self.jitter * (2 * (rng or random).random() - 1))
+        if retry_after is not None:
+            wait = max(wait, min(retry_after, 86400.0))
+        return wait
+
+    def exhausted(self, attempts: int) -> bool:
+        return attempts >= self.max_attempts

@@ -1,0 +1,95 @@
+"""The order page: each line's unit ledger as a bar, packages with their split lineage, the event
+timeline, the order's cancel requests, and the sections other capabilities register."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Annotated
+from urllib.parse import quote
+
+from fastapi import APIRouter, Query
+from fastapi.responses import Response
+from markupsafe import Markup
+
+from kalem.app import cancel_queue as queue
+from kalem.app.orders import list_orders, order_events
+from kalem.domain.errors import InvalidInput
+from kalem.domain.ledger import Ledger, UnitState
+from kalem.domain.orders import Order, OrderStatus, Package
+from kalem.hub.sections import OrderSectionView, rendered_sections
+from kalem.hub.web import PREFIX, HubRoute, SignedIn
+
+router = APIRouter(prefix=PREFIX, route_class=HubRoute, include_in_schema=False)
+
+#: Bar segments in the order a unit travels; the CSS class is `seg-<state>`.
+STATES = tuple(UnitState)
+
+
+@dataclass(frozen=True, slots=True)
+class Segment:
+    state: str
+    count: int
+    x: float  # percent
+    width: float
+
+
+def ledger_segments(ledger: Ledger) -> list[Segment]:
+    total = ledger.total or 1
+    out, x = [], 0.0
+    for state in STATES:
+        n = ledger.count(state)
+        if n:
+            width = 100 * n / total
+            out.append(Segment(state.value, n, round(x, 3), round(width, 3)))
+            x += width
+    return out
+
+
+@dataclass
+class PackageNode:
+    package: Package
+    children: list[PackageNode] = field(default_factory=list)
+
+
+def package_tree(packages: tuple[Package, ...]) -> list[PackageNode]:
+    """Packages under the package they were split from; a parent not on the order makes a root."""
+    nodes = {p.package_id: PackageNode(p) for p in packages}
+    roots = []
+    for p in packages:
+        parent = nodes.get(p.parent_id) if p.parent_id and p.parent_id != p.package_id else None
+        (parent.children if parent else roots).append(nodes[p.package_id])
+    return roots
+
+
+@router.get("/orders")
+def orders_page(page: SignedIn, number: Annotated[str | None, Query(max_length=64)] = None,
+                seller: Annotated[str | None, Query(max_length=64)] = None,
+                status: Annotated[str | None, Query(max_length=32)] = None) -> Response:
+    if number and number.strip():
+        suffix = f"?seller={quote(seller, safe='')}" if seller and page.principal.scope is None else ""
+        return page.redirect(f"{PREFIX}/orders/{quote(number.strip(), safe='')}{suffix}")
+    if status and status not in {s.value for s in OrderStatus}:
+        raise InvalidInput("unknown status", field="status")
+    found = list_orders(page.uow(), page.principal, seller_id=seller or None, status=status or None,
+                        limit=100, after=None)
+    return page.render("orders.html", orders=found, seller=seller or "", status=status or "",
+                       statuses=[s.value for s in OrderStatus],
+                       sellers=queue.sellers(page.uow(), page.principal))
+
+
+@router.get("/orders/{order_number}")
+def order_page(order_number: str, page: SignedIn,
+               seller: Annotated[str | None, Query(max_length=64)] = None) -> Response:
+    order, events = order_events(page.uow(), order_number, page.principal, seller_id=seller or None)
+    requests = queue.order_cancel_requests(page.uow(), order)
+    view = OrderSectionView(order, page.principal, page.lang, page.ctx.uow)
+    sections = [(key, title, Markup(html) if html is not None else None)  # noqa: S704 - sections return trusted HTML
+                for key, title, html in rendered_sections(view)]
+    return page.render("order.html", order=order, events=list(reversed(events)), requests=requests,
+                       bars={ln.line_id: ledger_segments(ln.ledger) for ln in order.lines},
+                       tree=package_tree(order.packages), line_names=_line_names(order), sections=sections,
+                       states=[s.value for s in STATES])
+
+
+def _line_names(order: Order) -> dict[str, str]:
+    return {ln.line_id: ln.name for ln in order.lines}

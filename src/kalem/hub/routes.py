@@ -1,0 +1,236 @@
+"""Sign-in, the cancel-request queue and its decisions. Every write goes through
+`app.cancellation.decide_cancel_request`, the same use case the native API and every face call."""
+
+from __future__ import annotations
+
+import hmac
+from datetime import UTC, date, datetime, time, timedelta
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from starlette.datastructures import FormData
+
+from kalem.app import access, cancel_queue as queue
+from kalem.app.cancellation import DecideCancelRequest, decide_cancel_request
+from kalem.app.principals import Principal
+from kalem.domain.cancellation import CancelRequestStatus
+from kalem.domain.errors import AuthenticationFailed, InvalidInput, KalemError
+from kalem.domain.reasons import StatusType, reasons
+from kalem.hub.session import PRESESSION_COOKIE, SESSION_COOKIE, SESSION_SECONDS
+from kalem.hub.web import PREFIX, AnyPage, Form, HubRoute, Page, SignedIn, age, set_cookie
+
+router = APIRouter(prefix=PREFIX, route_class=HubRoute, include_in_schema=False)
+QUEUE = f"{PREFIX}/cancel-requests"
+
+
+@router.get("")
+@router.get("/")
+def home(page: AnyPage) -> Response:
+    return page.redirect(QUEUE if page.session else f"{PREFIX}/login")
+
+
+# --- sign-in ----------------------------------------------------------------------------------
+
+@router.get("/login")
+def login_form(page: AnyPage, next: str | None = None) -> Response:  # noqa: A002 - the query name
+    return page.render("login.html", next=_safe_next(next), error=None)
+
+
+@router.post("/login")
+def login(request: Request, page: AnyPage, form: Form) -> Response:
+    token = str(form.get("token") or "").strip()
+    username, password = str(form.get("username") or "").strip(), str(form.get("password") or "")
+    target = _safe_next(str(form.get("next") or "")) or QUEUE
+    try:
+        if token:
+            principal = _principal_for_token(page, token)
+        elif username and password:
+            principal = access.login(page.uow(), username, password)
+        else:
+            return page.render("login.html", http_status=422, next=target, error=page.t("login.missing"))
+    except AuthenticationFailed:
+        return page.render("login.html", http_status=401, next=target, error=page.t("login.failed"))
+    cookie, _ = page.signer.issue(principal)
+    response = page.redirect(target)
+    set_cookie(response, SESSION_COOKIE, cookie, max_age=SESSION_SECONDS)
+    response.delete_cookie(PRESESSION_COOKIE, path=PREFIX)
+    return response
+
+
+def _principal_for_token(page: Page, token: str) -> Principal:
+    admin = page.ctx.settings.admin_token
+    if admin and hmac.compare_digest(token.encode(), admin.encode()):
+        return Principal("operator", "admin")
+    return access.authenticate(page.uow(), token)
+
+
+def _safe_next(target: str | None) -> str | None:
+    """Only our own pages: an open redirect after sign-in is a phishing aid."""
+    if target and target.startswith(f"{PREFIX}/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return None
+
+
+@router.post("/logout")
+def logout(page: SignedIn, form: Form) -> Response:
+    response = page.redirect(f"{PREFIX}/login")
+    response.delete_cookie(SESSION_COOKIE, path=PREFIX)
+    return response
+
+
+# --- the queue --------------------------------------------------------------------------------
+
+def _filters(page: Page, params: dict[str, str]) -> queue.QueueFilter:
+    status = params.get("status") or None
+    if status is not None and status not in {s.value for s in CancelRequestStatus}:
+        raise InvalidInput("unknown status", field="status")
+    reason_id = _int(params.get("reason"), "reason") if params.get("reason") else None
+    start, end = _day(params.get("from"), "from"), _day(params.get("to"), "to")
+    return queue.QueueFilter(
+        status=status, reason_id=reason_id,
+        created_from=datetime.combine(start, time(), UTC) if start else None,
+        created_before=datetime.combine(end + timedelta(days=1), time(), UTC) if end else None,
+        order_number=(params.get("q") or "").strip()[:64] or None,
+        seller_id=(params.get("seller") or None) if page.principal.scope is None else None)
+
+
+@router.get("/cancel-requests")
+def queue_page(request: Request, page: SignedIn) -> Response:
+    params = dict(request.query_params)
+    found = queue.cancel_queue(page.uow(), page.principal, _filters(page, params))
+    now = datetime.now(UTC)
+    rows = [{"request": r.request, "order": r.order, "age": age(r.request.created_at, now, page.t),
+             "lines": _request_lines(r)} for r in found.rows]
+    pending = sum(1 for r in found.rows if r.request.status is CancelRequestStatus.PENDING)
+    template = "_queue_table.html" if page.htmx and request.headers.get("hx-target") == "queue-results" \
+        else "queue.html"
+    return page.render(template, rows=rows, truncated=found.truncated, limit=queue.QUEUE_LIMIT, pending=pending,
+                       params=params, statuses=[s.value for s in CancelRequestStatus],
+                       cancel_reasons=reasons(StatusType.CANCELLED), denial_reasons=_denials(),
+                       sellers=queue.sellers(page.uow(), page.principal), reason_name=_reason_namer(page))
+
+
+def _request_lines(row: queue.QueueRow) -> list[dict]:
+    lines = {ln.line_id: ln for ln in row.order.lines}
+    out = []
+    for item in row.request.items:
+        line = lines[item.line_id]
+        out.append({"item": item, "line": line, "amount": line.unit_price * item.quantity})
+    return out
+
+
+@router.get("/cancel-requests/{request_id}")
+def request_page(request_id: str, page: SignedIn, done: str | None = None) -> Response:
+    row = queue.queue_entry(page.uow(), request_id, page.principal)
+    return page.render("request.html", row=row, lines=_request_lines(row), denial_reasons=_denials(),
+                       reason_name=_reason_namer(page), done=done if done in ("approved", "rejected") else None,
+                       now_age=age(row.request.created_at, datetime.now(UTC), page.t))
+
+
+@router.post("/cancel-requests/{request_id}/preview")
+def preview(request_id: str, page: SignedIn, form: Form) -> Response:
+    row = queue.queue_entry(page.uow(), request_id, page.principal)
+    result = queue.refund_preview(row.order, row.request, _quantities(form, row))
+    values = {"row": row, "preview": result, "lines": _request_lines(row), "note": str(form.get("note") or "")}
+    if page.htmx:  # the live preview beside the quantity inputs
+        return page.render("_preview.html", **values)
+    return page.render("confirm.html", **values)
+
+
+@router.post("/cancel-requests/{request_id}/approve")
+def approve(request_id: str, page: SignedIn, form: Form) -> Response:
+    row = queue.queue_entry(page.uow(), request_id, page.principal)
+    quantities = queue.approval_quantities(row.request, _quantities(form, row))
+    decide_cancel_request(page.uow(write=True), DecideCancelRequest(
+        request_id, page.principal, "approve", quantities=quantities, note=_note(form)))
+    return page.redirect(f"{QUEUE}/{request_id}?done=approved")
+
+
+@router.post("/cancel-requests/{request_id}/reject")
+def reject(request_id: str, page: SignedIn, form: Form) -> Response:
+    decide_cancel_request(page.uow(write=True), DecideCancelRequest(
+        request_id, page.principal, "reject", reason_id=_denial(form), note=_note(form)))
+    return page.redirect(f"{QUEUE}/{request_id}?done=rejected")
+
+
+@router.post("/cancel-requests/bulk")
+def bulk(page: SignedIn, form: Form) -> Response:
+    """Two steps: `preview` shows every selected request with its refund, `confirm` decides them.
+    Each request is decided in its own transaction; one failing does not undo the others."""
+    ids = list(dict.fromkeys(str(v) for v in form.getlist("ids")))[:100]
+    action = str(form.get("action") or "")
+    if action not in ("approve", "reject"):
+        raise InvalidInput("choose approve or reject", field="action")
+    if not ids:
+        raise InvalidInput("no request was selected", field="ids")
+    reason_id = _denial(form) if action == "reject" else None
+    if form.get("step") != "confirm":
+        rows = [queue.queue_entry(page.uow(), i, page.principal) for i in ids]
+        previews = {r.request.id: queue.refund_preview(r.order, r.request, None) for r in rows} \
+            if action == "approve" else {}
+        return page.render("bulk_confirm.html", rows=rows, action=action, previews=previews,
+                           reason_id=reason_id, note=_note(form) or "", reason_name=_reason_namer(page))
+    outcomes = []
+    for request_id in ids:
+        try:
+            decide_cancel_request(page.uow(write=True), DecideCancelRequest(
+                request_id, page.principal, action, reason_id=reason_id, note=_note(form)))
+            outcomes.append((request_id, None))
+        except KalemError as exc:
+            outcomes.append((request_id, exc.code))
+    return page.render("bulk_result.html", outcomes=outcomes, action=action)
+
+
+# --- form helpers -----------------------------------------------------------------------------
+
+def _quantities(form: FormData, row: queue.QueueRow) -> dict[str, int]:
+    return {item.line_id: _int(form.get(f"qty:{item.line_id}"), "quantity")
+            for item in row.request.items if form.get(f"qty:{item.line_id}") not in (None, "")}
+
+
+def _denial(form: FormData) -> int:
+    reason_id = _int(form.get("reason_id"), "reason_id")
+    if reason_id not in {r.id for r in _denials()}:
+        raise InvalidInput("choose a denial reason", field="reason_id")
+    return reason_id
+
+
+def _note(form: FormData) -> str | None:
+    return str(form.get("note") or "").strip()[:500] or None
+
+
+def _int(value: object, field: str) -> int:
+    try:
+        return int(str(value))
+    except ValueError:
+        raise InvalidInput(f"{field} must be a whole number", field=field) from None
+
+
+def _day(value: str | None, field: str) -> date | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise InvalidInput(f"{field} must be a date (YYYY-MM-DD)", field=field) from None
+
+
+def _denials() -> list:
+    return reasons(StatusType.CANCEL_REQUEST_DENIED)
+
+
+def _reason_namer(page: Page):  # noqa: ANN202
+    names = {(r.status_type, r.id): (r.name_tr if page.lang == "tr" else r.name_en) for r in reasons()}
+
+    def name(reason_id: int | None, denial: bool = False) -> str:
+        if reason_id is None:
+            return ""
+        kind = StatusType.CANCEL_REQUEST_DENIED if denial else StatusType.CANCELLED
+        return names.get((kind, reason_id), str(reason_id))
+
+    return name
+
+
+def queue_url(**params: str) -> str:
+    return f"{QUEUE}?{urlencode({k: v for k, v in params.items() if v})}"

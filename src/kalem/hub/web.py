@@ -1,0 +1,237 @@
+"""The hub's plumbing: templates, the per-request `Page`, sign-in and CSRF dependencies, and the
+route class that turns every error into a page (never a stack trace, never the API's JSON).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Coroutine
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import quote, urlencode
+
+from fastapi import Depends, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.routing import APIRoute
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from sqlalchemy.exc import OperationalError
+from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from kalem.app.principals import Principal
+from kalem.domain.errors import KalemError, NotFound
+from kalem.hub.i18n import DEFAULT, LANGUAGES, translator
+from kalem.hub.session import LANG_COOKIE, PRESESSION_COOKIE, SESSION_COOKIE, Session, Signer
+
+log = logging.getLogger("kalem.hub")
+PREFIX = "/hub"
+TEMPLATES = Path(__file__).parent / "templates"
+STATIC = Path(__file__).parent / "static"
+
+env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]),
+                  trim_blocks=True, lstrip_blocks=True)
+
+#: Pages may not be framed, run foreign scripts or post elsewhere. Inline styles are not needed:
+#: the ledger bars are SVG attributes.
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+                               "frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
+    "X-Frame-Options": "DENY", "X-Content-Type-Options": "nosniff", "Referrer-Policy": "same-origin",
+    "Cache-Control": "no-store",
+}
+
+
+class LoginRequired(Exception):
+    pass
+
+
+class CsrfFailed(KalemError):
+    code, status = "csrf_failed", 403
+
+
+def signer_of(request: Request) -> Signer:
+    return request.app.state.hub_signer
+
+
+def lang_of(request: Request) -> str:
+    asked = request.query_params.get("lang")
+    if asked in LANGUAGES:
+        return asked
+    cookie = request.cookies.get(LANG_COOKIE)
+    return cookie if cookie in LANGUAGES else DEFAULT
+
+
+# --- formatting -------------------------------------------------------------------------------
+
+def money(amount: Decimal, currency: str, lang: str) -> str:
+    text = f"{amount:,.2f}"
+    if lang == "tr":  # 1.234,56
+        text = text.replace(",", "\0").replace(".", ",").replace("\0", ".")
+    return f"{text} {currency}"
+
+
+def when(value: datetime | None) -> str:
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if value else ""
+
+
+def age(value: datetime, now: datetime, t: Callable[..., str]) -> str:
+    minutes = int((now - value).total_seconds() // 60)
+    if minutes < 1:
+        return t("age.just_now")
+    if minutes < 60:
+        return t("age.minutes", n=minutes)
+    if minutes < 48 * 60:
+        return t("age.hours", n=minutes // 60)
+    return t("age.days", n=minutes // (24 * 60))
+
+
+# --- the page ---------------------------------------------------------------------------------
+
+class Page:
+    """Everything a template needs about this request: language, labels, session, CSRF token."""
+
+    def __init__(self, request: Request) -> None:
+        self.request = request
+        self.lang = lang_of(request)
+        self.t = translator(self.lang)
+        self.signer = signer_of(request)
+        self.session: Session | None = self.signer.read(request.cookies.get(SESSION_COOKIE))
+        self.nonce = self.session.sid if self.session else request.cookies.get(PRESESSION_COOKIE)
+        self.new_nonce: str | None = None
+
+    @property
+    def ctx(self) -> Any:
+        return self.request.app.state.kalem
+
+    @property
+    def principal(self) -> Principal:
+        if self.session is None:
+            raise LoginRequired
+        return self.session.principal
+
+    def uow(self, write: bool = False) -> Any:
+        return self.ctx.uow(write=write)
+
+    @property
+    def htmx(self) -> bool:
+        return self.request.headers.get("hx-request") == "true"
+
+    def csrf(self) -> str:
+        if not self.nonce:  # first visit to the sign-in form: a pre-session nonce, set as a cookie below
+            from kalem.hub.session import new_nonce
+            self.nonce = self.new_nonce = new_nonce()
+        return self.signer.csrf_token(self.nonce)
+
+    def lang_url(self, lang: str) -> str:
+        params = dict(self.request.query_params)
+        params["lang"] = lang
+        return f"{self.request.url.path}?{urlencode(params)}"
+
+    def render(self, template: str, http_status: int = 200, **values: Any) -> HTMLResponse:
+        html = env.get_template(template).render(
+            page=self, t=self.t, lang=self.lang, session=self.session, csrf=self.csrf(),
+            money=lambda amount, currency: money(amount, currency, self.lang), when=when,
+            q=lambda v: quote(str(v), safe=""), pct=lambda r: format(r.normalize(), "f"), **values)
+        return self.finish(HTMLResponse(html, status_code=http_status))
+
+    def finish(self, response: Response) -> Response:
+        for name, value in SECURITY_HEADERS.items():
+            response.headers[name] = value
+        if self.request.query_params.get("lang") in LANGUAGES:
+            response.set_cookie(LANG_COOKIE, self.lang, max_age=365 * 86400, samesite="lax", httponly=True,
+                                path=PREFIX)
+        if self.new_nonce:
+            set_cookie(response, PRESESSION_COOKIE, self.new_nonce, max_age=3600)
+        return response
+
+    def redirect(self, url: str) -> Response:
+        if self.htmx:  # htmx follows redirects inside the swap; tell it to navigate instead
+            return self.finish(Response(status_code=204, headers={"HX-Redirect": url}))
+        return self.finish(RedirectResponse(url, status_code=303))
+
+
+def set_cookie(response: Response, name: str, value: str, *, max_age: int) -> None:
+    response.set_cookie(name, value, max_age=max_age, httponly=True, samesite="lax", path=PREFIX)
+
+
+def page(request: Request) -> Page:
+    return Page(request)
+
+
+def signed_in(request: Request) -> Page:
+    current = Page(request)
+    if current.session is None:
+        raise LoginRequired
+    return current
+
+
+async def checked_form(request: Request) -> FormData:
+    """The posted form, once its CSRF token matches this browser's nonce (session or pre-session)."""
+    form = await request.form()
+    current = Page(request)
+    if not current.signer.csrf_valid(current.nonce, form.get("csrf")):
+        raise CsrfFailed("the form's CSRF token is missing or not valid")
+    return form
+
+
+AnyPage = Annotated[Page, Depends(page)]
+SignedIn = Annotated[Page, Depends(signed_in)]
+Form = Annotated[FormData, Depends(checked_form)]
+
+
+# --- errors -----------------------------------------------------------------------------------
+
+def error_page(request: Request, exc: Exception) -> Response:
+    current = Page(request)
+    status, code, detail = 500, "internal_error", None
+    if isinstance(exc, NotFound):
+        # One answer for "missing" and "another seller's": the same status, code and words.
+        status, code = 404, "not_found"
+    elif isinstance(exc, KalemError):
+        status, code, detail = exc.status, exc.code, exc.message
+    elif isinstance(exc, RequestValidationError):
+        status, code = 422, "invalid_request"
+    elif isinstance(exc, StarletteHTTPException):
+        status, code = exc.status_code, "http_error" if exc.status_code != 404 else "not_found"
+    elif isinstance(exc, OperationalError):
+        status, code = 503, "database_unavailable"
+    else:
+        log.exception("hub: unhandled error", exc_info=exc)
+    t = current.t
+    key = f"error.{code}"
+    message = next((t(k) for k in (key, f"error.{status}") if t(k) != k), t("error.generic"))
+    if current.htmx:
+        response = current.render("_error.html", http_status=status, message=message, code=code, detail=detail)
+        response.headers["HX-Retarget"] = "#main"
+        response.headers["HX-Reswap"] = "innerHTML"
+        return response
+    return current.render("error.html", http_status=status, message=message, code=code, detail=detail)
+
+
+Handler = Callable[[Request], Coroutine[Any, Any, Response]]
+
+
+class HubRoute(APIRoute):
+    """Every hub route answers with a page: a sign-in redirect, or the error page for any error."""
+
+    def get_route_handler(self) -> Handler:
+        original = super().get_route_handler()
+
+        async def handler(request: Request) -> Response:
+            try:
+                return await original(request)
+            except LoginRequired:
+                target = request.url.path
+                if request.method == "GET" and request.url.query:
+                    target += "?" + request.url.query
+                url = f"{PREFIX}/login?{urlencode({'next': target})}"
+                if request.headers.get("hx-request") == "true":
+                    return Response(status_code=204, headers={"HX-Redirect": url})
+                return RedirectResponse(url, status_code=303)
+            except Exception as exc:  # noqa: BLE001 - the hub never shows a stack trace
+                return error_page(request, exc)
+
+        return handler

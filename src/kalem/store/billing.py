@@ -1,0 +1,158 @@
+"""The `order_billing` rows (invoices, credit notes, landed-cost history, refunds), and the order
+look-ups the Zonos face needs (by account order number and status; who created and last changed).
+
+A billing row is written only in a transaction that holds the order's lock, and carries its own
+version as a second guard.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from kalem.domain.errors import VersionMismatch
+from kalem.domain.invoicing import (
+    AppliedCredit,
+    BillingHistory,
+    CreditApplication,
+    CreditNote,
+    InvoiceLine,
+    InvoiceRevision,
+    VatPart,
+)
+from kalem.domain.order_billing import OrderBilling, Refund
+from kalem.domain.orders import Order
+from kalem.store import codec
+
+D = Decimal
+
+
+def _vat(parts: Iterable[VatPart]) -> list[list[Any]]:
+    return [[p.rate, p.net, p.vat] for p in parts]
+
+
+def _load_vat(raw: list[list[str]]) -> tuple[VatPart, ...]:
+    return tuple(VatPart(D(r), D(n), D(v)) for r, n, v in raw)
+
+
+def _time(value: str) -> datetime:
+    return datetime.fromisoformat(value)
+
+
+def billing_body(billing: OrderBilling) -> str:
+    h = billing.history
+    return codec.dumps({
+        "destination_country": billing.destination_country,
+        "order_ref": h.order_ref, "currency": h.currency,
+        "invoices": [[r.number, r.revision, [[ln.description, ln.amount, ln.vat_rate] for ln in r.lines], r.total,
+                      _vat(r.vat_by_rate), r.charged, r.issued_at, [[c.credit_note_number, c.amount]
+                                                                    for c in r.credits_applied], r.reason]
+                     for r in h.invoices],
+        "credit_notes": [[c.number, c.invoice_number, c.amount, _vat(c.vat_by_rate), c.reason, c.issued_at,
+                          c.applied_to_invoice, [[a.invoice_number, a.amount] for a in c.applications]]
+                         for c in h.credit_notes],
+        "landed_costs": list(billing.landed_costs),
+        "refunds": [[r.id, r.amount, r.currency, r.note, [[t, a] for t, a in r.subtotals], r.created_at,
+                     r.created_by] for r in billing.refunds],
+    })
+
+
+def load_billing(order_id: str, version: int, body: str) -> OrderBilling:
+    raw = json.loads(body)
+    ref, currency = raw["order_ref"], raw["currency"]
+    invoices = tuple(
+        InvoiceRevision(number, revision, ref, tuple(InvoiceLine(d, D(a), D(r)) for d, a, r in lines), D(total),
+                        _load_vat(vat), charged, _time(issued), currency,
+                        tuple(AppliedCredit(n, D(a)) for n, a in applied), reason)
+        for number, revision, lines, total, vat, charged, issued, applied, reason in raw["invoices"])
+    notes = tuple(
+        CreditNote(number, invoice, D(amount), _load_vat(vat), reason, _time(issued), applied_to,
+                   tuple(CreditApplication(i, D(a)) for i, a in applications))
+        for number, invoice, amount, vat, reason, issued, applied_to, applications in raw["credit_notes"])
+    refunds = tuple(
+        Refund(rid, D(amount), cur, note, tuple((t, D(a)) for t, a in subtotals), _time(at), by)
+        for rid, amount, cur, note, subtotals, at, by in raw["refunds"])
+    return OrderBilling(order_id, raw["destination_country"], BillingHistory(ref, currency, invoices, notes),
+                        tuple(raw["landed_costs"]), refunds, version)
+
+
+class BillingRepository:
+    _GET = sa.text("SELECT order_id, version, body FROM order_billing WHERE order_id = :o")
+    _INSERT = sa.text("INSERT INTO order_billing (order_id, seller_id, version, updated_at, body) "
+                      "VALUES (:o, :s, :v, :at, :body)")
+    _UPDATE = sa.text("UPDATE order_billing SET version = :v, updated_at = :at, body = :body "
+                      "WHERE order_id = :o AND version = :expected")
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    def get(self, order_id: str) -> OrderBilling | None:
+        row = self._conn.execute(self._GET, {"o": order_id}).first()
+        return load_billing(row.order_id, row.version, row.body) if row else None
+
+    def get_many(self, order_ids: Iterable[str]) -> dict[str, OrderBilling]:
+        ids = list(order_ids)
+        if not ids:
+            return {}
+        stmt = sa.text("SELECT order_id, version, body FROM order_billing WHERE order_id IN :ids").bindparams(
+            sa.bindparam("ids", expanding=True))
+        return {r.order_id: load_billing(r.order_id, r.version, r.body)
+                for r in self._conn.execute(stmt, {"ids": ids})}
+
+    def save(self, billing: OrderBilling, *, seller_id: str, now: datetime) -> OrderBilling:
+        """Insert (version 0 → 1) or update under the expected version; returns the stored billing."""
+        params = {"o": billing.order_id, "s": seller_id, "v": billing.version + 1, "at": now,
+                  "body": billing_body(billing), "expected": billing.version}
+        if billing.version == 0:
+            self._conn.execute(self._INSERT, params)
+        elif self._conn.execute(self._UPDATE, params).rowcount != 1:
+            raise VersionMismatch(f"the billing of order {billing.order_id} changed meanwhile; retry")
+        return OrderBilling(billing.order_id, billing.destination_country, billing.history,
+                            billing.landed_costs, billing.refunds, billing.version + 1)
+
+    def actors(self, orders: Iterable[Order]) -> dict[str, tuple[str | None, str | None]]:
+        """Per order id: the actor of its first event (who created it) and of its last (who changed it last)."""
+        wanted = {(o.id, 1) for o in orders} | {(o.id, o.last_sequence) for o in orders}
+        if not wanted:
+            return {}
+        stmt = sa.text("SELECT order_id, sequence, actor FROM events WHERE order_id IN :ids "
+                       "AND sequence IN :seqs").bindparams(sa.bindparam("ids", expanding=True),
+                                                           sa.bindparam("seqs", expanding=True))
+        found: dict[tuple[str, int], str] = {}
+        for row in self._conn.execute(stmt, {"ids": sorted({o for o, _ in wanted}),
+                                             "seqs": sorted({s for _, s in wanted})}):
+            if (row.order_id, row.sequence) in wanted:
+                found[row.order_id, row.sequence] = row.actor
+        return {o.id: (found.get((o.id, 1)), found.get((o.id, o.last_sequence))) for o in orders}
+
+    def search_orders(self, seller_id: str | None, *, account_order_number: str | None,
+                      statuses: Iterable[str] | None, limit: int,
+                      after: tuple[str, str] | None) -> list[Order]:
+        """Newest first, keyset-paginated on (created_at, id)."""
+        clauses, params, binds = [], {"limit": limit}, []
+        if seller_id is not None:
+            clauses.append("seller_id = :s")
+            params["s"] = seller_id
+        if account_order_number is not None:
+            clauses.append("account_order_number = :aon")
+            params["aon"] = account_order_number
+        if statuses is not None:
+            clauses.append("status IN :sts")
+            params["sts"] = sorted(statuses)
+            binds.append(sa.bindparam("sts", expanding=True))
+        if after is not None:
+            clauses.append("(created_at < :ac OR (created_at = :ac AND id < :ai))")
+            params["ac"], params["ai"] = datetime.fromisoformat(after[0]), after[1]
+        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        stmt = sa.text("SELECT id, seller_id, order_number, account_order_number, status, version, last_sequence, "
+                       f"intake_hash, created_at, updated_at, body FROM orders {where} "
+                       "ORDER BY created_at DESC, id DESC LIMIT :limit")
+        if binds:
+            stmt = stmt.bindparams(*binds)
+        return [codec.load_order(r) for r in self._conn.execute(stmt, params)]

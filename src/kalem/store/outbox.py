@@ -1,0 +1,43 @@
+"""The transactional outbox: one `webhook_deliveries` row per (event, enabled matching subscription),
+inserted by `EventRepository.append` on the business transaction's own connection. The event and
+its deliveries commit together or not at all, so nothing is published before commit and nothing
+committed is lost; the worker (`kalem.webhooks`) sends them afterwards.
+
+Subscriptions are read on every append (an indexed scan of a table of a handful of rows); no cache,
+so a subscription created or disabled is honoured by the very next transaction.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from kalem.domain.events import Event
+from kalem.domain.webhooks import wants
+
+_ENABLED = sa.text("SELECT id, event_types, seller_id FROM webhook_subscriptions WHERE enabled = :t")
+# The event's position is only known to the database (autoincrement), so read it back in the insert.
+_INSERT = sa.text(
+    "INSERT INTO webhook_deliveries (subscription_id, event_id, event_position, order_id, sequence, status, "
+    "attempts, next_attempt_at, created_at) "
+    "SELECT :s, id, position, order_id, sequence, 'pending', 0, :now, :now FROM events WHERE id = :e")
+
+
+def enqueue(conn: Connection, events: Sequence[Event], event_ids: Sequence[str]) -> int:
+    """Queue deliveries of freshly inserted events; returns how many."""
+    subscriptions = [(row.id, json.loads(row.event_types), row.seller_id)
+                     for row in conn.execute(_ENABLED, {"t": True})]
+    if not subscriptions:
+        return 0
+    now = datetime.now(UTC)  # wall clock: the worker compares it with its own
+    rows = [{"s": sid, "e": eid, "now": now}
+            for eid, event in zip(event_ids, events, strict=True)
+            for sid, types, seller in subscriptions
+            if (seller is None or seller == event.seller_id) and wants(types, event.type)]
+    if rows:
+        conn.execute(_INSERT, rows)
+    return len(rows)

@@ -1,0 +1,229 @@
+"""Webhook rows: subscriptions, deliveries (the outbox, see store/outbox.py), attempts, and the
+change feed over `events`.
+
+Claiming (docs/webhooks.md): a delivery is due when it is pending/failed and `next_attempt_at` has
+come, or delivering and its lease ran out — a claim sets `next_attempt_at` to the lease's end, so one
+indexed range covers both. A delivery waits while an earlier event of the same order to the same
+subscription is still open. `lease_until` doubles as the claim's fencing token: a worker only
+records the outcome of the claim it made, never of one a second worker took over.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from kalem.domain.webhooks import wants
+from kalem.store import codec
+
+_SUB_COLUMNS = ("id, url, event_types, dialect, auth_kind, secret, previous_secret, previous_secret_until, "
+                "basic_username, seller_id, enabled, disabled_reason, created_at")
+_DELIVERY_COLUMNS = ("id, subscription_id, event_id, event_position, order_id, sequence, status, attempts, "
+                     "next_attempt_at, lease_until, last_status, last_error, created_at, delivered_at")
+_OPEN = "('pending', 'delivering', 'failed')"
+
+_DUE = (
+    "SELECT d.id FROM webhook_deliveries d JOIN webhook_subscriptions s ON s.id = d.subscription_id "
+    "WHERE d.status IN ('pending', 'delivering', 'failed') AND d.next_attempt_at <= :now AND s.enabled = :t "
+    "AND NOT EXISTS (SELECT 1 FROM webhook_deliveries p WHERE p.subscription_id = d.subscription_id "
+    f"AND p.order_id = d.order_id AND p.sequence < d.sequence AND p.status IN {_OPEN}) "
+    "ORDER BY d.next_attempt_at, d.id LIMIT :n")
+_CLAIM = sa.text("UPDATE webhook_deliveries SET status = 'delivering', attempts = attempts + 1, "
+                 "lease_until = :lease, next_attempt_at = :lease WHERE id IN :ids"
+                 ).bindparams(sa.bindparam("ids", expanding=True))
+_LOAD = sa.text(
+    "SELECT d.id, d.attempts, d.lease_until, d.subscription_id, s.url, s.dialect, s.auth_kind, s.secret, "
+    "s.previous_secret, s.previous_secret_until, s.basic_username, e.id AS event_id, e.type, e.seller_id, "
+    "e.sequence, e.occurred_at, e.actor, e.data, e.order_id, o.order_number "
+    "FROM webhook_deliveries d JOIN webhook_subscriptions s ON s.id = d.subscription_id "
+    "JOIN events e ON e.id = d.event_id JOIN orders o ON o.id = e.order_id WHERE d.id IN :ids ORDER BY d.id"
+).bindparams(sa.bindparam("ids", expanding=True))
+_FINISH = sa.text(
+    "UPDATE webhook_deliveries SET status = :status, next_attempt_at = :next, lease_until = NULL, "
+    "last_status = :code, last_error = :error, delivered_at = :delivered "
+    "WHERE id = :id AND status = 'delivering' AND lease_until = :fence")
+_ATTEMPT = sa.text(
+    "INSERT INTO webhook_attempts (delivery_id, attempted_at, status_code, duration_ms, response_excerpt, error) "
+    "VALUES (:delivery_id, :attempted_at, :status_code, :duration_ms, :response_excerpt, :error)")
+
+
+class WebhookRepository:
+    def __init__(self, conn: Connection, *, postgres: bool) -> None:
+        self._conn = conn
+        self._postgres = postgres
+        self._due = sa.text(_DUE + (" FOR UPDATE OF d SKIP LOCKED" if postgres else ""))
+
+    # -- subscriptions -------------------------------------------------------------------------
+
+    def add_subscription(self, sub: dict[str, Any]) -> None:
+        names = [c.strip() for c in _SUB_COLUMNS.split(",")]
+        self._conn.execute(sa.text(f"INSERT INTO webhook_subscriptions ({_SUB_COLUMNS}) VALUES "
+                                   f"({', '.join(':' + n for n in names)})"),
+                           {**sub, "event_types": json.dumps(sub["event_types"])})
+
+    def subscription(self, sub_id: str, *, for_update: bool = False) -> dict[str, Any] | None:
+        lock = " FOR UPDATE" if for_update and self._postgres else ""
+        row = self._conn.execute(sa.text(f"SELECT {_SUB_COLUMNS} FROM webhook_subscriptions WHERE id = :id{lock}"),
+                                 {"id": sub_id}).first()
+        return _subscription(row) if row else None
+
+    def subscriptions(self) -> list[dict[str, Any]]:
+        rows = self._conn.execute(sa.text(f"SELECT {_SUB_COLUMNS} FROM webhook_subscriptions "
+                                          "ORDER BY created_at, id")).all()
+        return [_subscription(r) for r in rows]
+
+    def update_subscription(self, sub_id: str, changes: dict[str, Any]) -> None:
+        if "event_types" in changes:
+            changes = {**changes, "event_types": json.dumps(changes["event_types"])}
+        sets = ", ".join(f"{name} = :{name}" for name in changes)
+        self._conn.execute(sa.text(f"UPDATE webhook_subscriptions SET {sets} WHERE id = :id"),
+                           {**changes, "id": sub_id})
+
+    def delete_subscription(self, sub_id: str) -> None:
+        self._conn.execute(sa.text("DELETE FROM webhook_attempts WHERE delivery_id IN "
+                                   "(SELECT id FROM webhook_deliveries WHERE subscription_id = :s)"), {"s": sub_id})
+        self._conn.execute(sa.text("DELETE FROM webhook_deliveries WHERE subscription_id = :s"), {"s": sub_id})
+        self._conn.execute(sa.text("DELETE FROM webhook_subscriptions WHERE id = :s"), {"s": sub_id})
+
+    # -- the worker's side -------------------------------------------------------------------------
+
+    def claim(self, now: datetime, lease_until: datetime, limit: int) -> list[int]:
+        """Take up to `limit` due deliveries (PostgreSQL: rows other workers hold are skipped)."""
+        ids = list(self._conn.execute(self._due, {"now": now, "t": True, "n": limit}).scalars())
+        if ids:
+            self._conn.execute(_CLAIM, {"ids": ids, "lease": lease_until})
+        return ids
+
+    def load(self, ids: Sequence[int]) -> list[dict[str, Any]]:
+        """What sending the claimed deliveries needs: the event, its order number, the subscription."""
+        if not ids:
+            return []
+        out = []
+        for r in self._conn.execute(_LOAD, {"ids": list(ids)}):
+            row = dict(r._mapping)
+            row["data"] = json.loads(row["data"])
+            row["occurred_at"] = codec.as_utc(row["occurred_at"])
+            # `lease_until` stays as the database returned it: it goes back verbatim as the fence.
+            if row["previous_secret_until"] is not None:
+                row["previous_secret_until"] = codec.as_utc(row["previous_secret_until"])
+            out.append(row)
+        return out
+
+    def finish(self, outcomes: Sequence[dict[str, Any]], attempts: Sequence[dict[str, Any]]) -> None:
+        """Record attempts and, for claims still ours (`fence`), the outcome."""
+        if attempts:
+            self._conn.execute(_ATTEMPT, list(attempts))
+        if outcomes:
+            self._conn.execute(_FINISH, list(outcomes))  # executemany: one pipelined round trip
+
+    def disable(self, sub_id: str, reason: str) -> None:
+        self._conn.execute(sa.text("UPDATE webhook_subscriptions SET enabled = :f, disabled_reason = :r "
+                                   "WHERE id = :id"), {"f": False, "r": reason[:200], "id": sub_id})
+
+    # -- the operator's side -----------------------------------------------------------------------
+
+    def deliveries(self, *, subscription_id: str | None, status: str | None, limit: int,
+                   before_id: int | None = None, ids: Iterable[int] | None = None) -> list[dict[str, Any]]:
+        """Newest first, with their attempts (oldest first)."""
+        clauses: list[str] = []
+        params: dict[str, Any] = {"limit": limit}
+        if subscription_id is not None:
+            clauses.append("subscription_id = :s")
+            params["s"] = subscription_id
+        if status is not None:
+            clauses.append("status = :st")
+            params["st"] = status
+        if before_id is not None:
+            clauses.append("id < :b")
+            params["b"] = before_id
+        stmt_ids = None
+        if ids is not None:
+            clauses.append("id IN :ids")
+            stmt_ids = list(ids)
+        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        stmt = sa.text(f"SELECT {_DELIVERY_COLUMNS} FROM webhook_deliveries {where} ORDER BY id DESC LIMIT :limit")
+        if stmt_ids is not None:
+            stmt = stmt.bindparams(sa.bindparam("ids", expanding=True))
+            params["ids"] = stmt_ids
+        found = [dict(r._mapping) for r in self._conn.execute(stmt, params)]
+        if found:
+            attempts: dict[int, list[dict[str, Any]]] = {}
+            rows = self._conn.execute(sa.text(
+                "SELECT delivery_id, attempted_at, status_code, duration_ms, response_excerpt, error "
+                "FROM webhook_attempts WHERE delivery_id IN :ids ORDER BY attempted_at, id"
+            ).bindparams(sa.bindparam("ids", expanding=True)), {"ids": [d["id"] for d in found]})
+            for a in rows:
+                attempts.setdefault(a.delivery_id, []).append(
+                    {"attempted_at": codec.as_utc(a.attempted_at), "status_code": a.status_code,
+                     "duration_ms": a.duration_ms, "response_excerpt": a.response_excerpt, "error": a.error})
+            for d in found:
+                d["attempt_log"] = attempts.get(d["id"], [])
+                for name in ("next_attempt_at", "lease_until", "created_at", "delivered_at"):
+                    if d[name] is not None:
+                        d[name] = codec.as_utc(d[name])
+        return found
+
+    def redeliver(self, delivery_id: int, now: datetime) -> bool:
+        """Queue a delivery again (a fresh retry budget), unless a worker holds it right now."""
+        result = self._conn.execute(sa.text(
+            "UPDATE webhook_deliveries SET status = 'pending', attempts = 0, next_attempt_at = :now, "
+            "lease_until = NULL WHERE id = :id AND status <> 'delivering'"), {"id": delivery_id, "now": now})
+        return result.rowcount == 1
+
+    def replay(self, sub: dict[str, Any], since: datetime, now: datetime) -> int:
+        """Queue every event since `since` the subscription wants: finished deliveries again, missing
+        ones anew (events from before the subscription existed, too). In-flight ones are left alone."""
+        seller = "AND e.seller_id = :seller " if sub["seller_id"] else ""
+        params = {"s": sub["id"], "since": since, "now": now, "seller": sub["seller_id"]}
+        missing = self._conn.execute(sa.text(
+            f"SELECT e.id, e.type FROM events e WHERE e.occurred_at >= :since {seller}"
+            "AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.subscription_id = :s AND d.event_id = e.id)"),
+            params).all()
+        new = [{"s": sub["id"], "e": r.id, "now": now} for r in missing if wants(sub["event_types"], r.type)]
+        if new:
+            self._conn.execute(sa.text(
+                "INSERT INTO webhook_deliveries (subscription_id, event_id, event_position, order_id, sequence, "
+                "status, attempts, next_attempt_at, created_at) SELECT :s, id, position, order_id, sequence, "
+                "'pending', 0, :now, :now FROM events WHERE id = :e"), new)
+        again = self._conn.execute(sa.text(
+            "UPDATE webhook_deliveries SET status = 'pending', attempts = 0, next_attempt_at = :now, "
+            "lease_until = NULL WHERE subscription_id = :s AND status IN ('delivered', 'dead') AND event_id IN "
+            "(SELECT id FROM events WHERE occurred_at >= :since)"), params)
+        return len(new) + again.rowcount
+
+    # -- the change feed ---------------------------------------------------------------------------
+
+    def feed(self, after: tuple[int, int], limit: int, seller_id: str | None) -> list[dict[str, Any]]:
+        """Events in feed order after the cursor `(xid, position)`; see docs/webhooks.md.
+
+        PostgreSQL: ordered by the writing transaction's id, and only events of transactions older
+        than every transaction still running — so nothing can ever appear behind a cursor.
+        SQLite: writers are serialized, so position order is commit order."""
+        seller = " AND e.seller_id = :seller" if seller_id else ""
+        if self._postgres:
+            sql = ("SELECT e.xid, e.position, e.id, e.type, e.order_id, o.order_number, e.seller_id, e.sequence, "
+                   "e.occurred_at, e.actor, e.data FROM events e JOIN orders o ON o.id = e.order_id "
+                   "WHERE e.xid < pg_snapshot_xmin(pg_current_snapshot())::text::bigint "
+                   f"AND (e.xid, e.position) > (:ax, :ap){seller} ORDER BY e.xid, e.position LIMIT :n")
+        else:
+            sql = ("SELECT 0 AS xid, e.position, e.id, e.type, e.order_id, o.order_number, e.seller_id, "
+                   "e.sequence, e.occurred_at, e.actor, e.data FROM events e JOIN orders o ON o.id = e.order_id "
+                   f"WHERE e.position > :ap{seller} ORDER BY e.position LIMIT :n")
+        rows = self._conn.execute(sa.text(sql), {"ax": after[0], "ap": after[1], "n": limit, "seller": seller_id})
+        return [{**dict(r._mapping), "occurred_at": codec.as_utc(r.occurred_at), "data": json.loads(r.data)}
+                for r in rows]
+
+
+def _subscription(row: Any) -> dict[str, Any]:
+    sub = dict(row._mapping)
+    sub["event_types"] = json.loads(sub["event_types"])
+    sub["enabled"] = bool(sub["enabled"])
+    for name in ("created_at", "previous_secret_until"):
+        if sub[name] is not None:
+            sub[name] = codec.as_utc(sub[name])
+    return sub

@@ -1,0 +1,1 @@
+"""Webhooks: outbox, worker, subscriptions, payload dialects."""

@@ -1,0 +1,51 @@
+"""Payload dialects: how one event becomes the bodies a subscription receives.
+
+`native` is built in. A platform face registers its renderer from the composition root
+(`kalem.bootstrap.register_webhook_dialects`), because `kalem.webhooks` may not import
+`kalem.dialects` (siblings never import each other):
+
+    from kalem.webhooks import registry
+    registry.register("hepsiglobal", hepsiglobal.views.hook_payloads)
+
+A renderer takes the event dict (`id, type, order_id, order_number, seller_id, sequence,
+occurred_at` (ISO 8601), `actor, data`) and returns a list of JSON bodies — none when the platform
+has no hook for that event (the delivery then counts as delivered without a request), several
+when the platform sends one hook per package.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+Renderer = Callable[[dict[str, Any]], list[dict[str, Any]]]
+
+_renderers: dict[str, Renderer] = {}
+
+
+class DialectNotRegistered(LookupError):
+    pass
+
+
+def register(dialect: str, renderer: Renderer) -> None:
+    _renderers[dialect] = renderer
+
+
+def registered() -> list[str]:
+    return ["native", *sorted(_renderers)]
+
+
+def native(event: dict[str, Any]) -> list[dict[str, Any]]:
+    """kalem's own body; `webhook-id` carries the event id and `sequence` orders an order's events."""
+    return [{"id": event["id"], "type": event["type"], "order_number": event["order_number"],
+             "seller_id": event["seller_id"], "sequence": event["sequence"],
+             "occurred_at": event["occurred_at"], "data": event["data"]}]
+
+
+def render(dialect: str, event: dict[str, Any]) -> list[dict[str, Any]]:
+    if dialect == "native":
+        return native(event)
+    renderer = _renderers.get(dialect)
+    if renderer is None:
+        raise DialectNotRegistered(f"no payload renderer registered for dialect {dialect}")
+    return renderer(event)

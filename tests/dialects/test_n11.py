@@ -1,0 +1,395 @@
+"""The n11 face: every request example of seed 001 (bodies verbatim, ids re-pointed at this test's
+orders), the packages they leave asserted unit by unit, and every refusal changing nothing."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+import pytest
+
+from kalem.app import access
+from kalem.store.uow import UnitOfWork
+from tests.conftest import snapshot
+
+SPLIT = "/rest/delivery/v1/splitPackageByQuantity"
+PACKAGES = "/rest/delivery/v1/shipmentPackages"
+
+# The four request examples of seed 001, verbatim (the last one has its trailing comma).
+SEED_1 = """{
+"splitPackages": [
+{
+"packageDetails": [
+{
+"orderLineId": 448627086,
+"quantities": 1
+}
+]
+}
+]
+}"""
+SEED_2 = """{
+"splitPackages": [
+{
+"packageDetails": [
+{
+"orderLineId": 448627086,
+"quantities": 3
+},
+{
+"orderLineId": 448627087,
+"quantities": 2
+}
+]
+}
+]
+}"""
+SEED_3 = """{
+"splitPackages": [
+{
+"packageDetails": [
+{
+"orderLineId": 448627086,
+"quantities": 2
+}
+]
+},
+{
+"packageDetails": [
+{
+"orderLineId": 448627086,
+"quantities": 1
+}
+]
+}
+]
+}"""
+SEED_4 = """{
+"cancelledItems": [
+{
+"cancelReasonId": 61,
+"orderLineId": 389132250,
+"quantity": 1
+}
+],
+"splitPackages": [
+{
+"packageDetails": [
+{
+"orderLineId": 389132250,
+"quantities": 2
+}
+]
+},
+{
+"packageDetails": [
+{
+"orderLineId": 389132250,
+"quantities": 1
+}
+]
+},
+]
+}"""
+SEED_4_FIXED = SEED_4.replace("},\n]\n}", "}\n]\n}")
+
+
+def n11_order(number: str, package: str, lines: dict[str, int], status: str = "Picking") -> dict:
+    return {"order_number": number, "seller_id": "acme", "currency": "TRY",
+            "lines": [{"line_id": ln, "sku": f"SKU-{ln}", "name": ln, "quantity": q, "unit_price": "100.00",
+                       "discount": "10.00", "tax_rate": "20"} for ln, q in lines.items()],
+            "packages": [{"package_id": package, "status": status, "cargo_tracking_number": f"CT-{package}",
+                          "items": [{"line_id": ln, "quantity": q} for ln, q in lines.items()]}]}
+
+
+class N11:
+    def __init__(self, client: httpx.Client, api: httpx.Client) -> None:
+        self.client, self.api = client, api
+
+    def packages(self, **params) -> list[dict]:
+        response = self.client.get(PACKAGES, params={"size": 100, **params})
+        assert response.status_code == 200, response.text
+        return response.json()["content"]
+
+    def line_id(self, package_id: str, line_id: str) -> int:
+        for package in self.packages(packageIds=package_id):
+            for line in package["lines"]:
+                if line["stockCode"] == f"SKU-{line_id}":
+                    return line["orderLineId"]
+        raise AssertionError(f"{package_id}/{line_id} not shown")
+
+    def held(self, order_number: str) -> dict[str, tuple[str, dict[str, int]]]:
+        """package id → (status, {kalem line id: units}) from the native API."""
+        order = self.api.get(f"/v1/orders/{order_number}").json()
+        return {p["package_id"]: (p["status"], {i["line_id"]: i["quantity"] for i in p["items"]})
+                for p in order["packages"]}
+
+
+@pytest.fixture
+def n11(api, db):
+    for body in (n11_order("N11-1", "PKG-1", {"L86": 4, "L87": 3}), n11_order("N11-2", "PKG-2", {"L50": 4}),
+                 n11_order("N11-3", "PKG-3", {"L30": 2}, status="Created")):
+        assert api.post("/v1/orders", json=body).status_code == 201
+    appkey, appsecret = access.create_key_pair(UnitOfWork(db), seller_id="acme")
+    with httpx.Client(base_url=api.base_url, headers={"appkey": appkey, "appsecret": appsecret},
+                      timeout=30) as client:
+        yield N11(client, api)
+
+
+def seed(n11: N11, body: str) -> str:
+    ids = {"448627086": ("PKG-1", "L86"), "448627087": ("PKG-1", "L87"), "389132250": ("PKG-2", "L50")}
+    for seed_id, part in ids.items():
+        if seed_id in body:
+            body = body.replace(seed_id, str(n11.line_id(*part)))
+    return body
+
+
+def post(n11: N11, body: str, path: str = SPLIT) -> httpx.Response:
+    return n11.client.post(path, content=body.encode(), headers={"Content-Type": "application/json"})
+
+
+def _norm(pairs) -> list:
+    return sorted((status, sorted(items.items())) for status, items in pairs)
+
+
+def children(held: dict, parent: str) -> list:
+    """The other packages of the order, as a sorted list, to compare with `kids(...)`."""
+    return _norm(v for pid, v in held.items() if pid != parent)
+
+
+def kids(*pairs: tuple[str, dict[str, int]]) -> list:
+    return _norm(pairs)
+
+
+def assert_success(response: httpx.Response, expected_items: list[tuple[str, int]]) -> list[dict]:
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["code"] == 200 and body["message"] == "success"
+    got = sorted((i["stockCode"], i["quantity"]) for i in body["splitPackageOrderItems"])
+    assert got == sorted(expected_items)
+    return body["splitPackageOrderItems"]
+
+
+def test_seed_example_1_one_unit_into_its_own_package(n11):
+    old = n11.line_id("PKG-1", "L86")
+    items = assert_success(post(n11, seed(n11, SEED_1)),
+                           [("SKU-L86", 1), ("SKU-L86", 3), ("SKU-L87", 3)])
+    held = n11.held("N11-1")
+    assert held["PKG-1"] == ("Unpacked", {"L86": 4, "L87": 3})
+    assert children(held, "PKG-1") == kids(("Picking", {"L86": 1}), ("Picking", {"L86": 3, "L87": 3}))
+    assert old not in {i["orderLineId"] for i in items}  # new ids minted for every part
+    shown = {p["id"]: p for p in n11.packages(orderNumber="N11-1")}
+    for item in items:
+        package = shown[item["packageId"]]
+        assert package["shipmentPackageStatus"] == "Picking" and package["cargoTrackingNumber"]
+        assert package["cargoTrackingNumber"] != "CT-PKG-1"
+        assert item["orderLineId"] in {ln["orderLineId"] for ln in package["lines"]}
+    assert shown["PKG-1"]["shipmentPackageStatus"] == "Unpacked"
+    assert [h["status"] for h in shown["PKG-1"]["packageHistories"]] == ["Picking", "Unpacked"]
+
+
+def test_seed_example_2_two_lines_in_one_package(n11):
+    assert_success(post(n11, seed(n11, SEED_2)), [("SKU-L86", 3), ("SKU-L87", 2), ("SKU-L86", 1), ("SKU-L87", 1)])
+    held = n11.held("N11-1")
+    assert children(held, "PKG-1") == kids(("Picking", {"L86": 1, "L87": 1}), ("Picking", {"L86": 3, "L87": 2}))
+
+
+def test_seed_example_3_several_packages(n11):
+    assert_success(post(n11, seed(n11, SEED_3)), [("SKU-L86", 2), ("SKU-L86", 1), ("SKU-L86", 1), ("SKU-L87", 3)])
+    held = n11.held("N11-1")
+    assert children(held, "PKG-1") == kids(("Picking", {"L86": 1}), ("Picking", {"L86": 1, "L87": 3}),
+                                       ("Picking", {"L86": 2}))
+
+
+def test_seed_example_4_verbatim_has_a_trailing_comma(n11, db):
+    body = seed(n11, SEED_4)
+    before = snapshot(db)
+    response = post(n11, body)
+    assert response.status_code == 400
+    assert response.json() == {"code": 400, "status": "failure", "errorCode": "SELLER_API.malformedJson",
+                               "errorMessage": "the body is not valid JSON", "errorCategory": "SELLER_API"}
+    assert snapshot(db) == before
+
+
+def test_seed_example_4_without_the_comma_cancels_and_splits(n11, api):
+    items = assert_success(post(n11, seed(n11, SEED_4_FIXED)), [("SKU-L50", 2), ("SKU-L50", 1)])
+    held = n11.held("N11-2")
+    assert held["PKG-2"] == ("Unpacked", {"L50": 4})
+    assert children(held, "PKG-2") == kids(("Picking", {"L50": 1}), ("Picking", {"L50": 2}), ("UnSupplied", {"L50": 1}))
+    line = api.get("/v1/orders/N11-2").json()["lines"][0]
+    assert line["ledger"] == {"open": 3, "pending_cancel": 0, "cancelled": 1, "shipped": 0, "delivered": 0,
+                              "return_pending": 0, "returned": 0}
+    unsupplied = n11.packages(orderNumber="N11-2", status="UnSupplied")
+    assert [ln["quantity"] for p in unsupplied for ln in p["lines"]] == [1]
+    assert {i["packageId"] for i in items} == {p["id"] for p in n11.packages(orderNumber="N11-2", status="Picking")}
+    events = [e["type"] for e in api.get("/v1/orders/N11-2/events").json()["data"]]
+    assert events[-2:] == ["package.split", "lines.cancelled"]
+
+
+def test_a_child_splits_again_and_the_old_id_is_retired(n11, db):
+    old = n11.line_id("PKG-1", "L86")
+    items = assert_success(post(n11, json.dumps({"splitPackages": [{"packageDetails": [
+        {"orderLineId": old, "quantities": 2}]}]})), [("SKU-L86", 2), ("SKU-L86", 2), ("SKU-L87", 3)])
+    first = next(i for i in items if i["quantity"] == 2 and i["stockCode"] == "SKU-L86")
+    again = post(n11, json.dumps({"splitPackages": [{"packageDetails": [
+        {"orderLineId": first["orderLineId"], "quantities": 1}]}]}))
+    assert again.status_code == 200, again.text
+    before = snapshot(db)
+    retired = post(n11, json.dumps({"splitPackages": [{"packageDetails": [{"orderLineId": old, "quantities": 1}]}]}))
+    assert retired.status_code == 400 and retired.json()["errorCode"] == "SELLER_API.orderLineRetired"
+    assert "re" in retired.json()["errorMessage"] and snapshot(db) == before
+
+
+def _refused(n11, db, body: str | dict, code: str, path: str = SPLIT, client: httpx.Client | None = None) -> None:
+    before = snapshot(db)
+    content = body if isinstance(body, str) else json.dumps(body)
+    response = (client or n11.client).post(path, content=content.encode(), headers={"Content-Type": "application/json"})
+    assert response.status_code == 400, response.text
+    got = response.json()
+    assert got["code"] == 400 and got["status"] == "failure" and got["errorCategory"] == "SELLER_API"
+    assert got["errorCode"] == f"SELLER_API.{code}", got
+    assert got["errorMessage"]
+    assert snapshot(db) == before
+
+
+def one(order_line_id: int, qty: int, **extra) -> dict:
+    return {"splitPackages": [{"packageDetails": [{"orderLineId": order_line_id, "quantities": qty}]}], **extra}
+
+
+def test_refusals_change_nothing(n11, db, api):
+    l86, l87, l50, l30 = (n11.line_id("PKG-1", "L86"), n11.line_id("PKG-1", "L87"), n11.line_id("PKG-2", "L50"),
+                          n11.line_id("PKG-3", "L30"))
+    _refused(n11, db, one(l30, 1), "packageNotSplittable")  # Created
+    _refused(n11, db, one(l86, 5), "splitExceedsPackage")
+    _refused(n11, db, {"splitPackages": [{"packageDetails": [{"orderLineId": l86, "quantities": 3}]},
+                                         {"packageDetails": [{"orderLineId": l86, "quantities": 2}]}]},
+             "splitExceedsPackage")
+    _refused(n11, db, {"splitPackages": [{"packageDetails": [{"orderLineId": l86, "quantities": 1},
+                                                             {"orderLineId": l50, "quantities": 1}]}]},
+             "linesOfSeveralOrders")
+    _refused(n11, db, {"cancelledItems": [{"cancelReasonId": 61, "orderLineId": l86, "quantity": 1}]},
+             "cancelRequiresSplit")
+    _refused(n11, db, {"cancelledItems": [{"cancelReasonId": 61, "orderLineId": l86, "quantity": 1}],
+                       "splitPackages": []}, "cancelRequiresSplit")
+    _refused(n11, db, one(999_999_999, 1), "orderLineNotFound")
+    for reason in (60, 66, 135):
+        _refused(n11, db, one(l86, 1, cancelledItems=[{"cancelReasonId": reason, "orderLineId": l86, "quantity": 1}]),
+                 "unknownReason")
+    _refused(n11, db, one(l86, 0), "quantityNotPositive")
+    _refused(n11, db, one(l86, 1, cancelledItems=[{"cancelReasonId": 61, "orderLineId": l86, "quantity": 4}]),
+             "splitExceedsPackage")
+    _refused(n11, db, {"splitPackages": [{"packageDetails": [{"orderLineId": "x", "quantities": 1}]}]},
+             "invalidRequest")
+    _refused(n11, db, {"splitPackages": [{"packageDetails": [{"orderLineId": 2**70, "quantities": 1}]}]},
+             "invalidRequest")
+    _refused(n11, db, {"splitPackages": [{"packageDetails": []}]}, "invalidRequest")
+    _refused(n11, db, {"splitGroups": [{"orderLineIds": [l30]}]}, "packageNotSplittable",
+             path="/rest/delivery/v1/splitCombinePackage")
+    # a Shipped package
+    assert api.post("/v1/orders/N11-2/packages/PKG-2/status", json={"status": "Shipped"}).status_code == 200
+    _refused(n11, db, one(l50, 1), "packageNotSplittable")
+
+
+def test_credentials(n11, db):
+    l86 = n11.line_id("PKG-1", "L86")
+    appkey = n11.client.headers["appkey"]
+    for headers in ({}, {"appkey": appkey}, {"appkey": appkey, "appsecret": "wrong"},
+                    {"appkey": "n11k_nope", "appsecret": n11.client.headers["appsecret"]}):
+        with httpx.Client(base_url=n11.client.base_url, headers=headers, timeout=30) as client:
+            _refused(n11, db, one(l86, 1), "authenticationFailed", client=client)
+            response = client.get(PACKAGES)
+            assert response.status_code == 400 and response.json()["errorCode"] == "SELLER_API.authenticationFailed"
+    # n11's documents also spell the headers appKey/appSecret
+    with httpx.Client(base_url=n11.client.base_url, timeout=30,
+                      headers={"appKey": appkey, "appSecret": n11.client.headers["appsecret"]}) as client:
+        assert client.get(PACKAGES).status_code == 200
+
+
+def test_another_sellers_package_looks_unknown(n11, db):
+    l86 = n11.line_id("PKG-1", "L86")
+    key, secret = access.create_key_pair(UnitOfWork(db), seller_id="other")
+    with httpx.Client(base_url=n11.client.base_url, headers={"appkey": key, "appsecret": secret}, timeout=30) as other:
+        _refused(n11, db, one(l86, 1), "orderLineNotFound", client=other)
+        assert other.get(PACKAGES).json()["content"] == []
+        assert other.put("/rest/order/v1/update", json={"lines": [{"lineId": l86}], "status": "Picking"}).json() == {
+            "content": [{"lineId": l86, "status": None, "reasons": [f"orderLineId {l86} not found"]}]}
+
+
+def test_update_order_approves_created_lines(n11, db):
+    l30, l86 = n11.line_id("PKG-3", "L30"), n11.line_id("PKG-1", "L86")
+    response = n11.client.put("/rest/order/v1/update",
+                              json={"lines": [{"lineId": l30}, {"lineId": l86}, {"lineId": 123}], "status": "Picking"})
+    assert response.status_code == 200, response.text
+    assert response.json()["content"] == [{"lineId": l30, "status": "Picking", "reasons": []},
+                                          {"lineId": l86, "status": "Picking", "reasons": []},
+                                          {"lineId": 123, "status": None, "reasons": ["orderLineId 123 not found"]}]
+    assert n11.held("N11-3")["PKG-3"][0] == "Picking"
+    assert post(n11, json.dumps(one(l30, 1))).status_code == 200  # now it splits
+    before = snapshot(db)
+    bad = n11.client.put("/rest/order/v1/update", json={"lines": [{"lineId": l30}], "status": "Shipped"})
+    assert bad.status_code == 400 and bad.json()["errorCode"] == "SELLER_API.invalidInput"
+    assert snapshot(db) == before
+
+
+def test_split_combine_package(n11):
+    l87 = n11.line_id("PKG-1", "L87")
+    response = n11.client.post("/rest/delivery/v1/splitCombinePackage", json={"splitGroups": [{"orderLineIds": [l87]}]})
+    assert response.status_code == 200 and response.json() == {"code": 200, "message": "success"}
+    assert children(n11.held("N11-1"), "PKG-1") == kids(("Picking", {"L86": 4}), ("Picking", {"L87": 3}))
+
+
+PACKAGE_FIELDS = {"id", "orderNumber", "sellerId", "customerId", "customerfullName", "customerEmail",
+                  "tcIdentityNumber", "taxId", "taxOffice", "billingAddress", "shippingAddress", "cargoSenderNumber",
+                  "cargoTrackingNumber", "cargoTrackingLink", "shipmentCompanyId", "cargoProviderName",
+                  "shipmentMethod", "installmentChargeWithVATprice", "lastModifiedDate", "agreedDeliveryDate",
+                  "totalAmount", "totalDiscountAmount", "packageHistories", "shipmentPackageStatus",
+                  "deliveryAddressType", "countryCode", "productOrigin", "micro", "hsCode", "invoiceLink",
+                  "invoiceDate", "etgbNo", "etgbDate", "lines"}
+LINE_FIELDS = {"orderLineId", "productId", "productName", "stockCode", "barcode", "quantity", "variantAttributes",
+               "customTextOptionValues", "price", "dueAmount", "installmentChargeWithVAT", "sellerCouponDiscount",
+               "sellerDiscount", "mallDiscount", "sellerInvoiceAmount", "totalMallDiscountPrice",
+               "totalSellerDiscountPrice", "orderItemLineItemStatusName", "vatRate", "commissionRate",
+               "taxDeductionRate", "totalLaborCostExcludingVAT", "netMarketingFeeRate", "netMarketplaceFeeRate"}
+
+
+def test_shipment_packages_fields_filters_paging_and_window(n11, db):
+    shown = n11.packages(orderNumber="N11-1")
+    assert len(shown) == 1 and set(shown[0]) == PACKAGE_FIELDS
+    line = next(ln for ln in shown[0]["lines"] if ln["stockCode"] == "SKU-L86")
+    assert set(line) == LINE_FIELDS
+    # price 100 × 4 units, line discount 10: invoice = price × quantity − sellerDiscount
+    assert (line["price"], line["quantity"], line["sellerDiscount"], line["sellerInvoiceAmount"]) == (100, 4, 10, 390)
+    assert shown[0]["totalAmount"] == 700 and shown[0]["totalDiscountAmount"] == 20
+    assert {p["id"] for p in n11.packages()} == {"PKG-1", "PKG-2", "PKG-3"}
+    assert [p["id"] for p in n11.packages(status="created")] == ["PKG-3"]
+    assert {p["id"] for p in n11.packages(packageIds="PKG-1,PKG-2")} == {"PKG-1", "PKG-2"}
+    assert n11.packages(sender="N11") == []
+    page = n11.client.get(PACKAGES, params={"size": 1000, "page": 0}).json()
+    assert page["size"] == 100 and page["pageCount"] == 3 and page["totalPages"] == 1
+    first, second = (n11.client.get(PACKAGES, params={"size": 2, "page": p}).json() for p in (0, 1))
+    assert (first["pageCount"], second["pageCount"], first["totalPages"]) == (2, 1, 2)
+    assert second["page"] == 1 and n11.client.get(PACKAGES, params={"size": 2, "page": 5}).json()["content"] == []
+    modified = max(p["lastModifiedDate"] for p in n11.packages())
+    oldest = min(p["lastModifiedDate"] for p in n11.packages())
+    day = 86_400_000
+    assert n11.packages(startDate=modified + 1) == []
+    assert len(n11.packages(startDate=modified - day)) == 3
+    assert n11.packages(startDate=modified - 20 * day) == []  # start only: 15 days forward
+    assert n11.packages(endDate=oldest - 1) == []
+    assert len(n11.packages(endDate=modified + 29 * day)) == 3  # end only: a month back
+    assert n11.packages(endDate=oldest + 31 * day) == []
+    assert n11.packages(startDate=oldest - 90 * day, endDate=oldest + 31 * day) == []  # too wide: last month
+    ids_before = snapshot(db)
+    for params, code in (({"startDate": modified, "endDate": modified - 1}, "invalidInput"),
+                         ({"status": "Lost"}, "invalidInput"), ({"size": 0}, "invalidRequest"),
+                         ({"page": -1}, "invalidRequest"), ({"sender": "ME"}, "invalidRequest"),
+                         ({"startDate": "yesterday"}, "invalidRequest")):
+        response = n11.client.get(PACKAGES, params=params)
+        assert response.status_code == 400 and response.json()["errorCode"] == f"SELLER_API.{code}", response.text
+    assert snapshot(db) == ids_before
+
+
+def test_ids_are_stable_across_reads(n11):
+    first = {(p["id"], ln["stockCode"]): ln["orderLineId"] for p in n11.packages() for ln in p["lines"]}
+    second = {(p["id"], ln["stockCode"]): ln["orderLineId"] for p in n11.packages() for ln in p["lines"]}
+    assert first == second and len(set(first.values())) == len(first)
