@@ -14,7 +14,7 @@ from kalem.api.auth import Authenticator
 from kalem.api.context import Context
 from kalem.api.idempotency import Idempotency
 from kalem.config import Settings
-from kalem.dialects import hebiar, n11, zonos
+from kalem.dialects import akinon, hebiar, hepsiglobal, n11, zonos
 from kalem import hub
 from kalem.store.db import Database
 from kalem.store.uow import UnitOfWork
@@ -48,7 +48,7 @@ def build_app(settings: Settings | None = None, db: Database | None = None) -> F
                            jwt_ttl_seconds=settings.jwt_ttl_seconds),
         idempotency=Idempotency(uow, settings.idempotency_lease_seconds),
     )
-    return create_app(ctx, faces=[hebiar.face(), zonos.face(), n11.face()],
+    return create_app(ctx, faces=[hebiar.face(), zonos.face(), n11.face(), hepsiglobal.face(), akinon.face()],
                       extra=[hub.install(secret_key(settings))])
 
 

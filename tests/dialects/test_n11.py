@@ -393,3 +393,8 @@ def test_ids_are_stable_across_reads(n11):
     first = {(p["id"], ln["stockCode"]): ln["orderLineId"] for p in n11.packages() for ln in p["lines"]}
     second = {(p["id"], ln["stockCode"]): ln["orderLineId"] for p in n11.packages() for ln in p["lines"]}
     assert first == second and len(set(first.values())) == len(first)
+
+
+def test_unknown_rest_path_answers_in_the_n11_envelope(n11):
+    response = n11.client.get("/rest/delivery/v1/nothingHere")
+    assert response.status_code == 404 and response.json()["errorCode"] == "SELLER_API.routeNotFound"

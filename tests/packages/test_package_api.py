@@ -16,7 +16,8 @@ def order(number: str = "P-1", status: str = "Picking", seller: str = "acme") ->
             "lines": [{"line_id": f"{number}-a", "sku": "A", "name": "A", "quantity": 4, "unit_price": "10.00"},
                       {"line_id": f"{number}-b", "sku": "B", "name": "B", "quantity": 2, "unit_price": "5.00"}],
             "packages": [{"package_id": "PK", "status": status, "cargo_tracking_number": "CT-0",
-                          "items": [{"line_id": f"{number}-a", "quantity": 4}, {"line_id": f"{number}-b", "quantity": 2}]}]}
+                          "items": [{"line_id": f"{number}-a", "quantity": 4},
+                                    {"line_id": f"{number}-b", "quantity": 2}]}]}
 
 
 @pytest.fixture

@@ -20,7 +20,15 @@ from kalem.domain.errors import (
     UnknownReason,
 )
 from kalem.domain.events import Actor
-from kalem.domain.orders import LineSpec, OrderSpec, PackageItem, PackageSpec, PackageStatus, check_invariants, place_order
+from kalem.domain.orders import (
+    LineSpec,
+    OrderSpec,
+    PackageItem,
+    PackageSpec,
+    PackageStatus,
+    check_invariants,
+    place_order,
+)
 
 S = PackageStatus
 NOW = datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC)

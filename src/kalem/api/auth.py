@@ -24,6 +24,10 @@ CACHE_SECONDS = 10.0
 _JWT_ISSUER = "kalem"
 
 
+class WouldBlock(Exception):
+    """Raised with `wait=False` when the credential needs a database look-up (not cached)."""
+
+
 class Authenticator:
     def __init__(self, uow_factory: Callable[..., UnitOfWork], *, admin_token: str | None, secret_key: str,
                  jwt_ttl_seconds: int = 3600) -> None:
@@ -34,7 +38,7 @@ class Authenticator:
         self._cache: dict[str, tuple[float, Principal]] = {}
         self._lock = threading.Lock()
 
-    def bearer(self, credential: str | None) -> Principal:
+    def bearer(self, credential: str | None, *, wait: bool = True) -> Principal:
         if not credential:
             raise AuthenticationFailed("credentials are missing")
         credential = credential.strip()
@@ -42,7 +46,7 @@ class Authenticator:
             return Principal("operator", "admin")
         if credential.count(".") == 2:
             return self._from_jwt(credential)
-        return self._cached(credential, lambda: authenticate(self._uow(write=False), credential))
+        return self._cached(credential, lambda: authenticate(self._uow(write=False), credential), wait)
 
     def key_pair(self, appkey: str | None, appsecret: str | None) -> Principal:
         if not appkey or not appsecret:
@@ -50,14 +54,18 @@ class Authenticator:
         secret = f"{appkey}:{appsecret}"
         return self._cached(secret, lambda: authenticate(self._uow(write=False), secret))
 
-    def authorization(self, header: str | None, schemes: tuple[str, ...] = ("bearer",)) -> Principal:
-        """Parse `Authorization: <Scheme> <credential>` for the schemes a face accepts."""
+    def authorization(self, header: str | None, schemes: tuple[str, ...] = ("bearer",), *,
+                      wait: bool = True) -> Principal:
+        """Parse `Authorization: <Scheme> <credential>` for the schemes a face accepts.
+
+        `wait=False` never touches the database (so it may run on the event loop): an uncached
+        token raises `WouldBlock` instead."""
         if not header:
             raise AuthenticationFailed("the Authorization header is missing")
         scheme, _, credential = header.strip().partition(" ")
         if scheme.lower() not in schemes:
             raise AuthenticationFailed(f"use the {' or '.join(s.title() for s in schemes)} scheme")
-        return self.bearer(credential)
+        return self.bearer(credential, wait=wait)
 
     def issue_jwt(self, principal: Principal, *, claims: dict[str, object] | None = None) -> tuple[str, datetime]:
         expires = datetime.now(UTC) + timedelta(seconds=self._ttl)
@@ -74,12 +82,14 @@ class Authenticator:
             raise AuthenticationFailed("the token is not valid") from exc
         return Principal(claims["role"], claims["sub"], claims.get("seller_id"))
 
-    def _cached(self, secret: str, load: Callable[[], Principal]) -> Principal:
+    def _cached(self, secret: str, load: Callable[[], Principal], wait: bool = True) -> Principal:
         now = time.monotonic()
         with self._lock:
             hit = self._cache.get(secret)
         if hit and hit[0] > now:
             return hit[1]
+        if not wait:
+            raise WouldBlock
         principal = load()
         with self._lock:
             if len(self._cache) > 10_000:

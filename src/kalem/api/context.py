@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Header, Request
+from starlette.concurrency import run_in_threadpool
 
-from kalem.api.auth import Authenticator
+from kalem.api.auth import Authenticator, WouldBlock
 from kalem.api.idempotency import Idempotency
 from kalem.app.principals import Principal
 from kalem.config import Settings
@@ -27,10 +28,21 @@ def context(request: Request) -> Context:
     return request.app.state.kalem
 
 
-def bearer_principal(request: Request,
-                     authorization: Annotated[str | None, Header(include_in_schema=False)] = None) -> Principal:
-    return context(request).auth.authorization(authorization)
+# The dependencies are `async def` so that FastAPI does not run each one in the thread pool (a hop
+# per dependency per request); they block on nothing: a token that is not cached is looked up
+# in the thread pool.
+async def _context(request: Request) -> Context:
+    return request.app.state.kalem
 
 
-Ctx = Annotated[Context, Depends(context)]
+async def bearer_principal(request: Request,
+                           authorization: Annotated[str | None, Header(include_in_schema=False)] = None) -> Principal:
+    auth: Authenticator = request.app.state.kalem.auth
+    try:
+        return auth.authorization(authorization, wait=False)
+    except WouldBlock:
+        return await run_in_threadpool(auth.authorization, authorization)
+
+
+Ctx = Annotated[Context, Depends(_context)]
 Caller = Annotated[Principal, Depends(bearer_principal)]

@@ -136,19 +136,20 @@ def refund_units(uow: UnitOfWork, cmd: RefundUnits) -> Refunded:
         else:
             cause = cmd.cause or infer_cause(order, refunds, cmd.counts)
         strategy = strategy_of(uow, order.seller_id)
-        forced = cmd.forced_amount
-        if cmd.expected_total is not None and forced is None:
-            computed = records.preview(current, refunds, cmd.counts, strategy, include_cargo=cmd.include_cargo).total
-            if computed != cmd.expected_total:
-                if actor.kind != "operator":
-                    raise RefundAmountMismatch(
-                        f"the items' amounts add up to {cmd.expected_total}, the refund is {computed}",
-                        expected=str(cmd.expected_total), computed=str(computed))
-                forced = cmd.expected_total
-        changed, refund, more = records.create_refund(
-            current, refunds, cmd.counts, cause=cause, strategy=strategy, pay=cmd.pay,
-            refund_id=new_id("rf"), actor=actor, now=now, include_cargo=cmd.include_cargo,
-            forced_amount=forced, reference=cmd.reference)
+
+        def create(forced: Decimal | None) -> tuple[Order, Refund, list[Event]]:
+            return records.create_refund(
+                current, refunds, cmd.counts, cause=cause, strategy=strategy, pay=cmd.pay, refund_id=new_id("rf"),
+                actor=actor, now=now, include_cargo=cmd.include_cargo, forced_amount=forced,
+                reference=cmd.reference)
+
+        changed, refund, more = create(cmd.forced_amount)
+        if cmd.expected_total is not None and cmd.forced_amount is None and refund.amount != cmd.expected_total:
+            if actor.kind != "operator":
+                raise RefundAmountMismatch(
+                    f"the items' amounts add up to {cmd.expected_total}, the refund is {refund.amount}",
+                    expected=str(cmd.expected_total), computed=str(refund.amount))
+            changed, refund, more = create(cmd.expected_total)
         uow.refunds.add(refund)
         _save(uow, order, changed, events + more)
         result = Refunded(changed, refund, cause)

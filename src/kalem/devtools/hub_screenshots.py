@@ -8,6 +8,7 @@ Playwright (`/usr/bin/chromium`; never `playwright install`). Needs the test ext
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 import tempfile
 import threading
@@ -60,7 +61,7 @@ def main(out: Path) -> None:
 
     out = out.resolve()
     out.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix="kalem-shots-"))
+    home, work = Path.cwd(), Path(tempfile.mkdtemp(prefix="kalem-shots-"))
     os.chdir(work)  # the demo keeps its tokens under ./var
     url = f"sqlite:///{work / 'kalem.db'}"
     upgrade(url)
@@ -113,6 +114,8 @@ def main(out: Path) -> None:
             browser.close()
     finally:
         server.should_exit = True
+        os.chdir(home)
+        shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hmac
 from datetime import UTC, date, datetime, time, timedelta
-from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
@@ -38,7 +37,7 @@ def login_form(page: AnyPage, next: str | None = None) -> Response:  # noqa: A00
 
 
 @router.post("/login")
-def login(request: Request, page: AnyPage, form: Form) -> Response:
+def login(page: AnyPage, form: Form) -> Response:
     token = str(form.get("token") or "").strip()
     username, password = str(form.get("username") or "").strip(), str(form.get("password") or "")
     target = _safe_next(str(form.get("next") or "")) or QUEUE
@@ -230,7 +229,3 @@ def _reason_namer(page: Page):  # noqa: ANN202
         return names.get((kind, reason_id), str(reason_id))
 
     return name
-
-
-def queue_url(**params: str) -> str:
-    return f"{QUEUE}?{urlencode({k: v for k, v in params.items() if v})}"

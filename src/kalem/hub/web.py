@@ -24,7 +24,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from kalem.app.principals import Principal
 from kalem.domain.errors import KalemError, NotFound
 from kalem.hub.i18n import DEFAULT, LANGUAGES, translator
-from kalem.hub.session import LANG_COOKIE, PRESESSION_COOKIE, SESSION_COOKIE, Session, Signer
+from kalem.hub.session import LANG_COOKIE, PRESESSION_COOKIE, SESSION_COOKIE, Session, Signer, new_nonce
 
 log = logging.getLogger("kalem.hub")
 PREFIX = "/hub"
@@ -121,7 +121,6 @@ class Page:
 
     def csrf(self) -> str:
         if not self.nonce:  # first visit to the sign-in form: a pre-session nonce, set as a cookie below
-            from kalem.hub.session import new_nonce
             self.nonce = self.new_nonce = new_nonce()
         return self.signer.csrf_token(self.nonce)
 

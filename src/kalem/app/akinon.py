@@ -1,0 +1,76 @@
+"""What the Akinon face needs beyond the native use cases: integer pks for orders and their units.
+
+Akinon (Omnitron) keys an order and each order item by an integer, one order item per unit. kalem
+mints them on first sight of an order (idempotent inserts), the order's before its units', and
+never changes them: an Akinon client may keep them forever.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from kalem.app.principals import Principal
+from kalem.domain.errors import NotFound
+from kalem.domain.orders import Order
+from kalem.domain.refund_records import Refund
+from kalem.store.uow import UnitOfWork
+
+
+class AkinonObjectNotFound(NotFound):
+    code = "not_found"
+
+
+@dataclass(frozen=True)
+class Numbered:
+    order: Order
+    pk: int
+    units: dict[tuple[str, int], int]   # (line id, unit index) → order-item pk
+    refunds: tuple[Refund, ...] = ()
+
+    def unit_of(self, item_pk: int) -> tuple[str, int] | None:
+        for key, pk in self.units.items():
+            if pk == item_pk:
+                return key
+        return None
+
+
+def _units(order: Order) -> list[tuple[str, int]]:
+    return [(ln.line_id, i) for ln in order.lines for i in range(ln.quantity)]
+
+
+def numbered(uow: UnitOfWork, order: Order) -> Numbered:
+    """The order with its pks, minting what is missing (inside the caller's transaction)."""
+    ids = uow.akinon_ids.for_order(order.id)
+    if ("", 0) not in ids or any(u not in ids for u in _units(order)):
+        uow.akinon_ids.mint(order.seller_id, order.id, _units(order))
+        ids = uow.akinon_ids.for_order(order.id)
+    pk = ids.pop(("", 0))
+    return Numbered(order, pk, ids, tuple(uow.refunds.for_order(order.id)))
+
+
+def by_pk(uow: UnitOfWork, order_pk: int, principal: Principal) -> Numbered:
+    with uow:
+        found = uow.akinon_ids.resolve([order_pk]).get(order_pk)
+        if found is None or found[2] != "" or (principal.scope is not None and found[0] != principal.scope):
+            raise AkinonObjectNotFound("Not found.", pk=order_pk)
+        result = numbered(uow, uow.orders.get_by_id(found[1]))
+        uow.commit()
+        return result
+
+
+def by_number(uow: UnitOfWork, number: str, principal: Principal) -> list[Numbered]:
+    with uow:
+        try:
+            orders = [uow.orders.get(number, principal.scope)]
+        except NotFound:
+            orders = []
+        result = [numbered(uow, o) for o in orders]
+        uow.commit()
+        return result
+
+
+def listed(uow: UnitOfWork, principal: Principal, limit: int) -> list[Numbered]:
+    with uow:
+        result = [numbered(uow, o) for o in uow.orders.list(principal.scope, limit=limit)]
+        uow.commit()
+        return result

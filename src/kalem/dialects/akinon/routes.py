@@ -1,0 +1,224 @@
+"""Akinon Omnitron endpoints, wire-compatible with seed 003 (Django REST style).
+
+    POST /api/v1/auth/login/                              {"username","password"} → {"key"}
+    POST /api/i1/orders/{order_id}/cancel/                (also /api/v1/orders/{id}/cancel/ and
+    POST /api/v1/channel/{channel_id}/orders/{pk}/cancel   the channel path) — cancel before shipment,
+                                                          refund (return) after, never both at once
+    GET  /api/v1/orders/?number=…, /api/v1/orders/{pk}/   orders with `pk` and `orderitem_set`
+    GET  /api/v1/channel/{channel_id}/cancellation_reasons/[{id}/]
+
+Credentials: `Authorization: Token <key>`; the key is a JWT for a user made with `kalem user create`.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Query, Request, Response
+
+from kalem.api.context import Ctx, context
+from kalem.api.errors import register_renderer
+from kalem.app import access
+from kalem.app import akinon as app
+from kalem.app import refunds as app_refunds
+from kalem.app.principals import Principal
+from kalem.dialects.akinon import views, wire
+from kalem.domain.errors import AuthenticationFailed, InvalidInput, KalemError, NotFound
+from kalem.domain.reasons import CATALOG, StatusType, reason
+from kalem.domain.refund_records import payout
+from kalem.domain.returns import Operation, classify_units, live_units
+
+router = APIRouter(tags=["Akinon face"])
+Authorization = Annotated[str | None, Header(include_in_schema=False)]
+IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=255)]
+
+
+def face() -> tuple[APIRouter, dict[str, str]]:
+    register_renderer(lambda path: path.startswith("/api/"), wire.error)
+    return router, {}
+
+
+def _principal(request: Request, authorization: str | None) -> Principal:
+    return context(request).auth.authorization(authorization, schemes=("token",))
+
+
+class InvalidCredentials(InvalidInput):
+    code = "invalid_credentials"
+
+
+@router.post("/api/v1/auth/login/", summary="Log in: the key goes in `Authorization: Token <key>`")
+def login(body: wire.Login, ctx: Ctx) -> dict[str, Any]:
+    try:
+        principal = access.login(ctx.uow(write=False), body.username, body.password)
+    except AuthenticationFailed as exc:  # Akinon answers 400 for bad credentials
+        raise InvalidCredentials("Unable to log in with provided credentials.") from exc
+    key, _ = ctx.auth.issue_jwt(principal)
+    return {"key": key}
+
+
+# --- cancel / refund ----------------------------------------------------------------------------
+class CancelFieldError(InvalidInput):
+    code = "invalid"
+
+
+def _fail(field: str, message: str, code: str = "invalid") -> KalemError:
+    error = CancelFieldError(message, field=field)
+    error.code = code
+    return error
+
+
+def _amount(value: Any) -> Decimal | None:
+    if value is None:
+        return None
+    try:
+        amount = Decimal(str(value))
+    except InvalidOperation:
+        raise _fail("forced_refund_amount", "A valid number is required.") from None
+    if not amount.is_finite() or amount < 0:
+        raise _fail("forced_refund_amount", "A valid non-negative number is required.")
+    return amount
+
+
+def _cancel(order_pk: int, body: wire.CancelIn, request: Request, ctx: Ctx, authorization: str | None,
+            idempotency_key: str | None) -> Response:
+    principal = _principal(request, authorization)
+    if body.order != order_pk:
+        raise _fail("order", f"order {body.order} is not the order of this path ({order_pk}).")
+    if isinstance(body.cancel_items, dict):
+        raise _fail("cancel_items", "Expected a list of order item ids.")
+    if body.is_all and body.cancel_items:
+        raise _fail("cancel_items", "cancel_items must be an empty list when is_all is true.")
+    if not body.is_all and not body.cancel_items:
+        raise _fail("cancel_items", "Name the order items to cancel, or send is_all: true.", "required")
+    if len(set(body.cancel_items)) != len(body.cancel_items):
+        raise _fail("cancel_items", "An order item appears twice.")
+    forced = _amount(body.forced_refund_amount)
+    numbered = app.by_pk(ctx.uow(), order_pk, principal)
+    if body.is_all:
+        units = live_units(numbered.order)
+        if not units:
+            raise _fail("is_all", "The order has no item left to cancel or refund.", "nothing_to_cancel")
+        pks = [numbered.units[u] for u in units]
+    else:
+        pks = list(body.cancel_items)
+        units = []
+        for pk in pks:
+            unit = numbered.unit_of(pk)
+            if unit is None:
+                raise _fail("cancel_items", f"Order item {pk} does not belong to order {order_pk}.")
+            units.append(unit)
+    operation, counts = classify_units(numbered.order, units, [str(pk) for pk in pks])
+    status_type = StatusType.CANCELLED if operation is Operation.CANCEL else StatusType.RETURNED
+    reasons: dict[str, int] = {}
+    for pk, (line_id, _) in zip(pks, units, strict=True):
+        if str(pk) not in body.reasons:
+            raise _fail("reasons", f"A reason is required for order item {pk}.", "required")
+        reason_id = body.reasons[str(pk)]
+        reason(reason_id, status_type)  # the reason must fit the operation (cancel or refund)
+        reasons.setdefault(line_id, reason_id)  # a line carries one reason per operation: the first
+    pay = _payout(body, pks)
+    cmd = app_refunds.RefundUnits(
+        numbered.order.order_number, principal, counts, pay, order_id=numbered.order.id,
+        mode=app_refunds.Mode.CANCEL if operation is Operation.CANCEL else app_refunds.Mode.RETURN,
+        reasons=reasons, include_cargo=True if body.is_cargo_refund else None, forced_amount=forced,
+        reference=body.refund_invoice_number)
+
+    def render(done: app_refunds.Refunded) -> tuple[int, Any]:
+        if not body.return_details:
+            return 200, {"order": order_pk, "cancellation_type": "cancel" if operation is Operation.CANCEL else "refund",
+                         "order_items": pks, "refund": {"id": done.refund.id, "amount": format(done.refund.amount, "f"),
+                                                        "status": done.refund.status.value}}
+        again = app.Numbered(done.order, numbered.pk, numbered.units, numbered.refunds + (done.refund,))
+        return 200, views.order_detail(again)
+
+    return ctx.idempotency.run(idempotency_key, principal,
+                               ["akinon cancel", order_pk, body.model_dump(mode="json")],
+                               lambda uow: app_refunds.refund_units(uow, cmd), render)
+
+
+def _payout(body: wire.CancelIn, pks: list[int]) -> Any:
+    names = {str(pk) for pk in pks}
+    for field, values in (("ibans", body.ibans), ("holder_names", body.holder_names)):
+        stray = sorted(set(values) - names)
+        if stray:
+            raise _fail(field, f"Order item {stray[0]} is not cancelled by this request.")
+    ibans = {"".join(v.split()).upper() for v in body.ibans.values()}
+    holders = {v.strip() for v in body.holder_names.values()}
+    if len(ibans) > 1 or len(holders) > 1:
+        raise _fail("ibans", "One cancellation is refunded to one account: send one IBAN and one holder name.")
+    if not ibans and not holders:
+        return payout(None, None, None)
+    try:
+        return payout("fund_transfer", next(iter(ibans), None), next(iter(holders), None))
+    except KalemError as exc:
+        exc.details = {**exc.details, "field": "holder_names" if exc.details.get("field") == "holder_name"
+                       else "ibans"}
+        raise
+
+
+@router.post("/api/i1/orders/{order_id}/cancel/", summary="Cancel order items (before shipment) or refund them (after)")
+def cancel_i1(order_id: int, body: wire.CancelIn, request: Request, ctx: Ctx, authorization: Authorization = None,
+              idempotency_key: IdempotencyKey = None) -> Response:
+    return _cancel(order_id, body, request, ctx, authorization, idempotency_key)
+
+
+@router.post("/api/v1/orders/{order_id}/cancel/", summary="The same, at the path of the page's Python example")
+def cancel_v1(order_id: int, body: wire.CancelIn, request: Request, ctx: Ctx, authorization: Authorization = None,
+              idempotency_key: IdempotencyKey = None) -> Response:
+    return _cancel(order_id, body, request, ctx, authorization, idempotency_key)
+
+
+@router.post("/api/v1/channel/{channel_id}/orders/{pk}/cancel", summary="The same, at the channel-app SDK's path")
+def cancel_channel(channel_id: int, pk: int, body: wire.CancelIn, request: Request, ctx: Ctx,
+                   authorization: Authorization = None, idempotency_key: IdempotencyKey = None) -> Response:
+    return _cancel(pk, body, request, ctx, authorization, idempotency_key)
+
+
+# --- reads --------------------------------------------------------------------------------------
+@router.get("/api/v1/orders/", summary="Orders; `?number=` finds one by its number")
+def orders(request: Request, ctx: Ctx, authorization: Authorization = None,
+           number: Annotated[str | None, Query(max_length=64)] = None,
+           limit: Annotated[int, Query(ge=1, le=100)] = 20) -> dict[str, Any]:
+    principal = _principal(request, authorization)
+    found = (app.by_number(ctx.uow(), number, principal) if number is not None
+             else app.listed(ctx.uow(), principal, limit))
+    return {"count": len(found), "next": None, "previous": None,
+            "results": [views.order_detail(n) for n in found]}
+
+
+@router.get("/api/v1/orders/{pk}/", summary="One order by pk")
+def order(pk: int, request: Request, ctx: Ctx, authorization: Authorization = None) -> dict[str, Any]:
+    return views.order_detail(app.by_pk(ctx.uow(), pk, _principal(request, authorization)))
+
+
+@router.get("/api/i1/orders_integration/{pk}/detailed_integration/", summary="One order with its relations")
+def order_integration(pk: int, request: Request, ctx: Ctx, authorization: Authorization = None) -> dict[str, Any]:
+    return views.order_detail(app.by_pk(ctx.uow(), pk, _principal(request, authorization)))
+
+
+# --- cancellation reasons -----------------------------------------------------------------------
+_TYPES = {StatusType.CANCELLED: "cancel", StatusType.RETURNED: "refund"}
+
+
+def _reasons() -> list[dict[str, Any]]:
+    return [{"pk": r.id, "cancellation_type": _TYPES[r.status_type], "subject": r.name_en,
+             "extra_information_needed": False, "order": index, "is_active": True, "send_to_remote": False,
+             "translations": {"tr": {"subject": r.name_tr}}}
+            for index, r in enumerate(CATALOG) if r.platform == "kalem" and r.status_type in _TYPES]
+
+
+@router.get("/api/v1/channel/{channel_id}/cancellation_reasons/", summary="Cancellation and refund reasons")
+def reasons_list(channel_id: int, request: Request, authorization: Authorization = None) -> dict[str, Any]:
+    _principal(request, authorization)
+    found = _reasons()
+    return {"count": len(found), "next": None, "previous": None, "results": found}
+
+
+@router.get("/api/v1/channel/{channel_id}/cancellation_reasons/{pk}/", summary="One reason")
+def reasons_detail(channel_id: int, pk: int, request: Request, authorization: Authorization = None) -> dict[str, Any]:
+    _principal(request, authorization)
+    found = [r for r in _reasons() if r["pk"] == pk]
+    if not found:
+        raise NotFound("Not found.", pk=pk)
+    return found[0]  # 151 "changed my mind" is both a cancel and a refund reason: the cancel one

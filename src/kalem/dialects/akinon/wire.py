@@ -1,0 +1,44 @@
+"""Akinon wire: the cancel body (every field of the seed's table), login, DRF-style errors."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated, Any
+
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, StrictBool, StrictInt, StringConstraints
+
+
+class Login(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    username: Annotated[str, StringConstraints(min_length=1, max_length=128)]
+    password: Annotated[str, StringConstraints(min_length=1, max_length=256)]
+
+
+class CancelIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    order: StrictInt
+    is_all: StrictBool = False
+    cancel_items: list[StrictInt] | dict[str, Any]   # the page says "dict"; it is a list of item pks
+    forced_refund_amount: Decimal | Annotated[str, StringConstraints(max_length=32)] | None
+    reasons: dict[Annotated[str, StringConstraints(max_length=20)], StrictInt]
+    is_cargo_refund: StrictBool = False
+    refund_invoice_number: Annotated[str, StringConstraints(max_length=100)] | None = None
+    ibans: dict[Annotated[str, StringConstraints(max_length=20)], Annotated[str, StringConstraints(max_length=64)]] = {}
+    holder_names: dict[Annotated[str, StringConstraints(max_length=20)],
+                       Annotated[str, StringConstraints(max_length=200)]] = {}
+    return_details: StrictBool = True
+
+
+def error(code: str, status: int, message: str, details: dict[str, Any]) -> JSONResponse:
+    """Django REST framework's shapes: `{"<field>": [msg]}`, `{"non_field_errors": [msg]}`, `{"detail": msg}`."""
+    field = details.get("field")
+    if field is None and details.get("errors"):
+        field = details["errors"][0].get("field") or None
+    if status in (401, 403, 404, 405) or status >= 500:
+        body: dict[str, Any] = {"detail": message}
+    elif field:
+        body = {str(field).split(".")[0]: [message]}
+    else:
+        body = {"non_field_errors": [message]}
+    return JSONResponse({**body, "code": code}, status_code=status if status >= 500 or status in (401, 403, 404) else 400)
