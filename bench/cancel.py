@@ -35,6 +35,7 @@ class SizeResult:
     load_seconds: float
     run: Run
     pgbench_tps: float
+    loadavg: tuple[float, float]  # 1-minute load average before the kalem run and before pgbench
 
     @property
     def ratio(self) -> float:
@@ -80,6 +81,7 @@ def bench_postgres(sizes: list[int], *, seconds: int, warmup: int, clients: int,
             log(f"loading {n:,} orders")
             load = common.load_orders_postgres(url, n)
             log(f"loaded {n:,} orders in {load:.1f} s; kalem serve --workers {workers}, wrk -c {clients}")
+            load_kalem = os.getloadavg()[0]
             with common.kalem_server(url, workers=workers) as base:
                 run, answered = _drive(base, n, seconds=seconds, warmup=warmup, clients=clients, seed=n)
             committed = _committed_cancels(url)
@@ -87,10 +89,11 @@ def bench_postgres(sizes: list[int], *, seconds: int, warmup: int, clients: int,
             if run.errors:
                 raise RuntimeError(f"{run.errors} of {run.requests} cancels failed")
             log(f"kalem: {run.throughput:.0f} cancels/s, p50 {run.p50_ms:.1f} ms, p99 {run.p99_ms:.1f} ms")
+            load_pgbench = os.getloadavg()[0]
             tps = common.pgbench(pg, clients=clients, seconds=pgbench_seconds, initialise=first)
             first = False
             log(f"pgbench tpcb-like: {tps:.0f} tps; ratio {run.throughput / tps:.2f}")
-            results.append(SizeResult(n, load, run, tps))
+            results.append(SizeResult(n, load, run, tps, (load_kalem, load_pgbench)))
     return version, results
 
 
@@ -131,14 +134,17 @@ def report(command: str, version: str, pg: list[SizeResult], sqlite: tuple[int, 
         f"`POST /v1/orders/{{n}}/cancellations` of one unit of a random line of a random order (operator token, "
         f"no Idempotency-Key). Then, on the same server, `pgbench -c {args.clients} -j 2 -T {args.pgbench_seconds} "
         f"-b tpcb-like` on a scale-16 database. The load generators run on the same machine as the servers. "
-        f"Every cancel answered 200 was checked against the `lines.cancelled` events committed.",
+        f"Every cancel answered 200 was checked against the `lines.cancelled` events committed. "
+        f"The last column is the 1-minute load average before the kalem run / before pgbench: above 2 "
+        f"(this machine's CPUs), other work was competing and the figures are low.",
         "",
-        "| orders | load (COPY) | cancels/s | p50 | p90 | p99 | pgbench tps | kalem / pgbench |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| orders | load (COPY) | cancels/s | p50 | p90 | p99 | pgbench tps | kalem / pgbench | loadavg before |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in pg:
         out.append(f"| {r.orders:,} | {r.load_seconds:.0f} s | {r.run.throughput:,.0f} | {r.run.p50_ms:.1f} ms | "
-                   f"{r.run.p90_ms:.1f} ms | {r.run.p99_ms:.1f} ms | {r.pgbench_tps:,.0f} | {r.ratio:.2f} |")
+                   f"{r.run.p90_ms:.1f} ms | {r.run.p99_ms:.1f} ms | {r.pgbench_tps:,.0f} | {r.ratio:.2f} | "
+                   f"{r.loadavg[0]:.1f} / {r.loadavg[1]:.1f} |")
     if len(pg) >= 2:
         small, big = pg[0], pg[-1]
         diff = (small.run.throughput - big.run.throughput) / small.run.throughput
@@ -164,7 +170,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sqlite-orders", type=int, default=10_000, help="0 skips SQLite")
     parser.add_argument("--no-write", action="store_true", help="do not update docs/performance.md")
     args = parser.parse_args(argv if argv is not None else [])
-    command = ".venv/bin/python bench/cancel.py" + ("" if argv is None else " " + shlex.join(argv))
+    command = ".venv/bin/python bench/cancel.py" + (" " + shlex.join(argv) if argv else "")
     started = time.perf_counter()
     version, pg = bench_postgres(args.orders, seconds=args.seconds, warmup=args.warmup, clients=args.clients,
                                  workers=args.workers, pgbench_seconds=args.pgbench_seconds)

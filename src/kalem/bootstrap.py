@@ -9,17 +9,19 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from kalem.api.app import create_app
 from kalem.api.auth import Authenticator
 from kalem.api.context import Context
 from kalem.api.idempotency import Idempotency
 from kalem.config import Settings
-from kalem.dialects import akinon, hebiar, hepsiglobal, n11, zonos
 from kalem import hub
+from kalem.api.app import create_app
+from kalem.dialects import akinon, hebiar, hepsiglobal, n11, zonos
+from kalem.dialects.hebiar.views import hook_payloads as hebiar_hooks
+from kalem.domain.webhooks import RetryPolicy
 from kalem.store.db import Database
 from kalem.store.uow import UnitOfWork
+from kalem.webhooks import registry
 from kalem.webhooks.worker import Worker, WorkerConfig
-from kalem.domain.webhooks import RetryPolicy
 
 
 def database(settings: Settings) -> Database:
@@ -54,9 +56,8 @@ def build_app(settings: Settings | None = None, db: Database | None = None) -> F
 
 def register_webhook_dialects() -> None:
     """Payload renderers of the faces (kalem.webhooks may not import kalem.dialects itself)."""
-    from kalem.dialects.hebiar.views import hook_payloads as hebiar_hooks
-    from kalem.webhooks import registry
     registry.register("hebiar", hebiar_hooks)
+    registry.register("hepsiglobal", hepsiglobal.hook_payloads)
     registry.register("zonos", zonos.hook_payloads)
 
 

@@ -156,7 +156,8 @@ class AkinonIdRepository:
 
     _MINT = _q("INSERT INTO akinon_ids (seller_id, order_id, line_id, unit_index) VALUES (:s, :o, :l, :i) "
                "ON CONFLICT (order_id, line_id, unit_index) DO NOTHING")
-    _FOR_ORDER = _q("SELECT pk, line_id, unit_index FROM akinon_ids WHERE order_id = :o")
+    # Rows with unit_index < 0 number other objects of the order (cancellation requests, below).
+    _FOR_ORDER = _q("SELECT pk, line_id, unit_index FROM akinon_ids WHERE order_id = :o AND unit_index >= 0")
     _BY_PK = _q("SELECT pk, seller_id, order_id, line_id, unit_index FROM akinon_ids WHERE pk IN :pks").bindparams(
         sa.bindparam("pks", expanding=True))
 
@@ -180,3 +181,33 @@ class AkinonIdRepository:
             return {}
         return {r.pk: (r.seller_id, r.order_id, r.line_id, r.unit_index)
                 for r in self._conn.execute(self._BY_PK, {"pks": wanted})}
+
+    # --- other objects: one row `(seller, order, "<kind>:<kalem id>:<ref>", -1)` each -------------
+    def mint_object(self, seller_id: str, order_id: str, kind: str, kalem_id: str, ref: int) -> int:
+        """A pk for a kalem object of the order (e.g. a cancel request; `ref` the order item it names)."""
+        key = {"s": seller_id, "o": order_id, "l": f"{kind}:{kalem_id}:{ref}", "i": -1}
+        self._conn.execute(self._MINT, key)
+        return int(self._conn.execute(_q("SELECT pk FROM akinon_ids WHERE order_id = :o AND line_id = :l AND "
+                                         "unit_index = :i"), key).scalar_one())
+
+    def objects(self, kinds: Iterable[str], seller_id: str | None, *, limit: int,
+                offset: int) -> tuple[int, list[tuple[int, str, str, str, str, int]]]:
+        """(count, page newest first) of object rows of these kinds: (pk, seller, order, kind, kalem id, ref)."""
+        kinds = list(kinds)
+        clauses = ["unit_index = -1", "(" + " OR ".join(f"line_id LIKE :k{i}" for i, _ in enumerate(kinds)) + ")"]
+        params: dict[str, Any] = {f"k{i}": f"{kind}:%" for i, kind in enumerate(kinds)}
+        if seller_id is not None:
+            clauses.append("seller_id = :s")
+            params["s"] = seller_id
+        where = " AND ".join(clauses)
+        count = int(self._conn.execute(_q(f"SELECT COUNT(*) FROM akinon_ids WHERE {where}"), params).scalar_one())
+        rows = self._conn.execute(_q(f"SELECT pk, seller_id, order_id, line_id FROM akinon_ids WHERE {where} "
+                                     "ORDER BY pk DESC LIMIT :limit OFFSET :offset"),
+                                  {**params, "limit": limit, "offset": offset})
+        return count, [(r.pk, r.seller_id, r.order_id, *split_object(r.line_id)) for r in rows]
+
+
+def split_object(line_id: str) -> tuple[str, str, int]:
+    """`"<kind>:<kalem id>:<ref>"` → (kind, kalem id, ref)."""
+    kind, kalem_id, ref = line_id.split(":")
+    return kind, kalem_id, int(ref)

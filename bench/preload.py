@@ -1,0 +1,124 @@
+"""Bulk-loading orders of any shape (packages in any intake status, a destination country) with COPY,
+for benchmarks whose orders differ from `common.load_orders_postgres`'s fixed two-line Created one.
+
+Every order is placed through the domain (`place_order`) and encoded by `codec`, and its rows are the
+ones `OrderRepository.add` and `EventRepository.append` write (checked against the repositories for
+the first order), so the server reads them exactly as if they had come in through the API. Order ids
+are deterministic (`ord_b<25 digits>`), so a wrk script can name an order by its index.
+
+Not a benchmark itself (no `main()`): imported by bench/split.py and bench/graphql.py.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import asdict
+from datetime import UTC, datetime
+
+import common
+from common import log
+
+from kalem.domain.events import Actor
+from kalem.domain.orders import OrderSpec, place_order
+from kalem.store import codec
+
+ORDER_COLUMNS = ("id, seller_id, order_number, account_order_number, status, version, last_sequence, "
+                 "intake_hash, created_at, updated_at, body")
+EVENT_COLUMNS = "id, order_id, seller_id, sequence, type, occurred_at, actor, data"
+_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def order_id(i: int) -> str:
+    """26 characters after the prefix, like `kalem.app.ids.new_id`; the GraphQL id is `order_b<…>`."""
+    return f"ord_b{i:025d}"
+
+
+def intake_hash(spec: OrderSpec) -> str:
+    """As `kalem.app.orders.place_order` computes it (an absent destination is left out)."""
+    fields = asdict(spec)
+    if fields.get("destination_country") is None:
+        fields.pop("destination_country", None)
+    return hashlib.sha256(codec.dumps(fields).encode()).hexdigest()
+
+
+def _copy_line(values: list[object]) -> str:
+    out = []
+    for v in values:
+        if v is None:
+            out.append("\\N")
+        else:
+            out.append((v.isoformat() if isinstance(v, datetime) else str(v)).translate(_ESCAPES))
+    return "\t".join(out) + "\n"
+
+
+def _rows(spec: OrderSpec, oid: str, now: datetime) -> tuple[str, list[str], str]:
+    order, events = place_order(spec, order_id=oid, actor=Actor("operator", "bench"), now=now)
+    (event,) = events
+    order_row = _copy_line([order.id, order.seller_id, order.order_number, order.account_order_number,
+                            order.status.value, order.version, order.last_sequence, intake_hash(spec),
+                            order.created_at, order.updated_at, codec.order_body(order)])
+    line_rows = [_copy_line([order.seller_id, ln.line_id, order.id]) for ln in order.lines]
+    event_row = _copy_line([uuid.uuid4().hex, event.order_id, event.seller_id, event.sequence, event.type,
+                            event.occurred_at, event.actor, codec.dumps(event.data)])
+    return order_row, line_rows, event_row
+
+
+def _check_against_repositories(url: str, spec: OrderSpec, now: datetime) -> None:
+    """Place one order through the real repositories in a scratch transaction (rolled back) and compare
+    its orders row with what the COPY path writes: a change to the row format fails here, not silently."""
+    import sqlalchemy as sa
+
+    from kalem.store.db import Database
+    from kalem.store.uow import UnitOfWork
+    oid = "ord_check"
+    expected = _rows(spec, oid, now)[0].split("\t")
+    db = Database.connect(url)
+    try:
+        uow = UnitOfWork(db)
+        with uow:
+            order, events = place_order(spec, order_id=oid, actor=Actor("operator", "bench"), now=now)
+            uow.orders.add(order, intake_hash(spec))
+            row = uow._conn.execute(sa.text(f"SELECT {ORDER_COLUMNS} FROM orders WHERE id = :id"),  # noqa: SLF001
+                                    {"id": oid}).one()
+            # leaving without commit rolls the scratch order back
+    finally:
+        db.dispose()
+    got = [str(v) if not isinstance(v, datetime) else v.astimezone(UTC).isoformat() for v in row]
+    if got[10] != expected[10].rstrip("\n") or got[:7] != expected[:7]:
+        raise RuntimeError("bench/preload.py writes a different orders row than OrderRepository.add")
+
+
+def load(url: str, count: int, spec_of: Callable[[int], OrderSpec], *, sellers: int = 100,
+         batch: int = 20_000) -> float:
+    """COPY `count` orders, `spec_of(i)` each, with ids `order_id(i)`; returns seconds taken."""
+    import psycopg
+    started = time.perf_counter()
+    now = datetime.now(UTC)
+    _check_against_repositories(url, spec_of(0), now)
+    with psycopg.connect(common.libpq_url(url), autocommit=True) as conn:
+        conn.execute("SET synchronous_commit = off")  # the load only; the benchmark commits durably
+        with conn.transaction(), conn.cursor() as cur, cur.copy("COPY sellers (id, created_at) FROM STDIN") as cp:
+            for s in range(sellers):
+                cp.write(f"{common.seller_of(s, sellers)}\t{now.isoformat()}\n")
+        for start in range(0, count, batch):
+            orders, lines, events = [], [], []
+            for i in range(start, min(count, start + batch)):
+                order_row, line_rows, event_row = _rows(spec_of(i), order_id(i), now)
+                orders.append(order_row)
+                lines.extend(line_rows)
+                events.append(event_row)
+            with conn.transaction(), conn.cursor() as cur:
+                for sql, rows in ((f"COPY orders ({ORDER_COLUMNS}) FROM STDIN", orders),
+                                  ("COPY order_lines (seller_id, line_id, order_id) FROM STDIN", lines),
+                                  (f"COPY events ({EVENT_COLUMNS}) FROM STDIN", events)):
+                    with cur.copy(sql) as cp:
+                        for k in range(0, len(rows), 5000):
+                            cp.write("".join(rows[k:k + 5000]))
+        log(f"loaded {count:,} orders ({time.perf_counter() - started:.0f} s)")
+        for table in ("orders", "order_lines", "events"):
+            conn.execute(f"VACUUM ANALYZE {table}")
+        conn.execute("CHECKPOINT")  # the measured window does not pay for the load's dirty pages
+    return time.perf_counter() - started
