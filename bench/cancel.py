@@ -36,22 +36,29 @@ class SizeResult:
     run: Run
     pgbench_tps: float
     loadavg: tuple[float, float]  # 1-minute load average before the kalem run and before pgbench
+    cpu_ms: tuple[float, float]  # CPU per cancel in the measured run: kalem processes, PostgreSQL
 
     @property
     def ratio(self) -> float:
         return self.run.throughput / self.pgbench_tps
 
 
-def _drive(base: str, orders: int, *, seconds: int, warmup: int, clients: int, seed: int) -> tuple[Run, int]:
-    """A warm-up run, then the measured one; returns the measured run and all cancels answered 200."""
+def _drive(base: str, orders: int, *, seconds: int, warmup: int, clients: int, seed: int,
+           pg: object = None) -> tuple[Run, int, tuple[float, float]]:
+    """A warm-up run, then the measured one; returns the measured run, all cancels answered 200, and
+    the CPU milliseconds per cancel of the measured run (kalem's processes; PostgreSQL's, if given)."""
     url = f"{base}/v1/orders"
     args = (str(orders), common.ADMIN_TOKEN)
     answered = 0
     if warmup:
         w = common.wrk(url, SCRIPT, seconds=warmup, connections=clients, args=(*args, str(seed)))
         answered += w.ok
+    sid = common.SERVER_SIDS[base]
+    cpu0 = common.session_cpu(sid), common.postgres_cpu(pg) if pg else 0.0
     run = common.wrk(url, SCRIPT, seconds=seconds, connections=clients, args=(*args, str(seed + 1)))
-    return run, answered + run.ok
+    cpu1 = common.session_cpu(sid), common.postgres_cpu(pg) if pg else 0.0
+    per = tuple(1000 * (b - a) / max(run.requests, 1) for a, b in zip(cpu0, cpu1, strict=True))
+    return run, answered + run.ok, per  # type: ignore[return-value]
 
 
 def _check_committed(answered: int, committed: int, *, runs: int, clients: int) -> None:
@@ -83,21 +90,23 @@ def bench_postgres(sizes: list[int], *, seconds: int, warmup: int, clients: int,
             log(f"loaded {n:,} orders in {load:.1f} s; kalem serve --workers {workers}, wrk -c {clients}")
             load_kalem = os.getloadavg()[0]
             with common.kalem_server(url, workers=workers) as base:
-                run, answered = _drive(base, n, seconds=seconds, warmup=warmup, clients=clients, seed=n)
+                run, answered, cpu = _drive(base, n, seconds=seconds, warmup=warmup, clients=clients, seed=n,
+                                            pg=pg)
             committed = _committed_cancels(url)
             _check_committed(answered, committed, runs=2 if warmup else 1, clients=clients)
             if run.errors:
                 raise RuntimeError(f"{run.errors} of {run.requests} cancels failed")
-            log(f"kalem: {run.throughput:.0f} cancels/s, p50 {run.p50_ms:.1f} ms, p99 {run.p99_ms:.1f} ms")
+            log(f"kalem: {run.throughput:.0f} cancels/s, p50 {run.p50_ms:.1f} ms, p99 {run.p99_ms:.1f} ms; "
+                f"CPU per cancel: kalem {cpu[0]:.2f} ms, PostgreSQL {cpu[1]:.2f} ms")
             load_pgbench = os.getloadavg()[0]
             tps = common.pgbench(pg, clients=clients, seconds=pgbench_seconds, initialise=first)
             first = False
             log(f"pgbench tpcb-like: {tps:.0f} tps; ratio {run.throughput / tps:.2f}")
-            results.append(SizeResult(n, load, run, tps, (load_kalem, load_pgbench)))
+            results.append(SizeResult(n, load, run, tps, (load_kalem, load_pgbench), cpu))
     return version, results
 
 
-def bench_sqlite(orders: int, *, seconds: int, warmup: int, clients: int) -> tuple[float, Run]:
+def bench_sqlite(orders: int, *, seconds: int, warmup: int, clients: int) -> tuple[float, Run, float]:
     from kalem.store.migrate import upgrade
     with tempfile.TemporaryDirectory(prefix="kalem-bench-sqlite-") as tmp:
         url = f"sqlite:///{tmp}/kalem.db"
@@ -105,18 +114,19 @@ def bench_sqlite(orders: int, *, seconds: int, warmup: int, clients: int) -> tup
         load = common.load_orders_sqlite(url, orders)
         log(f"SQLite: loaded {orders:,} orders in {load:.1f} s; kalem serve --workers 1")
         with common.kalem_server(url, workers=1) as base:
-            run, answered = _drive(base, orders, seconds=seconds, warmup=warmup, clients=clients, seed=7)
+            run, answered, cpu = _drive(base, orders, seconds=seconds, warmup=warmup, clients=clients, seed=7)
         import sqlite3
         with sqlite3.connect(f"{tmp}/kalem.db") as conn:
             committed = conn.execute("SELECT count(*) FROM events WHERE type = 'lines.cancelled'").fetchone()[0]
         _check_committed(answered, committed, runs=2 if warmup else 1, clients=clients)
         if run.errors:
             raise RuntimeError(f"SQLite: {run.errors} of {run.requests} cancels failed")
-        log(f"SQLite: {run.throughput:.0f} cancels/s, p50 {run.p50_ms:.1f} ms, p99 {run.p99_ms:.1f} ms")
-        return load, run
+        log(f"SQLite: {run.throughput:.0f} cancels/s, p50 {run.p50_ms:.1f} ms, p99 {run.p99_ms:.1f} ms; "
+            f"CPU per cancel {cpu[0]:.2f} ms")
+        return load, run, cpu[0]
 
 
-def report(command: str, version: str, pg: list[SizeResult], sqlite: tuple[int, Run] | None,
+def report(command: str, version: str, pg: list[SizeResult], sqlite: tuple[int, Run, float] | None,
            args: argparse.Namespace) -> str:
     m = common.machine()
     out = [
@@ -135,15 +145,19 @@ def report(command: str, version: str, pg: list[SizeResult], sqlite: tuple[int, 
         f"no Idempotency-Key). Then, on the same server, `pgbench -c {args.clients} -j 2 -T {args.pgbench_seconds} "
         f"-b tpcb-like` on a scale-16 database. The load generators run on the same machine as the servers. "
         f"Every cancel answered 200 was checked against the `lines.cancelled` events committed. "
-        f"The last column is the 1-minute load average before the kalem run / before pgbench: above 2 "
-        f"(this machine's CPUs), other work was competing and the figures are low.",
+        f"CPU/cancel is the CPU time the kalem server processes and the PostgreSQL server used in the measured "
+        f"run, divided by the cancels: it depends far less on other work on the machine than throughput does. "
+        f"The last column is the 1-minute load average just before the kalem run / before pgbench (it includes "
+        f"this benchmark's own loading): well above 2, this machine's CPUs, other work was competing.",
         "",
-        "| orders | load (COPY) | cancels/s | p50 | p90 | p99 | pgbench tps | kalem / pgbench | loadavg before |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| orders | load (COPY) | cancels/s | p50 | p90 | p99 | pgbench tps | kalem / pgbench "
+        "| CPU/cancel kalem + PG | loadavg before |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in pg:
         out.append(f"| {r.orders:,} | {r.load_seconds:.0f} s | {r.run.throughput:,.0f} | {r.run.p50_ms:.1f} ms | "
                    f"{r.run.p90_ms:.1f} ms | {r.run.p99_ms:.1f} ms | {r.pgbench_tps:,.0f} | {r.ratio:.2f} | "
+                   f"{r.cpu_ms[0]:.2f} + {r.cpu_ms[1]:.2f} ms | "
                    f"{r.loadavg[0]:.1f} / {r.loadavg[1]:.1f} |")
     if len(pg) >= 2:
         small, big = pg[0], pg[-1]
@@ -151,10 +165,10 @@ def report(command: str, version: str, pg: list[SizeResult], sqlite: tuple[int, 
         out += ["", f"{small.orders:,} → {big.orders:,} orders: throughput changes by {-diff:+.1%} "
                     f"(goal: within 10%); p50 {small.run.p50_ms:.1f} → {big.run.p50_ms:.1f} ms."]
     if sqlite:
-        n, run = sqlite
+        n, run, cpu_ms = sqlite
         out += ["", f"Embedded default, SQLite (WAL, synchronous=NORMAL), {n:,} orders, `kalem serve --workers 1`, "
                     f"same wrk load: **{run.throughput:,.0f} cancels/s**, p50 {run.p50_ms:.1f} ms, "
-                    f"p90 {run.p90_ms:.1f} ms, p99 {run.p99_ms:.1f} ms."]
+                    f"p90 {run.p90_ms:.1f} ms, p99 {run.p99_ms:.1f} ms; {cpu_ms:.2f} ms CPU per cancel."]
     return "\n".join(out)
 
 
@@ -176,8 +190,9 @@ def main(argv: list[str] | None = None) -> int:
                                  workers=args.workers, pgbench_seconds=args.pgbench_seconds)
     sqlite = None
     if args.sqlite_orders:
-        _, run = bench_sqlite(args.sqlite_orders, seconds=args.seconds, warmup=args.warmup, clients=args.clients)
-        sqlite = (args.sqlite_orders, run)
+        _, run, cpu_ms = bench_sqlite(args.sqlite_orders, seconds=args.seconds, warmup=args.warmup,
+                                      clients=args.clients)
+        sqlite = (args.sqlite_orders, run, cpu_ms)
     text = report(command, version, pg, sqlite, args)
     print(text)
     if not args.no_write:

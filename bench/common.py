@@ -276,7 +276,44 @@ def load_orders_sqlite(url: str, count: int, *, sellers: int = 100) -> float:
     return time.perf_counter() - started
 
 
+# --- CPU accounting: robust to other load on the machine, unlike throughput -----------------------
+
+def _ticks(pid: int) -> int:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (FileNotFoundError, ProcessLookupError, IndexError):
+        return 0
+    return int(fields[11]) + int(fields[12])  # utime + stime
+
+
+def _processes() -> list[tuple[int, int, int]]:
+    """(pid, ppid, session id) of every process."""
+    out = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except (FileNotFoundError, ProcessLookupError):
+                continue
+            out.append((int(entry.name), int(fields[1]), int(fields[3])))
+    return out
+
+
+def session_cpu(sid: int) -> float:
+    """CPU seconds used so far by the live processes of a session (a `kalem serve` and its workers)."""
+    return sum(_ticks(pid) for pid, _, s in _processes() if s == sid) / os.sysconf("SC_CLK_TCK")
+
+
+def postgres_cpu(pg: ThrowawayPostgres) -> float:
+    """CPU seconds used so far by a PostgreSQL server's postmaster and its live children."""
+    postmaster = int((pg.data / "postmaster.pid").read_text().split()[0])
+    pids = [postmaster] + [pid for pid, ppid, _ in _processes() if ppid == postmaster]
+    return sum(_ticks(pid) for pid in pids) / os.sysconf("SC_CLK_TCK")
+
+
 # --- kalem serve ---------------------------------------------------------------------------------
+
+SERVER_SIDS: dict[str, int] = {}  # base URL -> session id of the `kalem serve` behind it
 
 @contextlib.contextmanager
 def kalem_server(database_url: str, *, workers: int, env: dict[str, str] | None = None) -> Iterator[str]:
@@ -303,6 +340,7 @@ def kalem_server(database_url: str, *, workers: int, env: dict[str, str] | None 
             time.sleep(0.2)
         if httpx.get(f"{base}/healthz", timeout=5).status_code != 200:
             raise RuntimeError("kalem serve is not healthy")
+        SERVER_SIDS[base] = proc.pid  # start_new_session: its pid is the session id
         yield base
         if "Traceback" in log_path.read_text(errors="replace"):  # e.g. a worker died and was replaced
             raise RuntimeError(f"kalem serve logged an error:\n{log_path.read_text(errors='replace')[-3000:]}")

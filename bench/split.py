@@ -39,8 +39,7 @@ SCRIPT = Path(__file__).resolve().parent / "split.lua"
 THREADS = 2  # wrk threads; the script stripes order numbers over them
 
 
-def spec(i: int) -> OrderSpec:
-    number, seller = common.order_number(i), common.seller_of(i, 100)
+def spec(number: str, seller: str) -> OrderSpec:
     return OrderSpec(
         seller_id=seller, order_number=number, currency="TRY",
         lines=(LineSpec(f"{number}-a", "TS-BLUE-M", "T-Shirt", 4, Decimal("199.90"), Decimal("20.00"),
@@ -75,17 +74,20 @@ def _explain_errors(base_url: str, run: Run, what: str, index: int) -> None:
                            f"answered {sample.status_code}: {sample.text[:1000]}")
 
 
-def _committed(url: str) -> tuple[int, int]:
+def _committed(url: str) -> tuple[int, int, str]:
+    """Splits and cancels committed, and the number of the order split last."""
     import psycopg
     with psycopg.connect(common.libpq_url(url)) as conn:
-        return conn.execute("SELECT count(*) FILTER (WHERE type = 'package.split'), "
-                            "count(*) FILTER (WHERE type = 'lines.cancelled') FROM events").fetchone()
+        splits, cancels = conn.execute("SELECT count(*) FILTER (WHERE type = 'package.split'), "
+                                       "count(*) FILTER (WHERE type = 'lines.cancelled') FROM events").fetchone()
+        last = conn.execute("SELECT o.order_number FROM events e JOIN orders o ON o.id = e.order_id "
+                            "WHERE e.type = 'package.split' ORDER BY e.position DESC LIMIT 1").fetchone()[0]
+    return splits, cancels, last
 
 
-def _check_graph(base_url: str, index: int) -> None:
+def _check_graph(base_url: str, number: str) -> None:
     """The split order's packages, unit by unit: parent Unpacked, [a:2] and remainder [a:1, b:2] Picking,
     [a:1] UnSupplied, all children of the parent."""
-    number = common.order_number(index)
     got = httpx.get(f"{base_url}/v1/orders/{number}/packages",
                     headers={"Authorization": f"Bearer {common.ADMIN_TOKEN}"}, timeout=30).json()
     parent = f"{number}-1"
@@ -115,10 +117,10 @@ def bench(args: argparse.Namespace) -> dict:
             run, highest = _wrk(base_url, args.orders, start, seconds=args.seconds, clients=args.clients)
             _explain_errors(base_url, run, "measured run", highest + 1)
             answered, runs = answered + run.ok, runs + 1
-            time.sleep(1)  # requests in flight when wrk stopped still commit
-            _check_graph(base_url, start)
-        splits, cancels = _committed(url)
-        # wrk stops with up to one request per connection in flight, which commits but is not counted.
+            time.sleep(1)  # requests in flight when wrk stopped may still commit
+            splits, cancels, last = _committed(url)
+            _check_graph(base_url, last)
+        # wrk stops with up to one request per connection in flight, which may commit but is not counted.
         if not answered <= splits <= answered + runs * args.clients or cancels != splits:
             raise RuntimeError(f"{answered} splits answered 200, {splits} committed, {cancels} cancels")
         log(f"kalem: {run.throughput:.0f} splits/s, p50 {run.p50_ms:.1f} ms, p99 {run.p99_ms:.1f} ms "

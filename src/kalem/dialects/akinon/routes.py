@@ -6,6 +6,7 @@
                                                           refund (return) after, never both at once
     GET  /api/v1/orders/?number=…, /api/v1/orders/{pk}/   orders with `pk` and `orderitem_set`
     GET  /api/v1/channel/{channel_id}/cancellation_reasons/[{id}/]
+    …/cancellation_requests/[{id}/[approve/|reject/]]       list, create, read, decide (requests.py)
 
 Credentials: `Authorization: Token <key>`; the key is a JWT for a user made with `kalem user create`.
 """
@@ -222,3 +223,9 @@ def reasons_detail(channel_id: int, pk: int, request: Request, authorization: Au
     if not found:
         raise NotFound("Not found.", pk=pk)
     return found[0]  # 151 "changed my mind" is both a cancel and a refund reason: the cancel one
+
+
+# --- cancellation requests (dialects/akinon/requests.py) -----------------------------------------
+from kalem.dialects.akinon import requests as _requests  # noqa: E402  (it does not import this module)
+
+_requests.register(router)
