@@ -162,8 +162,10 @@ def report(command: str, version: str, pg: list[SizeResult], sqlite: tuple[int, 
     if len(pg) >= 2:
         small, big = pg[0], pg[-1]
         diff = (small.run.throughput - big.run.throughput) / small.run.throughput
+        cpu_small, cpu_big = sum(small.cpu_ms), sum(big.cpu_ms)
         out += ["", f"{small.orders:,} → {big.orders:,} orders: throughput changes by {-diff:+.1%} "
-                    f"(goal: within 10%); p50 {small.run.p50_ms:.1f} → {big.run.p50_ms:.1f} ms."]
+                    f"(goal: within 10%); p50 {small.run.p50_ms:.1f} → {big.run.p50_ms:.1f} ms; CPU per cancel "
+                    f"(kalem + PostgreSQL) {cpu_small:.2f} → {cpu_big:.2f} ms ({cpu_big / cpu_small - 1:+.1%})."]
     if sqlite:
         n, run, cpu_ms = sqlite
         out += ["", f"Embedded default, SQLite (WAL, synchronous=NORMAL), {n:,} orders, `kalem serve --workers 1`, "

@@ -317,3 +317,18 @@ def test_bad_strategy_config_is_refused(config):
     with pytest.raises(InvalidCancellationStrategy) as err:
         strategy_from_dict(config)
     assert err.value.code == "invalid_cancellation_strategy"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(-10**9, 10**9), st.integers(1, 60), st.sampled_from(["TRY", "JPY", "KWD"]))
+def test_running_shares_equal_the_cumulated_allocation(minor, units, currency):
+    """The closed form the calculator reads equals summing `allocate`'s equal shares one by one."""
+    from kalem.domain.money import allocate, quantum
+    from kalem.domain.refunds import _Running
+    total = D(minor) * quantum(currency)
+    running, expected = _Running(total, units, currency), D(0)
+    assert running[0] == 0
+    for k, part in enumerate(allocate(total, [1] * units, currency), start=1):
+        expected += part
+        assert running[k] == expected
+    assert running[-1] == expected

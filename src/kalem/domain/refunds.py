@@ -14,14 +14,14 @@ sequence can return more. Per-unit cargo uses the same rule over all units of th
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
 from kalem.domain.errors import KalemError
-from kalem.domain.money import allocate, quantize
+from kalem.domain.money import allocate, quantize, quantum
 
 ZERO = Decimal(0)
 _MINUS = "\u2212"
@@ -218,12 +218,42 @@ def _add(taxes: dict[Decimal, Decimal], rate: Decimal, amount: Decimal) -> None:
     taxes[rate] = taxes.get(rate, ZERO) + amount
 
 
-def _cumulative(total: Decimal, units: int, currency: str) -> list[Decimal]:
-    """C(k) for k = 0..units: the sum of the first k equal largest-remainder shares of `total`."""
-    running = [ZERO]
-    for part in allocate(total, [1] * units, currency):
-        running.append(running[-1] + part)
-    return running
+class _Running:
+    """C(k), k = 0..units: the sum of the first k equal largest-remainder shares of `total`.
+
+    The closed form of cumulating `allocate(total, [1] * units)`: equal weights leave equal
+    remainders, so the leftover minor units go to the first shares and C(k) = k·base + min(k, rest).
+    A refund reads two positions, so nothing proportional to the number of units is built.
+    """
+
+    def __init__(self, total: Decimal, units: int, currency: str) -> None:
+        self._q = quantum(currency)
+        minor = int((quantize(total, currency) / self._q).to_integral_value())
+        self._sign = -1 if minor < 0 else 1
+        self._base, self._rest = divmod(abs(minor), units) if units else (0, 0)
+        self.units = units
+
+    def __getitem__(self, k: int) -> Decimal:
+        k = _position(k, self.units)
+        return Decimal(self._sign * (k * self._base + min(k, self._rest))) * self._q
+
+
+class _Derived:
+    """A table computed from other tables position by position, on demand."""
+
+    def __init__(self, units: int, value: Callable[[int], Decimal]) -> None:
+        self.units = units
+        self._value = value
+
+    def __getitem__(self, k: int) -> Decimal:
+        return self._value(_position(k, self.units))
+
+
+def _position(k: int, units: int) -> int:
+    k = k + units + 1 if k < 0 else k  # -1 is the whole
+    if not 0 <= k <= units:
+        raise IndexError(k)
+    return k
 
 
 @dataclass(frozen=True)
@@ -231,18 +261,18 @@ class _LineBook:
     """Cumulative tables of one line; index k = the first k units."""
 
     line: BillableLine
-    gross: list[Decimal]
-    paid: list[Decimal]
-    line_discount: list[Decimal]
-    tax: list[Decimal]
+    gross: _Running
+    paid: _Running
+    line_discount: _Derived
+    tax: _Derived
 
 
 @dataclass(frozen=True)
 class _Book:
     lines: dict[str, _LineBook]
     units: int
-    shipping: list[Decimal]       # per-unit cargo, cumulative over all units of the order
-    shipping_tax: list[Decimal]
+    shipping: _Running  # per-unit cargo, cumulative over all units of the order
+    shipping_tax: _Derived
 
     @property
     def paid(self) -> Decimal:
@@ -254,20 +284,21 @@ def _book(order: BillableOrder) -> _Book:
     shares = allocate(order.order_discount, [_net(line) for line in order.lines], cur)
     lines = {}
     for line, order_discount in zip(order.lines, shares, strict=True):
-        gross = _cumulative(line.quantity * line.unit_price, line.quantity, cur)
+        gross = _Running(line.quantity * line.unit_price, line.quantity, cur)
         # The paid amount is split on its own (not as gross minus split discounts) so that the
         # money that actually moves is an exact equal split; the discount per unit is derived.
-        paid = _cumulative(_net(line) - order_discount, line.quantity, cur)
+        paid = _Running(_net(line) - order_discount, line.quantity, cur)
         discount = line.discount + order_discount
         # The line/order discount split of a refund's discount, by the line's proportions: monotone
         # in k, exact at both ends, and zero for a discount kind the line does not have.
-        line_discount = [quantize((g - p) * line.discount / discount, cur) if discount else ZERO
-                         for g, p in zip(gross, paid, strict=True)]
-        tax = [_tax(p, line.tax_rate, cur) for p in paid]
+        line_discount = _Derived(line.quantity, lambda k, g=gross, p=paid, d=discount, ld=line.discount:
+                                 quantize((g[k] - p[k]) * ld / d, cur) if d else ZERO)
+        tax = _Derived(line.quantity, lambda k, p=paid, rate=line.tax_rate: _tax(p[k], rate, cur))
         lines[line.line_id] = _LineBook(line, gross, paid, line_discount, tax)
     units = sum(line.quantity for line in order.lines)
-    shipping = _cumulative(order.shipping_amount, units, cur)
-    return _Book(lines, units, shipping, [_tax(s, order.shipping_tax_rate, cur) for s in shipping])
+    shipping = _Running(order.shipping_amount, units, cur)
+    return _Book(lines, units, shipping,
+                 _Derived(units, lambda k: _tax(shipping[k], order.shipping_tax_rate, cur)))
 
 
 def paid_total(order: BillableOrder) -> Decimal:
