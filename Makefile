@@ -54,6 +54,8 @@ postgres-binaries:
 
 ## make bench: every benchmark in bench/, figures written to docs/performance.md
 bench: install-test postgres-binaries
+	@command -v wrk >/dev/null || { echo "installing wrk (the HTTP load generator) from Debian"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
 	$(BIN)/python bench/run_all.py
 
 clean:
