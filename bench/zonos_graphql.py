@@ -13,7 +13,7 @@ Every call answered without GraphQL errors is checked against the events committ
 (Not named graphql.py: the benchmarks put bench/ first on sys.path, where a graphql.py would shadow
 graphql-core, which Strawberry imports.)
 
-    .venv/bin/python bench/zonos_graphql.py        # the full run (about 2 minutes)
+    .venv/bin/python bench/zonos_graphql.py        # the full run (under 2 minutes)
     .venv/bin/python bench/zonos_graphql.py --seconds 5 --warmup 2 --pgbench-seconds 5 --no-write  # quick
 """
 
@@ -31,6 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import common  # noqa: E402
 import preload  # noqa: E402
+import proc  # noqa: E402
 from common import Run, log  # noqa: E402
 
 import httpx  # noqa: E402
@@ -115,8 +116,11 @@ def bench(args: argparse.Namespace) -> dict:
                                   args=(str(args.orders), common.ADMIN_TOKEN, "1", QUERY))
                 _explain_errors(base_url, warm, "warm-up")
                 answered, runs = warm.ok, 1
+            roots = proc.listening_on(int(base_url.rsplit(":", 1)[1]), "kalem"), proc.postmaster(pg.data)
+            before = [proc.tree_cpu(r) for r in roots]
             run = common.wrk(base_url, SCRIPT, seconds=args.seconds, connections=args.clients,
                              args=(str(args.orders), common.ADMIN_TOKEN, "2", QUERY))
+            cpu_ms = [(proc.tree_cpu(r) - b) / max(run.ok, 1) * 1000 for r, b in zip(roots, before, strict=True)]
             _explain_errors(base_url, run, "measured run")
             answered, runs = answered + run.ok, runs + 1
             time.sleep(1)  # requests in flight when wrk stopped may still commit
@@ -130,7 +134,7 @@ def bench(args: argparse.Namespace) -> dict:
             f"({removed:,} units removed in all)")
         tps = common.pgbench(pg, clients=args.clients, seconds=args.pgbench_seconds)
         log(f"pgbench tpcb-like: {tps:.0f} tps; ratio {run.throughput / tps:.2f}")
-    return {"version": version, "load": load_seconds, "run": run, "tps": tps, "removed": removed}
+    return {"version": version, "load": load_seconds, "run": run, "tps": tps, "removed": removed, "cpu_ms": cpu_ms}
 
 
 def report(command: str, r: dict, args: argparse.Namespace) -> str:
@@ -160,6 +164,8 @@ def report(command: str, r: dict, args: argparse.Namespace) -> str:
         "|---:|---:|---:|---:|---:|---:|---:|",
         f"| {run.throughput:,.0f} | {run.p50_ms:.1f} ms | {run.p90_ms:.1f} ms | {run.p99_ms:.1f} ms | "
         f"{run.max_ms:.0f} ms | {tps:,.0f} | **{run.throughput / tps:.2f}** |",
+        "",
+        proc.cpu_note("call", r["cpu_ms"], args.workers, int(m["nproc"])),
     ])
 
 
@@ -174,7 +180,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pgbench-seconds", type=int, default=10 if quick else 30)
     parser.add_argument("--no-write", action="store_true", help="do not update docs/performance.md")
     args = parser.parse_args(argv if argv is not None else [])
-    command = ".venv/bin/python bench/zonos_graphql.py" + ("" if argv is None else " " + shlex.join(argv))
+    command = " ".join([".venv/bin/python bench/zonos_graphql.py", *([shlex.join(argv)] if argv else [])])
     started = time.perf_counter()
     text = report(command, bench(args), args)
     print(text)
