@@ -68,25 +68,37 @@ def _rows(spec: OrderSpec, oid: str, now: datetime) -> tuple[str, list[str], str
 
 
 def _check_against_repositories(url: str, spec: OrderSpec, now: datetime) -> None:
-    """Place one order through the real repositories in a scratch transaction (rolled back) and compare
-    its orders row with what the COPY path writes: a change to the row format fails here, not silently."""
+    """Place one order through the real repositories in a scratch transaction (rolled back): it must
+    touch exactly the tables the COPY path fills, and write the same orders row. A change to what
+    taking in an order writes fails here rather than loading orders the server reads differently."""
     import sqlalchemy as sa
 
     from kalem.store.db import Database
+    from kalem.store.schema import metadata
     from kalem.store.uow import UnitOfWork
     oid = "ord_check"
     expected = _rows(spec, oid, now)[0].split("\t")
     db = Database.connect(url)
     try:
         uow = UnitOfWork(db)
-        with uow:
+        with uow:  # left without commit: rolled back
+            conn = uow._conn  # noqa: SLF001 - a scratch look at what the repositories wrote
+
+            def counts() -> dict[str, int]:
+                return {t.name: conn.execute(sa.select(sa.func.count()).select_from(t)).scalar_one()
+                        for t in metadata.sorted_tables}
+            before = counts()
             order, events = place_order(spec, order_id=oid, actor=Actor("operator", "bench"), now=now)
+            uow.sellers.ensure(order.seller_id, now)
             uow.orders.add(order, intake_hash(spec))
-            row = uow._conn.execute(sa.text(f"SELECT {ORDER_COLUMNS} FROM orders WHERE id = :id"),  # noqa: SLF001
-                                    {"id": oid}).one()
-            # leaving without commit rolls the scratch order back
+            uow.events.append(events)
+            grew = {name: n - before[name] for name, n in counts().items() if n != before[name]}
+            row = conn.execute(sa.text(f"SELECT {ORDER_COLUMNS} FROM orders WHERE id = :id"), {"id": oid}).one()
     finally:
         db.dispose()
+    if grew != {"sellers": 1, "orders": 1, "order_lines": len(order.lines), "events": 1}:
+        raise RuntimeError(f"taking in an order now writes {grew}; bench/preload.py writes only "
+                           f"sellers, orders, order_lines and events")
     got = [str(v) if not isinstance(v, datetime) else v.astimezone(UTC).isoformat() for v in row]
     if got[10] != expected[10].rstrip("\n") or got[:7] != expected[:7]:
         raise RuntimeError("bench/preload.py writes a different orders row than OrderRepository.add")
