@@ -237,4 +237,7 @@ akinon_ids = sa.Table(
     sa.Column("line_id", sa.String(64), nullable=False),
     sa.Column("unit_index", sa.Integer, nullable=False),
     sa.UniqueConstraint("order_id", "line_id", "unit_index", name="uq_akinon_ids_unit"),
+    # Akinon cancellation requests are listed newest first, per seller: a partial index over them only.
+    sa.Index("ix_akinon_ids_objects", "seller_id", "pk", postgresql_where=sa.text("unit_index = -1"),
+             sqlite_where=sa.text("unit_index = -1")),
 )
