@@ -199,6 +199,12 @@ def main(argv: list[str] | None = None) -> int:
     print(text)
     if not args.no_write:
         common.write_section("cancel", text)
+        figures = [common.Figure(f"direct partial cancel, {r.orders:,} orders", r.run.throughput, r.run.p50_ms,
+                                 r.run.p99_ms, r.pgbench_tps) for r in pg]
+        if sqlite:
+            figures.append(common.Figure(f"direct partial cancel, {sqlite[0]:,} orders", sqlite[1].throughput,
+                                         sqlite[1].p50_ms, sqlite[1].p99_ms, database="SQLite"))
+        common.record("cancel", command, figures)
     log(f"done in {time.perf_counter() - started:.0f} s")
     return 0
 

@@ -72,8 +72,9 @@ machine, which each section names. Benchmarks are not part of `make test`.
 """
 
 
-def write_section(name: str, markdown: str, doc: Path = DOC) -> None:
-    """Replace (or append) the `<!-- bench:NAME -->` section, leaving every other section alone.
+def write_section(name: str, markdown: str, doc: Path = DOC, *, first: bool = False) -> None:
+    """Replace (or add) the `<!-- bench:NAME -->` section, leaving every other section alone; a new
+    section goes last, or right after the head with `first`.
 
     Serialised with an advisory lock on the file, so benchmarks may finish concurrently."""
     begin, end = f"<!-- bench:{name} -->", f"<!-- /bench:{name} -->"
@@ -84,13 +85,74 @@ def write_section(name: str, markdown: str, doc: Path = DOC) -> None:
         handle.seek(0)
         text = handle.read() or _DOC_HEAD
         pattern = re.compile(re.escape(begin) + r".*?" + re.escape(end), re.S)
-        text = pattern.sub(lambda _m: block, text, count=1) if pattern.search(text) else \
-            text.rstrip("\n") + "\n\n" + block + "\n"
+        if pattern.search(text):
+            text = pattern.sub(lambda _m: block, text, count=1)
+        elif first:
+            head, sep, rest = text.partition("<!-- bench:")
+            text = head.rstrip("\n") + "\n\n" + block + "\n\n" + sep + rest
+        else:
+            text = text.rstrip("\n") + "\n\n" + block + "\n"
         handle.seek(0)
         handle.truncate()
         handle.write(text)
         handle.flush()
         fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+# --- the summary: one row per measured operation, from every benchmark ------------------------
+
+RESULTS = ROOT / "docs" / "performance.json"
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One operation's headline figures, for the summary table at the top of docs/performance.md."""
+
+    operation: str
+    per_second: float
+    p50_ms: float | None = None
+    p99_ms: float | None = None
+    pgbench_tps: float | None = None
+    database: str = "PostgreSQL"
+
+
+def record(bench: str, command: str, figures: list[Figure]) -> None:
+    """Keep `bench`'s figures in docs/performance.json and redraw the summary section from all of them."""
+    import json
+    with open(RESULTS, "a+", encoding="utf-8") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        handle.seek(0)
+        results = json.loads(handle.read() or "{}")
+        results[bench] = {"command": command, "measured": time.strftime("%Y-%m-%d"),
+                          "figures": [asdict(f) for f in figures]}
+        handle.seek(0)
+        handle.truncate()
+        handle.write(json.dumps(results, indent=1, sort_keys=True) + "\n")
+        fcntl.flock(handle, fcntl.LOCK_UN)
+    write_section("summary", summary(results), first=True)
+
+
+def summary(results: dict) -> str:
+    def ms(v: float | None) -> str:
+        return "" if v is None else f"{v:.1f} ms"
+
+    m = machine()
+    out = ["## Summary", "",
+           f"Every figure below is from `make bench` on {m['nproc']} CPUs ({m['cpu']}), with the load generator, "
+           "kalem and the database on the same machine; each benchmark's own section below names the exact "
+           "command, the setup and what was checked. pgbench (tpcb-like, same server, same run) is the yardstick "
+           "for what the machine's PostgreSQL can commit.", "",
+           "| operation | database | per second | p50 | p99 | pgbench tps | kalem / pgbench | benchmark | measured |",
+           "|---|---|---:|---:|---:|---:|---:|---|---|"]
+    for bench in sorted(results):
+        entry = results[bench]
+        for f in entry["figures"]:
+            per, tps = f["per_second"], f.get("pgbench_tps")
+            yardstick = ("", "") if tps is None else (f"{tps:,.0f}", f"{per / tps:.2f}")
+            out.append(f"| {f['operation']} | {f['database']} | {per:,.0f} | {ms(f.get('p50_ms'))} | "
+                       f"{ms(f.get('p99_ms'))} | {yardstick[0]} | {yardstick[1]} | `{entry['command'].split()[1]}` | "
+                       f"{entry['measured']} |")
+    return "\n".join(out)
 
 
 # --- PostgreSQL --------------------------------------------------------------------------------
@@ -324,6 +386,7 @@ def kalem_server(database_url: str, *, workers: int, env: dict[str, str] | None 
     log_path = Path(workdir) / "serve.log"
     environment = {**os.environ, "KALEM_DATABASE_URL": database_url, "KALEM_ADMIN_TOKEN": ADMIN_TOKEN,
                    "KALEM_SECRET_KEY": "bench-secret-key-bench-secret-key", "KALEM_LOG_LEVEL": "info",
+                   "KALEM_RATE_LIMIT_PER_SECOND": "0",  # measure the server, not the per-token limiter
                    **(env or {})}
     with open(log_path, "wb") as log_file:
         proc = subprocess.Popen([str(BIN / "kalem"), "serve", "--host", "127.0.0.1", "--port", str(port),

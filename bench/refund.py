@@ -275,6 +275,9 @@ def main(argv: list[str] | None = None) -> int:
     print(text)
     if not args.no_write:
         common.write_section("refund", text)
+        r = result
+        common.record("refund", command, [common.Figure("cancel with refund", r.refund.throughput, r.refund.p50_ms,
+                                                        r.refund.p99_ms, r.pgbench_tps)])
     log(f"done in {time.perf_counter() - started:.0f} s")
     return 0
 

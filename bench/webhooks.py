@@ -151,14 +151,14 @@ def latency(db_url: str, receiver: str, events: int, rate: float) -> tuple[float
     return p50, p99
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--receiver", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--deliveries", type=int, default=20_000)
     parser.add_argument("--latency-events", type=int, default=1000)
     parser.add_argument("--latency-rate", type=float, default=100.0)
     parser.add_argument("--no-write", action="store_true")
-    args = parser.parse_args()
+    args = parser.parse_args(argv if argv is not None else [])  # run_all calls main() with no arguments
     if args.receiver:
         import uvicorn
         uvicorn.run(receiver_app(), host="127.0.0.1", port=args.receiver, log_level="warning", access_log=False)
@@ -209,7 +209,13 @@ and more worker processes on a machine with more cores.
     print(text)
     if not args.no_write:
         common.write_section("webhooks", text)
+        command = (f".venv/bin/python bench/webhooks.py --deliveries {args.deliveries} "
+                   f"--latency-events {args.latency_events} --latency-rate {args.latency_rate:.0f}")
+        common.record("webhooks", command, [
+            common.Figure("webhook deliveries, 1 worker", one), common.Figure("webhook deliveries, 2 workers", two),
+            common.Figure(f"webhook commit → receiver latency at {args.latency_rate:.0f}/s", args.latency_rate,
+                          p50, p99)])
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])

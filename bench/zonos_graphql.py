@@ -182,10 +182,14 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv if argv is not None else [])
     command = " ".join([".venv/bin/python bench/zonos_graphql.py", *([shlex.join(argv)] if argv else [])])
     started = time.perf_counter()
-    text = report(command, bench(args), args)
+    result = bench(args)
+    text = report(command, result, args)
     print(text)
     if not args.no_write:
         common.write_section("graphql", text)
+        run = result["run"]
+        common.record("graphql", command, [common.Figure("GraphQL orderItemUpdate (Zonos)", run.throughput,
+                                                         run.p50_ms, run.p99_ms, result["tps"])])
     log(f"done in {time.perf_counter() - started:.0f} s")
     return 0
 

@@ -64,7 +64,7 @@ def servers(postgres: str, sqlite_template: Path) -> Iterator[dict[str, Server]]
     running = []
     for name, db_url in urls.items():
         settings = Settings(database_url=db_url, admin_token=ADMIN, secret_key="test-secret-key-of-at-least-32-bytes!", max_body_bytes=65536,
-                            webhook_allow_private_urls=True)
+                            webhook_allow_private_urls=True, rate_limit_per_second=0)
         db = Database.connect(db_url)
         port = free_port()
         server = uvicorn.Server(uvicorn.Config(build_app(settings, db), host="127.0.0.1", port=port,

@@ -16,6 +16,9 @@ class Settings(BaseSettings):
     port: int = 8000
     max_body_bytes: int = 1_048_576
     max_lines_per_request: int = 500
+    # Per credential and per API process (api/ratelimit.py, docs/api.md "Limits"); 0 disables.
+    rate_limit_per_second: float = Field(default=100.0, ge=0)
+    rate_limit_burst: int = Field(default=200, ge=1)
     db_pool_size: int = 10
     idempotency_lease_seconds: int = 60
     jwt_ttl_seconds: int = 3600

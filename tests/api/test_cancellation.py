@@ -196,6 +196,40 @@ def test_a_key_in_flight_answers_409(api, db):
     assert api.get("/v1/orders/4000000001").json()["lines"][0]["cancelled_quantity"] == 0
 
 
+def test_a_request_that_outlived_its_lease_commits_nothing(api, db):
+    """The lease fences the commit: once a retry has taken the key over, the first request's change
+    and answer are refused (409), and the retry's claim is left alone."""
+    from datetime import timedelta
+    from functools import partial
+
+    import pytest
+
+    from kalem.api.idempotency import Idempotency
+    from kalem.app.cancellation import CancelLines, cancel_lines
+    from kalem.app.principals import Principal
+    from kalem.domain.cancellation import CancelItem
+    from kalem.domain.errors import IdempotencyKeyInUse
+    from kalem.store.uow import UnitOfWork
+    api.post("/v1/orders", json=SEED_ORDER)
+    principal = Principal("operator", "admin")
+    command = CancelLines("4000000001", (CancelItem(LINE, 1, 136),), principal)
+
+    def slow_first_request(uow):
+        with UnitOfWork(db) as retry:  # meanwhile its lease ran out and a retry took the key over
+            later = retry.now() + timedelta(hours=1)
+            assert retry.idempotency.take_over(principal.key, "k-late", later, later + timedelta(minutes=1))
+            retry.commit()
+        return cancel_lines(uow, command)
+
+    idempotency = Idempotency(partial(UnitOfWork, db), lease_seconds=60)
+    with pytest.raises(IdempotencyKeyInUse):
+        idempotency.run("k-late", principal, ["late"], slow_first_request, lambda o: (200, {"version": o.version}))
+    assert api.get("/v1/orders/4000000001").json()["lines"][0]["cancelled_quantity"] == 0
+    with UnitOfWork(db, write=False) as uow:
+        row = uow.idempotency.get(principal.key, "k-late")
+    assert row.state == "running"  # the retry's claim: neither completed nor released by the first
+
+
 def test_concurrent_cancels_never_exceed_the_line(api):
     api.post("/v1/orders", json=order("4000000005", lines=[{**SEED_ORDER["lines"][0], "line_id": "item000005",
                                                             "quantity": 10}],

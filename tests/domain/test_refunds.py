@@ -253,7 +253,7 @@ def test_forced_amount_is_capped_by_what_is_still_refundable():
     # After unit 1 (193.24) the buyer can get back at most 609.60 − 193.24 = 416.36.
     ok = compute_refund(SEED, {"L1": 1}, {"L1": 1}, DEFAULT_STRATEGY, forced_amount=D("416.36"))
     assert ok.total == D("416.36")
-    for bad in (D("416.37"), D("-0.01")):
+    for bad in (D("416.37"), D("-0.01"), D("1E+26"), D("1E+400")):  # past 28 digits: no InvalidOperation
         with pytest.raises(ForcedAmountExceedsPaid) as err:
             compute_refund(SEED, {"L1": 1}, {"L1": 1}, DEFAULT_STRATEGY, forced_amount=bad)
         assert err.value.code == "forced_amount_exceeds_paid"
@@ -332,3 +332,23 @@ def test_running_shares_equal_the_cumulated_allocation(minor, units, currency):
         expected += part
         assert running[k] == expected
     assert running[-1] == expected
+
+
+@pytest.mark.parametrize("rule", [CargoRule.last_unit, CargoRule.per_unit])
+def test_shipping_is_refunded_once_when_an_earlier_refund_failed_after_a_later_one(rule):
+    # Two units at 10.00, 25.00 shipping. Refund A takes unit 1, refund B unit 2 with what is left of
+    # the shipping; A then fails. Re-refunding A's unit reaches "the last unit" again by count, but the
+    # shipping B paid must not be asked for twice: the re-refund takes what is left, and all refunds
+    # together pay back exactly what was paid.
+    order = BillableOrder("TRY", (BillableLine("L", 2, D("10.00"), D("0"), D("20"), "L"),), D("25.00"))
+    chosen = strategy(rule)
+    a = compute_refund(order, {"L": 1}, {}, chosen)
+    b = compute_refund(order, {"L": 1}, {"L": 1}, chosen, already_refunded_amount=a.total,
+                       already_refunded_shipping=a.shipping_amount)
+    assert a.total + b.total == D("45.00")
+    again = compute_refund(order, {"L": 1}, {"L": 1}, chosen, already_refunded_amount=b.total,
+                           already_refunded_shipping=b.shipping_amount)
+    assert b.total + again.total == D("45.00")
+    assert b.shipping_amount + again.shipping_amount == D("25.00")
+    if rule is CargoRule.last_unit:  # the shipping (and its tax) went back with B only
+        assert (again.shipping_amount, again.shipping_tax) == (D("0"), D("0"))

@@ -1,16 +1,53 @@
 """Schemathesis against `/openapi.json`: every documented operation, as an operator and as a
-seller, with a bounded number of examples. No 5xx; successful native responses match the schema."""
+seller, with a bounded number of examples, valid and invalid. No 5xx anywhere; every native
+response (any status) is one the operation documents, with the documented body; generated
+invalid input is refused with a 4xx."""
 
 from __future__ import annotations
 
 import schemathesis
 from hypothesis import HealthCheck, given, settings
-from schemathesis.specs.openapi.checks import response_schema_conformance
+from hypothesis.errors import Unsatisfiable
+from schemathesis import GenerationMode
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    negative_data_rejection,
+    response_schema_conformance,
+    status_code_conformance,
+)
 
 from tests.conftest import ADMIN
 from tests.support import SEED_ORDER, order, token
 
-EXAMPLES_PER_OPERATION = 10
+EXAMPLES_PER_OPERATION = 8
+NATIVE_CHECKS = [status_code_conformance, content_type_conformance, response_schema_conformance]
+
+
+def _native(operation) -> bool:
+    """kalem's own operations: the faces answer in their platforms' shapes, which their tests pin."""
+    return not any(tag.endswith(" face") for tag in operation.definition.raw.get("tags", ()))
+
+
+def _fuzz(operation, mode: GenerationMode, credentials: tuple[str, ...]) -> None:
+    @settings(max_examples=EXAMPLES_PER_OPERATION, deadline=None, database=None,
+              suppress_health_check=list(HealthCheck))
+    @given(case=operation.as_strategy(generation_mode=mode))
+    def check(case):
+        for credential in credentials:
+            response = case.call(headers={"Authorization": f"Bearer {credential}"})
+            label = f"{mode.value} {case.method} {case.formatted_path}"
+            assert response.status_code < 500, f"{label}: {response.text[:300]}"
+            if _native(operation):
+                case.validate_response(response, checks=NATIVE_CHECKS)
+                if mode is GenerationMode.NEGATIVE:
+                    case.validate_response(response, checks=[negative_data_rejection])
+
+    try:
+        check()
+    except Unsatisfiable:
+        # An operation without parameters or body (e.g. GET /healthz) has no invalid input to make.
+        if mode is not GenerationMode.NEGATIVE:
+            raise
 
 
 def test_every_operation_survives_generated_input(server, api, db):
@@ -19,20 +56,14 @@ def test_every_operation_survives_generated_input(server, api, db):
     credentials = (ADMIN, token(db, seller="acme"))
     schema = schemathesis.openapi.from_url(f"{server.url}/openapi.json")
     schema.config.base_url = server.url
+    # Invalid input is refused with any 4xx: a generated body over the size limit gets 413.
+    schema.config.checks.negative_data_rejection.expected_statuses = [
+        str(status) for status in (400, 401, 403, 404, 405, 409, 412, 413, 415, 422, 428, 429)]
     checked = []
     for result in schema.get_all_operations():
         operation = result.ok()
-
-        @settings(max_examples=EXAMPLES_PER_OPERATION, deadline=None, database=None,
-                  suppress_health_check=list(HealthCheck))
-        @given(case=operation.as_strategy())
-        def check(case):
-            for credential in credentials:
-                response = case.call(headers={"Authorization": f"Bearer {credential}"})
-                assert response.status_code < 500, f"{case.method} {case.formatted_path}: {response.text[:300]}"
-                if case.path.startswith("/v1/") and response.status_code < 300:
-                    case.validate_response(response, checks=[response_schema_conformance])
-
-        check()
+        for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
+            _fuzz(operation, mode, credentials)
         checked.append(operation.label)
     assert "POST /v1/orders/{order_number}/cancellations" in checked
+    assert len(checked) >= 60, checked

@@ -30,7 +30,7 @@ def two_process_server(postgres):
     admin.dispose()
     url = postgres.rsplit("/", 1)[0] + "/" + name
     env = {**os.environ, "KALEM_DATABASE_URL": url, "KALEM_ADMIN_TOKEN": ADMIN,
-           "KALEM_SECRET_KEY": "race-secret-key-of-at-least-32-bytes"}
+           "KALEM_SECRET_KEY": "race-secret-key-of-at-least-32-bytes", "KALEM_RATE_LIMIT_PER_SECOND": "0"}
     kalem = [sys.executable, "-m", "kalem.cli"]
     subprocess.run([*kalem, "db", "upgrade"], env=env, check=True, capture_output=True)
     port = free_port()

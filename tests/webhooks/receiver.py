@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -25,7 +26,8 @@ class Received:
 
 class Receiver:
     """`plan`: statuses to answer in order (then 200); `respond`: a function instead.
-    `hold`: an Event the first request waits on (a receiver that hangs)."""
+    `hold`: an Event the first request waits on (a receiver that hangs).
+    `delay`: seconds every request takes before it is answered (a receiver that is slow)."""
 
     def __init__(self, port: int | None = None) -> None:
         self.port = port or free_port()
@@ -40,6 +42,7 @@ class Receiver:
         self.lock = threading.Lock()
         self.first_arrived = threading.Event()
         self.hold: threading.Event | None = None
+        self.delay = 0.0
         self._server: ThreadingHTTPServer | None = None
 
     def start(self) -> Receiver:
@@ -68,6 +71,8 @@ class Receiver:
                 receiver.first_arrived.set()
                 if first and receiver.hold is not None:
                     receiver.hold.wait(30)
+                if receiver.delay:
+                    time.sleep(receiver.delay)
                 with receiver.lock:
                     receiver.in_flight[key] -= 1
                 try:

@@ -9,6 +9,7 @@ from fastapi import APIRouter, FastAPI
 from kalem.api import errors
 from kalem.api.context import Context
 from kalem.api.middleware import BodyLimit, CaseInsensitivePaths
+from kalem.api.ratelimit import RateLimit
 from kalem.api.routes import billing, cancel_requests, meta, orders, packages
 from kalem.api.routes import refunds as refund_routes
 from kalem.api.routes import webhooks as webhook_routes
@@ -32,4 +33,7 @@ def create_app(ctx: Context, faces: Iterable[tuple[APIRouter, dict[str, str]]] =
         install(app)
     app.add_middleware(CaseInsensitivePaths, canonical=canonical)
     app.add_middleware(BodyLimit, limit=ctx.settings.max_body_bytes)
+    if ctx.settings.rate_limit_per_second > 0:  # outermost: a refusal reads no body and touches nothing
+        app.add_middleware(RateLimit, per_second=ctx.settings.rate_limit_per_second,
+                           burst=ctx.settings.rate_limit_burst)
     return app

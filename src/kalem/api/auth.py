@@ -75,7 +75,8 @@ class Authenticator:
 
     def _from_jwt(self, token: str) -> Principal:
         try:
-            claims = jwt.decode(token, self._secret, algorithms=["HS256"], issuer=_JWT_ISSUER)
+            claims = jwt.decode(token, self._secret, algorithms=["HS256"], issuer=_JWT_ISSUER,
+                                options={"require": ["exp", "iss", "sub", "role"]})
         except jwt.ExpiredSignatureError as exc:
             raise AuthenticationFailed("the token has expired") from exc
         except jwt.PyJWTError as exc:

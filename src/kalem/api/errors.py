@@ -14,6 +14,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from kalem.domain.errors import KalemError
@@ -45,6 +46,31 @@ def render(request: Request, code: str, status: int, message: str, details: dict
     return response
 
 
+#: The database is unreachable (stopped, restarting, network) or the pool is exhausted: a 503 that
+#: invites a retry. Nothing was applied unless the request was acknowledged; retrying with the same
+#: `Idempotency-Key` is safe (docs/api.md, "When the database is away").
+DATABASE_UNAVAILABLE = "database_unavailable"
+DATABASE_UNAVAILABLE_MESSAGE = "the database is not reachable; retry shortly"
+RETRY_AFTER_SECONDS = 1
+
+
+def is_database_unavailable(exc: BaseException) -> bool:
+    return isinstance(exc, (OperationalError, PoolTimeout)) or (
+        isinstance(exc, DBAPIError) and exc.connection_invalidated)
+
+
+def database_unavailable(request: Request, exc: BaseException) -> JSONResponse:
+    log.warning("database unavailable: %s", exc.__class__.__name__)  # no stack: an outage, not a bug
+    return render(request, DATABASE_UNAVAILABLE, 503, DATABASE_UNAVAILABLE_MESSAGE,
+                  headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+
+
+def validation_code(errors: list[Any]) -> str:
+    """The stable code of a failed request validation: a list over its bound (lines, items, ids per
+    request) is `too_many_items` — the caller should split the batch, not fix a field."""
+    return "too_many_items" if errors and errors[0].get("type") == "too_long" else "invalid_request"
+
+
 _HTTP_CODES = {404: "route_not_found", 405: "method_not_allowed", 413: "payload_too_large",
                401: "authentication_failed", 403: "permission_denied", 429: "rate_limited"}
 
@@ -63,7 +89,7 @@ def install(app: FastAPI) -> None:
         fields = [{"field": ".".join(str(p) for p in e.get("loc", ()) if p != "body"), "problem": e.get("msg"),
                    "type": e.get("type")} for e in errors]
         first = fields[0]
-        return render(request, "invalid_request", 422,
+        return render(request, validation_code(errors), 422,
                       f"{first['field'] or 'body'}: {first['problem']}", {"errors": fields})
 
     @app.exception_handler(StarletteHTTPException)
@@ -72,10 +98,9 @@ def install(app: FastAPI) -> None:
         return render(request, code, exc.status_code, str(exc.detail), headers=getattr(exc, "headers", None))
 
     @app.exception_handler(OperationalError)
-    async def _database_down(request: Request, exc: OperationalError) -> JSONResponse:
-        log.warning("database unavailable: %s", exc.__class__.__name__)
-        return render(request, "database_unavailable", 503, "the database is not reachable; retry shortly",
-                      headers={"Retry-After": "1"})
+    @app.exception_handler(PoolTimeout)
+    async def _database_down(request: Request, exc: Exception) -> JSONResponse:
+        return database_unavailable(request, exc)
 
     @app.exception_handler(IntegrityError)
     async def _integrity(request: Request, exc: IntegrityError) -> JSONResponse:
@@ -94,6 +119,8 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(DBAPIError)
     async def _database_error(request: Request, exc: DBAPIError) -> JSONResponse:
+        if is_database_unavailable(exc):  # a lost connection, whatever class the driver gave it
+            return database_unavailable(request, exc)
         log.exception("database error")
         return render(request, "internal_error", 500, "an internal error occurred")
 

@@ -4,7 +4,8 @@ A key is first claimed in a short transaction of its own (so a concurrent duplic
 gets 409 while the first runs). The response is then stored by a `before_commit` hook inside the
 business transaction itself, so a change and its stored response commit together or not at all.
 A request that fails leaves nothing applied, so its claim is released and the key may be retried.
-A claim whose process died is taken over once its lease runs out.
+A claim whose process died is taken over once its lease runs out; the lease's end is the claim's
+fencing token, so a request that merely outlived its lease can no longer commit (409).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from fastapi.responses import JSONResponse, Response
@@ -45,9 +46,9 @@ class Idempotency:
             return respond(status, body)
         if len(key) > 255:
             raise InvalidInput("Idempotency-Key is longer than 255 characters", field="Idempotency-Key")
-        stored = self._claim(principal.key, key, fingerprint(fingerprint_of))
-        if stored is not None:
-            response = respond(*stored)
+        claimed = self._claim(principal.key, key, fingerprint(fingerprint_of))
+        if not isinstance(claimed, datetime):
+            response = respond(*claimed)
             response.headers["Idempotent-Replayed"] = "true"
             return response
         uow = self._uow()
@@ -55,44 +56,49 @@ class Idempotency:
 
         def store(result: Any) -> None:
             outcome.append(render(result))
-            uow.idempotency.complete(principal.key, key, outcome[0][0], dumps(outcome[0][1]))
+            if not uow.idempotency.complete(principal.key, key, claimed, outcome[0][0], dumps(outcome[0][1])):
+                # This request outlived its lease and a retry took the key over: commit nothing, or
+                # the change would be applied twice.
+                raise IdempotencyKeyInUse("this request's Idempotency-Key lease ran out and a retry took "
+                                          "it over", idempotency_key=key)
 
         uow.before_commit(store)
         try:
             result = use_case(uow)
         except BaseException:
-            self._release(principal.key, key)
+            self._release(principal.key, key, claimed)
             raise
         status, body = outcome[0] if outcome else render(result)
         return respond(status, body)
 
-    def _claim(self, principal: str, key: str, print_: str) -> Rendered | None:
+    def _claim(self, principal: str, key: str, print_: str) -> Rendered | datetime:
+        """The stored answer of a finished twin, or this request's lease (its fencing token)."""
         uow = self._uow()
         try:
             with uow:
                 now = uow.now()
                 row = uow.idempotency.get(principal, key)
+                lease = now + self._lease
                 if row is None:
-                    uow.idempotency.claim(principal, key, print_, now, now + self._lease)
+                    uow.idempotency.claim(principal, key, print_, now, lease)
                     uow.commit()
-                    return None
+                    return lease
                 if row.fingerprint != print_:
                     raise IdempotencyKeyReused("this Idempotency-Key was used with another request",
                                                idempotency_key=key)
                 if row.state == "done":
                     return row.status_code, json.loads(row.response)
-                if as_utc(row.locked_until) > now or not uow.idempotency.take_over(principal, key, now,
-                                                                                    now + self._lease):
+                if as_utc(row.locked_until) > now or not uow.idempotency.take_over(principal, key, now, lease):
                     raise IdempotencyKeyInUse("a request with this Idempotency-Key is still running",
                                               idempotency_key=key)
                 uow.commit()
-                return None
+                return lease
         except IntegrityError as exc:  # a concurrent twin claimed it first
             raise IdempotencyKeyInUse("a request with this Idempotency-Key is still running",
                                       idempotency_key=key) from exc
 
-    def _release(self, principal: str, key: str) -> None:
+    def _release(self, principal: str, key: str, lease: datetime) -> None:
         uow = self._uow()
         with uow:
-            uow.idempotency.release(principal, key)
+            uow.idempotency.release(principal, key, lease)
             uow.commit()

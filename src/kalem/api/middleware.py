@@ -22,10 +22,10 @@ class BodyLimit:
             return
         for name, value in scope.get("headers", ()):
             if name == b"content-length" and value.isdigit() and int(value) > self.limit:
-                await _refuse(scope, receive, send, 413, "payload_too_large", f"the body exceeds {self.limit} bytes")
+                await refuse(scope, receive, send, 413, "payload_too_large", f"the body exceeds {self.limit} bytes")
                 return
         if "\x00" in scope.get("path", "") or b"%00" in scope.get("query_string", b""):
-            await _refuse(scope, receive, send, 422, "invalid_characters", "the URL holds a NUL character")
+            await refuse(scope, receive, send, 422, "invalid_characters", "the URL holds a NUL character")
             return
         # Read the whole (bounded) body first, so a refusal happens before the app has started.
         chunks, seen, more = [], 0, True
@@ -38,12 +38,12 @@ class BodyLimit:
             seen += len(chunks[-1])
             more = message.get("more_body", False)
             if seen > self.limit:
-                await _refuse(scope, receive, send, 413, "payload_too_large", f"the body exceeds {self.limit} bytes")
+                await refuse(scope, receive, send, 413, "payload_too_large", f"the body exceeds {self.limit} bytes")
                 return
         body = b"".join(chunks)
         # PostgreSQL cannot store NUL in text; refuse it the same way on every database.
         if b"\\u0000" in body or b"\x00" in body:
-            await _refuse(scope, receive, send, 422, "invalid_characters", "the body holds a NUL character")
+            await refuse(scope, receive, send, 422, "invalid_characters", "the body holds a NUL character")
             return
         await self.app(scope, _replay([{"type": "http.request", "body": body, "more_body": False}], receive), send)
 
@@ -61,9 +61,13 @@ def _replay(messages: list[Message], then: Receive | None = None) -> Receive:
     return receive
 
 
-async def _refuse(scope: Scope, receive: Receive, send: Send, status: int, code: str, message: str) -> None:
-    """Answer in the envelope of the face the path belongs to."""
-    await renderer_for(scope["path"])(code, status, message, {})(scope, receive, send)
+async def refuse(scope: Scope, receive: Receive, send: Send, status: int, code: str, message: str,
+                 headers: Mapping[str, str] | None = None) -> None:
+    """Answer in the envelope of the face the path belongs to (before the app has run)."""
+    response = renderer_for(scope["path"])(code, status, message, {})
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    await response(scope, receive, send)
 
 
 class CaseInsensitivePaths:

@@ -152,5 +152,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     for status, description in ((400, "Malformed JSON"), (401, "Missing or invalid credentials"),
                                 (403, "Not allowed"), (404, "Unknown — or another seller's — id"),
                                 (409, "The state does not allow it"), (412, "If-Match is stale"),
-                                (413, "Body too large"), (422, "Invalid input"), (503, "Database unavailable"))
+                                (413, "Body too large"), (422, "Invalid input"),
+                                (429, "Too many requests for this credential; see Retry-After"),
+                                (503, "Database unavailable"))
 }

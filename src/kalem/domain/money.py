@@ -24,6 +24,14 @@ def quantize(amount: Decimal, currency: str) -> Decimal:
     return amount.quantize(quantum(currency), rounding=ROUND_HALF_UP)
 
 
+def is_exact(amount: Decimal, currency: str) -> bool:
+    """Whether a finite `amount` is a whole number of the currency's minor units, at any magnitude
+    (`quantize` raises InvalidOperation past the context's 28 digits, e.g. for 1E+26)."""
+    _, digits, exponent = amount.as_tuple()
+    below_minor = -minor_unit(currency) - int(exponent)  # digits finer than the minor unit
+    return below_minor <= 0 or not any(digits[-below_minor:])
+
+
 def allocate(total: Decimal, weights: list[Decimal] | list[int], currency: str) -> list[Decimal]:
     """Split `total` in proportion to `weights`; the parts sum exactly to `total`.
 

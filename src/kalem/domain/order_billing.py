@@ -29,7 +29,7 @@ from kalem.domain.errors import Conflict, InvalidInput
 from kalem.domain.events import Actor, Event, EventRecorder
 from kalem.domain.invoicing import BillingHistory
 from kalem.domain.landed_cost import LandedCost, LandedCostItem, RateTable, compute_landed_cost
-from kalem.domain.money import quantize
+from kalem.domain.money import is_exact
 from kalem.domain.orders import Order
 
 OUT_OF_STOCK = 135  # the reason a unit removed by `orderItemUpdate` is cancelled with
@@ -242,7 +242,7 @@ def record_refund(order: Order, billing: OrderBilling, subtotals: Sequence[tuple
     for type_, amount in subtotals:
         if type_ not in REFUND_TYPES:
             raise InvalidRefund(f"subtotal type must be one of {', '.join(REFUND_TYPES)}", type=type_)
-        if not amount.is_finite() or amount <= 0 or quantize(amount, order.currency) != amount:
+        if not amount.is_finite() or amount <= 0 or not is_exact(amount, order.currency):
             raise InvalidRefund(f"{type_}: amount must be positive and exact in {order.currency}",
                                 type=type_, amount=str(amount))
         parts[type_] = parts.get(type_, Decimal(0)) + amount

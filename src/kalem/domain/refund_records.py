@@ -146,6 +146,10 @@ def refunded_amount(refunds: Iterable[Refund]) -> Decimal:
     return sum((r.amount for r in refunds if r.counts), ZERO)
 
 
+def refunded_shipping(refunds: Iterable[Refund]) -> Decimal:
+    return sum((Decimal(r.breakdown.get("shipping_amount", "0")) for r in refunds if r.counts), ZERO)
+
+
 def billable(order: Order) -> BillableOrder:
     return BillableOrder(order.currency, tuple(
         BillableLine(ln.line_id, ln.quantity, ln.unit_price, ln.discount, ln.tax_rate, ln.name)
@@ -170,7 +174,8 @@ def preview(order: Order, refunds: Iterable[Refund], counts: Mapping[str, int], 
         order.line(line_id)
     return compute_refund(billable(order), dict(counts), refunded_units(refunds), strategy,
                           include_cargo=include_cargo, forced_amount=forced_amount,
-                          already_refunded_amount=refunded_amount(refunds))
+                          already_refunded_amount=refunded_amount(refunds),
+                          already_refunded_shipping=refunded_shipping(refunds))
 
 
 def create_refund(order: Order, refunds: Iterable[Refund], counts: Mapping[str, int], *, cause: RefundCause,

@@ -21,7 +21,7 @@ from enum import StrEnum
 from typing import Any
 
 from kalem.domain.errors import KalemError
-from kalem.domain.money import allocate, quantize, quantum
+from kalem.domain.money import allocate, is_exact, quantize, quantum
 
 ZERO = Decimal(0)
 _MINUS = "\u2212"
@@ -146,7 +146,7 @@ def _amount(value: Any, what: str, error: type[RefundError] = InvalidBillableOrd
     if not amount.is_finite() or amount < 0:
         raise error(f"{what} must be a finite, non-negative amount", **{what: str(amount)})
     # Sub-cent inputs would make "sums exactly to what was paid" a claim about rounded numbers.
-    if currency is not None and amount != quantize(amount, currency):
+    if currency is not None and not is_exact(amount, currency):
         raise error(f"{what} has more decimals than {currency} allows", **{what: str(amount)})
     return amount
 
@@ -380,9 +380,28 @@ def _counts(book: _Book, counts: Mapping[str, int], what: str) -> dict[str, int]
 
 
 def _cargo(order: BillableOrder, book: _Book, strategy: CancellationStrategy,
-           include_cargo: bool | None, before: int, after: int) -> tuple[Decimal, Decimal, str]:
+           include_cargo: bool | None, before: int, after: int,
+           shipping_refunded: Decimal | None) -> tuple[Decimal, Decimal, str]:
     """(shipping, shipping tax, sentence) for a refund taking the order from `before` to `after`
-    refunded units."""
+    refunded units; never more shipping than is left of the fee after `shipping_refunded`."""
+    amount, tax, sentence = _cargo_by_units(order, book, strategy, include_cargo, before, after)
+    if shipping_refunded is None or not amount:
+        return amount, tax, sentence
+    # Unit positions say how much shipping a refund takes; the cash already refunded says how much is
+    # left. They part when an earlier refund failed after a later one took the last unit (and its
+    # shipping): the failed refund's units come back, and reaching the last unit again must not
+    # ask for the shipping twice. The refund that completes the order takes exactly what is left.
+    fee = quantize(order.shipping_amount, order.currency)
+    left = max(ZERO, fee - shipping_refunded)
+    capped = left if after == book.units else min(amount, left)
+    if capped == amount:
+        return amount, tax, sentence
+    share = quantize(book.shipping_tax[-1] * capped / fee, order.currency)
+    return capped, share, f"shipping {capped} refunded: {shipping_refunded} of {fee} was refunded before"
+
+
+def _cargo_by_units(order: BillableOrder, book: _Book, strategy: CancellationStrategy,
+                    include_cargo: bool | None, before: int, after: int) -> tuple[Decimal, Decimal, str]:
     rule, fee = strategy.cargo_rule, quantize(order.shipping_amount, order.currency)
     if rule is CargoRule.never:
         if include_cargo:
@@ -420,7 +439,8 @@ def _refunded_before(book: _Book, done: dict[str, int], strategy: CancellationSt
 def compute_refund(order: BillableOrder, request: Mapping[str, int], already_refunded: Mapping[str, int],
                    strategy: CancellationStrategy = DEFAULT_STRATEGY, *, include_cargo: bool | None = None,
                    forced_amount: Decimal | None = None,
-                   already_refunded_amount: Decimal | None = None) -> RefundBreakdown:
+                   already_refunded_amount: Decimal | None = None,
+                   already_refunded_shipping: Decimal | None = None) -> RefundBreakdown:
     """Refund `request` (units per line id) of `order`, given the units per line refunded before.
 
     include_cargo: None follows the strategy's cargo rule; False refunds no shipping; True asks for
@@ -432,6 +452,8 @@ def compute_refund(order: BillableOrder, request: Mapping[str, int], already_ref
         at most what was paid minus what was refunded before.
     already_refunded_amount: the cash refunded before, when known (e.g. earlier forced amounts);
         without it, it is derived from `already_refunded` and the strategy.
+    already_refunded_shipping: the shipping earlier refunds returned, when known: shipping is
+        refunded at most once in all, whatever order earlier refunds succeeded or failed in.
     """
     cur = order.currency
     book = _book(order)
@@ -481,7 +503,8 @@ def compute_refund(order: BillableOrder, request: Mapping[str, int], already_ref
         explanation.append(f"{label}: {q(paid)} for {units} of {line.quantity} "
                            f"(includes {q(tax)} tax at {_rate(line.tax_rate)}%)")
 
-    shipping, shipping_tax, sentence = _cargo(order, book, strategy, include_cargo, before, after)
+    shipping, shipping_tax, sentence = _cargo(order, book, strategy, include_cargo, before, after,
+                                               already_refunded_shipping)
     explanation.append(sentence)
     if shipping:
         _add(taxes, order.shipping_tax_rate, shipping_tax)
@@ -501,11 +524,11 @@ def compute_refund(order: BillableOrder, request: Mapping[str, int], already_ref
     cap = quantize(book.paid - refunded, cur)
     total, forced = computed, None
     if forced_amount is not None:
-        forced = quantize(_amount(forced_amount, "forced_amount", ForcedAmountExceedsPaid, cur), cur)
-        if forced > cap:
-            raise ForcedAmountExceedsPaid(f"forced amount {forced} exceeds the {cap} still refundable",
-                                          forced_amount=str(forced), refundable=str(cap))
-        total = forced
+        asked = _amount(forced_amount, "forced_amount", ForcedAmountExceedsPaid, cur)
+        if asked > cap:  # compared before quantizing: an amount past 28 digits cannot be quantized
+            raise ForcedAmountExceedsPaid(f"forced amount {asked} exceeds the {cap} still refundable",
+                                          forced_amount=str(asked), refundable=str(cap))
+        total = forced = quantize(asked, cur)
         explanation.append(f"amount forced to {forced} (computed {computed})")
     elif computed > cap:
         # Only reachable when earlier refunds paid more than computed (forced amounts).

@@ -143,8 +143,11 @@ class BillingRepository:
             clauses.append("account_order_number = :aon")
             params["aon"] = account_order_number
         if statuses is not None:
+            wanted = sorted(statuses)
+            if not wanted:  # (an empty expanding IN is typed as integer on PostgreSQL and fails)
+                return []  # a status kalem never produces (Zonos FRAUD_HOLD…): nothing matches
             clauses.append("status IN :sts")
-            params["sts"] = sorted(statuses)
+            params["sts"] = wanted
             binds.append(sa.bindparam("sts", expanding=True))
         if after is not None:
             clauses.append("(created_at < :ac OR (created_at = :ac AND id < :ai))")

@@ -4,6 +4,11 @@ SQLite: WAL with synchronous=NORMAL, and writes begin with `BEGIN IMMEDIATE` so 
 transaction holds the database lock from its first statement (no upgrade deadlocks); within one
 process writers also queue on a lock, because a second concurrent writer only adds stalls.
 PostgreSQL: one row lock per order (`SELECT … FOR UPDATE`).
+
+When PostgreSQL is away, nothing waits long: a connection attempt gives up after
+`CONNECT_TIMEOUT_SECONDS` and a checkout from an exhausted pool after `POOL_TIMEOUT_SECONDS`, so a
+request fails fast (the API answers 503) instead of hanging. Connections that died with the server
+are dropped on first use (see `_ping_when_idle` and `_Hot`), and the pool reconnects on its own.
 """
 
 from __future__ import annotations
@@ -18,12 +23,23 @@ import sqlalchemy as sa
 from sqlalchemy import event
 
 
+#: libpq's `connect_timeout` (whole seconds): an unreachable server fails a request in seconds, not
+#: after the kernel's TCP retries (minutes).
+CONNECT_TIMEOUT_SECONDS = 5
+#: How long a request waits for a free pooled connection before giving up (503, not a hang).
+POOL_TIMEOUT_SECONDS = 10.0
+
+
 def create_engine(url: str, *, pool_size: int = 10) -> sa.Engine:
     if url.startswith("sqlite"):
         return _sqlite_engine(url)
     if url.startswith("postgresql://") or url.startswith("postgres://"):
         url = "postgresql+psycopg://" + url.split("://", 1)[1]
-    engine = sa.create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_recycle=1800)
+    connect_args = {}
+    if "connect_timeout" not in sa.engine.make_url(url).query:  # the URL's own setting wins
+        connect_args["connect_timeout"] = CONNECT_TIMEOUT_SECONDS
+    engine = sa.create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_recycle=1800,
+                              pool_timeout=POOL_TIMEOUT_SECONDS, connect_args=connect_args)
     _ping_when_idle(engine)
     return engine
 

@@ -36,7 +36,8 @@ class _Hot:
     On PostgreSQL it runs on psycopg's own cursor of the unit of work's connection, so in its
     transaction: SQLAlchemy's `execute` adds about 100 µs of CPU per statement (compiled cache,
     result metadata, Row objects), more than psycopg itself costs, and a cancel runs several
-    (docs/performance.md). Driver errors are raised as SQLAlchemy's, as `execute` would. On SQLite
+    (docs/performance.md). Driver errors are raised as SQLAlchemy's, and a lost connection is
+    invalidated with its pool, as `execute` would. On SQLite
     it stays `text()`: SQLAlchemy owns the stored datetime format there."""
 
     def __init__(self, sql: str) -> None:
@@ -65,10 +66,13 @@ class _Hot:
                     cur.execute(self._pg, params)
                 return result(cur)
         except driver.Error as exc:
-            if conn.dialect.is_disconnect(exc, driver, None):
-                conn.invalidate(exc)
-            raise sa.exc.DBAPIError.instance(self._pg, params, exc, type(driver).Error,
-                                             dialect=conn.dialect) from exc
+            # SQLAlchemy's own error path, as `execute` takes it: wraps the error (a lost connection is an
+            # OperationalError, which the API answers with 503) and, on a disconnect, invalidates this
+            # connection and every pooled one opened before it (the server restarted: they are all
+            # dead), so the next checkouts reconnect instead of failing one by one. Only on failure:
+            # the hot path keeps no extra round trip.
+            conn._handle_dbapi_exception(exc, self._pg, params, None, None)
+            raise  # unreachable: the call above always raises
 
 
 class OrderRepository:
@@ -363,13 +367,17 @@ class IdempotencyRepository:
             {"p": principal, "k": key, "u": until, "now": now})
         return result.rowcount == 1
 
-    def complete(self, principal: str, key: str, status_code: int, response: str) -> None:
-        self._conn.execute(
-            _q("UPDATE idempotency_keys SET state = 'done', status_code = :c, response = :r "
-               "WHERE principal = :p AND key = :k"),
-            {"p": principal, "k": key, "c": status_code, "r": response})
+    # `lease` (the claim's `locked_until`) fences the two writes below: a request whose lease ran out
+    # and was taken over by a retry must neither store its answer nor free the retry's claim.
 
-    def release(self, principal: str, key: str) -> None:
-        self._conn.execute(_q("DELETE FROM idempotency_keys WHERE principal = :p AND key = :k AND state = 'running'"),
-                           {"p": principal, "k": key})
+    def complete(self, principal: str, key: str, lease: datetime, status_code: int, response: str) -> bool:
+        result = self._conn.execute(
+            _q("UPDATE idempotency_keys SET state = 'done', status_code = :c, response = :r "
+               "WHERE principal = :p AND key = :k AND state = 'running' AND locked_until = :l"),
+            {"p": principal, "k": key, "l": lease, "c": status_code, "r": response})
+        return result.rowcount == 1
+
+    def release(self, principal: str, key: str, lease: datetime) -> None:
+        self._conn.execute(_q("DELETE FROM idempotency_keys WHERE principal = :p AND key = :k AND state = 'running' "
+                              "AND locked_until = :l"), {"p": principal, "k": key, "l": lease})
 

@@ -12,6 +12,8 @@ from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any
 
+from sqlalchemy.exc import DBAPIError
+
 from kalem.store.billing import BillingRepository
 from kalem.store.db import Database
 from kalem.store.n11 import N11LineIdRepository
@@ -92,6 +94,10 @@ class UnitOfWork:
         self.akinon_ids = AkinonIdRepository(conn)
         return self
 
+    def ping(self) -> None:
+        """One round trip to the database (the readiness check)."""
+        self._conn.exec_driver_sql("SELECT 1").close()
+
     def commit(self, result: Any = None) -> None:
         """Commit; hooks first see `result`, the use case's answer, inside the transaction."""
         for hook in self._hooks:
@@ -102,9 +108,16 @@ class UnitOfWork:
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
         try:
-            if self._tx.is_active:
-                self._tx.rollback()
-            self._conn.close()
+            try:
+                if self._tx.is_active:
+                    self._tx.rollback()
+            except DBAPIError as failed:
+                # The connection was lost (the server went away): the server has rolled back already.
+                # Keep the block's own error if it has one (it says more); else report the loss.
+                if exc is None and not failed.connection_invalidated:
+                    raise
+            finally:
+                self._conn.close()
         finally:
             if self._lock is not None:
                 self._lock.__exit__(None, None, None)

@@ -12,13 +12,15 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from kalem.domain.webhooks import RetryPolicy
 from kalem.store.uow import UnitOfWork
@@ -26,6 +28,25 @@ from kalem.webhooks import registry
 from kalem.webhooks.sender import Attempt, Sender
 
 log = logging.getLogger("kalem.webhooks")
+
+
+#: What the worker outlives: the database gone (OperationalError and kin), or the pool exhausted.
+_DATABASE_ERRORS = (DBAPIError, PoolTimeout)
+BACKOFF_FIRST_SECONDS = 0.5
+BACKOFF_CAP_SECONDS = 5.0
+
+
+def backoff(failures: int) -> float:
+    """Seconds to wait after `failures` database errors in a row: 0.5, 1, 2, 4, then 5 s each — a
+    stopped database costs a log line every few seconds, not a busy loop."""
+    return min(BACKOFF_CAP_SECONDS, BACKOFF_FIRST_SECONDS * 2 ** min(failures - 1, 16))
+
+
+def _log_database_error(exc: BaseException, then: str) -> None:
+    if isinstance(exc, (OperationalError, PoolTimeout)) or getattr(exc, "connection_invalidated", False):
+        log.warning("webhook worker: database unavailable (%s); %s", exc.__class__.__name__, then)
+    else:  # not an outage: a bug worth its stack trace, yet still no reason to stop delivering
+        log.exception("webhook worker: database error; %s", then)
 
 
 @dataclass
@@ -55,19 +76,28 @@ class Worker:
         self._sender.close()
 
     def run(self) -> None:
-        """Loop until `stop_event` is set: rounds back to back while there is work, else poll."""
+        """Loop until `stop_event` is set: rounds back to back while there is work, else poll.
+
+        A database error (stopped, restarting, unreachable) never ends the loop: the worker logs it and
+        waits, longer after each failure in a row (`backoff`), and carries on when the database
+        answers again — the pool reconnects by itself."""
+        failures = 0
         while not self.stop_event.is_set():
             try:
                 done = self.run_once()
-            except DBAPIError as exc:  # the database restarts or is unreachable: wait, try again
-                log.warning("webhook worker: database error: %s", exc.__class__.__name__)
-                done = 0
-                self.stop_event.wait(1.0)
+            except _DATABASE_ERRORS as exc:
+                failures += 1
+                wait = backoff(failures)
+                _log_database_error(exc, f"retrying in {wait:.1f} s")
+                self.stop_event.wait(wait)
+                continue
+            failures = 0
             if done < self.config.batch:
                 self.stop_event.wait(self.config.poll_seconds)
 
     def run_once(self) -> int:
         """One round; returns the number of deliveries claimed."""
+        claimed_at = time.monotonic()
         now = datetime.now(UTC)
         with self._uow() as uow:
             ids = uow.webhooks.claim(now, now + timedelta(seconds=self.config.lease_seconds), self.config.batch)
@@ -76,8 +106,26 @@ class Worker:
         if not rows:
             return 0
         results = list(self._pool.map(self._deliver, rows))
-        self._record(rows, results)
+        self._record_within_lease(rows, results, claimed_at + self.config.lease_seconds)
         return len(rows)
+
+    def _record_within_lease(self, rows: list[dict[str, Any]], results: list[list[Attempt]],
+                             lease_ends: float) -> None:
+        """The sends happened; if the database is away, wait for it rather than drop their outcome (which
+        would send them all again) — but only while the claim lasts: after the lease another worker
+        may take the rows, and the fence would discard this record anyway."""
+        failures = 0
+        while True:
+            try:
+                self._record(rows, results)
+                return
+            except _DATABASE_ERRORS as exc:
+                failures += 1
+                wait = backoff(failures)
+                if self.stop_event.is_set() or time.monotonic() + wait >= lease_ends:
+                    raise
+                _log_database_error(exc, f"recording {len(rows)} deliveries again in {wait:.1f} s")
+                self.stop_event.wait(wait)
 
     def _deliver(self, row: dict[str, Any]) -> list[Attempt]:
         """Send every body the event renders to, in order; stop at the first failure."""

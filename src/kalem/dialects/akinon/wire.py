@@ -8,9 +8,10 @@ from typing import Annotated, Any
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, StrictBool, StrictInt, StringConstraints
 
+from kalem.api.open_payload import OpenPayload
 
-class Login(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+
+class Login(OpenPayload):  # client extras are ignored; `role`, `seller_id`… are refused
     username: Annotated[str, StringConstraints(min_length=1, max_length=128)]
     password: Annotated[str, StringConstraints(min_length=1, max_length=256)]
 
@@ -35,10 +36,14 @@ def error(code: str, status: int, message: str, details: dict[str, Any]) -> JSON
     field = details.get("field")
     if field is None and details.get("errors"):
         field = details["errors"][0].get("field") or None
-    if status in (401, 403, 404, 405) or status >= 500:
+    if status in (401, 403, 404, 405, 429) or status >= 500:  # 429: DRF's Throttled, `detail` too
         body: dict[str, Any] = {"detail": message}
     elif field:
-        body = {str(field).split(".")[0]: [message]}
+        parts = str(field).split(".")
+        if len(parts) > 1 and parts[0] in ("query", "path", "header"):  # a parameter: DRF names it alone
+            parts = parts[1:]
+        body = {parts[0]: [message]}
     else:
         body = {"non_field_errors": [message]}
-    return JSONResponse({**body, "code": code}, status_code=status if status >= 500 or status in (401, 403, 404) else 400)
+    kept = status >= 500 or status in (401, 403, 404, 429)
+    return JSONResponse({**body, "code": code}, status_code=status if kept else 400)

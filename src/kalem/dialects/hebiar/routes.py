@@ -114,7 +114,8 @@ def _epoch(value: str | None, name: str) -> datetime | None:
     value = _nullable(value)
     if value is None:
         return None
-    if not value.isdigit():
+    # ASCII digits only (int() refuses "²"), and at most 14 of them: a later time overflows datetime.
+    if not (value.isascii() and value.isdigit()) or len(value) > 14:
         raise InvalidInput(f"{name} must be a Unix timestamp", field=name)
     number = int(value)
     return datetime.fromtimestamp(number / 1000 if number > 10**11 else number, UTC)  # ms or s

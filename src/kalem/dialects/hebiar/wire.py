@@ -8,6 +8,8 @@ from typing import Annotated, Any
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints
 
+from kalem.api.open_payload import OpenPayload
+
 Text = Annotated[str, StringConstraints(max_length=1000)]
 
 
@@ -22,8 +24,7 @@ class LineCancel(BaseModel):
 LineCancelList = Annotated[list[LineCancel], Field(min_length=1, max_length=500)]
 
 
-class Login(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+class Login(OpenPayload):  # client extras are ignored; `role`, `seller_id`… are refused
     UserName: Annotated[str, StringConstraints(min_length=1, max_length=128)]
     Password: Annotated[str, StringConstraints(min_length=1, max_length=256)]
 

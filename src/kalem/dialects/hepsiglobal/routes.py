@@ -21,11 +21,11 @@ from fastapi.routing import APIRoute
 
 from kalem.api import intake
 from kalem.api.context import Caller, Ctx
-from kalem.api.errors import register_renderer
+from kalem.api.errors import register_renderer, validation_code
 from kalem.app import orders as app_orders
 from kalem.app import refunds as app_refunds
 from kalem.dialects.hepsiglobal import views, wire
-from kalem.domain.errors import AuthenticationFailed, InvalidInput, KalemError, UnknownReason
+from kalem.domain.errors import AuthenticationFailed, InvalidInput, KalemError, PermissionDenied, UnknownReason
 from kalem.domain.orders import LineSpec, OrderSpec
 from kalem.domain.refund_records import payout
 
@@ -86,6 +86,9 @@ def spec_of(body: wire.OrderIn, seller_id: str | None) -> OrderSpec:
             raise InvalidInput("an operator's HG order needs one company_id (the seller) on its items",
                                field="items.company_id")
         seller_id = companies.pop()
+    elif companies - {seller_id}:  # as natively: a seller places its own orders only, never silently re-owned
+        raise PermissionDenied("a seller may only place its own orders: company_id names another seller",
+                               field="items.company_id")
     lines = tuple(LineSpec(
         line_id=item.item_number or f"{body.order_number}_{item.sku}", sku=item.sku,
         name=item.product_name or item.sku, quantity=item.quantity, unit_price=item.unit_product_price,
@@ -115,7 +118,8 @@ async def _intake_handler(request: Request) -> Response:
     except RequestValidationError as exc:
         first = exc.errors()[0]
         field = ".".join(str(p) for p in first.get("loc", ()) if p != "body")
-        return wire.error("invalid_request", 400, f"{field or 'body'}: {first.get('msg')}", {"field": field})
+        return wire.error(validation_code(exc.errors()), 400, f"{field or 'body'}: {first.get('msg')}",
+                          {"field": field})
     except KalemError as exc:
         return wire.error(exc.code, exc.status, exc.message, {})
 

@@ -8,6 +8,8 @@ from typing import Annotated, Any
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints
 
+from kalem.api.open_payload import OpenPayload
+
 Text = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 Amount = Annotated[Decimal, Field(ge=0, max_digits=18, decimal_places=4)]
 
@@ -32,9 +34,9 @@ class CancelItemIn(BaseModel):
     reason: Text
 
 
-class OrderItemIn(BaseModel):
-    # HG sends many descriptive fields kalem does not keep (campaign, esd, spu…): ignored, not refused.
-    model_config = ConfigDict(extra="ignore")
+class OrderItemIn(OpenPayload):
+    # HG sends many descriptive fields kalem does not keep (campaign, esd, spu…): ignored, not refused,
+    # except names that would set a status, an amount or an owner (api/open_payload.py).
     item_number: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = None
     sku: Annotated[str, StringConstraints(min_length=1, max_length=64)]
     product_name: Annotated[str, StringConstraints(max_length=500)] | None = None
@@ -48,8 +50,8 @@ class OrderItemIn(BaseModel):
     company_id: str | int | None = None
 
 
-class OrderIn(BaseModel):
-    model_config = ConfigDict(extra="ignore")  # customer, address, delivery point: the MP's business
+class OrderIn(OpenPayload):
+    # customer, address, delivery point: the MP's business, ignored; reserved names are refused.
     order_number: Annotated[str, StringConstraints(min_length=1, max_length=64)]
     marketplace: Annotated[str, StringConstraints(max_length=64)] | None = None
     order_date: Annotated[str, StringConstraints(max_length=40)] | None = None
@@ -58,8 +60,8 @@ class OrderIn(BaseModel):
     items: Annotated[list[OrderItemIn], Field(min_length=1, max_length=500)]
 
 
-class RefundItemIn(BaseModel):
-    model_config = ConfigDict(extra="ignore")  # the documented list is truncated: unknown extras pass
+class RefundItemIn(OpenPayload):
+    # The documented list is truncated: unknown extras pass, reserved names (refund_amount…) do not.
     order_item_number: Annotated[str, StringConstraints(min_length=1, max_length=64)]
     quantity: StrictInt
     reason: Text
@@ -82,7 +84,7 @@ def envelope(data: Any, message: str, status: int = 200) -> JSONResponse:
 
 def error(code: str, status: int, message: str, details: dict[str, Any]) -> JSONResponse:
     """HG documents one unsuccessful answer, 400; kalem keeps 401 (credentials) and 5xx apart and
-    adds its stable `code` beside the documented `data` and `message`."""
-    status = status if status == 401 or status >= 500 else 400
+    adds its stable `code` beside the documented `data` and `message`. 429 stays 429: clients back off on it."""
+    status = status if status in (401, 429) or status >= 500 else 400
     return JSONResponse({"data": {}, "message": message, "code": code,
                          **({"details": details} if details else {})}, status_code=status)

@@ -61,7 +61,7 @@ def _camel(code: str) -> str:
     return head + "".join(part.title() for part in rest)
 
 
-_KEEP_STATUS = {"route_not_found", "method_not_allowed"}
+_KEEP_STATUS = {"route_not_found", "method_not_allowed", "rate_limited"}  # 429: clients back off on it
 
 
 def error(code: str, status: int, message: str, details: dict[str, Any]) -> JSONResponse:

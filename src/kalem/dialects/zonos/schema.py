@@ -8,6 +8,7 @@ upper case (`QUANTITY_EXCEEDS_CANCELLABLE`, `AUTHENTICATION_FAILED`, …); see d
 from __future__ import annotations
 
 import base64
+import logging
 from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
@@ -18,19 +19,20 @@ import strawberry
 from graphql import GraphQLError
 from starlette.concurrency import run_in_threadpool
 from strawberry.extensions import AddValidationRules, MaxTokensLimiter, ValidationCache
-from strawberry.extensions.max_aliases import create_validator as aliases_rule
-from strawberry.extensions.query_depth_limiter import create_validator as depth_rule
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import Info
 
+from kalem.api import errors
 from kalem.app import billing as app
 from kalem.app.principals import Principal
 from kalem.dialects.zonos import views
+from kalem.dialects.zonos.limits import MAX_PAGE, QueryLimits
 from kalem.domain.errors import InvalidInput, KalemError
 from kalem.domain.order_billing import OrderBilling, Refund
 from kalem.domain.orders import Line, Order as DomainOrder
 
-MAX_DEPTH, MAX_TOKENS, MAX_ALIASES, MAX_PAGE = 6, 2000, 20, 100
+log = logging.getLogger("kalem.api")
+MAX_TOKENS = 2000  # depth, aliases, cost and page size: see limits.py
 T = TypeVar("T")
 
 DateTime = NewType("DateTime", datetime)
@@ -251,6 +253,15 @@ async def _run(info: Info, work: Callable[[Principal, Any], T]) -> T:
         return await run_in_threadpool(call)
     except KalemError as exc:
         raise zonos_error(exc) from exc
+    except Exception as exc:
+        if not errors.is_database_unavailable(exc):
+            raise
+        # Server trouble, not an answer: HTTP 503 with Retry-After, as every other face gives.
+        log.warning("database unavailable: %s", exc.__class__.__name__)
+        info.context["response"].status_code = 503
+        info.context["response"].headers["Retry-After"] = str(errors.RETRY_AFTER_SECONDS)
+        raise GraphQLError(errors.DATABASE_UNAVAILABLE_MESSAGE, extensions={
+            "code": errors.DATABASE_UNAVAILABLE.upper(), "status": 503}) from exc
 
 
 def _text(value: str | None, field: str, max_length: int = 255) -> str | None:
@@ -383,9 +394,9 @@ class ZonosSchema(strawberry.Schema):
             super().process_errors(unexpected, execution_context)
 
 
-# The depth and alias rules are built once: Strawberry's limiters make a new rule class per request,
+# The limit rules are classes built once: Strawberry's limiters make a new rule class per request,
 # which defeats the validation cache (validation was ~35 % of an orderItemUpdate's CPU).
-_LIMIT_RULES = [depth_rule(MAX_DEPTH, None), aliases_rule(MAX_ALIASES)]
+_LIMIT_RULES = [QueryLimits]
 
 
 class _Limits(AddValidationRules):
