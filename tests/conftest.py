@@ -6,6 +6,7 @@ per backend, one uvicorn server per backend in a thread; tables are emptied befo
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import tempfile
@@ -60,24 +61,31 @@ def servers(postgres: str, sqlite_template: Path) -> Iterator[dict[str, Server]]
     shutil.copy(sqlite_template, sqlite_path)
     upgrade(postgres)
     urls = {"sqlite": f"sqlite:///{sqlite_path}", "postgresql": postgres}
-    started: dict[str, Server] = {}
-    running = []
-    for name, db_url in urls.items():
-        settings = Settings(database_url=db_url, admin_token=ADMIN, secret_key="test-secret-key-of-at-least-32-bytes!", max_body_bytes=65536,
-                            webhook_allow_private_urls=True, rate_limit_per_second=0)
-        db = Database.connect(db_url)
-        port = free_port()
-        server = uvicorn.Server(uvicorn.Config(build_app(settings, db), host="127.0.0.1", port=port,
-                                               log_level="warning", access_log=False))
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
-        deadline = time.monotonic() + 20
-        while not server.started and time.monotonic() < deadline:
-            time.sleep(0.02)
-        started[name] = Server(f"http://127.0.0.1:{port}", db, settings)
-        running.append((server, thread))
-    yield started
-    for server, thread in running:
+    with contextlib.ExitStack() as stack:
+        started: dict[str, Server] = {}
+        for name, db_url in urls.items():
+            settings = Settings(database_url=db_url, admin_token=ADMIN, secret_key="test-secret-key-of-at-least-32-bytes!",
+                                max_body_bytes=65536, webhook_allow_private_urls=True, rate_limit_per_second=0)
+            db = Database.connect(db_url)
+            started[name] = Server(stack.enter_context(serving(settings, db)), db, settings)
+        yield started
+
+
+@contextlib.contextmanager
+def serving(settings: Settings, db: Database) -> Iterator[str]:
+    """kalem's app on a free loopback port, uvicorn in a thread: yields its base URL."""
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(build_app(settings, db), host="127.0.0.1", port=port,
+                                           log_level="warning", access_log=False))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert server.started, "the test server did not start"
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
         server.should_exit = True
         thread.join(timeout=10)
 

@@ -9,15 +9,12 @@ its headers are asserted — never how long anything took.
 from __future__ import annotations
 
 import threading
-import time
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from pydantic import ValidationError
 
 from kalem.api.ratelimit import HUB_SESSION_COOKIE, RateLimit, TokenBuckets, credential_key, retry_after
@@ -26,11 +23,10 @@ from kalem.app import akinon_requests
 from kalem.app.principals import Principal
 from kalem.bootstrap import build_app
 from kalem.config import Settings
-from kalem.devtools.postgres import free_port
 from kalem.hub.session import SESSION_COOKIE
 from kalem.store.db import Database
 from kalem.store.uow import UnitOfWork
-from tests.conftest import ADMIN, snapshot
+from tests.conftest import ADMIN, serving, snapshot
 from tests.support import order, token
 
 BURST = 5
@@ -145,24 +141,6 @@ def test_without_a_credential_and_on_sign_in_paths_the_key_is_the_client_address
 
 
 # --- over HTTP ----------------------------------------------------------------------------------
-@contextmanager
-def serving(settings: Settings, db: Database) -> Iterator[str]:
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(build_app(settings, db), host="127.0.0.1", port=port,
-                                           log_level="warning", access_log=False))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert server.started, "the limited server did not start"
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-
-
 @pytest.fixture
 def limited(server) -> Iterator[str]:
     """A server of its own (fresh buckets) over the backend's database: BURST requests, then 429."""
