@@ -79,7 +79,9 @@ def report(command: str, version: str, points: list[Point], tps: float, args: ar
         + "; ".join(f"{k}: {d}" for k, (_, d) in OPERATIONS.items())
         + f"). pgbench tpcb-like on the same server, same run: **{tps:,.0f} tps** "
         f"(`pgbench -c {args.clients} -j 2 -T {args.pgbench_seconds}`). wrk, PostgreSQL and kalem share the "
-        f"machine's {m['nproc']} CPUs, so processes beyond that count can only add contention.",
+        f"machine's {m['nproc']} CPUs, so processes beyond that count can only add contention. The last column "
+        f"is the 1-minute load average just before each measured run; it includes this benchmark's own "
+        f"warm-up and previous runs.",
         "",
         "| processes | operation | requests/s | vs 1 process | p50 | p99 | CPU/request (kalem) | loadavg before |",
         "|---:|---|---:|---:|---:|---:|---:|---:|",
