@@ -50,7 +50,11 @@ class Receiver:
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:  # noqa: N802
-                body = self.rfile.read(int(self.headers.get("content-length", 0)))
+                length = int(self.headers.get("content-length", 0))
+                body = self.rfile.read(length)
+                if len(body) < length:  # the sender died mid-request (a killed worker): nothing arrived
+                    self.close_connection = True
+                    return
                 got = Received({k.lower(): v for k, v in self.headers.items()}, body, self.path)
                 with receiver.lock:
                     receiver.requests.append(got)
