@@ -72,7 +72,8 @@ def build_worker(settings: Settings | None = None, db: Database | None = None, *
         timeout_seconds=settings.webhook_timeout_seconds, allow_private=settings.webhook_allow_private_urls,
         retry=RetryPolicy(base_seconds=settings.webhook_retry_base_seconds, factor=settings.webhook_retry_factor,
                           cap_seconds=settings.webhook_retry_cap_seconds,
-                          max_attempts=settings.webhook_max_attempts))
+                          max_attempts=settings.webhook_max_attempts),
+        idempotency_retention_seconds=settings.idempotency_retention_hours * 3600)
     for name, value in overrides.items():
         setattr(config, name, value)
     return Worker(partial(UnitOfWork, db), config)

@@ -15,12 +15,13 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     max_body_bytes: int = 1_048_576
-    max_lines_per_request: int = 500
     # Per credential and per API process (api/ratelimit.py, docs/api.md "Limits"); 0 disables.
     rate_limit_per_second: float = Field(default=100.0, ge=0)
     rate_limit_burst: int = Field(default=200, ge=1)
     db_pool_size: int = 10
     idempotency_lease_seconds: int = 60
+    # How long a stored answer is replayed; `kalem worker` forgets older keys (docs/api.md).
+    idempotency_retention_hours: float = Field(default=24.0, gt=0)
     jwt_ttl_seconds: int = 3600
     webhook_allow_private_urls: bool = False
     # The webhook worker (docs/webhooks.md); tests shrink the schedule to run fast.

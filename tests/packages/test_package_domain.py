@@ -54,6 +54,10 @@ def split(order, groups, cancelled=(), package_id="P", platform="kalem"):
                                                platform=platform, **ids())
     check_invariants(changed)
     pk.check_lineage(changed)
+    parent = next(p for p in changed.packages if p.package_id == package_id)
+    children = [p for p in changed.packages if p.parent_id == package_id]
+    for item in parent.items:  # at the split itself, the children hold exactly what the parent held
+        assert sum(c.quantity_of(item.line_id) for c in children) == item.quantity
     return changed, result, events
 
 

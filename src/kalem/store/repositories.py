@@ -377,6 +377,14 @@ class IdempotencyRepository:
             {"p": principal, "k": key, "l": lease, "c": status_code, "r": response})
         return result.rowcount == 1
 
+    def prune(self, before: datetime, now: datetime, limit: int) -> int:
+        """Forget up to `limit` keys created before `before`: finished ones, and claims whose lease ran out."""
+        result = self._conn.execute(
+            _q("DELETE FROM idempotency_keys WHERE (principal, key) IN (SELECT principal, key FROM idempotency_keys "
+               "WHERE created_at < :b AND (state = 'done' OR locked_until < :now) LIMIT :n)"),
+            {"b": before, "now": now, "n": limit})
+        return result.rowcount
+
     def release(self, principal: str, key: str, lease: datetime) -> None:
         self._conn.execute(_q("DELETE FROM idempotency_keys WHERE principal = :p AND key = :k AND state = 'running' "
                               "AND locked_until = :l"), {"p": principal, "k": key, "l": lease})

@@ -105,6 +105,8 @@ idempotency_keys = sa.Table(
     sa.Column("response", sa.Text),
     sa.Column("locked_until", TS, nullable=False),
     sa.Column("created_at", TS, nullable=False),
+    # The worker forgets keys older than the retention, oldest first, in small batches.
+    sa.Index("ix_idempotency_keys_created_at", "created_at"),
 )
 
 # Billing of an order (invoices, credit notes, landed-cost history, refunds): one JSON body per

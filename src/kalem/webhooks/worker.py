@@ -58,6 +58,9 @@ class WorkerConfig:
     timeout_seconds: float = 10.0
     allow_private: bool = False
     retry: RetryPolicy = field(default_factory=RetryPolicy)
+    # Housekeeping between rounds: Idempotency-Keys older than the retention are forgotten.
+    idempotency_retention_seconds: float = 86_400.0
+    housekeeping_seconds: float = 600.0
 
 
 class Worker:
@@ -82,8 +85,12 @@ class Worker:
         waits, longer after each failure in a row (`backoff`), and carries on when the database
         answers again — the pool reconnects by itself."""
         failures = 0
+        next_housekeeping = time.monotonic()
         while not self.stop_event.is_set():
             try:
+                if time.monotonic() >= next_housekeeping:
+                    self.housekeep()
+                    next_housekeeping = time.monotonic() + self.config.housekeeping_seconds
                 done = self.run_once()
             except _DATABASE_ERRORS as exc:
                 failures += 1
@@ -94,6 +101,23 @@ class Worker:
             failures = 0
             if done < self.config.batch:
                 self.stop_event.wait(self.config.poll_seconds)
+
+    def housekeep(self, batch: int = 1000, max_batches: int = 100) -> int:
+        """Forget Idempotency-Keys past their retention, a batch per short transaction (no long locks);
+        returns how many. Bounded per call, the rest waits for the next pass."""
+        forgotten = 0
+        for _ in range(max_batches):
+            now = datetime.now(UTC)
+            with self._uow() as uow:
+                n = uow.idempotency.prune(now - timedelta(seconds=self.config.idempotency_retention_seconds), now,
+                                          batch)
+                uow.commit()
+            forgotten += n
+            if n < batch:
+                break
+        if forgotten:
+            log.info("webhook worker: forgot %d idempotency keys past their retention", forgotten)
+        return forgotten
 
     def run_once(self) -> int:
         """One round; returns the number of deliveries claimed."""
