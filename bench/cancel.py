@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import shlex
 import sys
 import tempfile
 import time
@@ -175,18 +174,13 @@ def report(command: str, version: str, pg: list[SizeResult], sqlite: tuple[int, 
 
 
 def main(argv: list[str] | None = None) -> int:
-    quick = os.environ.get("KALEM_BENCH_QUICK") == "1"
+    quick = common.quick()
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--orders", type=int, nargs="+", default=[10_000] if quick else [10_000, 1_000_000])
-    parser.add_argument("--seconds", type=int, default=10 if quick else 30)
-    parser.add_argument("--warmup", type=int, default=5)
-    parser.add_argument("--clients", type=int, default=16)
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--pgbench-seconds", type=int, default=10 if quick else 30)
+    common.load_options(parser)
     parser.add_argument("--sqlite-orders", type=int, default=10_000, help="0 skips SQLite")
-    parser.add_argument("--no-write", action="store_true", help="do not update docs/performance.md")
     args = parser.parse_args(argv if argv is not None else [])
-    command = ".venv/bin/python bench/cancel.py" + (" " + shlex.join(argv) if argv else "")
+    command = common.command_line("cancel.py", argv)
     started = time.perf_counter()
     version, pg = bench_postgres(args.orders, seconds=args.seconds, warmup=args.warmup, clients=args.clients,
                                  workers=args.workers, pgbench_seconds=args.pgbench_seconds)

@@ -7,12 +7,14 @@ Benchmarks are not tests: they run only through `make bench` (bench/run_all.py) 
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import fcntl
 import hashlib
 import os
 import platform
 import re
+import shlex
 import shutil
 import signal
 import subprocess
@@ -97,6 +99,30 @@ def write_section(name: str, markdown: str, doc: Path = DOC, *, first: bool = Fa
         handle.write(text)
         handle.flush()
         fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+# --- the command line every load benchmark shares ------------------------------------------------
+
+def quick() -> bool:
+    """`KALEM_BENCH_QUICK=1`: shorter runs (bench/run_all.py's quick look)."""
+    return os.environ.get("KALEM_BENCH_QUICK") == "1"
+
+
+def load_options(parser: argparse.ArgumentParser, *, seconds: int = 30, workers: bool = True) -> None:
+    """The wrk/pgbench options of a load benchmark; `seconds` is the full run's measured time."""
+    short = quick()
+    parser.add_argument("--seconds", type=int, default=10 if short else seconds)
+    parser.add_argument("--warmup", type=int, default=5)
+    parser.add_argument("--clients", type=int, default=16)
+    if workers:
+        parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--pgbench-seconds", type=int, default=10 if short else seconds)
+    parser.add_argument("--no-write", action="store_true", help="do not update docs/performance.md")
+
+
+def command_line(script: str, argv: list[str] | None) -> str:
+    """How to run this benchmark again, as docs/performance.md names it."""
+    return f".venv/bin/python bench/{script}" + (" " + shlex.join(argv) if argv else "")
 
 
 # --- the summary: one row per measured operation, from every benchmark ------------------------

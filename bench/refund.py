@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import os
-import shlex
 import sys
 import time
 import uuid
@@ -251,21 +250,15 @@ def report(command: str, r: Result, args: argparse.Namespace) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    quick = os.environ.get("KALEM_BENCH_QUICK") == "1"
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--orders", type=int, default=10_000)
-    parser.add_argument("--seconds", type=int, default=10 if quick else 30)
-    parser.add_argument("--warmup", type=int, default=5)
-    parser.add_argument("--clients", type=int, default=16)
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--pgbench-seconds", type=int, default=10 if quick else 30)
+    common.load_options(parser)
     parser.add_argument("--no-compare-cancel", dest="compare_cancel", action="store_false",
                         help="skip the plain-cancel run")
     parser.add_argument("--small-quantity", type=int, default=10,
                         help="units per line of a second database for contrast; 0 skips it")
-    parser.add_argument("--no-write", action="store_true", help="do not update docs/performance.md")
     args = parser.parse_args(argv if argv is not None else [])
-    command = ".venv/bin/python bench/refund.py" + (" " + shlex.join(argv) if argv else "")
+    command = common.command_line("refund.py", argv)
     started = time.perf_counter()
     result = bench(args)
     text = report(command, result, args)

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import shlex
 import sys
 import time
 from dataclasses import dataclass
@@ -95,17 +94,12 @@ def report(command: str, version: str, points: list[Point], tps: float, args: ar
 
 
 def main(argv: list[str] | None = None) -> int:
-    quick = os.environ.get("KALEM_BENCH_QUICK") == "1"
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--orders", type=int, default=10_000)
     parser.add_argument("--processes", type=int, nargs="+", default=[1, 2, 4])
-    parser.add_argument("--seconds", type=int, default=10 if quick else 20)
-    parser.add_argument("--warmup", type=int, default=3 if quick else 5)
-    parser.add_argument("--clients", type=int, default=16)
-    parser.add_argument("--pgbench-seconds", type=int, default=10 if quick else 20)
-    parser.add_argument("--no-write", action="store_true", help="do not update docs/performance.md")
+    common.load_options(parser, seconds=20, workers=False)
     args = parser.parse_args(argv if argv is not None else [])
-    command = ".venv/bin/python bench/scaling.py" + (" " + shlex.join(argv) if argv else "")
+    command = common.command_line("scaling.py", argv)
     started = time.perf_counter()
     from kalem.store.migrate import upgrade
     with common.postgres() as pg:

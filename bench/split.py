@@ -17,8 +17,6 @@ order's package graph is checked unit by unit.
 from __future__ import annotations
 
 import argparse
-import os
-import shlex
 import sys
 import tempfile
 import time
@@ -169,18 +167,12 @@ def report(command: str, r: dict, args: argparse.Namespace) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    quick = os.environ.get("KALEM_BENCH_QUICK") == "1"
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--orders", type=int, default=60_000,
                         help="orders to load; each is split once, so more than the run can split")
-    parser.add_argument("--seconds", type=int, default=10 if quick else 30)
-    parser.add_argument("--warmup", type=int, default=5)
-    parser.add_argument("--clients", type=int, default=16)
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--pgbench-seconds", type=int, default=10 if quick else 30)
-    parser.add_argument("--no-write", action="store_true", help="do not update docs/performance.md")
+    common.load_options(parser)
     args = parser.parse_args(argv if argv is not None else [])
-    command = " ".join([".venv/bin/python bench/split.py", *([shlex.join(argv)] if argv else [])])
+    command = common.command_line("split.py", argv)
     started = time.perf_counter()
     result = bench(args)
     text = report(command, result, args)

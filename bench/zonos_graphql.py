@@ -20,8 +20,6 @@ graphql-core, which Strawberry imports.)
 from __future__ import annotations
 
 import argparse
-import os
-import shlex
 import sys
 import time
 from decimal import Decimal
@@ -170,17 +168,11 @@ def report(command: str, r: dict, args: argparse.Namespace) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    quick = os.environ.get("KALEM_BENCH_QUICK") == "1"
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--orders", type=int, default=10_000)
-    parser.add_argument("--seconds", type=int, default=10 if quick else 30)
-    parser.add_argument("--warmup", type=int, default=5)
-    parser.add_argument("--clients", type=int, default=16)
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--pgbench-seconds", type=int, default=10 if quick else 30)
-    parser.add_argument("--no-write", action="store_true", help="do not update docs/performance.md")
+    common.load_options(parser)
     args = parser.parse_args(argv if argv is not None else [])
-    command = " ".join([".venv/bin/python bench/zonos_graphql.py", *([shlex.join(argv)] if argv else [])])
+    command = common.command_line("zonos_graphql.py", argv)
     started = time.perf_counter()
     result = bench(args)
     text = report(command, result, args)
