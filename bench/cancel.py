@@ -110,7 +110,7 @@ def bench_sqlite(orders: int, *, seconds: int, warmup: int, clients: int) -> tup
     with tempfile.TemporaryDirectory(prefix="kalem-bench-sqlite-") as tmp:
         url = f"sqlite:///{tmp}/kalem.db"
         upgrade(url)
-        load = common.load_orders_sqlite(url, orders)
+        load = common.load_orders_repositories(url, orders)
         log(f"SQLite: loaded {orders:,} orders in {load:.1f} s; kalem serve --workers 1")
         with common.kalem_server(url, workers=1) as base:
             run, answered, cpu = _drive(base, orders, seconds=seconds, warmup=warmup, clients=clients, seed=7)
@@ -192,13 +192,12 @@ def main(argv: list[str] | None = None) -> int:
     text = report(command, version, pg, sqlite, args)
     print(text)
     if not args.no_write:
-        common.write_section("cancel", text)
         figures = [common.Figure(f"direct partial cancel, {r.orders:,} orders", r.run.throughput, r.run.p50_ms,
                                  r.run.p99_ms, r.pgbench_tps) for r in pg]
         if sqlite:
             figures.append(common.Figure(f"direct partial cancel, {sqlite[0]:,} orders", sqlite[1].throughput,
                                          sqlite[1].p50_ms, sqlite[1].p99_ms, database="SQLite"))
-        common.record("cancel", command, figures)
+        common.record("cancel", command, text, figures)
     log(f"done in {time.perf_counter() - started:.0f} s")
     return 0
 

@@ -23,7 +23,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -142,8 +142,9 @@ class Figure:
     database: str = "PostgreSQL"
 
 
-def record(bench: str, command: str, figures: list[Figure]) -> None:
-    """Keep `bench`'s figures in docs/performance.json and redraw the summary section from all of them."""
+def record(bench: str, command: str, text: str, figures: list[Figure]) -> None:
+    """Write `bench`'s section, keep its figures in docs/performance.json and redraw the summary from all."""
+    write_section(bench, text)
     import json
     with open(RESULTS, "a+", encoding="utf-8") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
@@ -337,8 +338,9 @@ def load_orders_postgres(url: str, count: int, *, sellers: int = 100, batch: int
     return time.perf_counter() - started
 
 
-def load_orders_sqlite(url: str, count: int, *, sellers: int = 100) -> float:
-    """The same orders through the repositories themselves (SQLite has no COPY; 10k take seconds)."""
+def load_orders_repositories(url: str, count: int, *, sellers: int = 100, quantity: int | None = None) -> float:
+    """The same orders placed through the repositories themselves, on any database: SQLite has no COPY,
+    and 10k take seconds. `quantity` replaces the units per line."""
     from kalem.store.db import Database
     from kalem.store.uow import UnitOfWork
     started = time.perf_counter()
@@ -352,6 +354,8 @@ def load_orders_sqlite(url: str, count: int, *, sellers: int = 100) -> float:
                     uow.sellers.ensure(seller_of(s, sellers), now)
                 for i in range(start, min(count, start + 2000)):
                     spec = _spec(order_number(i), seller_of(i, sellers))
+                    if quantity is not None:
+                        spec = replace(spec, lines=tuple(replace(ln, quantity=quantity) for ln in spec.lines))
                     fields = asdict(spec)
                     fields.pop("destination_country", None)
                     order, events = place_order(spec, order_id=f"ord_{uuid.uuid4().hex[:26]}",

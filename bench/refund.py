@@ -18,12 +18,10 @@ event and one pending refund of one unit each.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import os
 import sys
 import time
-import uuid
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -34,7 +32,6 @@ from common import Run, log  # noqa: E402
 
 from kalem.domain.events import Actor  # noqa: E402
 from kalem.domain.orders import place_order  # noqa: E402
-from kalem.store import codec  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 REFUND_SCRIPT = HERE / "refund.lua"
@@ -109,37 +106,6 @@ def _refund_run(base: str, url: str, args: argparse.Namespace, seed: int) -> Run
     return run
 
 
-def load_small_orders(url: str, count: int, quantity: int, *, sellers: int = 100) -> float:
-    """`common`'s orders (same numbers, lines and prices) with `quantity` units per line, placed through
-    the repositories themselves (as `common.load_orders_sqlite` does): 10,000 take seconds."""
-    from dataclasses import replace
-
-    from kalem.store.db import Database
-    from kalem.store.uow import UnitOfWork
-    started = time.perf_counter()
-    now = datetime.now(UTC)
-    db = Database.connect(url)
-    try:
-        for start in range(0, count, 2000):
-            uow = UnitOfWork(db)
-            with uow:
-                for s in range(sellers):
-                    uow.sellers.ensure(common.seller_of(s, sellers), now)
-                for i in range(start, min(count, start + 2000)):
-                    base = common._spec(common.order_number(i), common.seller_of(i, sellers))  # noqa: SLF001
-                    spec = replace(base, lines=tuple(replace(ln, quantity=quantity) for ln in base.lines))
-                    fields = asdict(spec)
-                    fields.pop("destination_country", None)  # as kalem.app.orders.place_order does
-                    order, events = place_order(spec, order_id=f"ord_{uuid.uuid4().hex[:26]}",
-                                                actor=Actor("operator", "bench"), now=now)
-                    uow.orders.add(order, hashlib.sha256(codec.dumps(fields).encode()).hexdigest())
-                    uow.events.append(events)
-                uow.commit()
-    finally:
-        db.dispose()
-    return time.perf_counter() - started
-
-
 def calculator_ms(quantity: int, repeat: int = 20) -> float:
     """In-process: milliseconds of CPU the refund calculator takes for one unit of `common`'s order shape
     with `quantity` units per line (no database, no HTTP): the part of a request that grows with units."""
@@ -184,7 +150,7 @@ def bench(args: argparse.Namespace) -> Result:
         if args.small_quantity:
             small_url = pg.createdb("kalem_refund_small")
             upgrade(small_url)
-            took = load_small_orders(small_url, args.orders, args.small_quantity)
+            took = common.load_orders_repositories(small_url, args.orders, quantity=args.small_quantity)
             log(f"loaded {args.orders:,} orders of {args.small_quantity} units per line in {took:.1f} s")
             with common.kalem_server(small_url, workers=args.workers) as base:
                 small = (args.small_quantity, _refund_run(base, small_url, args, seed=37))
@@ -264,10 +230,9 @@ def main(argv: list[str] | None = None) -> int:
     text = report(command, result, args)
     print(text)
     if not args.no_write:
-        common.write_section("refund", text)
         r = result
-        common.record("refund", command, [common.Figure("cancel with refund", r.refund.throughput, r.refund.p50_ms,
-                                                        r.refund.p99_ms, r.pgbench_tps)])
+        common.record("refund", command, text, [
+            common.Figure("cancel with refund", r.refund.throughput, r.refund.p50_ms, r.refund.p99_ms, r.pgbench_tps)])
     log(f"done in {time.perf_counter() - started:.0f} s")
     return 0
 

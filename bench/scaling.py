@@ -117,8 +117,7 @@ def main(argv: list[str] | None = None) -> int:
     text = report(command, version, points, tps, args)
     print(text)
     if not args.no_write:
-        common.write_section("scaling", text)
-        common.record("scaling", command, [
+        common.record("scaling", command, text, [
             common.Figure(f"{p.operation}, kalem serve --workers {p.processes}", p.run.throughput, p.run.p50_ms,
                           p.run.p99_ms, tps) for p in sorted(points, key=lambda p: (p.operation, p.processes))])
     log(f"done in {time.perf_counter() - started:.0f} s")

@@ -178,10 +178,9 @@ def main(argv: list[str] | None = None) -> int:
     text = report(command, result, args)
     print(text)
     if not args.no_write:
-        common.write_section("split", text)
         run = result["run"]
-        common.record("split", command, [common.Figure("package split with partial cancel (n11)", run.throughput,
-                                                       run.p50_ms, run.p99_ms, result["tps"])])
+        common.record("split", command, text, [common.Figure(
+            "package split with partial cancel (n11)", run.throughput, run.p50_ms, run.p99_ms, result["tps"])])
     log(f"done in {time.perf_counter() - started:.0f} s")
     return 0
 

@@ -208,10 +208,9 @@ overlap claim/record with sending, and more worker processes on a machine with m
 """
     print(text)
     if not args.no_write:
-        common.write_section("webhooks", text)
         command = (f".venv/bin/python bench/webhooks.py --deliveries {args.deliveries} "
                    f"--latency-events {args.latency_events} --latency-rate {args.latency_rate:.0f}")
-        common.record("webhooks", command, [
+        common.record("webhooks", command, text, [
             common.Figure("webhook deliveries, 1 worker", one), common.Figure("webhook deliveries, 2 workers", two),
             common.Figure(f"webhook commit → receiver latency at {args.latency_rate:.0f}/s", args.latency_rate,
                           p50, p99)])

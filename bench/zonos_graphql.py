@@ -178,10 +178,9 @@ def main(argv: list[str] | None = None) -> int:
     text = report(command, result, args)
     print(text)
     if not args.no_write:
-        common.write_section("graphql", text)
         run = result["run"]
-        common.record("graphql", command, [common.Figure("GraphQL orderItemUpdate (Zonos)", run.throughput,
-                                                         run.p50_ms, run.p99_ms, result["tps"])])
+        common.record("graphql", command, text, [common.Figure(
+            "GraphQL orderItemUpdate (Zonos)", run.throughput, run.p50_ms, run.p99_ms, result["tps"])])
     log(f"done in {time.perf_counter() - started:.0f} s")
     return 0
 
