@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import os
+import signal
+import socket
 import subprocess
 import sys
+from importlib.metadata import version
 
+import httpx
 import sqlalchemy as sa
 
 
@@ -17,7 +22,9 @@ def kalem(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
 def test_token_create_prints_the_token_alone(tmp_path):
     env = {"KALEM_DATABASE_URL": f"sqlite:///{tmp_path}/k.db"}
     assert kalem("db", "upgrade", env=env).returncode == 0
-    seller = kalem("token", "create", "--role", "seller", "--seller-id", "acme", env=env)
+    unknown = kalem("token", "create", "--role", "seller", "--seller-id", "acme", env=env)
+    assert unknown.returncode == 2 and unknown.stdout == "" and "seller acme is not known" in unknown.stderr
+    seller = kalem("token", "create", "--role", "seller", "--seller-id", "acme", "--new-seller", env=env)
     assert seller.returncode == 0, seller.stderr
     assert seller.stdout.count("\n") == 1 and seller.stdout.startswith("kalem_")
     pair = kalem("token", "create", "--role", "seller", "--seller-id", "acme", "--n11", env=env)
@@ -25,6 +32,45 @@ def test_token_create_prints_the_token_alone(tmp_path):
     assert appkey.startswith("n11k_") and len(appsecret) > 20
     bad = kalem("token", "create", "--role", "seller", env=env)
     assert bad.returncode != 0 and bad.stdout == ""
+    engine = sa.create_engine(f"sqlite:///{tmp_path}/k.db")
+    with engine.connect() as conn:
+        assert list(conn.execute(sa.text("SELECT id FROM sellers")).scalars()) == ["acme"]
+    engine.dispose()
+
+
+def test_version_and_worker_defaults_are_shown():
+    shown = kalem("--version", env={})
+    assert shown.returncode == 0 and shown.stdout == f"kalem {version('kalem')}\n"
+    helped = kalem("worker", "--help", env={"COLUMNS": "200"})
+    assert "default: 16" in helped.stdout and "default: 100" in helped.stdout, helped.stdout
+
+
+def test_serve_says_when_it_answers_logs_each_request_and_says_when_it_stops(tmp_path):
+    env = {**os.environ, "KALEM_DATABASE_URL": f"sqlite:///{tmp_path}/k.db", "KALEM_LOG_FORMAT": "json",
+           "KALEM_SECRET_KEY": "s" * 40}
+    assert kalem("db", "upgrade", env=env).returncode == 0
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = subprocess.Popen([sys.executable, "-m", "kalem.cli", "serve", "--port", str(port)], env=env,
+                              stderr=subprocess.PIPE, text=True)
+    try:
+        started = json.loads(server.stderr.readline())
+        # printed once the port answers: the very next request gets through
+        answer = httpx.get(f"http://127.0.0.1:{port}/v1/orders", headers={"X-Request-ID": "trace-42"})
+        assert answer.status_code == 401 and answer.headers["x-request-id"] == "trace-42"
+        assert answer.json()["error"]["request_id"] == "trace-42"
+        access = json.loads(server.stderr.readline())
+    finally:
+        server.send_signal(signal.SIGINT)
+        rest = server.communicate(timeout=30)[1]
+    assert started["message"] == (f"kalem {version('kalem')} serving http://127.0.0.1:{port} "
+                                  f"(database sqlite:///{tmp_path}/k.db, 1 API process)")
+    assert {"time", "level", "logger", "request_id"} <= set(started)
+    assert access["logger"] == "kalem.access" and access["request_id"] == "trace-42"
+    assert (access["method"], access["path"], access["status"]) == ("GET", "/v1/orders", 401)
+    assert isinstance(access["duration_ms"], float)
+    assert json.loads(rest.strip().splitlines()[-1])["message"] == f"kalem stopped serving http://127.0.0.1:{port}"
 
 
 def test_demo_loads_once(tmp_path):

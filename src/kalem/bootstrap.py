@@ -13,14 +13,14 @@ from kalem.api.auth import Authenticator
 from kalem.api.context import Context
 from kalem.api.idempotency import Idempotency
 from kalem.config import Settings
-from kalem import hub
+from kalem import hub, logs
 from kalem.api.app import create_app
 from kalem.dialects import akinon, hebiar, hepsiglobal, n11, zonos
-from kalem.dialects.hebiar.views import hook_payloads as hebiar_hooks
+from kalem.dialects.hebiar import views as hebiar_views
 from kalem.domain.webhooks import RetryPolicy
 from kalem.store.db import Database
 from kalem.store.uow import UnitOfWork
-from kalem.webhooks import registry
+from kalem.webhooks import catalog, registry
 from kalem.webhooks.worker import Worker, WorkerConfig
 
 
@@ -50,15 +50,16 @@ def build_app(settings: Settings | None = None, db: Database | None = None) -> F
                            jwt_ttl_seconds=settings.jwt_ttl_seconds),
         idempotency=Idempotency(uow, settings.idempotency_lease_seconds),
     )
+    register_webhook_dialects()
     return create_app(ctx, faces=[hebiar.face(), zonos.face(), n11.face(), hepsiglobal.face(), akinon.face()],
-                      extra=[hub.install(secret_key(settings))])
+                      extra=[hub.install(secret_key(settings)), catalog.install])
 
 
 def register_webhook_dialects() -> None:
     """Payload renderers of the faces (kalem.webhooks may not import kalem.dialects itself)."""
-    registry.register("hebiar", hebiar_hooks)
-    registry.register("hepsiglobal", hepsiglobal.hook_payloads)
-    registry.register("zonos", zonos.hook_payloads)
+    registry.register("hebiar", hebiar_views.hook_payloads, hebiar_views.HOOK_SCHEMAS)
+    registry.register("hepsiglobal", hepsiglobal.hook_payloads, hepsiglobal.HOOK_SCHEMAS)
+    registry.register("zonos", zonos.hook_payloads, zonos.HOOK_SCHEMAS)
 
 
 def build_worker(settings: Settings | None = None, db: Database | None = None, **overrides: object) -> Worker:
@@ -81,4 +82,5 @@ def build_worker(settings: Settings | None = None, db: Database | None = None, *
 
 def app_from_env() -> FastAPI:
     """For `uvicorn --factory kalem.bootstrap:app_from_env` (one app per worker process)."""
+    logs.configure()  # a worker process started by uvicorn begins with no logging set up
     return build_app()

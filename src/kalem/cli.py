@@ -1,14 +1,19 @@
-"""`kalem serve | worker | db upgrade | demo | token create | user create`."""
+"""`kalem serve | worker | db upgrade | demo | token create | user create`, and `kalem --version`."""
 
 from __future__ import annotations
 
+import logging
 import os
+import threading
+import time
+from importlib.metadata import version as package_version
 from typing import Annotated
 
 import typer
 
 from kalem.config import Settings
 
+log = logging.getLogger("kalem")
 app = typer.Typer(help="kalem: order-line cancellations, requests, splits, returns and refunds.",
                   no_args_is_help=True, add_completion=False)
 db_app = typer.Typer(help="The database.", no_args_is_help=True)
@@ -27,34 +32,72 @@ def _uow(settings: Settings):  # type: ignore[no-untyped-def]
     return partial(UnitOfWork, database(settings))
 
 
+def _version(shown: bool) -> None:
+    if shown:
+        typer.echo(f"kalem {package_version('kalem')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                               help="Print the version and exit.")] = False) -> None:
+    """kalem: order-line cancellations, requests, splits, returns and refunds."""
+
+
 @app.command()
 def serve(host: Annotated[str, typer.Option(envvar="KALEM_HOST")] = "127.0.0.1",
           port: Annotated[int, typer.Option(envvar="KALEM_PORT")] = 8000,
           workers: Annotated[int, typer.Option(help="API processes")] = 1) -> None:
     """Serve the API (every face) over HTTP."""
     import uvicorn
+
+    from kalem import logs
+    logs.configure()
+    threading.Thread(target=_announce, args=(host, port, workers), daemon=True).start()
     uvicorn.run("kalem.bootstrap:app_from_env", factory=True, host=host, port=port, workers=workers,
-                log_level=os.environ.get("KALEM_LOG_LEVEL", "warning"), access_log=False)
+                log_config=None, log_level="warning", access_log=False)
+    log.info("kalem stopped serving http://%s:%d", host, port)
+
+
+def _announce(host: str, port: int, workers: int, wait_seconds: float = 120.0) -> None:
+    """The startup line, once the port accepts connections (uvicorn listens only when the app is ready)."""
+    import socket
+    deadline = time.monotonic() + wait_seconds
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection((host, port), timeout=1.0).close()
+        except OSError:
+            time.sleep(0.1)
+            continue
+        log.info("kalem %s serving http://%s:%d (database %s, %d API %s)", package_version("kalem"), host, port,
+                 _redacted(Settings().database_url), workers, "process" if workers == 1 else "processes")
+        return
+
+
+_WORKER = Settings.model_fields
 
 
 @app.command()
-def worker(concurrency: Annotated[int | None, typer.Option(help="parallel HTTP sends")] = None,
-           batch: Annotated[int | None, typer.Option(help="deliveries claimed per round")] = None) -> None:
+def worker(concurrency: Annotated[int, typer.Option(help="parallel HTTP sends", envvar="KALEM_WEBHOOK_CONCURRENCY")]
+           = _WORKER["webhook_concurrency"].default,
+           batch: Annotated[int, typer.Option(help="deliveries claimed per round", envvar="KALEM_WEBHOOK_BATCH")]
+           = _WORKER["webhook_batch"].default) -> None:
     """Deliver webhooks: claim due deliveries, send, retry (run any number on PostgreSQL, one on SQLite)."""
-    import logging
     import signal
 
+    from kalem import logs
     from kalem.bootstrap import build_worker
-    logging.basicConfig(level=os.environ.get("KALEM_LOG_LEVEL", "warning").upper())
-    overrides = {k: v for k, v in (("concurrency", concurrency), ("batch", batch)) if v is not None}
-    runner = build_worker(Settings(), **overrides)
+    logs.configure()
+    runner = build_worker(Settings(), concurrency=concurrency, batch=batch)
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: runner.stop_event.set())
-    typer.echo("kalem worker: delivering webhooks", err=True)
+    log.info("kalem %s worker delivering webhooks (database %s, %d parallel sends)", package_version("kalem"),
+             _redacted(Settings().database_url), concurrency)
     try:
         runner.run()
     finally:
         runner.close()
+        log.info("kalem worker stopped")
 
 
 @db_app.command("upgrade")
@@ -70,8 +113,11 @@ def db_upgrade() -> None:
 def token_create(role: Annotated[str, typer.Option(help="operator or seller")],
                  seller_id: Annotated[str | None, typer.Option("--seller-id")] = None,
                  name: Annotated[str | None, typer.Option()] = None,
-                 n11: Annotated[bool, typer.Option("--n11", help="an appkey/appsecret pair instead")] = False) -> None:
-    """Print a new token (or `APPKEY APPSECRET`) alone on stdout."""
+                 n11: Annotated[bool, typer.Option("--n11", help="an appkey/appsecret pair instead")] = False,
+                 new_seller: Annotated[bool, typer.Option("--new-seller", help="create the seller if kalem "
+                                                          "does not know it yet")] = False) -> None:
+    """Print a new token (or `APPKEY APPSECRET`) alone on stdout. The seller must be known (an order or
+    a token named it), unless --new-seller."""
     from kalem.app import access
     from kalem.domain.errors import KalemError
     uow = _uow(Settings())
@@ -79,9 +125,10 @@ def token_create(role: Annotated[str, typer.Option(help="operator or seller")],
         if n11:
             if role != "seller" or not seller_id:
                 raise typer.BadParameter("an n11 key pair needs --role seller and --seller-id")
-            typer.echo(" ".join(access.create_key_pair(uow(), seller_id=seller_id, name=name)))
+            typer.echo(" ".join(access.create_key_pair(uow(), seller_id=seller_id, name=name,
+                                                       new_seller=new_seller)))
         else:
-            typer.echo(access.create_token(uow(), role=role, seller_id=seller_id, name=name))
+            typer.echo(access.create_token(uow(), role=role, seller_id=seller_id, name=name, new_seller=new_seller))
     except KalemError as exc:
         typer.echo(f"error: {exc.message}", err=True)
         raise typer.Exit(2) from exc

@@ -125,6 +125,19 @@ def test_cancel_request_reserves_units_and_partial_approval_cancels_part(api, db
     assert types == ["order.placed", "cancel_request.created", "cancel_request.approved"]
 
 
+def test_the_approval_note_is_kept_on_the_request_and_in_the_event(api):
+    api.post("/v1/orders", json=SEED_ORDER)
+    request = api.post("/v1/cancel-requests", json={"order_number": "4000000001", "lines": [
+        {"line_id": LINE, "quantity": 2, "reason_id": 136}]}).json()
+    approved = api.post(f"/v1/cancel-requests/{request['id']}/approve",
+                        json={"lines": [{"line_id": LINE, "quantity": 1}], "note": "one unit already packed"})
+    assert approved.status_code == 200, approved.text
+    assert approved.json()["decision_note"] == "one unit already packed"
+    assert api.get(f"/v1/cancel-requests/{request['id']}").json()["decision_note"] == "one unit already packed"
+    event = api.get("/v1/orders/4000000001/events").json()["data"][-1]
+    assert (event["type"], event["data"]["note"]) == ("cancel_request.approved", "one unit already packed")
+
+
 def test_reject_gives_units_back_with_a_denial_reason(api):
     api.post("/v1/orders", json=SEED_ORDER)
     request = api.post("/v1/cancel-requests", json={"order_number": "4000000001", "lines": [

@@ -88,6 +88,37 @@ def test_malformed_json_is_400(api, db):
     assert snapshot(db) == before
 
 
+def test_validation_errors_share_one_code_and_one_shape(api):
+    """Schema errors and the domain's input errors: `invalid_request`, fields in `details.errors[]`."""
+    bad_cursor = api.get("/v1/orders", params={"cursor": "nonsense"}).json()["error"]
+    assert bad_cursor["code"] == "invalid_request"
+    assert bad_cursor["details"]["errors"] == [{"field": "cursor", "problem": "the cursor is not valid"}]
+    bad_limit = api.get("/v1/orders", params={"limit": 0}).json()["error"]
+    assert (bad_limit["code"], bad_limit["details"]["errors"][0]["field"]) == ("invalid_request", "query.limit")
+    for error in (bad_cursor, bad_limit):
+        assert "field" not in error["details"] and error["request_id"]
+
+
+def test_malformed_json_says_where_and_a_missing_content_type_says_so(api):
+    broken = api.post("/v1/orders", content=b'{"order_number": "1",}', headers={"Content-Type": "application/json"})
+    details = broken.json()["error"]["details"]
+    assert details["position"] == 21 and isinstance(details["problem"], str)
+    untyped = api.post("/v1/orders", content=b'{"order_number": "1"}', headers={"Content-Type": ""})
+    assert untyped.status_code == 422
+    error = untyped.json()["error"]
+    assert error["code"] == "invalid_request" and "Content-Type: application/json" in error["details"]["hint"]
+    assert "Content-Type: application/json" in error["message"]
+
+
+def test_a_callers_request_id_is_echoed_and_a_new_one_is_made_otherwise(api):
+    mine = api.get("/v1/orders/nope", headers={"X-Request-ID": "checkout-7f3a"})
+    assert mine.headers["x-request-id"] == "checkout-7f3a" and mine.json()["error"]["request_id"] == "checkout-7f3a"
+    made = api.get("/v1/orders/nope", headers={"X-Request-ID": "bad id\twith tab"})
+    assert made.headers["x-request-id"] not in ("", "bad id\twith tab")
+    assert made.json()["error"]["request_id"] == made.headers["x-request-id"]
+    assert api.get("/healthz").headers["x-request-id"]
+
+
 def test_oversized_body_is_413(api, server):
     response = api.post("/v1/orders", content=b"[" + b"1," * server.settings.max_body_bytes + b"1]",
                         headers={"Content-Type": "application/json"})

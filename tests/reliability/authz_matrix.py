@@ -24,8 +24,9 @@ except ImportError:  # older FastAPI: app.routes is already flat
 #: Endpoints outside the matrix, each public by design (reviewed: adding a route here is a decision).
 PUBLIC = {
     ("GET", "/healthz"), ("GET", "/readyz"),                  # liveness/readiness: no data
-    ("GET", "/openapi.json"), ("GET", "/docs"), ("GET", "/docs/oauth2-redirect"), ("GET", "/redoc"),
-    ("GET", "/graphql/schema.graphql"),                     # the API's own description
+    ("GET", "/openapi.json"), ("GET", "/docs"), ("GET", "/docs/oauth2-redirect"),
+    ("MOUNT", "/static-offline-docs"),                      # Swagger UI's own files
+    ("GET", "/graphql/schema.graphql"), ("GET", "/v1/webhook-event-types"),  # the API's own description
     ("POST", "/Auth/login"), ("POST", "/v1/auth/token"),    # credential-issuing logins: they check the
     ("POST", "/api/v1/auth/login/"),                        # credential in the body (face tests cover them)
     ("GET", "/hub/login"), ("POST", "/hub/login"),          # the hub's sign-in page and form

@@ -168,7 +168,8 @@ def test_native_429_after_the_burst_changes_nothing_and_spares_other_tokens(limi
         assert [c.get("/v1/orders").status_code for _ in range(BURST)] == [200] * BURST
         before = snapshot(db)
         body = assert_limited(c.post("/v1/orders", json=order("7000000001")))
-        assert body == {"error": {"code": "rate_limited", "message": body["error"]["message"], "details": {}}}
+        assert body == {"error": {"code": "rate_limited", "message": body["error"]["message"], "details": {},
+                                  "request_id": body["error"]["request_id"]}}
         assert snapshot(db) == before
         assert c.get("/healthz").status_code == 200  # liveness is never limited
     with client(limited, Authorization=f"Bearer {second}") as c:

@@ -1,7 +1,8 @@
 """Every error leaves as JSON in the envelope of the face that was called — never a stack trace.
 
-The native envelope is `{"error": {"code", "message", "details"}}`. Each dialect registers a
-renderer for its paths; the first whose predicate matches the request path wins.
+The native envelope is `{"error": {"code", "message", "details", "request_id"}}`; a problem with one
+field is always `details.errors[] = {field, problem}`. Each dialect registers a renderer for its
+paths; the first whose predicate matches the request path wins.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalErr
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from kalem.domain.errors import KalemError
+from kalem.api.access_log import current_request_id
+from kalem.domain.errors import InvalidInput, KalemError
 
 log = logging.getLogger("kalem.api")
 
@@ -31,7 +33,13 @@ def register_renderer(matches: Callable[[str], bool], renderer: Renderer) -> Non
 
 
 def native(code: str, status: int, message: str, details: dict[str, Any]) -> JSONResponse:
-    return JSONResponse({"error": {"code": code, "message": message, "details": details}}, status_code=status)
+    if code == InvalidInput.code:  # natively, every validation error is `invalid_request`
+        code = "invalid_request"
+    if "field" in details and "errors" not in details:
+        rest = {k: v for k, v in details.items() if k != "field"}
+        details = {**rest, "errors": [{"field": details["field"], "problem": message}]}
+    return JSONResponse({"error": {"code": code, "message": message, "details": details,
+                                   "request_id": current_request_id()}}, status_code=status)
 
 
 def renderer_for(path: str) -> Renderer:
@@ -83,14 +91,20 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
         errors = exc.errors()
-        if any(e.get("type") == "json_invalid" for e in errors):
+        bad_json = next((e for e in errors if e.get("type") == "json_invalid"), None)
+        if bad_json is not None:
+            problem = bad_json.get("ctx", {}).get("error")
             return render(request, "malformed_json", 400, "the body is not valid JSON",
-                          {"position": errors[0].get("ctx", {}).get("error")})
+                          {"position": bad_json["loc"][-1], "problem": problem})
         fields = [{"field": ".".join(str(p) for p in e.get("loc", ()) if p != "body"), "problem": e.get("msg"),
                    "type": e.get("type")} for e in errors]
         first = fields[0]
+        details: dict[str, Any] = {"errors": fields}
+        if not first["field"] and not _json_typed(request):
+            details["hint"] = "send the body as JSON with the header Content-Type: application/json"
+        message = f"{first['field'] or 'body'}: {first['problem']}"
         return render(request, validation_code(errors), 422,
-                      f"{first['field'] or 'body'}: {first['problem']}", {"errors": fields})
+                      f"{message} ({details['hint']})" if "hint" in details else message, details)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -128,6 +142,11 @@ def install(app: FastAPI) -> None:
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error")
         return render(request, "internal_error", 500, "an internal error occurred")
+
+
+def _json_typed(request: Request) -> bool:
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    return kind == "application/json" or kind.endswith("+json")
 
 
 def _jsonable(value: Any) -> Any:

@@ -14,11 +14,23 @@ from datetime import datetime
 
 from kalem.app.ids import new_id
 from kalem.app.principals import Principal
-from kalem.domain.errors import AuthenticationFailed, InvalidInput
+from kalem.domain.errors import AuthenticationFailed, InvalidInput, NotFound
 from kalem.store.codec import as_utc
 from kalem.store.uow import UnitOfWork
 
 ROLES = ("operator", "seller")
+
+
+class UnknownSeller(NotFound):
+    code = "unknown_seller"
+
+
+def _seller(uow: UnitOfWork, seller_id: str, now: datetime, *, new_seller: bool) -> None:
+    """Name a seller kalem knows (from an order or a token), or create it when asked to."""
+    if not new_seller and not uow.sellers.exists(seller_id):
+        raise UnknownSeller(f"seller {seller_id} is not known (no order or token names it yet)",
+                            seller_id=seller_id)
+    uow.sellers.ensure(seller_id, now)
 
 
 def _check_role(role: str, seller_id: str | None) -> None:
@@ -31,27 +43,29 @@ def _check_role(role: str, seller_id: str | None) -> None:
 
 
 def create_token(uow: UnitOfWork, *, role: str, seller_id: str | None = None, name: str | None = None,
-                 expires_at: datetime | None = None) -> str:
-    """A new bearer token; only its digest is kept, so this is the one time it is seen."""
+                 expires_at: datetime | None = None, new_seller: bool = True) -> str:
+    """A new bearer token; only its digest is kept, so this is the one time it is seen.
+    With `new_seller=False` an unknown seller id is refused (a typo would otherwise create a seller)."""
     _check_role(role, seller_id)
     secret = "kalem_" + secrets.token_urlsafe(32)
     with uow:
         now = uow.now()
         if seller_id:
-            uow.sellers.ensure(seller_id, now)
+            _seller(uow, seller_id, now, new_seller=new_seller)
         uow.tokens.add(token_id=new_id("tok"), secret=secret, kind="bearer", role=role, seller_id=seller_id,
                        name=name, now=now, expires_at=expires_at)
         uow.commit()
     return secret
 
 
-def create_key_pair(uow: UnitOfWork, *, seller_id: str, name: str | None = None) -> tuple[str, str]:
+def create_key_pair(uow: UnitOfWork, *, seller_id: str, name: str | None = None,
+                    new_seller: bool = True) -> tuple[str, str]:
     """An n11-style `appkey`/`appsecret` pair bound to one seller. The key is public, the secret is not."""
     appkey = new_id("n11k")
     appsecret = secrets.token_urlsafe(32)
     with uow:
         now = uow.now()
-        uow.sellers.ensure(seller_id, now)
+        _seller(uow, seller_id, now, new_seller=new_seller)
         uow.tokens.add(token_id=appkey, secret=f"{appkey}:{appsecret}", kind="keypair", role="seller",
                        seller_id=seller_id, name=name, now=now, expires_at=None)
         uow.commit()

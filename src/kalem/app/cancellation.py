@@ -79,7 +79,7 @@ def decide_cancel_request(uow: UnitOfWork, cmd: DecideCancelRequest) -> tuple[Ca
         actor, now = cmd.principal.actor, uow.now()
         if cmd.decision == "approve":
             changed, decided, events = domain.approve_cancel_request(order, request, cmd.quantities,
-                                                                     actor=actor, now=now)
+                                                                     actor=actor, now=now, note=cmd.note)
         elif cmd.decision == "reject":
             changed, decided, events = domain.reject_cancel_request(
                 order, request, reason_id=cmd.reason_id if cmd.reason_id is not None else -1,

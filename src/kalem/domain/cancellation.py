@@ -101,7 +101,8 @@ def request_cancel(order: Order, items: Sequence[CancelItem], *, request_id: str
 
 
 def approve_cancel_request(order: Order, request: CancelRequest, quantities: Mapping[str, int] | None,
-                           *, actor: Actor, now: datetime) -> tuple[Order, CancelRequest, list[Event]]:
+                           *, actor: Actor, now: datetime,
+                           note: str | None = None) -> tuple[Order, CancelRequest, list[Event]]:
     """Cancel what the seller approves; units not approved go back to open.
 
     `quantities` maps line ids to the units approved; lines it leaves out are approved in full,
@@ -127,14 +128,14 @@ def approve_cancel_request(order: Order, request: CancelRequest, quantities: Map
         lines[item.line_id] = _move(line, UnitState.PENDING_CANCEL, UnitState.OPEN, item.quantity - n)
         decided_items.append(replace(item, approved_quantity=n))
     decided = replace(request, status=CancelRequestStatus.APPROVED, items=tuple(decided_items),
-                      decided_by=actor.label, decided_at=now)
+                      decided_by=actor.label, decided_at=now, decision_note=note)
     packages, touched = _unpack_cancelled(order.packages, approved, now)
     recorder = order.recorder(actor, now)
     recorder.record("cancel_request.approved", cancel_request_id=request.id,
                     items=[{"line_id": i.line_id, "requested": i.quantity, "approved": i.approved_quantity,
                             "reason_id": i.reason_id, "note": i.note,
                             "cancelled_total": lines[i.line_id].ledger.cancelled} for i in decided_items],
-                    packages=touched)
+                    packages=touched, note=note)
     new_order, events = order.evolve(recorder, lines=_ordered(order, lines), packages=packages)
     return new_order, decided, events
 

@@ -10,10 +10,12 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from kalem.domain.errors import Conflict, InvalidInput, NotFound
+from kalem.domain.event_catalog import EVENT_TYPES
 
 DIALECTS = ("native", "hebiar", "hepsiglobal", "zonos")
 AUTH_KINDS = ("standard", "basic", "bearer", "secret_url")
-DELIVERY_STATUSES = ("pending", "delivering", "delivered", "failed", "dead")
+#: `skipped`: the subscription's dialect has no body for that event, so nothing was sent.
+DELIVERY_STATUSES = ("pending", "delivering", "delivered", "skipped", "failed", "dead")
 #: Statuses of a delivery that still has to happen: a later event of the same order waits for them.
 OPEN_STATUSES = ("pending", "delivering", "failed")
 
@@ -31,6 +33,10 @@ class WebhookUrlNotAllowed(InvalidInput):
 
 class InvalidEventType(InvalidInput):
     code = "invalid_event_type"
+
+
+class UnknownEventType(InvalidInput):
+    code = "unknown_event_type"
 
 
 class InvalidWebhookSecret(InvalidInput):
@@ -56,6 +62,9 @@ def validate_event_types(event_types: list[str]) -> list[str]:
         if not isinstance(name, str) or len(name) > 64 or not _EVENT_TYPE.match(name):
             raise InvalidEventType(f"{name!r} is not an event type (e.g. \"order.placed\", "
                                    "\"cancel_request.*\", \"*\")", field="event_types", value=str(name)[:80])
+        if not any(wants([name], known) for known in EVENT_TYPES):
+            raise UnknownEventType(f"{name!r} names no event kalem sends; see GET /v1/webhook-event-types",
+                                   field="event_types", value=name, known=sorted(EVENT_TYPES))
     return sorted(set(event_types))
 
 

@@ -301,6 +301,9 @@ class SellerRepository:
     def all(self) -> list[str]:
         return list(self._conn.execute(_q("SELECT id FROM sellers ORDER BY id")).scalars())
 
+    def exists(self, seller_id: str) -> bool:
+        return self._conn.execute(_q("SELECT 1 FROM sellers WHERE id = :id"), {"id": seller_id}).first() is not None
+
 
 class TokenRepository:
     _BY_HASH = _q("SELECT id, kind, role, seller_id, expires_at, revoked_at FROM api_tokens WHERE token_hash = :h")

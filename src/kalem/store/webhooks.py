@@ -192,7 +192,8 @@ class WebhookRepository:
                 "'pending', 0, :now, :now FROM events WHERE id = :e"), new)
         again = self._conn.execute(sa.text(
             "UPDATE webhook_deliveries SET status = 'pending', attempts = 0, next_attempt_at = :now, "
-            "lease_until = NULL WHERE subscription_id = :s AND status IN ('delivered', 'dead') AND event_id IN "
+            "lease_until = NULL WHERE subscription_id = :s AND status IN ('delivered', 'skipped', 'dead') "
+            "AND event_id IN "
             "(SELECT id FROM events WHERE occurred_at >= :since)"), params)
         return len(new) + again.rowcount
 

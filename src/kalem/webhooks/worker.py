@@ -182,7 +182,9 @@ class Worker:
             last = tries[-1] if tries else None
             outcome = {"id": row["id"], "fence": row["lease_until"], "code": last.status_code if last else None,
                        "error": last.error if last else None, "next": now, "delivered": None}
-            if last is None or last.ok:
+            if last is None:  # the dialect has no body for this event: nothing was sent
+                outcome.update(status="skipped", error=f"the {row['dialect']} dialect sends nothing for {row['type']}")
+            elif last.ok:
                 outcome.update(status="delivered", delivered=now)
             elif last.status_code == 410:  # the receiver says the endpoint is gone for good
                 outcome.update(status="dead", error="410 Gone: subscription disabled")

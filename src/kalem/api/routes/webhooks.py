@@ -17,7 +17,7 @@ from kalem.domain.errors import InvalidInput
 router = APIRouter(tags=["webhooks"], responses=ERRORS)
 
 Dialect = Literal["native", "hebiar", "hepsiglobal", "zonos"]
-Status = Literal["pending", "delivering", "delivered", "failed", "dead"]
+Status = Literal["pending", "delivering", "delivered", "skipped", "failed", "dead"]
 
 
 class AuthIn(BaseModel):

@@ -102,6 +102,24 @@ def _unit_view(order: Order, package: Package, line_id: str, n: int, state: Unit
 
 # --- webhooks ---------------------------------------------------------------------------------
 
+_HOOK_ITEM = {"type": "object", "properties": {
+    "orderItemLineId": {"type": "string"}, "packageItemStatusId": {"type": "integer"},
+    "packageItemStatusName": {"type": "string"}, "packageItemStatusReasonId": {"type": "integer"},
+    "packageItemStatusReasonName": {"type": "string"}, "packageItemStatusReasonDesc": {"type": "string"}}}
+
+
+def _hook_schema(name: str) -> dict[str, Any]:
+    return {"type": "object", "description": "one body per package", "properties": {
+        "hookName": {"const": name}, "packageId": {"type": "string"}, "packageType": {"type": "string"},
+        "items": {"type": "array", "items": _HOOK_ITEM}, "packageStatusId": {"type": "integer"},
+        "packageStatusName": {"type": "string"}}}
+
+
+#: The body each event type becomes (the webhook event catalog publishes these).
+HOOK_SCHEMAS = {"cancel_request.approved": _hook_schema("CancelOrderItemLineConfirmedEvent"),
+                "cancel_request.rejected": _hook_schema("CancelOrderItemLineRejectedEvent")}
+
+
 def hook_payloads(event: dict[str, Any]) -> list[dict[str, Any]]:
     """The Hebiar hooks a native event becomes (one per package), or none."""
     data = event["data"]

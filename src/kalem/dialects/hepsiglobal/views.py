@@ -23,6 +23,18 @@ def cancel_id(event_id: str, index: int) -> int:
     return int(hashlib.sha256(f"{event_id}:{index}".encode()).hexdigest()[:12], 16)
 
 
+_S, _I = {"type": "string"}, {"type": "integer"}
+#: The body each event type becomes (the webhook event catalog publishes these).
+HOOK_SCHEMAS = {
+    "lines.cancelled": {"type": "object", "description": "one body per item; only cancellations made by a seller",
+                        "properties": {"cancel_id": _I, "order_number": _S, "cancel_quantity": _I,
+                                       "order_item_number": _S, "reason": _S}},
+    "refund.settled": {"type": "object", "properties": {
+        "request_id": _S, "refund_number": {"type": ["string", "null"]}, "order_number": _S,
+        "status": {"enum": ["success", "failed"]}, "amount": _S, "currency": _S}},
+}
+
+
 def hook_payloads(event: dict[str, Any]) -> list[dict[str, Any]]:
     data = event.get("data") or {}
     if event.get("type") == "lines.cancelled" and str(event.get("actor", "")).startswith("seller:"):

@@ -102,6 +102,12 @@ _HOOKS = {
 }
 
 
+#: The body each event type becomes (the webhook event catalog publishes these).
+HOOK_SCHEMAS = {name: {"type": "object", "description": "the order as Zonos shows it now", "properties": {
+    "type": {"const": kind}, "body": {"type": "object", "properties": {"data": {"type": "object", "properties": {
+        "order": {"type": "object"}}}}}}} for name, kind in _HOOKS.items()}
+
+
 def hook_payloads(event: dict[str, Any], order: Order | None = None) -> list[dict[str, Any]]:
     """The Zonos webhooks a kalem event becomes: `[{"type": WebhookType, "body": {"data": {"order"}}}]`.
 

@@ -1,0 +1,33 @@
+"""Logging for `kalem serve` and `kalem worker`: text lines by default, JSON lines with
+`KALEM_LOG_FORMAT=json` (python-json-logger); every record carries the request id of the request it
+belongs to (asgi-correlation-id), `-` outside one. `KALEM_LOG_LEVEL` sets the level (default info)."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+
+from asgi_correlation_id import CorrelationIdFilter
+from pythonjsonlogger.json import JsonFormatter
+
+TEXT = "%(asctime)s %(levelname)s %(name)s [%(correlation_id)s] %(message)s"
+JSON_FIELDS = ("asctime", "levelname", "name", "message", "correlation_id")
+JSON_NAMES = {"asctime": "time", "levelname": "level", "name": "logger", "correlation_id": "request_id"}
+
+
+def configure(fmt: str | None = None, level: str | None = None) -> None:
+    """Replace the root handlers with one on stderr in the chosen format (idempotent)."""
+    fmt = (fmt or os.environ.get("KALEM_LOG_FORMAT") or "text").lower()
+    handler = logging.StreamHandler(sys.stderr)
+    handler.addFilter(CorrelationIdFilter(default_value="-"))
+    if fmt == "json":
+        handler.setFormatter(JsonFormatter(JSON_FIELDS, rename_fields=JSON_NAMES))
+    else:
+        handler.setFormatter(logging.Formatter(TEXT))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel((level or os.environ.get("KALEM_LOG_LEVEL") or "info").upper())
+    # uvicorn's own start/stop chatter is replaced by kalem's lines; its errors still show.
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+        logging.getLogger(name).setLevel(logging.WARNING)
