@@ -3,22 +3,29 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+UV := $(BIN)/uv
+# uv installs exactly what uv.lock says (`--locked`: a lock that no longer matches pyproject.toml is an error).
+SYNC := UV_PROJECT_ENVIRONMENT=$(VENV) $(UV) sync --locked --inexact
 KALEM_PORT ?= 8000
 export KALEM_DATABASE_URL ?= sqlite:///var/kalem.db
 
-.PHONY: run test bench install install-test postgres-binaries chromium clean
+.PHONY: run test bench install install-test lock postgres-binaries chromium clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet uv==0.13.9
 
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e .
+$(VENV)/.installed: pyproject.toml uv.lock | $(BIN)/python
+	$(SYNC) --quiet
 	touch $@
 
-$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e '.[test]'
+$(VENV)/.installed-test: pyproject.toml uv.lock | $(BIN)/python
+	$(SYNC) --quiet --extra test
 	touch $@ $(VENV)/.installed
+
+## make lock: re-resolve uv.lock after a change to the dependencies in pyproject.toml (ranges stay there)
+lock: | $(BIN)/python
+	$(UV) lock
 
 install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
