@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
+from playwright.sync_api import expect
 
 from tests.conftest import snapshot
 from tests.support import token, two_line_order
@@ -49,12 +50,12 @@ def test_seller_approves_part_of_one_request_rejects_another_and_the_api_agrees(
     assert page.locator(f"tr[data-request='{first}'] .badge").inner_text() == "Beklemede"
     assert "WEB" in page.locator(f"tr[data-request='{first}']").inner_text()
 
-    # Approve 1 of 2 units of line a and all 3 of line b, after looking at the refund preview.
+    # Approve 1 of 2 units of line a and all 3 of line b, with the live refund preview beside the form.
     page.locator(f"tr[data-request='{first}'] a.button.primary").click()
     page.fill("input[name='qty:6100000001-a']", "1")
-    page.get_by_test_id("preview").click()
-    assert page.get_by_test_id("refund-total").first.inner_text() == "22,00 TRY"  # 1 × 10.00 + 3 × 4.00
-    page.get_by_test_id("confirm-approve").click()
+    expect(page.get_by_test_id("refund-total")).to_have_text("22,00 TRY")
+    page.fill("#approve input[name=note]", "bir adet paketlendi")
+    page.get_by_test_id("approve").click()  # 1 × 10.00 + 3 × 4.00 refunded
     assert page.get_by_test_id("status").inner_text() == "Onaylandı"
     assert page.get_by_test_id("approved-6100000001-a").inner_text() == "1"
 
@@ -67,7 +68,7 @@ def test_seller_approves_part_of_one_request_rejects_another_and_the_api_agrees(
 
     # The native API says the same.
     decided = api.get(f"/v1/cancel-requests/{first}").json()
-    assert decided["status"] == "approved"
+    assert decided["status"] == "approved" and decided["decision_note"] == "bir adet paketlendi"
     assert {ln["line_id"]: ln["approved_quantity"] for ln in decided["lines"]} == \
         {"6100000001-a": 1, "6100000001-b": 3}
     rejected = api.get(f"/v1/cancel-requests/{second}").json()

@@ -117,3 +117,19 @@ def login(uow: UnitOfWork, username: str, password: str) -> Principal:
     if not verify_password(password, row.password_hash if row else hash_password("x" * 8)) or row is None:
         raise AuthenticationFailed("user name or password is wrong")
     return Principal(row.role, f"user:{row.username}", row.seller_id)
+
+
+def actor_names(uow: UnitOfWork, labels: list[str]) -> dict[str, str]:
+    """Readable names for event and decision actors (`seller:tok_…` → the token's name, `seller:user:ada`
+    → `ada`); labels without one are left out."""
+    tokens = sorted({label.split(":", 1)[1] for label in labels if ":tok_" in label})
+    with uow:
+        named = uow.tokens.names(tokens)
+    out = {}
+    for label in labels:
+        subject = label.split(":", 1)[-1]
+        if subject.startswith("user:"):
+            out[label] = subject.removeprefix("user:")
+        elif subject in named:
+            out[label] = named[subject]
+    return out

@@ -13,11 +13,11 @@ from starlette.datastructures import FormData
 from kalem.app import access, cancel_queue as queue
 from kalem.app.cancellation import DecideCancelRequest, decide_cancel_request
 from kalem.app.principals import Principal
-from kalem.domain.cancellation import CancelRequestStatus
+from kalem.domain.cancellation import CancelRequest, CancelRequestStatus
 from kalem.domain.errors import AuthenticationFailed, InvalidInput, KalemError
 from kalem.domain.reasons import StatusType, reasons
 from kalem.hub.session import PRESESSION_COOKIE, SESSION_COOKIE, SESSION_SECONDS
-from kalem.hub.web import PREFIX, AnyPage, Form, HubRoute, Page, SignedIn, age, set_cookie
+from kalem.hub.web import PREFIX, AnyPage, Form, HubRoute, Page, SignedIn, age, set_cookie, who
 
 router = APIRouter(prefix=PREFIX, route_class=HubRoute, include_in_schema=False)
 QUEUE = f"{PREFIX}/cancel-requests"
@@ -100,30 +100,45 @@ def queue_page(request: Request, page: SignedIn) -> Response:
     found = queue.cancel_queue(page.uow(), page.principal, _filters(page, params))
     now = datetime.now(UTC)
     rows = [{"request": r.request, "order": r.order, "age": age(r.request.created_at, now, page.t),
-             "lines": _request_lines(r)} for r in found.rows]
+             "lines": _request_lines(r), "partial": _partial(r.request)} for r in found.rows]
     pending = sum(1 for r in found.rows if r.request.status is CancelRequestStatus.PENDING)
     template = "_queue_table.html" if page.htmx and request.headers.get("hx-target") == "queue-results" \
         else "queue.html"
     return page.render(template, rows=rows, truncated=found.truncated, limit=queue.QUEUE_LIMIT, pending=pending,
                        params=params, statuses=[s.value for s in CancelRequestStatus],
                        cancel_reasons=reasons(StatusType.CANCELLED), denial_reasons=_denials(),
-                       sellers=queue.sellers(page.uow(), page.principal), reason_name=_reason_namer(page))
+                       sellers=queue.sellers(page.uow(), page.principal))
 
 
 def _request_lines(row: queue.QueueRow) -> list[dict]:
+    """Each requested line; an approved request counts (and totals) the units approved."""
     lines = {ln.line_id: ln for ln in row.order.lines}
+    approved = row.request.status is CancelRequestStatus.APPROVED
     out = []
     for item in row.request.items:
         line = lines[item.line_id]
-        out.append({"item": item, "line": line, "amount": line.unit_price * item.quantity})
+        units = item.approved_quantity if approved and item.approved_quantity is not None else item.quantity
+        out.append({"item": item, "line": line, "units": units, "amount": line.unit_price * units})
     return out
+
+
+def _partial(request: CancelRequest) -> tuple[int, int] | None:
+    """(approved, requested) units of a request approved in part, else None."""
+    if request.status is not CancelRequestStatus.APPROVED:
+        return None
+    approved = sum(i.approved_quantity or 0 for i in request.items)
+    requested = sum(i.quantity for i in request.items)
+    return (approved, requested) if approved < requested else None
 
 
 @router.get("/cancel-requests/{request_id}")
 def request_page(request_id: str, page: SignedIn, done: str | None = None) -> Response:
     row = queue.queue_entry(page.uow(), request_id, page.principal)
+    requested_by, decided_by = row.request.requested_by, row.request.decided_by or ""
+    names = access.actor_names(page.uow(), [requested_by, decided_by])
     return page.render("request.html", row=row, lines=_request_lines(row), denial_reasons=_denials(),
-                       reason_name=_reason_namer(page), done=done if done in ("approved", "rejected") else None,
+                       done=done if done in ("approved", "rejected") else None,
+                       requested_by=who(requested_by, names, page.t), decided_by=who(decided_by, names, page.t),
                        now_age=age(row.request.created_at, datetime.now(UTC), page.t))
 
 
@@ -169,7 +184,7 @@ def bulk(page: SignedIn, form: Form) -> Response:
         previews = {r.request.id: queue.refund_preview(r.order, r.request, None) for r in rows} \
             if action == "approve" else {}
         return page.render("bulk_confirm.html", rows=rows, action=action, previews=previews,
-                           reason_id=reason_id, note=_note(form) or "", reason_name=_reason_namer(page))
+                           reason_id=reason_id, note=_note(form) or "")
     outcomes = []
     for request_id in ids:
         try:
@@ -218,14 +233,3 @@ def _day(value: str | None, field: str) -> date | None:
 def _denials() -> list:
     return reasons(StatusType.CANCEL_REQUEST_DENIED)
 
-
-def _reason_namer(page: Page):  # noqa: ANN202
-    names = {(r.status_type, r.id): (r.name_tr if page.lang == "tr" else r.name_en) for r in reasons()}
-
-    def name(reason_id: int | None, denial: bool = False) -> str:
-        if reason_id is None:
-            return ""
-        kind = StatusType.CANCEL_REQUEST_DENIED if denial else StatusType.CANCELLED
-        return names.get((kind, reason_id), str(reason_id))
-
-    return name

@@ -77,6 +77,17 @@ def when(value: datetime | None) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if value else ""
 
 
+def who(label: str, names: dict[str, str], t: Callable[..., str]) -> str:
+    """An actor label (`seller:tok_…`, `operator:admin`, `system:kalem`) as a person reads it."""
+    if not label:
+        return ""
+    kind, _, subject = label.partition(":")
+    if kind == "system":
+        return t("who.system")
+    name = names.get(label) or (t("who.admin") if subject == "admin" else t("who.token"))
+    return f"{name} ({t('role.' + kind)})" if kind in ("operator", "seller") else name
+
+
 def age(value: datetime, now: datetime, t: Callable[..., str]) -> str:
     minutes = int((now - value).total_seconds() // 60)
     if minutes < 1:
@@ -133,7 +144,8 @@ class Page:
         html = env.get_template(template).render(
             page=self, t=self.t, lang=self.lang, session=self.session, csrf=self.csrf(),
             money=lambda amount, currency: money(amount, currency, self.lang), when=when,
-            q=lambda v: quote(str(v), safe=""), pct=lambda r: format(r.normalize(), "f"), **values)
+            q=lambda v: quote(str(v), safe=""), pct=lambda r: format(r.normalize(), "f"),
+            reason=lambda reason_id: self.t(f"reason.{reason_id}") if reason_id is not None else "", **values)
         return self.finish(HTMLResponse(html, status_code=http_status))
 
     def finish(self, response: Response) -> Response:

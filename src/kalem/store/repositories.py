@@ -325,6 +325,14 @@ class TokenRepository:
     def find(self, secret: str) -> Any:
         return self._conn.execute(self._BY_HASH, {"h": self.digest(secret)}).first()
 
+    def names(self, token_ids: list[str]) -> dict[str, str]:
+        """The names tokens were created with (`--name`), for the ids that have one."""
+        if not token_ids:
+            return {}
+        rows = self._conn.execute(sa.text("SELECT id, name FROM api_tokens WHERE id IN :ids AND name IS NOT NULL")
+                                  .bindparams(sa.bindparam("ids", expanding=True)), {"ids": token_ids})
+        return {r.id: r.name for r in rows}
+
     def revoke(self, token_id: str, now: datetime) -> bool:
         result = self._conn.execute(_q("UPDATE api_tokens SET revoked_at = :at WHERE id = :id AND revoked_at IS NULL"),
                                     {"id": token_id, "at": now})
