@@ -202,11 +202,11 @@ def delete_subscription(uow: UnitOfWork, principal: Principal, sub_id: str) -> N
 
 
 def list_deliveries(uow: UnitOfWork, principal: Principal, *, subscription_id: str | None, status: str | None,
-                    limit: int, before_id: int | None) -> list[dict[str, Any]]:
+                    limit: int, before_id: int | None, order_id: str | None = None) -> list[dict[str, Any]]:
     principal.require_operator()
     with uow:
         return uow.webhooks.deliveries(subscription_id=subscription_id, status=status, limit=limit,
-                                       before_id=before_id)
+                                       before_id=before_id, order_id=order_id)
 
 
 def get_delivery(uow: UnitOfWork, principal: Principal, delivery_id: int) -> dict[str, Any]:

@@ -203,6 +203,16 @@ TR: dict[str, str] = {
     "delivery_status.skipped": "Gönderilmedi (bu biçimde karşılığı yok)",
     "delivery_status.failed": "Yeniden denenecek",
     "delivery_status.dead": "Vazgeçildi",
+    "order.event_data": "Ayrıntılar",
+    "package_status.Created": "Oluşturuldu",
+    "package_status.Picking": "Hazırlanıyor",
+    "package_status.Shipped": "Kargoda",
+    "package_status.Delivered": "Teslim edildi",
+    "package_status.Unpacked": "Bölündü",
+    "package_status.UnSupplied": "Tedarik edilemedi",
+    "package_status.Cancelled": "İptal edildi",
+    "refund_method.original": "Ödeme yöntemine iade",
+    "refund_method.fund_transfer": "Banka hesabına (IBAN)",
     "lang.switch": "English",
 }
 
@@ -398,6 +408,16 @@ EN: dict[str, str] = {
     "delivery_status.skipped": "Not sent (no body in this dialect)",
     "delivery_status.failed": "Will retry",
     "delivery_status.dead": "Given up",
+    "order.event_data": "Details",
+    "package_status.Created": "Created",
+    "package_status.Picking": "Picking",
+    "package_status.Shipped": "Shipped",
+    "package_status.Delivered": "Delivered",
+    "package_status.Unpacked": "Split",
+    "package_status.UnSupplied": "Not supplied",
+    "package_status.Cancelled": "Cancelled",
+    "refund_method.original": "To the original payment method",
+    "refund_method.fund_transfer": "To a bank account (IBAN)",
     "lang.switch": "Türkçe",
 }
 

@@ -1,9 +1,12 @@
 """The order page: each line's unit ledger as a bar, packages with their split lineage, the event
-timeline, the order's cancel requests, and the sections other capabilities register."""
+timeline, the order's cancel requests, its invoices, credit notes, landed cost and refunds, (for
+operators) its webhook deliveries, and the sections other capabilities register. Every figure is
+read through `app/`; the page computes none."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Annotated
 from urllib.parse import quote
 
@@ -11,13 +14,16 @@ from fastapi import APIRouter, Query
 from fastapi.responses import Response
 from markupsafe import Markup
 
-from kalem.app import cancel_queue as queue
+from kalem.app import access, cancel_queue as queue
+from kalem.app.billing import billing_for_number
 from kalem.app.orders import list_orders, order_events
+from kalem.app.refunds import order_refunds
+from kalem.app.webhooks import list_deliveries
 from kalem.domain.errors import InvalidInput
 from kalem.domain.ledger import Ledger, UnitState
 from kalem.domain.orders import Order, OrderStatus, Package
 from kalem.hub.sections import OrderSectionView, rendered_sections
-from kalem.hub.web import PREFIX, HubRoute, SignedIn
+from kalem.hub.web import PREFIX, HubRoute, SignedIn, who
 
 router = APIRouter(prefix=PREFIX, route_class=HubRoute, include_in_schema=False)
 
@@ -85,10 +91,27 @@ def order_page(order_number: str, page: SignedIn,
     view = OrderSectionView(order, page.principal, page.lang, page.ctx.uow)
     sections = [(key, title, Markup(html) if html is not None else None)  # noqa: S704 - sections return trusted HTML
                 for key, title, html in rendered_sections(view)]
+    scope = seller or None
+    billing = billing_for_number(page.uow(), order.order_number, page.principal, scope).billing
+    _, refunds = order_refunds(page.uow(), order.order_number, page.principal, scope)
+    deliveries = list_deliveries(page.uow(), page.principal, subscription_id=None, status=None, limit=20,
+                                 before_id=None, order_id=order.id) if page.principal.role == "operator" else None
+    actors = [e["actor"] for e in events] + [r.requested_by for r in requests]
+    names = access.actor_names(page.uow(), actors)
     return page.render("order.html", order=order, events=list(reversed(events)), requests=requests,
                        bars={ln.line_id: ledger_segments(ln.ledger) for ln in order.lines},
                        tree=package_tree(order.packages), line_names=_line_names(order), sections=sections,
-                       states=[s.value for s in STATES])
+                       states=[s.value for s in STATES], billing=billing if billing.enabled else None,
+                       landed_cost=_latest_landed_cost(billing.landed_costs), refunds=refunds,
+                       deliveries=deliveries, who={a: who(a, names, page.t) for a in actors})
+
+
+def _latest_landed_cost(records: tuple[dict, ...]) -> dict | None:
+    """The latest computation, its amounts (stored as exact strings) as Decimals for display."""
+    if not records:
+        return None
+    latest = records[-1]
+    return {**latest, **{k: Decimal(latest[k]) for k in ("items", "shipping", "duties", "taxes", "fees", "total")}}
 
 
 def _line_names(order: Order) -> dict[str, str]:

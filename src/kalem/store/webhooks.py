@@ -128,10 +128,14 @@ class WebhookRepository:
     # -- the operator's side -----------------------------------------------------------------------
 
     def deliveries(self, *, subscription_id: str | None, status: str | None, limit: int,
-                   before_id: int | None = None, ids: Iterable[int] | None = None) -> list[dict[str, Any]]:
+                   before_id: int | None = None, ids: Iterable[int] | None = None,
+                   order_id: str | None = None) -> list[dict[str, Any]]:
         """Newest first, with their attempts (oldest first)."""
         clauses: list[str] = []
         params: dict[str, Any] = {"limit": limit}
+        if order_id is not None:
+            clauses.append("order_id = :o")
+            params["o"] = order_id
         if subscription_id is not None:
             clauses.append("subscription_id = :s")
             params["s"] = subscription_id
