@@ -7,6 +7,7 @@ UV := $(BIN)/uv
 # uv installs exactly what uv.lock says (`--locked`: a lock that no longer matches pyproject.toml is an error).
 SYNC := UV_PROJECT_ENVIRONMENT=$(VENV) $(UV) sync --locked --inexact
 KALEM_PORT ?= 8000
+KALEM_RECEIVER_PORT ?= 8001
 export KALEM_DATABASE_URL ?= sqlite:///var/kalem.db
 
 .PHONY: run test bench install install-test lock postgres-binaries chromium clean
@@ -30,16 +31,17 @@ lock: | $(BIN)/python
 install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
 
-## make run: install, migrate the embedded SQLite database, load demo data once, serve on :8000
+## make run: install, migrate the embedded SQLite database, load demo data once, serve on :8000 with a
+## webhook worker and the demo's webhook receiver (:8001) beside it; Ctrl-C stops all three
 run: install
 	@mkdir -p var
 	$(BIN)/kalem db upgrade
-	@echo "--- demo credentials (var/demo-tokens.txt) ---"
-	@$(BIN)/kalem demo
-	@echo "--- kalem is serving on http://127.0.0.1:$(KALEM_PORT) (API docs: /docs, OpenAPI: /openapi.json) ---"
-	@echo "--- and one webhook worker beside it (kalem worker) ---"
-	export KALEM_WEBHOOK_ALLOW_PRIVATE_URLS=true; $(BIN)/kalem worker & worker=$$!; \
-		trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	@echo "--- demo credentials and story orders (var/demo-tokens.txt) ---"
+	@$(BIN)/kalem demo --receiver-url http://127.0.0.1:$(KALEM_RECEIVER_PORT)/hooks
+	export KALEM_WEBHOOK_ALLOW_PRIVATE_URLS=true; \
+		$(BIN)/python -m kalem.devtools.receiver --port $(KALEM_RECEIVER_PORT) & receiver=$$!; \
+		$(BIN)/kalem worker & worker=$$!; \
+		trap 'kill $$worker $$receiver 2>/dev/null' EXIT INT TERM; \
 		$(BIN)/kalem serve --host 127.0.0.1 --port $(KALEM_PORT)
 
 ## make test: install test needs (PostgreSQL from Debian if missing) and run the whole suite on SQLite and PostgreSQL

@@ -8,10 +8,12 @@ import signal
 import socket
 import subprocess
 import sys
+from datetime import UTC, datetime
 from importlib.metadata import version
 
 import httpx
 import sqlalchemy as sa
+from standardwebhooks import Webhook
 
 
 def kalem(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -79,18 +81,55 @@ def test_demo_loads_once(tmp_path):
     os.chdir(tmp_path)
     try:
         assert kalem("db", "upgrade", env=env).returncode == 0
-        first = kalem("demo", env=env)
+        first = kalem("demo", "--receiver-url", "http://127.0.0.1:8001/hooks", env=env)
         second = kalem("demo", env=env)
     finally:
         os.chdir(cwd)
     assert first.returncode == 0, first.stderr
     assert first.stdout == second.stdout
     assert "operator token: kalem_" in first.stdout
+    assert "story order 4000000901" in first.stdout and (tmp_path / "var/demo-webhook-secret").exists()
     engine = sa.create_engine(f"sqlite:///{tmp_path}/k.db")
     with engine.connect() as conn:
-        assert conn.execute(sa.text("SELECT count(*) FROM orders")).scalar() == 50
+        assert conn.execute(sa.text("SELECT count(*) FROM orders")).scalar() == 50 + 4
+        pending = [json.loads(b) for b in conn.execute(sa.text(
+            "SELECT body FROM cancel_requests WHERE status = 'pending'")).scalars()]
+        assert any(len(p["items"]) > 1 and any(quantity > 1 for _, quantity, *_ in p["items"]) for p in pending)
+        assert conn.execute(sa.text("SELECT count(*) FROM events WHERE type = 'package.split'")).scalar() == 1
+        assert conn.execute(sa.text("SELECT count(*) FROM events WHERE type = 'return.approved'")).scalar() == 1
+        assert conn.execute(sa.text("SELECT count(*) FROM events WHERE type = 'refund.created'")).scalar() == 1
+        assert conn.execute(sa.text("SELECT count(*) FROM events WHERE type = 'credit_note.issued'")).scalar() == 1
+        assert conn.execute(sa.text("SELECT url FROM webhook_subscriptions")).scalars().all() == [
+            "http://127.0.0.1:8001/hooks"]
+        assert conn.execute(sa.text("SELECT count(*) FROM webhook_deliveries")).scalar() == \
+            conn.execute(sa.text("SELECT count(*) FROM events")).scalar()
         assert conn.execute(sa.text("SELECT count(DISTINCT seller_id) FROM orders")).scalar() == 2
         assert conn.execute(sa.text("SELECT count(*) FROM cancel_requests WHERE status = 'pending'")).scalar() > 0
         statuses = set(conn.execute(sa.text("SELECT DISTINCT status FROM orders")).scalars())
     engine.dispose()
     assert {"open", "shipped", "delivered"} <= statuses
+
+
+def test_the_demo_receiver_takes_only_correctly_signed_events(tmp_path):
+    secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+    (tmp_path / "secret").write_text(secret)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    receiver = subprocess.Popen([sys.executable, "-m", "kalem.devtools.receiver", "--port", str(port),
+                                 "--secret-file", str(tmp_path / "secret")], stdout=subprocess.PIPE, text=True)
+    try:
+        assert "listening" in receiver.stdout.readline()
+        body = json.dumps({"id": "evt_1", "type": "order.placed", "order_number": "4000000001", "seller_id": "acme",
+                           "sequence": 1, "occurred_at": "2026-01-01T00:00:00Z", "data": {}})
+        at = datetime.now(UTC)
+        headers = {"webhook-id": "evt_1", "webhook-timestamp": str(int(at.timestamp())),
+                   "webhook-signature": Webhook(secret).sign("evt_1", at, body), "content-type": "application/json"}
+        url = f"http://127.0.0.1:{port}/hooks"
+        assert httpx.post(url, content=body, headers=headers).status_code == 204
+        assert "order.placed order 4000000001 #1 (signature verified)" in receiver.stdout.readline()
+        forged = {**headers, "webhook-signature": Webhook("whsec_" + "A" * 43 + "=").sign("evt_1", at, body)}
+        assert httpx.post(url, content=body, headers=forged).status_code == 401
+    finally:
+        receiver.terminate()
+        receiver.wait(timeout=10)

@@ -155,11 +155,13 @@ def user_create(username: Annotated[str, typer.Option()], password: Annotated[st
 
 
 @app.command()
-def demo(orders: Annotated[int, typer.Option(help="orders to create")] = 50) -> None:
-    """Load demo data once (two sellers, orders in mixed states, pending cancel requests)."""
+def demo(orders: Annotated[int, typer.Option(help="orders to create")] = 50,
+         receiver_url: Annotated[str | None, typer.Option(help="subscribe this URL to every event (the demo "
+                                                           "receiver of `make run`)")] = None) -> None:
+    """Load demo data once (two sellers, orders in mixed states, pending cancel requests, story orders)."""
     from kalem.demo import load_demo
     settings = Settings()
-    for line in load_demo(_uow(settings), orders=orders):
+    for line in load_demo(_uow(settings), orders=orders, receiver_url=receiver_url):
         typer.echo(line)
 
 
