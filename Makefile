@@ -12,9 +12,10 @@ export KALEM_DATABASE_URL ?= sqlite:///var/kalem.db
 
 .PHONY: run test bench install install-test lock postgres-binaries chromium clean
 
+# A bare venv (no pip: uv installs into it) with uv in it, installed by the system's pip.
 $(BIN)/python:
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet uv==0.13.9
+	$(PYTHON) -m venv --without-pip $(VENV)
+	$(PYTHON) -m pip --python $(BIN)/python install --quiet uv==0.13.9
 
 $(VENV)/.installed: pyproject.toml uv.lock | $(BIN)/python
 	$(SYNC) --quiet
