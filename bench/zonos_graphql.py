@@ -1,5 +1,5 @@
 """Zonos `orderItemUpdate` throughput and latency over HTTP on PostgreSQL, beside pgbench on the same
-server (issue 5's benchmark).
+server.
 
 One throwaway PostgreSQL; a fresh database, migrated, bulk-loaded with COPY (bench/preload.py) with
 orders bound for Turkey (landed cost on: duty by HS code, VAT, a percentage fee) of two unshipped

@@ -119,6 +119,15 @@ def test_a_callers_request_id_is_echoed_and_a_new_one_is_made_otherwise(api):
     assert api.get("/healthz").headers["x-request-id"]
 
 
+def test_a_seller_places_its_own_order_without_naming_itself(api, db):
+    body = {k: v for k, v in order("4000000077").items() if k != "seller_id"}
+    with client_for(api, token(db, seller="acme")) as acme:
+        placed = acme.post("/v1/orders", json=body)
+        assert placed.status_code == 201, placed.text
+        assert placed.json()["seller_id"] == "acme"
+        assert acme.post("/v1/orders", json=order("4000000078", seller="globex")).status_code == 403
+
+
 def test_oversized_body_is_413(api, server):
     response = api.post("/v1/orders", content=b"[" + b"1," * server.settings.max_body_bytes + b"1]",
                         headers={"Content-Type": "application/json"})

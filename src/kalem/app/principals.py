@@ -35,7 +35,7 @@ class Principal:
 def seller_for_new_order(principal: Principal, seller_id: str | None) -> str:
     """A seller may only place its own orders; an operator names the seller."""
     if principal.role == "seller":
-        if seller_id not in (None, principal.seller_id):
+        if seller_id and seller_id != principal.seller_id:  # absent (None or "") means the caller's own
             raise PermissionDenied("a seller may only place its own orders")
         return principal.seller_id  # type: ignore[return-value]
     if not seller_id:
