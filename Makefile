@@ -39,9 +39,10 @@ run: install
 	$(BIN)/kalem db upgrade
 	@echo "--- demo credentials and story orders (var/demo-tokens.txt) ---"
 	@$(BIN)/kalem demo --receiver-url http://127.0.0.1:$(KALEM_RECEIVER_PORT)/hooks
+	@# The receiver and the worker start at a lower priority, so the server answers first on a busy machine.
 	export KALEM_WEBHOOK_ALLOW_PRIVATE_URLS=true; \
-		$(BIN)/python -m kalem.devtools.receiver --port $(KALEM_RECEIVER_PORT) & receiver=$$!; \
-		$(BIN)/kalem worker & worker=$$!; \
+		nice -n 10 $(BIN)/python -m kalem.devtools.receiver --port $(KALEM_RECEIVER_PORT) & receiver=$$!; \
+		nice -n 10 $(BIN)/kalem worker & worker=$$!; \
 		trap 'kill $$worker $$receiver 2>/dev/null' EXIT INT TERM; \
 		$(BIN)/kalem serve --host 127.0.0.1 --port $(KALEM_PORT)
 
