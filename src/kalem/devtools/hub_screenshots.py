@@ -1,7 +1,7 @@
 """`python -m kalem.devtools.hub_screenshots [OUT]`: screenshots of every hub page, for the README.
 
 Boots kalem on a throwaway SQLite database with the demo data (`kalem demo`) plus one order whose
-request is approved in part through the browser, and drives Debian's headless Chromium through
+request is approved in part through the browser (its refund explained on the way), and drives Debian's headless Chromium through
 Playwright (`/usr/bin/chromium`; never `playwright install`). Needs the test extras.
 """
 
@@ -96,10 +96,12 @@ def main(out: Path) -> None:
             page.fill("input[name='qty:item40000090011']", "1")
             page.wait_for_timeout(800)  # the live refund preview (htmx)
             shot("cancel-request")
-            page.get_by_test_id("preview").click()
+            page.locator("[data-testid=explanation] summary").click()
             shot("refund-preview")
-            page.get_by_test_id("confirm-approve").click()
-            page.goto("/hub/orders/4000009001")
+            page.get_by_test_id("approve").click()
+            page.goto("/hub/cancel-requests?status=approved")
+            shot("cancel-requests-approved")
+            page.goto("/hub/orders/4000000904")  # the story's order to Germany: invoice, credit note, landed cost
             shot("order")
             page.goto("/hub/orders/4000000001")  # globex's order, opened by acme: the not-found page
             shot("not-found")
