@@ -12,21 +12,23 @@ export KALEM_DATABASE_URL ?= sqlite:///var/kalem.db
 
 .PHONY: run test bench install install-test lock postgres-binaries chromium clean
 
-# A bare venv (no pip: uv installs into it) with uv in it, installed by the system's pip.
+# A bare venv (no pip: uv installs into it), and uv in it, installed by the system's pip.
 $(BIN)/python:
 	$(PYTHON) -m venv --without-pip $(VENV)
+
+$(UV): | $(BIN)/python
 	$(PYTHON) -m pip --python $(BIN)/python install --quiet uv==0.13.9
 
-$(VENV)/.installed: pyproject.toml uv.lock | $(BIN)/python
+$(VENV)/.installed: pyproject.toml uv.lock | $(UV)
 	$(SYNC) --quiet
 	touch $@
 
-$(VENV)/.installed-test: pyproject.toml uv.lock | $(BIN)/python
+$(VENV)/.installed-test: pyproject.toml uv.lock | $(UV)
 	$(SYNC) --quiet --extra test
 	touch $@ $(VENV)/.installed
 
 ## make lock: re-resolve uv.lock after a change to the dependencies in pyproject.toml (ranges stay there)
-lock: | $(BIN)/python
+lock: | $(UV)
 	$(UV) lock
 
 install: $(VENV)/.installed
