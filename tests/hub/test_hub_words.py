@@ -8,6 +8,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from kalem.domain.event_catalog import EVENT_TYPES
 from kalem.domain.reasons import reasons
 from kalem.hub.i18n import EN, TR
 from tests.hub.test_hub_e2e import _request, _sign_in, context  # noqa: F401 - the fixture
@@ -22,6 +23,11 @@ def test_every_kalem_reason_has_a_hub_label_in_both_languages_in_one_capitalisat
             label = catalog[f"reason.{r.id}"]
             assert label[0].isupper() and label[1:] == label[1:].lower() or "VAT" in label, label
     assert TR["reason.138"] != "Fraud"
+
+
+def test_every_event_type_has_a_label_in_both_languages():
+    for name in EVENT_TYPES:
+        assert TR.get(f"event.{name}") and EN.get(f"event.{name}"), name
 
 
 def test_approve_from_the_request_page_and_the_queue_says_one_of_two(server, api, context) -> None:
