@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -47,8 +48,10 @@ def test_version_and_worker_defaults_are_shown():
     assert "default: 16" in helped.stdout and "default: 100" in helped.stdout, helped.stdout
 
 
-def test_serve_says_when_it_answers_logs_each_request_and_says_when_it_stops(tmp_path):
-    env = {**os.environ, "KALEM_DATABASE_URL": f"sqlite:///{tmp_path}/k.db", "KALEM_LOG_FORMAT": "json",
+def serve_once(tmp_path, log_format: str) -> tuple[int, str, httpx.Response, str, str]:
+    """Start `kalem serve`, read its first line, make one request as soon as that line is out, read the
+    request's log line, stop it: (port, startup line, answer, access line, the rest of the log)."""
+    env = {**os.environ, "KALEM_DATABASE_URL": f"sqlite:///{tmp_path}/k.db", "KALEM_LOG_FORMAT": log_format,
            "KALEM_SECRET_KEY": "s" * 40}
     assert kalem("db", "upgrade", env=env).returncode == 0
     with socket.socket() as s:
@@ -57,15 +60,21 @@ def test_serve_says_when_it_answers_logs_each_request_and_says_when_it_stops(tmp
     server = subprocess.Popen([sys.executable, "-m", "kalem.cli", "serve", "--port", str(port)], env=env,
                               stderr=subprocess.PIPE, text=True)
     try:
-        started = json.loads(server.stderr.readline())
+        started = server.stderr.readline()
         # printed once the port answers: the very next request gets through
         answer = httpx.get(f"http://127.0.0.1:{port}/v1/orders", headers={"X-Request-ID": "trace-42"})
-        assert answer.status_code == 401 and answer.headers["x-request-id"] == "trace-42"
-        assert answer.json()["error"]["request_id"] == "trace-42"
-        access = json.loads(server.stderr.readline())
+        access = server.stderr.readline()
     finally:
         server.send_signal(signal.SIGINT)
         rest = server.communicate(timeout=30)[1]
+    return port, started, answer, access, rest
+
+
+def test_serve_says_when_it_answers_logs_each_request_and_says_when_it_stops(tmp_path):
+    port, first, answer, access_line, rest = serve_once(tmp_path, "json")
+    assert answer.status_code == 401 and answer.headers["x-request-id"] == "trace-42"
+    assert answer.json()["error"]["request_id"] == "trace-42"
+    started, access = json.loads(first), json.loads(access_line)
     assert started["message"] == (f"kalem {version('kalem')} serving http://127.0.0.1:{port} "
                                   f"(database sqlite:///{tmp_path}/k.db, 1 API process)")
     assert {"time", "level", "logger", "request_id"} <= set(started)
@@ -73,6 +82,16 @@ def test_serve_says_when_it_answers_logs_each_request_and_says_when_it_stops(tmp
     assert (access["method"], access["path"], access["status"]) == ("GET", "/v1/orders", 401)
     assert isinstance(access["duration_ms"], float)
     assert json.loads(rest.strip().splitlines()[-1])["message"] == f"kalem stopped serving http://127.0.0.1:{port}"
+
+
+def test_the_default_log_is_one_readable_line_per_thing(tmp_path):
+    port, started, _, access, rest = serve_once(tmp_path, "text")
+    assert re.fullmatch(rf"\S+ \S+ INFO kalem \[-\] kalem \S+ serving http://127.0.0.1:{port} \(database "
+                        rf"sqlite:///\S+/k.db, 1 API process\)\n", started), started
+    assert re.fullmatch(r"\S+ \S+ INFO kalem.access \[trace-42\] GET /v1/orders 401 \d+\.\dms\n", access), access
+    assert rest.strip().splitlines()[-1].endswith(f"kalem stopped serving http://127.0.0.1:{port}")
+    from kalem.cli import _redacted
+    assert _redacted("postgresql://kalem:s3cret@db.internal/kalem") == "postgresql://kalem:***@db.internal/kalem"
 
 
 def test_demo_loads_once(tmp_path):
