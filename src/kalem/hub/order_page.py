@@ -5,6 +5,8 @@ read through `app/`; the page computes none."""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Annotated
@@ -103,7 +105,22 @@ def order_page(order_number: str, page: SignedIn,
                        tree=package_tree(order.packages), line_names=_line_names(order), sections=sections,
                        states=[s.value for s in STATES], billing=billing if billing.enabled else None,
                        landed_cost=_latest_landed_cost(billing.landed_costs), refunds=refunds,
-                       deliveries=deliveries, who={a: who(a, names, page.t) for a in actors})
+                       deliveries=deliveries, who={a: who(a, names, page.t) for a in actors},
+                       billing_reason=lambda text: billing_reason(text, page.t, _line_names(order)))
+
+
+_REMOVED = re.compile(r"(\d+) x (.+) removed")
+
+
+def billing_reason(text: str | None, t: Callable[..., str], line_names: dict[str, str]) -> str:
+    """Why an invoice or credit note was issued, in the reader's language (the billing records it in
+    English: "order placed", "2 x <line id> removed", "order cancelled")."""
+    if not text:
+        return "—"
+    removed = _REMOVED.fullmatch(text)
+    if removed:
+        return t("billing_reason.removed", n=removed[1], name=line_names.get(removed[2], removed[2]))
+    return t(f"billing_reason.{text.replace(' ', '_')}") if text in ("order placed", "order cancelled") else text
 
 
 def _latest_landed_cost(records: tuple[dict, ...]) -> dict | None:
