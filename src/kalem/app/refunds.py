@@ -15,10 +15,11 @@ from typing import Any
 
 from kalem.app.ids import new_id
 from kalem.app.principals import Principal
+from kalem.app.transaction import OrderTransaction
 from kalem.domain import refund_records as records
 from kalem.domain import returns as domain_returns
 from kalem.domain.cancellation import CancelItem, cancel_lines
-from kalem.domain.errors import Conflict, InvalidInput, OrderNotFound, PermissionDenied
+from kalem.domain.errors import Conflict, InvalidInput, PermissionDenied
 from kalem.domain.events import Event
 from kalem.domain.orders import Order
 from kalem.domain.refund_records import Payout, Refund, RefundCause, RefundNotFound
@@ -85,21 +86,6 @@ def strategy_of(uow: UnitOfWork, seller_id: str) -> CancellationStrategy:
     return DEFAULT_STRATEGY if stored is None else strategy_from_dict(stored)
 
 
-def _lock(uow: UnitOfWork, principal: Principal, order_number: str | None, seller_id: str | None,
-          order_id: str | None) -> Order:
-    if order_id is not None:
-        order = uow.orders.get_by_id(order_id, for_update=True)
-        if principal.scope is not None and order.seller_id != principal.scope:
-            raise OrderNotFound(f"order {order_id} not found", order_id=order_id)
-        return order
-    return uow.orders.get(order_number or "", principal.scope or seller_id, for_update=True)
-
-
-def _save(uow: UnitOfWork, before: Order, after: Order, events: Sequence[Event]) -> None:
-    uow.orders.save(after, expected_version=before.version)
-    uow.events.append(list(events))
-
-
 def infer_cause(order: Order, refunds: Sequence[Refund], counts: Mapping[str, int]) -> RefundCause:
     """Returned units if they cover the request, else cancelled ones (a refund is never of both)."""
     for cause in (RefundCause.RETURN, RefundCause.CANCELLATION):
@@ -110,67 +96,70 @@ def infer_cause(order: Order, refunds: Sequence[Refund], counts: Mapping[str, in
 
 
 def refund_units(uow: UnitOfWork, cmd: RefundUnits) -> Refunded:
-    with uow:
-        order = _lock(uow, cmd.principal, cmd.order_number, cmd.seller_id, cmd.order_id)
-        refunds = uow.refunds.for_order(order.id)
-        actor, now = cmd.principal.actor, uow.now()
-        events: list[Event] = []
-        current = order
-        if cmd.reference is not None:
-            replay = next((r for r in refunds if r.reference == cmd.reference), None)
-            if replay is not None:  # a refund is final once created: the same number is the same refund
-                if dict(replay.lines) != dict(cmd.counts):
-                    raise RefundReferenceInUse(f"refund {cmd.reference} exists with other items",
-                                               reference=cmd.reference)
-                result = Refunded(order, replay, replay.cause, created=False)
-                uow.commit(result)
-                return result
-        if cmd.mode == Mode.CANCEL:
-            items = [CancelItem(lid, n, _reason(cmd, lid), cmd.notes.get(lid)) for lid, n in cmd.counts.items()]
-            current, events = cancel_lines(order, items, actor=actor, now=now)
-            cause = RefundCause.CANCELLATION
-        elif cmd.mode == Mode.RETURN or (cmd.mode == Mode.AUTO and _return_now(order, refunds, cmd.counts)):
-            items = [ReturnItem(lid, n, _reason(cmd, lid), cmd.notes.get(lid)) for lid, n in cmd.counts.items()]
-            current, events = domain_returns.return_directly(order, items, actor=actor, now=now)
-            cause = RefundCause.RETURN
+    with OrderTransaction(uow) as tx:
+        if cmd.order_id is not None:
+            order = tx.lock_id(cmd.order_id, cmd.principal)
         else:
-            cause = cmd.cause or infer_cause(order, refunds, cmd.counts)
-        strategy = strategy_of(uow, order.seller_id)
+            order = tx.lock(cmd.order_number, cmd.principal, cmd.seller_id)
+        return tx.commit(refund_locked(tx, order, cmd))
 
-        def create(forced: Decimal | None) -> tuple[Order, Refund, list[Event]]:
-            return records.create_refund(
-                current, refunds, cmd.counts, cause=cause, strategy=strategy, pay=cmd.pay, refund_id=new_id("rf"),
-                actor=actor, now=now, include_cargo=cmd.include_cargo, forced_amount=forced,
-                reference=cmd.reference)
 
-        changed, refund, more = create(cmd.forced_amount)
-        if cmd.expected_total is not None and cmd.forced_amount is None and refund.amount != cmd.expected_total:
-            if actor.kind != "operator":
-                raise RefundAmountMismatch(
-                    f"the items' amounts add up to {cmd.expected_total}, the refund is {refund.amount}",
-                    expected=str(cmd.expected_total), computed=str(refund.amount))
-            changed, refund, more = create(cmd.expected_total)
-        uow.refunds.add(refund)
-        _save(uow, order, changed, events + more)
-        result = Refunded(changed, refund, cause)
-        uow.commit(result)
-        return result
+def refund_locked(tx: OrderTransaction, order: Order, cmd: RefundUnits) -> Refunded:
+    """`refund_units` on an order the caller has locked in `tx`; the caller commits."""
+    uow = tx.uow
+    refunds = uow.refunds.for_order(order.id)
+    actor, now = cmd.principal.actor, uow.now()
+    events: list[Event] = []
+    current = order
+    if cmd.reference is not None:
+        replay = next((r for r in refunds if r.reference == cmd.reference), None)
+        if replay is not None:  # a refund is final once created: the same number is the same refund
+            if dict(replay.lines) != dict(cmd.counts):
+                raise RefundReferenceInUse(f"refund {cmd.reference} exists with other items",
+                                           reference=cmd.reference)
+            return Refunded(order, replay, replay.cause, created=False)
+    if cmd.mode == Mode.CANCEL:
+        items = [CancelItem(lid, n, _reason(cmd, lid), cmd.notes.get(lid)) for lid, n in cmd.counts.items()]
+        current, events = cancel_lines(order, items, actor=actor, now=now)
+        cause = RefundCause.CANCELLATION
+    elif cmd.mode == Mode.RETURN or (cmd.mode == Mode.AUTO and _return_now(order, refunds, cmd.counts)):
+        items = [ReturnItem(lid, n, _reason(cmd, lid), cmd.notes.get(lid)) for lid, n in cmd.counts.items()]
+        current, events = domain_returns.return_directly(order, items, actor=actor, now=now)
+        cause = RefundCause.RETURN
+    else:
+        cause = cmd.cause or infer_cause(order, refunds, cmd.counts)
+    strategy = strategy_of(uow, order.seller_id)
+
+    def create(forced: Decimal | None) -> tuple[Order, Refund, list[Event]]:
+        return records.create_refund(
+            current, refunds, cmd.counts, cause=cause, strategy=strategy, pay=cmd.pay, refund_id=new_id("rf"),
+            actor=actor, now=now, include_cargo=cmd.include_cargo, forced_amount=forced,
+            reference=cmd.reference)
+
+    changed, refund, more = create(cmd.forced_amount)
+    if cmd.expected_total is not None and cmd.forced_amount is None and refund.amount != cmd.expected_total:
+        if actor.kind != "operator":
+            raise RefundAmountMismatch(
+                f"the items' amounts add up to {cmd.expected_total}, the refund is {refund.amount}",
+                expected=str(cmd.expected_total), computed=str(refund.amount))
+        changed, refund, more = create(cmd.expected_total)
+    uow.refunds.add(refund)
+    tx.save(changed, events + more)
+    return Refunded(changed, refund, cause)
 
 
 def cancel_remaining(uow: UnitOfWork, principal: Principal, order_number: str, line_id: str, reason_id: int,
                      note: str | None) -> Order:
     """Cancel every open unit of a line (HepsiGlobal's cancel by marketplace), counted under the lock."""
-    with uow:
-        order = uow.orders.get(order_number, principal.scope, for_update=True)
+    with OrderTransaction(uow) as tx:
+        order = tx.lock(order_number, principal)
         line = order.line(line_id)
         if line.ledger.open == 0:
             raise NothingToCancel(f"order item {line_id} has no unit left to cancel", line_id=line_id,
                                   ledger=line.ledger.as_dict())
         changed, events = cancel_lines(order, [CancelItem(line_id, line.ledger.open, reason_id, note)],
                                        actor=principal.actor, now=uow.now())
-        _save(uow, order, changed, events)
-        uow.commit(changed)
-        return changed
+        return tx.commit(tx.save(changed, events))
 
 
 class NothingToCancel(Conflict):
@@ -197,18 +186,17 @@ def preview_refund(uow: UnitOfWork, principal: Principal, order_number: str, cou
 
 def settle_refund(uow: UnitOfWork, refund_id: str, status: str, principal: Principal) -> Refund:
     principal.require_operator()  # the payer reports the outcome, not the seller
-    with uow:
+    with OrderTransaction(uow) as tx:
         found = uow.refunds.get(refund_id, None)
         if found is None:
             raise RefundNotFound(f"refund {refund_id} not found", refund_id=refund_id)
-        order = uow.orders.get_by_id(found.order_id, for_update=True)
+        order = tx.lock_id(found.order_id)
         refund = uow.refunds.get(refund_id, None)  # re-read under the order's lock
         assert refund is not None
         changed, settled, events = records.settle_refund(order, refund, status, actor=principal.actor, now=uow.now())
         uow.refunds.save(settled)
-        _save(uow, order, changed, events)
-        uow.commit(settled)
-        return settled
+        tx.save(changed, events)
+        return tx.commit(settled)
 
 
 def get_refund(uow: UnitOfWork, refund_id: str, principal: Principal) -> Refund:
@@ -229,23 +217,22 @@ def order_refunds(uow: UnitOfWork, order_number: str, principal: Principal,
 # --- returns ------------------------------------------------------------------------------------
 def request_return(uow: UnitOfWork, principal: Principal, order_number: str, items: Sequence[ReturnItem],
                    seller_id: str | None = None) -> ReturnRequest:
-    with uow:
-        order = uow.orders.get(order_number, principal.scope or seller_id, for_update=True)
+    with OrderTransaction(uow) as tx:
+        order = tx.lock(order_number, principal, seller_id)
         changed, request, events = domain_returns.request_return(order, items, return_id=new_id("ret"),
                                                                  actor=principal.actor, now=uow.now())
         uow.returns.add(request)
-        _save(uow, order, changed, events)
-        uow.commit(request)
-        return request
+        tx.save(changed, events)
+        return tx.commit(request)
 
 
 def decide_return(uow: UnitOfWork, principal: Principal, return_id: str, decision: str, *,
                   reason_id: int | None = None, note: str | None = None) -> tuple[ReturnRequest, Order]:
-    with uow:
+    with OrderTransaction(uow) as tx:
         found = uow.returns.get(return_id, principal.scope)
         if found is None:
             raise ReturnNotFound(f"return {return_id} not found", return_id=return_id)
-        order = uow.orders.get_by_id(found.order_id, for_update=True)
+        order = tx.lock_id(found.order_id)
         request = uow.returns.get(return_id, principal.scope)
         assert request is not None
         actor, now = principal.actor, uow.now()
@@ -255,9 +242,8 @@ def decide_return(uow: UnitOfWork, principal: Principal, return_id: str, decisio
             changed, decided, events = domain_returns.reject_return(
                 order, request, reason_id=-1 if reason_id is None else reason_id, note=note, actor=actor, now=now)
         uow.returns.save(decided)
-        _save(uow, order, changed, events)
-        uow.commit((decided, changed))
-        return decided, changed
+        tx.save(changed, events)
+        return tx.commit((decided, changed))
 
 
 def get_return(uow: UnitOfWork, return_id: str, principal: Principal) -> ReturnRequest:

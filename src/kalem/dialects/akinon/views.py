@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from kalem.app.akinon import Numbered
+from kalem.dialects.akinon.pks import Numbered
 from kalem.domain.ledger import UnitState
 from kalem.domain.money import quantize
 from kalem.domain.orders import OrderStatus

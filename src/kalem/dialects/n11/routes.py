@@ -9,9 +9,9 @@ from fastapi import APIRouter, Depends, Header, Query, Request, Response
 
 from kalem.api.context import Ctx, context
 from kalem.api.errors import register_renderer
-from kalem.app import n11 as app
 from kalem.app import orders as app_orders
 from kalem.app.principals import Principal
+from kalem.dialects.n11 import order_lines as app
 from kalem.dialects.n11 import views, wire
 from kalem.domain.errors import InvalidInput, NotFound
 from kalem.domain.orders import Order, PackageStatus
@@ -101,7 +101,7 @@ def _status(value: str | None) -> PackageStatus | None:
 
 
 def _window(start: int | None, end: int | None, now: datetime) -> tuple[datetime, datetime]:
-    at = lambda ms: datetime.fromtimestamp(ms / 1000, UTC)  # noqa: E731
+    at = lambda ms: datetime.fromtimestamp(ms / 1000, UTC)
     if start is not None and end is not None:
         lo, hi = at(start), at(end)
         if lo > hi:

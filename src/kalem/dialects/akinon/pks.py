@@ -16,10 +16,6 @@ from kalem.domain.refund_records import Refund
 from kalem.store.uow import UnitOfWork
 
 
-class AkinonObjectNotFound(NotFound):
-    code = "not_found"
-
-
 @dataclass(frozen=True)
 class Numbered:
     order: Order
@@ -48,12 +44,17 @@ def numbered(uow: UnitOfWork, order: Order) -> Numbered:
     return Numbered(order, pk, ids, tuple(uow.refunds.for_order(order.id)))
 
 
+def order_id(uow: UnitOfWork, order_pk: int, principal: Principal) -> str:
+    """The kalem id of the order with this pk, if the caller may see it."""
+    found = uow.akinon_ids.resolve([order_pk]).get(order_pk)
+    if found is None or found[2] != "" or (principal.scope is not None and found[0] != principal.scope):
+        raise NotFound("Not found.", pk=order_pk)
+    return found[1]
+
+
 def by_pk(uow: UnitOfWork, order_pk: int, principal: Principal) -> Numbered:
     with uow:
-        found = uow.akinon_ids.resolve([order_pk]).get(order_pk)
-        if found is None or found[2] != "" or (principal.scope is not None and found[0] != principal.scope):
-            raise AkinonObjectNotFound("Not found.", pk=order_pk)
-        result = numbered(uow, uow.orders.get_by_id(found[1]))
+        result = numbered(uow, uow.orders.get_by_id(order_id(uow, order_pk, principal)))
         uow.commit()
         return result
 
