@@ -6,7 +6,13 @@ import os
 import subprocess
 import sys
 
+import pytest
 import sqlalchemy as sa
+
+from kalem.app import access
+from kalem.domain.errors import AuthenticationFailed
+from kalem.store.db import Database
+from kalem.store.uow import UnitOfWork
 
 
 def kalem(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -25,6 +31,26 @@ def test_token_create_prints_the_token_alone(tmp_path):
     assert appkey.startswith("n11k_") and len(appsecret) > 20
     bad = kalem("token", "create", "--role", "seller", env=env)
     assert bad.returncode != 0 and bad.stdout == ""
+
+
+def test_token_revoke(tmp_path):
+    env = {"KALEM_DATABASE_URL": f"sqlite:///{tmp_path}/k.db"}
+    assert kalem("db", "upgrade", env=env).returncode == 0
+    created = kalem("token", "create", "--role", "seller", "--seller-id", "acme", env=env)
+    token_id = created.stderr.split("token id: ")[1].split()[0]
+    secret = created.stdout.strip()
+    db = Database.connect(env["KALEM_DATABASE_URL"])
+    try:
+        assert access.authenticate(UnitOfWork(db), secret).subject == token_id
+        revoked = kalem("token", "revoke", token_id, env=env)
+        assert revoked.returncode == 0, revoked.stderr
+        with pytest.raises(AuthenticationFailed):
+            access.authenticate(UnitOfWork(db), secret)
+        assert kalem("token", "revoke", token_id, env=env).returncode == 0   # again: nothing changes
+        unknown = kalem("token", "revoke", "tok_nope", env=env)
+        assert unknown.returncode == 2 and "tok_nope not found" in unknown.stderr
+    finally:
+        db.dispose()
 
 
 def test_demo_loads_once(tmp_path):

@@ -20,7 +20,6 @@ from kalem.dialects.hebiar.views import hook_payloads as hebiar_hooks
 from kalem.domain.webhooks import RetryPolicy
 from kalem.store.db import Database
 from kalem.store.uow import UnitOfWork
-from kalem.webhooks import registry
 from kalem.webhooks.worker import Worker, WorkerConfig
 
 
@@ -54,18 +53,14 @@ def build_app(settings: Settings | None = None, db: Database | None = None) -> F
                       extra=[hub.install(secret_key(settings))])
 
 
-def register_webhook_dialects() -> None:
-    """Payload renderers of the faces (kalem.webhooks may not import kalem.dialects itself)."""
-    registry.register("hebiar", hebiar_hooks)
-    registry.register("hepsiglobal", hepsiglobal.hook_payloads)
-    registry.register("zonos", zonos.hook_payloads)
+#: Payload renderers of the faces (kalem.webhooks may not import kalem.dialects itself).
+WEBHOOK_DIALECTS = {"hebiar": hebiar_hooks, "hepsiglobal": hepsiglobal.hook_payloads, "zonos": zonos.hook_payloads}
 
 
 def build_worker(settings: Settings | None = None, db: Database | None = None, **overrides: object) -> Worker:
     """A webhook worker configured from Settings (`overrides` replace WorkerConfig fields)."""
     settings = settings or Settings()
     db = db or database(settings)
-    register_webhook_dialects()
     config = WorkerConfig(
         batch=settings.webhook_batch, concurrency=settings.webhook_concurrency,
         poll_seconds=settings.webhook_poll_seconds, lease_seconds=settings.webhook_lease_seconds,
@@ -76,7 +71,7 @@ def build_worker(settings: Settings | None = None, db: Database | None = None, *
         idempotency_retention_seconds=settings.idempotency_retention_hours * 3600)
     for name, value in overrides.items():
         setattr(config, name, value)
-    return Worker(partial(UnitOfWork, db), config)
+    return Worker(partial(UnitOfWork, db), config, dialects=WEBHOOK_DIALECTS)
 
 
 def app_from_env() -> FastAPI:

@@ -1,8 +1,7 @@
-"""`kalem serve | worker | db upgrade | demo | token create | user create`."""
+"""`kalem serve | worker | db upgrade | demo | token create | token revoke | user create`."""
 
 from __future__ import annotations
 
-import os
 from typing import Annotated
 
 import typer
@@ -28,13 +27,14 @@ def _uow(settings: Settings):  # type: ignore[no-untyped-def]
 
 
 @app.command()
-def serve(host: Annotated[str, typer.Option(envvar="KALEM_HOST")] = "127.0.0.1",
-          port: Annotated[int, typer.Option(envvar="KALEM_PORT")] = 8000,
+def serve(host: Annotated[str | None, typer.Option(help="default: KALEM_HOST (127.0.0.1)")] = None,
+          port: Annotated[int | None, typer.Option(help="default: KALEM_PORT (8000)")] = None,
           workers: Annotated[int, typer.Option(help="API processes")] = 1) -> None:
     """Serve the API (every face) over HTTP."""
     import uvicorn
-    uvicorn.run("kalem.bootstrap:app_from_env", factory=True, host=host, port=port, workers=workers,
-                log_level=os.environ.get("KALEM_LOG_LEVEL", "warning"), access_log=False)
+    settings = Settings()
+    uvicorn.run("kalem.bootstrap:app_from_env", factory=True, host=host or settings.host,
+                port=port or settings.port, workers=workers, log_level=settings.log_level, access_log=False)
 
 
 @app.command()
@@ -45,9 +45,10 @@ def worker(concurrency: Annotated[int | None, typer.Option(help="parallel HTTP s
     import signal
 
     from kalem.bootstrap import build_worker
-    logging.basicConfig(level=os.environ.get("KALEM_LOG_LEVEL", "warning").upper())
+    settings = Settings()
+    logging.basicConfig(level=settings.log_level.upper())
     overrides = {k: v for k, v in (("concurrency", concurrency), ("batch", batch)) if v is not None}
-    runner = build_worker(Settings(), **overrides)
+    runner = build_worker(settings, **overrides)
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: runner.stop_event.set())
     typer.echo("kalem worker: delivering webhooks", err=True)
@@ -81,10 +82,27 @@ def token_create(role: Annotated[str, typer.Option(help="operator or seller")],
                 raise typer.BadParameter("an n11 key pair needs --role seller and --seller-id")
             typer.echo(" ".join(access.create_key_pair(uow(), seller_id=seller_id, name=name)))
         else:
-            typer.echo(access.create_token(uow(), role=role, seller_id=seller_id, name=name))
+            issued = access.create_token(uow(), role=role, seller_id=seller_id, name=name)
+            typer.echo(f"token id: {issued.token_id} (to revoke it: kalem token revoke {issued.token_id})", err=True)
+            typer.echo(issued.secret)
     except KalemError as exc:
         typer.echo(f"error: {exc.message}", err=True)
         raise typer.Exit(2) from exc
+
+
+@token_app.command("revoke")
+def token_revoke(token_id: Annotated[str, typer.Argument(help="tok_…, or an n11 key pair's appkey")]) -> None:
+    """Revoke a token for good: refused at once by the database, and by every API process within
+    10 s (each caches a token that long; `DELETE /v1/tokens/{id}` is at once on the process that answers it)."""
+    from kalem.app import access
+    from kalem.app.principals import Principal
+    from kalem.domain.errors import KalemError
+    try:
+        access.revoke_token(_uow(Settings())(), token_id, Principal("operator", "cli"))
+    except KalemError as exc:
+        typer.echo(f"error: {exc.message}", err=True)
+        raise typer.Exit(2) from exc
+    typer.echo(f"revoked {token_id}", err=True)
 
 
 @user_app.command("create")

@@ -36,9 +36,9 @@ def load_demo(uow: Callable[..., UnitOfWork], *, orders: int = 50) -> Iterator[s
     for n in range(1, orders + 1):
         seller = SELLERS[n % 2]
         _demo_order(uow, rng, operator, seller, n)
-    lines = [f"operator token: {access.create_token(uow(), role='operator', name='demo operator')}"]
+    lines = [f"operator token: {access.create_token(uow(), role='operator', name='demo operator').secret}"]
     for seller in SELLERS:
-        lines.append(f"seller {seller} token: {access.create_token(uow(), role='seller', seller_id=seller)}")
+        lines.append(f"seller {seller} token: {access.create_token(uow(), role='seller', seller_id=seller).secret}")
         access.create_user(uow(), username=f"{seller}-user", password="demo-password", role="seller",
                            seller_id=seller)
         lines.append(f"seller {seller} login: {seller}-user / demo-password")

@@ -39,6 +39,7 @@ leaves from `dialects/` carry a face's own wire codes.
     │   ├── UnsupportedGrantType                  dialects/hepsiglobal/routes.py
     │   ├── LinesOfSeveralOrders                  dialects/n11/order_lines.py
     │   ├── LinesOfSeveralPackages                dialects/n11/order_lines.py
+    │   ├── UnsupportedOrderByField               dialects/n11/routes.py
     │   └── InvalidZonosId                        dialects/zonos/views.py
     ├── NotFound (404)                            unknown ids — and other sellers' ids, which look the same
     │   ├── OrderNotFound
@@ -46,6 +47,7 @@ leaves from `dialects/` carry a face's own wire codes.
     │   │   └── OrderLineNotFound                 dialects/n11/order_lines.py
     │   ├── PackageNotFound
     │   ├── CancelRequestNotFound
+    │   ├── TokenNotFound
     │   ├── ReturnNotFound                        domain/returns.py
     │   ├── RefundNotFound                        domain/refund_records.py
     │   ├── WebhookSubscriptionNotFound           domain/webhooks.py
@@ -162,6 +164,10 @@ class PackageNotFound(NotFound):
 
 class CancelRequestNotFound(NotFound):
     code = "cancel_request_not_found"
+
+
+class TokenNotFound(NotFound):
+    code = "token_not_found"
 
 
 class Conflict(KalemError):

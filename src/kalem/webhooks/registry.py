@@ -1,11 +1,10 @@
 """Payload dialects: how one event becomes the bodies a subscription receives.
 
-`native` is built in. A platform face registers its renderer from the composition root
-(`kalem.bootstrap.register_webhook_dialects`), because `kalem.webhooks` may not import
-`kalem.dialects` (siblings never import each other):
+`native` is built in. The faces' renderers are handed to each worker by the composition root
+(`kalem.bootstrap.build_worker`), because `kalem.webhooks` may not import `kalem.dialects`
+(siblings never import each other):
 
-    from kalem.webhooks import registry
-    registry.register("hepsiglobal", hepsiglobal.views.hook_payloads)
+    Worker(uow, config, dialects={"hepsiglobal": hepsiglobal.hook_payloads, ...})
 
 A renderer takes the event dict (`id, type, order_id, order_number, seller_id, sequence,
 occurred_at` (ISO 8601), `actor, data`) and returns a list of JSON bodies — none when the platform
@@ -15,24 +14,14 @@ when the platform sends one hook per package.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 Renderer = Callable[[dict[str, Any]], list[dict[str, Any]]]
 
-_renderers: dict[str, Renderer] = {}
-
 
 class DialectNotRegistered(LookupError):
     pass
-
-
-def register(dialect: str, renderer: Renderer) -> None:
-    _renderers[dialect] = renderer
-
-
-def registered() -> list[str]:
-    return ["native", *sorted(_renderers)]
 
 
 def native(event: dict[str, Any]) -> list[dict[str, Any]]:
@@ -42,10 +31,11 @@ def native(event: dict[str, Any]) -> list[dict[str, Any]]:
              "occurred_at": event["occurred_at"], "data": event["data"]}]
 
 
-def render(dialect: str, event: dict[str, Any]) -> list[dict[str, Any]]:
+def render(dialects: Mapping[str, Renderer], dialect: str, event: dict[str, Any]) -> list[dict[str, Any]]:
+    """The bodies of `event` in `dialect`, by the renderers a worker was given."""
     if dialect == "native":
         return native(event)
-    renderer = _renderers.get(dialect)
+    renderer = dialects.get(dialect)
     if renderer is None:
         raise DialectNotRegistered(f"no payload renderer registered for dialect {dialect}")
     return renderer(event)

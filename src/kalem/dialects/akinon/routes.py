@@ -18,8 +18,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request, Response
 
+from kalem.api.app import Face
 from kalem.api.context import Ctx, context
-from kalem.api.errors import register_renderer
 from kalem.app import access
 from kalem.app.principals import Principal
 from kalem.dialects.akinon import cancel, views, wire
@@ -34,9 +34,8 @@ Authorization = Annotated[str | None, Header(include_in_schema=False)]
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=255)]
 
 
-def face() -> tuple[APIRouter, dict[str, str]]:
-    register_renderer(lambda path: path.startswith("/api/"), wire.error)
-    return router, {}
+def face() -> Face:
+    return Face(router, errors=(lambda path: path.startswith("/api/"), wire.error))
 
 
 def _principal(request: Request, authorization: str | None) -> Principal:

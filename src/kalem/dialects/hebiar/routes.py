@@ -8,8 +8,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
 
+from kalem.api.app import Face
 from kalem.api.context import Ctx, context
-from kalem.api.errors import register_renderer
 from kalem.app import access
 from kalem.app import orders as app_orders
 from kalem.app.cancellation import LineItems, cancel_lines_by_id, request_cancel_by_id
@@ -27,9 +27,8 @@ PATHS = ("/Auth/login", "/Orders/CreateOrderItemLineCancelRequest", "/Orders/Can
 _LOWER = {p.lower() for p in PATHS}
 
 
-def face() -> tuple[APIRouter, dict[str, str]]:
-    register_renderer(lambda path: path.lower().rstrip("/") in _LOWER, wire.error)
-    return router, {p: p for p in PATHS}
+def face() -> Face:
+    return Face(router, {p: p for p in PATHS}, (lambda path: path.lower().rstrip("/") in _LOWER, wire.error))
 
 
 def _principal(request: Request, authorization: str | None) -> Principal:
