@@ -15,13 +15,16 @@ from functools import cache
 
 from kalem.app.ids import new_id
 from kalem.app.principals import Principal
+from kalem.app.refunds import account_of
 from kalem.app.transaction import OrderTransaction
 from kalem.domain import order_billing as domain
 from kalem.domain.errors import AmbiguousOrderNumber, InvalidInput, LineNotFound, OrderNotFound
 from kalem.domain.events import Event
 from kalem.domain.landed_cost import LandedCostError, RateTable, load_default_rate_table
-from kalem.domain.order_billing import OrderBilling, Refund
+from kalem.domain.order_billing import OrderBilling
 from kalem.domain.orders import Line, Order
+from kalem.domain.refund_amounts import refund_amounts
+from kalem.domain.refund_records import Refund
 from kalem.store.uow import UnitOfWork
 
 
@@ -182,19 +185,15 @@ class RecordRefund:
 
 
 def record_refund(uow: UnitOfWork, cmd: RecordRefund) -> tuple[Billed, Refund]:
+    """A refund of amounts, in the order's refund account, capped by what its billing collected."""
     with OrderTransaction(uow) as tx:
-        now = uow.now()
-        made: list[Refund] = []
-
-        def change(order: Order, billing: OrderBilling) -> tuple[Order, OrderBilling, list[Event]]:
-            changed, billing, refund, events = domain.record_refund(
-                order, billing, cmd.subtotals, currency=cmd.currency, note=cmd.note, refund_id=new_id("refund"),
-                actor=cmd.principal.actor, now=now)
-            made.append(refund)
-            return changed, billing, events
-
-        result = _change(tx, cmd.order, cmd.principal, change)
-        return tx.commit(result), made[0]
+        order = tx.lock_id(find_order(uow, cmd.order, cmd.principal).id)
+        billing = billing_of(uow, order)
+        changed, refund, events = refund_amounts(
+            account_of(uow, order), cmd.subtotals, billing.collected(), currency=cmd.currency, note=cmd.note,
+            refund_id=new_id("rf"), actor=cmd.principal.actor, now=uow.now())
+        uow.refunds.add(refund)
+        return tx.commit((Billed(tx.save(changed, events), billing), refund))
 
 
 # --- reads ---------------------------------------------------------------------------------------
@@ -210,6 +209,7 @@ def billing_for_number(uow: UnitOfWork, order_number: str, principal: Principal,
 class OrderPage:
     orders: list[Order]
     billing: dict[str, OrderBilling]  # stored billing only; derive the rest when asked
+    refunds: dict[str, list[Refund]]  # every refund of each order (its refund account's records)
     actors: dict[str, tuple[str | None, str | None]]
     has_next: bool
 
@@ -239,7 +239,8 @@ def read_orders(uow: UnitOfWork, principal: Principal, *, ref: OrderRef | None =
                     break
                 cursor = (batch[limit - 1].created_at.isoformat(), batch[limit - 1].id)
             found = found[:limit]
-        return OrderPage(found, uow.billing.get_many(o.id for o in found), uow.billing.actors(found), has_next)
+        return OrderPage(found, uow.billing.get_many(o.id for o in found),
+                         uow.refunds.for_orders(o.id for o in found), uow.billing.actors(found), has_next)
 
 
 def derived_billing(order: Order, stored: OrderBilling | None) -> OrderBilling | None:

@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from kalem.app.principals import Principal
+from kalem.app.refunds import account_of
 from kalem.app.transaction import OrderTransaction
 from kalem.domain import packages as domain
 from kalem.domain.events import Event
@@ -67,7 +68,7 @@ def split(order: Order, package_id: str, groups: Sequence[Mapping[str, int]], ca
           principal: Principal, uow: UnitOfWork, platform: str) -> tuple[Order, SplitResult, list[Event]]:
     return domain.split_package(order, package_id, groups, cancelled, new_package_id=new_package_id,
                                 new_tracking_number=new_tracking_number, actor=principal.actor, now=uow.now(),
-                                platform=platform)
+                                platform=platform, refunds=account_of(uow, order))
 
 
 def split_package(uow: UnitOfWork, cmd: SplitPackage) -> Split:

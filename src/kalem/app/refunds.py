@@ -22,9 +22,11 @@ from kalem.domain.cancellation import CancelItem, cancel_lines
 from kalem.domain.errors import Conflict, InvalidInput, PermissionDenied
 from kalem.domain.events import Event
 from kalem.domain.orders import Order
+from kalem.domain.refund_account import RefundAccount
 from kalem.domain.refund_records import Payout, Refund, RefundCause, RefundNotFound
 from kalem.domain.refunds import DEFAULT_STRATEGY, CancellationStrategy, RefundBreakdown, strategy_from_dict
 from kalem.domain.returns import ReturnItem, ReturnNotFound, ReturnRequest
+from kalem.domain.units import UnitSet, UnitState
 from kalem.store.uow import UnitOfWork
 
 
@@ -47,6 +49,7 @@ class RefundUnits:
     cause: RefundCause | None = None               # for Mode.REFUNDABLE; None: inferred
     reasons: Mapping[str, int] = field(default_factory=dict)  # line → reason id (CANCEL / RETURN)
     notes: Mapping[str, str | None] = field(default_factory=dict)
+    numbers: Mapping[str, tuple[int, ...]] = field(default_factory=dict)  # line → unit numbers (CANCEL / RETURN)
     include_cargo: bool | None = None
     forced_amount: Decimal | None = None
     reference: str | None = None
@@ -72,13 +75,20 @@ class RefundReferenceInUse(InvalidInput):
     code = "refund_reference_in_use"
 
 
-def _return_now(order: Order, refunds: Sequence[Refund], counts: Mapping[str, int]) -> bool:
-    """AUTO: delivered units are returned now unless cancelled/returned ones already cover the request."""
+def _covering_cause(account: RefundAccount, counts: Mapping[str, int]) -> RefundCause | None:
+    """Returned units if they cover the request, else cancelled ones (a refund is never of both)."""
     for cause in (RefundCause.RETURN, RefundCause.CANCELLATION):
-        available = records.refundable_units(order, refunds, cause)
-        if all(n <= available.get(order.line(lid).line_id, 0) for lid, n in counts.items()):
-            return False
-    return all(n <= order.line(lid).ledger.delivered for lid, n in counts.items())
+        available = account.refundable_units(cause)
+        if all(account.order.line(lid) and n <= len(available.get(lid, ())) for lid, n in counts.items()):
+            return cause
+    return None
+
+
+def _return_now(account: RefundAccount, counts: Mapping[str, int]) -> bool:
+    """AUTO: delivered units are returned now unless cancelled/returned ones already cover the request."""
+    if _covering_cause(account, counts) is not None:
+        return False
+    return all(n <= account.order.line(lid).ledger.delivered for lid, n in counts.items())
 
 
 def strategy_of(uow: UnitOfWork, seller_id: str) -> CancellationStrategy:
@@ -86,13 +96,15 @@ def strategy_of(uow: UnitOfWork, seller_id: str) -> CancellationStrategy:
     return DEFAULT_STRATEGY if stored is None else strategy_from_dict(stored)
 
 
-def infer_cause(order: Order, refunds: Sequence[Refund], counts: Mapping[str, int]) -> RefundCause:
-    """Returned units if they cover the request, else cancelled ones (a refund is never of both)."""
-    for cause in (RefundCause.RETURN, RefundCause.CANCELLATION):
-        available = records.refundable_units(order, refunds, cause)
-        if all(order.line(lid) and n <= available.get(lid, 0) for lid, n in counts.items()):
-            return cause
-    return RefundCause.CANCELLATION  # create_refund explains what is missing
+def account_of(uow: UnitOfWork, order: Order) -> RefundAccount:
+    """The order's refund account: its refunds so far under its seller's strategy."""
+    return RefundAccount.of(order, uow.refunds.for_order(order.id), strategy_of(uow, order.seller_id))
+
+
+def _moved(before: Order, after: Order, state: UnitState) -> dict[str, UnitSet]:
+    """The units of each line that this change put in `state`."""
+    return {ln.line_id: ln.units.in_state(state) - before.line(ln.line_id).units.in_state(state)
+            for ln in after.lines if ln.units.count(state) != before.line(ln.line_id).units.count(state)}
 
 
 def refund_units(uow: UnitOfWork, cmd: RefundUnits) -> Refunded:
@@ -107,34 +119,38 @@ def refund_units(uow: UnitOfWork, cmd: RefundUnits) -> Refunded:
 def refund_locked(tx: OrderTransaction, order: Order, cmd: RefundUnits) -> Refunded:
     """`refund_units` on an order the caller has locked in `tx`; the caller commits."""
     uow = tx.uow
-    refunds = uow.refunds.for_order(order.id)
+    account = account_of(uow, order)
     actor, now = cmd.principal.actor, uow.now()
     events: list[Event] = []
     current = order
+    units: dict[str, int | UnitSet] = dict(cmd.counts)
     if cmd.reference is not None:
-        replay = next((r for r in refunds if r.reference == cmd.reference), None)
+        replay = next((r for r in account.refunds if r.reference == cmd.reference), None)
         if replay is not None:  # a refund is final once created: the same number is the same refund
             if dict(replay.lines) != dict(cmd.counts):
                 raise RefundReferenceInUse(f"refund {cmd.reference} exists with other items",
                                            reference=cmd.reference)
             return Refunded(order, replay, replay.cause, created=False)
     if cmd.mode == Mode.CANCEL:
-        items = [CancelItem(lid, n, _reason(cmd, lid), cmd.notes.get(lid)) for lid, n in cmd.counts.items()]
+        items = [CancelItem(lid, n, _reason(cmd, lid), cmd.notes.get(lid), numbers=cmd.numbers.get(lid, ()))
+                 for lid, n in cmd.counts.items()]
         current, events = cancel_lines(order, items, actor=actor, now=now)
         cause = RefundCause.CANCELLATION
-    elif cmd.mode == Mode.RETURN or (cmd.mode == Mode.AUTO and _return_now(order, refunds, cmd.counts)):
-        items = [ReturnItem(lid, n, _reason(cmd, lid), cmd.notes.get(lid)) for lid, n in cmd.counts.items()]
+        units.update(_moved(order, current, UnitState.CANCELLED))  # the refund takes the units just cancelled
+    elif cmd.mode == Mode.RETURN or (cmd.mode == Mode.AUTO and _return_now(account, cmd.counts)):
+        items = [ReturnItem(lid, n, _reason(cmd, lid), cmd.notes.get(lid), numbers=cmd.numbers.get(lid, ()))
+                 for lid, n in cmd.counts.items()]
         current, events = domain_returns.return_directly(order, items, actor=actor, now=now)
         cause = RefundCause.RETURN
+        units.update(_moved(order, current, UnitState.RETURNED))
     else:
-        cause = cmd.cause or infer_cause(order, refunds, cmd.counts)
-    strategy = strategy_of(uow, order.seller_id)
+        # create_refund explains what is missing when neither covers the request
+        cause = cmd.cause or _covering_cause(account, cmd.counts) or RefundCause.CANCELLATION
+    after = RefundAccount.of(current, account.refunds, account.strategy)
 
     def create(forced: Decimal | None) -> tuple[Order, Refund, list[Event]]:
-        return records.create_refund(
-            current, refunds, cmd.counts, cause=cause, strategy=strategy, pay=cmd.pay, refund_id=new_id("rf"),
-            actor=actor, now=now, include_cargo=cmd.include_cargo, forced_amount=forced,
-            reference=cmd.reference)
+        return after.refund(units, cause=cause, pay=cmd.pay, refund_id=new_id("rf"), actor=actor, now=now,
+                            include_cargo=cmd.include_cargo, forced_amount=forced, reference=cmd.reference)
 
     changed, refund, more = create(cmd.forced_amount)
     if cmd.expected_total is not None and cmd.forced_amount is None and refund.amount != cmd.expected_total:
@@ -178,9 +194,8 @@ def preview_refund(uow: UnitOfWork, principal: Principal, order_number: str, cou
     """A dry run: read-only, nothing is locked or written."""
     with uow:
         order = uow.orders.get(order_number, principal.scope or seller_id)
-        breakdown = records.preview(order, uow.refunds.for_order(order.id), counts, strategy_of(uow, order.seller_id),
-                                    include_cargo=include_cargo, forced_amount=forced_amount,
-                                    actor=principal.actor)
+        breakdown = account_of(uow, order).preview(counts, include_cargo=include_cargo, forced_amount=forced_amount,
+                                                   actor=principal.actor)
         return order, breakdown
 
 

@@ -20,12 +20,13 @@ leaves from `dialects/` carry a face's own wire codes.
     │   ├── AmbiguousSku                          app/billing.py
     │   ├── RefundAmountMismatch                  app/refunds.py
     │   ├── RefundReferenceInUse                  app/refunds.py
-    │   ├── InvalidRefund                         domain/order_billing.py
-    │   ├── RefundCurrencyMismatch                domain/order_billing.py
+    │   ├── InvalidRefund                         domain/refund_amounts.py
+    │   ├── RefundCurrencyMismatch                domain/refund_amounts.py
     │   ├── CancelRequiresSplit                   domain/packages.py
     │   ├── EmptySplit                            domain/packages.py
     │   ├── InvalidPayout                         domain/refund_records.py
     │   ├── MixedCancelAndReturn                  domain/returns.py
+    │   ├── DuplicateUnit                         domain/units.py
     │   ├── InvalidEventType                      domain/webhooks.py
     │   ├── InvalidWebhookSecret                  domain/webhooks.py
     │   ├── InvalidWebhookUrl                     domain/webhooks.py
@@ -49,6 +50,7 @@ leaves from `dialects/` carry a face's own wire codes.
     │   ├── CancelRequestNotFound
     │   ├── TokenNotFound
     │   ├── ReturnNotFound                        domain/returns.py
+    │   ├── UnitNotFound                          domain/units.py
     │   ├── RefundNotFound                        domain/refund_records.py
     │   ├── WebhookSubscriptionNotFound           domain/webhooks.py
     │   └── WebhookDeliveryNotFound               domain/webhooks.py
@@ -68,17 +70,19 @@ leaves from `dialects/` carry a face's own wire codes.
     │   ├── OrderHasPendingCancelRequests         domain/order_billing.py
     │   ├── OrderHasShippedUnits                  domain/order_billing.py
     │   ├── UnitsAlreadyShipped                   domain/order_billing.py
-    │   ├── RefundExceedsPaid                     domain/order_billing.py
+    │   ├── RefundExceedsPaid                     domain/refund_amounts.py
     │   ├── SplitExceedsPackage                   domain/packages.py
     │   ├── UnitsPendingCancel                    domain/packages.py
     │   ├── RefundAlreadySettled                  domain/refund_records.py
     │   ├── UnitsNotRefundable                    domain/refund_records.py
-    │   ├── ReturnAlreadyDecided                  domain/returns.py
-    │   ├── UnitsNotReturnable                    domain/returns.py
-    │   ├── UnitAlreadyCancelled                  domain/returns.py
-    │   ├── UnitAlreadyReturned                   domain/returns.py
-    │   ├── UnitInTransit                         domain/returns.py
-    │   ├── UnitPendingDecision                   domain/returns.py
+    │   ├── ReturnAlreadyDecided                  domain/requests.py
+    │   ├── UnitsNotReturnable                    domain/units.py
+    │   ├── UnitAlreadyCancelled                  domain/units.py
+    │   ├── UnitAlreadyReturned                   domain/units.py
+    │   ├── UnitAlreadyDelivered                  domain/units.py
+    │   ├── UnitNotDelivered                      domain/units.py
+    │   ├── UnitInTransit                         domain/units.py
+    │   ├── UnitPendingDecision                   domain/units.py
     │   ├── DeliveryInFlight                      domain/webhooks.py
     │   └── OrderLineRetired                      dialects/n11/order_lines.py
     ├── IdempotencyKeyReused (422)

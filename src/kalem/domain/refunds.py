@@ -380,11 +380,12 @@ def _counts(book: _Book, counts: Mapping[str, int], what: str) -> dict[str, int]
 
 
 def _cargo(order: BillableOrder, book: _Book, strategy: CancellationStrategy,
-           include_cargo: bool | None, before: int, after: int,
+           include_cargo: bool | None, positions: list[tuple[int, int]], after: int,
            shipping_refunded: Decimal | None) -> tuple[Decimal, Decimal, str]:
-    """(shipping, shipping tax, sentence) for a refund taking the order from `before` to `after`
-    refunded units; never more shipping than is left of the fee after `shipping_refunded`."""
-    amount, tax, sentence = _cargo_by_units(order, book, strategy, include_cargo, before, after)
+    """(shipping, shipping tax, sentence) for a refund of the units at `positions` (order-wide
+    [start, end) ranges) that leaves `after` units of the order refunded; never more shipping than
+    is left of the fee after `shipping_refunded`."""
+    amount, tax, sentence = _cargo_by_units(order, book, strategy, include_cargo, positions, after)
     if shipping_refunded is None or not amount:
         return amount, tax, sentence
     # Unit positions say how much shipping a refund takes; the cash already refunded says how much is
@@ -400,8 +401,8 @@ def _cargo(order: BillableOrder, book: _Book, strategy: CancellationStrategy,
     return capped, share, f"shipping {capped} refunded: {shipping_refunded} of {fee} was refunded before"
 
 
-def _cargo_by_units(order: BillableOrder, book: _Book, strategy: CancellationStrategy,
-                    include_cargo: bool | None, before: int, after: int) -> tuple[Decimal, Decimal, str]:
+def _cargo_by_units(order: BillableOrder, book: _Book, strategy: CancellationStrategy, include_cargo: bool | None,
+                    positions: list[tuple[int, int]], after: int) -> tuple[Decimal, Decimal, str]:
     rule, fee = strategy.cargo_rule, quantize(order.shipping_amount, order.currency)
     if rule is CargoRule.never:
         if include_cargo:
@@ -413,10 +414,11 @@ def _cargo_by_units(order: BillableOrder, book: _Book, strategy: CancellationStr
     if not fee:
         return ZERO, ZERO, "no shipping was charged"
     if rule is CargoRule.per_unit:
-        amount = book.shipping[after] - book.shipping[before]
-        return (amount, book.shipping_tax[after] - book.shipping_tax[before],
-                f"shipping share {quantize(amount, order.currency)} for {after - before} of "
-                f"{book.units} units (strategy per_unit)")
+        amount, tax = (sum((table[end] - table[start] for start, end in positions), ZERO)
+                       for table in (book.shipping, book.shipping_tax))
+        units = sum(end - start for start, end in positions)
+        return (amount, tax, f"shipping share {quantize(amount, order.currency)} for {units} of "
+                             f"{book.units} units (strategy per_unit)")
     if after == book.units:
         return (fee, book.shipping_tax[-1],
                 f"shipping {fee} refunded with the last unit (strategy last_unit)")
@@ -424,16 +426,25 @@ def _cargo_by_units(order: BillableOrder, book: _Book, strategy: CancellationStr
                         "comes back with the last one (strategy last_unit)")
 
 
-def _refunded_before(book: _Book, done: dict[str, int], strategy: CancellationStrategy) -> Decimal:
+def _refunded_before(book: _Book, done: Mapping[str, int], strategy: CancellationStrategy) -> Decimal:
     """What earlier refunds returned, assuming they followed the strategy. If they skipped cargo
     this overstates it, which only lowers the cap on a forced amount: the safe side."""
-    items = sum((lb.paid[done.get(i, 0)] for i, lb in book.lines.items()), ZERO)
+    items, shipping, offset = ZERO, ZERO, 0
+    for line_id, lb in book.lines.items():
+        r = done.get(line_id, 0)
+        items += lb.paid[r]
+        shipping += book.shipping[offset + r] - book.shipping[offset]
+        offset += lb.line.quantity
     before = sum(done.values())
     if strategy.cargo_rule is CargoRule.per_unit:
-        return items + book.shipping[before]
+        return items + shipping
     if strategy.cargo_rule is CargoRule.last_unit and before == book.units:
         return items + book.shipping[-1]
     return items
+
+
+Runs = tuple[tuple[int, int], ...]
+"""Unit numbers of one line as runs of consecutive numbers: ((first, last), ...), 1-based, inclusive."""
 
 
 def compute_refund(order: BillableOrder, request: Mapping[str, int], already_refunded: Mapping[str, int],
@@ -441,7 +452,8 @@ def compute_refund(order: BillableOrder, request: Mapping[str, int], already_ref
                    forced_amount: Decimal | None = None,
                    already_refunded_amount: Decimal | None = None,
                    already_refunded_shipping: Decimal | None = None) -> RefundBreakdown:
-    """Refund `request` (units per line id) of `order`, given the units per line refunded before.
+    """Refund `request` (units per line id) of `order`, given the units per line refunded before:
+    the refund takes the next units of each line, r+1 .. r+n.
 
     include_cargo: None follows the strategy's cargo rule; False refunds no shipping; True asks for
         it under the rule (`CargoNotRefundable` when the rule is `never`). Note that a refund made
@@ -455,12 +467,21 @@ def compute_refund(order: BillableOrder, request: Mapping[str, int], already_ref
     already_refunded_shipping: the shipping earlier refunds returned, when known: shipping is
         refunded at most once in all, whatever order earlier refunds succeeded or failed in.
     """
-    cur = order.currency
     book = _book(order)
     done = _counts(book, already_refunded, "already refunded units")
     for line_id, n in done.items():
         if not 0 <= n <= book.lines[line_id].line.quantity:
             raise InvalidRefundInput(f"line {line_id}: {n} units cannot have been refunded", line_id=line_id)
+    wanted = check_refund_counts(book, request, done)
+    taking = {line_id: ((done.get(line_id, 0) + 1, done.get(line_id, 0) + n),) for line_id, n in wanted.items()}
+    refunded = _refunded_before(book, done, strategy) if already_refunded_amount is None else already_refunded_amount
+    return refund_units(order, book, taking, sum(done.values()), strategy, include_cargo=include_cargo,
+                        forced_amount=forced_amount, refunded_amount=refunded,
+                        refunded_shipping=already_refunded_shipping)
+
+
+def check_refund_counts(book: _Book, request: Mapping[str, int], done: Mapping[str, int]) -> dict[str, int]:
+    """The units asked per line, checked against the line and the `done` units no refund may take again."""
     wanted = _counts(book, request, "quantity")
     if not wanted:
         raise InvalidRefundInput("a refund needs at least one line")
@@ -471,8 +492,23 @@ def compute_refund(order: BillableOrder, request: Mapping[str, int], already_ref
         if n > refundable:
             raise RefundExceedsRefundable(f"line {line_id}: {n} units requested, {refundable} refundable",
                                           line_id=line_id, requested=n, refundable=refundable)
-    before = sum(done.values())
-    after = before + sum(wanted.values())
+    return wanted
+
+
+def book_of(order: BillableOrder) -> _Book:
+    """The order's cumulative tables, built once per account: a refund reads positions in them."""
+    return _book(order)
+
+
+def refund_units(order: BillableOrder, book: _Book, taking: Mapping[str, Runs], before: int,
+                 strategy: CancellationStrategy, *, include_cargo: bool | None, forced_amount: Decimal | None,
+                 refunded_amount: Decimal, refunded_shipping: Decimal | None) -> RefundBreakdown:
+    """Refund the units numbered in `taking` (line id → runs), `before` units of the order being
+    refunded (or pending) already. Every amount is a sum of differences of cumulative tables over the
+    runs, so its cost follows the runs, never the units, and any partition of a line's units into
+    refunds adds up to exactly what the line paid."""
+    cur = order.currency
+    after = before + sum(last - first + 1 for runs in taking.values() for first, last in runs)
     if not strategy.allow_partial and after < book.units:
         raise PartialRefundNotAllowed(
             f"this seller refunds whole orders only: {book.units - before} units remain, "
@@ -481,15 +517,17 @@ def compute_refund(order: BillableOrder, request: Mapping[str, int], already_ref
     def q(amount: Decimal) -> Decimal:
         return quantize(amount, cur)
 
-    lines, explanation, taxes, discount = [], [], {}, ZERO
+    lines, explanation, taxes, discount, offset, positions = [], [], {}, ZERO, 0, []
     for line in order.lines:                       # order's line order: a deterministic result
-        if line.line_id not in wanted:
+        runs = taking.get(line.line_id, ())
+        lb, start = book.lines[line.line_id], offset
+        offset += line.quantity
+        if not runs:
             continue
-        lb, r = book.lines[line.line_id], done.get(line.line_id, 0)
-        n = wanted[line.line_id]
-        item, paid = lb.gross[r + n] - lb.gross[r], lb.paid[r + n] - lb.paid[r]
-        line_disc = lb.line_discount[r + n] - lb.line_discount[r]
-        tax = lb.tax[r + n] - lb.tax[r]
+        positions += [(start + first - 1, start + last) for first, last in runs]
+        n = sum(last - first + 1 for first, last in runs)
+        item, paid, line_disc, tax = (sum((table[last] - table[first - 1] for first, last in runs), ZERO)
+                                      for table in (lb.gross, lb.paid, lb.line_discount, lb.tax))
         _add(taxes, line.tax_rate, tax)
         discount += item - paid
         label = line.name or f"line {line.line_id}"
@@ -499,12 +537,12 @@ def compute_refund(order: BillableOrder, request: Mapping[str, int], already_ref
             explanation.append(f"line discount share {_MINUS}{q(line_disc)}")
         if item - paid - line_disc:
             explanation.append(f"order discount share {_MINUS}{q(item - paid - line_disc)}")
-        units = f"unit {r + 1}" if n == 1 else f"units {r + 1}\u2013{r + n}"
-        explanation.append(f"{label}: {q(paid)} for {units} of {line.quantity} "
+        numbers = ", ".join(str(a) if a == b else f"{a}\u2013{b}" for a, b in runs)
+        explanation.append(f"{label}: {q(paid)} for unit{'s' if n > 1 else ''} {numbers} of {line.quantity} "
                            f"(includes {q(tax)} tax at {_rate(line.tax_rate)}%)")
 
-    shipping, shipping_tax, sentence = _cargo(order, book, strategy, include_cargo, before, after,
-                                               already_refunded_shipping)
+    shipping, shipping_tax, sentence = _cargo(order, book, strategy, include_cargo, positions, after,
+                                               refunded_shipping)
     explanation.append(sentence)
     if shipping:
         _add(taxes, order.shipping_tax_rate, shipping_tax)
@@ -517,10 +555,7 @@ def compute_refund(order: BillableOrder, request: Mapping[str, int], already_ref
     elif discount:
         explanation.append(f"discount share {discount} is not given back (discounts not refundable)")
 
-    if already_refunded_amount is None:
-        refunded = _refunded_before(book, done, strategy)
-    else:
-        refunded = _amount(already_refunded_amount, "already_refunded_amount", InvalidRefundInput, cur)
+    refunded = _amount(refunded_amount, "already_refunded_amount", InvalidRefundInput, cur)
     cap = quantize(book.paid - refunded, cur)
     total, forced = computed, None
     if forced_amount is not None:

@@ -56,7 +56,7 @@ def cancel(uow: UnitOfWork, cmd: CancelItems) -> Cancelled:
             if not units:
                 raise app_refunds.NothingToCancel("The order has no item left to cancel or refund.", field="is_all")
             pks = [numbered.units[u] for u in units]
-        operation, counts = classify_units(order, units, [str(pk) for pk in pks])
+        operation, numbers = classify_units(order, units, [str(pk) for pk in pks])
         status_type = StatusType.CANCELLED if operation is Operation.CANCEL else StatusType.RETURNED
         reasons: dict[str, int] = {}
         for pk, (line_id, _) in zip(pks, units, strict=True):
@@ -66,7 +66,8 @@ def cancel(uow: UnitOfWork, cmd: CancelItems) -> Cancelled:
             reason(reason_id, status_type)  # the reason must fit the operation (cancel or refund)
             reasons.setdefault(line_id, reason_id)  # a line carries one reason per operation: the first
         refund = app_refunds.refund_locked(tx, order, app_refunds.RefundUnits(
-            order.order_number, cmd.principal, counts, _payout(cmd, pks), order_id=order.id,
+            order.order_number, cmd.principal, {lid: len(ns) for lid, ns in numbers.items()}, _payout(cmd, pks),
+            numbers=numbers, order_id=order.id,
             mode=app_refunds.Mode.CANCEL if operation is Operation.CANCEL else app_refunds.Mode.RETURN,
             reasons=reasons, include_cargo=cmd.include_cargo, forced_amount=cmd.forced_amount,
             reference=cmd.reference))

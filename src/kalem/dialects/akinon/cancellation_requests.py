@@ -23,19 +23,14 @@ from kalem.dialects.akinon.errors import (
     Required,
 )
 from kalem.domain import cancellation as cancel_domain
+from kalem.domain import requests as request_domain
 from kalem.domain import returns as return_domain
-from kalem.domain.cancellation import CancelItem, CancelRequest
-from kalem.domain.errors import (
-    ApprovalExceedsRequested,
-    CancelRequestAlreadyDecided,
-    KalemError,
-    NotFound,
-    UnknownReason,
-)
-from kalem.domain.ledger import UnitState
+from kalem.domain.cancellation import CancelItem
+from kalem.domain.errors import ApprovalExceedsRequested, KalemError, NotFound, UnknownReason
 from kalem.domain.reasons import StatusType, reason
-from kalem.domain.returns import Operation, ReturnAlreadyDecided, ReturnItem, ReturnRequest, classify_units
-from kalem.store.refunds import split_object
+from kalem.domain.requests import Request, ensure_pending
+from kalem.domain.returns import Operation, ReturnItem, classify_units
+from kalem.domain.units import UnitState
 from kalem.store.uow import UnitOfWork
 
 CANCEL, RETURN = "cancel_request", "return_request"   # kinds in akinon_ids
@@ -46,11 +41,11 @@ class AkinonRequest:
     pk: int
     order_item: int
     order_pk: int
-    request: CancelRequest | ReturnRequest
+    request: Request
 
     @property
     def is_refund(self) -> bool:
-        return isinstance(self.request, ReturnRequest)
+        return self.request.kind is request_domain.RETURN
 
 
 @dataclass(frozen=True)
@@ -71,10 +66,11 @@ def create(uow: UnitOfWork, cmd: CreateRequest) -> AkinonRequest:
         _, order_id, line_id, index = found
         order = tx.lock_id(order_id)
         line = order.line(line_id)
-        if index >= line.quantity:
+        unit = index + 1   # the order item is unit `index + 1` of its line
+        if unit > line.quantity:
             raise _no_item(cmd.order_item)
         # Refuses cancelled, pending, in-transit and returned units with kalem's codes.
-        operation, _ = classify_units(order, [(line_id, index)], [str(cmd.order_item)])
+        operation, _ = classify_units(order, [(line_id, unit)], [str(cmd.order_item)])
         wanted = "cancel" if operation is Operation.CANCEL else "refund"
         if cmd.cancellation_type not in (None, wanted):
             raise Invalid(f"Order item {cmd.order_item} is "
@@ -83,25 +79,25 @@ def create(uow: UnitOfWork, cmd: CreateRequest) -> AkinonRequest:
         _check_reason("reason", cmd.reason_id, StatusType.CANCELLED if wanted == "cancel" else StatusType.RETURNED)
         quantity = cmd.quantity or 1
         state = UnitState.OPEN if wanted == "cancel" else UnitState.DELIVERED
-        available = line.ledger.count(state)
-        if quantity > available:
-            raise QuantityExceedsAvailable(f"Only {available} unit(s) of this order item's line are {state.value}.",
-                                           field="quantity")
+        available = line.units_in(state)
+        if quantity > len(available):
+            raise QuantityExceedsAvailable(f"Only {len(available)} unit(s) of this order item's line are "
+                                           f"{state.value}.", field="quantity")
         actor, now = cmd.principal.actor, uow.now()
-        request: CancelRequest | ReturnRequest
+        request: Request
         if wanted == "cancel":
             changed, request, events = cancel_domain.request_cancel(
-                order, [CancelItem(line_id, quantity, cmd.reason_id, cmd.description)],
+                order, [CancelItem(line_id, quantity, cmd.reason_id, cmd.description, (unit,))],
                 request_id=new_id("cr"), actor=actor, now=now)
             uow.cancel_requests.add(request)
         else:
             changed, request, events = return_domain.request_return(
-                order, [ReturnItem(line_id, quantity, cmd.reason_id, cmd.description)],
+                order, [ReturnItem(line_id, quantity, cmd.reason_id, cmd.description, (unit,))],
                 return_id=new_id("ret"), actor=actor, now=now)
             uow.returns.add(request)
         tx.save(changed, events)
-        pk = uow.akinon_ids.mint_object(order.seller_id, order.id, CANCEL if wanted == "cancel" else RETURN,
-                                        request.id, cmd.order_item)
+        pk = uow.akinon_ids.mint_object(order.seller_id, order.id,
+                                        _key(CANCEL if wanted == "cancel" else RETURN, request.id, cmd.order_item))
         return tx.commit(AkinonRequest(pk, cmd.order_item, _order_pk(uow, order.id), request))
 
 
@@ -113,10 +109,9 @@ def get(uow: UnitOfWork, pk: int, principal: Principal) -> AkinonRequest:
 def page(uow: UnitOfWork, principal: Principal, *, number: int, size: int) -> tuple[int, list[AkinonRequest]]:
     """(count, the requests of page `number`), newest first."""
     with uow:
-        count, rows = uow.akinon_ids.objects((CANCEL, RETURN), principal.scope, limit=size,
+        count, rows = uow.akinon_ids.objects((f"{CANCEL}:", f"{RETURN}:"), principal.scope, limit=size,
                                              offset=(number - 1) * size)
-        return count, [_view(uow, pk, order_id, kind, kalem_id, ref, principal)
-                       for pk, _, order_id, kind, kalem_id, ref in rows]
+        return count, [_view(uow, pk, order_id, *_unkey(key), principal) for pk, _, order_id, key in rows]
 
 
 @dataclass(frozen=True)
@@ -134,10 +129,10 @@ def decide(uow: UnitOfWork, cmd: Decide) -> AkinonRequest:
         seen = _load(uow, cmd.pk, cmd.principal)
         order = tx.lock_id(seen.request.order_id)
         current = _load(uow, cmd.pk, cmd.principal).request   # re-read under the order's lock
-        _ensure_pending(current)   # before the body's own checks: a decided request says so first
+        ensure_pending(current)   # before the body's own checks: a decided request says so first
         actor, now = cmd.principal.actor, uow.now()
-        decided: CancelRequest | ReturnRequest
-        if isinstance(current, CancelRequest):
+        decided: Request
+        if current.kind is request_domain.CANCEL:
             if cmd.decision == "approve":
                 line_id = current.items[0].line_id
                 if cmd.quantity is not None and cmd.quantity > current.items[0].quantity:
@@ -168,16 +163,6 @@ def decide(uow: UnitOfWork, cmd: Decide) -> AkinonRequest:
         return tx.commit(AkinonRequest(seen.pk, seen.order_item, seen.order_pk, decided))
 
 
-def _ensure_pending(request: CancelRequest | ReturnRequest) -> None:
-    if request.status.value == "pending":
-        return
-    if isinstance(request, CancelRequest):
-        raise CancelRequestAlreadyDecided(f"cancel request {request.id} is already {request.status}",
-                                          cancel_request_id=request.id, status=request.status.value)
-    raise ReturnAlreadyDecided(f"return {request.id} is already {request.status}",
-                               return_id=request.id, status=request.status.value)
-
-
 # --- helpers ------------------------------------------------------------------------------------
 def _no_item(pk: int) -> KalemError:
     return DoesNotExist(f'Invalid pk "{pk}" - object does not exist.', field="order_item")
@@ -197,10 +182,20 @@ def _load(uow: UnitOfWork, pk: int, principal: Principal) -> AkinonRequest:
     found = uow.akinon_ids.resolve([pk]).get(pk)
     if found is None or found[3] != -1 or principal.scope not in (None, found[0]):
         raise NotFound("Not found.", id=pk)
-    kind, kalem_id, ref = split_object(found[2])
+    kind, kalem_id, ref = _unkey(found[2])
     if kind not in (CANCEL, RETURN):
         raise NotFound("Not found.", id=pk)
     return _view(uow, pk, found[1], kind, kalem_id, ref, principal)
+
+
+def _key(kind: str, kalem_id: str, ref: int) -> str:
+    """The `akinon_ids` key of a request: its kind, its kalem id and the order item pk it names."""
+    return f"{kind}:{kalem_id}:{ref}"
+
+
+def _unkey(key: str) -> tuple[str, str, int]:
+    kind, kalem_id, ref = key.split(":")
+    return kind, kalem_id, int(ref)
 
 
 def _view(uow: UnitOfWork, pk: int, order_id: str, kind: str, kalem_id: str, ref: int,

@@ -1,8 +1,9 @@
 """What the Akinon face needs beyond the native use cases: integer pks for orders and their units.
 
-Akinon (Omnitron) keys an order and each order item by an integer, one order item per unit. kalem
-mints them on first sight of an order (idempotent inserts), the order's before its units', and
-never changes them: an Akinon client may keep them forever.
+Akinon (Omnitron) keys an order and each order item by an integer, one order item per unit: the
+item pk names kalem's unit number n of its line (stored as index n - 1). kalem mints them on first
+sight of an order (idempotent inserts), the order's before its units', and never changes them: an
+Akinon client may keep them forever, and a pk always names the same unit.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from kalem.store.uow import UnitOfWork
 class Numbered:
     order: Order
     pk: int
-    units: dict[tuple[str, int], int]   # (line id, unit index) → order-item pk
+    units: dict[tuple[str, int], int]   # (line id, unit number) → order-item pk
     refunds: tuple[Refund, ...] = ()
 
     def unit_of(self, item_pk: int) -> tuple[str, int] | None:
@@ -41,7 +42,8 @@ def numbered(uow: UnitOfWork, order: Order) -> Numbered:
         uow.akinon_ids.mint(order.seller_id, order.id, _units(order))
         ids = uow.akinon_ids.for_order(order.id)
     pk = ids.pop(("", 0))
-    return Numbered(order, pk, ids, tuple(uow.refunds.for_order(order.id)))
+    units = {(line_id, index + 1): item_pk for (line_id, index), item_pk in ids.items()}
+    return Numbered(order, pk, units, tuple(uow.refunds.for_order(order.id)))
 
 
 def order_id(uow: UnitOfWork, order_pk: int, principal: Principal) -> str:

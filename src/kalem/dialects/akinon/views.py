@@ -8,9 +8,8 @@ from kalem.dialects.akinon.pks import Numbered
 from kalem.domain.ledger import UnitState
 from kalem.domain.money import quantize
 from kalem.domain.orders import OrderStatus
-from kalem.domain.refund_records import billable
+from kalem.domain.refund_account import billable
 from kalem.domain.refunds import paid_total
-from kalem.domain.returns import unit_states
 
 #: Omnitron order-item status codes (PLATFORMS.md §4.3) for kalem's unit states.
 ITEM_STATUS = {UnitState.OPEN: "400", UnitState.PENDING_CANCEL: "50", UnitState.CANCELLED: "100",
@@ -33,9 +32,9 @@ def order_detail(n: Numbered) -> dict[str, Any]:
     items = []
     for line in order.lines:
         unit_discount = quantize(line.discount / line.quantity, order.currency)
-        for index, state in enumerate(unit_states(line)):
+        for number, state in line.units.layout():
             items.append({
-                "pk": n.units[(line.line_id, index)], "order": n.pk, "status": ITEM_STATUS[state],
+                "pk": n.units[(line.line_id, number)], "order": n.pk, "status": ITEM_STATUS[state],
                 "remote_id": line.line_id, "product": {"sku": line.sku, "name": line.name,
                                                        "product_id": line.product_id, "barcode": line.barcode},
                 "price": format(line.unit_price - unit_discount, "f"), "retail_price": format(line.unit_price, "f"),
