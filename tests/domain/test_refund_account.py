@@ -144,7 +144,10 @@ def test_a_failed_refund_gives_its_units_back_for_the_same_amount():
     # units 2-3 again, 6.66, and the line ended a cent short of what was paid.)
     last = account.preview({"L0": 2}, cause=RefundCause.CANCELLATION)
     assert last.total == D("6.67") and last.total + second.amount == D("10.00")
-    assert account.components()["pending"]["items"] == D("3.33")
+    components = account.components()
+    assert components["paid"] == {"items": D("10.00"), "shipping": D("0.00"), "tax 0": D("0.00")}
+    assert components["pending"] == {"items": D("3.33"), "shipping": D("0"), "duties": D("0"), "tax 0": D("0.00")}
+    assert account.pending == D("3.33") and account.refunded == D(0) and account.refundable == D("6.67")
 
 
 def test_units_by_number_are_refused_when_held_or_not_cancelled():

@@ -48,7 +48,8 @@ def test_preview_changes_nothing_and_matches_the_refund(api, db):
     assert r.status_code == 201, r.text
     refund = r.json()["refund"]
     assert refund["amount"] == "609.60" and refund["status"] == "pending" and refund["cause"] == "cancellation"
-    assert refund["breakdown"]["total"] == preview["total"]
+    assert refund["breakdown"] == preview  # the preview is the refund, explanation and all
+    assert refund["units"] == [{"line_id": LINE, "first": 1, "last": 3}]  # the units it holds, by number
     assert r.json()["order"]["lines"][0]["ledger"]["cancelled"] == 3
 
 

@@ -50,6 +50,8 @@ from kalem.domain.refunds import (
     RefundBreakdown,
     RefundLineNotFound,
     book_of,
+    paid_taxes,
+    paid_total,
     check_refund_counts,
     refund_units,
 )
@@ -127,7 +129,7 @@ class RefundAccount:
     @property
     def paid(self) -> Decimal:
         """What the buyer paid for the order: every line net of its discounts, plus shipping."""
-        return _q(self._book.paid, self.order.currency)
+        return paid_total(self._billable)
 
     def _sum(self, status: RefundStatus | None, key: str | None = None) -> Decimal:
         total = ZERO
@@ -181,19 +183,14 @@ class RefundAccount:
         cur = self.order.currency
         paid: dict[str, Decimal] = {"items": _q(self._book.paid - self._book.shipping[-1], cur),
                                     "shipping": _q(self._book.shipping[-1], cur)}
-        for lb in self._book.lines.values():
-            key = f"tax {_rate(lb.line.tax_rate)}"
-            paid[key] = paid.get(key, ZERO) + lb.tax[-1]
-        if self._billable.shipping_amount:
-            key = f"tax {_rate(self._billable.shipping_tax_rate)}"
-            paid[key] = paid.get(key, ZERO) + self._book.shipping_tax[-1]
+        paid.update({f"tax {_rate(rate)}": amount for rate, amount in paid_taxes(self._billable)})
         out: dict[str, dict[str, Decimal]] = {"paid": paid, "refunded": {}, "pending": {}}
         for r in self.refunds:
             if not r.counts:
                 continue
             bucket = out["refunded" if r.status is RefundStatus.SUCCEEDED else "pending"]
-            parts = {"items": parts_of(r)["ITEM"], "shipping": parts_of(r)["SHIPPING"],
-                     "duties": parts_of(r)["DUTY_TAX_FEE"]}
+            by_type = parts_of(r)
+            parts = {"items": by_type["ITEM"], "shipping": by_type["SHIPPING"], "duties": by_type["DUTY_TAX_FEE"]}
             parts.update({f"tax {t['rate']}": Decimal(t["amount"]) for t in r.breakdown.get("taxes", ())})
             for key, amount in parts.items():
                 bucket[key] = bucket.get(key, ZERO) + amount

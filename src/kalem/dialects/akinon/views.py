@@ -8,8 +8,8 @@ from kalem.dialects.akinon.pks import Numbered
 from kalem.domain.ledger import UnitState
 from kalem.domain.money import quantize
 from kalem.domain.orders import OrderStatus
-from kalem.domain.refund_account import billable
-from kalem.domain.refunds import paid_total
+from kalem.domain.refund_account import RefundAccount
+from kalem.domain.refunds import InvalidBillableOrder
 
 #: Omnitron order-item status codes (PLATFORMS.md §4.3) for kalem's unit states.
 ITEM_STATUS = {UnitState.OPEN: "400", UnitState.PENDING_CANCEL: "50", UnitState.CANCELLED: "100",
@@ -26,8 +26,8 @@ def _time(value: Any) -> str | None:
 def order_detail(n: Numbered) -> dict[str, Any]:
     order = n.order
     try:
-        amount = str(paid_total(billable(order)))
-    except Exception:  # amounts finer than the currency (e.g. old intake): show the plain sum
+        amount = str(RefundAccount.of(order, ()).paid)
+    except InvalidBillableOrder:  # amounts finer than the currency (e.g. old intake): show the plain sum
         amount = str(sum((ln.quantity * ln.unit_price - ln.discount for ln in order.lines), order.shipping_amount))
     items = []
     for line in order.lines:
