@@ -14,8 +14,9 @@ was paid, and refunding every unit returns exactly what was paid. Cost follows r
 units, never the number of units.
 
 "Any N units" (a count instead of numbers) takes the lowest-numbered units no refund holds: for a
-refund, among the units in its cause's state (cancelled or returned); for a preview, the same when
-those cover the count, else among every unit no refund holds (a preview ahead of the cancel).
+refund, among the units in its cause's state (cancelled or returned); for a preview without a cause,
+among the returned units if they cover the count, else the cancelled ones, else the open ones (what a
+cancel with refund would take), else the delivered ones (a return with refund).
 
 Per component (`components`): items (gross, discount, net), tax per rate, shipping, and the duties,
 taxes and fees of a landed cost, paid, refunded (settled) and pending.
@@ -235,8 +236,10 @@ class RefundAccount:
                                   line_id=line_id, requested=asked, refundable=len(free), cause=cause.value)
 
     def _candidates(self, line: Line, account: LineAccount, n: int) -> UnitSet:
-        for cause in (RefundCause.RETURN, RefundCause.CANCELLATION):
-            free = line.units.in_state(REFUNDABLE_STATE[cause]) - account.held
+        # Returned, else cancelled units no refund holds; else the units a cancel (or a return) with
+        # refund would take now: the lowest open (or delivered) ones.
+        for state in (UnitState.RETURNED, UnitState.CANCELLED, UnitState.OPEN, UnitState.DELIVERED):
+            free = line.units.in_state(state) - account.held
             if len(free) >= n:
                 return free
         return UnitSet.span(1, account.quantity) - account.held
