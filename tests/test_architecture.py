@@ -27,8 +27,8 @@ def test_domain_modules_import_no_framework():
 
 
 def test_each_app_keeps_its_own_faces(tmp_path):
-    """Faces' error renderers and body claims live on the app they were built into: building another
-    app (tests build many) neither grows nor shares them."""
+    """Faces' error renderers and body claims, and the hub's order-page sections, live on the app they
+    were built into: building another app (tests build many) neither grows nor shares them."""
     from kalem.bootstrap import build_app
     from kalem.config import Settings
     from kalem.store.db import Database
@@ -41,4 +41,5 @@ def test_each_app_keeps_its_own_faces(tmp_path):
         db.dispose()
     for app in (first, second):
         assert len(app.state.error_renderers) == 5 and len(app.state.intake_claims) == 1
+        assert app.state.hub_sections == ()
     assert first.state.error_renderers is not second.state.error_renderers

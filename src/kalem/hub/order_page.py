@@ -84,7 +84,7 @@ def order_page(order_number: str, page: SignedIn,
     requests = queue.order_cancel_requests(page.uow(), order)
     view = OrderSectionView(order, page.principal, page.lang, page.ctx.uow)
     sections = [(key, title, Markup(html) if html is not None else None)  # noqa: S704 - sections return trusted HTML
-                for key, title, html in rendered_sections(view)]
+                for key, title, html in rendered_sections(view, page.request.app.state.hub_sections)]
     return page.render("order.html", order=order, events=list(reversed(events)), requests=requests,
                        bars={ln.line_id: ledger_segments(ln.ledger) for ln in order.lines},
                        tree=package_tree(order.packages), line_names=_line_names(order), sections=sections,
