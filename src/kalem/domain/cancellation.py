@@ -129,5 +129,6 @@ def unpack_cancelled(packages: tuple[Package, ...], cancelled: Mapping[str, Unit
 
 
 def _holding_package(order: Order, line_id: str, units: UnitSet) -> str | None:
-    """The unshipped package the reserved units sit in (for events about them)."""
-    return next((p.package_id for p in order.packages if p.unshipped and p.units_of(line_id) & units), None)
+    """The package the reserved units sit in (for events about them)."""
+    package = order.live_package_of(line_id, next(iter(units))) if units else None
+    return package.package_id if package else None

@@ -36,6 +36,11 @@ class Ledger:
         return sum(getattr(self, f.name) for f in fields(self))
 
     @property
+    def alive(self) -> int:
+        """Units not cancelled: what the buyer still gets (or got, and may return)."""
+        return self.total - self.cancelled
+
+    @property
     def unshipped(self) -> int:
         """Units still in the warehouse: open, or reserved by a cancel request."""
         return self.open + self.pending_cancel

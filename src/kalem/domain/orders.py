@@ -101,6 +101,7 @@ class Line:
              labels: tuple[str, ...] = ()) -> UnitSet:
         """The `count` units an operation on units in `state` takes: the named `numbers`, each checked,
         and as many more as `count` asks for, the lowest-numbered in that state (the rule for "any N")."""
+        assert len(numbers) <= count, "named units are part of the quantity asked for"
         named: set[int] = set()
         for index, n in enumerate(numbers):
             label = labels[index] if labels else f"{self.line_id}-{n}"
@@ -210,16 +211,9 @@ class Order:
         raise PackageNotFound(f"order {self.order_number} has no package {package_id}",
                               package_id=package_id)
 
-    def unshipped_packages(self) -> tuple[Package, ...]:
-        return tuple(p for p in self.packages if p.unshipped)
-
     def live_package_of(self, line_id: str, n: int) -> Package | None:
         """The live package unit n of a line sits in (None once it is cancelled)."""
         return next((p for p in self.packages if p.live and n in p.units_of(line_id)), None)
-
-    def cancellable_units(self) -> dict[str, UnitSet]:
-        """Open units per line (lines with none left out)."""
-        return {ln.line_id: ln.cancellable_units() for ln in self.lines if ln.cancellable}
 
     def units_in(self, state: UnitState) -> dict[str, UnitSet]:
         """Units in one state per line (lines with none left out)."""
@@ -236,7 +230,7 @@ class Order:
     @property
     def status(self) -> OrderStatus:
         total = self.ledger
-        alive = total.total - total.cancelled
+        alive = total.alive
         if alive == 0:
             return OrderStatus.CANCELLED
         if total.returned == alive:

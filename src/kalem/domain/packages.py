@@ -280,8 +280,8 @@ def split_package(order: Order, package_id: str, groups: Sequence[Mapping[str, i
         # The same event a direct cancel records, so whoever follows cancellations sees these too.
         recorder.record("lines.cancelled", via="split", platform=platform,
                         items=[{"line_id": c.line_id, "quantity": c.quantity, "reason_id": c.reason_id,
-                                "note": c.note, "cancelled_total": lines[c.line_id].ledger.cancelled}
-                               for c in cancelled],
+                                "note": c.note, "cancelled_total": lines[c.line_id].ledger.cancelled,
+                                "units": gone[c.line_id].as_list()} for c in cancelled],
                         packages=[{"package_id": unsupplied.package_id, "status": unsupplied.status.value,
                                    "items": [{"line_id": i.line_id, "quantity": i.quantity, "units": i.units.as_list()}
                                              for i in unsupplied.items]}],

@@ -23,7 +23,7 @@ from kalem.domain.events import Actor, Event
 from kalem.domain.orders import Line, Order
 from kalem.domain.reasons import StatusType, reason
 from kalem.domain.requests import RETURN, AskedUnits, Decision, Request
-from kalem.domain.units import UnitState, refuse
+from kalem.domain.units import UnitSet, UnitState, refuse
 
 
 class MixedCancelAndReturn(InvalidInput):
@@ -126,5 +126,6 @@ def classify_units(order: Order, units: Sequence[tuple[str, int]],
 
 def live_units(order: Order) -> list[tuple[str, int]]:
     """Every unit that could still be cancelled or returned (open or delivered), for "all of it"."""
+    open_units, delivered = order.units_in(UnitState.OPEN), order.units_in(UnitState.DELIVERED)
     return [(ln.line_id, n) for ln in order.lines
-            for n in sorted(ln.units_in(UnitState.OPEN) | ln.units_in(UnitState.DELIVERED))]
+            for n in open_units.get(ln.line_id, UnitSet()) | delivered.get(ln.line_id, UnitSet())]

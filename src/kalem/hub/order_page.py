@@ -15,7 +15,7 @@ from kalem.app import cancel_queue as queue
 from kalem.app.orders import list_orders, order_events
 from kalem.domain.errors import InvalidInput
 from kalem.domain.ledger import Ledger, UnitState
-from kalem.domain.orders import Order, OrderStatus, Package
+from kalem.domain.orders import Line, Order, OrderStatus, Package
 from kalem.hub.sections import OrderSectionView, rendered_sections
 from kalem.hub.web import PREFIX, HubRoute, SignedIn
 
@@ -43,6 +43,11 @@ def ledger_segments(ledger: Ledger) -> list[Segment]:
             out.append(Segment(state.value, n, round(x, 3), round(width, 3)))
             x += width
     return out
+
+
+def unit_runs(line: Line) -> list[tuple[str, str]]:
+    """(unit numbers, state) per run of the line's units, by number: "1–2", "cancelled"."""
+    return [(f"{a}" if a == b else f"{a}–{b}", state.value) for a, b, state in line.units.runs]
 
 
 @dataclass
@@ -87,6 +92,7 @@ def order_page(order_number: str, page: SignedIn,
                 for key, title, html in rendered_sections(view, page.request.app.state.hub_sections)]
     return page.render("order.html", order=order, events=list(reversed(events)), requests=requests,
                        bars={ln.line_id: ledger_segments(ln.ledger) for ln in order.lines},
+                       runs={ln.line_id: unit_runs(ln) for ln in order.lines},
                        tree=package_tree(order.packages), line_names=_line_names(order), sections=sections,
                        states=[s.value for s in STATES])
 
