@@ -99,3 +99,28 @@ def test_a_retried_akinon_cancel_or_request_changes_no_other_unit(server, api, d
     assert api.get("/v1/orders/4000000001").json()["lines"][0]["units"] == [
         {"first": 1, "last": 1, "state": "open"}, {"first": 2, "last": 2, "state": "cancelled"},
         {"first": 3, "last": 3, "state": "pending_cancel"}]
+
+
+def test_native_cancels_and_requests_name_units_by_number(api, db):
+    api.post("/v1/orders", json=SEED_ORDER)
+    unit3 = {"line_id": LINE, "quantity": 1, "reason_id": 136, "units": [3]}
+    r = api.post("/v1/orders/4000000001/cancellations", json={"lines": [unit3]})
+    assert r.status_code == 200, r.text
+    assert r.json()["lines"][0]["units"] == [{"first": 1, "last": 2, "state": "open"},
+                                             {"first": 3, "last": 3, "state": "cancelled"}]
+    before = snapshot(db)
+    for path, body, status, code in (
+            ("/v1/orders/4000000001/cancellations", {"lines": [unit3]}, 409, "unit_already_cancelled"),
+            ("/v1/cancel-requests", {"order_number": "4000000001", "lines": [{**unit3, "reason_id": 137}]}, 409,
+             "unit_already_cancelled"),
+            ("/v1/orders/4000000001/cancellations", {"lines": [{**unit3, "units": [4]}]}, 404, "unit_not_found"),
+            ("/v1/orders/4000000001/cancellations", {"lines": [{**unit3, "units": [1, 2]}]}, 422, "invalid_request")):
+        r = api.post(path, json=body)
+        assert (r.status_code, r.json()["error"]["code"]) == (status, code), r.text
+    assert snapshot(db) == before
+    # two units asked, unit 2 named: unit 2 and the lowest other open one (1)
+    r = api.post("/v1/cancel-requests", json={"order_number": "4000000001", "lines": [
+        {"line_id": LINE, "quantity": 2, "reason_id": 137, "units": [2]}]})
+    assert r.status_code == 201, r.text
+    assert api.get("/v1/orders/4000000001").json()["lines"][0]["units"] == [
+        {"first": 1, "last": 2, "state": "pending_cancel"}, {"first": 3, "last": 3, "state": "cancelled"}]

@@ -22,7 +22,7 @@ router = APIRouter(prefix="/v1/cancel-requests", tags=["cancel requests"], respo
 @router.post("", status_code=201, summary="Ask the seller to cancel quantities of lines", response_model=CancelRequestOut)
 def create(body: CancelRequestIn, ctx: Ctx, caller: Caller, idempotency_key: IdempotencyKey = None) -> Response:
     cmd = app.RequestCancel(body.order_number,
-                            tuple(CancelItem(i.line_id, i.quantity, i.reason_id, i.note) for i in body.lines),
+                            tuple(CancelItem(i.line_id, i.quantity, i.reason_id, i.note, tuple(i.units)) for i in body.lines),
                             caller, body.seller_id)
     return ctx.idempotency.run(
         idempotency_key, caller, ["POST /v1/cancel-requests", body.model_dump(mode="json")],
