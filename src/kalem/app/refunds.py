@@ -170,10 +170,10 @@ def cancel_remaining(uow: UnitOfWork, principal: Principal, order_number: str, l
     with OrderTransaction(uow) as tx:
         order = tx.lock(order_number, principal)
         line = order.line(line_id)
-        if line.ledger.open == 0:
+        if line.cancellable == 0:
             raise NothingToCancel(f"order item {line_id} has no unit left to cancel", line_id=line_id,
                                   ledger=line.ledger.as_dict())
-        changed, events = cancel_lines(order, [CancelItem(line_id, line.ledger.open, reason_id, note)],
+        changed, events = cancel_lines(order, [CancelItem(line_id, line.cancellable, reason_id, note)],
                                        actor=principal.actor, now=uow.now())
         return tx.commit(tx.save(changed, events))
 

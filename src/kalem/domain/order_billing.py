@@ -89,7 +89,7 @@ def billable_items(order: Order, *, as_placed: bool = False) -> tuple[LandedCost
     items = []
     for line in order.lines:
         unit = (line.unit_price * line.quantity - line.discount) / line.quantity
-        alive = line.quantity if as_placed else line.quantity - line.ledger.cancelled
+        alive = line.quantity if as_placed else line.ledger.alive
         items.append(LandedCostItem(line.line_id, line.hs_code or "", unit, alive))
     return tuple(items)
 
@@ -156,11 +156,11 @@ def remove_item_units(order: Order, billing: OrderBilling, line_id: str, quantit
     if order.attributes.get(CANCELED_ATTRIBUTE):
         raise OrderAlreadyCanceled(f"order {order.order_number} is cancelled", order_number=order.order_number)
     line = order.line(line_id)
-    shipped = line.quantity - line.ledger.open - line.ledger.pending_cancel - line.ledger.cancelled
-    if shipped and line.ledger.open < quantity <= line.ledger.open + shipped:
+    shipped = line.ledger.dispatched
+    if shipped and line.cancellable < quantity <= line.cancellable + shipped:
         # Say why, rather than only "too many": the units are there, but on their way.
-        raise UnitsAlreadyShipped(f"item {line_id}: {quantity} to remove, {line.ledger.open} unshipped, "
-                                  f"{shipped} already shipped", line_id=line_id, unshipped=line.ledger.open)
+        raise UnitsAlreadyShipped(f"item {line_id}: {quantity} to remove, {line.cancellable} unshipped, "
+                                  f"{shipped} already shipped", line_id=line_id, unshipped=line.cancellable)
     cancelled, events = cancel_lines(order, (CancelItem(line_id, quantity, OUT_OF_STOCK, "item removed"),),
                                      actor=actor, now=now)
     recorder = cancelled.recorder(actor, now)
@@ -176,13 +176,13 @@ def cancel_order(order: Order, billing: OrderBilling, *, actor: Actor, now: date
     if order.attributes.get(CANCELED_ATTRIBUTE):
         raise OrderAlreadyCanceled(f"order {order.order_number} is already cancelled",
                                    order_number=order.order_number)
-    if any(ln.ledger.total - ln.ledger.open - ln.ledger.cancelled - ln.ledger.pending_cancel for ln in order.lines):
+    if any(ln.ledger.dispatched for ln in order.lines):
         raise OrderHasShippedUnits(f"order {order.order_number} has shipped units", order_number=order.order_number)
     if any(ln.ledger.pending_cancel for ln in order.lines):
         raise OrderHasPendingCancelRequests(f"order {order.order_number} has pending cancel requests",
                                             order_number=order.order_number)
-    items = tuple(CancelItem(ln.line_id, ln.ledger.open, 137, "order cancelled") for ln in order.lines
-                  if ln.ledger.open)
+    items = tuple(CancelItem(ln.line_id, ln.cancellable, 137, "order cancelled") for ln in order.lines
+                  if ln.cancellable)
     events: list[Event] = []
     if items:
         order, events = cancel_lines(order, items, actor=actor, now=now)
