@@ -162,3 +162,5 @@ def test_units_by_number_are_refused_when_held_or_not_cancelled():
     assert refund.units == (("L0", 2, 2),) and refund.amount == D("3.33")
     with pytest.raises(UnitsNotRefundable):
         RefundAccount.of(order, [refund]).preview({"L0": UnitSet.of([2])})
+    with pytest.raises(UnitsNotRefundable):  # unit 1 is cancelled, unit 3 open: no refund takes both
+        RefundAccount.of(order, [refund]).preview({"L0": 2})

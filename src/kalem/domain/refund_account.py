@@ -16,7 +16,8 @@ units, never the number of units.
 "Any N units" (a count instead of numbers) takes the lowest-numbered units no refund holds: for a
 refund, among the units in its cause's state (cancelled or returned); for a preview without a cause,
 among the returned units if they cover the count, else the cancelled ones, else the open ones (what a
-cancel with refund would take), else the delivered ones (a return with refund).
+cancel with refund would take), else those pending a cancel request, else the delivered ones (a return
+with refund), else those pending a return; units in transit (shipped) are refused, as the refund would be.
 
 Per component (`components`): items (gross, discount, net), tax per rate, shipping, and the duties,
 taxes and fees of a landed cost, paid, refunded (settled) and pending.
@@ -64,6 +65,10 @@ ZERO = Decimal(0)
 REFUND_TYPES = ("ITEM", "SHIPPING", "DUTY_TAX_FEE")
 #: The state a cause's units are in once they may be refunded.
 REFUNDABLE_STATE: dict[RefundCause, UnitState] = {RefundCause.CANCELLATION: UnitState.CANCELLED, RefundCause.RETURN: UnitState.RETURNED}
+
+#: Where a preview without a cause looks for "any N units", in this order.
+PREVIEW_STATES = (UnitState.RETURNED, UnitState.CANCELLED, UnitState.OPEN, UnitState.PENDING_CANCEL,
+                  UnitState.DELIVERED, UnitState.RETURN_PENDING)
 
 Units = Mapping[str, "int | UnitSet"]
 """Units to refund per line id: a count ("any N", see the module docstring) or unit numbers."""
@@ -238,11 +243,13 @@ class RefundAccount:
     def _candidates(self, line: Line, account: LineAccount, n: int) -> UnitSet:
         # Returned, else cancelled units no refund holds; else the units a cancel (or a return) with
         # refund would take now: the lowest open (or delivered) ones.
-        for state in (UnitState.RETURNED, UnitState.CANCELLED, UnitState.OPEN, UnitState.DELIVERED):
+        for state in PREVIEW_STATES:
             free = line.units.in_state(state) - account.held
             if len(free) >= n:
                 return free
-        return UnitSet.span(1, account.quantity) - account.held
+        raise UnitsNotRefundable(f"line {line.line_id}: no {n} units in one state a refund can take "
+                                 f"({', '.join(PREVIEW_STATES)}) and held by no refund",
+                                 line_id=line.line_id, requested=n)
 
     def preview(self, units: Units, *, cause: RefundCause | None = None, include_cargo: bool | None = None,
                 forced_amount: Decimal | None = None, actor: Actor | None = None) -> RefundBreakdown:
