@@ -112,8 +112,7 @@ def calculator_ms(quantities: Iterable[int], repeat: int = 200, rounds: int = 5)
     """In-process: milliseconds of CPU one refund takes in the order's refund account (building the
     account from the order and its refunds, then the refund of one cancelled unit) for `common`'s order
     shape with each number of units per line (no database, no HTTP): the part of a request that could
-    grow with units. Rounds alternate between the quantities and the best round counts, so other work on
-    the machine (which only ever adds time) weighs on every quantity alike."""
+    grow with units (`common.best_cpu_ms`: the best of alternating rounds)."""
     from dataclasses import replace
 
     from kalem.domain.cancellation import CancelItem, cancel_lines
@@ -132,17 +131,7 @@ def calculator_ms(quantities: Iterable[int], repeat: int = 200, rounds: int = 5)
             {line_id: 1}, cause=RefundCause.CANCELLATION, pay=Payout(RefundMethod.ORIGINAL), refund_id="rf_calc",
             actor=actor, now=now)
 
-    calls = {q: refund_of(q) for q in quantities}
-    best = dict.fromkeys(calls, float("inf"))
-    for call in calls.values():
-        call()  # warm-up
-    for _ in range(rounds):
-        for q, call in calls.items():
-            started = time.process_time()
-            for _ in range(repeat):
-                call()
-            best[q] = min(best[q], (time.process_time() - started) * 1000 / repeat)
-    return best
+    return common.best_cpu_ms({q: refund_of(q) for q in quantities}, repeat=repeat, rounds=rounds)
 
 
 def bench(args: argparse.Namespace) -> Result:
