@@ -24,7 +24,8 @@ from kalem.domain.events import Event
 from kalem.domain.orders import Order
 from kalem.domain.refund_account import RefundAccount
 from kalem.domain.refund_records import Payout, Refund, RefundCause, RefundNotFound
-from kalem.domain.refunds import DEFAULT_STRATEGY, CancellationStrategy, RefundBreakdown, strategy_from_dict
+from kalem.domain.refund_calculator import RefundBreakdown
+from kalem.domain.refunds import DEFAULT_STRATEGY, CancellationStrategy, strategy_from_dict
 from kalem.domain.returns import ReturnItem, ReturnNotFound, ReturnRequest
 from kalem.domain.units import UnitSet, UnitState
 from kalem.store.uow import UnitOfWork

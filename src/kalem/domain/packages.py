@@ -37,7 +37,8 @@ from kalem.domain.events import Actor, Event
 from kalem.domain.orders import Line, Order, Package, PackageStatus, PackedUnits, StatusChange
 from kalem.domain.reasons import StatusType, reason
 from kalem.domain.refund_account import RefundAccount
-from kalem.domain.refunds import InvalidBillableOrder, RefundBreakdown
+from kalem.domain.refund_calculator import RefundBreakdown
+from kalem.domain.refunds import InvalidBillableOrder
 from kalem.domain.states import Machine
 from kalem.domain.units import UnitSet, UnitState
 

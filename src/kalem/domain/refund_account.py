@@ -43,19 +43,17 @@ from kalem.domain.refund_records import (
     UnitsNotRefundable,
     refund_event_data,
 )
+from kalem.domain.refund_calculator import RefundBreakdown, check_refund_counts, refund_units
 from kalem.domain.refunds import (
     DEFAULT_STRATEGY,
     BillableLine,
     BillableOrder,
     CancellationStrategy,
     InvalidRefundInput,
-    RefundBreakdown,
     RefundLineNotFound,
     book_of,
     paid_taxes,
     paid_total,
-    check_refund_counts,
-    refund_units,
 )
 from kalem.domain.units import UnitSet, UnitState
 
