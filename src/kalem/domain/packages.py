@@ -39,6 +39,7 @@ from kalem.domain.reasons import StatusType, reason
 from kalem.domain.refund_account import RefundAccount
 from kalem.domain.refund_calculator import RefundBreakdown
 from kalem.domain.refunds import InvalidBillableOrder
+from kalem.domain.requests import AskedUnits
 from kalem.domain.states import Machine
 from kalem.domain.units import UnitSet, UnitState
 
@@ -158,13 +159,8 @@ def _replace_package(packages: tuple[Package, ...], changed: Package) -> tuple[P
 
 # --- split --------------------------------------------------------------------------------------
 
-@dataclass(frozen=True, slots=True)
-class SplitCancel:
-    line_id: str
-    quantity: int
-    reason_id: int
-    note: str | None = None
-    numbers: tuple[int, ...] = ()   # the units to cancel; else the lowest-numbered open ones the package holds
+#: Units a split cancels: the `numbers` named, else the lowest-numbered open ones the package holds.
+SplitCancel = AskedUnits
 
 
 @dataclass(frozen=True, slots=True)
