@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from decimal import Decimal as D
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
 from kalem.domain.cancellation import CancelItem, cancel_lines
@@ -19,7 +19,7 @@ from kalem.domain.refund_account import REFUNDABLE_STATE, RefundAccount
 from kalem.domain.refund_records import Payout, RefundCause, RefundMethod, RefundStatus, UnitsNotRefundable
 from kalem.domain.refunds import CancellationStrategy, CargoRule
 from kalem.domain.returns import ReturnItem, return_directly
-from kalem.domain.units import UnitSet
+from kalem.domain.units import UnitSet, UnitState
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 OP = Actor("operator", "admin")
@@ -54,7 +54,8 @@ def orders(draw):
 
 strategies = st.builds(CancellationStrategy, st.sampled_from(list(CargoRule)), st.booleans(),
                        st.sampled_from([True, True, True, False]))
-steps = st.lists(st.tuples(st.sampled_from(["cancel", "return", "refund", "settle"]), st.integers(0, 2),
+steps = st.lists(st.tuples(st.sampled_from(["cancel", "return", "refund", "settle", "cancel_with_refund"]),
+                           st.integers(0, 2),
                            st.integers(1, 3), st.sampled_from(["succeeded", "failed", "failed"])), max_size=14)
 
 
@@ -70,6 +71,27 @@ def _refund(order, refunds, strategy, units, cause, n):
     order, refund, _ = account.refund(units, cause=cause, pay=PAY, refund_id=f"r{n}", actor=OP, now=NOW)
     assert refund.breakdown == preview.to_dict() and refund.amount == preview.total
     return order, refund
+
+
+def _cancel_with_refund(order, refunds, strategy, line_id, count, n):
+    """A preview made ahead of a cancel is the refund of the units that cancel then takes (unless enough
+    returned or cancelled units wait for a refund: a count preview takes those first, as a refund would)."""
+    account = RefundAccount.of(order, refunds, strategy)
+    line = order.line(line_id)
+    waiting = [line.units.in_state(s) - account.line(line_id).held for s in (UnitState.RETURNED, UnitState.CANCELLED)]
+    if not count <= line.ledger.open or any(len(w) >= count for w in waiting):
+        return order, None
+    try:
+        preview = account.preview({line_id: count})
+    except KalemError:
+        return order, None  # e.g. a partial refund this seller refuses; nothing is cancelled then
+    cancelled, _ = cancel_lines(order, [CancelItem(line_id, count, 136, None)], actor=OP, now=NOW)
+    moved = cancelled.line(line_id).units.in_state(UnitState.CANCELLED) - line.units.in_state(UnitState.CANCELLED)
+    cancelled, refund, _ = RefundAccount.of(cancelled, refunds, strategy).refund(
+        {line_id: moved}, cause=RefundCause.CANCELLATION, pay=PAY, refund_id=f"r{n}", actor=OP, now=NOW)
+    assert refund.breakdown == preview.to_dict()
+    event("a preview ahead of a cancel with refund")
+    return cancelled, refund
 
 
 def _check(order, refunds):
@@ -96,6 +118,9 @@ def test_previews_are_refunds_and_everything_refunded_is_what_was_paid(order, st
         elif op == "refund":
             cause = RefundCause.CANCELLATION if count != 2 else RefundCause.RETURN
             order, refund = _refund(order, refunds, strategy, {line.line_id: count}, cause, n)
+            refunds += [refund] if refund else []
+        elif op == "cancel_with_refund":
+            order, refund = _cancel_with_refund(order, refunds, strategy, line.line_id, count, n)
             refunds += [refund] if refund else []
         elif op == "settle":
             pending = [i for i, r in enumerate(refunds) if r.status is RefundStatus.PENDING]
