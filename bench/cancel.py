@@ -8,6 +8,11 @@ with one server process. Every answered cancel is checked against the events it 
 
     .venv/bin/python bench/cancel.py                       # the full run (about 10 minutes)
     .venv/bin/python bench/cancel.py --orders 10000 --seconds 10 --no-write   # a quick look
+    .venv/bin/python bench/cancel.py --units 3 1000        # CPU per cancel by units per line (short)
+
+`--units` compares lines of different lengths instead: the same SQLite run once per number of units
+per line, and, in-process, what one cancel costs the request (read the order's body, cancel one unit,
+write the body back) per number of units; units are kept as runs, so the length must not matter.
 """
 
 from __future__ import annotations
@@ -105,13 +110,15 @@ def bench_postgres(sizes: list[int], *, seconds: int, warmup: int, clients: int,
     return version, results
 
 
-def bench_sqlite(orders: int, *, seconds: int, warmup: int, clients: int) -> tuple[float, Run, float]:
+def bench_sqlite(orders: int, *, seconds: int, warmup: int, clients: int,
+                 quantity: int | None = None) -> tuple[float, Run, float]:
     from kalem.store.migrate import upgrade
     with tempfile.TemporaryDirectory(prefix="kalem-bench-sqlite-") as tmp:
         url = f"sqlite:///{tmp}/kalem.db"
         upgrade(url)
-        load = common.load_orders_repositories(url, orders)
-        log(f"SQLite: loaded {orders:,} orders in {load:.1f} s; kalem serve --workers 1")
+        load = common.load_orders_repositories(url, orders, quantity=quantity)
+        log(f"SQLite: loaded {orders:,} orders ({quantity or common.LINE_QUANTITY} units per line) in {load:.1f} s; "
+            "kalem serve --workers 1")
         with common.kalem_server(url, workers=1) as base:
             run, answered, cpu = _drive(base, orders, seconds=seconds, warmup=warmup, clients=clients, seed=7)
         import sqlite3
@@ -123,6 +130,98 @@ def bench_sqlite(orders: int, *, seconds: int, warmup: int, clients: int) -> tup
         log(f"SQLite: {run.throughput:.0f} cancels/s, p50 {run.p50_ms:.1f} ms, p99 {run.p99_ms:.1f} ms; "
             f"CPU per cancel {cpu[0]:.2f} ms")
         return load, run, cpu[0]
+
+
+def cancel_cpu_ms(quantities: list[int], repeat: int = 300, rounds: int = 5) -> dict[int, float]:
+    """In-process: milliseconds of CPU one cancel costs a request beyond HTTP and SQL — decode the
+    order's stored body, cancel one unit ("any 1"), encode the body — for `common`'s order shape with
+    each number of units per line, on an order where a third of that line's units are cancelled
+    already (best of alternating rounds, `common.best_cpu_ms`)."""
+    from dataclasses import replace
+    from datetime import UTC, datetime
+    from types import SimpleNamespace
+
+    from kalem.domain.cancellation import CancelItem, cancel_lines
+    from kalem.domain.events import Actor
+    from kalem.domain.orders import place_order
+    from kalem.store.codec import load_order, order_body
+    actor, now = Actor("operator", "bench"), datetime.now(UTC)
+    base = common._spec(common.order_number(1), common.seller_of(1, 100))  # noqa: SLF001
+
+    def cancel_of(quantity: int):
+        spec = replace(base, lines=tuple(replace(ln, quantity=quantity) for ln in base.lines))
+        order, _ = place_order(spec, order_id="ord_cpu", actor=actor, now=now)
+        line_id = spec.lines[0].line_id
+        order, _ = cancel_lines(order, [CancelItem(line_id, max(quantity // 3, 1), 136)], actor=actor, now=now)
+        row = SimpleNamespace(id=order.id, seller_id=order.seller_id, order_number=order.order_number,
+                              account_order_number=None, created_at=now, updated_at=now, version=order.version,
+                              last_sequence=order.last_sequence, body=order_body(order))
+
+        def one() -> str:
+            changed, _ = cancel_lines(load_order(row), [CancelItem(line_id, 1, 136)], actor=actor, now=now)
+            return order_body(changed)
+        return one
+
+    return common.best_cpu_ms({q: cancel_of(q) for q in quantities}, repeat=repeat, rounds=rounds)
+
+
+def units_report(command: str, all_runs: dict[int, list[tuple[Run, float]]], cpu: dict[int, float],
+                 args: argparse.Namespace) -> str:
+    m = common.machine()
+    runs = {q: min(rs, key=lambda r: r[1]) for q, rs in all_runs.items()}   # the least CPU per cancel
+    small, big = min(runs), max(runs)
+    spread = max(max(c for _, c in rs) / min(c for _, c in rs) - 1 for rs in all_runs.values())
+    out = [
+        "## Cancels on short and long lines (`bench/cancel.py --units`)",
+        "",
+        f"Machine: {m['nproc']} CPUs ({m['cpu']}), {m['memory']} memory, {m['os']}, Python {m['python']}. "
+        f"Measured {time.strftime('%Y-%m-%d')} while other engineers' test suites were running on the same "
+        f"machine: throughput is shown for completeness, CPU per cancel is the figure to compare.",
+        "",
+        f"Command: `{command}`",
+        "",
+        f"SQLite (WAL), {args.sqlite_orders:,} orders of two lines, loaded through the repositories, "
+        f"`kalem serve --workers 1`; wrk, {args.clients} connections, {args.warmup} s warm-up then {args.seconds} s "
+        f"measured of `POST /v1/orders/{{n}}/cancellations` (one unit, \"any 1\": the lowest-numbered open unit, "
+        f"of a random line of a random order). A fresh database per run; {args.repeat} runs per number of units, "
+        f"alternating; the row shows the run with the least CPU per cancel, the last column every run's. "
+        f"CPU/cancel is the server process's CPU time in the measured run divided by the cancels. In-process: one cancel's "
+        f"share that could grow with the line (decode the stored body, cancel one unit, encode the body) on a "
+        f"line with a third of its units cancelled, best of 5 rounds of 300.",
+        "",
+        "| units per line | cancels/s | p50 | p99 | CPU/cancel (server) | in-process | CPU/cancel, every run |",
+        "|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for q in sorted(runs):
+        run, cpu_ms = runs[q]
+        every = ", ".join(f"{c:.2f}" for _, c in all_runs[q])
+        out.append(f"| {q:,} | {run.throughput:,.0f} | {run.p50_ms:.1f} ms | {run.p99_ms:.1f} ms | "
+                   f"{cpu_ms:.2f} ms | {cpu[q]:.3f} ms | {every} ms |")
+    out += ["", f"{small} → {big:,} units per line: CPU per cancel (server) {runs[small][1]:.2f} → "
+                f"{runs[big][1]:.2f} ms ({runs[big][1] / runs[small][1] - 1:+.1%}); in-process {cpu[small]:.3f} → "
+                f"{cpu[big]:.3f} ms ({cpu[big] / cpu[small] - 1:+.1%}). Goal: within 10 %. Runs of the same line "
+                f"length differ from each other by up to {spread:.0%} in server CPU per cancel on this shared machine, "
+                f"so the in-process figure is the one that shows what the line's length costs."]
+    return "\n".join(out)
+
+
+def main_units(args: argparse.Namespace, command: str) -> int:
+    cpu = cancel_cpu_ms(args.units)
+    log("in-process CPU per cancel: " + ", ".join(f"{q} units {ms:.3f} ms" for q, ms in cpu.items()))
+    runs: dict[int, list[tuple[Run, float]]] = {q: [] for q in args.units}
+    for _ in range(args.repeat):   # alternating between the numbers of units
+        for q in args.units:
+            _, run, cpu_ms = bench_sqlite(args.sqlite_orders, seconds=args.seconds, warmup=args.warmup,
+                                          clients=args.clients, quantity=q)
+            runs[q].append((run, cpu_ms))
+    text = units_report(command, runs, cpu, args)
+    print(text)
+    if not args.no_write:
+        common.record("cancel-units", command, text, [
+            common.Figure(f"direct partial cancel, {q:,} units per line", run.throughput, run.p50_ms, run.p99_ms,
+                          database="SQLite") for q, (run, _) in sorted(
+                              (q, min(rs, key=lambda r: r[1])) for q, rs in runs.items())])
+    return 0
 
 
 def report(command: str, version: str, pg: list[SizeResult], sqlite: tuple[int, Run, float] | None,
@@ -179,9 +278,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--orders", type=int, nargs="+", default=[10_000] if quick else [10_000, 1_000_000])
     common.load_options(parser)
     parser.add_argument("--sqlite-orders", type=int, default=10_000, help="0 skips SQLite")
+    parser.add_argument("--units", type=int, nargs="+", help="compare these units per line instead (SQLite only)")
+    parser.add_argument("--repeat", type=int, default=2, help="--units: runs per number of units, alternating")
     args = parser.parse_args(argv if argv is not None else [])
     command = common.command_line("cancel.py", argv)
     started = time.perf_counter()
+    if args.units:
+        return main_units(args, command)
     version, pg = bench_postgres(args.orders, seconds=args.seconds, warmup=args.warmup, clients=args.clients,
                                  workers=args.workers, pgbench_seconds=args.pgbench_seconds)
     sqlite = None

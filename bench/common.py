@@ -22,7 +22,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -369,6 +369,22 @@ def load_orders_repositories(url: str, count: int, *, sellers: int = 100, quanti
 
 
 # --- CPU accounting: robust to other load on the machine, unlike throughput -----------------------
+
+def best_cpu_ms(calls: dict[int, Callable[[], object]], *, repeat: int, rounds: int) -> dict[int, float]:
+    """Milliseconds of CPU per call of each variant, in-process: rounds alternate between the variants
+    and the best round counts, so other work on the machine (which only ever adds time) weighs on
+    every variant alike."""
+    best = dict.fromkeys(calls, float("inf"))
+    for call in calls.values():
+        call()  # warm-up
+    for _ in range(rounds):
+        for key, call in calls.items():
+            started = time.process_time()
+            for _ in range(repeat):
+                call()
+            best[key] = min(best[key], (time.process_time() - started) * 1000 / repeat)
+    return best
+
 
 def _ticks(pid: int) -> int:
     try:

@@ -13,6 +13,7 @@ event and one pending refund of one unit each.
 
     .venv/bin/python bench/refund.py                         # the full run (about 3 minutes)
     .venv/bin/python bench/refund.py --seconds 10 --no-write # a quick look
+    .venv/bin/python bench/refund.py --calculator-only       # CPU per refund in-process, per units per line
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import argparse
 import os
 import sys
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -106,26 +108,30 @@ def _refund_run(base: str, url: str, args: argparse.Namespace, seed: int) -> Run
     return run
 
 
-def calculator_ms(quantity: int, repeat: int = 20) -> float:
-    """In-process: milliseconds of CPU the refund calculator takes for one unit of `common`'s order shape
-    with `quantity` units per line (no database, no HTTP): the part of a request that grows with units."""
+def calculator_ms(quantities: Iterable[int], repeat: int = 200, rounds: int = 5) -> dict[int, float]:
+    """In-process: milliseconds of CPU one refund takes in the order's refund account (building the
+    account from the order and its refunds, then the refund of one cancelled unit) for `common`'s order
+    shape with each number of units per line (no database, no HTTP): the part of a request that could
+    grow with units (`common.best_cpu_ms`: the best of alternating rounds)."""
     from dataclasses import replace
 
-    from kalem.domain import refund_records as records
     from kalem.domain.cancellation import CancelItem, cancel_lines
+    from kalem.domain.refund_account import RefundAccount
+    from kalem.domain.refund_records import Payout, RefundCause, RefundMethod
     from kalem.domain.refunds import DEFAULT_STRATEGY
     actor, now = Actor("operator", "bench"), datetime.now(UTC)
     base = common._spec(common.order_number(1), common.seller_of(1, 100))  # noqa: SLF001
-    spec = replace(base, lines=tuple(replace(ln, quantity=quantity) for ln in base.lines))
-    order, _ = place_order(spec, order_id="ord_calc", actor=actor, now=now)
-    line_id = spec.lines[0].line_id
-    order, _ = cancel_lines(order, [CancelItem(line_id, 1, common.CANCEL_REASON, None)], actor=actor, now=now)
-    started = time.process_time()
-    for _ in range(repeat):
-        records.create_refund(order, [], {line_id: 1}, cause=records.RefundCause.CANCELLATION,
-                              strategy=DEFAULT_STRATEGY, pay=records.Payout(records.RefundMethod.ORIGINAL),
-                              refund_id="rf_calc", actor=actor, now=now)
-    return (time.process_time() - started) * 1000 / repeat
+
+    def refund_of(quantity: int) -> Callable[[], object]:
+        spec = replace(base, lines=tuple(replace(ln, quantity=quantity) for ln in base.lines))
+        order, _ = place_order(spec, order_id="ord_calc", actor=actor, now=now)
+        line_id = spec.lines[0].line_id
+        order, _ = cancel_lines(order, [CancelItem(line_id, 1, common.CANCEL_REASON, None)], actor=actor, now=now)
+        return lambda: RefundAccount.of(order, [], DEFAULT_STRATEGY).refund(
+            {line_id: 1}, cause=RefundCause.CANCELLATION, pay=Payout(RefundMethod.ORIGINAL), refund_id="rf_calc",
+            actor=actor, now=now)
+
+    return common.best_cpu_ms({q: refund_of(q) for q in quantities}, repeat=repeat, rounds=rounds)
 
 
 def bench(args: argparse.Namespace) -> Result:
@@ -156,8 +162,7 @@ def bench(args: argparse.Namespace) -> Result:
                 small = (args.small_quantity, _refund_run(base, small_url, args, seed=37))
         tps = common.pgbench(pg, clients=args.clients, seconds=args.pgbench_seconds)
         log(f"pgbench tpcb-like: {tps:.0f} tps; ratio {refund.throughput / tps:.2f}")
-    quantities = sorted({1, args.small_quantity or 1, common.LINE_QUANTITY})
-    calculator = {q: calculator_ms(q) for q in quantities}
+    calculator = calculator_ms(sorted({1, 3, args.small_quantity or 1, common.LINE_QUANTITY}))
     return Result(version, args.orders, load, refund, cancel, tps, small, load_average, calculator)
 
 
@@ -204,8 +209,9 @@ def report(command: str, r: Result, args: argparse.Namespace) -> str:
                     f"{r.small[1].throughput / r.pgbench_tps:.2f}."]
     if r.calculator:
         cost = ", ".join(f"{q:,} unit{'s' if q != 1 else ''} per line {ms:.2f} ms" for q, ms in r.calculator.items())
-        out += ["", f"**Where the time goes.** The calculator (`create_refund` in-process, CPU per call: {cost}) "
-                    f"costs the same whatever the units of the order's lines: per-unit shares are a closed form "
+        out += ["", f"**Where the time goes.** A refund in the order's refund account (`RefundAccount.refund` "
+                    f"in-process, CPU per call: {cost}) costs the same whatever the units of the order's lines: "
+                    f"units are runs of numbers and per-unit shares a closed form "
                     f"(an equal largest-remainder split gives its extra minor units to the first parts, so k units "
                     f"take k·⌊U/n⌋ + min(k, U mod n) minor units), not tables over every unit count. The first run "
                     f"of this benchmark found the tables: 20.8 ms of CPU per refund on 1,000-unit lines, 43 requests "
@@ -223,7 +229,13 @@ def main(argv: list[str] | None = None) -> int:
                         help="skip the plain-cancel run")
     parser.add_argument("--small-quantity", type=int, default=10,
                         help="units per line of a second database for contrast; 0 skips it")
+    parser.add_argument("--calculator-only", action="store_true",
+                        help="only time a refund in-process per units per line (no database, nothing written)")
     args = parser.parse_args(argv if argv is not None else [])
+    if args.calculator_only:
+        for quantity, ms in calculator_ms((1, 3, 10, common.LINE_QUANTITY), repeat=300, rounds=9).items():
+            print(f"{quantity:>5} units per line: {ms:.3f} ms CPU per refund")
+        return 0
     command = common.command_line("refund.py", argv)
     started = time.perf_counter()
     result = bench(args)

@@ -45,7 +45,8 @@ def two_line_order(number: str, seller: str = "acme") -> dict[str, Any]:
 
 
 def token(db: Database, role: str = "seller", seller: str | None = "acme", name: str | None = None) -> str:
-    return access.create_token(UnitOfWork(db), role=role, seller_id=seller if role == "seller" else None, name=name)
+    return access.create_token(UnitOfWork(db), role=role, seller_id=seller if role == "seller" else None,
+                               name=name).secret
 
 
 def client_for(base: httpx.Client, secret: str) -> httpx.Client:

@@ -24,3 +24,22 @@ def test_domain_modules_import_no_framework():
             stripped = line.strip()
             if stripped.startswith(("import ", "from ")):
                 assert not any(stripped.split()[1].startswith(name) for name in forbidden), f"{path.name}: {line}"
+
+
+def test_each_app_keeps_its_own_faces(tmp_path):
+    """Faces' error renderers and body claims, and the hub's order-page sections, live on the app they
+    were built into: building another app (tests build many) neither grows nor shares them."""
+    from kalem.bootstrap import build_app
+    from kalem.config import Settings
+    from kalem.store.db import Database
+
+    settings = Settings(database_url=f"sqlite:///{tmp_path}/k.db", secret_key="k" * 32)
+    db = Database.connect(settings.database_url)
+    try:
+        first, second = build_app(settings, db), build_app(settings, db)
+    finally:
+        db.dispose()
+    for app in (first, second):
+        assert len(app.state.error_renderers) == 5 and len(app.state.intake_claims) == 1
+        assert app.state.hub_sections == ()
+    assert first.state.error_renderers is not second.state.error_renderers

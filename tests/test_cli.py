@@ -13,8 +13,14 @@ from datetime import UTC, datetime
 from importlib.metadata import version
 
 import httpx
+import pytest
 import sqlalchemy as sa
 from standardwebhooks import Webhook
+
+from kalem.app import access
+from kalem.domain.errors import AuthenticationFailed
+from kalem.store.db import Database
+from kalem.store.uow import UnitOfWork
 
 
 def kalem(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -30,6 +36,7 @@ def test_token_create_prints_the_token_alone(tmp_path):
     seller = kalem("token", "create", "--role", "seller", "--seller-id", "acme", "--new-seller", env=env)
     assert seller.returncode == 0, seller.stderr
     assert seller.stdout.count("\n") == 1 and seller.stdout.startswith("kalem_")
+    assert "token id: tok_" in seller.stderr   # the id to revoke it by, beside (not in) the secret
     pair = kalem("token", "create", "--role", "seller", "--seller-id", "acme", "--n11", env=env)
     appkey, appsecret = pair.stdout.split()
     assert appkey.startswith("n11k_") and len(appsecret) > 20
@@ -92,6 +99,26 @@ def test_the_default_log_is_one_readable_line_per_thing(tmp_path):
     assert rest.strip().splitlines()[-1].endswith(f"kalem stopped serving http://127.0.0.1:{port}")
     from kalem.cli import _redacted
     assert _redacted("postgresql://kalem:s3cret@db.internal/kalem") == "postgresql://kalem:***@db.internal/kalem"
+
+
+def test_token_revoke(tmp_path):
+    env = {"KALEM_DATABASE_URL": f"sqlite:///{tmp_path}/k.db"}
+    assert kalem("db", "upgrade", env=env).returncode == 0
+    created = kalem("token", "create", "--role", "seller", "--seller-id", "acme", "--new-seller", env=env)
+    token_id = created.stderr.split("token id: ")[1].split()[0]
+    secret = created.stdout.strip()
+    db = Database.connect(env["KALEM_DATABASE_URL"])
+    try:
+        assert access.authenticate(UnitOfWork(db), secret).subject == token_id
+        revoked = kalem("token", "revoke", token_id, env=env)
+        assert revoked.returncode == 0, revoked.stderr
+        with pytest.raises(AuthenticationFailed):
+            access.authenticate(UnitOfWork(db), secret)
+        assert kalem("token", "revoke", token_id, env=env).returncode == 0   # again: nothing changes
+        unknown = kalem("token", "revoke", "tok_nope", env=env)
+        assert unknown.returncode == 2 and "tok_nope not found" in unknown.stderr
+    finally:
+        db.dispose()
 
 
 def test_demo_loads_once(tmp_path):

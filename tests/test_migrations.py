@@ -28,9 +28,68 @@ def test_sqlite_migrations_match_the_schema(tmp_path):
 
 
 def test_postgresql_migrations_match_the_schema(postgres):
+    assert _differences(_fresh_postgres(postgres)) == []
+
+
+def _fresh_postgres(postgres: str) -> str:
     name = "mig_" + uuid.uuid4().hex[:8]
     admin = sa.create_engine(postgres, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(sa.text(f"CREATE DATABASE {name}"))
     admin.dispose()
-    assert _differences(postgres.rsplit("/", 1)[0] + "/" + name) == []
+    return postgres.rsplit("/", 1)[0] + "/" + name
+
+
+def _billing_refunds_move_to_the_refunds_table(url: str) -> None:
+    """Revision 0009: a refund of amounts kept in an order's billing body becomes a refund record."""
+    import json
+    from datetime import UTC, datetime
+    from decimal import Decimal
+
+    from kalem.domain.events import Actor
+    from kalem.domain.landed_cost import load_default_rate_table
+    from kalem.domain.order_billing import initial_billing
+    from kalem.domain.orders import LineSpec, OrderSpec, place_order
+    from kalem.domain.refund_records import RefundCause, RefundStatus
+    from kalem.store.db import Database
+    from kalem.store.uow import UnitOfWork
+
+    upgrade(url, "0004")
+    upgrade(url, "0005")
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    spec = OrderSpec("acme", "M1", "USD", (LineSpec("a", "A", "A", 1, Decimal("19.99"), hs_code="610910"),),
+                     shipping_amount=Decimal("5.00"), destination_country="US")
+    order, _ = place_order(spec, order_id="ord_m1", actor=Actor("operator", "admin"), now=now)
+    db = Database.connect(url)
+    try:
+        with UnitOfWork(db) as uow:
+            uow.orders.add(order, "h")
+            uow.billing.save(initial_billing(order, load_default_rate_table()), seller_id="acme", now=now)
+            uow.commit()
+        legacy = [["refund_1", "21.49", "USD", "damaged", [["ITEM", "19.99"], ["SHIPPING", "1.50"]],
+                   now.isoformat(), "operator:admin"]]
+        with db.engine.begin() as conn:
+            body = json.loads(conn.execute(sa.text("SELECT body FROM order_billing")).scalar_one())
+            conn.execute(sa.text("UPDATE order_billing SET body = :b"), {"b": json.dumps({**body, "refunds": legacy})})
+        upgrade(url)
+        with UnitOfWork(db, write=False) as uow:
+            [refund] = uow.refunds.for_order("ord_m1")
+            assert uow.billing.get("ord_m1") is not None
+        with db.engine.connect() as conn:
+            assert "refunds" not in json.loads(conn.execute(sa.text("SELECT body FROM order_billing")).scalar_one())
+        assert (refund.id, refund.cause, refund.status, refund.amount) == (
+            "refund_1", RefundCause.AMOUNTS, RefundStatus.PENDING, Decimal("21.49"))
+        assert refund.breakdown["note"] == "damaged" and refund.created_at == now
+        assert refund.breakdown["subtotals"] == [{"type": "ITEM", "amount": "19.99"},
+                                                 {"type": "SHIPPING", "amount": "1.50"}]
+        assert refund.breakdown["shipping_amount"] == "1.50"
+    finally:
+        db.dispose()
+
+
+def test_sqlite_billing_refunds_move_to_the_refunds_table(tmp_path):
+    _billing_refunds_move_to_the_refunds_table(f"sqlite:///{tmp_path}/m.db")
+
+
+def test_postgresql_billing_refunds_move_to_the_refunds_table(postgres):
+    _billing_refunds_move_to_the_refunds_table(_fresh_postgres(postgres))

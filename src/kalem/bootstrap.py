@@ -20,7 +20,7 @@ from kalem.dialects.hebiar import views as hebiar_views
 from kalem.domain.webhooks import RetryPolicy
 from kalem.store.db import Database
 from kalem.store.uow import UnitOfWork
-from kalem.webhooks import catalog, registry
+from kalem.webhooks import catalog
 from kalem.webhooks.worker import Worker, WorkerConfig
 
 
@@ -50,23 +50,22 @@ def build_app(settings: Settings | None = None, db: Database | None = None) -> F
                            jwt_ttl_seconds=settings.jwt_ttl_seconds),
         idempotency=Idempotency(uow, settings.idempotency_lease_seconds),
     )
-    register_webhook_dialects()
     return create_app(ctx, faces=[hebiar.face(), zonos.face(), n11.face(), hepsiglobal.face(), akinon.face()],
-                      extra=[hub.install(secret_key(settings)), catalog.install])
+                      extra=[hub.install(secret_key(settings)), catalog.install(WEBHOOK_SCHEMAS)])
 
 
-def register_webhook_dialects() -> None:
-    """Payload renderers of the faces (kalem.webhooks may not import kalem.dialects itself)."""
-    registry.register("hebiar", hebiar_views.hook_payloads, hebiar_views.HOOK_SCHEMAS)
-    registry.register("hepsiglobal", hepsiglobal.hook_payloads, hepsiglobal.HOOK_SCHEMAS)
-    registry.register("zonos", zonos.hook_payloads, zonos.HOOK_SCHEMAS)
+#: Payload renderers of the faces (kalem.webhooks may not import kalem.dialects itself).
+WEBHOOK_DIALECTS = {"hebiar": hebiar_views.hook_payloads, "hepsiglobal": hepsiglobal.hook_payloads,
+                    "zonos": zonos.hook_payloads}
+#: The JSON Schema of each body those renderers produce, per event type (the event catalog publishes them).
+WEBHOOK_SCHEMAS = {"hebiar": hebiar_views.HOOK_SCHEMAS, "hepsiglobal": hepsiglobal.HOOK_SCHEMAS,
+                   "zonos": zonos.HOOK_SCHEMAS}
 
 
 def build_worker(settings: Settings | None = None, db: Database | None = None, **overrides: object) -> Worker:
     """A webhook worker configured from Settings (`overrides` replace WorkerConfig fields)."""
     settings = settings or Settings()
     db = db or database(settings)
-    register_webhook_dialects()
     config = WorkerConfig(
         batch=settings.webhook_batch, concurrency=settings.webhook_concurrency,
         poll_seconds=settings.webhook_poll_seconds, lease_seconds=settings.webhook_lease_seconds,
@@ -77,7 +76,7 @@ def build_worker(settings: Settings | None = None, db: Database | None = None, *
         idempotency_retention_seconds=settings.idempotency_retention_hours * 3600)
     for name, value in overrides.items():
         setattr(config, name, value)
-    return Worker(partial(UnitOfWork, db), config)
+    return Worker(partial(UnitOfWork, db), config, dialects=WEBHOOK_DIALECTS)
 
 
 def app_from_env() -> FastAPI:

@@ -1,4 +1,5 @@
-"""`kalem serve | worker | db upgrade | demo | token create | user create`, and `kalem --version`."""
+"""`kalem serve | worker | db upgrade | demo | token create | token revoke | user create`, and
+`kalem --version`."""
 
 from __future__ import annotations
 
@@ -44,14 +45,16 @@ def main(version: Annotated[bool, typer.Option("--version", callback=_version, i
 
 
 @app.command()
-def serve(host: Annotated[str, typer.Option(envvar="KALEM_HOST")] = "127.0.0.1",
-          port: Annotated[int, typer.Option(envvar="KALEM_PORT")] = 8000,
+def serve(host: Annotated[str | None, typer.Option(help="default: KALEM_HOST (127.0.0.1)")] = None,
+          port: Annotated[int | None, typer.Option(help="default: KALEM_PORT (8000)")] = None,
           workers: Annotated[int, typer.Option(help="API processes")] = 1) -> None:
     """Serve the API (every face) over HTTP."""
     import uvicorn
 
     from kalem import logs
-    logs.configure()
+    settings = Settings()
+    host, port = host or settings.host, port or settings.port
+    logs.configure(level=settings.log_level)
     threading.Thread(target=_announce, args=(host, port, workers), daemon=True).start()
     uvicorn.run("kalem.bootstrap:app_from_env", factory=True, host=host, port=port, workers=workers,
                 log_config=None, log_level="warning", access_log=False)
@@ -86,12 +89,13 @@ def worker(concurrency: Annotated[int, typer.Option(help="parallel HTTP sends", 
 
     from kalem import logs
     from kalem.bootstrap import build_worker
-    logs.configure()
-    runner = build_worker(Settings(), concurrency=concurrency, batch=batch)
+    settings = Settings()
+    logs.configure(level=settings.log_level)
+    runner = build_worker(settings, concurrency=concurrency, batch=batch)
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: runner.stop_event.set())
     log.info("kalem %s worker delivering webhooks (database %s, %d parallel sends)", package_version("kalem"),
-             _redacted(Settings().database_url), concurrency)
+             _redacted(settings.database_url), concurrency)
     try:
         runner.run()
     finally:
@@ -127,10 +131,27 @@ def token_create(role: Annotated[str, typer.Option(help="operator or seller")],
             typer.echo(" ".join(access.create_key_pair(uow(), seller_id=seller_id, name=name,
                                                        new_seller=new_seller)))
         else:
-            typer.echo(access.create_token(uow(), role=role, seller_id=seller_id, name=name, new_seller=new_seller))
+            issued = access.create_token(uow(), role=role, seller_id=seller_id, name=name, new_seller=new_seller)
+            typer.echo(f"token id: {issued.token_id} (to revoke it: kalem token revoke {issued.token_id})", err=True)
+            typer.echo(issued.secret)
     except KalemError as exc:
         typer.echo(f"error: {exc.message}", err=True)
         raise typer.Exit(2) from exc
+
+
+@token_app.command("revoke")
+def token_revoke(token_id: Annotated[str, typer.Argument(help="tok_…, or an n11 key pair's appkey")]) -> None:
+    """Revoke a token for good: refused at once by the database, and by every API process within
+    10 s (each caches a token that long; `DELETE /v1/tokens/{id}` is at once on the process that answers it)."""
+    from kalem.app import access
+    from kalem.app.principals import Principal
+    from kalem.domain.errors import KalemError
+    try:
+        access.revoke_token(_uow(Settings())(), token_id, Principal("operator", "cli"))
+    except KalemError as exc:
+        typer.echo(f"error: {exc.message}", err=True)
+        raise typer.Exit(2) from exc
+    typer.echo(f"revoked {token_id}", err=True)
 
 
 @user_app.command("create")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -12,8 +14,9 @@ class Settings(BaseSettings):
     database_url: str = "sqlite:///var/kalem.db"
     admin_token: str | None = None
     secret_key: str = Field(default="", description="signs JWTs and hub sessions; generated if empty")
-    host: str = "127.0.0.1"
+    host: str = "127.0.0.1"   # `kalem serve`'s defaults (its --host/--port win)
     port: int = 8000
+    log_level: Literal["critical", "error", "warning", "info", "debug"] = "info"
     max_body_bytes: int = 1_048_576
     # Per credential and per API process (api/ratelimit.py, docs/api.md "Limits"); 0 disables.
     rate_limit_per_second: float = Field(default=100.0, ge=0)

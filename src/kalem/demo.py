@@ -47,10 +47,10 @@ def load_demo(uow: Callable[..., UnitOfWork], *, orders: int = 50, receiver_url:
         seller = SELLERS[n % 2]
         _demo_order(uow, rng, operator, seller, n)
     story = demo_story.tell(uow)
-    lines = [f"operator token: {access.create_token(uow(), role='operator', name='demo operator')}"]
+    lines = [f"operator token: {access.create_token(uow(), role='operator', name='demo operator').secret}"]
     for seller in SELLERS:
-        lines.append(f"seller {seller} token: "
-                     f"{access.create_token(uow(), role='seller', seller_id=seller, name=f'{seller} demo')}")
+        issued = access.create_token(uow(), role='seller', seller_id=seller, name=f'{seller} demo')
+        lines.append(f"seller {seller} token: {issued.secret}")
         access.create_user(uow(), username=f"{seller}-user", password="demo-password", role="seller",
                            seller_id=seller)
         lines.append(f"seller {seller} login: {seller}-user / demo-password")

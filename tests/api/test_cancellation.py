@@ -23,7 +23,7 @@ def test_partial_cancel_moves_units_and_records_an_event(api):
     line = response.json()["lines"][0]
     assert (line["cancelled_quantity"], line["cancellable_quantity"]) == (1, 2)
     assert response.json()["version"] == 2
-    assert response.json()["packages"][0]["items"] == [{"line_id": LINE, "quantity": 2}]
+    assert response.json()["packages"][0]["items"] == [{"line_id": LINE, "quantity": 2, "units": [[2, 3]]}]
     events = api.get("/v1/orders/4000000001/events").json()["data"]
     assert [(e["sequence"], e["type"]) for e in events] == [(1, "order.placed"), (2, "lines.cancelled")]
     assert events[1]["data"]["items"][0]["quantity"] == 1

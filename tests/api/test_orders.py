@@ -49,7 +49,7 @@ def test_order_without_packages_gets_one_created_package(api):
     del body["packages"]
     created = api.post("/v1/orders", json=body).json()
     assert [(p["package_id"], p["status"]) for p in created["packages"]] == [("4000000002-1", "Created")]
-    assert created["packages"][0]["items"] == [{"line_id": "item000002", "quantity": 3}]
+    assert created["packages"][0]["items"] == [{"line_id": "item000002", "quantity": 3, "units": [[1, 3]]}]
 
 
 def test_shipped_package_at_intake_makes_shipped_units(api):

@@ -395,6 +395,19 @@ def test_ids_are_stable_across_reads(n11):
     assert first == second and len(set(first.values())) == len(first)
 
 
+def test_shipment_packages_are_ordered_by_last_change_only(n11, db):
+    for params in ({}, {"orderByField": "lastModifiedDate"}, {"orderByField": "LASTMODIFIEDDATE"}):
+        for direction, reverse in (("ASC", False), ("DESC", True)):
+            shown = [p["lastModifiedDate"] for p in n11.packages(orderByDirection=direction, **params)]
+            assert len(shown) == 3 and shown == sorted(shown, reverse=reverse)
+    before = snapshot(db)
+    response = n11.client.get(PACKAGES, params={"orderByField": "orderDate"})
+    assert response.status_code == 400, response.text
+    assert response.json()["errorCode"] == "SELLER_API.unsupportedOrderByField"
+    assert "lastModifiedDate" in response.json()["errorMessage"]
+    assert snapshot(db) == before
+
+
 def test_unknown_rest_path_answers_in_the_n11_envelope(n11):
     response = n11.client.get("/rest/delivery/v1/nothingHere")
     assert response.status_code == 404 and response.json()["errorCode"] == "SELLER_API.routeNotFound"

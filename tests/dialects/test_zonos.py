@@ -256,6 +256,27 @@ def test_order_refund_create_never_above_what_was_paid(api, db):
     assert refunds["data"]["order"]["refunds"] == [{"amount": 21.49}]
 
 
+def test_refunds_of_units_and_of_amounts_share_one_account(api, db):
+    """A refund of units made natively counts against orderRefundCreate, and Zonos lists both."""
+    order = place(api, seed_order(quantity=2, shipping="5.00"))
+    api.post("/v1/orders/4000000101/invoices/INV-4000000101-1/charge").raise_for_status()
+    units = api.post("/v1/orders/4000000101/cancellations-with-refund",
+                     json={"lines": [{"line_id": LINE, "quantity": 1, "reason_id": 136}]})
+    assert units.status_code == 201 and units.json()["refund"]["amount"] == "19.99"
+    refund = {"id": zid(order), "currencyCode": "USD", "note": None,
+              "subtotals": [{"amount": 19.99, "type": "ITEM"}, {"amount": 0.01, "type": "ITEM"}]}
+    before = snapshot(db)
+    assert code(gql(api, REFUND, input=refund)) == "REFUND_EXCEEDS_PAID"  # 39.98 billed, 19.99 refunded
+    assert snapshot(db) == before
+    made = gql(api, REFUND, input={**refund, "subtotals": [{"amount": 19.99, "type": "ITEM"}]})
+    assert made["data"]["orderRefundCreate"]["amount"] == 19.99
+    listed = gql(api, 'query($id: ID!) { order(orderId: $id) { refunds { amount subtotals { amount type } } } }',
+                 id=zid(order))["data"]["order"]["refunds"]
+    assert listed == [{"amount": 19.99, "subtotals": [{"amount": 19.99, "type": "ITEM"}]}] * 2
+    native = api.get("/v1/orders/4000000101/refunds").json()
+    assert sorted(r["cause"] for r in native["data"]) == ["amounts", "cancellation"]
+
+
 def test_order_fulfillment_progress(api):
     order = place(api, seed_order(quantity=2, packages=SHIPPED))
     query = """query($id: ID!) { orderFulfillmentProgress(orderId: $id) {

@@ -23,8 +23,10 @@ from kalem.domain.errors import (
 )
 from kalem.domain.events import Actor
 from kalem.domain.ledger import Ledger, UnitState
-from kalem.domain.orders import LineSpec, OrderSpec, PackageItem, PackageSpec, PackageStatus, check_invariants, \
-    place_order
+from kalem.domain.orders import LineSpec, OrderSpec, PackageItem, PackageSpec, PackageStatus, PackedUnits, \
+    check_invariants, place_order
+from kalem.domain.requests import RequestStatus
+from kalem.domain.units import UnitSet, Units
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 OP = Actor("operator", "op")
@@ -39,11 +41,12 @@ def an_order(quantity: int = 3, *, package_status: PackageStatus = PackageStatus
     return order
 
 
-def test_ledger_moves_keep_the_total():
-    ledger = Ledger.of(3).move(UnitState.OPEN, UnitState.CANCELLED, 2)
+def test_unit_moves_keep_the_total():
+    units = Units.of(3).move(UnitSet.span(1, 2), UnitState.OPEN, UnitState.CANCELLED)
+    ledger = Ledger.of(units)
     assert (ledger.open, ledger.cancelled, ledger.total) == (1, 2, 3)
     with pytest.raises(IllegalTransition):
-        ledger.move(UnitState.OPEN, UnitState.CANCELLED, 2)
+        units.move(UnitSet.span(2, 3), UnitState.OPEN, UnitState.CANCELLED)
 
 
 def test_placing_numbers_the_first_event_and_sets_version_one():
@@ -63,10 +66,10 @@ def test_cancel_lines_moves_units_takes_them_out_of_the_package_and_records_even
     order, events = c.cancel_lines(an_order(), [c.CancelItem("l0", 2, 136)], actor=OP, now=NOW)
     line = order.line("l0")
     assert (line.ledger.open, line.ledger.cancelled) == (1, 2)
-    assert order.packages[0].items == (PackageItem("l0", 1),)
+    assert order.packages[0].items == (PackedUnits("l0", UnitSet.span(3, 3)),)
     assert [(e.type, e.sequence) for e in events] == [("lines.cancelled", 2)]
     assert events[0].data["packages"] == [{"package_id": "P1", "status": "Picking",
-                                           "items": [{"line_id": "l0", "quantity": 2}]}]
+                                           "items": [{"line_id": "l0", "quantity": 2, "units": [[1, 2]]}]}]
     assert order.version == 2
     check_invariants(order)
 
@@ -94,7 +97,7 @@ def test_request_then_partial_approval():
     with pytest.raises(ApprovalExceedsRequested):
         c.approve_cancel_request(order, request, {"l0": 3}, actor=OP, now=NOW)
     order, decided, events = c.approve_cancel_request(order, request, {"l0": 1}, actor=OP, now=NOW)
-    assert decided.status is c.CancelRequestStatus.APPROVED and decided.items[0].approved_quantity == 1
+    assert decided.status is RequestStatus.APPROVED and decided.items[0].approved_quantity == 1
     assert order.line("l0").ledger == Ledger(open=2, cancelled=1)
     assert events[0].data["items"][0]["cancelled_total"] == 1
     with pytest.raises(CancelRequestAlreadyDecided):
@@ -109,7 +112,7 @@ def test_reject_and_withdraw_release_the_units():
     rejected, decided, _ = c.reject_cancel_request(order, request, reason_id=168, note="x", actor=OP, now=NOW)
     assert rejected.line("l0").cancellable == 3 and decided.decision_reason_id == 168
     withdrawn, decided, _ = c.withdraw_cancel_request(order, request, actor=OP, now=NOW)
-    assert withdrawn.line("l0").cancellable == 3 and decided.status is c.CancelRequestStatus.WITHDRAWN
+    assert withdrawn.line("l0").cancellable == 3 and decided.status is RequestStatus.WITHDRAWN
 
 
 @settings(max_examples=150, deadline=None)

@@ -8,6 +8,7 @@ cost recomputed from the same order is the same, whichever order the items come 
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal as D
 
@@ -16,10 +17,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kalem.domain import order_billing as ob
+from kalem.domain.cancellation import CancelItem, cancel_lines
 from kalem.domain.errors import KalemError, QuantityExceedsCancellable
 from kalem.domain.events import Actor
 from kalem.domain.landed_cost import compute_landed_cost, load_default_rate_table
 from kalem.domain.orders import LineSpec, OrderSpec, PackageItem, PackageSpec, PackageStatus, place_order
+from kalem.domain.refund_account import RefundAccount
+from kalem.domain.refund_amounts import InvalidRefund, RefundCurrencyMismatch, RefundExceedsPaid, refund_amounts
+from kalem.domain.refund_records import Payout, RefundCause, RefundMethod, RefundStatus
 
 TABLE = load_default_rate_table()
 T0 = datetime(2024, 6, 1, 12, 0, tzinfo=UTC)
@@ -58,7 +63,7 @@ def test_removal_after_charging_issues_a_credit_note():
     billing = ob.initial_billing(order, TABLE)
     order, billing, events = ob.charge_invoice(order, billing, "INV-1001-1", actor=ACTOR, now=T0)
     assert [e.type for e in events] == ["invoice.charged"]
-    paid = billing.paid()
+    paid = billing.collected().cash
     order, billing, events = ob.remove_item_units(order, billing, "a", 2, actor=ACTOR, now=T0, table=TABLE)
     assert [e.type for e in events][-1] == "credit_note.issued"
     note = billing.history.credit_notes[0]
@@ -79,25 +84,46 @@ def test_shipped_units_cannot_be_removed():
         ob.cancel_order(order, billing, actor=ACTOR, now=T0, table=TABLE)
 
 
+def _refund(order, billing, refunds, subtotals, currency="USD", note=None):
+    return refund_amounts(RefundAccount.of(order, refunds), subtotals, billing.collected(), currency=currency,
+                          note=note, refund_id=f"r{len(refunds)}", actor=ACTOR, now=T0)
+
+
 def test_refunds_never_exceed_what_was_paid():
     order = make_order(tshirts(1))
     billing = ob.initial_billing(order, TABLE)
-    with pytest.raises(ob.RefundExceedsPaid):  # nothing charged yet
-        ob.record_refund(order, billing, [("ITEM", D("1.00"))], currency="USD", note=None, refund_id="r1",
-                         actor=ACTOR, now=T0)
+    with pytest.raises(RefundExceedsPaid):  # nothing charged yet
+        _refund(order, billing, [], [("ITEM", D("1.00"))])
     order, billing, _ = ob.charge_invoice(order, billing, "INV-1001-1", actor=ACTOR, now=T0)
-    order, billing, refund, events = ob.record_refund(order, billing, [("ITEM", D("19.99")), ("SHIPPING", D("5.00"))],
-                                                      currency="usd", note="sorry", refund_id="r1", actor=ACTOR, now=T0)
+    order, refund, events = _refund(order, billing, [], [("ITEM", D("19.99")), ("SHIPPING", D("5.00"))],
+                                    currency="usd", note="sorry")
     assert refund.amount == D("24.99") and [e.type for e in events] == ["refund.recorded"]
-    with pytest.raises(ob.RefundExceedsPaid):  # items were 99.99, 19.99 went back already
-        ob.record_refund(order, billing, [("ITEM", D("80.01"))], currency="USD", note=None, refund_id="r2",
-                         actor=ACTOR, now=T0)
-    with pytest.raises(ob.RefundCurrencyMismatch):
-        ob.record_refund(order, billing, [("DUTY_TAX_FEE", D("1.00"))], currency="EUR", note=None, refund_id="r2",
-                         actor=ACTOR, now=T0)
-    with pytest.raises(ob.InvalidRefund):
-        ob.record_refund(order, billing, [("DUTY_TAX_FEE", D("0.001"))], currency="USD", note=None,
-                         refund_id="r2", actor=ACTOR, now=T0)
+    assert refund.breakdown["note"] == "sorry" and refund.cause is RefundCause.AMOUNTS
+    with pytest.raises(RefundExceedsPaid):  # items were 99.99, 19.99 went back already
+        _refund(order, billing, [refund], [("ITEM", D("80.01"))])
+    with pytest.raises(RefundExceedsPaid):  # the shipping went back already
+        _refund(order, billing, [refund], [("SHIPPING", D("0.01"))])
+    with pytest.raises(RefundCurrencyMismatch):
+        _refund(order, billing, [refund], [("DUTY_TAX_FEE", D("1.00"))], currency="EUR")
+    with pytest.raises(InvalidRefund):
+        _refund(order, billing, [refund], [("DUTY_TAX_FEE", D("0.001"))])
+    # A failed refund gives its amounts back.
+    failed = replace(refund, status=RefundStatus.FAILED)
+    assert _refund(order, billing, [failed], [("ITEM", D("99.99"))])[1].amount == D("99.99")
+
+
+def test_a_refund_of_units_counts_against_a_refund_of_amounts():
+    order = make_order(tshirts(1))
+    billing = ob.initial_billing(order, TABLE)
+    order, billing, _ = ob.charge_invoice(order, billing, "INV-1001-1", actor=ACTOR, now=T0)
+    order, _ = cancel_lines(order, [CancelItem("a", 1, 136)], actor=ACTOR, now=T0)
+    order, units, _ = RefundAccount.of(order, []).refund(
+        {"a": 1}, cause=RefundCause.CANCELLATION, pay=Payout(RefundMethod.ORIGINAL), refund_id="u1",
+        actor=Actor("operator", "admin"), now=T0)
+    assert units.amount == D("19.99")
+    with pytest.raises(RefundExceedsPaid):  # items were 99.99: 80.00 is left
+        _refund(order, billing, [units], [("ITEM", D("80.01"))])
+    assert _refund(order, billing, [units], [("ITEM", D("80.00"))])[1].amount == D("80.00")
 
 
 def test_order_without_destination_bills_nothing_but_units_are_removed():

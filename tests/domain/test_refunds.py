@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kalem.domain.money import quantum
+from kalem.domain.refund_calculator import compute_refund
 from kalem.domain.refunds import (
     DEFAULT_STRATEGY,
     BillableLine,
@@ -26,7 +27,6 @@ from kalem.domain.refunds import (
     RefundExceedsRefundable,
     RefundLineNotFound,
     RefundQuantityNotPositive,
-    compute_refund,
     paid_taxes,
     paid_total,
     strategy_from_dict,

@@ -9,21 +9,19 @@ import pytest
 
 from kalem.domain.events import Actor
 from kalem.domain.orders import LineSpec, OrderSpec, PackageItem, PackageSpec, PackageStatus, place_order
-from kalem.domain.refund_records import Payout, RefundCause, RefundMethod, UnitsNotRefundable, create_refund
+from kalem.domain.refund_account import RefundAccount
+from kalem.domain.refund_records import Payout, RefundCause, RefundMethod, UnitsNotRefundable
 from kalem.domain.refunds import DEFAULT_STRATEGY
 from kalem.domain.returns import (
     MixedCancelAndReturn,
     Operation,
     ReturnItem,
-    UnitAlreadyCancelled,
-    UnitInTransit,
-    UnitsNotReturnable,
     approve_return,
     classify_units,
     reject_return,
     request_return,
-    unit_states,
 )
+from kalem.domain.units import UnitAlreadyCancelled, UnitInTransit, UnitsNotReturnable
 
 NOW = datetime(2025, 1, 1, tzinfo=UTC)
 OP = Actor("operator", "admin")
@@ -51,29 +49,30 @@ def test_return_request_approve_and_reject_move_the_ledger():
 
 def test_units_are_classified_and_never_mixed():
     o = order()
-    states = [s.value for s in unit_states(o.line("a"))]
-    assert states == ["shipped", "delivered", "delivered"]
-    assert classify_units(o, [("b", 0), ("b", 1)]) == (Operation.CANCEL, {"b": 2})
-    assert classify_units(o, [("a", 1)]) == (Operation.RETURN, {"a": 1})
+    states = [s.value for _, s in o.line("a").units.layout()]
+    assert states == ["delivered", "delivered", "shipped"]   # numbered in package order at intake
+    assert classify_units(o, [("b", 1), ("b", 2)]) == (Operation.CANCEL, {"b": (1, 2)})
+    assert classify_units(o, [("a", 2)]) == (Operation.RETURN, {"a": (2,)})
     with pytest.raises(MixedCancelAndReturn):
-        classify_units(o, [("a", 1), ("b", 0)])
+        classify_units(o, [("a", 2), ("b", 1)])
     with pytest.raises(UnitInTransit):
-        classify_units(o, [("a", 0)])
+        classify_units(o, [("a", 3)])
 
 
 def test_refund_needs_cancelled_or_returned_units():
     o = order()
     with pytest.raises(UnitsNotRefundable):
-        create_refund(o, [], {"a": 1}, cause=RefundCause.RETURN, strategy=DEFAULT_STRATEGY,
-                      pay=Payout(RefundMethod.ORIGINAL), refund_id="rf1", actor=OP, now=NOW)
+        RefundAccount.of(o, [], DEFAULT_STRATEGY).refund({"a": 1}, cause=RefundCause.RETURN,
+                                                         pay=Payout(RefundMethod.ORIGINAL), refund_id="rf1", actor=OP,
+                                                         now=NOW)
     from kalem.domain.cancellation import CancelItem, cancel_lines
     cancelled, _ = cancel_lines(o, [CancelItem("b", 2, 136)], actor=OP, now=NOW)
     with pytest.raises(UnitAlreadyCancelled):
-        classify_units(cancelled, [("b", 0)])
-    _, refund, events = create_refund(cancelled, [], {"b": 2}, cause=RefundCause.CANCELLATION,
-                                      strategy=DEFAULT_STRATEGY, pay=Payout(RefundMethod.ORIGINAL),
-                                      refund_id="rf1", actor=OP, now=NOW)
+        classify_units(cancelled, [("b", 1)])
+    _, refund, events = RefundAccount.of(cancelled, [], DEFAULT_STRATEGY).refund(
+        {"b": 2}, cause=RefundCause.CANCELLATION, pay=Payout(RefundMethod.ORIGINAL), refund_id="rf1", actor=OP, now=NOW)
     assert refund.amount == D("10.00") and events[0].type == "refund.created"
     with pytest.raises(UnitsNotRefundable):
-        create_refund(cancelled, [refund], {"b": 1}, cause=RefundCause.CANCELLATION, strategy=DEFAULT_STRATEGY,
-                      pay=Payout(RefundMethod.ORIGINAL), refund_id="rf2", actor=OP, now=NOW)
+        RefundAccount.of(cancelled, [refund], DEFAULT_STRATEGY).refund(
+            {"b": 1}, cause=RefundCause.CANCELLATION, pay=Payout(RefundMethod.ORIGINAL), refund_id="rf2", actor=OP,
+            now=NOW)

@@ -83,6 +83,10 @@ def test_seller_approves_part_of_one_request_rejects_another_and_the_api_agrees(
             shown = {li.get_attribute("data-state"): int(li.get_attribute("data-count"))
                      for li in page.locator(f"[data-line='{line['line_id']}'] .counts li").all()}
             assert shown == {state: n for state, n in line["ledger"].items() if n}, line["line_id"]
+            numbered = [(li.get_attribute("data-units"), li.get_attribute("data-state"))
+                        for li in page.locator(f"[data-line='{line['line_id']}'] .units li").all()]
+            assert numbered == [(str(r["first"]) if r["first"] == r["last"] else f"{r['first']}–{r['last']}", r["state"])
+                                for r in line["units"]], line["line_id"]   # the same units, by number
         events = api.get(f"/v1/orders/{number}/events").json()["data"]
         assert page.locator(".timeline li").count() == len(events)
     page.goto("/hub/orders/6100000001")

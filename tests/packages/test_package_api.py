@@ -41,10 +41,12 @@ def test_split_with_cancel_and_lineage(placed):
     assert packages["PK"]["status"] == "Unpacked" and packages["PK"]["children"] == done["children"]
     assert packages["PK"]["next_actions"] == [] and packages["PK"]["live"] is False
     group, rest, unsupplied = (packages[i] for i in done["children"])
-    assert (group["status"], group["items"]) == ("Picking", [{"line_id": "P-1-a", "quantity": 2}])
-    assert (rest["status"], rest["items"]) == ("Picking", [{"line_id": "P-1-a", "quantity": 1},
-                                                           {"line_id": "P-1-b", "quantity": 2}])
-    assert (unsupplied["status"], unsupplied["items"]) == ("UnSupplied", [{"line_id": "P-1-a", "quantity": 1}])
+    # The cancel takes the lowest-numbered open unit (1); the group the next two; the rest the others.
+    assert (group["status"], group["items"]) == ("Picking", [{"line_id": "P-1-a", "quantity": 2, "units": [[2, 3]]}])
+    assert (rest["status"], rest["items"]) == ("Picking", [{"line_id": "P-1-a", "quantity": 1, "units": [[4, 4]]},
+                                                           {"line_id": "P-1-b", "quantity": 2, "units": [[1, 2]]}])
+    assert (unsupplied["status"], unsupplied["items"]) == ("UnSupplied", [{"line_id": "P-1-a", "quantity": 1,
+                                                                           "units": [[1, 1]]}])
     assert all(p["ancestors"] == ["PK"] and p["parent_id"] == "PK" for p in (group, rest, unsupplied))
     assert group["cargo_tracking_number"] and group["cargo_tracking_number"] != rest["cargo_tracking_number"]
     line = placed.get("/v1/orders/P-1").json()["lines"][0]

@@ -161,7 +161,7 @@ def test_life_cycle_moves_the_ledger():
 
 def test_units_pending_cancel_block_shipping_the_package_that_holds_them():
     order, _, _ = split(make(), [{"a": 2}, {"a": 2, "b": 2}])
-    order, _, _ = request_cancel(order, [CancelItem("a", 1, 137)], request_id="cr1", actor=ACTOR, now=NOW)
+    order, _, _ = request_cancel(order, [CancelItem("a", 1, 137, numbers=(3,))], request_id="cr1", actor=ACTOR, now=NOW)
     order, _ = pk.set_status(order, "C1", S.SHIPPED, actor=ACTOR, now=NOW)  # 2 of the 3 open units
     with pytest.raises(pk.UnitsPendingCancel):
         pk.set_status(order, "C2", S.SHIPPED, actor=ACTOR, now=NOW)

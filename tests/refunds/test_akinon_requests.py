@@ -51,7 +51,8 @@ def test_create_list_read_and_approve_in_part(server, db, api):
         "order_item": items[2], "reason": 136, "description": "wrong size", "cancellation_type": "cancel",
         "status": "waiting_approval", "quantity": 2, "iban": None, "holder_name": None}
     assert made["uuid"] and made["created_date"].endswith("Z")
-    assert statuses(seller, "4000000001") == ["50", "50", "400"]   # two units reserved
+    # the named item (unit 3) and, for the second unit asked, the lowest-numbered other open one (unit 1)
+    assert statuses(seller, "4000000001") == ["50", "400", "50"]
     assert ledger(api, "4000000001")["pending_cancel"] == 2
 
     listed = seller.get(BASE).json()
@@ -65,7 +66,7 @@ def test_create_list_read_and_approve_in_part(server, db, api):
     assert decided["status"] == "approved" and decided["attributes"]["approved_quantity"] == 1
     assert decided["modified_date"] >= decided["created_date"]
     assert ledger(api, "4000000001") == {**ledger(api, "4000000001"), "cancelled": 1, "pending_cancel": 0, "open": 2}
-    assert statuses(seller, "4000000001") == ["100", "400", "400"]
+    assert statuses(seller, "4000000001") == ["100", "400", "400"]   # a partial approval: the lowest-numbered
     # the same request natively
     native = api.get(f"/v1/cancel-requests/{decided['attributes']['kalem_id']}").json()
     assert native["status"] == "approved"

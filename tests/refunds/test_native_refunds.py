@@ -48,8 +48,28 @@ def test_preview_changes_nothing_and_matches_the_refund(api, db):
     assert r.status_code == 201, r.text
     refund = r.json()["refund"]
     assert refund["amount"] == "609.60" and refund["status"] == "pending" and refund["cause"] == "cancellation"
-    assert refund["breakdown"]["total"] == preview["total"]
+    assert refund["breakdown"] == preview  # the preview is the refund, explanation and all
+    assert refund["units"] == [{"line_id": LINE, "first": 1, "last": 3}]  # the units it holds, by number
     assert r.json()["order"]["lines"][0]["ledger"]["cancelled"] == 3
+
+
+def test_preview_ahead_of_a_cancel_is_the_refund_of_the_units_it_cancels(api):
+    """Unit 1 is cancelled without a refund; a cancel with refund of 2 takes units 2 and 3, and so does its
+    preview — unit 1 carries the extra cent (10.00 over 3 units: 3.34, 3.33, 3.33)."""
+    body = order()
+    body["lines"][0] |= {"quantity": 3, "unit_price": "10.00", "discount": "20.00"}
+    body["shipping_amount"] = "0.00"
+    place(api, body)
+    cancelled = api.post("/v1/orders/4000000001/cancellations",
+                         json={"lines": [{"line_id": LINE, "quantity": 1, "reason_id": 136}]})
+    assert cancelled.status_code == 200, cancelled.text
+    preview = api.post("/v1/orders/4000000001/refund-preview", json={"lines": [{"line_id": LINE, "quantity": 2}]})
+    assert preview.json()["breakdown"]["total"] == "6.66"
+    r = api.post("/v1/orders/4000000001/cancellations-with-refund",
+                 json={"lines": [{"line_id": LINE, "quantity": 2, "reason_id": 136}]})
+    assert r.status_code == 201, r.text
+    assert r.json()["refund"]["breakdown"] == preview.json()["breakdown"]
+    assert r.json()["refund"]["units"] == [{"line_id": LINE, "first": 2, "last": 3}]
 
 
 def test_partial_cancels_sum_to_what_was_paid(api):

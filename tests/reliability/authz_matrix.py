@@ -139,6 +139,8 @@ def _native() -> list[Entry]:
           lambda w: [c("POST", f"/v1/webhook-deliveries/{w.delivery_id}/redeliver")], operator=True),
         e("native", "DELETE", "/v1/webhook-subscriptions/{sub_id}",
           lambda w: [c("DELETE", f"/v1/webhook-subscriptions/{w.sub_id}")], operator=True),
+        e("native", "DELETE", "/v1/tokens/{token_id}",
+          lambda w: [c("DELETE", f"/v1/tokens/{w.spare_token}")], operator=True),
         e("native", "GET", "/v1/events", lambda w: [c("GET", "/v1/events", params={"limit": 1000})], kind="listing"),
         e("native", "POST", "/v1/orders/{order_number}/refund-preview", lambda w: scoped(
             c("POST", f"{o}/refund-preview", json={"lines": [{"line_id": line(MAIN), "quantity": 1}]}), **seller)),

@@ -119,7 +119,9 @@ class World:
                                seller_id=seller)
         self.token = {s: token(db, "seller", s) for s in (VICTIM, INTRUDER)}
         self.expired_token = access.create_token(UnitOfWork(db), role="seller", seller_id=VICTIM,
-                                                 expires_at=datetime.now(UTC) - timedelta(hours=1))
+                                                 expires_at=datetime.now(UTC) - timedelta(hours=1)).secret
+        self.spare_token = access.create_token(UnitOfWork(db), role="seller", seller_id=VICTIM,
+                                               name="revoked by the operator's run").token_id
         self.n11 = {s: access.create_key_pair(UnitOfWork(db), seller_id=s) for s in (VICTIM, INTRUDER)}
 
         # A subscription first, so the orders below queue deliveries for it (no worker sends them).

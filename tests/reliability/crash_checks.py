@@ -10,7 +10,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from kalem.domain.cancellation import CancelRequestStatus
+from kalem.domain.requests import RequestStatus
 from kalem.domain.orders import Order, PackageStatus, check_invariants
 from kalem.domain.refund_records import Refund, RefundCause, RefundStatus
 from kalem.store.db import Database
@@ -124,12 +124,12 @@ def _cancel_problems(world: World, order: Order) -> list[str]:
     requests = world.requests[order.id]
     pending: Counter[str] = Counter()
     for r in requests:
-        if r.status is CancelRequestStatus.PENDING:
+        if r.status is RequestStatus.PENDING:
             for item in r.items:
                 pending[item.line_id] += item.quantity
-    by_status = {s: {r.id for r in requests if r.status is s} for s in CancelRequestStatus}
-    if created != {r.id for r in requests} or approved != by_status[CancelRequestStatus.APPROVED] \
-            or rejected != by_status[CancelRequestStatus.REJECTED]:
+    by_status = {s: {r.id for r in requests if r.status is s} for s in RequestStatus}
+    if created != {r.id for r in requests} or approved != by_status[RequestStatus.APPROVED] \
+            or rejected != by_status[RequestStatus.REJECTED]:
         problems.append(f"order {order.order_number}: cancel request rows {[(r.id, r.status.value) for r in requests]}"
                         f" vs events created {created}, approved {approved}, rejected {rejected}")
     for line in order.lines:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from importlib.metadata import version as package_version
 
 from asgi_correlation_id import CorrelationIdMiddleware
@@ -12,14 +13,27 @@ from fastapi_offline import FastAPIOffline
 from kalem.api import errors
 from kalem.api.access_log import HEADER, AccessLog, accepted
 from kalem.api.context import Context
+from kalem.api.errors import PathRenderer
+from kalem.api.intake import Claim
 from kalem.api.middleware import BodyLimit, CaseInsensitivePaths
 from kalem.api.ratelimit import RateLimit
-from kalem.api.routes import billing, cancel_requests, meta, orders, packages
+from kalem.api.routes import billing, cancel_requests, meta, orders, packages, tokens
 from kalem.api.routes import refunds as refund_routes
 from kalem.api.routes import webhooks as webhook_routes
 
 
-def create_app(ctx: Context, faces: Iterable[tuple[APIRouter, dict[str, str]]] = (),
+@dataclass(frozen=True)
+class Face:
+    """What a platform face adds to an app. All of it is kept on the app it is built into (nothing
+    module-wide), so every app — tests build many — has exactly its own faces."""
+
+    router: APIRouter
+    canonical_paths: Mapping[str, str] = field(default_factory=dict)  # matched case-insensitively (ASP.NET)
+    errors: PathRenderer | None = None       # its paths and the envelope their errors leave in
+    claims: tuple[Claim, ...] = ()           # bodies it takes from another face's path (api/intake.py)
+
+
+def create_app(ctx: Context, faces: Iterable[Face] = (),
                extra: Iterable[Callable[[FastAPI], None]] = ()) -> FastAPI:
     # `/docs` loads Swagger UI from a packaged copy: it works offline. (No ReDoc: its page loads a logo
     # from another host.)
@@ -29,12 +43,17 @@ def create_app(ctx: Context, faces: Iterable[tuple[APIRouter, dict[str, str]]] =
     app.state.kalem = ctx
     errors.install(app)
     for router in (meta.router, orders.router, cancel_requests.router, billing.router, packages.router,
-                   webhook_routes.router, refund_routes.router):
+                   webhook_routes.router, refund_routes.router, tokens.router):
         app.include_router(router)
     canonical: dict[str, str] = {}
-    for router, paths in faces:
-        app.include_router(router)
-        canonical.update(paths)
+    app.state.error_renderers = []
+    app.state.intake_claims = []
+    for face in faces:
+        app.include_router(face.router)
+        canonical.update(face.canonical_paths)
+        if face.errors is not None:
+            app.state.error_renderers.append(face.errors)
+        app.state.intake_claims.extend(face.claims)
     for install in extra:
         install(app)
     app.add_middleware(CaseInsensitivePaths, canonical=canonical)

@@ -1,8 +1,9 @@
 """Who is calling, from whichever credential header the face uses.
 
 A kalem token (`kalem_…`), the admin token, or a JWT issued by a face's login endpoint are all
-accepted wherever a bearer credential is. Token look-ups are cached for a few seconds per process,
-so a revoked token stops working within `CACHE_SECONDS`.
+accepted wherever a bearer credential is. Token look-ups are cached for `CACHE_SECONDS` per process:
+a token revoked through the API stops working at once in the process that revoked it, and within
+`CACHE_SECONDS` in every other (a CLI revocation: within `CACHE_SECONDS` everywhere).
 """
 
 from __future__ import annotations
@@ -82,6 +83,12 @@ class Authenticator:
         except jwt.PyJWTError as exc:
             raise AuthenticationFailed("the token is not valid") from exc
         return Principal(claims["role"], claims["sub"], claims.get("seller_id"))
+
+    def forget(self, token_id: str) -> None:
+        """Drop a revoked token from this process's cache (other processes drop it within `CACHE_SECONDS`)."""
+        with self._lock:
+            for secret in [k for k, (_, p) in self._cache.items() if p.subject == token_id]:
+                del self._cache[secret]
 
     def _cached(self, secret: str, load: Callable[[], Principal], wait: bool = True) -> Principal:
         now = time.monotonic()

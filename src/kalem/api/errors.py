@@ -1,8 +1,9 @@
 """Every error leaves as JSON in the envelope of the face that was called — never a stack trace.
 
 The native envelope is `{"error": {"code", "message", "details", "request_id"}}`; a problem with one
-field is always `details.errors[] = {field, problem}`. Each dialect registers a renderer for its
-paths; the first whose predicate matches the request path wins.
+field is always `details.errors[] = {field, problem}`. Each face brings a renderer for its paths
+(`api.app.Face.errors`), kept on the app it was built into; the first whose predicate matches the
+request path wins.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
+from starlette.applications import Starlette
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from kalem.api.access_log import current_request_id
@@ -25,11 +27,8 @@ log = logging.getLogger("kalem.api")
 
 #: (code, status, message, details) -> response
 Renderer = Callable[[str, int, str, dict[str, Any]], JSONResponse]
-_renderers: list[tuple[Callable[[str], bool], Renderer]] = []
-
-
-def register_renderer(matches: Callable[[str], bool], renderer: Renderer) -> None:
-    _renderers.append((matches, renderer))
+#: A face's paths (a predicate on the request path) and the renderer of their errors.
+PathRenderer = tuple[Callable[[str], bool], Renderer]
 
 
 def native(code: str, status: int, message: str, details: dict[str, Any]) -> JSONResponse:
@@ -42,13 +41,15 @@ def native(code: str, status: int, message: str, details: dict[str, Any]) -> JSO
                                    "request_id": current_request_id()}}, status_code=status)
 
 
-def renderer_for(path: str) -> Renderer:
-    return next((r for matches, r in _renderers if matches(path)), native)
+def renderer_for(app: Starlette, path: str) -> Renderer:
+    """The renderer of the face `path` belongs to, among those of the app serving it."""
+    renderers: list[PathRenderer] = getattr(app.state, "error_renderers", [])
+    return next((r for matches, r in renderers if matches(path)), native)
 
 
 def render(request: Request, code: str, status: int, message: str, details: dict[str, Any] | None = None,
            headers: dict[str, str] | None = None) -> JSONResponse:
-    response = renderer_for(request.url.path)(code, status, message, details or {})
+    response = renderer_for(request.app, request.url.path)(code, status, message, details or {})
     for name, value in (headers or {}).items():
         response.headers[name] = value
     return response

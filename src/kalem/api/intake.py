@@ -1,29 +1,32 @@
 """One path, several faces: a route that hands a request to another face when its body says so.
 
 HepsiGlobal's order intake is `POST /v1/orders`, the very path of the native intake. The native
-contract stays as it is; a face registers a *claim* on a (method, path) — a predicate on the
-parsed JSON body — and the handler to use when it holds. A body no claim holds (or one that is not
-JSON at all) goes to the native endpoint, whose own validation then answers. Registered claims
-are tried in order; the rule each face uses is documented with the face (docs/refunds.md).
+contract stays as it is; a face brings a *claim* on a (method, path) — a predicate on the parsed
+JSON body — and the handler to use when it holds (`api.app.Face.claims`, kept on the app). A body
+no claim holds (or one that is not JSON at all) goes to the native endpoint, whose own validation
+then answers. Claims are tried in order; the rule each face uses is documented with the face
+(docs/refunds.md).
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi import Request, Response
 from fastapi.routing import APIRoute
 
 Handler = Callable[[Request], Awaitable[Response]]
-_claims: dict[tuple[str, str], list[tuple[Callable[[Any], bool], Handler]]] = {}
 
 
-def register(method: str, path: str, claims: Callable[[Any], bool], handler: Handler) -> None:
-    entries = _claims.setdefault((method.upper(), path), [])
-    if all(existing is not handler for _, existing in entries):  # idempotent: apps are built more than once
-        entries.append((claims, handler))
+@dataclass(frozen=True)
+class Claim:
+    method: str
+    path: str                       # the route's path template
+    holds: Callable[[Any], bool]    # on the parsed JSON body (None when it is not JSON)
+    handler: Handler
 
 
 class BodyShapeRoute(APIRoute):
@@ -33,15 +36,16 @@ class BodyShapeRoute(APIRoute):
         native = super().get_route_handler()
 
         async def handler(request: Request) -> Response:
-            claims = _claims.get((request.method, self.path_format))
+            claims = [c for c in request.app.state.intake_claims
+                      if c.method == request.method and c.path == self.path_format]
             if claims:
                 try:
                     body = json.loads(await request.body() or b"null")
                 except ValueError:
                     body = None
-                for holds, other in claims:
-                    if holds(body):
-                        return await other(request)
+                for claim in claims:
+                    if claim.holds(body):
+                        return await claim.handler(request)
             return await native(request)
 
         return handler

@@ -64,7 +64,7 @@ def _replay(messages: list[Message], then: Receive | None = None) -> Receive:
 async def refuse(scope: Scope, receive: Receive, send: Send, status: int, code: str, message: str,
                  headers: Mapping[str, str] | None = None) -> None:
     """Answer in the envelope of the face the path belongs to (before the app has run)."""
-    response = renderer_for(scope["path"])(code, status, message, {})
+    response = renderer_for(scope["app"], scope["path"])(code, status, message, {})
     for name, value in (headers or {}).items():
         response.headers[name] = value
     await response(scope, receive, send)

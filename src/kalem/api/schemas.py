@@ -4,9 +4,18 @@ set a status, an amount or an owner that the endpoint does not take."""
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    StrictInt,
+    StringConstraints,
+    model_serializer,
+    model_validator,
+)
 
 from kalem.domain.orders import PackageStatus
 
@@ -61,6 +70,23 @@ class CancelLineIn(Strict):
     quantity: StrictInt
     reason_id: StrictInt
     note: Note | None = None
+    units: Annotated[list[StrictInt], Field(max_length=500, description=(
+        "unit numbers (1..quantity of the line) to take; the quantity's rest are the lowest-numbered open "
+        "units"))] = []
+
+    @model_validator(mode="after")
+    def _units_within_quantity(self) -> CancelLineIn:
+        if self.units and len(self.units) > self.quantity:
+            raise ValueError(f"{len(self.units)} units named for a quantity of {self.quantity}")
+        return self
+
+    @model_serializer(mode="wrap")
+    def _without_empty_units(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # A line naming no units dumps as it did before units could be named (Idempotency-Key fingerprints).
+        data = handler(self)
+        if not self.units:
+            data.pop("units", None)
+        return data
 
 
 class CancellationIn(Strict):

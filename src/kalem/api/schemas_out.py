@@ -17,6 +17,13 @@ class LedgerOut(BaseModel):
     returned: int
 
 
+class UnitRunOut(BaseModel):
+    """Units `first`..`last` of the line (numbers 1..quantity, fixed for life), all in `state`."""
+    first: int
+    last: int
+    state: str
+
+
 class LineOut(BaseModel):
     line_id: str
     sku: str
@@ -33,11 +40,13 @@ class LineOut(BaseModel):
     pending_cancel_quantity: int
     shipped_quantity: int
     ledger: LedgerOut
+    units: list[UnitRunOut]
 
 
 class PackageItemOut(BaseModel):
     line_id: str
     quantity: int
+    units: list[tuple[int, int]]
 
 
 class StatusChangeOut(BaseModel):

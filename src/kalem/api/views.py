@@ -28,9 +28,9 @@ def line_view(line: Line) -> dict[str, Any]:
         "discount": _money(line.discount), "tax_rate": _money(line.tax_rate), "hs_code": line.hs_code,
         "cancelled_quantity": line.ledger.cancelled, "cancellable_quantity": line.cancellable,
         "pending_cancel_quantity": line.ledger.pending_cancel,
-        "shipped_quantity": line.ledger.shipped + line.ledger.delivered + line.ledger.return_pending
-        + line.ledger.returned,
+        "shipped_quantity": line.ledger.dispatched,
         "ledger": line.ledger.as_dict(),
+        "units": [{"first": a, "last": b, "state": s.value} for a, b, s in line.units.runs],
     }
 
 
@@ -38,7 +38,7 @@ def package_view(package: Package) -> dict[str, Any]:
     return {
         "package_id": package.package_id, "status": package.status.value,
         "cargo_tracking_number": package.cargo_tracking_number, "parent_id": package.parent_id,
-        "items": [{"line_id": i.line_id, "quantity": i.quantity} for i in package.items],
+        "items": [{"line_id": i.line_id, "quantity": i.quantity, "units": list(i.units.spans)} for i in package.items],
         "history": [{"status": h.status.value, "at": _time(h.at)} for h in package.history],
     }
 

@@ -11,10 +11,11 @@ import hashlib
 import hmac
 import secrets
 from datetime import datetime
+from typing import NamedTuple
 
 from kalem.app.ids import new_id
 from kalem.app.principals import Principal
-from kalem.domain.errors import AuthenticationFailed, InvalidInput, NotFound
+from kalem.domain.errors import AuthenticationFailed, InvalidInput, NotFound, TokenNotFound
 from kalem.store.codec import as_utc
 from kalem.store.uow import UnitOfWork
 
@@ -42,20 +43,38 @@ def _check_role(role: str, seller_id: str | None) -> None:
         raise InvalidInput("an operator token belongs to no seller", field="seller_id")
 
 
+class Issued(NamedTuple):
+    token_id: str   # names the token to revoke it; not a credential
+    secret: str     # the credential itself, shown this once
+
+
 def create_token(uow: UnitOfWork, *, role: str, seller_id: str | None = None, name: str | None = None,
-                 expires_at: datetime | None = None, new_seller: bool = True) -> str:
-    """A new bearer token; only its digest is kept, so this is the one time it is seen.
+                 expires_at: datetime | None = None, new_seller: bool = True) -> Issued:
+    """A new bearer token; only its digest is kept, so this is the one time its secret is seen.
     With `new_seller=False` an unknown seller id is refused (a typo would otherwise create a seller)."""
     _check_role(role, seller_id)
-    secret = "kalem_" + secrets.token_urlsafe(32)
+    issued = Issued(new_id("tok"), "kalem_" + secrets.token_urlsafe(32))
     with uow:
         now = uow.now()
         if seller_id:
             _seller(uow, seller_id, now, new_seller=new_seller)
-        uow.tokens.add(token_id=new_id("tok"), secret=secret, kind="bearer", role=role, seller_id=seller_id,
-                       name=name, now=now, expires_at=expires_at)
+        uow.tokens.add(token_id=issued.token_id, secret=issued.secret, kind="bearer", role=role,
+                       seller_id=seller_id, name=name, now=now, expires_at=expires_at)
         uow.commit()
-    return secret
+    return issued
+
+
+def revoke_token(uow: UnitOfWork, token_id: str, principal: Principal) -> None:
+    """Revoke a token (or an n11 key pair, by its appkey) for good; revoking it again changes nothing.
+
+    The database refuses it at once; an API process that authenticated it in the last
+    `api.auth.CACHE_SECONDS` may accept it until its cache entry expires (the process that revokes
+    it forgets it at once)."""
+    principal.require_operator()
+    with uow:
+        if not uow.tokens.revoke(token_id, uow.now()):
+            raise TokenNotFound(f"token {token_id} not found", token_id=token_id)
+        uow.commit()
 
 
 def create_key_pair(uow: UnitOfWork, *, seller_id: str, name: str | None = None,

@@ -15,12 +15,16 @@ from functools import cache
 
 from kalem.app.ids import new_id
 from kalem.app.principals import Principal
+from kalem.app.refunds import account_of
+from kalem.app.transaction import OrderTransaction
 from kalem.domain import order_billing as domain
 from kalem.domain.errors import AmbiguousOrderNumber, InvalidInput, LineNotFound, OrderNotFound
 from kalem.domain.events import Event
 from kalem.domain.landed_cost import LandedCostError, RateTable, load_default_rate_table
-from kalem.domain.order_billing import OrderBilling, Refund
+from kalem.domain.order_billing import OrderBilling
 from kalem.domain.orders import Line, Order
+from kalem.domain.refund_amounts import refund_amounts
+from kalem.domain.refund_records import Refund
 from kalem.store.uow import UnitOfWork
 
 
@@ -74,11 +78,11 @@ class Billed:
     billing: OrderBilling
 
 
-def find_order(uow: UnitOfWork, ref: OrderRef, principal: Principal, *, for_update: bool = False) -> Order:
+def find_order(uow: UnitOfWork, ref: OrderRef, principal: Principal) -> Order:
     """Look an order up within the caller's scope; another seller's order does not exist."""
     if ref.order_id is not None:
         try:
-            order = uow.orders.get_by_id(ref.order_id, for_update=for_update)
+            order = uow.orders.get_by_id(ref.order_id)
         except OrderNotFound:
             order = None
         if order is None or (principal.scope is not None and order.seller_id != principal.scope):
@@ -98,7 +102,7 @@ def find_order(uow: UnitOfWork, ref: OrderRef, principal: Principal, *, for_upda
     if len(found) > 1:
         raise AmbiguousOrderNumber(f"several orders have account order number {ref.account_order_number}; "
                                    "pass orderId", account_order_number=ref.account_order_number)
-    return uow.orders.get_by_id(found[0].id, for_update=True) if for_update else found[0]
+    return found[0]
 
 
 def pick_line(order: Order, line_id: str | None, sku: str | None) -> Line:
@@ -124,14 +128,14 @@ def billing_of(uow: UnitOfWork, order: Order, table: RateTable | None = None) ->
     return uow.billing.get(order.id) or domain.initial_billing(order, table or default_rate_table())
 
 
-def _change(uow: UnitOfWork, ref: OrderRef, principal: Principal,
+def _change(tx: OrderTransaction, ref: OrderRef, principal: Principal,
             change: Callable[[Order, OrderBilling], tuple[Order, OrderBilling, list[Event]]],
             table: RateTable | None = None) -> Billed:
-    order = find_order(uow, ref, principal, for_update=True)
+    uow = tx.uow
+    order = tx.lock_id(find_order(uow, ref, principal).id)
     billing = billing_of(uow, order, table)
     changed, billing, events = change(order, billing)
-    uow.orders.save(changed, expected_version=order.version)
-    uow.events.append(events)
+    tx.save(changed, events)
     if billing.enabled:
         billing = uow.billing.save(billing, seller_id=order.seller_id, now=uow.now())
     return Billed(changed, billing)
@@ -140,7 +144,7 @@ def _change(uow: UnitOfWork, ref: OrderRef, principal: Principal,
 def remove_items(uow: UnitOfWork, cmd: RemoveItems) -> Billed:
     """Remove `quantity` unshipped units of one item; landed cost and invoice follow."""
     table = cmd.table or default_rate_table()
-    with uow:
+    with OrderTransaction(uow) as tx:
         now = uow.now()
 
         def change(order: Order, billing: OrderBilling) -> tuple[Order, OrderBilling, list[Event]]:
@@ -148,30 +152,27 @@ def remove_items(uow: UnitOfWork, cmd: RemoveItems) -> Billed:
             return domain.remove_item_units(order, billing, line.line_id, cmd.quantity,
                                             actor=cmd.principal.actor, now=now, table=table)
 
-        result = _change(uow, cmd.order, cmd.principal, change, table)
-        uow.commit(result)
-        return result
+        result = _change(tx, cmd.order, cmd.principal, change, table)
+        return tx.commit(result)
 
 
 def cancel_order(uow: UnitOfWork, ref: OrderRef, principal: Principal, table: RateTable | None = None) -> Billed:
     table = table or default_rate_table()
-    with uow:
+    with OrderTransaction(uow) as tx:
         now = uow.now()
-        result = _change(uow, ref, principal, lambda o, b: domain.cancel_order(
+        result = _change(tx, ref, principal, lambda o, b: domain.cancel_order(
             o, b, actor=principal.actor, now=now, table=table), table)
-        uow.commit(result)
-        return result
+        return tx.commit(result)
 
 
 def charge_invoice(uow: UnitOfWork, ref: OrderRef, invoice_number: str, principal: Principal) -> Billed:
     """Record that an invoice was collected (operators only: kalem does not move money itself)."""
     principal.require_operator()
-    with uow:
+    with OrderTransaction(uow) as tx:
         now = uow.now()
-        result = _change(uow, ref, principal, lambda o, b: domain.charge_invoice(
+        result = _change(tx, ref, principal, lambda o, b: domain.charge_invoice(
             o, b, invoice_number, actor=principal.actor, now=now))
-        uow.commit(result)
-        return result
+        return tx.commit(result)
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,20 +185,15 @@ class RecordRefund:
 
 
 def record_refund(uow: UnitOfWork, cmd: RecordRefund) -> tuple[Billed, Refund]:
-    with uow:
-        now = uow.now()
-        made: list[Refund] = []
-
-        def change(order: Order, billing: OrderBilling) -> tuple[Order, OrderBilling, list[Event]]:
-            changed, billing, refund, events = domain.record_refund(
-                order, billing, cmd.subtotals, currency=cmd.currency, note=cmd.note, refund_id=new_id("refund"),
-                actor=cmd.principal.actor, now=now)
-            made.append(refund)
-            return changed, billing, events
-
-        result = _change(uow, cmd.order, cmd.principal, change)
-        uow.commit(result)
-        return result, made[0]
+    """A refund of amounts, in the order's refund account, capped by what its billing collected."""
+    with OrderTransaction(uow) as tx:
+        order = tx.lock_id(find_order(uow, cmd.order, cmd.principal).id)
+        billing = billing_of(uow, order)
+        changed, refund, events = refund_amounts(
+            account_of(uow, order), cmd.subtotals, billing.collected(), currency=cmd.currency, note=cmd.note,
+            refund_id=new_id("rf"), actor=cmd.principal.actor, now=uow.now())
+        uow.refunds.add(refund)
+        return tx.commit((Billed(tx.save(changed, events), billing), refund))
 
 
 # --- reads ---------------------------------------------------------------------------------------
@@ -213,6 +209,7 @@ def billing_for_number(uow: UnitOfWork, order_number: str, principal: Principal,
 class OrderPage:
     orders: list[Order]
     billing: dict[str, OrderBilling]  # stored billing only; derive the rest when asked
+    refunds: dict[str, list[Refund]]  # every refund of each order (its refund account's records)
     actors: dict[str, tuple[str | None, str | None]]
     has_next: bool
 
@@ -242,7 +239,8 @@ def read_orders(uow: UnitOfWork, principal: Principal, *, ref: OrderRef | None =
                     break
                 cursor = (batch[limit - 1].created_at.isoformat(), batch[limit - 1].id)
             found = found[:limit]
-        return OrderPage(found, uow.billing.get_many(o.id for o in found), uow.billing.actors(found), has_next)
+        return OrderPage(found, uow.billing.get_many(o.id for o in found),
+                         uow.refunds.for_orders(o.id for o in found), uow.billing.actors(found), has_next)
 
 
 def derived_billing(order: Order, stored: OrderBilling | None) -> OrderBilling | None:

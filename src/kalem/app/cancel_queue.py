@@ -12,9 +12,11 @@ from datetime import datetime
 
 from kalem.app.principals import Principal
 from kalem.domain.cancellation import CancelRequest
-from kalem.domain.errors import CancelRequestNotFound, InvalidInput
+from kalem.app.refunds import account_of
+from kalem.domain import requests
+from kalem.domain.errors import CancelRequestNotFound, InvalidInput, KalemError
 from kalem.domain.orders import Order
-from kalem.domain.refunds import BillableLine, BillableOrder, RefundBreakdown, RefundError, compute_refund
+from kalem.domain.refund_calculator import RefundBreakdown
 from kalem.store.uow import UnitOfWork
 
 #: The queue shows at most this many requests; filters narrow it (documented in docs/hub.md).
@@ -84,15 +86,6 @@ def sellers(uow: UnitOfWork, principal: Principal) -> list[str]:
 
 # --- refund preview ---------------------------------------------------------------------------
 
-def billable(order: Order) -> BillableOrder:
-    """The order as billed, for the refund calculator (prices are tax-inclusive gross)."""
-    return BillableOrder(
-        currency=order.currency,
-        lines=tuple(BillableLine(ln.line_id, ln.quantity, ln.unit_price, ln.discount, ln.tax_rate, ln.name)
-                    for ln in order.lines),
-        shipping_amount=order.shipping_amount)
-
-
 def approval_quantities(request: CancelRequest, wanted: Mapping[str, int] | None) -> dict[str, int]:
     """Units approved per line: `wanted` overrides, lines it leaves out are approved in full."""
     requested = {i.line_id: i.quantity for i in request.items}
@@ -114,15 +107,18 @@ class RefundPreview:
     problem: str | None = None  # why no breakdown could be computed (the approval itself may still go through)
 
 
-def refund_preview(order: Order, request: CancelRequest, wanted: Mapping[str, int] | None) -> RefundPreview:
-    """What approving would refund. Until refund records exist, units already cancelled or returned
-    count as refunded before, which is what the refund capability will record for them."""
-    quantities = approval_quantities(request, wanted)
-    units = {k: v for k, v in quantities.items() if v}
-    if not units:
+def refund_preview(uow: UnitOfWork, row: QueueRow, wanted: Mapping[str, int] | None,
+                   principal: Principal) -> RefundPreview:
+    """What refunding the units approving would cancel pays: the order's refund account previews
+    exactly the units the approval grants, under the seller's strategy and the refunds so far."""
+    quantities = approval_quantities(row.request, wanted)
+    if not any(quantities.values()):
         return RefundPreview(quantities, None)
-    before = {ln.line_id: ln.ledger.cancelled + ln.ledger.returned for ln in order.lines}
-    try:
-        return RefundPreview(quantities, compute_refund(billable(order), units, before))
-    except RefundError as exc:
+    with uow:
+        account = account_of(uow, row.order)
+    try:  # the approval's own rule says which units it grants; nothing is saved
+        _, _, granted = requests.decide(row.order, row.request, requests.Decision.APPROVE, quantities,
+                                        actor=principal.actor, now=row.request.created_at)
+        return RefundPreview(quantities, account.preview({k: v for k, v in granted.items() if v}))
+    except KalemError as exc:
         return RefundPreview(quantities, None, exc.message)

@@ -1,21 +1,19 @@
 """Cancelling order lines: directly, or through a request the seller decides.
 
-Each function is one use case and one transaction. Orders are locked before they are read
-(`SELECT … FOR UPDATE` on PostgreSQL, `BEGIN IMMEDIATE` on SQLite); a request that spans several
-orders locks them in id order, so two such requests cannot deadlock.
+Each function is one use case and one order transaction (app/transaction.py).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from kalem.app.ids import new_id
 from kalem.app.principals import Principal
+from kalem.app.transaction import OrderTransaction
 from kalem.domain import cancellation as domain
 from kalem.domain.cancellation import CancelItem, CancelRequest
-from kalem.domain.errors import CancelRequestNotFound, LineNotFound, VersionMismatch
-from kalem.domain.events import Event
+from kalem.domain.errors import CancelRequestNotFound
 from kalem.domain.orders import Order
 from kalem.store.uow import UnitOfWork
 
@@ -48,32 +46,29 @@ class DecideCancelRequest:
 
 
 def cancel_lines(uow: UnitOfWork, cmd: CancelLines) -> Order:
-    with uow:
-        order = _lock(uow, cmd.order_number, cmd.principal, cmd.seller_id, cmd.expected_version)
+    with OrderTransaction(uow) as tx:
+        order = tx.lock(cmd.order_number, cmd.principal, cmd.seller_id, expected_version=cmd.expected_version)
         changed, events = domain.cancel_lines(order, cmd.items, actor=cmd.principal.actor, now=uow.now())
-        _save(uow, order, changed, events)
-        uow.commit(changed)
-        return changed
+        return tx.commit(tx.save(changed, events))
 
 
 def request_cancel(uow: UnitOfWork, cmd: RequestCancel) -> CancelRequest:
-    with uow:
-        order = _lock(uow, cmd.order_number, cmd.principal, cmd.seller_id)
+    with OrderTransaction(uow) as tx:
+        order = tx.lock(cmd.order_number, cmd.principal, cmd.seller_id)
         changed, request, events = domain.request_cancel(
             order, cmd.items, request_id=new_id("cr"), actor=cmd.principal.actor, now=uow.now())
         uow.cancel_requests.add(request)
-        _save(uow, order, changed, events)
-        uow.commit(request)
-        return request
+        tx.save(changed, events)
+        return tx.commit(request)
 
 
 def decide_cancel_request(uow: UnitOfWork, cmd: DecideCancelRequest) -> tuple[CancelRequest, Order]:
-    with uow:
+    with OrderTransaction(uow) as tx:
         scope = cmd.principal.scope
         found = uow.cancel_requests.get(cmd.request_id, scope)
         if found is None:
             raise CancelRequestNotFound(f"cancel request {cmd.request_id} not found", cancel_request_id=cmd.request_id)
-        order = uow.orders.get_by_id(found.order_id, for_update=True)
+        order = tx.lock_id(found.order_id)
         request = uow.cancel_requests.get(cmd.request_id, scope)  # re-read under the order's lock
         assert request is not None
         actor, now = cmd.principal.actor, uow.now()
@@ -87,9 +82,8 @@ def decide_cancel_request(uow: UnitOfWork, cmd: DecideCancelRequest) -> tuple[Ca
         else:
             changed, decided, events = domain.withdraw_cancel_request(order, request, actor=actor, now=now)
         uow.cancel_requests.save(decided)
-        _save(uow, order, changed, events)
-        uow.commit((decided, changed))
-        return decided, changed
+        tx.save(changed, events)
+        return tx.commit((decided, changed))
 
 
 def get_cancel_request(uow: UnitOfWork, request_id: str, principal: Principal) -> CancelRequest:
@@ -119,52 +113,24 @@ class LineItems:
 
 def cancel_lines_by_id(uow: UnitOfWork, cmd: LineItems) -> list[Order]:
     """Cancel lines named only by their ids, in as many orders as they belong to; all or nothing."""
-    with uow:
+    with OrderTransaction(uow) as tx:
         results = []
-        for order, items in _lock_by_line(uow, cmd.items, cmd.principal):
+        for order, items in tx.lock_lines(cmd.items, cmd.principal):
             changed, events = domain.cancel_lines(order, items, actor=cmd.principal.actor, now=uow.now(),
                                                   platform=cmd.platform)
-            _save(uow, order, changed, events)
-            results.append(changed)
-        uow.commit(results)
-        return results
+            results.append(tx.save(changed, events))
+        return tx.commit(results)
 
 
 def request_cancel_by_id(uow: UnitOfWork, cmd: LineItems) -> list[CancelRequest]:
     """One cancel request per order the named lines belong to; all or nothing."""
-    with uow:
+    with OrderTransaction(uow) as tx:
         requests = []
-        for order, items in _lock_by_line(uow, cmd.items, cmd.principal):
+        for order, items in tx.lock_lines(cmd.items, cmd.principal):
             changed, request, events = domain.request_cancel(
                 order, items, request_id=new_id("cr"), actor=cmd.principal.actor, now=uow.now())
             uow.cancel_requests.add(request)
-            _save(uow, order, changed, events)
+            tx.save(changed, events)
             requests.append(request)
-        uow.commit(requests)
-        return requests
+        return tx.commit(requests)
 
-
-def _lock_by_line(uow: UnitOfWork, items: Sequence[CancelItem],
-                  principal: Principal) -> list[tuple[Order, tuple[CancelItem, ...]]]:
-    by_order: dict[str, list[CancelItem]] = {}
-    for item in items:
-        order_id = uow.orders.locate_line(item.line_id, principal.scope)
-        if order_id is None:
-            raise LineNotFound(f"line {item.line_id} not found", line_id=item.line_id)
-        by_order.setdefault(order_id, []).append(item)
-    return [(uow.orders.get_by_id(order_id, for_update=True), tuple(by_order[order_id]))
-            for order_id in sorted(by_order)]
-
-
-def _lock(uow: UnitOfWork, order_number: str, principal: Principal, seller_id: str | None,
-          expected_version: int | None = None) -> Order:
-    order = uow.orders.get(order_number, principal.scope or seller_id, for_update=True)
-    if expected_version is not None and order.version != expected_version:
-        raise VersionMismatch(f"order {order_number} is at version {order.version}, not {expected_version}",
-                              order_number=order_number, version=order.version)
-    return order
-
-
-def _save(uow: UnitOfWork, before: Order, after: Order, events: list[Event]) -> None:
-    uow.orders.save(after, expected_version=before.version)
-    uow.events.append(events)

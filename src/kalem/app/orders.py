@@ -7,8 +7,10 @@ from dataclasses import asdict, dataclass, replace
 
 from kalem.app.ids import new_id
 from kalem.app.principals import Principal, seller_for_new_order
+from kalem.app.transaction import OrderTransaction
 from kalem.domain.errors import LineIdInUse, NotFound, OrderAlreadyExists
-from kalem.domain.orders import Order, OrderSpec, place_order as place
+from kalem.domain.orders import Order, OrderSpec
+from kalem.domain.orders import place_order as place
 from kalem.store.codec import dumps
 from kalem.store.uow import UnitOfWork
 
@@ -33,7 +35,7 @@ def place_order(uow: UnitOfWork, cmd: PlaceOrder) -> Placed:
     if fields.get("destination_country") is None:  # orders taken in before the field existed hash alike
         fields.pop("destination_country", None)
     fingerprint = hashlib.sha256(dumps(fields).encode()).hexdigest()
-    with uow:
+    with OrderTransaction(uow) as tx:
         try:
             existing = uow.orders.get(spec.order_number, seller_id)
         except NotFound:
@@ -42,9 +44,7 @@ def place_order(uow: UnitOfWork, cmd: PlaceOrder) -> Placed:
             if uow.orders.intake_hash(existing.id) != fingerprint:
                 raise OrderAlreadyExists(f"order {spec.order_number} exists with a different body",
                                          order_number=spec.order_number)
-            result = Placed(existing, created=False)
-            uow.commit(result)
-            return result
+            return tx.commit(Placed(existing, created=False))
         for line in spec.lines:  # line ids are unique per seller: the faces find orders by them
             if uow.orders.locate_line(line.line_id, seller_id) is not None:
                 raise LineIdInUse(f"line id {line.line_id} belongs to another order of this seller",
@@ -52,11 +52,7 @@ def place_order(uow: UnitOfWork, cmd: PlaceOrder) -> Placed:
         now = uow.now()
         order, events = place(spec, order_id=new_id("ord"), actor=cmd.principal.actor, now=now)
         uow.sellers.ensure(seller_id, now)
-        uow.orders.add(order, fingerprint)
-        uow.events.append(events)
-        result = Placed(order, created=True)
-        uow.commit(result)
-        return result
+        return tx.commit(Placed(tx.add(order, fingerprint, events), created=True))
 
 
 def _with_seller(spec: OrderSpec, seller_id: str) -> OrderSpec:

@@ -1,6 +1,6 @@
 """Package use cases: split (with an optional partial cancel) and the status steps.
 
-One transaction each, the order locked before it is read, like every other change to an order.
+One order transaction each (app/transaction.py), like every other change to an order.
 New package ids and cargo tracking numbers are numeric strings, as n11 shows them (a package id of
 15 digits, a tracking number of 12); uniqueness within the order is checked by the domain.
 """
@@ -12,8 +12,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from kalem.app.principals import Principal
+from kalem.app.refunds import account_of
+from kalem.app.transaction import OrderTransaction
 from kalem.domain import packages as domain
-from kalem.domain.errors import VersionMismatch
 from kalem.domain.events import Event
 from kalem.domain.orders import Order, PackageStatus
 from kalem.domain.packages import SplitCancel, SplitResult
@@ -67,39 +68,21 @@ def split(order: Order, package_id: str, groups: Sequence[Mapping[str, int]], ca
           principal: Principal, uow: UnitOfWork, platform: str) -> tuple[Order, SplitResult, list[Event]]:
     return domain.split_package(order, package_id, groups, cancelled, new_package_id=new_package_id,
                                 new_tracking_number=new_tracking_number, actor=principal.actor, now=uow.now(),
-                                platform=platform)
+                                platform=platform, refunds=account_of(uow, order))
 
 
 def split_package(uow: UnitOfWork, cmd: SplitPackage) -> Split:
-    with uow:
-        order = _lock(uow, cmd.order_number, cmd.principal, cmd.seller_id, cmd.expected_version)
+    with OrderTransaction(uow) as tx:
+        order = tx.lock(cmd.order_number, cmd.principal, cmd.seller_id, expected_version=cmd.expected_version)
         changed, result, events = split(order, cmd.package_id, cmd.groups, cmd.cancelled, cmd.principal, uow,
                                         cmd.platform)
-        save(uow, order, changed, events)
-        outcome = Split(changed, result)
-        uow.commit(outcome)
-        return outcome
+        return tx.commit(Split(tx.save(changed, events), result))
 
 
 def set_package_status(uow: UnitOfWork, cmd: SetPackageStatus) -> Order:
-    with uow:
-        order = _lock(uow, cmd.order_number, cmd.principal, cmd.seller_id, cmd.expected_version)
+    with OrderTransaction(uow) as tx:
+        order = tx.lock(cmd.order_number, cmd.principal, cmd.seller_id, expected_version=cmd.expected_version)
         changed, events = domain.set_status(order, cmd.package_id, cmd.status, actor=cmd.principal.actor,
                                             now=uow.now(), cargo_tracking_number=cmd.cargo_tracking_number)
-        save(uow, order, changed, events)
-        uow.commit(changed)
-        return changed
+        return tx.commit(tx.save(changed, events))
 
-
-def _lock(uow: UnitOfWork, order_number: str, principal: Principal, seller_id: str | None,
-          expected_version: int | None) -> Order:
-    order = uow.orders.get(order_number, principal.scope or seller_id, for_update=True)
-    if expected_version is not None and order.version != expected_version:
-        raise VersionMismatch(f"order {order_number} is at version {order.version}, not {expected_version}",
-                              order_number=order_number, version=order.version)
-    return order
-
-
-def save(uow: UnitOfWork, before: Order, after: Order, events: list[Event]) -> None:
-    uow.orders.save(after, expected_version=before.version)
-    uow.events.append(events)

@@ -15,15 +15,19 @@ from typing import Any
 
 from kalem.app.ids import new_id
 from kalem.app.principals import Principal
+from kalem.app.transaction import OrderTransaction
 from kalem.domain import refund_records as records
 from kalem.domain import returns as domain_returns
 from kalem.domain.cancellation import CancelItem, cancel_lines
-from kalem.domain.errors import Conflict, InvalidInput, OrderNotFound, PermissionDenied
+from kalem.domain.errors import Conflict, InvalidInput, PermissionDenied
 from kalem.domain.events import Event
 from kalem.domain.orders import Order
+from kalem.domain.refund_account import RefundAccount
 from kalem.domain.refund_records import Payout, Refund, RefundCause, RefundNotFound
-from kalem.domain.refunds import DEFAULT_STRATEGY, CancellationStrategy, RefundBreakdown, strategy_from_dict
+from kalem.domain.refund_calculator import RefundBreakdown
+from kalem.domain.refunds import DEFAULT_STRATEGY, CancellationStrategy, strategy_from_dict
 from kalem.domain.returns import ReturnItem, ReturnNotFound, ReturnRequest
+from kalem.domain.units import UnitSet, UnitState
 from kalem.store.uow import UnitOfWork
 
 
@@ -46,6 +50,7 @@ class RefundUnits:
     cause: RefundCause | None = None               # for Mode.REFUNDABLE; None: inferred
     reasons: Mapping[str, int] = field(default_factory=dict)  # line → reason id (CANCEL / RETURN)
     notes: Mapping[str, str | None] = field(default_factory=dict)
+    numbers: Mapping[str, tuple[int, ...]] = field(default_factory=dict)  # line → unit numbers (CANCEL / RETURN)
     include_cargo: bool | None = None
     forced_amount: Decimal | None = None
     reference: str | None = None
@@ -71,13 +76,20 @@ class RefundReferenceInUse(InvalidInput):
     code = "refund_reference_in_use"
 
 
-def _return_now(order: Order, refunds: Sequence[Refund], counts: Mapping[str, int]) -> bool:
-    """AUTO: delivered units are returned now unless cancelled/returned ones already cover the request."""
+def _covering_cause(account: RefundAccount, counts: Mapping[str, int]) -> RefundCause | None:
+    """Returned units if they cover the request, else cancelled ones (a refund is never of both)."""
     for cause in (RefundCause.RETURN, RefundCause.CANCELLATION):
-        available = records.refundable_units(order, refunds, cause)
-        if all(n <= available.get(order.line(lid).line_id, 0) for lid, n in counts.items()):
-            return False
-    return all(n <= order.line(lid).ledger.delivered for lid, n in counts.items())
+        available = account.refundable_units(cause)
+        if all(account.order.line(lid) and n <= len(available.get(lid, ())) for lid, n in counts.items()):
+            return cause
+    return None
+
+
+def _return_now(account: RefundAccount, counts: Mapping[str, int]) -> bool:
+    """AUTO: delivered units are returned now unless cancelled/returned ones already cover the request."""
+    if _covering_cause(account, counts) is not None:
+        return False
+    return all(n <= account.order.line(lid).ledger.delivered for lid, n in counts.items())
 
 
 def strategy_of(uow: UnitOfWork, seller_id: str) -> CancellationStrategy:
@@ -85,92 +97,86 @@ def strategy_of(uow: UnitOfWork, seller_id: str) -> CancellationStrategy:
     return DEFAULT_STRATEGY if stored is None else strategy_from_dict(stored)
 
 
-def _lock(uow: UnitOfWork, principal: Principal, order_number: str | None, seller_id: str | None,
-          order_id: str | None) -> Order:
-    if order_id is not None:
-        order = uow.orders.get_by_id(order_id, for_update=True)
-        if principal.scope is not None and order.seller_id != principal.scope:
-            raise OrderNotFound(f"order {order_id} not found", order_id=order_id)
-        return order
-    return uow.orders.get(order_number or "", principal.scope or seller_id, for_update=True)
+def account_of(uow: UnitOfWork, order: Order) -> RefundAccount:
+    """The order's refund account: its refunds so far under its seller's strategy."""
+    return RefundAccount.of(order, uow.refunds.for_order(order.id), strategy_of(uow, order.seller_id))
 
 
-def _save(uow: UnitOfWork, before: Order, after: Order, events: Sequence[Event]) -> None:
-    uow.orders.save(after, expected_version=before.version)
-    uow.events.append(list(events))
-
-
-def infer_cause(order: Order, refunds: Sequence[Refund], counts: Mapping[str, int]) -> RefundCause:
-    """Returned units if they cover the request, else cancelled ones (a refund is never of both)."""
-    for cause in (RefundCause.RETURN, RefundCause.CANCELLATION):
-        available = records.refundable_units(order, refunds, cause)
-        if all(order.line(lid) and n <= available.get(lid, 0) for lid, n in counts.items()):
-            return cause
-    return RefundCause.CANCELLATION  # create_refund explains what is missing
+def _moved(before: Order, after: Order, state: UnitState) -> dict[str, UnitSet]:
+    """The units of each line that this change put in `state`."""
+    return {ln.line_id: ln.units.in_state(state) - before.line(ln.line_id).units.in_state(state)
+            for ln in after.lines if ln.units.count(state) != before.line(ln.line_id).units.count(state)}
 
 
 def refund_units(uow: UnitOfWork, cmd: RefundUnits) -> Refunded:
-    with uow:
-        order = _lock(uow, cmd.principal, cmd.order_number, cmd.seller_id, cmd.order_id)
-        refunds = uow.refunds.for_order(order.id)
-        actor, now = cmd.principal.actor, uow.now()
-        events: list[Event] = []
-        current = order
-        if cmd.reference is not None:
-            replay = next((r for r in refunds if r.reference == cmd.reference), None)
-            if replay is not None:  # a refund is final once created: the same number is the same refund
-                if dict(replay.lines) != dict(cmd.counts):
-                    raise RefundReferenceInUse(f"refund {cmd.reference} exists with other items",
-                                               reference=cmd.reference)
-                result = Refunded(order, replay, replay.cause, created=False)
-                uow.commit(result)
-                return result
-        if cmd.mode == Mode.CANCEL:
-            items = [CancelItem(lid, n, _reason(cmd, lid), cmd.notes.get(lid)) for lid, n in cmd.counts.items()]
-            current, events = cancel_lines(order, items, actor=actor, now=now)
-            cause = RefundCause.CANCELLATION
-        elif cmd.mode == Mode.RETURN or (cmd.mode == Mode.AUTO and _return_now(order, refunds, cmd.counts)):
-            items = [ReturnItem(lid, n, _reason(cmd, lid), cmd.notes.get(lid)) for lid, n in cmd.counts.items()]
-            current, events = domain_returns.return_directly(order, items, actor=actor, now=now)
-            cause = RefundCause.RETURN
+    with OrderTransaction(uow) as tx:
+        if cmd.order_id is not None:
+            order = tx.lock_id(cmd.order_id, cmd.principal)
         else:
-            cause = cmd.cause or infer_cause(order, refunds, cmd.counts)
-        strategy = strategy_of(uow, order.seller_id)
+            order = tx.lock(cmd.order_number, cmd.principal, cmd.seller_id)
+        return tx.commit(refund_locked(tx, order, cmd))
 
-        def create(forced: Decimal | None) -> tuple[Order, Refund, list[Event]]:
-            return records.create_refund(
-                current, refunds, cmd.counts, cause=cause, strategy=strategy, pay=cmd.pay, refund_id=new_id("rf"),
-                actor=actor, now=now, include_cargo=cmd.include_cargo, forced_amount=forced,
-                reference=cmd.reference)
 
-        changed, refund, more = create(cmd.forced_amount)
-        if cmd.expected_total is not None and cmd.forced_amount is None and refund.amount != cmd.expected_total:
-            if actor.kind != "operator":
-                raise RefundAmountMismatch(
-                    f"the items' amounts add up to {cmd.expected_total}, the refund is {refund.amount}",
-                    expected=str(cmd.expected_total), computed=str(refund.amount))
-            changed, refund, more = create(cmd.expected_total)
-        uow.refunds.add(refund)
-        _save(uow, order, changed, events + more)
-        result = Refunded(changed, refund, cause)
-        uow.commit(result)
-        return result
+def refund_locked(tx: OrderTransaction, order: Order, cmd: RefundUnits) -> Refunded:
+    """`refund_units` on an order the caller has locked in `tx`; the caller commits."""
+    uow = tx.uow
+    account = account_of(uow, order)
+    actor, now = cmd.principal.actor, uow.now()
+    events: list[Event] = []
+    current = order
+    units: dict[str, int | UnitSet] = dict(cmd.counts)
+    if cmd.reference is not None:
+        replay = next((r for r in account.refunds if r.reference == cmd.reference), None)
+        if replay is not None:  # a refund is final once created: the same number is the same refund
+            if dict(replay.lines) != dict(cmd.counts):
+                raise RefundReferenceInUse(f"refund {cmd.reference} exists with other items",
+                                           reference=cmd.reference)
+            return Refunded(order, replay, replay.cause, created=False)
+    if cmd.mode == Mode.CANCEL:
+        items = [CancelItem(lid, n, _reason(cmd, lid), cmd.notes.get(lid), numbers=cmd.numbers.get(lid, ()))
+                 for lid, n in cmd.counts.items()]
+        current, events = cancel_lines(order, items, actor=actor, now=now)
+        cause = RefundCause.CANCELLATION
+        units.update(_moved(order, current, UnitState.CANCELLED))  # the refund takes the units just cancelled
+    elif cmd.mode == Mode.RETURN or (cmd.mode == Mode.AUTO and _return_now(account, cmd.counts)):
+        items = [ReturnItem(lid, n, _reason(cmd, lid), cmd.notes.get(lid), numbers=cmd.numbers.get(lid, ()))
+                 for lid, n in cmd.counts.items()]
+        current, events = domain_returns.return_directly(order, items, actor=actor, now=now)
+        cause = RefundCause.RETURN
+        units.update(_moved(order, current, UnitState.RETURNED))
+    else:
+        # create_refund explains what is missing when neither covers the request
+        cause = cmd.cause or _covering_cause(account, cmd.counts) or RefundCause.CANCELLATION
+    after = RefundAccount.of(current, account.refunds, account.strategy)
+
+    def create(forced: Decimal | None) -> tuple[Order, Refund, list[Event]]:
+        return after.refund(units, cause=cause, pay=cmd.pay, refund_id=new_id("rf"), actor=actor, now=now,
+                            include_cargo=cmd.include_cargo, forced_amount=forced, reference=cmd.reference)
+
+    changed, refund, more = create(cmd.forced_amount)
+    if cmd.expected_total is not None and cmd.forced_amount is None and refund.amount != cmd.expected_total:
+        if actor.kind != "operator":
+            raise RefundAmountMismatch(
+                f"the items' amounts add up to {cmd.expected_total}, the refund is {refund.amount}",
+                expected=str(cmd.expected_total), computed=str(refund.amount))
+        changed, refund, more = create(cmd.expected_total)
+    uow.refunds.add(refund)
+    tx.save(changed, events + more)
+    return Refunded(changed, refund, cause)
 
 
 def cancel_remaining(uow: UnitOfWork, principal: Principal, order_number: str, line_id: str, reason_id: int,
                      note: str | None) -> Order:
     """Cancel every open unit of a line (HepsiGlobal's cancel by marketplace), counted under the lock."""
-    with uow:
-        order = uow.orders.get(order_number, principal.scope, for_update=True)
+    with OrderTransaction(uow) as tx:
+        order = tx.lock(order_number, principal)
         line = order.line(line_id)
-        if line.ledger.open == 0:
+        if line.cancellable == 0:
             raise NothingToCancel(f"order item {line_id} has no unit left to cancel", line_id=line_id,
                                   ledger=line.ledger.as_dict())
-        changed, events = cancel_lines(order, [CancelItem(line_id, line.ledger.open, reason_id, note)],
+        changed, events = cancel_lines(order, [CancelItem(line_id, line.cancellable, reason_id, note)],
                                        actor=principal.actor, now=uow.now())
-        _save(uow, order, changed, events)
-        uow.commit(changed)
-        return changed
+        return tx.commit(tx.save(changed, events))
 
 
 class NothingToCancel(Conflict):
@@ -189,26 +195,24 @@ def preview_refund(uow: UnitOfWork, principal: Principal, order_number: str, cou
     """A dry run: read-only, nothing is locked or written."""
     with uow:
         order = uow.orders.get(order_number, principal.scope or seller_id)
-        breakdown = records.preview(order, uow.refunds.for_order(order.id), counts, strategy_of(uow, order.seller_id),
-                                    include_cargo=include_cargo, forced_amount=forced_amount,
-                                    actor=principal.actor)
+        breakdown = account_of(uow, order).preview(counts, include_cargo=include_cargo, forced_amount=forced_amount,
+                                                   actor=principal.actor)
         return order, breakdown
 
 
 def settle_refund(uow: UnitOfWork, refund_id: str, status: str, principal: Principal) -> Refund:
     principal.require_operator()  # the payer reports the outcome, not the seller
-    with uow:
+    with OrderTransaction(uow) as tx:
         found = uow.refunds.get(refund_id, None)
         if found is None:
             raise RefundNotFound(f"refund {refund_id} not found", refund_id=refund_id)
-        order = uow.orders.get_by_id(found.order_id, for_update=True)
+        order = tx.lock_id(found.order_id)
         refund = uow.refunds.get(refund_id, None)  # re-read under the order's lock
         assert refund is not None
         changed, settled, events = records.settle_refund(order, refund, status, actor=principal.actor, now=uow.now())
         uow.refunds.save(settled)
-        _save(uow, order, changed, events)
-        uow.commit(settled)
-        return settled
+        tx.save(changed, events)
+        return tx.commit(settled)
 
 
 def get_refund(uow: UnitOfWork, refund_id: str, principal: Principal) -> Refund:
@@ -229,23 +233,22 @@ def order_refunds(uow: UnitOfWork, order_number: str, principal: Principal,
 # --- returns ------------------------------------------------------------------------------------
 def request_return(uow: UnitOfWork, principal: Principal, order_number: str, items: Sequence[ReturnItem],
                    seller_id: str | None = None) -> ReturnRequest:
-    with uow:
-        order = uow.orders.get(order_number, principal.scope or seller_id, for_update=True)
+    with OrderTransaction(uow) as tx:
+        order = tx.lock(order_number, principal, seller_id)
         changed, request, events = domain_returns.request_return(order, items, return_id=new_id("ret"),
                                                                  actor=principal.actor, now=uow.now())
         uow.returns.add(request)
-        _save(uow, order, changed, events)
-        uow.commit(request)
-        return request
+        tx.save(changed, events)
+        return tx.commit(request)
 
 
 def decide_return(uow: UnitOfWork, principal: Principal, return_id: str, decision: str, *,
                   reason_id: int | None = None, note: str | None = None) -> tuple[ReturnRequest, Order]:
-    with uow:
+    with OrderTransaction(uow) as tx:
         found = uow.returns.get(return_id, principal.scope)
         if found is None:
             raise ReturnNotFound(f"return {return_id} not found", return_id=return_id)
-        order = uow.orders.get_by_id(found.order_id, for_update=True)
+        order = tx.lock_id(found.order_id)
         request = uow.returns.get(return_id, principal.scope)
         assert request is not None
         actor, now = principal.actor, uow.now()
@@ -255,9 +258,8 @@ def decide_return(uow: UnitOfWork, principal: Principal, return_id: str, decisio
             changed, decided, events = domain_returns.reject_return(
                 order, request, reason_id=-1 if reason_id is None else reason_id, note=note, actor=actor, now=now)
         uow.returns.save(decided)
-        _save(uow, order, changed, events)
-        uow.commit((decided, changed))
-        return decided, changed
+        tx.save(changed, events)
+        return tx.commit((decided, changed))
 
 
 def get_return(uow: UnitOfWork, return_id: str, principal: Principal) -> ReturnRequest:

@@ -17,6 +17,7 @@ from kalem.app.principals import Principal
 from kalem.domain.errors import InvalidInput
 from kalem.domain.webhooks import (
     DeliveryInFlight,
+    DeliveryStatus,
     InvalidWebhookSecret,
     InvalidWebhookUrl,
     WebhookDeliveryNotFound,
@@ -201,8 +202,9 @@ def delete_subscription(uow: UnitOfWork, principal: Principal, sub_id: str) -> N
         uow.commit()
 
 
-def list_deliveries(uow: UnitOfWork, principal: Principal, *, subscription_id: str | None, status: str | None,
-                    limit: int, before_id: int | None, order_id: str | None = None) -> list[dict[str, Any]]:
+def list_deliveries(uow: UnitOfWork, principal: Principal, *, subscription_id: str | None,
+                    status: DeliveryStatus | None, limit: int, before_id: int | None,
+                    order_id: str | None = None) -> list[dict[str, Any]]:
     principal.require_operator()
     with uow:
         return uow.webhooks.deliveries(subscription_id=subscription_id, status=status, limit=limit,

@@ -1,21 +1,62 @@
 """Typed errors with stable codes.
 
-Every error a caller can cause is a leaf of `KalemError`; `code` is the stable, machine-readable
-name that every face renders (the native `{"error": {"code": ...}}`, or a dialect's envelope), and
-`status` is the HTTP status it maps to. Nothing here knows HTTP beyond that number.
+Every error a caller can cause is a class under `KalemError`, one class per `code`: the stable,
+machine-readable name that every face renders (the native `{"error": {"code": ...}}`, or a
+dialect's envelope); `status` is the HTTP status it maps to (nothing here knows HTTP beyond that
+number). A code is never changed on an instance: a new code is a new class, listed in this tree
+(tests/test_errors.py holds it to the code). Classes defined elsewhere name their module; the
+leaves from `dialects/` carry a face's own wire codes.
 
-    KalemError
-    ├── InvalidInput (422)            malformed values that passed the wire schema
+    KalemError (400)
+    ├── InvalidInput (422)                        malformed values that passed the wire schema
     │   ├── QuantityNotPositive
     │   ├── DuplicateLine
     │   ├── UnknownReason
-    │   └── InvalidOrder
-    ├── NotFound (404)                unknown ids — and other sellers' ids, which look the same
+    │   ├── InvalidOrder
+    │   ├── MissingOrderIdentifier                app/billing.py
+    │   ├── MissingItemIdentifier                 app/billing.py
+    │   ├── AccountOrderNumberMismatch            app/billing.py
+    │   ├── ItemIdentifierMismatch                app/billing.py
+    │   ├── AmbiguousSku                          app/billing.py
+    │   ├── RefundAmountMismatch                  app/refunds.py
+    │   ├── RefundReferenceInUse                  app/refunds.py
+    │   ├── InvalidRefund                         domain/refund_amounts.py
+    │   ├── RefundCurrencyMismatch                domain/refund_amounts.py
+    │   ├── CancelRequiresSplit                   domain/packages.py
+    │   ├── EmptySplit                            domain/packages.py
+    │   ├── InvalidPayout                         domain/refund_records.py
+    │   ├── MixedCancelAndReturn                  domain/returns.py
+    │   ├── DuplicateUnit                         domain/units.py
+    │   ├── InvalidEventType                      domain/webhooks.py
+    │   ├── UnknownEventType                      domain/webhooks.py
+    │   ├── InvalidWebhookSecret                  domain/webhooks.py
+    │   ├── InvalidWebhookUrl                     domain/webhooks.py
+    │   ├── WebhookUrlNotAllowed                  domain/webhooks.py
+    │   ├── Invalid                               dialects/akinon/errors.py   (a face's own codes from here)
+    │   ├── Required                              dialects/akinon/errors.py
+    │   ├── DoesNotExist                          dialects/akinon/errors.py
+    │   ├── QuantityExceedsAvailable              dialects/akinon/errors.py
+    │   ├── PartialReturnNotSupported             dialects/akinon/errors.py
+    │   ├── InvalidCredentials                    dialects/akinon/errors.py
+    │   ├── UnsupportedGrantType                  dialects/hepsiglobal/routes.py
+    │   ├── LinesOfSeveralOrders                  dialects/n11/order_lines.py
+    │   ├── LinesOfSeveralPackages                dialects/n11/order_lines.py
+    │   ├── UnsupportedOrderByField               dialects/n11/routes.py
+    │   └── InvalidZonosId                        dialects/zonos/views.py
+    ├── NotFound (404)                            unknown ids — and other sellers' ids, which look the same
     │   ├── OrderNotFound
     │   ├── LineNotFound
+    │   │   └── OrderLineNotFound                 dialects/n11/order_lines.py
     │   ├── PackageNotFound
-    │   └── CancelRequestNotFound
-    ├── Conflict (409)                the request is well formed but the state does not allow it
+    │   ├── CancelRequestNotFound
+    │   ├── TokenNotFound
+    │   ├── UnknownSeller                         app/access.py
+    │   ├── ReturnNotFound                        domain/returns.py
+    │   ├── UnitNotFound                          domain/units.py
+    │   ├── RefundNotFound                        domain/refund_records.py
+    │   ├── WebhookSubscriptionNotFound           domain/webhooks.py
+    │   └── WebhookDeliveryNotFound               domain/webhooks.py
+    ├── Conflict (409)                            the request is well formed but the state does not allow it
     │   ├── QuantityExceedsCancellable
     │   ├── CancelRequestAlreadyDecided
     │   ├── ApprovalExceedsRequested
@@ -23,11 +64,55 @@ name that every face renders (the native `{"error": {"code": ...}}`, or a dialec
     │   ├── LineIdInUse
     │   ├── AmbiguousOrderNumber
     │   ├── IllegalTransition
+    │   │   └── PackageNotSplittable              domain/packages.py
     │   ├── VersionMismatch (412)
-    │   └── IdempotencyKeyInUse
+    │   ├── IdempotencyKeyInUse
+    │   ├── NothingToCancel                       app/refunds.py
+    │   ├── OrderAlreadyCanceled                  domain/order_billing.py
+    │   ├── OrderHasPendingCancelRequests         domain/order_billing.py
+    │   ├── OrderHasShippedUnits                  domain/order_billing.py
+    │   ├── UnitsAlreadyShipped                   domain/order_billing.py
+    │   ├── RefundExceedsPaid                     domain/refund_amounts.py
+    │   ├── SplitExceedsPackage                   domain/packages.py
+    │   ├── UnitsPendingCancel                    domain/packages.py
+    │   ├── RefundAlreadySettled                  domain/refund_records.py
+    │   ├── UnitsNotRefundable                    domain/refund_records.py
+    │   ├── ReturnAlreadyDecided                  domain/requests.py
+    │   ├── UnitsNotReturnable                    domain/units.py
+    │   ├── UnitAlreadyCancelled                  domain/units.py
+    │   ├── UnitAlreadyReturned                   domain/units.py
+    │   ├── UnitAlreadyDelivered                  domain/units.py
+    │   ├── UnitNotDelivered                      domain/units.py
+    │   ├── UnitInTransit                         domain/units.py
+    │   ├── UnitPendingDecision                   domain/units.py
+    │   ├── DeliveryInFlight                      domain/webhooks.py
+    │   └── OrderLineRetired                      dialects/n11/order_lines.py
     ├── IdempotencyKeyReused (422)
     ├── AuthenticationFailed (401)
-    └── PermissionDenied (403)
+    ├── PermissionDenied (403)
+    │   └── ForcedAmountOperatorOnly              domain/refund_records.py
+    ├── InvalidIban (422)                         domain/iban.py
+    ├── BillingError (422)                        domain/invoicing.py
+    │   ├── InvalidInvoiceLine                    domain/invoicing.py
+    │   ├── InvoiceNotFound (404)                 domain/invoicing.py
+    │   ├── InvoiceAlreadyCharged (409)           domain/invoicing.py
+    │   └── RebillIncreasesChargedInvoice (409)   domain/invoicing.py
+    ├── LandedCostError (422)                     domain/landed_cost.py
+    │   ├── InvalidLandedCostInput                domain/landed_cost.py
+    │   ├── InvalidRateTable                      domain/landed_cost.py
+    │   ├── LandedCostCurrencyMismatch            domain/landed_cost.py
+    │   └── UnknownDestination                    domain/landed_cost.py
+    ├── RefundError (422)                         domain/refunds.py
+    │   ├── InvalidRefundInput                    domain/refunds.py
+    │   │   └── RefundQuantityNotPositive         domain/refunds.py
+    │   ├── InvalidBillableOrder                  domain/refunds.py
+    │   ├── InvalidCancellationStrategy           domain/refunds.py
+    │   ├── ForcedAmountExceedsPaid               domain/refunds.py
+    │   ├── RefundLineNotFound (404)              domain/refunds.py
+    │   ├── CargoNotRefundable (409)              domain/refunds.py
+    │   ├── PartialRefundNotAllowed (409)         domain/refunds.py
+    │   └── RefundExceedsRefundable (409)         domain/refunds.py
+    └── CsrfFailed (403)                          hub/web.py
 """
 
 from __future__ import annotations
@@ -85,6 +170,10 @@ class PackageNotFound(NotFound):
 
 class CancelRequestNotFound(NotFound):
     code = "cancel_request_not_found"
+
+
+class TokenNotFound(NotFound):
+    code = "token_not_found"
 
 
 class Conflict(KalemError):

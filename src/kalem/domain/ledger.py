@@ -1,26 +1,17 @@
-"""The quantity ledger of one order line: how many units are in each state.
+"""The ledger of one order line: how many of its units are in each state.
 
-A line never tracks units one by one; it counts them per state, and every platform view
-(Hebiar unit lines, Akinon per-unit items, n11 package lines, Zonos item quantity) is derived
-from these counts. The one invariant: the states always sum to the ordered quantity.
+The units themselves (each with its number and state) live in `kalem.domain.units`; the ledger is
+the counts view of them, for call sites that only ask "how many". The one invariant: the states
+always sum to the ordered quantity.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields, replace
-from enum import StrEnum
+from dataclasses import dataclass, fields
 
-from kalem.domain.errors import IllegalTransition
+from kalem.domain.units import UnitState, Units
 
-
-class UnitState(StrEnum):
-    OPEN = "open"
-    PENDING_CANCEL = "pending_cancel"
-    CANCELLED = "cancelled"
-    SHIPPED = "shipped"
-    DELIVERED = "delivered"
-    RETURN_PENDING = "return_pending"
-    RETURNED = "returned"
+__all__ = ["Ledger", "UnitState"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,25 +25,36 @@ class Ledger:
     returned: int = 0
 
     @classmethod
-    def of(cls, quantity: int) -> Ledger:
-        return cls(open=quantity)
+    def of(cls, units: Units) -> Ledger:
+        counts = dict.fromkeys(UnitState, 0)
+        for first, last, state in units.runs:
+            counts[state] += last - first + 1
+        return cls(**{state.value: n for state, n in counts.items()})
 
     @property
     def total(self) -> int:
         return sum(getattr(self, f.name) for f in fields(self))
 
+    @property
+    def alive(self) -> int:
+        """Units not cancelled: what the buyer still gets (or got, and may return)."""
+        return self.total - self.cancelled
+
+    @property
+    def unshipped(self) -> int:
+        """Units still in the warehouse: open, or reserved by a cancel request."""
+        return self.open + self.pending_cancel
+
+    @property
+    def dispatched(self) -> int:
+        """Units that left the warehouse, whatever became of them since."""
+        return self.shipped + self.delivered + self.return_pending + self.returned
+
     def count(self, state: UnitState) -> int:
         return getattr(self, state.value)
 
-    def move(self, source: UnitState, target: UnitState, units: int) -> Ledger:
-        """Move `units` from one state to another; the total never changes."""
-        have = self.count(source)
-        if units < 0 or units > have:
-            raise IllegalTransition(
-                f"cannot move {units} units from {source} to {target}: {have} in {source}",
-                source=source.value, target=target.value, requested=units, available=have,
-            )
-        return replace(self, **{source.value: have - units, target.value: self.count(target) + units})
+    def __add__(self, other: Ledger) -> Ledger:
+        return Ledger(**{f.name: getattr(self, f.name) + getattr(other, f.name) for f in fields(self)})
 
     def as_dict(self) -> dict[str, int]:
         return {f.name: getattr(self, f.name) for f in fields(self)}

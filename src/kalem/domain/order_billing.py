@@ -9,7 +9,8 @@ An order shipped across a border is billed its landed cost (`landed_cost`), invo
 - `remove_item_units`: cancel open units (never shipped ones — `cancel_lines` only takes open
   units), recompute the landed cost from the units still alive, and rebill: an uncharged invoice
   gets a revision, a charged one a credit note for the next invoice. One change, one version.
-- `cancel_order`, `charge_invoice`, `record_refund`: the other money-moving changes.
+- `cancel_order`, `charge_invoice`: the other money-moving changes. Refunds live in the order's
+  refund account (`refund_account`, `refund_amounts`); `OrderBilling.collected` is what they may return.
 
 Invariant (property-tested): `history.billable()` equals the total of the latest landed cost, or
 0 once the order is cancelled as a whole.
@@ -17,7 +18,6 @@ Invariant (property-tested): `history.billable()` equals the total of the latest
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
@@ -25,16 +25,15 @@ from typing import Any
 
 from kalem.domain import invoicing
 from kalem.domain.cancellation import CancelItem, cancel_lines
-from kalem.domain.errors import Conflict, InvalidInput
+from kalem.domain.errors import Conflict
 from kalem.domain.events import Actor, Event, EventRecorder
 from kalem.domain.invoicing import BillingHistory
 from kalem.domain.landed_cost import LandedCost, LandedCostItem, RateTable, compute_landed_cost
-from kalem.domain.money import is_exact
 from kalem.domain.orders import Order
+from kalem.domain.refund_amounts import Collected
 
 OUT_OF_STOCK = 135  # the reason a unit removed by `orderItemUpdate` is cancelled with
 CANCELED_ATTRIBUTE = "canceled_at"  # set on the order when it is cancelled as a whole
-REFUND_TYPES = ("ITEM", "SHIPPING", "DUTY_TAX_FEE")
 
 
 class OrderAlreadyCanceled(Conflict):
@@ -53,48 +52,28 @@ class OrderHasPendingCancelRequests(Conflict):
     code = "order_has_pending_cancel_requests"
 
 
-class RefundExceedsPaid(Conflict):
-    code = "refund_exceeds_paid"
-
-
-class RefundCurrencyMismatch(InvalidInput):
-    code = "refund_currency_mismatch"
-
-
-class InvalidRefund(InvalidInput):
-    code = "invalid_refund"
-
-
-@dataclass(frozen=True)
-class Refund:
-    id: str
-    amount: Decimal
-    currency: str
-    note: str | None
-    subtotals: tuple[tuple[str, Decimal], ...]  # (type, amount), type one of REFUND_TYPES
-    created_at: datetime
-    created_by: str
-
-
 @dataclass(frozen=True)
 class OrderBilling:
     order_id: str
     destination_country: str | None
     history: BillingHistory
     landed_costs: tuple[dict[str, Any], ...] = ()  # LandedCost.to_dict() + id, computed_at, reason
-    refunds: tuple[Refund, ...] = ()
     version: int = 0  # 0: derived, never stored
 
     @property
     def enabled(self) -> bool:
         return self.destination_country is not None
 
-    def paid(self) -> Decimal:
-        """What was collected: the amount due of every charged invoice."""
-        return sum((r.amount_due for r in self.history.current_invoices() if r.charged), Decimal(0))
-
-    def refunded(self, type_: str | None = None) -> Decimal:
-        return sum((a for r in self.refunds for t, a in r.subtotals if type_ in (None, t)), Decimal(0))
+    def collected(self) -> Collected:
+        """What the order collected, for its refund account: per type what the latest landed cost
+        bills, and the charged invoices' cash net of credit notes."""
+        charged = sum((r.amount_due for r in self.history.current_invoices() if r.charged), Decimal(0))
+        credited = sum((c.amount for c in self.history.credit_notes), Decimal(0))
+        latest = self.landed_costs[-1] if self.landed_costs else None
+        billed = None if latest is None else {
+            "ITEM": Decimal(latest["items"]), "SHIPPING": Decimal(latest["shipping"]),
+            "DUTY_TAX_FEE": Decimal(latest["duties"]) + Decimal(latest["taxes"]) + Decimal(latest["fees"])}
+        return Collected(billed, charged - credited)
 
 
 def destination_of(order: Order) -> str | None:
@@ -110,7 +89,7 @@ def billable_items(order: Order, *, as_placed: bool = False) -> tuple[LandedCost
     items = []
     for line in order.lines:
         unit = (line.unit_price * line.quantity - line.discount) / line.quantity
-        alive = line.quantity if as_placed else line.quantity - line.ledger.cancelled
+        alive = line.quantity if as_placed else line.ledger.alive
         items.append(LandedCostItem(line.line_id, line.hs_code or "", unit, alive))
     return tuple(items)
 
@@ -177,11 +156,11 @@ def remove_item_units(order: Order, billing: OrderBilling, line_id: str, quantit
     if order.attributes.get(CANCELED_ATTRIBUTE):
         raise OrderAlreadyCanceled(f"order {order.order_number} is cancelled", order_number=order.order_number)
     line = order.line(line_id)
-    shipped = line.quantity - line.ledger.open - line.ledger.pending_cancel - line.ledger.cancelled
-    if shipped and line.ledger.open < quantity <= line.ledger.open + shipped:
+    shipped = line.ledger.dispatched
+    if shipped and line.cancellable < quantity <= line.cancellable + shipped:
         # Say why, rather than only "too many": the units are there, but on their way.
-        raise UnitsAlreadyShipped(f"item {line_id}: {quantity} to remove, {line.ledger.open} unshipped, "
-                                  f"{shipped} already shipped", line_id=line_id, unshipped=line.ledger.open)
+        raise UnitsAlreadyShipped(f"item {line_id}: {quantity} to remove, {line.cancellable} unshipped, "
+                                  f"{shipped} already shipped", line_id=line_id, unshipped=line.cancellable)
     cancelled, events = cancel_lines(order, (CancelItem(line_id, quantity, OUT_OF_STOCK, "item removed"),),
                                      actor=actor, now=now)
     recorder = cancelled.recorder(actor, now)
@@ -197,13 +176,13 @@ def cancel_order(order: Order, billing: OrderBilling, *, actor: Actor, now: date
     if order.attributes.get(CANCELED_ATTRIBUTE):
         raise OrderAlreadyCanceled(f"order {order.order_number} is already cancelled",
                                    order_number=order.order_number)
-    if any(ln.ledger.total - ln.ledger.open - ln.ledger.cancelled - ln.ledger.pending_cancel for ln in order.lines):
+    if any(ln.ledger.dispatched for ln in order.lines):
         raise OrderHasShippedUnits(f"order {order.order_number} has shipped units", order_number=order.order_number)
     if any(ln.ledger.pending_cancel for ln in order.lines):
         raise OrderHasPendingCancelRequests(f"order {order.order_number} has pending cancel requests",
                                             order_number=order.order_number)
-    items = tuple(CancelItem(ln.line_id, ln.ledger.open, 137, "order cancelled") for ln in order.lines
-                  if ln.ledger.open)
+    items = tuple(CancelItem(ln.line_id, ln.cancellable, 137, "order cancelled") for ln in order.lines
+                  if ln.cancellable)
     events: list[Event] = []
     if items:
         order, events = cancel_lines(order, items, actor=actor, now=now)
@@ -226,45 +205,3 @@ def charge_invoice(order: Order, billing: OrderBilling, invoice_number: str, *, 
         _record_effect(recorder, effect)
     changed, events = order.evolve(recorder)
     return changed, replace(billing, history=history), events
-
-
-def record_refund(order: Order, billing: OrderBilling, subtotals: Sequence[tuple[str, Decimal]], *,
-                  currency: str, note: str | None, refund_id: str, actor: Actor,
-                  now: datetime) -> tuple[Order, OrderBilling, Refund, list[Event]]:
-    """Record a refund of what was paid. Per type it may not exceed what the latest landed cost
-    bills of that type, and in all it may not exceed what was collected, net of credit notes and
-    earlier refunds — so money never goes back twice."""
-    if currency.upper() != order.currency:
-        raise RefundCurrencyMismatch(f"the order is in {order.currency}, not {currency}", currency=currency)
-    if not subtotals:
-        raise InvalidRefund("name at least one subtotal")
-    parts: dict[str, Decimal] = {}
-    for type_, amount in subtotals:
-        if type_ not in REFUND_TYPES:
-            raise InvalidRefund(f"subtotal type must be one of {', '.join(REFUND_TYPES)}", type=type_)
-        if not amount.is_finite() or amount <= 0 or not is_exact(amount, order.currency):
-            raise InvalidRefund(f"{type_}: amount must be positive and exact in {order.currency}",
-                                type=type_, amount=str(amount))
-        parts[type_] = parts.get(type_, Decimal(0)) + amount
-    latest = billing.landed_costs[-1] if billing.landed_costs else None
-    caps = {"ITEM": "items", "SHIPPING": "shipping"}
-    for type_, amount in parts.items():
-        if latest is None:
-            break
-        billed = (Decimal(latest[caps[type_]]) if type_ in caps else
-                  Decimal(latest["duties"]) + Decimal(latest["taxes"]) + Decimal(latest["fees"]))
-        if amount + billing.refunded(type_) > billed:
-            raise RefundExceedsPaid(f"{type_}: {amount} asked, {billed - billing.refunded(type_)} refundable",
-                                    type=type_)
-    total = sum(parts.values(), Decimal(0))
-    credited = sum((c.amount for c in billing.history.credit_notes), Decimal(0))
-    refundable = billing.paid() - credited - billing.refunded()
-    if total > refundable:
-        raise RefundExceedsPaid(f"{total} asked, {max(refundable, Decimal(0))} refundable",
-                                asked=str(total), refundable=str(max(refundable, Decimal(0))))
-    refund = Refund(refund_id, total, order.currency, note, tuple(subtotals), now, actor.label)
-    recorder = order.recorder(actor, now)
-    recorder.record("refund.recorded", refund_id=refund_id, amount=total, note=note,
-                    subtotals=[{"type": t, "amount": a} for t, a in subtotals])
-    changed, events = order.evolve(recorder)
-    return changed, replace(billing, refunds=billing.refunds + (refund,)), refund, events

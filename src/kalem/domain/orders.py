@@ -1,22 +1,24 @@
-"""Orders, their lines with the quantity ledger, and their packages.
+"""Orders, their lines with numbered units, and their packages.
 
 An order is one aggregate: everything that must change together (lines, packages) lives inside it
-and is changed by pure functions that return a new order plus its events. Every non-cancelled
-unit of a line sits in exactly one live package; an order ingested without packages gets one
-`Created` package holding everything.
+and is changed by pure functions that return a new order plus its events. It answers every question
+the edges ask about it (cancellable units, unshipped packages, which package holds unit n, …).
+Every non-cancelled unit of a line sits in exactly one live package, which names it by number; an
+order ingested without packages gets one `Created` package holding everything.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 
-from kalem.domain.errors import InvalidOrder, LineNotFound, PackageNotFound
+from kalem.domain.errors import InvalidOrder, LineNotFound, PackageNotFound, QuantityExceedsCancellable
 from kalem.domain.events import Actor, Event, EventRecorder
-from kalem.domain.ledger import Ledger, UnitState
+from kalem.domain.ledger import Ledger
+from kalem.domain.units import DuplicateUnit, UnitNotFound, UnitSet, Units, UnitsNotReturnable, UnitState, refuse
 
 
 class PackageStatus(StrEnum):
@@ -33,12 +35,21 @@ class PackageStatus(StrEnum):
 LIVE_PACKAGE_STATUSES = frozenset(
     {PackageStatus.CREATED, PackageStatus.PICKING, PackageStatus.SHIPPED, PackageStatus.DELIVERED}
 )
-#: Where units of a package are in the ledger.
+#: Packages whose units may still be cancelled (open) or reserved by a cancel request.
+UNSHIPPED_PACKAGE_STATUSES = frozenset({PackageStatus.CREATED, PackageStatus.PICKING})
+#: The state units of a package arrive in at intake.
 UNIT_STATE_OF_PACKAGE = {
     PackageStatus.CREATED: UnitState.OPEN,
     PackageStatus.PICKING: UnitState.OPEN,
     PackageStatus.SHIPPED: UnitState.SHIPPED,
     PackageStatus.DELIVERED: UnitState.DELIVERED,
+}
+#: The states the units of a live package may be in.
+HELD_STATES = {
+    PackageStatus.CREATED: frozenset({UnitState.OPEN, UnitState.PENDING_CANCEL}),
+    PackageStatus.PICKING: frozenset({UnitState.OPEN, UnitState.PENDING_CANCEL}),
+    PackageStatus.SHIPPED: frozenset({UnitState.SHIPPED}),
+    PackageStatus.DELIVERED: frozenset({UnitState.DELIVERED, UnitState.RETURN_PENDING, UnitState.RETURNED}),
 }
 
 
@@ -60,21 +71,79 @@ class Line:
     unit_price: Decimal
     discount: Decimal
     tax_rate: Decimal
-    ledger: Ledger
+    units: Units
     product_id: str | None = None
     barcode: str | None = None
     hs_code: str | None = None
 
     @property
+    def ledger(self) -> Ledger:
+        """How many units are in each state."""
+        return Ledger.of(self.units)
+
+    @property
     def cancellable(self) -> int:
         """Units that may still be cancelled: open ones; pending requests reserve theirs."""
-        return self.ledger.open
+        return self.units.count(UnitState.OPEN)
+
+    def cancellable_units(self) -> UnitSet:
+        return self.units.in_state(UnitState.OPEN)
+
+    def units_in(self, state: UnitState) -> UnitSet:
+        return self.units.in_state(state)
+
+    def state_of(self, n: int) -> UnitState:
+        if not 1 <= n <= self.quantity:
+            raise UnitNotFound(f"line {self.line_id} has no unit {n}", line_id=self.line_id, unit=n)
+        return self.units.state_of(n)
+
+    def pick(self, state: UnitState, count: int, numbers: tuple[int, ...] = (),
+             labels: tuple[str, ...] = ()) -> UnitSet:
+        """The `count` units an operation on units in `state` takes: the named `numbers`, each checked,
+        and as many more as `count` asks for, the lowest-numbered in that state (the rule for "any N")."""
+        assert len(numbers) <= count, "named units are part of the quantity asked for"
+        named: set[int] = set()
+        for index, n in enumerate(numbers):
+            label = labels[index] if labels else f"{self.line_id}-{n}"
+            if n in named:
+                raise DuplicateUnit(f"unit {label} is named twice", unit=label)
+            named.add(n)
+            have = self.state_of(n)
+            if have is not state:
+                raise refuse(have, label)
+        chosen = UnitSet.of(named)
+        free = self.units.in_state(state) - chosen
+        more = count - len(chosen)
+        if more > len(free):
+            available = len(free) + len(chosen)
+            if state is UnitState.OPEN:
+                raise QuantityExceedsCancellable(
+                    f"line {self.line_id}: {count} requested, {available} cancellable",
+                    line_id=self.line_id, requested=count, cancellable=available)
+            raise UnitsNotReturnable(f"line {self.line_id}: {count} units asked, {available} {state.value}",
+                                     line_id=self.line_id, requested=count, available=available, state=state.value)
+        return chosen | free.lowest(more) if more > 0 else chosen
+
+    def moved(self, units: UnitSet, source: UnitState, target: UnitState) -> Line:
+        return replace(self, units=self.units.move(units, source, target)) if units else self
 
 
 @dataclass(frozen=True, slots=True)
 class PackageItem:
+    """Units of a line, by count: how intake names what a package holds."""
     line_id: str
     quantity: int
+
+
+@dataclass(frozen=True, slots=True)
+class PackedUnits:
+    """The numbered units of one line a package holds."""
+    line_id: str
+    units: UnitSet
+
+    @property
+    def quantity(self) -> int:
+        return len(self.units)
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,7 +156,7 @@ class StatusChange:
 class Package:
     package_id: str
     status: PackageStatus
-    items: tuple[PackageItem, ...]
+    items: tuple[PackedUnits, ...]
     history: tuple[StatusChange, ...]
     cargo_tracking_number: str | None = None
     parent_id: str | None = None
@@ -96,8 +165,20 @@ class Package:
     def live(self) -> bool:
         return self.status in LIVE_PACKAGE_STATUSES
 
+    @property
+    def unshipped(self) -> bool:
+        return self.status in UNSHIPPED_PACKAGE_STATUSES
+
     def quantity_of(self, line_id: str) -> int:
-        return sum(i.quantity for i in self.items if i.line_id == line_id)
+        return len(self.units_of(line_id))
+
+    def units_of(self, line_id: str) -> UnitSet:
+        return next((i.units for i in self.items if i.line_id == line_id), UnitSet())
+
+    def without(self, line_id: str, units: UnitSet) -> tuple[PackedUnits, ...]:
+        """Its items once these units of a line leave it (an emptied item goes)."""
+        items = (PackedUnits(i.line_id, i.units - units) if i.line_id == line_id else i for i in self.items)
+        return tuple(i for i in items if i.units)
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,21 +211,35 @@ class Order:
         raise PackageNotFound(f"order {self.order_number} has no package {package_id}",
                               package_id=package_id)
 
+    def live_package_of(self, line_id: str, n: int) -> Package | None:
+        """The live package unit n of a line sits in (None once it is cancelled)."""
+        return next((p for p in self.packages if p.live and n in p.units_of(line_id)), None)
+
+    def units_in(self, state: UnitState) -> dict[str, UnitSet]:
+        """Units in one state per line (lines with none left out)."""
+        return {ln.line_id: ln.units_in(state) for ln in self.lines if ln.units.count(state)}
+
     @property
-    def status(self) -> OrderStatus:
+    def ledger(self) -> Ledger:
+        """The counts of every line together."""
         total = Ledger()
         for line in self.lines:
-            total = Ledger(*(a + b for a, b in zip(_counts(total), _counts(line.ledger), strict=True)))
-        alive = total.total - total.cancelled
+            total += line.ledger
+        return total
+
+    @property
+    def status(self) -> OrderStatus:
+        total = self.ledger
+        alive = total.alive
         if alive == 0:
             return OrderStatus.CANCELLED
         if total.returned == alive:
             return OrderStatus.RETURNED
         if total.delivered + total.returned + total.return_pending == alive:
             return OrderStatus.DELIVERED
-        if total.shipped + total.delivered + total.returned + total.return_pending == alive:
+        if total.dispatched == alive:
             return OrderStatus.SHIPPED
-        if total.open + total.pending_cancel < alive:
+        if total.unshipped < alive:
             return OrderStatus.PARTIALLY_SHIPPED
         return OrderStatus.OPEN
 
@@ -157,10 +252,6 @@ class Order:
                           updated_at=recorder.events[-1].occurred_at if recorder.events else self.updated_at,
                           **changes)
         return changed, recorder.events
-
-
-def _counts(ledger: Ledger) -> tuple[int, ...]:
-    return tuple(ledger.as_dict().values())
 
 
 # --- intake --------------------------------------------------------------------------------
@@ -201,20 +292,23 @@ class OrderSpec:
 
 
 def place_order(spec: OrderSpec, *, order_id: str, actor: Actor, now: datetime) -> tuple[Order, list[Event]]:
-    """Take in an order as the channel sold it; packages default to one `Created` package."""
+    """Take in an order as the channel sold it; packages default to one `Created` package.
+
+    Units are numbered in package order: the first package's units of a line are 1.., the next
+    package's follow; each unit starts in the state its package says."""
     _check_lines(spec.lines)
     packages = spec.packages or (
         PackageSpec(f"{spec.order_number}-1", PackageStatus.CREATED,
                     tuple(PackageItem(ls.line_id, ls.quantity) for ls in spec.lines)),
     )
-    lines = tuple(_ledgered_line(ls, packages) for ls in spec.lines)
     if len({p.package_id for p in packages}) != len(packages):
         raise InvalidOrder("package ids must be unique within the order")
+    lines, packed = _numbered(spec.lines, packages)
     order = Order(
         id=order_id, seller_id=spec.seller_id, order_number=spec.order_number,
         currency=spec.currency.upper(), lines=lines,
-        packages=tuple(Package(p.package_id, p.status, _merge_items(p.items), (StatusChange(p.status, now),),
-                               p.cargo_tracking_number) for p in packages),
+        packages=tuple(Package(p.package_id, p.status, items, (StatusChange(p.status, now),),
+                               p.cargo_tracking_number) for p, items in zip(packages, packed, strict=True)),
         created_at=now, updated_at=now, shipping_amount=spec.shipping_amount,
         account_order_number=spec.account_order_number, channel=spec.channel, version=0,
         attributes={"destination_country": spec.destination_country.upper()} if spec.destination_country else {},
@@ -240,44 +334,54 @@ def _check_lines(lines: Sequence[LineSpec]) -> None:
             raise InvalidOrder(f"line {ls.line_id}: discount exceeds the line amount", line_id=ls.line_id)
 
 
-def _ledgered_line(ls: LineSpec, packages: Iterable[PackageSpec]) -> Line:
-    """A line's ledger follows the status of the packages its units are in."""
-    ledger = Ledger()
-    placed = 0
+def _numbered(specs: Sequence[LineSpec], packages: Sequence[PackageSpec]
+              ) -> tuple[tuple[Line, ...], list[tuple[PackedUnits, ...]]]:
+    """Number every line's units across the packages, in package order."""
+    placed = dict.fromkeys((ls.line_id for ls in specs), 0)
+    runs: dict[str, list[tuple[UnitState, int]]] = {ls.line_id: [] for ls in specs}
+    packed = []
     for package in packages:
-        if package.status not in UNIT_STATE_OF_PACKAGE:
+        state = UNIT_STATE_OF_PACKAGE.get(package.status)
+        if state is None:
             raise InvalidOrder(f"package {package.package_id}: an order cannot arrive {package.status}",
                                package_id=package.package_id)
+        items: dict[str, UnitSet] = {}
         for item in package.items:
-            if item.line_id != ls.line_id:
+            if item.line_id not in placed:
                 continue
             if item.quantity <= 0:
                 raise InvalidOrder(f"package {package.package_id}: quantities must be positive")
-            state = UNIT_STATE_OF_PACKAGE[package.status]
-            ledger = Ledger(**{**ledger.as_dict(), state.value: ledger.count(state) + item.quantity})
-            placed += item.quantity
-    if placed != ls.quantity:
-        raise InvalidOrder(
-            f"line {ls.line_id}: packages hold {placed} units, the line has {ls.quantity}",
-            line_id=ls.line_id,
-        )
-    return Line(ls.line_id, ls.sku, ls.name, ls.quantity, ls.unit_price, ls.discount, ls.tax_rate,
-                ledger, ls.product_id, ls.barcode, ls.hs_code)
-
-
-def _merge_items(items: Iterable[PackageItem]) -> tuple[PackageItem, ...]:
-    merged: dict[str, int] = {}
-    for item in items:
-        merged[item.line_id] = merged.get(item.line_id, 0) + item.quantity
-    return tuple(PackageItem(k, v) for k, v in merged.items() if v > 0)
+            first = placed[item.line_id] + 1
+            placed[item.line_id] += item.quantity
+            runs[item.line_id].append((state, item.quantity))
+            items[item.line_id] = items.get(item.line_id, UnitSet()) | UnitSet.span(first, placed[item.line_id])
+        packed.append(tuple(PackedUnits(k, v) for k, v in items.items()))
+    for ls in specs:
+        if placed[ls.line_id] != ls.quantity:
+            raise InvalidOrder(f"line {ls.line_id}: packages hold {placed[ls.line_id]} units, "
+                               f"the line has {ls.quantity}", line_id=ls.line_id)
+    lines = tuple(Line(ls.line_id, ls.sku, ls.name, ls.quantity, ls.unit_price, ls.discount, ls.tax_rate,
+                       Units.laid_out(runs[ls.line_id]), ls.product_id, ls.barcode, ls.hs_code) for ls in specs)
+    return lines, packed
 
 
 def check_invariants(order: Order) -> None:
-    """Every non-cancelled unit is in exactly one live package, in the state that package says."""
+    """Every non-cancelled unit is in exactly one live package, in a state that package allows."""
     for line in order.lines:
-        if line.ledger.total != line.quantity:
-            raise AssertionError(f"line {line.line_id}: ledger sums to {line.ledger.total}, not {line.quantity}")
-        in_packages = sum(p.quantity_of(line.line_id) for p in order.packages if p.live)
-        if in_packages != line.quantity - line.ledger.cancelled:
-            raise AssertionError(f"line {line.line_id}: {in_packages} units packaged, "
-                                 f"{line.quantity - line.ledger.cancelled} alive")
+        if line.units.quantity != line.quantity or line.units.runs[0][0] != 1:
+            raise AssertionError(f"line {line.line_id}: units cover 1..{line.units.quantity}, not 1..{line.quantity}")
+        held = UnitSet()
+        for package in order.packages:
+            if not package.live:
+                continue
+            units = package.units_of(line.line_id)
+            if units & held:
+                raise AssertionError(f"line {line.line_id}: units {(units & held).spans} in two live packages")
+            held |= units
+            for n in units:
+                if line.units.state_of(n) not in HELD_STATES[package.status]:
+                    raise AssertionError(f"line {line.line_id}: unit {n} is {line.units.state_of(n)} "
+                                         f"in {package.status} package {package.package_id}")
+        alive = UnitSet.span(1, line.quantity) - line.units_in(UnitState.CANCELLED)
+        if held != alive:
+            raise AssertionError(f"line {line.line_id}: packages hold {held.spans}, alive are {alive.spans}")

@@ -10,11 +10,12 @@ Packages are born `Created`/`Picking`/`Shipped`/`Delivered` at intake, `Picking`
 a split. `Unpacked`, `UnSupplied`, `Cancelled` and `Delivered` are terminal. Line ids are stable: a
 line may sit in several packages, and every package but an intake one knows its `parent_id`.
 
-The ledger follows the packages: approve moves nothing (both states hold `open` units), ship moves
-the package's units `open → shipped`, deliver `shipped → delivered`, a split's cancel
-`open → cancelled`. Units reserved by a pending cancel request (`pending_cancel`) still sit in an
-unshipped package; a package cannot ship while its line has fewer open units than it holds — decide
-the request first (`UnitsPendingCancel`).
+A package holds numbered units, and its actions move exactly those: approve moves nothing (both
+states hold `open` units), ship moves them `open → shipped`, deliver `shipped → delivered`. A split
+hands the parent's units to its children, lowest-numbered first in request order: cancelled units
+first (the lowest-numbered open ones, or the ones named), then each group, then the remainder.
+Units reserved by a pending cancel request (`pending_cancel`) still sit in an unshipped package; a
+package holding one cannot ship — decide the request first (`UnitsPendingCancel`).
 """
 
 from __future__ import annotations
@@ -33,10 +34,14 @@ from kalem.domain.errors import (
     QuantityNotPositive,
 )
 from kalem.domain.events import Actor, Event
-from kalem.domain.ledger import UnitState
-from kalem.domain.orders import Line, Order, Package, PackageItem, PackageStatus, StatusChange
+from kalem.domain.orders import Line, Order, Package, PackageStatus, PackedUnits, StatusChange
 from kalem.domain.reasons import StatusType, reason
-from kalem.domain.refunds import BillableLine, BillableOrder, InvalidBillableOrder, RefundBreakdown, compute_refund
+from kalem.domain.refund_account import RefundAccount
+from kalem.domain.refund_calculator import RefundBreakdown
+from kalem.domain.refunds import InvalidBillableOrder
+from kalem.domain.requests import AskedUnits
+from kalem.domain.states import Machine
+from kalem.domain.units import UnitSet, UnitState
 
 S = PackageStatus
 
@@ -58,9 +63,7 @@ TRANSITIONS: Mapping[tuple[PackageStatus, Action], PackageStatus] = {
     (S.CREATED, Action.CANCEL): S.CANCELLED,
     (S.PICKING, Action.CANCEL): S.CANCELLED,
 }
-#: Where a package may begin: at intake, or as a child of a split.
-BORN_AT_INTAKE = frozenset({S.CREATED, S.PICKING, S.SHIPPED, S.DELIVERED})
-BORN_BY_SPLIT = frozenset({S.PICKING, S.UNSUPPLIED})
+MACHINE = Machine("package", TRANSITIONS)
 #: How the ledger moves for the units a package holds when it takes an action.
 UNIT_MOVES: Mapping[Action, tuple[UnitState, UnitState]] = {
     Action.SHIP: (UnitState.OPEN, UnitState.SHIPPED),
@@ -95,21 +98,20 @@ class UnitsPendingCancel(Conflict):
 
 
 def allowed_actions(status: PackageStatus) -> list[str]:
-    return [a.value for (s, a) in TRANSITIONS if s is status]
+    return MACHINE.allowed(status)
 
 
 def next_status(package: Package, action: Action) -> PackageStatus:
-    target = TRANSITIONS.get((package.status, action))
-    if target is None:
-        error = PackageNotSplittable if action is Action.SPLIT else IllegalTransition
-        hint = " (only Picking packages split; approve a Created one first)" if action is Action.SPLIT else ""
-        raise error(f"package {package.package_id} is {package.status}: cannot {action}{hint}",
-                    package_id=package.package_id, status=package.status.value, action=action.value,
-                    allowed=allowed_actions(package.status))
-    return target
+    hint = " (only Picking packages split; approve a Created one first)" if action is Action.SPLIT else ""
+    return MACHINE.next(package.status, action, error=PackageNotSplittable if action is Action.SPLIT else None,
+                        message=f"package {package.package_id} is {package.status}: cannot {action}{hint}",
+                        package_id=package.package_id, status=package.status.value, action=action.value,
+                        allowed=allowed_actions(package.status))
 
 
-def _moved(package: Package, status: PackageStatus, now: datetime, **changes: object) -> Package:
+def transition(package: Package, action: Action, now: datetime, **changes: object) -> Package:
+    """The package after `action`, its history extended; only what TRANSITIONS allows."""
+    status = next_status(package, action)
     return replace(package, status=status, history=package.history + (StatusChange(status, now),), **changes)
 
 
@@ -122,7 +124,7 @@ def set_status(order: Order, package_id: str, status: PackageStatus, *, actor: A
     if action is None:
         raise InvalidInput(f"status must be one of {', '.join(s.value for s in ACTION_TO)}", field="status")
     package = order.package(package_id)
-    target = next_status(package, action)
+    next_status(package, action)
     if cargo_tracking_number is not None and action is not Action.SHIP:
         raise InvalidInput("a cargo tracking number is given when shipping", field="cargo_tracking_number")
     lines = {ln.line_id: ln for ln in order.lines}
@@ -130,17 +132,18 @@ def set_status(order: Order, package_id: str, status: PackageStatus, *, actor: A
     if move is not None:
         for item in package.items:
             line = lines[item.line_id]
-            if move[0] is UnitState.OPEN and line.ledger.open < item.quantity:
+            waiting = item.units & line.units_in(UnitState.PENDING_CANCEL)
+            if waiting:
                 raise UnitsPendingCancel(
-                    f"package {package_id} holds {item.quantity} of line {item.line_id}, but only "
-                    f"{line.ledger.open} are free: {line.ledger.pending_cancel} wait on a cancel request; "
-                    "decide it first", package_id=package_id, line_id=item.line_id,
-                    pending_cancel=line.ledger.pending_cancel)
-            lines[item.line_id] = replace(line, ledger=line.ledger.move(*move, item.quantity))
+                    f"package {package_id} holds {item.quantity} of line {item.line_id}, but "
+                    f"{len(waiting)} wait on a cancel request; decide it first", package_id=package_id,
+                    line_id=item.line_id, pending_cancel=len(waiting), units=list(waiting))
+            lines[item.line_id] = line.moved(item.units, *move)
     changes: dict[str, object] = {}
     if cargo_tracking_number is not None:
         changes["cargo_tracking_number"] = cargo_tracking_number
-    moved = _moved(package, target, now, **changes)
+    moved = transition(package, action, now, **changes)
+    target = moved.status
     recorder = order.recorder(actor, now)
     recorder.record(_EVENT_OF[action],
                     package_id=package_id, status=target.value, previous=package.status.value,
@@ -156,12 +159,8 @@ def _replace_package(packages: tuple[Package, ...], changed: Package) -> tuple[P
 
 # --- split --------------------------------------------------------------------------------------
 
-@dataclass(frozen=True, slots=True)
-class SplitCancel:
-    line_id: str
-    quantity: int
-    reason_id: int
-    note: str | None = None
+#: Units a split cancels: the `numbers` named, else the lowest-numbered open ones the package holds.
+SplitCancel = AskedUnits
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,12 +183,13 @@ class SplitResult:
 def split_package(order: Order, package_id: str, groups: Sequence[Mapping[str, int]],
                   cancelled: Sequence[SplitCancel] = (), *, new_package_id: Callable[[], str],
                   new_tracking_number: Callable[[], str], actor: Actor, now: datetime,
-                  platform: str = "kalem") -> tuple[Order, SplitResult, list[Event]]:
+                  platform: str = "kalem", refunds: RefundAccount | None = None) -> tuple[Order, SplitResult, list[Event]]:
     """Split a Picking package into the requested groups, cancelling some units on the way; all or nothing.
 
     `groups` map line ids to units; each becomes a Picking package with a new id and tracking number.
     Units no group or cancel mentions go to one more Picking package; cancelled units to one
-    UnSupplied package (their ledger units become cancelled). The parent becomes Unpacked.
+    UnSupplied package (their ledger units become cancelled). The parent becomes Unpacked. The
+    result's refund is what refunding the cancelled units would pay, previewed by `refunds`.
     """
     parent = order.package(package_id)
     if not groups:
@@ -221,19 +221,36 @@ def split_package(order: Order, package_id: str, groups: Sequence[Mapping[str, i
                 f"package {package_id} holds {holds} of line {line_id}; the split names {qty}",
                 package_id=package_id, line_id=line_id, requested=qty, holds=holds)
     lines = {ln.line_id: ln for ln in order.lines}
+    left = {i.line_id: i.units for i in parent.items}   # the parent's units not handed out yet
+    gone: dict[str, UnitSet] = {}
     for item in cancelled:
         line = lines[item.line_id]
-        if item.quantity > line.ledger.open:
+        free = left[item.line_id] & line.cancellable_units()
+        if item.numbers:
+            units = line.pick(UnitState.OPEN, item.quantity, item.numbers)
+            if units - left[item.line_id]:
+                raise SplitExceedsPackage(f"package {package_id} does not hold unit {next(iter(units - free))} "
+                                          f"of line {item.line_id}", package_id=package_id, line_id=item.line_id)
+        elif item.quantity > len(free):
             raise QuantityExceedsCancellable(
-                f"line {item.line_id}: {item.quantity} to cancel, {line.ledger.open} cancellable "
+                f"line {item.line_id}: {item.quantity} to cancel, {len(free)} cancellable "
                 f"({line.ledger.pending_cancel} wait on a cancel request)",
-                line_id=item.line_id, requested=item.quantity, cancellable=line.ledger.open)
-        lines[item.line_id] = replace(line, ledger=line.ledger.move(UnitState.OPEN, UnitState.CANCELLED,
-                                                                    item.quantity))
+                line_id=item.line_id, requested=item.quantity, cancellable=len(free))
+        else:
+            units = free.lowest(item.quantity)
+        gone[item.line_id] = units
+        left[item.line_id] -= units
+        lines[item.line_id] = line.moved(units, UnitState.OPEN, UnitState.CANCELLED)
 
     taken = {p.package_id for p in order.packages}
 
-    def child(status: PackageStatus, items: Mapping[str, int], tracking: str | None) -> Package:
+    def handed(group: Mapping[str, int]) -> dict[str, UnitSet]:
+        units = {line_id: left[line_id].lowest(qty) for line_id, qty in group.items()}
+        for line_id, taken in units.items():
+            left[line_id] -= taken
+        return units
+
+    def child(status: PackageStatus, items: Mapping[str, UnitSet], tracking: str | None) -> Package:
         for _ in range(20):
             pid = new_package_id()
             if pid not in taken:
@@ -241,15 +258,14 @@ def split_package(order: Order, package_id: str, groups: Sequence[Mapping[str, i
                 break
         else:  # pragma: no cover - an id source that keeps repeating itself is a bug
             raise AssertionError("the package id source keeps returning ids already in use")
-        return Package(pid, status, tuple(PackageItem(k, v) for k, v in items.items() if v > 0),
+        return Package(pid, status, tuple(PackedUnits(k, v) for k, v in items.items() if v),
                        (StatusChange(status, now),), tracking, parent.package_id)
 
-    made = tuple(child(S.PICKING, group, new_tracking_number()) for group in groups)
-    rest = {i.line_id: i.quantity - wanted.get(i.line_id, 0) for i in parent.items}
-    remainder = child(S.PICKING, rest, new_tracking_number()) if any(rest.values()) else None
-    unsupplied = child(S.UNSUPPLIED, {c.line_id: c.quantity for c in cancelled}, None) if cancelled else None
-    unpacked = _moved(parent, S.UNPACKED, now)
-    result = SplitResult(unpacked, made, remainder, unsupplied, _refund(order, cancelled))
+    made = tuple(child(S.PICKING, handed(group), new_tracking_number()) for group in groups)
+    remainder = child(S.PICKING, left, new_tracking_number()) if any(left.values()) else None
+    unsupplied = child(S.UNSUPPLIED, gone, None) if cancelled else None
+    unpacked = transition(parent, Action.SPLIT, now)
+    result = SplitResult(unpacked, made, remainder, unsupplied, _refund(order, gone, refunds))
     packages = _replace_package(order.packages, unpacked) + result.children
 
     recorder = order.recorder(actor, now)
@@ -261,10 +277,10 @@ def split_package(order: Order, package_id: str, groups: Sequence[Mapping[str, i
         # The same event a direct cancel records, so whoever follows cancellations sees these too.
         recorder.record("lines.cancelled", via="split", platform=platform,
                         items=[{"line_id": c.line_id, "quantity": c.quantity, "reason_id": c.reason_id,
-                                "note": c.note, "cancelled_total": lines[c.line_id].ledger.cancelled}
-                               for c in cancelled],
+                                "note": c.note, "cancelled_total": lines[c.line_id].ledger.cancelled,
+                                "units": gone[c.line_id].as_list()} for c in cancelled],
                         packages=[{"package_id": unsupplied.package_id, "status": unsupplied.status.value,
-                                   "items": [{"line_id": i.line_id, "quantity": i.quantity}
+                                   "items": [{"line_id": i.line_id, "quantity": i.quantity, "units": i.units.as_list()}
                                              for i in unsupplied.items]}],
                         refund=result.refund.to_dict() if result.refund else None)
     changed, events = order.evolve(recorder, lines=tuple(lines[ln.line_id] for ln in order.lines),
@@ -282,19 +298,18 @@ def _positive(order: Order, line_id: str, qty: int) -> Line:
 def _package_data(package: Package) -> dict[str, object]:
     return {"package_id": package.package_id, "status": package.status.value,
             "cargo_tracking_number": package.cargo_tracking_number, "parent_id": package.parent_id,
-            "items": [{"line_id": i.line_id, "quantity": i.quantity} for i in package.items]}
+            "items": [{"line_id": i.line_id, "quantity": i.quantity, "units": i.units.as_list()}
+                      for i in package.items]}
 
 
-def _refund(order: Order, cancelled: Sequence[SplitCancel]) -> RefundBreakdown | None:
-    """What the buyer gets back for the cancelled units (default strategy), given earlier cancels."""
-    if not cancelled:
+def _refund(order: Order, gone: Mapping[str, UnitSet], refunds: RefundAccount | None) -> RefundBreakdown | None:
+    """What refunding the cancelled units would pay: the order's refund account previews them (the
+    default strategy and no earlier refund when the caller has no account at hand)."""
+    if not gone:
         return None
     try:
-        billable = BillableOrder(order.currency, tuple(
-            BillableLine(ln.line_id, ln.quantity, ln.unit_price, ln.discount, ln.tax_rate, ln.name)
-            for ln in order.lines), order.shipping_amount)
-        return compute_refund(billable, {c.line_id: c.quantity for c in cancelled},
-                              {ln.line_id: ln.ledger.cancelled for ln in order.lines if ln.ledger.cancelled})
+        account = refunds or RefundAccount.of(order, ())
+        return account.preview(gone)
     except InvalidBillableOrder:  # amounts finer than the currency allows: the split stands, no estimate
         return None
 

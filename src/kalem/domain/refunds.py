@@ -1,15 +1,11 @@
-"""Refunds: what goes back to the buyer when units of an order are cancelled or returned.
+"""Refunds: the order as billed, the seller's cancellation strategy, and the per-unit shares of what was paid.
 
-Pure arithmetic on `Decimal`: no I/O, no clock. The caller says which units it refunds and how many
-of each line were refunded before; the result is an explained breakdown.
+Pure arithmetic on `Decimal`: no I/O, no clock. `refund_calculator` computes a refund's explained
+breakdown from these; `refund_account` keeps an order's refunds.
 
-The one rule every amount follows: an amount that belongs to a line (gross, paid, tax) is cut into
-fixed per-unit shares with `money.allocate` (largest remainder), so unit k of a line always has the
-same share. Refunding n units of a line of which r were refunded before returns the shares of units
-r .. r+n-1, computed as C(r+n) - C(r) where C is the running (cumulative) sum of the shares. The
-differences telescope, so any sequence of refunds that ends with every unit refunded returns
-exactly what was paid, to the minor unit, whatever the order or grouping — and no prefix of such a
-sequence can return more. Per-unit cargo uses the same rule over all units of the order.
+Every amount that belongs to a line (gross, paid, tax) is cut into fixed per-unit shares (largest
+remainder), kept as cumulative tables (`Book`): C(k), the sum of the first k shares, in closed form,
+so the shares of any run of units cost two look-ups however many units the line has.
 """
 
 from __future__ import annotations
@@ -24,7 +20,6 @@ from kalem.domain.errors import KalemError
 from kalem.domain.money import allocate, is_exact, quantize, quantum
 
 ZERO = Decimal(0)
-_MINUS = "\u2212"
 
 
 # --- errors -----------------------------------------------------------------------------------
@@ -137,7 +132,7 @@ def strategy_from_dict(d: Mapping[str, Any]) -> CancellationStrategy:
 
 
 # --- inputs -----------------------------------------------------------------------------------
-def _amount(value: Any, what: str, error: type[RefundError] = InvalidBillableOrder,
+def amount_of(value: Any, what: str, error: type[RefundError] = InvalidBillableOrder,
             currency: str | None = None) -> Decimal:
     # float is refused outright: 0.1 is not 0.1, and money must not start out wrong.
     if isinstance(value, bool) or not isinstance(value, (Decimal, int)):
@@ -170,7 +165,7 @@ class BillableLine:
             raise InvalidBillableOrder(f"line {self.line_id}: quantity must be a positive integer",
                                        line_id=self.line_id)
         for name in ("unit_price", "discount", "tax_rate"):
-            object.__setattr__(self, name, _amount(getattr(self, name), f"line {self.line_id} {name}"))
+            object.__setattr__(self, name, amount_of(getattr(self, name), f"line {self.line_id} {name}"))
         if self.discount > self.quantity * self.unit_price:
             raise InvalidBillableOrder(f"line {self.line_id}: discount exceeds the line amount",
                                        line_id=self.line_id)
@@ -197,10 +192,10 @@ class BillableOrder:
             raise InvalidBillableOrder("line ids must be unique within the order")
         for name in ("shipping_amount", "order_discount", "shipping_tax_rate"):
             money = None if name == "shipping_tax_rate" else self.currency
-            object.__setattr__(self, name, _amount(getattr(self, name), name, currency=money))
+            object.__setattr__(self, name, amount_of(getattr(self, name), name, currency=money))
         for line in self.lines:
             for name in ("unit_price", "discount"):
-                _amount(getattr(line, name), f"line {line.line_id} {name}", currency=self.currency)
+                amount_of(getattr(line, name), f"line {line.line_id} {name}", currency=self.currency)
         if self.order_discount > sum((_net(line) for line in self.lines), ZERO):
             raise InvalidBillableOrder("order_discount exceeds the lines' net amount")
 
@@ -214,7 +209,7 @@ def _tax(amount: Decimal, rate: Decimal, currency: str) -> Decimal:
     return quantize(amount * rate / (100 + rate), currency)
 
 
-def _add(taxes: dict[Decimal, Decimal], rate: Decimal, amount: Decimal) -> None:
+def add_tax(taxes: dict[Decimal, Decimal], rate: Decimal, amount: Decimal) -> None:
     taxes[rate] = taxes.get(rate, ZERO) + amount
 
 
@@ -268,7 +263,7 @@ class _LineBook:
 
 
 @dataclass(frozen=True)
-class _Book:
+class Book:
     lines: dict[str, _LineBook]
     units: int
     shipping: _Running  # per-unit cargo, cumulative over all units of the order
@@ -279,7 +274,8 @@ class _Book:
         return sum((lb.paid[-1] for lb in self.lines.values()), ZERO) + self.shipping[-1]
 
 
-def _book(order: BillableOrder) -> _Book:
+def book_of(order: BillableOrder) -> Book:
+    """The order's cumulative tables: a refund reads positions in them."""
     cur = order.currency
     shares = allocate(order.order_discount, [_net(line) for line in order.lines], cur)
     lines = {}
@@ -297,248 +293,21 @@ def _book(order: BillableOrder) -> _Book:
         lines[line.line_id] = _LineBook(line, gross, paid, line_discount, tax)
     units = sum(line.quantity for line in order.lines)
     shipping = _Running(order.shipping_amount, units, cur)
-    return _Book(lines, units, shipping,
+    return Book(lines, units, shipping,
                  _Derived(units, lambda k: _tax(shipping[k], order.shipping_tax_rate, cur)))
 
 
 def paid_total(order: BillableOrder) -> Decimal:
     """What the buyer paid: every line net of its discounts and order-discount share, plus shipping."""
-    return quantize(_book(order).paid, order.currency)
+    return quantize(book_of(order).paid, order.currency)
 
 
 def paid_taxes(order: BillableOrder) -> tuple[tuple[Decimal, Decimal], ...]:
     """The tax included in what was paid, per rate (shipping included), sorted by rate."""
-    book = _book(order)
+    book = book_of(order)
     taxes: dict[Decimal, Decimal] = {}
     for lb in book.lines.values():
-        _add(taxes, lb.line.tax_rate, lb.tax[-1])
+        add_tax(taxes, lb.line.tax_rate, lb.tax[-1])
     if order.shipping_amount:
-        _add(taxes, order.shipping_tax_rate, book.shipping_tax[-1])
+        add_tax(taxes, order.shipping_tax_rate, book.shipping_tax[-1])
     return tuple((rate, quantize(amount, order.currency)) for rate, amount in sorted(taxes.items()))
-
-
-# --- result -----------------------------------------------------------------------------------
-def _rate(rate: Decimal) -> str:
-    return format(rate.normalize(), "f")
-
-
-def _taxes_dict(taxes: tuple[tuple[Decimal, Decimal], ...]) -> list[dict[str, str]]:
-    return [{"rate": _rate(rate), "amount": str(amount)} for rate, amount in taxes]
-
-
-@dataclass(frozen=True)
-class RefundLine:
-    line_id: str
-    quantity: int
-    item_amount: Decimal          # gross, before any discount
-    discount_amount: Decimal      # line discount + order discount share
-    amount: Decimal               # net refunded for the items: item_amount - discount_amount
-    tax: tuple[tuple[Decimal, Decimal], ...]  # (rate, tax included in amount)
-
-    def to_dict(self) -> dict[str, Any]:
-        money = {k: str(getattr(self, k)) for k in ("item_amount", "discount_amount", "amount")}
-        return {"line_id": self.line_id, "quantity": self.quantity, **money, "tax": _taxes_dict(self.tax)}
-
-
-@dataclass(frozen=True)
-class RefundBreakdown:
-    """An explained refund. `total` is the cash to pay back: `computed_total` (items + shipping),
-    or `forced_amount` when an operator overrode it — the computed parts stay visible either way."""
-
-    currency: str
-    lines: tuple[RefundLine, ...]
-    shipping_amount: Decimal
-    shipping_tax: Decimal
-    taxes: tuple[tuple[Decimal, Decimal], ...]
-    computed_total: Decimal
-    total: Decimal
-    forced_amount: Decimal | None
-    discount_returned: Decimal    # discount credit given back, not cash (see CancellationStrategy)
-    strategy: CancellationStrategy
-    explanation: tuple[str, ...]
-
-    def to_dict(self) -> dict[str, Any]:
-        forced = None if self.forced_amount is None else str(self.forced_amount)
-        return {"currency": self.currency, "lines": [line.to_dict() for line in self.lines],
-                "shipping_amount": str(self.shipping_amount), "shipping_tax": str(self.shipping_tax),
-                "taxes": _taxes_dict(self.taxes), "computed_total": str(self.computed_total),
-                "total": str(self.total), "forced_amount": forced,
-                "discount_returned": str(self.discount_returned),
-                "strategy": self.strategy.to_dict(), "explanation": list(self.explanation)}
-
-
-# --- the calculator ---------------------------------------------------------------------------
-def _counts(book: _Book, counts: Mapping[str, int], what: str) -> dict[str, int]:
-    out = {}
-    for line_id, n in counts.items():
-        if line_id not in book.lines:
-            raise RefundLineNotFound(f"the order has no line {line_id}", line_id=line_id)
-        if isinstance(n, bool) or not isinstance(n, int):
-            raise InvalidRefundInput(f"{what} of line {line_id} must be an integer", line_id=line_id)
-        out[line_id] = n
-    return out
-
-
-def _cargo(order: BillableOrder, book: _Book, strategy: CancellationStrategy,
-           include_cargo: bool | None, before: int, after: int,
-           shipping_refunded: Decimal | None) -> tuple[Decimal, Decimal, str]:
-    """(shipping, shipping tax, sentence) for a refund taking the order from `before` to `after`
-    refunded units; never more shipping than is left of the fee after `shipping_refunded`."""
-    amount, tax, sentence = _cargo_by_units(order, book, strategy, include_cargo, before, after)
-    if shipping_refunded is None or not amount:
-        return amount, tax, sentence
-    # Unit positions say how much shipping a refund takes; the cash already refunded says how much is
-    # left. They part when an earlier refund failed after a later one took the last unit (and its
-    # shipping): the failed refund's units come back, and reaching the last unit again must not
-    # ask for the shipping twice. The refund that completes the order takes exactly what is left.
-    fee = quantize(order.shipping_amount, order.currency)
-    left = max(ZERO, fee - shipping_refunded)
-    capped = left if after == book.units else min(amount, left)
-    if capped == amount:
-        return amount, tax, sentence
-    share = quantize(book.shipping_tax[-1] * capped / fee, order.currency)
-    return capped, share, f"shipping {capped} refunded: {shipping_refunded} of {fee} was refunded before"
-
-
-def _cargo_by_units(order: BillableOrder, book: _Book, strategy: CancellationStrategy,
-                    include_cargo: bool | None, before: int, after: int) -> tuple[Decimal, Decimal, str]:
-    rule, fee = strategy.cargo_rule, quantize(order.shipping_amount, order.currency)
-    if rule is CargoRule.never:
-        if include_cargo:
-            raise CargoNotRefundable("this seller's cancellation strategy never refunds shipping",
-                                     cargo_rule=str(rule))
-        return ZERO, ZERO, "shipping not refunded (strategy never)"
-    if include_cargo is False:
-        return ZERO, ZERO, "shipping not refunded (cargo refund not requested)"
-    if not fee:
-        return ZERO, ZERO, "no shipping was charged"
-    if rule is CargoRule.per_unit:
-        amount = book.shipping[after] - book.shipping[before]
-        return (amount, book.shipping_tax[after] - book.shipping_tax[before],
-                f"shipping share {quantize(amount, order.currency)} for {after - before} of "
-                f"{book.units} units (strategy per_unit)")
-    if after == book.units:
-        return (fee, book.shipping_tax[-1],
-                f"shipping {fee} refunded with the last unit (strategy last_unit)")
-    return ZERO, ZERO, (f"shipping {fee} not refunded: {book.units - after} unit(s) remain and it "
-                        "comes back with the last one (strategy last_unit)")
-
-
-def _refunded_before(book: _Book, done: dict[str, int], strategy: CancellationStrategy) -> Decimal:
-    """What earlier refunds returned, assuming they followed the strategy. If they skipped cargo
-    this overstates it, which only lowers the cap on a forced amount: the safe side."""
-    items = sum((lb.paid[done.get(i, 0)] for i, lb in book.lines.items()), ZERO)
-    before = sum(done.values())
-    if strategy.cargo_rule is CargoRule.per_unit:
-        return items + book.shipping[before]
-    if strategy.cargo_rule is CargoRule.last_unit and before == book.units:
-        return items + book.shipping[-1]
-    return items
-
-
-def compute_refund(order: BillableOrder, request: Mapping[str, int], already_refunded: Mapping[str, int],
-                   strategy: CancellationStrategy = DEFAULT_STRATEGY, *, include_cargo: bool | None = None,
-                   forced_amount: Decimal | None = None,
-                   already_refunded_amount: Decimal | None = None,
-                   already_refunded_shipping: Decimal | None = None) -> RefundBreakdown:
-    """Refund `request` (units per line id) of `order`, given the units per line refunded before.
-
-    include_cargo: None follows the strategy's cargo rule; False refunds no shipping; True asks for
-        it under the rule (`CargoNotRefundable` when the rule is `never`). Note that a refund made
-        without cargo forfeits its units' per-unit shares: cargo follows unit counts, not history.
-        (Akinon's `is_cargo_refund: true` is True; its default false reads best as None, since
-        Akinon says the cancellation strategy governs cargo.)
-    forced_amount: an operator's override of the cash total (Akinon `forced_refund_amount`);
-        at most what was paid minus what was refunded before.
-    already_refunded_amount: the cash refunded before, when known (e.g. earlier forced amounts);
-        without it, it is derived from `already_refunded` and the strategy.
-    already_refunded_shipping: the shipping earlier refunds returned, when known: shipping is
-        refunded at most once in all, whatever order earlier refunds succeeded or failed in.
-    """
-    cur = order.currency
-    book = _book(order)
-    done = _counts(book, already_refunded, "already refunded units")
-    for line_id, n in done.items():
-        if not 0 <= n <= book.lines[line_id].line.quantity:
-            raise InvalidRefundInput(f"line {line_id}: {n} units cannot have been refunded", line_id=line_id)
-    wanted = _counts(book, request, "quantity")
-    if not wanted:
-        raise InvalidRefundInput("a refund needs at least one line")
-    for line_id, n in wanted.items():
-        if n <= 0:
-            raise RefundQuantityNotPositive(f"line {line_id}: quantity must be positive", line_id=line_id)
-        refundable = book.lines[line_id].line.quantity - done.get(line_id, 0)
-        if n > refundable:
-            raise RefundExceedsRefundable(f"line {line_id}: {n} units requested, {refundable} refundable",
-                                          line_id=line_id, requested=n, refundable=refundable)
-    before = sum(done.values())
-    after = before + sum(wanted.values())
-    if not strategy.allow_partial and after < book.units:
-        raise PartialRefundNotAllowed(
-            f"this seller refunds whole orders only: {book.units - before} units remain, "
-            f"{after - before} requested", remaining=book.units - before, requested=after - before)
-
-    def q(amount: Decimal) -> Decimal:
-        return quantize(amount, cur)
-
-    lines, explanation, taxes, discount = [], [], {}, ZERO
-    for line in order.lines:                       # order's line order: a deterministic result
-        if line.line_id not in wanted:
-            continue
-        lb, r = book.lines[line.line_id], done.get(line.line_id, 0)
-        n = wanted[line.line_id]
-        item, paid = lb.gross[r + n] - lb.gross[r], lb.paid[r + n] - lb.paid[r]
-        line_disc = lb.line_discount[r + n] - lb.line_discount[r]
-        tax = lb.tax[r + n] - lb.tax[r]
-        _add(taxes, line.tax_rate, tax)
-        discount += item - paid
-        label = line.name or f"line {line.line_id}"
-        lines.append(RefundLine(line.line_id, n, q(item), q(item - paid), q(paid), ((line.tax_rate, q(tax)),)))
-        explanation.append(f"{n} \u00d7 {label} at {q(line.unit_price)} = {q(item)}")
-        if line_disc:
-            explanation.append(f"line discount share {_MINUS}{q(line_disc)}")
-        if item - paid - line_disc:
-            explanation.append(f"order discount share {_MINUS}{q(item - paid - line_disc)}")
-        units = f"unit {r + 1}" if n == 1 else f"units {r + 1}\u2013{r + n}"
-        explanation.append(f"{label}: {q(paid)} for {units} of {line.quantity} "
-                           f"(includes {q(tax)} tax at {_rate(line.tax_rate)}%)")
-
-    shipping, shipping_tax, sentence = _cargo(order, book, strategy, include_cargo, before, after,
-                                               already_refunded_shipping)
-    explanation.append(sentence)
-    if shipping:
-        _add(taxes, order.shipping_tax_rate, shipping_tax)
-    computed = quantize(sum((line.amount for line in lines), ZERO) + shipping, cur)
-    discount = quantize(discount, cur)
-    returned = discount if strategy.discounts_refundable else quantize(ZERO, cur)
-    if discount and strategy.discounts_refundable:
-        explanation.append(f"discount share {discount} goes back to the buyer as discount credit, "
-                           "not cash (discounts refundable)")
-    elif discount:
-        explanation.append(f"discount share {discount} is not given back (discounts not refundable)")
-
-    if already_refunded_amount is None:
-        refunded = _refunded_before(book, done, strategy)
-    else:
-        refunded = _amount(already_refunded_amount, "already_refunded_amount", InvalidRefundInput, cur)
-    cap = quantize(book.paid - refunded, cur)
-    total, forced = computed, None
-    if forced_amount is not None:
-        asked = _amount(forced_amount, "forced_amount", ForcedAmountExceedsPaid, cur)
-        if asked > cap:  # compared before quantizing: an amount past 28 digits cannot be quantized
-            raise ForcedAmountExceedsPaid(f"forced amount {asked} exceeds the {cap} still refundable",
-                                          forced_amount=str(asked), refundable=str(cap))
-        total = forced = quantize(asked, cur)
-        explanation.append(f"amount forced to {forced} (computed {computed})")
-    elif computed > cap:
-        # Only reachable when earlier refunds paid more than computed (forced amounts).
-        raise RefundExceedsRefundable(f"refund {computed} exceeds the {cap} still refundable",
-                                      requested=str(computed), refundable=str(cap))
-    explanation.append(f"total refunded {total} {cur}")
-    return RefundBreakdown(
-        currency=cur, lines=tuple(lines), shipping_amount=quantize(shipping, cur),
-        shipping_tax=quantize(shipping_tax, cur),
-        taxes=tuple((rate, quantize(amount, cur)) for rate, amount in sorted(taxes.items())),
-        computed_total=computed, total=total, forced_amount=forced, discount_returned=returned,
-        strategy=strategy, explanation=tuple(explanation))
-

@@ -1,5 +1,6 @@
 """Webhook rules that need no I/O: which events a subscription wants, which addresses may be
-called, how long to wait before the next attempt, and the typed errors of the webhook API."""
+called, a delivery's life (`DELIVERY`), how long to wait before the next attempt, and the typed
+errors of the webhook API."""
 
 from __future__ import annotations
 
@@ -7,17 +8,58 @@ import ipaddress
 import random
 import re
 from dataclasses import dataclass
+from enum import StrEnum
 from urllib.parse import urlsplit
 
 from kalem.domain.errors import Conflict, InvalidInput, NotFound
 from kalem.domain.event_catalog import EVENT_TYPES
+from kalem.domain.states import Machine
 
 DIALECTS = ("native", "hebiar", "hepsiglobal", "zonos")
 AUTH_KINDS = ("standard", "basic", "bearer", "secret_url")
-#: `skipped`: the subscription's dialect has no body for that event, so nothing was sent.
-DELIVERY_STATUSES = ("pending", "delivering", "delivered", "skipped", "failed", "dead")
-#: Statuses of a delivery that still has to happen: a later event of the same order waits for them.
-OPEN_STATUSES = ("pending", "delivering", "failed")
+
+
+class DeliveryStatus(StrEnum):
+    PENDING = "pending"          # queued, due at `next_attempt_at`
+    DELIVERING = "delivering"    # a worker holds its lease and is sending it
+    DELIVERED = "delivered"
+    SKIPPED = "skipped"          # the subscription's dialect has no body for the event: nothing was sent
+    FAILED = "failed"            # the last attempt failed; the next is due at `next_attempt_at`
+    DEAD = "dead"                # attempts exhausted, or the receiver answered 410 Gone
+
+
+class DeliveryStep(StrEnum):
+    CLAIM = "claim"              # a worker leases it (again, once an earlier lease ran out)
+    SUCCEED = "succeed"          # the receiver took it
+    SKIP = "skip"                # the subscription's dialect has no body for the event
+    RETRY = "retry"
+    GIVE_UP = "give_up"
+    REQUEUE = "requeue"          # an operator redelivers or replays it: a fresh retry budget
+
+
+_S, _A = DeliveryStatus, DeliveryStep
+#: A webhook delivery's life. The store takes its steps set-wise, in SQL: a step's `WHERE status IN`
+#: is `from_statuses(step)`, its `SET status` is `DELIVERY.next(...)`.
+DELIVERY: Machine[DeliveryStatus, DeliveryStep] = Machine("webhook delivery", {
+    (_S.PENDING, _A.CLAIM): _S.DELIVERING, (_S.FAILED, _A.CLAIM): _S.DELIVERING,
+    (_S.DELIVERING, _A.CLAIM): _S.DELIVERING,
+    (_S.DELIVERING, _A.SUCCEED): _S.DELIVERED, (_S.DELIVERING, _A.RETRY): _S.FAILED,
+    (_S.DELIVERING, _A.GIVE_UP): _S.DEAD, (_S.DELIVERING, _A.SKIP): _S.SKIPPED,
+    (_S.PENDING, _A.REQUEUE): _S.PENDING, (_S.FAILED, _A.REQUEUE): _S.PENDING,
+    (_S.DELIVERED, _A.REQUEUE): _S.PENDING, (_S.SKIPPED, _A.REQUEUE): _S.PENDING,
+    (_S.DEAD, _A.REQUEUE): _S.PENDING,
+})
+
+
+def from_statuses(step: DeliveryStep) -> tuple[DeliveryStatus, ...]:
+    """The statuses `step` may be taken from, in the enum's order."""
+    return tuple(s for s in DeliveryStatus if (s, step) in DELIVERY.table)
+
+
+#: Statuses of a delivery that still has to happen (a later event of the same order waits for them).
+OPEN_STATUSES = from_statuses(DeliveryStep.CLAIM)
+#: Statuses of a delivery that is over (a replay queues these again).
+FINISHED_STATUSES = tuple(s for s in DeliveryStatus if s not in OPEN_STATUSES)
 
 # `order.placed`, `cancel_request.*` or `*`: lower-case dotted names, a trailing `.*` for a family.
 _EVENT_TYPE = re.compile(r"^(\*|[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*(\.\*)?)$")

@@ -1,18 +1,20 @@
 """The hub: server-rendered pages (Jinja2 + htmx, no build step) for sellers and operators, at /hub.
 
-`install(secret_key)` returns the hook `api.app.create_app(extra=...)` runs: it mounts the pages and
-the static files. The hub calls `app/` use cases only, never the REST routes.
+`install(secret_key, sections)` returns the hook `api.app.create_app(extra=...)` runs: it mounts the
+pages and the static files, and keeps the order page's extra sections (hub/sections.py) on the app.
+The hub calls `app/` use cases only, never the REST routes.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from fastapi import APIRouter, FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from kalem.domain.errors import NotFound
 from kalem.hub import order_page, routes
+from kalem.hub.sections import OrderSection
 from kalem.hub.session import Signer
 from kalem.hub.web import PREFIX, STATIC, HubRoute
 
@@ -25,9 +27,10 @@ def not_found(rest: str) -> None:
     raise NotFound(f"no page at {PREFIX}/{rest}")
 
 
-def install(secret_key: str) -> Callable[[FastAPI], None]:
+def install(secret_key: str, sections: Sequence[OrderSection] = ()) -> Callable[[FastAPI], None]:
     def _install(app: FastAPI) -> None:
         app.state.hub_signer = Signer(secret_key)
+        app.state.hub_sections = tuple(sections)
         app.include_router(routes.router)
         app.include_router(order_page.router)
         app.mount(f"{PREFIX}/static", StaticFiles(directory=STATIC), name="hub-static")

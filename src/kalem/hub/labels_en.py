@@ -97,6 +97,7 @@ EN: dict[str, str] = {
     "order.version": "Version",
     "order.lines": "Lines",
     "order.ledger": "Unit ledger",
+    "order.units": "Units by number",
     "order.packages": "Packages",
     "order.package_parent": "split from {parent}",
     "order.tracking": "Tracking no",

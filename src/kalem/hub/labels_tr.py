@@ -97,6 +97,7 @@ TR: dict[str, str] = {
     "order.version": "Sürüm",
     "order.lines": "Kalemler",
     "order.ledger": "Adet defteri",
+    "order.units": "Numaralı birimler",
     "order.packages": "Paketler",
     "order.package_parent": "{parent} paketinden bölündü",
     "order.tracking": "Kargo takip no",

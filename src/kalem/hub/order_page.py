@@ -23,7 +23,7 @@ from kalem.app.refunds import order_refunds
 from kalem.app.webhooks import list_deliveries
 from kalem.domain.errors import InvalidInput
 from kalem.domain.ledger import Ledger, UnitState
-from kalem.domain.orders import Order, OrderStatus, Package
+from kalem.domain.orders import Line, Order, OrderStatus, Package
 from kalem.hub.sections import OrderSectionView, rendered_sections
 from kalem.hub.web import PREFIX, HubRoute, SignedIn, who
 
@@ -51,6 +51,11 @@ def ledger_segments(ledger: Ledger) -> list[Segment]:
             out.append(Segment(state.value, n, round(x, 3), round(width, 3)))
             x += width
     return out
+
+
+def unit_runs(line: Line) -> list[tuple[str, str]]:
+    """(unit numbers, state) per run of the line's units, by number: "1–2", "cancelled"."""
+    return [(f"{a}" if a == b else f"{a}–{b}", state.value) for a, b, state in line.units.runs]
 
 
 @dataclass
@@ -92,7 +97,7 @@ def order_page(order_number: str, page: SignedIn,
     requests = queue.order_cancel_requests(page.uow(), order)
     view = OrderSectionView(order, page.principal, page.lang, page.ctx.uow)
     sections = [(key, title, Markup(html) if html is not None else None)  # noqa: S704 - sections return trusted HTML
-                for key, title, html in rendered_sections(view)]
+                for key, title, html in rendered_sections(view, page.request.app.state.hub_sections)]
     scope = seller or None
     billing = billing_for_number(page.uow(), order.order_number, page.principal, scope).billing
     _, refunds = order_refunds(page.uow(), order.order_number, page.principal, scope)
@@ -102,6 +107,7 @@ def order_page(order_number: str, page: SignedIn,
     names = access.actor_names(page.uow(), actors)
     return page.render("order.html", order=order, events=list(reversed(events)), requests=requests,
                        bars={ln.line_id: ledger_segments(ln.ledger) for ln in order.lines},
+                       runs={ln.line_id: unit_runs(ln) for ln in order.lines},
                        tree=package_tree(order.packages), line_names=_line_names(order), sections=sections,
                        states=[s.value for s in STATES], billing=billing if billing.enabled else None,
                        landed_cost=_latest_landed_cost(billing.landed_costs), refunds=refunds,

@@ -13,7 +13,8 @@ from starlette.datastructures import FormData
 from kalem.app import access, cancel_queue as queue
 from kalem.app.cancellation import DecideCancelRequest, decide_cancel_request
 from kalem.app.principals import Principal
-from kalem.domain.cancellation import CancelRequest, CancelRequestStatus
+from kalem.domain.requests import Request as CancelRequest
+from kalem.domain.requests import RequestStatus
 from kalem.domain.errors import AuthenticationFailed, InvalidInput, KalemError
 from kalem.domain.reasons import StatusType, reasons
 from kalem.hub.session import PRESESSION_COOKIE, SESSION_COOKIE, SESSION_SECONDS
@@ -82,7 +83,7 @@ def logout(page: SignedIn, form: Form) -> Response:
 
 def _filters(page: Page, params: dict[str, str]) -> queue.QueueFilter:
     status = params.get("status") or None
-    if status is not None and status not in {s.value for s in CancelRequestStatus}:
+    if status is not None and status not in {s.value for s in RequestStatus}:
         raise InvalidInput("unknown status", field="status")
     reason_id = _int(params.get("reason"), "reason") if params.get("reason") else None
     start, end = _day(params.get("from"), "from"), _day(params.get("to"), "to")
@@ -101,11 +102,11 @@ def queue_page(request: Request, page: SignedIn) -> Response:
     now = datetime.now(UTC)
     rows = [{"request": r.request, "order": r.order, "age": age(r.request.created_at, now, page.t),
              "lines": _request_lines(r), "partial": _partial(r.request)} for r in found.rows]
-    pending = sum(1 for r in found.rows if r.request.status is CancelRequestStatus.PENDING)
+    pending = sum(1 for r in found.rows if r.request.status is RequestStatus.PENDING)
     template = "_queue_table.html" if page.htmx and request.headers.get("hx-target") == "queue-results" \
         else "queue.html"
     return page.render(template, rows=rows, truncated=found.truncated, limit=queue.QUEUE_LIMIT, pending=pending,
-                       params=params, statuses=[s.value for s in CancelRequestStatus],
+                       params=params, statuses=[s.value for s in RequestStatus],
                        cancel_reasons=reasons(StatusType.CANCELLED), denial_reasons=_denials(),
                        sellers=queue.sellers(page.uow(), page.principal))
 
@@ -113,7 +114,7 @@ def queue_page(request: Request, page: SignedIn) -> Response:
 def _request_lines(row: queue.QueueRow) -> list[dict]:
     """Each requested line; an approved request counts (and totals) the units approved."""
     lines = {ln.line_id: ln for ln in row.order.lines}
-    approved = row.request.status is CancelRequestStatus.APPROVED
+    approved = row.request.status is RequestStatus.APPROVED
     out = []
     for item in row.request.items:
         line = lines[item.line_id]
@@ -124,7 +125,7 @@ def _request_lines(row: queue.QueueRow) -> list[dict]:
 
 def _partial(request: CancelRequest) -> tuple[int, int] | None:
     """(approved, requested) units of a request approved in part, else None."""
-    if request.status is not CancelRequestStatus.APPROVED:
+    if request.status is not RequestStatus.APPROVED:
         return None
     approved = sum(i.approved_quantity or 0 for i in request.items)
     requested = sum(i.quantity for i in request.items)
@@ -145,7 +146,7 @@ def request_page(request_id: str, page: SignedIn, done: str | None = None) -> Re
 @router.post("/cancel-requests/{request_id}/preview")
 def preview(request_id: str, page: SignedIn, form: Form) -> Response:
     row = queue.queue_entry(page.uow(), request_id, page.principal)
-    result = queue.refund_preview(row.order, row.request, _quantities(form, row))
+    result = queue.refund_preview(page.uow(), row, _quantities(form, row), page.principal)
     values = {"row": row, "preview": result, "lines": _request_lines(row), "note": str(form.get("note") or "")}
     if page.htmx:  # the live preview beside the quantity inputs
         return page.render("_preview.html", **values)
@@ -181,7 +182,7 @@ def bulk(page: SignedIn, form: Form) -> Response:
     reason_id = _denial(form) if action == "reject" else None
     if form.get("step") != "confirm":
         rows = [queue.queue_entry(page.uow(), i, page.principal) for i in ids]
-        previews = {r.request.id: queue.refund_preview(r.order, r.request, None) for r in rows} \
+        previews = {r.request.id: queue.refund_preview(page.uow(), r, None, page.principal) for r in rows} \
             if action == "approve" else {}
         return page.render("bulk_confirm.html", rows=rows, action=action, previews=previews,
                            reason_id=reason_id, note=_note(form) or "")

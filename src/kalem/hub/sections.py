@@ -1,11 +1,10 @@
 """Hook point: extra sections on the hub's order page.
 
 HOOK — invoices & credit notes, refunds with their breakdown, webhook deliveries (with a replay
-button) are built by other capabilities. Each registers one `OrderSection` at start-up, e.g. in its
-own `install` or in `bootstrap.build_app`:
+button) are built by other capabilities. Each hands one `OrderSection` to the hub when the app is
+built (`bootstrap.build_app`); the sections are kept on that app, in the order given:
 
-    from kalem.hub.sections import OrderSection, register_order_section
-    register_order_section(OrderSection("refunds", {"tr": "İadeler", "en": "Refunds"}, render_refunds))
+    hub.install(secret_key, sections=[OrderSection("refunds", {"tr": "İadeler", "en": "Refunds"}, render_refunds)])
 
 `render(view)` gets an `OrderSectionView` and returns trusted HTML (build it with a Jinja template
 from the hub's environment, which escapes by default) or None to leave the section out. It must
@@ -16,7 +15,7 @@ A section that raises is replaced by a short notice; the rest of the page still 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,18 +40,10 @@ class OrderSection:
     render: Callable[[OrderSectionView], str | None]
 
 
-_SECTIONS: dict[str, OrderSection] = {}
-
-
-def register_order_section(section: OrderSection) -> None:
-    """Register (or replace, by key) a section; sections show in registration order."""
-    _SECTIONS[section.key] = section
-
-
-def rendered_sections(view: OrderSectionView) -> list[tuple[str, str, str | None]]:
-    """(key, title, html) of every registered section; html None means it failed to render."""
+def rendered_sections(view: OrderSectionView, sections: Sequence[OrderSection]) -> list[tuple[str, str, str | None]]:
+    """(key, title, html) of every section; html None means it failed to render."""
     out = []
-    for section in _SECTIONS.values():
+    for section in sections:
         try:
             html = section.render(view)
         except Exception:  # noqa: BLE001 - one broken section must not take the order page down

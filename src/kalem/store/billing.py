@@ -1,4 +1,4 @@
-"""The `order_billing` rows (invoices, credit notes, landed-cost history, refunds), and the order
+"""The `order_billing` rows (invoices, credit notes, landed-cost history), and the order
 look-ups the Zonos face needs (by account order number and status; who created and last changed).
 
 A billing row is written only in a transaction that holds the order's lock, and carries its own
@@ -26,7 +26,7 @@ from kalem.domain.invoicing import (
     InvoiceRevision,
     VatPart,
 )
-from kalem.domain.order_billing import OrderBilling, Refund
+from kalem.domain.order_billing import OrderBilling
 from kalem.domain.orders import Order
 from kalem.store import codec
 
@@ -58,8 +58,6 @@ def billing_body(billing: OrderBilling) -> str:
                           c.applied_to_invoice, [[a.invoice_number, a.amount] for a in c.applications]]
                          for c in h.credit_notes],
         "landed_costs": list(billing.landed_costs),
-        "refunds": [[r.id, r.amount, r.currency, r.note, [[t, a] for t, a in r.subtotals], r.created_at,
-                     r.created_by] for r in billing.refunds],
     })
 
 
@@ -75,11 +73,8 @@ def load_billing(order_id: str, version: int, body: str) -> OrderBilling:
         CreditNote(number, invoice, D(amount), _load_vat(vat), reason, _time(issued), applied_to,
                    tuple(CreditApplication(i, D(a)) for i, a in applications))
         for number, invoice, amount, vat, reason, issued, applied_to, applications in raw["credit_notes"])
-    refunds = tuple(
-        Refund(rid, D(amount), cur, note, tuple((t, D(a)) for t, a in subtotals), _time(at), by)
-        for rid, amount, cur, note, subtotals, at, by in raw["refunds"])
     return OrderBilling(order_id, raw["destination_country"], BillingHistory(ref, currency, invoices, notes),
-                        tuple(raw["landed_costs"]), refunds, version)
+                        tuple(raw["landed_costs"]), version)
 
 
 class BillingRepository:
@@ -114,7 +109,7 @@ class BillingRepository:
         elif self._conn.execute(self._UPDATE, params).rowcount != 1:
             raise VersionMismatch(f"the billing of order {billing.order_id} changed meanwhile; retry")
         return OrderBilling(billing.order_id, billing.destination_country, billing.history,
-                            billing.landed_costs, billing.refunds, billing.version + 1)
+                            billing.landed_costs, billing.version + 1)
 
     def actors(self, orders: Iterable[Order]) -> dict[str, tuple[str | None, str | None]]:
         """Per order id: the actor of its first event (who created it) and of its last (who changed it last)."""

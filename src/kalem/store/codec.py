@@ -7,9 +7,10 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from kalem.domain.cancellation import CancelRequest, CancelRequestItem, CancelRequestStatus
-from kalem.domain.ledger import Ledger
-from kalem.domain.orders import Line, Order, Package, PackageItem, PackageStatus, StatusChange
+from kalem.domain.requests import CANCEL, Request, RequestItem, RequestKind, RequestStatus
+from kalem.domain.orders import Line, Order, Package, PackageStatus, PackedUnits, StatusChange
+from kalem.domain.units import UnitSet, Units
+from kalem.store.legacy_units import is_legacy, upgrade
 
 
 def dumps(value: Any) -> str:
@@ -32,11 +33,11 @@ def order_body(order: Order) -> str:
         "attributes": order.attributes,
         "lines": [
             [ln.line_id, ln.sku, ln.name, ln.quantity, ln.unit_price, ln.discount, ln.tax_rate,
-             ln.ledger.as_dict(), ln.product_id, ln.barcode, ln.hs_code]
+             ln.units.as_list(), ln.product_id, ln.barcode, ln.hs_code]
             for ln in order.lines
         ],
         "packages": [
-            [p.package_id, p.status.value, [[i.line_id, i.quantity] for i in p.items],
+            [p.package_id, p.status.value, [[i.line_id, i.units.as_list()] for i in p.items],
              [[h.status.value, h.at] for h in p.history], p.cargo_tracking_number, p.parent_id]
             for p in order.packages
         ],
@@ -44,16 +45,19 @@ def order_body(order: Order) -> str:
 
 
 def load_order(row: Any) -> Order:
+    """An order as stored; one stored before units had numbers (counts only) is numbered on load."""
     body = json.loads(row.body)
+    if is_legacy(body):
+        body = upgrade(body)
     return Order(
         id=row.id, seller_id=row.seller_id, order_number=row.order_number,
         currency=body["currency"],
         lines=tuple(
-            Line(lid, sku, name, qty, Decimal(price), Decimal(disc), Decimal(tax), Ledger(**ledger), pid, bc, hs)
-            for lid, sku, name, qty, price, disc, tax, ledger, pid, bc, hs in body["lines"]
+            Line(lid, sku, name, qty, Decimal(price), Decimal(disc), Decimal(tax), Units.from_list(runs), pid, bc, hs)
+            for lid, sku, name, qty, price, disc, tax, runs, pid, bc, hs in body["lines"]
         ),
         packages=tuple(
-            Package(pid, PackageStatus(status), tuple(PackageItem(a, b) for a, b in items),
+            Package(pid, PackageStatus(status), tuple(PackedUnits(a, UnitSet.join(map(tuple, b))) for a, b in items),
                     tuple(StatusChange(PackageStatus(s), datetime.fromisoformat(at)) for s, at in history),
                     ctn, parent)
             for pid, status, items, history, ctn, parent in body["packages"]
@@ -65,9 +69,10 @@ def load_order(row: Any) -> Order:
     )
 
 
-def request_body(request: CancelRequest) -> str:
+def request_body(request: Request) -> str:
     return dumps({
-        "items": [[i.line_id, i.quantity, i.reason_id, i.note, i.approved_quantity] for i in request.items],
+        "items": [[i.line_id, i.quantity, i.reason_id, i.note, i.approved_quantity, i.units.as_list()]
+                  for i in request.items],
         "requested_by": request.requested_by,
         "decided_by": request.decided_by,
         "decided_at": request.decided_at,
@@ -76,12 +81,14 @@ def request_body(request: CancelRequest) -> str:
     })
 
 
-def load_request(row: Any) -> CancelRequest:
+def load_request(row: Any, kind: RequestKind = CANCEL) -> Request:
+    """A cancel or return request; one stored before units had numbers holds counts only."""
     body = json.loads(row.body)
-    return CancelRequest(
-        id=row.id, order_id=row.order_id, seller_id=row.seller_id, order_number=row.order_number,
-        status=CancelRequestStatus(row.status),
-        items=tuple(CancelRequestItem(*item) for item in body["items"]),
+    return Request(
+        kind=kind, id=row.id, order_id=row.order_id, seller_id=row.seller_id, order_number=row.order_number,
+        status=RequestStatus(row.status),
+        items=tuple(RequestItem(*item[:5], UnitSet.join(map(tuple, item[5])) if len(item) > 5 else UnitSet())
+                    for item in body["items"]),
         requested_by=body["requested_by"], created_at=as_utc(row.created_at),
         decided_by=body["decided_by"],
         decided_at=datetime.fromisoformat(body["decided_at"]) if body["decided_at"] else None,

@@ -17,14 +17,15 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from kalem.domain.events import Event
-from kalem.domain.webhooks import wants
+from kalem.domain.webhooks import DeliveryStatus, wants
 
 _ENABLED = sa.text("SELECT id, event_types, seller_id FROM webhook_subscriptions WHERE enabled = :t")
 # The event's position is only known to the database (autoincrement), so read it back in the insert.
 _INSERT = sa.text(
     "INSERT INTO webhook_deliveries (subscription_id, event_id, event_position, order_id, sequence, status, "
     "attempts, next_attempt_at, created_at) "
-    "SELECT :s, id, position, order_id, sequence, 'pending', 0, :now, :now FROM events WHERE id = :e")
+    f"SELECT :s, id, position, order_id, sequence, '{DeliveryStatus.PENDING.value}', 0, :now, :now "
+    "FROM events WHERE id = :e")
 
 
 def enqueue(conn: Connection, events: Sequence[Event], event_ids: Sequence[str]) -> int:

@@ -1,4 +1,4 @@
-"""Rows of refunds, return requests, seller cancellation strategies and Akinon integer ids.
+"""Rows of refunds, return requests and seller cancellation strategies.
 
 Refunds and returns of an order are written only in a transaction that holds the order's lock, so
 reading them after taking that lock sees every earlier one (that is what makes two refunds of the
@@ -17,8 +17,9 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from kalem.domain.refund_records import Payout, Refund, RefundCause, RefundMethod, RefundStatus
-from kalem.domain.returns import ReturnItem, ReturnRequest, ReturnStatus
-from kalem.store.codec import as_utc, dumps
+from kalem.domain.requests import RETURN
+from kalem.domain.returns import ReturnRequest
+from kalem.store.codec import as_utc, dumps, load_request, request_body
 
 _q = sa.text
 
@@ -57,6 +58,18 @@ class RefundRepository:
             _q(f"SELECT {self._COLUMNS} FROM refunds WHERE order_id = :o ORDER BY created_at, id"), {"o": order_id})
         return [self._load(r) for r in rows]
 
+    def for_orders(self, order_ids: Iterable[str]) -> dict[str, list[Refund]]:
+        """The refunds of several orders at once, each order's in creation order."""
+        ids = sorted(set(order_ids))
+        if not ids:
+            return {}
+        stmt = _q(f"SELECT {self._COLUMNS} FROM refunds WHERE order_id IN :ids ORDER BY created_at, id").bindparams(
+            sa.bindparam("ids", expanding=True))
+        found: dict[str, list[Refund]] = {}
+        for row in self._conn.execute(stmt, {"ids": ids}):
+            found.setdefault(row.order_id, []).append(self._load(row))
+        return found
+
     @staticmethod
     def _body(r: Refund) -> str:
         return dumps({
@@ -64,7 +77,7 @@ class RefundRepository:
             "amount": r.amount, "currency": r.currency, "method": r.payout.method.value,
             "holder_name": r.payout.holder_name, "created_by": r.created_by, "forced_amount": r.forced_amount,
             "forced_by": r.forced_by, "reference": r.reference, "return_id": r.return_id,
-            "settled_by": r.settled_by, "settled_at": r.settled_at})
+            "settled_by": r.settled_by, "settled_at": r.settled_at, "units": [list(u) for u in r.units]})
 
     @staticmethod
     def _load(row: Any) -> Refund:
@@ -77,7 +90,8 @@ class RefundRepository:
             status=RefundStatus(row.status), created_by=b["created_by"], created_at=as_utc(row.created_at),
             forced_amount=None if b["forced_amount"] is None else Decimal(b["forced_amount"]),
             forced_by=b["forced_by"], reference=b["reference"], return_id=b["return_id"],
-            settled_by=b["settled_by"], settled_at=_time(b["settled_at"]))
+            settled_by=b["settled_by"], settled_at=_time(b["settled_at"]),
+            units=tuple((lid, first, last) for lid, first, last in b.get("units", ())))
 
 
 class ReturnRepository:
@@ -119,19 +133,11 @@ class ReturnRepository:
 
     @staticmethod
     def _body(r: ReturnRequest) -> str:
-        return dumps({"items": [[i.line_id, i.quantity, i.reason_id, i.note] for i in r.items],
-                      "requested_by": r.requested_by, "decided_by": r.decided_by, "decided_at": r.decided_at,
-                      "decision_reason_id": r.decision_reason_id, "decision_note": r.decision_note})
+        return request_body(r)
 
     @staticmethod
     def _load(row: Any) -> ReturnRequest:
-        b = json.loads(row.body)
-        return ReturnRequest(
-            id=row.id, order_id=row.order_id, seller_id=row.seller_id, order_number=row.order_number,
-            status=ReturnStatus(row.status), items=tuple(ReturnItem(*i) for i in b["items"]),
-            requested_by=b["requested_by"], created_at=as_utc(row.created_at), decided_by=b["decided_by"],
-            decided_at=_time(b["decided_at"]), decision_reason_id=b["decision_reason_id"],
-            decision_note=b["decision_note"])
+        return load_request(row, RETURN)
 
 
 class StrategyRepository:
@@ -149,65 +155,3 @@ class StrategyRepository:
 
     def put(self, seller_id: str, strategy: dict[str, Any], now: datetime, by: str) -> None:
         self._conn.execute(self._PUT, {"s": seller_id, "j": dumps(strategy), "at": now, "by": by})
-
-
-class AkinonIdRepository:
-    """Integer pks for Akinon: `(order, "", 0)` is the order, `(order, line, i)` unit i of a line."""
-
-    _MINT = _q("INSERT INTO akinon_ids (seller_id, order_id, line_id, unit_index) VALUES (:s, :o, :l, :i) "
-               "ON CONFLICT (order_id, line_id, unit_index) DO NOTHING")
-    # Rows with unit_index < 0 number other objects of the order (cancellation requests, below).
-    _FOR_ORDER = _q("SELECT pk, line_id, unit_index FROM akinon_ids WHERE order_id = :o AND unit_index >= 0")
-    _BY_PK = _q("SELECT pk, seller_id, order_id, line_id, unit_index FROM akinon_ids WHERE pk IN :pks").bindparams(
-        sa.bindparam("pks", expanding=True))
-
-    def __init__(self, conn: Connection) -> None:
-        self._conn = conn
-
-    def mint(self, seller_id: str, order_id: str, units: Iterable[tuple[str, int]]) -> None:
-        """Number the order (first, so its pk is lowest) and its units; existing numbers stay."""
-        rows = [{"s": seller_id, "o": order_id, "l": "", "i": 0}]
-        rows += [{"s": seller_id, "o": order_id, "l": line_id, "i": i} for line_id, i in units]
-        for row in rows:  # one by one: the order of the pks follows the order of the units
-            self._conn.execute(self._MINT, row)
-
-    def for_order(self, order_id: str) -> dict[tuple[str, int], int]:
-        return {(r.line_id, r.unit_index): r.pk for r in self._conn.execute(self._FOR_ORDER, {"o": order_id})}
-
-    def resolve(self, pks: Iterable[int]) -> dict[int, tuple[str, str, str, int]]:
-        """pk → (seller id, order id, line id, unit index); unknown pks are absent."""
-        wanted = sorted(set(pks))
-        if not wanted:
-            return {}
-        return {r.pk: (r.seller_id, r.order_id, r.line_id, r.unit_index)
-                for r in self._conn.execute(self._BY_PK, {"pks": wanted})}
-
-    # --- other objects: one row `(seller, order, "<kind>:<kalem id>:<ref>", -1)` each -------------
-    def mint_object(self, seller_id: str, order_id: str, kind: str, kalem_id: str, ref: int) -> int:
-        """A pk for a kalem object of the order (e.g. a cancel request; `ref` the order item it names)."""
-        key = {"s": seller_id, "o": order_id, "l": f"{kind}:{kalem_id}:{ref}", "i": -1}
-        self._conn.execute(self._MINT, key)
-        return int(self._conn.execute(_q("SELECT pk FROM akinon_ids WHERE order_id = :o AND line_id = :l AND "
-                                         "unit_index = :i"), key).scalar_one())
-
-    def objects(self, kinds: Iterable[str], seller_id: str | None, *, limit: int,
-                offset: int) -> tuple[int, list[tuple[int, str, str, str, str, int]]]:
-        """(count, page newest first) of object rows of these kinds: (pk, seller, order, kind, kalem id, ref)."""
-        kinds = list(kinds)
-        clauses = ["unit_index = -1", "(" + " OR ".join(f"line_id LIKE :k{i}" for i, _ in enumerate(kinds)) + ")"]
-        params: dict[str, Any] = {f"k{i}": f"{kind}:%" for i, kind in enumerate(kinds)}
-        if seller_id is not None:
-            clauses.append("seller_id = :s")
-            params["s"] = seller_id
-        where = " AND ".join(clauses)
-        count = int(self._conn.execute(_q(f"SELECT COUNT(*) FROM akinon_ids WHERE {where}"), params).scalar_one())
-        rows = self._conn.execute(_q(f"SELECT pk, seller_id, order_id, line_id FROM akinon_ids WHERE {where} "
-                                     "ORDER BY pk DESC LIMIT :limit OFFSET :offset"),
-                                  {**params, "limit": limit, "offset": offset})
-        return count, [(r.pk, r.seller_id, r.order_id, *split_object(r.line_id)) for r in rows]
-
-
-def split_object(line_id: str) -> tuple[str, str, int]:
-    """`"<kind>:<kalem id>:<ref>"` → (kind, kalem id, ref)."""
-    kind, kalem_id, ref = line_id.split(":")
-    return kind, kalem_id, int(ref)

@@ -334,8 +334,10 @@ class TokenRepository:
         return {r.id: r.name for r in rows}
 
     def revoke(self, token_id: str, now: datetime) -> bool:
-        result = self._conn.execute(_q("UPDATE api_tokens SET revoked_at = :at WHERE id = :id AND revoked_at IS NULL"),
-                                    {"id": token_id, "at": now})
+        """Revoke (keeping the first revocation's time); False if there is no such token."""
+        result = self._conn.execute(
+            _q("UPDATE api_tokens SET revoked_at = COALESCE(revoked_at, :at) WHERE id = :id"),
+            {"id": token_id, "at": now})
         return result.rowcount == 1
 
 

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from kalem.domain.webhooks import OPEN_STATUSES
+from kalem.store.webhooks import sql_in
+
 metadata = sa.MetaData()
 
 TS = sa.DateTime(timezone=True)
@@ -160,8 +163,8 @@ webhook_deliveries = sa.Table(
     # The claim walks open deliveries in due order and stops after a batch: a partial index keeps
     # delivered history (the bulk of the table) out of it.
     sa.Index("ix_webhook_deliveries_due", "next_attempt_at", "id",
-             postgresql_where=sa.text("status IN ('pending', 'delivering', 'failed')"),
-             sqlite_where=sa.text("status IN ('pending', 'delivering', 'failed')")),
+             postgresql_where=sa.text(f"status IN {sql_in(OPEN_STATUSES)}"),
+             sqlite_where=sa.text(f"status IN {sql_in(OPEN_STATUSES)}")),
     sa.Index("ix_webhook_deliveries_order", "subscription_id", "order_id", "sequence"),
 )
 

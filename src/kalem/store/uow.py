@@ -17,7 +17,8 @@ from sqlalchemy.exc import DBAPIError
 from kalem.store.billing import BillingRepository
 from kalem.store.db import Database
 from kalem.store.n11 import N11LineIdRepository
-from kalem.store.refunds import AkinonIdRepository, RefundRepository, ReturnRepository, StrategyRepository
+from kalem.store.akinon import AkinonIdRepository
+from kalem.store.refunds import RefundRepository, ReturnRepository, StrategyRepository
 from kalem.store.repositories import (
     CancelRequestRepository,
     EventRepository,

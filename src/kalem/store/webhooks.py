@@ -18,22 +18,44 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from kalem.domain.webhooks import wants
+from kalem.domain.webhooks import (
+    DELIVERY,
+    FINISHED_STATUSES,
+    OPEN_STATUSES,
+    DeliveryStatus,
+    DeliveryStep,
+    from_statuses,
+    wants,
+)
 from kalem.store import codec
+
+
+def sql_in(statuses: Iterable[DeliveryStatus]) -> str:
+    """A SQL `IN` list of delivery statuses, from the domain's enum (never retyped here)."""
+    return "(" + ", ".join(f"'{s.value}'" for s in statuses) + ")"
+
+
+def sql_status(status: DeliveryStatus) -> str:
+    return f"'{status.value}'"
+
 
 _SUB_COLUMNS = ("id, url, event_types, dialect, auth_kind, secret, previous_secret, previous_secret_until, "
                 "basic_username, seller_id, enabled, disabled_reason, created_at")
 _DELIVERY_COLUMNS = ("id, subscription_id, event_id, event_position, order_id, sequence, status, attempts, "
                      "next_attempt_at, lease_until, last_status, last_error, created_at, delivered_at")
-_OPEN = "('pending', 'delivering', 'failed')"
+_OPEN = sql_in(OPEN_STATUSES)
+_PENDING = sql_status(DeliveryStatus.PENDING)
+_DELIVERING = sql_status(DeliveryStatus.DELIVERING)
+_REQUEUE = (f"status = {sql_status(DELIVERY.next(DeliveryStatus.DEAD, DeliveryStep.REQUEUE))}, attempts = 0, "
+            "next_attempt_at = :now, lease_until = NULL")
 
 _DUE = (
     "SELECT d.id FROM webhook_deliveries d JOIN webhook_subscriptions s ON s.id = d.subscription_id "
-    "WHERE d.status IN ('pending', 'delivering', 'failed') AND d.next_attempt_at <= :now AND s.enabled = :t "
+    f"WHERE d.status IN {sql_in(from_statuses(DeliveryStep.CLAIM))} AND d.next_attempt_at <= :now AND s.enabled = :t "
     "AND NOT EXISTS (SELECT 1 FROM webhook_deliveries p WHERE p.subscription_id = d.subscription_id "
     f"AND p.order_id = d.order_id AND p.sequence < d.sequence AND p.status IN {_OPEN}) "
     "ORDER BY d.next_attempt_at, d.id LIMIT :n")
-_CLAIM = sa.text("UPDATE webhook_deliveries SET status = 'delivering', attempts = attempts + 1, "
+_CLAIM = sa.text(f"UPDATE webhook_deliveries SET status = {_DELIVERING}, attempts = attempts + 1, "
                  "lease_until = :lease, next_attempt_at = :lease WHERE id IN :ids"
                  ).bindparams(sa.bindparam("ids", expanding=True))
 _LOAD = sa.text(
@@ -46,7 +68,7 @@ _LOAD = sa.text(
 _FINISH = sa.text(
     "UPDATE webhook_deliveries SET status = :status, next_attempt_at = :next, lease_until = NULL, "
     "last_status = :code, last_error = :error, delivered_at = :delivered "
-    "WHERE id = :id AND status = 'delivering' AND lease_until = :fence")
+    f"WHERE id = :id AND status = {_DELIVERING} AND lease_until = :fence")
 _ATTEMPT = sa.text(
     "INSERT INTO webhook_attempts (delivery_id, attempted_at, status_code, duration_ms, response_excerpt, error) "
     "VALUES (:delivery_id, :attempted_at, :status_code, :duration_ms, :response_excerpt, :error)")
@@ -127,7 +149,7 @@ class WebhookRepository:
 
     # -- the operator's side -----------------------------------------------------------------------
 
-    def deliveries(self, *, subscription_id: str | None, status: str | None, limit: int,
+    def deliveries(self, *, subscription_id: str | None, status: DeliveryStatus | None, limit: int,
                    before_id: int | None = None, ids: Iterable[int] | None = None,
                    order_id: str | None = None) -> list[dict[str, Any]]:
         """Newest first, with their attempts (oldest first)."""
@@ -141,7 +163,7 @@ class WebhookRepository:
             params["s"] = subscription_id
         if status is not None:
             clauses.append("status = :st")
-            params["st"] = status
+            params["st"] = DeliveryStatus(status).value
         if before_id is not None:
             clauses.append("id < :b")
             params["b"] = before_id
@@ -175,8 +197,9 @@ class WebhookRepository:
     def redeliver(self, delivery_id: int, now: datetime) -> bool:
         """Queue a delivery again (a fresh retry budget), unless a worker holds it right now."""
         result = self._conn.execute(sa.text(
-            "UPDATE webhook_deliveries SET status = 'pending', attempts = 0, next_attempt_at = :now, "
-            "lease_until = NULL WHERE id = :id AND status <> 'delivering'"), {"id": delivery_id, "now": now})
+            f"UPDATE webhook_deliveries SET {_REQUEUE} "
+            f"WHERE id = :id AND status IN {sql_in(from_statuses(DeliveryStep.REQUEUE))}"),
+            {"id": delivery_id, "now": now})
         return result.rowcount == 1
 
     def replay(self, sub: dict[str, Any], since: datetime, now: datetime) -> int:
@@ -193,11 +216,10 @@ class WebhookRepository:
             self._conn.execute(sa.text(
                 "INSERT INTO webhook_deliveries (subscription_id, event_id, event_position, order_id, sequence, "
                 "status, attempts, next_attempt_at, created_at) SELECT :s, id, position, order_id, sequence, "
-                "'pending', 0, :now, :now FROM events WHERE id = :e"), new)
+                f"{_PENDING}, 0, :now, :now FROM events WHERE id = :e"), new)
         again = self._conn.execute(sa.text(
-            "UPDATE webhook_deliveries SET status = 'pending', attempts = 0, next_attempt_at = :now, "
-            "lease_until = NULL WHERE subscription_id = :s AND status IN ('delivered', 'skipped', 'dead') "
-            "AND event_id IN "
+            f"UPDATE webhook_deliveries SET {_REQUEUE} "
+            f"WHERE subscription_id = :s AND status IN {sql_in(FINISHED_STATUSES)} AND event_id IN "
             "(SELECT id FROM events WHERE occurred_at >= :since)"), params)
         return len(new) + again.rowcount
 

@@ -1,11 +1,10 @@
 """Payload dialects: how one event becomes the bodies a subscription receives.
 
-`native` is built in. A platform face registers its renderer from the composition root
-(`kalem.bootstrap.register_webhook_dialects`), because `kalem.webhooks` may not import
-`kalem.dialects` (siblings never import each other):
+`native` is built in. The faces' renderers are handed to each worker by the composition root
+(`kalem.bootstrap.build_worker`), because `kalem.webhooks` may not import `kalem.dialects`
+(siblings never import each other):
 
-    from kalem.webhooks import registry
-    registry.register("hepsiglobal", hepsiglobal.views.hook_payloads, hepsiglobal.views.HOOK_SCHEMAS)
+    Worker(uow, config, dialects={"hepsiglobal": hepsiglobal.hook_payloads, ...})
 
 A renderer takes the event dict (`id, type, order_id, order_number, seller_id, sequence,
 occurred_at` (ISO 8601), `actor, data`) and returns a list of JSON bodies — none when the platform
@@ -22,23 +21,9 @@ from kalem.domain.event_catalog import EVENT_TYPES
 
 Renderer = Callable[[dict[str, Any]], list[dict[str, Any]]]
 
-_renderers: dict[str, Renderer] = {}
-#: dialect → {event type: JSON Schema of one body it renders}
-_schemas: dict[str, Mapping[str, dict[str, Any]]] = {}
-
 
 class DialectNotRegistered(LookupError):
     pass
-
-
-def register(dialect: str, renderer: Renderer, schemas: Mapping[str, dict[str, Any]]) -> None:
-    """`schemas`: the event types the dialect has a body for, each with that body's JSON Schema."""
-    _renderers[dialect] = renderer
-    _schemas[dialect] = schemas
-
-
-def registered() -> list[str]:
-    return ["native", *sorted(_renderers)]
 
 
 def native(event: dict[str, Any]) -> list[dict[str, Any]]:
@@ -49,6 +34,7 @@ def native(event: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def native_schema(event_type: str) -> dict[str, Any]:
+    """The JSON Schema of the native body for `event_type` (the event catalog publishes it)."""
     return {"type": "object", "required": ["id", "type", "order_number", "seller_id", "sequence", "occurred_at",
                                            "data"], "properties": {
         "id": {"type": "string", "description": "the event id, also in the webhook-id header"},
@@ -58,20 +44,11 @@ def native_schema(event_type: str) -> dict[str, Any]:
         "data": EVENT_TYPES[event_type].data_schema()}}
 
 
-def body_schemas(event_type: str) -> dict[str, dict[str, Any]]:
-    """dialect → the JSON Schema of the body a subscription of that dialect receives for `event_type`
-    (dialects with no body for it are left out)."""
-    found = {"native": native_schema(event_type)}
-    for dialect in sorted(_schemas):
-        if event_type in _schemas[dialect]:
-            found[dialect] = _schemas[dialect][event_type]
-    return found
-
-
-def render(dialect: str, event: dict[str, Any]) -> list[dict[str, Any]]:
+def render(dialects: Mapping[str, Renderer], dialect: str, event: dict[str, Any]) -> list[dict[str, Any]]:
+    """The bodies of `event` in `dialect`, by the renderers a worker was given."""
     if dialect == "native":
         return native(event)
-    renderer = _renderers.get(dialect)
+    renderer = dialects.get(dialect)
     if renderer is None:
         raise DialectNotRegistered(f"no payload renderer registered for dialect {dialect}")
     return renderer(event)

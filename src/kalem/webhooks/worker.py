@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from kalem.domain.webhooks import RetryPolicy
+from kalem.domain.webhooks import DELIVERY, DeliveryStatus, DeliveryStep, RetryPolicy
 from kalem.store.uow import UnitOfWork
 from kalem.webhooks import registry
 from kalem.webhooks.sender import Attempt, Sender
@@ -63,11 +63,17 @@ class WorkerConfig:
     housekeeping_seconds: float = 600.0
 
 
+def _after(step: DeliveryStep) -> str:
+    """The status a claimed delivery takes with `step` (the domain's table decides)."""
+    return DELIVERY.next(DeliveryStatus.DELIVERING, step).value
+
+
 class Worker:
     def __init__(self, uow: Callable[..., UnitOfWork], config: WorkerConfig | None = None,
-                 sender: Sender | None = None) -> None:
+                 sender: Sender | None = None, dialects: Mapping[str, registry.Renderer] | None = None) -> None:
         self._uow = uow
         self.config = config or WorkerConfig()
+        self._dialects = dict(dialects or {})   # payload renderers besides `native` (webhooks/registry.py)
         self._sender = sender or Sender(timeout_seconds=self.config.timeout_seconds,
                                         allow_private=self.config.allow_private,
                                         max_connections=max(self.config.concurrency, 1))
@@ -158,7 +164,7 @@ class Worker:
                  "occurred_at": row["occurred_at"].isoformat().replace("+00:00", "Z"), "actor": row["actor"],
                  "data": row["data"]}
         try:
-            payloads = registry.render(row["dialect"], event)
+            payloads = registry.render(self._dialects, row["dialect"], event)
         except Exception as exc:  # a renderer's bug must not stop the worker; it is recorded and retried
             log.exception("webhook payload rendering failed")
             return [Attempt(None, 0, None, f"render_failed: {type(exc).__name__}: {exc}"[:500],
@@ -183,17 +189,18 @@ class Worker:
             outcome = {"id": row["id"], "fence": row["lease_until"], "code": last.status_code if last else None,
                        "error": last.error if last else None, "next": now, "delivered": None}
             if last is None:  # the dialect has no body for this event: nothing was sent
-                outcome.update(status="skipped", error=f"the {row['dialect']} dialect sends nothing for {row['type']}")
+                outcome.update(status=_after(DeliveryStep.SKIP),
+                               error=f"the {row['dialect']} dialect sends nothing for {row['type']}")
             elif last.ok:
-                outcome.update(status="delivered", delivered=now)
+                outcome.update(status=_after(DeliveryStep.SUCCEED), delivered=now)
             elif last.status_code == 410:  # the receiver says the endpoint is gone for good
-                outcome.update(status="dead", error="410 Gone: subscription disabled")
+                outcome.update(status=_after(DeliveryStep.GIVE_UP), error="410 Gone: subscription disabled")
                 disable.append(row["subscription_id"])
             elif self.config.retry.exhausted(row["attempts"]):
-                outcome.update(status="dead")
+                outcome.update(status=_after(DeliveryStep.GIVE_UP))
             else:
                 wait = self.config.retry.delay(row["attempts"], last.retry_after)
-                outcome.update(status="failed", next=now + timedelta(seconds=wait))
+                outcome.update(status=_after(DeliveryStep.RETRY), next=now + timedelta(seconds=wait))
             outcomes.append(outcome)
         with self._uow() as uow:
             uow.webhooks.finish(outcomes, attempts)

@@ -12,7 +12,8 @@ from kalem.api.routes.orders import IdempotencyKey
 from kalem.api.schemas import ApprovalIn, CancelRequestIn, RejectionIn
 from kalem.api.schemas_out import ERRORS, CancelRequestOut, CancelRequestPage, DecidedCancelRequestOut
 from kalem.app import cancellation as app
-from kalem.domain.cancellation import CancelItem, CancelRequestStatus
+from kalem.domain.cancellation import CancelItem
+from kalem.domain.requests import RequestStatus
 from kalem.domain.errors import DuplicateLine
 
 router = APIRouter(prefix="/v1/cancel-requests", tags=["cancel requests"], responses=ERRORS)
@@ -21,7 +22,7 @@ router = APIRouter(prefix="/v1/cancel-requests", tags=["cancel requests"], respo
 @router.post("", status_code=201, summary="Ask the seller to cancel quantities of lines", response_model=CancelRequestOut)
 def create(body: CancelRequestIn, ctx: Ctx, caller: Caller, idempotency_key: IdempotencyKey = None) -> Response:
     cmd = app.RequestCancel(body.order_number,
-                            tuple(CancelItem(i.line_id, i.quantity, i.reason_id, i.note) for i in body.lines),
+                            tuple(CancelItem(i.line_id, i.quantity, i.reason_id, i.note, tuple(i.units)) for i in body.lines),
                             caller, body.seller_id)
     return ctx.idempotency.run(
         idempotency_key, caller, ["POST /v1/cancel-requests", body.model_dump(mode="json")],
@@ -29,7 +30,7 @@ def create(body: CancelRequestIn, ctx: Ctx, caller: Caller, idempotency_key: Ide
 
 
 @router.get("", summary="The cancel-request queue, oldest first", response_model=CancelRequestPage)
-def list_requests(ctx: Ctx, caller: Caller, status: CancelRequestStatus | None = None,
+def list_requests(ctx: Ctx, caller: Caller, status: RequestStatus | None = None,
                   order_number: Annotated[str | None, Query(max_length=64)] = None,
                   seller_id: Annotated[str | None, Query(max_length=64)] = None,
                   limit: Annotated[int, Query(ge=1, le=100)] = 50,

@@ -71,7 +71,8 @@ def get(order_number: str, ctx: Ctx, caller: Caller, response: Response, seller_
 def cancel(order_number: str, body: CancellationIn, ctx: Ctx, caller: Caller,
            idempotency_key: IdempotencyKey = None, seller_id: SellerScope = None,
            if_match: Annotated[str | None, Header(alias="If-Match")] = None) -> Response:
-    cmd = CancelLines(order_number, tuple(CancelItem(i.line_id, i.quantity, i.reason_id, i.note) for i in body.lines),
+    cmd = CancelLines(order_number,
+                      tuple(CancelItem(i.line_id, i.quantity, i.reason_id, i.note, tuple(i.units)) for i in body.lines),
                       caller, seller_id, _version(if_match))
     return ctx.idempotency.run(
         idempotency_key, caller, [f"POST /v1/orders/{order_number}/cancellations", body.model_dump(mode="json")],

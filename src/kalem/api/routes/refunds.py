@@ -106,6 +106,7 @@ def refund_view(refund: Refund) -> dict[str, Any]:
         "cause": refund.cause.value, "status": refund.status.value,
         "amount": format(refund.amount, "f"), "currency": refund.currency,
         "lines": [{"line_id": lid, "quantity": n} for lid, n in refund.lines],
+        "units": [{"line_id": lid, "first": first, "last": last} for lid, first, last in refund.units],
         "method": p.method.value, "iban_masked": p.iban_masked, "holder_name": p.holder_name,
         "forced_amount": None if refund.forced_amount is None else format(refund.forced_amount, "f"),
         "forced_by": refund.forced_by, "reference": refund.reference, "return_id": refund.return_id,

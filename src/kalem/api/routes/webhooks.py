@@ -13,11 +13,11 @@ from kalem.api.context import Caller, Ctx
 from kalem.api.schemas_out import ERRORS
 from kalem.app import webhooks as app
 from kalem.domain.errors import InvalidInput
+from kalem.domain.webhooks import DeliveryStatus
 
 router = APIRouter(tags=["webhooks"], responses=ERRORS)
 
 Dialect = Literal["native", "hebiar", "hepsiglobal", "zonos"]
-Status = Literal["pending", "delivering", "delivered", "skipped", "failed", "dead"]
 
 
 class AuthIn(BaseModel):
@@ -124,7 +124,7 @@ def replay(sub_id: str, body: ReplayIn, ctx: Ctx, caller: Caller) -> dict[str, A
 
 @router.get("/v1/webhook-deliveries", summary="Deliveries, newest first, with their attempts")
 def list_deliveries(ctx: Ctx, caller: Caller, subscription_id: Annotated[str | None, Query(max_length=40)] = None,
-                    status: Status | None = None, limit: Annotated[int, Query(ge=1, le=100)] = 50,
+                    status: DeliveryStatus | None = None, limit: Annotated[int, Query(ge=1, le=100)] = 50,
                     cursor: Annotated[int | None, Query(ge=1)] = None) -> dict[str, Any]:
     found = app.list_deliveries(ctx.uow(write=False), caller, subscription_id=subscription_id, status=status,
                                 limit=limit + 1, before_id=cursor)

@@ -19,8 +19,8 @@ from fastapi import APIRouter, Header, Path, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints
 
 from kalem.api.context import Ctx, context
-from kalem.app import akinon_requests as app
 from kalem.app.principals import Principal
+from kalem.dialects.akinon import cancellation_requests as app
 from kalem.domain.cancellation import CancelRequest
 from kalem.domain.errors import NotFound
 
@@ -89,10 +89,6 @@ def _principal(request: Request, authorization: str | None) -> Principal:
     return context(request).auth.authorization(authorization, schemes=("token",))
 
 
-class InvalidPage(NotFound):
-    code = "not_found"
-
-
 def _int(raw: str | None) -> int | None:
     try:
         return int(raw) if raw is not None and raw.strip().isdigit() and len(raw) < 10 else None
@@ -107,12 +103,12 @@ def list_requests(request: Request, ctx: Ctx, authorization: Authorization = Non
     principal = _principal(request, authorization)
     number = 1 if page is None else _int(page)
     if number is None or number < 1:
-        raise InvalidPage("Invalid page.", page=page)
+        raise NotFound("Invalid page.", page=page)
     size = _int(limit) or DEFAULT_LIMIT
     size = min(max(size, 1), MAX_LIMIT)
     count, found = app.page(ctx.uow(write=False), principal, number=number, size=size)
     if number > 1 and not found:
-        raise InvalidPage("Invalid page.", page=page)
+        raise NotFound("Invalid page.", page=page)
     previous = None
     if number == 2:   # DRF links page 1 without `page`
         previous = str(request.url.remove_query_params("page"))

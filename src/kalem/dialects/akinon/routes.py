@@ -18,34 +18,28 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request, Response
 
+from kalem.api.app import Face
 from kalem.api.context import Ctx, context
-from kalem.api.errors import register_renderer
 from kalem.app import access
-from kalem.app import akinon as app
-from kalem.app import refunds as app_refunds
 from kalem.app.principals import Principal
-from kalem.dialects.akinon import views, wire
-from kalem.domain.errors import AuthenticationFailed, InvalidInput, KalemError, NotFound
-from kalem.domain.reasons import CATALOG, StatusType, reason
-from kalem.domain.refund_records import payout
-from kalem.domain.returns import Operation, classify_units, live_units
+from kalem.dialects.akinon import cancel, views, wire
+from kalem.dialects.akinon import pks as app
+from kalem.dialects.akinon.errors import Invalid, InvalidCredentials, Required
+from kalem.domain.errors import AuthenticationFailed, NotFound
+from kalem.domain.reasons import CATALOG, StatusType
+from kalem.domain.returns import Operation
 
 router = APIRouter(tags=["Akinon face"])
 Authorization = Annotated[str | None, Header(include_in_schema=False)]
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=255)]
 
 
-def face() -> tuple[APIRouter, dict[str, str]]:
-    register_renderer(lambda path: path.startswith("/api/"), wire.error)
-    return router, {}
+def face() -> Face:
+    return Face(router, errors=(lambda path: path.startswith("/api/"), wire.error))
 
 
 def _principal(request: Request, authorization: str | None) -> Principal:
     return context(request).auth.authorization(authorization, schemes=("token",))
-
-
-class InvalidCredentials(InvalidInput):
-    code = "invalid_credentials"
 
 
 @router.post("/api/v1/auth/login/", summary="Log in: the key goes in `Authorization: Token <key>`")
@@ -58,26 +52,16 @@ def login(body: wire.Login, ctx: Ctx) -> dict[str, Any]:
     return {"key": key}
 
 
-# --- cancel / refund ----------------------------------------------------------------------------
-class CancelFieldError(InvalidInput):
-    code = "invalid"
-
-
-def _fail(field: str, message: str, code: str = "invalid") -> KalemError:
-    error = CancelFieldError(message, field=field)
-    error.code = code
-    return error
-
-
+# --- cancel / refund (dialects/akinon/cancel.py) -------------------------------------------------
 def _amount(value: Any) -> Decimal | None:
     if value is None:
         return None
     try:
         amount = Decimal(str(value))
     except InvalidOperation:
-        raise _fail("forced_refund_amount", "A valid number is required.") from None
+        raise Invalid("A valid number is required.", field="forced_refund_amount") from None
     if not amount.is_finite() or amount < 0:
-        raise _fail("forced_refund_amount", "A valid non-negative number is required.")
+        raise Invalid("A valid non-negative number is required.", field="forced_refund_amount")
     return amount
 
 
@@ -85,77 +69,32 @@ def _cancel(order_pk: int, body: wire.CancelIn, request: Request, ctx: Ctx, auth
             idempotency_key: str | None) -> Response:
     principal = _principal(request, authorization)
     if body.order != order_pk:
-        raise _fail("order", f"order {body.order} is not the order of this path ({order_pk}).")
+        raise Invalid(f"order {body.order} is not the order of this path ({order_pk}).", field="order")
     if isinstance(body.cancel_items, dict):
-        raise _fail("cancel_items", "Expected a list of order item ids.")
+        raise Invalid("Expected a list of order item ids.", field="cancel_items")
     if body.is_all and body.cancel_items:
-        raise _fail("cancel_items", "cancel_items must be an empty list when is_all is true.")
+        raise Invalid("cancel_items must be an empty list when is_all is true.", field="cancel_items")
     if not body.is_all and not body.cancel_items:
-        raise _fail("cancel_items", "Name the order items to cancel, or send is_all: true.", "required")
+        raise Required("Name the order items to cancel, or send is_all: true.", field="cancel_items")
     if len(set(body.cancel_items)) != len(body.cancel_items):
-        raise _fail("cancel_items", "An order item appears twice.")
-    forced = _amount(body.forced_refund_amount)
-    numbered = app.by_pk(ctx.uow(), order_pk, principal)
-    if body.is_all:
-        units = live_units(numbered.order)
-        if not units:
-            raise _fail("is_all", "The order has no item left to cancel or refund.", "nothing_to_cancel")
-        pks = [numbered.units[u] for u in units]
-    else:
-        pks = list(body.cancel_items)
-        units = []
-        for pk in pks:
-            unit = numbered.unit_of(pk)
-            if unit is None:
-                raise _fail("cancel_items", f"Order item {pk} does not belong to order {order_pk}.")
-            units.append(unit)
-    operation, counts = classify_units(numbered.order, units, [str(pk) for pk in pks])
-    status_type = StatusType.CANCELLED if operation is Operation.CANCEL else StatusType.RETURNED
-    reasons: dict[str, int] = {}
-    for pk, (line_id, _) in zip(pks, units, strict=True):
-        if str(pk) not in body.reasons:
-            raise _fail("reasons", f"A reason is required for order item {pk}.", "required")
-        reason_id = body.reasons[str(pk)]
-        reason(reason_id, status_type)  # the reason must fit the operation (cancel or refund)
-        reasons.setdefault(line_id, reason_id)  # a line carries one reason per operation: the first
-    pay = _payout(body, pks)
-    cmd = app_refunds.RefundUnits(
-        numbered.order.order_number, principal, counts, pay, order_id=numbered.order.id,
-        mode=app_refunds.Mode.CANCEL if operation is Operation.CANCEL else app_refunds.Mode.RETURN,
-        reasons=reasons, include_cargo=True if body.is_cargo_refund else None, forced_amount=forced,
+        raise Invalid("An order item appears twice.", field="cancel_items")
+    cmd = cancel.CancelItems(
+        principal, order_pk, tuple(body.cancel_items), body.reasons, body.ibans, body.holder_names,
+        include_cargo=True if body.is_cargo_refund else None, forced_amount=_amount(body.forced_refund_amount),
         reference=body.refund_invoice_number)
 
-    def render(done: app_refunds.Refunded) -> tuple[int, Any]:
+    def render(done: cancel.Cancelled) -> tuple[int, Any]:
         if not body.return_details:
-            return 200, {"order": order_pk, "cancellation_type": "cancel" if operation is Operation.CANCEL else "refund",
-                         "order_items": pks, "refund": {"id": done.refund.id, "amount": format(done.refund.amount, "f"),
-                                                        "status": done.refund.status.value}}
-        again = app.Numbered(done.order, numbered.pk, numbered.units, numbered.refunds + (done.refund,))
-        return 200, views.order_detail(again)
+            refund = done.refund.refund
+            return 200, {"order": order_pk,
+                         "cancellation_type": "cancel" if done.operation is Operation.CANCEL else "refund",
+                         "order_items": done.items, "refund": {"id": refund.id, "amount": format(refund.amount, "f"),
+                                                               "status": refund.status.value}}
+        return 200, views.order_detail(done.order)
 
     return ctx.idempotency.run(idempotency_key, principal,
                                ["akinon cancel", order_pk, body.model_dump(mode="json")],
-                               lambda uow: app_refunds.refund_units(uow, cmd), render)
-
-
-def _payout(body: wire.CancelIn, pks: list[int]) -> Any:
-    names = {str(pk) for pk in pks}
-    for field, values in (("ibans", body.ibans), ("holder_names", body.holder_names)):
-        stray = sorted(set(values) - names)
-        if stray:
-            raise _fail(field, f"Order item {stray[0]} is not cancelled by this request.")
-    ibans = {"".join(v.split()).upper() for v in body.ibans.values()}
-    holders = {v.strip() for v in body.holder_names.values()}
-    if len(ibans) > 1 or len(holders) > 1:
-        raise _fail("ibans", "One cancellation is refunded to one account: send one IBAN and one holder name.")
-    if not ibans and not holders:
-        return payout(None, None, None)
-    try:
-        return payout("fund_transfer", next(iter(ibans), None), next(iter(holders), None))
-    except KalemError as exc:
-        exc.details = {**exc.details, "field": "holder_names" if exc.details.get("field") == "holder_name"
-                       else "ibans"}
-        raise
+                               lambda uow: cancel.cancel(uow, cmd), render)
 
 
 @router.post("/api/i1/orders/{order_id}/cancel/", summary="Cancel order items (before shipment) or refund them (after)")
@@ -226,6 +165,6 @@ def reasons_detail(channel_id: int, pk: int, request: Request, authorization: Au
 
 
 # --- cancellation requests (dialects/akinon/requests.py) -----------------------------------------
-from kalem.dialects.akinon import requests as _requests  # noqa: E402  (it does not import this module)
+from kalem.dialects.akinon import requests as _requests
 
 _requests.register(router)

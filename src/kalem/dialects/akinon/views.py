@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from kalem.app.akinon import Numbered
+from kalem.dialects.akinon.pks import Numbered
 from kalem.domain.ledger import UnitState
 from kalem.domain.money import quantize
 from kalem.domain.orders import OrderStatus
-from kalem.domain.refund_records import billable
-from kalem.domain.refunds import paid_total
-from kalem.domain.returns import unit_states
+from kalem.domain.refund_account import RefundAccount
+from kalem.domain.refunds import InvalidBillableOrder
 
 #: Omnitron order-item status codes (PLATFORMS.md §4.3) for kalem's unit states.
 ITEM_STATUS = {UnitState.OPEN: "400", UnitState.PENDING_CANCEL: "50", UnitState.CANCELLED: "100",
@@ -27,15 +26,15 @@ def _time(value: Any) -> str | None:
 def order_detail(n: Numbered) -> dict[str, Any]:
     order = n.order
     try:
-        amount = str(paid_total(billable(order)))
-    except Exception:  # amounts finer than the currency (e.g. old intake): show the plain sum
+        amount = str(RefundAccount.of(order, ()).paid)
+    except InvalidBillableOrder:  # amounts finer than the currency (e.g. old intake): show the plain sum
         amount = str(sum((ln.quantity * ln.unit_price - ln.discount for ln in order.lines), order.shipping_amount))
     items = []
     for line in order.lines:
         unit_discount = quantize(line.discount / line.quantity, order.currency)
-        for index, state in enumerate(unit_states(line)):
+        for number, state in line.units.layout():
             items.append({
-                "pk": n.units[(line.line_id, index)], "order": n.pk, "status": ITEM_STATUS[state],
+                "pk": n.units[(line.line_id, number)], "order": n.pk, "status": ITEM_STATUS[state],
                 "remote_id": line.line_id, "product": {"sku": line.sku, "name": line.name,
                                                        "product_id": line.product_id, "barcode": line.barcode},
                 "price": format(line.unit_price - unit_discount, "f"), "retail_price": format(line.unit_price, "f"),

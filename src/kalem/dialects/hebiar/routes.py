@@ -8,8 +8,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
 
+from kalem.api.app import Face
 from kalem.api.context import Ctx, context
-from kalem.api.errors import register_renderer
 from kalem.app import access
 from kalem.app import orders as app_orders
 from kalem.app.cancellation import LineItems, cancel_lines_by_id, request_cancel_by_id
@@ -27,9 +27,8 @@ PATHS = ("/Auth/login", "/Orders/CreateOrderItemLineCancelRequest", "/Orders/Can
 _LOWER = {p.lower() for p in PATHS}
 
 
-def face() -> tuple[APIRouter, dict[str, str]]:
-    register_renderer(lambda path: path.lower().rstrip("/") in _LOWER, wire.error)
-    return router, {p: p for p in PATHS}
+def face() -> Face:
+    return Face(router, {p: p for p in PATHS}, (lambda path: path.lower().rstrip("/") in _LOWER, wire.error))
 
 
 def _principal(request: Request, authorization: str | None) -> Principal:
@@ -48,7 +47,8 @@ def login(body: wire.Login, ctx: Ctx) -> dict[str, Any]:
 
 
 def _items(ctx: Ctx, principal: Principal, body: list[wire.LineCancel]) -> tuple[CancelItem, ...]:
-    """Unit lines → per-line quantities. Units of one line are summed; the first reason stands and
+    """Unit lines → the units they name, per line. A unit line names its unit (with a quantity above 1,
+    as many more open units of the line, lowest-numbered first). The first reason of a line stands and
     distinct descriptions are joined, because a line carries one reason per request in kalem."""
     parsed = [(parse_unit_line(item.sourceOrderItemLineId), item) for item in body]
     quantities = app_orders.line_quantities(ctx.uow(write=False), {line for (line, _), _ in parsed}, principal)
@@ -60,13 +60,11 @@ def _items(ctx: Ctx, principal: Principal, body: list[wire.LineCancel]) -> tuple
         if item.quantity <= 0:
             raise InvalidInput(f"{item.sourceOrderItemLineId}: quantity must be at least 1",
                                line_id=item.sourceOrderItemLineId)
-        before = merged.get(line_id)
-        if before is None:
-            merged[line_id] = CancelItem(line_id, item.quantity, item.reasonId, item.reasonDesc)
-            continue
+        before = merged.get(line_id) or CancelItem(line_id, 0, item.reasonId)
         notes = [n for n in dict.fromkeys((before.note, item.reasonDesc)) if n]
         merged[line_id] = CancelItem(line_id, before.quantity + item.quantity, before.reason_id,
-                                     "; ".join(notes) or None)
+                                     "; ".join(notes) or None, (*before.numbers, n),
+                                     (*before.labels, item.sourceOrderItemLineId))
     return tuple(merged.values())
 
 

@@ -1,19 +1,14 @@
-"""Hebiar unit lines (`<sourceOrderItemId>-<n>`), derived from the ledger, and its status ids.
+"""Hebiar unit lines: `<sourceOrderItemId>-<n>` is unit n of the line, kalem's own unit number.
 
-kalem counts units per state and does not track them one by one, so unit numbers are positional:
-a line's units are numbered in a fixed state order — cancelled first, then returned, return
-pending, delivered, shipped, pending cancel, open. Cancelling `-1` of an untouched line therefore
-shows `-1` cancelled, as the caller expects when it cancels in ascending order.
+A unit keeps its number for life, so a unit line always names the same unit: cancelling `-1`
+twice is refused the second time (the unit is already cancelled, or pending), never shifted to a
+neighbour. Also Hebiar's status ids and package status names.
 """
 
 from __future__ import annotations
 
 from kalem.domain.errors import LineNotFound
-from kalem.domain.ledger import UnitState
-from kalem.domain.orders import Line, PackageStatus
-
-UNIT_ORDER = (UnitState.CANCELLED, UnitState.RETURNED, UnitState.RETURN_PENDING, UnitState.DELIVERED,
-              UnitState.SHIPPED, UnitState.PENDING_CANCEL, UnitState.OPEN)
+from kalem.domain.orders import PackageStatus
 
 #: Documented ids: 1302 Cancelled, 1305 ReturnedRequestDenied, 1308 Shipped, 1318 Returned,
 #: 1324 CancelRequestDenied. The others are not documented; kalem numbers them in the same range.
@@ -25,14 +20,6 @@ PACKAGE_STATUS_NAMES = {PackageStatus.CREATED: "Created", PackageStatus.PICKING:
                         PackageStatus.SHIPPED: "Shipped", PackageStatus.DELIVERED: "Delivered",
                         PackageStatus.CANCELLED: "Cancelled", PackageStatus.UNSUPPLIED: "Cancelled",
                         PackageStatus.UNPACKED: "Unpacked"}
-
-
-def unit_states(line: Line) -> list[UnitState]:
-    """The state of unit 1, 2, … of the line."""
-    states: list[UnitState] = []
-    for state in UNIT_ORDER:
-        states.extend([state] * line.ledger.count(state))
-    return states
 
 
 def unit_line_id(line_id: str, n: int) -> str:

@@ -7,41 +7,35 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from kalem.dialects.hebiar.units import PACKAGE_STATUS_NAMES, STATUS_IDS, unit_line_id, unit_states
+from kalem.dialects.hebiar.units import PACKAGE_STATUS_NAMES, STATUS_IDS, unit_line_id
 from kalem.domain.ledger import UnitState
 from kalem.domain.orders import Order, Package, PackageStatus
 from kalem.domain.reasons import StatusType, reason
-
-_PACKAGE_UNIT_STATES = {
-    PackageStatus.CREATED: (UnitState.PENDING_CANCEL, UnitState.OPEN),
-    PackageStatus.PICKING: (UnitState.PENDING_CANCEL, UnitState.OPEN),
-    PackageStatus.SHIPPED: (UnitState.SHIPPED,),
-    PackageStatus.DELIVERED: (UnitState.DELIVERED, UnitState.RETURN_PENDING, UnitState.RETURNED),
-}
-
 
 def _time(value: datetime) -> str:
     return value.isoformat().replace("+00:00", "Z")
 
 
 def _units_by_package(order: Order) -> dict[str, dict[str, list[tuple[int, UnitState]]]]:
-    """Which numbered units of each line each package shows. Cancelled units show in the package
-    they were cancelled from when it is a cancelled package, else in the first that held the line."""
+    """Which units of each line each package shows: a live package its own; a cancelled unit shows in
+    the Cancelled package it was cancelled with, else in the first package that held its line."""
     shown: dict[str, dict[str, list[tuple[int, UnitState]]]] = {p.package_id: {} for p in order.packages}
     for line in order.lines:
-        pool = list(enumerate(unit_states(line), start=1))
+        homeless = line.units_in(UnitState.CANCELLED)
         for package in order.packages:
-            wanted = _PACKAGE_UNIT_STATES.get(package.status)
-            take = package.quantity_of(line.line_id) if wanted else 0
-            picked = [u for u in pool if u[1] in (wanted or ())][:take]
-            pool = [u for u in pool if u not in picked]
-            if picked:
-                shown[package.package_id][line.line_id] = picked
-        cancelled = [u for u in pool if u[1] is UnitState.CANCELLED]
-        holders = [p for p in order.packages if p.quantity_of(line.line_id)]
-        home = next((p for p in holders if p.status is PackageStatus.CANCELLED), holders[0] if holders else None)
-        if cancelled and home is not None:
-            shown[home.package_id].setdefault(line.line_id, []).extend(cancelled)
+            units = package.units_of(line.line_id)
+            if package.status is PackageStatus.CANCELLED:
+                units &= homeless
+                homeless -= units
+            elif not package.live:
+                continue
+            if units:
+                shown[package.package_id][line.line_id] = [(n, line.state_of(n)) for n in units]
+        home = next((p for p in order.packages if p.quantity_of(line.line_id)), None)
+        if homeless and home is not None:
+            units = shown[home.package_id].setdefault(line.line_id, [])
+            units.extend((n, UnitState.CANCELLED) for n in homeless)
+            units.sort()
     return shown
 
 
@@ -86,7 +80,7 @@ def _package_view(order: Order, package: Package, index: int,
 
 def _unit_view(order: Order, package: Package, line_id: str, n: int, state: UnitState,
                unit_total: Decimal) -> dict[str, Any]:
-    unshipped = package.status in (PackageStatus.CREATED, PackageStatus.PICKING)
+    unshipped = package.unshipped
     return {
         "id": None, "sourceOrderItemLineId": unit_line_id(line_id, n), "sourceOrderItemId": line_id,
         "orderItemId": None, "orderId": order.id, "sku": order.line(line_id).sku,
@@ -124,19 +118,14 @@ def hook_payloads(event: dict[str, Any]) -> list[dict[str, Any]]:
     """The Hebiar hooks a native event becomes (one per package), or none."""
     data = event["data"]
     if event["type"] == "cancel_request.approved":
-        return [_confirmed(package, data["items"]) for package in data.get("packages", [])]
+        return [_confirmed(package) for package in data.get("packages", [])]
     if event["type"] == "cancel_request.rejected":
         return _rejected(data)
     return []
 
 
-def _confirmed(package: dict[str, Any], items: list[dict[str, Any]]) -> dict[str, Any]:
-    totals = {i["line_id"]: i["cancelled_total"] for i in items}
-    units = []
-    for taken in package["items"]:
-        last = totals[taken["line_id"]]
-        first = last - sum(i["approved"] for i in items if i["line_id"] == taken["line_id"]) + 1
-        units.extend(unit_line_id(taken["line_id"], n) for n in range(first, first + taken["quantity"]))
+def _confirmed(package: dict[str, Any]) -> dict[str, Any]:
+    units = [unit_line_id(taken["line_id"], n) for taken in package["items"] for n in _numbers(taken)]
     status = "Cancelled" if package["status"] == PackageStatus.CANCELLED.value else \
         PACKAGE_STATUS_NAMES[PackageStatus(package["status"])]
     return {
@@ -146,6 +135,11 @@ def _confirmed(package: dict[str, Any], items: list[dict[str, Any]]) -> dict[str
                    "packageItemStatusName": "Cancelled"} for u in units],
         "packageStatusId": STATUS_IDS[status], "packageStatusName": status,
     }
+
+
+def _numbers(item: dict[str, Any]) -> list[int]:
+    """The unit numbers an event item names (its `units` spans)."""
+    return [n for first, last in item.get("units", ()) for n in range(first, last + 1)]
 
 
 def _rejected(data: dict[str, Any]) -> list[dict[str, Any]]:
@@ -161,17 +155,9 @@ def _rejected(data: dict[str, Any]) -> list[dict[str, Any]]:
             "hookName": "CancelOrderItemLineRejectedEvent", "packageId": package_id, "packageType": "ShipToCustomer",
             "items": [{"orderItemLineId": unit, "packageItemStatusId": STATUS_IDS["CancelRequestDenied"],
                        "packageItemStatusName": "CancelRequestDenied", **why}
-                      for item in items for unit in _released_units(item)],
+                      for item in items for unit in (unit_line_id(item["line_id"], n) for n in _numbers(item))],
             "packageStatusId": STATUS_IDS["CancelRequestDenied"], "packageStatusName": "CancelRequestDenied",
             "packageStatusReasonId": denial.id, "packageStatusReasonName": denial.name_tr,
             "packageStatusReasonDesc": data.get("note") or "",
         })
     return hooks
-
-
-def _released_units(item: dict[str, Any]) -> list[str]:
-    """Positional numbers of units given back to open: right after the units still reserved."""
-    ledger = item["ledger"]
-    before = sum(ledger[s.value] for s in (UnitState.CANCELLED, UnitState.RETURNED, UnitState.RETURN_PENDING,
-                                           UnitState.DELIVERED, UnitState.SHIPPED, UnitState.PENDING_CANCEL))
-    return [unit_line_id(item["line_id"], n) for n in range(before + 1, before + 1 + item["quantity"])]

@@ -19,9 +19,10 @@ from fastapi import APIRouter, Header, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 
-from kalem.api import intake
+from kalem.api.app import Face
 from kalem.api.context import Caller, Ctx
-from kalem.api.errors import register_renderer, validation_code
+from kalem.api.errors import validation_code
+from kalem.api.intake import Claim
 from kalem.app import orders as app_orders
 from kalem.app import refunds as app_refunds
 from kalem.dialects.hepsiglobal import views, wire
@@ -39,10 +40,9 @@ def _is_hg_path(path: str) -> bool:
     return path in ("/v1/auth/token", "/v1/refunds") or (path.startswith("/v1/orders/") and _ITEM in path)
 
 
-def face() -> tuple[APIRouter, dict[str, str]]:
-    register_renderer(_is_hg_path, wire.error)
-    intake.register("POST", "/v1/orders", is_hg_order, _intake_handler)
-    return router, {}
+def face() -> Face:
+    return Face(router, errors=(_is_hg_path, wire.error),
+                claims=(Claim("POST", "/v1/orders", is_hg_order, _intake_handler),))
 
 
 def is_hg_order(body: Any) -> bool:

@@ -7,11 +7,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 
+from kalem.api.app import Face
 from kalem.api.context import Ctx, context
-from kalem.api.errors import register_renderer
-from kalem.app import n11 as app
 from kalem.app import orders as app_orders
 from kalem.app.principals import Principal
+from kalem.dialects.n11 import order_lines as app
 from kalem.dialects.n11 import views, wire
 from kalem.domain.errors import InvalidInput, NotFound
 from kalem.domain.orders import Order, PackageStatus
@@ -33,9 +33,8 @@ MAX_PAGE_SIZE = 100
 SUCCESS = {"code": 200, "message": "success"}
 
 
-def face() -> tuple[APIRouter, dict[str, str]]:
-    register_renderer(wire.is_n11_path, wire.error)
-    return router, {p: p for p in PATHS}
+def face() -> Face:
+    return Face(router, {p: p for p in PATHS}, (wire.is_n11_path, wire.error))
 
 
 def seller(request: Request, appkey: Annotated[str | None, Header(include_in_schema=False)] = None,
@@ -101,7 +100,7 @@ def _status(value: str | None) -> PackageStatus | None:
 
 
 def _window(start: int | None, end: int | None, now: datetime) -> tuple[datetime, datetime]:
-    at = lambda ms: datetime.fromtimestamp(ms / 1000, UTC)  # noqa: E731
+    at = lambda ms: datetime.fromtimestamp(ms / 1000, UTC)
     if start is not None and end is not None:
         lo, hi = at(start), at(end)
         if lo > hi:
@@ -121,6 +120,10 @@ def _window(start: int | None, end: int | None, now: datetime) -> tuple[datetime
 EpochMs = Annotated[int | None, Query(ge=0, le=10**14)]
 
 
+class UnsupportedOrderByField(InvalidInput):
+    code = "unsupported_order_by_field"
+
+
 @router.get(SHIPMENT_PACKAGES, summary="Shipment packages with their lines, newest change first")
 def shipment_packages(
         principal: Seller, ctx: Ctx, startDate: EpochMs = None, endDate: EpochMs = None,
@@ -128,11 +131,15 @@ def shipment_packages(
         orderNumber: Annotated[str | None, Query(max_length=64)] = None,
         packageIds: Annotated[str | None, Query(max_length=2000)] = None,
         page: Annotated[int, Query(ge=0, le=100_000)] = 0, size: Annotated[int, Query(ge=1, le=10_000)] = 20,
-        orderByField: Annotated[str | None, Query(max_length=64)] = None,
+        orderByField: Annotated[str | None, Query(max_length=64, description="lastModifiedDate only")] = None,
         orderByDirection: Annotated[str | None, Query(pattern="^(?i:ASC|DESC)$")] = None,
         sender: Annotated[str | None, Query(pattern="^(?i:SELLER|N11|ALL)$")] = None,
 ) -> dict[str, Any]:
     size = min(size, MAX_PAGE_SIZE)  # silently clamped, as n11 does
+    if orderByField is not None and orderByField.lower() != "lastmodifieddate":
+        raise UnsupportedOrderByField(f"orderByField {orderByField}: shipment packages are ordered by "
+                                      "lastModifiedDate only (n11's order); send lastModifiedDate or nothing",
+                                      field="orderByField")
     wanted_status = _status(status)
     lo, hi = _window(startDate, endDate, datetime.now(UTC))
     wanted_ids = {p.strip() for p in packageIds.split(",") if p.strip()} if packageIds else None

@@ -10,7 +10,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from kalem.app.n11 import Numbers
+from kalem.dialects.n11.order_lines import Numbers
 from kalem.domain.money import quantize
 from kalem.domain.orders import Order, Package
 

@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 from cross_web import HTTPException
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import JSONResponse, PlainTextResponse
 from graphql import GraphQLError
 from starlette.requests import HTTPConnection
@@ -16,7 +16,7 @@ from strawberry.http import GraphQLHTTPResponse
 from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET
 
-from kalem.api.errors import register_renderer
+from kalem.api.app import Face
 from kalem.dialects.zonos.schema import build_schema
 from kalem.domain.errors import KalemError
 
@@ -111,7 +111,7 @@ def _error(code: str, status: int, message: str, details: dict[str, Any]) -> JSO
                         status_code=status if status >= 500 or status == 429 else 200)
 
 
-def face() -> tuple[APIRouter, dict[str, str]]:
+def face() -> Face:
     schema = build_schema()
 
     async def context(connection: HTTPConnection) -> dict[str, Any]:
@@ -130,5 +130,5 @@ def face() -> tuple[APIRouter, dict[str, str]]:
     def schema_sdl() -> str:
         return sdl
 
-    register_renderer(lambda path: path.lower().rstrip("/").startswith(PATH), _error)
-    return router, {PATH: PATH, SDL_PATH: SDL_PATH}
+    return Face(router, {PATH: PATH, SDL_PATH: SDL_PATH},
+                (lambda path: path.lower().rstrip("/").startswith(PATH), _error))

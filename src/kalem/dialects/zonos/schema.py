@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import base64
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from enum import Enum
@@ -28,7 +28,9 @@ from kalem.app.principals import Principal
 from kalem.dialects.zonos import views
 from kalem.dialects.zonos.limits import MAX_PAGE, QueryLimits
 from kalem.domain.errors import InvalidInput, KalemError
-from kalem.domain.order_billing import OrderBilling, Refund
+from kalem.domain.order_billing import OrderBilling
+from kalem.domain.refund_account import parts_of
+from kalem.domain.refund_records import Refund
 from kalem.domain.orders import Line, Order as DomainOrder
 
 log = logging.getLogger("kalem.api")
@@ -126,9 +128,13 @@ class OrderRefund:
 
     @classmethod
     def of(cls, refund: Refund, parent: Order) -> OrderRefund:
+        """Any refund of the order: one of amounts keeps its subtotals, one of units shows its parts."""
+        named = refund.breakdown.get("subtotals")
+        parts = ([(p["type"], Decimal(p["amount"])) for p in named] if named is not None
+                 else [(t, a) for t, a in parts_of(refund).items() if a])
         return cls(id=strawberry.ID(refund.id), amount=float(refund.amount), currency_code=refund.currency,
-                   note=refund.note, subtotals=[OrderRefundSubtotal(amount=float(a), type=OrderRefundSubtotalType(t))
-                                                for t, a in refund.subtotals],
+                   note=refund.breakdown.get("note"),
+                   subtotals=[OrderRefundSubtotal(amount=float(a), type=OrderRefundSubtotalType(t)) for t, a in parts],
                    created_at=refund.created_at, created_by=refund.created_by, parent=parent)
 
 
@@ -145,6 +151,7 @@ class Order:
     items: list[Item]
     domain: strawberry.Private[DomainOrder]
     billing: strawberry.Private[OrderBilling | None]
+    refund_records: strawberry.Private[Sequence[Refund]]
 
     @strawberry.field
     def landed_costs(self) -> list[LandedCost]:
@@ -153,16 +160,16 @@ class Order:
 
     @strawberry.field
     def refunds(self) -> list[OrderRefund]:
-        return [OrderRefund.of(r, self) for r in self.billing.refunds] if self.billing else []
+        return [OrderRefund.of(r, self) for r in self.refund_records]
 
     @classmethod
     def of(cls, order: DomainOrder, billing: OrderBilling | None = None,
-           actors: tuple[str | None, str | None] = (None, None)) -> Order:
+           actors: tuple[str | None, str | None] = (None, None), refunds: Sequence[Refund] = ()) -> Order:
         return cls(id=strawberry.ID(views.order_id(order)), account_order_number=order.account_order_number,
                    status=OrderStatus[views.status(order)], currency_code=order.currency,
                    created_at=order.created_at, created_by=actors[0], updated_at=order.updated_at,
                    updated_by=actors[1], items=[Item.of(ln, order.currency) for ln in order.lines],
-                   domain=order, billing=billing)
+                   domain=order, billing=billing, refund_records=refunds)
 
 
 @strawberry.type
@@ -279,7 +286,7 @@ def _ref(order_id: str | None, account_order_number: str | None = None) -> app.O
 def _one(principal: Principal, kalem: Any, ref: app.OrderRef) -> Order:
     page = app.read_orders(kalem.uow(write=False), principal, ref=ref)
     order = page.orders[0]
-    return Order.of(order, page.billing.get(order.id), page.actors[order.id])
+    return Order.of(order, page.billing.get(order.id), page.actors[order.id], page.refunds.get(order.id, ()))
 
 
 def _reread(principal: Principal, kalem: Any, order: DomainOrder) -> Order:
@@ -329,7 +336,8 @@ class Query:
                 kalem.uow(write=False), principal, limit=first, after=_after(after),
                 statuses=views.KALEM_STATUSES.get(wanted, set()) if wanted else None, account_order_number=aon,
                 keep=lambda o: wanted is None or views.status(o) == wanted)
-            edges = [OrderEdge(cursor=_cursor(o), node=Order.of(o, page.billing.get(o.id), page.actors[o.id]))
+            edges = [OrderEdge(cursor=_cursor(o), node=Order.of(o, page.billing.get(o.id), page.actors[o.id],
+                                                                page.refunds.get(o.id, ())))
                      for o in page.orders]
             return OrderConnection(edges=edges, page_info=PageInfo(
                 has_next_page=page.has_next, has_previous_page=after is not None,
@@ -346,8 +354,8 @@ class Query:
                                   items=[ShipmentItem(item=Item.of(lines[i.line_id], order.currency), quantity=i.quantity)
                                          for i in p.items])
                          for p in order.packages if p.status in views.SHIPMENT_STATUS]
-            waiting = [NotFulfilledItem(item=Item.of(ln, order.currency), quantity=ln.ledger.open + ln.ledger.pending_cancel)
-                       for ln in order.lines if ln.ledger.open + ln.ledger.pending_cancel]
+            waiting = [NotFulfilledItem(item=Item.of(ln, order.currency), quantity=ln.ledger.unshipped)
+                       for ln in order.lines if ln.ledger.unshipped]
             return OrderFulfillmentProgress(fulfilled=fulfilled, not_fulfilled=waiting)
         return await _run(info, work)
 

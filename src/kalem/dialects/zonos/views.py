@@ -64,7 +64,7 @@ def status(order: Order) -> str:
 
 def remaining(line: Line) -> int:
     """Zonos item quantity: the units not removed (shipped ones included)."""
-    return line.quantity - line.ledger.cancelled
+    return line.ledger.alive
 
 
 SHIPMENT_STATUS = {PackageStatus.SHIPPED: "IN_TRANSIT", PackageStatus.DELIVERED: "DELIVERED"}

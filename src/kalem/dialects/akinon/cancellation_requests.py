@@ -14,37 +14,26 @@ from dataclasses import dataclass
 
 from kalem.app.ids import new_id
 from kalem.app.principals import Principal
+from kalem.app.transaction import OrderTransaction
+from kalem.dialects.akinon.errors import (
+    DoesNotExist,
+    Invalid,
+    PartialReturnNotSupported,
+    QuantityExceedsAvailable,
+    Required,
+)
 from kalem.domain import cancellation as cancel_domain
+from kalem.domain import requests as request_domain
 from kalem.domain import returns as return_domain
-from kalem.domain.cancellation import CancelItem, CancelRequest
-from kalem.domain.errors import CancelRequestAlreadyDecided, InvalidInput, KalemError, NotFound, UnknownReason
-from kalem.domain.events import Event
-from kalem.domain.ledger import UnitState
-from kalem.domain.orders import Order
+from kalem.domain.cancellation import CancelItem
+from kalem.domain.errors import ApprovalExceedsRequested, KalemError, NotFound, UnknownReason
 from kalem.domain.reasons import StatusType, reason
-from kalem.domain.returns import Operation, ReturnAlreadyDecided, ReturnItem, ReturnRequest, classify_units
-from kalem.store.refunds import split_object
+from kalem.domain.requests import Request, ensure_pending
+from kalem.domain.returns import Operation, ReturnItem, classify_units
+from kalem.domain.units import UnitState
 from kalem.store.uow import UnitOfWork
 
 CANCEL, RETURN = "cancel_request", "return_request"   # kinds in akinon_ids
-
-
-class RequestNotFound(NotFound):
-    code = "not_found"
-
-
-class FieldError(InvalidInput):
-    code = "invalid"
-
-
-class PartialReturnNotSupported(InvalidInput):
-    code = "partial_return_not_supported"
-
-
-def field_error(field: str, message: str, code: str = "invalid") -> KalemError:
-    error = FieldError(message, field=field)
-    error.code = code
-    return error
 
 
 @dataclass(frozen=True)
@@ -52,11 +41,11 @@ class AkinonRequest:
     pk: int
     order_item: int
     order_pk: int
-    request: CancelRequest | ReturnRequest
+    request: Request
 
     @property
     def is_refund(self) -> bool:
-        return isinstance(self.request, ReturnRequest)
+        return self.request.kind is request_domain.RETURN
 
 
 @dataclass(frozen=True)
@@ -70,46 +59,46 @@ class CreateRequest:
 
 
 def create(uow: UnitOfWork, cmd: CreateRequest) -> AkinonRequest:
-    with uow:
+    with OrderTransaction(uow) as tx:
         found = uow.akinon_ids.resolve([cmd.order_item]).get(cmd.order_item)
         if found is None or found[2] == "" or found[3] < 0 or cmd.principal.scope not in (None, found[0]):
             raise _no_item(cmd.order_item)
         _, order_id, line_id, index = found
-        order = uow.orders.get_by_id(order_id, for_update=True)
+        order = tx.lock_id(order_id)
         line = order.line(line_id)
-        if index >= line.quantity:
+        unit = index + 1   # the order item is unit `index + 1` of its line
+        if unit > line.quantity:
             raise _no_item(cmd.order_item)
         # Refuses cancelled, pending, in-transit and returned units with kalem's codes.
-        operation, _ = classify_units(order, [(line_id, index)], [str(cmd.order_item)])
+        operation, _ = classify_units(order, [(line_id, unit)], [str(cmd.order_item)])
         wanted = "cancel" if operation is Operation.CANCEL else "refund"
         if cmd.cancellation_type not in (None, wanted):
-            raise field_error("cancellation_type", f"Order item {cmd.order_item} is "
-                              f"{'not shipped' if wanted == 'cancel' else 'delivered'}: its request is a {wanted}.")
+            raise Invalid(f"Order item {cmd.order_item} is "
+                          f"{'not shipped' if wanted == 'cancel' else 'delivered'}: its request is a {wanted}.",
+                          field="cancellation_type")
         _check_reason("reason", cmd.reason_id, StatusType.CANCELLED if wanted == "cancel" else StatusType.RETURNED)
         quantity = cmd.quantity or 1
         state = UnitState.OPEN if wanted == "cancel" else UnitState.DELIVERED
-        available = line.ledger.count(state)
-        if quantity > available:
-            raise field_error("quantity", f"Only {available} unit(s) of this order item's line are {state.value}.",
-                              "quantity_exceeds_available")
+        available = line.units_in(state)
+        if quantity > len(available):
+            raise QuantityExceedsAvailable(f"Only {len(available)} unit(s) of this order item's line are "
+                                           f"{state.value}.", field="quantity")
         actor, now = cmd.principal.actor, uow.now()
-        request: CancelRequest | ReturnRequest
+        request: Request
         if wanted == "cancel":
             changed, request, events = cancel_domain.request_cancel(
-                order, [CancelItem(line_id, quantity, cmd.reason_id, cmd.description)],
+                order, [CancelItem(line_id, quantity, cmd.reason_id, cmd.description, (unit,))],
                 request_id=new_id("cr"), actor=actor, now=now)
             uow.cancel_requests.add(request)
         else:
             changed, request, events = return_domain.request_return(
-                order, [ReturnItem(line_id, quantity, cmd.reason_id, cmd.description)],
+                order, [ReturnItem(line_id, quantity, cmd.reason_id, cmd.description, (unit,))],
                 return_id=new_id("ret"), actor=actor, now=now)
             uow.returns.add(request)
-        _save(uow, order, changed, events)
-        pk = uow.akinon_ids.mint_object(order.seller_id, order.id, CANCEL if wanted == "cancel" else RETURN,
-                                        request.id, cmd.order_item)
-        result = AkinonRequest(pk, cmd.order_item, _order_pk(uow, order.id), request)
-        uow.commit(result)
-        return result
+        tx.save(changed, events)
+        pk = uow.akinon_ids.mint_object(order.seller_id, order.id,
+                                        _key(CANCEL if wanted == "cancel" else RETURN, request.id, cmd.order_item))
+        return tx.commit(AkinonRequest(pk, cmd.order_item, _order_pk(uow, order.id), request))
 
 
 def get(uow: UnitOfWork, pk: int, principal: Principal) -> AkinonRequest:
@@ -120,10 +109,9 @@ def get(uow: UnitOfWork, pk: int, principal: Principal) -> AkinonRequest:
 def page(uow: UnitOfWork, principal: Principal, *, number: int, size: int) -> tuple[int, list[AkinonRequest]]:
     """(count, the requests of page `number`), newest first."""
     with uow:
-        count, rows = uow.akinon_ids.objects((CANCEL, RETURN), principal.scope, limit=size,
+        count, rows = uow.akinon_ids.objects((f"{CANCEL}:", f"{RETURN}:"), principal.scope, limit=size,
                                              offset=(number - 1) * size)
-        return count, [_view(uow, pk, order_id, kind, kalem_id, ref, principal)
-                       for pk, _, order_id, kind, kalem_id, ref in rows]
+        return count, [_view(uow, pk, order_id, *_unkey(key), principal) for pk, _, order_id, key in rows]
 
 
 @dataclass(frozen=True)
@@ -137,19 +125,19 @@ class Decide:
 
 
 def decide(uow: UnitOfWork, cmd: Decide) -> AkinonRequest:
-    with uow:
+    with OrderTransaction(uow) as tx:
         seen = _load(uow, cmd.pk, cmd.principal)
-        order = uow.orders.get_by_id(seen.request.order_id, for_update=True)
+        order = tx.lock_id(seen.request.order_id)
         current = _load(uow, cmd.pk, cmd.principal).request   # re-read under the order's lock
-        _ensure_pending(current)   # before the body's own checks: a decided request says so first
+        ensure_pending(current)   # before the body's own checks: a decided request says so first
         actor, now = cmd.principal.actor, uow.now()
-        decided: CancelRequest | ReturnRequest
-        if isinstance(current, CancelRequest):
+        decided: Request
+        if current.kind is request_domain.CANCEL:
             if cmd.decision == "approve":
                 line_id = current.items[0].line_id
                 if cmd.quantity is not None and cmd.quantity > current.items[0].quantity:
-                    raise field_error("quantity", f"{cmd.quantity} unit(s) approved, "
-                                      f"{current.items[0].quantity} requested.", "approval_exceeds_requested")
+                    raise ApprovalExceedsRequested(f"{cmd.quantity} unit(s) approved, "
+                                                   f"{current.items[0].quantity} requested.", field="quantity")
                 quantities = None if cmd.quantity is None else {line_id: cmd.quantity}
                 changed, decided, events = cancel_domain.approve_cancel_request(order, current, quantities,
                                                                                 actor=actor, now=now)
@@ -171,30 +159,18 @@ def decide(uow: UnitOfWork, cmd: Decide) -> AkinonRequest:
                 changed, decided, events = return_domain.reject_return(
                     order, current, reason_id=reason_id, note=cmd.description, actor=actor, now=now)
             uow.returns.save(decided)
-        _save(uow, order, changed, events)
-        result = AkinonRequest(seen.pk, seen.order_item, seen.order_pk, decided)
-        uow.commit(result)
-        return result
-
-
-def _ensure_pending(request: CancelRequest | ReturnRequest) -> None:
-    if request.status.value == "pending":
-        return
-    if isinstance(request, CancelRequest):
-        raise CancelRequestAlreadyDecided(f"cancel request {request.id} is already {request.status}",
-                                          cancel_request_id=request.id, status=request.status.value)
-    raise ReturnAlreadyDecided(f"return {request.id} is already {request.status}",
-                               return_id=request.id, status=request.status.value)
+        tx.save(changed, events)
+        return tx.commit(AkinonRequest(seen.pk, seen.order_item, seen.order_pk, decided))
 
 
 # --- helpers ------------------------------------------------------------------------------------
 def _no_item(pk: int) -> KalemError:
-    return field_error("order_item", f'Invalid pk "{pk}" - object does not exist.', "does_not_exist")
+    return DoesNotExist(f'Invalid pk "{pk}" - object does not exist.', field="order_item")
 
 
 def _check_reason(field: str, reason_id: int | None, status_type: StatusType) -> int:
     if reason_id is None:
-        raise field_error(field, "This field is required.", "required")
+        raise Required("This field is required.", field=field)
     try:
         return reason(reason_id, status_type).id
     except UnknownReason as exc:
@@ -205,11 +181,21 @@ def _check_reason(field: str, reason_id: int | None, status_type: StatusType) ->
 def _load(uow: UnitOfWork, pk: int, principal: Principal) -> AkinonRequest:
     found = uow.akinon_ids.resolve([pk]).get(pk)
     if found is None or found[3] != -1 or principal.scope not in (None, found[0]):
-        raise RequestNotFound("Not found.", id=pk)
-    kind, kalem_id, ref = split_object(found[2])
+        raise NotFound("Not found.", id=pk)
+    kind, kalem_id, ref = _unkey(found[2])
     if kind not in (CANCEL, RETURN):
-        raise RequestNotFound("Not found.", id=pk)
+        raise NotFound("Not found.", id=pk)
     return _view(uow, pk, found[1], kind, kalem_id, ref, principal)
+
+
+def _key(kind: str, kalem_id: str, ref: int) -> str:
+    """The `akinon_ids` key of a request: its kind, its kalem id and the order item pk it names."""
+    return f"{kind}:{kalem_id}:{ref}"
+
+
+def _unkey(key: str) -> tuple[str, str, int]:
+    kind, kalem_id, ref = key.split(":")
+    return kind, kalem_id, int(ref)
 
 
 def _view(uow: UnitOfWork, pk: int, order_id: str, kind: str, kalem_id: str, ref: int,
@@ -217,15 +203,10 @@ def _view(uow: UnitOfWork, pk: int, order_id: str, kind: str, kalem_id: str, ref
     request = (uow.cancel_requests.get(kalem_id, principal.scope) if kind == CANCEL
                else uow.returns.get(kalem_id, principal.scope))
     if request is None:   # the row is written with its request, in one transaction
-        raise RequestNotFound("Not found.", id=pk)
+        raise NotFound("Not found.", id=pk)
     return AkinonRequest(pk, ref, _order_pk(uow, order_id), request)
 
 
 def _order_pk(uow: UnitOfWork, order_id: str) -> int:
     return uow.akinon_ids.for_order(order_id)[("", 0)]
-
-
-def _save(uow: UnitOfWork, before: Order, after: Order, events: list[Event]) -> None:
-    uow.orders.save(after, expected_version=before.version)
-    uow.events.append(events)
 

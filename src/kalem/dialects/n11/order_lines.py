@@ -15,6 +15,7 @@ from typing import Any
 
 from kalem.app import packages as app_packages
 from kalem.app.principals import Principal
+from kalem.app.transaction import OrderTransaction
 from kalem.domain import packages as domain
 from kalem.domain.errors import Conflict, DuplicateLine, InvalidInput, LineNotFound
 from kalem.domain.orders import Order, Package, PackageStatus
@@ -61,7 +62,7 @@ def split_by_order_lines(uow: UnitOfWork, cmd: SplitByOrderLines) -> N11Split:
         if cmd.cancelled:
             raise CancelRequiresSplit("cancelling is only possible together with a split (splitPackages)")
         raise EmptySplit("splitPackages names no package")
-    with uow:
+    with OrderTransaction(uow) as tx:
         wanted = [i for group in cmd.groups for i, _ in group] + [i for i, _, _ in cmd.cancelled]
         parts = _resolve(uow, wanted, cmd.principal)
         order_ids = {p.order_id for p in parts.values()}
@@ -72,7 +73,7 @@ def split_by_order_lines(uow: UnitOfWork, cmd: SplitByOrderLines) -> N11Split:
         if len(package_ids) > 1:
             raise LinesOfSeveralPackages("all lines of one request must belong to one package",
                                          package_ids=sorted(package_ids))
-        order = uow.orders.get_by_id(order_ids.pop(), for_update=True)
+        order = tx.lock_id(order_ids.pop())
         package = order.package(package_ids.pop())
         if package.status is PackageStatus.UNPACKED:
             retired = sorted(i for i, p in parts.items() if p.package_id == package.package_id)
@@ -84,11 +85,9 @@ def split_by_order_lines(uow: UnitOfWork, cmd: SplitByOrderLines) -> N11Split:
         cancelled = [SplitCancel(parts[i].line_id, qty, reason_id) for i, qty, reason_id in cmd.cancelled]
         changed, result, events = app_packages.split(order, package.package_id, groups, cancelled, cmd.principal,
                                                      uow, "n11")
-        app_packages.save(uow, order, changed, events)
+        tx.save(changed, events)
         uow.n11_lines.mint(changed.seller_id, changed.id, _parts_of(result.children), uow.now())
-        outcome = N11Split(changed, result, uow.n11_lines.for_orders([changed.id]))
-        uow.commit(outcome)
-        return outcome
+        return tx.commit(N11Split(changed, result, uow.n11_lines.for_orders([changed.id])))
 
 
 def _group(group: Sequence[tuple[int, int | None]], parts: dict[int, LinePart], package: Package) -> dict[str, int]:
@@ -135,11 +134,11 @@ def numbers_for(uow_factory: Any, orders: Sequence[Order]) -> Numbers:
 
 def approve_lines(uow: UnitOfWork, order_line_ids: Sequence[int], principal: Principal) -> list[dict[str, Any]]:
     """UpdateOrder (status Picking): approve the packages these lines sit in; the answer is per line."""
-    with uow:
+    with OrderTransaction(uow) as tx:
         parts = uow.n11_lines.resolve(order_line_ids, principal.scope)
         outcome: dict[int, dict[str, Any]] = {}
         for order_id in sorted({p.order_id for p in parts.values()}):
-            order = uow.orders.get_by_id(order_id, for_update=True)
+            order = tx.lock_id(order_id)
             current = order
             all_events = []
             for i in order_line_ids:
@@ -159,7 +158,7 @@ def approve_lines(uow: UnitOfWork, order_line_ids: Sequence[int], principal: Pri
                                   "reasons": [f"package {package.package_id} is {package.status.value}; "
                                               "only Created lines can be approved"]}
             if current is not order:
-                app_packages.save(uow, order, current, all_events)
-        uow.commit(outcome)
+                tx.save(current, all_events)
+        tx.commit(outcome)
     return [outcome.get(i, {"lineId": i, "status": None, "reasons": [f"orderLineId {i} not found"]})
             for i in order_line_ids]

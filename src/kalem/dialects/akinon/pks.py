@@ -1,8 +1,9 @@
 """What the Akinon face needs beyond the native use cases: integer pks for orders and their units.
 
-Akinon (Omnitron) keys an order and each order item by an integer, one order item per unit. kalem
-mints them on first sight of an order (idempotent inserts), the order's before its units', and
-never changes them: an Akinon client may keep them forever.
+Akinon (Omnitron) keys an order and each order item by an integer, one order item per unit: the
+item pk names kalem's unit number n of its line (stored as index n - 1). kalem mints them on first
+sight of an order (idempotent inserts), the order's before its units', and never changes them: an
+Akinon client may keep them forever, and a pk always names the same unit.
 """
 
 from __future__ import annotations
@@ -16,15 +17,11 @@ from kalem.domain.refund_records import Refund
 from kalem.store.uow import UnitOfWork
 
 
-class AkinonObjectNotFound(NotFound):
-    code = "not_found"
-
-
 @dataclass(frozen=True)
 class Numbered:
     order: Order
     pk: int
-    units: dict[tuple[str, int], int]   # (line id, unit index) → order-item pk
+    units: dict[tuple[str, int], int]   # (line id, unit number) → order-item pk
     refunds: tuple[Refund, ...] = ()
 
     def unit_of(self, item_pk: int) -> tuple[str, int] | None:
@@ -45,15 +42,21 @@ def numbered(uow: UnitOfWork, order: Order) -> Numbered:
         uow.akinon_ids.mint(order.seller_id, order.id, _units(order))
         ids = uow.akinon_ids.for_order(order.id)
     pk = ids.pop(("", 0))
-    return Numbered(order, pk, ids, tuple(uow.refunds.for_order(order.id)))
+    units = {(line_id, index + 1): item_pk for (line_id, index), item_pk in ids.items()}
+    return Numbered(order, pk, units, tuple(uow.refunds.for_order(order.id)))
+
+
+def order_id(uow: UnitOfWork, order_pk: int, principal: Principal) -> str:
+    """The kalem id of the order with this pk, if the caller may see it."""
+    found = uow.akinon_ids.resolve([order_pk]).get(order_pk)
+    if found is None or found[2] != "" or (principal.scope is not None and found[0] != principal.scope):
+        raise NotFound("Not found.", pk=order_pk)
+    return found[1]
 
 
 def by_pk(uow: UnitOfWork, order_pk: int, principal: Principal) -> Numbered:
     with uow:
-        found = uow.akinon_ids.resolve([order_pk]).get(order_pk)
-        if found is None or found[2] != "" or (principal.scope is not None and found[0] != principal.scope):
-            raise AkinonObjectNotFound("Not found.", pk=order_pk)
-        result = numbered(uow, uow.orders.get_by_id(found[1]))
+        result = numbered(uow, uow.orders.get_by_id(order_id(uow, order_pk, principal)))
         uow.commit()
         return result
 

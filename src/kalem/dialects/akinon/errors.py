@@ -1,0 +1,33 @@
+"""The Akinon face's own refusals, one class per code; rendered DRF-style (`{"<field>": [msg], "code"}`)."""
+
+from __future__ import annotations
+
+from kalem.domain.errors import InvalidInput
+
+
+class Invalid(InvalidInput):
+    """A field's value is refused (DRF's `invalid`); `field` names it."""
+
+    code = "invalid"
+
+
+class Required(InvalidInput):
+    code = "required"
+
+
+class DoesNotExist(InvalidInput):
+    """A related pk that names nothing the caller can see (DRF's `does_not_exist`)."""
+
+    code = "does_not_exist"
+
+
+class QuantityExceedsAvailable(InvalidInput):
+    code = "quantity_exceeds_available"
+
+
+class PartialReturnNotSupported(InvalidInput):
+    code = "partial_return_not_supported"
+
+
+class InvalidCredentials(InvalidInput):
+    code = "invalid_credentials"

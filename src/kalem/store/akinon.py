@@ -1,0 +1,71 @@
+"""Akinon integer ids: `akinon_ids` rows number an order, its units and other objects of the order.
+
+The face decides what an object's key says (dialects/akinon); the store only keeps and finds keys.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+_q = sa.text
+
+
+class AkinonIdRepository:
+    """Integer pks for Akinon: `(order, "", 0)` is the order, `(order, line, i)` unit i of a line."""
+
+    _MINT = _q("INSERT INTO akinon_ids (seller_id, order_id, line_id, unit_index) VALUES (:s, :o, :l, :i) "
+               "ON CONFLICT (order_id, line_id, unit_index) DO NOTHING")
+    # Rows with unit_index < 0 number other objects of the order (cancellation requests, below).
+    _FOR_ORDER = _q("SELECT pk, line_id, unit_index FROM akinon_ids WHERE order_id = :o AND unit_index >= 0")
+    _BY_PK = _q("SELECT pk, seller_id, order_id, line_id, unit_index FROM akinon_ids WHERE pk IN :pks").bindparams(
+        sa.bindparam("pks", expanding=True))
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    def mint(self, seller_id: str, order_id: str, units: Iterable[tuple[str, int]]) -> None:
+        """Number the order (first, so its pk is lowest) and its units; existing numbers stay."""
+        rows = [{"s": seller_id, "o": order_id, "l": "", "i": 0}]
+        rows += [{"s": seller_id, "o": order_id, "l": line_id, "i": i} for line_id, i in units]
+        for row in rows:  # one by one: the order of the pks follows the order of the units
+            self._conn.execute(self._MINT, row)
+
+    def for_order(self, order_id: str) -> dict[tuple[str, int], int]:
+        return {(r.line_id, r.unit_index): r.pk for r in self._conn.execute(self._FOR_ORDER, {"o": order_id})}
+
+    def resolve(self, pks: Iterable[int]) -> dict[int, tuple[str, str, str, int]]:
+        """pk → (seller id, order id, line id, unit index); unknown pks are absent."""
+        wanted = sorted(set(pks))
+        if not wanted:
+            return {}
+        return {r.pk: (r.seller_id, r.order_id, r.line_id, r.unit_index)
+                for r in self._conn.execute(self._BY_PK, {"pks": wanted})}
+
+    # --- other objects: one row `(seller, order, key, -1)` each; the face decides what a key says ---------
+    def mint_object(self, seller_id: str, order_id: str, key: str) -> int:
+        """A pk for another object of the order (e.g. a cancel request), named by the face's `key`."""
+        key = {"s": seller_id, "o": order_id, "l": key, "i": -1}
+        self._conn.execute(self._MINT, key)
+        return int(self._conn.execute(_q("SELECT pk FROM akinon_ids WHERE order_id = :o AND line_id = :l AND "
+                                         "unit_index = :i"), key).scalar_one())
+
+    def objects(self, prefixes: Iterable[str], seller_id: str | None, *, limit: int,
+                offset: int) -> tuple[int, list[tuple[int, str, str, str]]]:
+        """(count, page newest first) of object rows whose key starts with one of `prefixes`:
+        (pk, seller, order, key)."""
+        prefixes = list(prefixes)
+        clauses = ["unit_index = -1", "(" + " OR ".join(f"line_id LIKE :k{i}" for i, _ in enumerate(prefixes)) + ")"]
+        params: dict[str, Any] = {f"k{i}": f"{prefix}%" for i, prefix in enumerate(prefixes)}
+        if seller_id is not None:
+            clauses.append("seller_id = :s")
+            params["s"] = seller_id
+        where = " AND ".join(clauses)
+        count = int(self._conn.execute(_q(f"SELECT COUNT(*) FROM akinon_ids WHERE {where}"), params).scalar_one())
+        rows = self._conn.execute(_q(f"SELECT pk, seller_id, order_id, line_id FROM akinon_ids WHERE {where} "
+                                     "ORDER BY pk DESC LIMIT :limit OFFSET :offset"),
+                                  {**params, "limit": limit, "offset": offset})
+        return count, [(r.pk, r.seller_id, r.order_id, r.line_id) for r in rows]

@@ -1,0 +1,102 @@
+"""Units with identity, without a database: numbers for life, runs, the "any N" rule, old stored orders."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from decimal import Decimal
+from types import SimpleNamespace
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from kalem.domain import cancellation as c
+from kalem.domain.events import Actor
+from kalem.domain.orders import LineSpec, OrderSpec, PackageItem, PackageSpec, PackageStatus, check_invariants, \
+    place_order
+from kalem.domain.units import DuplicateUnit, UnitAlreadyCancelled, UnitInTransit, UnitNotFound, \
+    UnitPendingDecision, UnitSet, Units, UnitState
+from kalem.store.codec import load_order, order_body
+
+NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+OP = Actor("operator", "op")
+O, P, X = UnitState.OPEN, UnitState.PENDING_CANCEL, UnitState.CANCELLED
+
+
+def placed(quantity=6, packages=None):
+    spec = OrderSpec("acme", "1", "TRY", (LineSpec("l", "S", "n", quantity, Decimal("10.00")),),
+                     packages or (PackageSpec("P", PackageStatus.PICKING, (PackageItem("l", quantity),)),))
+    return place_order(spec, order_id="o", actor=OP, now=NOW)[0]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.sets(st.integers(1, 40)), st.sets(st.integers(1, 40)), st.integers(0, 45))
+def test_unit_sets_behave_like_sets_of_numbers(a, b, n):
+    x, y = UnitSet.of(a), UnitSet.of(b)
+    assert set(x | y) == a | b and set(x & y) == a & b and set(x - y) == a - b and len(x) == len(a)
+    assert list(x.lowest(n)) == sorted(a)[:n]
+    assert all(s[1] + 1 < t[0] for s, t in zip((x | y).spans, (x | y).spans[1:]))   # never touching
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.tuples(st.sets(st.integers(1, 30), min_size=1), st.sampled_from([O, P, X])), max_size=15))
+def test_moves_change_exactly_the_named_units(moves):
+    units, model = Units.of(30), {n: O for n in range(1, 31)}
+    for numbers, target in moves:
+        source = model[min(numbers)]
+        wanted = {n for n in numbers if model[n] is source}
+        units = units.move(UnitSet.of(wanted), source, target)
+        model.update(dict.fromkeys(wanted, target))
+        assert dict(units.layout()) == model
+        assert all(r[2] is not s[2] for r, s in zip(units.runs, units.runs[1:]))   # runs merge
+
+
+def test_a_change_on_a_long_line_costs_runs_not_units():
+    units = Units.of(1000)
+    for n in range(1, 1000):
+        units = units.move(UnitSet.of([n]), O, X)   # "any 1" from the lowest: two runs, whatever the length
+        assert len(units.runs) == 2
+
+
+def test_any_n_takes_the_lowest_numbered_and_named_units_are_checked():
+    order, request, _ = c.request_cancel(placed(), [c.CancelItem("l", 2, 137, numbers=(5,))], request_id="r",
+                                         actor=OP, now=NOW)
+    assert request.items[0].units == UnitSet.of([1, 5])   # the named unit, and the lowest other open one
+    order, _ = c.cancel_lines(order, [c.CancelItem("l", 2, 136)], actor=OP, now=NOW)
+    assert list(order.line("l").units_in(X)) == [2, 3]
+    for numbers, error in (((2,), UnitAlreadyCancelled), ((5,), UnitPendingDecision), ((7,), UnitNotFound),
+                           ((4, 4), DuplicateUnit)):
+        with pytest.raises(error):
+            c.cancel_lines(order, [c.CancelItem("l", len(numbers), 136, numbers=numbers)], actor=OP, now=NOW)
+    approved, decided, _ = c.approve_cancel_request(order, request, {"l": 1}, actor=OP, now=NOW)
+    assert dict(approved.line("l").units.layout()) == {1: X, 2: X, 3: X, 4: O, 5: O, 6: O}
+    check_invariants(approved)
+
+
+def test_shipping_moves_the_package_units_and_no_others():
+    order = placed(3, (PackageSpec("S", PackageStatus.SHIPPED, (PackageItem("l", 1),)),
+                       PackageSpec("P", PackageStatus.PICKING, (PackageItem("l", 2),))))
+    with pytest.raises(UnitInTransit):
+        c.cancel_lines(order, [c.CancelItem("l", 1, 136, numbers=(1,))], actor=OP, now=NOW)
+    order, _ = c.cancel_lines(order, [c.CancelItem("l", 1, 136, numbers=(2,))], actor=OP, now=NOW)
+    assert [(p.package_id, list(p.units_of("l"))) for p in order.packages] == [("S", [1]), ("P", [3])]
+    check_invariants(order)
+
+
+def test_an_order_stored_with_counts_only_is_numbered_in_the_positional_order_on_load():
+    order = placed(5, (PackageSpec("S", PackageStatus.SHIPPED, (PackageItem("l", 2),)),
+                       PackageSpec("P", PackageStatus.PICKING, (PackageItem("l", 3),))))
+    body = json.loads(order_body(order))
+    body["lines"][0][7] = {"open": 2, "pending_cancel": 0, "cancelled": 1, "shipped": 2, "delivered": 0,
+                           "return_pending": 0, "returned": 0}
+    body["packages"][0][2] = [["l", 2]]
+    body["packages"][1][2] = [["l", 2]]
+    row = SimpleNamespace(id="o", seller_id="acme", order_number="1", created_at=NOW, updated_at=NOW,
+                          account_order_number=None, version=3, last_sequence=3, body=json.dumps(body))
+    loaded = load_order(row)
+    # cancelled first, then shipped, then open — the numbers Hebiar has always shown
+    assert dict(loaded.line("l").units.layout()) == {1: X, 2: UnitState.SHIPPED, 3: UnitState.SHIPPED, 4: O, 5: O}
+    assert [list(p.units_of("l")) for p in loaded.packages] == [[2, 3], [4, 5]]
+    check_invariants(loaded)
+    assert load_order(SimpleNamespace(**{**vars(row), "body": order_body(loaded)})) == loaded
