@@ -54,7 +54,7 @@ def serve(host: Annotated[str | None, typer.Option(help="default: KALEM_HOST (12
     from kalem import logs
     settings = Settings()
     host, port = host or settings.host, port or settings.port
-    logs.configure(level=settings.log_level)
+    logs.configure()
     threading.Thread(target=_announce, args=(host, port, workers), daemon=True).start()
     uvicorn.run("kalem.bootstrap:app_from_env", factory=True, host=host, port=port, workers=workers,
                 log_config=None, log_level="warning", access_log=False)
@@ -90,7 +90,7 @@ def worker(concurrency: Annotated[int, typer.Option(help="parallel HTTP sends", 
     from kalem import logs
     from kalem.bootstrap import build_worker
     settings = Settings()
-    logs.configure(level=settings.log_level)
+    logs.configure()
     runner = build_worker(settings, concurrency=concurrency, batch=batch)
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: runner.stop_event.set())

@@ -1,6 +1,6 @@
 """Logging for `kalem serve` and `kalem worker`: text lines by default, JSON lines with
 `KALEM_LOG_FORMAT=json` (python-json-logger); every record carries the request id of the request it
-belongs to (asgi-correlation-id), `-` outside one. `KALEM_LOG_LEVEL` sets the level (default info)."""
+belongs to (asgi-correlation-id), `-` outside one. `KALEM_LOG_LEVEL` (Settings.log_level) sets the level."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ import sys
 
 from asgi_correlation_id import CorrelationIdFilter
 from pythonjsonlogger.json import JsonFormatter
+
+from kalem.config import Settings
 
 TEXT = "%(asctime)s %(levelname)s %(name)s [%(correlation_id)s] %(message)s"
 JSON_FIELDS = ("asctime", "levelname", "name", "message", "correlation_id")
@@ -27,7 +29,7 @@ def configure(fmt: str | None = None, level: str | None = None) -> None:
         handler.setFormatter(logging.Formatter(TEXT))
     root = logging.getLogger()
     root.handlers[:] = [handler]
-    root.setLevel((level or os.environ.get("KALEM_LOG_LEVEL") or "info").upper())
+    root.setLevel((level or Settings().log_level).upper())
     # uvicorn's own start/stop chatter is replaced by kalem's lines, and the webhook worker records every
     # send itself (httpx would log each one again); their warnings and errors still show.
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access", "httpx", "httpcore"):
