@@ -15,7 +15,10 @@ _INT = {"type": "integer"}
 _DEC = {"type": "string", "description": "decimal amount, e.g. \"12.50\""}
 _ARR = {"type": "array", "items": {"type": "object"}}
 _LEDGER = {"type": "object", "description": "units by state: open, pending_cancel, cancelled, shipped, …"}
-_ITEM = {"type": "object", "properties": {"line_id": _STR, "quantity": _INT, "reason_id": _INT, "note": _NSTR}}
+_UNITS = {"type": "array", "items": {"type": "array", "items": _INT, "minItems": 2, "maxItems": 2},
+          "description": "the unit numbers concerned, as [first, last] spans"}
+_ITEM = {"type": "object", "properties": {"line_id": _STR, "quantity": _INT, "reason_id": _INT, "note": _NSTR,
+                                          "units": _UNITS}}
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,7 +44,7 @@ _TYPES = (
               {"cancel_request_id": _STR, "note": _NSTR, "packages": _ARR,
                "items": {"type": "array", "items": {"type": "object", "properties": {
                    "line_id": _STR, "requested": _INT, "approved": _INT, "reason_id": _INT,
-                   "cancelled_total": _INT}}}}),
+                   "cancelled_total": _INT, "units": _UNITS}}}}),
     EventType("cancel_request.rejected", "The seller rejected a cancel request; the units are open again.",
               {"cancel_request_id": _STR, "reason_id": _INT, "note": _NSTR, "items": _ARR}),
     EventType("cancel_request.withdrawn", "The requester withdrew a pending cancel request.",
