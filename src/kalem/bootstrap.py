@@ -18,6 +18,7 @@ from kalem.api.app import create_app
 from kalem.dialects import akinon, hebiar, hepsiglobal, n11, zonos
 from kalem.dialects.hebiar.views import hook_payloads as hebiar_hooks
 from kalem.domain.webhooks import RetryPolicy
+from kalem.observability import tracing
 from kalem.store.db import Database
 from kalem.store.uow import UnitOfWork
 from kalem.webhooks import registry
@@ -42,6 +43,7 @@ def secret_key(settings: Settings) -> str:
 
 def build_app(settings: Settings | None = None, db: Database | None = None) -> FastAPI:
     settings = settings or Settings()
+    tracing.configure_from_env()
     db = db or database(settings)
     uow = partial(UnitOfWork, db)
     ctx = Context(
@@ -50,7 +52,8 @@ def build_app(settings: Settings | None = None, db: Database | None = None) -> F
                            jwt_ttl_seconds=settings.jwt_ttl_seconds),
         idempotency=Idempotency(uow, settings.idempotency_lease_seconds),
     )
-    return create_app(ctx, faces=[hebiar.face(), zonos.face(), n11.face(), hepsiglobal.face(), akinon.face()],
+    return create_app(ctx, faces={"hebiar": hebiar.face(), "zonos": zonos.face(), "n11": n11.face(),
+                                  "hepsiglobal": hepsiglobal.face(), "akinon": akinon.face()},
                       extra=[hub.install(secret_key(settings))])
 
 
@@ -64,6 +67,7 @@ def register_webhook_dialects() -> None:
 def build_worker(settings: Settings | None = None, db: Database | None = None, **overrides: object) -> Worker:
     """A webhook worker configured from Settings (`overrides` replace WorkerConfig fields)."""
     settings = settings or Settings()
+    tracing.configure_from_env()
     db = db or database(settings)
     register_webhook_dialects()
     config = WorkerConfig(

@@ -1,4 +1,4 @@
-"""`kalem serve | worker | db upgrade | demo | token create | user create`."""
+"""`kalem serve | worker | doctor | db upgrade | demo | token create | user create`."""
 
 from __future__ import annotations
 
@@ -27,34 +27,102 @@ def _uow(settings: Settings):  # type: ignore[no-untyped-def]
     return partial(UnitOfWork, database(settings))
 
 
+#: After SIGTERM, requests in flight (serve) and the round in hand (worker) get this long to finish:
+#: process managers send SIGKILL about 10 s after SIGTERM.
+GRACEFUL_SHUTDOWN_SECONDS = 7
+WORKER_SHUTDOWN_SECONDS = 8
+
+
 @app.command()
 def serve(host: Annotated[str, typer.Option(envvar="KALEM_HOST")] = "127.0.0.1",
           port: Annotated[int, typer.Option(envvar="KALEM_PORT")] = 8000,
           workers: Annotated[int, typer.Option(help="API processes")] = 1) -> None:
-    """Serve the API (every face) over HTTP."""
+    """Serve the API (every face) over HTTP. On SIGTERM: stop accepting, finish what is in flight, exit."""
     import uvicorn
-    uvicorn.run("kalem.bootstrap:app_from_env", factory=True, host=host, port=port, workers=workers,
-                log_level=os.environ.get("KALEM_LOG_LEVEL", "warning"), access_log=False)
+    with _metrics_directory(workers):
+        uvicorn.run("kalem.bootstrap:app_from_env", factory=True, host=host, port=port, workers=workers,
+                    log_level=os.environ.get("KALEM_LOG_LEVEL", "warning"), access_log=False,
+                    timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS)
+
+
+def _metrics_directory(processes: int):  # type: ignore[no-untyped-def]
+    """Several processes: prometheus-client's multiprocess mode, in `PROMETHEUS_MULTIPROC_DIR` if set
+    (start it empty; `kalem worker`s given the same directory show up in the API's /metrics), else
+    in a directory of our own, removed on exit. Set before prometheus-client is imported."""
+    import contextlib
+    import tempfile
+    if processes <= 1 or os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        return contextlib.nullcontext()
+    directory = tempfile.TemporaryDirectory(prefix="kalem-metrics-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = directory.name
+    return directory
 
 
 @app.command()
 def worker(concurrency: Annotated[int | None, typer.Option(help="parallel HTTP sends")] = None,
-           batch: Annotated[int | None, typer.Option(help="deliveries claimed per round")] = None) -> None:
-    """Deliver webhooks: claim due deliveries, send, retry (run any number on PostgreSQL, one on SQLite)."""
+           batch: Annotated[int | None, typer.Option(help="deliveries claimed per round")] = None,
+           metrics_port: Annotated[int | None, typer.Option(help="serve Prometheus metrics on this port")] = None,
+           metrics_host: Annotated[str, typer.Option(help="the metrics port's address")] = "127.0.0.1") -> None:
+    """Deliver webhooks: claim due deliveries, send, retry (run any number on PostgreSQL, one on SQLite).
+    On SIGTERM: finish the round in hand (sends answered and recorded, unsent claims released), exit."""
     import logging
     import signal
+    import threading
 
     from kalem.bootstrap import build_worker
+    from kalem.observability import metrics
+    # SIGTERM/SIGINT are taken by `sigwait` below, never by a handler: a handler runs between two
+    # bytecodes of the main thread, and setting a threading.Event from there deadlocks when the
+    # signal lands while that thread holds the same Event's lock (it polls it all the time).
+    # Blocked before any thread starts, so every thread inherits the mask.
+    stop_signals = {signal.SIGTERM, signal.SIGINT}
+    signal.pthread_sigmask(signal.SIG_BLOCK, stop_signals)
     logging.basicConfig(level=os.environ.get("KALEM_LOG_LEVEL", "warning").upper())
     overrides = {k: v for k, v in (("concurrency", concurrency), ("batch", batch)) if v is not None}
     runner = build_worker(Settings(), **overrides)
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: runner.stop_event.set())
+    if metrics_port is not None:
+        metrics.serve_metrics(metrics_host, metrics_port)
+    loop = threading.Thread(target=runner.run, name="kalem-worker")
+    loop.start()
     typer.echo("kalem worker: delivering webhooks", err=True)
+    while loop.is_alive() and signal.sigtimedwait(stop_signals, 0.5) is None:
+        pass
+    runner.stop()
+    loop.join(WORKER_SHUTDOWN_SECONDS)
+    metrics.process_exited(os.getpid())
+    if loop.is_alive():  # a send outlived the grace: its claim returns to the queue when the lease ends
+        typer.echo(f"kalem worker: sends still under way after {WORKER_SHUTDOWN_SECONDS} s; exiting", err=True)
+        os._exit(1)
+    runner.close()
+
+
+@app.command()
+def doctor() -> None:
+    """Check what /readyz checks, for an operator at a terminal: the database, the migration head, the
+    outbox lag. Exits 1 when the process would not be ready."""
+    from kalem.bootstrap import database
+    from kalem.store.uow import UnitOfWork
+    settings = Settings()
+    typer.echo(f"database      {_redacted(settings.database_url)}")
+    db = database(settings)
     try:
-        runner.run()
+        with UnitOfWork(db, write=False) as uow:
+            migrations = uow.health.migrations()
+            outbox = uow.health.outbox(uow.now())
+    except Exception as exc:  # whatever stops the connection is the diagnosis
+        typer.echo(f"reachable     no ({exc.__class__.__name__}: {str(exc).splitlines()[0][:200]})")
+        raise typer.Exit(1) from None
     finally:
-        runner.close()
+        db.dispose()
+    typer.echo("reachable     yes")
+    typer.echo(f"migrations    {', '.join(sorted(migrations.current)) or 'none'}"
+               f" ({'at head' if migrations.at_head else 'behind: run kalem db upgrade'};"
+               f" head {', '.join(sorted(migrations.expected))})")
+    typer.echo(f"outbox        {outbox.depth} undelivered, oldest {outbox.oldest_age_seconds:.1f} s,"
+               f" {outbox.dead} dead")
+    typer.echo(f"ready         {'yes' if migrations.at_head else 'no'}")
+    if not migrations.at_head:
+        raise typer.Exit(1)
 
 
 @db_app.command("upgrade")

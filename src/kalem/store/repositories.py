@@ -20,6 +20,8 @@ from kalem.domain.cancellation import CancelRequest
 from kalem.domain.errors import AmbiguousOrderNumber, OrderNotFound, VersionMismatch
 from kalem.domain.events import Event
 from kalem.domain.orders import Order
+from kalem.observability import tracing
+from kalem.observability.database import statement as observed_statement
 from kalem.store import codec, outbox
 
 _ORDER_COLUMNS = ("id, seller_id, order_number, account_order_number, status, version, last_sequence, "
@@ -58,6 +60,7 @@ class _Hot:
 
     def _driver(self, conn: Connection, params: Any, result: Any, row_factory: Any = None) -> Any:
         driver = conn.connection.driver_connection
+        traced = observed_statement(self._pg, "postgresql")  # engine events do not see the driver's cursor
         try:
             with driver.cursor(row_factory=row_factory) if row_factory else driver.cursor() as cur:
                 if isinstance(params, list):
@@ -66,6 +69,7 @@ class _Hot:
                     cur.execute(self._pg, params)
                 return result(cur)
         except driver.Error as exc:
+            tracing.fail(traced)
             # SQLAlchemy's own error path, as `execute` takes it: wraps the error (a lost connection is an
             # OperationalError, which the API answers with 503) and, on a disconnect, invalidates this
             # connection and every pooled one opened before it (the server restarted: they are all
@@ -73,6 +77,9 @@ class _Hot:
             # the hot path keeps no extra round trip.
             conn._handle_dbapi_exception(exc, self._pg, params, None, None)
             raise  # unreachable: the call above always raises
+        finally:
+            if traced is not None:
+                traced.end()
 
 
 class OrderRepository:
@@ -265,9 +272,11 @@ class EventRepository:
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
         self._postgres = conn.dialect.name == "postgresql"
+        self.appended: list[Event] = []  # this transaction's, counted by the metrics once it commits
 
     def append(self, events: Sequence[Event]) -> list[str]:
         ids = [uuid.uuid4().hex for _ in events]
+        self.appended.extend(events)
         if events:
             rows = [
                 {"id": eid, "order_id": e.order_id, "seller_id": e.seller_id, "sequence": e.sequence,

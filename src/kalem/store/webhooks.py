@@ -37,7 +37,7 @@ _CLAIM = sa.text("UPDATE webhook_deliveries SET status = 'delivering', attempts 
                  "lease_until = :lease, next_attempt_at = :lease WHERE id IN :ids"
                  ).bindparams(sa.bindparam("ids", expanding=True))
 _LOAD = sa.text(
-    "SELECT d.id, d.attempts, d.lease_until, d.subscription_id, s.url, s.dialect, s.auth_kind, s.secret, "
+    "SELECT d.id, d.attempts, d.lease_until, d.trace_context, d.subscription_id, s.url, s.dialect, s.auth_kind, s.secret, "
     "s.previous_secret, s.previous_secret_until, s.basic_username, e.id AS event_id, e.type, e.seller_id, "
     "e.sequence, e.occurred_at, e.actor, e.data, e.order_id, o.order_number "
     "FROM webhook_deliveries d JOIN webhook_subscriptions s ON s.id = d.subscription_id "
@@ -46,6 +46,10 @@ _LOAD = sa.text(
 _FINISH = sa.text(
     "UPDATE webhook_deliveries SET status = :status, next_attempt_at = :next, lease_until = NULL, "
     "last_status = :code, last_error = :error, delivered_at = :delivered "
+    "WHERE id = :id AND status = 'delivering' AND lease_until = :fence")
+_RELEASE = sa.text(
+    "UPDATE webhook_deliveries SET status = CASE WHEN attempts > 1 THEN 'failed' ELSE 'pending' END, "
+    "attempts = attempts - 1, next_attempt_at = :now, lease_until = NULL "
     "WHERE id = :id AND status = 'delivering' AND lease_until = :fence")
 _ATTEMPT = sa.text(
     "INSERT INTO webhook_attempts (delivery_id, attempted_at, status_code, duration_ms, response_excerpt, error) "
@@ -120,6 +124,11 @@ class WebhookRepository:
             self._conn.execute(_ATTEMPT, list(attempts))
         if outcomes:
             self._conn.execute(_FINISH, list(outcomes))  # executemany: one pipelined round trip
+
+    def release(self, claims: Sequence[dict[str, Any]]) -> None:
+        """Give back claims never sent (`id`, `fence`, `now`): due at once, the claim's attempt undone."""
+        if claims:
+            self._conn.execute(_RELEASE, list(claims))
 
     def disable(self, sub_id: str, reason: str) -> None:
         self._conn.execute(sa.text("UPDATE webhook_subscriptions SET enabled = :f, disabled_reason = :r "
