@@ -36,9 +36,9 @@ def readyz(ctx: Ctx) -> Response:
     it reconnects on its own. The outbox lag is reported, never a reason to refuse traffic."""
     with ctx.uow(write=False) as uow:
         migrations = uow.health.migrations()
-        outbox = uow.health.outbox(uow.now())
+        outbox = uow.health.outbox(uow.now()) if migrations.at_head else None  # its table may not exist yet
     report = {"current": sorted(migrations.current), "expected": sorted(migrations.expected)}
-    if not migrations.at_head:
+    if outbox is None:
         return native("migrations_pending", 503, "the database schema is not at this code's migration head; "
                       "run `kalem db upgrade`", report)
     return JSONResponse({"status": "ready", "database": "ok", "migrations": {**report, "at_head": True},
@@ -53,9 +53,9 @@ def metrics(ctx: Ctx, authorization: Annotated[str | None, Header(include_in_sch
         ctx.auth.authorization(authorization).require_operator()
     try:
         with ctx.uow(write=False) as uow:
-            now = uow.now()
-            state = database_state(uow.health.migrations(), uow.health.outbox(now),
-                                   uow.health.oldest_pending_cancel_requests(now))
+            now, migrations = uow.now(), uow.health.migrations()
+            state = database_state(migrations, uow.health.outbox(now) if migrations.at_head else None,
+                                   uow.health.oldest_pending_cancel_requests(now) if migrations.at_head else {})
     except (DBAPIError, PoolTimeout):  # the database is away: the process's own metrics still answer
         state = database_state(None, None, {})
     return Response(exposition(state), media_type=CONTENT_TYPE_LATEST)
