@@ -46,11 +46,14 @@ def build_app(settings: Settings | None = None, db: Database | None = None) -> F
     tracing.configure_from_env()
     db = db or database(settings)
     uow = partial(UnitOfWork, db)
+    replica = (Database.connect(settings.database_replica_url, pool_size=settings.db_pool_size)
+               if settings.database_replica_url else None)
     ctx = Context(
         settings=settings, uow=uow,
         auth=Authenticator(uow, admin_token=settings.admin_token, secret_key=secret_key(settings),
                            jwt_ttl_seconds=settings.jwt_ttl_seconds),
         idempotency=Idempotency(uow, settings.idempotency_lease_seconds),
+        replica_uow=partial(UnitOfWork, replica) if replica else None,
     )
     return create_app(ctx, faces={"hebiar": hebiar.face(), "zonos": zonos.face(), "n11": n11.face(),
                                   "hepsiglobal": hepsiglobal.face(), "akinon": akinon.face()},

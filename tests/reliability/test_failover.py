@@ -155,7 +155,7 @@ def test_failover_loses_nothing(cluster: tuple[Stack, ThrowawayPostgres, Throwaw
     promoting = time.monotonic()
     standby.promote()
     first_write = _first_write_after(stack.bases[0], killed)
-    after_promotion = time.monotonic() - promoting - (time.monotonic() - killed - first_write)
+    after_promotion = killed + first_write - promoting
     for n, base in enumerate(stack.bases):
         wait_until(lambda base=base: _answers(base, "/readyz") == 200, RECOVERY_DEADLINE,
                    f"server {n} did not find the new primary")

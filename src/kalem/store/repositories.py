@@ -90,7 +90,8 @@ class OrderRepository:
                  ":account_order_number, :status, :version, :last_sequence, :intake_hash, :created_at, "
                  ":updated_at, :body)")
     _UPDATE = _Hot("UPDATE orders SET status = :status, version = :version, last_sequence = :last_sequence, "
-                   "updated_at = :updated_at, body = :body WHERE id = :id AND version = :expected")
+                   "updated_at = :updated_at, body = :body WHERE id = :id AND seller_id = :seller_id "
+                   "AND version = :expected")
     _INSERT_LINE = _q("INSERT INTO order_lines (seller_id, line_id, order_id) VALUES (:s, :l, :o)")
     _LINE = _q("SELECT order_id, seller_id FROM order_lines WHERE line_id = :l")
     _LINE_SELLER = _q("SELECT order_id, seller_id FROM order_lines WHERE line_id = :l AND seller_id = :s")
@@ -152,7 +153,7 @@ class OrderRepository:
 
     def save(self, order: Order, *, expected_version: int) -> None:
         changed = self._UPDATE.run(self._conn, {
-            "id": order.id, "status": order.status.value, "version": order.version,
+            "id": order.id, "seller_id": order.seller_id, "status": order.status.value, "version": order.version,
             "last_sequence": order.last_sequence, "updated_at": order.updated_at,
             "body": codec.order_body(order), "expected": expected_version,
         })
@@ -184,7 +185,7 @@ class CancelRequestRepository:
     _COLUMNS = "id, order_id, seller_id, order_number, status, created_at, body"
     _INSERT = _q(f"INSERT INTO cancel_requests ({_COLUMNS}) VALUES (:id, :order_id, :seller_id, "
                  ":order_number, :status, :created_at, :body)")
-    _UPDATE = _q("UPDATE cancel_requests SET status = :status, body = :body WHERE id = :id")
+    _UPDATE = _q("UPDATE cancel_requests SET status = :status, body = :body WHERE id = :id AND seller_id = :s")
 
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
@@ -193,7 +194,7 @@ class CancelRequestRepository:
         self._conn.execute(self._INSERT, self._row(request))
 
     def save(self, request: CancelRequest) -> None:
-        self._conn.execute(self._UPDATE, {"id": request.id, "status": request.status.value,
+        self._conn.execute(self._UPDATE, {"id": request.id, "s": request.seller_id, "status": request.status.value,
                                           "body": codec.request_body(request)})
 
     def get(self, request_id: str, seller_id: str | None) -> CancelRequest | None:

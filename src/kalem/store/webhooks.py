@@ -196,9 +196,9 @@ class WebhookRepository:
         new = [{"s": sub["id"], "e": r.id, "now": now} for r in missing if wants(sub["event_types"], r.type)]
         if new:
             self._conn.execute(sa.text(
-                "INSERT INTO webhook_deliveries (subscription_id, event_id, event_position, order_id, sequence, "
-                "status, attempts, next_attempt_at, created_at) SELECT :s, id, position, order_id, sequence, "
-                "'pending', 0, :now, :now FROM events WHERE id = :e"), new)
+                "INSERT INTO webhook_deliveries (subscription_id, event_id, event_position, order_id, seller_id, "
+                "sequence, status, attempts, next_attempt_at, created_at) SELECT :s, id, position, order_id, "
+                "seller_id, sequence, 'pending', 0, :now, :now FROM events WHERE id = :e"), new)
         again = self._conn.execute(sa.text(
             "UPDATE webhook_deliveries SET status = 'pending', attempts = 0, next_attempt_at = :now, "
             "lease_until = NULL WHERE subscription_id = :s AND status IN ('delivered', 'dead') AND event_id IN "
