@@ -71,7 +71,8 @@ def use_cases(seller: httpx.Client, operator: httpx.Client) -> list[tuple[str, C
 
     delivered = {**SEED_ORDER, "order_number": "4000000002",
                  "lines": [{**SEED_ORDER["lines"][0], "line_id": "item2"}],
-                 "packages": [{"package_id": "PK2", "status": "Delivered", "items": [{"line_id": "item2", "quantity": 3}]}]}
+                 "packages": [{"package_id": "PK2", "status": "Delivered",
+                               "items": [{"line_id": "item2", "quantity": 3}]}]}
     return [
         ("intake", post("/v1/orders", SEED_ORDER)),
         ("cancel", post("/v1/orders/4000000001/cancellations",

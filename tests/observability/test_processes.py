@@ -8,7 +8,6 @@ import signal
 import subprocess
 import threading
 import time
-import uuid
 
 import httpx
 import pytest

@@ -112,37 +112,45 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     receiver = Receiver().start()
     processes: list[subprocess.Popen[bytes]] = []
     try:
-        env = {**os.environ, "KALEM_DATABASE_URL": pg.url, "KALEM_ADMIN_TOKEN": ADMIN,
-               "KALEM_SECRET_KEY": "outage-secret-key-of-at-least-32-bytes", "KALEM_RATE_LIMIT_PER_SECOND": "0",
-               "KALEM_WEBHOOK_ALLOW_PRIVATE_URLS": "true", "KALEM_DB_POOL_SIZE": "4",
-               # A claim left by a request that died with the database is taken over after this lease.
-               "KALEM_IDEMPOTENCY_LEASE_SECONDS": "2",
-               # The worker's schedule in fractions of a second, so the drain is quick.
-               "KALEM_WEBHOOK_POLL_SECONDS": "0.05", "KALEM_WEBHOOK_LEASE_SECONDS": "10",
-               "KALEM_WEBHOOK_TIMEOUT_SECONDS": "3", "KALEM_WEBHOOK_RETRY_BASE_SECONDS": "0.05",
-               "KALEM_WEBHOOK_RETRY_CAP_SECONDS": "0.5", "KALEM_LOG_LEVEL": "warning"}
-        migrated = subprocess.run([sys.executable, "-m", "kalem.cli", "db", "upgrade"], env=env,
-                                  capture_output=True, text=True, check=False)
-        assert migrated.returncode == 0, migrated.stderr[-2000:]
-        ports = [free_port(), free_port()]
-        for n, port in enumerate(ports):  # two single-process servers, so each can be asked directly
-            processes.append(_spawn(["serve", "--port", str(port)], env, logs / f"server{n}.log"))
-        bases = [f"http://127.0.0.1:{port}" for port in ports]
-        for n, base in enumerate(bases):
-            wait_until(lambda base=base: _answers(base, "/readyz") == 200, SERVER_START_DEADLINE,
-                       f"server {n} did not become ready: {(logs / f'server{n}.log').read_text()[-2000:]}")
-        with httpx.Client(base_url=bases[0], headers={"Authorization": f"Bearer {ADMIN}"}, timeout=30) as api:
-            sub = api.post("/v1/webhook-subscriptions", json={"url": receiver.url, "event_types": ["*"],
-                                                               "dialect": "native", "secret": WEBHOOK_SECRET})
-            assert sub.status_code == 201, sub.text
-        worker = _spawn(["worker"], env, logs / "worker.log")
-        processes.append(worker)
-        yield Stack(pg, bases, processes[:2], worker, receiver, logs)
+        bases = start_kalem(pg.url, receiver, logs, processes)
+        yield Stack(pg, bases, processes[:2], processes[2], receiver, logs)
     finally:
         for process in processes:
             _stop(process)
         receiver.stop()
         pg.close()
+
+
+def start_kalem(database_url: str, receiver: Receiver, logs: Path, processes: list[subprocess.Popen[bytes]]
+                ) -> list[str]:
+    """Migrate, then two API processes (single-process servers, so each can be asked directly) and a
+    webhook worker, appended to `processes`; a subscription of `receiver` to every event. Returns the
+    servers' base URLs."""
+    env = {**os.environ, "KALEM_DATABASE_URL": database_url, "KALEM_ADMIN_TOKEN": ADMIN,
+           "KALEM_SECRET_KEY": "outage-secret-key-of-at-least-32-bytes", "KALEM_RATE_LIMIT_PER_SECOND": "0",
+           "KALEM_WEBHOOK_ALLOW_PRIVATE_URLS": "true", "KALEM_DB_POOL_SIZE": "4",
+           # A claim left by a request that died with the database is taken over after this lease.
+           "KALEM_IDEMPOTENCY_LEASE_SECONDS": "2",
+           # The worker's schedule in fractions of a second, so the drain is quick.
+           "KALEM_WEBHOOK_POLL_SECONDS": "0.05", "KALEM_WEBHOOK_LEASE_SECONDS": "10",
+           "KALEM_WEBHOOK_TIMEOUT_SECONDS": "3", "KALEM_WEBHOOK_RETRY_BASE_SECONDS": "0.05",
+           "KALEM_WEBHOOK_RETRY_CAP_SECONDS": "0.5", "KALEM_LOG_LEVEL": "warning"}
+    migrated = subprocess.run([sys.executable, "-m", "kalem.cli", "db", "upgrade"], env=env,
+                              capture_output=True, text=True, check=False)
+    assert migrated.returncode == 0, migrated.stderr[-2000:]
+    ports = [free_port(), free_port()]
+    for n, port in enumerate(ports):
+        processes.append(_spawn(["serve", "--port", str(port)], env, logs / f"server{n}.log"))
+    bases = [f"http://127.0.0.1:{port}" for port in ports]
+    for n, base in enumerate(bases):
+        wait_until(lambda base=base: _answers(base, "/readyz") == 200, SERVER_START_DEADLINE,
+                   f"server {n} did not become ready: {(logs / f'server{n}.log').read_text()[-2000:]}")
+    with httpx.Client(base_url=bases[0], headers={"Authorization": f"Bearer {ADMIN}"}, timeout=30) as api:
+        sub = api.post("/v1/webhook-subscriptions", json={"url": receiver.url, "event_types": ["*"],
+                                                           "dialect": "native", "secret": WEBHOOK_SECRET})
+        assert sub.status_code == 201, sub.text
+    processes.append(_spawn(["worker"], env, logs / "worker.log"))
+    return bases
 
 
 def _answers(base: str, path: str) -> int | None:

@@ -13,9 +13,7 @@ The time from the kill to the first acknowledged write is printed (docs/operatio
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -24,7 +22,7 @@ import httpx
 import psycopg
 import pytest
 
-from kalem.devtools.postgres import ThrowawayPostgres, free_port
+from kalem.devtools.postgres import ThrowawayPostgres
 from tests.reliability.test_database_outage import (
     ADMIN,
     CLIENTS,
@@ -32,8 +30,6 @@ from tests.reliability.test_database_outage import (
     KINDS,
     PHASE_DEADLINE,
     RECOVERY_DEADLINE,
-    SERVER_START_DEADLINE,
-    WEBHOOK_SECRET,
     Client,
     Run,
     Stack,
@@ -44,8 +40,8 @@ from tests.reliability.test_database_outage import (
     _code,
     _homes,
     _is_database_unavailable,
-    _spawn,
     _stop,
+    start_kalem,
     wait_until,
 )
 from tests.webhooks.receiver import Receiver
@@ -82,31 +78,9 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Stack, T
         _sql(primary, "SELECT pg_reload_conf()")
         wait_until(lambda: _sql(primary, "SELECT sync_state FROM pg_stat_replication") == [("sync",)], 30,
                    "the standby did not become synchronous")
-        env = {**os.environ, "KALEM_DATABASE_URL": multi_host_url(primary, standby), "KALEM_ADMIN_TOKEN": ADMIN,
-               "KALEM_SECRET_KEY": "failover-secret-key-of-at-least-32-bytes", "KALEM_RATE_LIMIT_PER_SECOND": "0",
-               "KALEM_WEBHOOK_ALLOW_PRIVATE_URLS": "true", "KALEM_DB_POOL_SIZE": "4",
-               "KALEM_IDEMPOTENCY_LEASE_SECONDS": "2", "KALEM_WEBHOOK_POLL_SECONDS": "0.05",
-               "KALEM_WEBHOOK_LEASE_SECONDS": "10", "KALEM_WEBHOOK_TIMEOUT_SECONDS": "3",
-               "KALEM_WEBHOOK_RETRY_BASE_SECONDS": "0.05", "KALEM_WEBHOOK_RETRY_CAP_SECONDS": "0.5",
-               "KALEM_LOG_LEVEL": "warning"}
-        migrated = subprocess.run([sys.executable, "-m", "kalem.cli", "db", "upgrade"], env=env,
-                                  capture_output=True, text=True, check=False)
-        assert migrated.returncode == 0, migrated.stderr[-2000:]
-        ports = [free_port(), free_port()]
-        for n, port in enumerate(ports):
-            processes.append(_spawn(["serve", "--port", str(port)], env, logs / f"server{n}.log"))
-        bases = [f"http://127.0.0.1:{port}" for port in ports]
-        for n, base in enumerate(bases):
-            wait_until(lambda base=base: _answers(base, "/readyz") == 200, SERVER_START_DEADLINE,
-                       f"server {n} did not become ready: {(logs / f'server{n}.log').read_text()[-2000:]}")
-        with httpx.Client(base_url=bases[0], headers={"Authorization": f"Bearer {ADMIN}"}, timeout=30) as api:
-            sub = api.post("/v1/webhook-subscriptions", json={"url": receiver.url, "event_types": ["*"],
-                                                               "dialect": "native", "secret": WEBHOOK_SECRET})
-            assert sub.status_code == 201, sub.text
-        worker = _spawn(["worker"], env, logs / "worker.log")
-        processes.append(worker)
+        bases = start_kalem(multi_host_url(primary, standby), receiver, logs, processes)
         # After the switch the standby is the database: the final checks read it.
-        yield Stack(standby, bases, processes[:2], worker, receiver, logs), primary, standby
+        yield Stack(standby, bases, processes[:2], processes[2], receiver, logs), primary, standby
     finally:
         for process in processes:
             _stop(process)

@@ -70,22 +70,25 @@ def count_events(events: Iterable[Any]) -> None:
             try:
                 REFUNDED_AMOUNT.labels(currency).inc(float(Decimal(str(event.data.get("amount", "0")))))
             except (InvalidOperation, ValueError):
-                pass  # an amount the domain wrote is a decimal; never fail a commit over a counter
+                pass  # the commit is done: a counter must never turn it into an error
 
 
 def multiprocess_dir() -> str | None:
     return os.environ.get("PROMETHEUS_MULTIPROC_DIR") or None
 
 
+def _registry() -> CollectorRegistry:
+    """This process's metrics, or in multiprocess mode every process's."""
+    if not multiprocess_dir():
+        return REGISTRY
+    registry = CollectorRegistry()
+    multiprocess.MultiProcessCollector(registry)
+    return registry
+
+
 def exposition(extra: CollectorRegistry | None = None) -> bytes:
-    """The text format of this process's metrics — or, in multiprocess mode, of every process's —
-    followed by `extra` (values read at scrape time)."""
-    if multiprocess_dir():
-        registry = CollectorRegistry()
-        multiprocess.MultiProcessCollector(registry)
-    else:
-        registry = REGISTRY
-    return generate_latest(registry) + (generate_latest(extra) if extra is not None else b"")
+    """The text format of the metrics, followed by `extra` (values read at scrape time)."""
+    return generate_latest(_registry()) + (generate_latest(extra) if extra is not None else b"")
 
 
 def process_exited(pid: int) -> None:
@@ -97,9 +100,4 @@ def process_exited(pid: int) -> None:
 def serve_metrics(host: str, port: int) -> None:
     """`/metrics` on its own port, in a background thread (for `kalem worker`)."""
     from prometheus_client import start_http_server
-    if multiprocess_dir():
-        registry = CollectorRegistry()
-        multiprocess.MultiProcessCollector(registry)
-        start_http_server(port, addr=host, registry=registry)
-    else:
-        start_http_server(port, addr=host)
+    start_http_server(port, addr=host, registry=_registry())

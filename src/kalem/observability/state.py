@@ -4,12 +4,14 @@ request queue), so any one process can report them, and no process has to keep t
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from prometheus_client import CollectorRegistry
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from kalem.store.health import Migrations, Outbox
+if TYPE_CHECKING:  # the store imports this package; types only, no import cycle
+    from kalem.store.health import Migrations, Outbox
 
 
 class _Families(Collector):

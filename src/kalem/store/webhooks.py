@@ -37,8 +37,8 @@ _CLAIM = sa.text("UPDATE webhook_deliveries SET status = 'delivering', attempts 
                  "lease_until = :lease, next_attempt_at = :lease WHERE id IN :ids"
                  ).bindparams(sa.bindparam("ids", expanding=True))
 _LOAD = sa.text(
-    "SELECT d.id, d.attempts, d.lease_until, d.trace_context, d.subscription_id, s.url, s.dialect, s.auth_kind, s.secret, "
-    "s.previous_secret, s.previous_secret_until, s.basic_username, e.id AS event_id, e.type, e.seller_id, "
+    "SELECT d.id, d.attempts, d.lease_until, d.trace_context, d.subscription_id, s.url, s.dialect, s.auth_kind, "
+    "s.secret, s.previous_secret, s.previous_secret_until, s.basic_username, e.id AS event_id, e.type, e.seller_id, "
     "e.sequence, e.occurred_at, e.actor, e.data, e.order_id, o.order_number "
     "FROM webhook_deliveries d JOIN webhook_subscriptions s ON s.id = d.subscription_id "
     "JOIN events e ON e.id = d.event_id JOIN orders o ON o.id = e.order_id WHERE d.id IN :ids ORDER BY d.id"
