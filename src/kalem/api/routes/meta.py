@@ -13,7 +13,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from kalem.api import views
 from kalem.api.context import Caller, Ctx
 from kalem.api.errors import native
-from kalem.api.schemas_out import ReasonList
+from kalem.api.schemas_out import ERRORS, ReasonList
 from kalem.domain.reasons import StatusType, reasons
 from kalem.observability.metrics import exposition
 from kalem.observability.state import database_state
@@ -47,7 +47,8 @@ def readyz(ctx: Ctx) -> Response:
 
 
 @router.get("/metrics", summary="Prometheus metrics (text format); operator-only unless KALEM_METRICS_PUBLIC",
-            response_class=Response, responses={200: {"content": {CONTENT_TYPE_LATEST: {}}}})
+            response_class=Response, responses={200: {"content": {CONTENT_TYPE_LATEST: {}}},
+                                                401: ERRORS[401], 403: ERRORS[403]})
 def metrics(ctx: Ctx, authorization: Annotated[str | None, Header(include_in_schema=False)] = None) -> Response:
     if not ctx.settings.metrics_public:
         ctx.auth.authorization(authorization).require_operator()
