@@ -392,16 +392,7 @@ def _homes(stack: Stack, mode: str) -> list[Home]:
 @pytest.mark.parametrize("mode", ["immediate", "fast"])
 def test_database_outage_under_load(stack: Stack, mode: str) -> None:
     run = Run(mode)
-    homes = _homes(stack, mode)
-    clients = [Client(run, c, homes[c], stack.bases) for c in range(CLIENTS)]
-    threads = [threading.Thread(target=client, name=f"outage-client-{c}", daemon=True)
-               for c, client in enumerate(clients)]
-    for thread in threads:
-        thread.start()
-
-    wait_until(lambda: all(run.count(c, "before") >= BEFORE for c in range(CLIENTS)) or run.failures,
-               PHASE_DEADLINE, "the clients did not get through the first requests")
-    assert not run.failures, run.failures
+    clients, threads = start_clients(stack, run)
     worker_warnings = stack.log("worker.log").count(WORKER_OUTAGE_LINE)
     run.phase = "stopping"
     stack.pg.stop(mode)  # with the clients' requests in flight
@@ -417,15 +408,7 @@ def test_database_outage_under_load(stack: Stack, mode: str) -> None:
                f"the worker did not report the outage: {stack.log('worker.log')[-2000:]}")
     run.phase = "restarting"
     stack.pg.restart_after_stop()  # the same port: kalem's pools reconnect to it on their own
-    for n, base in enumerate(stack.bases):
-        wait_until(lambda base=base: _answers(base, "/readyz") == 200, RECOVERY_DEADLINE,
-                   f"server {n} did not become ready again after the restart")
-    run.phase = "after"
-    run.restarted.set()
-    for thread in threads:
-        thread.join(RECOVERY_DEADLINE + PHASE_DEADLINE)
-        assert not thread.is_alive(), f"{thread.name} did not finish"
-    assert not run.failures, run.failures
+    finish_clients(stack, run, threads, "did not become ready again after the restart")
 
     # Liveness stays up; readiness says why nothing works.
     for base, path, response in probes:
@@ -461,6 +444,32 @@ def test_database_outage_under_load(stack: Stack, mode: str) -> None:
         assert process.poll() is None, f"{name} exited during the outage"
     for name in ("server0.log", "server1.log", "worker.log"):
         assert "Traceback" not in stack.log(name), stack.log(name)[-3000:]
+
+
+def start_clients(stack: Stack, run: Run) -> tuple[list[Client], list[threading.Thread]]:
+    """The clients, each on its own home order, running until they got through the first requests."""
+    homes = _homes(stack, run.mode)
+    clients = [Client(run, c, homes[c], stack.bases) for c in range(CLIENTS)]
+    threads = [threading.Thread(target=client, name=f"{run.mode}-client-{c}", daemon=True)
+               for c, client in enumerate(clients)]
+    for thread in threads:
+        thread.start()
+    wait_until(lambda: all(run.count(c, "before") >= BEFORE for c in range(CLIENTS)) or run.failures,
+               PHASE_DEADLINE, "the clients did not get through the first requests")
+    assert not run.failures, run.failures
+    return clients, threads
+
+
+def finish_clients(stack: Stack, run: Run, threads: list[threading.Thread], not_ready: str) -> None:
+    """Once every server is ready again: the clients settle what is pending, send their last requests, end."""
+    for n, base in enumerate(stack.bases):
+        wait_until(lambda base=base: _answers(base, "/readyz") == 200, RECOVERY_DEADLINE, f"server {n} {not_ready}")
+    run.phase = "after"
+    run.restarted.set()
+    for thread in threads:
+        thread.join(RECOVERY_DEADLINE + PHASE_DEADLINE)
+        assert not thread.is_alive(), f"{thread.name} did not finish"
+    assert not run.failures, run.failures
 
 
 def _assert_everything_applied_once(stack: Stack, mode: str, clients: list[Client]) -> None:

@@ -14,7 +14,6 @@ The time from the kill to the first acknowledged write is printed (docs/operatio
 from __future__ import annotations
 
 import subprocess
-import threading
 import time
 from collections.abc import Iterator
 
@@ -30,17 +29,16 @@ from tests.reliability.test_database_outage import (
     KINDS,
     PHASE_DEADLINE,
     RECOVERY_DEADLINE,
-    Client,
     Run,
     Stack,
     _acknowledged,
-    _answers,
     _assert_everything_applied_once,
     _assert_the_outbox_drains,
     _code,
-    _homes,
     _is_database_unavailable,
     _stop,
+    finish_clients,
+    start_clients,
     start_kalem,
     wait_until,
 )
@@ -48,7 +46,6 @@ from tests.webhooks.receiver import Receiver
 
 pytestmark = [pytest.mark.slow, pytest.mark.failover]
 
-BEFORE = 6
 SMALL = {"shared_buffers": "32MB", "max_connections": "100"}
 
 
@@ -107,16 +104,7 @@ def _first_write_after(base: str, started: float) -> float:
 def test_failover_loses_nothing(cluster: tuple[Stack, ThrowawayPostgres, ThrowawayPostgres]) -> None:
     stack, primary, standby = cluster
     run = Run("failover")
-    homes = _homes(stack, "failover")
-    clients = [Client(run, c, homes[c], stack.bases) for c in range(CLIENTS)]
-    threads = [threading.Thread(target=client, name=f"failover-client-{c}", daemon=True)
-               for c, client in enumerate(clients)]
-    for thread in threads:
-        thread.start()
-    wait_until(lambda: all(run.count(c, "before") >= BEFORE for c in range(CLIENTS)) or run.failures,
-               PHASE_DEADLINE, "the clients did not get through the first requests")
-    assert not run.failures, run.failures
-
+    clients, threads = start_clients(stack, run)
     run.phase = "stopping"
     killed = time.monotonic()
     primary.kill()  # with the clients' requests in flight
@@ -130,15 +118,7 @@ def test_failover_loses_nothing(cluster: tuple[Stack, ThrowawayPostgres, Throwaw
     standby.promote()
     first_write = _first_write_after(stack.bases[0], killed)
     after_promotion = killed + first_write - promoting
-    for n, base in enumerate(stack.bases):
-        wait_until(lambda base=base: _answers(base, "/readyz") == 200, RECOVERY_DEADLINE,
-                   f"server {n} did not find the new primary")
-    run.phase = "after"
-    run.restarted.set()
-    for thread in threads:
-        thread.join(RECOVERY_DEADLINE + PHASE_DEADLINE)
-        assert not thread.is_alive(), f"{thread.name} did not finish"
-    assert not run.failures, run.failures
+    finish_clients(stack, run, threads, "did not find the new primary")
     print(f"kill -9 → first acknowledged write: {first_write:.2f} s (the clients' requests while no primary "
           f"was up included); pg_ctl promote → first acknowledged write: {after_promotion:.2f} s")
 
