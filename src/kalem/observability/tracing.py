@@ -30,7 +30,6 @@ def configure_from_env() -> None:
     if _tracer is not None or os.environ.get("OTEL_SDK_DISABLED", "").lower() == "true" or names in ([], ["none"]):
         return
     try:
-        from opentelemetry import trace
         from opentelemetry.sdk.resources import Resource
         from opentelemetry.sdk.trace import TracerProvider
         from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter
@@ -47,7 +46,8 @@ def configure_from_env() -> None:
             provider.add_span_processor(BatchSpanProcessor(ConsoleSpanExporter()))
         elif name != "none":
             raise TracingUnavailable(f"OTEL_TRACES_EXPORTER={name} is not supported (otlp, console, none)")
-    trace.set_tracer_provider(provider)
+    # Not made the global provider: FastAPI traces itself through the global one, which would nest a
+    # second request span and its dependency spans inside kalem's.
     use(provider)
 
 

@@ -86,17 +86,18 @@ class UnitOfWork:
     def __enter__(self) -> UnitOfWork:
         if self._lock is not None:
             self._lock.__enter__()
+        self._span = tracing.start("transaction", {"kalem.write": self._write})  # the pool wait and BEGIN too
         try:
             conn = _checkout(self._db)
             if self._write:
                 conn = conn.execution_options(kalem_write=True)
             self._conn = conn
             self._tx = conn.begin()
-        except BaseException:
+        except BaseException as failed:
+            tracing.finish(self._span, failed)
             if self._lock is not None:
                 self._lock.__exit__(None, None, None)
             raise
-        self._span = tracing.start("transaction", {"kalem.write": self._write})
         postgres = not self._db.is_sqlite
         self.orders = OrderRepository(conn, lock_rows=postgres)
         self.cancel_requests = CancelRequestRepository(conn)
