@@ -1,6 +1,6 @@
 """The hub: server-rendered pages (Jinja2 + htmx, no build step) for sellers and operators, at /hub.
 
-`install(secret_key)` returns the hook `api.app.create_app(extra=...)` runs: it mounts the pages and
+`install(secret_key)` returns the hook `api.app.create_app(extra={"hub": ...})` runs: it mounts the pages and
 the static files. The hub calls `app/` use cases only, never the REST routes.
 """
 
