@@ -41,7 +41,8 @@ def test_one_cancel_end_to_end(api, server, spans):
             "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}).status_code == 201
         assert api.post("/v1/orders", json=SEED_ORDER).status_code == 201
         spans.clear()
-        cancelled = api.post("/v1/orders/4000000001/cancellations", headers={"Idempotency-Key": "trace-1"},
+        cancelled = api.post("/v1/orders/4000000001/cancellations",
+                             headers={"Idempotency-Key": "trace-1", "X-Request-ID": "trace-request-1"},
                              json={"lines": [{"line_id": LINE, "quantity": 1, "reason_id": 136}]})
         assert cancelled.status_code == 200, cancelled.text
         worker = build_worker(server.settings, server.db)
@@ -62,6 +63,7 @@ def test_one_cancel_end_to_end(api, server, spans):
     assert request.parent is None
     assert request.attributes["kalem.face"] == "native" and request.attributes["http.route"] == ROUTE
     assert request.attributes["http.response.status_code"] == 200
+    assert request.attributes["kalem.request_id"] == cancelled.headers["X-Request-ID"] == "trace-request-1"
     transactions = [s for s in children(request) if s.name == "transaction"]
     assert len(transactions) >= 2  # the Idempotency-Key's claim, then the cancel itself
     statements = [s.attributes["db.statement"] for t in transactions for s in children(t)]

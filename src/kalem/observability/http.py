@@ -1,7 +1,7 @@
 """The HTTP edge: every request counted and timed by face and route template, and traced when on.
 
-Outermost middleware, so it sees every answer — the rate limiter's 429s and the body limit's 413s
-included. The route template (not the path) keeps the label set small; a path no route matches is
+Outside every middleware that can answer, so it sees every answer — the rate limiter's 429s and the
+body limit's 413s included; inside the one that sets the request id, which the span carries. The route template (not the path) keeps the label set small; a path no route matches is
 `unmatched`.
 """
 
@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping
 
+from asgi_correlation_id import correlation_id
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from kalem.observability import metrics, tracing
@@ -52,6 +53,7 @@ class Instrument:
                 if span is not None:
                     span.update_name(f"{method} {template}")
                     span.set_attributes({"http.route": template, "kalem.face": face,
-                                         "http.response.status_code": status})
+                                         "http.response.status_code": status,
+                                         "kalem.request_id": correlation_id.get() or ""})
                     if status >= 500:
                         tracing.fail(span)
