@@ -1,8 +1,8 @@
 """The HTTP edge: every request counted and timed by face and route template, and traced when on.
 
 Outside every middleware that can answer, so it sees every answer — the rate limiter's 429s and the
-body limit's 413s included; inside the one that sets the request id, which the span carries. The route template (not the path) keeps the label set small; a path no route matches is
-`unmatched`.
+body limit's 413s included; inside the one that sets the request id, which the span carries. The
+route template (not the path) keeps the label set small; a path no route matches is `unmatched`.
 """
 
 from __future__ import annotations
