@@ -447,8 +447,11 @@ def kalem_server(database_url: str, *, workers: int, env: dict[str, str] | None 
             if time.monotonic() > deadline:
                 raise RuntimeError("kalem serve did not start its workers in 120 s")
             time.sleep(0.2)
-        if httpx.get(f"{base}/healthz", timeout=5).status_code != 200:
-            raise RuntimeError("kalem serve is not healthy")
+        # uvicorn logs "startup complete" a moment before its socket listens
+        while _status(f"{base}/healthz") != 200:
+            if time.monotonic() > deadline:
+                raise RuntimeError("kalem serve is not healthy")
+            time.sleep(0.1)
         SERVER_SIDS[base] = proc.pid  # start_new_session: its pid is the session id
         yield base
         if "Traceback" in log_path.read_text(errors="replace"):  # e.g. a worker died and was replaced
@@ -462,6 +465,13 @@ def kalem_server(database_url: str, *, workers: int, env: dict[str, str] | None 
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _status(url: str) -> int | None:
+    try:
+        return httpx.get(url, timeout=5).status_code
+    except httpx.TransportError:
+        return None
 
 
 # --- load generators -----------------------------------------------------------------------------

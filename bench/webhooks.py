@@ -19,6 +19,7 @@ import os
 import statistics
 import subprocess
 import sys
+import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -76,6 +77,8 @@ def workers(url: str, n: int) -> list[subprocess.Popen[bytes]]:
              for _ in range(n)]
     for p in procs:  # ready (imports done, polling) before the clock starts
         assert b"delivering" in p.stderr.readline()  # type: ignore[union-attr]
+        # Keep reading what it logs: a full pipe would block the worker's next write, and its exit.
+        threading.Thread(target=p.stderr.read, daemon=True).start()  # type: ignore[union-attr]
     return procs
 
 

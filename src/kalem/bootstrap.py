@@ -18,6 +18,7 @@ from kalem.api.app import create_app
 from kalem.dialects import akinon, hebiar, hepsiglobal, n11, zonos
 from kalem.dialects.hebiar import views as hebiar_views
 from kalem.domain.webhooks import RetryPolicy
+from kalem.observability import tracing
 from kalem.store.db import Database
 from kalem.store.uow import UnitOfWork
 from kalem.webhooks import catalog
@@ -42,16 +43,21 @@ def secret_key(settings: Settings) -> str:
 
 def build_app(settings: Settings | None = None, db: Database | None = None) -> FastAPI:
     settings = settings or Settings()
+    tracing.configure_from_env()
     db = db or database(settings)
     uow = partial(UnitOfWork, db)
+    replica = (Database.connect(settings.database_replica_url, pool_size=settings.db_pool_size)
+               if settings.database_replica_url else None)
     ctx = Context(
         settings=settings, uow=uow,
         auth=Authenticator(uow, admin_token=settings.admin_token, secret_key=secret_key(settings),
                            jwt_ttl_seconds=settings.jwt_ttl_seconds),
         idempotency=Idempotency(uow, settings.idempotency_lease_seconds),
+        replica_uow=partial(UnitOfWork, replica) if replica else None,
     )
-    return create_app(ctx, faces=[hebiar.face(), zonos.face(), n11.face(), hepsiglobal.face(), akinon.face()],
-                      extra=[hub.install(secret_key(settings)), catalog.install(WEBHOOK_SCHEMAS)])
+    return create_app(ctx, faces={"hebiar": hebiar.face(), "zonos": zonos.face(), "n11": n11.face(),
+                                  "hepsiglobal": hepsiglobal.face(), "akinon": akinon.face()},
+                      extra={"hub": hub.install(secret_key(settings)), "native": catalog.install(WEBHOOK_SCHEMAS)})
 
 
 #: Payload renderers of the faces (kalem.webhooks may not import kalem.dialects itself).
@@ -65,6 +71,7 @@ WEBHOOK_SCHEMAS = {"hebiar": hebiar_views.HOOK_SCHEMAS, "hepsiglobal": hepsiglob
 def build_worker(settings: Settings | None = None, db: Database | None = None, **overrides: object) -> Worker:
     """A webhook worker configured from Settings (`overrides` replace WorkerConfig fields)."""
     settings = settings or Settings()
+    tracing.configure_from_env()
     db = db or database(settings)
     config = WorkerConfig(
         batch=settings.webhook_batch, concurrency=settings.webhook_concurrency,

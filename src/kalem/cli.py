@@ -1,9 +1,10 @@
-"""`kalem serve | worker | db upgrade | demo | token create | token revoke | user create`, and
+"""`kalem serve | worker | doctor | db upgrade | demo | token create | token revoke | user create`, and
 `kalem --version`."""
 
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from importlib.metadata import version as package_version
@@ -44,11 +45,17 @@ def main(version: Annotated[bool, typer.Option("--version", callback=_version, i
     """kalem: order-line cancellations, requests, splits, returns and refunds."""
 
 
+#: After SIGTERM, requests in flight (serve) and the round in hand (worker) get this long to finish:
+#: process managers send SIGKILL about 10 s after SIGTERM.
+GRACEFUL_SHUTDOWN_SECONDS = 7
+WORKER_SHUTDOWN_SECONDS = 8
+
+
 @app.command()
 def serve(host: Annotated[str | None, typer.Option(help="default: KALEM_HOST (127.0.0.1)")] = None,
           port: Annotated[int | None, typer.Option(help="default: KALEM_PORT (8000)")] = None,
           workers: Annotated[int, typer.Option(help="API processes")] = 1) -> None:
-    """Serve the API (every face) over HTTP."""
+    """Serve the API (every face) over HTTP. On SIGTERM: stop accepting, finish what is in flight, exit."""
     import uvicorn
 
     from kalem import logs
@@ -56,8 +63,10 @@ def serve(host: Annotated[str | None, typer.Option(help="default: KALEM_HOST (12
     host, port = host or settings.host, port or settings.port
     logs.configure()
     threading.Thread(target=_announce, args=(host, port, workers), daemon=True).start()
-    uvicorn.run("kalem.bootstrap:app_from_env", factory=True, host=host, port=port, workers=workers,
-                log_config=None, log_level="warning", access_log=False)
+    with _metrics_directory(workers):
+        uvicorn.run("kalem.bootstrap:app_from_env", factory=True, host=host, port=port, workers=workers,
+                    log_config=None, log_level="warning", access_log=False,
+                    timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS)
     log.info("kalem stopped serving http://%s:%d", host, port)
 
 
@@ -76,6 +85,19 @@ def _announce(host: str, port: int, workers: int, wait_seconds: float = 120.0) -
         return
 
 
+def _metrics_directory(processes: int):  # type: ignore[no-untyped-def]
+    """Several processes: prometheus-client's multiprocess mode, in `PROMETHEUS_MULTIPROC_DIR` if set
+    (start it empty; `kalem worker`s given the same directory show up in the API's /metrics), else
+    in a directory of our own, removed on exit. Set before prometheus-client is imported."""
+    import contextlib
+    import tempfile
+    if processes <= 1 or os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        return contextlib.nullcontext()
+    directory = tempfile.TemporaryDirectory(prefix="kalem-metrics-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = directory.name
+    return directory
+
+
 _WORKER = Settings.model_fields
 
 
@@ -83,24 +105,71 @@ _WORKER = Settings.model_fields
 def worker(concurrency: Annotated[int, typer.Option(help="parallel HTTP sends", envvar="KALEM_WEBHOOK_CONCURRENCY")]
            = _WORKER["webhook_concurrency"].default,
            batch: Annotated[int, typer.Option(help="deliveries claimed per round", envvar="KALEM_WEBHOOK_BATCH")]
-           = _WORKER["webhook_batch"].default) -> None:
-    """Deliver webhooks: claim due deliveries, send, retry (run any number on PostgreSQL, one on SQLite)."""
+           = _WORKER["webhook_batch"].default,
+           metrics_port: Annotated[int | None, typer.Option(help="serve Prometheus metrics on this port")] = None,
+           metrics_host: Annotated[str, typer.Option(help="the metrics port's address")] = "127.0.0.1") -> None:
+    """Deliver webhooks: claim due deliveries, send, retry (run any number on PostgreSQL, one on SQLite).
+    On SIGTERM: finish the round in hand (sends answered and recorded, unsent claims released), exit."""
     import signal
 
     from kalem import logs
     from kalem.bootstrap import build_worker
+    from kalem.observability import metrics
+    # SIGTERM/SIGINT are taken by `sigwait` below, never by a handler: a handler runs between two
+    # bytecodes of the main thread, and setting a threading.Event from there deadlocks when the
+    # signal lands while that thread holds the same Event's lock (it polls it all the time).
+    # Blocked before any thread starts, so every thread inherits the mask.
+    stop_signals = {signal.SIGTERM, signal.SIGINT}
+    signal.pthread_sigmask(signal.SIG_BLOCK, stop_signals)
     settings = Settings()
     logs.configure()
     runner = build_worker(settings, concurrency=concurrency, batch=batch)
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: runner.stop_event.set())
+    if metrics_port is not None:
+        metrics.serve_metrics(metrics_host, metrics_port)
+    loop = threading.Thread(target=runner.run, name="kalem-worker")
+    loop.start()
     log.info("kalem %s worker delivering webhooks (database %s, %d parallel sends)", package_version("kalem"),
              _redacted(settings.database_url), concurrency)
+    while loop.is_alive() and signal.sigtimedwait(stop_signals, 0.5) is None:
+        pass
+    runner.stop()
+    loop.join(WORKER_SHUTDOWN_SECONDS)
+    metrics.process_exited(os.getpid())
+    if loop.is_alive():  # a send outlived the grace: its claim returns to the queue when the lease ends
+        log.warning("kalem worker: sends still under way after %d s; exiting", WORKER_SHUTDOWN_SECONDS)
+        os._exit(1)
+    runner.close()
+    log.info("kalem worker stopped")
+
+
+@app.command()
+def doctor() -> None:
+    """Check what /readyz checks, for an operator at a terminal: the database, the migration head, the
+    outbox lag. Exits 1 when the process would not be ready."""
+    from kalem.bootstrap import database
+    from kalem.store.uow import UnitOfWork
+    settings = Settings()
+    typer.echo(f"database      {_redacted(settings.database_url)}")
+    db = database(settings)
     try:
-        runner.run()
+        with UnitOfWork(db, write=False) as uow:
+            migrations = uow.health.migrations()
+            outbox = uow.health.outbox(uow.now()) if migrations.at_head else None
+    except Exception as exc:  # whatever stops the connection is the diagnosis
+        typer.echo(f"reachable     no ({exc.__class__.__name__}: {str(exc).splitlines()[0][:200]})")
+        raise typer.Exit(1) from None
     finally:
-        runner.close()
-        log.info("kalem worker stopped")
+        db.dispose()
+    typer.echo("reachable     yes")
+    typer.echo(f"migrations    {', '.join(sorted(migrations.current)) or 'none'}"
+               f" ({'at head' if migrations.at_head else 'behind: run kalem db upgrade'};"
+               f" head {', '.join(sorted(migrations.expected))})")
+    if outbox is None:
+        typer.echo("ready         no")
+        raise typer.Exit(1)
+    typer.echo(f"outbox        {outbox.depth} undelivered, oldest {outbox.oldest_age_seconds:.1f} s,"
+               f" {outbox.dead} dead")
+    typer.echo("ready         yes")
 
 
 @db_app.command("upgrade")

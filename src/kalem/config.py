@@ -22,6 +22,10 @@ class Settings(BaseSettings):
     rate_limit_per_second: float = Field(default=100.0, ge=0)
     rate_limit_burst: int = Field(default=200, ge=1)
     db_pool_size: int = 10
+    # Read-only list endpoints read from this streaming replica when set (docs/scaling.md).
+    database_replica_url: str | None = None
+    # GET /metrics without an operator token (for a scraper inside a trusted network).
+    metrics_public: bool = False
     idempotency_lease_seconds: int = 60
     # How long a stored answer is replayed; `kalem worker` forgets older keys (docs/api.md).
     idempotency_retention_hours: float = Field(default=24.0, gt=0)

@@ -30,7 +30,8 @@ def configure(fmt: str | None = None, level: str | None = None) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel((level or Settings().log_level).upper())
-    # uvicorn's own start/stop chatter is replaced by kalem's lines, and the webhook worker records every
-    # send itself (httpx would log each one again); their warnings and errors still show.
-    for name in ("uvicorn", "uvicorn.error", "uvicorn.access", "httpx", "httpcore"):
+    # uvicorn's own start/stop chatter is replaced by kalem's lines, the webhook worker records every
+    # send itself (httpx would log each one again), and alembic's plugin setup (the readiness check
+    # reads the migration head) says nothing an operator needs; their warnings and errors still show.
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access", "httpx", "httpcore", "alembic"):
         logging.getLogger(name).setLevel(logging.WARNING)

@@ -91,6 +91,7 @@ def _native() -> list[Entry]:
     e = Entry
     return [
         e("native", "GET", "/v1/reasons", lambda w: [c("GET", "/v1/reasons")], kind="catalog"),
+        e("native", "GET", "/metrics", lambda w: [c("GET", "/metrics")], operator=True),
         e("native", "POST", "/v1/orders", lambda w: [c("POST", "/v1/orders", json=native_order("4100000091"))]),
         e("native", "GET", "/v1/orders", lambda w: scoped(c("GET", "/v1/orders"), **seller), kind="listing"),
         e("native", "GET", "/v1/orders/{order_number}", lambda w: scoped(c("GET", o), **seller)),

@@ -112,37 +112,45 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     receiver = Receiver().start()
     processes: list[subprocess.Popen[bytes]] = []
     try:
-        env = {**os.environ, "KALEM_DATABASE_URL": pg.url, "KALEM_ADMIN_TOKEN": ADMIN,
-               "KALEM_SECRET_KEY": "outage-secret-key-of-at-least-32-bytes", "KALEM_RATE_LIMIT_PER_SECOND": "0",
-               "KALEM_WEBHOOK_ALLOW_PRIVATE_URLS": "true", "KALEM_DB_POOL_SIZE": "4",
-               # A claim left by a request that died with the database is taken over after this lease.
-               "KALEM_IDEMPOTENCY_LEASE_SECONDS": "2",
-               # The worker's schedule in fractions of a second, so the drain is quick.
-               "KALEM_WEBHOOK_POLL_SECONDS": "0.05", "KALEM_WEBHOOK_LEASE_SECONDS": "10",
-               "KALEM_WEBHOOK_TIMEOUT_SECONDS": "3", "KALEM_WEBHOOK_RETRY_BASE_SECONDS": "0.05",
-               "KALEM_WEBHOOK_RETRY_CAP_SECONDS": "0.5", "KALEM_LOG_LEVEL": "warning"}
-        migrated = subprocess.run([sys.executable, "-m", "kalem.cli", "db", "upgrade"], env=env,
-                                  capture_output=True, text=True, check=False)
-        assert migrated.returncode == 0, migrated.stderr[-2000:]
-        ports = [free_port(), free_port()]
-        for n, port in enumerate(ports):  # two single-process servers, so each can be asked directly
-            processes.append(_spawn(["serve", "--port", str(port)], env, logs / f"server{n}.log"))
-        bases = [f"http://127.0.0.1:{port}" for port in ports]
-        for n, base in enumerate(bases):
-            wait_until(lambda base=base: _answers(base, "/readyz") == 200, SERVER_START_DEADLINE,
-                       f"server {n} did not become ready: {(logs / f'server{n}.log').read_text()[-2000:]}")
-        with httpx.Client(base_url=bases[0], headers={"Authorization": f"Bearer {ADMIN}"}, timeout=30) as api:
-            sub = api.post("/v1/webhook-subscriptions", json={"url": receiver.url, "event_types": ["*"],
-                                                               "dialect": "native", "secret": WEBHOOK_SECRET})
-            assert sub.status_code == 201, sub.text
-        worker = _spawn(["worker"], env, logs / "worker.log")
-        processes.append(worker)
-        yield Stack(pg, bases, processes[:2], worker, receiver, logs)
+        bases = start_kalem(pg.url, receiver, logs, processes)
+        yield Stack(pg, bases, processes[:2], processes[2], receiver, logs)
     finally:
         for process in processes:
             _stop(process)
         receiver.stop()
         pg.close()
+
+
+def start_kalem(database_url: str, receiver: Receiver, logs: Path, processes: list[subprocess.Popen[bytes]]
+                ) -> list[str]:
+    """Migrate, then two API processes (single-process servers, so each can be asked directly) and a
+    webhook worker, appended to `processes`; a subscription of `receiver` to every event. Returns the
+    servers' base URLs."""
+    env = {**os.environ, "KALEM_DATABASE_URL": database_url, "KALEM_ADMIN_TOKEN": ADMIN,
+           "KALEM_SECRET_KEY": "outage-secret-key-of-at-least-32-bytes", "KALEM_RATE_LIMIT_PER_SECOND": "0",
+           "KALEM_WEBHOOK_ALLOW_PRIVATE_URLS": "true", "KALEM_DB_POOL_SIZE": "4",
+           # A claim left by a request that died with the database is taken over after this lease.
+           "KALEM_IDEMPOTENCY_LEASE_SECONDS": "2",
+           # The worker's schedule in fractions of a second, so the drain is quick.
+           "KALEM_WEBHOOK_POLL_SECONDS": "0.05", "KALEM_WEBHOOK_LEASE_SECONDS": "10",
+           "KALEM_WEBHOOK_TIMEOUT_SECONDS": "3", "KALEM_WEBHOOK_RETRY_BASE_SECONDS": "0.05",
+           "KALEM_WEBHOOK_RETRY_CAP_SECONDS": "0.5", "KALEM_LOG_LEVEL": "warning"}
+    migrated = subprocess.run([sys.executable, "-m", "kalem.cli", "db", "upgrade"], env=env,
+                              capture_output=True, text=True, check=False)
+    assert migrated.returncode == 0, migrated.stderr[-2000:]
+    ports = [free_port(), free_port()]
+    for n, port in enumerate(ports):
+        processes.append(_spawn(["serve", "--port", str(port)], env, logs / f"server{n}.log"))
+    bases = [f"http://127.0.0.1:{port}" for port in ports]
+    for n, base in enumerate(bases):
+        wait_until(lambda base=base: _answers(base, "/readyz") == 200, SERVER_START_DEADLINE,
+                   f"server {n} did not become ready: {(logs / f'server{n}.log').read_text()[-2000:]}")
+    with httpx.Client(base_url=bases[0], headers={"Authorization": f"Bearer {ADMIN}"}, timeout=30) as api:
+        sub = api.post("/v1/webhook-subscriptions", json={"url": receiver.url, "event_types": ["*"],
+                                                           "dialect": "native", "secret": WEBHOOK_SECRET})
+        assert sub.status_code == 201, sub.text
+    processes.append(_spawn(["worker"], env, logs / "worker.log"))
+    return bases
 
 
 def _answers(base: str, path: str) -> int | None:
@@ -384,16 +392,7 @@ def _homes(stack: Stack, mode: str) -> list[Home]:
 @pytest.mark.parametrize("mode", ["immediate", "fast"])
 def test_database_outage_under_load(stack: Stack, mode: str) -> None:
     run = Run(mode)
-    homes = _homes(stack, mode)
-    clients = [Client(run, c, homes[c], stack.bases) for c in range(CLIENTS)]
-    threads = [threading.Thread(target=client, name=f"outage-client-{c}", daemon=True)
-               for c, client in enumerate(clients)]
-    for thread in threads:
-        thread.start()
-
-    wait_until(lambda: all(run.count(c, "before") >= BEFORE for c in range(CLIENTS)) or run.failures,
-               PHASE_DEADLINE, "the clients did not get through the first requests")
-    assert not run.failures, run.failures
+    clients, threads = start_clients(stack, run)
     worker_warnings = stack.log("worker.log").count(WORKER_OUTAGE_LINE)
     run.phase = "stopping"
     stack.pg.stop(mode)  # with the clients' requests in flight
@@ -409,15 +408,7 @@ def test_database_outage_under_load(stack: Stack, mode: str) -> None:
                f"the worker did not report the outage: {stack.log('worker.log')[-2000:]}")
     run.phase = "restarting"
     stack.pg.restart_after_stop()  # the same port: kalem's pools reconnect to it on their own
-    for n, base in enumerate(stack.bases):
-        wait_until(lambda base=base: _answers(base, "/readyz") == 200, RECOVERY_DEADLINE,
-                   f"server {n} did not become ready again after the restart")
-    run.phase = "after"
-    run.restarted.set()
-    for thread in threads:
-        thread.join(RECOVERY_DEADLINE + PHASE_DEADLINE)
-        assert not thread.is_alive(), f"{thread.name} did not finish"
-    assert not run.failures, run.failures
+    finish_clients(stack, run, threads, "did not become ready again after the restart")
 
     # Liveness stays up; readiness says why nothing works.
     for base, path, response in probes:
@@ -453,6 +444,32 @@ def test_database_outage_under_load(stack: Stack, mode: str) -> None:
         assert process.poll() is None, f"{name} exited during the outage"
     for name in ("server0.log", "server1.log", "worker.log"):
         assert "Traceback" not in stack.log(name), stack.log(name)[-3000:]
+
+
+def start_clients(stack: Stack, run: Run) -> tuple[list[Client], list[threading.Thread]]:
+    """The clients, each on its own home order, running until they got through the first requests."""
+    homes = _homes(stack, run.mode)
+    clients = [Client(run, c, homes[c], stack.bases) for c in range(CLIENTS)]
+    threads = [threading.Thread(target=client, name=f"{run.mode}-client-{c}", daemon=True)
+               for c, client in enumerate(clients)]
+    for thread in threads:
+        thread.start()
+    wait_until(lambda: all(run.count(c, "before") >= BEFORE for c in range(CLIENTS)) or run.failures,
+               PHASE_DEADLINE, "the clients did not get through the first requests")
+    assert not run.failures, run.failures
+    return clients, threads
+
+
+def finish_clients(stack: Stack, run: Run, threads: list[threading.Thread], not_ready: str) -> None:
+    """Once every server is ready again: the clients settle what is pending, send their last requests, end."""
+    for n, base in enumerate(stack.bases):
+        wait_until(lambda base=base: _answers(base, "/readyz") == 200, RECOVERY_DEADLINE, f"server {n} {not_ready}")
+    run.phase = "after"
+    run.restarted.set()
+    for thread in threads:
+        thread.join(RECOVERY_DEADLINE + PHASE_DEADLINE)
+        assert not thread.is_alive(), f"{thread.name} did not finish"
+    assert not run.failures, run.failures
 
 
 def _assert_everything_applied_once(stack: Stack, mode: str, clients: list[Client]) -> None:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from importlib.metadata import version as package_version
+from typing import Any
 
 from asgi_correlation_id import CorrelationIdMiddleware
 from fastapi import APIRouter, FastAPI
@@ -20,6 +22,7 @@ from kalem.api.ratelimit import RateLimit
 from kalem.api.routes import billing, cancel_requests, meta, orders, packages, tokens
 from kalem.api.routes import refunds as refund_routes
 from kalem.api.routes import webhooks as webhook_routes
+from kalem.observability.http import Instrument
 
 
 @dataclass(frozen=True)
@@ -33,35 +36,54 @@ class Face:
     claims: tuple[Claim, ...] = ()           # bodies it takes from another face's path (api/intake.py)
 
 
-def create_app(ctx: Context, faces: Iterable[Face] = (),
-               extra: Iterable[Callable[[FastAPI], None]] = ()) -> FastAPI:
+def create_app(ctx: Context, faces: Mapping[str, Face] | None = None,
+               extra: Mapping[str, Callable[[FastAPI], None]] | None = None) -> FastAPI:
+    """`faces`: the platform faces by name (the name labels their requests in metrics and traces);
+    `extra`: hooks that add routes, by the name their routes are labelled with."""
     # `/docs` loads Swagger UI from a packaged copy: it works offline. (No ReDoc: its page loads a logo
     # from another host.)
     app = FastAPIOffline(redoc_url=None, title="kalem", version=package_version("kalem"),
-                  description="What happens to an order line after checkout: cancel, ask to cancel, split, "
-                              "return, refund, re-invoice — told to every integrator, reliably.")
+                         description="What happens to an order line after checkout: cancel, ask to cancel, "
+                                     "split, return, refund, re-invoice — told to every integrator, reliably.")
     app.state.kalem = ctx
     errors.install(app)
+    face_of: dict[int, str] = {}
+
+    def include(face: str, add: Callable[[], None]) -> None:
+        before = len(app.router.routes)
+        add()
+        face_of.update((id(route), face) for route in _leaves(app.router.routes[before:]))
+
     for router in (meta.router, orders.router, cancel_requests.router, billing.router, packages.router,
                    webhook_routes.router, refund_routes.router, tokens.router):
-        app.include_router(router)
+        include("native", partial(app.include_router, router))
     canonical: dict[str, str] = {}
     app.state.error_renderers = []
     app.state.intake_claims = []
-    for face in faces:
-        app.include_router(face.router)
+    for name, face in (faces or {}).items():
+        include(name, partial(app.include_router, face.router))
         canonical.update(face.canonical_paths)
         if face.errors is not None:
             app.state.error_renderers.append(face.errors)
         app.state.intake_claims.extend(face.claims)
-    for install in extra:
-        install(app)
+    for name, install in (extra or {}).items():
+        include(name, partial(install, app))
     app.add_middleware(CaseInsensitivePaths, canonical=canonical)
     app.add_middleware(BodyLimit, limit=ctx.settings.max_body_bytes)
-    if ctx.settings.rate_limit_per_second > 0:  # outermost: a refusal reads no body and touches nothing
+    if ctx.settings.rate_limit_per_second > 0:  # a refusal reads no body and touches nothing
         app.add_middleware(RateLimit, per_second=ctx.settings.rate_limit_per_second,
                            burst=ctx.settings.rate_limit_burst)
-    # Outermost: every answer, refusals included, is logged and carries the request id.
+    # Every answer, refusals included, is logged, counted, timed and traced; the request id is set first
+    # (that middleware never answers itself), so the access log, the metrics' span and every log line
+    # carry it.
     app.add_middleware(AccessLog)
+    app.add_middleware(Instrument, faces=face_of)
     app.add_middleware(CorrelationIdMiddleware, header_name=HEADER, validator=accepted)
     return app
+
+
+def _leaves(routes: Iterable[Any]) -> Iterator[Any]:
+    """The route objects requests are matched to (FastAPI keeps an included router's own routes)."""
+    for route in routes:
+        included = getattr(route, "original_router", None)
+        yield from _leaves(included.routes) if included is not None else (route,)

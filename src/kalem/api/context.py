@@ -22,6 +22,12 @@ class Context:
     uow: Callable[..., UnitOfWork]
     auth: Authenticator
     idempotency: Idempotency
+    replica_uow: Callable[..., UnitOfWork] | None = None  # KALEM_DATABASE_REPLICA_URL's, when set
+
+    def listing_uow(self) -> UnitOfWork:
+        """For the read-only list endpoints: the replica's when there is one (it may lag the primary by
+        moments; reads of one order and every write stay on the primary)."""
+        return (self.replica_uow or self.uow)(write=False)
 
 
 def context(request: Request) -> Context:

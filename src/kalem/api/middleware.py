@@ -82,5 +82,6 @@ class CaseInsensitivePaths:
             path = scope["path"]
             fixed = self.canonical.get(path.lower().rstrip("/"))
             if fixed is not None and fixed != path:
-                scope = dict(scope, path=fixed, raw_path=fixed.encode())
+                # In place, not a copy: the metrics middleware outside reads the matched route from it.
+                scope["path"], scope["raw_path"] = fixed, fixed.encode()
         await self.app(scope, receive, send)

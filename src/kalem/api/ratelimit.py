@@ -24,7 +24,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from kalem.api.middleware import refuse
 
 #: Probes (liveness, readiness) must answer however busy the address they come from is.
-EXEMPT_PATHS = frozenset({"/healthz", "/readyz"})
+EXEMPT_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
 #: Credentials travel in the body here: count per client address (lower case, no trailing slash).
 SIGN_IN_PATHS = frozenset({"/auth/login", "/api/v1/auth/login", "/v1/auth/token", "/hub/login"})
 HUB_SESSION_COOKIE = "kalem_hub"  # kalem.hub.session.SESSION_COOKIE (the api may not import the hub)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import glob
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -58,11 +59,28 @@ class ThrowawayPostgres:
             shutil.chown(self.root, "postgres", "postgres")
         self._run(str(self.bin / "initdb"), "-D", str(self.data), "-U", "kalem", "--auth=trust", "-E", "UTF8",
                   "--locale=C.UTF-8" if _has_locale("C.UTF-8") else "--no-locale")
-        options = " ".join(f"-c {k}={v}" for k, v in self.settings.items())
-        self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-l", str(self.root / "log"), "-o",
-                  f"-p {self.port} {options}", "-w", "-t", "60", "start")
+        self.restart_after_stop()
         self.createdb("kalem")
         return self
+
+    def start_standby(self, primary: ThrowawayPostgres) -> ThrowawayPostgres:
+        """A streaming replica of `primary`: a base backup that follows it (`pg_basebackup -R`), read-only
+        until promoted. initdb's default pg_hba.conf lets local replication connections in."""
+        if self._as_user:
+            shutil.chown(self.root, "postgres", "postgres")
+        self._run(str(self.bin / "pg_basebackup"), "-h", "127.0.0.1", "-p", str(primary.port), "-U", "kalem",
+                  "-D", str(self.data), "-R", "-X", "stream", "-c", "fast")
+        self.restart_after_stop()
+        return self
+
+    def promote(self) -> None:
+        """Make a standby the primary (`pg_ctl promote`, waiting until it accepts writes)."""
+        self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-w", "-t", "60", "promote")
+
+    def kill(self) -> None:
+        """`kill -9` the postmaster: the server dies as in a crash of its machine's process."""
+        pid = int((self.data / "postmaster.pid").read_text().split()[0])
+        os.kill(pid, signal.SIGKILL)
 
     def createdb(self, name: str) -> str:
         self._run(str(self.bin / "createdb"), "-h", "127.0.0.1", "-p", str(self.port), "-U", "kalem", name)

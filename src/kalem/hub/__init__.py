@@ -1,7 +1,7 @@
 """The hub: server-rendered pages (Jinja2 + htmx, no build step) for sellers and operators, at /hub.
 
-`install(secret_key, sections)` returns the hook `api.app.create_app(extra=...)` runs: it mounts the
-pages and the static files, and keeps the order page's extra sections (hub/sections.py) on the app.
+`install(secret_key, sections)` returns the hook `api.app.create_app(extra={"hub": ...})` runs: it mounts
+the pages and the static files, and keeps the order page's extra sections (hub/sections.py) on the app.
 The hub calls `app/` use cases only, never the REST routes.
 """
 

@@ -82,7 +82,7 @@ class BillingRepository:
     _INSERT = sa.text("INSERT INTO order_billing (order_id, seller_id, version, updated_at, body) "
                       "VALUES (:o, :s, :v, :at, :body)")
     _UPDATE = sa.text("UPDATE order_billing SET version = :v, updated_at = :at, body = :body "
-                      "WHERE order_id = :o AND version = :expected")
+                      "WHERE order_id = :o AND seller_id = :s AND version = :expected")
 
     def __init__(self, conn: Connection) -> None:
         self._conn = conn

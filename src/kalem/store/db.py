@@ -22,6 +22,8 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy import event
 
+from kalem.observability import database as observability
+
 
 #: libpq's `connect_timeout` (whole seconds): an unreachable server fails a request in seconds, not
 #: after the kernel's TCP retries (minutes).
@@ -105,6 +107,7 @@ class Database:
     @classmethod
     def connect(cls, url: str, *, pool_size: int = 10) -> Database:
         engine = create_engine(url, pool_size=pool_size)
+        observability.instrument(engine)
         if engine.dialect.name == "sqlite":
             return cls(engine, threading.Lock())
         return cls(engine)

@@ -18,14 +18,15 @@ from sqlalchemy.engine import Connection
 
 from kalem.domain.events import Event
 from kalem.domain.webhooks import DeliveryStatus, wants
+from kalem.observability import tracing
 
 _ENABLED = sa.text("SELECT id, event_types, seller_id FROM webhook_subscriptions WHERE enabled = :t")
 # The event's position is only known to the database (autoincrement), so read it back in the insert.
 _INSERT = sa.text(
-    "INSERT INTO webhook_deliveries (subscription_id, event_id, event_position, order_id, sequence, status, "
-    "attempts, next_attempt_at, created_at) "
-    f"SELECT :s, id, position, order_id, sequence, '{DeliveryStatus.PENDING.value}', 0, :now, :now "
-    "FROM events WHERE id = :e")
+    "INSERT INTO webhook_deliveries (subscription_id, event_id, event_position, order_id, seller_id, sequence, "
+    "status, attempts, next_attempt_at, created_at, trace_context) "
+    f"SELECT :s, id, position, order_id, seller_id, sequence, '{DeliveryStatus.PENDING.value}', 0, :now, :now, "
+    ":trace FROM events WHERE id = :e AND seller_id = :seller")
 
 
 def enqueue(conn: Connection, events: Sequence[Event], event_ids: Sequence[str]) -> int:
@@ -35,7 +36,8 @@ def enqueue(conn: Connection, events: Sequence[Event], event_ids: Sequence[str])
     if not subscriptions:
         return 0
     now = datetime.now(UTC)  # wall clock: the worker compares it with its own
-    rows = [{"s": sid, "e": eid, "now": now}
+    trace = tracing.traceparent()  # the worker's spans link back to this request
+    rows = [{"s": sid, "e": eid, "seller": event.seller_id, "now": now, "trace": trace}
             for eid, event in zip(event_ids, events, strict=True)
             for sid, types, seller in subscriptions
             if (seller is None or seller == event.seller_id) and wants(types, event.type)]

@@ -32,7 +32,7 @@ class RefundRepository:
     _COLUMNS = "id, order_id, seller_id, order_number, status, created_at, iban, body"
     _INSERT = _q(f"INSERT INTO refunds ({_COLUMNS}) VALUES (:id, :order_id, :seller_id, :order_number, :status, "
                  ":created_at, :iban, :body)")
-    _UPDATE = _q("UPDATE refunds SET status = :status, body = :body WHERE id = :id")
+    _UPDATE = _q("UPDATE refunds SET status = :status, body = :body WHERE id = :id AND seller_id = :seller_id")
 
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
@@ -44,7 +44,8 @@ class RefundRepository:
             "iban": refund.payout.iban, "body": self._body(refund)})
 
     def save(self, refund: Refund) -> None:
-        self._conn.execute(self._UPDATE, {"id": refund.id, "status": refund.status.value, "body": self._body(refund)})
+        self._conn.execute(self._UPDATE, {"id": refund.id, "seller_id": refund.seller_id, "status": refund.status.value,
+                                          "body": self._body(refund)})
 
     def get(self, refund_id: str, seller_id: str | None) -> Refund | None:
         sql, params = f"SELECT {self._COLUMNS} FROM refunds WHERE id = :id", {"id": refund_id}
@@ -98,7 +99,8 @@ class ReturnRepository:
     _COLUMNS = "id, order_id, seller_id, order_number, status, created_at, body"
     _INSERT = _q(f"INSERT INTO return_requests ({_COLUMNS}) VALUES (:id, :order_id, :seller_id, :order_number, "
                  ":status, :created_at, :body)")
-    _UPDATE = _q("UPDATE return_requests SET status = :status, body = :body WHERE id = :id")
+    _UPDATE = _q("UPDATE return_requests SET status = :status, body = :body WHERE id = :id "
+                 "AND seller_id = :seller_id")
 
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
@@ -110,8 +112,8 @@ class ReturnRepository:
             "created_at": request.created_at, "body": self._body(request)})
 
     def save(self, request: ReturnRequest) -> None:
-        self._conn.execute(self._UPDATE, {"id": request.id, "status": request.status.value,
-                                          "body": self._body(request)})
+        self._conn.execute(self._UPDATE, {"id": request.id, "seller_id": request.seller_id,
+                                          "status": request.status.value, "body": self._body(request)})
 
     def get(self, return_id: str, seller_id: str | None) -> ReturnRequest | None:
         sql, params = f"SELECT {self._COLUMNS} FROM return_requests WHERE id = :id", {"id": return_id}

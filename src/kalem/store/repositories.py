@@ -20,6 +20,8 @@ from kalem.domain.cancellation import CancelRequest
 from kalem.domain.errors import AmbiguousOrderNumber, OrderNotFound, VersionMismatch
 from kalem.domain.events import Event
 from kalem.domain.orders import Order
+from kalem.observability import tracing
+from kalem.observability.database import statement as observed_statement
 from kalem.store import codec, outbox
 
 _ORDER_COLUMNS = ("id, seller_id, order_number, account_order_number, status, version, last_sequence, "
@@ -58,6 +60,7 @@ class _Hot:
 
     def _driver(self, conn: Connection, params: Any, result: Any, row_factory: Any = None) -> Any:
         driver = conn.connection.driver_connection
+        traced = observed_statement(self._pg, "postgresql")  # engine events do not see the driver's cursor
         try:
             with driver.cursor(row_factory=row_factory) if row_factory else driver.cursor() as cur:
                 if isinstance(params, list):
@@ -66,6 +69,7 @@ class _Hot:
                     cur.execute(self._pg, params)
                 return result(cur)
         except driver.Error as exc:
+            tracing.fail(traced)
             # SQLAlchemy's own error path, as `execute` takes it: wraps the error (a lost connection is an
             # OperationalError, which the API answers with 503) and, on a disconnect, invalidates this
             # connection and every pooled one opened before it (the server restarted: they are all
@@ -73,6 +77,9 @@ class _Hot:
             # the hot path keeps no extra round trip.
             conn._handle_dbapi_exception(exc, self._pg, params, None, None)
             raise  # unreachable: the call above always raises
+        finally:
+            if traced is not None:
+                traced.end()
 
 
 class OrderRepository:
@@ -83,7 +90,8 @@ class OrderRepository:
                  ":account_order_number, :status, :version, :last_sequence, :intake_hash, :created_at, "
                  ":updated_at, :body)")
     _UPDATE = _Hot("UPDATE orders SET status = :status, version = :version, last_sequence = :last_sequence, "
-                   "updated_at = :updated_at, body = :body WHERE id = :id AND version = :expected")
+                   "updated_at = :updated_at, body = :body WHERE id = :id AND seller_id = :seller_id "
+                   "AND version = :expected")
     _INSERT_LINE = _q("INSERT INTO order_lines (seller_id, line_id, order_id) VALUES (:s, :l, :o)")
     _LINE = _q("SELECT order_id, seller_id FROM order_lines WHERE line_id = :l")
     _LINE_SELLER = _q("SELECT order_id, seller_id FROM order_lines WHERE line_id = :l AND seller_id = :s")
@@ -145,7 +153,7 @@ class OrderRepository:
 
     def save(self, order: Order, *, expected_version: int) -> None:
         changed = self._UPDATE.run(self._conn, {
-            "id": order.id, "status": order.status.value, "version": order.version,
+            "id": order.id, "seller_id": order.seller_id, "status": order.status.value, "version": order.version,
             "last_sequence": order.last_sequence, "updated_at": order.updated_at,
             "body": codec.order_body(order), "expected": expected_version,
         })
@@ -177,7 +185,7 @@ class CancelRequestRepository:
     _COLUMNS = "id, order_id, seller_id, order_number, status, created_at, body"
     _INSERT = _q(f"INSERT INTO cancel_requests ({_COLUMNS}) VALUES (:id, :order_id, :seller_id, "
                  ":order_number, :status, :created_at, :body)")
-    _UPDATE = _q("UPDATE cancel_requests SET status = :status, body = :body WHERE id = :id")
+    _UPDATE = _q("UPDATE cancel_requests SET status = :status, body = :body WHERE id = :id AND seller_id = :s")
 
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
@@ -186,7 +194,7 @@ class CancelRequestRepository:
         self._conn.execute(self._INSERT, self._row(request))
 
     def save(self, request: CancelRequest) -> None:
-        self._conn.execute(self._UPDATE, {"id": request.id, "status": request.status.value,
+        self._conn.execute(self._UPDATE, {"id": request.id, "s": request.seller_id, "status": request.status.value,
                                           "body": codec.request_body(request)})
 
     def get(self, request_id: str, seller_id: str | None) -> CancelRequest | None:
@@ -265,9 +273,11 @@ class EventRepository:
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
         self._postgres = conn.dialect.name == "postgresql"
+        self.appended: list[Event] = []  # this transaction's, counted by the metrics once it commits
 
     def append(self, events: Sequence[Event]) -> list[str]:
         ids = [uuid.uuid4().hex for _ in events]
+        self.appended.extend(events)
         if events:
             rows = [
                 {"id": eid, "order_id": e.order_id, "seller_id": e.seller_id, "sequence": e.sequence,

@@ -159,6 +159,9 @@ webhook_deliveries = sa.Table(
     sa.Column("last_error", sa.String(500)),
     sa.Column("created_at", TS, nullable=False),
     sa.Column("delivered_at", TS),
+    sa.Column("seller_id", sa.String(64)),  # the event's: the distribution key (docs/scaling.md)
+    # The W3C traceparent of the request that queued it, while tracing is on (links the worker's spans).
+    sa.Column("trace_context", sa.String(64)),
     sa.UniqueConstraint("subscription_id", "event_id", name="uq_webhook_deliveries_sub_event"),
     # The claim walks open deliveries in due order and stops after a batch: a partial index keeps
     # delivered history (the bulk of the table) out of it.

@@ -7,15 +7,21 @@ edge can store what it needs (an idempotent response) atomically with the change
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any
 
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+from kalem.observability import metrics, tracing
 
 from kalem.store.billing import BillingRepository
 from kalem.store.db import Database
+from kalem.store.health import HealthRepository
 from kalem.store.n11 import N11LineIdRepository
 from kalem.store.akinon import AkinonIdRepository
 from kalem.store.refunds import RefundRepository, ReturnRepository, StrategyRepository
@@ -29,6 +35,18 @@ from kalem.store.repositories import (
     UserRepository,
 )
 from kalem.store.webhooks import WebhookRepository
+
+
+def _checkout(db: Database) -> Connection:
+    """A pooled connection, timing the wait for it (a pool too small for the load shows here)."""
+    started = time.perf_counter()
+    try:
+        conn = db.engine.connect()
+    except PoolTimeout:
+        metrics.DB_POOL_TIMEOUTS.inc()
+        raise
+    metrics.DB_POOL_WAIT.observe(time.perf_counter() - started)
+    return conn
 
 
 def utcnow() -> datetime:
@@ -50,6 +68,7 @@ class UnitOfWork:
     returns: ReturnRepository
     strategies: StrategyRepository
     akinon_ids: AkinonIdRepository
+    health: HealthRepository
 
     def __init__(self, db: Database, *, write: bool = True, clock: Callable[[], datetime] = utcnow) -> None:
         self._db = db
@@ -68,13 +87,15 @@ class UnitOfWork:
     def __enter__(self) -> UnitOfWork:
         if self._lock is not None:
             self._lock.__enter__()
+        self._span = tracing.start("transaction", {"kalem.write": self._write})  # the pool wait and BEGIN too
         try:
-            conn = self._db.engine.connect()
+            conn = _checkout(self._db)
             if self._write:
                 conn = conn.execution_options(kalem_write=True)
             self._conn = conn
             self._tx = conn.begin()
-        except BaseException:
+        except BaseException as failed:
+            tracing.finish(self._span, failed)
             if self._lock is not None:
                 self._lock.__exit__(None, None, None)
             raise
@@ -93,6 +114,7 @@ class UnitOfWork:
         self.returns = ReturnRepository(conn)
         self.strategies = StrategyRepository(conn)
         self.akinon_ids = AkinonIdRepository(conn)
+        self.health = HealthRepository(conn)
         return self
 
     def ping(self) -> None:
@@ -105,6 +127,7 @@ class UnitOfWork:
             hook(result)
         self._tx.commit()
         self.committed = True
+        metrics.count_events(self.events.appended)
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
@@ -119,6 +142,7 @@ class UnitOfWork:
                     raise
             finally:
                 self._conn.close()
+                tracing.finish(self._span, exc)
         finally:
             if self._lock is not None:
                 self._lock.__exit__(None, None, None)

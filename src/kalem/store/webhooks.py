@@ -59,8 +59,8 @@ _CLAIM = sa.text(f"UPDATE webhook_deliveries SET status = {_DELIVERING}, attempt
                  "lease_until = :lease, next_attempt_at = :lease WHERE id IN :ids"
                  ).bindparams(sa.bindparam("ids", expanding=True))
 _LOAD = sa.text(
-    "SELECT d.id, d.attempts, d.lease_until, d.subscription_id, s.url, s.dialect, s.auth_kind, s.secret, "
-    "s.previous_secret, s.previous_secret_until, s.basic_username, e.id AS event_id, e.type, e.seller_id, "
+    "SELECT d.id, d.attempts, d.lease_until, d.trace_context, d.subscription_id, s.url, s.dialect, s.auth_kind, "
+    "s.secret, s.previous_secret, s.previous_secret_until, s.basic_username, e.id AS event_id, e.type, e.seller_id, "
     "e.sequence, e.occurred_at, e.actor, e.data, e.order_id, o.order_number "
     "FROM webhook_deliveries d JOIN webhook_subscriptions s ON s.id = d.subscription_id "
     "JOIN events e ON e.id = d.event_id JOIN orders o ON o.id = e.order_id WHERE d.id IN :ids ORDER BY d.id"
@@ -68,6 +68,11 @@ _LOAD = sa.text(
 _FINISH = sa.text(
     "UPDATE webhook_deliveries SET status = :status, next_attempt_at = :next, lease_until = NULL, "
     "last_status = :code, last_error = :error, delivered_at = :delivered "
+    f"WHERE id = :id AND status = {_DELIVERING} AND lease_until = :fence")
+# A claim given back unsent (the worker is stopping): the attempt it counted is undone.
+_RELEASE = sa.text(
+    f"UPDATE webhook_deliveries SET status = CASE WHEN attempts > 1 THEN {sql_status(DeliveryStatus.FAILED)} "
+    f"ELSE {_PENDING} END, attempts = attempts - 1, next_attempt_at = :now, lease_until = NULL "
     f"WHERE id = :id AND status = {_DELIVERING} AND lease_until = :fence")
 _ATTEMPT = sa.text(
     "INSERT INTO webhook_attempts (delivery_id, attempted_at, status_code, duration_ms, response_excerpt, error) "
@@ -143,6 +148,11 @@ class WebhookRepository:
         if outcomes:
             self._conn.execute(_FINISH, list(outcomes))  # executemany: one pipelined round trip
 
+    def release(self, claims: Sequence[dict[str, Any]]) -> None:
+        """Give back claims never sent (`id`, `fence`, `now`): due at once, the claim's attempt undone."""
+        if claims:
+            self._conn.execute(_RELEASE, list(claims))
+
     def disable(self, sub_id: str, reason: str) -> None:
         self._conn.execute(sa.text("UPDATE webhook_subscriptions SET enabled = :f, disabled_reason = :r "
                                    "WHERE id = :id"), {"f": False, "r": reason[:200], "id": sub_id})
@@ -214,9 +224,9 @@ class WebhookRepository:
         new = [{"s": sub["id"], "e": r.id, "now": now} for r in missing if wants(sub["event_types"], r.type)]
         if new:
             self._conn.execute(sa.text(
-                "INSERT INTO webhook_deliveries (subscription_id, event_id, event_position, order_id, sequence, "
-                "status, attempts, next_attempt_at, created_at) SELECT :s, id, position, order_id, sequence, "
-                f"{_PENDING}, 0, :now, :now FROM events WHERE id = :e"), new)
+                "INSERT INTO webhook_deliveries (subscription_id, event_id, event_position, order_id, seller_id, "
+                "sequence, status, attempts, next_attempt_at, created_at) SELECT :s, id, position, order_id, "
+                f"seller_id, sequence, {_PENDING}, 0, :now, :now FROM events WHERE id = :e"), new)
         again = self._conn.execute(sa.text(
             f"UPDATE webhook_deliveries SET {_REQUEUE} "
             f"WHERE subscription_id = :s AND status IN {sql_in(FINISHED_STATUSES)} AND event_id IN "

@@ -23,6 +23,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from kalem.domain.webhooks import DELIVERY, DeliveryStatus, DeliveryStep, RetryPolicy
+from kalem.observability import metrics, tracing
 from kalem.store.uow import UnitOfWork
 from kalem.webhooks import registry
 from kalem.webhooks.sender import Attempt, Sender
@@ -80,6 +81,11 @@ class Worker:
         self._pool = ThreadPoolExecutor(max_workers=self.config.concurrency, thread_name_prefix="kalem-webhook")
         self.stop_event = threading.Event()
 
+    def stop(self) -> None:
+        """Finish the round in hand — sends already under way are answered and recorded, claimed
+        deliveries not yet sent are released for the next worker — then leave `run`."""
+        self.stop_event.set()
+
     def close(self) -> None:
         self._pool.shutdown(wait=True)
         self._sender.close()
@@ -129,17 +135,19 @@ class Worker:
         """One round; returns the number of deliveries claimed."""
         claimed_at = time.monotonic()
         now = datetime.now(UTC)
-        with self._uow() as uow:
+        with tracing.span("webhooks.claim") as span, self._uow() as uow:
             ids = uow.webhooks.claim(now, now + timedelta(seconds=self.config.lease_seconds), self.config.batch)
             rows = uow.webhooks.load(ids)
             uow.commit()
+            if span is not None:
+                span.set_attribute("kalem.deliveries", len(rows))
         if not rows:
             return 0
         results = list(self._pool.map(self._deliver, rows))
         self._record_within_lease(rows, results, claimed_at + self.config.lease_seconds)
         return len(rows)
 
-    def _record_within_lease(self, rows: list[dict[str, Any]], results: list[list[Attempt]],
+    def _record_within_lease(self, rows: list[dict[str, Any]], results: list[list[Attempt] | None],
                              lease_ends: float) -> None:
         """The sends happened; if the database is away, wait for it rather than drop their outcome (which
         would send them all again) — but only while the claim lasts: after the lease another worker
@@ -157,8 +165,17 @@ class Worker:
                 _log_database_error(exc, f"recording {len(rows)} deliveries again in {wait:.1f} s")
                 self.stop_event.wait(wait)
 
-    def _deliver(self, row: dict[str, Any]) -> list[Attempt]:
-        """Send every body the event renders to, in order; stop at the first failure."""
+    def _deliver(self, row: dict[str, Any]) -> list[Attempt] | None:
+        """Send every body the event renders to, in order; stop at the first failure. None: not sent,
+        the worker is stopping (the claim is released)."""
+        if self.stop_event.is_set():
+            return None
+        with tracing.span("webhooks.send", links=[row.get("trace_context")],
+                          attributes={"kalem.dialect": row["dialect"], "kalem.event_type": row["type"],
+                                      "kalem.delivery_id": row["id"]}):
+            return self._send_all(row)
+
+    def _send_all(self, row: dict[str, Any]) -> list[Attempt]:
         event = {"id": row["event_id"], "type": row["type"], "order_id": row["order_id"],
                  "order_number": row["order_number"], "seller_id": row["seller_id"], "sequence": row["sequence"],
                  "occurred_at": row["occurred_at"].isoformat().replace("+00:00", "Z"), "actor": row["actor"],
@@ -178,10 +195,13 @@ class Worker:
                 break
         return attempts
 
-    def _record(self, rows: list[dict[str, Any]], results: list[list[Attempt]]) -> None:
+    def _record(self, rows: list[dict[str, Any]], results: list[list[Attempt] | None]) -> None:
         now = datetime.now(UTC)
-        outcomes, attempts, disable = [], [], []
+        outcomes, attempts, disable, release = [], [], [], []
         for row, tries in zip(rows, results, strict=True):
+            if tries is None:
+                release.append({"id": row["id"], "fence": row["lease_until"], "now": now})
+                continue
             attempts.extend({"delivery_id": row["id"], "attempted_at": a.attempted_at or now,
                              "status_code": a.status_code, "duration_ms": a.duration_ms,
                              "response_excerpt": a.response_excerpt, "error": a.error} for a in tries)
@@ -202,8 +222,20 @@ class Worker:
                 wait = self.config.retry.delay(row["attempts"], last.retry_after)
                 outcome.update(status=_after(DeliveryStep.RETRY), next=now + timedelta(seconds=wait))
             outcomes.append(outcome)
-        with self._uow() as uow:
+        with tracing.span("webhooks.record", links=[row.get("trace_context") for row in rows]), self._uow() as uow:
             uow.webhooks.finish(outcomes, attempts)
+            uow.webhooks.release(release)
             for sub_id in set(disable):
                 uow.webhooks.disable(sub_id, "the receiver answered 410 Gone")
             uow.commit()
+        _count(rows, results, outcomes)
+
+
+def _count(rows: list[dict[str, Any]], results: list[list[Attempt] | None], outcomes: list[dict[str, Any]]) -> None:
+    """Delivery metrics, once the outcomes are recorded."""
+    dialects = {row["id"]: row["dialect"] for row in rows}
+    for row, tries in zip(rows, results, strict=True):
+        for attempt in tries or ():
+            metrics.DELIVERY_ATTEMPT_LATENCY.labels(row["dialect"]).observe(attempt.duration_ms / 1000)
+    for outcome in outcomes:
+        metrics.DELIVERIES.labels(dialects[outcome["id"]], outcome["status"]).inc()

@@ -35,7 +35,7 @@ def list_requests(ctx: Ctx, caller: Caller, status: RequestStatus | None = None,
                   seller_id: Annotated[str | None, Query(max_length=64)] = None,
                   limit: Annotated[int, Query(ge=1, le=100)] = 50,
                   cursor: Annotated[str | None, Query(max_length=200)] = None) -> dict:
-    found = app.list_cancel_requests(ctx.uow(write=False), caller, status=status.value if status else None,
+    found = app.list_cancel_requests(ctx.listing_uow(), caller, status=status.value if status else None,
                                      limit=limit + 1, after=views.decode_cursor(cursor), seller_id=seller_id,
                                      order_number=order_number)
     page = found[:limit]

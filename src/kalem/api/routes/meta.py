@@ -1,15 +1,22 @@
-"""Health, readiness and the reason catalog."""
+"""Health, readiness, metrics and the reason catalog."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Header, Query, Response
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from kalem.api import views
 from kalem.api.context import Caller, Ctx
-from kalem.api.schemas_out import ReasonList
+from kalem.api.errors import native
+from kalem.api.schemas_out import ERRORS, ReasonList
 from kalem.domain.reasons import StatusType, reasons
+from kalem.observability.metrics import exposition
+from kalem.observability.state import database_state
 
 router = APIRouter(tags=["meta"])
 
@@ -19,15 +26,40 @@ def healthz() -> dict:
     return {"status": "ok"}
 
 
-@router.get("/readyz", summary="Readiness: the database answers",
-            responses={503: {"description": "`database_unavailable`: the database is not reachable"}})
-def readyz(ctx: Ctx) -> dict:
-    """A round trip to the database; while it is away, 503 `database_unavailable` with `Retry-After`
-    (the same answer every endpoint gives then). Send traffic only to a ready process; do not
-    restart one that is merely not ready — it reconnects on its own."""
+@router.get("/readyz", summary="Readiness: the database answers, at this code's migration head; the outbox lag",
+            responses={503: {"description": "`database_unavailable`: the database is not reachable; "
+                                            "`migrations_pending`: the schema is behind this code"}})
+def readyz(ctx: Ctx) -> Response:
+    """Ready when the database answers and its schema is at the migration head this code expects. While
+    the database is away, 503 `database_unavailable` with `Retry-After` (the same answer every endpoint
+    gives then). Send traffic only to a ready process; do not restart one that is merely not ready —
+    it reconnects on its own. The outbox lag is reported, never a reason to refuse traffic."""
     with ctx.uow(write=False) as uow:
-        uow.ping()
-    return {"status": "ready", "database": "ok"}
+        migrations = uow.health.migrations()
+        outbox = uow.health.outbox(uow.now()) if migrations.at_head else None  # its table may not exist yet
+    report = {"current": sorted(migrations.current), "expected": sorted(migrations.expected)}
+    if outbox is None:
+        return native("migrations_pending", 503, "the database schema is not at this code's migration head; "
+                      "run `kalem db upgrade`", report)
+    return JSONResponse({"status": "ready", "database": "ok", "migrations": {**report, "at_head": True},
+                         "outbox": {"depth": outbox.depth, "oldest_age_seconds": round(outbox.oldest_age_seconds, 3),
+                                    "dead": outbox.dead}})
+
+
+@router.get("/metrics", summary="Prometheus metrics (text format); operator-only unless KALEM_METRICS_PUBLIC",
+            response_class=Response, responses={200: {"content": {CONTENT_TYPE_LATEST: {}}},
+                                                401: ERRORS[401], 403: ERRORS[403]})
+def metrics(ctx: Ctx, authorization: Annotated[str | None, Header(include_in_schema=False)] = None) -> Response:
+    if not ctx.settings.metrics_public:
+        ctx.auth.authorization(authorization).require_operator()
+    try:
+        with ctx.uow(write=False) as uow:
+            now, migrations = uow.now(), uow.health.migrations()
+            state = database_state(migrations, uow.health.outbox(now) if migrations.at_head else None,
+                                   uow.health.oldest_pending_cancel_requests(now) if migrations.at_head else {})
+    except (DBAPIError, PoolTimeout):  # the database is away: the process's own metrics still answer
+        state = database_state(None, None, {})
+    return Response(exposition(state), media_type=CONTENT_TYPE_LATEST)
 
 
 @router.get("/v1/reasons", summary="The reason catalog", response_model=ReasonList)

@@ -53,7 +53,7 @@ def list_orders(ctx: Ctx, caller: Caller, seller_id: SellerScope = None,
                 status: Annotated[str | None, Query(max_length=32)] = None,
                 limit: Annotated[int, Query(ge=1, le=100)] = 50,
                 cursor: Annotated[str | None, Query(max_length=200)] = None) -> dict:
-    found = app_orders.list_orders(ctx.uow(write=False), caller, seller_id=seller_id, status=status,
+    found = app_orders.list_orders(ctx.listing_uow(), caller, seller_id=seller_id, status=status,
                                    limit=limit + 1, after=views.decode_cursor(cursor))
     page = found[:limit]
     next_cursor = views.encode_cursor(page[-1].created_at, page[-1].id) if len(found) > limit else None

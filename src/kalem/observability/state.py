@@ -1,0 +1,49 @@
+"""Metrics read from the database at scrape time: they describe shared state (the outbox, the cancel
+request queue), so any one process can report them, and no process has to keep them current."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+from prometheus_client import CollectorRegistry
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+if TYPE_CHECKING:  # the store imports this package; types only, no import cycle
+    from kalem.store.health import Migrations, Outbox
+
+
+class _Families(Collector):
+    def __init__(self, families: list[Metric]) -> None:
+        self._families = families
+
+    def collect(self) -> Iterable[Metric]:
+        return self._families
+
+
+def database_state(migrations: Migrations | None, outbox: Outbox | None,
+                   pending_ages: dict[str, float]) -> CollectorRegistry:
+    """The families for one scrape; `migrations` is None when the database did not answer."""
+    families = [GaugeMetricFamily("kalem_database_up", "1 if the database answered this scrape",
+                                  value=0 if migrations is None else 1)]
+    if migrations is not None:
+        families.append(GaugeMetricFamily("kalem_migrations_at_head", "1 if the schema is at this code's "
+                                          "migration head", value=1 if migrations.at_head else 0))
+    if outbox is not None:
+        families += [
+            GaugeMetricFamily("kalem_outbox_depth", "Webhook deliveries not yet delivered nor given up",
+                              value=outbox.depth),
+            GaugeMetricFamily("kalem_outbox_oldest_undelivered_age_seconds", "Age of the oldest of them (the "
+                              "outbox lag); 0 when none", value=outbox.oldest_age_seconds),
+            GaugeMetricFamily("kalem_webhook_dead_letters", "Webhook deliveries given up (status dead)",
+                              value=outbox.dead),
+        ]
+    ages = GaugeMetricFamily("kalem_cancel_request_oldest_pending_age_seconds", "Per seller, age of its oldest "
+                             "cancel request awaiting an answer", labels=["seller"])
+    for seller, age in sorted(pending_ages.items()):
+        ages.add_metric([seller], age)
+    families.append(ages)
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(_Families(families))
+    return registry
