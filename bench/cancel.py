@@ -175,8 +175,8 @@ def units_report(command: str, all_runs: dict[int, list[tuple[Run, float]]], cpu
         "## Cancels on short and long lines (`bench/cancel.py --units`)",
         "",
         f"Machine: {m['nproc']} CPUs ({m['cpu']}), {m['memory']} memory, {m['os']}, Python {m['python']}. "
-        f"Measured {time.strftime('%Y-%m-%d')} while other engineers' test suites were running on the same "
-        f"machine: throughput is shown for completeness, CPU per cancel is the figure to compare.",
+        f"Measured {time.strftime('%Y-%m-%d')}, load generator on the same machine: CPU per cancel is the "
+        f"figure to compare, throughput is shown for completeness.",
         "",
         f"Command: `{command}`",
         "",
@@ -200,7 +200,7 @@ def units_report(command: str, all_runs: dict[int, list[tuple[Run, float]]], cpu
     out += ["", f"{small} → {big:,} units per line: CPU per cancel (server) {runs[small][1]:.2f} → "
                 f"{runs[big][1]:.2f} ms ({runs[big][1] / runs[small][1] - 1:+.1%}); in-process {cpu[small]:.3f} → "
                 f"{cpu[big]:.3f} ms ({cpu[big] / cpu[small] - 1:+.1%}). Goal: within 10 %. Runs of the same line "
-                f"length differ from each other by up to {spread:.0%} in server CPU per cancel on this shared machine, "
+                f"length differ from each other by up to {spread:.0%} in server CPU per cancel, "
                 f"so the in-process figure is the one that shows what the line's length costs."]
     return "\n".join(out)
 

@@ -431,7 +431,7 @@ def kalem_server(database_url: str, *, workers: int, env: dict[str, str] | None 
     workdir = tempfile.mkdtemp(prefix="kalem-bench-")
     log_path = Path(workdir) / "serve.log"
     environment = {**os.environ, "KALEM_DATABASE_URL": database_url, "KALEM_ADMIN_TOKEN": ADMIN_TOKEN,
-                   "KALEM_SECRET_KEY": "bench-secret-key-bench-secret-key", "KALEM_LOG_LEVEL": "info",
+                   "KALEM_SECRET_KEY": "bench-secret-key-bench-secret-key", "KALEM_LOG_LEVEL": "debug",  # uvicorn's per-process startup lines
                    "KALEM_RATE_LIMIT_PER_SECOND": "0",  # measure the server, not the per-token limiter
                    **(env or {})}
     with open(log_path, "wb") as log_file:
