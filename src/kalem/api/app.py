@@ -13,7 +13,7 @@ from fastapi import APIRouter, FastAPI
 from fastapi_offline import FastAPIOffline
 
 from kalem.api import errors
-from kalem.api.access_log import HEADER, AccessLog, accepted
+from kalem.api.request_id import HEADER, accepted
 from kalem.api.context import Context
 from kalem.api.errors import PathRenderer
 from kalem.api.intake import Claim
@@ -76,7 +76,6 @@ def create_app(ctx: Context, faces: Mapping[str, Face] | None = None,
     # Every answer, refusals included, is logged, counted, timed and traced; the request id is set first
     # (that middleware never answers itself), so the access log, the metrics' span and every log line
     # carry it.
-    app.add_middleware(AccessLog)
     app.add_middleware(Instrument, faces=face_of)
     app.add_middleware(CorrelationIdMiddleware, header_name=HEADER, validator=accepted)
     return app

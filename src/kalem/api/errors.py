@@ -20,7 +20,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from kalem.api.access_log import current_request_id
+from kalem.api.request_id import current_request_id
 from kalem.domain.errors import InvalidInput, KalemError
 
 log = logging.getLogger("kalem.api")

@@ -1,4 +1,5 @@
-"""The HTTP edge: every request counted and timed by face and route template, and traced when on.
+"""The HTTP edge: every request counted and timed by face and route template, written to the access log
+(`kalem.access`: method, path, status, duration; the request id is on every record), and traced when on.
 
 Outside every middleware that can answer, so it sees every answer — the rate limiter's 429s and the
 body limit's 413s included; inside the one that sets the request id, which the span carries. The
@@ -7,6 +8,7 @@ route template (not the path) keeps the label set small; a path no route matches
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Mapping
 
@@ -16,6 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from kalem.observability import metrics, tracing
 
 UNMATCHED = "unmatched"
+access_log = logging.getLogger("kalem.access")
 
 
 class Instrument:
@@ -45,9 +48,13 @@ class Instrument:
                 route = scope.get("route")
                 template = getattr(route, "path", None) or UNMATCHED
                 face = self.faces.get(id(route), "none") if route is not None else "none"
-                method, status = scope["method"], answer["status"]
+                method, status, seconds = scope["method"], answer["status"], time.perf_counter() - started
                 metrics.HTTP_REQUESTS.labels(face, template, method, str(status)).inc()
-                metrics.HTTP_LATENCY.labels(face, template, method).observe(time.perf_counter() - started)
+                metrics.HTTP_LATENCY.labels(face, template, method).observe(seconds)
+                duration_ms = round(seconds * 1000, 1)
+                access_log.info("%s %s %s %.1fms", method, scope["path"], status, duration_ms,
+                                extra={"method": method, "path": scope["path"], "status": status,
+                                       "duration_ms": duration_ms})
                 if answer["replayed"]:
                     metrics.IDEMPOTENT_REPLAYS.labels(face).inc()
                 if span is not None:
