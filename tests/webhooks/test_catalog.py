@@ -28,7 +28,7 @@ def test_event_types_are_listed_with_their_bodies_per_dialect(api):
     by_type = {e["type"]: e for e in listed.json()["data"]}
     assert set(by_type) == set(EVENT_TYPES)
     approved = by_type["cancel_request.approved"]
-    assert set(approved["bodies"]) == {"native", "hebiar", "zonos"}
+    assert set(approved["bodies"]) == {"native", "hebiar", "hepsiglobal", "zonos"}
     assert "note" in approved["bodies"]["native"]["properties"]["data"]["properties"]
     assert approved["bodies"]["hebiar"]["properties"]["hookName"] == {"const": "CancelOrderItemLineConfirmedEvent"}
     assert set(by_type["refund.settled"]["bodies"]) == {"native", "hepsiglobal"}
