@@ -135,7 +135,8 @@ def test_seed_cancel_webhook_payload():
                                  "reason_id": 135}]}}
     [hook] = hook_payloads(event)
     body = hook.body
-    assert hook.method == "PUT" and set(body) == {"cancel_id", "order_number", "cancel_quantity", "order_item_number", "reason"}
+    assert hook.method == "PUT"
+    assert set(body) == {"cancel_id", "order_number", "cancel_quantity", "order_item_number", "reason"}
     assert body["order_number"] == "NMSAC3R37F2891PN-IO-1" and body["cancel_quantity"] == 1
     assert body["order_item_number"] == "NMSAC3R37F2891PN-IO-1_HBCV000057B1XL" and body["reason"] == "out_of_stock"
     assert isinstance(body["cancel_id"], int) and hook_payloads(event)[0].body["cancel_id"] == body["cancel_id"]

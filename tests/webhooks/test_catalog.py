@@ -40,6 +40,12 @@ def test_the_openapi_document_publishes_them_as_webhooks(api):
     assert set(spec["webhooks"]) == set(EVENT_TYPES)
     body = spec["webhooks"]["order.placed"]["post"]["requestBody"]["content"]["application/json"]["schema"]
     assert [b["title"] for b in body["oneOf"]] == ["native", "zonos"]
+    cancelled = spec["webhooks"]["lines.cancelled"]  # HepsiGlobal's order-cancel goes out as PUT
+    assert set(cancelled) == {"post", "put"}
+    [hg] = cancelled["put"]["requestBody"]["content"]["application/json"]["schema"]["oneOf"]
+    assert hg["title"] == "hepsiglobal" and "cancel_quantity" in hg["properties"]
+    posted = cancelled["post"]["requestBody"]["content"]["application/json"]["schema"]["oneOf"]
+    assert [b["title"] for b in posted] == ["native", "zonos"]
 
 
 def test_an_unknown_event_type_is_refused_with_the_known_ones(api, db):

@@ -23,6 +23,8 @@ from kalem.domain.webhooks import Hook
 
 #: What a cancel made through this face records as `via` on its `lines.cancelled` event.
 FACE = "hepsiglobal"
+#: HG documents `PUT /webhooks/order-cancel`.
+ORDER_CANCEL_METHOD = "PUT"
 
 
 def cancel_id(event_id: str, index: int) -> int:
@@ -30,15 +32,21 @@ def cancel_id(event_id: str, index: int) -> int:
 
 
 _S, _I = {"type": "string"}, {"type": "integer"}
-_ORDER_CANCEL = {"cancel_id": _I, "order_number": _S, "cancel_quantity": _I, "order_item_number": _S, "reason": _S}
+
+
+def _order_cancel_schema(which: str) -> dict[str, Any]:
+    return {"type": "object", "description": f"`order-cancel`, sent as {ORDER_CANCEL_METHOD}, {which}",
+            "x-http-method": ORDER_CANCEL_METHOD,  # the webhook catalog publishes it under this method
+            "properties": {"cancel_id": _I, "order_number": _S, "cancel_quantity": _I, "order_item_number": _S,
+                           "reason": _S}}
+
+
 #: The body each event type becomes (the webhook event catalog publishes these).
 HOOK_SCHEMAS = {
-    "lines.cancelled": {"type": "object", "properties": _ORDER_CANCEL, "description":
-                        "`order-cancel`, sent as PUT, one per item; only cancellations made by a seller, "
-                        "never one made through the HepsiGlobal face"},
-    "cancel_request.approved": {"type": "object", "properties": _ORDER_CANCEL, "description":
-                                "`order-cancel`, sent as PUT, one per item with approved units "
-                                "(`cancel_quantity` = the units approved)"},
+    "lines.cancelled": _order_cancel_schema("one per item; only cancellations made by a seller, never one made "
+                                            "through the HepsiGlobal face"),
+    "cancel_request.approved": _order_cancel_schema("one per item with approved units (`cancel_quantity` = the "
+                                                    "units approved)"),
     "refund.settled": {"type": "object", "properties": {
         "request_id": _S, "refund_number": {"type": ["string", "null"]}, "order_number": _S,
         "status": {"enum": ["success", "failed"]}, "amount": _S, "currency": _S}},
@@ -48,7 +56,7 @@ HOOK_SCHEMAS = {
 def _order_cancel(event: dict[str, Any], index: int, item: dict[str, Any], quantity: int) -> Hook:
     return Hook({"cancel_id": cancel_id(event["id"], index), "order_number": event["order_number"],
                  "cancel_quantity": quantity, "order_item_number": item["line_id"],
-                 "reason": REASON_NAMES.get(item.get("reason_id"), "other")}, method="PUT")
+                 "reason": REASON_NAMES.get(item.get("reason_id"), "other")}, method=ORDER_CANCEL_METHOD)
 
 
 def hook_payloads(event: dict[str, Any]) -> list[dict[str, Any] | Hook]:
