@@ -133,9 +133,12 @@ def test_seed_cancel_webhook_payload():
     event = {"id": "9f2c", "type": "lines.cancelled", "order_number": "NMSAC3R37F2891PN-IO-1", "actor": "seller:tok_1",
              "data": {"items": [{"line_id": "NMSAC3R37F2891PN-IO-1_HBCV000057B1XL", "quantity": 1,
                                  "reason_id": 135}]}}
-    [body] = hook_payloads(event)
+    [hook] = hook_payloads(event)
+    body = hook.body
+    assert hook.method == "PUT"
     assert set(body) == {"cancel_id", "order_number", "cancel_quantity", "order_item_number", "reason"}
     assert body["order_number"] == "NMSAC3R37F2891PN-IO-1" and body["cancel_quantity"] == 1
     assert body["order_item_number"] == "NMSAC3R37F2891PN-IO-1_HBCV000057B1XL" and body["reason"] == "out_of_stock"
-    assert isinstance(body["cancel_id"], int) and hook_payloads(event)[0]["cancel_id"] == body["cancel_id"]
+    assert isinstance(body["cancel_id"], int) and hook_payloads(event)[0].body["cancel_id"] == body["cancel_id"]
     assert hook_payloads({**event, "actor": "operator:admin"}) == []
+    assert hook_payloads({**event, "data": {**event["data"], "via": "hepsiglobal"}}) == []  # the face's own

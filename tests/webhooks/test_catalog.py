@@ -28,7 +28,7 @@ def test_event_types_are_listed_with_their_bodies_per_dialect(api):
     by_type = {e["type"]: e for e in listed.json()["data"]}
     assert set(by_type) == set(EVENT_TYPES)
     approved = by_type["cancel_request.approved"]
-    assert set(approved["bodies"]) == {"native", "hebiar", "zonos"}
+    assert set(approved["bodies"]) == {"native", "hebiar", "hepsiglobal", "zonos"}
     assert "note" in approved["bodies"]["native"]["properties"]["data"]["properties"]
     assert approved["bodies"]["hebiar"]["properties"]["hookName"] == {"const": "CancelOrderItemLineConfirmedEvent"}
     assert set(by_type["refund.settled"]["bodies"]) == {"native", "hepsiglobal"}
@@ -40,6 +40,12 @@ def test_the_openapi_document_publishes_them_as_webhooks(api):
     assert set(spec["webhooks"]) == set(EVENT_TYPES)
     body = spec["webhooks"]["order.placed"]["post"]["requestBody"]["content"]["application/json"]["schema"]
     assert [b["title"] for b in body["oneOf"]] == ["native", "zonos"]
+    cancelled = spec["webhooks"]["lines.cancelled"]  # HepsiGlobal's order-cancel goes out as PUT
+    assert set(cancelled) == {"post", "put"}
+    [hg] = cancelled["put"]["requestBody"]["content"]["application/json"]["schema"]["oneOf"]
+    assert hg["title"] == "hepsiglobal" and "cancel_quantity" in hg["properties"]
+    posted = cancelled["post"]["requestBody"]["content"]["application/json"]["schema"]["oneOf"]
+    assert [b["title"] for b in posted] == ["native", "zonos"]
 
 
 def test_an_unknown_event_type_is_refused_with_the_known_ones(api, db):

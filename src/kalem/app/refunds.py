@@ -166,8 +166,9 @@ def refund_locked(tx: OrderTransaction, order: Order, cmd: RefundUnits) -> Refun
 
 
 def cancel_remaining(uow: UnitOfWork, principal: Principal, order_number: str, line_id: str, reason_id: int,
-                     note: str | None) -> Order:
-    """Cancel every open unit of a line (HepsiGlobal's cancel by marketplace), counted under the lock."""
+                     note: str | None, via: str | None = None) -> Order:
+    """Cancel every open unit of a line (HepsiGlobal's cancel by marketplace), counted under the lock;
+    `via` is recorded on the event (see `cancel_lines`)."""
     with OrderTransaction(uow) as tx:
         order = tx.lock(order_number, principal)
         line = order.line(line_id)
@@ -175,7 +176,7 @@ def cancel_remaining(uow: UnitOfWork, principal: Principal, order_number: str, l
             raise NothingToCancel(f"order item {line_id} has no unit left to cancel", line_id=line_id,
                                   ledger=line.ledger.as_dict())
         changed, events = cancel_lines(order, [CancelItem(line_id, line.cancellable, reason_id, note)],
-                                       actor=principal.actor, now=uow.now())
+                                       actor=principal.actor, now=uow.now(), via=via)
         return tx.commit(tx.save(changed, events))
 
 

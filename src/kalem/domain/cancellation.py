@@ -26,14 +26,15 @@ CancelRequest = Request
 
 
 def cancel_lines(order: Order, items: Sequence[CancelItem], *, actor: Actor, now: datetime,
-                 platform: str = "kalem") -> tuple[Order, list[Event]]:
-    """Cancel open units at once; all lines or none."""
+                 platform: str = "kalem", via: str | None = None) -> tuple[Order, list[Event]]:
+    """Cancel open units at once; all lines or none. `via` names the face the cancel came through when
+    that face's subscribers must not hear it back (it is recorded on the event)."""
     lines, taken = requests.take(order, items, UnitState.OPEN, UnitState.CANCELLED,
                                  reason_type=StatusType.CANCELLED, platform=platform)
     packages, touched = unpack_cancelled(order.packages, taken, now)
     recorder = order.recorder(actor, now)
     recorder.record("lines.cancelled", items=[_item_data(i, lines[i.line_id], taken[i.line_id]) for i in items],
-                    packages=touched)
+                    packages=touched, **({"via": via} if via else {}))
     return order.evolve(recorder, lines=requests.ordered(order, lines), packages=packages)
 
 

@@ -9,11 +9,20 @@ import random
 import re
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 from urllib.parse import urlsplit
 
 from kalem.domain.errors import Conflict, InvalidInput, NotFound
 from kalem.domain.event_catalog import EVENT_TYPES
 from kalem.domain.states import Machine
+
+@dataclass(frozen=True, slots=True)
+class Hook:
+    """One request a dialect sends for an event: the JSON body, and the HTTP method its platform documents."""
+
+    body: dict[str, Any]
+    method: str = "POST"
+
 
 DIALECTS = ("native", "hebiar", "hepsiglobal", "zonos")
 AUTH_KINDS = ("standard", "basic", "bearer", "secret_url")

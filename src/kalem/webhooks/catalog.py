@@ -1,5 +1,6 @@
 """The webhook event catalog, published twice from one list: `GET /v1/webhook-event-types` and the
-OpenAPI 3.1 `webhooks` section of `/openapi.json` (one entry per event type, the body per dialect).
+OpenAPI 3.1 `webhooks` section of `/openapi.json` (one entry per event type, the body per dialect,
+under the HTTP method it is sent with).
 
 `install(schemas)` returns the hook `api.app.create_app(extra=...)` runs; the faces' body schemas
 (dialect → {event type: JSON Schema}) come from the composition root and are kept on the app.
@@ -44,17 +45,24 @@ def list_event_types(request: Request) -> dict[str, Any]:
     return {"data": catalog(request.app.state.webhook_schemas)}
 
 
+#: The key a dialect's body schema names its HTTP method with, when its platform documents one other than POST.
+METHOD = "x-http-method"
+
+
 def _webhook(entry: dict[str, Any]) -> dict[str, Any]:
-    dialects = ", ".join(entry["bodies"])
-    bodies = [{"title": dialect, **schema} for dialect, schema in entry["bodies"].items()]
-    return {"post": {
+    """One operation per HTTP method the bodies go out with (POST unless a dialect names another)."""
+    by_method: dict[str, dict[str, dict[str, Any]]] = {}
+    for dialect, schema in entry["bodies"].items():
+        by_method.setdefault(schema.get(METHOD, "POST").lower(), {})[dialect] = schema
+    return {method: {
         "summary": entry["description"],
         "description": f"Sent to subscriptions naming `{entry['type']}` (or a pattern matching it), in the "
-                       f"subscription's dialect ({dialects}). Signed per Standard Webhooks unless the "
+                       f"subscription's dialect ({', '.join(bodies)}). Signed per Standard Webhooks unless the "
                        "subscription chose another auth kind.",
-        "requestBody": {"required": True, "content": {"application/json": {"schema": {"oneOf": bodies}}}},
+        "requestBody": {"required": True, "content": {"application/json": {"schema": {"oneOf": [
+            {"title": dialect, **schema} for dialect, schema in bodies.items()]}}}},
         "responses": {"2XX": {"description": "received; any other answer is retried"}},
-    }}
+    } for method, bodies in by_method.items()}
 
 
 def install(schemas: Schemas) -> Callable[[FastAPI], None]:

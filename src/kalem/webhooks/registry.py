@@ -7,19 +7,20 @@
     Worker(uow, config, dialects={"hepsiglobal": hepsiglobal.hook_payloads, ...})
 
 A renderer takes the event dict (`id, type, order_id, order_number, seller_id, sequence,
-occurred_at` (ISO 8601), `actor, data`) and returns a list of JSON bodies — none when the platform
-has no hook for that event (the delivery is then `skipped`: no request is sent), several
-when the platform sends one hook per package.
+occurred_at` (ISO 8601), `actor, data`) and returns a list of JSON bodies (POSTed) or `Hook`s (a body
+with the method its platform documents) — none when the platform has no hook for that event (the
+delivery is then `skipped`: no request is sent), several when the platform sends one hook per package.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from kalem.domain.event_catalog import EVENT_TYPES
+from kalem.domain.webhooks import Hook
 
-Renderer = Callable[[dict[str, Any]], list[dict[str, Any]]]
+Renderer = Callable[[dict[str, Any]], Sequence[dict[str, Any] | Hook]]
 
 
 class DialectNotRegistered(LookupError):
@@ -44,11 +45,12 @@ def native_schema(event_type: str) -> dict[str, Any]:
         "data": EVENT_TYPES[event_type].data_schema()}}
 
 
-def render(dialects: Mapping[str, Renderer], dialect: str, event: dict[str, Any]) -> list[dict[str, Any]]:
-    """The bodies of `event` in `dialect`, by the renderers a worker was given."""
+def render(dialects: Mapping[str, Renderer], dialect: str, event: dict[str, Any]) -> list[Hook]:
+    """The requests `event` becomes in `dialect`, by the renderers a worker was given."""
     if dialect == "native":
-        return native(event)
-    renderer = dialects.get(dialect)
-    if renderer is None:
+        rendered: Sequence[dict[str, Any] | Hook] = native(event)
+    elif (renderer := dialects.get(dialect)) is not None:
+        rendered = renderer(event)
+    else:
         raise DialectNotRegistered(f"no payload renderer registered for dialect {dialect}")
-    return renderer(event)
+    return [r if isinstance(r, Hook) else Hook(r) for r in rendered]

@@ -78,7 +78,7 @@ class Sender:
     def close(self) -> None:
         self._client.close()
 
-    def send(self, row: dict[str, Any], msg_id: str, payload: dict[str, Any]) -> Attempt:
+    def send(self, row: dict[str, Any], msg_id: str, payload: dict[str, Any], method: str = "POST") -> Attempt:
         started = time.perf_counter()
         at = datetime.now(UTC)
         try:
@@ -98,7 +98,8 @@ class Sender:
             headers["authorization"] = f"Bearer {row['secret']}"
         url, extensions = _pinned(row["url"], target.host, target.addresses[0], headers)
         try:
-            response = self._client.post(url, content=body.encode(), headers=headers, extensions=extensions)
+            response = self._client.request(method, url, content=body.encode(), headers=headers,
+                                            extensions=extensions)
         except httpx.TimeoutException:
             return Attempt(None, _ms(started), None, "timeout", attempted_at=at)
         except httpx.HTTPError as exc:

@@ -181,15 +181,15 @@ class Worker:
                  "occurred_at": row["occurred_at"].isoformat().replace("+00:00", "Z"), "actor": row["actor"],
                  "data": row["data"]}
         try:
-            payloads = registry.render(self._dialects, row["dialect"], event)
+            hooks = registry.render(self._dialects, row["dialect"], event)
         except Exception as exc:  # a renderer's bug must not stop the worker; it is recorded and retried
             log.exception("webhook payload rendering failed")
             return [Attempt(None, 0, None, f"render_failed: {type(exc).__name__}: {exc}"[:500],
                             attempted_at=datetime.now(UTC))]
         attempts = []
-        for index, payload in enumerate(payloads):
-            msg_id = row["event_id"] if len(payloads) == 1 else f"{row['event_id']}.{index}"
-            attempt = self._sender.send(row, msg_id, payload)
+        for index, hook in enumerate(hooks):
+            msg_id = row["event_id"] if len(hooks) == 1 else f"{row['event_id']}.{index}"
+            attempt = self._sender.send(row, msg_id, hook.body, method=hook.method)
             attempts.append(attempt)
             if not attempt.ok:
                 break

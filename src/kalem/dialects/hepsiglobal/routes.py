@@ -136,7 +136,9 @@ def _reason(value: str, table: dict[str, int]) -> int:
 def cancel_item(order_number: str, order_item_number: str, body: wire.CancelItemIn, ctx: Ctx,
                 caller: Caller) -> Response:
     reason_id = _reason(body.reason, wire.CANCEL_REASONS)
-    app_refunds.cancel_remaining(ctx.uow(), caller, order_number, order_item_number, reason_id, body.reason)
+    # Recorded as made through this face, so HG subscribers never get the marketplace's own cancel back.
+    app_refunds.cancel_remaining(ctx.uow(), caller, order_number, order_item_number, reason_id, body.reason,
+                                 via=views.FACE)
     return wire.envelope({}, f"order item {order_item_number} cancelled")
 
 

@@ -1,10 +1,12 @@
 """HepsiGlobal views: order intake answers and the webhook bodies (HG → marketplace).
 
 `hook_payloads(event)` renders kalem events for a subscription with dialect `hepsiglobal`:
-- `lines.cancelled` made by a seller → one `order-cancel` body per item (`PUT /webhooks/order-cancel`):
-  `{cancel_id, order_number, cancel_quantity, order_item_number, reason}`. HG's `cancel_id` is a
-  number; kalem derives it from the event id and the item's position, so a redelivery carries the
-  same id (the marketplace's idempotency key).
+- a seller's cancel → one `order-cancel` hook per item, sent as `PUT` (`PUT /webhooks/order-cancel`):
+  `{cancel_id, order_number, cancel_quantity, order_item_number, reason}`. A seller's cancel is
+  `lines.cancelled` made by a seller — except one made through this face, which is the marketplace's
+  own and never sent back — or `cancel_request.approved` (for the units approved). HG's `cancel_id`
+  is a number; kalem derives it from the event id and the item's position, so a redelivery carries
+  the same id (the marketplace's idempotency key).
 - `refund.settled` → the "Refund create result" body (shape NOT DOCUMENTED by HG; kalem's choice):
   `{request_id, refund_number, order_number, status: success|failed, amount, currency}`.
 Everything else renders to nothing.
@@ -17,6 +19,12 @@ from typing import Any
 
 from kalem.dialects.hepsiglobal.wire import REASON_NAMES
 from kalem.domain.orders import Order
+from kalem.domain.webhooks import Hook
+
+#: What a cancel made through this face records as `via` on its `lines.cancelled` event.
+FACE = "hepsiglobal"
+#: HG documents `PUT /webhooks/order-cancel`.
+ORDER_CANCEL_METHOD = "PUT"
 
 
 def cancel_id(event_id: str, index: int) -> int:
@@ -24,24 +32,41 @@ def cancel_id(event_id: str, index: int) -> int:
 
 
 _S, _I = {"type": "string"}, {"type": "integer"}
+
+
+def _order_cancel_schema(which: str) -> dict[str, Any]:
+    return {"type": "object", "description": f"`order-cancel`, sent as {ORDER_CANCEL_METHOD}, {which}",
+            "x-http-method": ORDER_CANCEL_METHOD,  # the webhook catalog publishes it under this method
+            "properties": {"cancel_id": _I, "order_number": _S, "cancel_quantity": _I, "order_item_number": _S,
+                           "reason": _S}}
+
+
 #: The body each event type becomes (the webhook event catalog publishes these).
 HOOK_SCHEMAS = {
-    "lines.cancelled": {"type": "object", "description": "one body per item; only cancellations made by a seller",
-                        "properties": {"cancel_id": _I, "order_number": _S, "cancel_quantity": _I,
-                                       "order_item_number": _S, "reason": _S}},
+    "lines.cancelled": _order_cancel_schema("one per item; only cancellations made by a seller, never one made "
+                                            "through the HepsiGlobal face"),
+    "cancel_request.approved": _order_cancel_schema("one per item with approved units (`cancel_quantity` = the "
+                                                    "units approved)"),
     "refund.settled": {"type": "object", "properties": {
         "request_id": _S, "refund_number": {"type": ["string", "null"]}, "order_number": _S,
         "status": {"enum": ["success", "failed"]}, "amount": _S, "currency": _S}},
 }
 
 
-def hook_payloads(event: dict[str, Any]) -> list[dict[str, Any]]:
+def _order_cancel(event: dict[str, Any], index: int, item: dict[str, Any], quantity: int) -> Hook:
+    return Hook({"cancel_id": cancel_id(event["id"], index), "order_number": event["order_number"],
+                 "cancel_quantity": quantity, "order_item_number": item["line_id"],
+                 "reason": REASON_NAMES.get(item.get("reason_id"), "other")}, method=ORDER_CANCEL_METHOD)
+
+
+def hook_payloads(event: dict[str, Any]) -> list[dict[str, Any] | Hook]:
     data = event.get("data") or {}
-    if event.get("type") == "lines.cancelled" and str(event.get("actor", "")).startswith("seller:"):
-        return [{"cancel_id": cancel_id(event["id"], index), "order_number": event["order_number"],
-                 "cancel_quantity": item["quantity"], "order_item_number": item["line_id"],
-                 "reason": REASON_NAMES.get(item.get("reason_id"), "other")}
-                for index, item in enumerate(data.get("items", []))]
+    items = list(enumerate(data.get("items", [])))
+    if (event.get("type") == "lines.cancelled" and str(event.get("actor", "")).startswith("seller:")
+            and data.get("via") != FACE):
+        return [_order_cancel(event, index, item, item["quantity"]) for index, item in items]
+    if event.get("type") == "cancel_request.approved":
+        return [_order_cancel(event, index, item, item["approved"]) for index, item in items if item["approved"]]
     if event.get("type") == "refund.settled":
         return [{"request_id": data.get("refund_id"), "refund_number": data.get("reference"),
                  "order_number": event["order_number"],
