@@ -10,7 +10,7 @@ KALEM_PORT ?= 8000
 KALEM_RECEIVER_PORT ?= 8001
 export KALEM_DATABASE_URL ?= sqlite:///var/kalem.db
 
-.PHONY: run test bench install install-test lock postgres-binaries chromium clean
+.PHONY: run test bench install install-test lock fidelity postgres-binaries chromium clean
 
 # A bare venv (no pip: uv installs into it), and uv in it, installed by the system's pip.
 $(BIN)/python:
@@ -51,6 +51,10 @@ run: install
 ## make test: install test needs (PostgreSQL from Debian if missing) and run the whole suite on SQLite and PostgreSQL
 test: install-test postgres-binaries chromium
 	$(BIN)/python -m pytest -n 2 -q -p no:cacheprovider
+
+## make fidelity: render docs/fidelity.md from the golden tests' manifest (tests/golden/manifest/*.toml)
+fidelity: install-test
+	$(BIN)/python -m tests.golden.manifest > docs/fidelity.md
 
 ## chromium: Debian's headless Chromium for the hub's browser tests (Playwright drives it; no `playwright install`)
 chromium:
