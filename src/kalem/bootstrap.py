@@ -16,7 +16,7 @@ from kalem.config import Settings
 from kalem import hub, logs
 from kalem.api.app import create_app
 from kalem.dialects import akinon, hebiar, hepsiglobal, n11, zonos
-from kalem.dialects.hebiar import views as hebiar_views
+from kalem.dialects.hebiar import hooks as hebiar_hooks
 from kalem.domain.webhooks import RetryPolicy
 from kalem.observability import tracing
 from kalem.store.db import Database
@@ -61,10 +61,10 @@ def build_app(settings: Settings | None = None, db: Database | None = None) -> F
 
 
 #: Payload renderers of the faces (kalem.webhooks may not import kalem.dialects itself).
-WEBHOOK_DIALECTS = {"hebiar": hebiar_views.hook_payloads, "hepsiglobal": hepsiglobal.hook_payloads,
+WEBHOOK_DIALECTS = {"hebiar": hebiar_hooks.hook_payloads, "hepsiglobal": hepsiglobal.hook_payloads,
                     "zonos": zonos.hook_payloads}
 #: The JSON Schema of each body those renderers produce, per event type (the event catalog publishes them).
-WEBHOOK_SCHEMAS = {"hebiar": hebiar_views.HOOK_SCHEMAS, "hepsiglobal": hepsiglobal.HOOK_SCHEMAS,
+WEBHOOK_SCHEMAS = {"hebiar": hebiar_hooks.HOOK_SCHEMAS, "hepsiglobal": hepsiglobal.HOOK_SCHEMAS,
                    "zonos": zonos.HOOK_SCHEMAS}
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from kalem.app import access
-from kalem.dialects.hebiar.views import hook_payloads
+from kalem.dialects.hebiar.hooks import hook_payloads
 from kalem.store.uow import UnitOfWork
 from tests.conftest import snapshot
 from tests.support import SEED_ORDER, client_for, order, token
@@ -148,7 +148,7 @@ def test_seller_decisions_become_the_documented_hooks(hebiar, api):
         "packageType": "ShipToCustomer",
         "items": [{"orderItemLineId": "item1691416223190-1", "packageItemStatusId": 1302,
                    "packageItemStatusName": "Cancelled"}],
-        "packageStatusId": 1304, "packageStatusName": "Picked"}]
+        "packageStatusId": 1302, "packageStatusName": "Cancelled"}]
     rejected = api.get("/v1/orders/4000000002/events").json()["data"][-1]
     hook = hook_payloads(rejected)[0]
     assert hook["hookName"] == "CancelOrderItemLineRejectedEvent"

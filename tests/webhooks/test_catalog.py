@@ -45,7 +45,7 @@ def test_the_openapi_document_publishes_them_as_webhooks(api):
     [hg] = cancelled["put"]["requestBody"]["content"]["application/json"]["schema"]["oneOf"]
     assert hg["title"] == "hepsiglobal" and "cancel_quantity" in hg["properties"]
     posted = cancelled["post"]["requestBody"]["content"]["application/json"]["schema"]["oneOf"]
-    assert [b["title"] for b in posted] == ["native", "zonos"]
+    assert [b["title"] for b in posted] == ["native", "hebiar", "zonos"]  # Hebiar: OrderPackageStatusChangedEvent
 
 
 def test_an_unknown_event_type_is_refused_with_the_known_ones(api, db):

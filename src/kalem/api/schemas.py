@@ -3,6 +3,7 @@ set a status, an amount or an owner that the endpoint does not take."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -53,6 +54,44 @@ class PackageIn(Strict):
     items: Annotated[list[PackageItemIn], Field(min_length=1, max_length=500)]
 
 
+Text = Annotated[str, StringConstraints(max_length=200, strip_whitespace=True)]
+
+
+class CustomerIn(Strict):
+    customer_id: Id | None = None
+    code: Id | None = None
+    first_name: Text | None = None
+    last_name: Text | None = None
+    email: Annotated[str, StringConstraints(max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")] | None = None
+    phone: Annotated[str, StringConstraints(max_length=32)] | None = None
+    is_guest: bool | None = None
+
+
+class AddressIn(Strict):
+    first_name: Text | None = None
+    last_name: Text | None = None
+    company: Text | None = None
+    address1: Annotated[str, StringConstraints(max_length=500)] | None = None
+    address2: Annotated[str, StringConstraints(max_length=500)] | None = None
+    neighborhood: Text | None = None
+    district: Text | None = None
+    city: Text | None = None
+    postal_code: Annotated[str, StringConstraints(max_length=16)] | None = None
+    country_code: Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{2}$")] | None = None
+    phone: Annotated[str, StringConstraints(max_length=32)] | None = None
+    tax_office: Text | None = None
+    tax_number: Annotated[str, StringConstraints(max_length=32)] | None = None
+
+
+class PaymentIn(Strict):
+    method: Text | None = None
+    status: Text | None = None
+    total: Money | None = None
+    paid_at: datetime | None = None
+    installment_count: Annotated[StrictInt, Field(ge=1, le=120)] | None = None
+    bank_name: Text | None = None
+
+
 class OrderIn(Strict):
     order_number: Id
     seller_id: Id | None = None
@@ -63,6 +102,24 @@ class OrderIn(Strict):
     shipping_amount: Money = Decimal("0")
     lines: Annotated[list[LineIn], Field(min_length=1, max_length=500)]
     packages: Annotated[list[PackageIn], Field(max_length=500)] = []
+    customer: CustomerIn | None = None
+    shipment_address: AddressIn | None = None
+    invoice_address: AddressIn | None = None
+    payment: PaymentIn | None = None
+    due_date: Annotated[datetime, Field(description="when the seller must have shipped")] | None = None
+    seller_name: Text | None = Field(None, description="the seller's company name, as the channel knows it")
+
+    @model_serializer(mode="wrap")
+    def _without_absent_details(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # An order without details dumps as it did before they existed (Idempotency-Key fingerprints).
+        data = handler(self)
+        for key in DETAIL_FIELDS:
+            if data.get(key) is None:
+                data.pop(key, None)
+        return data
+
+
+DETAIL_FIELDS = ("customer", "shipment_address", "invoice_address", "payment", "due_date", "seller_name")
 
 
 class CancelLineIn(Strict):

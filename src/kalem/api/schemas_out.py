@@ -63,6 +63,41 @@ class PackageOut(BaseModel):
     history: list[StatusChangeOut]
 
 
+class CustomerOut(BaseModel):
+    customer_id: str | None
+    code: str | None
+    first_name: str | None
+    last_name: str | None
+    email: str | None
+    phone: str | None
+    is_guest: bool | None
+
+
+class AddressOut(BaseModel):
+    first_name: str | None
+    last_name: str | None
+    company: str | None
+    address1: str | None
+    address2: str | None
+    neighborhood: str | None
+    district: str | None
+    city: str | None
+    postal_code: str | None
+    country_code: str | None
+    phone: str | None
+    tax_office: str | None
+    tax_number: str | None
+
+
+class PaymentOut(BaseModel):
+    method: str | None
+    status: str | None
+    total: str | None
+    paid_at: str | None
+    installment_count: int | None
+    bank_name: str | None
+
+
 class OrderOut(BaseModel):
     id: str
     order_number: str
@@ -77,6 +112,12 @@ class OrderOut(BaseModel):
     updated_at: str
     lines: list[LineOut]
     packages: list[PackageOut]
+    customer: CustomerOut | None
+    shipment_address: AddressOut | None
+    invoice_address: AddressOut | None
+    payment: PaymentOut | None
+    due_date: str | None
+    seller_name: str | None
 
 
 class OrderPage(BaseModel):

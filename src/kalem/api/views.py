@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import base64
+from dataclasses import asdict
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from kalem.domain.cancellation import CancelRequest
 from kalem.domain.errors import InvalidInput
+from kalem.domain.order_details import OrderDetails
 from kalem.domain.orders import Line, Order, Package
 from kalem.domain.reasons import Reason
 
@@ -52,6 +54,20 @@ def order_view(order: Order) -> dict[str, Any]:
         "created_at": _time(order.created_at), "updated_at": _time(order.updated_at),
         "lines": [line_view(ln) for ln in order.lines],
         "packages": [package_view(p) for p in order.packages],
+        **details_view(order.details),
+    }
+
+
+def details_view(details: OrderDetails) -> dict[str, Any]:
+    payment = details.payment
+    return {
+        "customer": asdict(details.customer) if details.customer else None,
+        "shipment_address": asdict(details.shipment_address) if details.shipment_address else None,
+        "invoice_address": asdict(details.invoice_address) if details.invoice_address else None,
+        "payment": None if payment is None else {
+            **asdict(payment), "total": None if payment.total is None else _money(payment.total),
+            "paid_at": _time(payment.paid_at)},
+        "due_date": _time(details.due_date), "seller_name": details.seller_name,
     }
 
 

@@ -109,6 +109,7 @@ class LineItems:
     items: tuple[CancelItem, ...]
     principal: Principal
     platform: str = "kalem"
+    via: str | None = None   # the face the request came through, when its subscribers must not hear it back
 
 
 def cancel_lines_by_id(uow: UnitOfWork, cmd: LineItems) -> list[Order]:
@@ -117,7 +118,7 @@ def cancel_lines_by_id(uow: UnitOfWork, cmd: LineItems) -> list[Order]:
         results = []
         for order, items in tx.lock_lines(cmd.items, cmd.principal):
             changed, events = domain.cancel_lines(order, items, actor=cmd.principal.actor, now=uow.now(),
-                                                  platform=cmd.platform)
+                                                  platform=cmd.platform, via=cmd.via)
             results.append(tx.save(changed, events))
         return tx.commit(results)
 

@@ -32,8 +32,11 @@ def place_order(uow: UnitOfWork, cmd: PlaceOrder) -> Placed:
     seller_id = seller_for_new_order(cmd.principal, cmd.spec.seller_id)
     spec = cmd.spec if cmd.spec.seller_id == seller_id else _with_seller(cmd.spec, seller_id)
     fields = asdict(spec)
-    if fields.get("destination_country") is None:  # orders taken in before the field existed hash alike
+    # Orders taken in before these fields existed hash alike.
+    if fields.get("destination_country") is None:
         fields.pop("destination_country", None)
+    if spec.details.empty:
+        fields.pop("details", None)
     fingerprint = hashlib.sha256(dumps(fields).encode()).hexdigest()
     with OrderTransaction(uow) as tx:
         try:

@@ -18,6 +18,7 @@ from enum import StrEnum
 from kalem.domain.errors import InvalidOrder, LineNotFound, PackageNotFound, QuantityExceedsCancellable
 from kalem.domain.events import Actor, Event, EventRecorder
 from kalem.domain.ledger import Ledger
+from kalem.domain.order_details import NO_DETAILS, OrderDetails
 from kalem.domain.units import DuplicateUnit, UnitNotFound, UnitSet, Units, UnitsNotReturnable, UnitState, refuse
 
 
@@ -197,6 +198,7 @@ class Order:
     version: int = 1
     last_sequence: int = 0
     attributes: dict[str, str] = field(default_factory=dict)
+    details: OrderDetails = NO_DETAILS
 
     def line(self, line_id: str) -> Line:
         for line in self.lines:
@@ -289,6 +291,7 @@ class OrderSpec:
     account_order_number: str | None = None
     channel: str | None = None
     destination_country: str | None = None  # ISO alpha-2; kept in `attributes`, enables landed cost
+    details: OrderDetails = NO_DETAILS
 
 
 def place_order(spec: OrderSpec, *, order_id: str, actor: Actor, now: datetime) -> tuple[Order, list[Event]]:
@@ -312,6 +315,7 @@ def place_order(spec: OrderSpec, *, order_id: str, actor: Actor, now: datetime) 
         created_at=now, updated_at=now, shipping_amount=spec.shipping_amount,
         account_order_number=spec.account_order_number, channel=spec.channel, version=0,
         attributes={"destination_country": spec.destination_country.upper()} if spec.destination_country else {},
+        details=spec.details,
     )
     recorder = order.recorder(actor, now)
     recorder.record("order.placed", lines=[{"line_id": ln.line_id, "quantity": ln.quantity} for ln in lines])

@@ -148,7 +148,8 @@ def set_status(order: Order, package_id: str, status: PackageStatus, *, actor: A
     recorder.record(_EVENT_OF[action],
                     package_id=package_id, status=target.value, previous=package.status.value,
                     cargo_tracking_number=moved.cargo_tracking_number,
-                    items=[{"line_id": i.line_id, "quantity": i.quantity} for i in package.items])
+                    items=[{"line_id": i.line_id, "quantity": i.quantity, "units": i.units.as_list()}
+                           for i in package.items])
     return order.evolve(recorder, lines=tuple(lines[ln.line_id] for ln in order.lines),
                         packages=_replace_package(order.packages, moved))
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
 from kalem.domain.requests import CANCEL, Request, RequestItem, RequestKind, RequestStatus
+from kalem.domain.order_details import NO_DETAILS, Address, Customer, OrderDetails, Payment
 from kalem.domain.orders import Line, Order, Package, PackageStatus, PackedUnits, StatusChange
 from kalem.domain.units import UnitSet, Units
 from kalem.store.legacy_units import is_legacy, upgrade
@@ -27,6 +29,7 @@ def _default(value: Any) -> Any:
 
 def order_body(order: Order) -> str:
     return dumps({
+        **({} if order.details.empty else {"details": asdict(order.details)}),
         "currency": order.currency,
         "shipping_amount": order.shipping_amount,
         "channel": order.channel,
@@ -66,7 +69,26 @@ def load_order(row: Any) -> Order:
         shipping_amount=Decimal(body["shipping_amount"]),
         account_order_number=row.account_order_number, channel=body.get("channel"),
         version=row.version, last_sequence=row.last_sequence, attributes=body.get("attributes") or {},
+        details=_details(body.get("details")),
     )
+
+
+def _details(raw: dict[str, Any] | None) -> OrderDetails:
+    if not raw:
+        return NO_DETAILS
+    payment = raw.get("payment")
+    if payment is not None:
+        payment = Payment(**{**payment, "total": None if payment["total"] is None else Decimal(payment["total"]),
+                             "paid_at": _time(payment["paid_at"])})
+    return OrderDetails(
+        customer=Customer(**raw["customer"]) if raw.get("customer") else None,
+        shipment_address=Address(**raw["shipment_address"]) if raw.get("shipment_address") else None,
+        invoice_address=Address(**raw["invoice_address"]) if raw.get("invoice_address") else None,
+        payment=payment, due_date=_time(raw.get("due_date")), seller_name=raw.get("seller_name"))
+
+
+def _time(value: str | None) -> datetime | None:
+    return None if value is None else datetime.fromisoformat(value)
 
 
 def request_body(request: Request) -> str:

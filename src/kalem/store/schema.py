@@ -249,3 +249,14 @@ akinon_ids = sa.Table(
     sa.Index("ix_akinon_ids_objects", "seller_id", "pk", postgresql_where=sa.text("unit_index = -1"),
              sqlite_where=sa.text("unit_index = -1")),
 )
+
+# Hebiar keys orders, packages, package items, order items, unit lines and addresses by integers. One
+# row per object ever shown, keyed by what the face names it (`package:<id>`, `unit:<line>:<n>` …);
+# the primary key is the integer Hebiar clients see.
+hebiar_ids = sa.Table(
+    "hebiar_ids", metadata,
+    sa.Column("pk", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True, autoincrement=True),
+    sa.Column("order_id", sa.String(40), nullable=False),
+    sa.Column("key", sa.String(200), nullable=False),
+    sa.UniqueConstraint("order_id", "key", name="uq_hebiar_ids_key"),
+)

@@ -24,6 +24,7 @@ from kalem.store.db import Database
 from kalem.store.health import HealthRepository
 from kalem.store.n11 import N11LineIdRepository
 from kalem.store.akinon import AkinonIdRepository
+from kalem.store.hebiar import HebiarIdRepository
 from kalem.store.refunds import RefundRepository, ReturnRepository, StrategyRepository
 from kalem.store.repositories import (
     CancelRequestRepository,
@@ -68,6 +69,7 @@ class UnitOfWork:
     returns: ReturnRepository
     strategies: StrategyRepository
     akinon_ids: AkinonIdRepository
+    hebiar_ids: HebiarIdRepository
     health: HealthRepository
 
     def __init__(self, db: Database, *, write: bool = True, clock: Callable[[], datetime] = utcnow) -> None:
@@ -114,6 +116,7 @@ class UnitOfWork:
         self.returns = ReturnRepository(conn)
         self.strategies = StrategyRepository(conn)
         self.akinon_ids = AkinonIdRepository(conn)
+        self.hebiar_ids = HebiarIdRepository(conn)
         self.health = HealthRepository(conn)
         return self
 

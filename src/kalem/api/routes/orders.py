@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Response
@@ -9,12 +10,13 @@ from fastapi import APIRouter, Header, Query, Response
 from kalem.api import views
 from kalem.api.context import Caller, Ctx
 from kalem.api.intake import BodyShapeRoute
-from kalem.api.schemas import CancellationIn, OrderIn
+from kalem.api.schemas import AddressIn, CancellationIn, OrderIn
 from kalem.api.schemas_out import ERRORS, EventPage, OrderOut, OrderPage
 from kalem.app import orders as app_orders
 from kalem.app.cancellation import CancelLines, cancel_lines
 from kalem.domain.cancellation import CancelItem
 from kalem.domain.errors import InvalidInput
+from kalem.domain.order_details import Address, Customer, OrderDetails, Payment
 from kalem.domain.orders import LineSpec, OrderSpec, PackageItem, PackageSpec
 
 # BodyShapeRoute: `POST /v1/orders` may be claimed by a face on its body's shape (HepsiGlobal's
@@ -33,8 +35,29 @@ def spec_of(body: OrderIn) -> OrderSpec:
         packages=tuple(PackageSpec(p.package_id, p.status, tuple(PackageItem(i.line_id, i.quantity) for i in p.items),
                                    p.cargo_tracking_number) for p in body.packages),
         shipping_amount=body.shipping_amount, account_order_number=body.account_order_number,
-        channel=body.channel, destination_country=body.destination_country,
+        channel=body.channel, destination_country=body.destination_country, details=details_of(body),
     )
+
+
+def details_of(body: OrderIn) -> OrderDetails:
+    def address(a: AddressIn | None) -> Address | None:
+        if a is None:
+            return None
+        return Address(**{**a.model_dump(), "country_code": a.country_code and a.country_code.upper()})
+
+    payment = body.payment
+    return OrderDetails(
+        customer=None if body.customer is None else Customer(**body.customer.model_dump()),
+        shipment_address=address(body.shipment_address), invoice_address=address(body.invoice_address),
+        payment=None if payment is None else Payment(**{**payment.model_dump(), "paid_at": _utc(payment.paid_at)}),
+        due_date=_utc(body.due_date), seller_name=body.seller_name)
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    """In UTC, as kalem keeps every time; one given without an offset is UTC already."""
+    if value is None:
+        return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 @router.post("", status_code=201, summary="Take in an order", response_model=OrderOut,

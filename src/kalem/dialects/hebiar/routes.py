@@ -14,10 +14,12 @@ from kalem.app import access
 from kalem.app import orders as app_orders
 from kalem.app.cancellation import LineItems, cancel_lines_by_id, request_cancel_by_id
 from kalem.app.principals import Principal
-from kalem.dialects.hebiar import views, wire
+from kalem.dialects.hebiar import wire
+from kalem.dialects.hebiar.hooks import FACE
+from kalem.dialects.hebiar.reads import PackageQuery, order_packages
 from kalem.dialects.hebiar.units import parse_unit_line
 from kalem.domain.cancellation import CancelItem
-from kalem.domain.errors import InvalidInput, LineNotFound, NotFound
+from kalem.domain.errors import InvalidInput, LineNotFound
 from kalem.domain.reasons import StatusType, reasons
 
 router = APIRouter(tags=["Hebiar OMS face"])
@@ -83,7 +85,7 @@ def create_cancel_request(body: wire.LineCancelList, request: Request, ctx: Ctx,
 def cancel_lines(body: wire.LineCancelList, request: Request, ctx: Ctx,
                  authorization: Authorization = None, idempotency_key: IdempotencyKey = None) -> Response:
     principal = _principal(request, authorization)
-    cmd = LineItems(_items(ctx, principal, body), principal)
+    cmd = LineItems(_items(ctx, principal, body), principal, via=FACE)
     return ctx.idempotency.run(
         idempotency_key, principal, ["hebiar CancelOrderItemLineList", [i.model_dump() for i in body]],
         lambda uow: cancel_lines_by_id(uow, cmd), lambda _: (200, {"isSuccess": True, "statusCode": 0}))
@@ -99,7 +101,7 @@ def status_reasons(request: Request, statusType: Annotated[str, Query(max_length
         raise InvalidInput(f"statusType must be one of {', '.join(s.value for s in StatusType)}",
                            field="statusType") from exc
     epoch = datetime(2023, 5, 25, 16, 56, 19, tzinfo=UTC).isoformat()
-    return [{"orderStatusReasonId": index, "orderStatusReason": r.code, "reasonName": r.name_tr, "id": r.id,
+    return [{"orderStatusReasonId": index, "orderStatusReason": None, "reasonName": r.name_tr, "id": r.id,
              "createdAt": epoch} for index, r in enumerate(reasons(status_type), start=1)]
 
 
@@ -130,24 +132,11 @@ def get_order_packages(
         orderByDirection: Annotated[str | None, Query(pattern="^(ASC|DESC|asc|desc|null)$")] = None,
 ) -> JSONResponse:
     principal = _principal(request, authorization)
-    number, status = _nullable(OrderNumber), _nullable(Status)
-    start, end = _epoch(StartDate, "StartDate"), _epoch(EndDate, "EndDate")
-    if number is not None:
-        try:
-            found = [app_orders.get_order(ctx.uow(write=False), number, principal)]
-        except NotFound:
-            found = []
-    else:
-        found = app_orders.list_orders(ctx.uow(write=False), principal, seller_id=None, status=None,
-                                       limit=1000, after=None)
-    rows = [p for order in found if (start is None or order.created_at >= start)
-            and (end is None or order.created_at <= end) for p in views.packages_view(order)
-            if status is None or p["status"].lower() == status.lower()]
-    if (orderByDirection or "").upper() == "ASC":
-        rows.reverse()
-    chunk = rows[page * size:(page + 1) * size]
+    query = PackageQuery(_nullable(OrderNumber), _nullable(Status), _epoch(StartDate, "StartDate"),
+                         _epoch(EndDate, "EndDate"), (orderByDirection or "").upper() == "ASC", page, size)
+    total, chunk = order_packages(ctx.uow(write=True), principal, query)
     return JSONResponse({
         "isSuccess": True, "statusCode": "200", "errorMesssage": None, "errorSource": None, "correlationId": None,
-        "errors": [], "data": chunk, "resultCount": len(chunk), "totalResultCount": len(rows), "pageSize": size,
-        "totalPages": (len(rows) + size - 1) // size, "currentPage": page,
+        "errors": [], "data": chunk, "resultCount": len(chunk), "totalResultCount": total, "pageSize": size,
+        "totalPages": (total + size - 1) // size, "currentPage": page,
     })

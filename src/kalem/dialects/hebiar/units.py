@@ -11,10 +11,10 @@ from kalem.domain.errors import LineNotFound
 from kalem.domain.orders import PackageStatus
 
 #: Documented ids: 1302 Cancelled, 1305 ReturnedRequestDenied, 1308 Shipped, 1318 Returned,
-#: 1324 CancelRequestDenied. The others are not documented; kalem numbers them in the same range.
+#: 1324 CancelRequestDenied. Created, Picked, Invoiced and Delivered have none in the platform's
+#: documents; kalem numbers them in the same range (docs/fidelity.md says so).
 STATUS_IDS = {"Created": 1300, "Picked": 1304, "Invoiced": 1306, "Shipped": 1308, "Delivered": 1310,
-              "Cancelled": 1302, "ReturnedRequestDenied": 1305, "Returned": 1318, "CancelRequestDenied": 1324,
-              "UnSupplied": 1302, "Unpacked": 1312}
+              "Cancelled": 1302, "ReturnedRequestDenied": 1305, "Returned": 1318, "CancelRequestDenied": 1324}
 
 PACKAGE_STATUS_NAMES = {PackageStatus.CREATED: "Created", PackageStatus.PICKING: "Picked",
                         PackageStatus.SHIPPED: "Shipped", PackageStatus.DELIVERED: "Delivered",

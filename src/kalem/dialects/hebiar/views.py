@@ -1,25 +1,45 @@
-"""Hebiar read models (GetOrderPackages) and webhook payloads, derived from kalem's order."""
+"""Hebiar's read model (GetOrderPackages), derived from kalem's order, its ids and its history.
+
+Field names, nesting and types follow the platform's documented example key by key; money is a
+JSON number rounded to the currency's minor unit, as the platform sends it.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from kalem.dialects.hebiar.units import PACKAGE_STATUS_NAMES, STATUS_IDS, unit_line_id
+from kalem.dialects.hebiar.history import (
+    Known,
+    address_key,
+    item_key,
+    line_key,
+    order_key,
+    package_key,
+    unit_key,
+)
+from kalem.dialects.hebiar.units import PACKAGE_STATUS_NAMES, unit_line_id
 from kalem.domain.ledger import UnitState
-from kalem.domain.orders import Order, Package, PackageStatus
-from kalem.domain.reasons import StatusType, reason
+from kalem.domain.money import allocate
+from kalem.domain.order_details import Address, Payment
+from kalem.domain.orders import Line, Order, Package, PackageStatus
 
-def _time(value: datetime) -> str:
-    return value.isoformat().replace("+00:00", "Z")
+Shown = dict[str, list[tuple[int, UnitState]]]   # line id → the (unit, state)s a package shows
 
 
-def _units_by_package(order: Order) -> dict[str, dict[str, list[tuple[int, UnitState]]]]:
+def _time(value: datetime | None) -> str | None:
+    return value.isoformat().replace("+00:00", "Z") if value else None
+
+
+def _number(value: Decimal | None) -> float | None:
+    return None if value is None else float(value)
+
+
+def shown_units(order: Order) -> dict[str, Shown]:
     """Which units of each line each package shows: a live package its own; a cancelled unit shows in
     the Cancelled package it was cancelled with, else in the first package that held its line."""
-    shown: dict[str, dict[str, list[tuple[int, UnitState]]]] = {p.package_id: {} for p in order.packages}
+    shown: dict[str, Shown] = {p.package_id: {} for p in order.packages}
     for line in order.lines:
         homeless = line.units_in(UnitState.CANCELLED)
         for package in order.packages:
@@ -39,125 +59,119 @@ def _units_by_package(order: Order) -> dict[str, dict[str, list[tuple[int, UnitS
     return shown
 
 
-def packages_view(order: Order) -> Iterator[dict[str, Any]]:
-    units = _units_by_package(order)
-    for index, package in enumerate(order.packages, start=1):
-        yield _package_view(order, package, index, units[package.package_id])
-
-
-def _package_view(order: Order, package: Package, index: int,
-                  units: dict[str, list[tuple[int, UnitState]]]) -> dict[str, Any]:
-    lines = []
-    total = Decimal(0)
-    for line in order.lines:
-        shown = units.get(line.line_id)
-        if not shown:
-            continue
-        unit_total = line.unit_price - line.discount / line.quantity
-        total += unit_total * len(shown)
-        lines.append({
-            "quantity": len(shown), "productName": line.name, "sku": line.sku, "barcode": line.barcode,
-            "productPrice": float(line.unit_price), "listPrice": float(line.unit_price), "currency": order.currency,
-            "discountDetails": ([{"discountTypeId": 1, "couponCode": None, "discountId": None,
-                                  "amount": float(line.discount), "realAmount": float(line.discount),
-                                  "discountName": "line discount", "discountCode": None}] if line.discount else []),
-            "itemLines": [_unit_view(order, package, line.line_id, n, state, unit_total) for n, state in shown],
-        })
-    name = PACKAGE_STATUS_NAMES[package.status]
+def package_view(order: Order, package: Package, shown: Shown, known: Known) -> dict[str, Any]:
+    details, customer = order.details, order.details.customer
+    lines = [_line_view(order, package, order.line(line_id), units, known) for line_id, units in
+             sorted(shown.items(), key=lambda kv: [ln.line_id for ln in order.lines].index(kv[0]))]
+    total = sum((order.line(line_id).unit_price * len(units) for line_id, units in shown.items()), Decimal(0))
+    invoice = details.invoice_address
     return {
-        "id": index, "sourcePackageId": package.package_id, "orderNumber": order.order_number,
-        "status": name, "statusId": STATUS_IDS.get(name),
+        "shipmentAddress": _address(details.shipment_address, known.id(address_key("shipment")), invoice=False),
+        "lines": lines, "parcels": [],
+        "invoiceAddress": _address(invoice, known.id(address_key("invoice")), invoice=True),
         "packageHistories": [{"createdDate": _time(h.at), "status": PACKAGE_STATUS_NAMES[h.status]}
                              for h in package.history],
+        "payment": _payment(details.payment),
+        "sourcePackageId": package.package_id, "orderNumber": order.order_number,
+        "taxNumber": invoice.tax_number if invoice else None,
+        "customerCode": customer.code if customer else None,
+        "customerFirstName": customer.first_name if customer else None,
+        "customerEmail": customer.email if customer else None,
+        "customerId": _integer(customer.customer_id) if customer else None,
+        "customerLastName": customer.last_name if customer else None,
+        "id": known.id(package_key(package.package_id)),
         "cargoTrackingNumber": package.cargo_tracking_number, "cargoTrackingLink": None, "cargoCode": None,
-        "cargoKey": None, "cargoBarcode": None, "cargoName": None, "parcels": [],
-        "orderDate": _time(order.created_at), "lastModifiedDate": _time(order.updated_at),
-        "totalListPrice": float(total), "totalProductPrice": float(total),
-        "vendorCode": order.seller_id, "channelCode": order.channel, "channelName": order.channel,
-        "lines": lines,
+        "cargoKey": package.cargo_tracking_number, "cargoBarcode": None, "cargoAggrementTypeCode": None,
+        "orderDate": _time(order.created_at), "dueDate": _time(details.due_date),
+        "status": PACKAGE_STATUS_NAMES[package.status],
+        "totalListPrice": _number(total), "totalProductPrice": _number(total),
+        "lastModifiedDate": _time(order.updated_at), "vendorCode": order.seller_id,
+        "vendorCompanyName": details.seller_name, "cargoName": None,
+        "channelCode": order.channel, "channelName": order.channel,
     }
 
 
-def _unit_view(order: Order, package: Package, line_id: str, n: int, state: UnitState,
-               unit_total: Decimal) -> dict[str, Any]:
-    unshipped = package.unshipped
+def _integer(value: str | None) -> int | None:
+    """Hebiar's customer ids are integers: a numeric id is one; any other has none to show."""
+    return int(value) if value is not None and value.isascii() and value.isdigit() and len(value) < 19 else None
+
+
+def _address(address: Address | None, pk: int, *, invoice: bool) -> dict[str, Any] | None:
+    if address is None:
+        return None
+    view = {"id": pk, "firstName": address.first_name, "lastName": address.last_name, "company": address.company,
+            "address1": address.address1, "address2": address.address2, "city": address.city,
+            # The platform's own example names this `cityCode` on shipment addresses, `cityId` on invoice ones.
+            "cityId" if invoice else "cityCode": None,
+            "district": address.district, "districtId": None, "postalCode": address.postal_code,
+            "countryCode": address.country_code, "neighborhoodId": None, "neighborhood": address.neighborhood,
+            "phone": address.phone, "fullName": _joined(" ", address.first_name, address.last_name),
+            "fullAddress": _joined(", ", address.address1, address.address2)}
+    if invoice:
+        view |= {"taxOffice": address.tax_office, "taxNumber": address.tax_number}
+    return view
+
+
+def _joined(separator: str, *parts: str | None) -> str | None:
+    """Parts that say something (the platform writes "-" for an empty address line), joined."""
+    return separator.join(p for p in parts if p and p != "-") or None
+
+
+#: The platform's payment object; kalem fills what the channel told it and leaves card data empty.
+_PAYMENT_KEYS = ("captureTransactionResult", "captureTransactionId", "authorizationTransactionResult",
+                 "authorizationTransactionCode", "authorizationTransactionId", "cardExpirationYear",
+                 "subscriptionTransactionId", "cardExpirationMonth", "maskedCreditCardNumber", "cardNumber",
+                 "cardName", "cardType", "cardFamily", "cardIssuer", "bankName", "fraudScore", "posName",
+                 "allowStoringCreditCardNumber", "cardCvv2", "paidDateUtc", "installmentCount", "paymentStatus",
+                 "total", "paymentMethod", "paymentType", "paymentAgent", "transferBankName", "iban")
+
+
+def _payment(payment: Payment | None) -> dict[str, Any]:
+    view: dict[str, Any] = dict.fromkeys(_PAYMENT_KEYS)
+    if payment is not None:
+        view |= {"bankName": payment.bank_name, "paidDateUtc": _time(payment.paid_at),
+                 "installmentCount": payment.installment_count, "paymentStatus": payment.status,
+                 "total": _number(payment.total), "paymentMethod": payment.method}
+    return view
+
+
+def _line_view(order: Order, package: Package, line: Line, units: list[tuple[int, UnitState]],
+               known: Known) -> dict[str, Any]:
+    # Each unit's share of the line's net amount, to the cent; the shares add up to the line's total.
+    shares = allocate(line.unit_price * line.quantity - line.discount, [1] * line.quantity, order.currency)
     return {
-        "id": None, "sourceOrderItemLineId": unit_line_id(line_id, n), "sourceOrderItemId": line_id,
-        "orderItemId": None, "orderId": order.id, "sku": order.line(line_id).sku,
-        "barcode": order.line(line_id).barcode, "vendorId": order.seller_id,
-        "lastPackageId": package.package_id, "lastPackageItemId": None, "quantity": 1,
-        "saleTotal": float(unit_total), "isReturn": state in (UnitState.RETURNED, UnitState.RETURN_PENDING),
-        "returnReason": None, "returnReasonDesc": None, "isCancel": state is UnitState.CANCELLED,
-        "rejectReason": None, "rejectReasonDesc": None,
-        "isAvaibleCancelRequest": unshipped and state is UnitState.OPEN,
-        "isAvaibleReturnRequest": state is UnitState.DELIVERED, "returnLineAttachments": [],
+        "quantity": len(units), "productSize": None, "vendorSku": None, "productName": line.name,
+        "discountDetails": ([{"discountTypeId": None, "couponCode": None, "discountId": None,
+                              "amount": _number(line.discount), "realAmount": _number(line.discount),
+                              "discountName": None, "discountCode": None}] if line.discount else []),
+        "itemLines": [_unit_view(order, package, line, n, state, shares[n - 1], known) for n, state in units],
+        "productColor": None, "id": known.id(item_key(package.package_id, line.line_id)), "sku": line.sku,
+        "barcode": line.barcode, "productPrice": _number(line.unit_price), "listPrice": _number(line.unit_price),
+        "productImageUrl": None, "dueDate": _time(order.details.due_date), "currency": order.currency,
     }
 
 
-# --- webhooks ---------------------------------------------------------------------------------
-
-_HOOK_ITEM = {"type": "object", "properties": {
-    "orderItemLineId": {"type": "string"}, "packageItemStatusId": {"type": "integer"},
-    "packageItemStatusName": {"type": "string"}, "packageItemStatusReasonId": {"type": "integer"},
-    "packageItemStatusReasonName": {"type": "string"}, "packageItemStatusReasonDesc": {"type": "string"}}}
-
-
-def _hook_schema(name: str) -> dict[str, Any]:
-    return {"type": "object", "description": "one body per package", "properties": {
-        "hookName": {"const": name}, "packageId": {"type": "string"}, "packageType": {"type": "string"},
-        "items": {"type": "array", "items": _HOOK_ITEM}, "packageStatusId": {"type": "integer"},
-        "packageStatusName": {"type": "string"}}}
-
-
-#: The body each event type becomes (the webhook event catalog publishes these).
-HOOK_SCHEMAS = {"cancel_request.approved": _hook_schema("CancelOrderItemLineConfirmedEvent"),
-                "cancel_request.rejected": _hook_schema("CancelOrderItemLineRejectedEvent")}
-
-
-def hook_payloads(event: dict[str, Any]) -> list[dict[str, Any]]:
-    """The Hebiar hooks a native event becomes (one per package), or none."""
-    data = event["data"]
-    if event["type"] == "cancel_request.approved":
-        return [_confirmed(package) for package in data.get("packages", [])]
-    if event["type"] == "cancel_request.rejected":
-        return _rejected(data)
-    return []
-
-
-def _confirmed(package: dict[str, Any]) -> dict[str, Any]:
-    units = [unit_line_id(taken["line_id"], n) for taken in package["items"] for n in _numbers(taken)]
-    status = "Cancelled" if package["status"] == PackageStatus.CANCELLED.value else \
-        PACKAGE_STATUS_NAMES[PackageStatus(package["status"])]
+def _unit_view(order: Order, package: Package, line: Line, n: int, state: UnitState, share: Decimal,
+               known: Known) -> dict[str, Any]:
+    why = known.why.get((line.line_id, n))
+    # The platform shows a cancelled unit's cancel reason in `returnReason` (its own example does).
+    given = why and (why.ret if state in (UnitState.RETURNED, UnitState.RETURN_PENDING) else
+                     why.cancel if state is UnitState.CANCELLED else None)
+    refused = why.reject if why and state not in (UnitState.CANCELLED, UnitState.RETURNED) else None
     return {
-        "hookName": "CancelOrderItemLineConfirmedEvent", "packageId": package["package_id"],
-        "packageType": "ShipToCustomer",
-        "items": [{"orderItemLineId": u, "packageItemStatusId": STATUS_IDS["Cancelled"],
-                   "packageItemStatusName": "Cancelled"} for u in units],
-        "packageStatusId": STATUS_IDS[status], "packageStatusName": status,
+        "id": known.id(unit_key(line.line_id, n)), "productName": line.name,
+        "sourceOrderItemLineId": unit_line_id(line.line_id, n), "sourceOrderItemId": line.line_id,
+        "orderItemId": known.id(line_key(line.line_id)), "orderId": known.id(order_key()),
+        "sku": line.sku, "barcode": line.barcode, "vendorId": None,
+        "lastPackageId": known.id(package_key(package.package_id)),
+        "lastPackageItemId": known.id(item_key(package.package_id, line.line_id)), "quantity": 1,
+        "isReturn": state in (UnitState.RETURNED, UnitState.RETURN_PENDING),
+        "returnReason": given.reason.name_tr if given else None,
+        "returnReasonDesc": (given.note or "-") if given else None,
+        "isCancel": state is UnitState.CANCELLED,
+        "rejectReason": refused.reason.name_tr if refused else None,
+        "rejectReasonDesc": (refused.note or "-") if refused else None,
+        "isAvaibleCancelRequest": package.unshipped and state is UnitState.OPEN,
+        "isAvaibleReturnRequest": state is UnitState.DELIVERED, "saleTotal": _number(share),
+        "returnLineAttachments": [],
     }
-
-
-def _numbers(item: dict[str, Any]) -> list[int]:
-    """The unit numbers an event item names (its `units` spans)."""
-    return [n for first, last in item.get("units", ()) for n in range(first, last + 1)]
-
-
-def _rejected(data: dict[str, Any]) -> list[dict[str, Any]]:
-    denial = reason(data["reason_id"], StatusType.CANCEL_REQUEST_DENIED)
-    why = {"packageItemStatusReasonId": denial.id, "packageItemStatusReasonName": denial.name_tr,
-           "packageItemStatusReasonDesc": data.get("note") or ""}
-    by_package: dict[str, list[dict[str, Any]]] = {}
-    for item in data["items"]:
-        by_package.setdefault(item["package_id"], []).append(item)
-    hooks = []
-    for package_id, items in by_package.items():
-        hooks.append({
-            "hookName": "CancelOrderItemLineRejectedEvent", "packageId": package_id, "packageType": "ShipToCustomer",
-            "items": [{"orderItemLineId": unit, "packageItemStatusId": STATUS_IDS["CancelRequestDenied"],
-                       "packageItemStatusName": "CancelRequestDenied", **why}
-                      for item in items for unit in (unit_line_id(item["line_id"], n) for n in _numbers(item))],
-            "packageStatusId": STATUS_IDS["CancelRequestDenied"], "packageStatusName": "CancelRequestDenied",
-            "packageStatusReasonId": denial.id, "packageStatusReasonName": denial.name_tr,
-            "packageStatusReasonDesc": data.get("note") or "",
-        })
-    return hooks

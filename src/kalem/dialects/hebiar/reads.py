@@ -1,0 +1,55 @@
+"""GetOrderPackages: the packages a caller may see, filtered and paged, with their Hebiar ids."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from kalem.app.principals import Principal
+from kalem.dialects.hebiar import history, views
+from kalem.dialects.hebiar.units import PACKAGE_STATUS_NAMES
+from kalem.domain.errors import NotFound
+from kalem.domain.orders import Order
+from kalem.store.uow import UnitOfWork
+
+#: How many of a caller's newest orders the listing looks through.
+SCAN_LIMIT = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class PackageQuery:
+    order_number: str | None
+    status: str | None
+    start: datetime | None
+    end: datetime | None
+    ascending: bool
+    page: int
+    size: int
+
+
+def order_packages(uow: UnitOfWork, principal: Principal, query: PackageQuery) -> tuple[int, list[dict[str, Any]]]:
+    """(how many packages match, the page asked for). Ids are minted for the page's orders on first sight,
+    so the read commits."""
+    with uow:
+        rows = [(order, package, shown[package.package_id])
+                for order in _orders(uow, principal, query.order_number)
+                if (query.start is None or order.created_at >= query.start)
+                and (query.end is None or order.created_at <= query.end)
+                for shown in (views.shown_units(order),) for package in order.packages
+                if query.status is None or PACKAGE_STATUS_NAMES[package.status].lower() == query.status.lower()]
+        if query.ascending:
+            rows.reverse()
+        page = rows[query.page * query.size:(query.page + 1) * query.size]
+        known = history.known(uow, {order.id: order for order, _, _ in page}.values())
+        uow.commit()
+    return len(rows), [views.package_view(order, package, shown, known[order.id]) for order, package, shown in page]
+
+
+def _orders(uow: UnitOfWork, principal: Principal, number: str | None) -> list[Order]:
+    if number is None:
+        return uow.orders.list(principal.scope, limit=SCAN_LIMIT)
+    try:
+        return [uow.orders.get(number, principal.scope)]
+    except NotFound:
+        return []
