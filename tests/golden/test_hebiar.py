@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from kalem.app import access
+from kalem.dialects.hebiar.responses import HebiarError, HebiarLoginResult, HebiarPackagePage, HebiarReason
 from kalem.store.uow import UnitOfWork
 from tests.conftest import snapshot
 from tests.golden import hebiar_examples as ex
@@ -80,6 +81,7 @@ def test_login(hebiar, api):
     response = api.post("/Auth/login", json={"UserName": "a101", "Password": "secret-pass"})
     assert_same_shape(response.json(), ex.LOGIN_RESPONSE, equal=["$.isSuccess", "$.statusCode"])
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", response.json()["expire"])
+    HebiarLoginResult.model_validate(response.json())
 
 
 def test_reasons_by_status(hebiar):
@@ -88,6 +90,8 @@ def test_reasons_by_status(hebiar):
     assert_same_shape(rows[:2], ex.REASONS_RESPONSE, equal=["$[].reasonName", "$[].id", "$[].orderStatusReason",
                                                             "$[].orderStatusReasonId"])
     assert {137, 151} <= {r["id"] for r in rows}  # the ids the seed's examples send
+    for row in rows:
+        HebiarReason.model_validate(row)
 
 
 def test_get_order_packages_matches_the_documented_example(hebiar, api):
@@ -121,6 +125,7 @@ def test_get_order_packages_matches_the_documented_example(hebiar, api):
         "$.data[].invoiceAddress.countryCode", "$.data[].payment.iban"])
     package = body["data"][0]
     unit = package["lines"][0]["itemLines"][0]
+    HebiarPackagePage.model_validate(response.json())  # what /openapi.json declares for the operation
     assert unit["lastPackageId"] == package["id"] and unit["lastPackageItemId"] == package["lines"][0]["id"]
     assert package["dueDate"] == "2024-01-12T10:41:26.585000Z"
     assert [h["status"] for h in package["packageHistories"]] == ["Picked", "Cancelled"]
@@ -181,6 +186,22 @@ def test_payment_customer_and_seller_fields_come_from_the_intake(hebiar, api):
     assert package["payment"]["iban"] is None and package["payment"]["paidDateUtc"] == "2024-01-09T07:41:26Z"
     assert (package["invoiceAddress"]["taxNumber"], package["taxNumber"]) == ("1234567890", "1234567890")
     assert package["shipmentAddress"]["id"] != package["invoiceAddress"]["id"]
+
+
+def test_the_documented_filters_select_packages(hebiar, api):
+    assert api.post("/v1/orders", json=EXAMPLE_ORDER).status_code == 201
+    def found(**params) -> list[str]:
+        response = hebiar.get("/orders/GetOrderPackages", params={"OrderNumber": "null", "IsGuest": "null", **params})
+        assert response.status_code == 200, response.text
+        return [p["orderNumber"] for p in response.json()["data"]]
+    assert found() == ["3124010971725196", "4000000001"]
+    assert found(orderByDirection="ASC", orderByField="orderDate") == ["4000000001", "3124010971725196"]
+    assert found(CustomerEmail="ALI.hazar@outlook.com.tr", CustomerId="402380") == ["3124010971725196"]
+    assert found(CustomerFirstName="ALİ", CustomerLastName="nobody") == []
+    assert found(Status="Picked", CustomerCode="null", CustomerPhone="") == ["3124010971725196", "4000000001"]
+    assert found(Status="Shipped") == []
+    assert found(StartDate="4102444800") == []  # 2100-01-01, in seconds
+    assert hebiar.get("/orders/GetOrderPackages", params={"orderByField": "price"}).status_code == 422
 
 
 def test_a_rejected_cancel_request_shows_its_denial_on_the_unit(hebiar, api):
@@ -371,4 +392,20 @@ def test_bad_input_gets_the_oms_envelope_and_changes_nothing(hebiar, db, method,
     assert response.status_code == status, response.text
     assert_same_shape(response.json(), {**ERROR_ENVELOPE, "statusCode": status},
                       equal=["$.isSuccess", "$.statusCode", "$.errorSource"])
+    HebiarError.model_validate(response.json())
+    assert snapshot(db) == before
+
+
+# --- what the face does not offer ------------------------------------------------------------------------
+
+@pytest.mark.parametrize("method, path", [
+    ("GET", "/orders/GetReturnOrderPackages"), ("POST", "/orders/saveorders"), ("POST", "/orders/createpackage"),
+    ("POST", "/OrderPackage/SetOrderPackageStatusInfoList"), ("PUT", "/OrderPackage/SetOrderPackageCargoInfoList"),
+    ("PUT", "/OrderPackage/SetOrderPackageInvoiceInfoList"), ("PUT", "/Orders/SetOrderClientStatus"),
+    ("PUT", "/OrderPackage/SetPackageClientStatus"), ("POST", "/Orders/SetErpInfoList"),
+    ("POST", "/OrderPackage/shipment-packages/1/split"), ("POST", "/Return/CreateReturnRequest"),
+])
+def test_endpoints_the_face_does_not_offer_are_404_and_change_nothing(hebiar, db, method, path):
+    before = snapshot(db)
+    assert hebiar.request(method, path, json=[]).status_code == 404
     assert snapshot(db) == before

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -26,6 +26,18 @@ class PackageQuery:
     ascending: bool
     page: int
     size: int
+    customer: dict[str, str] = field(default_factory=dict)   # Customer field → the value asked for
+
+    def wants(self, order: Order) -> bool:
+        """Does the order pass the date and customer filters? Customer values match case-insensitively."""
+        if (self.start is not None and order.created_at < self.start) or (
+                self.end is not None and order.created_at > self.end):
+            return False
+        customer = order.details.customer
+        if not self.customer:
+            return True
+        return customer is not None and all(
+            str(getattr(customer, name)).casefold() == value.casefold() for name, value in self.customer.items())
 
 
 def order_packages(uow: UnitOfWork, principal: Principal, query: PackageQuery) -> tuple[int, list[dict[str, Any]]]:
@@ -33,9 +45,7 @@ def order_packages(uow: UnitOfWork, principal: Principal, query: PackageQuery) -
     so the read commits."""
     with uow:
         rows = [(order, package, shown[package.package_id])
-                for order in _orders(uow, principal, query.order_number)
-                if (query.start is None or order.created_at >= query.start)
-                and (query.end is None or order.created_at <= query.end)
+                for order in _orders(uow, principal, query.order_number) if query.wants(order)
                 for shown in (views.shown_units(order),) for package in order.packages
                 if query.status is None or PACKAGE_STATUS_NAMES[package.status].lower() == query.status.lower()]
         if query.ascending:

@@ -15,6 +15,13 @@ from kalem.app import orders as app_orders
 from kalem.app.cancellation import LineItems, cancel_lines_by_id, request_cancel_by_id
 from kalem.app.principals import Principal
 from kalem.dialects.hebiar import wire
+from kalem.dialects.hebiar.responses import (
+    HebiarLoginResult,
+    HebiarPackagePage,
+    HebiarReason,
+    HebiarResult,
+    responses,
+)
 from kalem.dialects.hebiar.hooks import FACE
 from kalem.dialects.hebiar.reads import PackageQuery, order_packages
 from kalem.dialects.hebiar.units import parse_unit_line
@@ -41,7 +48,8 @@ Authorization = Annotated[str | None, Header(include_in_schema=False)]
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=255)]
 
 
-@router.post("/Auth/login", summary="Log in; the token is a JWT for `Authorization: Bearer`")
+@router.post("/Auth/login", summary="Log in; the token is a JWT for `Authorization: Bearer`",
+             response_model=None, responses=responses(HebiarLoginResult, 400, 401, 413, 422, 429))
 def login(body: wire.Login, ctx: Ctx) -> dict[str, Any]:
     principal = access.login(ctx.uow(write=False), body.UserName, body.Password)
     token, expires = ctx.auth.issue_jwt(principal, claims={"__tenant__": principal.seller_id or "operator"})
@@ -71,7 +79,8 @@ def _items(ctx: Ctx, principal: Principal, body: list[wire.LineCancel]) -> tuple
 
 
 @router.post("/Orders/CreateOrderItemLineCancelRequest",
-             summary="Ask the seller to cancel unit lines; lands on the seller's cancel-request queue")
+             summary="Ask the seller to cancel unit lines; lands on the seller's cancel-request queue",
+             responses=responses(HebiarResult, 400, 401, 404, 409, 413, 422, 429))
 def create_cancel_request(body: wire.LineCancelList, request: Request, ctx: Ctx,
                           authorization: Authorization = None, idempotency_key: IdempotencyKey = None) -> Response:
     principal = _principal(request, authorization)
@@ -81,7 +90,8 @@ def create_cancel_request(body: wire.LineCancelList, request: Request, ctx: Ctx,
         lambda uow: request_cancel_by_id(uow, cmd), lambda _: (200, {"isSuccess": True, "statusCode": 200}))
 
 
-@router.post("/Orders/CancelOrderItemLineList", summary="Cancel unit lines directly (no approval)")
+@router.post("/Orders/CancelOrderItemLineList", summary="Cancel unit lines directly (no approval)",
+             responses=responses(HebiarResult, 400, 401, 404, 409, 413, 422, 429))
 def cancel_lines(body: wire.LineCancelList, request: Request, ctx: Ctx,
                  authorization: Authorization = None, idempotency_key: IdempotencyKey = None) -> Response:
     principal = _principal(request, authorization)
@@ -91,7 +101,8 @@ def cancel_lines(body: wire.LineCancelList, request: Request, ctx: Ctx,
         lambda uow: cancel_lines_by_id(uow, cmd), lambda _: (200, {"isSuccess": True, "statusCode": 0}))
 
 
-@router.get("/Lookup/OrderStatusReasonByTenant/GetStatusReasonByType", summary="Reasons by status type")
+@router.get("/Lookup/OrderStatusReasonByTenant/GetStatusReasonByType", summary="Reasons by status type",
+            response_model=None, responses=responses(list[HebiarReason], 401, 422, 429))
 def status_reasons(request: Request, statusType: Annotated[str, Query(max_length=40)],
                    authorization: Authorization = None) -> list[dict[str, Any]]:
     _principal(request, authorization)
@@ -103,6 +114,9 @@ def status_reasons(request: Request, statusType: Annotated[str, Query(max_length
     epoch = datetime(2023, 5, 25, 16, 56, 19, tzinfo=UTC).isoformat()
     return [{"orderStatusReasonId": index, "orderStatusReason": None, "reasonName": r.name_tr, "id": r.id,
              "createdAt": epoch} for index, r in enumerate(reasons(status_type), start=1)]
+
+
+CustomerFilter = Annotated[str | None, Query(max_length=254)]
 
 
 def _nullable(value: str | None) -> str | None:
@@ -121,7 +135,8 @@ def _epoch(value: str | None, name: str) -> datetime | None:
     return datetime.fromtimestamp(number / 1000 if number > 10**11 else number, UTC)  # ms or s
 
 
-@router.get("/orders/GetOrderPackages", summary="Outbound packages with their unit lines")
+@router.get("/orders/GetOrderPackages", summary="Outbound packages with their unit lines",
+            responses=responses(HebiarPackagePage, 401, 422, 429))
 def get_order_packages(
         request: Request, ctx: Ctx, authorization: Authorization = None,
         page: Annotated[int, Query(ge=0)] = 0, size: Annotated[int, Query(ge=1, le=100)] = 20,
@@ -130,10 +145,19 @@ def get_order_packages(
         StartDate: Annotated[str | None, Query(max_length=20)] = None,
         EndDate: Annotated[str | None, Query(max_length=20)] = None,
         orderByDirection: Annotated[str | None, Query(pattern="^(ASC|DESC|asc|desc|null)$")] = None,
+        # Packages are ordered by their order's date, the one field the platform documents for it.
+        orderByField: Annotated[str | None, Query(pattern="^(orderDate|null|)$")] = None,
+        CustomerCode: CustomerFilter = None, CustomerId: CustomerFilter = None,
+        CustomerFirstName: CustomerFilter = None, CustomerLastName: CustomerFilter = None,
+        CustomerPhone: CustomerFilter = None, CustomerEmail: CustomerFilter = None,
+        IsGuest: Annotated[str | None, Query(pattern="^(true|false|True|False|null|)$")] = None,
 ) -> JSONResponse:
     principal = _principal(request, authorization)
+    asked = {"code": CustomerCode, "customer_id": CustomerId, "first_name": CustomerFirstName,
+             "last_name": CustomerLastName, "phone": CustomerPhone, "email": CustomerEmail, "is_guest": IsGuest}
     query = PackageQuery(_nullable(OrderNumber), _nullable(Status), _epoch(StartDate, "StartDate"),
-                         _epoch(EndDate, "EndDate"), (orderByDirection or "").upper() == "ASC", page, size)
+                         _epoch(EndDate, "EndDate"), (orderByDirection or "").upper() == "ASC", page, size,
+                         {name: value for name, value in asked.items() if _nullable(value) is not None})
     total, chunk = order_packages(ctx.uow(write=True), principal, query)
     return JSONResponse({
         "isSuccess": True, "statusCode": "200", "errorMesssage": None, "errorSource": None, "correlationId": None,
