@@ -14,7 +14,8 @@ _q = sa.text
 
 
 class HebiarIdRepository:
-    _MINT = _q("INSERT INTO hebiar_ids (order_id, key) VALUES (:o, :k) ON CONFLICT (order_id, key) DO NOTHING")
+    _MINT = _q("INSERT INTO hebiar_ids (seller_id, order_id, key) VALUES (:s, :o, :k) "
+               "ON CONFLICT (order_id, key) DO NOTHING")
     _FOR_ORDERS = _q("SELECT order_id, key, pk FROM hebiar_ids WHERE order_id IN :orders").bindparams(
         sa.bindparam("orders", expanding=True))
 
@@ -30,7 +31,7 @@ class HebiarIdRepository:
                 found[row.order_id][row.key] = row.pk
         return found
 
-    def mint(self, order_id: str, keys: Iterable[str]) -> None:
+    def mint(self, seller_id: str, order_id: str, keys: Iterable[str]) -> None:
         """Number these keys of the order, in the order given; existing numbers stay."""
         for key in keys:  # one by one: the order of the pks follows the order of the keys
-            self._conn.execute(self._MINT, {"o": order_id, "k": key})
+            self._conn.execute(self._MINT, {"s": seller_id, "o": order_id, "k": key})

@@ -256,6 +256,7 @@ akinon_ids = sa.Table(
 hebiar_ids = sa.Table(
     "hebiar_ids", metadata,
     sa.Column("pk", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True, autoincrement=True),
+    sa.Column("seller_id", sa.String(64), nullable=False),
     sa.Column("order_id", sa.String(40), nullable=False),
     sa.Column("key", sa.String(200), nullable=False),
     sa.UniqueConstraint("order_id", "key", name="uq_hebiar_ids_key"),

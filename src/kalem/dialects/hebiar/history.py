@@ -82,10 +82,10 @@ def known(uow: UnitOfWork, orders: Iterable[Order]) -> dict[str, Known]:
     """Ids and unit reasons for each order, minting missing ids (inside the caller's transaction)."""
     orders = list(orders)
     ids = uow.hebiar_ids.for_orders(o.id for o in orders)
-    missing = {o.id: [k for k in _keys(o) if k not in ids[o.id]] for o in orders}
-    if any(missing.values()):
-        for order_id, keys in missing.items():
-            uow.hebiar_ids.mint(order_id, keys)
+    missing = [(o, [k for k in _keys(o) if k not in ids[o.id]]) for o in orders]
+    if any(keys for _, keys in missing):
+        for order, keys in missing:
+            uow.hebiar_ids.mint(order.seller_id, order.id, keys)
         ids = uow.hebiar_ids.for_orders(o.id for o in orders)
     return {o.id: Known(ids[o.id], unit_reasons(uow.events.for_order(o.id, limit=100_000))) for o in orders}
 

@@ -61,8 +61,8 @@ def shown_units(order: Order) -> dict[str, Shown]:
 
 def package_view(order: Order, package: Package, shown: Shown, known: Known) -> dict[str, Any]:
     details, customer = order.details, order.details.customer
-    lines = [_line_view(order, package, order.line(line_id), units, known) for line_id, units in
-             sorted(shown.items(), key=lambda kv: [ln.line_id for ln in order.lines].index(kv[0]))]
+    lines = [_line_view(order, package, line, shown[line.line_id], known) for line in order.lines
+             if line.line_id in shown]
     total = sum((order.line(line_id).unit_price * len(units) for line_id, units in shown.items()), Decimal(0))
     invoice = details.invoice_address
     return {

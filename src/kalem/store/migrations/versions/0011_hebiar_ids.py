@@ -16,6 +16,7 @@ def upgrade() -> None:
     op.create_table(
         "hebiar_ids",
         sa.Column("pk", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
+        sa.Column("seller_id", sa.String(length=64), nullable=False),
         sa.Column("order_id", sa.String(length=40), nullable=False),
         sa.Column("key", sa.String(length=200), nullable=False),
         sa.PrimaryKeyConstraint("pk"),
