@@ -141,7 +141,7 @@ def _as_the_table_types_it(example: dict) -> dict:
     return documented
 
 
-def test_package_and_unit_ids_are_unique_stable_integers(hebiar, api):
+def test_package_and_unit_ids_are_unique_stable_integers(hebiar, api, db):
     two = {**copy.deepcopy(SEED_ORDER), "order_number": "4000000002"}
     two["lines"][0]["line_id"] = "item000002"
     two["packages"] = [{"package_id": f"BB_pid2-{k}", "status": "Picking", "items": [
@@ -158,7 +158,9 @@ def test_package_and_unit_ids_are_unique_stable_integers(hebiar, api):
     # A cancel does not renumber anything; a second read shows the same ids.
     assert hebiar.post("/Orders/CancelOrderItemLineList", json=[{"sourceOrderItemLineId": "item000002-3",
                                                                   "quantity": 1, "reasonId": 135}]).status_code == 200
+    before = snapshot(db)
     again = packages(hebiar, "4000000001") + packages(hebiar, "4000000002")
+    assert snapshot(db) == before  # numbered once: later reads write nothing
     assert [p["id"] for p in again] == ids
     assert sorted(u["id"] for p in again for ln in p["lines"] for u in ln["itemLines"]) == sorted(u["id"] for u in every)
 

@@ -78,16 +78,21 @@ def _keys(order: Order) -> Iterator[str]:
     yield from (address_key(kind) for kind in ("shipment", "invoice"))
 
 
-def known(uow: UnitOfWork, orders: Iterable[Order]) -> dict[str, Known]:
-    """Ids and unit reasons for each order, minting missing ids (inside the caller's transaction)."""
+def known(uow: UnitOfWork, orders: Iterable[Order]) -> dict[str, Known] | None:
+    """Ids and unit reasons for each order; None while some id is still to be minted (`mint`)."""
     orders = list(orders)
     ids = uow.hebiar_ids.for_orders(o.id for o in orders)
-    missing = [(o, [k for k in _keys(o) if k not in ids[o.id]]) for o in orders]
-    if any(keys for _, keys in missing):
-        for order, keys in missing:
-            uow.hebiar_ids.mint(order.seller_id, order.id, keys)
-        ids = uow.hebiar_ids.for_orders(o.id for o in orders)
+    if any(k not in ids[o.id] for o in orders for k in _keys(o)):
+        return None
     return {o.id: Known(ids[o.id], unit_reasons(uow.events.for_order(o.id, limit=100_000))) for o in orders}
+
+
+def mint(uow: UnitOfWork, orders: Iterable[Order]) -> None:
+    """Number what the orders do not have numbers for yet (inside the caller's transaction)."""
+    orders = list(orders)
+    ids = uow.hebiar_ids.for_orders(o.id for o in orders)
+    for order in orders:
+        uow.hebiar_ids.mint(order.seller_id, order.id, [k for k in _keys(order) if k not in ids[order.id]])
 
 
 # Event type → which reason it gives the units it names, and of which status type.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -10,7 +11,7 @@ from kalem.app.principals import Principal
 from kalem.dialects.hebiar import history, views
 from kalem.dialects.hebiar.units import PACKAGE_STATUS_NAMES
 from kalem.domain.errors import NotFound
-from kalem.domain.orders import Order
+from kalem.domain.orders import Order, Package
 from kalem.store.uow import UnitOfWork
 
 #: How many of a caller's newest orders the listing looks through.
@@ -40,20 +41,38 @@ class PackageQuery:
             str(getattr(customer, name)).casefold() == value.casefold() for name, value in self.customer.items())
 
 
-def order_packages(uow: UnitOfWork, principal: Principal, query: PackageQuery) -> tuple[int, list[dict[str, Any]]]:
-    """(how many packages match, the page asked for). Ids are minted for the page's orders on first sight,
-    so the read commits."""
-    with uow:
-        rows = [(order, package, shown[package.package_id])
-                for order in _orders(uow, principal, query.order_number) if query.wants(order)
-                for shown in (views.shown_units(order),) for package in order.packages
-                if query.status is None or PACKAGE_STATUS_NAMES[package.status].lower() == query.status.lower()]
-        if query.ascending:
-            rows.reverse()
-        page = rows[query.page * query.size:(query.page + 1) * query.size]
-        known = history.known(uow, {order.id: order for order, _, _ in page}.values())
-        uow.commit()
-    return len(rows), [views.package_view(order, package, shown, known[order.id]) for order, package, shown in page]
+Row = tuple[Order, Package, views.Shown]
+
+
+def order_packages(uows: Callable[..., UnitOfWork], principal: Principal,
+                   query: PackageQuery) -> tuple[int, list[dict[str, Any]]]:
+    """(how many packages match, the page asked for). A read; only when the page shows an object for
+    the first time does it run again in a write transaction, to number what it shows."""
+    with uows(write=False) as uow:
+        total, page = _page(uow, principal, query)
+        known = history.known(uow, _orders_of(page))
+    if known is None:
+        with uows(write=True) as uow:
+            total, page = _page(uow, principal, query)
+            history.mint(uow, _orders_of(page))
+            known = history.known(uow, _orders_of(page))
+            uow.commit()
+    assert known is not None, "every id of the page was minted in this transaction"
+    return total, [views.package_view(order, package, shown, known[order.id]) for order, package, shown in page]
+
+
+def _page(uow: UnitOfWork, principal: Principal, query: PackageQuery) -> tuple[int, list[Row]]:
+    rows = [(order, package, shown[package.package_id])
+            for order in _orders(uow, principal, query.order_number) if query.wants(order)
+            for shown in (views.shown_units(order),) for package in order.packages
+            if query.status is None or PACKAGE_STATUS_NAMES[package.status].lower() == query.status.lower()]
+    if query.ascending:
+        rows.reverse()
+    return len(rows), rows[query.page * query.size:(query.page + 1) * query.size]
+
+
+def _orders_of(page: list[Row]) -> list[Order]:
+    return list({order.id: order for order, _, _ in page}.values())
 
 
 def _orders(uow: UnitOfWork, principal: Principal, number: str | None) -> list[Order]:
