@@ -307,6 +307,22 @@ def test_shipping_and_delivering_send_order_package_status_changed(hebiar, api, 
         "OrderPackageStatusChangedEvent", "Delivered", "Delivered")
 
 
+def test_a_split_announces_its_new_packages_and_its_cancelled_units(hebiar, api, receiver, worker):  # noqa: F811
+    hebiar_subscriber(api, receiver, ["package.split", "lines.cancelled"])
+    split = api.post("/v1/orders/4000000001/packages/BB_pid1692966394724/split", json={
+        "packages": [{"items": [{"line_id": "item1691416223190", "quantity": 1}]}],
+        "cancelled": [{"line_id": "item1691416223190", "quantity": 1, "reason_id": 135}]})
+    assert split.status_code == 200, split.text
+    drain(worker, lambda: settled(api))
+    hooks = received(receiver)
+    assert [(h["hookName"], h["packageStatusName"], len(h["items"])) for h in hooks] == [
+        ("OrderPackageStatusChangedEvent", "Picked", 1), ("OrderPackageStatusChangedEvent", "Picked", 1),
+        ("OrderPackageStatusChangedEvent", "Cancelled", 1)]
+    assert len({h["packageId"] for h in hooks} | {"BB_pid1692966394724"}) == 4  # three new packages
+    every = [i["orderItemLineId"] for h in hooks for i in h["items"]]
+    assert sorted(every) == [f"item1691416223190-{n}" for n in (1, 2, 3)]
+
+
 def test_a_cancel_through_the_face_is_not_echoed_but_a_native_one_is_sent(hebiar, api, receiver, worker):  # noqa: F811
     hebiar_subscriber(api, receiver, ["lines.cancelled"])
     assert hebiar.post("/Orders/CancelOrderItemLineList", json=ex.CANCEL_LIST_BODY).status_code == 200

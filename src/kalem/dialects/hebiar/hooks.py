@@ -2,7 +2,8 @@
 
 One POST per package with `{hookName, packageId, packageType, items[], packageStatusId,
 packageStatusName, …}`; `packageId` and `orderItemLineId` carry the source ids. A return is its own
-package (`packageType: "Return"`), named by the return request's id. A cancel made through the
+package (`packageType: "Return"`), named by the return request's id. A split's new packages are
+announced as Picked; the package split is not (its `Unpacked` state has no OMS counterpart). A cancel made through the
 Hebiar face itself is never sent back to Hebiar subscribers.
 """
 
@@ -40,7 +41,7 @@ _CHANGED = _schema("OrderPackageStatusChangedEvent", _CARGO)
 #: The body each event type becomes (the webhook event catalog publishes these).
 HOOK_SCHEMAS = {"cancel_request.approved": _schema("CancelOrderItemLineConfirmedEvent"),
                 "cancel_request.rejected": _schema("CancelOrderItemLineRejectedEvent", _REASON),
-                "lines.cancelled": _CHANGED, "package.approved": _CHANGED, "package.shipped": _CHANGED,
+                "lines.cancelled": _CHANGED, "package.split": _CHANGED, "package.approved": _CHANGED, "package.shipped": _CHANGED,
                 "package.delivered": _CHANGED,
                 "return.requested": _schema("ReturnOrderPackageStatusChangedEvent", _CARGO),
                 "return.approved": _schema("ReturnOrderPackageConfirmedEvent"),
@@ -58,6 +59,10 @@ def hook_payloads(event: dict[str, Any]) -> list[dict[str, Any]]:
     if kind == "lines.cancelled" and data.get("via") != FACE:
         return [_hook("OrderPackageStatusChangedEvent", p["package_id"], SHIP, _units(p["items"]),
                       _name(p["status"]), item_status="Cancelled", cargo=None) for p in data.get("packages", [])]
+    if kind == "package.split":  # the new packages are Picked; cancelled units come with lines.cancelled
+        return [_hook("OrderPackageStatusChangedEvent", child["package_id"], SHIP, _units(child["items"]), "Picked",
+                      item_status="Picked", cargo=child.get("cargo_tracking_number"))
+                for child in data.get("children", []) if child["status"] == PackageStatus.PICKING.value]
     if kind in ("package.approved", "package.shipped", "package.delivered"):
         name = _name(data["status"])
         return [_hook("OrderPackageStatusChangedEvent", data["package_id"], SHIP, _units(data["items"]), name,
