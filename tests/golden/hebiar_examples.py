@@ -61,7 +61,8 @@ ORDER_PACKAGES_RESPONSE: dict[str, Any] = {
         "customerCode": "b2F5CeP0eE4oBePRkWQrlcqf", "customerFirstName": "ALİ",
         "customerEmail": "ali.hazar@outlook.com.tr", "customerId": 402380, "customerLastName": "HAZAR",
         "id": 448139, "cargoTrackingNumber": "242452881425",
-        "cargoTrackingLink": "https://sube.sendeo.com.tr/takip?ccode=345326&musref=5303724133",
+        "cargoTrackingLink": ("https://sube.sendeo.com.tr/takip?ccode=345326&musref=5303724133"
+                              "&hash=C7159DD7EF287A1D3CF193F3005F4898"),
         "cargoCode": "SND", "cargoKey": "5303724133", "cargoBarcode": None, "cargoAggrementTypeCode": None,
         "orderDate": "2024-01-09T10:41:26.585+03:00", "dueDate": "2024-01-12T13:41:26.585+03:00",
         "status": "Cancelled", "totalListPrice": 7.5, "totalProductPrice": 7.5,

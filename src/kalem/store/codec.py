@@ -8,10 +8,10 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from kalem.domain.requests import CANCEL, Request, RequestItem, RequestKind, RequestStatus
 from kalem.domain.order_details import NO_DETAILS, Address, Customer, OrderDetails, Payment
 from kalem.domain.orders import Line, Order, Package, PackageStatus, PackedUnits, StatusChange
-from kalem.domain.units import UnitSet, Units
+from kalem.domain.requests import CANCEL, Request, RequestItem, RequestKind, RequestStatus
+from kalem.domain.units import Units, UnitSet
 from kalem.store.legacy_units import is_legacy, upgrade
 
 

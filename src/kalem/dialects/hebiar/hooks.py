@@ -41,7 +41,8 @@ _CHANGED = _schema("OrderPackageStatusChangedEvent", _CARGO)
 #: The body each event type becomes (the webhook event catalog publishes these).
 HOOK_SCHEMAS = {"cancel_request.approved": _schema("CancelOrderItemLineConfirmedEvent"),
                 "cancel_request.rejected": _schema("CancelOrderItemLineRejectedEvent", _REASON),
-                "lines.cancelled": _CHANGED, "package.split": _CHANGED, "package.approved": _CHANGED, "package.shipped": _CHANGED,
+                "lines.cancelled": _CHANGED, "package.split": _CHANGED, "package.approved": _CHANGED,
+                "package.shipped": _CHANGED,
                 "package.delivered": _CHANGED,
                 "return.requested": _schema("ReturnOrderPackageStatusChangedEvent", _CARGO),
                 "return.approved": _schema("ReturnOrderPackageConfirmedEvent"),
@@ -58,18 +59,18 @@ def hook_payloads(event: dict[str, Any]) -> list[dict[str, Any]]:
         return _rejected(data)
     if kind == "lines.cancelled" and data.get("via") != FACE:
         return [_hook("OrderPackageStatusChangedEvent", p["package_id"], SHIP, _units(p["items"]),
-                      _name(p["status"]), item_status="Cancelled", cargo=None) for p in data.get("packages", [])]
+                      _name(p["status"]), item_status="Cancelled", cargo=True) for p in data.get("packages", [])]
     if kind == "package.split":  # the new packages are Picked; cancelled units come with lines.cancelled
         return [_hook("OrderPackageStatusChangedEvent", child["package_id"], SHIP, _units(child["items"]), "Picked",
-                      item_status="Picked", cargo=child.get("cargo_tracking_number"))
+                      item_status="Picked", cargo=True, cargo_key=child.get("cargo_tracking_number"))
                 for child in data.get("children", []) if child["status"] == PackageStatus.PICKING.value]
     if kind in ("package.approved", "package.shipped", "package.delivered"):
         name = _name(data["status"])
         return [_hook("OrderPackageStatusChangedEvent", data["package_id"], SHIP, _units(data["items"]), name,
-                      item_status=name, cargo=data.get("cargo_tracking_number"))]
+                      item_status=name, cargo=True, cargo_key=data.get("cargo_tracking_number"))]
     if kind == "return.requested":
         return [_hook("ReturnOrderPackageStatusChangedEvent", data["return_id"], RETURN, _units(data["items"]),
-                      "Created", item_status="Created", cargo=None)]
+                      "Created", item_status="Created", cargo=True)]
     if kind == "return.approved":
         return [_hook("ReturnOrderPackageConfirmedEvent", data["return_id"], RETURN, _units(data["items"]),
                       "Returned", item_status="Returned")]
@@ -90,8 +91,9 @@ def _units(items: list[dict[str, Any]]) -> list[str]:
 
 
 def _hook(name: str, package_id: str, package_type: str, units: list[str], status: str, *, item_status: str,
-          why: tuple[int, str, str] | None = None, cargo: str | None | bool = False) -> dict[str, Any]:
-    """One hook body; `why` adds the reason fields, `cargo` (a tracking number or None) the cargo fields."""
+          why: tuple[int, str, str] | None = None, cargo: bool = False,
+          cargo_key: str | None = None) -> dict[str, Any]:
+    """One hook body; `why` adds the reason fields, `cargo` the cargo fields."""
     reason_of = {} if why is None else dict(zip(("ReasonId", "ReasonName", "ReasonDesc"), why, strict=True))
     hook: dict[str, Any] = {
         "hookName": name, "packageId": package_id, "packageType": package_type,
@@ -101,8 +103,8 @@ def _hook(name: str, package_id: str, package_type: str, units: list[str], statu
         "packageStatusId": STATUS_IDS[status], "packageStatusName": status,
         **{f"packageStatus{k}": v for k, v in reason_of.items()},
     }
-    if cargo is not False:  # kalem knows a package's tracking number only: it is the cargo key
-        hook |= {"cargoCompanyName": None, "cargoKey": cargo, "cargoTrackingUrl": None, "estimatedDate": None}
+    if cargo:  # kalem knows a package's tracking number only: it is the cargo key
+        hook |= {"cargoCompanyName": None, "cargoKey": cargo_key, "cargoTrackingUrl": None, "estimatedDate": None}
     return hook
 
 

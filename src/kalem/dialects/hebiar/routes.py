@@ -15,6 +15,8 @@ from kalem.app import orders as app_orders
 from kalem.app.cancellation import LineItems, cancel_lines_by_id, request_cancel_by_id
 from kalem.app.principals import Principal
 from kalem.dialects.hebiar import wire
+from kalem.dialects.hebiar.hooks import FACE
+from kalem.dialects.hebiar.reads import PackageQuery, order_packages
 from kalem.dialects.hebiar.responses import (
     HebiarLoginResult,
     HebiarPackagePage,
@@ -22,8 +24,6 @@ from kalem.dialects.hebiar.responses import (
     HebiarResult,
     responses,
 )
-from kalem.dialects.hebiar.hooks import FACE
-from kalem.dialects.hebiar.reads import PackageQuery, order_packages
 from kalem.dialects.hebiar.units import parse_unit_line
 from kalem.domain.cancellation import CancelItem
 from kalem.domain.errors import InvalidInput, LineNotFound
