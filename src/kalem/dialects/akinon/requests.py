@@ -15,12 +15,13 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 from uuid import NAMESPACE_URL, uuid5
 
-from fastapi import APIRouter, Header, Path, Request, Response
+from fastapi import APIRouter, Depends, Header, Path, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints
 
 from kalem.api.context import Ctx, context
 from kalem.app.principals import Principal
 from kalem.dialects.akinon import cancellation_requests as app
+from kalem.dialects.akinon import schemas as out
 from kalem.domain.cancellation import CancelRequest
 from kalem.domain.errors import NotFound
 
@@ -29,7 +30,6 @@ IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_lengt
 Pk = Annotated[int, Path(ge=1, le=2**63 - 1)]
 BigInt = Annotated[StrictInt, Field(ge=1, le=2**63 - 1)]
 Text = Annotated[str, StringConstraints(max_length=1000)]
-PREFIXES = ("/api/v1/channel/{channel_id}", "/api/channel/{channel_id}", "/api/v1")
 DEFAULT_LIMIT, MAX_LIMIT = 20, 100
 
 
@@ -155,15 +155,36 @@ def _decide(ctx: Ctx, request: Request, authorization: str | None, key: str | No
                                lambda uow: app.decide(uow, cmd), lambda done: (200, view(done)))
 
 
+def channel(channel_id: Annotated[int, Path(description="The sales channel (kalem keeps none apart)")]) -> None:
+    """Declares the `{channel_id}` of a channel path; it selects nothing."""
+
+
+#: prefix → the suffix of its operations' names (operation ids are made from them)
+PREFIXES = {"/api/v1/channel/{channel_id}": "", "/api/channel/{channel_id}": "_unversioned",
+            "/api/v1": "_without_channel"}
+
+
 def register(router: APIRouter) -> None:
     """Add the endpoints to the face's router (added directly: the face's routes stay one flat list)."""
-    for prefix in PREFIXES:
+    for prefix, suffix in PREFIXES.items():
         base = f"{prefix}/cancellation_requests"
-        router.add_api_route(f"{base}/", list_requests, methods=["GET"], summary="Cancellation requests, newest first")
+        channel_param = [Depends(channel)] if "{channel_id}" in prefix else []
+        kw: dict[str, Any] = {"dependencies": [*out.AUTHED, *channel_param]}
+        answer = out.AkinonCancellationRequest
+        router.add_api_route(f"{base}/", list_requests, methods=["GET"], summary="Cancellation requests, newest first",
+                             name=f"list_cancellation_requests{suffix}",
+                             responses=out.answers(out.AkinonCancellationRequestPage, "A DRF page", 404), **kw)
         router.add_api_route(f"{base}/", create_request, methods=["POST"], status_code=201,
-                             summary="Request the cancellation (before shipment) or refund (after delivery) of an item")
-        router.add_api_route(f"{base}/{{pk}}/", detail, methods=["GET"], summary="One cancellation request")
+                             summary="Request the cancellation (before shipment) or refund (after delivery) of an item",
+                             name=f"create_cancellation_request{suffix}",
+                             responses=out.answers(answer, "The request, waiting approval", status=201), **kw)
+        router.add_api_route(f"{base}/{{pk}}/", detail, methods=["GET"], summary="One cancellation request",
+                             name=f"get_cancellation_request{suffix}",
+                             responses=out.answers(answer, "The request", 404), **kw)
         router.add_api_route(f"{base}/{{pk}}/approve/", approve, methods=["POST"],
-                             summary="Approve (a cancel request in part with `quantity`)")
+                             summary="Approve (a cancel request in part with `quantity`)",
+                             name=f"approve_cancellation_request{suffix}",
+                             responses=out.answers(answer, "The request, approved", 403, 404), **kw)
         router.add_api_route(f"{base}/{{pk}}/reject/", reject, methods=["POST"],
-                             summary="Reject with a request-denied reason")
+                             summary="Reject with a request-denied reason", name=f"reject_cancellation_request{suffix}",
+                             responses=out.answers(answer, "The request, rejected", 403, 404), **kw)

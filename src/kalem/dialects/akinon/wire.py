@@ -45,5 +45,5 @@ def error(code: str, status: int, message: str, details: dict[str, Any]) -> JSON
         body = {parts[0]: [message]}
     else:
         body = {"non_field_errors": [message]}
-    kept = status >= 500 or status in (401, 403, 404, 429)
+    kept = status >= 500 or status in (401, 403, 404, 405, 429)   # DRF's own statuses; the rest are 400
     return JSONResponse({**body, "code": code}, status_code=status if kept else 400)
