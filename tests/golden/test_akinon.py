@@ -123,6 +123,18 @@ def test_a_delivered_item_is_refunded_not_cancelled(server, db, api):
     assert [i["status"] for i in read(client, "7000000001")["orderitem_set"]] == ["600", "600", "400"]
 
 
+def test_a_unit_in_transit_is_neither_cancelled_nor_refunded(server, db, api):
+    client, o = placed(server, db, api, mixed_order())
+    assert api.post("/v1/orders/7000000001/packages/7-p2/status", json={"status": "Shipped"}).status_code == 200
+    pk = o["orderitem_set"][2]["pk"]
+    for reason in (136, 152):
+        before = snapshot(db)
+        r = client.post(f"/api/i1/orders/{o['pk']}/cancel/", json=seed_cancel(o["pk"], [pk], {str(pk): reason}))
+        assert r.status_code == 400, r.text
+        assert_same_shape(r.json(), {"non_field_errors": ["in transit"], "code": "unit_in_transit"}, equal=["$.code"])
+        assert snapshot(db) == before
+
+
 def bad_bodies(o: dict) -> list[tuple[dict, str, str]]:
     """(body, the field DRF names, code): one per parameter of the seed's table."""
     delivered = [i["pk"] for i in o["orderitem_set"] if i["status"] == "550"]
@@ -269,12 +281,17 @@ def test_reason_catalog(server, db, api):
 
 
 # --- §4.6 cancellation plans; no webhooks --------------------------------------------------------
-def test_cancellation_plans_are_not_served(server, db, api):
+def test_cancellation_plans_and_feeds_are_not_served(server, db, api):
     client = akinon(server, db)
     for method, path in (("GET", "/api/channel/1/cancellation_plans/"),
-                         ("POST", "/api/channel/1/cancellation_plans/1/create_payment_plan")):
+                         ("GET", "/api/channel/1/cancellation_plans/inserts_or_updates/"),
+                         ("POST", "/api/channel/1/cancellation_plans/1/create_payment_plan"),
+                         ("GET", "/api/channel/1/cancellation_request_images/")):
         r = client.request(method, path, json={"payment_plan": []} if method == "POST" else None)
         assert r.status_code == 404 and set(r.json()) == {"detail", "code"}
+    # `updates` is not a request id: refused as one, like any other word
+    r = client.get("/api/channel/1/cancellation_requests/updates", follow_redirects=True)
+    assert r.status_code == 400 and set(r.json()) == {"pk", "code"}
 
 
 def test_no_akinon_webhook_dialect(server, db, api):
@@ -290,7 +307,8 @@ def test_get_order_and_detailed_integration(server, db, api):
     assert o["orderitem_set"][0]["tracking_number"] == "7340001"
     assert o["amount"] == "609.60" and o["discount_amount"] == "20.00" and o["shipping_amount"] == "29.90"
     assert [i["price"] for i in o["orderitem_set"]] == ["193.23"] * 3   # 199.90 less a third of 20.00
-    for path in (f"/api/v1/orders/{o['pk']}/", f"/api/i1/orders_integration/{o['pk']}/detailed_integration/"):
+    for path in (f"/api/v1/orders/{o['pk']}/", f"/api/i1/orders_integration/{o['pk']}/detailed_integration/",
+                 f"/api/v1/orders_integration/{o['pk']}/detailed_integration/"):
         assert client.get(path).json() == o
     listed = client.get("/api/v1/orders/", params={"number": "4000000001"}).json()
     assert_same_shape(listed, PAGE)
@@ -301,7 +319,7 @@ def test_the_openapi_document_declares_every_akinon_answer(server):
     spec = httpx.get(f"{server.url}/openapi.json").json()
     operations = [(path, method, op) for path, ops in spec["paths"].items() if path.startswith("/api/")
                   for method, op in ops.items()]
-    assert len(operations) >= 24
+    assert len(operations) >= 25
     for path, method, op in operations:
         declared = {p["name"] for p in op.get("parameters", []) if p["in"] == "path"}
         assert declared == {part[1:-1] for part in path.split("/") if part.startswith("{")}, (method, path)

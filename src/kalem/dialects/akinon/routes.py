@@ -5,6 +5,7 @@
     POST /api/v1/channel/{channel_id}/orders/{pk}/cancel   the channel path) — cancel before shipment,
                                                           refund (return) after, never both at once
     GET  /api/v1/orders/?number=…, /api/v1/orders/{pk}/   orders with `pk` and `orderitem_set`
+    GET  /api/{i1,v1}/orders_integration/{pk}/detailed_integration/   the same order
     GET  /api/v1/channel/{channel_id}/cancellation_reasons/[{id}/]
     …/cancellation_requests/[{id}/[approve/|reject/]]       list, create, read, decide (requests.py)
 
@@ -149,6 +150,14 @@ def get_order(pk: int, request: Request, ctx: Ctx, authorization: Authorization 
             responses=out.answers(out.AkinonOrder, "The order", 404), dependencies=out.AUTHED)
 def get_order_detailed_integration(pk: int, request: Request, ctx: Ctx,
                                    authorization: Authorization = None) -> dict[str, Any]:
+    return views.order_detail(app.by_pk(ctx.uow(), pk, _principal(request, authorization)))
+
+
+@router.get("/api/v1/orders_integration/{pk}/detailed_integration/",
+            summary="The same, at the path of the page's Python example",
+            responses=out.answers(out.AkinonOrder, "The order", 404), dependencies=out.AUTHED)
+def get_order_detailed_integration_v1(pk: int, request: Request, ctx: Ctx,
+                                      authorization: Authorization = None) -> dict[str, Any]:
     return views.order_detail(app.by_pk(ctx.uow(), pk, _principal(request, authorization)))
 
 
