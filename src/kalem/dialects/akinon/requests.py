@@ -22,8 +22,8 @@ from kalem.api.context import Ctx, context
 from kalem.app.principals import Principal
 from kalem.dialects.akinon import cancellation_requests as app
 from kalem.dialects.akinon import schemas as out
+from kalem.dialects.akinon.paging import drf_page, page_number
 from kalem.domain.cancellation import CancelRequest
-from kalem.domain.errors import NotFound
 
 Authorization = Annotated[str | None, Header(include_in_schema=False)]
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=255)]
@@ -98,25 +98,13 @@ def _int(raw: str | None) -> int | None:
 
 def list_requests(request: Request, ctx: Ctx, authorization: Authorization = None,
                   page: str | None = None, limit: str | None = None) -> dict[str, Any]:
-    """DRF's PageNumberPagination: a bad or empty page past the first is 404 "Invalid page."; a bad
-    `limit` falls back to the default and a large one is capped (DRF's page_size_query_param)."""
+    """DRF's PageNumberPagination: a bad `limit` falls back to the default and a large one is capped
+    (DRF's page_size_query_param)."""
     principal = _principal(request, authorization)
-    number = 1 if page is None else _int(page)
-    if number is None or number < 1:
-        raise NotFound("Invalid page.", page=page)
-    size = _int(limit) or DEFAULT_LIMIT
-    size = min(max(size, 1), MAX_LIMIT)
+    number = page_number(page)
+    size = min(max(_int(limit) or DEFAULT_LIMIT, 1), MAX_LIMIT)
     count, found = app.page(ctx.uow(write=False), principal, number=number, size=size)
-    if number > 1 and not found:
-        raise NotFound("Invalid page.", page=page)
-    previous = None
-    if number == 2:   # DRF links page 1 without `page`
-        previous = str(request.url.remove_query_params("page"))
-    elif number > 2:
-        previous = str(request.url.include_query_params(page=number - 1))
-    return {"count": count,
-            "next": str(request.url.include_query_params(page=number + 1)) if number * size < count else None,
-            "previous": previous, "results": [view(r) for r in found]}
+    return drf_page(request, number, size, count, [view(r) for r in found])
 
 
 def create_request(body: RequestIn, request: Request, ctx: Ctx, authorization: Authorization = None,

@@ -28,6 +28,7 @@ from kalem.dialects.akinon import cancel, views, wire
 from kalem.dialects.akinon import schemas as out
 from kalem.dialects.akinon import pks as app
 from kalem.dialects.akinon.errors import Invalid, InvalidCredentials, Required
+from kalem.dialects.akinon.paging import drf_page, page_number
 from kalem.domain.errors import AuthenticationFailed, NotFound
 from kalem.domain.reasons import CATALOG, StatusType
 from kalem.domain.returns import Operation
@@ -128,16 +129,20 @@ def cancel_order_items_in_channel(channel_id: int, pk: int, body: wire.CancelIn,
 
 
 # --- reads --------------------------------------------------------------------------------------
-@router.get("/api/v1/orders/", summary="Orders; `?number=` finds one by its number",
-            responses=out.answers(out.AkinonOrderPage, "A DRF page of orders"), dependencies=out.AUTHED)
+@router.get("/api/v1/orders/", summary="Orders, newest first, in DRF pages; `?number=` finds one by its number",
+            responses=out.answers(out.AkinonOrderPage, "A DRF page of orders", 404), dependencies=out.AUTHED)
 def list_orders(request: Request, ctx: Ctx, authorization: Authorization = None,
                 number: Annotated[str | None, Query(max_length=64)] = None,
+                page: Annotated[str | None, Query(max_length=10)] = None,
                 limit: Annotated[int, Query(ge=1, le=100)] = 20) -> dict[str, Any]:
     principal = _principal(request, authorization)
-    found = (app.by_number(ctx.uow(), number, principal) if number is not None
-             else app.listed(ctx.uow(), principal, limit))
-    return {"count": len(found), "next": None, "previous": None,
-            "results": [views.order_detail(n) for n in found]}
+    at = page_number(page)
+    if number is not None:
+        found = app.by_number(ctx.uow(), number, principal)
+        count, found = len(found), found[(at - 1) * limit:at * limit]
+    else:
+        count, found = app.listed(ctx.uow(), principal, number=at, size=limit)
+    return drf_page(request, at, limit, count, [views.order_detail(n) for n in found])
 
 
 @router.get("/api/v1/orders/{pk}/", summary="One order by pk",

@@ -42,7 +42,11 @@ def errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
                  429: (AkinonDetail, "Too many requests for this credential; see Retry-After"),
                  503: (AkinonDetail, "Database unavailable")}
     wanted = sorted({400, 429, 503, *statuses})
-    return {s: {"model": described[s][0], "description": described[s][1]} for s in wanted}
+    # The "4XX" range also keeps FastAPI from declaring a 422, which the face never answers: DRF
+    # answers every validation error with 400.
+    return {**{s: {"model": described[s][0], "description": described[s][1]} for s in wanted},
+            "4XX": {"model": AkinonDetail, "description": "Any other client error (405 for a method a path "
+                                                          "does not serve)"}}
 
 
 def answers(model: type[BaseModel], description: str, *statuses: int, status: int = 200) -> dict[int | str, Any]:
