@@ -113,6 +113,20 @@ def test_forced_refund_amount_and_fund_transfer_fields(server, db, api):
     assert IBAN not in r.text and IBAN not in str(refund)
 
 
+def test_scalars_are_parsed_as_drf_parses_them(server, db, api):
+    """DRF's IntegerField and BooleanField take "12" and "true": a client written for Omnitron may send them."""
+    client, o = placed(server, db, api)
+    pk = o["orderitem_set"][0]["pk"]
+    r = client.post(f"/api/i1/orders/{o['pk']}/cancel/", json=seed_cancel(
+        str(o["pk"]), [str(pk)], {str(pk): "136"}, is_all="false", return_details="false"))
+    assert r.status_code == 200, r.text
+    assert r.json()["order_items"] == [pk]
+    made = client.post("/api/v1/cancellation_requests/", json={
+        "order_item": str(o["orderitem_set"][1]["pk"]), "reason": "136", "quantity": "1"})
+    assert made.status_code == 201, made.text
+    assert made.json()["order_item"] == o["orderitem_set"][1]["pk"] and made.json()["reason"] == 136
+
+
 def test_a_delivered_item_is_refunded_not_cancelled(server, db, api):
     client, o = placed(server, db, api, mixed_order())
     delivered = [i["pk"] for i in o["orderitem_set"] if i["status"] == "550"]
@@ -142,8 +156,9 @@ def bad_bodies(o: dict) -> list[tuple[dict, str, str]]:
     ok = seed_cancel(o["pk"], open_, {str(open_[0]): 136})
     return [
         ({**ok, "order": "x"}, "order", "invalid_request"),
+        ({**ok, "order": 1.5}, "order", "invalid_request"),
         ({**ok, "order": o["pk"] + 999}, "order", "invalid"),
-        ({**ok, "is_all": "yes"}, "is_all", "invalid_request"),
+        ({**ok, "is_all": "maybe"}, "is_all", "invalid_request"),
         ({**ok, "is_all": True}, "cancel_items", "invalid"),                         # items with is_all
         ({**ok, "cancel_items": {str(open_[0]): 1}}, "cancel_items", "invalid"),     # a dict, not a list
         ({**ok, "cancel_items": []}, "cancel_items", "required"),
@@ -152,12 +167,12 @@ def bad_bodies(o: dict) -> list[tuple[dict, str, str]]:
         ({k: v for k, v in ok.items() if k != "forced_refund_amount"}, "forced_refund_amount", "invalid_request"),
         ({**ok, "reasons": {}}, "reasons", "required"),
         ({**ok, "reasons": {str(open_[0]): 152}}, "non_field_errors", "unknown_reason"),   # a refund reason
-        ({**ok, "is_cargo_refund": "no"}, "is_cargo_refund", "invalid_request"),
+        ({**ok, "is_cargo_refund": "sometimes"}, "is_cargo_refund", "invalid_request"),
         ({**ok, "refund_invoice_number": "R" * 101}, "refund_invoice_number", "invalid_request"),
         ({**ok, "ibans": {str(open_[0]): IBAN[:-1] + "7"}, "holder_names": {str(open_[0]): "X"}}, "ibans",
          "invalid_iban"),
         ({**ok, "holder_names": {"999999": "X"}}, "holder_names", "invalid"),
-        ({**ok, "return_details": "no"}, "return_details", "invalid_request"),
+        ({**ok, "return_details": [False]}, "return_details", "invalid_request"),
         (seed_cancel(o["pk"], [delivered[0], open_[0]], {str(delivered[0]): 152, str(open_[0]): 136}),
          "non_field_errors", "mixed_cancel_and_return"),
     ]

@@ -6,7 +6,7 @@ from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, StrictBool, StrictInt, StringConstraints
+from pydantic import BaseModel, ConfigDict, StringConstraints
 
 from kalem.api.open_payload import OpenPayload
 
@@ -17,18 +17,20 @@ class Login(OpenPayload):  # client extras are ignored; `role`, `seller_id`… a
 
 
 class CancelIn(BaseModel):
+    """Lax scalars, as DRF's fields parse them: `"12"` is the integer 12, `"true"`/`"yes"`/`1` are true."""
+
     model_config = ConfigDict(extra="forbid")
-    order: StrictInt
-    is_all: StrictBool = False
-    cancel_items: list[StrictInt] | dict[str, Any]   # the page says "dict"; it is a list of item pks
+    order: int
+    is_all: bool = False
+    cancel_items: list[int] | dict[str, Any]   # the page says "dict"; it is a list of item pks
     forced_refund_amount: Decimal | Annotated[str, StringConstraints(max_length=32)] | None
-    reasons: dict[Annotated[str, StringConstraints(max_length=20)], StrictInt]
-    is_cargo_refund: StrictBool = False
+    reasons: dict[Annotated[str, StringConstraints(max_length=20)], int]
+    is_cargo_refund: bool = False
     refund_invoice_number: Annotated[str, StringConstraints(max_length=100)] | None = None
     ibans: dict[Annotated[str, StringConstraints(max_length=20)], Annotated[str, StringConstraints(max_length=64)]] = {}
     holder_names: dict[Annotated[str, StringConstraints(max_length=20)],
                        Annotated[str, StringConstraints(max_length=200)]] = {}
-    return_details: StrictBool = True
+    return_details: bool = True
 
 
 def error(code: str, status: int, message: str, details: dict[str, Any]) -> JSONResponse:
