@@ -157,6 +157,7 @@ def bad_bodies(o: dict) -> list[tuple[dict, str, str]]:
     return [
         ({**ok, "order": "x"}, "order", "invalid_request"),
         ({**ok, "order": 1.5}, "order", "invalid_request"),
+        ({**ok, "cancel_items": [True]}, "cancel_items", "invalid_request"),   # DRF: not an integer
         ({**ok, "order": o["pk"] + 999}, "order", "invalid"),
         ({**ok, "is_all": "maybe"}, "is_all", "invalid_request"),
         ({**ok, "is_all": True}, "cancel_items", "invalid"),                         # items with is_all

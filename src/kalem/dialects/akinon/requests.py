@@ -23,12 +23,13 @@ from kalem.app.principals import Principal
 from kalem.dialects.akinon import cancellation_requests as app
 from kalem.dialects.akinon import schemas as out
 from kalem.dialects.akinon.paging import drf_page, page_number
+from kalem.dialects.akinon.wire import Integer
 from kalem.domain.cancellation import CancelRequest
 
 Authorization = Annotated[str | None, Header(include_in_schema=False)]
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=255)]
 Pk = Annotated[int, Path(ge=1, le=2**63 - 1)]
-BigInt = Annotated[int, Field(ge=1, le=2**63 - 1)]   # lax, as DRF's fields: "12" is 12
+BigInt = Annotated[Integer, Field(ge=1, le=2**63 - 1)]
 Text = Annotated[str, StringConstraints(max_length=1000)]
 DEFAULT_LIMIT, MAX_LIMIT = 20, 100
 
@@ -38,7 +39,7 @@ class RequestIn(BaseModel):
     order_item: BigInt
     reason: BigInt
     description: Text | None = None
-    quantity: Annotated[int, Field(ge=1, le=100_000)] | None = None
+    quantity: Annotated[Integer, Field(ge=1, le=100_000)] | None = None
     cancellation_type: Literal["cancel", "refund"] | None = None   # must match the unit's state if sent
     iban: None = None          # a refund's account is given when the refund is made (the cancel endpoint)
     holder_name: None = None
@@ -46,7 +47,7 @@ class RequestIn(BaseModel):
 
 class ApproveIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    quantity: Annotated[int, Field(ge=1, le=100_000)] | None = None
+    quantity: Annotated[Integer, Field(ge=1, le=100_000)] | None = None
 
 
 class RejectIn(BaseModel):

@@ -6,9 +6,19 @@ from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, StringConstraints
+from pydantic import BaseModel, BeforeValidator, ConfigDict, StringConstraints
 
 from kalem.api.open_payload import OpenPayload
+
+
+def _not_a_boolean(value: Any) -> Any:
+    if isinstance(value, bool):   # DRF's IntegerField refuses true and false, which pydantic would read as 1 and 0
+        raise ValueError("A valid integer is required.")
+    return value
+
+
+#: An integer as DRF's IntegerField parses it: 12 or "12", never a boolean.
+Integer = Annotated[int, BeforeValidator(_not_a_boolean)]
 
 
 class Login(OpenPayload):  # client extras are ignored; `role`, `seller_id`… are refused
@@ -20,11 +30,11 @@ class CancelIn(BaseModel):
     """Lax scalars, as DRF's fields parse them: `"12"` is the integer 12, `"true"`/`"yes"`/`1` are true."""
 
     model_config = ConfigDict(extra="forbid")
-    order: int
+    order: Integer
     is_all: bool = False
-    cancel_items: list[int] | dict[str, Any]   # the page says "dict"; it is a list of item pks
+    cancel_items: list[Integer] | dict[str, Any]   # the page says "dict"; it is a list of item pks
     forced_refund_amount: Decimal | Annotated[str, StringConstraints(max_length=32)] | None
-    reasons: dict[Annotated[str, StringConstraints(max_length=20)], int]
+    reasons: dict[Annotated[str, StringConstraints(max_length=20)], Integer]
     is_cargo_refund: bool = False
     refund_invoice_number: Annotated[str, StringConstraints(max_length=100)] | None = None
     ibans: dict[Annotated[str, StringConstraints(max_length=20)], Annotated[str, StringConstraints(max_length=64)]] = {}
