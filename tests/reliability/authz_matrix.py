@@ -239,6 +239,8 @@ def _akinon() -> list[Entry]:
         Entry("akinon", "GET", "/api/v1/orders/{pk}/", lambda w: [c("GET", f"/api/v1/orders/{w.ak_order}/")]),
         Entry("akinon", "GET", "/api/i1/orders_integration/{pk}/detailed_integration/",
               lambda w: [c("GET", f"/api/i1/orders_integration/{w.ak_order}/detailed_integration/")]),
+        Entry("akinon", "GET", "/api/v1/orders_integration/{pk}/detailed_integration/",
+              lambda w: [c("GET", f"/api/v1/orders_integration/{w.ak_order}/detailed_integration/")]),
         Entry("akinon", "GET", "/api/v1/channel/{channel_id}/cancellation_reasons/",
               lambda w: [c("GET", "/api/v1/channel/1/cancellation_reasons/")], kind="catalog"),
         Entry("akinon", "GET", "/api/v1/channel/{channel_id}/cancellation_reasons/{pk}/",

@@ -161,10 +161,14 @@ class OrderRepository:
             raise VersionMismatch(f"order {order.order_number} changed meanwhile; retry",
                                   order_number=order.order_number)
 
+    def count(self, seller_id: str | None) -> int:
+        where, params = ("WHERE seller_id = :s", {"s": seller_id}) if seller_id is not None else ("", {})
+        return int(self._conn.execute(_q(f"SELECT COUNT(*) FROM orders {where}"), params).scalar_one())
+
     def list(self, seller_id: str | None, *, limit: int, after: tuple[str, str] | None = None,
-             status: str | None = None) -> list[Order]:
-        """Newest first, keyset-paginated on (created_at, id)."""
-        clauses, params = [], {"limit": limit}
+             status: str | None = None, offset: int = 0) -> list[Order]:
+        """Newest first, keyset-paginated on (created_at, id) (or by `offset`, for page numbers)."""
+        clauses, params = [], {"limit": limit, "offset": offset}
         if seller_id is not None:
             clauses.append("seller_id = :s")
             params["s"] = seller_id
@@ -176,7 +180,8 @@ class OrderRepository:
             params["ac"], params["ai"] = datetime.fromisoformat(after[0]), after[1]
         where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
         rows = self._conn.execute(
-            _q(f"SELECT {_ORDER_COLUMNS} FROM orders {where} ORDER BY created_at DESC, id DESC LIMIT :limit"),
+            _q(f"SELECT {_ORDER_COLUMNS} FROM orders {where} ORDER BY created_at DESC, id DESC "
+               "LIMIT :limit OFFSET :offset"),
             params).all()
         return [codec.load_order(r) for r in rows]
 

@@ -72,8 +72,10 @@ def by_number(uow: UnitOfWork, number: str, principal: Principal) -> list[Number
         return result
 
 
-def listed(uow: UnitOfWork, principal: Principal, limit: int) -> list[Numbered]:
+def listed(uow: UnitOfWork, principal: Principal, *, number: int, size: int) -> tuple[int, list[Numbered]]:
+    """(count, the orders of page `number`), newest first."""
     with uow:
-        result = [numbered(uow, o) for o in uow.orders.list(principal.scope, limit=limit)]
+        orders = uow.orders.list(principal.scope, limit=size, offset=(number - 1) * size)
+        result = uow.orders.count(principal.scope), [numbered(uow, o) for o in orders]
         uow.commit()
         return result

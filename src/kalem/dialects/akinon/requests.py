@@ -15,21 +15,22 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 from uuid import NAMESPACE_URL, uuid5
 
-from fastapi import APIRouter, Header, Path, Request, Response
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints
+from fastapi import APIRouter, Depends, Header, Path, Request, Response
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from kalem.api.context import Ctx, context
 from kalem.app.principals import Principal
 from kalem.dialects.akinon import cancellation_requests as app
+from kalem.dialects.akinon import schemas as out
+from kalem.dialects.akinon.paging import drf_page, page_number
+from kalem.dialects.akinon.wire import Integer
 from kalem.domain.cancellation import CancelRequest
-from kalem.domain.errors import NotFound
 
 Authorization = Annotated[str | None, Header(include_in_schema=False)]
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=255)]
 Pk = Annotated[int, Path(ge=1, le=2**63 - 1)]
-BigInt = Annotated[StrictInt, Field(ge=1, le=2**63 - 1)]
+BigInt = Annotated[Integer, Field(ge=1, le=2**63 - 1)]
 Text = Annotated[str, StringConstraints(max_length=1000)]
-PREFIXES = ("/api/v1/channel/{channel_id}", "/api/channel/{channel_id}", "/api/v1")
 DEFAULT_LIMIT, MAX_LIMIT = 20, 100
 
 
@@ -38,7 +39,7 @@ class RequestIn(BaseModel):
     order_item: BigInt
     reason: BigInt
     description: Text | None = None
-    quantity: Annotated[StrictInt, Field(ge=1, le=100_000)] | None = None
+    quantity: Annotated[Integer, Field(ge=1, le=100_000)] | None = None
     cancellation_type: Literal["cancel", "refund"] | None = None   # must match the unit's state if sent
     iban: None = None          # a refund's account is given when the refund is made (the cancel endpoint)
     holder_name: None = None
@@ -46,7 +47,7 @@ class RequestIn(BaseModel):
 
 class ApproveIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    quantity: Annotated[StrictInt, Field(ge=1, le=100_000)] | None = None
+    quantity: Annotated[Integer, Field(ge=1, le=100_000)] | None = None
 
 
 class RejectIn(BaseModel):
@@ -98,25 +99,13 @@ def _int(raw: str | None) -> int | None:
 
 def list_requests(request: Request, ctx: Ctx, authorization: Authorization = None,
                   page: str | None = None, limit: str | None = None) -> dict[str, Any]:
-    """DRF's PageNumberPagination: a bad or empty page past the first is 404 "Invalid page."; a bad
-    `limit` falls back to the default and a large one is capped (DRF's page_size_query_param)."""
+    """DRF's PageNumberPagination: a bad `limit` falls back to the default and a large one is capped
+    (DRF's page_size_query_param)."""
     principal = _principal(request, authorization)
-    number = 1 if page is None else _int(page)
-    if number is None or number < 1:
-        raise NotFound("Invalid page.", page=page)
-    size = _int(limit) or DEFAULT_LIMIT
-    size = min(max(size, 1), MAX_LIMIT)
+    number = page_number(page)
+    size = min(max(_int(limit) or DEFAULT_LIMIT, 1), MAX_LIMIT)
     count, found = app.page(ctx.uow(write=False), principal, number=number, size=size)
-    if number > 1 and not found:
-        raise NotFound("Invalid page.", page=page)
-    previous = None
-    if number == 2:   # DRF links page 1 without `page`
-        previous = str(request.url.remove_query_params("page"))
-    elif number > 2:
-        previous = str(request.url.include_query_params(page=number - 1))
-    return {"count": count,
-            "next": str(request.url.include_query_params(page=number + 1)) if number * size < count else None,
-            "previous": previous, "results": [view(r) for r in found]}
+    return drf_page(request, number, size, count, [view(r) for r in found])
 
 
 def create_request(body: RequestIn, request: Request, ctx: Ctx, authorization: Authorization = None,
@@ -155,15 +144,36 @@ def _decide(ctx: Ctx, request: Request, authorization: str | None, key: str | No
                                lambda uow: app.decide(uow, cmd), lambda done: (200, view(done)))
 
 
+def channel(channel_id: Annotated[int, Path(description="The sales channel (kalem keeps none apart)")]) -> None:
+    """Declares the `{channel_id}` of a channel path; it selects nothing."""
+
+
+#: prefix → the suffix of its operations' names (operation ids are made from them)
+PREFIXES = {"/api/v1/channel/{channel_id}": "", "/api/channel/{channel_id}": "_unversioned",
+            "/api/v1": "_without_channel"}
+
+
 def register(router: APIRouter) -> None:
     """Add the endpoints to the face's router (added directly: the face's routes stay one flat list)."""
-    for prefix in PREFIXES:
+    for prefix, suffix in PREFIXES.items():
         base = f"{prefix}/cancellation_requests"
-        router.add_api_route(f"{base}/", list_requests, methods=["GET"], summary="Cancellation requests, newest first")
+        channel_param = [Depends(channel)] if "{channel_id}" in prefix else []
+        kw: dict[str, Any] = {"dependencies": [*out.AUTHED, *channel_param]}
+        answer = out.AkinonCancellationRequest
+        router.add_api_route(f"{base}/", list_requests, methods=["GET"], summary="Cancellation requests, newest first",
+                             name=f"list_cancellation_requests{suffix}",
+                             responses=out.answers(out.AkinonCancellationRequestPage, "A DRF page", 404), **kw)
         router.add_api_route(f"{base}/", create_request, methods=["POST"], status_code=201,
-                             summary="Request the cancellation (before shipment) or refund (after delivery) of an item")
-        router.add_api_route(f"{base}/{{pk}}/", detail, methods=["GET"], summary="One cancellation request")
+                             summary="Request the cancellation (before shipment) or refund (after delivery) of an item",
+                             name=f"create_cancellation_request{suffix}",
+                             responses=out.answers(answer, "The request, waiting approval", status=201), **kw)
+        router.add_api_route(f"{base}/{{pk}}/", detail, methods=["GET"], summary="One cancellation request",
+                             name=f"get_cancellation_request{suffix}",
+                             responses=out.answers(answer, "The request", 404), **kw)
         router.add_api_route(f"{base}/{{pk}}/approve/", approve, methods=["POST"],
-                             summary="Approve (a cancel request in part with `quantity`)")
+                             summary="Approve (a cancel request in part with `quantity`)",
+                             name=f"approve_cancellation_request{suffix}",
+                             responses=out.answers(answer, "The request, approved", 403, 404), **kw)
         router.add_api_route(f"{base}/{{pk}}/reject/", reject, methods=["POST"],
-                             summary="Reject with a request-denied reason")
+                             summary="Reject with a request-denied reason", name=f"reject_cancellation_request{suffix}",
+                             responses=out.answers(answer, "The request, rejected", 403, 404), **kw)

@@ -5,6 +5,7 @@
     POST /api/v1/channel/{channel_id}/orders/{pk}/cancel   the channel path) — cancel before shipment,
                                                           refund (return) after, never both at once
     GET  /api/v1/orders/?number=…, /api/v1/orders/{pk}/   orders with `pk` and `orderitem_set`
+    GET  /api/{i1,v1}/orders_integration/{pk}/detailed_integration/   the same order
     GET  /api/v1/channel/{channel_id}/cancellation_reasons/[{id}/]
     …/cancellation_requests/[{id}/[approve/|reject/]]       list, create, read, decide (requests.py)
 
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
+from uuid import NAMESPACE_URL, uuid5
 
 from fastapi import APIRouter, Header, Query, Request, Response
 
@@ -23,8 +25,10 @@ from kalem.api.context import Ctx, context
 from kalem.app import access
 from kalem.app.principals import Principal
 from kalem.dialects.akinon import cancel, views, wire
+from kalem.dialects.akinon import schemas as out
 from kalem.dialects.akinon import pks as app
 from kalem.dialects.akinon.errors import Invalid, InvalidCredentials, Required
+from kalem.dialects.akinon.paging import drf_page, page_number
 from kalem.domain.errors import AuthenticationFailed, NotFound
 from kalem.domain.reasons import CATALOG, StatusType
 from kalem.domain.returns import Operation
@@ -42,7 +46,8 @@ def _principal(request: Request, authorization: str | None) -> Principal:
     return context(request).auth.authorization(authorization, schemes=("token",))
 
 
-@router.post("/api/v1/auth/login/", summary="Log in: the key goes in `Authorization: Token <key>`")
+@router.post("/api/v1/auth/login/", summary="Log in: the key goes in `Authorization: Token <key>`",
+             responses={200: {"model": out.AkinonLoginOut, "description": "The token"}, **out.errors()})
 def login(body: wire.Login, ctx: Ctx) -> dict[str, Any]:
     try:
         principal = access.login(ctx.uow(write=False), body.username, body.password)
@@ -97,43 +102,67 @@ def _cancel(order_pk: int, body: wire.CancelIn, request: Request, ctx: Ctx, auth
                                lambda uow: cancel.cancel(uow, cmd), render)
 
 
-@router.post("/api/i1/orders/{order_id}/cancel/", summary="Cancel order items (before shipment) or refund them (after)")
-def cancel_i1(order_id: int, body: wire.CancelIn, request: Request, ctx: Ctx, authorization: Authorization = None,
-              idempotency_key: IdempotencyKey = None) -> Response:
+CANCELLED = out.answers(out.AkinonCancelAnswer, "The order detail (as Get Order), or with `return_details: false` "
+                        "a summary", 403, 404)
+
+
+@router.post("/api/i1/orders/{order_id}/cancel/", summary="Cancel order items (before shipment) or refund them (after)",
+             responses=CANCELLED, dependencies=out.AUTHED)
+def cancel_order_items(order_id: int, body: wire.CancelIn, request: Request, ctx: Ctx,
+                       authorization: Authorization = None, idempotency_key: IdempotencyKey = None) -> Response:
     return _cancel(order_id, body, request, ctx, authorization, idempotency_key)
 
 
-@router.post("/api/v1/orders/{order_id}/cancel/", summary="The same, at the path of the page's Python example")
-def cancel_v1(order_id: int, body: wire.CancelIn, request: Request, ctx: Ctx, authorization: Authorization = None,
-              idempotency_key: IdempotencyKey = None) -> Response:
+@router.post("/api/v1/orders/{order_id}/cancel/", summary="The same, at the path of the page's Python example",
+             responses=CANCELLED, dependencies=out.AUTHED)
+def cancel_order_items_v1(order_id: int, body: wire.CancelIn, request: Request, ctx: Ctx,
+                          authorization: Authorization = None, idempotency_key: IdempotencyKey = None) -> Response:
     return _cancel(order_id, body, request, ctx, authorization, idempotency_key)
 
 
-@router.post("/api/v1/channel/{channel_id}/orders/{pk}/cancel", summary="The same, at the channel-app SDK's path")
-def cancel_channel(channel_id: int, pk: int, body: wire.CancelIn, request: Request, ctx: Ctx,
-                   authorization: Authorization = None, idempotency_key: IdempotencyKey = None) -> Response:
+@router.post("/api/v1/channel/{channel_id}/orders/{pk}/cancel", summary="The same, at the channel-app SDK's path",
+             responses=CANCELLED, dependencies=out.AUTHED)
+def cancel_order_items_in_channel(channel_id: int, pk: int, body: wire.CancelIn, request: Request, ctx: Ctx,
+                                  authorization: Authorization = None,
+                                  idempotency_key: IdempotencyKey = None) -> Response:
     return _cancel(pk, body, request, ctx, authorization, idempotency_key)
 
 
 # --- reads --------------------------------------------------------------------------------------
-@router.get("/api/v1/orders/", summary="Orders; `?number=` finds one by its number")
-def orders(request: Request, ctx: Ctx, authorization: Authorization = None,
-           number: Annotated[str | None, Query(max_length=64)] = None,
-           limit: Annotated[int, Query(ge=1, le=100)] = 20) -> dict[str, Any]:
+@router.get("/api/v1/orders/", summary="Orders, newest first, in DRF pages; `?number=` finds one by its number",
+            responses=out.answers(out.AkinonOrderPage, "A DRF page of orders", 404), dependencies=out.AUTHED)
+def list_orders(request: Request, ctx: Ctx, authorization: Authorization = None,
+                number: Annotated[str | None, Query(max_length=64)] = None,
+                page: Annotated[str | None, Query(max_length=10)] = None,
+                limit: Annotated[int, Query(ge=1, le=100)] = 20) -> dict[str, Any]:
     principal = _principal(request, authorization)
-    found = (app.by_number(ctx.uow(), number, principal) if number is not None
-             else app.listed(ctx.uow(), principal, limit))
-    return {"count": len(found), "next": None, "previous": None,
-            "results": [views.order_detail(n) for n in found]}
+    at = page_number(page)
+    if number is not None:
+        found = app.by_number(ctx.uow(), number, principal)
+        count, found = len(found), found[(at - 1) * limit:at * limit]
+    else:
+        count, found = app.listed(ctx.uow(), principal, number=at, size=limit)
+    return drf_page(request, at, limit, count, [views.order_detail(n) for n in found])
 
 
-@router.get("/api/v1/orders/{pk}/", summary="One order by pk")
-def order(pk: int, request: Request, ctx: Ctx, authorization: Authorization = None) -> dict[str, Any]:
+@router.get("/api/v1/orders/{pk}/", summary="One order by pk",
+            responses=out.answers(out.AkinonOrder, "The order", 404), dependencies=out.AUTHED)
+def get_order(pk: int, request: Request, ctx: Ctx, authorization: Authorization = None) -> dict[str, Any]:
     return views.order_detail(app.by_pk(ctx.uow(), pk, _principal(request, authorization)))
 
 
-@router.get("/api/i1/orders_integration/{pk}/detailed_integration/", summary="One order with its relations")
-def order_integration(pk: int, request: Request, ctx: Ctx, authorization: Authorization = None) -> dict[str, Any]:
+@router.get("/api/i1/orders_integration/{pk}/detailed_integration/", summary="One order with its relations",
+            responses=out.answers(out.AkinonOrder, "The order", 404), dependencies=out.AUTHED)
+def get_order_detailed_integration(pk: int, request: Request, ctx: Ctx,
+                                   authorization: Authorization = None) -> dict[str, Any]:
+    return views.order_detail(app.by_pk(ctx.uow(), pk, _principal(request, authorization)))
+
+
+@router.get("/api/v1/orders_integration/{pk}/detailed_integration/",
+            summary="The same, at the path of the page's Python example",
+            responses=out.answers(out.AkinonOrder, "The order", 404), dependencies=out.AUTHED)
+def get_order_detailed_integration_v1(pk: int, request: Request, ctx: Ctx,
+                                      authorization: Authorization = None) -> dict[str, Any]:
     return views.order_detail(app.by_pk(ctx.uow(), pk, _principal(request, authorization)))
 
 
@@ -142,21 +171,28 @@ _TYPES = {StatusType.CANCELLED: "cancel", StatusType.RETURNED: "refund"}
 
 
 def _reasons() -> list[dict[str, Any]]:
-    return [{"pk": r.id, "cancellation_type": _TYPES[r.status_type], "subject": r.name_en,
-             "extra_information_needed": False, "order": index, "is_active": True, "send_to_remote": False,
-             "translations": {"tr": {"subject": r.name_tr}}}
+    """kalem's catalog is built in, not tenant data: it has no creation or change dates (null)."""
+    return [{"pk": r.id, "cancellation_type": _TYPES[r.status_type], "extra_information_needed": False,
+             "order": index, "subject": r.name_en, "is_active": True, "send_to_remote": False,
+             "translations": {"tr": {"subject": r.name_tr}},
+             "uuid": str(uuid5(NAMESPACE_URL, f"kalem:reason:{r.id}:{_TYPES[r.status_type]}")),
+             "created_date": None, "modified_date": None}
             for index, r in enumerate(CATALOG) if r.platform == "kalem" and r.status_type in _TYPES]
 
 
-@router.get("/api/v1/channel/{channel_id}/cancellation_reasons/", summary="Cancellation and refund reasons")
-def reasons_list(channel_id: int, request: Request, authorization: Authorization = None) -> dict[str, Any]:
+@router.get("/api/v1/channel/{channel_id}/cancellation_reasons/", summary="Cancellation and refund reasons",
+            responses=out.answers(out.AkinonReasonPage, "A DRF page of every reason"), dependencies=out.AUTHED)
+def list_cancellation_reasons(channel_id: int, request: Request,
+                              authorization: Authorization = None) -> dict[str, Any]:
     _principal(request, authorization)
     found = _reasons()
     return {"count": len(found), "next": None, "previous": None, "results": found}
 
 
-@router.get("/api/v1/channel/{channel_id}/cancellation_reasons/{pk}/", summary="One reason")
-def reasons_detail(channel_id: int, pk: int, request: Request, authorization: Authorization = None) -> dict[str, Any]:
+@router.get("/api/v1/channel/{channel_id}/cancellation_reasons/{pk}/", summary="One reason",
+            responses=out.answers(out.AkinonReason, "The reason", 404), dependencies=out.AUTHED)
+def get_cancellation_reason(channel_id: int, pk: int, request: Request,
+                            authorization: Authorization = None) -> dict[str, Any]:
     _principal(request, authorization)
     found = [r for r in _reasons() if r["pk"] == pk]
     if not found:

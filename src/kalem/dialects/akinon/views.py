@@ -1,4 +1,8 @@
-"""Akinon order views: `pk`, `number`, numeric status codes, `orderitem_set` with one item per unit."""
+"""Akinon order views: `pk`, `number`, numeric status codes, `orderitem_set` with one item per unit.
+
+The keys are those of Omnitron's order and order item (PLATFORMS.md §4.7); what kalem holds no data
+for (invoice, carrier, estimated delivery, the shipping tax rate) is null.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,7 @@ from typing import Any
 from kalem.dialects.akinon.pks import Numbered
 from kalem.domain.ledger import UnitState
 from kalem.domain.money import quantize
-from kalem.domain.orders import OrderStatus
+from kalem.domain.orders import OrderStatus, Package, PackageStatus
 from kalem.domain.refund_account import RefundAccount
 from kalem.domain.refunds import InvalidBillableOrder
 
@@ -23,6 +27,13 @@ def _time(value: Any) -> str | None:
     return value.isoformat().replace("+00:00", "Z") if value else None
 
 
+def _delivered(package: Package | None) -> str | None:
+    """When the unit's package was delivered (the last time, should it have gone back and forth)."""
+    if package is None:
+        return None
+    return _time(next((c.at for c in reversed(package.history) if c.status is PackageStatus.DELIVERED), None))
+
+
 def order_detail(n: Numbered) -> dict[str, Any]:
     order = n.order
     try:
@@ -33,19 +44,23 @@ def order_detail(n: Numbered) -> dict[str, Any]:
     for line in order.lines:
         unit_discount = quantize(line.discount / line.quantity, order.currency)
         for number, state in line.units.layout():
+            package = order.live_package_of(line.line_id, number)   # none once cancelled
             items.append({
                 "pk": n.units[(line.line_id, number)], "order": n.pk, "status": ITEM_STATUS[state],
                 "remote_id": line.line_id, "product": {"sku": line.sku, "name": line.name,
                                                        "product_id": line.product_id, "barcode": line.barcode},
                 "price": format(line.unit_price - unit_discount, "f"), "retail_price": format(line.unit_price, "f"),
                 "discount_amount": format(unit_discount, "f"), "price_currency": order.currency,
-                "tax_rate": format(line.tax_rate, "f"), "invoice_number": None, "tracking_number": None,
+                "tax_rate": format(line.tax_rate, "f"), "invoice_number": None, "invoice_date": None,
+                "tracking_number": package.cargo_tracking_number if package else None,
+                "carrier_shipping_code": None, "delivered_date": _delivered(package), "estimated_delivery_date": None,
             })
     return {
         "pk": n.pk, "number": order.order_number, "status": ORDER_STATUS[order.status],
         "currency": order.currency, "amount": amount,
         "discount_amount": format(sum((ln.discount for ln in order.lines), order.shipping_amount * 0), "f"),
-        "shipping_amount": format(order.shipping_amount, "f"), "shipping_tax_rate": "20",
-        "channel": order.channel, "created_date": _time(order.created_at), "modified_date": _time(order.updated_at),
+        "shipping_amount": format(order.shipping_amount, "f"),
+        "shipping_tax_rate": None,   # kalem's order holds no tax rate for shipping
+        "created_date": _time(order.created_at), "modified_date": _time(order.updated_at),
         "orderitem_set": items,
     }

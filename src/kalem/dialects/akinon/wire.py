@@ -6,9 +6,19 @@ from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, StrictBool, StrictInt, StringConstraints
+from pydantic import BaseModel, BeforeValidator, ConfigDict, StringConstraints
 
 from kalem.api.open_payload import OpenPayload
+
+
+def _not_a_boolean(value: Any) -> Any:
+    if isinstance(value, bool):   # DRF's IntegerField refuses true and false, which pydantic would read as 1 and 0
+        raise ValueError("A valid integer is required.")
+    return value
+
+
+#: An integer as DRF's IntegerField parses it: 12 or "12", never a boolean.
+Integer = Annotated[int, BeforeValidator(_not_a_boolean)]
 
 
 class Login(OpenPayload):  # client extras are ignored; `role`, `seller_id`… are refused
@@ -17,18 +27,20 @@ class Login(OpenPayload):  # client extras are ignored; `role`, `seller_id`… a
 
 
 class CancelIn(BaseModel):
+    """Lax scalars, as DRF's fields parse them: `"12"` is the integer 12, `"true"`/`"yes"`/`1` are true."""
+
     model_config = ConfigDict(extra="forbid")
-    order: StrictInt
-    is_all: StrictBool = False
-    cancel_items: list[StrictInt] | dict[str, Any]   # the page says "dict"; it is a list of item pks
+    order: Integer
+    is_all: bool = False
+    cancel_items: list[Integer] | dict[str, Any]   # the page says "dict"; it is a list of item pks
     forced_refund_amount: Decimal | Annotated[str, StringConstraints(max_length=32)] | None
-    reasons: dict[Annotated[str, StringConstraints(max_length=20)], StrictInt]
-    is_cargo_refund: StrictBool = False
+    reasons: dict[Annotated[str, StringConstraints(max_length=20)], Integer]
+    is_cargo_refund: bool = False
     refund_invoice_number: Annotated[str, StringConstraints(max_length=100)] | None = None
     ibans: dict[Annotated[str, StringConstraints(max_length=20)], Annotated[str, StringConstraints(max_length=64)]] = {}
     holder_names: dict[Annotated[str, StringConstraints(max_length=20)],
                        Annotated[str, StringConstraints(max_length=200)]] = {}
-    return_details: StrictBool = True
+    return_details: bool = True
 
 
 def error(code: str, status: int, message: str, details: dict[str, Any]) -> JSONResponse:
@@ -45,5 +57,5 @@ def error(code: str, status: int, message: str, details: dict[str, Any]) -> JSON
         body = {parts[0]: [message]}
     else:
         body = {"non_field_errors": [message]}
-    kept = status >= 500 or status in (401, 403, 404, 429)
+    kept = status >= 500 or status in (401, 403, 404, 405, 429)   # DRF's own statuses; the rest are 400
     return JSONResponse({**body, "code": code}, status_code=status if kept else 400)

@@ -1,0 +1,33 @@
+"""Django REST framework's PageNumberPagination, as Omnitron pages its lists: `?page=` (from 1) and
+`?limit=`, answered as `{"count", "next", "previous", "results"}` with links to the pages around."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import Request
+
+from kalem.domain.errors import NotFound
+
+
+def page_number(raw: str | None) -> int:
+    """`?page=`: absent is 1; anything but a positive number is DRF's 404 "Invalid page."."""
+    if raw is None:
+        return 1
+    if not (raw.strip().isdigit() and len(raw) < 10 and int(raw) >= 1):
+        raise NotFound("Invalid page.", page=raw)
+    return int(raw)
+
+
+def drf_page(request: Request, number: int, size: int, count: int, results: list[Any]) -> dict[str, Any]:
+    """The page body; a page past the last (but the first) is 404 "Invalid page.", as DRF answers."""
+    if number > 1 and not results:
+        raise NotFound("Invalid page.", page=number)
+    previous = None
+    if number == 2:   # DRF links page 1 without `page`
+        previous = str(request.url.remove_query_params("page"))
+    elif number > 2:
+        previous = str(request.url.include_query_params(page=number - 1))
+    return {"count": count,
+            "next": str(request.url.include_query_params(page=number + 1)) if number * size < count else None,
+            "previous": previous, "results": results}
