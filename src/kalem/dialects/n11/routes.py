@@ -16,7 +16,7 @@ from kalem.dialects.n11 import views, wire
 from kalem.domain.errors import InvalidInput, NotFound
 from kalem.domain.orders import Order, PackageStatus
 
-router = APIRouter(tags=["n11 face"])
+router = APIRouter(tags=["n11 face"], route_class=wire.TolerantJsonRoute)
 
 SPLIT_BY_QUANTITY = "/rest/delivery/v1/splitPackageByQuantity"
 SPLIT_COMBINE = "/rest/delivery/v1/splitCombinePackage"
