@@ -273,13 +273,6 @@ def test_update_order_approves_created_lines(n11, db):
     assert snapshot(db) == before
 
 
-def test_split_combine_package(n11):
-    l87 = n11.line_id("PKG-1", "L87")
-    response = n11.client.post("/rest/delivery/v1/splitCombinePackage", json={"splitGroups": [{"orderLineIds": [l87]}]})
-    assert response.status_code == 200 and response.json() == {"code": 200, "message": "success"}
-    assert children(n11.held("N11-1"), "PKG-1") == kids(("Picking", {"L86": 4}), ("Picking", {"L87": 3}))
-
-
 PACKAGE_FIELDS = {"id", "orderNumber", "sellerId", "customerId", "customerfullName", "customerEmail",
                   "tcIdentityNumber", "taxId", "taxOffice", "billingAddress", "shippingAddress", "cargoSenderNumber",
                   "cargoTrackingNumber", "cargoTrackingLink", "shipmentCompanyId", "cargoProviderName",

@@ -255,3 +255,10 @@ def test_n11_sends_no_webhooks(api):
     response = api.post("/v1/webhook-subscriptions", json={"url": "http://127.0.0.1:9/hook", "event_types": ["*"],
                                                           "dialect": "n11", "secret": "whsec_" + "x" * 32})
     assert response.status_code in (400, 422), response.text
+
+
+def test_services_kalem_does_not_offer_are_not_served(n11):
+    """SOAP claims and invoices (`/ws`), products (`/ms`) and categories (`/cdn`) are outside kalem."""
+    for path in ("/ws/ClaimCancelService", "/ws/ReturnService", "/ws/SellerInvoiceService", "/ms/product/query",
+                 "/cdn/categories"):
+        assert n11.client.post(path, content=b"<soap/>").status_code == 404, path
