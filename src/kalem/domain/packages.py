@@ -282,8 +282,9 @@ def split_package(order: Order, package_id: str, groups: Sequence[Mapping[str, i
     made = tuple(child(S.PICKING, handed(group), new_tracking_number(), *_under(via)) for group in groups)
     remainder = child(S.PICKING, left, new_tracking_number(), *_under(via)) if any(left.values()) else None
     if via is not None:
-        unsupplied = unpacked = replace(parent, status=S.UNSUPPLIED, items=tuple(
-            PackedUnits(k, v) for k, v in gone.items() if v), history=parent.history + (StatusChange(S.UNSUPPLIED, now),))
+        unsupplied = unpacked = replace(parent, status=S.UNSUPPLIED,
+                                        items=tuple(PackedUnits(k, v) for k, v in gone.items() if v),
+                                        history=parent.history + (StatusChange(S.UNSUPPLIED, now),))
     else:
         unsupplied = child(S.UNSUPPLIED, gone, None) if cancelled else None
         unpacked = transition(parent, Action.SPLIT, now)

@@ -25,7 +25,8 @@ class LinePart:
 
 
 _COLUMNS = "order_line_id, seller_id, order_id, package_id, line_id"
-_BOTH = f"SELECT {_COLUMNS} FROM n11_line_ids WHERE {{w}} UNION ALL SELECT {_COLUMNS} FROM n11_carried_line_ids WHERE {{w}}"
+_BOTH = (f"SELECT {_COLUMNS} FROM n11_line_ids WHERE {{w}} "
+         f"UNION ALL SELECT {_COLUMNS} FROM n11_carried_line_ids WHERE {{w}}")
 
 
 def _ids(sql: str) -> sa.TextClause:
