@@ -1,10 +1,11 @@
-"""The n11 face: orderLineIds over kalem's units, refusals changing nothing, credentials, UpdateOrder,
-splitCombinePackage and the GetShipmentPackages filters. The seed's examples are golden tests
+"""The n11 face: orderLineIds over kalem's units (also under concurrent splits), refusals changing
+nothing, credentials, UpdateOrder and the GetShipmentPackages filters. The seed's examples are golden tests
 (tests/golden/test_n11.py); their bodies live here, verbatim."""
 
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
@@ -346,3 +347,17 @@ def test_shipment_packages_are_ordered_by_last_change_only(n11, db):
 def test_unknown_rest_path_answers_in_the_n11_envelope(n11):
     response = n11.client.get("/rest/delivery/v1/nothingHere")
     assert response.status_code == 404 and response.json()["errorCode"] == "SELLER_API.routeNotFound"
+
+
+def test_two_clients_splitting_with_the_same_id_at_once(n11):
+    """Under the order's lock the second sees the first's split: its id now names the one-unit
+    package, which does not split again. One success, one refusal, every unit in one live package."""
+    old = n11.line_id("PKG-2", "L50")
+    body = json.dumps(one(old, 1))
+    with ThreadPoolExecutor(2) as pool:
+        answers = list(pool.map(lambda _: post(n11, body), range(2)))
+    assert sorted(r.status_code for r in answers) == [200, 400], [r.text for r in answers]
+    refused = next(r for r in answers if r.status_code == 400)
+    assert refused.json()["errorCode"] == "SELLER_API.nothingToSplit", refused.text
+    held = n11.held("N11-2")
+    assert children(held, "PKG-2") == kids(("Picking", {"L50": 1}), ("Picking", {"L50": 3}))

@@ -39,8 +39,6 @@ class N11LineIdRepository:
     # Two readers may number the same part at once; the unique key keeps one, the other is a no-op.
     _MINT = sa.text("INSERT INTO n11_line_ids (seller_id, order_id, package_id, line_id, created_at) "
                     "VALUES (:s, :o, :p, :l, :at) ON CONFLICT (order_id, package_id, line_id) DO NOTHING")
-    _MINTED = sa.text("SELECT order_line_id FROM n11_line_ids WHERE order_id = :o AND package_id = :p "
-                      "AND line_id = :l")
     _CARRY = sa.text("INSERT INTO n11_carried_line_ids (order_id, package_id, line_id, order_line_id, seller_id, "
                      "created_at) VALUES (:o, :p, :l, :n, :s, :at) ON CONFLICT (order_id, package_id, line_id) "
                      "DO NOTHING")
@@ -67,11 +65,14 @@ class N11LineIdRepository:
         rows = self._conn.execute(self._FOR_ORDERS, {"ids": ids}).all()
         return {(r.order_id, r.package_id, r.line_id): r.order_line_id for r in rows}
 
-    def mint(self, seller_id: str, order_id: str, package_id: str, line_id: str, now: datetime) -> int:
-        """A new number for this part (or the one a concurrent reader just gave it)."""
-        part = {"o": order_id, "p": package_id, "l": line_id}
-        self._conn.execute(self._MINT, {**part, "s": seller_id, "at": now})
-        return int(self._conn.execute(self._MINTED, part).scalar_one())
+    def mint(self, seller_id: str, order_id: str, parts: Iterable[tuple[str, str]],
+             now: datetime) -> dict[tuple[str, str, str], int]:
+        """New numbers for these (package, line) parts (or those a concurrent reader just gave
+        them); answers every number of the order."""
+        rows = [{"s": seller_id, "o": order_id, "p": p, "l": line, "at": now} for p, line in parts]
+        if rows:
+            self._conn.execute(self._MINT, rows)
+        return self.for_orders([order_id])
 
     def carry(self, seller_id: str, order_id: str, package_id: str, line_id: str, order_line_id: int,
               now: datetime) -> None:

@@ -76,6 +76,7 @@ def split_by_order_lines(uow: UnitOfWork, cmd: SplitByOrderLines) -> N11Split:
             raise LinesOfSeveralOrders("all lines of one request must belong to one order; send one request "
                                        "per order", orders=len(order_ids))
         order = tx.lock_id(order_ids.pop())
+        named = _resolve(uow, wanted, cmd.principal)  # again under the lock: a split just made may carry an id on
         parts = {i: _current(order, i, candidates) for i, candidates in named.items()}
         package_ids = {p.package_id for p in parts.values()}
         if len(package_ids) > 1:
@@ -132,28 +133,32 @@ def number_parts(uow: UnitOfWork, order: Order, numbers: Numbers) -> Numbers:
     """Give every (package, line) of the order its orderLineId, parents before their children: a
     new package holding the first unit its parent held of the line carries the parent's number on
     (a package that stayed UnSupplied in place keeps it when it holds that unit itself)."""
-    numbers = dict(numbers)
+    # Packages taken in (no parent) carry nothing: numbered in one round trip.
+    taken_in = [(p.package_id, i.line_id) for p in order.packages if p.parent_id is None for i in p.items
+                if (order.id, p.package_id, i.line_id) not in numbers]
+    numbers = {**numbers, **uow.n11_lines.mint(order.seller_id, order.id, taken_in, uow.now())} if taken_in \
+        else dict(numbers)
     by_id = {p.package_id: p for p in order.packages}
     kids: dict[str, list[Package]] = {}
     for p in order.packages:
         if p.parent_id is not None:
             kids.setdefault(p.parent_id, []).append(p)
     for package in order.packages:  # creation order: a parent comes before its children
+        parent = by_id.get(package.parent_id or "")
         for item in package.items:
             key = (order.id, package.package_id, item.line_id)
-            if key in numbers:
+            if key in numbers or parent is None:
                 continue
-            parent = by_id.get(package.parent_id or "")
-            inherited = parent and numbers.get((order.id, parent.package_id, item.line_id))
-            held = parent.units_of(item.line_id) if parent else None
-            for sibling in kids.get(parent.package_id, []) if parent else ():
-                held |= sibling.units_of(item.line_id)
-            if inherited and held and next(iter(held)) in item.units:
-                uow.n11_lines.carry(order.seller_id, order.id, package.package_id, item.line_id, inherited, uow.now())
-                numbers[key] = inherited
+            carried = numbers.get((order.id, parent.package_id, item.line_id))
+            held = parent.units_of(item.line_id)  # what the parent held: itself and its children
+            for child in kids[parent.package_id]:
+                held |= child.units_of(item.line_id)
+            if carried is not None and next(iter(held)) in item.units:
+                uow.n11_lines.carry(order.seller_id, order.id, package.package_id, item.line_id, carried, uow.now())
+                numbers[key] = carried
             else:
-                numbers[key] = uow.n11_lines.mint(order.seller_id, order.id, package.package_id, item.line_id,
-                                                  uow.now())
+                numbers.update(uow.n11_lines.mint(order.seller_id, order.id, [(package.package_id, item.line_id)],
+                                                  uow.now()))
     return numbers
 
 
