@@ -1,9 +1,11 @@
-"""The n11 face: every request example of seed 001 (bodies verbatim, ids re-pointed at this test's
-orders), the packages they leave asserted unit by unit, and every refusal changing nothing."""
+"""The n11 face: orderLineIds over kalem's units (also under concurrent splits), refusals changing
+nothing, credentials, UpdateOrder and the GetShipmentPackages filters. The seed's examples are golden tests
+(tests/golden/test_n11.py); their bodies live here, verbatim."""
 
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
@@ -161,83 +163,21 @@ def kids(*pairs: tuple[str, dict[str, int]]) -> list:
     return _norm(pairs)
 
 
-def assert_success(response: httpx.Response, expected_items: list[tuple[str, int]]) -> list[dict]:
-    assert response.status_code == 200, response.text
-    body = response.json()
-    assert body["code"] == 200 and body["message"] == "success"
-    got = sorted((i["stockCode"], i["quantity"]) for i in body["splitPackageOrderItems"])
-    assert got == sorted(expected_items)
-    return body["splitPackageOrderItems"]
-
-
-def test_seed_example_1_one_unit_into_its_own_package(n11):
-    old = n11.line_id("PKG-1", "L86")
-    items = assert_success(post(n11, seed(n11, SEED_1)),
-                           [("SKU-L86", 1), ("SKU-L86", 3), ("SKU-L87", 3)])
-    held = n11.held("N11-1")
-    assert held["PKG-1"] == ("Unpacked", {"L86": 4, "L87": 3})
-    assert children(held, "PKG-1") == kids(("Picking", {"L86": 1}), ("Picking", {"L86": 3, "L87": 3}))
-    assert old not in {i["orderLineId"] for i in items}  # new ids minted for every part
-    shown = {p["id"]: p for p in n11.packages(orderNumber="N11-1")}
-    for item in items:
-        package = shown[item["packageId"]]
-        assert package["shipmentPackageStatus"] == "Picking" and package["cargoTrackingNumber"]
-        assert package["cargoTrackingNumber"] != "CT-PKG-1"
-        assert item["orderLineId"] in {ln["orderLineId"] for ln in package["lines"]}
-    assert shown["PKG-1"]["shipmentPackageStatus"] == "Unpacked"
-    assert [h["status"] for h in shown["PKG-1"]["packageHistories"]] == ["Picking", "Unpacked"]
-
-
-def test_seed_example_2_two_lines_in_one_package(n11):
-    assert_success(post(n11, seed(n11, SEED_2)), [("SKU-L86", 3), ("SKU-L87", 2), ("SKU-L86", 1), ("SKU-L87", 1)])
-    held = n11.held("N11-1")
-    assert children(held, "PKG-1") == kids(("Picking", {"L86": 1, "L87": 1}), ("Picking", {"L86": 3, "L87": 2}))
-
-
-def test_seed_example_3_several_packages(n11):
-    assert_success(post(n11, seed(n11, SEED_3)), [("SKU-L86", 2), ("SKU-L86", 1), ("SKU-L86", 1), ("SKU-L87", 3)])
-    held = n11.held("N11-1")
-    assert children(held, "PKG-1") == kids(("Picking", {"L86": 1}), ("Picking", {"L86": 1, "L87": 3}),
-                                       ("Picking", {"L86": 2}))
-
-
-def test_seed_example_4_verbatim_has_a_trailing_comma(n11, db):
-    body = seed(n11, SEED_4)
-    before = snapshot(db)
-    response = post(n11, body)
-    assert response.status_code == 400
-    assert response.json() == {"code": 400, "status": "failure", "errorCode": "SELLER_API.malformedJson",
-                               "errorMessage": "the body is not valid JSON", "errorCategory": "SELLER_API"}
-    assert snapshot(db) == before
-
-
-def test_seed_example_4_without_the_comma_cancels_and_splits(n11, api):
-    items = assert_success(post(n11, seed(n11, SEED_4_FIXED)), [("SKU-L50", 2), ("SKU-L50", 1)])
-    held = n11.held("N11-2")
-    assert held["PKG-2"] == ("Unpacked", {"L50": 4})
-    assert children(held, "PKG-2") == kids(("Picking", {"L50": 1}), ("Picking", {"L50": 2}), ("UnSupplied", {"L50": 1}))
-    line = api.get("/v1/orders/N11-2").json()["lines"][0]
-    assert line["ledger"] == {"open": 3, "pending_cancel": 0, "cancelled": 1, "shipped": 0, "delivered": 0,
-                              "return_pending": 0, "returned": 0}
-    unsupplied = n11.packages(orderNumber="N11-2", status="UnSupplied")
-    assert [ln["quantity"] for p in unsupplied for ln in p["lines"]] == [1]
-    assert {i["packageId"] for i in items} == {p["id"] for p in n11.packages(orderNumber="N11-2", status="Picking")}
-    events = [e["type"] for e in api.get("/v1/orders/N11-2/events").json()["data"]]
-    assert events[-2:] == ["package.split", "lines.cancelled"]
-
-
-def test_a_child_splits_again_and_the_old_id_is_retired(n11, db):
-    old = n11.line_id("PKG-1", "L86")
-    items = assert_success(post(n11, json.dumps({"splitPackages": [{"packageDetails": [
-        {"orderLineId": old, "quantities": 2}]}]})), [("SKU-L86", 2), ("SKU-L86", 2), ("SKU-L87", 3)])
-    first = next(i for i in items if i["quantity"] == 2 and i["stockCode"] == "SKU-L86")
-    again = post(n11, json.dumps({"splitPackages": [{"packageDetails": [
-        {"orderLineId": first["orderLineId"], "quantities": 1}]}]}))
-    assert again.status_code == 200, again.text
+def test_an_id_whose_units_went_elsewhere_is_retired(n11, db, api):
+    """A split made natively, then a cancel of the unit the id followed, before n11 showed the new
+    packages: no new package carries the id, so naming it is refused and changes nothing."""
+    old = n11.line_id("PKG-2", "L50")
+    split = api.post("/v1/orders/N11-2/packages/PKG-2/split",
+                     json={"packages": [{"items": [{"line_id": "L50", "quantity": 2}]}]})
+    assert split.status_code == 200, split.text
+    cancel = api.post("/v1/orders/N11-2/cancellations",
+                      json={"lines": [{"line_id": "L50", "quantity": 1, "reason_id": 135}]})
+    assert cancel.status_code == 200, cancel.text
+    assert old not in {ln["orderLineId"] for p in n11.packages(status="Picking") for ln in p["lines"]}
     before = snapshot(db)
     retired = post(n11, json.dumps({"splitPackages": [{"packageDetails": [{"orderLineId": old, "quantities": 1}]}]}))
-    assert retired.status_code == 400 and retired.json()["errorCode"] == "SELLER_API.orderLineRetired"
-    assert "re" in retired.json()["errorMessage"] and snapshot(db) == before
+    assert retired.status_code == 400 and retired.json()["errorCode"] == "SELLER_API.orderLineRetired", retired.text
+    assert "shipmentPackages" in retired.json()["errorMessage"] and snapshot(db) == before
 
 
 def _refused(n11, db, body: str | dict, code: str, path: str = SPLIT, client: httpx.Client | None = None) -> None:
@@ -276,6 +216,9 @@ def test_refusals_change_nothing(n11, db, api):
         _refused(n11, db, one(l86, 1, cancelledItems=[{"cancelReasonId": reason, "orderLineId": l86, "quantity": 1}]),
                  "unknownReason")
     _refused(n11, db, one(l86, 0), "quantityNotPositive")
+    _refused(n11, db, {"splitPackages": [{"packageDetails": [{"orderLineId": l86, "quantities": 4},
+                                                             {"orderLineId": l87, "quantities": 3}]}]},
+             "nothingToSplit")
     _refused(n11, db, one(l86, 1, cancelledItems=[{"cancelReasonId": 61, "orderLineId": l86, "quantity": 4}]),
              "splitExceedsPackage")
     _refused(n11, db, {"splitPackages": [{"packageDetails": [{"orderLineId": "x", "quantities": 1}]}]},
@@ -329,13 +272,6 @@ def test_update_order_approves_created_lines(n11, db):
     bad = n11.client.put("/rest/order/v1/update", json={"lines": [{"lineId": l30}], "status": "Shipped"})
     assert bad.status_code == 400 and bad.json()["errorCode"] == "SELLER_API.invalidInput"
     assert snapshot(db) == before
-
-
-def test_split_combine_package(n11):
-    l87 = n11.line_id("PKG-1", "L87")
-    response = n11.client.post("/rest/delivery/v1/splitCombinePackage", json={"splitGroups": [{"orderLineIds": [l87]}]})
-    assert response.status_code == 200 and response.json() == {"code": 200, "message": "success"}
-    assert children(n11.held("N11-1"), "PKG-1") == kids(("Picking", {"L86": 4}), ("Picking", {"L87": 3}))
 
 
 PACKAGE_FIELDS = {"id", "orderNumber", "sellerId", "customerId", "customerfullName", "customerEmail",
@@ -411,3 +347,17 @@ def test_shipment_packages_are_ordered_by_last_change_only(n11, db):
 def test_unknown_rest_path_answers_in_the_n11_envelope(n11):
     response = n11.client.get("/rest/delivery/v1/nothingHere")
     assert response.status_code == 404 and response.json()["errorCode"] == "SELLER_API.routeNotFound"
+
+
+def test_two_clients_splitting_with_the_same_id_at_once(n11):
+    """Under the order's lock the second sees the first's split: its id now names the one-unit
+    package, which does not split again. One success, one refusal, every unit in one live package."""
+    old = n11.line_id("PKG-2", "L50")
+    body = json.dumps(one(old, 1))
+    with ThreadPoolExecutor(2) as pool:
+        answers = list(pool.map(lambda _: post(n11, body), range(2)))
+    assert sorted(r.status_code for r in answers) == [200, 400], [r.text for r in answers]
+    refused = next(r for r in answers if r.status_code == 400)
+    assert refused.json()["errorCode"] == "SELLER_API.nothingToSplit", refused.text
+    held = n11.held("N11-2")
+    assert children(held, "PKG-2") == kids(("Picking", {"L50": 1}), ("Picking", {"L50": 3}))

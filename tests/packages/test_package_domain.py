@@ -169,3 +169,21 @@ def test_units_pending_cancel_block_shipping_the_package_that_holds_them():
         split(order, [{"b": 1}], [pk.SplitCancel("a", 2, 135)], package_id="C2")
     order, _, _ = split(order, [{"b": 1}], [pk.SplitCancel("a", 1, 135)], package_id="C2")
     assert order.line("a").ledger.as_dict()["pending_cancel"] == 1 and order.line("a").ledger.open == 0
+
+
+def test_a_cancel_stays_in_place_when_asked_as_n11_lays_it_out():
+    order = make()
+    changed, result, _ = pk.split_package(order, "P", [{"a": 2}], [pk.SplitCancel("a", 1, 135)], actor=ACTOR,
+                                          now=NOW, unsupplied_in_place=True, **ids())
+    check_invariants(changed)
+    pk.check_lineage(changed)
+    # P itself is UnSupplied with the cancelled unit; the rest went to C1, split at once into C2 + C3.
+    assert held(changed) == {"P": ("UnSupplied", {"a": 1}, None), "C1": ("Unpacked", {"a": 3, "b": 2}, "P"),
+                             "C2": ("Picking", {"a": 2}, "C1"), "C3": ("Picking", {"a": 1, "b": 2}, "C1")}
+    assert [h.status for h in changed.package("C1").history] == [S.PICKING, S.UNPACKED]
+    assert result.parent is result.unsupplied and result.via.package_id == "C1"
+    assert [p.package_id for p in result.children] == ["C1", "C2", "C3"]
+    assert list(changed.package("P").units_of("a")) == [1] and list(changed.package("C2").units_of("a")) == [2, 3]
+    # without a cancel the flag changes nothing
+    plain, _, _ = pk.split_package(order, "P", [{"a": 2}], actor=ACTOR, now=NOW, unsupplied_in_place=True, **ids())
+    assert held(plain)["P"][0] == "Unpacked" and plain.package("C1").parent_id == "P"

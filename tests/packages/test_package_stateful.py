@@ -46,8 +46,8 @@ def make_machine(db):
             return found[index % len(found)] if found else None
 
         @rule(index=st.integers(0, 9), cuts=st.lists(st.integers(0, 4), min_size=2, max_size=6),
-              cancel=st.integers(0, 2), reason=st.sampled_from([135, 136]))
-        def split(self, index, cuts, cancel, reason):
+              cancel=st.integers(0, 2), reason=st.sampled_from([135, 136]), in_place=st.booleans())
+        def split(self, index, cuts, cancel, reason, in_place):
             package = self.pick(S.PICKING, index)
             if package is None:
                 return
@@ -69,7 +69,8 @@ def make_machine(db):
             try:
                 app.split_package(uow(), app.SplitPackage(
                     "S-1", package.package_id, tuple(groups),
-                    tuple(SplitCancel(k, v, reason) for k, v in cancelled.items()), OPERATOR))
+                    tuple(SplitCancel(k, v, reason) for k, v in cancelled.items()), OPERATOR,
+                    unsupplied_in_place=in_place))
             except KalemError:
                 assert not groups  # every well-formed split of a Picking package succeeds
                 return

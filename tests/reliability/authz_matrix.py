@@ -367,7 +367,9 @@ def code_of(face: str, response: httpx.Response) -> str | None:
         return snake(body["errorCode"].removeprefix("SELLER_API.")) if body.get("status") == "failure" else None
     if face == "zonos":
         return body["errors"][0]["extensions"]["code"].lower() if body.get("errors") else None
-    return body.get("code")  # hepsiglobal, akinon
+    if face == "hepsiglobal":
+        return body["data"].get("code") if isinstance(body.get("data"), dict) else None
+    return body.get("code")  # akinon
 
 
 #: HTTP statuses each face gives a refused credential, and another seller's resource.

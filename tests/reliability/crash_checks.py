@@ -80,6 +80,8 @@ def _lineage_problems(order: Order) -> list[str]:
         if p.parent_id is None:
             continue
         parent = packages.get(p.parent_id)
+        if parent is not None and parent.status is PackageStatus.UNSUPPLIED and p.status is PackageStatus.UNPACKED:
+            continue  # n11's split with a cancel: the rest of an UnSupplied package, split in turn
         if parent is None or parent.status is not PackageStatus.UNPACKED:
             problems.append(f"order {order.order_number}: package {p.package_id}'s parent {p.parent_id} "
                             f"is {parent and parent.status}")

@@ -273,7 +273,7 @@ def test_fields_that_set_status_amounts_or_owners_are_refused(server, world, cli
         for target in (body, body["items"][0]):
             target.update(extra)
             response = send(client, apply(replace(hg.calls(w)[0], json=body), w.owner("hg")))
-            assert response.status_code == 400 and response.json()["code"] == "invalid_request", response.text
+            assert response.status_code == 400 and response.json()["data"]["code"] == "invalid_request", response.text
             for key in extra:
                 target.pop(key)
     assert set(refused) == {(row.face, row.route) for row in with_body}, refused  # every body, at least once

@@ -45,6 +45,7 @@ class SplitPackage:
     seller_id: str | None = None
     expected_version: int | None = None
     platform: str = "kalem"
+    unsupplied_in_place: bool = False  # n11's layout of a split with a cancel (domain/packages.py)
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,17 +66,19 @@ class SetPackageStatus:
 
 
 def split(order: Order, package_id: str, groups: Sequence[Mapping[str, int]], cancelled: Sequence[SplitCancel],
-          principal: Principal, uow: UnitOfWork, platform: str) -> tuple[Order, SplitResult, list[Event]]:
+          principal: Principal, uow: UnitOfWork, platform: str,
+          unsupplied_in_place: bool = False) -> tuple[Order, SplitResult, list[Event]]:
     return domain.split_package(order, package_id, groups, cancelled, new_package_id=new_package_id,
                                 new_tracking_number=new_tracking_number, actor=principal.actor, now=uow.now(),
-                                platform=platform, refunds=account_of(uow, order))
+                                platform=platform, refunds=account_of(uow, order),
+                                unsupplied_in_place=unsupplied_in_place)
 
 
 def split_package(uow: UnitOfWork, cmd: SplitPackage) -> Split:
     with OrderTransaction(uow) as tx:
         order = tx.lock(cmd.order_number, cmd.principal, cmd.seller_id, expected_version=cmd.expected_version)
         changed, result, events = split(order, cmd.package_id, cmd.groups, cmd.cancelled, cmd.principal, uow,
-                                        cmd.platform)
+                                        cmd.platform, cmd.unsupplied_in_place)
         return tx.commit(Split(tx.save(changed, events), result))
 
 

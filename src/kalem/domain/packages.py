@@ -6,6 +6,10 @@
                                                     cancelled units to one UnSupplied child)
     Created / Picking ──(every unit cancelled)──▶ Cancelled
 
+n11 lays a split with a cancel out the other way round (`unsupplied_in_place`): the package itself
+becomes UnSupplied holding the cancelled units, the rest go to one new package that the split turns
+Unpacked, and the requested Picking packages are its children.
+
 Packages are born `Created`/`Picking`/`Shipped`/`Delivered` at intake, `Picking` or `UnSupplied` by
 a split. `Unpacked`, `UnSupplied`, `Cancelled` and `Delivered` are terminal. Line ids are stable: a
 line may sit in several packages, and every package but an intake one knows its `parent_id`.
@@ -166,15 +170,20 @@ SplitCancel = AskedUnits
 
 @dataclass(frozen=True, slots=True)
 class SplitResult:
-    parent: Package                 # now Unpacked
+    parent: Package                 # now Unpacked (UnSupplied when the cancel stays in place)
     groups: tuple[Package, ...]     # one Picking package per requested group, in request order
     remainder: Package | None       # the units nobody mentioned, Picking
-    unsupplied: Package | None      # the cancelled units
+    unsupplied: Package | None      # the cancelled units: a new child, or the parent itself
     refund: RefundBreakdown | None  # what the cancelled units give back (None without a cancel)
+    via: Package | None = None      # in place: the new Unpacked package the groups were split from
 
     @property
     def children(self) -> tuple[Package, ...]:
-        return self.groups + tuple(p for p in (self.remainder, self.unsupplied) if p is not None)
+        """Every package the split made, in the order it made them."""
+        made = ((self.via,) if self.via else ()) + self.groups + ((self.remainder,) if self.remainder else ())
+        if self.unsupplied is not None and self.unsupplied.package_id != self.parent.package_id:
+            made += (self.unsupplied,)
+        return made
 
     @property
     def picking(self) -> tuple[Package, ...]:
@@ -184,12 +193,15 @@ class SplitResult:
 def split_package(order: Order, package_id: str, groups: Sequence[Mapping[str, int]],
                   cancelled: Sequence[SplitCancel] = (), *, new_package_id: Callable[[], str],
                   new_tracking_number: Callable[[], str], actor: Actor, now: datetime,
-                  platform: str = "kalem", refunds: RefundAccount | None = None) -> tuple[Order, SplitResult, list[Event]]:
+                  platform: str = "kalem", refunds: RefundAccount | None = None,
+                  unsupplied_in_place: bool = False) -> tuple[Order, SplitResult, list[Event]]:
     """Split a Picking package into the requested groups, cancelling some units on the way; all or nothing.
 
     `groups` map line ids to units; each becomes a Picking package with a new id and tracking number.
     Units no group or cancel mentions go to one more Picking package; cancelled units to one
-    UnSupplied package (their ledger units become cancelled). The parent becomes Unpacked. The
+    UnSupplied package (their ledger units become cancelled). The parent becomes Unpacked. With
+    `unsupplied_in_place` and a cancel, the parent itself becomes that UnSupplied package and the
+    other units go first to one new Unpacked package, the parent of the groups (n11's layout). The
     result's refund is what refunding the cancelled units would pay, previewed by `refunds`.
     """
     parent = order.package(package_id)
@@ -251,7 +263,8 @@ def split_package(order: Order, package_id: str, groups: Sequence[Mapping[str, i
             left[line_id] -= taken
         return units
 
-    def child(status: PackageStatus, items: Mapping[str, UnitSet], tracking: str | None) -> Package:
+    def child(status: PackageStatus, items: Mapping[str, UnitSet], tracking: str | None,
+              parent_id: str = parent.package_id) -> Package:
         for _ in range(20):
             pid = new_package_id()
             if pid not in taken:
@@ -260,13 +273,23 @@ def split_package(order: Order, package_id: str, groups: Sequence[Mapping[str, i
         else:  # pragma: no cover - an id source that keeps repeating itself is a bug
             raise AssertionError("the package id source keeps returning ids already in use")
         return Package(pid, status, tuple(PackedUnits(k, v) for k, v in items.items() if v),
-                       (StatusChange(status, now),), tracking, parent.package_id)
+                       (StatusChange(status, now),), tracking, parent_id)
 
-    made = tuple(child(S.PICKING, handed(group), new_tracking_number()) for group in groups)
-    remainder = child(S.PICKING, left, new_tracking_number()) if any(left.values()) else None
-    unsupplied = child(S.UNSUPPLIED, gone, None) if cancelled else None
-    unpacked = transition(parent, Action.SPLIT, now)
-    result = SplitResult(unpacked, made, remainder, unsupplied, _refund(order, gone, refunds))
+    via = None
+    if cancelled and unsupplied_in_place:
+        # The rest of the parent is packed anew (Picking) and split at once (Unpacked).
+        via = child(S.PICKING, dict(left), new_tracking_number())
+        via = transition(via, Action.SPLIT, now)
+    made = tuple(child(S.PICKING, handed(group), new_tracking_number(), *_under(via)) for group in groups)
+    remainder = child(S.PICKING, left, new_tracking_number(), *_under(via)) if any(left.values()) else None
+    if via is not None:
+        unsupplied = unpacked = replace(parent, status=S.UNSUPPLIED,
+                                        items=tuple(PackedUnits(k, v) for k, v in gone.items() if v),
+                                        history=parent.history + (StatusChange(S.UNSUPPLIED, now),))
+    else:
+        unsupplied = child(S.UNSUPPLIED, gone, None) if cancelled else None
+        unpacked = transition(parent, Action.SPLIT, now)
+    result = SplitResult(unpacked, made, remainder, unsupplied, _refund(order, gone, refunds), via)
     packages = _replace_package(order.packages, unpacked) + result.children
 
     recorder = order.recorder(actor, now)
@@ -287,6 +310,10 @@ def split_package(order: Order, package_id: str, groups: Sequence[Mapping[str, i
     changed, events = order.evolve(recorder, lines=tuple(lines[ln.line_id] for ln in order.lines),
                                    packages=packages)
     return changed, result, events
+
+
+def _under(via: Package | None) -> tuple[str, ...]:
+    return (via.package_id,) if via is not None else ()
 
 
 def _positive(order: Order, line_id: str, qty: int) -> Line:
@@ -337,7 +364,8 @@ def lineage(order: Order) -> dict[str, dict[str, object]]:
 
 def check_lineage(order: Order) -> None:
     """A split parent's children hold at most what it held (exactly, at the split; a later cancel takes
-    units out of the children, while the parent keeps what was split); only split parents have children."""
+    units out of the children, while the parent keeps what was split); only split parents have children,
+    and a package that stayed UnSupplied in place (n11) has one Unpacked child, the rest it held."""
     kids: dict[str, list[Package]] = {}
     for p in order.packages:
         if p.parent_id is not None:
@@ -352,5 +380,5 @@ def check_lineage(order: Order) -> None:
                                          f"it held {item.quantity}")
             if {i.line_id for c in children for i in c.items} - {i.line_id for i in p.items}:
                 raise AssertionError(f"package {p.package_id}: children hold lines it never held")
-        elif children:
+        elif children and not (p.status is S.UNSUPPLIED and all(c.status is S.UNPACKED for c in children)):
             raise AssertionError(f"package {p.package_id} is {p.status} yet has children")

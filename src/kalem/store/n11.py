@@ -1,7 +1,8 @@
-"""The `n11_line_ids` rows: n11 `orderLineId` ↔ (order, package, line).
+"""The n11 face's `orderLineId`s: `n11_line_ids` (where each was minted) and `n11_carried_line_ids`
+(the new packages a split carried it to).
 
-Rows are only ever inserted (never changed), so resolving an id needs no lock: what an id names
-is fixed; whether that package may still be split is decided under the order's lock.
+Rows are only ever inserted (never changed), so resolving an id needs no lock: which parts an id
+has named is fixed; which of them is current is decided under the order's lock.
 """
 
 from __future__ import annotations
@@ -24,27 +25,37 @@ class LinePart:
 
 
 _COLUMNS = "order_line_id, seller_id, order_id, package_id, line_id"
+_BOTH = (f"SELECT {_COLUMNS} FROM n11_line_ids WHERE {{w}} "
+         f"UNION ALL SELECT {_COLUMNS} FROM n11_carried_line_ids WHERE {{w}}")
+
+
+def _ids(sql: str) -> sa.TextClause:
+    return sa.text(sql).bindparams(sa.bindparam("ids", expanding=True))
 
 
 class N11LineIdRepository:
-    _RESOLVE = sa.text(f"SELECT {_COLUMNS} FROM n11_line_ids WHERE order_line_id IN :ids").bindparams(
-        sa.bindparam("ids", expanding=True))
-    _FOR_ORDERS = sa.text(f"SELECT {_COLUMNS} FROM n11_line_ids WHERE order_id IN :ids").bindparams(
-        sa.bindparam("ids", expanding=True))
-    # Two readers may mint the same part at once; the unique key keeps one, the other is a no-op.
+    _RESOLVE = _ids(_BOTH.format(w="order_line_id IN :ids"))
+    _FOR_ORDERS = _ids(_BOTH.format(w="order_id IN :ids"))
+    # Two readers may number the same part at once; the unique key keeps one, the other is a no-op.
     _MINT = sa.text("INSERT INTO n11_line_ids (seller_id, order_id, package_id, line_id, created_at) "
                     "VALUES (:s, :o, :p, :l, :at) ON CONFLICT (order_id, package_id, line_id) DO NOTHING")
+    _CARRY = sa.text("INSERT INTO n11_carried_line_ids (order_id, package_id, line_id, order_line_id, seller_id, "
+                     "created_at) VALUES (:o, :p, :l, :n, :s, :at) ON CONFLICT (order_id, package_id, line_id) "
+                     "DO NOTHING")
 
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
 
-    def resolve(self, order_line_ids: Iterable[int], seller_id: str | None) -> dict[int, LinePart]:
-        """The parts these ids name; other sellers' ids are absent, like unknown ones."""
+    def resolve(self, order_line_ids: Iterable[int], seller_id: str | None) -> dict[int, list[LinePart]]:
+        """Every part each id has named; other sellers' ids are absent, like unknown ones."""
         ids = sorted(set(order_line_ids))
         if not ids:
             return {}
-        rows = self._conn.execute(self._RESOLVE, {"ids": ids}).all()
-        return {r.order_line_id: LinePart(*r) for r in rows if seller_id is None or r.seller_id == seller_id}
+        found: dict[int, list[LinePart]] = {}
+        for row in self._conn.execute(self._RESOLVE, {"ids": ids}).all():
+            if seller_id is None or row.seller_id == seller_id:
+                found.setdefault(row.order_line_id, []).append(LinePart(*row))
+        return found
 
     def for_orders(self, order_ids: Iterable[str]) -> dict[tuple[str, str, str], int]:
         """(order id, package id, line id) → orderLineId, for every part already numbered."""
@@ -54,7 +65,16 @@ class N11LineIdRepository:
         rows = self._conn.execute(self._FOR_ORDERS, {"ids": ids}).all()
         return {(r.order_id, r.package_id, r.line_id): r.order_line_id for r in rows}
 
-    def mint(self, seller_id: str, order_id: str, parts: Iterable[tuple[str, str]], now: datetime) -> None:
+    def mint(self, seller_id: str, order_id: str, parts: Iterable[tuple[str, str]],
+             now: datetime) -> dict[tuple[str, str, str], int]:
+        """New numbers for these (package, line) parts (or those a concurrent reader just gave
+        them); answers every number of the order."""
         rows = [{"s": seller_id, "o": order_id, "p": p, "l": line, "at": now} for p, line in parts]
         if rows:
             self._conn.execute(self._MINT, rows)
+        return self.for_orders([order_id])
+
+    def carry(self, seller_id: str, order_id: str, package_id: str, line_id: str, order_line_id: int,
+              now: datetime) -> None:
+        self._conn.execute(self._CARRY, {"o": order_id, "p": package_id, "l": line_id, "n": order_line_id,
+                                         "s": seller_id, "at": now})

@@ -197,6 +197,18 @@ n11_line_ids = sa.Table(
     sa.Column("created_at", TS, nullable=False),
     sa.UniqueConstraint("order_id", "package_id", "line_id", name="uq_n11_line_ids_part"),
 )
+# n11 keeps the existing orderLineId over a split: the new package that holds the first unit of the
+# split part shows the same number (`n11_line_ids` keeps where it was minted).
+n11_carried_line_ids = sa.Table(
+    "n11_carried_line_ids", metadata,
+    sa.Column("order_id", sa.String(40), primary_key=True),
+    sa.Column("package_id", sa.String(64), primary_key=True),
+    sa.Column("line_id", sa.String(64), primary_key=True),
+    sa.Column("order_line_id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), nullable=False),
+    sa.Column("seller_id", sa.String(64), nullable=False),
+    sa.Column("created_at", TS, nullable=False),
+    sa.Index("ix_n11_carried_line_ids_id", "order_line_id"),
+)
 
 # Refunds, returns, per-seller cancellation strategies and the Akinon face's integer ids (migration
 # 0004, docs/refunds.md). A refund's IBAN has a column of its own so the JSON body never holds it.

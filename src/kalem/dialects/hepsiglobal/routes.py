@@ -26,6 +26,12 @@ from kalem.api.intake import Claim
 from kalem.app import orders as app_orders
 from kalem.app import refunds as app_refunds
 from kalem.dialects.hepsiglobal import views, wire
+from kalem.dialects.hepsiglobal.responses import (
+    HepsiGlobalRefundAccepted,
+    HepsiGlobalResult,
+    HepsiGlobalToken,
+    answers,
+)
 from kalem.domain.errors import AuthenticationFailed, InvalidInput, KalemError, PermissionDenied, UnknownReason
 from kalem.domain.orders import LineSpec, OrderSpec
 from kalem.domain.refund_records import payout
@@ -54,7 +60,8 @@ class UnsupportedGrantType(InvalidInput):
     code = "unsupported_grant_type"
 
 
-@router.post("/v1/auth/token", summary="Client credentials: a kalem token as client_secret → a JWT")
+@router.post("/v1/auth/token", summary="Client credentials: a kalem token as client_secret → a JWT",
+             response_model=None, responses=answers(HepsiGlobalToken))
 def token(body: wire.TokenIn, ctx: Ctx) -> dict[str, Any]:
     if body.grant_type != "client_credentials":
         raise UnsupportedGrantType("grant_type must be client_credentials", field="grant_type")
@@ -132,7 +139,8 @@ def _reason(value: str, table: dict[str, int]) -> int:
 
 
 @router.put("/v1/orders/{order_number}/order_items/{order_item_number}",
-            summary="Cancel an order item by marketplace: every unit not shipped or cancelled yet")
+            summary="Cancel an order item by marketplace: every unit not shipped or cancelled yet",
+            response_model=None, responses=answers(HepsiGlobalResult))
 def cancel_item(order_number: str, order_item_number: str, body: wire.CancelItemIn, ctx: Ctx,
                 caller: Caller) -> Response:
     reason_id = _reason(body.reason, wire.CANCEL_REASONS)
@@ -143,7 +151,8 @@ def cancel_item(order_number: str, order_item_number: str, body: wire.CancelItem
 
 
 # --- refunds ------------------------------------------------------------------------------------
-@router.post("/v1/refunds", status_code=202, summary="Create a refund (asynchronous; final once created)")
+@router.post("/v1/refunds", status_code=202, summary="Create a refund (asynchronous; final once created)",
+             response_model=None, responses=answers(HepsiGlobalRefundAccepted, 202))
 def create_refund(body: wire.RefundIn, ctx: Ctx, caller: Caller, idempotency_key: IdempotencyKey = None) -> Response:
     counts: dict[str, int] = {}
     reasons: dict[str, int] = {}

@@ -7,6 +7,8 @@
   own and never sent back — or `cancel_request.approved` (for the units approved). HG's `cancel_id`
   is a number; kalem derives it from the event id and the item's position, so a redelivery carries
   the same id (the marketplace's idempotency key).
+- `package.shipped` → "Create shipment" (`POST /webhooks/create-shipment`): `{order_number, tracking:
+  [{is_default, tracking_number, is_first_mile, carrier}]}`; kalem knows no carrier, so `carrier` is null.
 - `refund.settled` → the "Refund create result" body (shape NOT DOCUMENTED by HG; kalem's choice):
   `{request_id, refund_number, order_number, status: success|failed, amount, currency}`.
 Everything else renders to nothing.
@@ -47,6 +49,10 @@ HOOK_SCHEMAS = {
                                             "through the HepsiGlobal face"),
     "cancel_request.approved": _order_cancel_schema("one per item with approved units (`cancel_quantity` = the "
                                                     "units approved)"),
+    "package.shipped": {"type": "object", "description": "`create-shipment`, sent as POST", "properties": {
+        "order_number": _S, "tracking": {"type": "array", "items": {"type": "object", "properties": {
+            "is_default": {"type": "boolean"}, "tracking_number": {"type": ["string", "null"]},
+            "is_first_mile": {"type": "boolean"}, "carrier": {"type": ["string", "null"]}}}}}},
     "refund.settled": {"type": "object", "properties": {
         "request_id": _S, "refund_number": {"type": ["string", "null"]}, "order_number": _S,
         "status": {"enum": ["success", "failed"]}, "amount": _S, "currency": _S}},
@@ -67,6 +73,10 @@ def hook_payloads(event: dict[str, Any]) -> list[dict[str, Any] | Hook]:
         return [_order_cancel(event, index, item, item["quantity"]) for index, item in items]
     if event.get("type") == "cancel_request.approved":
         return [_order_cancel(event, index, item, item["approved"]) for index, item in items if item["approved"]]
+    if event.get("type") == "package.shipped":
+        return [{"order_number": event["order_number"],
+                 "tracking": [{"is_default": True, "tracking_number": data.get("cargo_tracking_number"),
+                               "is_first_mile": False, "carrier": None}]}]
     if event.get("type") == "refund.settled":
         return [{"request_id": data.get("refund_id"), "refund_number": data.get("reference"),
                  "order_number": event["order_number"],

@@ -83,8 +83,9 @@ def envelope(data: Any, message: str, status: int = 200) -> JSONResponse:
 
 
 def error(code: str, status: int, message: str, details: dict[str, Any]) -> JSONResponse:
-    """HG documents one unsuccessful answer, 400; kalem keeps 401 (credentials) and 5xx apart and
-    adds its stable `code` beside the documented `data` and `message`. 429 stays 429: clients back off on it."""
+    """HG documents one unsuccessful answer, 400, in the `{data, message}` envelope; kalem keeps 401
+    (credentials) and 5xx apart, and puts its stable `code` (and details) inside `data`. 429 stays
+    429: clients back off on it."""
     status = status if status in (401, 429) or status >= 500 else 400
-    return JSONResponse({"data": {}, "message": message, "code": code,
-                         **({"details": details} if details else {})}, status_code=status)
+    return JSONResponse({"data": {"code": code, **({"details": details} if details else {})}, "message": message},
+                        status_code=status)

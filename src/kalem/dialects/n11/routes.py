@@ -13,10 +13,17 @@ from kalem.app import orders as app_orders
 from kalem.app.principals import Principal
 from kalem.dialects.n11 import order_lines as app
 from kalem.dialects.n11 import views, wire
+from kalem.dialects.n11.responses import (
+    N11Result,
+    N11ShipmentPackagePage,
+    N11SplitResult,
+    N11UpdateResult,
+    answers,
+)
 from kalem.domain.errors import InvalidInput, NotFound
 from kalem.domain.orders import Order, PackageStatus
 
-router = APIRouter(tags=["n11 face"])
+router = APIRouter(tags=["n11 face"], route_class=wire.TolerantJsonRoute)
 
 SPLIT_BY_QUANTITY = "/rest/delivery/v1/splitPackageByQuantity"
 SPLIT_COMBINE = "/rest/delivery/v1/splitCombinePackage"
@@ -56,7 +63,8 @@ def _split_answer(done: app.N11Split) -> tuple[int, dict[str, Any]]:
     return 200, {**SUCCESS, "splitPackageOrderItems": items}
 
 
-@router.post(SPLIT_BY_QUANTITY, summary="Split a Picking package by quantity, optionally cancelling units")
+@router.post(SPLIT_BY_QUANTITY, summary="Split a Picking package by quantity, optionally cancelling units",
+             response_model=None, responses=answers(N11SplitResult))
 def split_package_by_quantity(body: wire.SplitByQuantity, principal: Seller, ctx: Ctx,
                               idempotency_key: IdempotencyKey = None) -> Response:
     cmd = app.SplitByOrderLines(
@@ -67,7 +75,8 @@ def split_package_by_quantity(body: wire.SplitByQuantity, principal: Seller, ctx
                                lambda uow: app.split_by_order_lines(uow, cmd), _split_answer)
 
 
-@router.post(SPLIT_COMBINE, summary="Split a Picking package by whole lines")
+@router.post(SPLIT_COMBINE, summary="Split a Picking package by whole lines", response_model=None,
+             responses=answers(N11Result))
 def split_combine_package(body: wire.SplitCombine, principal: Seller, ctx: Ctx,
                           idempotency_key: IdempotencyKey = None) -> Response:
     """Each group takes every unit of the lines it names; lines not named go to one more package."""
@@ -77,7 +86,8 @@ def split_combine_package(body: wire.SplitCombine, principal: Seller, ctx: Ctx,
                                lambda uow: app.split_by_order_lines(uow, cmd), lambda _: (200, dict(SUCCESS)))
 
 
-@router.put(UPDATE_ORDER, summary="Approve lines (status Picking); the answer is per line")
+@router.put(UPDATE_ORDER, summary="Approve lines (status Picking); the answer is per line", response_model=None,
+            responses=answers(N11UpdateResult))
 def update_order(body: wire.UpdateOrder, principal: Seller, ctx: Ctx) -> dict[str, Any]:
     if body.status != PackageStatus.PICKING.value:
         raise InvalidInput("status must be Picking (the only documented value)", field="status")
@@ -124,7 +134,8 @@ class UnsupportedOrderByField(InvalidInput):
     code = "unsupported_order_by_field"
 
 
-@router.get(SHIPMENT_PACKAGES, summary="Shipment packages with their lines, newest change first")
+@router.get(SHIPMENT_PACKAGES, summary="Shipment packages with their lines, newest change first", response_model=None,
+            responses=answers(N11ShipmentPackagePage))
 def shipment_packages(
         principal: Seller, ctx: Ctx, startDate: EpochMs = None, endDate: EpochMs = None,
         status: Annotated[str | None, Query(max_length=32)] = None,

@@ -1,7 +1,7 @@
 """n11 read models (GetShipmentPackages), derived from kalem's order and the face's orderLineIds.
 
-kalem holds no customer or address data, so those fields are present and null; money is a JSON
-number, as n11 sends it, rounded to the currency's minor unit.
+kalem holds no customer or address data, so those fields are present and null; money and rates are
+JSON numbers with a fraction (`100.0`), as n11 sends them, rounded to the currency's minor unit.
 """
 
 from __future__ import annotations
@@ -32,8 +32,8 @@ def last_modified(package: Package) -> datetime:
     return package.history[-1].at
 
 
-def _number(value: Decimal) -> float | int:
-    return int(value) if value == value.to_integral_value() else float(value)
+def _number(value: Decimal) -> float:
+    return float(value)
 
 
 def package_view(order: Order, package: Package, numbers: Numbers) -> dict[str, Any]:
@@ -50,9 +50,9 @@ def package_view(order: Order, package: Package, numbers: Numbers) -> dict[str, 
             "productId": line.product_id, "productName": line.name, "stockCode": line.sku,
             "barcode": line.barcode, "quantity": item.quantity, "variantAttributes": [],
             "customTextOptionValues": [], "price": _number(line.unit_price), "dueAmount": _number(due),
-            "installmentChargeWithVAT": _number(due), "sellerCouponDiscount": 0,
-            "sellerDiscount": _number(seller_discount), "mallDiscount": 0, "sellerInvoiceAmount": _number(due),
-            "totalMallDiscountPrice": 0, "totalSellerDiscountPrice": _number(seller_discount),
+            "installmentChargeWithVAT": _number(due), "sellerCouponDiscount": 0.0,
+            "sellerDiscount": _number(seller_discount), "mallDiscount": 0.0, "sellerInvoiceAmount": _number(due),
+            "totalMallDiscountPrice": 0.0, "totalSellerDiscountPrice": _number(seller_discount),
             "orderItemLineItemStatusName": package.status.value, "vatRate": _number(line.tax_rate),
             **dict.fromkeys(_NULL_LINE_FIELDS),
         })

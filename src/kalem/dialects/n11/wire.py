@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Coroutine
 from typing import Annotated, Any
 
+from fastapi import Request, Response
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 # n11 ids are numbers; bounded so a huge one is a clear 400, never a database overflow.
@@ -74,3 +77,27 @@ def error(code: str, status: int, message: str, details: dict[str, Any]) -> JSON
 
 def is_n11_path(path: str) -> bool:
     return re.match(r"^/rest(/|$)", path, re.IGNORECASE) is not None
+
+
+_TRAILING_COMMA = re.compile(rb'("(?:[^"\\]|\\.)*")|,(\s*[\]}])')
+
+
+def without_trailing_commas(body: bytes) -> bytes:
+    """The body with every comma that closes an array or object dropped (strings left alone)."""
+    return _TRAILING_COMMA.sub(lambda m: m.group(1) or m.group(2), body)
+
+
+class TolerantJsonRoute(APIRoute):
+    """n11 publishes its seed example 4 with a trailing comma (`},\n]`); a client that copied it is
+    answered as the example promises, so such commas are dropped before the body is parsed."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def tolerant(request: Request) -> Response:
+            body = await request.body()
+            if b"," in body:
+                request._body = without_trailing_commas(body)  # Starlette's cached body, read by the handler
+            return await handler(request)
+
+        return tolerant
