@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from enum import Enum
-from typing import Any, NewType, TypeVar
+from typing import Any, TypeVar
 
 import strawberry
 from graphql import GraphQLError
@@ -25,8 +25,9 @@ from strawberry.types import Info
 from kalem.api import errors
 from kalem.app import billing as app
 from kalem.app.principals import Principal
-from kalem.dialects.zonos import views
+from kalem.dialects.zonos import views, webhooks
 from kalem.dialects.zonos.limits import MAX_PAGE, QueryLimits
+from kalem.dialects.zonos.scalars import SCALARS, DateTime
 from kalem.domain.errors import InvalidInput, KalemError
 from kalem.domain.order_billing import OrderBilling
 from kalem.domain.refund_account import parts_of
@@ -36,10 +37,6 @@ from kalem.domain.orders import Line, Order as DomainOrder
 log = logging.getLogger("kalem.api")
 MAX_TOKENS = 2000  # depth, aliases, cost and page size: see limits.py
 T = TypeVar("T")
-
-DateTime = NewType("DateTime", datetime)
-SCALARS = {DateTime: strawberry.scalar(name="DateTime", serialize=views.time, parse_value=datetime.fromisoformat,
-                                       description="ISO-8601 UTC, e.g. 2024-06-01T12:00:00Z")}
 
 OrderStatus = strawberry.enum(Enum("OrderStatus", {s: s for s in views.STATUSES}))  # type: ignore[misc]
 
@@ -359,18 +356,26 @@ class Query:
             return OrderFulfillmentProgress(fulfilled=fulfilled, not_fulfilled=waiting)
         return await _run(info, work)
 
+    @strawberry.field(description="Deliveries of the caller's webhooks, newest first")
+    async def webhook_logs(self, info: Info, filter: webhooks.WebhookLogFilter | None = None,
+                           first: int = 20) -> list[webhooks.WebhookLog]:
+        return await _run(info, lambda p, k: webhooks.logs(p, k, filter, first))
+
 
 @strawberry.type
 class Mutation:
-    @strawberry.mutation(description="Remove `quantity` unshipped units of an item; the item stays with "
-                                     "fewer units, the landed cost is recomputed and the invoice follows.")
+    @strawberry.mutation(description="Remove `quantity` unshipped units of an item (named by itemId, productId "
+                                     "and/or itemSku); the item stays with fewer units, the landed cost is "
+                                     "recomputed and the invoice follows.")
     async def order_item_update(self, info: Info, *, order_id: strawberry.ID | None = None,
                                 account_order_number: str | None = None, item_id: strawberry.ID | None = None,
-                                item_sku: str | None = None, quantity: int) -> OrderItemUpdatePayload:
+                                item_sku: str | None = None, product_id: str | None = None,
+                                quantity: int) -> OrderItemUpdatePayload:
         def work(principal: Principal, kalem: Any) -> OrderItemUpdatePayload:
             cmd = app.RemoveItems(_ref(order_id, account_order_number),
                                   views.kalem_line_id(item_id) if _text(item_id, "itemId") is not None else None,
-                                  _text(item_sku, "itemSku"), quantity, principal)
+                                  _text(item_sku, "itemSku"), quantity, principal, via=views.FACE,
+                                  product_id=_text(product_id, "productId"))
             done = app.remove_items(kalem.uow(), cmd)
             return OrderItemUpdatePayload(order=_reread(principal, kalem, done.order))
         return await _run(info, work)
@@ -378,7 +383,7 @@ class Mutation:
     @strawberry.mutation
     async def order_cancel(self, info: Info, id: strawberry.ID) -> Order:
         def work(principal: Principal, kalem: Any) -> Order:
-            done = app.cancel_order(kalem.uow(), _ref(id), principal)
+            done = app.cancel_order(kalem.uow(), _ref(id), principal, via=views.FACE)
             return _reread(principal, kalem, done.order)
         return await _run(info, work)
 
@@ -387,10 +392,19 @@ class Mutation:
         def work(principal: Principal, kalem: Any) -> OrderRefund:
             cmd = app.RecordRefund(_ref(input.id), input.currency_code,
                                    tuple((s.type.value, _amount(s.amount)) for s in input.subtotals), principal,
-                                   _text(input.note, "note", 1000))
+                                   _text(input.note, "note", 1000), via=views.FACE)
             done, refund = app.record_refund(kalem.uow(), cmd)
             return OrderRefund.of(refund, _reread(principal, kalem, done.order))
         return await _run(info, work)
+
+
+    @strawberry.mutation(description="Register a webhook for the caller's orders")
+    async def webhook_create(self, info: Info, input: webhooks.WebhookCreateInput) -> webhooks.Webhook:
+        return await _run(info, lambda p, k: webhooks.create(p, k, input))
+
+    @strawberry.mutation(description="Change a webhook's url, type or status")
+    async def webhook_update(self, info: Info, input: webhooks.WebhookUpdateInput) -> webhooks.Webhook:
+        return await _run(info, lambda p, k: webhooks.update(p, k, input))
 
 
 class ZonosSchema(strawberry.Schema):
