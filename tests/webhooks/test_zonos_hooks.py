@@ -142,3 +142,16 @@ def test_refused_registrations_change_nothing(api, db, case, hook, expected):
     assert code(gql(api, CREATE, None, input={"url": "http://127.0.0.1:9/x", "type": "ORDER_UPDATED"})) == \
         "AUTHENTICATION_FAILED"
     assert snapshot(db) == before
+
+
+def test_registering_the_same_url_and_type_again_is_the_same_webhook(api, db):
+    seller = token(db, "seller", "acme")
+    first = register(api, seller, "http://127.0.0.1:9/zonos", "ORDER_UPDATED")
+    before = snapshot(db)
+    assert register(api, seller, "http://127.0.0.1:9/zonos", "ORDER_UPDATED") == first
+    assert snapshot(db) == before
+    disabled = register(api, seller, "http://127.0.0.1:9/zonos", "ORDER_UPDATED", status="DISABLED")
+    assert (disabled["id"], disabled["status"]) == (first["id"], "DISABLED")
+    # Another type, or another seller: another webhook.
+    assert register(api, seller, "http://127.0.0.1:9/zonos", "ORDER_CREATED")["id"] != first["id"]
+    assert register(api, token(db, "seller", "other"), "http://127.0.0.1:9/zonos", "ORDER_UPDATED")["id"] != first["id"]

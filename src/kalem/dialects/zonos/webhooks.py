@@ -102,7 +102,16 @@ def _spec(url: str | None, kind: Any, status: WebhookStatus | None) -> app.Subsc
 
 
 def create(principal: Principal, kalem: Any, input: WebhookCreateInput) -> Webhook:
-    sub, _ = app.create_own_subscription(kalem.uow(), principal, _spec(input.url, input.type, input.status),
+    """A new webhook — or, for a url and type the caller registered already, that one with the status
+    given: a client that registers its webhooks at every start gets no duplicate deliveries."""
+    spec = _spec(input.url, input.type, input.status)
+    for sub, kind in _mine(principal, kalem).values():
+        if (sub["url"], kind, sub["seller_id"]) == (input.url, input.type.value, principal.scope):
+            if sub["enabled"] == spec.enabled:
+                return Webhook.of(sub)
+            return update(principal, kalem, WebhookUpdateInput(id=strawberry.ID(WEBHOOK_PREFIX + sub["id"]),
+                                                               status=input.status))
+    sub, _ = app.create_own_subscription(kalem.uow(), principal, spec,
                                          allow_private=kalem.settings.webhook_allow_private_urls)
     return Webhook.of(sub)
 
