@@ -43,18 +43,19 @@ class Webhook:
     type: WebhookType  # type: ignore[valid-type]
     status: WebhookStatus
     secret: str | None = strawberry.field(description="Signs every delivery (Standard Webhooks: webhook-id, "
-                                                      "webhook-timestamp, webhook-signature headers)")
+                                                      "webhook-timestamp, webhook-signature headers); shown once, "
+                                                      "by the webhookCreate that made the webhook, null after")
     query: str = strawberry.field(description="The query each delivery's body is the answer to")
     created_at: DateTime
 
     @classmethod
-    def of(cls, sub: dict[str, Any]) -> Webhook:
+    def of(cls, sub: dict[str, Any], secret: str | None = None) -> Webhook:
         kind = views.webhook_type(sub["event_types"])
         assert kind is not None, "only webhooks made by webhookCreate are shown"
         return cls(id=strawberry.ID(WEBHOOK_PREFIX + sub["id"]), url=sub["url"],
                    type=WebhookType[kind],
                    status=WebhookStatus.ENABLED if sub["enabled"] else WebhookStatus.DISABLED,
-                   secret=sub["secret"], query=views.WEBHOOK_QUERY, created_at=sub["created_at"])
+                   secret=secret, query=views.WEBHOOK_QUERY, created_at=sub["created_at"])
 
 
 @strawberry.type
@@ -111,9 +112,9 @@ def create(principal: Principal, kalem: Any, input: WebhookCreateInput) -> Webho
                 return Webhook.of(sub)
             return update(principal, kalem, WebhookUpdateInput(id=strawberry.ID(WEBHOOK_PREFIX + sub["id"]),
                                                                status=input.status))
-    sub, _ = app.create_own_subscription(kalem.uow(), principal, spec,
-                                         allow_private=kalem.settings.webhook_allow_private_urls)
-    return Webhook.of(sub)
+    sub, secret = app.create_own_subscription(kalem.uow(), principal, spec,
+                                              allow_private=kalem.settings.webhook_allow_private_urls)
+    return Webhook.of(sub, secret)
 
 
 def _mine(principal: Principal, kalem: Any) -> dict[str, tuple[dict[str, Any], str]]:
