@@ -61,8 +61,8 @@ def build_app(settings: Settings | None = None, db: Database | None = None) -> F
 
 
 #: Payload renderers of the faces (kalem.webhooks may not import kalem.dialects itself).
-WEBHOOK_DIALECTS = {"hebiar": hebiar_hooks.hook_payloads, "hepsiglobal": hepsiglobal.hook_payloads,
-                    "zonos": zonos.hook_payloads}
+#: Zonos renders with the order as it is when sent, so its renderer is built with the database (`build_worker`).
+WEBHOOK_DIALECTS = {"hebiar": hebiar_hooks.hook_payloads, "hepsiglobal": hepsiglobal.hook_payloads}
 #: The JSON Schema of each body those renderers produce, per event type (the event catalog publishes them).
 WEBHOOK_SCHEMAS = {"hebiar": hebiar_hooks.HOOK_SCHEMAS, "hepsiglobal": hepsiglobal.HOOK_SCHEMAS,
                    "zonos": zonos.HOOK_SCHEMAS}
@@ -83,7 +83,8 @@ def build_worker(settings: Settings | None = None, db: Database | None = None, *
         idempotency_retention_seconds=settings.idempotency_retention_hours * 3600)
     for name, value in overrides.items():
         setattr(config, name, value)
-    return Worker(partial(UnitOfWork, db), config, dialects=WEBHOOK_DIALECTS)
+    return Worker(partial(UnitOfWork, db), config,
+                  dialects={**WEBHOOK_DIALECTS, "zonos": zonos.hook_renderer(partial(UnitOfWork, db))})
 
 
 def app_from_env() -> FastAPI:

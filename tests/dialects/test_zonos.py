@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from kalem.app import access
-from kalem.dialects.zonos import hook_payloads
+from kalem.dialects.zonos.views import sends, webhook_type
 from kalem.store.uow import UnitOfWork
 from tests.conftest import ADMIN, snapshot
 from tests.support import token
@@ -294,8 +294,12 @@ def test_schema_matches_the_checked_in_sdl(anon):
     assert response.text == checked_in, "the GraphQL contract changed: update docs/zonos.graphql deliberately"
 
 
-def test_hook_payloads():
-    event = {"type": "lines.cancelled", "order_id": "ord_abc", "data": {}}
-    assert hook_payloads(event) == [{"type": "ORDER_UPDATED", "body": {"data": {"order": {"id": "order_abc"}}}}]
-    assert hook_payloads({**event, "type": "order.cancelled"})[0]["type"] == "ORDER_CANCELED"
-    assert hook_payloads({**event, "type": "invoice.revised"}) == []
+def test_which_events_send_a_webhook():
+    event = {"type": "lines.cancelled", "order_id": "ord_abc", "actor": "seller:tok_1", "data": {}}
+    assert sends(event) and sends({**event, "type": "order.cancelled"}) and sends({**event, "type": "order.placed"})
+    assert not sends({**event, "type": "invoice.revised"})  # billing rides on the change that caused it
+    assert not sends({**event, "data": {"via": "zonos"}})  # the seller's own change through the face
+    assert sends({**event, "actor": "operator:admin", "data": {"via": "zonos"}})
+    assert sends({**event, "data": {"via": "hepsiglobal"}})
+    assert webhook_type(["refund.recorded", "lines.cancelled", "cancel_request.approved"]) == "ORDER_UPDATED"
+    assert webhook_type(["order.cancelled"]) == "ORDER_CANCELED" and webhook_type(["*"]) is None

@@ -33,7 +33,8 @@ from tests.support import token
 
 EXAMPLES_PER_OPERATION = 15
 FIELDS = ["Mutation.orderCancel", "Mutation.orderItemUpdate", "Mutation.orderRefundCreate",
-          "Query.order", "Query.orderFulfillmentProgress", "Query.orders"]
+          "Mutation.webhookCreate", "Mutation.webhookUpdate",
+          "Query.order", "Query.orderFulfillmentProgress", "Query.orders", "Query.webhookLogs"]
 
 
 def _kalem_codes() -> set[str]:
@@ -61,9 +62,10 @@ LEAKS = re.compile(r"Traceback|File \"|Error\(|sqlalchemy|psycopg|sqlite3|object
 def _order(number: str, seller: str, line: str, aon: str, quantity: int = 3, packages: tuple = ()) -> dict:
     return {"order_number": number, "seller_id": seller, "currency": "USD", "account_order_number": aon,
             "destination_country": "US", "shipping_amount": "5.00",
-            "lines": [{"line_id": line, "sku": f"SKU-{line}", "name": "T-Shirt", "quantity": quantity,
-                       "unit_price": "19.99", "hs_code": "610910"},
-                      {"line_id": f"{line}-b", "sku": "MUG", "name": "Mug", "quantity": 2, "unit_price": "7.50"}],
+            "lines": [{"line_id": line, "sku": f"SKU-{line}", "product_id": f"prod-{line}", "name": "T-Shirt",
+                       "quantity": quantity, "unit_price": "19.99", "hs_code": "610910"},
+                      {"line_id": f"{line}-b", "sku": "MUG", "product_id": "prod-mug", "name": "Mug", "quantity": 2,
+                       "unit_price": "7.50"}],
             "packages": list(packages)}
 
 
@@ -82,23 +84,29 @@ class World:
         assert charged.status_code == 200, charged.text
         self.credentials = {"operator": ADMIN, "seller acme": token(db, seller="acme")}
         cursor = _gql(api, "{ orders(first: 1) { pageInfo { endCursor } } }")["data"]["orders"]["pageInfo"]
+        hook = _gql(api, 'mutation { webhookCreate(input: {url: "http://127.0.0.1:9/zonos", type: ORDER_UPDATED}) '
+                         '{ id } }')["data"]["webhookCreate"]
+        self.webhook = hook["id"]  # what `id` names in webhookUpdate (elsewhere an order)
         #: Per order, the values that name it and its items consistently.
         self.orders = [{"orderId": _zonos_id(o), "id": _zonos_id(o), "accountOrderNumber": o["account_order_number"],
-                        "items": [(f"item_{ln['line_id']}", ln["sku"]) for ln in o["lines"]]} for o in placed]
+                        "items": [(f"item_{ln['line_id']}", ln["sku"], ln["product_id"]) for ln in o["lines"]]}
+                       for o in placed]
         self.scalars: dict[str, list[graphql.ValueNode]] = {
             "currencyCode": [graphql.StringValueNode(value="USD")],
             "after": [graphql.StringValueNode(value=cursor["endCursor"])],
             "quantity": [graphql.IntValueNode(value=str(n)) for n in (1, 2, 3)],
             "first": [graphql.IntValueNode(value=str(n)) for n in (1, 2, MAX_PAGE)],
             "amount": [graphql.FloatValueNode(value=v) for v in ("0.5", "1.25", "19.99")],
+            "url": [graphql.StringValueNode(value="http://127.0.0.1:9/zonos")],
         }
 
     def with_real_values(self, document: str, data: st.DataObject) -> str:
         """The document with some arguments swapped for values that name a real order and item."""
         order = data.draw(st.sampled_from(self.orders))
-        item_id, sku = data.draw(st.sampled_from(order["items"]))
-        named = {"orderId": order["orderId"], "id": order["id"], "accountOrderNumber": order["accountOrderNumber"],
-                 "itemId": item_id, "itemSku": sku}
+        item_id, sku, product_id = data.draw(st.sampled_from(order["items"]))
+        named = {"orderId": order["orderId"], "id": self.webhook if "webhookUpdate" in document else order["id"],
+                 "accountOrderNumber": order["accountOrderNumber"],
+                 "itemId": item_id, "itemSku": sku, "productId": product_id}
         scalars = self.scalars
 
         class Swap(graphql.Visitor):

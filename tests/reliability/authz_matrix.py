@@ -284,6 +284,15 @@ def _zonos() -> list[Entry]:
         Entry("zonos", "POST", "Mutation.orderRefundCreate", lambda w: [gql(refund, input={
             "id": w.zonos_order, "currencyCode": "USD", "note": "authz",
             "subtotals": [{"amount": 1.0, "type": "ITEM"}]})]),
+        Entry("zonos", "POST", "Query.webhookLogs",
+              lambda w: [gql("{ webhookLogs { id type url createdAt responseStatus } }")], kind="listing"),
+        # Registers the caller's own webhook (the same url and type again: the same webhook, nothing new).
+        Entry("zonos", "POST", "Mutation.webhookCreate", lambda w: [gql(
+            'mutation { webhookCreate(input: {url: "http://127.0.0.1:9/zonos-own", type: ORDER_UPDATED}) { id url } }')],
+              kind="listing"),
+        Entry("zonos", "POST", "Mutation.webhookUpdate", lambda w: [gql(
+            "mutation($input: WebhookUpdateInput!) { webhookUpdate(input: $input) { id url status } }",
+            input={"id": w.zonos_hook, "status": "ENABLED"})]),
         Entry("zonos", "POST", "Mutation.orderCancel",
               lambda w: [gql(f"mutation($id: ID!) {{ orderCancel(id: $id) {{ {ORDER_FIELDS} }} }}", id=w.zonos_order)]),
         # Queries over GET and GraphQL over WebSocket are off: refused for everyone, the owner too.

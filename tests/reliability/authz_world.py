@@ -28,6 +28,7 @@ from tests.support import token
 VICTIM, INTRUDER = "acme", "globex"
 PASSWORD = "authz-pass-1"
 MAIN, DELIVERED, ZONOS, HG, GLOBEX_ORDER = "4100000001", "4100000002", "4100000003", "4100000004", "4200000001"
+ZONOS_HOOK_URL = "http://127.0.0.1:9/authz-zonos"
 WRONG_KEY = "not-the-server-secret-key-but-as-long-as-one"
 
 
@@ -127,6 +128,10 @@ class World:
         # A subscription first, so the orders below queue deliveries for it (no worker sends them).
         self.sub_id = _ok(self.api.post("/v1/webhook-subscriptions", json={
             "url": "http://127.0.0.1:9/authz", "event_types": ["*"], "seller_id": VICTIM}))["id"]
+        # The victim's Zonos webhook, registered through the face (its logs list the orders below).
+        self.zonos_hook = _ok(self.anon.post("/graphql", json={"query": (
+            f'mutation {{ webhookCreate(input: {{url: "{ZONOS_HOOK_URL}", type: ORDER_CREATED}}) {{ id }} }}')},
+            headers={"credentialToken": self.token[VICTIM]}))["data"]["webhookCreate"]["id"]
         placed = {}
         for body in (native_order(MAIN), native_order(DELIVERED, quantity=3, status="Delivered"),
                      native_order(GLOBEX_ORDER, seller=INTRUDER)):
@@ -188,7 +193,7 @@ class World:
 
         # Order numbers, ids and names of the victim: none may show in another seller's answer.
         self.markers = [MAIN, DELIVERED, ZONOS, HG, f"AO-{ZONOS}", line(MAIN), package(MAIN), self.cr_id,
-                        self.return_id, self.refund_id, self.zonos_order]
+                        self.return_id, self.refund_id, self.zonos_order, self.zonos_hook, ZONOS_HOOK_URL]
 
     # --- clients and credentials -----------------------------------------------------------------
     def bearer(self, seller: str) -> httpx.Client:

@@ -70,6 +70,8 @@ class RemoveItems:
     quantity: int
     principal: Principal
     table: RateTable | None = None
+    via: str | None = None  # the face it came through (recorded on the events)
+    product_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,23 +107,30 @@ def find_order(uow: UnitOfWork, ref: OrderRef, principal: Principal) -> Order:
     return found[0]
 
 
-def pick_line(order: Order, line_id: str | None, sku: str | None) -> Line:
-    if line_id is None and sku is None:
-        raise MissingItemIdentifier("name the item by itemId or itemSku")
-    by_id = order.line(line_id) if line_id is not None else None
-    if sku is None:
-        assert by_id is not None
-        return by_id
-    by_sku = [ln for ln in order.lines if ln.sku == sku]
-    if by_id is not None:
-        if by_id.sku != sku:
-            raise ItemIdentifierMismatch(f"item {line_id} does not have SKU {sku}", line_id=line_id, sku=sku)
-        return by_id
-    if not by_sku:
-        raise LineNotFound(f"order {order.order_number} has no item with SKU {sku}", sku=sku)
-    if len(by_sku) > 1:
-        raise AmbiguousSku(f"several items of order {order.order_number} have SKU {sku}; pass itemId", sku=sku)
-    return by_sku[0]
+def pick_line(order: Order, line_id: str | None, sku: str | None, product_id: str | None = None) -> Line:
+    """The item named by its id, its SKU and/or its product id; when several are given they must agree."""
+    if line_id is None and sku is None and product_id is None:
+        raise MissingItemIdentifier("name the item by itemId, productId or itemSku")
+    named = {"SKU": sku, "product id": product_id}
+    if line_id is not None:
+        line = order.line(line_id)
+        for what, value in named.items():
+            if value is not None and value != (line.sku if what == "SKU" else line.product_id):
+                raise ItemIdentifierMismatch(f"item {line_id} does not have {what} {value}", line_id=line_id,
+                                             sku=sku, product_id=product_id)
+        return line
+    found = [ln for ln in order.lines if sku in (None, ln.sku) and product_id in (None, ln.product_id)]
+    said = " and ".join(f"{what} {value}" for what, value in named.items() if value is not None)
+    if not found:
+        if sku is not None and product_id is not None and any(
+                sku == ln.sku or product_id == ln.product_id for ln in order.lines):
+            raise ItemIdentifierMismatch(f"no item of order {order.order_number} has {said}", sku=sku,
+                                         product_id=product_id)
+        raise LineNotFound(f"order {order.order_number} has no item with {said}", sku=sku, product_id=product_id)
+    if len(found) > 1:
+        raise AmbiguousSku(f"several items of order {order.order_number} have {said}; pass itemId", sku=sku,
+                           product_id=product_id)
+    return found[0]
 
 
 def billing_of(uow: UnitOfWork, order: Order, table: RateTable | None = None) -> OrderBilling:
@@ -148,20 +157,21 @@ def remove_items(uow: UnitOfWork, cmd: RemoveItems) -> Billed:
         now = uow.now()
 
         def change(order: Order, billing: OrderBilling) -> tuple[Order, OrderBilling, list[Event]]:
-            line = pick_line(order, cmd.line_id, cmd.sku)
+            line = pick_line(order, cmd.line_id, cmd.sku, cmd.product_id)
             return domain.remove_item_units(order, billing, line.line_id, cmd.quantity,
-                                            actor=cmd.principal.actor, now=now, table=table)
+                                            actor=cmd.principal.actor, now=now, table=table, via=cmd.via)
 
         result = _change(tx, cmd.order, cmd.principal, change, table)
         return tx.commit(result)
 
 
-def cancel_order(uow: UnitOfWork, ref: OrderRef, principal: Principal, table: RateTable | None = None) -> Billed:
+def cancel_order(uow: UnitOfWork, ref: OrderRef, principal: Principal, table: RateTable | None = None,
+                 via: str | None = None) -> Billed:
     table = table or default_rate_table()
     with OrderTransaction(uow) as tx:
         now = uow.now()
         result = _change(tx, ref, principal, lambda o, b: domain.cancel_order(
-            o, b, actor=principal.actor, now=now, table=table), table)
+            o, b, actor=principal.actor, now=now, table=table, via=via), table)
         return tx.commit(result)
 
 
@@ -182,6 +192,7 @@ class RecordRefund:
     subtotals: tuple[tuple[str, Decimal], ...]
     principal: Principal
     note: str | None = None
+    via: str | None = None
 
 
 def record_refund(uow: UnitOfWork, cmd: RecordRefund) -> tuple[Billed, Refund]:
@@ -191,7 +202,7 @@ def record_refund(uow: UnitOfWork, cmd: RecordRefund) -> tuple[Billed, Refund]:
         billing = billing_of(uow, order)
         changed, refund, events = refund_amounts(
             account_of(uow, order), cmd.subtotals, billing.collected(), currency=cmd.currency, note=cmd.note,
-            refund_id=new_id("rf"), actor=cmd.principal.actor, now=uow.now())
+            refund_id=new_id("rf"), actor=cmd.principal.actor, now=uow.now(), via=cmd.via)
         uow.refunds.add(refund)
         return tx.commit((Billed(tx.save(changed, events), billing), refund))
 

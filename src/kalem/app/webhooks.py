@@ -9,7 +9,7 @@ import secrets
 import socket
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -123,6 +123,18 @@ def _auth_columns(auth: dict[str, Any] | None, secret: str | None) -> tuple[dict
 def create_subscription(uow: UnitOfWork, principal: Principal, spec: SubscriptionSpec, *,
                         allow_private: bool, resolver: Resolver = resolve) -> tuple[dict[str, Any], str | None]:
     principal.require_operator()
+    return _create(uow, spec, allow_private=allow_private, resolver=resolver)
+
+
+def create_own_subscription(uow: UnitOfWork, principal: Principal, spec: SubscriptionSpec, *,
+                            allow_private: bool, resolver: Resolver = resolve) -> tuple[dict[str, Any], str | None]:
+    """A subscription a caller registers for itself through a face (Zonos `webhookCreate`): a seller's
+    covers its own orders only, an operator's every seller's."""
+    return _create(uow, replace(spec, seller_id=principal.scope), allow_private=allow_private, resolver=resolver)
+
+
+def _create(uow: UnitOfWork, spec: SubscriptionSpec, *, allow_private: bool,
+            resolver: Resolver) -> tuple[dict[str, Any], str | None]:
     assert spec.url is not None and spec.event_types is not None
     check_url(spec.url, allow_private=allow_private, resolver=resolver)
     types = validate_event_types(spec.event_types)
@@ -140,6 +152,24 @@ def create_subscription(uow: UnitOfWork, principal: Principal, spec: Subscriptio
 def update_subscription(uow: UnitOfWork, principal: Principal, sub_id: str, spec: SubscriptionSpec, *,
                         allow_private: bool, resolver: Resolver = resolve) -> tuple[dict[str, Any], str | None]:
     principal.require_operator()
+    return _update(uow, sub_id, spec, allow_private=allow_private, resolver=resolver, mine=lambda sub: True)
+
+
+def owns(principal: Principal, sub: dict[str, Any], dialect: str) -> bool:
+    """Is `sub` one the caller registered through the face of `dialect` (an operator: anyone's)?"""
+    return sub["dialect"] == dialect and (principal.scope is None or sub["seller_id"] == principal.scope)
+
+
+def update_own_subscription(uow: UnitOfWork, principal: Principal, sub_id: str, spec: SubscriptionSpec, *,
+                            dialect: str, allow_private: bool,
+                            resolver: Resolver = resolve) -> tuple[dict[str, Any], str | None]:
+    """Change a subscription made with `create_own_subscription`; anyone else's does not exist."""
+    return _update(uow, sub_id, spec, allow_private=allow_private, resolver=resolver,
+                   mine=lambda sub: owns(principal, sub, dialect))
+
+
+def _update(uow: UnitOfWork, sub_id: str, spec: SubscriptionSpec, *, allow_private: bool, resolver: Resolver,
+            mine: Callable[[dict[str, Any]], bool]) -> tuple[dict[str, Any], str | None]:
     changes: dict[str, Any] = {}
     if "url" in spec.fields_set:
         if spec.url is None:
@@ -157,7 +187,7 @@ def update_subscription(uow: UnitOfWork, principal: Principal, sub_id: str, spec
         changes["seller_id"] = spec.seller_id
     with uow:
         sub = uow.webhooks.subscription(sub_id, for_update=True)
-        if sub is None:
+        if sub is None or not mine(sub):
             raise WebhookSubscriptionNotFound(f"webhook subscription {sub_id} not found", id=sub_id)
         generated = None
         if "auth" in spec.fields_set:  # a new way to authenticate replaces the old outright
@@ -191,6 +221,19 @@ def list_subscriptions(uow: UnitOfWork, principal: Principal) -> list[dict[str, 
     principal.require_operator()
     with uow:
         return uow.webhooks.subscriptions()
+
+
+def own_subscriptions(uow: UnitOfWork, principal: Principal, dialect: str) -> list[dict[str, Any]]:
+    with uow:
+        return [sub for sub in uow.webhooks.subscriptions() if owns(principal, sub, dialect)]
+
+
+def own_deliveries(uow: UnitOfWork, subscription_ids: list[str], limit: int) -> list[dict[str, Any]]:
+    """The latest `limit` deliveries of these subscriptions (from `own_subscriptions`), newest first."""
+    with uow:
+        found = [d for sub_id in subscription_ids
+                 for d in uow.webhooks.deliveries(subscription_id=sub_id, status=None, limit=limit)]
+    return sorted(found, key=lambda d: d["id"], reverse=True)[:limit]
 
 
 def delete_subscription(uow: UnitOfWork, principal: Principal, sub_id: str) -> None:

@@ -151,8 +151,9 @@ def _record_effect(recorder: EventRecorder, effect: invoicing.BillingEffect) -> 
 
 
 def remove_item_units(order: Order, billing: OrderBilling, line_id: str, quantity: int, *, actor: Actor,
-                      now: datetime, table: RateTable) -> tuple[Order, OrderBilling, list[Event]]:
-    """Remove `quantity` unshipped units of a line; the line stays, with fewer units."""
+                      now: datetime, table: RateTable, via: str | None = None) -> tuple[Order, OrderBilling, list[Event]]:
+    """Remove `quantity` unshipped units of a line; the line stays, with fewer units. `via` names the face
+    the change came through (recorded on its events, as `cancel_lines` does)."""
     if order.attributes.get(CANCELED_ATTRIBUTE):
         raise OrderAlreadyCanceled(f"order {order.order_number} is cancelled", order_number=order.order_number)
     line = order.line(line_id)
@@ -162,7 +163,7 @@ def remove_item_units(order: Order, billing: OrderBilling, line_id: str, quantit
         raise UnitsAlreadyShipped(f"item {line_id}: {quantity} to remove, {line.cancellable} unshipped, "
                                   f"{shipped} already shipped", line_id=line_id, unshipped=line.cancellable)
     cancelled, events = cancel_lines(order, (CancelItem(line_id, quantity, OUT_OF_STOCK, "item removed"),),
-                                     actor=actor, now=now)
+                                     actor=actor, now=now, via=via)
     recorder = cancelled.recorder(actor, now)
     billing = _rebill(cancelled, billing, table, recorder, now, f"{quantity} x {line_id} removed")
     # One change: the billing events follow the cancellation's under the same version.
@@ -170,7 +171,7 @@ def remove_item_units(order: Order, billing: OrderBilling, line_id: str, quantit
 
 
 def cancel_order(order: Order, billing: OrderBilling, *, actor: Actor, now: datetime,
-                 table: RateTable) -> tuple[Order, OrderBilling, list[Event]]:
+                 table: RateTable, via: str | None = None) -> tuple[Order, OrderBilling, list[Event]]:
     """Cancel every open unit and bill nothing more. Shipped orders cannot be cancelled (void the
     label first), and units a cancel request reserved must be decided first."""
     if order.attributes.get(CANCELED_ATTRIBUTE):
@@ -185,9 +186,9 @@ def cancel_order(order: Order, billing: OrderBilling, *, actor: Actor, now: date
                   if ln.cancellable)
     events: list[Event] = []
     if items:
-        order, events = cancel_lines(order, items, actor=actor, now=now)
+        order, events = cancel_lines(order, items, actor=actor, now=now, via=via)
     recorder = order.recorder(actor, now)
-    recorder.record("order.cancelled")
+    recorder.record("order.cancelled", **({"via": via} if via else {}))
     billing = _rebill(order, billing, table, recorder, now, "order cancelled", nothing_billable=True)
     attributes = {**order.attributes, CANCELED_ATTRIBUTE: now.isoformat()}
     if items:

@@ -48,8 +48,9 @@ class Collected:
 
 def refund_amounts(account: RefundAccount, subtotals: Sequence[tuple[str, Decimal]], collected: Collected, *,
                    currency: str, note: str | None, refund_id: str, actor: Actor,
-                   now: datetime) -> tuple[Order, Refund, list[Event]]:
-    """A pending refund of these subtotals (type, amount), checked against the account."""
+                   now: datetime, via: str | None = None) -> tuple[Order, Refund, list[Event]]:
+    """A pending refund of these subtotals (type, amount), checked against the account; `via` names
+    the face it came through."""
     order = account.order
     if currency.upper() != order.currency:
         raise RefundCurrencyMismatch(f"the order is in {order.currency}, not {currency}", currency=currency)
@@ -79,7 +80,7 @@ def refund_amounts(account: RefundAccount, subtotals: Sequence[tuple[str, Decima
                     Payout(RefundMethod.ORIGINAL), RefundStatus.PENDING, actor.label, now)
     recorder = order.recorder(actor, now)
     recorder.record("refund.recorded", refund_id=refund_id, amount=total, note=note,
-                    subtotals=[{"type": t, "amount": a} for t, a in subtotals])
+                    subtotals=[{"type": t, "amount": a} for t, a in subtotals], **({"via": via} if via else {}))
     changed, events = order.evolve(recorder)
     return changed, refund, events
 

@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import base64
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
-from enum import Enum
-from typing import Any, NewType, TypeVar
+from typing import Any, TypeVar
 
 import strawberry
 from graphql import GraphQLError
@@ -25,222 +24,32 @@ from strawberry.types import Info
 from kalem.api import errors
 from kalem.app import billing as app
 from kalem.app.principals import Principal
-from kalem.dialects.zonos import views
+from kalem.dialects.zonos import views, webhooks
 from kalem.dialects.zonos.limits import MAX_PAGE, QueryLimits
+from kalem.dialects.zonos.scalars import SCALARS
+from kalem.dialects.zonos.types import (
+    Item,
+    NotFulfilledItem,
+    Order,
+    OrderConnection,
+    OrderEdge,
+    OrderFilter,
+    OrderFulfillmentProgress,
+    OrderItemUpdatePayload,
+    OrderRefund,
+    OrderRefundCreateInput,
+    PageInfo,
+    shipments,
+)
 from kalem.domain.errors import InvalidInput, KalemError
-from kalem.domain.order_billing import OrderBilling
-from kalem.domain.refund_account import parts_of
-from kalem.domain.refund_records import Refund
-from kalem.domain.orders import Line, Order as DomainOrder
+from kalem.domain.orders import Order as DomainOrder
 
 log = logging.getLogger("kalem.api")
 MAX_TOKENS = 2000  # depth, aliases, cost and page size: see limits.py
 T = TypeVar("T")
 
-DateTime = NewType("DateTime", datetime)
-SCALARS = {DateTime: strawberry.scalar(name="DateTime", serialize=views.time, parse_value=datetime.fromisoformat,
-                                       description="ISO-8601 UTC, e.g. 2024-06-01T12:00:00Z")}
-
-OrderStatus = strawberry.enum(Enum("OrderStatus", {s: s for s in views.STATUSES}))  # type: ignore[misc]
-
-
-@strawberry.enum
-class OrderRefundSubtotalType(Enum):
-    ITEM = "ITEM"
-    SHIPPING = "SHIPPING"
-    DUTY_TAX_FEE = "DUTY_TAX_FEE"
-
-
-@strawberry.enum
-class ShipmentStatus(Enum):
-    IN_TRANSIT = "IN_TRANSIT"
-    DELIVERED = "DELIVERED"
-
-
 def zonos_error(exc: KalemError) -> GraphQLError:
     return GraphQLError(exc.message, extensions={"code": exc.code.upper(), "status": exc.status})
-
-
-@strawberry.type
-class Item:
-    id: strawberry.ID
-    product_id: str | None
-    sku: str | None
-    name: str
-    amount: float
-    currency_code: str
-    quantity: int
-    hs_code: str | None
-
-    @classmethod
-    def of(cls, line: Line, currency: str) -> Item:
-        d = views.item_dict(line, currency)
-        return cls(id=strawberry.ID(d["id"]), product_id=d["productId"], sku=d["sku"], name=d["name"],
-                   amount=d["amount"], currency_code=d["currencyCode"], quantity=d["quantity"], hs_code=d["hsCode"])
-
-
-@strawberry.type
-class LandedCostAmountSubtotals:
-    items: float
-    shipping: float
-    duties: float
-    taxes: float
-    fees: float
-    landed_cost_total: float
-
-
-@strawberry.type
-class LandedCost:
-    id: strawberry.ID
-    currency_code: str
-    amount_subtotals: LandedCostAmountSubtotals
-    created_at: DateTime
-
-    @classmethod
-    def of(cls, record: dict[str, Any]) -> LandedCost:
-        amount = {k: float(Decimal(record[k])) for k in ("items", "shipping", "duties", "taxes", "fees")}
-        return cls(id=strawberry.ID(record["id"]), currency_code=record["currency"],
-                   amount_subtotals=LandedCostAmountSubtotals(**amount, landed_cost_total=float(Decimal(record["total"]))),
-                   created_at=record["computed_at"] if isinstance(record["computed_at"], datetime)
-                   else datetime.fromisoformat(record["computed_at"]))
-
-
-@strawberry.type
-class OrderRefundSubtotal:
-    amount: float
-    type: OrderRefundSubtotalType
-
-
-@strawberry.type
-class OrderRefund:
-    id: strawberry.ID
-    amount: float
-    currency_code: str
-    note: str | None
-    subtotals: list[OrderRefundSubtotal]
-    created_at: DateTime
-    created_by: str
-    parent: strawberry.Private[Order]
-
-    @strawberry.field
-    def order(self) -> Order:
-        return self.parent
-
-    @classmethod
-    def of(cls, refund: Refund, parent: Order) -> OrderRefund:
-        """Any refund of the order: one of amounts keeps its subtotals, one of units shows its parts."""
-        named = refund.breakdown.get("subtotals")
-        parts = ([(p["type"], Decimal(p["amount"])) for p in named] if named is not None
-                 else [(t, a) for t, a in parts_of(refund).items() if a])
-        return cls(id=strawberry.ID(refund.id), amount=float(refund.amount), currency_code=refund.currency,
-                   note=refund.breakdown.get("note"),
-                   subtotals=[OrderRefundSubtotal(amount=float(a), type=OrderRefundSubtotalType(t)) for t, a in parts],
-                   created_at=refund.created_at, created_by=refund.created_by, parent=parent)
-
-
-@strawberry.type
-class Order:
-    id: strawberry.ID
-    account_order_number: str | None
-    status: OrderStatus
-    currency_code: str
-    created_at: DateTime
-    created_by: str | None
-    updated_at: DateTime
-    updated_by: str | None
-    items: list[Item]
-    domain: strawberry.Private[DomainOrder]
-    billing: strawberry.Private[OrderBilling | None]
-    refund_records: strawberry.Private[Sequence[Refund]]
-
-    @strawberry.field
-    def landed_costs(self) -> list[LandedCost]:
-        billing = app.derived_billing(self.domain, self.billing)
-        return [LandedCost.of(r) for r in billing.landed_costs] if billing else []
-
-    @strawberry.field
-    def refunds(self) -> list[OrderRefund]:
-        return [OrderRefund.of(r, self) for r in self.refund_records]
-
-    @classmethod
-    def of(cls, order: DomainOrder, billing: OrderBilling | None = None,
-           actors: tuple[str | None, str | None] = (None, None), refunds: Sequence[Refund] = ()) -> Order:
-        return cls(id=strawberry.ID(views.order_id(order)), account_order_number=order.account_order_number,
-                   status=OrderStatus[views.status(order)], currency_code=order.currency,
-                   created_at=order.created_at, created_by=actors[0], updated_at=order.updated_at,
-                   updated_by=actors[1], items=[Item.of(ln, order.currency) for ln in order.lines],
-                   domain=order, billing=billing, refund_records=refunds)
-
-
-@strawberry.type
-class OrderItemUpdatePayload:
-    order: Order
-
-
-@strawberry.type
-class ShipmentItem:
-    item: Item
-    quantity: int
-
-
-@strawberry.type
-class Shipment:
-    id: strawberry.ID
-    status: ShipmentStatus
-    tracking_number: str | None
-    items: list[ShipmentItem]
-
-
-@strawberry.type
-class NotFulfilledItem:
-    item: Item
-    quantity: int
-
-
-@strawberry.type
-class OrderFulfillmentProgress:
-    fulfilled: list[Shipment]
-    not_fulfilled: list[NotFulfilledItem]
-
-
-@strawberry.type
-class PageInfo:
-    has_next_page: bool
-    has_previous_page: bool
-    start_cursor: str | None
-    end_cursor: str | None
-
-
-@strawberry.type
-class OrderEdge:
-    cursor: str
-    node: Order
-
-
-@strawberry.type
-class OrderConnection:
-    edges: list[OrderEdge]
-    page_info: PageInfo
-
-
-@strawberry.input
-class OrderFilter:
-    account_order_number: str | None = None
-    status: OrderStatus | None = None
-
-
-@strawberry.input
-class OrderRefundSubtotalInput:
-    amount: float
-    type: OrderRefundSubtotalType
-
-
-@strawberry.input
-class OrderRefundCreateInput:
-    id: strawberry.ID
-    currency_code: str
-    note: str | None = None
-    subtotals: list[OrderRefundSubtotalInput]
 
 
 # --- plumbing ------------------------------------------------------------------------------------
@@ -348,29 +157,31 @@ class Query:
     async def order_fulfillment_progress(self, info: Info, order_id: strawberry.ID) -> OrderFulfillmentProgress:
         def work(principal: Principal, kalem: Any) -> OrderFulfillmentProgress:
             order = app.read_orders(kalem.uow(write=False), principal, ref=_ref(order_id)).orders[0]
-            lines = {ln.line_id: ln for ln in order.lines}
-            fulfilled = [Shipment(id=strawberry.ID(p.package_id), status=ShipmentStatus[views.SHIPMENT_STATUS[p.status]],
-                                  tracking_number=p.cargo_tracking_number,
-                                  items=[ShipmentItem(item=Item.of(lines[i.line_id], order.currency), quantity=i.quantity)
-                                         for i in p.items])
-                         for p in order.packages if p.status in views.SHIPMENT_STATUS]
             waiting = [NotFulfilledItem(item=Item.of(ln, order.currency), quantity=ln.ledger.unshipped)
                        for ln in order.lines if ln.ledger.unshipped]
-            return OrderFulfillmentProgress(fulfilled=fulfilled, not_fulfilled=waiting)
+            return OrderFulfillmentProgress(fulfilled=shipments(order), not_fulfilled=waiting)
         return await _run(info, work)
+
+    @strawberry.field(description="Deliveries of the caller's webhooks, newest first")
+    async def webhook_logs(self, info: Info, filter: webhooks.WebhookLogFilter | None = None,
+                           first: int = 20) -> list[webhooks.WebhookLog]:
+        return await _run(info, lambda p, k: webhooks.logs(p, k, filter, first))
 
 
 @strawberry.type
 class Mutation:
-    @strawberry.mutation(description="Remove `quantity` unshipped units of an item; the item stays with "
-                                     "fewer units, the landed cost is recomputed and the invoice follows.")
+    @strawberry.mutation(description="Remove `quantity` unshipped units of an item (named by itemId, productId "
+                                     "and/or itemSku); the item stays with fewer units, the landed cost is "
+                                     "recomputed and the invoice follows.")
     async def order_item_update(self, info: Info, *, order_id: strawberry.ID | None = None,
                                 account_order_number: str | None = None, item_id: strawberry.ID | None = None,
-                                item_sku: str | None = None, quantity: int) -> OrderItemUpdatePayload:
+                                item_sku: str | None = None, product_id: str | None = None,
+                                quantity: int) -> OrderItemUpdatePayload:
         def work(principal: Principal, kalem: Any) -> OrderItemUpdatePayload:
             cmd = app.RemoveItems(_ref(order_id, account_order_number),
                                   views.kalem_line_id(item_id) if _text(item_id, "itemId") is not None else None,
-                                  _text(item_sku, "itemSku"), quantity, principal)
+                                  _text(item_sku, "itemSku"), quantity, principal, via=views.FACE,
+                                  product_id=_text(product_id, "productId"))
             done = app.remove_items(kalem.uow(), cmd)
             return OrderItemUpdatePayload(order=_reread(principal, kalem, done.order))
         return await _run(info, work)
@@ -378,7 +189,7 @@ class Mutation:
     @strawberry.mutation
     async def order_cancel(self, info: Info, id: strawberry.ID) -> Order:
         def work(principal: Principal, kalem: Any) -> Order:
-            done = app.cancel_order(kalem.uow(), _ref(id), principal)
+            done = app.cancel_order(kalem.uow(), _ref(id), principal, via=views.FACE)
             return _reread(principal, kalem, done.order)
         return await _run(info, work)
 
@@ -387,10 +198,19 @@ class Mutation:
         def work(principal: Principal, kalem: Any) -> OrderRefund:
             cmd = app.RecordRefund(_ref(input.id), input.currency_code,
                                    tuple((s.type.value, _amount(s.amount)) for s in input.subtotals), principal,
-                                   _text(input.note, "note", 1000))
+                                   _text(input.note, "note", 1000), via=views.FACE)
             done, refund = app.record_refund(kalem.uow(), cmd)
             return OrderRefund.of(refund, _reread(principal, kalem, done.order))
         return await _run(info, work)
+
+
+    @strawberry.mutation(description="Register a webhook for the caller's orders")
+    async def webhook_create(self, info: Info, input: webhooks.WebhookCreateInput) -> webhooks.Webhook:
+        return await _run(info, lambda p, k: webhooks.create(p, k, input))
+
+    @strawberry.mutation(description="Change a webhook's url, type or status")
+    async def webhook_update(self, info: Info, input: webhooks.WebhookUpdateInput) -> webhooks.Webhook:
+        return await _run(info, lambda p, k: webhooks.update(p, k, input))
 
 
 class ZonosSchema(strawberry.Schema):

@@ -94,32 +94,56 @@ def order_dict(order: Order, created_by: str | None = None, updated_by: str | No
     }
 
 
-_HOOKS = {
-    "order.placed": "ORDER_CREATED",
-    "lines.cancelled": "ORDER_UPDATED", "cancel_request.approved": "ORDER_UPDATED",
-    "refund.recorded": "ORDER_UPDATED",
-    "order.cancelled": "ORDER_CANCELED",
+#: The Zonos webhook types kalem sends, and the kalem events each is sent for (a subscription made
+#: with `webhookCreate` subscribes to exactly these, so its type is known again from its events).
+#: SHIPMENT_CANCELED, INCLUSIVE_PRICE_SYNC_READY and IP_SETTING_STATUS_CHANGED have no kalem event.
+WEBHOOK_EVENTS = {
+    "ORDER_CREATED": ("order.placed",),
+    "ORDER_UPDATED": ("cancel_request.approved", "lines.cancelled", "refund.recorded"),
+    "ORDER_CANCELED": ("order.cancelled",),
+    "ORDER_STATUS_CHANGED": ("order.cancelled", "package.delivered", "package.shipped"),
+    "SHIPMENT_CREATED": ("package.shipped",),
 }
+WEBHOOK_TYPES = ("ORDER_CREATED", "ORDER_CANCELED", "ORDER_STATUS_CHANGED", "ORDER_UPDATED", "SHIPMENT_CREATED",
+                 "SHIPMENT_CANCELED", "INCLUSIVE_PRICE_SYNC_READY", "IP_SETTING_STATUS_CHANGED")
+_HOOK_EVENTS = frozenset(name for names in WEBHOOK_EVENTS.values() for name in names)
+#: Where a change came from, on its event: the face's own changes are not sent back to their seller.
+FACE = "zonos"
 
 
-#: The body each event type becomes (the webhook event catalog publishes these).
-HOOK_SCHEMAS = {name: {"type": "object", "description": "the order as Zonos shows it now", "properties": {
-    "type": {"const": kind}, "body": {"type": "object", "properties": {"data": {"type": "object", "properties": {
-        "order": {"type": "object"}}}}}}} for name, kind in _HOOKS.items()}
+def webhook_type(event_types: list[str]) -> str | None:
+    """The Zonos type of a subscription, from the kalem events it wants (None: not made by `webhookCreate`)."""
+    return next((kind for kind, names in WEBHOOK_EVENTS.items() if sorted(names) == sorted(event_types)), None)
 
 
-def hook_payloads(event: dict[str, Any], order: Order | None = None) -> list[dict[str, Any]]:
-    """The Zonos webhooks a kalem event becomes: `[{"type": WebhookType, "body": {"data": {"order"}}}]`.
+#: The GraphQL selection each delivery's `data.order` holds (`Webhook.query`): the face's Order type.
+WEBHOOK_QUERY = ("query ($orderId: ID!) { order(orderId: $orderId) { id accountOrderNumber status currencyCode "
+                 "createdAt createdBy updatedAt updatedBy items { id productId sku name amount currencyCode quantity "
+                 "hsCode } } }")
+_NSTR, _STR = {"type": ["string", "null"]}, {"type": "string"}
+_ITEM_SCHEMA = {"type": "object", "properties": {
+    "id": _STR, "productId": _NSTR, "sku": _NSTR, "name": _STR, "amount": {"type": "number"},
+    "currencyCode": _STR, "quantity": {"type": "integer"}, "hsCode": _NSTR}}
+#: The body of every Zonos delivery (the webhook event catalog publishes it per event type).
+_BODY_SCHEMA = {"type": "object", "required": ["data"], "description": "the order as Zonos shows it when sent",
+                "properties": {"data": {"type": "object", "required": ["order"], "properties": {"order": {
+                    "type": "object", "properties": {
+                        "id": _STR, "accountOrderNumber": _NSTR, "status": {"enum": list(STATUSES)},
+                        "currencyCode": _STR, "createdAt": {"type": "string", "format": "date-time"},
+                        "createdBy": _NSTR, "updatedAt": {"type": "string", "format": "date-time"},
+                        "updatedBy": _NSTR, "items": {"type": "array", "items": _ITEM_SCHEMA}}}}}}}
+HOOK_SCHEMAS = {name: _BODY_SCHEMA for name in sorted(_HOOK_EVENTS)}
 
-    Billing events (landed_cost.recomputed, invoice.revised, credit_note.issued…) ride on the
-    change that caused them, so they add no webhook of their own. With `order` the body is the
-    order as it is now (Zonos sends the current order, not a diff); without it, just its id.
-    """
-    kind = _HOOKS.get(event["type"])
-    if kind is None:
-        return []
-    if order is not None:
-        body = order_dict(order, updated_by=event.get("actor"))
-    else:
-        body = {"id": ORDER_PREFIX + str(event.get("order_id", "")).removeprefix(KALEM_ORDER_PREFIX)}
-    return [{"type": kind, "body": {"data": {"order": body}}}]
+
+def sends(event: dict[str, Any]) -> bool:
+    """Does Zonos have a webhook for this event? Not for a seller's own change through this face (its
+    client already knows), nor for billing events, which ride on the change that caused them."""
+    echo = (event.get("data") or {}).get("via") == FACE and str(event.get("actor", "")).startswith("seller:")
+    return event["type"] in _HOOK_EVENTS and not echo
+
+
+def hook_payloads(event: dict[str, Any], order: Order,
+                  actors: tuple[str | None, str | None] = (None, None)) -> list[dict[str, Any]]:
+    """The Zonos webhook an event becomes: `{"data": {"order": {…}}}`, the order as the face's Order
+    type shows it (`WEBHOOK_QUERY`) — or nothing (see `sends`)."""
+    return [{"data": {"order": order_dict(order, *actors)}}] if sends(event) else []
