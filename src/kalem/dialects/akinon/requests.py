@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 from uuid import NAMESPACE_URL, uuid5
 
-from fastapi import APIRouter, Header, Path, Request, Response
+from fastapi import APIRouter, Depends, Header, Path, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints
 
 from kalem.api.context import Ctx, context
@@ -29,7 +29,8 @@ IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_lengt
 Pk = Annotated[int, Path(ge=1, le=2**63 - 1)]
 BigInt = Annotated[StrictInt, Field(ge=1, le=2**63 - 1)]
 Text = Annotated[str, StringConstraints(max_length=1000)]
-PREFIXES = ("/api/v1/channel/{channel_id}", "/api/channel/{channel_id}", "/api/v1")
+#: path prefix → the suffix of its routes' names (operation ids: `akinon.list_requests_channel`, …)
+PREFIXES = {"/api/v1/channel/{channel_id}": "channel", "/api/channel/{channel_id}": "integration", "/api/v1": "v1"}
 DEFAULT_LIMIT, MAX_LIMIT = 20, 100
 
 
@@ -155,15 +156,23 @@ def _decide(ctx: Ctx, request: Request, authorization: str | None, key: str | No
                                lambda uow: app.decide(uow, cmd), lambda done: (200, view(done)))
 
 
+def _channel(channel_id: int) -> None:
+    """Declares the path's `channel_id` (kalem keeps no channels apart: it selects nothing)."""
+
+
 def register(router: APIRouter) -> None:
     """Add the endpoints to the face's router (added directly: the face's routes stay one flat list)."""
-    for prefix in PREFIXES:
+    for prefix, suffix in PREFIXES.items():
         base = f"{prefix}/cancellation_requests"
-        router.add_api_route(f"{base}/", list_requests, methods=["GET"], summary="Cancellation requests, newest first")
+        more: dict[str, Any] = {"dependencies": [Depends(_channel)]} if "{channel_id}" in prefix else {}
+        router.add_api_route(f"{base}/", list_requests, methods=["GET"], summary="Cancellation requests, newest first",
+                             name=f"list_requests_{suffix}", **more)
         router.add_api_route(f"{base}/", create_request, methods=["POST"], status_code=201,
-                             summary="Request the cancellation (before shipment) or refund (after delivery) of an item")
-        router.add_api_route(f"{base}/{{pk}}/", detail, methods=["GET"], summary="One cancellation request")
+                             summary="Request the cancellation (before shipment) or refund (after delivery) of an item",
+                             name=f"create_request_{suffix}", **more)
+        router.add_api_route(f"{base}/{{pk}}/", detail, methods=["GET"], summary="One cancellation request",
+                             name=f"detail_{suffix}", **more)
         router.add_api_route(f"{base}/{{pk}}/approve/", approve, methods=["POST"],
-                             summary="Approve (a cancel request in part with `quantity`)")
+                             summary="Approve (a cancel request in part with `quantity`)", name=f"approve_{suffix}", **more)
         router.add_api_route(f"{base}/{{pk}}/reject/", reject, methods=["POST"],
-                             summary="Reject with a request-denied reason")
+                             summary="Reject with a request-denied reason", name=f"reject_{suffix}", **more)

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, StrictBool, StrictInt, StringConstra
 from kalem.api.open_payload import OpenPayload
 
 
-class Login(OpenPayload):  # client extras are ignored; `role`, `seller_id`… are refused
+class AkinonLogin(OpenPayload):  # client extras are ignored; `role`, `seller_id`… are refused
     username: Annotated[str, StringConstraints(min_length=1, max_length=128)]
     password: Annotated[str, StringConstraints(min_length=1, max_length=256)]
 
