@@ -4,6 +4,7 @@ an error, not dropped), so the document cannot drift from the wire. Examples: th
 
 from __future__ import annotations
 
+from http import HTTPStatus
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -233,3 +234,8 @@ ERRORS: dict[int | str, dict[str, Any]] = {
         (429, "`rate_limited`: too many requests for this credential; see Retry-After"),
         (503, "`database_unavailable`: retry after Retry-After (the same Idempotency-Key is safe)"))
 }
+
+
+def refusals(envelope: type[BaseModel], *statuses: int) -> dict[int | str, dict[str, Any]]:
+    """A face's `responses=`: every status it refuses with, each in the face's own error envelope."""
+    return {status: {"model": envelope, "description": HTTPStatus(status).phrase} for status in statuses}

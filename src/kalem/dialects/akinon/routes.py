@@ -20,6 +20,7 @@ from fastapi import APIRouter, Header, Query, Request, Response
 
 from kalem.api.app import Face
 from kalem.api.context import Ctx, context
+from kalem.api.schemas_out import refusals
 from kalem.app import access
 from kalem.app.principals import Principal
 from kalem.dialects.akinon import cancel, views, wire
@@ -29,7 +30,7 @@ from kalem.domain.errors import AuthenticationFailed, NotFound
 from kalem.domain.reasons import CATALOG, StatusType
 from kalem.domain.returns import Operation
 
-router = APIRouter(tags=["Akinon face"])
+router = APIRouter(tags=["Akinon face"], responses=refusals(wire.AkinonError, 400, 401, 403, 404, 422, 429, 503))
 Authorization = Annotated[str | None, Header(include_in_schema=False)]
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=255)]
 

@@ -31,6 +31,16 @@ class CancelIn(BaseModel):
     return_details: StrictBool = True
 
 
+class AkinonError(BaseModel):
+    """Django REST framework's error shapes with kalem's stable `code` (`error` below writes them): a
+    field's name → its messages, `non_field_errors`, or `detail`."""
+    model_config = ConfigDict(extra="allow")
+    __pydantic_extra__: dict[str, list[str]]
+    code: str
+    detail: str | None = None
+    non_field_errors: list[str] | None = None
+
+
 def error(code: str, status: int, message: str, details: dict[str, Any]) -> JSONResponse:
     """Django REST framework's shapes: `{"<field>": [msg]}`, `{"non_field_errors": [msg]}`, `{"detail": msg}`."""
     field = details.get("field")

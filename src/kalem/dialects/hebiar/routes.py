@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 
 from kalem.api.app import Face
 from kalem.api.context import Ctx, context
+from kalem.api.schemas_out import refusals
 from kalem.app import access
 from kalem.app import orders as app_orders
 from kalem.app.cancellation import LineItems, cancel_lines_by_id, request_cancel_by_id
@@ -20,7 +21,8 @@ from kalem.domain.cancellation import CancelItem
 from kalem.domain.errors import InvalidInput, LineNotFound, NotFound
 from kalem.domain.reasons import StatusType, reasons
 
-router = APIRouter(tags=["Hebiar OMS face"])
+router = APIRouter(tags=["Hebiar OMS face"],
+                   responses=refusals(wire.HebiarError, 400, 401, 403, 404, 409, 413, 422, 429, 503))
 
 PATHS = ("/Auth/login", "/Orders/CreateOrderItemLineCancelRequest", "/Orders/CancelOrderItemLineList",
          "/Lookup/OrderStatusReasonByTenant/GetStatusReasonByType", "/orders/GetOrderPackages")

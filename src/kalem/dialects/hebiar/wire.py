@@ -29,6 +29,23 @@ class HebiarLogin(OpenPayload):  # client extras are ignored; `role`, `seller_id
     Password: Annotated[str, StringConstraints(min_length=1, max_length=256)]
 
 
+class HebiarErrorItem(BaseModel):
+    code: str
+    message: str
+
+
+class HebiarError(BaseModel):
+    """The OMS's error envelope (`error` below writes it)."""
+    isSuccess: bool
+    statusCode: int
+    errorMessage: str
+    errorMesssage: str
+    errorSource: str
+    correlationId: str
+    errors: list[HebiarErrorItem]
+    data: None
+
+
 def error(code: str, status: int, message: str, details: dict[str, Any]) -> JSONResponse:
     """The OMS's rich envelope; both spellings of the message field occur in its documents."""
     return JSONResponse({

@@ -21,6 +21,7 @@ from fastapi.routing import APIRoute
 
 from kalem.api.app import Face
 from kalem.api.context import Caller, Ctx
+from kalem.api.schemas_out import refusals
 from kalem.api.errors import validation_code
 from kalem.api.intake import Claim
 from kalem.app import orders as app_orders
@@ -30,7 +31,8 @@ from kalem.domain.errors import AuthenticationFailed, InvalidInput, KalemError, 
 from kalem.domain.orders import LineSpec, OrderSpec
 from kalem.domain.refund_records import payout
 
-router = APIRouter(tags=["HepsiGlobal face"])
+router = APIRouter(tags=["HepsiGlobal face"],
+                   responses=refusals(wire.HepsiGlobalError, 400, 401, 422, 429, 503))
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=255)]
 _ITEM = "/order_items/"
 

@@ -82,6 +82,14 @@ def envelope(data: Any, message: str, status: int = 200) -> JSONResponse:
     return JSONResponse({"data": data, "message": message}, status_code=status)
 
 
+class HepsiGlobalError(BaseModel):
+    """HG's error envelope, with kalem's stable `code` (`error` below writes it)."""
+    data: dict[str, Any]
+    message: str
+    code: str
+    details: dict[str, Any] | None = None
+
+
 def error(code: str, status: int, message: str, details: dict[str, Any]) -> JSONResponse:
     """HG documents one unsuccessful answer, 400; kalem keeps 401 (credentials) and 5xx apart and
     adds its stable `code` beside the documented `data` and `message`. 429 stays 429: clients back off on it."""

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Header, Query, Request, Response
 
 from kalem.api.app import Face
 from kalem.api.context import Ctx, context
+from kalem.api.schemas_out import refusals
 from kalem.app import orders as app_orders
 from kalem.app.principals import Principal
 from kalem.dialects.n11 import order_lines as app
@@ -16,7 +17,7 @@ from kalem.dialects.n11 import views, wire
 from kalem.domain.errors import InvalidInput, NotFound
 from kalem.domain.orders import Order, PackageStatus
 
-router = APIRouter(tags=["n11 face"])
+router = APIRouter(tags=["n11 face"], responses=refusals(wire.N11Error, 400, 404, 422, 429, 503))
 
 SPLIT_BY_QUANTITY = "/rest/delivery/v1/splitPackageByQuantity"
 SPLIT_COMBINE = "/rest/delivery/v1/splitCombinePackage"

@@ -64,6 +64,15 @@ def _camel(code: str) -> str:
 _KEEP_STATUS = {"route_not_found", "method_not_allowed", "rate_limited"}  # 429: clients back off on it
 
 
+class N11Error(BaseModel):
+    """n11's error envelope (`error` below writes it)."""
+    code: int
+    status: str
+    errorCode: str
+    errorMessage: str
+    errorCategory: str
+
+
 def error(code: str, status: int, message: str, details: dict[str, Any]) -> JSONResponse:
     """n11's envelope as observed on /rest: every client error is HTTP 400 with `code` 400, and the
     reason in `errorCode` (`SELLER_API.<camelCase kalem code>`, e.g. `SELLER_API.authenticationFailed`)."""
