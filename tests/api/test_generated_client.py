@@ -25,7 +25,7 @@ OUT_OF_STOCK = 136
 @pytest.fixture(scope="module")
 def generated(servers, tmp_path_factory) -> ModuleType:
     root = tmp_path_factory.mktemp("client")
-    (root / "openapi.json").write_bytes(httpx.get(f"{servers['sqlite'].url}/openapi.json").content)
+    (root / "openapi.json").write_bytes(httpx.get(f"{servers['sqlite'].url}/openapi.json", timeout=60).content)
     bin_dir = Path(sys.executable).parent  # the generator formats its output with ruff, installed beside it
     done = subprocess.run(
         [str(bin_dir / "openapi-python-client"), "generate", "--path", "openapi.json", "--meta", "none",

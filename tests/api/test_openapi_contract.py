@@ -23,7 +23,7 @@ METHODS = ("get", "put", "post", "patch", "delete")
 @pytest.fixture(scope="module")
 def document(servers) -> dict:
     import httpx
-    return httpx.get(f"{servers['sqlite'].url}/openapi.json").json()
+    return httpx.get(f"{servers['sqlite'].url}/openapi.json", timeout=60).json()
 
 
 def _operations(document: dict):
@@ -69,10 +69,10 @@ def test_every_path_parameter_is_declared(document):
 
 def test_every_native_operation_types_its_bodies(document):
     for path, method, op in _operations(document):
-        if not _native(op) or path == "/metrics":
+        if not _native(op):
             continue
         for status, response in op["responses"].items():
-            if status == "204":
+            if status == "204" or (path, status) == ("/metrics", "200"):  # no body; Prometheus' text format
                 continue
             schema = response.get("content", {}).get("application/json", {}).get("schema", {})
             assert "$ref" in schema, (method, path, status)

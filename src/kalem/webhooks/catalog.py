@@ -13,6 +13,7 @@ from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
 
+from kalem.api.schemas_out import ERRORS
 from kalem.api.schemas_out_webhooks import EventTypeList
 from kalem.domain.event_catalog import EVENT_TYPES
 from kalem.webhooks import registry
@@ -40,7 +41,7 @@ def catalog(schemas: Schemas) -> list[dict[str, Any]]:
 
 
 @router.get("/v1/webhook-event-types", summary="Every event type a subscription can name, with its bodies",
-            response_model=EventTypeList)
+            response_model=EventTypeList, responses={429: ERRORS[429]})
 def list_event_types(request: Request) -> dict[str, Any]:
     """`bodies` maps each dialect that sends something for the type to the JSON Schema of one body;
     a dialect left out sends nothing for that type (its deliveries are `skipped`)."""
