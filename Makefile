@@ -10,7 +10,7 @@ KALEM_PORT ?= 8000
 KALEM_RECEIVER_PORT ?= 8001
 export KALEM_DATABASE_URL ?= sqlite:///var/kalem.db
 
-.PHONY: run test bench install install-test lock fidelity postgres-binaries chromium clean
+.PHONY: run test bench install install-test lock fidelity openapi postgres-binaries chromium clean
 
 # A bare venv (no pip: uv installs into it), and uv in it, installed by the system's pip.
 $(BIN)/python:
@@ -68,6 +68,10 @@ postgres-binaries:
 		echo "installing PostgreSQL server binaries from Debian"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
 	fi
+
+## make openapi: write the OpenAPI document the server publishes to docs/openapi.json (a test holds them equal)
+openapi: install
+	$(BIN)/kalem openapi > docs/openapi.json
 
 ## make bench: every benchmark in bench/, figures written to docs/performance.md
 bench: install-test postgres-binaries

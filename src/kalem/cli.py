@@ -1,5 +1,5 @@
-"""`kalem serve | worker | doctor | db upgrade | demo | token create | token revoke | user create`, and
-`kalem --version`."""
+"""`kalem serve | worker | doctor | db upgrade | demo | openapi | token create | token revoke | user create`,
+and `kalem --version`."""
 
 from __future__ import annotations
 
@@ -252,6 +252,17 @@ def demo(orders: Annotated[int, typer.Option(help="orders to create")] = 50,
     settings = Settings()
     for line in load_demo(_uow(settings), orders=orders, receiver_url=receiver_url):
         typer.echo(line)
+
+
+@app.command()
+def openapi() -> None:
+    """Print the OpenAPI document the server publishes at /openapi.json (docs/openapi.json is this)."""
+    import json
+
+    from kalem.bootstrap import build_app
+    # Building the app opens no connection: a database file that is never created, a throwaway key.
+    document = build_app(Settings(database_url="sqlite:///unopened.db", secret_key="k" * 32)).openapi()
+    typer.echo(json.dumps(document, indent=2, ensure_ascii=False))
 
 
 def _redacted(url: str) -> str:

@@ -10,6 +10,7 @@ from typing import Any
 
 from asgi_correlation_id import CorrelationIdMiddleware
 from fastapi import APIRouter, FastAPI
+from fastapi.routing import APIRoute
 from fastapi_offline import FastAPIOffline
 
 from kalem.api import errors
@@ -43,6 +44,7 @@ def create_app(ctx: Context, faces: Mapping[str, Face] | None = None,
     # `/docs` loads Swagger UI from a packaged copy: it works offline. (No ReDoc: its page loads a logo
     # from another host.)
     app = FastAPIOffline(redoc_url=None, title="kalem", version=package_version("kalem"),
+                         generate_unique_id_function=operation_id,
                          description="What happens to an order line after checkout: cancel, ask to cancel, "
                                      "split, return, refund, re-invoice — told to every integrator, reliably.")
     app.state.kalem = ctx
@@ -55,7 +57,8 @@ def create_app(ctx: Context, faces: Mapping[str, Face] | None = None,
         face_of.update((id(route), face) for route in _leaves(app.router.routes[before:]))
 
     for router in (meta.router, orders.router, cancel_requests.router, billing.router, packages.router,
-                   webhook_routes.router, refund_routes.router, tokens.router):
+                   webhook_routes.router, webhook_routes.feed, refund_routes.router, refund_routes.returns,
+                   refund_routes.strategies, tokens.router):
         include("native", partial(app.include_router, router))
     canonical: dict[str, str] = {}
     app.state.error_renderers = []
@@ -79,6 +82,15 @@ def create_app(ctx: Context, faces: Mapping[str, Face] | None = None,
     app.add_middleware(Instrument, faces=face_of)
     app.add_middleware(CorrelationIdMiddleware, header_name=HEADER, validator=accepted)
     return app
+
+
+def operation_id(route: APIRoute) -> str:
+    """`<group>.<name>`, stable and readable (`orders.cancel`, `akinon.login`): the group is the route's
+    first tag — a capability natively, snake_cased; on a face (tagged "<Platform> … face") the
+    platform's first word — and the name is the route's (its function's unless given)."""
+    tag = route.tags[0] if route.tags else "meta"
+    group = tag.split()[0] if tag.endswith(" face") else tag.replace(" ", "_")
+    return f"{group.lower()}.{route.name}"
 
 
 def _leaves(routes: Iterable[Any]) -> Iterator[Any]:

@@ -1,13 +1,23 @@
-"""Native response schemas, for the OpenAPI document (routes return prebuilt JSON; these describe it)."""
+"""Native response schemas, for the OpenAPI document: every 2xx body and the error envelope. Routes build
+their JSON in views; a route returning a dict is also checked against its model (an unknown field is
+an error, not dropped), so the document cannot drift from the wire. Examples: the demo's orders."""
 
 from __future__ import annotations
 
+from http import HTTPStatus
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field
+
+from kalem.api import examples
 
 
-class LedgerOut(BaseModel):
+class Out(BaseModel):
+    """Every field is always sent (null when empty) unless it says otherwise; nothing else is."""
+    model_config = ConfigDict(extra="forbid")
+
+
+class LedgerOut(Out):
     open: int
     pending_cancel: int
     cancelled: int
@@ -17,14 +27,14 @@ class LedgerOut(BaseModel):
     returned: int
 
 
-class UnitRunOut(BaseModel):
+class UnitRunOut(Out):
     """Units `first`..`last` of the line (numbers 1..quantity, fixed for life), all in `state`."""
     first: int
     last: int
     state: str
 
 
-class LineOut(BaseModel):
+class LineOut(Out):
     line_id: str
     sku: str
     product_id: str | None
@@ -43,18 +53,18 @@ class LineOut(BaseModel):
     units: list[UnitRunOut]
 
 
-class PackageItemOut(BaseModel):
+class PackageItemOut(Out):
     line_id: str
     quantity: int
     units: list[tuple[int, int]]
 
 
-class StatusChangeOut(BaseModel):
+class StatusChangeOut(Out):
     status: str
     at: str
 
 
-class PackageOut(BaseModel):
+class PackageOut(Out):
     package_id: str
     status: str
     cargo_tracking_number: str | None
@@ -63,7 +73,7 @@ class PackageOut(BaseModel):
     history: list[StatusChangeOut]
 
 
-class CustomerOut(BaseModel):
+class CustomerOut(Out):
     customer_id: str | None
     code: str | None
     first_name: str | None
@@ -73,7 +83,7 @@ class CustomerOut(BaseModel):
     is_guest: bool | None
 
 
-class AddressOut(BaseModel):
+class AddressOut(Out):
     first_name: str | None
     last_name: str | None
     company: str | None
@@ -89,7 +99,7 @@ class AddressOut(BaseModel):
     tax_number: str | None
 
 
-class PaymentOut(BaseModel):
+class PaymentOut(Out):
     method: str | None
     status: str | None
     total: str | None
@@ -98,7 +108,8 @@ class PaymentOut(BaseModel):
     bank_name: str | None
 
 
-class OrderOut(BaseModel):
+class OrderOut(Out):
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.ORDER]})
     id: str
     order_number: str
     seller_id: str
@@ -120,12 +131,12 @@ class OrderOut(BaseModel):
     seller_name: str | None
 
 
-class OrderPage(BaseModel):
+class OrderPage(Out):
     data: list[OrderOut]
     next_cursor: str | None
 
 
-class CancelRequestLineOut(BaseModel):
+class CancelRequestLineOut(Out):
     line_id: str
     quantity: int
     reason_id: int
@@ -133,7 +144,8 @@ class CancelRequestLineOut(BaseModel):
     approved_quantity: int | None
 
 
-class CancelRequestOut(BaseModel):
+class CancelRequestOut(Out):
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.CANCEL_REQUEST]})
     id: str
     order_number: str
     seller_id: str
@@ -151,12 +163,12 @@ class DecidedCancelRequestOut(CancelRequestOut):
     order: OrderOut
 
 
-class CancelRequestPage(BaseModel):
+class CancelRequestPage(Out):
     data: list[CancelRequestOut]
     next_cursor: str | None
 
 
-class EventOut(BaseModel):
+class EventOut(Out):
     id: str
     order_number: str
     sequence: int
@@ -166,16 +178,16 @@ class EventOut(BaseModel):
     data: dict[str, Any]
 
 
-class EventPage(BaseModel):
+class EventPage(Out):
     data: list[EventOut]
 
 
-class ReasonName(BaseModel):
+class ReasonName(Out):
     tr: str
     en: str
 
 
-class ReasonOut(BaseModel):
+class ReasonOut(Out):
     id: int
     platform: str
     status_type: str
@@ -183,26 +195,88 @@ class ReasonOut(BaseModel):
     name: ReasonName
 
 
-class ReasonList(BaseModel):
+class ReasonList(Out):
     data: list[ReasonOut]
 
 
-class ErrorBody(BaseModel):
-    code: str
+class PackageNodeOut(PackageOut):
+    ancestors: list[str] = Field(description="the packages it was split from, the root first")
+    children: list[str] = Field(description="the packages a split made of it")
+    live: bool = Field(description="holds units (a split, cancelled or unsupplied package is history)")
+    next_actions: list[str] = Field(description="the statuses it may move to next")
+
+
+class PackageList(Out):
+    order_number: str
+    version: int
+    packages: list[PackageNodeOut]
+
+
+class SplitOut(Out):
+    package_id: str = Field(description="the package that was split")
+    children: list[str] = Field(description="every package the split made")
+    groups: list[str] = Field(description="the packages of the requested groups, in order")
+    remainder: str | None = Field(description="the package of the units no group named")
+    unsupplied: str | None = Field(description="the package of the units cancelled in the same step")
+    refund: dict[str, Any] | None = Field(description="what the cancelled units would refund (a refund preview)")
+    order: OrderOut
+
+
+class HealthOut(Out):
+    status: str
+
+
+class MigrationsOut(Out):
+    current: list[str]
+    expected: list[str]
+    at_head: bool
+
+
+class OutboxOut(Out):
+    depth: int = Field(description="deliveries waiting to be sent")
+    oldest_age_seconds: float
+    dead: int = Field(description="deliveries that gave up")
+
+
+class ReadyOut(Out):
+    status: str
+    database: str
+    migrations: MigrationsOut
+    outbox: OutboxOut
+
+
+class ErrorBody(Out):
+    code: str = Field(description="stable and machine-readable; the message is for people")
     message: str
-    details: dict[str, Any]
+    details: dict[str, Any] = Field(description="a problem with one field: `errors[] = {field, problem}`")
+    request_id: str | None = Field(description="the X-Request-ID of the request, for the logs")
 
 
-class ErrorOut(BaseModel):
+class ErrorOut(Out):
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.ERROR]})
     error: ErrorBody
 
 
+#: Every error status of the native API, with its stable codes (docs/api.md lists them all).
 ERRORS: dict[int | str, dict[str, Any]] = {
     status: {"model": ErrorOut, "description": description}
-    for status, description in ((400, "Malformed JSON"), (401, "Missing or invalid credentials"),
-                                (403, "Not allowed"), (404, "Unknown — or another seller's — id"),
-                                (409, "The state does not allow it"), (412, "If-Match is stale"),
-                                (413, "Body too large"), (422, "Invalid input"),
-                                (429, "Too many requests for this credential; see Retry-After"),
-                                (503, "Database unavailable"))
+    for status, description in (
+        (400, "`malformed_json`: the body is not JSON"),
+        (401, "`authentication_failed`: missing or invalid credentials"),
+        (403, "`permission_denied`: the credential may not do this (or see this seller)"),
+        (404, "`order_not_found`, `line_not_found`, `package_not_found`, `cancel_request_not_found`, "
+              "`refund_not_found`, `return_not_found`, … — an unknown id, or another seller's"),
+        (409, "`quantity_exceeds_cancellable`, `cancel_request_already_decided`, `illegal_transition`, "
+              "`idempotency_key_in_use`, `conflict`, … — the order's state does not allow it"),
+        (412, "`version_mismatch`: If-Match names an older version of the order"),
+        (413, "`payload_too_large`: the body is over the limit"),
+        (422, "`invalid_request` (`details.errors[]` names each field), `too_many_items`, "
+              "`idempotency_key_reused`, `unknown_reason`, … — the input is not acceptable"),
+        (429, "`rate_limited`: too many requests for this credential; see Retry-After"),
+        (503, "`database_unavailable`: retry after Retry-After (the same Idempotency-Key is safe)"))
 }
+
+
+def refusals(envelope: type[BaseModel], *statuses: int) -> dict[int | str, dict[str, Any]]:
+    """A face's `responses=`: every status it refuses with, each in the face's own error envelope."""
+    return {status: {"model": envelope, "description": HTTPStatus(status).phrase} for status in statuses}

@@ -13,6 +13,8 @@ from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
 
+from kalem.api.schemas_out import ERRORS
+from kalem.api.schemas_out_webhooks import EventTypeList
 from kalem.domain.event_catalog import EVENT_TYPES
 from kalem.webhooks import registry
 
@@ -38,7 +40,8 @@ def catalog(schemas: Schemas) -> list[dict[str, Any]]:
             for t in EVENT_TYPES.values()]
 
 
-@router.get("/v1/webhook-event-types", summary="Every event type a subscription can name, with its bodies")
+@router.get("/v1/webhook-event-types", summary="Every event type a subscription can name, with its bodies",
+            response_model=EventTypeList, responses={429: ERRORS[429]})
 def list_event_types(request: Request) -> dict[str, Any]:
     """`bodies` maps each dialect that sends something for the type to the JSON Schema of one body;
     a dialect left out sends nothing for that type (its deliveries are `skipped`)."""

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Path, Query
 
 from kalem.api.context import Caller, Ctx
 from kalem.api.schemas_out import ERRORS
+from kalem.api.schemas_out_money import CreditNoteList, InvoiceOut, InvoicePage, LandedCostList
 from kalem.app import billing as app
 from kalem.domain.invoicing import CreditNote, InvoiceRevision, VatPart
 
@@ -53,7 +54,8 @@ def credit_note_view(note: CreditNote, currency: str) -> dict[str, Any]:
                              for a in note.applications]}
 
 
-@router.get("/{order_number}/invoices", summary="Every invoice revision, in issue order")
+@router.get("/{order_number}/invoices", summary="Every invoice revision, in issue order",
+            response_model=InvoicePage)
 def invoices(order_number: str, ctx: Ctx, caller: Caller, seller_id: SellerScope = None) -> dict:
     billed = app.billing_for_number(ctx.uow(write=False), order_number, caller, seller_id)
     history = billed.billing.history
@@ -63,13 +65,14 @@ def invoices(order_number: str, ctx: Ctx, caller: Caller, seller_id: SellerScope
             "currency": history.currency}
 
 
-@router.get("/{order_number}/credit-notes", summary="Credit notes, in issue order")
+@router.get("/{order_number}/credit-notes", summary="Credit notes, in issue order", response_model=CreditNoteList)
 def credit_notes(order_number: str, ctx: Ctx, caller: Caller, seller_id: SellerScope = None) -> dict:
     history = app.billing_for_number(ctx.uow(write=False), order_number, caller, seller_id).billing.history
     return {"data": [credit_note_view(n, history.currency) for n in history.credit_notes]}
 
 
-@router.get("/{order_number}/landed-costs", summary="Every landed-cost computation, oldest first")
+@router.get("/{order_number}/landed-costs", summary="Every landed-cost computation, oldest first",
+            response_model=LandedCostList)
 def landed_costs(order_number: str, ctx: Ctx, caller: Caller, seller_id: SellerScope = None) -> dict:
     billing = app.billing_for_number(ctx.uow(write=False), order_number, caller, seller_id).billing
     return {"destination_country": billing.destination_country,
@@ -77,7 +80,8 @@ def landed_costs(order_number: str, ctx: Ctx, caller: Caller, seller_id: SellerS
 
 
 @router.post("/{order_number}/invoices/{invoice_number}/charge",
-             summary="Record that an invoice was collected (operators); later decreases become credit notes")
+             summary="Record that an invoice was collected (operators); later decreases become credit notes",
+             response_model=InvoiceOut)
 def charge(order_number: str, invoice_number: Annotated[str, Path(max_length=100)], ctx: Ctx, caller: Caller,
            seller_id: SellerScope = None) -> dict:
     with ctx.uow(write=False) as uow:

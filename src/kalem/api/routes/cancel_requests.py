@@ -29,7 +29,8 @@ def create(body: CancelRequestIn, ctx: Ctx, caller: Caller, idempotency_key: Ide
         lambda uow: app.request_cancel(uow, cmd), lambda request: (201, views.cancel_request_view(request)))
 
 
-@router.get("", summary="The cancel-request queue, oldest first", response_model=CancelRequestPage)
+@router.get("", summary="The cancel-request queue, oldest first", response_model=CancelRequestPage,
+            name="list")
 def list_requests(ctx: Ctx, caller: Caller, status: RequestStatus | None = None,
                   order_number: Annotated[str | None, Query(max_length=64)] = None,
                   seller_id: Annotated[str | None, Query(max_length=64)] = None,

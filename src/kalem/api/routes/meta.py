@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST
 from sqlalchemy.exc import DBAPIError
@@ -13,7 +13,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from kalem.api import views
 from kalem.api.context import Caller, Ctx
 from kalem.api.errors import native
-from kalem.api.schemas_out import ERRORS, ReasonList
+from kalem.api.schemas_out import ERRORS, ErrorOut, HealthOut, ReadyOut, ReasonList
 from kalem.domain.reasons import StatusType, reasons
 from kalem.observability.metrics import exposition
 from kalem.observability.state import database_state
@@ -21,14 +21,15 @@ from kalem.observability.state import database_state
 router = APIRouter(tags=["meta"])
 
 
-@router.get("/healthz", summary="Liveness: the process answers (the database is not checked)")
+@router.get("/healthz", summary="Liveness: the process answers (the database is not checked)", response_model=HealthOut)
 def healthz() -> dict:
     return {"status": "ok"}
 
 
 @router.get("/readyz", summary="Readiness: the database answers, at this code's migration head; the outbox lag",
-            responses={503: {"description": "`database_unavailable`: the database is not reachable; "
-                                            "`migrations_pending`: the schema is behind this code"}})
+            responses={200: {"model": ReadyOut, "description": "Ready"},
+                       503: {"model": ErrorOut, "description": "`database_unavailable`: the database is not "
+                             "reachable; `migrations_pending`: the schema is behind this code"}})
 def readyz(ctx: Ctx) -> Response:
     """Ready when the database answers and its schema is at the migration head this code expects. While
     the database is away, 503 `database_unavailable` with `Retry-After` (the same answer every endpoint
@@ -49,9 +50,9 @@ def readyz(ctx: Ctx) -> Response:
 @router.get("/metrics", summary="Prometheus metrics (text format); operator-only unless KALEM_METRICS_PUBLIC",
             response_class=Response, responses={200: {"content": {CONTENT_TYPE_LATEST: {}}},
                                                 401: ERRORS[401], 403: ERRORS[403]})
-def metrics(ctx: Ctx, authorization: Annotated[str | None, Header(include_in_schema=False)] = None) -> Response:
-    if not ctx.settings.metrics_public:
-        ctx.auth.authorization(authorization).require_operator()
+def metrics(ctx: Ctx, request: Request) -> Response:
+    if not ctx.settings.metrics_public:  # the header is read here: a parameter would document a 422 it never gives
+        ctx.auth.authorization(request.headers.get("authorization")).require_operator()
     try:
         with ctx.uow(write=False) as uow:
             now, migrations = uow.now(), uow.health.migrations()
@@ -62,7 +63,8 @@ def metrics(ctx: Ctx, authorization: Annotated[str | None, Header(include_in_sch
     return Response(exposition(state), media_type=CONTENT_TYPE_LATEST)
 
 
-@router.get("/v1/reasons", summary="The reason catalog", response_model=ReasonList)
+@router.get("/v1/reasons", summary="The reason catalog", response_model=ReasonList, responses=ERRORS,
+            name="reasons")
 def list_reasons(_: Caller, status_type: StatusType | None = None,
                  platform: Annotated[str, Query(pattern="^(kalem|n11)$")] = "kalem") -> dict:
     return {"data": [views.reason_view(r) for r in reasons(status_type, platform)]}

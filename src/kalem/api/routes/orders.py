@@ -61,7 +61,7 @@ def _utc(value: datetime | None) -> datetime | None:
 
 
 @router.post("", status_code=201, summary="Take in an order", response_model=OrderOut,
-             responses={200: {"model": OrderOut,
+             responses={201: {"description": "Taken in"}, 200: {"model": OrderOut,
                               "description": "The same order was already taken in with an identical body"}})
 def place(body: OrderIn, ctx: Ctx, caller: Caller, idempotency_key: IdempotencyKey = None) -> Response:
     cmd = app_orders.PlaceOrder(spec_of(body), caller)
@@ -71,7 +71,7 @@ def place(body: OrderIn, ctx: Ctx, caller: Caller, idempotency_key: IdempotencyK
         lambda placed: (201 if placed.created else 200, views.order_view(placed.order)))
 
 
-@router.get("", summary="List orders, newest first", response_model=OrderPage)
+@router.get("", summary="List orders, newest first", response_model=OrderPage, name="list")
 def list_orders(ctx: Ctx, caller: Caller, seller_id: SellerScope = None,
                 status: Annotated[str | None, Query(max_length=32)] = None,
                 limit: Annotated[int, Query(ge=1, le=100)] = 50,

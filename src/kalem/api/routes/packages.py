@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Response
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
-from kalem.api import views
+from kalem.api import examples, views
 from kalem.api.context import Caller, Ctx
 from kalem.api.routes.orders import IdempotencyKey, SellerScope, _version
 from kalem.api.schemas import Id, Note, Strict
-from kalem.api.schemas_out import ERRORS
+from kalem.api.schemas_out import ERRORS, OrderOut, PackageList, SplitOut
 from kalem.app import orders as app_orders
 from kalem.app import packages as app
 from kalem.domain.errors import DuplicateLine
@@ -22,29 +22,32 @@ router = APIRouter(prefix="/v1/orders", tags=["packages"], responses=ERRORS)
 
 
 class SplitItemIn(Strict):
-    line_id: Id
-    quantity: int = Field(strict=True)
+    line_id: Id = Field(description="a line in the package")
+    quantity: int = Field(strict=True, description="its units to put in this new package")
 
 
 class SplitGroupIn(Strict):
-    items: Annotated[list[SplitItemIn], Field(min_length=1, max_length=500)]
+    items: Annotated[list[SplitItemIn], Field(min_length=1, max_length=500, description="one new package's units")]
 
 
 class SplitCancelIn(Strict):
-    line_id: Id
-    quantity: int = Field(strict=True)
-    reason_id: int = Field(strict=True)
-    note: Note | None = None
+    line_id: Id = Field(description="a line in the package")
+    quantity: int = Field(strict=True, description="its units to cancel in the same step")
+    reason_id: int = Field(strict=True, description="a cancel reason of GET /v1/reasons")
+    note: Note | None = Field(None, description="free text kept with the cancellation")
 
 
 class SplitIn(Strict):
-    packages: Annotated[list[SplitGroupIn], Field(max_length=100)]
-    cancelled: Annotated[list[SplitCancelIn], Field(max_length=500)] = []
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.SPLIT_IN]})
+    packages: Annotated[list[SplitGroupIn], Field(max_length=100, description=(
+        "the new packages; units no group names stay together in a remainder package"))]
+    cancelled: Annotated[list[SplitCancelIn], Field(max_length=500, description=(
+        "units to cancel: they go to an UnSupplied package"))] = []
 
 
 class StatusIn(Strict):
-    status: Literal["Picking", "Shipped", "Delivered"]
-    cargo_tracking_number: Id | None = None
+    status: Literal["Picking", "Shipped", "Delivered"] = Field(description="the next status")
+    cargo_tracking_number: Id | None = Field(None, description="the carrier's tracking number (on shipping)")
 
 
 def packages_view(order: Order) -> dict[str, Any]:
@@ -68,7 +71,8 @@ def split_view(order: Order, result: SplitResult) -> dict[str, Any]:
     }
 
 
-@router.get("/{order_number}/packages", summary="The order's packages, with their lineage")
+@router.get("/{order_number}/packages", summary="The order's packages, with their lineage",
+            response_model=PackageList, name="list")
 def list_packages(order_number: str, ctx: Ctx, caller: Caller, response: Response,
                   seller_id: SellerScope = None) -> dict:
     order = app_orders.get_order(ctx.uow(write=False), order_number, caller, seller_id)
@@ -77,7 +81,8 @@ def list_packages(order_number: str, ctx: Ctx, caller: Caller, response: Respons
 
 
 @router.post("/{order_number}/packages/{package_id}/split",
-             summary="Split a Picking package by quantity, optionally cancelling units in the same step")
+             summary="Split a Picking package by quantity, optionally cancelling units in the same step",
+             response_model=SplitOut)
 def split(order_number: str, package_id: str, body: SplitIn, ctx: Ctx, caller: Caller,
           idempotency_key: IdempotencyKey = None, seller_id: SellerScope = None,
           if_match: Annotated[str | None, Header(alias="If-Match")] = None) -> Response:
@@ -99,7 +104,8 @@ def split(order_number: str, package_id: str, body: SplitIn, ctx: Ctx, caller: C
 
 
 @router.post("/{order_number}/packages/{package_id}/status",
-             summary="Move a package one step: approve (Picking), ship (Shipped), deliver (Delivered)")
+             summary="Move a package one step: approve (Picking), ship (Shipped), deliver (Delivered)",
+             response_model=OrderOut)
 def set_status(order_number: str, package_id: str, body: StatusIn, ctx: Ctx, caller: Caller,
                idempotency_key: IdempotencyKey = None, seller_id: SellerScope = None,
                if_match: Annotated[str | None, Header(alias="If-Match")] = None) -> Response:

@@ -16,18 +16,29 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Path, Query, Response
-from pydantic import Field, StrictBool, StrictInt, StringConstraints
+from pydantic import ConfigDict, Field, StrictBool, StrictInt, StringConstraints
 
-from kalem.api import views
+from kalem.api import examples, views
 from kalem.api.context import Caller, Ctx
 from kalem.api.schemas import Id, Money, Note, Strict
 from kalem.api.schemas_out import ERRORS
+from kalem.api.schemas_out_money import (
+    DecidedReturnOut,
+    RefundedOut,
+    RefundList,
+    RefundOut,
+    RefundPreviewOut,
+    ReturnOut,
+    StrategySettingOut,
+)
 from kalem.app import refunds as app
 from kalem.domain.errors import DuplicateLine
 from kalem.domain.refund_records import Refund, RefundCause, payout
 from kalem.domain.returns import ReturnItem, ReturnRequest
 
-router = APIRouter(tags=["returns and refunds"], responses=ERRORS)
+router = APIRouter(tags=["refunds"], responses=ERRORS)
+returns = APIRouter(tags=["returns"], responses=ERRORS)
+strategies = APIRouter(tags=["cancellation strategy"], responses=ERRORS)
 
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=255)]
 SellerScope = Annotated[str | None, Query(max_length=64, description="operators: the seller, if the number is ambiguous")]
@@ -35,58 +46,70 @@ IbanText = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 Holder = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 
 
+INCLUDE_CARGO = "pay back the shipping fee; null: the seller's strategy decides"
+FORCED_AMOUNT = "operators only: pay this instead of the computed total (recorded with the actor)"
+
+
 class UnitsIn(Strict):
-    line_id: Id
-    quantity: StrictInt
+    line_id: Id = Field(description="a line of the order")
+    quantity: StrictInt = Field(description="its units")
 
 
 class ReasonedUnitsIn(UnitsIn):
-    reason_id: StrictInt
-    note: Note | None = None
+    reason_id: StrictInt = Field(description="a reason of GET /v1/reasons")
+    note: Note | None = Field(None, description="free text kept with the units")
 
 
 class PayoutIn(Strict):
-    include_cargo: StrictBool | None = Field(None, description="null: the seller's strategy decides")
-    forced_amount: Money | None = Field(None, description="operators only; recorded with the actor")
-    method: Literal["original", "fund_transfer"] | None = None
-    iban: IbanText | None = None
-    holder_name: Holder | None = None
+    include_cargo: StrictBool | None = Field(None, description=INCLUDE_CARGO)
+    forced_amount: Money | None = Field(None, description=FORCED_AMOUNT)
+    method: Literal["original", "fund_transfer"] | None = Field(
+        None, description="original: back the way the buyer paid (the default); fund_transfer: to an IBAN")
+    iban: IbanText | None = Field(None, description="fund_transfer: the account (shown masked from now on)")
+    holder_name: Holder | None = Field(None, description="fund_transfer: the account holder")
 
 
 class PreviewIn(Strict):
-    lines: Annotated[list[UnitsIn], Field(min_length=1, max_length=500)]
-    include_cargo: StrictBool | None = None
-    forced_amount: Money | None = None
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.PREVIEW_IN]})
+    lines: Annotated[list[UnitsIn], Field(min_length=1, max_length=500, description="the units to price")]
+    include_cargo: StrictBool | None = Field(None, description=INCLUDE_CARGO)
+    forced_amount: Money | None = Field(None, description=FORCED_AMOUNT)
 
 
 class CancelRefundIn(PayoutIn):
-    lines: Annotated[list[ReasonedUnitsIn], Field(min_length=1, max_length=500)]
+    lines: Annotated[list[ReasonedUnitsIn], Field(min_length=1, max_length=500,
+                                                  description="open units to cancel and refund")]
 
 
 class RefundIn(PayoutIn):
-    lines: Annotated[list[UnitsIn], Field(min_length=1, max_length=500)]
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.REFUND_IN]})
+    lines: Annotated[list[UnitsIn], Field(min_length=1, max_length=500,
+                                          description="cancelled or returned units to refund")]
     cause: Literal["cancellation", "return"] | None = Field(None, description="null: returned units if they "
                                                                               "cover the request, else cancelled")
-    reference: Annotated[str, StringConstraints(max_length=100)] | None = None
+    reference: Annotated[str, StringConstraints(max_length=100)] | None = Field(
+        None, description="your own reference (a refund invoice number); unique per order")
 
 
 class ReturnIn(Strict):
-    lines: Annotated[list[ReasonedUnitsIn], Field(min_length=1, max_length=500)]
+    lines: Annotated[list[ReasonedUnitsIn], Field(min_length=1, max_length=500,
+                                                  description="delivered units to return, with a return reason")]
 
 
 class ReturnRejectIn(Strict):
-    reason_id: StrictInt
-    note: Note | None = None
+    reason_id: StrictInt = Field(description="a return-denied reason of GET /v1/reasons")
+    note: Note | None = Field(None, description="free text kept with the decision")
 
 
 class SettleIn(Strict):
-    status: Literal["succeeded", "failed"]
+    status: Literal["succeeded", "failed"] = Field(description="what the payment provider reported")
 
 
 class StrategyIn(Strict):
-    cargo_rule: Literal["never", "per_unit", "last_unit"] | None = None
-    discounts_refundable: StrictBool | None = None
-    allow_partial: StrictBool | None = None
+    cargo_rule: Literal["never", "per_unit", "last_unit"] | None = Field(
+        None, description="when the shipping fee is paid back: never, per unit, or with the order's last unit")
+    discounts_refundable: StrictBool | None = Field(None, description="give back the discount as credit too")
+    allow_partial: StrictBool | None = Field(None, description="allow refunding part of a line")
 
 
 def counts_of(lines: list[UnitsIn]) -> dict[str, int]:
@@ -138,7 +161,7 @@ def _fingerprint(path: str, body: Any) -> list[Any]:
 
 # --- refunds ------------------------------------------------------------------------------------
 @router.post("/v1/orders/{order_number}/refund-preview", summary="What a refund of these units would pay; "
-             "changes nothing")
+             "changes nothing", response_model=RefundPreviewOut, name="preview")
 def refund_preview(order_number: str, body: PreviewIn, ctx: Ctx, caller: Caller, seller_id: SellerScope = None) -> dict:
     order, breakdown = app.preview_refund(ctx.uow(write=False), caller, order_number, counts_of(body.lines),
                                           include_cargo=body.include_cargo, forced_amount=body.forced_amount,
@@ -152,7 +175,7 @@ def _command(order_number: str, body: PayoutIn, caller: Any, counts: dict[str, i
 
 
 @router.post("/v1/orders/{order_number}/cancellations-with-refund", status_code=201,
-             summary="Cancel open units and refund them in one step")
+             summary="Cancel open units and refund them in one step", response_model=RefundedOut)
 def cancel_with_refund(order_number: str, body: CancelRefundIn, ctx: Ctx, caller: Caller,
                        idempotency_key: IdempotencyKey = None, seller_id: SellerScope = None) -> Response:
     cmd = _command(order_number, body, caller, counts_of(body.lines), mode=app.Mode.CANCEL, seller_id=seller_id,
@@ -163,7 +186,8 @@ def cancel_with_refund(order_number: str, body: CancelRefundIn, ctx: Ctx, caller
                                lambda uow: app.refund_units(uow, cmd), _refunded)
 
 
-@router.post("/v1/orders/{order_number}/refunds", status_code=201, summary="Refund cancelled or returned units")
+@router.post("/v1/orders/{order_number}/refunds", status_code=201, summary="Refund cancelled or returned units",
+             response_model=RefundedOut, name="create")
 def create_refund(order_number: str, body: RefundIn, ctx: Ctx, caller: Caller,
                   idempotency_key: IdempotencyKey = None, seller_id: SellerScope = None) -> Response:
     cmd = _command(order_number, body, caller, counts_of(body.lines), seller_id=seller_id,
@@ -172,18 +196,21 @@ def create_refund(order_number: str, body: RefundIn, ctx: Ctx, caller: Caller,
                                lambda uow: app.refund_units(uow, cmd), _refunded)
 
 
-@router.get("/v1/orders/{order_number}/refunds", summary="The order's refunds, oldest first")
+@router.get("/v1/orders/{order_number}/refunds", summary="The order's refunds, oldest first", response_model=RefundList,
+            name="list")
 def list_refunds(order_number: str, ctx: Ctx, caller: Caller, seller_id: SellerScope = None) -> dict:
     _, found = app.order_refunds(ctx.uow(write=False), order_number, caller, seller_id)
     return {"data": [refund_view(r) for r in found]}
 
 
-@router.get("/v1/refunds/{refund_id}", summary="One refund, with its explained breakdown")
+@router.get("/v1/refunds/{refund_id}", summary="One refund, with its explained breakdown", response_model=RefundOut,
+            name="get")
 def get_refund(refund_id: str, ctx: Ctx, caller: Caller) -> dict:
     return refund_view(app.get_refund(ctx.uow(write=False), refund_id, caller))
 
 
-@router.post("/v1/refunds/{refund_id}/settle", summary="Report a refund's outcome (operators): emits refund.settled")
+@router.post("/v1/refunds/{refund_id}/settle", summary="Report a refund's outcome (operators): emits refund.settled",
+             response_model=RefundOut)
 def settle(refund_id: str, body: SettleIn, ctx: Ctx, caller: Caller, idempotency_key: IdempotencyKey = None) -> Response:
     return ctx.idempotency.run(idempotency_key, caller, _fingerprint(f"POST /v1/refunds/{refund_id}/settle", body),
                                lambda uow: app.settle_refund(uow, refund_id, body.status, caller),
@@ -191,7 +218,8 @@ def settle(refund_id: str, body: SettleIn, ctx: Ctx, caller: Caller, idempotency
 
 
 # --- returns ------------------------------------------------------------------------------------
-@router.post("/v1/orders/{order_number}/returns", status_code=201, summary="Ask to return delivered units")
+@returns.post("/v1/orders/{order_number}/returns", status_code=201, summary="Ask to return delivered units",
+             response_model=ReturnOut, name="create")
 def request_return(order_number: str, body: ReturnIn, ctx: Ctx, caller: Caller,
                    idempotency_key: IdempotencyKey = None, seller_id: SellerScope = None) -> Response:
     counts_of(body.lines)  # refuses duplicates
@@ -201,7 +229,8 @@ def request_return(order_number: str, body: ReturnIn, ctx: Ctx, caller: Caller,
                                lambda request: (201, return_view(request)))
 
 
-@router.get("/v1/returns/{return_id}", summary="One return request")
+@returns.get("/v1/returns/{return_id}", summary="One return request", response_model=ReturnOut,
+            name="get")
 def get_return(return_id: str, ctx: Ctx, caller: Caller) -> dict:
     return return_view(app.get_return(ctx.uow(write=False), return_id, caller))
 
@@ -210,13 +239,15 @@ def _decided(result: tuple[ReturnRequest, Any]) -> tuple[int, dict[str, Any]]:
     return 200, {"return": return_view(result[0]), "order": views.order_view(result[1])}
 
 
-@router.post("/v1/returns/{return_id}/approve", summary="Approve: the units become returned (and refundable)")
+@returns.post("/v1/returns/{return_id}/approve", summary="Approve: the units become returned (and refundable)",
+             response_model=DecidedReturnOut, name="approve")
 def approve_return(return_id: str, ctx: Ctx, caller: Caller, idempotency_key: IdempotencyKey = None) -> Response:
     return ctx.idempotency.run(idempotency_key, caller, [f"POST /v1/returns/{return_id}/approve"],
                                lambda uow: app.decide_return(uow, caller, return_id, "approve"), _decided)
 
 
-@router.post("/v1/returns/{return_id}/reject", summary="Reject with a return-denied reason: units stay delivered")
+@returns.post("/v1/returns/{return_id}/reject", summary="Reject with a return-denied reason: units stay delivered",
+             response_model=DecidedReturnOut, name="reject")
 def reject_return(return_id: str, body: ReturnRejectIn, ctx: Ctx, caller: Caller,
                   idempotency_key: IdempotencyKey = None) -> Response:
     return ctx.idempotency.run(idempotency_key, caller, _fingerprint(f"POST /v1/returns/{return_id}/reject", body),
@@ -229,14 +260,16 @@ def _strategy_view(seller_id: str, strategy: Any, is_default: bool) -> dict[str,
     return {"seller_id": seller_id, "strategy": strategy.to_dict(), "is_default": is_default}
 
 
-@router.get("/v1/sellers/{seller_id}/cancellation-strategy", summary="The seller's cancellation strategy")
+@strategies.get("/v1/sellers/{seller_id}/cancellation-strategy", summary="The seller's cancellation strategy",
+            response_model=StrategySettingOut, name="get")
 def get_strategy(seller_id: str, ctx: Ctx, caller: Caller) -> dict:
     strategy, is_default = app.get_strategy(ctx.uow(write=False), seller_id, caller)
     return _strategy_view(seller_id, strategy, is_default)
 
 
-@router.put("/v1/sellers/{seller_id}/cancellation-strategy",
-            summary="Set the seller's cancellation strategy (operators); omitted keys take the default")
+@strategies.put("/v1/sellers/{seller_id}/cancellation-strategy",
+            summary="Set the seller's cancellation strategy (operators); omitted keys take the default",
+            response_model=StrategySettingOut, name="put")
 def put_strategy(seller_id: Annotated[str, Path(min_length=1, max_length=64)], body: StrategyIn,
                  ctx: Ctx, caller: Caller) -> dict:
     config = {k: v for k, v in body.model_dump().items() if v is not None}

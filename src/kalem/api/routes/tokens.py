@@ -13,7 +13,7 @@ from kalem.app import access
 router = APIRouter(tags=["tokens"], responses=ERRORS)
 
 
-@router.delete("/v1/tokens/{token_id}", status_code=204, summary="Revoke a token (operators)")
+@router.delete("/v1/tokens/{token_id}", status_code=204, summary="Revoke a token (operators)", name="revoke")
 def revoke_token(token_id: Annotated[str, Path(min_length=1, max_length=64)], principal: Caller,
                  ctx: Ctx) -> Response:
     """The token (`tok_…`, or an n11 key pair's appkey) answers `401 authentication_failed` from now

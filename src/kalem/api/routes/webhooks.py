@@ -9,50 +9,66 @@ from urllib.parse import urlsplit
 from fastapi import APIRouter, Query, Response
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from kalem.api import examples
 from kalem.api.context import Caller, Ctx
 from kalem.api.schemas_out import ERRORS
+from kalem.api.schemas_out_webhooks import (
+    DeliveryOut,
+    DeliveryPage,
+    FeedPage,
+    ReplayOut,
+    SubscriptionList,
+    SubscriptionOut,
+)
 from kalem.app import webhooks as app
 from kalem.domain.errors import InvalidInput
 from kalem.domain.webhooks import DeliveryStatus
 
 router = APIRouter(tags=["webhooks"], responses=ERRORS)
+feed = APIRouter(tags=["events"], responses=ERRORS)
 
 Dialect = Literal["native", "hebiar", "hepsiglobal", "zonos"]
 
 
+URL = "where deliveries are POSTed (or sent with the method the dialect's platform documents)"
+EVENT_TYPES = "event types (GET /v1/webhook-event-types) or patterns such as `order.*` and `*`"
+DIALECT = "the body's shape: kalem's own, or a platform's (its webhook bodies, method and auth)"
+
+
 class AuthIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    kind: Literal["standard", "basic", "bearer", "secret_url"]
-    username: str | None = Field(None, min_length=1, max_length=256)
-    password: str | None = Field(None, min_length=1, max_length=512)
-    token: str | None = Field(None, min_length=1, max_length=512)
+    kind: Literal["standard", "basic", "bearer", "secret_url"] = Field(
+        description="standard: Standard Webhooks signature; basic, bearer: that header; secret_url: the URL is it")
+    username: str | None = Field(None, min_length=1, max_length=256, description="basic")
+    password: str | None = Field(None, min_length=1, max_length=512, description="basic")
+    token: str | None = Field(None, min_length=1, max_length=512, description="bearer")
 
 
 class SubscriptionIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    url: str = Field(min_length=1, max_length=2000)
-    event_types: list[str] = Field(min_length=1, max_length=100)
-    dialect: Dialect = "native"
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [examples.SUBSCRIPTION_IN]})
+    url: str = Field(min_length=1, max_length=2000, description=URL)
+    event_types: list[str] = Field(min_length=1, max_length=100, description=EVENT_TYPES)
+    dialect: Dialect = Field("native", description=DIALECT)
     secret: str | None = Field(None, max_length=512, description="whsec_…; generated (and shown once) if absent")
     auth: AuthIn | None = Field(None, description="default: standard (Standard Webhooks signature)")
     seller_id: str | None = Field(None, min_length=1, max_length=64, description="only this seller's events")
-    enabled: bool = True
+    enabled: bool = Field(True, description="false: events are not queued for it")
 
 
 class SubscriptionPatch(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    url: str | None = Field(None, min_length=1, max_length=2000)
-    event_types: list[str] | None = Field(None, min_length=1, max_length=100)
-    dialect: Dialect | None = None
+    url: str | None = Field(None, min_length=1, max_length=2000, description=URL)
+    event_types: list[str] | None = Field(None, min_length=1, max_length=100, description=EVENT_TYPES)
+    dialect: Dialect | None = Field(None, description=DIALECT)
     secret: str | None = Field(None, max_length=512, description="a new whsec_ secret: rotation")
-    auth: AuthIn | None = None
-    seller_id: str | None = Field(None, min_length=1, max_length=64)
-    enabled: bool | None = None
+    auth: AuthIn | None = Field(None, description="a new auth kind or credential")
+    seller_id: str | None = Field(None, min_length=1, max_length=64, description="only this seller's events")
+    enabled: bool | None = Field(None, description="false: pause; true: resume (clears disabled_reason)")
 
 
 class ReplayIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    since: AwareDatetime
+    since: AwareDatetime = Field(description="queue every event that occurred since this time")
 
 
 def _spec(body: SubscriptionIn | SubscriptionPatch) -> app.SubscriptionSpec:
@@ -84,25 +100,29 @@ def delivery_view(d: dict[str, Any]) -> dict[str, Any]:
             "created_at": d["created_at"], "delivered_at": d["delivered_at"], "attempts": d["attempt_log"]}
 
 
-@router.post("/v1/webhook-subscriptions", status_code=201, summary="Subscribe a URL to events")
+@router.post("/v1/webhook-subscriptions", status_code=201, summary="Subscribe a URL to events",
+             response_model=SubscriptionOut, response_model_exclude_unset=True)
 def create_subscription(body: SubscriptionIn, ctx: Ctx, caller: Caller) -> dict[str, Any]:
     sub, generated = app.create_subscription(ctx.uow(), caller, _spec(body),
                                              allow_private=ctx.settings.webhook_allow_private_urls)
     return subscription_view(sub, generated)
 
 
-@router.get("/v1/webhook-subscriptions", summary="Every subscription")
+@router.get("/v1/webhook-subscriptions", summary="Every subscription", response_model=SubscriptionList,
+            response_model_exclude_unset=True)
 def list_subscriptions(ctx: Ctx, caller: Caller) -> dict[str, Any]:
     return {"data": [subscription_view(s) for s in app.list_subscriptions(ctx.uow(write=False), caller)]}
 
 
-@router.get("/v1/webhook-subscriptions/{sub_id}", summary="One subscription")
+@router.get("/v1/webhook-subscriptions/{sub_id}", summary="One subscription", response_model=SubscriptionOut,
+            response_model_exclude_unset=True)
 def get_subscription(sub_id: str, ctx: Ctx, caller: Caller) -> dict[str, Any]:
     return subscription_view(app.get_subscription(ctx.uow(write=False), caller, sub_id))
 
 
 @router.patch("/v1/webhook-subscriptions/{sub_id}",
-              summary="Change a subscription; a new `secret` rotates (the old one stays valid 24 h)")
+              summary="Change a subscription; a new `secret` rotates (the old one stays valid 24 h)",
+              response_model=SubscriptionOut, response_model_exclude_unset=True)
 def update_subscription(sub_id: str, body: SubscriptionPatch, ctx: Ctx, caller: Caller) -> dict[str, Any]:
     sub, generated = app.update_subscription(ctx.uow(), caller, sub_id, _spec(body),
                                              allow_private=ctx.settings.webhook_allow_private_urls)
@@ -117,12 +137,14 @@ def delete_subscription(sub_id: str, ctx: Ctx, caller: Caller) -> Response:
 
 
 @router.post("/v1/webhook-subscriptions/{sub_id}/replay", status_code=202,
-             summary="Queue again every event since a time (also ones from before the subscription)")
+             summary="Queue again every event since a time (also ones from before the subscription)",
+             response_model=ReplayOut)
 def replay(sub_id: str, body: ReplayIn, ctx: Ctx, caller: Caller) -> dict[str, Any]:
     return {"queued": app.replay(ctx.uow(), caller, sub_id, body.since)}
 
 
-@router.get("/v1/webhook-deliveries", summary="Deliveries, newest first, with their attempts")
+@router.get("/v1/webhook-deliveries", summary="Deliveries, newest first, with their attempts",
+            response_model=DeliveryPage)
 def list_deliveries(ctx: Ctx, caller: Caller, subscription_id: Annotated[str | None, Query(max_length=40)] = None,
                     status: DeliveryStatus | None = None, limit: Annotated[int, Query(ge=1, le=100)] = 50,
                     cursor: Annotated[int | None, Query(ge=1)] = None) -> dict[str, Any]:
@@ -133,13 +155,14 @@ def list_deliveries(ctx: Ctx, caller: Caller, subscription_id: Annotated[str | N
             "next_cursor": page[-1]["id"] if len(found) > limit else None}
 
 
-@router.get("/v1/webhook-deliveries/{delivery_id}", summary="One delivery with its attempts")
+@router.get("/v1/webhook-deliveries/{delivery_id}", summary="One delivery with its attempts",
+            response_model=DeliveryOut)
 def get_delivery(delivery_id: int, ctx: Ctx, caller: Caller) -> dict[str, Any]:
     return delivery_view(app.get_delivery(ctx.uow(write=False), caller, delivery_id))
 
 
 @router.post("/v1/webhook-deliveries/{delivery_id}/redeliver", status_code=202,
-             summary="Send a delivery again (a fresh retry budget)")
+             summary="Send a delivery again (a fresh retry budget)", response_model=DeliveryOut)
 def redeliver(delivery_id: int, ctx: Ctx, caller: Caller) -> dict[str, Any]:
     return delivery_view(app.redeliver(ctx.uow(), caller, delivery_id))
 
@@ -154,7 +177,8 @@ def _cursor(cursor: str | None) -> tuple[int, int]:
     return xid, position
 
 
-@router.get("/v1/events", summary="The change feed: every event in commit order, after a cursor")
+@feed.get("/v1/events", summary="The change feed: every event in commit order, after a cursor",
+          response_model=FeedPage, name="list")
 def events(ctx: Ctx, caller: Caller, after: Annotated[str | None, Query(max_length=60)] = None,
            limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> dict[str, Any]:
     """Reconciliation: page with `after=<next_cursor>` until `data` is empty, then poll. A cursor never

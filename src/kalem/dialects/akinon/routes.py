@@ -48,7 +48,7 @@ def _principal(request: Request, authorization: str | None) -> Principal:
 
 @router.post("/api/v1/auth/login/", summary="Log in: the key goes in `Authorization: Token <key>`",
              responses={200: {"model": out.AkinonLoginOut, "description": "The token"}, **out.errors()})
-def login(body: wire.Login, ctx: Ctx) -> dict[str, Any]:
+def login(body: wire.AkinonLogin, ctx: Ctx) -> dict[str, Any]:
     try:
         principal = access.login(ctx.uow(write=False), body.username, body.password)
     except AuthenticationFailed as exc:  # Akinon answers 400 for bad credentials

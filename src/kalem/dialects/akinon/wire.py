@@ -21,7 +21,7 @@ def _not_a_boolean(value: Any) -> Any:
 Integer = Annotated[int, BeforeValidator(_not_a_boolean)]
 
 
-class Login(OpenPayload):  # client extras are ignored; `role`, `seller_id`… are refused
+class AkinonLogin(OpenPayload):  # client extras are ignored; `role`, `seller_id`… are refused
     username: Annotated[str, StringConstraints(min_length=1, max_length=128)]
     password: Annotated[str, StringConstraints(min_length=1, max_length=256)]
 

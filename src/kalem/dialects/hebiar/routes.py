@@ -50,7 +50,7 @@ IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_lengt
 
 @router.post("/Auth/login", summary="Log in; the token is a JWT for `Authorization: Bearer`",
              response_model=None, responses=responses(HebiarLoginResult, 400, 401, 413, 422, 429))
-def login(body: wire.Login, ctx: Ctx) -> dict[str, Any]:
+def login(body: wire.HebiarLogin, ctx: Ctx) -> dict[str, Any]:
     principal = access.login(ctx.uow(write=False), body.UserName, body.Password)
     token, expires = ctx.auth.issue_jwt(principal, claims={"__tenant__": principal.seller_id or "operator"})
     return {"token": token, "expire": expires.strftime("%Y-%m-%dT%H:%M:%SZ"), "isSuccess": True, "statusCode": None}

@@ -24,7 +24,7 @@ class LineCancel(BaseModel):
 LineCancelList = Annotated[list[LineCancel], Field(min_length=1, max_length=500)]
 
 
-class Login(OpenPayload):  # client extras are ignored; `role`, `seller_id`… are refused
+class HebiarLogin(OpenPayload):  # client extras are ignored; `role`, `seller_id`… are refused
     UserName: Annotated[str, StringConstraints(min_length=1, max_length=128)]
     Password: Annotated[str, StringConstraints(min_length=1, max_length=256)]
 

@@ -153,7 +153,8 @@ def cancel_item(order_number: str, order_item_number: str, body: wire.CancelItem
 # --- refunds ------------------------------------------------------------------------------------
 @router.post("/v1/refunds", status_code=202, summary="Create a refund (asynchronous; final once created)",
              response_model=None, responses=answers(HepsiGlobalRefundAccepted, 202))
-def create_refund(body: wire.RefundIn, ctx: Ctx, caller: Caller, idempotency_key: IdempotencyKey = None) -> Response:
+def create_refund(body: wire.HepsiGlobalRefundIn, ctx: Ctx, caller: Caller,
+                  idempotency_key: IdempotencyKey = None) -> Response:
     counts: dict[str, int] = {}
     reasons: dict[str, int] = {}
     notes: dict[str, str | None] = {}

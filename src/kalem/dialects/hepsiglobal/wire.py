@@ -70,7 +70,7 @@ class RefundItemIn(OpenPayload):
     customer_explanation: Annotated[str, StringConstraints(max_length=1000)] | None = None
 
 
-class RefundIn(BaseModel):
+class HepsiGlobalRefundIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     refund_number: Annotated[str, StringConstraints(min_length=1, max_length=100)]
     order_number: Annotated[str, StringConstraints(min_length=1, max_length=64)]
