@@ -281,15 +281,18 @@ def _ref(order_id: str | None, account_order_number: str | None = None) -> app.O
     return app.OrderRef(views.kalem_order_id(order_id) if order_id is not None else None, account_order_number)
 
 
-def _one(principal: Principal, kalem: Any, ref: app.OrderRef) -> Order:
-    page = app.read_orders(kalem.uow(write=False), principal, ref=ref)
+def _viewed(page: app.OrderPage) -> Order:
     order = page.orders[0]
     return Order.of(order, page.billing.get(order.id), page.actors[order.id], page.refunds.get(order.id, ()))
 
 
-def _reread(principal: Principal, kalem: Any, order: DomainOrder) -> Order:
-    """The order as just committed, with who created and changed it."""
-    return _one(principal, kalem, app.OrderRef(order.id))
+def _one(principal: Principal, kalem: Any, ref: app.OrderRef) -> Order:
+    return _viewed(app.read_orders(kalem.uow(write=False), principal, ref=ref))
+
+
+def _changed(kalem: Any, done: app.Billed) -> Order:
+    """The order as the mutation committed it, with who created and changed it."""
+    return _viewed(app.view_of_change(kalem.uow(write=False), done))
 
 
 def _cursor(order: DomainOrder) -> str:
@@ -370,14 +373,14 @@ class Mutation:
                                   views.kalem_line_id(item_id) if _text(item_id, "itemId") is not None else None,
                                   _text(item_sku, "itemSku"), quantity, principal)
             done = app.remove_items(kalem.uow(), cmd)
-            return OrderItemUpdatePayload(order=_reread(principal, kalem, done.order))
+            return OrderItemUpdatePayload(order=_changed(kalem, done))
         return await _run(info, work)
 
     @strawberry.mutation
     async def order_cancel(self, info: Info, id: strawberry.ID) -> Order:
         def work(principal: Principal, kalem: Any) -> Order:
             done = app.cancel_order(kalem.uow(), _ref(id), principal)
-            return _reread(principal, kalem, done.order)
+            return _changed(kalem, done)
         return await _run(info, work)
 
     @strawberry.mutation
@@ -387,7 +390,7 @@ class Mutation:
                                    tuple((s.type.value, _amount(s.amount)) for s in input.subtotals), principal,
                                    _text(input.note, "note", 1000))
             done, refund = app.record_refund(kalem.uow(), cmd)
-            return OrderRefund.of(refund, _reread(principal, kalem, done.order))
+            return OrderRefund.of(refund, _changed(kalem, done))
         return await _run(info, work)
 
 
