@@ -10,7 +10,7 @@ KALEM_PORT ?= 8000
 KALEM_RECEIVER_PORT ?= 8001
 export KALEM_DATABASE_URL ?= sqlite:///var/kalem.db
 
-.PHONY: run test bench install install-test lock fidelity openapi postgres-binaries chromium clean
+.PHONY: run test bench install install-test lock fidelity openapi postgres-binaries chromium graphql-http clean
 
 # A bare venv (no pip: uv installs into it), and uv in it, installed by the system's pip.
 $(BIN)/python:
@@ -49,7 +49,7 @@ run: install
 		$(BIN)/kalem serve --host 127.0.0.1 --port $(KALEM_PORT)
 
 ## make test: install test needs (PostgreSQL from Debian if missing) and run the whole suite on SQLite and PostgreSQL
-test: install-test postgres-binaries chromium
+test: install-test postgres-binaries chromium graphql-http
 	$(BIN)/python -m pytest -n 2 -q -p no:cacheprovider
 
 ## make fidelity: render docs/fidelity.md from the golden tests' manifest (tests/golden/manifest/*.toml)
@@ -62,6 +62,12 @@ chromium:
 		echo "installing chromium from Debian"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	fi
+
+## graphql-http: the GraphQL-over-HTTP audit suite (npm), for tests/dialects/test_graphql_over_http.py
+GRAPHQL_HTTP := .cache/node/node_modules/graphql-http/package.json
+graphql-http: $(GRAPHQL_HTTP)
+$(GRAPHQL_HTTP):
+	npm install --silent --no-audit --no-fund --no-save --prefix .cache/node graphql-http@1.23.1 graphql@16.15.0
 
 postgres-binaries:
 	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ! command -v initdb >/dev/null 2>&1; then \
@@ -80,4 +86,4 @@ bench: install-test postgres-binaries
 	$(BIN)/python bench/run_all.py
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .hypothesis
+	rm -rf $(VENV) var .pytest_cache .hypothesis .cache

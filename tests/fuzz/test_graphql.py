@@ -6,12 +6,13 @@ invalid documents are refused before anything runs, and a refused mutation chang
 
 Then hand-written hostile documents and requests — too deep, too many aliases, tokens or fields, a
 huge page, deep introspection, fragment cycles and fan-outs, batches, bodies that are not JSON, GET
-with a mutation — each refused with its code, nothing changed.
+with a mutation — each refused with its code, nothing changed; and the status each media type gets.
 """
 
 from __future__ import annotations
 
 import base64
+import json
 import re
 from collections import Counter
 from typing import Any
@@ -49,7 +50,8 @@ def _kalem_codes() -> set[str]:
 #: Codes an answer may carry: kalem's typed errors, GraphQL's own refusals, and the request's (routes.py).
 KNOWN_CODES = _kalem_codes() | {"GRAPHQL_VALIDATION_FAILED", "GRAPHQL_PARSE_FAILED", "QUERY_TOO_DEEP",
                                 "QUERY_TOO_COMPLEX", "INVALID_CHARACTERS", "MALFORMED_JSON", "INVALID_REQUEST",
-                                "BATCHING_NOT_SUPPORTED", "UNSUPPORTED_MEDIA_TYPE", "METHOD_NOT_ALLOWED"}
+                                "BATCHING_NOT_SUPPORTED", "UNSUPPORTED_MEDIA_TYPE", "METHOD_NOT_ALLOWED",
+                                "NOT_ACCEPTABLE"}
 #: What an invalid document may be refused with: it never reaches a resolver.
 REFUSED_BEFORE_RUNNING = {"GRAPHQL_VALIDATION_FAILED", "GRAPHQL_PARSE_FAILED", "QUERY_TOO_DEEP",
                           "QUERY_TOO_COMPLEX", "INVALID_INPUT", "INVALID_CHARACTERS"}
@@ -328,44 +330,121 @@ def test_depth_limit_allows_the_deepest_legitimate_selection(api, db):
 
 
 JSON = {"content-type": "application/json"}
-#: (method, the request's keyword arguments given the document `q` that would cancel a real order, code)
+#: (method, the request's keyword arguments given the document `q` that would cancel a real order,
+#: the status, the code). Not well-formed GraphQL over HTTP: a 4xx whatever the client accepts.
 HOSTILE_REQUESTS = {
-    "a batch": ("POST", lambda q: dict(json=[{"query": q}]), "BATCHING_NOT_SUPPORTED"),
-    "not JSON": ("POST", lambda q: dict(content=b"{query: " + q.encode(), headers=JSON), "MALFORMED_JSON"),
-    "an empty body": ("POST", lambda q: dict(content=b"", headers=JSON), "MALFORMED_JSON"),
+    "a batch": ("POST", lambda q: dict(json=[{"query": q}]), 400, "BATCHING_NOT_SUPPORTED"),
+    "not JSON": ("POST", lambda q: dict(content=b"{query: " + q.encode(), headers=JSON), 400, "MALFORMED_JSON"),
+    "an empty body": ("POST", lambda q: dict(content=b"", headers=JSON), 400, "MALFORMED_JSON"),
     # These three were a 500: Strawberry assumed a JSON object, and UTF-8.
-    "JSON, but a string": ("POST", lambda q: dict(json=q), "INVALID_REQUEST"),
-    "JSON, but a number": ("POST", lambda q: dict(json=5), "INVALID_REQUEST"),
-    "not UTF-8": ("POST", lambda q: dict(content=b'{"query": "\xff\xfe"}', headers=JSON), "MALFORMED_JSON"),
-    "text/plain": ("POST", lambda q: dict(content=q.encode(), headers={"content-type": "text/plain"}),
+    "JSON, but a string": ("POST", lambda q: dict(json=q), 400, "INVALID_REQUEST"),
+    "JSON, but a number": ("POST", lambda q: dict(json=5), 400, "INVALID_REQUEST"),
+    "not UTF-8": ("POST", lambda q: dict(content=b'{"query": "\xff\xfe"}', headers=JSON), 400, "MALFORMED_JSON"),
+    "text/plain": ("POST", lambda q: dict(content=q.encode(), headers={"content-type": "text/plain"}), 415,
                    "UNSUPPORTED_MEDIA_TYPE"),
-    "a form": ("POST", lambda q: dict(data={"query": q}), "UNSUPPORTED_MEDIA_TYPE"),
-    "no query": ("POST", lambda q: dict(json={"variables": {}}), "INVALID_REQUEST"),
-    "variables not an object": ("POST", lambda q: dict(json={"query": q, "variables": [1]}), "INVALID_REQUEST"),
-    "an unknown operation name": ("POST", lambda q: dict(json={"query": q, "operationName": "Other"}),
-                                  "INVALID_REQUEST"),
-    "GET with a mutation": ("GET", lambda q: dict(params={"query": q}), "METHOD_NOT_ALLOWED"),
-    "GET with a query": ("GET", lambda q: dict(params={"query": "{ orders { edges { cursor } } }"}),
-                         "METHOD_NOT_ALLOWED"),
-    "PUT": ("PUT", lambda q: dict(json={"query": q}), "METHOD_NOT_ALLOWED"),
+    "no content type": ("POST", lambda q: dict(content=json.dumps({"query": q}).encode()), 415,
+                        "UNSUPPORTED_MEDIA_TYPE"),
+    "a form": ("POST", lambda q: dict(data={"query": q}), 415, "UNSUPPORTED_MEDIA_TYPE"),
+    "no query": ("POST", lambda q: dict(json={"variables": {}}), 400, "INVALID_REQUEST"),
+    "query not a string": ("POST", lambda q: dict(json={"query": [q]}), 400, "INVALID_REQUEST"),
+    "variables not an object": ("POST", lambda q: dict(json={"query": q, "variables": [1]}), 400, "INVALID_REQUEST"),
+    "extensions not an object": ("POST", lambda q: dict(json={"query": q, "extensions": "x"}), 400,
+                                 "INVALID_REQUEST"),
+    "operationName not a string": ("POST", lambda q: dict(json={"query": q, "operationName": 5}), 400,
+                                   "INVALID_REQUEST"),
+    "GET with a mutation": ("GET", lambda q: dict(params={"query": q}), 405, "METHOD_NOT_ALLOWED"),
+    "GET with variables not JSON": ("GET", lambda q: dict(params={"query": "{ __typename }", "variables": "{"}),
+                                    400, "INVALID_REQUEST"),
+    "PUT": ("PUT", lambda q: dict(json={"query": q}), 405, "METHOD_NOT_ALLOWED"),
+    "accepting no JSON": ("POST", lambda q: dict(json={"query": q}, headers={"accept": "text/html"}), 406,
+                          "NOT_ACCEPTABLE"),
 }
 
 
 @pytest.mark.parametrize("case", HOSTILE_REQUESTS)
-def test_hostile_requests_are_refused_as_graphql_errors(api, db, case):
+def test_hostile_requests_are_refused_with_a_4xx(api, db, case):
     world = World(api, db)
     order_id = world.orders[0]["id"]
-    method, request, expected = HOSTILE_REQUESTS[case]
+    method, request, status, expected = HOSTILE_REQUESTS[case]
     kwargs = request(CANCEL % order_id)
     before = snapshot(db)
     response = api.request(method, "/graphql", headers={"credentialToken": ADMIN, **kwargs.pop("headers", {})},
                            **kwargs)
-    assert response.status_code == 200, response.text  # the face answers refusals as GraphQL errors
+    assert response.status_code == status, response.text
     body = response.json()
-    assert assert_graphql_answer(body, case) == [expected] and body["data"] is None, body
+    assert assert_graphql_answer(body, case) == [expected] and "data" not in body, body  # it never ran
+    if status == 405:
+        assert response.headers["allow"] == ("POST" if method == "GET" else "GET, POST")
     assert snapshot(db) == before
     status = _gql(api, 'query($id: ID!) { order(orderId: $id) { status } }', id=order_id)["data"]
     assert status == {"order": {"status": "OPEN"}}
+
+
+GRAPHQL_RESPONSE = "application/graphql-response+json"
+#: Well-formed requests whose document or variables fail: (document, variables, operation name, code).
+REQUEST_ERRORS = {
+    "does not parse": ("{ orders { edges ", None, None, "GRAPHQL_PARSE_FAILED"),
+    "does not validate": ("{ nope }", None, None, "GRAPHQL_VALIDATION_FAILED"),
+    "over a limit": ("{ orders(first: 0) { edges { cursor } } }", None, None, "INVALID_INPUT"),
+    "variables that do not fit": ('mutation($id: ID!) { orderCancel(id: $id) { id } }', {"id": None}, None,
+                                  "GRAPHQL_VALIDATION_FAILED"),
+    "an unknown operation name": (CANCEL, None, "Other", "INVALID_REQUEST"),
+}
+
+
+@pytest.mark.parametrize("case", REQUEST_ERRORS)
+@pytest.mark.parametrize("accept, status", [(GRAPHQL_RESPONSE, 400), ("application/json", 200), (None, 200),
+                                            ("*/*", 200)])
+def test_request_errors_by_media_type(api, db, case, accept, status):
+    """The specification's media type gets 400 without `data`; Zonos's JSON gets 200 with `data: null`."""
+    world = World(api, db)
+    document, variables, operation, expected = REQUEST_ERRORS[case]
+    before = snapshot(db)
+    headers = {"credentialToken": ADMIN, **({"accept": accept} if accept else {})}
+    response = api.post("/graphql", headers=headers, json={
+        "query": document.replace("%s", world.orders[0]["id"]), "variables": variables, "operationName": operation})
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith(accept if accept == GRAPHQL_RESPONSE else "application/json")
+    body = response.json()
+    assert assert_graphql_answer(body, case)[0] == expected, body
+    assert ("data" in body) is (status == 200) and body.get("data") is None, body
+    assert snapshot(db) == before
+
+
+@pytest.mark.parametrize("accept", [GRAPHQL_RESPONSE, "application/json"])
+def test_errors_of_a_running_operation_are_200_for_both_media_types(api, db, accept):
+    world = World(api, db)
+    response = api.post("/graphql", headers={"credentialToken": "kalem_wrong", "accept": accept},
+                        json={"query": CANCEL % world.orders[0]["id"]})
+    assert response.status_code == 200 and response.headers["content-type"].startswith(accept), response.text
+    assert response.json()["data"] is None and code_of_first(response.json()) == "AUTHENTICATION_FAILED"
+
+
+@pytest.mark.parametrize("accept, media", [
+    (f"{GRAPHQL_RESPONSE}, application/json", GRAPHQL_RESPONSE),
+    (f"application/json, {GRAPHQL_RESPONSE};q=0.9", "application/json"),
+    (f"{GRAPHQL_RESPONSE};q=0.5, */*;q=0.8", "application/json"),
+    ("application/*", "application/json"),
+    (f"text/html, {GRAPHQL_RESPONSE}; charset=utf-8", GRAPHQL_RESPONSE),
+])
+def test_the_most_preferred_media_type_wins(api, accept, media):
+    response = api.post("/graphql", headers={"accept": accept}, json={"query": "{ __typename }"})
+    assert response.status_code == 200 and response.headers["content-type"].startswith(media), response.text
+    assert response.json() == {"data": {"__typename": "Query"}}
+
+
+def test_queries_over_get_with_url_encoded_variables(api, db):
+    world = World(api, db)
+    order_id = world.orders[0]["id"]
+    response = api.get("/graphql", headers={"credentialToken": ADMIN, "accept": GRAPHQL_RESPONSE}, params={
+        "query": "query Q($id: ID!) { order(orderId: $id) { id status } }", "operationName": "Q",
+        "variables": json.dumps({"id": order_id}), "extensions": json.dumps({"trace": True})})
+    assert response.status_code == 200, response.text
+    assert response.json() == {"data": {"order": {"id": order_id, "status": "OPEN"}}}
+
+
+def code_of_first(body: dict) -> str:
+    return body["errors"][0]["extensions"]["code"]
 
 
 # --- regressions the fuzzer found ----------------------------------------------------------------

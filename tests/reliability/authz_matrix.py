@@ -3,6 +3,7 @@ resources, what a refusal looks like in each face's envelope, and the public all
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -295,10 +296,13 @@ def _zonos() -> list[Entry]:
             input={"id": w.zonos_hook, "status": "ENABLED"})]),
         Entry("zonos", "POST", "Mutation.orderCancel",
               lambda w: [gql(f"mutation($id: ID!) {{ orderCancel(id: $id) {{ {ORDER_FIELDS} }} }}", id=w.zonos_order)]),
-        # Queries over GET and GraphQL over WebSocket are off: refused for everyone, the owner too.
+        # Queries over GET answer as over POST; GraphQL over WebSocket is off: refused for everyone.
         Entry("zonos", "GET", "/graphql", lambda w: [c("GET", "/graphql", params={
-            "query": f"{{ orders(first: 100) {{ edges {{ node {{ {ORDER_FIELDS} }} }} }} }}"})], kind="closed"),
+            "query": f"query($id: ID!) {{ order(orderId: $id) {{ {ORDER_FIELDS} }} }}",
+            "variables": json.dumps({"id": w.zonos_order})})]),
         Entry("zonos", "WS", "/graphql", lambda w: [Call("GET", "/graphql", websocket=True)], kind="closed"),
+        *(Entry("zonos", m, "/graphql", lambda w, m=m: [c(m, "/graphql", json={"query": "{ __typename }"})],
+                kind="closed") for m in ("PUT", "PATCH", "DELETE")),  # 405: GraphQL is GET or POST
     ]
 
 

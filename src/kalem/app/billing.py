@@ -80,11 +80,13 @@ class Billed:
     billing: OrderBilling
 
 
-def find_order(uow: UnitOfWork, ref: OrderRef, principal: Principal) -> Order:
-    """Look an order up within the caller's scope; another seller's order does not exist."""
+def find_order(uow: UnitOfWork, ref: OrderRef, principal: Principal,
+               get_by_id: Callable[[str], Order] | None = None) -> Order:
+    """Look an order up within the caller's scope; another seller's order does not exist.
+    `get_by_id` reads an order named by id (a locking read, when the caller changes it)."""
     if ref.order_id is not None:
         try:
-            order = uow.orders.get_by_id(ref.order_id)
+            order = (get_by_id or uow.orders.get_by_id)(ref.order_id)
         except OrderNotFound:
             order = None
         if order is None or (principal.scope is not None and order.seller_id != principal.scope):
@@ -137,11 +139,18 @@ def billing_of(uow: UnitOfWork, order: Order, table: RateTable | None = None) ->
     return uow.billing.get(order.id) or domain.initial_billing(order, table or default_rate_table())
 
 
+def _locked(tx: OrderTransaction, ref: OrderRef, principal: Principal) -> Order:
+    """The order `ref` names, locked: named by id, it is read once (locked, then checked)."""
+    if ref.order_id is not None:
+        return find_order(tx.uow, ref, principal, tx.lock_id)
+    return tx.lock_id(find_order(tx.uow, ref, principal).id)
+
+
 def _change(tx: OrderTransaction, ref: OrderRef, principal: Principal,
             change: Callable[[Order, OrderBilling], tuple[Order, OrderBilling, list[Event]]],
             table: RateTable | None = None) -> Billed:
     uow = tx.uow
-    order = tx.lock_id(find_order(uow, ref, principal).id)
+    order = _locked(tx, ref, principal)
     billing = billing_of(uow, order, table)
     changed, billing, events = change(order, billing)
     tx.save(changed, events)
@@ -198,7 +207,7 @@ class RecordRefund:
 def record_refund(uow: UnitOfWork, cmd: RecordRefund) -> tuple[Billed, Refund]:
     """A refund of amounts, in the order's refund account, capped by what its billing collected."""
     with OrderTransaction(uow) as tx:
-        order = tx.lock_id(find_order(uow, cmd.order, cmd.principal).id)
+        order = _locked(tx, cmd.order, cmd.principal)
         billing = billing_of(uow, order)
         changed, refund, events = refund_amounts(
             account_of(uow, order), cmd.subtotals, billing.collected(), currency=cmd.currency, note=cmd.note,
@@ -252,6 +261,15 @@ def read_orders(uow: UnitOfWork, principal: Principal, *, ref: OrderRef | None =
             found = found[:limit]
         return OrderPage(found, uow.billing.get_many(o.id for o in found),
                          uow.refunds.for_orders(o.id for o in found), uow.billing.actors(found), has_next)
+
+
+def view_of_change(uow: UnitOfWork, billed: Billed) -> OrderPage:
+    """One order as a change just committed it: the order and billing the change returned (not read
+    again), with the order's refunds and who created and last changed it."""
+    order = billed.order
+    stored = {order.id: billed.billing} if billed.billing.version else {}  # version 0: derived, never saved
+    with uow:
+        return OrderPage([order], stored, uow.refunds.for_orders([order.id]), uow.billing.actors([order]), False)
 
 
 def derived_billing(order: Order, stored: OrderBilling | None) -> OrderBilling | None:

@@ -1,133 +1,120 @@
-"""Mounting the Zonos face: `POST /graphql` (Strawberry), the SDL at `GET /graphql/schema.graphql`,
-and GraphQL-shaped errors for whatever fails before GraphQL runs (body too large, bad JSON, GET)."""
+"""Mounting the Zonos face: GraphQL over HTTP at `/graphql` (POST, and GET for queries), the SDL at
+`GET /graphql/schema.graphql`, and GraphQL-shaped errors for whatever fails before GraphQL runs."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
-from cross_web import HTTPException
-from fastapi import Request
+from fastapi import APIRouter, Request, Response, WebSocket
 from fastapi.responses import JSONResponse, PlainTextResponse
-from graphql import GraphQLError
-from starlette.requests import HTTPConnection
-from strawberry.fastapi import GraphQLRouter
-from strawberry.http import GraphQLHTTPResponse
-from strawberry.types import ExecutionResult
-from strawberry.types.unset import UNSET
 
 from kalem.api.app import Face
+from kalem.dialects.zonos import transport
+from kalem.dialects.zonos.execution import Executor, is_mutation
 from kalem.dialects.zonos.schema import build_schema
-from kalem.domain.errors import KalemError
+from kalem.dialects.zonos.transport import GRAPHQL_RESPONSE, Params, Refusal
 
 PATH = "/graphql"
 SDL_PATH = "/graphql/schema.graphql"
+TAG = "Zonos GraphQL face"
 
-
-def _code_of(error: dict[str, Any]) -> str:
-    """A stable code for errors GraphQL itself raised (they carry no kalem code)."""
-    message = error.get("message", "")
-    # Depth, aliases, cost and page size carry their code already (limits.py). These are the parser's
-    # nesting limit, graphql-core's abort for fragments nested past it, and its introspection limit.
-    if "nested too deeply" in message or message == "Validation aborted." \
-            or message == "Maximum introspection depth exceeded":
-        return "QUERY_TOO_DEEP"
-    if "tokens. Parsing aborted" in message:
-        return "QUERY_TOO_COMPLEX"
-    if message.startswith("Syntax Error"):
-        return "GRAPHQL_PARSE_FAILED"
-    if "path" in error:  # raised while resolving, yet not a kalem error: a bug of ours
-        return "INTERNAL_ERROR"
-    return "GRAPHQL_VALIDATION_FAILED"
-
-
-def _is_bug(error: GraphQLError) -> bool:
-    """An exception that is neither a kalem error nor GraphQL's own, wherever it was raised (a
-    resolver, a validation rule): a bug of ours, whose message must not reach the caller."""
-    cause = error.original_error
-    return cause is not None and not isinstance(cause, (KalemError, GraphQLError))
-
-
-class Refused(HTTPException):
-    """A request refused before GraphQL runs, with its stable code."""
-
-    def __init__(self, code: str, reason: str) -> None:
-        super().__init__(400, reason)
-        self.code = code
-
-
-#: Strawberry's own transport refusals, by reason.
-_REFUSALS = {
-    "Unable to parse request body as JSON": "MALFORMED_JSON",
-    "Unsupported content type": "UNSUPPORTED_MEDIA_TYPE",
-    "queries are not allowed when using GET": "METHOD_NOT_ALLOWED",
-    "mutations are not allowed when using GET": "METHOD_NOT_ALLOWED",
+_ERRORS = {"type": "array", "items": {"type": "object", "required": ["message"], "properties": {
+    "message": {"type": "string"}, "extensions": {"type": "object", "properties": {"code": {"type": "string"}}}}}}
+_ANSWER = {"type": "object", "properties": {"data": {"type": ["object", "null"]}, "errors": _ERRORS}}
+_MEDIA = {"application/json": {"schema": _ANSWER}, GRAPHQL_RESPONSE: {"schema": _ANSWER}}
+RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"description": "A GraphQL response: `data`, and `errors` for whatever failed. With `Accept: "
+                         "application/json` (or none) also every GraphQL error, parse and validation included.",
+          "content": _MEDIA},
+    400: {"description": "Not a well-formed GraphQL-over-HTTP request (bad JSON, `query` missing, a parameter of "
+                         f"the wrong type); with `Accept: {GRAPHQL_RESPONSE}` also a document that does not parse "
+                         "or validate, or variables that do not fit it", "content": _MEDIA},
+    405: {"description": "A mutation over GET (`Allow: POST`)", "content": _MEDIA},
+    406: {"description": "An `Accept` header that allows no JSON", "content": _MEDIA},
+    415: {"description": "A POST body that is not `application/json`", "content": _MEDIA},
 }
-
-
-def _refusal_code(exc: HTTPException) -> str:
-    if isinstance(exc, Refused):
-        return exc.code
-    if exc.status_code in (404, 405):
-        return "ROUTE_NOT_FOUND" if exc.status_code == 404 else "METHOD_NOT_ALLOWED"
-    return _REFUSALS.get(exc.reason, "INVALID_REQUEST")
-
-
-class ZonosRouter(GraphQLRouter):
-    def decode_json(self, data: str | bytes) -> object:
-        # Strawberry assumes a JSON object (or a batch list) and failed with a 500 on anything else.
-        try:
-            body = json.loads(data)
-        except ValueError as exc:  # JSONDecodeError, or bytes that are not UTF-8
-            raise Refused("MALFORMED_JSON", "the body is not valid JSON") from exc
-        if isinstance(body, list):
-            raise Refused("BATCHING_NOT_SUPPORTED", "send one operation per request; batches are not accepted")
-        if not isinstance(body, dict):
-            raise Refused("INVALID_REQUEST", "the request must be a JSON object: {query, variables, operationName}")
-        return body
-
-    async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:
-        try:
-            return await super().run(request, context, root_value)
-        except HTTPException as exc:  # Strawberry would answer in plain text
-            return _error(_refusal_code(exc), exc.status_code, exc.reason, {})
-
-    async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:
-        response = await super().process_result(request, result)
-        for raw, error in zip(result.errors or (), response.get("errors", [])):
-            extensions = error.setdefault("extensions", {})
-            if _is_bug(raw):
-                extensions["code"] = "INTERNAL_ERROR"
-            extensions.setdefault("code", _code_of(error))
-            if extensions["code"] == "INTERNAL_ERROR":
-                error["message"] = "an internal error occurred"  # never leak internals
-        return response
+_REQUEST_BODY = {"required": True, "content": {"application/json": {"schema": {
+    "type": "object", "required": ["query"], "properties": {
+        "query": {"type": "string", "description": "the GraphQL document"},
+        "variables": {"type": ["object", "null"]}, "operationName": {"type": ["string", "null"]},
+        "extensions": {"type": ["object", "null"]}}}}}}
 
 
 def _error(code: str, status: int, message: str, details: dict[str, Any]) -> JSONResponse:
-    # GraphQL answers refusals with 200 and an `errors` list (as Zonos does); only server trouble is 5xx,
-    # and pacing is 429 (HTTP clients back off on the status, they do not read GraphQL errors for it).
-    return JSONResponse({"data": None, "errors": [{"message": message, "extensions": {"code": code.upper()}}]},
-                        status_code=status if status >= 500 or status == 429 else 200)
+    """A refusal before GraphQL ran (the app's middleware and routing, kept on the app): the request
+    never became a GraphQL request, so its HTTP status stands. Only characters that cannot be stored
+    (NUL in a variable) are an answer to the request's content, given as GraphQL errors with 200."""
+    error = {"message": message, "extensions": {"code": code.upper()}}
+    if status == 422:
+        return JSONResponse({"data": None, "errors": [error]})
+    return JSONResponse({"errors": [error]}, status_code=status)
+
+
+def _encoded(body: dict[str, Any], status: int, media: str, headers: dict[str, str] | None = None) -> Response:
+    content = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+    return Response(content, status_code=status, media_type=media, headers=headers)
 
 
 def face() -> Face:
     schema = build_schema()
+    executor = Executor(schema)
+    router = APIRouter(tags=[TAG])
 
-    async def context(connection: HTTPConnection) -> dict[str, Any]:
-        # An HTTPConnection, not a Request: Strawberry also runs this for a WebSocket handshake on
-        # /graphql, which a Request parameter turned into a 500. Strawberry adds `request` and
-        # `response` to the context itself.
-        return {"kalem": connection.app.state.kalem}
+    async def answer(request: Request, method: str, params: Params, media: str) -> Response:
+        document = executor.document(params.query)
+        if method == "GET" and is_mutation(document.operation(params.operation_name)):
+            raise Refusal(405, "METHOD_NOT_ALLOWED", "mutations are sent with POST", {"Allow": "POST"})
+        # Resolvers set a status only for server trouble (503, with Retry-After): kept as it is.
+        sub = Response()
+        del sub.headers["content-length"]
+        context = {"kalem": request.app.state.kalem, "request": request, "response": sub}
+        outcome = await executor.run(document, params.operation_name, params.variables, context)
+        spec = media == GRAPHQL_RESPONSE
+        if not outcome.ran and spec:  # the specification's request error: no `data`, a 400
+            return _encoded({"errors": outcome.errors}, 400, media)
+        body: dict[str, Any] = {"data": outcome.data}
+        if outcome.errors:
+            body["errors"] = outcome.errors
+        return _encoded(body, sub.status_code, media, dict(sub.headers))
 
-    # No subscription_protocols: the schema has no subscriptions, so the face is HTTP POST only and a
-    # WebSocket handshake is refused (4406) instead of opening a second, untested way in.
-    router = ZonosRouter(schema, path=PATH, context_getter=context, graphql_ide=None,
-                         allow_queries_via_get=False, subscription_protocols=(), tags=["Zonos GraphQL face"])
+    async def serve(request: Request, read: Any) -> Response:
+        media = transport.JSON
+        try:
+            media = transport.media_type(request.headers.get("accept"))
+            return await answer(request, request.method, await read(), media)
+        except Refusal as refusal:
+            return _encoded({"errors": [{"message": refusal.message, "extensions": {"code": refusal.code}}]},
+                            refusal.status, media, refusal.headers)
+
+    @router.post(PATH, summary="Run a GraphQL query or mutation", responses=RESPONSES,
+                 openapi_extra={"requestBody": _REQUEST_BODY})
+    async def graphql_post(request: Request) -> Response:
+        async def read() -> Params:
+            return transport.post_params(request.headers.get("content-type"), await request.body())
+        return await serve(request, read)
+
+    @router.get(PATH, summary="Run a GraphQL query (no mutations over GET)", responses=RESPONSES)
+    async def graphql_get(request: Request, query: str | None = None, variables: str | None = None,
+                          operationName: str | None = None, extensions: str | None = None) -> Response:  # noqa: N803
+        async def read() -> Params:
+            return transport.get_params(query, variables, operationName, extensions)
+        return await serve(request, read)
+
+    @router.api_route(PATH, methods=["PUT", "PATCH", "DELETE"], include_in_schema=False)
+    async def graphql_other_methods() -> Response:  # so that `Allow` names both methods, not the first route's
+        return _encoded({"errors": [{"message": "send GraphQL with POST (or GET for a query)",
+                                     "extensions": {"code": "METHOD_NOT_ALLOWED"}}]}, 405, transport.JSON,
+                        {"Allow": "GET, POST"})
+
+    @router.websocket(PATH)
+    async def graphql_websocket(websocket: WebSocket) -> None:
+        await websocket.close(4406)  # no subscriptions, so no GraphQL over WebSocket: a second way in, untested
+
     sdl = schema.as_str() + "\n"
 
     @router.get(SDL_PATH, response_class=PlainTextResponse, summary="The Zonos face's schema (SDL)")
-    def schema_sdl() -> str:
+    def graphql_schema() -> str:
         return sdl
 
     return Face(router, {PATH: PATH, SDL_PATH: SDL_PATH},

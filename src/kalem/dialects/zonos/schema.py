@@ -17,7 +17,6 @@ from typing import Any, TypeVar
 import strawberry
 from graphql import GraphQLError
 from starlette.concurrency import run_in_threadpool
-from strawberry.extensions import AddValidationRules, MaxTokensLimiter, ValidationCache
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import Info
 
@@ -25,7 +24,7 @@ from kalem.api import errors
 from kalem.app import billing as app
 from kalem.app.principals import Principal
 from kalem.dialects.zonos import views, webhooks
-from kalem.dialects.zonos.limits import MAX_PAGE, QueryLimits
+from kalem.dialects.zonos.limits import MAX_PAGE
 from kalem.dialects.zonos.scalars import SCALARS
 from kalem.dialects.zonos.types import (
     Item,
@@ -45,7 +44,6 @@ from kalem.domain.errors import InvalidInput, KalemError
 from kalem.domain.orders import Order as DomainOrder
 
 log = logging.getLogger("kalem.api")
-MAX_TOKENS = 2000  # depth, aliases, cost and page size: see limits.py
 T = TypeVar("T")
 
 def zonos_error(exc: KalemError) -> GraphQLError:
@@ -92,15 +90,18 @@ def _ref(order_id: str | None, account_order_number: str | None = None) -> app.O
     return app.OrderRef(views.kalem_order_id(order_id) if order_id is not None else None, account_order_number)
 
 
-def _one(principal: Principal, kalem: Any, ref: app.OrderRef) -> Order:
-    page = app.read_orders(kalem.uow(write=False), principal, ref=ref)
+def _viewed(page: app.OrderPage) -> Order:
     order = page.orders[0]
     return Order.of(order, page.billing.get(order.id), page.actors[order.id], page.refunds.get(order.id, ()))
 
 
-def _reread(principal: Principal, kalem: Any, order: DomainOrder) -> Order:
-    """The order as just committed, with who created and changed it."""
-    return _one(principal, kalem, app.OrderRef(order.id))
+def _one(principal: Principal, kalem: Any, ref: app.OrderRef) -> Order:
+    return _viewed(app.read_orders(kalem.uow(write=False), principal, ref=ref))
+
+
+def _changed(kalem: Any, done: app.Billed) -> Order:
+    """The order as the mutation committed it, with who created and changed it."""
+    return _viewed(app.view_of_change(kalem.uow(write=False), done))
 
 
 def _cursor(order: DomainOrder) -> str:
@@ -183,14 +184,14 @@ class Mutation:
                                   _text(item_sku, "itemSku"), quantity, principal, via=views.FACE,
                                   product_id=_text(product_id, "productId"))
             done = app.remove_items(kalem.uow(), cmd)
-            return OrderItemUpdatePayload(order=_reread(principal, kalem, done.order))
+            return OrderItemUpdatePayload(order=_changed(kalem, done))
         return await _run(info, work)
 
     @strawberry.mutation
     async def order_cancel(self, info: Info, id: strawberry.ID) -> Order:
         def work(principal: Principal, kalem: Any) -> Order:
             done = app.cancel_order(kalem.uow(), _ref(id), principal, via=views.FACE)
-            return _reread(principal, kalem, done.order)
+            return _changed(kalem, done)
         return await _run(info, work)
 
     @strawberry.mutation
@@ -200,7 +201,7 @@ class Mutation:
                                    tuple((s.type.value, _amount(s.amount)) for s in input.subtotals), principal,
                                    _text(input.note, "note", 1000), via=views.FACE)
             done, refund = app.record_refund(kalem.uow(), cmd)
-            return OrderRefund.of(refund, _reread(principal, kalem, done.order))
+            return OrderRefund.of(refund, _changed(kalem, done))
         return await _run(info, work)
 
 
@@ -222,16 +223,6 @@ class ZonosSchema(strawberry.Schema):
             super().process_errors(unexpected, execution_context)
 
 
-# The limit rules are classes built once: Strawberry's limiters make a new rule class per request,
-# which defeats the validation cache (validation was ~35 % of an orderItemUpdate's CPU).
-_LIMIT_RULES = [QueryLimits]
-
-
-class _Limits(AddValidationRules):
-    def __init__(self) -> None:
-        super().__init__(_LIMIT_RULES)
-
-
 def build_schema() -> strawberry.Schema:
-    return ZonosSchema(query=Query, mutation=Mutation, config=StrawberryConfig(scalar_map=SCALARS), extensions=[
-        lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS), _Limits, lambda: ValidationCache(maxsize=256)])
+    # Parsing, validation and its limits run where requests are served (execution.py), once per document.
+    return ZonosSchema(query=Query, mutation=Mutation, config=StrawberryConfig(scalar_map=SCALARS))
