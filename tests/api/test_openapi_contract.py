@@ -48,7 +48,7 @@ def test_operation_ids_are_unique_and_readable(document):
     assert all(re.fullmatch(r"[a-z0-9_]+\.[a-z0-9_]+", i) for i in ids), ids
     assert {"orders.cancel", "cancel_requests.approve", "packages.split", "refunds.preview", "refunds.create",
             "webhooks.create_subscription", "events.list", "meta.healthz", "akinon.login", "hebiar.login",
-            "n11.split_package_by_quantity", "hepsiglobal.create_refund", "zonos.schema_sdl"} <= set(ids)
+            "n11.split_package_by_quantity", "hepsiglobal.create_refund", "zonos.graphql_schema"} <= set(ids)
 
 
 def test_every_operation_is_tagged_by_capability_or_face(document):

@@ -90,6 +90,13 @@ def test_every_documented_document_validates_and_runs(client, api):
                                         "subtotals": [{"amount": 5.0, "type": "ITEM"}]})["orderRefundCreate"]
     assert (refund["amount"], refund["note"], refund["order"]) == (5.0, "damaged", {"id": order_id})
     assert refund["subtotals"] == [{"amount": 5.0, "type": "ITEM"}]
+    hook = run("WebhookCreate", url="http://127.0.0.1:9/zonos")["webhookCreate"]
+    assert (hook["url"], hook["type"], hook["status"]) == (
+        "http://127.0.0.1:9/zonos", "ORDER_UPDATED", "ENABLED")
+    assert hook["id"].startswith("webhook_") and hook["secret"].startswith("whsec_")
+    assert run("WebhookLogs")["webhookLogs"] == []  # nothing changed since it was registered
+    disabled = run("WebhookUpdate", id=hook["id"])["webhookUpdate"]
+    assert (disabled["id"], disabled["status"], disabled["secret"]) == (hook["id"], "DISABLED", None)
     canceled = run("Cancel", id=order_id)["orderCancel"]
     assert canceled["status"] == "CANCELED" and [i["quantity"] for i in canceled["items"]] == [0, 0]
     assert run("Order", orderId=order_id)["order"]["refunds"][0]["amount"] == 5.0
