@@ -413,10 +413,13 @@ def session_cpu(sid: int) -> float:
 
 
 def postgres_cpu(pg: ThrowawayPostgres) -> float:
-    """CPU seconds used so far by a PostgreSQL server's postmaster and its live children."""
+    """CPU seconds used so far by a PostgreSQL server: its postmaster, its live children, and the
+    children that have exited (a client's backend ends with its connection)."""
     postmaster = int((pg.data / "postmaster.pid").read_text().split()[0])
     pids = [postmaster] + [pid for pid, ppid, _ in _processes() if ppid == postmaster]
-    return sum(_ticks(pid) for pid in pids) / os.sysconf("SC_CLK_TCK")
+    fields = Path(f"/proc/{postmaster}/stat").read_text().rsplit(")", 1)[1].split()
+    exited = int(fields[13]) + int(fields[14])  # cutime + cstime: children the postmaster has reaped
+    return (sum(_ticks(pid) for pid in pids) + exited) / os.sysconf("SC_CLK_TCK")
 
 
 # --- kalem serve ---------------------------------------------------------------------------------

@@ -22,6 +22,7 @@ from kalem.observability import metrics, tracing
 from kalem.store.billing import BillingRepository
 from kalem.store.db import Database
 from kalem.store.health import HealthRepository
+from kalem.store.intake import IntakeRepository
 from kalem.store.n11 import N11LineIdRepository
 from kalem.store.akinon import AkinonIdRepository
 from kalem.store.refunds import RefundRepository, ReturnRepository, StrategyRepository
@@ -69,6 +70,7 @@ class UnitOfWork:
     strategies: StrategyRepository
     akinon_ids: AkinonIdRepository
     health: HealthRepository
+    intake: IntakeRepository
 
     def __init__(self, db: Database, *, write: bool = True, clock: Callable[[], datetime] = utcnow) -> None:
         self._db = db
@@ -115,6 +117,7 @@ class UnitOfWork:
         self.strategies = StrategyRepository(conn)
         self.akinon_ids = AkinonIdRepository(conn)
         self.health = HealthRepository(conn)
+        self.intake = IntakeRepository(conn)
         return self
 
     def ping(self) -> None:
