@@ -3,6 +3,8 @@ at import time."""
 
 from __future__ import annotations
 
+import logging
+import os
 import secrets
 from functools import partial
 from pathlib import Path
@@ -23,6 +25,8 @@ from kalem.store.db import Database
 from kalem.store.uow import UnitOfWork
 from kalem.webhooks import catalog
 from kalem.webhooks.worker import Worker, WorkerConfig
+
+log = logging.getLogger("kalem")
 
 
 def database(settings: Settings) -> Database:
@@ -89,4 +93,6 @@ def build_worker(settings: Settings | None = None, db: Database | None = None, *
 def app_from_env() -> FastAPI:
     """For `uvicorn --factory kalem.bootstrap:app_from_env` (one app per worker process)."""
     logs.configure()  # a worker process started by uvicorn begins with no logging set up
-    return build_app()
+    app = build_app()
+    log.info("API process %d ready", os.getpid())
+    return app
