@@ -22,6 +22,7 @@ from kalem.dialects.hebiar import views as hebiar_views
 from kalem.domain.webhooks import RetryPolicy
 from kalem.observability import tracing
 from kalem.store.db import Database
+from kalem.store.notify import Listener
 from kalem.store.uow import UnitOfWork
 from kalem.webhooks import catalog
 from kalem.webhooks.worker import Worker, WorkerConfig
@@ -87,7 +88,8 @@ def build_worker(settings: Settings | None = None, db: Database | None = None, *
         idempotency_retention_seconds=settings.idempotency_retention_hours * 3600)
     for name, value in overrides.items():
         setattr(config, name, value)
-    return Worker(partial(UnitOfWork, db), config, dialects=WEBHOOK_DIALECTS)
+    listen = None if db.is_sqlite else (lambda wake: Listener(db, wake).start())  # SQLite: polling only
+    return Worker(partial(UnitOfWork, db), config, dialects=WEBHOOK_DIALECTS, listen=listen)
 
 
 def app_from_env() -> FastAPI:
