@@ -215,7 +215,7 @@ def main(argv: list[str] | None = None) -> int:
         if http is not None:
             figures.append(common.Figure("order intake, one order per request", http[0].throughput, http[0].p50_ms,
                                          http[0].p99_ms, tps))
-        figures += [common.Figure(f"kalem import, {r.orders:,} orders", r.rate) for r in imports]
+        figures += [common.Figure(f"kalem import, {r.orders:,} orders", r.rate, pgbench_tps=tps) for r in imports]
         common.record("ingest", command, text, figures)
     return 0
 
