@@ -68,9 +68,14 @@ def machine() -> dict[str, str]:
 
 _DOC_HEAD = """# Performance
 
-Measured by `make bench` (bench/run_all.py runs every bench/*.py that defines `main()`). Each
-benchmark owns one marked section below and rewrites only that section; figures depend on the
-machine, which each section names. Benchmarks are not part of `make test`.
+Measured by `make bench`: bench/run_all.py runs every bench/*.py that defines `main()`, each with the
+short runs listed in its `RUNS` (a few seconds measured per figure, pgbench tpcb-like on the same
+server in the same run; all of it in under ten minutes on 2 CPUs), and writes docs/performance.json
+and the sections below. Each benchmark owns one marked section and rewrites only that section; each
+names its exact command and the machine, and the figures depend on both. Figures dated 2026-12-01
+were taken while seven engineers shared the 2-CPU machine (load averages of 10 to 29): compare CPU
+per request, and ratios measured side by side, more than throughput. Benchmarks are not part of
+`make test`.
 """
 
 

@@ -21,7 +21,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 SKIP = {"common.py", "run_all.py"}
 
-_SHORT = ["--seconds", "8", "--warmup", "2", "--pgbench-seconds", "8"]
+_SHORT = ["--seconds", "6", "--warmup", "2", "--pgbench-seconds", "6"]
 #: The arguments of each run of a benchmark under `make bench`; one not named here runs with none.
 RUNS: dict[str, list[list[str]]] = {
     "cancel": [["--orders", "10000", "1000000", *_SHORT],
@@ -30,9 +30,9 @@ RUNS: dict[str, list[list[str]]] = {
     "refund": [_SHORT],
     "split": [["--orders", "20000", *_SHORT]],
     "zonos_graphql": [_SHORT],
-    "scaling": [["--seconds", "5", "--warmup", "2", "--pgbench-seconds", "5"]],
-    "webhooks": [["--deliveries", "10000", "--latency-events", "500", "--pgbench-seconds", "8"]],
-    "observability": [["--seconds", "4", "--warmup", "2", "--rounds", "3"]],
+    "scaling": [["--seconds", "4", "--warmup", "1", "--pgbench-seconds", "4"]],
+    "webhooks": [["--deliveries", "8000", "--latency-events", "400", "--pgbench-seconds", "6"]],
+    "observability": [["--seconds", "4", "--warmup", "1", "--rounds", "2"]],
     "ingest": [[*_SHORT, "--import-orders", "10000", "100000"]],
 }
 

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from typing import Any
 
-import httpx
 import psycopg
 import pytest
 import sqlalchemy as sa
@@ -14,33 +12,11 @@ import sqlalchemy as sa
 from kalem.bootstrap import build_worker
 from kalem.store.notify import CHANNEL
 from kalem.webhooks.worker import Worker
-from tests.conftest import ADMIN, empty
 from tests.support import order
 from tests.webhooks.conftest import FAST, subscribe
-from tests.webhooks.receiver import Receiver
-from tests.webhooks.test_workers_postgres import wait_for
+from tests.webhooks.test_workers_postgres import pg, pg_api, wait_for  # noqa: F401 - pg, pg_api: fixtures
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture
-def pg(servers: dict[str, Any]) -> Any:
-    chosen = servers["postgresql"]
-    empty(chosen.db)
-    return chosen
-
-
-@pytest.fixture
-def pg_api(pg: Any) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=pg.url, headers={"Authorization": f"Bearer {ADMIN}"}, timeout=30) as client:
-        yield client
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    r = Receiver().start()
-    yield r
-    r.stop()
 
 
 def running(pg: Any, poll_seconds: float) -> tuple[Worker, threading.Thread]:
