@@ -68,9 +68,14 @@ def machine() -> dict[str, str]:
 
 _DOC_HEAD = """# Performance
 
-Measured by `make bench` (bench/run_all.py runs every bench/*.py that defines `main()`). Each
-benchmark owns one marked section below and rewrites only that section; figures depend on the
-machine, which each section names. Benchmarks are not part of `make test`.
+Measured by `make bench`: bench/run_all.py runs every bench/*.py that defines `main()`, each with the
+short runs listed in its `RUNS` (a few seconds measured per figure, pgbench tpcb-like on the same
+server in the same run; all of it in under ten minutes on 2 CPUs), and writes docs/performance.json
+and the sections below. Each benchmark owns one marked section and rewrites only that section; each
+names its exact command and the machine, and the figures depend on both. Figures dated 2026-12-01
+were taken while seven engineers shared the 2-CPU machine (load averages of 10 to 29): compare CPU
+per request, and ratios measured side by side, more than throughput. Benchmarks are not part of
+`make test`.
 """
 
 
@@ -413,10 +418,13 @@ def session_cpu(sid: int) -> float:
 
 
 def postgres_cpu(pg: ThrowawayPostgres) -> float:
-    """CPU seconds used so far by a PostgreSQL server's postmaster and its live children."""
+    """CPU seconds used so far by a PostgreSQL server: its postmaster, its live children, and the
+    children that have exited (a client's backend ends with its connection)."""
     postmaster = int((pg.data / "postmaster.pid").read_text().split()[0])
     pids = [postmaster] + [pid for pid, ppid, _ in _processes() if ppid == postmaster]
-    return sum(_ticks(pid) for pid in pids) / os.sysconf("SC_CLK_TCK")
+    fields = Path(f"/proc/{postmaster}/stat").read_text().rsplit(")", 1)[1].split()
+    exited = int(fields[13]) + int(fields[14])  # cutime + cstime: children the postmaster has reaped
+    return (sum(_ticks(pid) for pid in pids) + exited) / os.sysconf("SC_CLK_TCK")
 
 
 # --- kalem serve ---------------------------------------------------------------------------------
@@ -431,7 +439,9 @@ def kalem_server(database_url: str, *, workers: int, env: dict[str, str] | None 
     workdir = tempfile.mkdtemp(prefix="kalem-bench-")
     log_path = Path(workdir) / "serve.log"
     environment = {**os.environ, "KALEM_DATABASE_URL": database_url, "KALEM_ADMIN_TOKEN": ADMIN_TOKEN,
-                   "KALEM_SECRET_KEY": "bench-secret-key-bench-secret-key", "KALEM_LOG_LEVEL": "debug",  # uvicorn's per-process startup lines
+                   "KALEM_SECRET_KEY": "bench-secret-key-bench-secret-key",
+                   # info, production's default: debug costs a cancel 0.17 ms of CPU (docs/performance.md)
+                   "KALEM_LOG_LEVEL": "info",
                    "KALEM_RATE_LIMIT_PER_SECOND": "0",  # measure the server, not the per-token limiter
                    **(env or {})}
     with open(log_path, "wb") as log_file:
@@ -441,7 +451,7 @@ def kalem_server(database_url: str, *, workers: int, env: dict[str, str] | None 
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 120
-        while log_path.read_text(errors="replace").count("Application startup complete") < workers:
+        while _started(log_path.read_text(errors="replace")) < workers:
             if proc.poll() is not None or "Traceback" in log_path.read_text(errors="replace"):
                 raise RuntimeError(f"kalem serve failed:\n{log_path.read_text(errors='replace')[-3000:]}")
             if time.monotonic() > deadline:
@@ -465,6 +475,12 @@ def kalem_server(database_url: str, *, workers: int, env: dict[str, str] | None 
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _started(log_text: str) -> int:
+    """API processes that have built their app: kalem's line at info level, or uvicorn's own at debug
+    (older kalem, which the observability benchmark runs, logs only the latter)."""
+    return max(len(re.findall(r"API process \d+ ready", log_text)), log_text.count("Application startup complete"))
 
 
 def _status(url: str) -> int | None:

@@ -105,9 +105,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--baseline-ref", default="75f2cc8")
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args(argv if argv is not None else [])
-    variants = {"without metrics": {"PYTHONPATH": str(baseline(args.baseline_ref))},
-                "metrics on": {},
-                "metrics and tracing on": {"PYTHONPATH": str(TRACING_SITE)}}
+    # Every variant at debug level: the baseline predates the "API process ready" line, so uvicorn's own
+    # startup lines (shown at debug) tell when its processes are up; the same level keeps them comparable.
+    debug = {"KALEM_LOG_LEVEL": "debug"}
+    variants = {"without metrics": {"PYTHONPATH": str(baseline(args.baseline_ref)), **debug},
+                "metrics on": debug,
+                "metrics and tracing on": {"PYTHONPATH": str(TRACING_SITE), **debug}}
     figures: dict[str, list[tuple[float, float]]] = {name: [] for name in variants}
     with common.postgres() as pg:
         from kalem.store.migrate import upgrade

@@ -67,7 +67,9 @@ def serve_once(tmp_path, log_format: str) -> tuple[int, str, httpx.Response, str
     server = subprocess.Popen([sys.executable, "-m", "kalem.cli", "serve", "--port", str(port)], env=env,
                               stderr=subprocess.PIPE, text=True)
     try:
-        started = server.stderr.readline()
+        ready = server.stderr.readline()   # the API process has built its app ...
+        assert re.search(r"API process \d+ ready", ready), ready
+        started = server.stderr.readline()   # ... and the port answers
         # printed once the port answers: the very next request gets through
         answer = httpx.get(f"http://127.0.0.1:{port}/v1/orders", headers={"X-Request-ID": "trace-42"})
         access = server.stderr.readline()

@@ -3,6 +3,8 @@ at import time."""
 
 from __future__ import annotations
 
+import logging
+import os
 import secrets
 from functools import partial
 from pathlib import Path
@@ -20,9 +22,12 @@ from kalem.dialects.hebiar import hooks as hebiar_hooks
 from kalem.domain.webhooks import RetryPolicy
 from kalem.observability import tracing
 from kalem.store.db import Database
+from kalem.store.notify import Listener
 from kalem.store.uow import UnitOfWork
 from kalem.webhooks import catalog
 from kalem.webhooks.worker import Worker, WorkerConfig
+
+log = logging.getLogger("kalem")
 
 
 def database(settings: Settings) -> Database:
@@ -83,11 +88,14 @@ def build_worker(settings: Settings | None = None, db: Database | None = None, *
         idempotency_retention_seconds=settings.idempotency_retention_hours * 3600)
     for name, value in overrides.items():
         setattr(config, name, value)
-    return Worker(partial(UnitOfWork, db), config,
+    listen = None if db.is_sqlite else (lambda wake: Listener(db, wake).start())  # SQLite: polling only
+    return Worker(partial(UnitOfWork, db), config, listen=listen,
                   dialects={**WEBHOOK_DIALECTS, "zonos": zonos.hook_renderer(partial(UnitOfWork, db))})
 
 
 def app_from_env() -> FastAPI:
     """For `uvicorn --factory kalem.bootstrap:app_from_env` (one app per worker process)."""
     logs.configure()  # a worker process started by uvicorn begins with no logging set up
-    return build_app()
+    app = build_app()
+    log.info("API process %d ready", os.getpid())
+    return app

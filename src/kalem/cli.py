@@ -1,5 +1,5 @@
-"""`kalem serve | worker | doctor | db upgrade | demo | openapi | token create | token revoke | user create`,
-and `kalem --version`."""
+"""`kalem serve | worker | doctor | db upgrade | import | demo | openapi | token create | token revoke |
+user create`, and `kalem --version`."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import os
 import threading
 import time
 from importlib.metadata import version as package_version
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -241,6 +242,34 @@ def user_create(username: Annotated[str, typer.Option()], password: Annotated[st
         typer.echo(f"error: user {username} exists", err=True)
         raise typer.Exit(2) from exc
     typer.echo(username)
+
+
+@app.command("import")
+def import_(file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True,
+                                                 help="JSON lines: one native order (POST /v1/orders body) a line")],
+            batch: Annotated[int, typer.Option(min=1, max=1000, help="orders per transaction")] = 500,
+            progress: Annotated[bool, typer.Option(help="show a progress bar on stderr")] = True) -> None:
+    """Take in orders from a JSON-lines file, as an operator. Run it again after a stop: orders already
+    there are skipped, a stored number with another body is reported. Exits 1 if any line was refused."""
+    from rich.console import Console
+    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from kalem.importer import import_orders
+    settings = Settings()
+    uow = _uow(settings)
+    bar = Progress(TextColumn("importing"), BarColumn(), DownloadColumn(), TimeRemainingColumn(),
+                   console=Console(stderr=True), disable=not progress)
+    started = time.perf_counter()
+    with bar:
+        task = bar.add_task("import", total=file.stat().st_size)
+        summary = import_orders(file, uow, batch=batch, advanced=lambda read: bar.advance(task, read))
+    seconds = time.perf_counter() - started
+    typer.echo(f"{summary.lines:,} orders read in {seconds:.1f} s: {summary.created:,} taken in, "
+               f"{summary.existing:,} already there, {len(summary.refused):,} refused")
+    for refused in summary.refused:
+        typer.echo(f"line {refused.line}: {refused.code}: {refused.message}")
+    if summary.refused:
+        raise typer.Exit(1)
 
 
 @app.command()

@@ -18,6 +18,7 @@ class Settings(BaseSettings):
     port: int = 8000
     log_level: Literal["critical", "error", "warning", "info", "debug"] = "info"
     max_body_bytes: int = 1_048_576
+    max_batch_body_bytes: int = 16_777_216  # POST /v1/orders/batch: up to 1,000 orders
     # Per credential and per API process (api/ratelimit.py, docs/api.md "Limits"); 0 disables.
     rate_limit_per_second: float = Field(default=100.0, ge=0)
     rate_limit_burst: int = Field(default=200, ge=1)

@@ -94,6 +94,11 @@ def _native() -> list[Entry]:
         e("native", "GET", "/v1/reasons", lambda w: [c("GET", "/v1/reasons")], kind="catalog"),
         e("native", "GET", "/metrics", lambda w: [c("GET", "/metrics")], operator=True),
         e("native", "POST", "/v1/orders", lambda w: [c("POST", "/v1/orders", json=native_order("4100000091"))]),
+        # A batch answers 200 with one result per order: another seller's orders are each refused.
+        e("native", "POST", "/v1/orders/batch",
+          lambda w: [c("POST", "/v1/orders/batch", json={"orders": [native_order("4100000093")]})],
+          foreign_ok=lambda w, r: r.status_code == 200 and [(x["status"], x["error"]["code"]) for x in
+                                                             r.json()["results"]] == [(403, "permission_denied")]),
         e("native", "GET", "/v1/orders", lambda w: scoped(c("GET", "/v1/orders"), **seller), kind="listing"),
         e("native", "GET", "/v1/orders/{order_number}", lambda w: scoped(c("GET", o), **seller)),
         e("native", "POST", "/v1/orders/{order_number}/cancellations",

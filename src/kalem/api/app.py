@@ -20,7 +20,7 @@ from kalem.api.errors import PathRenderer
 from kalem.api.intake import Claim
 from kalem.api.middleware import BodyLimit, CaseInsensitivePaths
 from kalem.api.ratelimit import RateLimit
-from kalem.api.routes import billing, cancel_requests, meta, orders, packages, tokens
+from kalem.api.routes import billing, cancel_requests, meta, order_batch, orders, packages, tokens
 from kalem.api.routes import refunds as refund_routes
 from kalem.api.routes import webhooks as webhook_routes
 from kalem.observability.http import Instrument
@@ -56,9 +56,9 @@ def create_app(ctx: Context, faces: Mapping[str, Face] | None = None,
         add()
         face_of.update((id(route), face) for route in _leaves(app.router.routes[before:]))
 
-    for router in (meta.router, orders.router, cancel_requests.router, billing.router, packages.router,
-                   webhook_routes.router, webhook_routes.feed, refund_routes.router, refund_routes.returns,
-                   refund_routes.strategies, tokens.router):
+    for router in (meta.router, order_batch.router, orders.router, cancel_requests.router, billing.router,
+                   packages.router, webhook_routes.router, webhook_routes.feed, refund_routes.router,
+                   refund_routes.returns, refund_routes.strategies, tokens.router):
         include("native", partial(app.include_router, router))
     canonical: dict[str, str] = {}
     app.state.error_renderers = []
@@ -72,7 +72,8 @@ def create_app(ctx: Context, faces: Mapping[str, Face] | None = None,
     for name, install in (extra or {}).items():
         include(name, partial(install, app))
     app.add_middleware(CaseInsensitivePaths, canonical=canonical)
-    app.add_middleware(BodyLimit, limit=ctx.settings.max_body_bytes)
+    app.add_middleware(BodyLimit, limit=ctx.settings.max_body_bytes,
+                       larger={order_batch.PATH: ctx.settings.max_batch_body_bytes})
     if ctx.settings.rate_limit_per_second > 0:  # a refusal reads no body and touches nothing
         app.add_middleware(RateLimit, per_second=ctx.settings.rate_limit_per_second,
                            burst=ctx.settings.rate_limit_burst)

@@ -32,13 +32,30 @@ PathRenderer = tuple[Callable[[str], bool], Renderer]
 
 
 def native(code: str, status: int, message: str, details: dict[str, Any]) -> JSONResponse:
+    return JSONResponse({"error": {**native_error(code, message, details), "request_id": current_request_id()}},
+                        status_code=status)
+
+
+def native_error(code: str, message: str, details: dict[str, Any]) -> dict[str, Any]:
+    """The native envelope's `error` (without the request id): also one order's error in a batch."""
     if code == InvalidInput.code:  # natively, every validation error is `invalid_request`
         code = "invalid_request"
     if "field" in details and "errors" not in details:
         rest = {k: v for k, v in details.items() if k != "field"}
         details = {**rest, "errors": [{"field": details["field"], "problem": message}]}
-    return JSONResponse({"error": {"code": code, "message": message, "details": details,
-                                   "request_id": current_request_id()}}, status_code=status)
+    return {"code": code, "message": message, "details": details}
+
+
+def kalem_error(exc: KalemError) -> dict[str, Any]:
+    return native_error(exc.code, exc.message, _jsonable(exc.details))
+
+
+def invalid_fields(errors: list[Any], prefix: tuple[str, ...] = ()) -> tuple[str, dict[str, Any]]:
+    """The message and details of a failed validation: one `{field, problem, type}` per pydantic error."""
+    fields = [{"field": ".".join(str(p) for p in (*prefix, *e.get("loc", ())) if p != "body"),
+               "problem": e.get("msg"), "type": e.get("type")} for e in errors]
+    first = fields[0]
+    return f"{first['field'] or 'body'}: {first['problem']}", {"errors": fields}
 
 
 def renderer_for(app: Starlette, path: str) -> Renderer:
@@ -97,13 +114,9 @@ def install(app: FastAPI) -> None:
             problem = bad_json.get("ctx", {}).get("error")
             return render(request, "malformed_json", 400, "the body is not valid JSON",
                           {"position": bad_json["loc"][-1], "problem": problem})
-        fields = [{"field": ".".join(str(p) for p in e.get("loc", ()) if p != "body"), "problem": e.get("msg"),
-                   "type": e.get("type")} for e in errors]
-        first = fields[0]
-        details: dict[str, Any] = {"errors": fields}
-        if not first["field"] and not _json_typed(request):
+        message, details = invalid_fields(errors)
+        if not details["errors"][0]["field"] and not _json_typed(request):
             details["hint"] = "send the body as JSON with the header Content-Type: application/json"
-        message = f"{first['field'] or 'body'}: {first['problem']}"
         return render(request, validation_code(errors), 422,
                       f"{message} ({details['hint']})" if "hint" in details else message, details)
 

@@ -10,19 +10,22 @@ from kalem.api.errors import renderer_for
 
 
 class BodyLimit:
-    """Refuse bodies over `limit` bytes (413) whether or not Content-Length is sent, and NUL characters (422)."""
+    """Refuse bodies over `limit` bytes (413) whether or not Content-Length is sent, and NUL characters (422).
+    `larger`: paths that take bigger bodies (a batch), with their own limit."""
 
-    def __init__(self, app: ASGIApp, limit: int) -> None:
+    def __init__(self, app: ASGIApp, limit: int, larger: Mapping[str, int] | None = None) -> None:
         self.app = app
-        self.limit = limit
+        self.default = limit
+        self.larger = dict(larger or {})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.larger.get(scope.get("path", ""), self.default)
         for name, value in scope.get("headers", ()):
-            if name == b"content-length" and value.isdigit() and int(value) > self.limit:
-                await refuse(scope, receive, send, 413, "payload_too_large", f"the body exceeds {self.limit} bytes")
+            if name == b"content-length" and value.isdigit() and int(value) > limit:
+                await refuse(scope, receive, send, 413, "payload_too_large", f"the body exceeds {limit} bytes")
                 return
         if "\x00" in scope.get("path", "") or b"%00" in scope.get("query_string", b""):
             await refuse(scope, receive, send, 422, "invalid_characters", "the URL holds a NUL character")
@@ -37,8 +40,8 @@ class BodyLimit:
             chunks.append(message.get("body", b""))
             seen += len(chunks[-1])
             more = message.get("more_body", False)
-            if seen > self.limit:
-                await refuse(scope, receive, send, 413, "payload_too_large", f"the body exceeds {self.limit} bytes")
+            if seen > limit:
+                await refuse(scope, receive, send, 413, "payload_too_large", f"the body exceeds {limit} bytes")
                 return
         body = b"".join(chunks)
         # PostgreSQL cannot store NUL in text; refuse it the same way on every database.

@@ -19,6 +19,7 @@ from sqlalchemy.engine import Connection
 from kalem.domain.events import Event
 from kalem.domain.webhooks import DeliveryStatus, wants
 from kalem.observability import tracing
+from kalem.store.notify import notify
 
 _ENABLED = sa.text("SELECT id, event_types, seller_id FROM webhook_subscriptions WHERE enabled = :t")
 # The event's position is only known to the database (autoincrement), so read it back in the insert.
@@ -43,4 +44,6 @@ def enqueue(conn: Connection, events: Sequence[Event], event_ids: Sequence[str])
             if (seller is None or seller == event.seller_id) and wants(types, event.type)]
     if rows:
         conn.execute(_INSERT, rows)
+        if conn.dialect.name == "postgresql":
+            notify(conn)   # a listening worker wakes at commit (store/notify.py)
     return len(rows)

@@ -54,6 +54,8 @@ class _Hot:
 
     def run(self, conn: Connection, params: dict[str, Any] | list[dict[str, Any]]) -> int:
         """Execute (a list: once per item); the number of rows changed by a single execution."""
+        if isinstance(params, list) and len(params) == 1:
+            params = params[0]  # psycopg's `executemany` sets up a pipeline even for one row
         if conn.dialect.name != "postgresql":
             return conn.execute(self.text, params).rowcount
         return self._driver(conn, params, lambda cur: cur.rowcount)
@@ -86,13 +88,13 @@ class OrderRepository:
     _BY_NUMBER = f"SELECT {_ORDER_COLUMNS} FROM orders WHERE order_number = :n"
     _BY_NUMBER_SELLER = f"SELECT {_ORDER_COLUMNS} FROM orders WHERE order_number = :n AND seller_id = :s"
     _BY_ID = f"SELECT {_ORDER_COLUMNS} FROM orders WHERE id = :id"
-    _INSERT = _q(f"INSERT INTO orders ({_ORDER_COLUMNS}) VALUES (:id, :seller_id, :order_number, "
-                 ":account_order_number, :status, :version, :last_sequence, :intake_hash, :created_at, "
-                 ":updated_at, :body)")
+    INSERT = _Hot(f"INSERT INTO orders ({_ORDER_COLUMNS}) VALUES (:id, :seller_id, :order_number, "
+                  ":account_order_number, :status, :version, :last_sequence, :intake_hash, :created_at, "
+                  ":updated_at, :body)")
     _UPDATE = _Hot("UPDATE orders SET status = :status, version = :version, last_sequence = :last_sequence, "
                    "updated_at = :updated_at, body = :body WHERE id = :id AND seller_id = :seller_id "
                    "AND version = :expected")
-    _INSERT_LINE = _q("INSERT INTO order_lines (seller_id, line_id, order_id) VALUES (:s, :l, :o)")
+    INSERT_LINES = _Hot("INSERT INTO order_lines (seller_id, line_id, order_id) VALUES (:s, :l, :o)")
     _LINE = _q("SELECT order_id, seller_id FROM order_lines WHERE line_id = :l")
     _LINE_SELLER = _q("SELECT order_id, seller_id FROM order_lines WHERE line_id = :l AND seller_id = :s")
 
@@ -142,14 +144,20 @@ class OrderRepository:
         return rows[0].order_id if len(rows) == 1 else None
 
     def add(self, order: Order, intake_hash: str) -> None:
-        self._conn.execute(self._INSERT, {
+        self.add_many([(order, intake_hash)])
+
+    def add_many(self, orders: Sequence[tuple[Order, str]]) -> None:
+        """New orders with their intake hashes: the order rows, then the line index, each one `executemany`."""
+        if not orders:
+            return
+        self.INSERT.run(self._conn, [{
             "id": order.id, "seller_id": order.seller_id, "order_number": order.order_number,
             "account_order_number": order.account_order_number, "status": order.status.value,
             "version": order.version, "last_sequence": order.last_sequence, "intake_hash": intake_hash,
             "created_at": order.created_at, "updated_at": order.updated_at, "body": codec.order_body(order),
-        })
-        self._conn.execute(self._INSERT_LINE,
-                           [{"s": order.seller_id, "l": ln.line_id, "o": order.id} for ln in order.lines])
+        } for order, intake_hash in orders])
+        self.INSERT_LINES.run(self._conn, [{"s": order.seller_id, "l": ln.line_id, "o": order.id}
+                                           for order, _ in orders for ln in order.lines])
 
     def save(self, order: Order, *, expected_version: int) -> None:
         changed = self._UPDATE.run(self._conn, {
@@ -289,8 +297,8 @@ class EventRepository:
                  "type": e.type, "occurred_at": e.occurred_at, "actor": e.actor, "data": codec.dumps(e.data)}
                 for eid, e in zip(ids, events, strict=True)
             ]
-            if self._postgres:  # one event (the usual case) is one plain execute, not an executemany
-                self._INSERT_PG.run(self._conn, rows[0] if len(rows) == 1 else rows)
+            if self._postgres:
+                self._INSERT_PG.run(self._conn, rows)
             else:
                 self._conn.execute(self._INSERT, rows)
             outbox.enqueue(self._conn, events, ids)  # webhook deliveries, in this same transaction

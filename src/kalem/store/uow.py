@@ -22,6 +22,7 @@ from kalem.observability import metrics, tracing
 from kalem.store.billing import BillingRepository
 from kalem.store.db import Database
 from kalem.store.health import HealthRepository
+from kalem.store.intake import IntakeRepository
 from kalem.store.n11 import N11LineIdRepository
 from kalem.store.akinon import AkinonIdRepository
 from kalem.store.hebiar import HebiarIdRepository
@@ -71,6 +72,7 @@ class UnitOfWork:
     akinon_ids: AkinonIdRepository
     hebiar_ids: HebiarIdRepository
     health: HealthRepository
+    intake: IntakeRepository
 
     def __init__(self, db: Database, *, write: bool = True, clock: Callable[[], datetime] = utcnow) -> None:
         self._db = db
@@ -118,6 +120,7 @@ class UnitOfWork:
         self.akinon_ids = AkinonIdRepository(conn)
         self.hebiar_ids = HebiarIdRepository(conn)
         self.health = HealthRepository(conn)
+        self.intake = IntakeRepository(conn)
         return self
 
     def ping(self) -> None:

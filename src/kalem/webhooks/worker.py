@@ -71,8 +71,13 @@ def _after(step: DeliveryStep) -> str:
 
 class Worker:
     def __init__(self, uow: Callable[..., UnitOfWork], config: WorkerConfig | None = None,
-                 sender: Sender | None = None, dialects: Mapping[str, registry.Renderer] | None = None) -> None:
+                 sender: Sender | None = None, dialects: Mapping[str, registry.Renderer] | None = None,
+                 listen: Callable[[Callable[[], None]], Any] | None = None) -> None:
+        """`listen(wake)`: starts telling the worker of newly queued deliveries (PostgreSQL's
+        LISTEN, store/notify.py) and returns what to `stop()`; without it the worker only polls."""
         self._uow = uow
+        self._listen = listen
+        self._nudged = threading.Event()   # new deliveries were announced, or the worker is stopping
         self.config = config or WorkerConfig()
         self._dialects = dict(dialects or {})   # payload renderers besides `native` (webhooks/registry.py)
         self._sender = sender or Sender(timeout_seconds=self.config.timeout_seconds,
@@ -85,17 +90,31 @@ class Worker:
         """Finish the round in hand — sends already under way are answered and recorded, claimed
         deliveries not yet sent are released for the next worker — then leave `run`."""
         self.stop_event.set()
+        self._nudged.set()
+
+    def wake(self) -> None:
+        """Deliveries were queued: start the next round now rather than at the next poll."""
+        self._nudged.set()
 
     def close(self) -> None:
         self._pool.shutdown(wait=True)
         self._sender.close()
 
     def run(self) -> None:
-        """Loop until `stop_event` is set: rounds back to back while there is work, else poll.
+        """Loop until `stop_event` is set: rounds back to back while there is work; else wait for the
+        next poll, or less if `listen` announces new deliveries.
 
         A database error (stopped, restarting, unreachable) never ends the loop: the worker logs it and
         waits, longer after each failure in a row (`backoff`), and carries on when the database
         answers again — the pool reconnects by itself."""
+        listener = self._listen(self.wake) if self._listen is not None else None
+        try:
+            self._loop()
+        finally:
+            if listener is not None:
+                listener.stop()
+
+    def _loop(self) -> None:
         failures = 0
         next_housekeeping = time.monotonic()
         while not self.stop_event.is_set():
@@ -103,6 +122,7 @@ class Worker:
                 if time.monotonic() >= next_housekeeping:
                     self.housekeep()
                     next_housekeeping = time.monotonic() + self.config.housekeeping_seconds
+                self._nudged.clear()   # an announcement from here on wakes the wait below
                 done = self.run_once()
             except _DATABASE_ERRORS as exc:
                 failures += 1
@@ -111,8 +131,8 @@ class Worker:
                 self.stop_event.wait(wait)
                 continue
             failures = 0
-            if done < self.config.batch:
-                self.stop_event.wait(self.config.poll_seconds)
+            if done < self.config.batch:   # caught up: wait for an announcement, or poll
+                self._nudged.wait(self.config.poll_seconds)
 
     def housekeep(self, batch: int = 1000, max_batches: int = 100) -> int:
         """Forget Idempotency-Keys past their retention, a batch per short transaction (no long locks);
