@@ -130,4 +130,6 @@ def test_the_intake_hash_is_the_one_stored_orders_were_taken_in_with():
         fields = asdict(spec)
         if fields["destination_country"] is None:
             del fields["destination_country"]
+        if spec.details.empty:
+            del fields["details"]
         assert intake_hash(spec) == hashlib.sha256(dumps(fields).encode()).hexdigest()
