@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import APIRouter, Request, Response, WebSocket
@@ -45,10 +46,13 @@ def _error(code: str, status: int, message: str, details: dict[str, Any]) -> JSO
     """A refusal before GraphQL ran (the app's middleware and routing, kept on the app): the request
     never became a GraphQL request, so its HTTP status stands. Only characters that cannot be stored
     (NUL in a variable) are an answer to the request's content, given as GraphQL errors with 200."""
-    error = {"message": message, "extensions": {"code": code.upper()}}
     if status == 422:
-        return JSONResponse({"data": None, "errors": [error]})
-    return JSONResponse({"errors": [error]}, status_code=status)
+        return JSONResponse({"data": None, **_errors(code, message)})
+    return JSONResponse(_errors(code, message), status_code=status)
+
+
+def _errors(code: str, message: str) -> dict[str, Any]:
+    return {"errors": [{"message": message, "extensions": {"code": code.upper()}}]}
 
 
 def _encoded(body: dict[str, Any], status: int, media: str, headers: dict[str, str] | None = None) -> Response:
@@ -61,9 +65,9 @@ def face() -> Face:
     executor = Executor(schema)
     router = APIRouter(tags=[TAG])
 
-    async def answer(request: Request, method: str, params: Params, media: str) -> Response:
+    async def answer(request: Request, params: Params, media: str) -> Response:
         document = executor.document(params.query)
-        if method == "GET" and is_mutation(document.operation(params.operation_name)):
+        if request.method == "GET" and is_mutation(document.operation(params.operation_name)):
             raise Refusal(405, "METHOD_NOT_ALLOWED", "mutations are sent with POST", {"Allow": "POST"})
         # Resolvers set a status only for server trouble (503, with Retry-After): kept as it is.
         sub = Response()
@@ -78,14 +82,13 @@ def face() -> Face:
             body["errors"] = outcome.errors
         return _encoded(body, sub.status_code, media, dict(sub.headers))
 
-    async def serve(request: Request, read: Any) -> Response:
+    async def serve(request: Request, read: Callable[[], Awaitable[Params]]) -> Response:
         media = transport.JSON
         try:
             media = transport.media_type(request.headers.get("accept"))
-            return await answer(request, request.method, await read(), media)
+            return await answer(request, await read(), media)
         except Refusal as refusal:
-            return _encoded({"errors": [{"message": refusal.message, "extensions": {"code": refusal.code}}]},
-                            refusal.status, media, refusal.headers)
+            return _encoded(_errors(refusal.code, refusal.message), refusal.status, media, refusal.headers)
 
     @router.post(PATH, summary="Run a GraphQL query or mutation", responses=RESPONSES,
                  openapi_extra={"requestBody": _REQUEST_BODY})
@@ -103,9 +106,8 @@ def face() -> Face:
 
     @router.api_route(PATH, methods=["PUT", "PATCH", "DELETE"], include_in_schema=False)
     async def graphql_other_methods() -> Response:  # so that `Allow` names both methods, not the first route's
-        return _encoded({"errors": [{"message": "send GraphQL with POST (or GET for a query)",
-                                     "extensions": {"code": "METHOD_NOT_ALLOWED"}}]}, 405, transport.JSON,
-                        {"Allow": "GET, POST"})
+        return _encoded(_errors("METHOD_NOT_ALLOWED", "send GraphQL with POST (or GET for a query)"), 405,
+                        transport.JSON, {"Allow": "GET, POST"})
 
     @router.websocket(PATH)
     async def graphql_websocket(websocket: WebSocket) -> None:
