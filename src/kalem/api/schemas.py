@@ -3,11 +3,12 @@ set a status, an amount or an owner that the endpoint does not take."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -57,6 +58,17 @@ class PackageIn(Strict):
 Text = Annotated[str, StringConstraints(max_length=200, strip_whitespace=True)]
 
 
+def _in_utc(value: datetime) -> datetime:
+    """In UTC, as kalem keeps every time; one given without an offset is UTC already."""
+    try:
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    except OverflowError as exc:  # e.g. 0001-01-01T00:00:00+01:00 has no UTC time
+        raise ValueError("the time is out of range") from exc
+
+
+UtcTime = Annotated[datetime, AfterValidator(_in_utc)]
+
+
 class CustomerIn(Strict):
     customer_id: Id | None = None
     code: Id | None = None
@@ -87,7 +99,7 @@ class PaymentIn(Strict):
     method: Text | None = None
     status: Text | None = None
     total: Money | None = None
-    paid_at: datetime | None = None
+    paid_at: UtcTime | None = None
     installment_count: Annotated[StrictInt, Field(ge=1, le=120)] | None = None
     bank_name: Text | None = None
 
@@ -106,7 +118,7 @@ class OrderIn(Strict):
     shipment_address: AddressIn | None = None
     invoice_address: AddressIn | None = None
     payment: PaymentIn | None = None
-    due_date: Annotated[datetime, Field(description="when the seller must have shipped")] | None = None
+    due_date: Annotated[UtcTime, Field(description="when the seller must have shipped")] | None = None
     seller_name: Text | None = Field(None, description="the seller's company name, as the channel knows it")
 
     @model_serializer(mode="wrap")
