@@ -3,11 +3,12 @@ set a status, an amount or an owner that the endpoint does not take."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -70,6 +71,17 @@ Country = Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{2}$")]
 Instalments = Annotated[StrictInt, Field(ge=1, le=120)]
 
 
+def _in_utc(value: datetime) -> datetime:
+    """In UTC, as kalem keeps every time; one given without an offset is UTC already."""
+    try:
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    except OverflowError as exc:  # e.g. 0001-01-01T00:00:00+01:00 has no UTC time
+        raise ValueError("the time is out of range") from exc
+
+
+UtcTime = Annotated[datetime, AfterValidator(_in_utc)]
+
+
 class CustomerIn(Strict):
     customer_id: Annotated[Id | None, _doc("the customer's id at the channel")] = None
     code: Annotated[Id | None, _doc("the customer's code at the channel")] = None
@@ -100,7 +112,7 @@ class PaymentIn(Strict):
     method: Annotated[Text | None, _doc("payment method (card, transfer …)")] = None
     status: Annotated[Text | None, _doc("payment status")] = None
     total: Annotated[Money | None, _doc("amount paid")] = None
-    paid_at: Annotated[datetime | None, _doc("when it was paid")] = None
+    paid_at: Annotated[UtcTime | None, _doc("when it was paid")] = None
     installment_count: Annotated[Instalments | None, _doc("number of instalments")] = None
     bank_name: Annotated[Text | None, _doc("the card's or transfer's bank")] = None
 
@@ -122,7 +134,7 @@ class OrderIn(Strict):
     shipment_address: Annotated[AddressIn | None, _doc("where the packages go")] = None
     invoice_address: Annotated[AddressIn | None, _doc("whom the invoice names")] = None
     payment: Annotated[PaymentIn | None, _doc("how the order was paid")] = None
-    due_date: Annotated[datetime | None, _doc("when the seller must have shipped")] = None
+    due_date: Annotated[UtcTime | None, _doc("when the seller must have shipped")] = None
     seller_name: Annotated[Text | None, _doc("the seller's company name, as the channel knows it")] = None
 
     @model_serializer(mode="wrap")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Response
@@ -49,15 +48,8 @@ def details_of(body: OrderIn) -> OrderDetails:
     return OrderDetails(
         customer=None if body.customer is None else Customer(**body.customer.model_dump()),
         shipment_address=address(body.shipment_address), invoice_address=address(body.invoice_address),
-        payment=None if payment is None else Payment(**{**payment.model_dump(), "paid_at": _utc(payment.paid_at)}),
-        due_date=_utc(body.due_date), seller_name=body.seller_name)
-
-
-def _utc(value: datetime | None) -> datetime | None:
-    """In UTC, as kalem keeps every time; one given without an offset is UTC already."""
-    if value is None:
-        return None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        payment=None if payment is None else Payment(**payment.model_dump()),
+        due_date=body.due_date, seller_name=body.seller_name)
 
 
 @router.post("", status_code=201, summary="Take in an order", response_model=OrderOut,
