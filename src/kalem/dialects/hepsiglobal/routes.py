@@ -42,8 +42,8 @@ _ITEM = "/order_items/"
 
 
 def _is_hg_path(path: str) -> bool:
-    path = path.rstrip("/")
-    return path in ("/v1/auth/token", "/v1/refunds") or (path.startswith("/v1/orders/") and _ITEM in path)
+    path = path.rstrip("/")  # an item number of blanks alone (`/order_items/%09`) leaves the path ending in `/`
+    return path in ("/v1/auth/token", "/v1/refunds") or (path.startswith("/v1/orders/") and _ITEM in f"{path}/")
 
 
 def face() -> Face:
