@@ -1,4 +1,4 @@
-"""The authorization matrix (issue 8, item 2): every endpoint of every face (native, Hebiar, n11,
+"""The authorization matrix: every endpoint of every face (native, Hebiar, n11,
 HepsiGlobal, Akinon, GraphQL, hub) × every credential that must not reach seller acme's resources —
 none, malformed, expired, forged, another seller's — answers a refusal in the face's envelope
 (never 2xx on acme's resources, never 5xx) and changes nothing. Bodies that try to set a status, an

@@ -41,8 +41,10 @@ leaves from `dialects/` carry a face's own wire codes.
     │   ├── UnsupportedGrantType                  dialects/hepsiglobal/routes.py
     │   ├── LinesOfSeveralOrders                  dialects/n11/order_lines.py
     │   ├── LinesOfSeveralPackages                dialects/n11/order_lines.py
+    │   ├── NothingToSplit                        dialects/n11/order_lines.py
     │   ├── UnsupportedOrderByField               dialects/n11/routes.py
-    │   └── InvalidZonosId                        dialects/zonos/views.py
+    │   ├── InvalidZonosId                        dialects/zonos/views.py
+    │   └── WebhookTypeNotSupported               dialects/zonos/webhooks.py
     ├── NotFound (404)                            unknown ids — and other sellers' ids, which look the same
     │   ├── OrderNotFound
     │   ├── LineNotFound

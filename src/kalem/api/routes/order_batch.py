@@ -12,7 +12,7 @@ from kalem.api.context import Caller, Ctx
 from kalem.api.errors import invalid_fields, kalem_error, native_error
 from kalem.api.routes.orders import IdempotencyKey, spec_of
 from kalem.api.schemas import OrderIn, Strict
-from kalem.api.schemas_out import ERRORS, ErrorBody
+from kalem.api.schemas_out import ERRORS, Out
 from kalem.app import ingest
 from kalem.app.orders import PlaceOrder
 
@@ -28,6 +28,14 @@ class OrderBatchIn(Strict):
     orders: Annotated[list[SkipValidation[OrderIn]], Field(min_length=1, max_length=MAX_ORDERS)]
 
 
+class IntakeError(Out):
+    """Why one order was refused: the error body `POST /v1/orders` would have sent, without a request id
+    of its own (the batch's is in its `X-Request-ID` header)."""
+    code: str = Field(description="stable and machine-readable; the message is for people")
+    message: str
+    details: dict[str, Any] = Field(description="a problem with one field: `errors[] = {field, problem}`")
+
+
 class IntakeOut(BaseModel):
     index: int = Field(description="the order's position in the request")
     status: int = Field(description="what `POST /v1/orders` would have answered: 201 taken in, 200 the "
@@ -35,7 +43,7 @@ class IntakeOut(BaseModel):
     order_number: str | None
     seller_id: str | None
     id: str | None = Field(description="the order's id, when it is stored")
-    error: ErrorBody | None
+    error: IntakeError | None
 
 
 class OrderBatchOut(BaseModel):
