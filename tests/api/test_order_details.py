@@ -54,7 +54,9 @@ def test_bad_details_are_refused_and_nothing_is_kept(api, db):
     for bad in ({"customer": {"email": "not-an-email"}}, {"shipment_address": {"country_code": "TUR"}},
                 {"payment": {"total": "-1"}}, {"payment": {"installment_count": 0}},
                 {"customer": {"vip": True}}, {"due_date": "tomorrow"},
-                {"due_date": "0001-01-01T00:00:00+01:00"}, {"payment": {"paid_at": "0001-01-01T00:30:00+01:00"}}):
+                {"due_date": "0001-01-01T00:00:00+01:00"}, {"payment": {"paid_at": "0001-01-01T00:30:00+01:00"}},
+                {"payment": {"paid_at": 1733040000}}, {"due_date": -5443057496901289.0},
+                {"customer": {"is_guest": "yes"}}):
         response = api.post("/v1/orders", json={**SEED_ORDER, **bad})
         assert response.status_code == 422, (bad, response.text)
         assert response.json()["error"]["code"] == "invalid_request"

@@ -9,10 +9,12 @@ from typing import Annotated, Any
 
 from pydantic import (
     AfterValidator,
+    BeforeValidator,
     BaseModel,
     ConfigDict,
     Field,
     SerializerFunctionWrapHandler,
+    StrictBool,
     StrictInt,
     StringConstraints,
     model_serializer,
@@ -79,7 +81,14 @@ def _in_utc(value: datetime) -> datetime:
         raise ValueError("the time is out of range") from exc
 
 
-UtcTime = Annotated[datetime, AfterValidator(_in_utc)]
+def _iso_text(value: Any) -> Any:
+    # pydantic would read a number as seconds since 1970; a time on the wire is ISO 8601 text only.
+    if not isinstance(value, str | datetime):
+        raise ValueError("a time is ISO 8601 text, e.g. 2026-12-01T09:30:00Z")
+    return value
+
+
+UtcTime = Annotated[datetime, BeforeValidator(_iso_text), AfterValidator(_in_utc)]
 
 
 class CustomerIn(Strict):
@@ -89,7 +98,7 @@ class CustomerIn(Strict):
     last_name: Annotated[Text | None, _doc("last name")] = None
     email: Annotated[Email | None, _doc("e-mail address")] = None
     phone: Annotated[Short | None, _doc("phone number")] = None
-    is_guest: Annotated[bool | None, _doc("bought without an account")] = None
+    is_guest: Annotated[StrictBool | None, _doc("bought without an account")] = None
 
 
 class AddressIn(Strict):
