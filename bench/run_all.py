@@ -25,7 +25,7 @@ _SHORT = ["--seconds", "6", "--warmup", "2", "--pgbench-seconds", "6"]
 #: The arguments of each run of a benchmark under `make bench`; one not named here runs with none.
 RUNS: dict[str, list[list[str]]] = {
     "cancel": [["--orders", "10000", "1000000", *_SHORT],
-               ["--units", "3", "1000", "--seconds", "5", "--warmup", "2", "--sqlite-orders", "5000",
+               ["--units", "3", "1000", "--seconds", "5", "--warmup", "2", "--sqlite-orders", "20000",
                 "--repeat", "1"]],
     "refund": [_SHORT],
     "split": [["--orders", "20000", *_SHORT]],
