@@ -1,5 +1,6 @@
 -- wrk script: reads of random orders among the loaded ones (GET /v1/orders/{n}).
 -- args: <orders> <token> <seed>; order numbers are B%09d.
+dofile(debug.getinfo(1, "S").source:match("^@(.-)[^/]*$") .. "report.lua")
 local counter = 0
 
 function setup(thread)
@@ -18,10 +19,5 @@ function request()
 end
 
 function done(summary, latency, requests)
-  local e = summary.errors
-  io.write(string.format(
-    "BENCH requests=%d duration_us=%d status=%d connect=%d read=%d write=%d timeout=%d "
-    .. "p50_us=%d p90_us=%d p99_us=%d max_us=%d\n",
-    summary.requests, summary.duration, e.status, e.connect, e.read, e.write, e.timeout,
-    latency:percentile(50), latency:percentile(90), latency:percentile(99), latency.max))
+  report(summary, latency)
 end

@@ -1,5 +1,6 @@
 -- wrk script: cancel-with-refund of one unit of a random line of a random loaded order.
 -- args: <orders> <token> <seed>; order numbers are B%09d, lines <number>-a and <number>-b.
+dofile(debug.getinfo(1, "S").source:match("^@(.-)[^/]*$") .. "report.lua")
 local counter = 0
 
 function setup(thread)
@@ -21,10 +22,5 @@ function request()
 end
 
 function done(summary, latency, requests)
-  local e = summary.errors
-  io.write(string.format(
-    "BENCH requests=%d duration_us=%d status=%d connect=%d read=%d write=%d timeout=%d "
-    .. "p50_us=%d p90_us=%d p99_us=%d max_us=%d\n",
-    summary.requests, summary.duration, e.status, e.connect, e.read, e.write, e.timeout,
-    latency:percentile(50), latency:percentile(90), latency:percentile(99), latency.max))
+  report(summary, latency)
 end

@@ -3,6 +3,7 @@
 -- args: <orders> <token> <base> <threads> <file>; done() writes the highest index requested to <file>
 -- (the next run starts above it). Orders B%09d, one Picking package <number>-1 holding
 -- line <number>-a (4 units) and <number>-b (2 units).
+dofile(debug.getinfo(1, "S").source:match("^@(.-)[^/]*$") .. "report.lua")
 local threads = {}
 local counter = 0
 
@@ -43,10 +44,5 @@ function done(summary, latency, requests)
   local f = assert(io.open(threads[1]:get("path"), "w"))
   f:write(tostring(highest))
   f:close()
-  local e = summary.errors
-  io.write(string.format(
-    "BENCH requests=%d duration_us=%d status=%d connect=%d read=%d write=%d timeout=%d "
-    .. "p50_us=%d p90_us=%d p99_us=%d max_us=%d highest=%d\n",
-    summary.requests, summary.duration, e.status, e.connect, e.read, e.write, e.timeout,
-    latency:percentile(50), latency:percentile(90), latency:percentile(99), latency.max, highest))
+  report(summary, latency, 0, string.format(" highest=%d", highest))
 end

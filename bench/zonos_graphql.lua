@@ -3,6 +3,7 @@
 -- B%09d with ids ord_b%025d (GraphQL order_b%025d), items <number>-a (SKU TS-BLUE-M) and <number>-b
 -- (SKU MUG-01). GraphQL answers refusals with HTTP 200 and an `errors` list: those are counted as
 -- status errors in the BENCH line.
+dofile(debug.getinfo(1, "S").source:match("^@(.-)[^/]*$") .. "report.lua")
 local threads = {}
 local counter = 0
 
@@ -41,10 +42,5 @@ function done(summary, latency, requests)
   for _, t in ipairs(threads) do
     gql = gql + t:get("gqlerrors")
   end
-  local e = summary.errors
-  io.write(string.format(
-    "BENCH requests=%d duration_us=%d status=%d connect=%d read=%d write=%d timeout=%d "
-    .. "p50_us=%d p90_us=%d p99_us=%d max_us=%d graphql_errors=%d\n",
-    summary.requests, summary.duration, e.status + gql, e.connect, e.read, e.write, e.timeout,
-    latency:percentile(50), latency:percentile(90), latency:percentile(99), latency.max, gql))
+  report(summary, latency, gql, string.format(" graphql_errors=%d", gql))
 end
