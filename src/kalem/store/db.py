@@ -8,7 +8,7 @@ PostgreSQL: one row lock per order (`SELECT … FOR UPDATE`).
 When PostgreSQL is away, nothing waits long: a connection attempt gives up after
 `CONNECT_TIMEOUT_SECONDS` and a checkout from an exhausted pool after `POOL_TIMEOUT_SECONDS`, so a
 request fails fast (the API answers 503) instead of hanging. Connections that died with the server
-are dropped on first use (see `_ping_when_idle` and `_Hot`), and the pool reconnects on its own.
+are dropped on first use (see `_ping_when_idle` and `store/hot.py`), and the pool reconnects on its own.
 """
 
 from __future__ import annotations

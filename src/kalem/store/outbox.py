@@ -13,17 +13,17 @@ import json
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from kalem.domain.events import Event
 from kalem.domain.webhooks import DeliveryStatus, wants
 from kalem.observability import tracing
+from kalem.store.hot import Hot
 from kalem.store.notify import notify
 
-_ENABLED = sa.text("SELECT id, event_types, seller_id FROM webhook_subscriptions WHERE enabled = :t")
+_ENABLED = Hot("SELECT id, event_types, seller_id FROM webhook_subscriptions WHERE enabled = :t")
 # The event's position is only known to the database (autoincrement), so read it back in the insert.
-_INSERT = sa.text(
+_INSERT = Hot(
     "INSERT INTO webhook_deliveries (subscription_id, event_id, event_position, order_id, seller_id, sequence, "
     "status, attempts, next_attempt_at, created_at, trace_context) "
     f"SELECT :s, id, position, order_id, seller_id, sequence, '{DeliveryStatus.PENDING.value}', 0, :now, :now, "
@@ -33,7 +33,7 @@ _INSERT = sa.text(
 def enqueue(conn: Connection, events: Sequence[Event], event_ids: Sequence[str]) -> int:
     """Queue deliveries of freshly inserted events; returns how many."""
     subscriptions = [(row.id, json.loads(row.event_types), row.seller_id)
-                     for row in conn.execute(_ENABLED, {"t": True})]
+                     for row in _ENABLED.rows(conn, {"t": True})]
     if not subscriptions:
         return 0
     now = datetime.now(UTC)  # wall clock: the worker compares it with its own
@@ -43,7 +43,7 @@ def enqueue(conn: Connection, events: Sequence[Event], event_ids: Sequence[str])
             for sid, types, seller in subscriptions
             if (seller is None or seller == event.seller_id) and wants(types, event.type)]
     if rows:
-        conn.execute(_INSERT, rows)
+        _INSERT.run(conn, rows)
         if conn.dialect.name == "postgresql":
             notify(conn)   # a listening worker wakes at commit (store/notify.py)
     return len(rows)

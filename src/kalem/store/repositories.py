@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
@@ -20,9 +19,8 @@ from kalem.domain.cancellation import CancelRequest
 from kalem.domain.errors import AmbiguousOrderNumber, OrderNotFound, VersionMismatch
 from kalem.domain.events import Event
 from kalem.domain.orders import Order
-from kalem.observability import tracing
-from kalem.observability.database import statement as observed_statement
 from kalem.store import codec, outbox
+from kalem.store.hot import Hot
 
 _ORDER_COLUMNS = ("id, seller_id, order_number, account_order_number, status, version, last_sequence, "
                   "intake_hash, created_at, updated_at, body")
@@ -32,80 +30,28 @@ def _q(sql: str) -> sa.TextClause:
     return sa.text(sql)
 
 
-class _Hot:
-    """A statement on the hot path (lock, read and write an order; append its events).
-
-    On PostgreSQL it runs on psycopg's own cursor of the unit of work's connection, so in its
-    transaction: SQLAlchemy's `execute` adds about 100 µs of CPU per statement (compiled cache,
-    result metadata, Row objects), more than psycopg itself costs, and a cancel runs several
-    (docs/performance.md). Driver errors are raised as SQLAlchemy's, and a lost connection is
-    invalidated with its pool, as `execute` would. On SQLite
-    it stays `text()`: SQLAlchemy owns the stored datetime format there."""
-
-    def __init__(self, sql: str) -> None:
-        self.text = sa.text(sql)
-        self._pg = re.sub(r"(?<![:\w]):(\w+)", r"%(\1)s", sql)  # :name -> %(name)s (psycopg's style)
-
-    def rows(self, conn: Connection, params: dict[str, Any]) -> Sequence[Any]:
-        if conn.dialect.name != "postgresql":
-            return conn.execute(self.text, params).all()
-        from psycopg.rows import namedtuple_row
-        return self._driver(conn, params, lambda cur: cur.fetchall(), namedtuple_row)
-
-    def run(self, conn: Connection, params: dict[str, Any] | list[dict[str, Any]]) -> int:
-        """Execute (a list: once per item); the number of rows changed by a single execution."""
-        if isinstance(params, list) and len(params) == 1:
-            params = params[0]  # psycopg's `executemany` sets up a pipeline even for one row
-        if conn.dialect.name != "postgresql":
-            return conn.execute(self.text, params).rowcount
-        return self._driver(conn, params, lambda cur: cur.rowcount)
-
-    def _driver(self, conn: Connection, params: Any, result: Any, row_factory: Any = None) -> Any:
-        driver = conn.connection.driver_connection
-        traced = observed_statement(self._pg, "postgresql")  # engine events do not see the driver's cursor
-        try:
-            with driver.cursor(row_factory=row_factory) if row_factory else driver.cursor() as cur:
-                if isinstance(params, list):
-                    cur.executemany(self._pg, params)
-                else:
-                    cur.execute(self._pg, params)
-                return result(cur)
-        except driver.Error as exc:
-            tracing.fail(traced)
-            # SQLAlchemy's own error path, as `execute` takes it: wraps the error (a lost connection is an
-            # OperationalError, which the API answers with 503) and, on a disconnect, invalidates this
-            # connection and every pooled one opened before it (the server restarted: they are all
-            # dead), so the next checkouts reconnect instead of failing one by one. Only on failure:
-            # the hot path keeps no extra round trip.
-            conn._handle_dbapi_exception(exc, self._pg, params, None, None)
-            raise  # unreachable: the call above always raises
-        finally:
-            if traced is not None:
-                traced.end()
-
-
 class OrderRepository:
     _BY_NUMBER = f"SELECT {_ORDER_COLUMNS} FROM orders WHERE order_number = :n"
     _BY_NUMBER_SELLER = f"SELECT {_ORDER_COLUMNS} FROM orders WHERE order_number = :n AND seller_id = :s"
     _BY_ID = f"SELECT {_ORDER_COLUMNS} FROM orders WHERE id = :id"
-    INSERT = _Hot(f"INSERT INTO orders ({_ORDER_COLUMNS}) VALUES (:id, :seller_id, :order_number, "
+    INSERT = Hot(f"INSERT INTO orders ({_ORDER_COLUMNS}) VALUES (:id, :seller_id, :order_number, "
                   ":account_order_number, :status, :version, :last_sequence, :intake_hash, :created_at, "
                   ":updated_at, :body)")
-    _UPDATE = _Hot("UPDATE orders SET status = :status, version = :version, last_sequence = :last_sequence, "
+    _UPDATE = Hot("UPDATE orders SET status = :status, version = :version, last_sequence = :last_sequence, "
                    "updated_at = :updated_at, body = :body WHERE id = :id AND seller_id = :seller_id "
                    "AND version = :expected")
-    INSERT_LINES = _Hot("INSERT INTO order_lines (seller_id, line_id, order_id) VALUES (:s, :l, :o)")
+    INSERT_LINES = Hot("INSERT INTO order_lines (seller_id, line_id, order_id) VALUES (:s, :l, :o)")
     _LINE = _q("SELECT order_id, seller_id FROM order_lines WHERE line_id = :l")
     _LINE_SELLER = _q("SELECT order_id, seller_id FROM order_lines WHERE line_id = :l AND seller_id = :s")
 
-    _STATEMENTS: dict[bool, dict[tuple[str, bool], _Hot]] = {}  # built once per lock_rows, not per unit of work
+    _STATEMENTS: dict[bool, dict[tuple[str, bool], Hot]] = {}  # built once per lock_rows, not per unit of work
 
     def __init__(self, conn: Connection, *, lock_rows: bool) -> None:
         self._conn = conn
         if lock_rows not in self._STATEMENTS:
             suffix = " FOR UPDATE" if lock_rows else ""
             self._STATEMENTS[lock_rows] = {
-                (kind, lock): _Hot(base + (suffix if lock else ""))
+                (kind, lock): Hot(base + (suffix if lock else ""))
                 for kind, base in (("n", self._BY_NUMBER), ("ns", self._BY_NUMBER_SELLER), ("id", self._BY_ID))
                 for lock in (False, True)
             }
@@ -277,7 +223,7 @@ class EventRepository:
     _INSERT = _q("INSERT INTO events (id, order_id, seller_id, sequence, type, occurred_at, actor, data) "
                  "VALUES (:id, :order_id, :seller_id, :sequence, :type, :occurred_at, :actor, :data)")
     # PostgreSQL stamps each event with its transaction id: the change feed's order (docs/webhooks.md).
-    _INSERT_PG = _Hot("INSERT INTO events (id, order_id, seller_id, sequence, type, occurred_at, actor, data, xid) "
+    _INSERT_PG = Hot("INSERT INTO events (id, order_id, seller_id, sequence, type, occurred_at, actor, data, xid) "
                       "VALUES (:id, :order_id, :seller_id, :sequence, :type, :occurred_at, :actor, :data, "
                       "pg_current_xact_id()::text::bigint)")
     _FOR_ORDER = _q("SELECT id, order_id, seller_id, sequence, type, occurred_at, actor, data "

@@ -1,0 +1,64 @@
+"""Statements on the hot path (lock, read and write an order; append its events; queue their webhooks).
+
+On PostgreSQL a `Hot` statement runs on psycopg's own cursor of the unit of work's connection, so in
+its transaction: SQLAlchemy's `execute` adds about 100 µs of CPU per statement (compiled cache,
+result metadata, Row objects), more than psycopg itself costs, and a cancel runs several
+(docs/performance.md). Driver errors are raised as SQLAlchemy's, and a lost connection is
+invalidated with its pool, as `execute` would. On SQLite it stays `text()`: SQLAlchemy owns the
+stored datetime format there.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from kalem.observability import tracing
+from kalem.observability.database import statement as observed_statement
+
+
+class Hot:
+    def __init__(self, sql: str) -> None:
+        self.text = sa.text(sql)
+        self._pg = re.sub(r"(?<![:\w]):(\w+)", r"%(\1)s", sql)  # :name -> %(name)s (psycopg's style)
+
+    def rows(self, conn: Connection, params: dict[str, Any]) -> Sequence[Any]:
+        if conn.dialect.name != "postgresql":
+            return conn.execute(self.text, params).all()
+        from psycopg.rows import namedtuple_row
+        return self._driver(conn, params, lambda cur: cur.fetchall(), namedtuple_row)
+
+    def run(self, conn: Connection, params: dict[str, Any] | list[dict[str, Any]]) -> int:
+        """Execute (a list: once per item); the number of rows changed by a single execution."""
+        if isinstance(params, list) and len(params) == 1:
+            params = params[0]  # psycopg's `executemany` sets up a pipeline even for one row
+        if conn.dialect.name != "postgresql":
+            return conn.execute(self.text, params).rowcount
+        return self._driver(conn, params, lambda cur: cur.rowcount)
+
+    def _driver(self, conn: Connection, params: Any, result: Any, row_factory: Any = None) -> Any:
+        driver = conn.connection.driver_connection
+        traced = observed_statement(self._pg, "postgresql")  # engine events do not see the driver's cursor
+        try:
+            with driver.cursor(row_factory=row_factory) if row_factory else driver.cursor() as cur:
+                if isinstance(params, list):
+                    cur.executemany(self._pg, params)
+                else:
+                    cur.execute(self._pg, params)
+                return result(cur)
+        except driver.Error as exc:
+            tracing.fail(traced)
+            # SQLAlchemy's own error path, as `execute` takes it: wraps the error (a lost connection is an
+            # OperationalError, which the API answers with 503) and, on a disconnect, invalidates this
+            # connection and every pooled one opened before it (the server restarted: they are all
+            # dead), so the next checkouts reconnect instead of failing one by one. Only on failure:
+            # the hot path keeps no extra round trip.
+            conn._handle_dbapi_exception(exc, self._pg, params, None, None)
+            raise  # unreachable: the call above always raises
+        finally:
+            if traced is not None:
+                traced.end()
