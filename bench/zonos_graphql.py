@@ -7,7 +7,8 @@ lines of 1,000 units each; `kalem serve --workers 2`; wrk with 16 connections, e
 `POST /graphql` (`credentialToken` header) with the seed's `orderItemUpdate` — orderId, accountOrderNumber,
 itemId and itemSku of a random item of a random order, `quantity: 1` (one unit removed) — and the
 seed's selection of the order. Each call cancels the unit, recomputes the landed cost, revises the
-invoice and reads the order back. Then pgbench's built-in tpcb-like with 16 clients on the same server.
+invoice and answers with the order (who created and last changed it read in the same transaction).
+Then pgbench's built-in tpcb-like with 16 clients on the same server.
 Every call answered without GraphQL errors is checked against the events committed.
 
 (Not named graphql.py: the benchmarks put bench/ first on sys.path, where a graphql.py would shadow
@@ -152,7 +153,8 @@ def report(command: str, r: dict, args: argparse.Namespace) -> str:
         f"{args.seconds} s measured; each request `POST /graphql` (header `credentialToken`, the operator "
         f"token) with the seed's `orderItemUpdate(orderId, accountOrderNumber, itemId, itemSku, quantity: 1)` "
         f"on a random item of a random order and the seed's selection of the order: one unit cancelled, "
-        f"the landed cost recomputed, the invoice revised, the order read back. Then, on the same server, "
+        f"the landed cost recomputed, the invoice revised, and the order answered with who created and last "
+        f"changed it, read in the same transaction. Then, on the same server, "
         f"`pgbench -c {args.clients} -j 2 -T {args.pgbench_seconds} -b tpcb-like` on a scale-16 database. The "
         f"load generators run on the same machine. Every call answered without GraphQL errors was checked "
         f"against the `lines.cancelled`, `landed_cost.recomputed` and `invoice.revised` events committed "

@@ -263,13 +263,14 @@ def read_orders(uow: UnitOfWork, principal: Principal, *, ref: OrderRef | None =
                          uow.refunds.for_orders(o.id for o in found), uow.billing.actors(found), has_next)
 
 
-def view_of_change(uow: UnitOfWork, billed: Billed) -> OrderPage:
-    """One order as a change just committed it: the order and billing the change returned (not read
-    again), with the order's refunds and who created and last changed it."""
+def view_of_change(uow: UnitOfWork, billed: Billed, *, refunds: bool = True, actors: bool = True) -> OrderPage:
+    """One order as a change leaves it, read in the change's own open transaction (call it from a
+    `before_commit` hook): the order and billing the change returned (not read again) and, when asked,
+    the order's refunds and who created and last changed it."""
     order = billed.order
     stored = {order.id: billed.billing} if billed.billing.version else {}  # version 0: derived, never saved
-    with uow:
-        return OrderPage([order], stored, uow.refunds.for_orders([order.id]), uow.billing.actors([order]), False)
+    return OrderPage([order], stored, uow.refunds.for_orders([order.id]) if refunds else {},
+                     uow.billing.actors([order]) if actors else {order.id: (None, None)}, False)
 
 
 def derived_billing(order: Order, stored: OrderBilling | None) -> OrderBilling | None:

@@ -8,7 +8,7 @@ version as a second guard.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -29,6 +29,7 @@ from kalem.domain.invoicing import (
 from kalem.domain.order_billing import OrderBilling
 from kalem.domain.orders import Order
 from kalem.store import codec
+from kalem.store.repositories import _Hot
 
 D = Decimal
 
@@ -78,18 +79,20 @@ def load_billing(order_id: str, version: int, body: str) -> OrderBilling:
 
 
 class BillingRepository:
-    _GET = sa.text("SELECT order_id, version, body FROM order_billing WHERE order_id = :o")
-    _INSERT = sa.text("INSERT INTO order_billing (order_id, seller_id, version, updated_at, body) "
-                      "VALUES (:o, :s, :v, :at, :body)")
-    _UPDATE = sa.text("UPDATE order_billing SET version = :v, updated_at = :at, body = :body "
-                      "WHERE order_id = :o AND seller_id = :s AND version = :expected")
+    # Read and written by every change of a billed order: the hot path's statements (repositories.py).
+    _GET = _Hot("SELECT order_id, version, body FROM order_billing WHERE order_id = :o")
+    _INSERT = _Hot("INSERT INTO order_billing (order_id, seller_id, version, updated_at, body) "
+                   "VALUES (:o, :s, :v, :at, :body)")
+    _UPDATE = _Hot("UPDATE order_billing SET version = :v, updated_at = :at, body = :body "
+                   "WHERE order_id = :o AND seller_id = :s AND version = :expected")
+    _ACTORS_OF_ONE = _Hot("SELECT sequence, actor FROM events WHERE order_id = :o AND sequence IN (1, :last)")
 
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
 
     def get(self, order_id: str) -> OrderBilling | None:
-        row = self._conn.execute(self._GET, {"o": order_id}).first()
-        return load_billing(row.order_id, row.version, row.body) if row else None
+        rows = self._GET.rows(self._conn, {"o": order_id})
+        return load_billing(rows[0].order_id, rows[0].version, rows[0].body) if rows else None
 
     def get_many(self, order_ids: Iterable[str]) -> dict[str, OrderBilling]:
         ids = list(order_ids)
@@ -105,14 +108,19 @@ class BillingRepository:
         params = {"o": billing.order_id, "s": seller_id, "v": billing.version + 1, "at": now,
                   "body": billing_body(billing), "expected": billing.version}
         if billing.version == 0:
-            self._conn.execute(self._INSERT, params)
-        elif self._conn.execute(self._UPDATE, params).rowcount != 1:
+            self._INSERT.run(self._conn, params)
+        elif self._UPDATE.run(self._conn, params) != 1:
             raise VersionMismatch(f"the billing of order {billing.order_id} changed meanwhile; retry")
         return OrderBilling(billing.order_id, billing.destination_country, billing.history,
                             billing.landed_costs, billing.version + 1)
 
     def actors(self, orders: Iterable[Order]) -> dict[str, tuple[str | None, str | None]]:
         """Per order id: the actor of its first event (who created it) and of its last (who changed it last)."""
+        if isinstance(orders, Sequence) and len(orders) == 1:  # the view of one changed order: a hot statement
+            order = orders[0]
+            one = {r.sequence: r.actor for r in self._ACTORS_OF_ONE.rows(self._conn, {"o": order.id,
+                                                                                     "last": order.last_sequence})}
+            return {order.id: (one.get(1), one.get(order.last_sequence))}
         wanted = {(o.id, 1) for o in orders} | {(o.id, o.last_sequence) for o in orders}
         if not wanted:
             return {}

@@ -2,10 +2,12 @@
 text (the seed's `orderItemUpdate` is one text with new variables every call), then executed by
 graphql-core over Strawberry's schema — the resolvers and types are Strawberry's; the per-request
 machinery around them (extension hooks, execution-context objects) is skipped because none is used.
+A hot mutation selecting plain fields runs its plan instead (lean.py), made once with the document.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from inspect import isawaitable
@@ -27,6 +29,7 @@ from strawberry.execution.is_awaitable import optimized_is_awaitable
 from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRule
 from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
 
+from kalem.dialects.zonos import lean
 from kalem.dialects.zonos.limits import QueryLimits
 from kalem.domain.errors import KalemError
 
@@ -37,10 +40,11 @@ RULES = (*specified_rules, QueryLimits, MaybeNullValidationRule, OneOfInputValid
 
 @dataclass(frozen=True)
 class Document:
-    """A request's document: parsed (or not), and what validating it found."""
+    """A request's document: parsed (or not), what validating it found, and its lean plan if any."""
 
     node: DocumentNode | None
     errors: tuple[GraphQLError, ...]
+    plan: lean.Plan | None = None
 
     def operation(self, name: str | None) -> OperationDefinitionNode | None:
         return get_operation_ast(self.node, name) if self.node is not None else None
@@ -56,8 +60,8 @@ class Outcome:
 
 
 class Executor:
-    def __init__(self, schema: Schema) -> None:
-        self.schema = schema
+    def __init__(self, schema: Schema, hot: Mapping[str, lean.Work]) -> None:
+        self.schema, self.hot = schema, hot
         self.document = lru_cache(maxsize=DOCUMENTS_CACHED)(self._prepare)
 
     def _prepare(self, query: str) -> Document:
@@ -69,7 +73,7 @@ class Executor:
             errors = validate(self.schema._schema, node, RULES)
         except GraphQLError as error:  # graphql-core gives up on fragments nested past its parser's limit
             errors = [error]
-        return Document(node, tuple(errors))
+        return Document(node, tuple(errors), None if errors else lean.plan(self.schema._schema, node, self.hot))
 
     async def run(self, document: Document, operation_name: str | None, variables: dict[str, Any] | None,
                   context: dict[str, Any]) -> Outcome:
@@ -80,11 +84,14 @@ class Executor:
             message = (f"the document has no operation named {operation_name!r}" if operation_name
                        else "the document has several operations: name one with operationName")
             return Outcome(False, None, [_error(message, "INVALID_REQUEST")])
-        result = execute(self.schema._schema, document.node, context_value=context,  # type: ignore[arg-type]
-                         variable_values=variables, operation_name=operation_name,
-                         executor_class=self.schema.execution_context_class, is_awaitable=optimized_is_awaitable)
-        if isawaitable(result):
-            result = await result
+        if document.plan is not None:  # the document's one operation
+            result = await document.plan.run(self.schema._schema, variables, context)
+        else:
+            result = execute(self.schema._schema, document.node, context_value=context,  # type: ignore[arg-type]
+                             variable_values=variables, operation_name=operation_name,
+                             executor_class=self.schema.execution_context_class, is_awaitable=optimized_is_awaitable)
+            if isawaitable(result):
+                result = await result
         errors = list(result.errors or ())
         if errors:
             self.schema.process_errors(errors)

@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 from kalem.api.app import Face
 from kalem.dialects.zonos import transport
 from kalem.dialects.zonos.execution import Executor, is_mutation
-from kalem.dialects.zonos.schema import build_schema
+from kalem.dialects.zonos.schema import HOT_MUTATIONS, build_schema
 from kalem.dialects.zonos.transport import GRAPHQL_RESPONSE, Params, Refusal
 
 PATH = "/graphql"
@@ -62,7 +62,7 @@ def _encoded(body: dict[str, Any], status: int, media: str, headers: dict[str, s
 
 def face() -> Face:
     schema = build_schema()
-    executor = Executor(schema)
+    executor = Executor(schema, HOT_MUTATIONS)
     router = APIRouter(tags=[TAG])
 
     async def answer(request: Request, params: Params, media: str) -> Response:

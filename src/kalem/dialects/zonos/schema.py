@@ -19,6 +19,7 @@ from graphql import GraphQLError
 from starlette.concurrency import run_in_threadpool
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import Info
+from strawberry.types.nodes import SelectedField
 
 from kalem.api import errors
 from kalem.app import billing as app
@@ -42,9 +43,13 @@ from kalem.dialects.zonos.types import (
 )
 from kalem.domain.errors import InvalidInput, KalemError
 from kalem.domain.orders import Order as DomainOrder
+from kalem.store.uow import UnitOfWork
 
 log = logging.getLogger("kalem.api")
 T = TypeVar("T")
+R = TypeVar("R")
+#: The Order fields shown from the order's events (who created it and who changed it last).
+_ACTORS = frozenset({"createdBy", "updatedBy"})
 
 def zonos_error(exc: KalemError) -> GraphQLError:
     return GraphQLError(exc.message, extensions={"code": exc.code.upper(), "status": exc.status})
@@ -52,17 +57,16 @@ def zonos_error(exc: KalemError) -> GraphQLError:
 
 # --- plumbing ------------------------------------------------------------------------------------
 
-def _principal(info: Info) -> Principal:
-    context = info.context
+def _principal(context: dict[str, Any]) -> Principal:
     if "principal" not in context:
         context["principal"] = context["kalem"].auth.bearer(context["request"].headers.get("credentialToken"))
     return context["principal"]
 
 
-async def _run(info: Info, work: Callable[[Principal, Any], T]) -> T:
+async def _run(context: dict[str, Any], work: Callable[[Principal, Any], T]) -> T:
     """Authenticate and run `work(principal, kalem_context)` off the event loop; typed errors out."""
     def call() -> T:
-        return work(_principal(info), info.context["kalem"])
+        return work(_principal(context), context["kalem"])
     try:
         return await run_in_threadpool(call)
     except KalemError as exc:
@@ -72,8 +76,8 @@ async def _run(info: Info, work: Callable[[Principal, Any], T]) -> T:
             raise
         # Server trouble, not an answer: HTTP 503 with Retry-After, as every other face gives.
         log.warning("database unavailable: %s", exc.__class__.__name__)
-        info.context["response"].status_code = 503
-        info.context["response"].headers["Retry-After"] = str(errors.RETRY_AFTER_SECONDS)
+        context["response"].status_code = 503
+        context["response"].headers["Retry-After"] = str(errors.RETRY_AFTER_SECONDS)
         raise GraphQLError(errors.DATABASE_UNAVAILABLE_MESSAGE, extensions={
             "code": errors.DATABASE_UNAVAILABLE.upper(), "status": 503}) from exc
 
@@ -99,9 +103,45 @@ def _one(principal: Principal, kalem: Any, ref: app.OrderRef) -> Order:
     return _viewed(app.read_orders(kalem.uow(write=False), principal, ref=ref))
 
 
-def _changed(kalem: Any, done: app.Billed) -> Order:
-    """The order as the mutation committed it, with who created and changed it."""
-    return _viewed(app.view_of_change(kalem.uow(write=False), done))
+def _selected(info: Info) -> frozenset[str]:
+    """Every field name in the resolver's selection, at any depth, fragments included: what the answer
+    may show (a superset when a directive skips some)."""
+    names: set[str] = set()
+    todo: list[Any] = list(info.selected_fields)
+    while todo:
+        node = todo.pop()
+        if isinstance(node, SelectedField):
+            names.add(node.name)
+        todo.extend(node.selections)
+    return frozenset(names)
+
+
+def _changed(kalem: Any, shown: frozenset[str], change: Callable[[UnitOfWork], R],
+             billed: Callable[[R], app.Billed] = lambda result: result) -> tuple[R, Order]:
+    """Run a change and read what the answer shows of the order beyond the change's result — its
+    refunds, who created and last changed it — in the change's own transaction, and only when the
+    selection names it."""
+    uow = kalem.uow()
+    pages: list[app.OrderPage] = []
+    uow.before_commit(lambda result: pages.append(app.view_of_change(
+        uow, billed(result), refunds="refunds" in shown, actors=not _ACTORS.isdisjoint(shown))))
+    result = change(uow)
+    return result, _viewed(pages[0])
+
+
+async def item_update(context: dict[str, Any], shown: frozenset[str], *, quantity: int,
+                      order_id: str | None = None, account_order_number: str | None = None,
+                      item_id: str | None = None, item_sku: str | None = None,
+                      product_id: str | None = None) -> OrderItemUpdatePayload:
+    """`orderItemUpdate` as its resolver and its lean plan (lean.py) run it: the arguments by their
+    Python names, `shown` the field names selected."""
+    def work(principal: Principal, kalem: Any) -> OrderItemUpdatePayload:
+        cmd = app.RemoveItems(_ref(order_id, account_order_number),
+                              views.kalem_line_id(item_id) if _text(item_id, "itemId") is not None else None,
+                              _text(item_sku, "itemSku"), quantity, principal, via=views.FACE,
+                              product_id=_text(product_id, "productId"))
+        return OrderItemUpdatePayload(order=_changed(kalem, shown, lambda uow: app.remove_items(uow, cmd))[1])
+    return await _run(context, work)
 
 
 def _cursor(order: DomainOrder) -> str:
@@ -132,7 +172,7 @@ def _amount(value: float) -> Decimal:
 class Query:
     @strawberry.field
     async def order(self, info: Info, order_id: strawberry.ID) -> Order:
-        return await _run(info, lambda p, k: _one(p, k, _ref(order_id)))
+        return await _run(info.context, lambda p, k: _one(p, k, _ref(order_id)))
 
     @strawberry.field
     async def orders(self, info: Info, first: int = 20, after: str | None = None,
@@ -152,7 +192,7 @@ class Query:
             return OrderConnection(edges=edges, page_info=PageInfo(
                 has_next_page=page.has_next, has_previous_page=after is not None,
                 start_cursor=edges[0].cursor if edges else None, end_cursor=edges[-1].cursor if edges else None))
-        return await _run(info, work)
+        return await _run(info.context, work)
 
     @strawberry.field
     async def order_fulfillment_progress(self, info: Info, order_id: strawberry.ID) -> OrderFulfillmentProgress:
@@ -161,12 +201,12 @@ class Query:
             waiting = [NotFulfilledItem(item=Item.of(ln, order.currency), quantity=ln.ledger.unshipped)
                        for ln in order.lines if ln.ledger.unshipped]
             return OrderFulfillmentProgress(fulfilled=shipments(order), not_fulfilled=waiting)
-        return await _run(info, work)
+        return await _run(info.context, work)
 
     @strawberry.field(description="Deliveries of the caller's webhooks, newest first")
     async def webhook_logs(self, info: Info, filter: webhooks.WebhookLogFilter | None = None,
                            first: int = 20) -> list[webhooks.WebhookLog]:
-        return await _run(info, lambda p, k: webhooks.logs(p, k, filter, first))
+        return await _run(info.context, lambda p, k: webhooks.logs(p, k, filter, first))
 
 
 @strawberry.type
@@ -178,40 +218,39 @@ class Mutation:
                                 account_order_number: str | None = None, item_id: strawberry.ID | None = None,
                                 item_sku: str | None = None, product_id: str | None = None,
                                 quantity: int) -> OrderItemUpdatePayload:
-        def work(principal: Principal, kalem: Any) -> OrderItemUpdatePayload:
-            cmd = app.RemoveItems(_ref(order_id, account_order_number),
-                                  views.kalem_line_id(item_id) if _text(item_id, "itemId") is not None else None,
-                                  _text(item_sku, "itemSku"), quantity, principal, via=views.FACE,
-                                  product_id=_text(product_id, "productId"))
-            done = app.remove_items(kalem.uow(), cmd)
-            return OrderItemUpdatePayload(order=_changed(kalem, done))
-        return await _run(info, work)
+        return await item_update(info.context, _selected(info), order_id=order_id,
+                                 account_order_number=account_order_number, item_id=item_id,
+                                 item_sku=item_sku, product_id=product_id, quantity=quantity)
 
     @strawberry.mutation
     async def order_cancel(self, info: Info, id: strawberry.ID) -> Order:
+        shown = _selected(info)
+
         def work(principal: Principal, kalem: Any) -> Order:
-            done = app.cancel_order(kalem.uow(), _ref(id), principal, via=views.FACE)
-            return _changed(kalem, done)
-        return await _run(info, work)
+            return _changed(kalem, shown, lambda uow: app.cancel_order(uow, _ref(id), principal, via=views.FACE))[1]
+        return await _run(info.context, work)
 
     @strawberry.mutation
     async def order_refund_create(self, info: Info, input: OrderRefundCreateInput) -> OrderRefund:
+        shown = _selected(info)
+
         def work(principal: Principal, kalem: Any) -> OrderRefund:
             cmd = app.RecordRefund(_ref(input.id), input.currency_code,
                                    tuple((s.type.value, _amount(s.amount)) for s in input.subtotals), principal,
                                    _text(input.note, "note", 1000), via=views.FACE)
-            done, refund = app.record_refund(kalem.uow(), cmd)
-            return OrderRefund.of(refund, _changed(kalem, done))
-        return await _run(info, work)
+            (_, refund), order = _changed(kalem, shown, lambda uow: app.record_refund(uow, cmd),
+                                          lambda result: result[0])
+            return OrderRefund.of(refund, order)
+        return await _run(info.context, work)
 
 
     @strawberry.mutation(description="Register a webhook for the caller's orders")
     async def webhook_create(self, info: Info, input: webhooks.WebhookCreateInput) -> webhooks.Webhook:
-        return await _run(info, lambda p, k: webhooks.create(p, k, input))
+        return await _run(info.context, lambda p, k: webhooks.create(p, k, input))
 
     @strawberry.mutation(description="Change a webhook's url, type or status")
     async def webhook_update(self, info: Info, input: webhooks.WebhookUpdateInput) -> webhooks.Webhook:
-        return await _run(info, lambda p, k: webhooks.update(p, k, input))
+        return await _run(info.context, lambda p, k: webhooks.update(p, k, input))
 
 
 class ZonosSchema(strawberry.Schema):
@@ -221,6 +260,10 @@ class ZonosSchema(strawberry.Schema):
                       and not isinstance(e.original_error, (KalemError, GraphQLError))]
         if unexpected:
             super().process_errors(unexpected, execution_context)
+
+
+#: The mutations a lean plan may run (lean.py), by field name.
+HOT_MUTATIONS = {"orderItemUpdate": item_update}
 
 
 def build_schema() -> strawberry.Schema:
