@@ -29,7 +29,7 @@ from kalem.domain.invoicing import (
 from kalem.domain.order_billing import OrderBilling
 from kalem.domain.orders import Order
 from kalem.store import codec
-from kalem.store.repositories import _Hot
+from kalem.store.hot import Hot
 
 D = Decimal
 
@@ -80,12 +80,12 @@ def load_billing(order_id: str, version: int, body: str) -> OrderBilling:
 
 class BillingRepository:
     # Read and written by every change of a billed order: the hot path's statements (repositories.py).
-    _GET = _Hot("SELECT order_id, version, body FROM order_billing WHERE order_id = :o")
-    _INSERT = _Hot("INSERT INTO order_billing (order_id, seller_id, version, updated_at, body) "
+    _GET = Hot("SELECT order_id, version, body FROM order_billing WHERE order_id = :o")
+    _INSERT = Hot("INSERT INTO order_billing (order_id, seller_id, version, updated_at, body) "
                    "VALUES (:o, :s, :v, :at, :body)")
-    _UPDATE = _Hot("UPDATE order_billing SET version = :v, updated_at = :at, body = :body "
+    _UPDATE = Hot("UPDATE order_billing SET version = :v, updated_at = :at, body = :body "
                    "WHERE order_id = :o AND seller_id = :s AND version = :expected")
-    _ACTORS_OF_ONE = _Hot("SELECT sequence, actor FROM events WHERE order_id = :o AND sequence IN (1, :last)")
+    _ACTORS_OF_ONE = Hot("SELECT sequence, actor FROM events WHERE order_id = :o AND sequence IN (1, :last)")
 
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
