@@ -21,6 +21,7 @@ import subprocess
 import sys
 import threading
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -36,8 +37,10 @@ from kalem.devtools.postgres import free_port  # noqa: E402
 
 
 def receiver_app():  # type: ignore[no-untyped-def]
-    """A minimal ASGI receiver: records (webhook-id, arrival time); GET returns them."""
+    """A minimal ASGI receiver: records (webhook-id, arrival time) and the connections the requests came
+    over; GET returns them."""
     arrivals: list[tuple[str, float]] = []
+    clients: set[tuple[str, int]] = set()
 
     async def app(scope, receive, send):  # type: ignore[no-untyped-def]
         if scope["type"] != "http":
@@ -47,11 +50,14 @@ def receiver_app():  # type: ignore[no-untyped-def]
                 pass
             hook_id = dict(scope["headers"]).get(b"webhook-id", b"").decode()
             arrivals.append((hook_id, time.time()))
+            clients.add(scope["client"])
             body = b"ok"
         else:
-            body = json.dumps({"count": len(arrivals)} if scope["path"] == "/count" else arrivals).encode()
+            body = json.dumps({"count": len(arrivals), "connections": len(clients)} if scope["path"] == "/count"
+                              else arrivals).encode()
             if scope["path"] == "/reset":
                 arrivals.clear()
+                clients.clear()
         await send({"type": "http.response.start", "status": 200,
                     "headers": [(b"content-length", str(len(body)).encode())]})
         await send({"type": "http.response.body", "body": body})
@@ -60,7 +66,7 @@ def receiver_app():  # type: ignore[no-untyped-def]
 
 def start_receiver() -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
-    proc = subprocess.Popen([sys.executable, __file__, "--receiver", str(port)])
+    proc = subprocess.Popen([sys.executable, __file__, "--receiver", str(port)], start_new_session=True)
     url = f"http://127.0.0.1:{port}"
     for _ in range(200):
         try:
@@ -73,8 +79,8 @@ def start_receiver() -> tuple[subprocess.Popen[bytes], str]:
 
 def workers(url: str, n: int) -> list[subprocess.Popen[bytes]]:
     env = {**os.environ, "KALEM_DATABASE_URL": url, "KALEM_WEBHOOK_ALLOW_PRIVATE_URLS": "true"}
-    procs = [subprocess.Popen([str(common.BIN / "kalem"), "worker"], env=env, stderr=subprocess.PIPE)
-             for _ in range(n)]
+    procs = [subprocess.Popen([str(common.BIN / "kalem"), "worker"], env=env, stderr=subprocess.PIPE,
+                              start_new_session=True) for _ in range(n)]
     for p in procs:  # ready (imports done, polling) before the clock starts
         assert b"delivering" in p.stderr.readline()  # type: ignore[union-attr]
         # Keep reading what it logs: a full pipe would block the worker's next write, and its exit.
@@ -89,15 +95,30 @@ def stop(procs: list[subprocess.Popen[bytes]]) -> None:
         p.wait(20)
 
 
-def throughput(engine: sa.Engine, db_url: str, receiver: str, n_workers: int) -> float:
+@dataclass
+class Run:
+    rate: float           # deliveries/s
+    worker_ms: float      # CPU ms per delivery: the worker processes, the receiver, PostgreSQL
+    receiver_ms: float
+    postgres_ms: float
+    connections: int      # connections the deliveries came over
+
+
+def cpu(pids: list[int]) -> float:
+    """CPU seconds so far of processes each started in a session of its own."""
+    return sum(common.session_cpu(pid) for pid in pids)
+
+
+def throughput(engine: sa.Engine, pg: common.ThrowawayPostgres, receiver: tuple[int, str], n_workers: int) -> Run:
     """Workers start idle; N deliveries are queued in one transaction; the clock runs from that commit
-    until every delivery is recorded `delivered`."""
+    until every delivery is recorded `delivered`. CPU is counted over the same span."""
     with engine.begin() as conn:
         conn.execute(sa.text("DELETE FROM webhook_attempts"))
         conn.execute(sa.text("DELETE FROM webhook_deliveries"))
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.execute(sa.text("VACUUM ANALYZE webhook_deliveries"))
-    procs = workers(db_url, n_workers)
+    httpx.get(f"{receiver[1]}/reset")
+    procs = workers(pg.url, n_workers)
     try:
         with engine.begin() as conn:
             conn.execute(sa.text(
@@ -106,6 +127,7 @@ def throughput(engine: sa.Engine, db_url: str, receiver: str, n_workers: int) ->
                 "'pending', 0, now(), now() FROM events"))
             total = conn.execute(sa.text("SELECT count(*) FROM webhook_deliveries")).scalar_one()
         started = time.perf_counter()
+        cpu0 = cpu([p.pid for p in procs]), cpu([receiver[0]]), common.postgres_cpu(pg)
         while True:
             with engine.connect() as conn:
                 left = conn.execute(sa.text("SELECT count(*) FROM webhook_deliveries WHERE status <> 'delivered'"
@@ -114,11 +136,15 @@ def throughput(engine: sa.Engine, db_url: str, receiver: str, n_workers: int) ->
                 break
             time.sleep(0.02)
         elapsed = time.perf_counter() - started
+        cpu1 = cpu([p.pid for p in procs]), cpu([receiver[0]]), common.postgres_cpu(pg)
     finally:
         stop(procs)
-    rate = total / elapsed
-    log(f"{n_workers} worker(s): {total:,} deliveries in {elapsed:.2f} s = {rate:,.0f}/s")
-    return rate
+    run = Run(total / elapsed, *(1000 * (b - a) / total for a, b in zip(cpu0, cpu1, strict=True)),
+              connections=httpx.get(f"{receiver[1]}/count").json()["connections"])
+    log(f"{n_workers} worker(s): {total:,} deliveries in {elapsed:.2f} s = {run.rate:,.0f}/s over {run.connections} "
+        f"connections; CPU per delivery: workers {run.worker_ms:.2f} ms, receiver {run.receiver_ms:.2f} ms, "
+        f"PostgreSQL {run.postgres_ms:.2f} ms")
+    return run
 
 
 def latency(db_url: str, receiver: str, events: int, rate: float) -> tuple[float, float]:
@@ -178,8 +204,8 @@ def main(argv: list[str] | None = None) -> None:
                     "INSERT INTO webhook_subscriptions (id, url, event_types, dialect, auth_kind, secret, enabled, "
                     "created_at) VALUES ('bench', :u, '[\"*\"]', 'native', 'standard', :s, true, now())"),
                     {"u": f"{receiver}/hooks", "s": "whsec_" + "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo0MTIzNDU2"})
-            one = throughput(engine, pg.url, receiver, 1)
-            two = throughput(engine, pg.url, receiver, 2)
+            one = throughput(engine, pg, (receiver_proc.pid, receiver), 1)
+            two = throughput(engine, pg, (receiver_proc.pid, receiver), 2)
             p50, p99 = latency(pg.url, receiver, args.latency_events, args.latency_rate)
             engine.dispose()
             version = common.server_version(pg)
@@ -188,7 +214,8 @@ def main(argv: list[str] | None = None) -> None:
         receiver_proc.terminate()
         receiver_proc.wait(10)
     m = common.machine()
-    verdict = "reached" if max(one, two) >= 1500 else f"not reached here ({max(one, two):,.0f}/s at best)"
+    best = max(one.rate, two.rate)
+    verdict = "reached" if best >= 1500 else f"not reached here ({best:,.0f}/s at best)"
     text = f"""## Webhooks
 
 `.venv/bin/python bench/webhooks.py --deliveries {args.deliveries} --latency-events {args.latency_events} \
@@ -198,8 +225,12 @@ with Standard Webhooks signatures, worker defaults (batch 100, 16 concurrent sen
 
 | | figure |
 |---|---|
-| deliveries/s, 1 worker ({args.deliveries:,} queued at once, commit → all recorded delivered) | {one:,.0f} |
-| deliveries/s, 2 workers | {two:,.0f} |
+| deliveries/s, 1 worker ({args.deliveries:,} queued at once, commit → all recorded delivered) | {one.rate:,.0f} |
+| deliveries/s, 2 workers | {two.rate:,.0f} |
+| CPU per delivery, 2 workers: the worker processes | {two.worker_ms:.2f} ms |
+| CPU per delivery, 2 workers: the receiver | {two.receiver_ms:.2f} ms |
+| CPU per delivery, 2 workers: PostgreSQL | {two.postgres_ms:.2f} ms |
+| connections the receiver accepted, 2 workers ({args.deliveries:,} deliveries) | {two.connections} |
 | commit → receiver latency p50 ({args.latency_events:,} events at {args.latency_rate:.0f}/s, 1 worker) | {p50:.1f} ms |
 | commit → receiver latency p99 | {p99:.1f} ms |
 
@@ -210,7 +241,7 @@ worker wakes on the `NOTIFY` the outbox sends at commit (store/notify.py); the p
 (`KALEM_WEBHOOK_POLL_SECONDS`) is the fallback.
 Where a worker's time goes (profiled in-process, 2,000 deliveries): ~65 % sending (httpx and
 signing, CPU-bound), ~20 % claiming (claim query 0.4 ms; the rest is commit and row loading), ~15 %
-recording. The target is 1,500 deliveries/s with two workers: {verdict}. A second worker gives {two / one:.2f}× the
+recording. The target is 1,500 deliveries/s with two workers: {verdict}. A second worker gives {two.rate / one.rate:.2f}× the
 first's throughput on {m['nproc']} CPUs shared by PostgreSQL, the receiver and the workers; more worker
 processes on a machine with more cores, or a worker that claims and records while it sends, go further.
 """
@@ -220,8 +251,8 @@ processes on a machine with more cores, or a worker that claims and records whil
                    f"--latency-events {args.latency_events} --latency-rate {args.latency_rate:.0f} "
                    f"--pgbench-seconds {args.pgbench_seconds}")
         common.record("webhooks", command, text, [
-            common.Figure("webhook deliveries, 1 worker", one, pgbench_tps=tps),
-            common.Figure("webhook deliveries, 2 workers", two, pgbench_tps=tps),
+            common.Figure("webhook deliveries, 1 worker", one.rate, pgbench_tps=tps),
+            common.Figure("webhook deliveries, 2 workers", two.rate, pgbench_tps=tps),
             common.Figure(f"webhook commit → receiver latency at {args.latency_rate:.0f}/s", args.latency_rate,
                           p50, p99)])   # a fixed rate: no ratio to pgbench (its tps is in the section)
 
