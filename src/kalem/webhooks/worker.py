@@ -61,11 +61,11 @@ class WorkerConfig:
     batch: int = 100
     concurrency: int = 16
     poll_seconds: float = 0.05
-    lease_seconds: float = 60.0  # must exceed the longest round: parts × timeout
+    lease_seconds: float = 60.0  # well above the longest send (parts × timeout) and its wait for a thread
     timeout_seconds: float = 10.0
     allow_private: bool = False
     retry: RetryPolicy = field(default_factory=RetryPolicy)
-    # Housekeeping between rounds: Idempotency-Keys older than the retention are forgotten.
+    # Housekeeping between claims: Idempotency-Keys older than the retention are forgotten.
     idempotency_retention_seconds: float = 86_400.0
     housekeeping_seconds: float = 600.0
 
