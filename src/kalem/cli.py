@@ -46,7 +46,7 @@ def main(version: Annotated[bool, typer.Option("--version", callback=_version, i
     """kalem: order-line cancellations, requests, splits, returns and refunds."""
 
 
-#: After SIGTERM, requests in flight (serve) and the round in hand (worker) get this long to finish:
+#: After SIGTERM, requests in flight (serve) and sends under way (worker) get this long to finish:
 #: process managers send SIGKILL about 10 s after SIGTERM.
 GRACEFUL_SHUTDOWN_SECONDS = 7
 WORKER_SHUTDOWN_SECONDS = 8
@@ -105,12 +105,12 @@ _WORKER = Settings.model_fields
 @app.command()
 def worker(concurrency: Annotated[int, typer.Option(help="parallel HTTP sends", envvar="KALEM_WEBHOOK_CONCURRENCY")]
            = _WORKER["webhook_concurrency"].default,
-           batch: Annotated[int, typer.Option(help="deliveries claimed per round", envvar="KALEM_WEBHOOK_BATCH")]
+           batch: Annotated[int, typer.Option(help="deliveries claimed at a time", envvar="KALEM_WEBHOOK_BATCH")]
            = _WORKER["webhook_batch"].default,
            metrics_port: Annotated[int | None, typer.Option(help="serve Prometheus metrics on this port")] = None,
            metrics_host: Annotated[str, typer.Option(help="the metrics port's address")] = "127.0.0.1") -> None:
     """Deliver webhooks: claim due deliveries, send, retry (run any number on PostgreSQL, one on SQLite).
-    On SIGTERM: finish the round in hand (sends answered and recorded, unsent claims released), exit."""
+    On SIGTERM: finish the sends under way (answered and recorded, unsent claims released), exit."""
     import signal
 
     from kalem import logs

@@ -31,9 +31,9 @@ def configure(fmt: str | None = None, level: str | None = None) -> None:
     root.handlers[:] = [handler]
     root.setLevel((level or Settings().log_level).upper())
     # uvicorn's own start/stop chatter is replaced by kalem's lines, the webhook worker records every
-    # send itself (httpx would log each one again), and alembic's plugin setup (the readiness check
+    # send itself (urllib3 would log each one again), and alembic's plugin setup (the readiness check
     # reads the migration head) says nothing an operator needs; their warnings and errors still show.
     # At debug level every library says everything.
     chatter = logging.DEBUG if root.level <= logging.DEBUG else logging.WARNING
-    for name in ("uvicorn", "uvicorn.error", "uvicorn.access", "httpx", "httpcore", "alembic"):
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access", "urllib3", "alembic"):
         logging.getLogger(name).setLevel(chatter)

@@ -27,7 +27,8 @@ class Received:
 class Receiver:
     """`plan`: statuses to answer in order (then 200); `respond`: a function instead.
     `hold`: an Event the first request waits on (a receiver that hangs).
-    `delay`: seconds every request takes before it is answered (a receiver that is slow)."""
+    `delay`: seconds every request takes before it is answered (a receiver that is slow).
+    `keep_alive`: answer HTTP/1.1 and keep connections open; `connections` counts those accepted."""
 
     def __init__(self, port: int | None = None) -> None:
         self.port = port or free_port()
@@ -43,12 +44,21 @@ class Receiver:
         self.first_arrived = threading.Event()
         self.hold: threading.Event | None = None
         self.delay = 0.0
+        self.keep_alive = False
+        self.connections = 0
         self._server: ThreadingHTTPServer | None = None
 
     def start(self) -> Receiver:
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1" if receiver.keep_alive else "HTTP/1.0"
+
+            def setup(self) -> None:
+                super().setup()
+                with receiver.lock:
+                    receiver.connections += 1
+
             def do_POST(self) -> None:  # noqa: N802
                 length = int(self.headers.get("content-length", 0))
                 body = self.rfile.read(length)

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from tests.conftest import ADMIN, empty, snapshot
 from tests.support import client_for, order, token
 from tests.webhooks.conftest import subscribe
+from tests.webhooks.receiver import Receiver
 
 BAD_BODIES = [
     ({"url": "ftp://example.com/x", "event_types": ["*"]}, "invalid_webhook_url"),
@@ -57,6 +58,26 @@ def test_a_private_address_is_refused_at_send_time_too():
     finally:
         sender.close()
     assert attempt.status_code is None and attempt.error.startswith("webhook_url_not_allowed")
+
+
+def test_sends_to_one_endpoint_reuse_a_connection_pinned_to_the_checked_address():
+    """The request goes to the address that was checked, with the URL's host in `Host`; one delivery
+    after another to that endpoint travels over the same kept-alive connection."""
+    from kalem.webhooks.sender import Sender
+    receiver = Receiver()
+    receiver.keep_alive = True
+    receiver.start()
+    sender = Sender(allow_private=True, resolver=lambda host, port: ["127.0.0.1"])
+    try:
+        url = f"http://hooks.example:{receiver.port}/hooks?to=me"
+        attempts = [sender.send({"url": url, "auth_kind": "secret_url"}, f"msg{n}", {"n": n}) for n in range(5)]
+    finally:
+        sender.close()
+        receiver.stop()
+    assert [a.status_code for a in attempts] == [200] * 5
+    assert [(r.headers["host"], r.path, r.json()) for r in receiver.requests] == [
+        (f"hooks.example:{receiver.port}", "/hooks?to=me", {"n": n}) for n in range(5)]
+    assert receiver.connections == 1
 
 
 def test_sellers_may_not_manage_webhooks(api, db):

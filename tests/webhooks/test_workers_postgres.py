@@ -9,12 +9,16 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
+import sqlalchemy as sa
 
 from kalem.bootstrap import build_worker
+from kalem.store import webhooks as store
+from kalem.store.uow import UnitOfWork
 from tests.conftest import ADMIN, empty
 from tests.support import order
 from tests.webhooks.conftest import FAST, subscribe
@@ -112,3 +116,19 @@ def test_two_workers_never_send_the_same_delivery_at_once(pg, pg_api):
     keys = [(r.path, r.id) for r in receiver.requests]
     assert len(keys) == 80 and len(set(keys)) == 80  # no delivery sent twice
     assert receiver.max_in_flight_same_id == 1
+
+
+def test_a_claim_reads_the_due_index_in_order_whatever_the_statistics(pg, pg_api):
+    """Statistics taken while the queue was empty say few rows are due. A claim must still read the due
+    index in order and stop at its limit, not fetch and sort the whole backlog at every batch."""
+    with pg.db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(sa.text("VACUUM ANALYZE webhook_deliveries"))
+    subscribe(pg_api, "http://127.0.0.1:9/hooks")
+    for n in range(20):
+        assert pg_api.post("/v1/orders", json=order(f"40000006{n:02d}")).status_code == 201
+    now = datetime.now(UTC)
+    with UnitOfWork(pg.db) as uow:
+        assert len(uow.webhooks.claim(now, now + timedelta(seconds=60), 5)) == 5
+        due = store._DUE.format(held="") + " FOR UPDATE OF d SKIP LOCKED"
+        plan = "\n".join(uow._conn.execute(sa.text("EXPLAIN " + due), {"now": now, "t": True, "n": 5}).scalars())
+    assert "Index Scan using ix_webhook_deliveries_due" in plan and "Sort" not in plan, plan
