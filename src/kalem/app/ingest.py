@@ -7,7 +7,7 @@ order itself (`invalid_order`) — and a refused order does not stop the others.
 within one batch is judged against its first occurrence, as if the two had come one after the other.
 The orders taken in commit together, in one transaction with their events and outbox rows: each order
 is stored entirely or not at all. What is already stored is read once for the whole batch and the new
-rows are written with one `executemany` per table (store/intake.py).
+rows are written a table at a time (store/intake.py).
 """
 
 from __future__ import annotations
@@ -70,10 +70,7 @@ def place_orders(uow: UnitOfWork, cmds: Sequence[PlaceOrder]) -> list[Intake]:
             stored[key] = (order.id, digest)
             in_use.update((spec.seller_id, ln.line_id) for ln in spec.lines)
             outcomes[index] = Intake(spec.order_number, spec.seller_id, order.id, created=True)
-        for seller_id in sorted({order.seller_id for order, _ in placed}):
-            uow.sellers.ensure(seller_id, now)
-        uow.orders.add_many(placed)
-        uow.events.append(events)
+        uow.intake.add(placed, events, now)
         uow.commit(outcomes)
     return outcomes
 

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, fields, replace
+from collections.abc import Callable
+from dataclasses import dataclass, fields, is_dataclass, replace
+from datetime import datetime
+from decimal import Decimal
+from operator import attrgetter
 from typing import Any
 
 from kalem.app.ids import new_id
@@ -64,22 +68,33 @@ def intake_hash(spec: OrderSpec) -> str:
     return hashlib.sha256(dumps(fields).encode()).hexdigest()
 
 
-_FIELDS: dict[type, tuple[str, ...]] = {}
-
-
 def _plain(value: Any) -> Any:
-    """`dataclasses.asdict`, which the stored hashes were made with, without its deep copies (a spec
-    holds only immutable values): a fifth of the CPU of taking in an order in bulk."""
-    if hasattr(value, "__dataclass_fields__"):
-        names = _FIELDS.get(type(value))
-        if names is None:
-            names = _FIELDS[type(value)] = tuple(f.name for f in fields(value))
-        return {name: _plain(getattr(value, name)) for name in names}
-    if isinstance(value, (tuple, list)):
-        return [_plain(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    return value
+    """`dataclasses.asdict`, which the stored hashes were made with, as `dumps` will encode it: without
+    its deep copies (a spec holds only immutable values), with amounts and times already text, and with
+    a converter per type made once. Hashing was a fifth of the CPU of taking in an order in bulk."""
+    kind = type(value)
+    if kind in _AS_IS:
+        return value
+    convert = _CONVERTERS.get(kind) or _converter(kind)
+    return convert(value)
+
+
+_AS_IS: set[type] = {str, int, bool, float, type(None)}
+_CONVERTERS: dict[type, Callable[[Any], Any]] = {
+    Decimal: str, datetime: datetime.isoformat,          # as `dumps` writes them
+    tuple: lambda v: [_plain(x) for x in v], list: lambda v: [_plain(x) for x in v],
+    dict: lambda v: {k: _plain(x) for k, x in v.items()},
+}
+
+
+def _converter(kind: type) -> Callable[[Any], Any]:
+    if is_dataclass(kind):
+        names = tuple(f.name for f in fields(kind))
+        get = attrgetter(*names) if len(names) > 1 else lambda v: (getattr(v, names[0]),)
+        convert = _CONVERTERS[kind] = lambda v: {n: _plain(x) for n, x in zip(names, get(v), strict=True)}
+        return convert
+    _AS_IS.add(kind)   # an enum member, or another value `dumps` takes as it is
+    return lambda v: v
 
 
 def seller_spec(cmd: PlaceOrder) -> OrderSpec:

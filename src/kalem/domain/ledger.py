@@ -26,14 +26,14 @@ class Ledger:
 
     @classmethod
     def of(cls, units: Units) -> Ledger:
-        counts = dict.fromkeys(UnitState, 0)
+        counts = dict.fromkeys(_STATES, 0)
         for first, last, state in units.runs:
-            counts[state] += last - first + 1
-        return cls(**{state.value: n for state, n in counts.items()})
+            counts[state] += last - first + 1   # a state is its own name (StrEnum)
+        return cls(**counts)
 
     @property
     def total(self) -> int:
-        return sum(getattr(self, f.name) for f in fields(self))
+        return sum(getattr(self, name) for name in _STATES)
 
     @property
     def alive(self) -> int:
@@ -54,7 +54,11 @@ class Ledger:
         return getattr(self, state.value)
 
     def __add__(self, other: Ledger) -> Ledger:
-        return Ledger(**{f.name: getattr(self, f.name) + getattr(other, f.name) for f in fields(self)})
+        return Ledger(**{name: getattr(self, name) + getattr(other, name) for name in _STATES})
 
     def as_dict(self) -> dict[str, int]:
-        return {f.name: getattr(self, f.name) for f in fields(self)}
+        return {name: getattr(self, name) for name in _STATES}
+
+
+#: The counted states, by name: the ledger's fields (looked up once, not on every sum).
+_STATES = tuple(f.name for f in fields(Ledger))
