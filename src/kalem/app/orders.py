@@ -13,10 +13,11 @@ from typing import Any
 from kalem.app.ids import new_id
 from kalem.app.principals import Principal, seller_for_new_order
 from kalem.app.transaction import OrderTransaction
-from kalem.domain.errors import LineIdInUse, NotFound, OrderAlreadyExists
+from kalem.domain.errors import LineIdInUse, OrderAlreadyExists
 from kalem.domain.orders import Order, OrderSpec
 from kalem.domain.orders import place_order as place
 from kalem.store.codec import dumps
+from kalem.store.intake import Stored
 from kalem.store.uow import UnitOfWork
 
 
@@ -38,23 +39,31 @@ def place_order(uow: UnitOfWork, cmd: PlaceOrder) -> Placed:
     seller_id = spec.seller_id
     fingerprint = intake_hash(spec)
     with OrderTransaction(uow) as tx:
-        try:
-            existing = uow.orders.get(spec.order_number, seller_id)
-        except NotFound:
-            existing = None
-        if existing is not None:
-            if uow.orders.intake_hash(existing.id) != fingerprint:
-                raise OrderAlreadyExists(f"order {spec.order_number} exists with a different body",
-                                         order_number=spec.order_number)
-            return tx.commit(Placed(existing, created=False))
-        for line in spec.lines:  # line ids are unique per seller: the faces find orders by them
-            if uow.orders.locate_line(line.line_id, seller_id) is not None:
-                raise LineIdInUse(f"line id {line.line_id} belongs to another order of this seller",
-                                  line_id=line.line_id)
+        # Two statements whatever the number of lines: the number's stored orders, the line ids in use.
+        stored = uow.intake.orders_numbered((spec.order_number,)).get((seller_id, spec.order_number))
+        if stored is not None:
+            return tx.commit(Placed(uow.orders.get_by_id(identical(spec, fingerprint, stored)), created=False))
+        check_lines(spec, uow.intake.lines_in_use({line.line_id for line in spec.lines}))
         now = uow.now()
         order, events = place(spec, order_id=new_id("ord"), actor=cmd.principal.actor, now=now)
-        uow.sellers.ensure(seller_id, now)
+        uow.intake.ensure_sellers((seller_id,), now)
         return tx.commit(Placed(tx.add(order, fingerprint, events), created=True))
+
+
+def identical(spec: OrderSpec, digest: str, stored: Stored) -> str:
+    """The stored order's id if it is this very order (the same intake hash); else the number is taken."""
+    if stored.intake_hash != digest:
+        raise OrderAlreadyExists(f"order {spec.order_number} exists with a different body",
+                                 order_number=spec.order_number)
+    return stored.id
+
+
+def check_lines(spec: OrderSpec, in_use: set[tuple[str, str]]) -> None:
+    """Refuses a line id that another order of the seller holds: the faces find orders by line ids."""
+    for line in spec.lines:
+        if (spec.seller_id, line.line_id) in in_use:
+            raise LineIdInUse(f"line id {line.line_id} belongs to another order of this seller",
+                              line_id=line.line_id)
 
 
 def intake_hash(spec: OrderSpec) -> str:

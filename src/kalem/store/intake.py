@@ -63,21 +63,26 @@ class IntakeRepository:
         """New orders with their intake hashes, their sellers (if new) and their events with outbox rows."""
         if not orders:
             return
-        sellers = sorted({order.seller_id for order, _ in orders})
+        self.ensure_sellers({order.seller_id for order, _ in orders}, now)
         if not self._postgres:
-            for seller_id in sellers:
-                SellerRepository(self._conn).ensure(seller_id, now)
             OrderRepository(self._conn, lock_rows=False).add_many(orders)
             self._events.append(events)
             return
-        with driver_cursor(self._conn, _SELLERS) as cur:
-            cur.execute(_SELLERS, (sellers, now))
         self._copy(_COPY_ORDERS, (
             (order.id, order.seller_id, order.order_number, order.account_order_number, order.status.value,
              order.version, order.last_sequence, digest, order.created_at, order.updated_at, codec.order_body(order))
             for order, digest in orders))
         self._copy(_COPY_LINES, ((order.seller_id, ln.line_id, order.id) for order, _ in orders for ln in order.lines))
         self._events.append(events)
+
+    def ensure_sellers(self, seller_ids: Collection[str], now: datetime) -> None:
+        """Sellers come into being when first named; on PostgreSQL all of them in one statement."""
+        if not self._postgres:
+            for seller_id in sorted(seller_ids):
+                SellerRepository(self._conn).ensure(seller_id, now)
+            return
+        with driver_cursor(self._conn, _SELLERS) as cur:
+            cur.execute(_SELLERS, (sorted(seller_ids), now))
 
     def _any(self, select: str, values: Collection[str]) -> Iterator[tuple[str, ...]]:
         if not values:
