@@ -40,10 +40,10 @@ def place_order(uow: UnitOfWork, cmd: PlaceOrder) -> Placed:
     fingerprint = intake_hash(spec)
     with OrderTransaction(uow) as tx:
         # Two statements whatever the number of lines: the number's stored orders, the line ids in use.
-        stored = uow.intake.orders_numbered((spec.order_number,)).get((seller_id, spec.order_number))
+        stored = uow.intake.orders_numbered((spec.order_number,), seller_id).get((seller_id, spec.order_number))
         if stored is not None:
             return tx.commit(Placed(uow.orders.get_by_id(identical(spec, fingerprint, stored)), created=False))
-        check_lines(spec, uow.intake.lines_in_use({line.line_id for line in spec.lines}))
+        check_lines(spec, uow.intake.lines_in_use({line.line_id for line in spec.lines}, seller_id))
         now = uow.now()
         order, events = place(spec, order_id=new_id("ord"), actor=cmd.principal.actor, now=now)
         uow.intake.ensure_sellers((seller_id,), now)

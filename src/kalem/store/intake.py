@@ -50,14 +50,15 @@ class IntakeRepository:
         self._events = events
         self._postgres = conn.dialect.name == "postgresql"
 
-    def orders_numbered(self, numbers: Collection[str]) -> dict[tuple[str, str], Stored]:
-        """The orders stored under these numbers, by (seller, number)."""
-        return {(seller_id, number): Stored(order_id, digest)
-                for order_id, seller_id, number, digest in self._any(_ORDERS, numbers)}
+    def orders_numbered(self, numbers: Collection[str], seller_id: str | None = None
+                        ) -> dict[tuple[str, str], Stored]:
+        """The orders stored under these numbers (of one seller, if named), by (seller, number)."""
+        return {(seller, number): Stored(order_id, digest)
+                for order_id, seller, number, digest in self._any(_ORDERS, numbers, seller_id)}
 
-    def lines_in_use(self, line_ids: Collection[str]) -> set[tuple[str, str]]:
-        """(seller, line id) of those of these line ids that a stored order holds."""
-        return {(seller_id, line_id) for seller_id, line_id in self._any(_LINES, line_ids)}
+    def lines_in_use(self, line_ids: Collection[str], seller_id: str | None = None) -> set[tuple[str, str]]:
+        """(seller, line id) of those of these line ids that a stored order (of one seller, if named) holds."""
+        return {(seller, line_id) for seller, line_id in self._any(_LINES, line_ids, seller_id)}
 
     def add(self, orders: Sequence[tuple[Order, str]], events: Sequence[Event], now: datetime) -> None:
         """New orders with their intake hashes, their sellers (if new) and their events with outbox rows."""
@@ -84,17 +85,20 @@ class IntakeRepository:
         with driver_cursor(self._conn, _SELLERS) as cur:
             cur.execute(_SELLERS, (sorted(seller_ids), now))
 
-    def _any(self, select: str, values: Collection[str]) -> Iterator[tuple[str, ...]]:
+    def _any(self, select: str, values: Collection[str], seller_id: str | None) -> Iterator[tuple[str, ...]]:
+        """Rows whose column is one of `values`; naming the seller routes the read to its shard."""
         if not values:
             return
+        seller = "" if seller_id is None else " AND seller_id = "
         if self._postgres:
-            sql = f"{select} = ANY(%s)"
+            sql = f"{select} = ANY(%(values)s){seller and seller + '%(seller)s'}"
             with driver_cursor(self._conn, sql, row_factory=tuple_row) as cur:
-                yield from cur.execute(sql, (sorted(values),)).fetchall()
+                yield from cur.execute(sql, {"values": sorted(values), "seller": seller_id}).fetchall()
             return
-        statement = sa.text(f"{select} IN :values").bindparams(sa.bindparam("values", expanding=True))
+        statement = sa.text(f"{select} IN :values{seller and seller + ':seller'}").bindparams(
+            sa.bindparam("values", expanding=True))
         for chunk in _chunks(values):
-            yield from (tuple(row) for row in self._conn.execute(statement, {"values": chunk}))
+            yield from (tuple(row) for row in self._conn.execute(statement, {"values": chunk, "seller": seller_id}))
 
     def _copy(self, sql: str, rows: Iterator[tuple[object, ...]]) -> None:
         with driver_cursor(self._conn, sql) as cur, cur.copy(sql) as copy:
