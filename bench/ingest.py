@@ -4,13 +4,13 @@ HTTP: a fresh database on a throwaway PostgreSQL, `kalem serve --workers 2`, wrk
 connections POSTing `/v1/orders` (every request a new two-line order, 100 sellers), then pgbench
 tpcb-like on the same server. Every order answered 201 is checked against the orders committed.
 
-Import: for each size, a JSON-lines file of that many orders (the same shape) and a fresh database;
-`kalem import FILE --no-progress` as a process, timed, with its peak resident memory (the kernel's
-`ru_maxrss` of that process); every order is checked to be stored with its lines and its event.
-A second run over the same file is timed too (every order already there: the resume path).
+Import: for each size and each `--import-jobs`, a JSON-lines file of that many orders (the same
+shape) and a fresh database; `kalem import FILE --no-progress --jobs N` as a process, timed, with its
+peak resident memory (the kernel's `ru_maxrss` of that process, or of its largest worker); every order is checked to be stored with its lines and its event. A second run over the
+same file is timed too (every order already there: the resume path).
 
     .venv/bin/python bench/ingest.py                                  # writes "ingest" in docs/performance.md
-    .venv/bin/python bench/ingest.py --import-orders 10000 100000 1000000 --no-write
+    .venv/bin/python bench/ingest.py --import-orders 10000 100000 1000000 --import-jobs 2 --no-http --no-write
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ SCRIPT = Path(__file__).resolve().parent / "ingest.lua"
 @dataclass
 class Imported:
     orders: int
+    jobs: int
     file_mb: float
     seconds: float
     resume_seconds: float
@@ -72,13 +73,13 @@ def _stored(url: str) -> tuple[int, int, int]:
                      for t in ("orders", "order_lines", "events"))
 
 
-def run_import(path: Path, url: str, pg: object) -> tuple[float, float, float]:
-    """`kalem import` as a process: (seconds it reports, peak RSS in MiB, process CPU seconds)."""
+def run_import(path: Path, url: str, jobs: int) -> tuple[float, float, float]:
+    """`kalem import` as a process: (seconds it reports, peak RSS in MiB, CPU seconds of it and its workers)."""
     env = {**os.environ, "KALEM_DATABASE_URL": url}
     with tempfile.TemporaryFile() as out:
-        proc = subprocess.Popen([str(common.BIN / "kalem"), "import", str(path), "--no-progress"], env=env,
-                                stdout=out, stderr=subprocess.STDOUT)
-        _, status, usage = os.wait4(proc.pid, 0)
+        proc = subprocess.Popen([str(common.BIN / "kalem"), "import", str(path), "--no-progress", "--jobs", str(jobs)],
+                                env=env, stdout=out, stderr=subprocess.STDOUT)
+        _, status, usage = os.wait4(proc.pid, 0)   # the process's usage and its workers' (waited for by it)
         proc.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
         text = out.read().decode(errors="replace")
@@ -90,28 +91,29 @@ def run_import(path: Path, url: str, pg: object) -> tuple[float, float, float]:
     return float(m.group(1)), usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime
 
 
-def bench_import(pg: object, sizes: list[int], workdir: Path) -> list[Imported]:
+def bench_import(pg: object, sizes: list[int], jobs: list[int], workdir: Path) -> list[Imported]:
     from kalem.store.migrate import upgrade
     results = []
     for n in sizes:
         path = workdir / f"orders-{n}.jsonl"
         write_file(path, n)
-        url = pg.createdb(f"kalem_import_{n}")  # type: ignore[attr-defined]
-        upgrade(url)
-        pg_cpu0 = common.postgres_cpu(pg)  # type: ignore[arg-type]
-        seconds, rss, cpu = run_import(path, url, pg)
-        pg_cpu = common.postgres_cpu(pg) - pg_cpu0  # type: ignore[arg-type]
-        stored = _stored(url)
-        if stored != (n, 2 * n, n):
-            raise RuntimeError(f"{n:,} orders imported but (orders, lines, events) stored: {stored}")
-        resume, _, _ = run_import(path, url, pg)
-        if _stored(url) != stored:
-            raise RuntimeError("a second import of the same file changed what was stored")
-        result = Imported(n, path.stat().st_size / 2**20, seconds, resume, rss,
-                          (1000 * cpu / n, 1000 * pg_cpu / n))
-        log(f"import {n:,} orders: {result.rate:,.0f}/s ({seconds:.1f} s), peak RSS {rss:.0f} MiB, "
-            f"CPU per order {result.cpu_ms[0]:.2f} + {result.cpu_ms[1]:.2f} ms; re-run {resume:.1f} s")
-        results.append(result)
+        for j in jobs:
+            url = pg.createdb(f"kalem_import_{n}_{j}")  # type: ignore[attr-defined]
+            upgrade(url)
+            pg_cpu0 = common.postgres_cpu(pg)  # type: ignore[arg-type]
+            seconds, rss, cpu = run_import(path, url, j)
+            pg_cpu = common.postgres_cpu(pg) - pg_cpu0  # type: ignore[arg-type]
+            stored = _stored(url)
+            if stored != (n, 2 * n, n):
+                raise RuntimeError(f"{n:,} orders imported but (orders, lines, events) stored: {stored}")
+            resume, _, _ = run_import(path, url, j)
+            if _stored(url) != stored:
+                raise RuntimeError("a second import of the same file changed what was stored")
+            result = Imported(n, j, path.stat().st_size / 2**20, seconds, resume, rss,
+                              (1000 * cpu / n, 1000 * pg_cpu / n))
+            log(f"import {n:,} orders, --jobs {j}: {result.rate:,.0f}/s ({seconds:.1f} s), peak RSS {rss:.0f} MiB, "
+                f"CPU per order {result.cpu_ms[0]:.2f} + {result.cpu_ms[1]:.2f} ms; re-run {resume:.1f} s")
+            results.append(result)
         path.unlink()
     return results
 
@@ -172,19 +174,21 @@ def report(command: str, version: str, http: tuple[Run, tuple[float, float]] | N
                 f"{tps:,.0f} | {run.throughput / tps:.2f} | {cpu[0]:.2f} + {cpu[1]:.2f} ms |"]
     if imports:
         out += ["",
-                "**`kalem import FILE`** into a fresh database per size (500 orders per transaction, the "
-                "default). Seconds are what the command reports (reading, validating, storing); peak RSS "
-                "is the import process's `ru_maxrss`; CPU per order is the import process's and "
-                "PostgreSQL's. Re-run: the same file again, every order already there.",
+                "**`kalem import FILE --jobs N`** into a fresh database per run (500 orders per transaction, "
+                "the default). Seconds are what the command reports (reading, validating, storing); peak RSS "
+                "is the largest `ru_maxrss` of the import process and its workers; CPU per order is the "
+                "import's (with its workers) and PostgreSQL's. Re-run: the same file again, every order "
+                "already there.",
                 "",
-                "| orders | file | orders/s | seconds | peak RSS | CPU/order import + PG | re-run |",
-                "|---:|---:|---:|---:|---:|---:|---:|"]
+                "| orders | jobs | file | orders/s | seconds | peak RSS | CPU/order import + PG | re-run |",
+                "|---:|---:|---:|---:|---:|---:|---:|---:|"]
         for r in imports:
-            out.append(f"| {r.orders:,} | {r.file_mb:,.0f} MiB | {r.rate:,.0f} | {r.seconds:.1f} s | "
+            out.append(f"| {r.orders:,} | {r.jobs} | {r.file_mb:,.0f} MiB | {r.rate:,.0f} | {r.seconds:.1f} s | "
                        f"{r.peak_rss_mb:.0f} MiB | {r.cpu_ms[0]:.2f} + {r.cpu_ms[1]:.2f} ms | "
                        f"{r.resume_seconds:.1f} s |")
-        if len(imports) >= 2:
-            small, big = imports[0], imports[-1]
+        single = [r for r in imports if r.jobs == imports[0].jobs]
+        if len(single) >= 2:
+            small, big = single[0], single[-1]
             out += ["", f"{small.orders:,} → {big.orders:,} orders: peak RSS {small.peak_rss_mb:.0f} → "
                         f"{big.peak_rss_mb:.0f} MiB ({big.peak_rss_mb / small.peak_rss_mb - 1:+.0%}), "
                         f"orders/s {small.rate:,.0f} → {big.rate:,.0f}."]
@@ -196,6 +200,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     common.load_options(parser, seconds=20)
     parser.add_argument("--import-orders", type=int, nargs="*", default=[10_000] if quick else [10_000, 100_000])
+    parser.add_argument("--import-jobs", type=int, nargs="*", default=[1, 2], help="`kalem import --jobs`, each")
     parser.add_argument("--no-http", action="store_true", help="only `kalem import`")
     args = parser.parse_args(argv if argv is not None else [])
     command = common.command_line("ingest.py", argv)
@@ -207,7 +212,7 @@ def main(argv: list[str] | None = None) -> int:
                               workers=args.workers)
             tps = common.pgbench(pg, clients=args.clients, seconds=args.pgbench_seconds)
             log(f"pgbench tpcb-like: {tps:.0f} tps; ratio {http[0].throughput / tps:.2f}")
-        imports = bench_import(pg, args.import_orders, Path(tmp))
+        imports = bench_import(pg, args.import_orders, args.import_jobs, Path(tmp))
     text = report(command, version, http, tps, imports, args)
     print(text)
     if not args.no_write:
@@ -215,7 +220,8 @@ def main(argv: list[str] | None = None) -> int:
         if http is not None:
             figures.append(common.Figure("order intake, one order per request", http[0].throughput, http[0].p50_ms,
                                          http[0].p99_ms, tps))
-        figures += [common.Figure(f"kalem import, {r.orders:,} orders", r.rate, pgbench_tps=tps) for r in imports]
+        figures += [common.Figure(f"kalem import, {r.orders:,} orders, --jobs {r.jobs}", r.rate, pgbench_tps=tps)
+                    for r in imports]
         common.record("ingest", command, text, figures)
     return 0
 

@@ -66,3 +66,25 @@ def test_import_of_a_missing_file_changes_nothing(tmp_path, server, db):
     gone = kalem_import(tmp_path / "absent.jsonl", server)
     assert gone.returncode == 2 and "does not exist" in gone.stderr
     assert counts(db) == (0, 0, 0)
+
+
+def test_import_in_worker_processes_judges_as_one_process_does(tmp_path, server, db):
+    orders = [two_line_order(f"JB-{i:04d}", seller=f"seller{i % 3}") for i in range(600)]
+    first = tmp_path / "first.jsonl"
+    write(first, orders[:300])
+    assert kalem_import(first, server, "--batch", "50", "--jobs", "2").returncode == 0
+    assert counts(db) == (300, 600, 300)
+
+    changed = {**orders[5], "shipping_amount": "9.99"}
+    full = tmp_path / "full.jsonl"
+    # Batches commit in any order: the repeated JB-0550 (another batch) is taken in once, either way.
+    write(full, [*orders[:5], changed, *orders[6:400], "{not json", *orders[400:], orders[550]])
+    run = kalem_import(full, server, "--batch", "50", "--jobs", "2", "--no-progress")
+    assert run.returncode == 1, run.stderr
+    assert "602 orders read" in run.stdout and "300 taken in, 300 already there, 2 refused" in run.stdout, run.stdout
+    assert [line for line in run.stdout.splitlines() if line.startswith("line ")] == [
+        "line 6: order_already_exists: order JB-0005 exists with a different body",
+        "line 401: malformed_json: not a JSON order: Expecting property name enclosed in double quotes: "
+        "line 1 column 2 (char 1)",
+    ]
+    assert counts(db) == (600, 1200, 600)

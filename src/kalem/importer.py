@@ -1,23 +1,31 @@
 """`kalem import FILE`: orders from a JSON-lines file (one native `POST /v1/orders` body per line).
 
-The file is read as a stream, a batch at a time (memory stays flat whatever its size), and each
-batch is taken in by `app.ingest.place_orders`: every order is stored entirely or not at all, and
-judged as `POST /v1/orders` would judge it. So a run that stopped half-way is simply run again: the
-orders already stored are recognised as identical and skipped, and a line whose order number is
+The file is read as a stream, a batch of lines at a time (memory stays flat whatever its size), and
+each batch is taken in by `app.ingest.place_orders`: every order is stored entirely or not at all,
+and judged as `POST /v1/orders` would judge it. So a run that stopped half-way is simply run again:
+the orders already stored are recognised as identical and skipped, and a line whose order number is
 stored with another body is reported, not overwritten. Refused lines are reported by line number,
 with the stable code and the reason.
+
+With `jobs` above one, worker processes take the batches in (reading, validating and placing an
+order is CPU in Python, one core per process); the file is still read once, in order, by this
+process, with at most two batches per worker in flight. Batches then commit in any order, which
+changes nothing above: each is judged against what is stored when it commits.
 """
 
 from __future__ import annotations
 
+import gc
 import json
+import multiprocessing
 from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
 from pydantic import ValidationError
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from kalem.api.errors import invalid_fields, kalem_error
 from kalem.api.routes.orders import spec_of
@@ -28,6 +36,10 @@ from kalem.app.principals import Principal
 from kalem.store.uow import UnitOfWork
 
 BATCH = 500
+PRINCIPAL = Principal("operator", "import")
+#: Another transaction's rows wait on this one's and the other way round (only with `jobs` > 1,
+#: when two batches hold the same numbers or line ids in crossing order): PostgreSQL aborts one.
+_DEADLOCK = "40P01"
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,10 +47,6 @@ class Refused:
     line: int
     code: str
     message: str
-
-
-#: (line number, command) of up to a batch of orders, the lines refused on the way, the bytes read.
-_Batch = tuple[list[tuple[int, PlaceOrder]], list[Refused], int]
 
 
 @dataclass
@@ -51,40 +59,104 @@ class Summary:
     def lines(self) -> int:
         return self.created + self.existing + len(self.refused)
 
+    def add(self, other: Summary) -> None:
+        self.created += other.created
+        self.existing += other.existing
+        self.refused.extend(other.refused)
 
-def import_orders(path: Path, uow: Callable[[], UnitOfWork], *, batch: int = BATCH,
-                  advanced: Callable[[int], None] = lambda _bytes: None) -> Summary:
-    """Take in every order of the file; `advanced` is told the bytes read after each batch."""
-    principal = Principal("operator", "import")
+
+#: Up to a batch of (line number, line) and the bytes read for them (blank lines included).
+_Lines = tuple[list[tuple[int, bytes]], int]
+
+
+def import_orders(path: Path, connect: Callable[[], Callable[[], UnitOfWork]], *, batch: int = BATCH,
+                  jobs: int = 1, advanced: Callable[[int], None] = lambda _bytes: None) -> Summary:
+    """Take in every order of the file; `connect` gives the units of work (called once per process);
+    `advanced` is told the bytes read as each batch is done."""
     summary = Summary()
     with open(path, "rb") as handle:
-        for pending, refused, read in _batches(handle, principal, batch):
-            summary.refused.extend(refused)
-            if pending:
-                _take_in(uow, pending, summary)
-            advanced(read)
+        if jobs <= 1:
+            uow = connect()
+            for lines, read in _batches(handle, batch):
+                summary.add(take_in(uow, lines))
+                advanced(read)
+        else:
+            _in_workers(_batches(handle, batch), connect, jobs, summary, advanced)
     summary.refused.sort(key=lambda r: r.line)
     return summary
 
 
-def _batches(handle: BinaryIO, principal: Principal, size: int) -> Iterator[_Batch]:
-    """(line number, command) of up to `size` orders, the lines refused on the way, bytes read."""
-    pending: list[tuple[int, PlaceOrder]] = []
-    refused: list[Refused] = []
+def _in_workers(batches: Iterator[_Lines], connect: Callable[[], Callable[[], UnitOfWork]], jobs: int,
+                summary: Summary, advanced: Callable[[int], None]) -> None:
+    # fork: the workers start with every module this process has loaded, and no connection (none is open yet).
+    with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork"), initializer=_start_worker,
+                             initargs=(connect,)) as pool:
+        pending: dict[Future[Summary], int] = {}
+        for lines, read in batches:
+            pending[pool.submit(_take_in_worker, lines)] = read
+            if len(pending) >= 2 * jobs:
+                _collect(pending, summary, advanced, wait(pending, return_when=FIRST_COMPLETED).done)
+        _collect(pending, summary, advanced, wait(pending).done)
+
+
+def _collect(pending: dict[Future[Summary], int], summary: Summary, advanced: Callable[[int], None],
+             done: set[Future[Summary]]) -> None:
+    for future in done:
+        summary.add(future.result())
+        advanced(pending.pop(future))
+
+
+_worker_uow: Callable[[], UnitOfWork] | None = None
+
+
+def _start_worker(connect: Callable[[], Callable[[], UnitOfWork]]) -> None:
+    global _worker_uow
+    _worker_uow = connect()
+    gc.freeze()   # the modules inherited from the parent stay out of the collector's scans
+
+
+def _take_in_worker(lines: list[tuple[int, bytes]]) -> Summary:
+    assert _worker_uow is not None, "started by _start_worker"
+    return take_in(_worker_uow, lines)
+
+
+def _batches(handle: BinaryIO, size: int) -> Iterator[_Lines]:
+    lines: list[tuple[int, bytes]] = []
     read = 0
     for number, raw in enumerate(handle, start=1):
         read += len(raw)
-        if not raw.strip():
-            continue
+        if raw.strip():
+            lines.append((number, raw))
+        if len(lines) >= size:
+            yield lines, read
+            lines, read = [], 0
+    if lines or read:
+        yield lines, read
+
+
+def take_in(uow: Callable[[], UnitOfWork], lines: list[tuple[int, bytes]]) -> Summary:
+    """Read, judge and store one batch of lines: one transaction for the orders taken in."""
+    summary = Summary()
+    pending: list[tuple[int, PlaceOrder]] = []
+    for number, raw in lines:
         try:
-            pending.append((number, PlaceOrder(spec_of(OrderIn.model_validate(json.loads(raw))), principal)))
+            pending.append((number, PlaceOrder(spec_of(OrderIn.model_validate(json.loads(raw))), PRINCIPAL)))
         except ValueError as exc:   # ValidationError is a ValueError too
-            refused.append(_unreadable(number, exc))
-        if len(pending) >= size:
-            yield pending, refused, read
-            pending, refused, read = [], [], 0
-    if pending or refused or read:
-        yield pending, refused, read
+            summary.refused.append(_unreadable(number, exc))
+    if not pending:
+        return summary
+    cmds = [cmd for _, cmd in pending]
+    try:
+        outcomes = place_orders(uow(), cmds)
+    except DBAPIError as exc:
+        if not isinstance(exc, IntegrityError) and getattr(exc.orig, "sqlstate", None) != _DEADLOCK:
+            raise
+        # Another writer took in one of these numbers or line ids meanwhile; nothing of this batch was
+        # stored. Judged again, that order is now "already there" (or refused), the others go in.
+        outcomes = place_orders(uow(), cmds)
+    for (number, _), outcome in zip(pending, outcomes, strict=True):
+        _count(summary, number, outcome)
+    return summary
 
 
 def _unreadable(number: int, exc: ValueError) -> Refused:
@@ -92,18 +164,6 @@ def _unreadable(number: int, exc: ValueError) -> Refused:
         message, _ = invalid_fields(exc.errors(include_url=False, include_context=False))
         return Refused(number, "invalid_request", message)
     return Refused(number, "malformed_json", f"not a JSON order: {exc}")
-
-
-def _take_in(uow: Callable[[], UnitOfWork], pending: list[tuple[int, PlaceOrder]], summary: Summary) -> None:
-    cmds = [cmd for _, cmd in pending]
-    try:
-        outcomes = place_orders(uow(), cmds)
-    except IntegrityError:
-        # Another writer took in one of these numbers or line ids meanwhile; nothing of this batch was
-        # stored. Judged again, that order is now "already there" (or refused), the others go in.
-        outcomes = place_orders(uow(), cmds)
-    for (number, _), outcome in zip(pending, outcomes, strict=True):
-        _count(summary, number, outcome)
 
 
 def _count(summary: Summary, number: int, outcome: Intake) -> None:

@@ -125,7 +125,11 @@ def test_the_intake_hash_is_the_one_stored_orders_were_taken_in_with():
     from kalem.api.schemas import OrderIn
     from kalem.app.orders import intake_hash
     from kalem.store.codec import dumps
-    for body in (SEED_ORDER, {**two_line_order("H-1"), "destination_country": "tr"}, order("4000000002")):
+    detailed = {**two_line_order("H-2"), "customer": {"first_name": "Ayşe", "is_guest": True},
+                "shipment_address": {"city": "İstanbul", "country_code": "tr"}, "due_date": "2026-12-03T00:00:00Z",
+                "payment": {"method": "card", "total": "100.50", "paid_at": "2026-12-01T09:30:00+03:00",
+                            "installment_count": 3}}
+    for body in (SEED_ORDER, {**two_line_order("H-1"), "destination_country": "tr"}, order("4000000002"), detailed):
         spec = spec_of(OrderIn.model_validate(body))
         fields = asdict(spec)
         if fields["destination_country"] is None:

@@ -7,7 +7,7 @@ order itself (`invalid_order`) — and a refused order does not stop the others.
 within one batch is judged against its first occurrence, as if the two had come one after the other.
 The orders taken in commit together, in one transaction with their events and outbox rows: each order
 is stored entirely or not at all. What is already stored is read once for the whole batch and the new
-rows are written with one `executemany` per table (store/intake.py).
+rows are written a table at a time (store/intake.py).
 """
 
 from __future__ import annotations
@@ -16,11 +16,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from kalem.app.ids import new_id
-from kalem.app.orders import PlaceOrder, intake_hash, seller_spec
-from kalem.domain.errors import KalemError, LineIdInUse, OrderAlreadyExists
+from kalem.app.orders import PlaceOrder, check_lines, identical, intake_hash, seller_spec
+from kalem.domain.errors import KalemError
 from kalem.domain.events import Event
 from kalem.domain.orders import Order, OrderSpec
 from kalem.domain.orders import place_order as place
+from kalem.store.intake import Stored
 from kalem.store.uow import UnitOfWork
 
 
@@ -49,8 +50,7 @@ def place_orders(uow: UnitOfWork, cmds: Sequence[PlaceOrder]) -> list[Intake]:
         specs.append((index, spec, intake_hash(spec)))
     with uow:
         now = uow.now()
-        stored = {key: (s.id, s.intake_hash)
-                  for key, s in uow.intake.orders_numbered({spec.order_number for _, spec, _ in specs}).items()}
+        stored = uow.intake.orders_numbered({spec.order_number for _, spec, _ in specs})
         in_use = uow.intake.lines_in_use({ln.line_id for _, spec, _ in specs for ln in spec.lines})
         placed: list[tuple[Order, str]] = []
         events: list[Event] = []
@@ -58,37 +58,19 @@ def place_orders(uow: UnitOfWork, cmds: Sequence[PlaceOrder]) -> list[Intake]:
             key = spec.seller_id, spec.order_number
             try:
                 if key in stored:
-                    outcomes[index] = Intake(spec.order_number, spec.seller_id, _identical(spec, digest, stored[key]))
+                    outcomes[index] = Intake(spec.order_number, spec.seller_id, identical(spec, digest, stored[key]))
                     continue
-                _check_lines(spec, in_use)
+                check_lines(spec, in_use)
                 order, placed_events = place(spec, order_id=new_id("ord"), actor=cmds[index].principal.actor, now=now)
             except KalemError as refused:
                 outcomes[index] = Intake(spec.order_number, spec.seller_id, error=refused)
                 continue
             placed.append((order, digest))
             events.extend(placed_events)
-            stored[key] = (order.id, digest)
+            stored[key] = Stored(order.id, digest)
             in_use.update((spec.seller_id, ln.line_id) for ln in spec.lines)
             outcomes[index] = Intake(spec.order_number, spec.seller_id, order.id, created=True)
-        for seller_id in sorted({order.seller_id for order, _ in placed}):
-            uow.sellers.ensure(seller_id, now)
-        uow.orders.add_many(placed)
-        uow.events.append(events)
+        uow.intake.add(placed, events, now)
         uow.commit(outcomes)
     return outcomes
 
-
-def _identical(spec: OrderSpec, digest: str, stored: tuple[str, str]) -> str:
-    """The stored order's id if it is this very order; else the number is taken."""
-    order_id, stored_digest = stored
-    if stored_digest != digest:
-        raise OrderAlreadyExists(f"order {spec.order_number} exists with a different body",
-                                 order_number=spec.order_number)
-    return order_id
-
-
-def _check_lines(spec: OrderSpec, in_use: set[tuple[str, str]]) -> None:
-    for line in spec.lines:  # line ids are unique per seller: the faces find orders by them
-        if (spec.seller_id, line.line_id) in in_use:
-            raise LineIdInUse(f"line id {line.line_id} belongs to another order of this seller",
-                              line_id=line.line_id)

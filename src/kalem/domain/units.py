@@ -126,6 +126,8 @@ class UnitSet:
         return any(a <= n <= b for a, b in self.spans)  # type: ignore[operator]
 
     def __or__(self, other: UnitSet) -> UnitSet:
+        if not self.spans or not other.spans:  # spans are kept joined: nothing to merge
+            return other if not self.spans else self
         return UnitSet.join(self.spans + other.spans)
 
     def __and__(self, other: UnitSet) -> UnitSet:

@@ -11,7 +11,8 @@ stored datetime format there.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import sqlalchemy as sa
@@ -41,24 +42,32 @@ class Hot:
         return self._driver(conn, params, lambda cur: cur.rowcount)
 
     def _driver(self, conn: Connection, params: Any, result: Any, row_factory: Any = None) -> Any:
-        driver = conn.connection.driver_connection
-        traced = observed_statement(self._pg, "postgresql")  # engine events do not see the driver's cursor
-        try:
-            with driver.cursor(row_factory=row_factory) if row_factory else driver.cursor() as cur:
-                if isinstance(params, list):
-                    cur.executemany(self._pg, params)
-                else:
-                    cur.execute(self._pg, params)
-                return result(cur)
-        except driver.Error as exc:
-            tracing.fail(traced)
-            # SQLAlchemy's own error path, as `execute` takes it: wraps the error (a lost connection is an
-            # OperationalError, which the API answers with 503) and, on a disconnect, invalidates this
-            # connection and every pooled one opened before it (the server restarted: they are all
-            # dead), so the next checkouts reconnect instead of failing one by one. Only on failure:
-            # the hot path keeps no extra round trip.
-            conn._handle_dbapi_exception(exc, self._pg, params, None, None)
-            raise  # unreachable: the call above always raises
-        finally:
-            if traced is not None:
-                traced.end()
+        with driver_cursor(conn, self._pg, params, row_factory) as cur:
+            if isinstance(params, list):
+                cur.executemany(self._pg, params)
+            else:
+                cur.execute(self._pg, params)
+            return result(cur)
+
+
+@contextmanager
+def driver_cursor(conn: Connection, sql: str, params: Any = None, row_factory: Any = None) -> Iterator[Any]:
+    """A psycopg cursor of the unit of work's PostgreSQL connection, for running `sql` traced, with
+    driver errors raised as SQLAlchemy's."""
+    driver = conn.connection.driver_connection
+    traced = observed_statement(sql, "postgresql")  # engine events do not see the driver's cursor
+    try:
+        with driver.cursor(row_factory=row_factory) if row_factory else driver.cursor() as cur:
+            yield cur
+    except driver.Error as exc:
+        tracing.fail(traced)
+        # SQLAlchemy's own error path, as `execute` takes it: wraps the error (a lost connection is an
+        # OperationalError, which the API answers with 503) and, on a disconnect, invalidates this
+        # connection and every pooled one opened before it (the server restarted: they are all
+        # dead), so the next checkouts reconnect instead of failing one by one. Only on failure:
+        # the hot path keeps no extra round trip.
+        conn._handle_dbapi_exception(exc, sql, params, None, None)
+        raise  # unreachable: the call above always raises
+    finally:
+        if traced is not None:
+            traced.end()

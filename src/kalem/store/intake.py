@@ -1,23 +1,37 @@
-"""What a batch of new orders collides with (`POST /v1/orders/batch`, `kalem import`): the orders
-already stored under their numbers and the line ids already in use, each read for the whole batch
-with `IN` lists rather than once per order. The new orders are written by
-`OrderRepository.add_many` and `EventRepository.append`, one `executemany` per table."""
+"""A batch of new orders (`POST /v1/orders/batch`, `kalem import`): what it collides with, and writing it.
+
+The orders already stored under the batch's numbers and the line ids already in use are each read
+for the whole batch at once. On PostgreSQL the values travel as one array parameter (`= ANY`), so
+the statement is the same whatever the batch's size, and the new rows are written with `COPY`, one
+per table, instead of an `INSERT` per row; on SQLite the look-ups are `IN` lists and the rows go
+through `OrderRepository.add_many` and `EventRepository.append`.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterator, Sequence
+from datetime import datetime
 from typing import NamedTuple
 
 import sqlalchemy as sa
+from psycopg.rows import tuple_row
 from sqlalchemy.engine import Connection
 
-#: Values per `IN` list: far below SQLite's and PostgreSQL's bound-parameter limits.
+from kalem.domain.events import Event
+from kalem.domain.orders import Order
+from kalem.store import codec
+from kalem.store.hot import driver_cursor
+from kalem.store.repositories import _ORDER_COLUMNS, EventRepository, OrderRepository, SellerRepository
+
+#: Values per `IN` list on SQLite: far below its bound-parameter limit.
 _CHUNK = 500
 
-_ORDERS = sa.text("SELECT id, seller_id, order_number, intake_hash FROM orders WHERE order_number IN :numbers"
-                  ).bindparams(sa.bindparam("numbers", expanding=True))
-_LINES = sa.text("SELECT seller_id, line_id FROM order_lines WHERE line_id IN :ids").bindparams(
-    sa.bindparam("ids", expanding=True))
+_ORDERS = "SELECT id, seller_id, order_number, intake_hash FROM orders WHERE order_number"
+_LINES = "SELECT seller_id, line_id FROM order_lines WHERE line_id"
+_SELLERS = ("INSERT INTO sellers (id, created_at) SELECT unnest(%s::text[]), %s ORDER BY 1 "
+            "ON CONFLICT (id) DO NOTHING")
+_COPY_ORDERS = f"COPY orders ({_ORDER_COLUMNS}) FROM STDIN"
+_COPY_LINES = "COPY order_lines (seller_id, line_id, order_id) FROM STDIN"
 
 
 class Stored(NamedTuple):
@@ -32,20 +46,62 @@ def _chunks(values: Collection[str]) -> Iterator[list[str]]:
 
 
 class IntakeRepository:
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, events: EventRepository) -> None:
         self._conn = conn
+        self._events = events
+        self._postgres = conn.dialect.name == "postgresql"
 
-    def orders_numbered(self, numbers: Collection[str]) -> dict[tuple[str, str], Stored]:
-        """The orders stored under these numbers, by (seller, number)."""
-        found: dict[tuple[str, str], Stored] = {}
-        for chunk in _chunks(numbers):
-            for row in self._conn.execute(_ORDERS, {"numbers": chunk}):
-                found[row.seller_id, row.order_number] = Stored(row.id, row.intake_hash)
-        return found
+    def orders_numbered(self, numbers: Collection[str], seller_id: str | None = None
+                        ) -> dict[tuple[str, str], Stored]:
+        """The orders stored under these numbers (of one seller, if named), by (seller, number)."""
+        return {(seller, number): Stored(order_id, digest)
+                for order_id, seller, number, digest in self._any(_ORDERS, numbers, seller_id)}
 
-    def lines_in_use(self, line_ids: Collection[str]) -> set[tuple[str, str]]:
-        """(seller, line id) of those of these line ids that a stored order holds."""
-        used: set[tuple[str, str]] = set()
-        for chunk in _chunks(line_ids):
-            used.update((row.seller_id, row.line_id) for row in self._conn.execute(_LINES, {"ids": chunk}))
-        return used
+    def lines_in_use(self, line_ids: Collection[str], seller_id: str | None = None) -> set[tuple[str, str]]:
+        """(seller, line id) of those of these line ids that a stored order (of one seller, if named) holds."""
+        return {(seller, line_id) for seller, line_id in self._any(_LINES, line_ids, seller_id)}
+
+    def add(self, orders: Sequence[tuple[Order, str]], events: Sequence[Event], now: datetime) -> None:
+        """New orders with their intake hashes, their sellers (if new) and their events with outbox rows."""
+        if not orders:
+            return
+        self.ensure_sellers({order.seller_id for order, _ in orders}, now)
+        if not self._postgres:
+            OrderRepository(self._conn, lock_rows=False).add_many(orders)
+            self._events.append(events)
+            return
+        self._copy(_COPY_ORDERS, (
+            (order.id, order.seller_id, order.order_number, order.account_order_number, order.status.value,
+             order.version, order.last_sequence, digest, order.created_at, order.updated_at, codec.order_body(order))
+            for order, digest in orders))
+        self._copy(_COPY_LINES, ((order.seller_id, ln.line_id, order.id) for order, _ in orders for ln in order.lines))
+        self._events.append(events)
+
+    def ensure_sellers(self, seller_ids: Collection[str], now: datetime) -> None:
+        """Sellers come into being when first named; on PostgreSQL all of them in one statement."""
+        if not self._postgres:
+            for seller_id in sorted(seller_ids):
+                SellerRepository(self._conn).ensure(seller_id, now)
+            return
+        with driver_cursor(self._conn, _SELLERS) as cur:
+            cur.execute(_SELLERS, (sorted(seller_ids), now))
+
+    def _any(self, select: str, values: Collection[str], seller_id: str | None) -> Iterator[tuple[str, ...]]:
+        """Rows whose column is one of `values`; naming the seller routes the read to its shard."""
+        if not values:
+            return
+        seller = "" if seller_id is None else " AND seller_id = "
+        if self._postgres:
+            sql = f"{select} = ANY(%(values)s){seller and seller + '%(seller)s'}"
+            with driver_cursor(self._conn, sql, row_factory=tuple_row) as cur:
+                yield from cur.execute(sql, {"values": sorted(values), "seller": seller_id}).fetchall()
+            return
+        statement = sa.text(f"{select} IN :values{seller and seller + ':seller'}").bindparams(
+            sa.bindparam("values", expanding=True))
+        for chunk in _chunks(values):
+            yield from (tuple(row) for row in self._conn.execute(statement, {"values": chunk, "seller": seller_id}))
+
+    def _copy(self, sql: str, rows: Iterator[tuple[object, ...]]) -> None:
+        with driver_cursor(self._conn, sql) as cur, cur.copy(sql) as copy:
+            for row in rows:
+                copy.write_row(row)

@@ -78,9 +78,6 @@ class OrderRepository:
             raise OrderNotFound(f"order {order_id} not found", order_id=order_id)
         return codec.load_order(row)
 
-    def intake_hash(self, order_id: str) -> str:
-        return self._conn.execute(_q("SELECT intake_hash FROM orders WHERE id = :id"), {"id": order_id}).scalar_one()
-
     def locate_line(self, line_id: str, seller_id: str | None) -> str | None:
         """The id of the order holding this line, or None (also when ambiguous across sellers)."""
         if seller_id is None:

@@ -120,7 +120,7 @@ class UnitOfWork:
         self.akinon_ids = AkinonIdRepository(conn)
         self.hebiar_ids = HebiarIdRepository(conn)
         self.health = HealthRepository(conn)
-        self.intake = IntakeRepository(conn)
+        self.intake = IntakeRepository(conn, self.events)
         return self
 
     def ping(self) -> None:

@@ -57,8 +57,10 @@ def details_of(body: OrderIn) -> OrderDetails:
                               "description": "The same order was already taken in with an identical body"}})
 def place(body: OrderIn, ctx: Ctx, caller: Caller, idempotency_key: IdempotencyKey = None) -> Response:
     cmd = app_orders.PlaceOrder(spec_of(body), caller)
+    # The body's fingerprint is only needed to hold a key to it: dumping a whole order costs.
+    fingerprint = ["POST /v1/orders", body.model_dump(mode="json")] if idempotency_key else None
     return ctx.idempotency.run(
-        idempotency_key, caller, ["POST /v1/orders", body.model_dump(mode="json")],
+        idempotency_key, caller, fingerprint,
         lambda uow: app_orders.place_order(uow, cmd),
         lambda placed: (201 if placed.created else 200, views.order_view(placed.order)))
 
