@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -84,14 +85,21 @@ _ATTEMPT = sa.text(
     "VALUES (:delivery_id, :attempted_at, :status_code, :duration_ms, :response_excerpt, :error)")
 
 
+@cache
+def _due_statements(postgres: bool) -> tuple[sa.TextClause, sa.TextClause]:
+    """The claim's statements, all due rows and all but those held, built once per process: every unit
+    of work has a webhook repository, most never claim."""
+    lock = " FOR UPDATE OF d SKIP LOCKED" if postgres else ""
+    return (sa.text(_DUE.format(held="") + lock),
+            sa.text(_DUE.format(held="AND d.id NOT IN :held ") + lock).bindparams(
+                sa.bindparam("held", expanding=True)))
+
+
 class WebhookRepository:
     def __init__(self, conn: Connection, *, postgres: bool) -> None:
         self._conn = conn
         self._postgres = postgres
-        lock = " FOR UPDATE OF d SKIP LOCKED" if postgres else ""
-        self._due = sa.text(_DUE.format(held="") + lock)
-        self._due_not_held = sa.text(_DUE.format(held="AND d.id NOT IN :held ") + lock).bindparams(
-            sa.bindparam("held", expanding=True))
+        self._due, self._due_not_held = _due_statements(postgres)
 
     # -- subscriptions -------------------------------------------------------------------------
 
