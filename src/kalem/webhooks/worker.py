@@ -195,7 +195,12 @@ class Worker:
                 self.stop_event.wait(wait)
                 continue
             failures = 0
-            if caught_up or len(self._held) >= capacity or self.stop_event.is_set():
+            if self.stop_event.is_set():
+                # Only for sends still out: each nudges when over. A stop that came just before the
+                # `clear` above left no nudge behind, so with nothing held the loop ends now.
+                if len(self._held):
+                    self._nudged.wait(self.config.poll_seconds)
+            elif caught_up or len(self._held) >= capacity:
                 self._nudged.wait(self.config.poll_seconds)
                 caught_up = False
 
