@@ -14,6 +14,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -72,10 +73,10 @@ def servers(postgres: str, sqlite_template: Path) -> Iterator[dict[str, Server]]
 
 
 @contextlib.contextmanager
-def serving(settings: Settings, db: Database) -> Iterator[str]:
-    """kalem's app on a free loopback port, uvicorn in a thread: yields its base URL."""
+def serving(settings: Settings, db: Database, app: Any = None) -> Iterator[str]:
+    """kalem's app (or `app`) on a free loopback port, uvicorn in a thread: yields its base URL."""
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(build_app(settings, db), host="127.0.0.1", port=port,
+    server = uvicorn.Server(uvicorn.Config(app or build_app(settings, db), host="127.0.0.1", port=port,
                                            log_level="warning", access_log=False))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

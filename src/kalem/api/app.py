@@ -18,12 +18,19 @@ from kalem.api.request_id import HEADER, accepted
 from kalem.api.context import Context
 from kalem.api.errors import PathRenderer
 from kalem.api.intake import Claim
+from kalem.api.lean import lean_routes
 from kalem.api.middleware import BodyLimit, CaseInsensitivePaths
 from kalem.api.ratelimit import RateLimit
 from kalem.api.routes import billing, cancel_requests, meta, order_batch, orders, packages, tokens
 from kalem.api.routes import refunds as refund_routes
 from kalem.api.routes import webhooks as webhook_routes
 from kalem.observability.http import Instrument
+
+
+#: The writes whose cost per request is measured and matters most (docs/performance.md).
+LEAN_OPERATIONS = {("POST", "/v1/orders"), ("POST", "/v1/orders/{order_number}/cancellations"),
+                   ("POST", "/v1/orders/{order_number}/packages/{package_id}/split"),
+                   ("POST", "/v1/orders/{order_number}/cancellations-with-refund")}
 
 
 @dataclass(frozen=True)
@@ -71,6 +78,8 @@ def create_app(ctx: Context, faces: Mapping[str, Face] | None = None,
         app.state.intake_claims.extend(face.claims)
     for name, install in (extra or {}).items():
         include(name, partial(install, app))
+    # The hot writes are matched first, by a lean route each (api/lean.py).
+    app.router.routes[:0] = lean_routes(_leaves(app.router.routes), LEAN_OPERATIONS, app.state.intake_claims)
     app.add_middleware(CaseInsensitivePaths, canonical=canonical)
     app.add_middleware(BodyLimit, limit=ctx.settings.max_body_bytes,
                        larger={order_batch.PATH: ctx.settings.max_batch_body_bytes})

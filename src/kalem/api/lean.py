@@ -1,0 +1,155 @@
+"""The hot writes, served without FastAPI's per-request machinery when the request is well formed.
+
+A direct cancel costs a few milliseconds of CPU, and FastAPI's generic handling of it (content-type
+sniffing, dependency solving, parameter resolution, an exit stack per request) is a measurable part of
+that. A `LeanRoute` stands before one FastAPI route and serves the requests that are plainly well
+formed — a JSON body that validates, each declared header and query parameter at most once and valid
+— by calling the very same endpoint with the same arguments. Every other request (another content
+type, malformed JSON, a body or parameter that fails validation) is routed on to the FastAPI route
+itself, so its refusals are FastAPI's own, byte for byte. The operation, its OpenAPI document, the
+errors the endpoint raises, the metrics' route label and every middleware stay as they are.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from fastapi.routing import APIRoute
+from pydantic import BaseModel, ValidationError
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import QueryParams
+from starlette.requests import Request
+from starlette.routing import Match, Route
+from starlette.types import Receive, Scope, Send
+
+from kalem.api.context import _context, bearer_principal
+from kalem.api.intake import Claim
+
+PASSED_ON = "kalem.lean_passed_on"   # set in the scope: route this request the ordinary way
+_DEPENDENCIES = (_context, bearer_principal)   # what the endpoints served here may depend on
+
+
+class NotLean(Exception):
+    """This request is not plainly well formed: FastAPI's route answers it."""
+
+
+class LeanRoute(Route):
+    def __init__(self, route: APIRoute, claims: Iterable[Claim] = ()) -> None:
+        """`claims`: the other faces' claims on this route's bodies (api/intake.py); a body one of them
+        holds is passed on to the route, which hands it to that face."""
+        dependant = route.dependant
+        self._claims = tuple(claims)
+        super().__init__(route.path, endpoint=route.endpoint, methods=route.methods, name=route.name,
+                         include_in_schema=False)
+        self.app = self._serve   # an ASGI app of its own, not wrapped as a request/response function
+        self.route = route
+        (body,) = dependant.body_params
+        self._body_name, self._body_model = body.name, body.field_info.annotation
+        self._path = [p.name for p in dependant.path_params]
+        self._headers = [(p.name, p.alias.lower().encode("latin-1"), p) for p in dependant.header_params]
+        self._queries = [(p.name, p.alias, p) for p in dependant.query_params]
+        self._needs = [(d.name, d.call) for d in dependant.dependencies]
+        if not (all(call in _DEPENDENCIES for _, call in self._needs) and issubclass(self._body_model, BaseModel)
+                and all(p.field_info.annotation is str for p in dependant.path_params)
+                and not (dependant.cookie_params or dependant.request_param_name or dependant.response_param_name)):
+            raise TypeError(f"{route.path}: only an endpoint of path strings, one JSON body, headers, query "
+                            "parameters, the context and the caller can be served lean")
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        if scope.get(PASSED_ON):
+            return Match.NONE, {}
+        match, child = super().matches(scope)
+        if match is not Match.NONE:
+            child["route"] = self.route   # the metrics' label and the face are the FastAPI route's
+        return match, child
+
+    async def _serve(self, scope: Scope, receive: Receive, send: Send) -> None:
+        body = await _body(receive)
+        try:
+            arguments = self._arguments(scope, body)
+        except NotLean:
+            await _pass_on(scope, body, receive, send)
+            return
+        request = Request(scope, receive)
+        for name, call in self._needs:
+            arguments[name] = await call(request)
+        response = await run_in_threadpool(self.route.endpoint, **arguments)
+        await response(scope, receive, send)
+
+    def _arguments(self, scope: Scope, body: bytes) -> dict[str, Any]:
+        raw = _headers(scope["headers"], [b"content-type", *(alias for _, alias, _ in self._headers)])
+        if raw.get(b"content-type") != [b"application/json"]:
+            raise NotLean
+        try:
+            data = json.loads(body)
+            if any(claim.holds(data) for claim in self._claims):
+                raise NotLean
+            parsed = self._body_model.model_validate(data)
+        except (ValueError, ValidationError) as exc:   # a JSONDecodeError is a ValueError
+            raise NotLean from exc
+        arguments: dict[str, Any] = {self._body_name: parsed}
+        path_params = scope["path_params"]
+        arguments.update((name, path_params[name]) for name in self._path)
+        for name, alias, field in self._headers:
+            arguments[name] = _one(field, [v.decode("latin-1") for v in raw.get(alias, ())])
+        query = QueryParams(scope.get("query_string", b""))
+        for name, alias, field in self._queries:
+            arguments[name] = _one(field, query.getlist(alias))
+        return arguments
+
+
+def _one(field: Any, values: list[str]) -> Any:
+    """A declared header or query parameter, validated by its own field; absent: its default."""
+    if not values:
+        return field.default
+    if len(values) > 1:
+        raise NotLean
+    value, errors = field.validate(values[0])
+    if errors:
+        raise NotLean
+    return value
+
+
+def _headers(raw: Iterable[tuple[bytes, bytes]], wanted: list[bytes]) -> dict[bytes, list[bytes]]:
+    found: dict[bytes, list[bytes]] = {}
+    for name, value in raw:
+        if name in wanted:
+            found.setdefault(name, []).append(value)
+    return found
+
+
+async def _body(receive: Receive) -> bytes:
+    chunks, more = [], True
+    while more:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunks.append(message.get("body", b""))
+        more = message.get("more_body", False)
+    return b"".join(chunks)
+
+
+async def _pass_on(scope: Scope, body: bytes, receive: Receive, send: Send) -> None:
+    """Route the request again, past the lean routes, with its body to read once more."""
+    sent = False
+
+    async def replay() -> dict[str, Any]:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    scope[PASSED_ON] = True
+    await scope["router"](scope, replay, send)
+
+
+def lean_routes(routes: Iterable[Any], operations: set[tuple[str, str]], claims: Iterable[Claim]) -> Iterator[LeanRoute]:
+    """A lean route for each FastAPI route among `routes` that serves one of `operations` (method, path)."""
+    claims = tuple(claims)
+    for route in routes:
+        served = {(method, route.path) for method in getattr(route, "methods", ())} & operations
+        if isinstance(route, APIRoute) and served:
+            yield LeanRoute(route, [claim for claim in claims if (claim.method, claim.path) in served])
