@@ -46,8 +46,8 @@ class _Receiver(http.server.BaseHTTPRequestHandler):
         pass
 
 
-def _kalem(*args: str, env: dict[str, str]) -> None:
-    subprocess.run([str(common.BIN / "kalem"), *args], env=env, check=True, capture_output=True)
+def _kalem(*args: str, env: dict[str, str], cwd: Path) -> None:
+    subprocess.run([str(common.BIN / "kalem"), *args], env=env, cwd=cwd, check=True, capture_output=True)
 
 
 def worker_runs(runs: int, workdir: Path) -> list[tuple[float, float]]:
@@ -55,8 +55,9 @@ def worker_runs(runs: int, workdir: Path) -> list[tuple[float, float]]:
     threading.Thread(target=server.serve_forever, daemon=True).start()
     template = workdir / "worker.db"
     env = {**os.environ, "KALEM_DATABASE_URL": f"sqlite:///{template}", "KALEM_WEBHOOK_ALLOW_PRIVATE_URLS": "true"}
-    _kalem("db", "upgrade", env=env)
-    _kalem("demo", "--orders", "1", "--receiver-url", f"http://127.0.0.1:{server.server_port}/hooks", env=env)
+    _kalem("db", "upgrade", env=env, cwd=workdir)   # the demo keeps its tokens in ./var: the workdir's
+    _kalem("demo", "--orders", "1", "--receiver-url", f"http://127.0.0.1:{server.server_port}/hooks", env=env,
+           cwd=workdir)
     results = []
     for _ in range(runs):
         db = workdir / "run.db"
@@ -80,7 +81,7 @@ def import_runs(runs: int, jobs: int, workdir: Path) -> list[tuple[float, float]
     template, orders = workdir / "import.db", workdir / "one.jsonl"
     orders.write_text(order_line(0))
     if not template.exists():
-        _kalem("db", "upgrade", env={**os.environ, "KALEM_DATABASE_URL": f"sqlite:///{template}"})
+        _kalem("db", "upgrade", env={**os.environ, "KALEM_DATABASE_URL": f"sqlite:///{template}"}, cwd=workdir)
     results = []
     for _ in range(runs):
         db = workdir / "run.db"
