@@ -5,6 +5,7 @@ first piece of work, on SQLite (what is measured is Python start-up, not the dat
   from spawning `kalem worker` to the receiver's first request, and the worker's CPU seconds by then.
 - import: `kalem import FILE --no-progress` of a one-order file into a fresh database, the whole
   process (start-up, one batch, exit), and its CPU seconds (with its workers' for `--jobs 2`).
+- `kalem worker --help`: the CLI alone (each command imports what it runs inside its body).
 
     .venv/bin/python bench/startup.py --runs 5
 """
@@ -86,15 +87,20 @@ def import_runs(runs: int, jobs: int, workdir: Path) -> list[tuple[float, float]
     for _ in range(runs):
         db = workdir / "run.db"
         shutil.copy(template, db)
-        started = time.monotonic()
-        process = subprocess.Popen([str(common.BIN / "kalem"), "import", str(orders), "--no-progress", "--jobs", str(jobs)],
-                                   env={**os.environ, "KALEM_DATABASE_URL": f"sqlite:///{db}"},
-                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        _, status, usage = os.wait4(process.pid, 0)   # its usage and its workers' (waited for by it)
-        if os.waitstatus_to_exitcode(status):
-            raise RuntimeError("kalem import failed")
-        results.append((time.monotonic() - started, usage.ru_utime + usage.ru_stime))
+        results.append(_timed("import", str(orders), "--no-progress", "--jobs", str(jobs),
+                              env={**os.environ, "KALEM_DATABASE_URL": f"sqlite:///{db}"}))
     return results
+
+
+def _timed(*args: str, env: dict[str, str]) -> tuple[float, float]:
+    """A kalem command to its end: its wall seconds, and its CPU seconds with its workers' (waited for by it)."""
+    started = time.monotonic()
+    process = subprocess.Popen([str(common.BIN / "kalem"), *args], env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(process.pid, 0)
+    if os.waitstatus_to_exitcode(status):
+        raise RuntimeError(f"kalem {' '.join(args)} failed")
+    return time.monotonic() - started, usage.ru_utime + usage.ru_stime
 
 
 def _median(name: str, results: list[tuple[float, float]]) -> None:
@@ -109,6 +115,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv if argv is not None else [])
     with tempfile.TemporaryDirectory(prefix="kalem-startup-") as tmp:
         workdir = Path(tmp)
+        _median("kalem worker --help", [_timed("worker", "--help", env=dict(os.environ)) for _ in range(args.runs)])
         _median("kalem worker", worker_runs(args.runs, workdir))
         _median("kalem import --jobs 1", import_runs(args.runs, 1, workdir))
         _median("kalem import --jobs 2", import_runs(args.runs, 2, workdir))
