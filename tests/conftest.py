@@ -21,7 +21,7 @@ import pytest
 import sqlalchemy as sa
 import uvicorn
 
-from kalem.bootstrap import build_app
+from kalem.bootstrap.api import build_app
 from kalem.config import Settings
 from kalem.devtools.postgres import ThrowawayPostgres, free_port
 from kalem.store.db import Database

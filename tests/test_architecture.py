@@ -29,7 +29,7 @@ def test_domain_modules_import_no_framework():
 def test_each_app_keeps_its_own_faces(tmp_path):
     """Faces' error renderers and body claims, and the hub's order-page sections, live on the app they
     were built into: building another app (tests build many) neither grows nor shares them."""
-    from kalem.bootstrap import build_app
+    from kalem.bootstrap.api import build_app
     from kalem.config import Settings
     from kalem.store.db import Database
 

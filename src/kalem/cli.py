@@ -65,7 +65,7 @@ def serve(host: Annotated[str | None, typer.Option(help="default: KALEM_HOST (12
     logs.configure()
     threading.Thread(target=_announce, args=(host, port, workers), daemon=True).start()
     with _metrics_directory(workers):
-        uvicorn.run("kalem.bootstrap:app_from_env", factory=True, host=host, port=port, workers=workers,
+        uvicorn.run("kalem.bootstrap.api:app_from_env", factory=True, host=host, port=port, workers=workers,
                     log_config=None, log_level="warning", access_log=False,
                     timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS)
     log.info("kalem stopped serving http://%s:%d", host, port)
@@ -114,7 +114,7 @@ def worker(concurrency: Annotated[int, typer.Option(help="parallel HTTP sends", 
     import signal
 
     from kalem import logs
-    from kalem.bootstrap import build_worker
+    from kalem.bootstrap.worker import build_worker
     from kalem.observability import metrics
     # SIGTERM/SIGINT are taken by `sigwait` below, never by a handler: a handler runs between two
     # bytecodes of the main thread, and setting a threading.Event from there deadlocks when the
@@ -296,7 +296,7 @@ def openapi() -> None:
     """Print the OpenAPI document the server publishes at /openapi.json (docs/openapi.json is this)."""
     import json
 
-    from kalem.bootstrap import build_app
+    from kalem.bootstrap.api import build_app
     # Building the app opens no connection: a database file that is never created, a throwaway key.
     document = build_app(Settings(database_url="sqlite:///unopened.db", secret_key="k" * 32)).openapi()
     typer.echo(json.dumps(document, indent=2, ensure_ascii=False))

@@ -27,8 +27,8 @@ from typing import BinaryIO
 from pydantic import ValidationError
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from kalem.api.errors import invalid_fields, kalem_error
-from kalem.api.routes.orders import spec_of
+from kalem.api.error_bodies import invalid_fields, kalem_error
+from kalem.api.order_spec import spec_of
 from kalem.api.schemas import OrderIn
 from kalem.app.ingest import Intake, place_orders
 from kalem.app.orders import PlaceOrder

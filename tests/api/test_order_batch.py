@@ -121,7 +121,7 @@ def test_the_intake_hash_is_the_one_stored_orders_were_taken_in_with():
     import hashlib
     from dataclasses import asdict
 
-    from kalem.api.routes.orders import spec_of
+    from kalem.api.order_spec import spec_of
     from kalem.api.schemas import OrderIn
     from kalem.app.orders import intake_hash
     from kalem.store.codec import dumps

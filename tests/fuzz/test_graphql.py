@@ -26,7 +26,9 @@ from hypothesis import strategies as st
 from schemathesis import GenerationMode
 from schemathesis.specs.openapi.checks import negative_data_rejection, response_schema_conformance
 
-import kalem.bootstrap  # noqa: F401  (imports every module, so every KalemError subclass is known)
+# The API's and the worker's roots import every module, so every KalemError subclass is known.
+import kalem.bootstrap.api
+import kalem.bootstrap.worker  # noqa: F401
 from kalem.dialects.zonos.limits import MAX_ALIASES, MAX_COMPLEXITY, MAX_DEPTH, MAX_PAGE
 from kalem.domain.errors import KalemError
 from tests.conftest import ADMIN, snapshot

@@ -11,7 +11,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from kalem.bootstrap import build_worker
+from kalem.bootstrap.worker import build_worker
 from kalem.observability import tracing
 from tests.support import SEED_ORDER
 from tests.webhooks.receiver import Receiver

@@ -19,7 +19,7 @@ import pytest
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import connect
 
-from kalem.bootstrap import build_app
+from kalem.bootstrap.api import build_app
 from kalem.dialects.zonos.schema import build_schema
 from tests.conftest import snapshot
 from tests.reliability.authz_matrix import (AUTH_STATUS, FOREIGN_STATUS, PUBLIC, TRANSPORTS, Entry, app_routes,

@@ -20,7 +20,7 @@ from pydantic import ValidationError
 from kalem.api.ratelimit import HUB_SESSION_COOKIE, RateLimit, TokenBuckets, credential_key, retry_after
 from kalem.app import access
 from kalem.app.principals import Principal
-from kalem.bootstrap import build_app
+from kalem.bootstrap.api import build_app
 from kalem.config import Settings
 from kalem.dialects.akinon import cancellation_requests as akinon_requests
 from kalem.hub.session import SESSION_COOKIE

@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from kalem.bootstrap import build_worker
+from kalem.bootstrap.worker import build_worker
 from kalem.domain.webhooks import RetryPolicy
 from kalem.webhooks.worker import Worker
 from tests.webhooks.receiver import Receiver

@@ -69,7 +69,7 @@ def test_a_later_event_waits_while_the_receiver_is_down(api, worker, server):
 def test_a_receiver_that_times_out_is_retried(api, receiver, server):
     import threading
 
-    from kalem.bootstrap import build_worker
+    from kalem.bootstrap.worker import build_worker
     from tests.webhooks.conftest import FAST
     receiver.hold = threading.Event()  # the first request hangs past the sender's timeout
     slow = build_worker(server.settings, server.db, timeout_seconds=0.3, retry=FAST, concurrency=1)

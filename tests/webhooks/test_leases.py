@@ -8,7 +8,7 @@ import threading
 import time
 from typing import Any
 
-from kalem.bootstrap import build_worker
+from kalem.bootstrap.worker import build_worker
 from kalem.webhooks.worker import Worker
 from tests.support import order
 from tests.webhooks.conftest import FAST, deliveries, subscribe

@@ -9,7 +9,7 @@ import psycopg
 import pytest
 import sqlalchemy as sa
 
-from kalem.bootstrap import build_worker
+from kalem.bootstrap.worker import build_worker
 from kalem.store.notify import CHANNEL
 from kalem.webhooks.worker import Worker
 from tests.support import order

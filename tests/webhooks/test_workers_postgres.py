@@ -16,7 +16,7 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
-from kalem.bootstrap import build_worker
+from kalem.bootstrap.worker import build_worker
 from kalem.store import webhooks as store
 from kalem.store.uow import UnitOfWork
 from tests.conftest import ADMIN, empty

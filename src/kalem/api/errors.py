@@ -20,8 +20,9 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from kalem.api.error_bodies import invalid_fields, jsonable, native_error
 from kalem.api.request_id import current_request_id
-from kalem.domain.errors import InvalidInput, KalemError
+from kalem.domain.errors import KalemError
 
 log = logging.getLogger("kalem.api")
 
@@ -34,28 +35,6 @@ PathRenderer = tuple[Callable[[str], bool], Renderer]
 def native(code: str, status: int, message: str, details: dict[str, Any]) -> JSONResponse:
     return JSONResponse({"error": {**native_error(code, message, details), "request_id": current_request_id()}},
                         status_code=status)
-
-
-def native_error(code: str, message: str, details: dict[str, Any]) -> dict[str, Any]:
-    """The native envelope's `error` (without the request id): also one order's error in a batch."""
-    if code == InvalidInput.code:  # natively, every validation error is `invalid_request`
-        code = "invalid_request"
-    if "field" in details and "errors" not in details:
-        rest = {k: v for k, v in details.items() if k != "field"}
-        details = {**rest, "errors": [{"field": details["field"], "problem": message}]}
-    return {"code": code, "message": message, "details": details}
-
-
-def kalem_error(exc: KalemError) -> dict[str, Any]:
-    return native_error(exc.code, exc.message, _jsonable(exc.details))
-
-
-def invalid_fields(errors: list[Any], prefix: tuple[str, ...] = ()) -> tuple[str, dict[str, Any]]:
-    """The message and details of a failed validation: one `{field, problem, type}` per pydantic error."""
-    fields = [{"field": ".".join(str(p) for p in (*prefix, *e.get("loc", ())) if p != "body"),
-               "problem": e.get("msg"), "type": e.get("type")} for e in errors]
-    first = fields[0]
-    return f"{first['field'] or 'body'}: {first['problem']}", {"errors": fields}
 
 
 def renderer_for(app: Starlette, path: str) -> Renderer:
@@ -104,7 +83,7 @@ _HTTP_CODES = {404: "route_not_found", 405: "method_not_allowed", 413: "payload_
 def install(app: FastAPI) -> None:
     @app.exception_handler(KalemError)
     async def _kalem(request: Request, exc: KalemError) -> JSONResponse:
-        return render(request, exc.code, exc.status, exc.message, _jsonable(exc.details))
+        return render(request, exc.code, exc.status, exc.message, jsonable(exc.details))
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -161,13 +140,3 @@ def install(app: FastAPI) -> None:
 def _json_typed(request: Request) -> bool:
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
     return kind == "application/json" or kind.endswith("+json")
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, (str, int, float, bool)) or value is None:
-        return value
-    return str(value)

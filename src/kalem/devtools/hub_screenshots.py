@@ -22,7 +22,7 @@ import uvicorn
 from kalem.app.cancellation import RequestCancel, request_cancel
 from kalem.app.orders import PlaceOrder, place_order
 from kalem.app.principals import Principal
-from kalem.bootstrap import build_app
+from kalem.bootstrap.api import build_app
 from kalem.config import Settings
 from kalem.demo import load_demo
 from kalem.domain.cancellation import CancelItem

@@ -2,7 +2,7 @@
 
 HOOK — invoices & credit notes, refunds with their breakdown, webhook deliveries (with a replay
 button) are built by other capabilities. Each hands one `OrderSection` to the hub when the app is
-built (`bootstrap.build_app`); the sections are kept on that app, in the order given:
+built (`bootstrap.api.build_app`); the sections are kept on that app, in the order given:
 
     hub.install(secret_key, sections=[OrderSection("refunds", {"tr": "İadeler", "en": "Refunds"}, render_refunds)])
 

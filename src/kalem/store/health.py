@@ -9,14 +9,11 @@ from functools import cache
 from datetime import datetime
 
 import sqlalchemy as sa
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection
 
 from kalem.domain.requests import RequestStatus
 from kalem.domain.webhooks import OPEN_STATUSES, DeliveryStatus
 from kalem.store.codec import as_utc
-from kalem.store.migrate import alembic_config
 from kalem.store.webhooks import sql_in, sql_status
 
 _OUTBOX = sa.text("SELECT count(*) AS depth, min(created_at) AS oldest FROM webhook_deliveries "
@@ -29,6 +26,10 @@ _PENDING_REQUESTS = sa.text("SELECT seller_id, min(created_at) AS oldest FROM ca
 @cache
 def expected_heads() -> frozenset[str]:
     """The migration heads of this code (one per capability branch)."""
+    # Alembic is imported when first asked for (every unit of work holds this repository; few ask).
+    from alembic.script import ScriptDirectory
+
+    from kalem.store.migrate import alembic_config
     return frozenset(ScriptDirectory.from_config(alembic_config("sqlite://")).get_heads())
 
 
@@ -54,6 +55,7 @@ class HealthRepository:
         self._conn = conn
 
     def migrations(self) -> Migrations:
+        from alembic.runtime.migration import MigrationContext
         return Migrations(set(MigrationContext.configure(self._conn).get_current_heads()), expected_heads())
 
     def outbox(self, now: datetime) -> Outbox:

@@ -1,7 +1,7 @@
 """Payload dialects: how one event becomes the bodies a subscription receives.
 
 `native` is built in. The faces' renderers are handed to each worker by the composition root
-(`kalem.bootstrap.build_worker`), because `kalem.webhooks` may not import `kalem.dialects`
+(`kalem.bootstrap.worker.build_worker`), because `kalem.webhooks` may not import `kalem.dialects`
 (siblings never import each other):
 
     Worker(uow, config, dialects={"hepsiglobal": hepsiglobal.hook_payloads, ...})

@@ -9,8 +9,9 @@ from fastapi import APIRouter, Response
 from pydantic import BaseModel, Field, SkipValidation, ValidationError
 
 from kalem.api.context import Caller, Ctx
-from kalem.api.errors import invalid_fields, kalem_error, native_error
-from kalem.api.routes.orders import IdempotencyKey, spec_of
+from kalem.api.error_bodies import invalid_fields, kalem_error, native_error
+from kalem.api.order_spec import spec_of
+from kalem.api.routes.orders import IdempotencyKey
 from kalem.api.schemas import OrderIn, Strict
 from kalem.api.schemas_out import ERRORS, Out
 from kalem.app import ingest

@@ -9,14 +9,13 @@ from fastapi import APIRouter, Header, Query, Response
 from kalem.api import views
 from kalem.api.context import Caller, Ctx
 from kalem.api.intake import BodyShapeRoute
-from kalem.api.schemas import AddressIn, CancellationIn, OrderIn
+from kalem.api.order_spec import spec_of
+from kalem.api.schemas import CancellationIn, OrderIn
 from kalem.api.schemas_out import ERRORS, EventPage, OrderOut, OrderPage
 from kalem.app import orders as app_orders
 from kalem.app.cancellation import CancelLines, cancel_lines
 from kalem.domain.cancellation import CancelItem
 from kalem.domain.errors import InvalidInput
-from kalem.domain.order_details import Address, Customer, OrderDetails, Payment
-from kalem.domain.orders import LineSpec, OrderSpec, PackageItem, PackageSpec
 
 # BodyShapeRoute: `POST /v1/orders` may be claimed by a face on its body's shape (HepsiGlobal's
 # intake, api/intake.py); every body that is not claimed meets the native contract unchanged.
@@ -24,32 +23,6 @@ router = APIRouter(prefix="/v1/orders", tags=["orders"], responses=ERRORS, route
 
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=255)]
 SellerScope = Annotated[str | None, Query(max_length=64, description="operators: the seller, if the number is ambiguous")]
-
-
-def spec_of(body: OrderIn) -> OrderSpec:
-    return OrderSpec(
-        seller_id=body.seller_id or "", order_number=body.order_number, currency=body.currency.upper(),
-        lines=tuple(LineSpec(ln.line_id, ln.sku, ln.name, ln.quantity, ln.unit_price, ln.discount, ln.tax_rate,
-                             ln.product_id, ln.barcode, ln.hs_code) for ln in body.lines),
-        packages=tuple(PackageSpec(p.package_id, p.status, tuple(PackageItem(i.line_id, i.quantity) for i in p.items),
-                                   p.cargo_tracking_number) for p in body.packages),
-        shipping_amount=body.shipping_amount, account_order_number=body.account_order_number,
-        channel=body.channel, destination_country=body.destination_country, details=details_of(body),
-    )
-
-
-def details_of(body: OrderIn) -> OrderDetails:
-    def address(a: AddressIn | None) -> Address | None:
-        if a is None:
-            return None
-        return Address(**{**a.model_dump(), "country_code": a.country_code and a.country_code.upper()})
-
-    payment = body.payment
-    return OrderDetails(
-        customer=None if body.customer is None else Customer(**body.customer.model_dump()),
-        shipment_address=address(body.shipment_address), invoice_address=address(body.invoice_address),
-        payment=None if payment is None else Payment(**payment.model_dump()),
-        due_date=body.due_date, seller_name=body.seller_name)
 
 
 @router.post("", status_code=201, summary="Take in an order", response_model=OrderOut,

@@ -26,6 +26,7 @@ from kalem.api.intake import Claim
 from kalem.app import orders as app_orders
 from kalem.app import refunds as app_refunds
 from kalem.dialects.hepsiglobal import views, wire
+from kalem.dialects.hepsiglobal.reasons import CANCEL_REASONS, RETURN_REASONS
 from kalem.dialects.hepsiglobal.responses import (
     HepsiGlobalRefundAccepted,
     HepsiGlobalResult,
@@ -143,7 +144,7 @@ def _reason(value: str, table: dict[str, int]) -> int:
             response_model=None, responses=answers(HepsiGlobalResult))
 def cancel_item(order_number: str, order_item_number: str, body: wire.CancelItemIn, ctx: Ctx,
                 caller: Caller) -> Response:
-    reason_id = _reason(body.reason, wire.CANCEL_REASONS)
+    reason_id = _reason(body.reason, CANCEL_REASONS)
     # Recorded as made through this face, so HG subscribers never get the marketplace's own cancel back.
     app_refunds.cancel_remaining(ctx.uow(), caller, order_number, order_item_number, reason_id, body.reason,
                                  via=views.FACE)
@@ -163,7 +164,7 @@ def create_refund(body: wire.HepsiGlobalRefundIn, ctx: Ctx, caller: Caller,
         if item.order_item_number in counts:
             raise InvalidInput(f"order item {item.order_item_number} appears twice", field="items")
         counts[item.order_item_number] = item.quantity
-        reasons[item.order_item_number] = _reason(item.reason, wire.RETURN_REASONS)
+        reasons[item.order_item_number] = _reason(item.reason, RETURN_REASONS)
         notes[item.order_item_number] = item.customer_explanation
     expected = sum(amounts, Decimal(0)) if all(a is not None for a in amounts) else None
     cmd = app_refunds.RefundUnits(body.order_number, caller, counts, payout(None, None, None),

@@ -19,7 +19,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from kalem.dialects.hepsiglobal.wire import REASON_NAMES
+from kalem.dialects.hepsiglobal.reasons import REASON_NAMES
 from kalem.domain.orders import Order
 from kalem.domain.webhooks import Hook
 

@@ -1,4 +1,4 @@
-"""HepsiGlobal wire schemas, reason strings and the `{"data", "message"}` envelope."""
+"""HepsiGlobal wire schemas and the `{"data", "message"}` envelope (reason strings: reasons.py)."""
 
 from __future__ import annotations
 
@@ -12,14 +12,6 @@ from kalem.api.open_payload import OpenPayload
 
 Text = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 Amount = Annotated[Decimal, Field(ge=0, max_digits=18, decimal_places=4)]
-
-#: HG reason strings ↔ kalem catalog ids. Only `customer_demand` (cancel) and `out_of_stock`,
-#: `incorrect_order` (webhook, refund samples) are documented; the rest are kalem's names.
-CANCEL_REASONS = {"customer_demand": 136, "out_of_stock": 135, "seller_request": 137, "fraud": 138,
-                  "wrong_price": 139, "defective": 140, "changed_mind": 151}
-RETURN_REASONS = {"customer_demand": 151, "changed_mind": 151, "defective": 152, "incorrect_order": 153,
-                  "wrong_item": 153, "not_as_described": 154}
-REASON_NAMES = {v: k for k, v in CANCEL_REASONS.items() if k != "changed_mind"} | {151: "customer_demand"}
 
 
 class TokenIn(BaseModel):

@@ -1,0 +1,77 @@
+"""The API's composition root (`kalem serve`): Settings in, a database, units of work and the app out."""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+from functools import partial
+from pathlib import Path
+
+from fastapi import FastAPI
+
+from kalem import hub, logs
+from kalem.api.app import create_app
+from kalem.api.auth import Authenticator
+from kalem.api.context import Context
+from kalem.api.idempotency import Idempotency
+from kalem.bootstrap import database
+from kalem.config import Settings
+from kalem.dialects.akinon import routes as akinon
+from kalem.dialects.hebiar import hooks as hebiar_hooks
+from kalem.dialects.hebiar import routes as hebiar
+from kalem.dialects.hepsiglobal import routes as hepsiglobal
+from kalem.dialects.hepsiglobal import views as hepsiglobal_views
+from kalem.dialects.n11 import routes as n11
+from kalem.dialects.zonos import routes as zonos
+from kalem.dialects.zonos import views as zonos_views
+from kalem.observability import tracing
+from kalem.store.db import Database
+from kalem.store.uow import UnitOfWork
+from kalem.webhooks import catalog
+
+log = logging.getLogger("kalem")
+
+#: The JSON Schema of each body the faces' webhook renderers produce (bootstrap.worker.WEBHOOK_DIALECTS),
+#: per event type: the event catalog publishes them.
+WEBHOOK_SCHEMAS = {"hebiar": hebiar_hooks.HOOK_SCHEMAS, "hepsiglobal": hepsiglobal_views.HOOK_SCHEMAS,
+                   "zonos": zonos_views.HOOK_SCHEMAS}
+
+
+def secret_key(settings: Settings) -> str:
+    """The configured key, or one kept beside the SQLite database so restarts keep sessions valid."""
+    if settings.secret_key:
+        return settings.secret_key
+    path = Path("var/secret_key")
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def build_app(settings: Settings | None = None, db: Database | None = None) -> FastAPI:
+    settings = settings or Settings()
+    tracing.configure_from_env()
+    db = db or database(settings)
+    uow = partial(UnitOfWork, db)
+    replica = (Database.connect(settings.database_replica_url, pool_size=settings.db_pool_size)
+               if settings.database_replica_url else None)
+    ctx = Context(
+        settings=settings, uow=uow,
+        auth=Authenticator(uow, admin_token=settings.admin_token, secret_key=secret_key(settings),
+                           jwt_ttl_seconds=settings.jwt_ttl_seconds),
+        idempotency=Idempotency(uow, settings.idempotency_lease_seconds),
+        replica_uow=partial(UnitOfWork, replica) if replica else None,
+    )
+    return create_app(ctx, faces={"hebiar": hebiar.face(), "zonos": zonos.face(), "n11": n11.face(),
+                                  "hepsiglobal": hepsiglobal.face(), "akinon": akinon.face()},
+                      extra={"hub": hub.install(secret_key(settings)), "native": catalog.install(WEBHOOK_SCHEMAS)})
+
+
+def app_from_env() -> FastAPI:
+    """For `uvicorn --factory kalem.bootstrap.api:app_from_env` (one app per worker process)."""
+    logs.configure()  # a worker process started by uvicorn begins with no logging set up
+    app = build_app()
+    log.info("API process %d ready", os.getpid())
+    return app
