@@ -13,7 +13,7 @@ import pytest
 
 from kalem.api.lean import PASSED_ON, LeanRoute
 from kalem.api.request_id import HEADER
-from kalem.bootstrap import build_app
+from kalem.bootstrap.api import build_app
 from tests.conftest import ADMIN, serving, snapshot
 from tests.support import order, token
 
