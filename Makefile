@@ -4,8 +4,10 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 UV := $(BIN)/uv
-# uv installs exactly what uv.lock says (`--locked`: a lock that no longer matches pyproject.toml is an error).
-SYNC := UV_PROJECT_ENVIRONMENT=$(VENV) $(UV) sync --locked --inexact
+# uv installs exactly what uv.lock says (`--locked`: a lock that no longer matches pyproject.toml is an error),
+# and writes every package's bytecode once (`--compile-bytecode`): where PYTHONDONTWRITEBYTECODE is set, no
+# process writes it, and each `kalem` process would compile every module again at start-up (seconds of CPU).
+SYNC := UV_PROJECT_ENVIRONMENT=$(VENV) $(UV) sync --locked --inexact --compile-bytecode
 KALEM_PORT ?= 8000
 KALEM_RECEIVER_PORT ?= 8001
 export KALEM_DATABASE_URL ?= sqlite:///var/kalem.db
@@ -50,6 +52,8 @@ run: install
 
 ## make test: install test needs (PostgreSQL from Debian if missing) and run the whole suite on SQLite and PostgreSQL
 test: install-test postgres-binaries chromium graphql-http
+	@# kalem's own bytecode too (see SYNC): the tests start and restart many `kalem` processes
+	$(BIN)/python -m compileall -q src
 	$(BIN)/python -m pytest -n 2 -q -p no:cacheprovider
 
 ## make fidelity: render docs/fidelity.md from the golden tests' manifest (tests/golden/manifest/*.toml)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -52,8 +53,10 @@ def kalem_run(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[st
 
 
 def spawn(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    """A process group of its own: `stop` ends what it started too (the API processes of `--workers N`)."""
     with log.open("wb") as out:
-        return subprocess.Popen([sys.executable, "-m", "kalem.cli", *args], env=env, stdout=out, stderr=out)
+        return subprocess.Popen([sys.executable, "-m", "kalem.cli", *args], env=env, stdout=out, stderr=out,
+                                start_new_session=True)
 
 
 @contextlib.contextmanager
@@ -77,6 +80,6 @@ def answers(url: str, **headers: str) -> int | None:
 
 
 def stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.kill()
-        process.wait(10)
+    with contextlib.suppress(ProcessLookupError):   # nothing of the group left
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait(10)

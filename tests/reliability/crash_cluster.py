@@ -5,6 +5,7 @@ a real integrator would: same request, same Idempotency-Key, other process.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -61,12 +62,15 @@ class Proc:
         with self.log.open("ab") as out:
             out.write(f"--- start {self.starts + 1}\n".encode())
             out.flush()
-            self.process = subprocess.Popen(self.args, env=self.env, stdout=out, stderr=subprocess.STDOUT)
+            # A process group of its own, so a kill reaches what it starts too (the API processes of
+            # `serve --workers N`): orphaned, they would live on, holding the port and the database.
+            self.process = subprocess.Popen(self.args, env=self.env, stdout=out, stderr=subprocess.STDOUT,
+                                            start_new_session=True)
         self.starts += 1
 
-    def wait_ready(self) -> None:
+    def wait_ready(self, seconds: float = START_DEADLINE) -> None:
         """API processes: until /healthz answers. Workers have no endpoint: alive is ready."""
-        deadline = time.monotonic() + START_DEADLINE
+        deadline = time.monotonic() + seconds
         while True:
             assert self.process is not None
             if self.process.poll() is not None:
@@ -79,12 +83,12 @@ class Proc:
             except httpx.HTTPError:
                 pass
             if time.monotonic() > deadline:
-                raise AssertionError(f"{self.name} not healthy after {START_DEADLINE:.0f} s: {self.tail()}")
+                raise AssertionError(f"{self.name} not healthy after {seconds:.0f} s: {self.tail()}")
             time.sleep(0.05)
 
     def kill9(self) -> None:
         assert self.process is not None
-        os.kill(self.process.pid, signal.SIGKILL)
+        os.killpg(self.process.pid, signal.SIGKILL)
         self.process.wait(timeout=30)
 
     def alive(self) -> bool:
@@ -96,14 +100,16 @@ class Proc:
             self.process.terminate()
 
     def stop(self) -> None:
+        """SIGTERM and the grace to finish; then SIGKILL for whatever is left of the group."""
+        if self.process is None:
+            return
         if self.alive():
-            assert self.process is not None
             self.process.terminate()
-            try:
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=15)
+        with contextlib.suppress(ProcessLookupError):   # none left: the usual case
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(timeout=15)
 
     def tail(self, chars: int = 3000) -> str:
         return self.log.read_text(errors="replace")[-chars:] if self.log.exists() else ""

@@ -3,6 +3,7 @@ cancelling the same line: accepted quantities never exceed the line, and the eve
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 import subprocess
@@ -10,19 +11,22 @@ import sys
 import threading
 import time
 import uuid
+from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
 import sqlalchemy as sa
 
 from kalem.devtools.postgres import free_port
+from tests.reliability.crash_cluster import KALEM, Proc
 from tests.support import SEED_ORDER, order
 
 ADMIN = "race-admin-token"
 
 
 @pytest.fixture
-def two_process_server(postgres):
+def two_process_server(postgres: str, tmp_path: Path) -> Iterator[Proc]:
     name = "race_" + uuid.uuid4().hex[:8]
     admin = sa.create_engine(postgres, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
@@ -31,31 +35,24 @@ def two_process_server(postgres):
     url = postgres.rsplit("/", 1)[0] + "/" + name
     env = {**os.environ, "KALEM_DATABASE_URL": url, "KALEM_ADMIN_TOKEN": ADMIN,
            "KALEM_SECRET_KEY": "race-secret-key-of-at-least-32-bytes", "KALEM_RATE_LIMIT_PER_SECOND": "0"}
-    kalem = [sys.executable, "-m", "kalem.cli"]
-    subprocess.run([*kalem, "db", "upgrade"], env=env, check=True, capture_output=True)
+    subprocess.run([*KALEM, "db", "upgrade"], env=env, check=True, capture_output=True)
     port = free_port()
-    process = subprocess.Popen([*kalem, "serve", "--port", str(port), "--workers", "2"], env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    else:
-        process.kill()
-        pytest.fail("server did not start: " + process.stderr.read().decode()[-2000:])
-    yield base
-    process.terminate()
-    process.wait(timeout=20)
+    # Logs to a file and a process group of its own (Proc): a server slow to start fails the test with
+    # its log, and no API process outlives it.
+    server = Proc("race-server", [*KALEM, "serve", "--port", str(port), "--workers", "2"], env, tmp_path, port)
+    server.start()
+    try:
+        server.wait_ready()
+        yield server
+    finally:
+        server.stop()
 
 
-def test_twenty_clients_never_cancel_more_than_the_line(two_process_server):
+def test_twenty_clients_never_cancel_more_than_the_line(two_process_server: Proc) -> None:
+    base = two_process_server.url
     line = {**SEED_ORDER["lines"][0], "line_id": "race-line", "quantity": 30}
     headers = {"Authorization": f"Bearer {ADMIN}"}
-    with httpx.Client(base_url=two_process_server, headers=headers, timeout=30) as client:
+    with httpx.Client(base_url=base, headers=headers, timeout=30) as client:
         assert client.post("/v1/orders", json=order("RACE-1", lines=[line], packages=[])).status_code == 201
     accepted: list[int] = []
     refused: list[int] = []
@@ -64,7 +61,7 @@ def test_twenty_clients_never_cancel_more_than_the_line(two_process_server):
 
     def worker(seed: int) -> None:
         rng = random.Random(seed)
-        with httpx.Client(base_url=two_process_server, headers=headers, timeout=30) as client:
+        with httpx.Client(base_url=base, headers=headers, timeout=30) as client:
             start.wait()
             for _ in range(5):
                 qty = rng.randint(1, 3)
@@ -81,7 +78,7 @@ def test_twenty_clients_never_cancel_more_than_the_line(two_process_server):
         t.join()
     assert len(accepted) + len(refused) == 100
     assert sum(accepted) <= 30
-    with httpx.Client(base_url=two_process_server, headers=headers, timeout=30) as client:
+    with httpx.Client(base_url=base, headers=headers, timeout=30) as client:
         final = client.get("/v1/orders/RACE-1").json()
         events = client.get("/v1/orders/RACE-1/events").json()["data"]
     assert final["lines"][0]["cancelled_quantity"] == sum(accepted)
@@ -90,3 +87,37 @@ def test_twenty_clients_never_cancel_more_than_the_line(two_process_server):
     assert [e["sequence"] for e in events] == list(range(1, len(events) + 1))
     # 100 requests for up to 300 units against 30: the line is used up
     assert sum(accepted) > 30 - 3
+
+
+def group_members(group: int) -> set[int]:
+    """The live processes of a process group (/proc/PID/stat's fifth field)."""
+    members = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError):
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            if int(fields[2]) == group and fields[0] != "Z":
+                members.add(int(stat.parent.name))
+    return members
+
+
+def test_a_killed_server_leaves_none_of_its_api_processes_behind(two_process_server: Proc) -> None:
+    assert two_process_server.process is not None
+    group = two_process_server.process.pid
+    assert len(group_members(group)) >= 3   # uvicorn's supervisor and its two API processes
+    two_process_server.kill9()
+    deadline = time.monotonic() + 30   # SIGKILL is delivered at once, the exits follow when scheduled
+    while group_members(group) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert group_members(group) == set()
+
+
+def test_a_server_that_never_answers_fails_with_its_log_and_is_stopped(tmp_path: Path) -> None:
+    program = "print('still importing', flush=True); import time; time.sleep(600)"
+    silent = Proc("silent", [sys.executable, "-c", program], dict(os.environ), tmp_path, free_port())
+    silent.start()
+    try:
+        with pytest.raises(AssertionError, match=r"silent not healthy after 1 s: (?s:.*)still importing"):
+            silent.wait_ready(seconds=1)
+    finally:
+        silent.stop()
+    assert not silent.alive()

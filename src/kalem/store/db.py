@@ -18,6 +18,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -115,6 +116,13 @@ class Database:
     @property
     def is_sqlite(self) -> bool:
         return self.engine.dialect.name == "sqlite"
+
+    def own_connection(self) -> Any:
+        """A driver connection outside the pool, with the pool's connect timeout, for a holder that keeps
+        it for good (the webhook listener): it neither waits for a free pool slot nor counts as one in use."""
+        cargs, cparams = self.engine.dialect.create_connect_args(self.engine.url)
+        cparams.setdefault("connect_timeout", CONNECT_TIMEOUT_SECONDS)   # the URL's own setting wins
+        return self.engine.dialect.connect(*cargs, **cparams)
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -39,17 +39,20 @@ class Listener:
         return self
 
     def stop(self) -> None:
+        """Stop listening; returns once the thread has ended. A connection attempt under way is waited
+        out (it gives up after the connect timeout): a listener left behind would still listen, wake
+        and log after its worker is gone, or its database is."""
         self._stop.set()
-        self._thread.join(self._check * 4)
+        self._thread.join()
 
     def _run(self) -> None:
         failures = 0
         while not self._stop.is_set():
             try:
-                raw = self._db.engine.raw_connection()
-                driver = raw.driver_connection
-                raw.detach()   # its own, for good: a listening connection never goes back to the pool
+                driver = self._db.own_connection()   # its own, for good: never a pooled connection
                 try:
+                    if self._stop.is_set():   # stopped while connecting: nothing to listen for
+                        return
                     driver.autocommit = True
                     driver.execute(f"LISTEN {CHANNEL}")
                     failures = 0
@@ -60,6 +63,8 @@ class Listener:
                 finally:
                     driver.close()
             except Exception as exc:  # the database went away: polling carries on meanwhile
+                if self._stop.is_set():   # stopped meanwhile: the failure no longer matters
+                    return
                 failures += 1
                 wait = min(5.0, 0.5 * 2 ** min(failures - 1, 8))
                 log.warning("webhook worker: not listening for new deliveries (%s: %s); polling, retrying in "
