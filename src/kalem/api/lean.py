@@ -22,7 +22,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import QueryParams
 from starlette.requests import Request
 from starlette.routing import Match, Route
-from starlette.types import Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
 from kalem.api.context import _context, bearer_principal
 from kalem.api.intake import Claim
@@ -66,11 +66,13 @@ class LeanRoute(Route):
         return match, child
 
     async def _serve(self, scope: Scope, receive: Receive, send: Send) -> None:
-        body = await _body(receive)
+        received = await _received(receive)
         try:
-            arguments = self._arguments(scope, body)
+            if received[-1]["type"] != "http.request":   # the client left mid-body
+                raise NotLean
+            arguments = self._arguments(scope, b"".join(m.get("body", b"") for m in received))
         except NotLean:
-            await _pass_on(scope, body, receive, send)
+            await _pass_on(scope, received, receive, send)
             return
         request = Request(scope, receive)
         for name, call in self._needs:
@@ -120,27 +122,21 @@ def _headers(raw: Iterable[tuple[bytes, bytes]], wanted: list[bytes]) -> dict[by
     return found
 
 
-async def _body(receive: Receive) -> bytes:
-    chunks, more = [], True
-    while more:
-        message = await receive()
-        if message["type"] != "http.request":
-            break
-        chunks.append(message.get("body", b""))
-        more = message.get("more_body", False)
-    return b"".join(chunks)
+async def _received(receive: Receive) -> list[Message]:
+    """The request's messages up to its whole body (or the client's leaving)."""
+    messages = []
+    while True:
+        messages.append(await receive())
+        if messages[-1]["type"] != "http.request" or not messages[-1].get("more_body", False):
+            return messages
 
 
-async def _pass_on(scope: Scope, body: bytes, receive: Receive, send: Send) -> None:
-    """Route the request again, past the lean routes, with its body to read once more."""
-    sent = False
+async def _pass_on(scope: Scope, received: list[Message], receive: Receive, send: Send) -> None:
+    """Route the request again, past the lean routes, with the messages already received to read again."""
+    queue = list(received)
 
-    async def replay() -> dict[str, Any]:
-        nonlocal sent
-        if not sent:
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        return await receive()
+    async def replay() -> Message:
+        return queue.pop(0) if queue else await receive()
 
     scope[PASSED_ON] = True
     await scope["router"](scope, replay, send)
