@@ -26,6 +26,7 @@ from starlette.types import Message, Receive, Scope, Send
 
 from kalem.api.context import _context, bearer_principal
 from kalem.api.intake import Claim
+from kalem.api.middleware import replay
 
 PASSED_ON = "kalem.lean_passed_on"   # set in the scope: route this request the ordinary way
 _DEPENDENCIES = (_context, bearer_principal)   # what the endpoints served here may depend on
@@ -133,13 +134,8 @@ async def _received(receive: Receive) -> list[Message]:
 
 async def _pass_on(scope: Scope, received: list[Message], receive: Receive, send: Send) -> None:
     """Route the request again, past the lean routes, with the messages already received to read again."""
-    queue = list(received)
-
-    async def replay() -> Message:
-        return queue.pop(0) if queue else await receive()
-
     scope[PASSED_ON] = True
-    await scope["router"](scope, replay, send)
+    await scope["router"](scope, replay(received, receive), send)
 
 
 def lean_routes(routes: Iterable[Any], operations: set[tuple[str, str]], claims: Iterable[Claim]) -> Iterator[LeanRoute]:

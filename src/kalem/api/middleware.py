@@ -35,7 +35,7 @@ class BodyLimit:
         while more:
             message = await receive()
             if message["type"] != "http.request":
-                await self.app(scope, _replay([message]), send)
+                await self.app(scope, replay([message]), send)
                 return
             chunks.append(message.get("body", b""))
             seen += len(chunks[-1])
@@ -48,10 +48,11 @@ class BodyLimit:
         if b"\\u0000" in body or b"\x00" in body:
             await refuse(scope, receive, send, 422, "invalid_characters", "the body holds a NUL character")
             return
-        await self.app(scope, _replay([{"type": "http.request", "body": body, "more_body": False}], receive), send)
+        await self.app(scope, replay([{"type": "http.request", "body": body, "more_body": False}], receive), send)
 
 
-def _replay(messages: list[Message], then: Receive | None = None) -> Receive:
+def replay(messages: list[Message], then: Receive | None = None) -> Receive:
+    """A `receive` that gives `messages` first, then what `then` receives (else a disconnect)."""
     queue = list(messages)
 
     async def receive() -> Message:
