@@ -50,8 +50,10 @@ def place_orders(uow: UnitOfWork, cmds: Sequence[PlaceOrder]) -> list[Intake]:
         specs.append((index, spec, intake_hash(spec)))
     with uow:
         now = uow.now()
-        stored = uow.intake.orders_numbered({spec.order_number for _, spec, _ in specs})
+        # Line ids first: each statement sees what had committed when it began, so an order another
+        # writer commits between the two reads is then found under its number, not as line ids in use.
         in_use = uow.intake.lines_in_use({ln.line_id for _, spec, _ in specs for ln in spec.lines})
+        stored = uow.intake.orders_numbered({spec.order_number for _, spec, _ in specs})
         placed: list[tuple[Order, str]] = []
         events: list[Event] = []
         for index, spec, digest in specs:

@@ -39,11 +39,13 @@ def place_order(uow: UnitOfWork, cmd: PlaceOrder) -> Placed:
     seller_id = spec.seller_id
     fingerprint = intake_hash(spec)
     with OrderTransaction(uow) as tx:
-        # Two statements whatever the number of lines: the number's stored orders, the line ids in use.
+        # Two statements whatever the number of lines. The line ids in use are read first, as a batch
+        # reads them (app/ingest.py): the same order committed meanwhile is then found under its number.
+        in_use = uow.intake.lines_in_use({line.line_id for line in spec.lines}, seller_id)
         stored = uow.intake.orders_numbered((spec.order_number,), seller_id).get((seller_id, spec.order_number))
         if stored is not None:
             return tx.commit(Placed(uow.orders.get_by_id(identical(spec, fingerprint, stored)), created=False))
-        check_lines(spec, uow.intake.lines_in_use({line.line_id for line in spec.lines}, seller_id))
+        check_lines(spec, in_use)
         now = uow.now()
         order, events = place(spec, order_id=new_id("ord"), actor=cmd.principal.actor, now=now)
         uow.intake.ensure_sellers((seller_id,), now)
