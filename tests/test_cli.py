@@ -9,8 +9,11 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 from datetime import UTC, datetime
 from importlib.metadata import version
+from queue import Empty, Queue
+from typing import IO
 
 import httpx
 import pytest
@@ -26,6 +29,31 @@ from kalem.store.uow import UnitOfWork
 def kalem(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "kalem.cli", *args], env={**os.environ, **env},
                           capture_output=True, text=True, timeout=120)
+
+
+class Lines:
+    """A process's output line by line, failing after `timeout` seconds instead of waiting for ever on
+    a process that stays silent."""
+
+    def __init__(self, stream: IO[str], timeout: float = 120) -> None:
+        self._lines: Queue[str | None] = Queue()
+        self._timeout = timeout
+        threading.Thread(target=self._read, args=(stream,), daemon=True).start()
+
+    def _read(self, stream: IO[str]) -> None:
+        for line in iter(stream.readline, ""):
+            self._lines.put(line)
+        self._lines.put(None)
+
+    def next(self) -> str:
+        """The next line; "" at the end of the output."""
+        try:
+            return self._lines.get(timeout=self._timeout) or ""
+        except Empty:
+            raise AssertionError(f"no line within {self._timeout} s") from None
+
+    def rest(self) -> str:
+        return "".join(iter(self.next, ""))
 
 
 def test_token_create_prints_the_token_alone(tmp_path):
@@ -66,16 +94,18 @@ def serve_once(tmp_path, log_format: str) -> tuple[int, str, httpx.Response, str
         port = s.getsockname()[1]
     server = subprocess.Popen([sys.executable, "-m", "kalem.cli", "serve", "--port", str(port)], env=env,
                               stderr=subprocess.PIPE, text=True)
+    lines = Lines(server.stderr)
     try:
-        ready = server.stderr.readline()   # the API process has built its app ...
+        ready = lines.next()   # the API process has built its app ...
         assert re.search(r"API process \d+ ready", ready), ready
-        started = server.stderr.readline()   # ... and the port answers
+        started = lines.next()   # ... and the port answers
         # printed once the port answers: the very next request gets through
         answer = httpx.get(f"http://127.0.0.1:{port}/v1/orders", headers={"X-Request-ID": "trace-42"})
-        access = server.stderr.readline()
+        access = lines.next()
     finally:
         server.send_signal(signal.SIGINT)
-        rest = server.communicate(timeout=30)[1]
+        server.wait(timeout=30)
+    rest = lines.rest()
     return port, started, answer, access, rest
 
 
@@ -166,8 +196,9 @@ def test_the_demo_receiver_takes_only_correctly_signed_events(tmp_path):
         port = s.getsockname()[1]
     receiver = subprocess.Popen([sys.executable, "-m", "kalem.devtools.receiver", "--port", str(port),
                                  "--secret-file", str(tmp_path / "secret")], stdout=subprocess.PIPE, text=True)
+    lines = Lines(receiver.stdout)
     try:
-        assert "listening" in receiver.stdout.readline()
+        assert "listening" in lines.next()
         body = json.dumps({"id": "evt_1", "type": "order.placed", "order_number": "4000000001", "seller_id": "acme",
                            "sequence": 1, "occurred_at": "2026-01-01T00:00:00Z", "data": {}})
         at = datetime.now(UTC)
@@ -175,7 +206,7 @@ def test_the_demo_receiver_takes_only_correctly_signed_events(tmp_path):
                    "webhook-signature": Webhook(secret).sign("evt_1", at, body), "content-type": "application/json"}
         url = f"http://127.0.0.1:{port}/hooks"
         assert httpx.post(url, content=body, headers=headers).status_code == 204
-        assert "order.placed order 4000000001 #1 (signature verified)" in receiver.stdout.readline()
+        assert "order.placed order 4000000001 #1 (signature verified)" in lines.next()
         forged = {**headers, "webhook-signature": Webhook("whsec_" + "A" * 43 + "=").sign("evt_1", at, body)}
         assert httpx.post(url, content=body, headers=forged).status_code == 401
     finally:
