@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from sqlalchemy.engine import Connection
 
 from kalem.api.order_spec import spec_of
 from kalem.api.schemas import OrderIn
@@ -20,6 +21,7 @@ from kalem.app.ingest import place_orders
 from kalem.app.orders import PlaceOrder, place_order
 from kalem.app.principals import Principal
 from kalem.store.intake import IntakeRepository
+from kalem.store.repositories import EventRepository
 from kalem.store.uow import UnitOfWork
 from tests.conftest import empty
 from tests.support import two_line_order
@@ -34,8 +36,8 @@ def command(number: str) -> PlaceOrder:
 class Interrupted(IntakeRepository):
     """The real repository; the other writer commits right after this transaction's first read."""
 
-    def __init__(self, inner: IntakeRepository, meanwhile: Callable[[], None]) -> None:
-        self.__dict__.update(inner.__dict__)
+    def __init__(self, conn: Connection, events: EventRepository, meanwhile: Callable[[], None]) -> None:
+        super().__init__(conn, events)
         self._meanwhile: Callable[[], None] | None = meanwhile
 
     def _any(self, *args: Any) -> Any:
@@ -57,7 +59,7 @@ def interrupted(db: Any, meanwhile: Callable[[], None]) -> UnitOfWork:
     class Uow(UnitOfWork):
         def __enter__(self) -> UnitOfWork:
             super().__enter__()
-            self.intake = Interrupted(self.intake, meanwhile)
+            self.intake = Interrupted(self._conn, self.events, meanwhile)
             return self
     return Uow(db)
 
