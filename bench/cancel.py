@@ -141,9 +141,8 @@ def cancel_cpu_ms(quantities: list[int], repeat: int = 300, rounds: int = 5) -> 
     from datetime import UTC, datetime
     from types import SimpleNamespace
 
-    from kalem.domain.cancellation import CancelItem, cancel_lines
     from kalem.domain.events import Actor
-    from kalem.domain.orders import place_order
+    from kalem.domain.orders import CancelItem, cancel_lines, place_order
     from kalem.store.codec import load_order, order_body
     actor, now = Actor("operator", "bench"), datetime.now(UTC)
     base = common._spec(common.order_number(1), common.seller_of(1, 100))  # noqa: SLF001

@@ -115,10 +115,8 @@ def calculator_ms(quantities: Iterable[int], repeat: int = 200, rounds: int = 5)
     grow with units (`common.best_cpu_ms`: the best of alternating rounds)."""
     from dataclasses import replace
 
-    from kalem.domain.cancellation import CancelItem, cancel_lines
-    from kalem.domain.refund_account import RefundAccount
-    from kalem.domain.refund_records import Payout, RefundCause, RefundMethod
-    from kalem.domain.refunds import DEFAULT_STRATEGY
+    from kalem.domain.orders import CancelItem, cancel_lines
+    from kalem.domain.refunds import DEFAULT_STRATEGY, Payout, RefundAccount, RefundCause, RefundMethod
     actor, now = Actor("operator", "bench"), datetime.now(UTC)
     base = common._spec(common.order_number(1), common.seller_of(1, 100))  # noqa: SLF001
 

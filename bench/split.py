@@ -26,11 +26,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import common  # noqa: E402
+import httpx  # noqa: E402
 import preload  # noqa: E402
 import proc  # noqa: E402
 from common import Run, log  # noqa: E402
-
-import httpx  # noqa: E402
 
 from kalem.domain.orders import LineSpec, OrderSpec, PackageItem, PackageSpec, PackageStatus  # noqa: E402
 

@@ -28,10 +28,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import common  # noqa: E402
-from common import log  # noqa: E402
-
 import httpx  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
+from common import log  # noqa: E402
 
 from kalem.devtools.postgres import free_port  # noqa: E402
 from kalem.domain.webhooks import OPEN_STATUSES  # noqa: E402

@@ -19,7 +19,7 @@ def test_import_contracts_hold():
 
 def test_domain_modules_import_no_framework():
     forbidden = ("sqlalchemy", "fastapi", "starlette", "pydantic", "httpx", "strawberry", "jinja2")
-    for path in (ROOT / "src" / "kalem" / "domain").glob("*.py"):
+    for path in (ROOT / "src" / "kalem" / "domain").rglob("*.py"):
         for line in path.read_text().splitlines():
             stripped = line.strip()
             if stripped.startswith(("import ", "from ")):
@@ -43,3 +43,43 @@ def test_each_app_keeps_its_own_faces(tmp_path):
         assert len(app.state.error_renderers) == 5 and len(app.state.intake_claims) == 1
         assert app.state.hub_sections == ()
     assert first.state.error_renderers is not second.state.error_renderers
+
+
+DOMAIN_PACKAGES = ("orders", "refunds", "billing", "events")
+
+
+def _imports(path: Path) -> list[str]:
+    import ast
+
+    tree = ast.parse(path.read_text())
+    return [node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module] + [
+        alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names]
+
+
+def test_outside_the_domain_only_each_capabilitys_surface_is_imported():
+    """A domain capability is a package whose `__init__` names its public surface: production code
+    outside the domain imports that surface, never a module inside the package."""
+    private = tuple(f"kalem.domain.{name}." for name in DOMAIN_PACKAGES)
+    offenders = []
+    for path in [*(ROOT / "src" / "kalem").rglob("*.py"), *(ROOT / "bench").rglob("*.py")]:
+        if (ROOT / "src" / "kalem" / "domain") in path.parents:
+            continue
+        offenders += [f"{path.relative_to(ROOT)}: {module}" for module in _imports(path) if module.startswith(private)]
+    assert offenders == []
+
+
+def test_each_capability_names_its_surface():
+    import importlib
+
+    for name in DOMAIN_PACKAGES:
+        package = importlib.import_module(f"kalem.domain.{name}")
+        surface = package.__all__
+        assert all(hasattr(package, member) for member in surface), name
+        assert (ROOT / "src" / "kalem" / "domain" / name / "__init__.py").read_text().count("def ") == 0, name
+
+
+def test_each_capability_imports_alone():
+    """The capabilities import each other (refunds read orders); each must import first, alone."""
+    for name in DOMAIN_PACKAGES:
+        result = subprocess.run([sys.executable, "-c", f"import kalem.domain.{name}"], capture_output=True, text=True)
+        assert result.returncode == 0, result.stderr[-2000:]

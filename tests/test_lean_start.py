@@ -51,7 +51,7 @@ def test_the_worker_starts_without_the_web_app(server):
     log = "".join(lines) + rest
     assert worker.returncode == 0 and "kalem worker stopped" in log, log[-3000:]
     modules = imported(log)
-    assert {"kalem.webhooks.worker", "kalem.dialects.zonos.hooks"} <= modules
+    assert {"kalem.webhooks.worker", "kalem.platforms.zonos.hooks"} <= modules
     assert among(modules, SERVE_ONLY) == []
 
 

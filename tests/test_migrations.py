@@ -46,11 +46,11 @@ def _billing_refunds_move_to_the_refunds_table(url: str) -> None:
     from datetime import UTC, datetime
     from decimal import Decimal
 
-    from kalem.domain.events import Actor
-    from kalem.domain.landed_cost import load_default_rate_table
-    from kalem.domain.order_billing import initial_billing
-    from kalem.domain.orders import LineSpec, OrderSpec, place_order
-    from kalem.domain.refund_records import RefundCause, RefundStatus
+    from kalem.domain.billing.landed_cost import load_default_rate_table
+    from kalem.domain.billing.order_billing import initial_billing
+    from kalem.domain.events.event import Actor
+    from kalem.domain.orders.order import LineSpec, OrderSpec, place_order
+    from kalem.domain.refunds.records import RefundCause, RefundStatus
     from kalem.store.db import Database
     from kalem.store.uow import UnitOfWork
 

@@ -15,12 +15,17 @@ from pathlib import Path
 
 from kalem import demo_story
 from kalem.app import access, webhooks
-from kalem.app.cancellation import CancelLines, DecideCancelRequest, RequestCancel, cancel_lines, \
-    decide_cancel_request, request_cancel
+from kalem.app.cancellation import (
+    CancelLines,
+    DecideCancelRequest,
+    RequestCancel,
+    cancel_lines,
+    decide_cancel_request,
+    request_cancel,
+)
 from kalem.app.orders import PlaceOrder, place_order
 from kalem.app.principals import Principal
-from kalem.domain.cancellation import CancelItem
-from kalem.domain.orders import LineSpec, OrderSpec, PackageItem, PackageSpec, PackageStatus
+from kalem.domain.orders import CancelItem, LineSpec, OrderSpec, PackageItem, PackageSpec, PackageStatus
 from kalem.store.uow import UnitOfWork
 
 TOKENS = Path("var/demo-tokens.txt")

@@ -13,10 +13,8 @@ from kalem.app.orders import PlaceOrder, place_order
 from kalem.app.packages import SplitPackage, split_package
 from kalem.app.principals import Principal
 from kalem.app.refunds import RefundUnits, decide_return, refund_units, request_return
-from kalem.domain.cancellation import CancelItem
-from kalem.domain.orders import LineSpec, OrderSpec, PackageItem, PackageSpec, PackageStatus
-from kalem.domain.refund_records import Payout, RefundMethod
-from kalem.domain.returns import ReturnItem
+from kalem.domain.orders import CancelItem, LineSpec, OrderSpec, PackageItem, PackageSpec, PackageStatus, ReturnItem
+from kalem.domain.refunds import Payout, RefundMethod
 from kalem.store.uow import UnitOfWork
 
 UowFactory = Callable[..., UnitOfWork]

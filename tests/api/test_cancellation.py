@@ -220,8 +220,8 @@ def test_a_request_that_outlived_its_lease_commits_nothing(api, db):
     from kalem.api.idempotency import Idempotency
     from kalem.app.cancellation import CancelLines, cancel_lines
     from kalem.app.principals import Principal
-    from kalem.domain.cancellation import CancelItem
     from kalem.domain.errors import IdempotencyKeyInUse
+    from kalem.domain.orders.cancellation import CancelItem
     from kalem.store.uow import UnitOfWork
     api.post("/v1/orders", json=SEED_ORDER)
     principal = Principal("operator", "admin")

@@ -14,9 +14,9 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 from kalem.app import cancellation as app
 from kalem.app.orders import PlaceOrder, get_order, place_order
 from kalem.app.principals import Principal
-from kalem.domain.cancellation import CancelItem
 from kalem.domain.errors import KalemError, QuantityExceedsCancellable
-from kalem.domain.orders import LineSpec, OrderSpec, check_invariants
+from kalem.domain.orders.cancellation import CancelItem
+from kalem.domain.orders.order import LineSpec, OrderSpec, check_invariants
 from kalem.store.uow import UnitOfWork
 from tests.conftest import empty
 

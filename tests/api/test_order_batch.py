@@ -5,8 +5,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from tests.conftest import snapshot
-from tests.webhooks.conftest import subscribe
 from tests.support import SEED_ORDER, client_for, order, token, two_line_order
+from tests.webhooks.conftest import subscribe
 
 
 def _count(db, table: str) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from kalem.app import access
-from kalem.dialects.hebiar.hooks import hook_payloads
+from kalem.platforms.hebiar.hooks import hook_payloads
 from kalem.store.uow import UnitOfWork
 from tests.conftest import snapshot
 from tests.support import SEED_ORDER, client_for, order, token

@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from kalem.app import access
-from kalem.dialects.zonos.views import sends, webhook_type
+from kalem.platforms.zonos.face.views import sends, webhook_type
 from kalem.store.uow import UnitOfWork
 from tests.conftest import ADMIN, snapshot
 from tests.support import token

@@ -1,4 +1,4 @@
-"""The hot mutation's lean plan (src/kalem/dialects/zonos/lean.py): which documents get one, that its
+"""The hot mutation's lean plan (src/kalem/platforms/zonos/face/lean.py): which documents get one, that its
 answers — data, errors, refused variables — are graphql-core's to the byte, and that a change's answer
 shows the refunds and actors its selection names, read in the change's own transaction."""
 
@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import json
 
-from kalem.dialects.zonos.execution import Executor
-from kalem.dialects.zonos.schema import HOT_MUTATIONS, build_schema
+from kalem.platforms.zonos.face.execution import Executor
+from kalem.platforms.zonos.face.schema import HOT_MUTATIONS, build_schema
 from tests.dialects.test_zonos import LINE, ORDER_FIELDS, UPDATE, gql, place, seed_order, zid
 
 HEAD = ("mutation($orderId: ID, $itemId: ID, $quantity: Int!) { orderItemUpdate(orderId: $orderId, "

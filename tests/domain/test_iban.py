@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kalem.domain.iban import InvalidIban, mask_iban, validate_iban
+from kalem.domain.refunds.iban import InvalidIban, mask_iban, validate_iban
 
 TR_IBAN = "TR330006100519786457841326"
 

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal as D
+from decimal import ROUND_HALF_UP
+from decimal import Decimal as D
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kalem.domain.invoicing import (
+from kalem.domain.billing.invoices import (
     BillingHistory,
     CreditApplication,
     CreditApplied,
@@ -27,8 +28,7 @@ from kalem.domain.invoicing import (
     mark_charged,
     rebill,
 )
-from kalem.domain.landed_cost import LandedCostItem, compute_landed_cost, rate_table_from_dict, \
-    remove_units
+from kalem.domain.billing.landed_cost import LandedCostItem, compute_landed_cost, rate_table_from_dict, remove_units
 
 T0 = datetime(2024, 7, 9, 12, 0, tzinfo=UTC)
 EMPTY = BillingHistory("AO-67890", "USD")

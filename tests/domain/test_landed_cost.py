@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kalem.domain.landed_cost import (
+from kalem.domain.billing.landed_cost import (
     DutyLine,
     FeeLine,
     InvalidLandedCostInput,

@@ -9,7 +9,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kalem.domain import cancellation as c
 from kalem.domain.errors import (
     ApprovalExceedsRequested,
     CancelRequestAlreadyDecided,
@@ -21,12 +20,21 @@ from kalem.domain.errors import (
     QuantityNotPositive,
     UnknownReason,
 )
-from kalem.domain.events import Actor
-from kalem.domain.ledger import Ledger, UnitState
-from kalem.domain.orders import LineSpec, OrderSpec, PackageItem, PackageSpec, PackageStatus, PackedUnits, \
-    check_invariants, place_order
-from kalem.domain.requests import RequestStatus
-from kalem.domain.units import UnitSet, Units
+from kalem.domain.events.event import Actor
+from kalem.domain.orders import cancellation as c
+from kalem.domain.orders.ledger import Ledger, UnitState
+from kalem.domain.orders.order import (
+    LineSpec,
+    OrderSpec,
+    PackageItem,
+    PackageSpec,
+    PackageStatus,
+    PackedUnits,
+    check_invariants,
+    place_order,
+)
+from kalem.domain.orders.requests import RequestStatus
+from kalem.domain.orders.units import Units, UnitSet
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 OP = Actor("operator", "op")

@@ -16,15 +16,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kalem.domain import order_billing as ob
-from kalem.domain.cancellation import CancelItem, cancel_lines
+from kalem.domain.billing import order_billing as ob
+from kalem.domain.billing.landed_cost import compute_landed_cost, load_default_rate_table
 from kalem.domain.errors import KalemError, QuantityExceedsCancellable
-from kalem.domain.events import Actor
-from kalem.domain.landed_cost import compute_landed_cost, load_default_rate_table
-from kalem.domain.orders import LineSpec, OrderSpec, PackageItem, PackageSpec, PackageStatus, place_order
-from kalem.domain.refund_account import RefundAccount
-from kalem.domain.refund_amounts import InvalidRefund, RefundCurrencyMismatch, RefundExceedsPaid, refund_amounts
-from kalem.domain.refund_records import Payout, RefundCause, RefundMethod, RefundStatus
+from kalem.domain.events.event import Actor
+from kalem.domain.orders.cancellation import CancelItem, cancel_lines
+from kalem.domain.orders.order import LineSpec, OrderSpec, PackageItem, PackageSpec, PackageStatus, place_order
+from kalem.domain.refunds.account import RefundAccount
+from kalem.domain.refunds.amounts import InvalidRefund, RefundCurrencyMismatch, RefundExceedsPaid, refund_amounts
+from kalem.domain.refunds.records import Payout, RefundCause, RefundMethod, RefundStatus
 
 TABLE = load_default_rate_table()
 T0 = datetime(2024, 6, 1, 12, 0, tzinfo=UTC)

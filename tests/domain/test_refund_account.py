@@ -11,15 +11,15 @@ import pytest
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
-from kalem.domain.cancellation import CancelItem, cancel_lines
 from kalem.domain.errors import KalemError
-from kalem.domain.events import Actor
-from kalem.domain.orders import LineSpec, OrderSpec, PackageItem, PackageSpec, PackageStatus, place_order
-from kalem.domain.refund_account import REFUNDABLE_STATE, RefundAccount
-from kalem.domain.refund_records import Payout, RefundCause, RefundMethod, RefundStatus, UnitsNotRefundable
-from kalem.domain.refunds import CancellationStrategy, CargoRule
-from kalem.domain.returns import ReturnItem, return_directly
-from kalem.domain.units import UnitSet, UnitState
+from kalem.domain.events.event import Actor
+from kalem.domain.orders.cancellation import CancelItem, cancel_lines
+from kalem.domain.orders.order import LineSpec, OrderSpec, PackageItem, PackageSpec, PackageStatus, place_order
+from kalem.domain.orders.returns import ReturnItem, return_directly
+from kalem.domain.orders.units import UnitSet, UnitState
+from kalem.domain.refunds.account import REFUNDABLE_STATE, RefundAccount
+from kalem.domain.refunds.book import CancellationStrategy, CargoRule
+from kalem.domain.refunds.records import Payout, RefundCause, RefundMethod, RefundStatus, UnitsNotRefundable
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 OP = Actor("operator", "admin")

@@ -11,8 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kalem.domain.money import quantum
-from kalem.domain.refund_calculator import compute_refund
-from kalem.domain.refunds import (
+from kalem.domain.refunds.book import (
     DEFAULT_STRATEGY,
     BillableLine,
     BillableOrder,
@@ -31,6 +30,7 @@ from kalem.domain.refunds import (
     paid_total,
     strategy_from_dict,
 )
+from kalem.domain.refunds.breakdown import compute_refund
 
 RATES = [D(0), D(1), D(8), D(10), D(18), D(20)]
 
@@ -324,7 +324,7 @@ def test_bad_strategy_config_is_refused(config):
 def test_running_shares_equal_the_cumulated_allocation(minor, units, currency):
     """The closed form the calculator reads equals summing `allocate`'s equal shares one by one."""
     from kalem.domain.money import allocate, quantum
-    from kalem.domain.refunds import _Running
+    from kalem.domain.refunds.book import _Running
     total = D(minor) * quantum(currency)
     running, expected = _Running(total, units, currency), D(0)
     assert running[0] == 0

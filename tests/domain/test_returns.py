@@ -7,12 +7,9 @@ from decimal import Decimal as D
 
 import pytest
 
-from kalem.domain.events import Actor
-from kalem.domain.orders import LineSpec, OrderSpec, PackageItem, PackageSpec, PackageStatus, place_order
-from kalem.domain.refund_account import RefundAccount
-from kalem.domain.refund_records import Payout, RefundCause, RefundMethod, UnitsNotRefundable
-from kalem.domain.refunds import DEFAULT_STRATEGY
-from kalem.domain.returns import (
+from kalem.domain.events.event import Actor
+from kalem.domain.orders.order import LineSpec, OrderSpec, PackageItem, PackageSpec, PackageStatus, place_order
+from kalem.domain.orders.returns import (
     MixedCancelAndReturn,
     Operation,
     ReturnItem,
@@ -21,7 +18,10 @@ from kalem.domain.returns import (
     reject_return,
     request_return,
 )
-from kalem.domain.units import UnitAlreadyCancelled, UnitInTransit, UnitsNotReturnable
+from kalem.domain.orders.units import UnitAlreadyCancelled, UnitInTransit, UnitsNotReturnable
+from kalem.domain.refunds.account import RefundAccount
+from kalem.domain.refunds.book import DEFAULT_STRATEGY
+from kalem.domain.refunds.records import Payout, RefundCause, RefundMethod, UnitsNotRefundable
 
 NOW = datetime(2025, 1, 1, tzinfo=UTC)
 OP = Actor("operator", "admin")
@@ -65,7 +65,7 @@ def test_refund_needs_cancelled_or_returned_units():
         RefundAccount.of(o, [], DEFAULT_STRATEGY).refund({"a": 1}, cause=RefundCause.RETURN,
                                                          pay=Payout(RefundMethod.ORIGINAL), refund_id="rf1", actor=OP,
                                                          now=NOW)
-    from kalem.domain.cancellation import CancelItem, cancel_lines
+    from kalem.domain.orders.cancellation import CancelItem, cancel_lines
     cancelled, _ = cancel_lines(o, [CancelItem("b", 2, 136)], actor=OP, now=NOW)
     with pytest.raises(UnitAlreadyCancelled):
         classify_units(cancelled, [("b", 1)])

@@ -11,12 +11,27 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kalem.domain import cancellation as c
-from kalem.domain.events import Actor
-from kalem.domain.orders import LineSpec, OrderSpec, PackageItem, PackageSpec, PackageStatus, check_invariants, \
-    place_order
-from kalem.domain.units import DuplicateUnit, UnitAlreadyCancelled, UnitInTransit, UnitNotFound, \
-    UnitPendingDecision, UnitSet, Units, UnitState
+from kalem.domain.events.event import Actor
+from kalem.domain.orders import cancellation as c
+from kalem.domain.orders.order import (
+    LineSpec,
+    OrderSpec,
+    PackageItem,
+    PackageSpec,
+    PackageStatus,
+    check_invariants,
+    place_order,
+)
+from kalem.domain.orders.units import (
+    DuplicateUnit,
+    UnitAlreadyCancelled,
+    UnitInTransit,
+    UnitNotFound,
+    UnitPendingDecision,
+    Units,
+    UnitSet,
+    UnitState,
+)
 from kalem.store.codec import load_order, order_body
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)

@@ -29,8 +29,8 @@ from schemathesis.specs.openapi.checks import negative_data_rejection, response_
 # The API's and the worker's roots import every module, so every KalemError subclass is known.
 import kalem.bootstrap.api
 import kalem.bootstrap.worker  # noqa: F401
-from kalem.dialects.zonos.limits import MAX_ALIASES, MAX_COMPLEXITY, MAX_DEPTH, MAX_PAGE
 from kalem.domain.errors import KalemError
+from kalem.platforms.zonos.face.limits import MAX_ALIASES, MAX_COMPLEXITY, MAX_DEPTH, MAX_PAGE
 from tests.conftest import ADMIN, snapshot
 from tests.support import token
 

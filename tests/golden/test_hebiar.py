@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from kalem.app import access
-from kalem.dialects.hebiar.responses import HebiarError, HebiarLoginResult, HebiarPackagePage, HebiarReason
+from kalem.platforms.hebiar.face.responses import HebiarError, HebiarLoginResult, HebiarPackagePage, HebiarReason
 from kalem.store.uow import UnitOfWork
 from tests.conftest import snapshot
 from tests.golden import hebiar_examples as ex

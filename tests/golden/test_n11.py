@@ -13,13 +13,13 @@ import pytest
 
 from tests.conftest import snapshot
 from tests.dialects.test_n11 import (  # noqa: F401 - n11 is the fixture
+    N11,
     PACKAGES,
     SEED_1,
     SEED_2,
     SEED_3,
     SEED_4,
     SEED_4_FIXED,
-    N11,
     children,
     kids,
     n11,

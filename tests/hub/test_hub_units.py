@@ -5,11 +5,12 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from kalem.app.principals import Principal
-from kalem.domain.ledger import Ledger
-from kalem.domain.orders import Package, PackageItem, PackageStatus
+from kalem.domain.orders.ledger import Ledger
+from kalem.domain.orders.order import Package, PackageItem, PackageStatus
 from kalem.hub.i18n import EN, TR
 from kalem.hub.order_page import ledger_segments, package_tree
 from kalem.hub.session import Signer

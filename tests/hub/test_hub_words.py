@@ -8,7 +8,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from kalem.domain.event_catalog import EVENT_TYPES
+from kalem.domain.events.catalog import EVENT_TYPES
 from kalem.domain.reasons import reasons
 from kalem.hub.i18n import EN, TR
 from tests.hub.test_hub_e2e import _request, _sign_in, context  # noqa: F401 - the fixture

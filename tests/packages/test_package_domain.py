@@ -8,8 +8,6 @@ from decimal import Decimal
 
 import pytest
 
-from kalem.domain import packages as pk
-from kalem.domain.cancellation import CancelItem, request_cancel
 from kalem.domain.errors import (
     DuplicateLine,
     IllegalTransition,
@@ -19,8 +17,10 @@ from kalem.domain.errors import (
     QuantityNotPositive,
     UnknownReason,
 )
-from kalem.domain.events import Actor
-from kalem.domain.orders import (
+from kalem.domain.events.event import Actor
+from kalem.domain.orders import packages as pk
+from kalem.domain.orders.cancellation import CancelItem, request_cancel
+from kalem.domain.orders.order import (
     LineSpec,
     OrderSpec,
     PackageItem,

@@ -15,8 +15,8 @@ from kalem.app import packages as app
 from kalem.app.orders import PlaceOrder, get_order, place_order
 from kalem.app.principals import Principal
 from kalem.domain.errors import KalemError
-from kalem.domain.orders import LineSpec, OrderSpec, PackageItem, PackageSpec, PackageStatus, check_invariants
-from kalem.domain.packages import SplitCancel, check_lineage
+from kalem.domain.orders.order import LineSpec, OrderSpec, PackageItem, PackageSpec, PackageStatus, check_invariants
+from kalem.domain.orders.packages import SplitCancel, check_lineage
 from kalem.store.uow import UnitOfWork
 from tests.conftest import empty
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import httpx
 
-from kalem.dialects.hepsiglobal.views import hook_payloads
+from kalem.platforms.hepsiglobal.face.views import hook_payloads
 from tests.conftest import snapshot
 from tests.support import order, token
 

@@ -13,9 +13,20 @@ import httpx
 from fastapi import FastAPI
 from starlette.routing import Mount, WebSocketRoute
 
-from kalem.dialects.hepsiglobal import wire as hg_wire
-from tests.reliability.authz_world import (DELIVERED, HG, MAIN, VICTIM, ZONOS, Call, World, hg_order, line,
-                                           native_order, package)
+from kalem.platforms.hepsiglobal import wire as hg_wire
+from tests.reliability.authz_world import (
+    DELIVERED,
+    HG,
+    MAIN,
+    VICTIM,
+    ZONOS,
+    Call,
+    World,
+    hg_order,
+    line,
+    native_order,
+    package,
+)
 
 try:
     from fastapi.routing import iter_route_contexts

@@ -10,9 +10,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from kalem.domain.requests import RequestStatus
-from kalem.domain.orders import Order, PackageStatus, check_invariants
-from kalem.domain.refund_records import Refund, RefundCause, RefundStatus
+from kalem.domain.orders.order import Order, PackageStatus, check_invariants
+from kalem.domain.orders.requests import RequestStatus
+from kalem.domain.refunds.records import Refund, RefundCause, RefundStatus
 from kalem.store.db import Database
 from kalem.store.uow import UnitOfWork
 from tests.reliability.crash_cluster import Sent

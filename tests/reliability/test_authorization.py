@@ -20,10 +20,19 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import connect
 
 from kalem.bootstrap.api import build_app
-from kalem.dialects.zonos.schema import build_schema
+from kalem.platforms.zonos.face.schema import build_schema
 from tests.conftest import snapshot
-from tests.reliability.authz_matrix import (AUTH_STATUS, FOREIGN_STATUS, PUBLIC, TRANSPORTS, Entry, app_routes,
-                                            code_of, entries, is_foreign_refusal)
+from tests.reliability.authz_matrix import (
+    AUTH_STATUS,
+    FOREIGN_STATUS,
+    PUBLIC,
+    TRANSPORTS,
+    Entry,
+    app_routes,
+    code_of,
+    entries,
+    is_foreign_refusal,
+)
 from tests.reliability.authz_world import PASSWORD, VICTIM, Call, Cred, World, apply, send
 
 

@@ -22,8 +22,8 @@ from kalem.app import access
 from kalem.app.principals import Principal
 from kalem.bootstrap.api import build_app
 from kalem.config import Settings
-from kalem.dialects.akinon import cancellation_requests as akinon_requests
 from kalem.hub.session import SESSION_COOKIE
+from kalem.platforms.akinon import cancellation_requests as akinon_requests
 from kalem.store.db import Database
 from kalem.store.uow import UnitOfWork
 from tests.conftest import ADMIN, serving, snapshot

@@ -139,7 +139,7 @@ def test_the_feed_never_passes_a_transaction_still_running(pg_api):
     """PostgreSQL: an event of a transaction still open holds back events committed after it, so a
     reader's cursor can never move past an event that commits later."""
     server, api = pg_api
-    from kalem.domain.events import Event
+    from kalem.domain.events.event import Event
     from kalem.store.repositories import EventRepository
     api.post("/v1/orders", json=order("4000000300"))
     with server.db.engine.connect() as conn:

@@ -6,8 +6,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from kalem.domain import order_billing, packages
-from kalem.domain.event_catalog import EVENT_TYPES
+from kalem.domain.billing import order_billing
+from kalem.domain.orders import packages
+from kalem.domain.events.catalog import EVENT_TYPES
 from tests.support import order
 from tests.webhooks.conftest import deliveries, drain, subscribe
 
@@ -16,7 +17,7 @@ DOMAIN = Path(__file__).parents[2] / "src" / "kalem" / "domain"
 
 def test_the_catalog_lists_exactly_the_events_the_domain_records():
     recorded = set(packages._EVENT_OF.values()) | set(order_billing._EFFECT_EVENTS.values())
-    for source in DOMAIN.glob("*.py"):
+    for source in DOMAIN.rglob("*.py"):
         recorded |= set(re.findall(r'record\(\s*"([a-z_.]+)"', source.read_text()))
         recorded |= set(re.findall(r'"(cancel_request\.[a-z]+)"[,)]', source.read_text()))  # via _release
     assert recorded == set(EVENT_TYPES)

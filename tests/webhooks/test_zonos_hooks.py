@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from standardwebhooks import Webhook
 
-from kalem.dialects.zonos.views import WEBHOOK_QUERY
+from kalem.platforms.zonos.face.views import WEBHOOK_QUERY
 from tests.conftest import snapshot
 from tests.dialects.test_zonos import LINE, UPDATE, code, gql, place, seed_order, zid
 from tests.golden.shape import assert_same_shape

@@ -14,18 +14,17 @@ from fastapi.routing import APIRoute
 from fastapi_offline import FastAPIOffline
 
 from kalem.api import errors
-from kalem.api.request_id import HEADER, accepted
 from kalem.api.context import Context
 from kalem.api.errors import PathRenderer
 from kalem.api.intake import Claim
 from kalem.api.lean import lean_routes
 from kalem.api.middleware import BodyLimit, CaseInsensitivePaths
 from kalem.api.ratelimit import RateLimit
+from kalem.api.request_id import HEADER, accepted
 from kalem.api.routes import billing, cancel_requests, meta, order_batch, orders, packages, tokens
 from kalem.api.routes import refunds as refund_routes
 from kalem.api.routes import webhooks as webhook_routes
 from kalem.observability.http import Instrument
-
 
 #: The writes whose cost per request is measured and matters most (docs/performance.md).
 LEAN_OPERATIONS = {("POST", "/v1/orders"), ("POST", "/v1/orders/{order_number}/cancellations"),

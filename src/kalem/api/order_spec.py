@@ -4,8 +4,7 @@
 from __future__ import annotations
 
 from kalem.api.schemas import AddressIn, OrderIn
-from kalem.domain.order_details import Address, Customer, OrderDetails, Payment
-from kalem.domain.orders import LineSpec, OrderSpec, PackageItem, PackageSpec
+from kalem.domain.orders import Address, Customer, LineSpec, OrderDetails, OrderSpec, PackageItem, PackageSpec, Payment
 
 
 def spec_of(body: OrderIn) -> OrderSpec:

@@ -9,7 +9,7 @@ from typing import Any
 from pydantic import Field
 
 from kalem.api import examples
-from kalem.api.schemas_out import Out, OrderOut
+from kalem.api.schemas_out import OrderOut, Out
 
 
 def _example(value: dict[str, Any]) -> dict[str, Any]:

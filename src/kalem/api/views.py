@@ -8,10 +8,8 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from kalem.domain.cancellation import CancelRequest
 from kalem.domain.errors import InvalidInput
-from kalem.domain.order_details import OrderDetails
-from kalem.domain.orders import Line, Order, Package
+from kalem.domain.orders import CancelRequest, Line, Order, OrderDetails, Package
 from kalem.domain.reasons import Reason
 
 

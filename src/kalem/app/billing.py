@@ -17,14 +17,12 @@ from kalem.app.ids import new_id
 from kalem.app.principals import Principal
 from kalem.app.refunds import account_of
 from kalem.app.transaction import OrderTransaction
-from kalem.domain import order_billing as domain
+from kalem.domain import billing as domain
+from kalem.domain.billing import LandedCostError, OrderBilling, RateTable, load_default_rate_table
 from kalem.domain.errors import AmbiguousOrderNumber, InvalidInput, LineNotFound, OrderNotFound
 from kalem.domain.events import Event
-from kalem.domain.landed_cost import LandedCostError, RateTable, load_default_rate_table
-from kalem.domain.order_billing import OrderBilling
 from kalem.domain.orders import Line, Order
-from kalem.domain.refund_amounts import refund_amounts
-from kalem.domain.refund_records import Refund
+from kalem.domain.refunds import Refund, refund_amounts
 from kalem.store.uow import UnitOfWork
 
 

@@ -11,12 +11,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from kalem.app.principals import Principal
-from kalem.domain.cancellation import CancelRequest
 from kalem.app.refunds import account_of
-from kalem.domain import requests
+from kalem.domain import orders as requests
 from kalem.domain.errors import CancelRequestNotFound, InvalidInput, KalemError
-from kalem.domain.orders import Order
-from kalem.domain.refund_calculator import RefundBreakdown
+from kalem.domain.orders import CancelRequest, Order
+from kalem.domain.refunds import RefundBreakdown
 from kalem.store.uow import UnitOfWork
 
 #: The queue shows at most this many requests; filters narrow it (documented in docs/hub.md).

@@ -11,10 +11,9 @@ from dataclasses import dataclass
 from kalem.app.ids import new_id
 from kalem.app.principals import Principal
 from kalem.app.transaction import OrderTransaction
-from kalem.domain import cancellation as domain
-from kalem.domain.cancellation import CancelItem, CancelRequest
+from kalem.domain import orders as domain
 from kalem.domain.errors import CancelRequestNotFound
-from kalem.domain.orders import Order
+from kalem.domain.orders import CancelItem, CancelRequest, Order
 from kalem.store.uow import UnitOfWork
 
 

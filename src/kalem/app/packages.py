@@ -14,10 +14,9 @@ from dataclasses import dataclass
 from kalem.app.principals import Principal
 from kalem.app.refunds import account_of
 from kalem.app.transaction import OrderTransaction
-from kalem.domain import packages as domain
+from kalem.domain import orders as domain
 from kalem.domain.events import Event
-from kalem.domain.orders import Order, PackageStatus
-from kalem.domain.packages import SplitCancel, SplitResult
+from kalem.domain.orders import Order, PackageStatus, SplitCancel, SplitResult
 from kalem.store.uow import UnitOfWork
 
 
@@ -45,7 +44,7 @@ class SplitPackage:
     seller_id: str | None = None
     expected_version: int | None = None
     platform: str = "kalem"
-    unsupplied_in_place: bool = False  # n11's layout of a split with a cancel (domain/packages.py)
+    unsupplied_in_place: bool = False  # n11's layout of a split with a cancel (domain/orders/packages.py)
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,18 +16,31 @@ from typing import Any
 from kalem.app.ids import new_id
 from kalem.app.principals import Principal
 from kalem.app.transaction import OrderTransaction
-from kalem.domain import refund_records as records
-from kalem.domain import returns as domain_returns
-from kalem.domain.cancellation import CancelItem, cancel_lines
+from kalem.domain import orders as domain_returns
+from kalem.domain import refunds as records
 from kalem.domain.errors import Conflict, InvalidInput, PermissionDenied
 from kalem.domain.events import Event
-from kalem.domain.orders import Order
-from kalem.domain.refund_account import RefundAccount
-from kalem.domain.refund_records import Payout, Refund, RefundCause, RefundNotFound
-from kalem.domain.refund_calculator import RefundBreakdown
-from kalem.domain.refunds import DEFAULT_STRATEGY, CancellationStrategy, strategy_from_dict
-from kalem.domain.returns import ReturnItem, ReturnNotFound, ReturnRequest
-from kalem.domain.units import UnitSet, UnitState
+from kalem.domain.orders import (
+    CancelItem,
+    Order,
+    ReturnItem,
+    ReturnNotFound,
+    ReturnRequest,
+    UnitSet,
+    UnitState,
+    cancel_lines,
+)
+from kalem.domain.refunds import (
+    DEFAULT_STRATEGY,
+    CancellationStrategy,
+    Payout,
+    Refund,
+    RefundAccount,
+    RefundBreakdown,
+    RefundCause,
+    RefundNotFound,
+    strategy_from_dict,
+)
 from kalem.store.uow import UnitOfWork
 
 

@@ -17,15 +17,15 @@ from kalem.api.context import Context
 from kalem.api.idempotency import Idempotency
 from kalem.bootstrap import database
 from kalem.config import Settings
-from kalem.dialects.akinon import routes as akinon
-from kalem.dialects.hebiar import hooks as hebiar_hooks
-from kalem.dialects.hebiar import routes as hebiar
-from kalem.dialects.hepsiglobal import routes as hepsiglobal
-from kalem.dialects.hepsiglobal import views as hepsiglobal_views
-from kalem.dialects.n11 import routes as n11
-from kalem.dialects.zonos import routes as zonos
-from kalem.dialects.zonos import views as zonos_views
 from kalem.observability import tracing
+from kalem.platforms.akinon.face import routes as akinon
+from kalem.platforms.hebiar import hooks as hebiar_hooks
+from kalem.platforms.hebiar.face import routes as hebiar
+from kalem.platforms.hepsiglobal.face import routes as hepsiglobal
+from kalem.platforms.hepsiglobal.face import views as hepsiglobal_views
+from kalem.platforms.n11.face import routes as n11
+from kalem.platforms.zonos.face import routes as zonos
+from kalem.platforms.zonos.face import views as zonos_views
 from kalem.store.db import Database
 from kalem.store.uow import UnitOfWork
 from kalem.webhooks import catalog

@@ -6,17 +6,17 @@ from functools import partial
 
 from kalem.bootstrap import database
 from kalem.config import Settings
-from kalem.dialects.hebiar import hooks as hebiar_hooks
-from kalem.dialects.hepsiglobal import views as hepsiglobal_views
-from kalem.dialects.zonos import hooks as zonos_hooks
 from kalem.domain.webhooks import RetryPolicy
 from kalem.observability import tracing
+from kalem.platforms.hebiar import hooks as hebiar_hooks
+from kalem.platforms.hepsiglobal.face import views as hepsiglobal_views
+from kalem.platforms.zonos import hooks as zonos_hooks
 from kalem.store.db import Database
 from kalem.store.notify import Listener
 from kalem.store.uow import UnitOfWork
 from kalem.webhooks.worker import Worker, WorkerConfig
 
-#: Payload renderers of the faces (kalem.webhooks may not import kalem.dialects itself).
+#: Payload renderers of the faces (kalem.webhooks may not import kalem.platforms itself).
 #: Zonos renders with the order as it is when sent, so its renderer is built with the database (`build_worker`).
 WEBHOOK_DIALECTS = {"hebiar": hebiar_hooks.hook_payloads, "hepsiglobal": hepsiglobal_views.hook_payloads}
 

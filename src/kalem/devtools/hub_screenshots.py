@@ -25,8 +25,7 @@ from kalem.app.principals import Principal
 from kalem.bootstrap.api import build_app
 from kalem.config import Settings
 from kalem.demo import load_demo
-from kalem.domain.cancellation import CancelItem
-from kalem.domain.orders import LineSpec, OrderSpec
+from kalem.domain.orders import CancelItem, LineSpec, OrderSpec
 from kalem.store.db import Database
 from kalem.store.migrate import upgrade
 from kalem.store.uow import UnitOfWork

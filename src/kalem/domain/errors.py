@@ -20,42 +20,42 @@ leaves from `dialects/` carry a face's own wire codes.
     │   ├── AmbiguousSku                          app/billing.py
     │   ├── RefundAmountMismatch                  app/refunds.py
     │   ├── RefundReferenceInUse                  app/refunds.py
-    │   ├── InvalidRefund                         domain/refund_amounts.py
-    │   ├── RefundCurrencyMismatch                domain/refund_amounts.py
-    │   ├── CancelRequiresSplit                   domain/packages.py
-    │   ├── EmptySplit                            domain/packages.py
-    │   ├── InvalidPayout                         domain/refund_records.py
-    │   ├── MixedCancelAndReturn                  domain/returns.py
-    │   ├── DuplicateUnit                         domain/units.py
+    │   ├── InvalidRefund                         domain/refunds/amounts.py
+    │   ├── RefundCurrencyMismatch                domain/refunds/amounts.py
+    │   ├── CancelRequiresSplit                   domain/orders/packages.py
+    │   ├── EmptySplit                            domain/orders/packages.py
+    │   ├── InvalidPayout                         domain/refunds/records.py
+    │   ├── MixedCancelAndReturn                  domain/orders/returns.py
+    │   ├── DuplicateUnit                         domain/orders/units.py
     │   ├── InvalidEventType                      domain/webhooks.py
     │   ├── UnknownEventType                      domain/webhooks.py
     │   ├── InvalidWebhookSecret                  domain/webhooks.py
     │   ├── InvalidWebhookUrl                     domain/webhooks.py
     │   ├── WebhookUrlNotAllowed                  domain/webhooks.py
-    │   ├── Invalid                               dialects/akinon/errors.py   (a face's own codes from here)
-    │   ├── Required                              dialects/akinon/errors.py
-    │   ├── DoesNotExist                          dialects/akinon/errors.py
-    │   ├── QuantityExceedsAvailable              dialects/akinon/errors.py
-    │   ├── PartialReturnNotSupported             dialects/akinon/errors.py
-    │   ├── InvalidCredentials                    dialects/akinon/errors.py
-    │   ├── UnsupportedGrantType                  dialects/hepsiglobal/routes.py
-    │   ├── LinesOfSeveralOrders                  dialects/n11/order_lines.py
-    │   ├── LinesOfSeveralPackages                dialects/n11/order_lines.py
-    │   ├── NothingToSplit                        dialects/n11/order_lines.py
-    │   ├── UnsupportedOrderByField               dialects/n11/routes.py
-    │   ├── InvalidZonosId                        dialects/zonos/views.py
-    │   └── WebhookTypeNotSupported               dialects/zonos/webhooks.py
+    │   ├── Invalid                               platforms/akinon/face/errors.py   (a face's own codes from here)
+    │   ├── Required                              platforms/akinon/face/errors.py
+    │   ├── DoesNotExist                          platforms/akinon/face/errors.py
+    │   ├── QuantityExceedsAvailable              platforms/akinon/face/errors.py
+    │   ├── PartialReturnNotSupported             platforms/akinon/face/errors.py
+    │   ├── InvalidCredentials                    platforms/akinon/face/errors.py
+    │   ├── UnsupportedGrantType                  platforms/hepsiglobal/face/routes.py
+    │   ├── LinesOfSeveralOrders                  platforms/n11/order_lines.py
+    │   ├── LinesOfSeveralPackages                platforms/n11/order_lines.py
+    │   ├── NothingToSplit                        platforms/n11/order_lines.py
+    │   ├── UnsupportedOrderByField               platforms/n11/face/routes.py
+    │   ├── InvalidZonosId                        platforms/zonos/face/views.py
+    │   └── WebhookTypeNotSupported               platforms/zonos/face/webhooks.py
     ├── NotFound (404)                            unknown ids — and other sellers' ids, which look the same
     │   ├── OrderNotFound
     │   ├── LineNotFound
-    │   │   └── OrderLineNotFound                 dialects/n11/order_lines.py
+    │   │   └── OrderLineNotFound                 platforms/n11/order_lines.py
     │   ├── PackageNotFound
     │   ├── CancelRequestNotFound
     │   ├── TokenNotFound
     │   ├── UnknownSeller                         app/access.py
-    │   ├── ReturnNotFound                        domain/returns.py
-    │   ├── UnitNotFound                          domain/units.py
-    │   ├── RefundNotFound                        domain/refund_records.py
+    │   ├── ReturnNotFound                        domain/orders/returns.py
+    │   ├── UnitNotFound                          domain/orders/units.py
+    │   ├── RefundNotFound                        domain/refunds/records.py
     │   ├── WebhookSubscriptionNotFound           domain/webhooks.py
     │   └── WebhookDeliveryNotFound               domain/webhooks.py
     ├── Conflict (409)                            the request is well formed but the state does not allow it
@@ -66,54 +66,54 @@ leaves from `dialects/` carry a face's own wire codes.
     │   ├── LineIdInUse
     │   ├── AmbiguousOrderNumber
     │   ├── IllegalTransition
-    │   │   └── PackageNotSplittable              domain/packages.py
+    │   │   └── PackageNotSplittable              domain/orders/packages.py
     │   ├── VersionMismatch (412)
     │   ├── IdempotencyKeyInUse
     │   ├── NothingToCancel                       app/refunds.py
-    │   ├── OrderAlreadyCanceled                  domain/order_billing.py
-    │   ├── OrderHasPendingCancelRequests         domain/order_billing.py
-    │   ├── OrderHasShippedUnits                  domain/order_billing.py
-    │   ├── UnitsAlreadyShipped                   domain/order_billing.py
-    │   ├── RefundExceedsPaid                     domain/refund_amounts.py
-    │   ├── SplitExceedsPackage                   domain/packages.py
-    │   ├── UnitsPendingCancel                    domain/packages.py
-    │   ├── RefundAlreadySettled                  domain/refund_records.py
-    │   ├── UnitsNotRefundable                    domain/refund_records.py
-    │   ├── ReturnAlreadyDecided                  domain/requests.py
-    │   ├── UnitsNotReturnable                    domain/units.py
-    │   ├── UnitAlreadyCancelled                  domain/units.py
-    │   ├── UnitAlreadyReturned                   domain/units.py
-    │   ├── UnitAlreadyDelivered                  domain/units.py
-    │   ├── UnitNotDelivered                      domain/units.py
-    │   ├── UnitInTransit                         domain/units.py
-    │   ├── UnitPendingDecision                   domain/units.py
+    │   ├── OrderAlreadyCanceled                  domain/billing/order_billing.py
+    │   ├── OrderHasPendingCancelRequests         domain/billing/order_billing.py
+    │   ├── OrderHasShippedUnits                  domain/billing/order_billing.py
+    │   ├── UnitsAlreadyShipped                   domain/billing/order_billing.py
+    │   ├── RefundExceedsPaid                     domain/refunds/amounts.py
+    │   ├── SplitExceedsPackage                   domain/orders/packages.py
+    │   ├── UnitsPendingCancel                    domain/orders/packages.py
+    │   ├── RefundAlreadySettled                  domain/refunds/records.py
+    │   ├── UnitsNotRefundable                    domain/refunds/records.py
+    │   ├── ReturnAlreadyDecided                  domain/orders/requests.py
+    │   ├── UnitsNotReturnable                    domain/orders/units.py
+    │   ├── UnitAlreadyCancelled                  domain/orders/units.py
+    │   ├── UnitAlreadyReturned                   domain/orders/units.py
+    │   ├── UnitAlreadyDelivered                  domain/orders/units.py
+    │   ├── UnitNotDelivered                      domain/orders/units.py
+    │   ├── UnitInTransit                         domain/orders/units.py
+    │   ├── UnitPendingDecision                   domain/orders/units.py
     │   ├── DeliveryInFlight                      domain/webhooks.py
-    │   └── OrderLineRetired                      dialects/n11/order_lines.py
+    │   └── OrderLineRetired                      platforms/n11/order_lines.py
     ├── IdempotencyKeyReused (422)
     ├── AuthenticationFailed (401)
     ├── PermissionDenied (403)
-    │   └── ForcedAmountOperatorOnly              domain/refund_records.py
-    ├── InvalidIban (422)                         domain/iban.py
-    ├── BillingError (422)                        domain/invoicing.py
-    │   ├── InvalidInvoiceLine                    domain/invoicing.py
-    │   ├── InvoiceNotFound (404)                 domain/invoicing.py
-    │   ├── InvoiceAlreadyCharged (409)           domain/invoicing.py
-    │   └── RebillIncreasesChargedInvoice (409)   domain/invoicing.py
-    ├── LandedCostError (422)                     domain/landed_cost.py
-    │   ├── InvalidLandedCostInput                domain/landed_cost.py
-    │   ├── InvalidRateTable                      domain/landed_cost.py
-    │   ├── LandedCostCurrencyMismatch            domain/landed_cost.py
-    │   └── UnknownDestination                    domain/landed_cost.py
-    ├── RefundError (422)                         domain/refunds.py
-    │   ├── InvalidRefundInput                    domain/refunds.py
-    │   │   └── RefundQuantityNotPositive         domain/refunds.py
-    │   ├── InvalidBillableOrder                  domain/refunds.py
-    │   ├── InvalidCancellationStrategy           domain/refunds.py
-    │   ├── ForcedAmountExceedsPaid               domain/refunds.py
-    │   ├── RefundLineNotFound (404)              domain/refunds.py
-    │   ├── CargoNotRefundable (409)              domain/refunds.py
-    │   ├── PartialRefundNotAllowed (409)         domain/refunds.py
-    │   └── RefundExceedsRefundable (409)         domain/refunds.py
+    │   └── ForcedAmountOperatorOnly              domain/refunds/records.py
+    ├── InvalidIban (422)                         domain/refunds/iban.py
+    ├── BillingError (422)                        domain/billing/invoices.py
+    │   ├── InvalidInvoiceLine                    domain/billing/invoices.py
+    │   ├── InvoiceNotFound (404)                 domain/billing/invoices.py
+    │   ├── InvoiceAlreadyCharged (409)           domain/billing/invoices.py
+    │   └── RebillIncreasesChargedInvoice (409)   domain/billing/invoices.py
+    ├── LandedCostError (422)                     domain/billing/landed_cost.py
+    │   ├── InvalidLandedCostInput                domain/billing/landed_cost.py
+    │   ├── InvalidRateTable                      domain/billing/landed_cost.py
+    │   ├── LandedCostCurrencyMismatch            domain/billing/landed_cost.py
+    │   └── UnknownDestination                    domain/billing/landed_cost.py
+    ├── RefundError (422)                         domain/refunds/book.py
+    │   ├── InvalidRefundInput                    domain/refunds/book.py
+    │   │   └── RefundQuantityNotPositive         domain/refunds/book.py
+    │   ├── InvalidBillableOrder                  domain/refunds/book.py
+    │   ├── InvalidCancellationStrategy           domain/refunds/book.py
+    │   ├── ForcedAmountExceedsPaid               domain/refunds/book.py
+    │   ├── RefundLineNotFound (404)              domain/refunds/book.py
+    │   ├── CargoNotRefundable (409)              domain/refunds/book.py
+    │   ├── PartialRefundNotAllowed (409)         domain/refunds/book.py
+    │   └── RefundExceedsRefundable (409)         domain/refunds/book.py
     └── CsrfFailed (403)                          hub/web.py
 """
 

@@ -13,8 +13,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from kalem.domain.errors import Conflict, InvalidInput, NotFound
-from kalem.domain.event_catalog import EVENT_TYPES
+from kalem.domain.events.catalog import EVENT_TYPES
 from kalem.domain.states import Machine
+
 
 @dataclass(frozen=True, slots=True)
 class Hook:

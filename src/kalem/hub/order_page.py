@@ -16,14 +16,14 @@ from fastapi import APIRouter, Query
 from fastapi.responses import Response
 from markupsafe import Markup
 
-from kalem.app import access, cancel_queue as queue
+from kalem.app import access
+from kalem.app import cancel_queue as queue
 from kalem.app.billing import billing_for_number
 from kalem.app.orders import list_orders, order_events
 from kalem.app.refunds import order_refunds
 from kalem.app.webhooks import list_deliveries
 from kalem.domain.errors import InvalidInput
-from kalem.domain.ledger import Ledger, UnitState
-from kalem.domain.orders import Line, Order, OrderStatus, Package
+from kalem.domain.orders import Ledger, Line, Order, OrderStatus, Package, UnitState
 from kalem.hub.sections import OrderSectionView, rendered_sections
 from kalem.hub.web import PREFIX, HubRoute, SignedIn, who
 

@@ -10,12 +10,13 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from starlette.datastructures import FormData
 
-from kalem.app import access, cancel_queue as queue
+from kalem.app import access
+from kalem.app import cancel_queue as queue
 from kalem.app.cancellation import DecideCancelRequest, decide_cancel_request
 from kalem.app.principals import Principal
-from kalem.domain.requests import Request as CancelRequest
-from kalem.domain.requests import RequestStatus
 from kalem.domain.errors import AuthenticationFailed, InvalidInput, KalemError
+from kalem.domain.orders import Request as CancelRequest
+from kalem.domain.orders import RequestStatus
 from kalem.domain.reasons import StatusType, reasons
 from kalem.hub.session import PRESESSION_COOKIE, SESSION_COOKIE, SESSION_SECONDS
 from kalem.hub.web import PREFIX, AnyPage, Form, HubRoute, Page, SignedIn, age, set_cookie, who

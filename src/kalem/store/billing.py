@@ -16,17 +16,17 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from kalem.domain.errors import VersionMismatch
-from kalem.domain.invoicing import (
+from kalem.domain.billing import (
     AppliedCredit,
     BillingHistory,
     CreditApplication,
     CreditNote,
     InvoiceLine,
     InvoiceRevision,
+    OrderBilling,
     VatPart,
 )
-from kalem.domain.order_billing import OrderBilling
+from kalem.domain.errors import VersionMismatch
 from kalem.domain.orders import Order
 from kalem.store import codec
 from kalem.store.hot import Hot

@@ -8,10 +8,26 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from kalem.domain.order_details import NO_DETAILS, Address, Customer, OrderDetails, Payment
-from kalem.domain.orders import Line, Order, Package, PackageStatus, PackedUnits, StatusChange
-from kalem.domain.requests import CANCEL, Request, RequestItem, RequestKind, RequestStatus
-from kalem.domain.units import Units, UnitSet
+from kalem.domain.orders import (
+    CANCEL,
+    NO_DETAILS,
+    Address,
+    Customer,
+    Line,
+    Order,
+    OrderDetails,
+    Package,
+    PackageStatus,
+    PackedUnits,
+    Payment,
+    Request,
+    RequestItem,
+    RequestKind,
+    RequestStatus,
+    StatusChange,
+    Units,
+    UnitSet,
+)
 from kalem.store.legacy_units import is_legacy, upgrade
 
 

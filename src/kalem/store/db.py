@@ -25,7 +25,6 @@ from sqlalchemy import event
 
 from kalem.observability import database as observability
 
-
 #: libpq's `connect_timeout` (whole seconds): an unreachable server fails a request in seconds, not
 #: after the kernel's TCP retries (minutes).
 CONNECT_TIMEOUT_SECONDS = 5

@@ -5,13 +5,13 @@ is its schema at the migration head this code expects, how far behind is the out
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache
 from datetime import datetime
+from functools import cache
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from kalem.domain.requests import RequestStatus
+from kalem.domain.orders import RequestStatus
 from kalem.domain.webhooks import OPEN_STATUSES, DeliveryStatus
 from kalem.store.codec import as_utc
 from kalem.store.webhooks import sql_in, sql_status

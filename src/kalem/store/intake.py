@@ -91,7 +91,7 @@ class IntakeRepository:
             return
         seller = "" if seller_id is None else " AND seller_id = "
         if self._postgres:
-            from psycopg.rows import tuple_row   # psycopg is loaded only by processes on PostgreSQL
+            from psycopg.rows import tuple_row  # psycopg is loaded only by processes on PostgreSQL
             sql = f"{select} = ANY(%(values)s){seller and seller + '%(seller)s'}"
             with driver_cursor(self._conn, sql, row_factory=tuple_row) as cur:
                 yield from cur.execute(sql, {"values": sorted(values), "seller": seller_id}).fetchall()

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from kalem.domain.orders import HELD_STATES, PackageStatus
-from kalem.domain.units import UnitSet, Units, UnitState
+from kalem.domain.orders import HELD_STATES, PackageStatus, Units, UnitSet, UnitState
 
 LEGACY_ORDER = (UnitState.CANCELLED, UnitState.RETURNED, UnitState.RETURN_PENDING, UnitState.DELIVERED,
                 UnitState.SHIPPED, UnitState.PENDING_CANCEL, UnitState.OPEN)

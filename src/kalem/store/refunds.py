@@ -16,9 +16,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from kalem.domain.refund_records import Payout, Refund, RefundCause, RefundMethod, RefundStatus
-from kalem.domain.requests import RETURN
-from kalem.domain.returns import ReturnRequest
+from kalem.domain.orders import RETURN, ReturnRequest
+from kalem.domain.refunds import Payout, Refund, RefundCause, RefundMethod, RefundStatus
 from kalem.store.codec import as_utc, dumps, load_request, request_body
 
 _q = sa.text

@@ -15,10 +15,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from kalem.domain.cancellation import CancelRequest
 from kalem.domain.errors import AmbiguousOrderNumber, OrderNotFound, VersionMismatch
 from kalem.domain.events import Event
-from kalem.domain.orders import Order
+from kalem.domain.orders import CancelRequest, Order
 from kalem.store import codec, outbox
 from kalem.store.hot import Hot
 

@@ -11,21 +11,17 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from kalem.observability import metrics, tracing
-
 from kalem.store.billing import BillingRepository
 from kalem.store.db import Database
 from kalem.store.health import HealthRepository
 from kalem.store.intake import IntakeRepository
-from kalem.store.n11 import N11LineIdRepository
-from kalem.store.akinon import AkinonIdRepository
-from kalem.store.hebiar import HebiarIdRepository
 from kalem.store.refunds import RefundRepository, ReturnRepository, StrategyRepository
 from kalem.store.repositories import (
     CancelRequestRepository,
@@ -51,6 +47,9 @@ def _checkout(db: Database) -> Connection:
     return conn
 
 
+R = TypeVar("R")
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
@@ -65,12 +64,9 @@ class UnitOfWork:
     idempotency: IdempotencyRepository
     billing: BillingRepository
     webhooks: WebhookRepository
-    n11_lines: N11LineIdRepository
     refunds: RefundRepository
     returns: ReturnRepository
     strategies: StrategyRepository
-    akinon_ids: AkinonIdRepository
-    hebiar_ids: HebiarIdRepository
     health: HealthRepository
     intake: IntakeRepository
 
@@ -113,15 +109,21 @@ class UnitOfWork:
         self.idempotency = IdempotencyRepository(conn)
         self.billing = BillingRepository(conn)
         self.webhooks = WebhookRepository(conn, postgres=postgres)
-        self.n11_lines = N11LineIdRepository(conn)
         self.refunds = RefundRepository(conn)
         self.returns = ReturnRepository(conn)
         self.strategies = StrategyRepository(conn)
-        self.akinon_ids = AkinonIdRepository(conn)
-        self.hebiar_ids = HebiarIdRepository(conn)
         self.health = HealthRepository(conn)
         self.intake = IntakeRepository(conn, self.events)
+        self._more: dict[type[Any], Any] = {}
         return self
+
+    def repository(self, kind: Callable[[Connection], R]) -> R:
+        """A repository the store does not know of (a platform's id tables), built on this transaction's
+        connection when first asked for: each platform brings its own, and the store names none."""
+        found = self._more.get(kind)  # type: ignore[call-overload]
+        if found is None:
+            found = self._more[kind] = kind(self._conn)  # type: ignore[index]
+        return found  # type: ignore[no-any-return]
 
     def ping(self) -> None:
         """One round trip to the database (the readiness check)."""

@@ -15,7 +15,7 @@ from fastapi import APIRouter, FastAPI, Request
 
 from kalem.api.schemas_out import ERRORS
 from kalem.api.schemas_out_webhooks import EventTypeList
-from kalem.domain.event_catalog import EVENT_TYPES
+from kalem.domain.events import EVENT_TYPES
 from kalem.webhooks import registry
 
 router = APIRouter(tags=["webhooks"])

@@ -1,7 +1,7 @@
 """Payload dialects: how one event becomes the bodies a subscription receives.
 
 `native` is built in. The faces' renderers are handed to each worker by the composition root
-(`kalem.bootstrap.worker.build_worker`), because `kalem.webhooks` may not import `kalem.dialects`
+(`kalem.bootstrap.worker.build_worker`), because `kalem.webhooks` may not import `kalem.platforms`
 (siblings never import each other):
 
     Worker(uow, config, dialects={"hepsiglobal": hepsiglobal.hook_payloads, ...})
@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from kalem.domain.event_catalog import EVENT_TYPES
+from kalem.domain.events import EVENT_TYPES
 from kalem.domain.webhooks import Hook
 
 Renderer = Callable[[dict[str, Any]], Sequence[dict[str, Any] | Hook]]

@@ -16,7 +16,7 @@ from kalem.api.context import Caller, Ctx
 from kalem.api.schemas_out import ERRORS
 from kalem.api.schemas_out_money import CreditNoteList, InvoiceOut, InvoicePage, LandedCostList
 from kalem.app import billing as app
-from kalem.domain.invoicing import CreditNote, InvoiceRevision, VatPart
+from kalem.domain.billing import CreditNote, InvoiceRevision, VatPart
 
 router = APIRouter(prefix="/v1/orders", tags=["billing"], responses=ERRORS)
 

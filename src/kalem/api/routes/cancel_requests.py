@@ -12,9 +12,8 @@ from kalem.api.routes.orders import IdempotencyKey
 from kalem.api.schemas import ApprovalIn, CancelRequestIn, RejectionIn
 from kalem.api.schemas_out import ERRORS, CancelRequestOut, CancelRequestPage, DecidedCancelRequestOut
 from kalem.app import cancellation as app
-from kalem.domain.cancellation import CancelItem
-from kalem.domain.requests import RequestStatus
 from kalem.domain.errors import DuplicateLine
+from kalem.domain.orders import CancelItem, RequestStatus
 
 router = APIRouter(prefix="/v1/cancel-requests", tags=["cancel requests"], responses=ERRORS)
 

@@ -14,8 +14,8 @@ from kalem.api.schemas import CancellationIn, OrderIn
 from kalem.api.schemas_out import ERRORS, EventPage, OrderOut, OrderPage
 from kalem.app import orders as app_orders
 from kalem.app.cancellation import CancelLines, cancel_lines
-from kalem.domain.cancellation import CancelItem
 from kalem.domain.errors import InvalidInput
+from kalem.domain.orders import CancelItem
 
 # BodyShapeRoute: `POST /v1/orders` may be claimed by a face on its body's shape (HepsiGlobal's
 # intake, api/intake.py); every body that is not claimed meets the native contract unchanged.

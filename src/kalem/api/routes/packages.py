@@ -15,8 +15,7 @@ from kalem.api.schemas_out import ERRORS, OrderOut, PackageList, SplitOut
 from kalem.app import orders as app_orders
 from kalem.app import packages as app
 from kalem.domain.errors import DuplicateLine
-from kalem.domain.orders import Order, PackageStatus
-from kalem.domain.packages import SplitCancel, SplitResult, allowed_actions, lineage
+from kalem.domain.orders import Order, PackageStatus, SplitCancel, SplitResult, allowed_actions, lineage
 
 router = APIRouter(prefix="/v1/orders", tags=["packages"], responses=ERRORS)
 

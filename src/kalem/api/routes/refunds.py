@@ -33,8 +33,8 @@ from kalem.api.schemas_out_money import (
 )
 from kalem.app import refunds as app
 from kalem.domain.errors import DuplicateLine
-from kalem.domain.refund_records import Refund, RefundCause, payout
-from kalem.domain.returns import ReturnItem, ReturnRequest
+from kalem.domain.orders import ReturnItem, ReturnRequest
+from kalem.domain.refunds import Refund, RefundCause, payout
 
 router = APIRouter(tags=["refunds"], responses=ERRORS)
 returns = APIRouter(tags=["returns"], responses=ERRORS)

@@ -11,8 +11,8 @@ import json
 from datetime import datetime
 from decimal import Decimal
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 revision = "0009"
 down_revision = "0005"

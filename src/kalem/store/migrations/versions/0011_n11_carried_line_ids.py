@@ -3,9 +3,8 @@
 Revision ID: 0011_n11_carried
 Revises: 0003
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = "0011_n11_carried"
 down_revision = "0003"

@@ -1,0 +1,45 @@
+"""Billing: invoices, credit notes and landed cost."""
+
+from __future__ import annotations
+
+from kalem.domain.billing.invoices import (
+    AppliedCredit,
+    BillingHistory,
+    CreditApplication,
+    CreditNote,
+    InvoiceLine,
+    InvoiceRevision,
+    VatPart,
+)
+from kalem.domain.billing.landed_cost import (
+    LandedCostError,
+    RateTable,
+    load_default_rate_table,
+)
+from kalem.domain.billing.order_billing import (
+    CANCELED_ATTRIBUTE,
+    OrderBilling,
+    cancel_order,
+    charge_invoice,
+    initial_billing,
+    remove_item_units,
+)
+
+__all__ = [
+    "AppliedCredit",
+    "BillingHistory",
+    "CANCELED_ATTRIBUTE",
+    "CreditApplication",
+    "CreditNote",
+    "InvoiceLine",
+    "InvoiceRevision",
+    "LandedCostError",
+    "OrderBilling",
+    "RateTable",
+    "VatPart",
+    "cancel_order",
+    "charge_invoice",
+    "initial_billing",
+    "load_default_rate_table",
+    "remove_item_units",
+]

@@ -1,0 +1,1 @@
+"""The akinon face: its routes, views and answers."""

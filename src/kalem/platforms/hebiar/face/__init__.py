@@ -1,0 +1,1 @@
+"""The hebiar face: its routes, views and answers."""

@@ -1,0 +1,1 @@
+"""The hepsiglobal face: its routes, views and answers."""

@@ -1,0 +1,1 @@
+"""The n11 face: its routes, views and answers."""

@@ -1,0 +1,179 @@
+"""n11 REST endpoints, wire-compatible: `appkey`/`appsecret` headers, n11's paths, fields and envelopes."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
+
+from kalem.api.app import Face
+from kalem.api.context import Ctx, context
+from kalem.app import orders as app_orders
+from kalem.app.principals import Principal
+from kalem.domain.errors import InvalidInput, NotFound
+from kalem.domain.orders import Order, PackageStatus
+from kalem.platforms.n11 import order_lines as app
+from kalem.platforms.n11 import wire
+from kalem.platforms.n11.face import views
+from kalem.platforms.n11.face.responses import (
+    N11Result,
+    N11ShipmentPackagePage,
+    N11SplitResult,
+    N11UpdateResult,
+    answers,
+)
+
+router = APIRouter(tags=["n11 face"], route_class=wire.TolerantJsonRoute)
+
+SPLIT_BY_QUANTITY = "/rest/delivery/v1/splitPackageByQuantity"
+SPLIT_COMBINE = "/rest/delivery/v1/splitCombinePackage"
+UPDATE_ORDER = "/rest/order/v1/update"
+SHIPMENT_PACKAGES = "/rest/delivery/v1/shipmentPackages"
+PATHS = (SPLIT_BY_QUANTITY, SPLIT_COMBINE, UPDATE_ORDER, SHIPMENT_PACKAGES)
+
+# Date-window rules of GetShipmentPackages (PLATFORMS.md §2.6). The docs disagree on "start only"
+# (1 month, newer: 15 days); kalem follows the newer page.
+START_ONLY_WINDOW = timedelta(days=15)
+MAX_WINDOW = timedelta(days=30)
+NO_DATA_BEFORE = datetime(2024, 11, 1, tzinfo=UTC)
+MAX_PAGE_SIZE = 100
+SUCCESS = {"code": 200, "message": "success"}
+
+
+def face() -> Face:
+    return Face(router, {p: p for p in PATHS}, (wire.is_n11_path, wire.error))
+
+
+def seller(request: Request, appkey: Annotated[str | None, Header(include_in_schema=False)] = None,
+           appsecret: Annotated[str | None, Header(include_in_schema=False)] = None) -> Principal:
+    """Header names are case-insensitive, so n11's `appKey`/`appSecret` spelling works too."""
+    return context(request).auth.key_pair(appkey, appsecret)
+
+
+Seller = Annotated[Principal, Depends(seller)]
+IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=255)]
+
+
+def _split_answer(done: app.N11Split) -> tuple[int, dict[str, Any]]:
+    order = done.order
+    items = [{"orderNumber": order.order_number, "packageId": p.package_id,
+              "orderLineId": done.numbers.get((order.id, p.package_id, i.line_id)),
+              "stockCode": order.line(i.line_id).sku, "quantity": i.quantity}
+             for p in done.result.picking for i in p.items]
+    return 200, {**SUCCESS, "splitPackageOrderItems": items}
+
+
+@router.post(SPLIT_BY_QUANTITY, summary="Split a Picking package by quantity, optionally cancelling units",
+             response_model=None, responses=answers(N11SplitResult))
+def split_package_by_quantity(body: wire.SplitByQuantity, principal: Seller, ctx: Ctx,
+                              idempotency_key: IdempotencyKey = None) -> Response:
+    cmd = app.SplitByOrderLines(
+        groups=tuple(tuple((d.orderLineId, d.quantities) for d in p.packageDetails) for p in body.splitPackages),
+        cancelled=tuple((c.orderLineId, c.quantity, c.cancelReasonId) for c in body.cancelledItems),
+        principal=principal)
+    return ctx.idempotency.run(idempotency_key, principal, ["n11 splitPackageByQuantity", body.model_dump()],
+                               lambda uow: app.split_by_order_lines(uow, cmd), _split_answer)
+
+
+@router.post(SPLIT_COMBINE, summary="Split a Picking package by whole lines", response_model=None,
+             responses=answers(N11Result))
+def split_combine_package(body: wire.SplitCombine, principal: Seller, ctx: Ctx,
+                          idempotency_key: IdempotencyKey = None) -> Response:
+    """Each group takes every unit of the lines it names; lines not named go to one more package."""
+    cmd = app.SplitByOrderLines(groups=tuple(tuple((i, None) for i in g.orderLineIds) for g in body.splitGroups),
+                                cancelled=(), principal=principal)
+    return ctx.idempotency.run(idempotency_key, principal, ["n11 splitCombinePackage", body.model_dump()],
+                               lambda uow: app.split_by_order_lines(uow, cmd), lambda _: (200, dict(SUCCESS)))
+
+
+@router.put(UPDATE_ORDER, summary="Approve lines (status Picking); the answer is per line", response_model=None,
+            responses=answers(N11UpdateResult))
+def update_order(body: wire.UpdateOrder, principal: Seller, ctx: Ctx) -> dict[str, Any]:
+    if body.status != PackageStatus.PICKING.value:
+        raise InvalidInput("status must be Picking (the only documented value)", field="status")
+    ids = [line.lineId for line in body.lines]
+    if len(set(ids)) != len(ids):
+        raise InvalidInput("a lineId appears twice", field="lines")
+    return {"content": app.approve_lines(ctx.uow(), ids, principal)}
+
+
+_STATUSES = {s.value.lower(): s for s in PackageStatus}
+
+
+def _status(value: str | None) -> PackageStatus | None:
+    if value is None:
+        return None
+    found = _STATUSES.get(value.lower())
+    if found is None:
+        raise InvalidInput(f"status must be one of {', '.join(s.value for s in PackageStatus)}", field="status")
+    return found
+
+
+def _window(start: int | None, end: int | None, now: datetime) -> tuple[datetime, datetime]:
+    at = lambda ms: datetime.fromtimestamp(ms / 1000, UTC)
+    if start is not None and end is not None:
+        lo, hi = at(start), at(end)
+        if lo > hi:
+            raise InvalidInput("startDate is after endDate", field="startDate")
+        lo = max(lo, hi - MAX_WINDOW)  # too wide: the last month before endDate
+    elif start is not None:
+        lo = at(start)
+        hi = lo + START_ONLY_WINDOW
+    elif end is not None:
+        hi = at(end)
+        lo = hi - MAX_WINDOW
+    else:
+        hi, lo = now, now - MAX_WINDOW
+    return max(lo, NO_DATA_BEFORE), hi
+
+
+EpochMs = Annotated[int | None, Query(ge=0, le=10**14)]
+
+
+class UnsupportedOrderByField(InvalidInput):
+    code = "unsupported_order_by_field"
+
+
+@router.get(SHIPMENT_PACKAGES, summary="Shipment packages with their lines, newest change first", response_model=None,
+            responses=answers(N11ShipmentPackagePage))
+def shipment_packages(
+        principal: Seller, ctx: Ctx, startDate: EpochMs = None, endDate: EpochMs = None,
+        status: Annotated[str | None, Query(max_length=32)] = None,
+        orderNumber: Annotated[str | None, Query(max_length=64)] = None,
+        packageIds: Annotated[str | None, Query(max_length=2000)] = None,
+        page: Annotated[int, Query(ge=0, le=100_000)] = 0, size: Annotated[int, Query(ge=1, le=10_000)] = 20,
+        orderByField: Annotated[str | None, Query(max_length=64, description="lastModifiedDate only")] = None,
+        orderByDirection: Annotated[str | None, Query(pattern="^(?i:ASC|DESC)$")] = None,
+        sender: Annotated[str | None, Query(pattern="^(?i:SELLER|N11|ALL)$")] = None,
+) -> dict[str, Any]:
+    size = min(size, MAX_PAGE_SIZE)  # silently clamped, as n11 does
+    if orderByField is not None and orderByField.lower() != "lastmodifieddate":
+        raise UnsupportedOrderByField(f"orderByField {orderByField}: shipment packages are ordered by "
+                                      "lastModifiedDate only (n11's order); send lastModifiedDate or nothing",
+                                      field="orderByField")
+    wanted_status = _status(status)
+    lo, hi = _window(startDate, endDate, datetime.now(UTC))
+    wanted_ids = {p.strip() for p in packageIds.split(",") if p.strip()} if packageIds else None
+    orders: list[Order]
+    if (sender or "").upper() == "N11":
+        orders = []  # packages shipped from n11's own depot: kalem has none
+    elif orderNumber:
+        try:
+            orders = [app_orders.get_order(ctx.uow(write=False), orderNumber, principal)]
+        except NotFound:
+            orders = []
+    else:
+        orders = app_orders.list_orders(ctx.uow(write=False), principal, seller_id=None, status=None,
+                                        limit=1000, after=None)
+    rows = [(order, p) for order in orders for p in order.packages
+            if lo <= views.last_modified(p) <= hi
+            and (wanted_status is None or p.status is wanted_status)
+            and (wanted_ids is None or p.package_id in wanted_ids)]
+    rows.sort(key=lambda row: (views.last_modified(row[1]), row[1].package_id),
+              reverse=(orderByDirection or "DESC").upper() == "DESC")
+    chunk = rows[page * size:(page + 1) * size]
+    numbers = app.numbers_for(ctx.uow, list({o.id: o for o, _ in chunk}.values()))
+    total_pages = (len(rows) + size - 1) // size
+    return {"pageCount": len(chunk), "totalPages": total_pages, "page": page, "size": size,
+            "content": [views.package_view(order, p, numbers) for order, p in chunk]}

@@ -1,0 +1,1 @@
+"""The zonos face: its routes, views and answers."""
