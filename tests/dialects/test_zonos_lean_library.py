@@ -86,7 +86,7 @@ def _payload(**item: Any) -> OrderItemUpdatePayload:
         id=strawberry.ID("order_1"), account_order_number=None, status=OrderStatus["PARTIALLY_SHIPPED"],
         currency_code="USD", created_at=created, created_by="operator:admin",
         updated_at=datetime(2024, 6, 2, tzinfo=UTC), updated_by="seller:acme", items=items,
-        domain=None, billing=None, refund_records=()))  # type: ignore[arg-type]
+        domain=None, billing=None, refund_records=()))
 
 
 class Work:
@@ -192,7 +192,8 @@ def test_a_value_that_does_not_complete_is_the_same_internal_error_either_way(wo
     ways = Ways(work)
 
     async def run() -> None:
-        for answer in (None, OrderItemUpdatePayload(order=None), _payload(quantity=None), _payload(name=None)):  # type: ignore[arg-type]
+        nulls = (None, OrderItemUpdatePayload(order=None), _payload(quantity=None), _payload(name=None))
+        for answer in nulls:
             work.answer = answer
             for text in DOCUMENTS[:2]:
                 _, plan, _ = await ways.plan(text, FULL)
