@@ -205,7 +205,7 @@ def test_a_value_that_does_not_complete_is_the_same_internal_error_either_way(wo
     asyncio.run(run())
 
 
-def test_the_rules_are_strawberrys_own_with_the_limits(work, monkeypatch):
+def test_the_rules_are_strawberrys_own_with_the_limits(monkeypatch):
     """execution.py validates with graphql-core's rules, Strawberry's additions and its own limits:
     Strawberry's own validation uses exactly the first two."""
     used: list[tuple[type, ...]] = []
