@@ -15,7 +15,10 @@ What lean.py relies on:
 - FastAPI's request handler: a body sent as `application/json` read with `json.loads` of the whole
   body and validated by the body's model, each header and query parameter validated by its own
   field (absent: its default), the dependencies called with the request, a sync endpoint run in the
-  thread pool and the `Response` it returns sent as it is; the route left in `scope["route"]`.
+  thread pool and the `Response` it returns sent as it is; the route left in `scope["route"]`;
+- FastAPI serving an included router's route by what the route itself declares: lean.py reads the
+  route's own path, parameters and dependencies, not those FastAPI adds for the include (its
+  "effective route context", which an include's prefix or dependencies would change).
 
 Both ways are taken on one app, in process: as it is (the lean route first), and with the request
 marked passed on, which FastAPI's route answers. The endpoints are swapped for one that notes the
@@ -86,6 +89,7 @@ class Sent:
     calls: list[dict[str, Any]]
     lean: bool        # the lean route served it (did not pass it on)
     route: Any        # scope["route"] afterwards: the metrics' label
+    served_by: Any    # what FastAPI served it by: an included route's effective context, else the route
 
 
 class Harness:
@@ -126,7 +130,8 @@ class Harness:
                                          content=content())
         scope = self.scopes[-1]
         return Sent(response.status_code, response.headers.raw, response.content, list(self.calls),
-                    self.took > took and not scope.get(PASSED_ON), scope.get("route"))
+                    self.took > took and not scope.get(PASSED_ON), scope.get("route"),
+                    scope.get("fastapi", {}).get("effective_route_context") or scope.get("route"))
 
 
 @pytest.fixture
@@ -241,9 +246,22 @@ def test_a_lean_route_calls_the_endpoint_with_fastapis_own_arguments(harness):
             assert isinstance(lean_way.route, APIRoute) and lean_way.route is fastapi_way.route, case
             if expected_lean:
                 assert len(lean_way.calls) == 1 and lean_way.status == 201, case
+                _same_route(next(r for r in harness.app.router.routes
+                                 if isinstance(r, LeanRoute) and r.route is lean_way.route), fastapi_way.served_by)
                 served += 1
         assert served > 40
     asyncio.run(run())
+
+
+def _same_route(lean_route: LeanRoute, served_by: Any) -> None:
+    """FastAPI serves the request by what the lean route read: the same path, parameters and
+    dependencies (an include adding a prefix or a dependency would make them differ)."""
+    def parameters(dependant: Dependant) -> list[Any]:
+        return [[(p.name, p.alias) for p in getattr(dependant, kind)]
+                for kind in ("path_params", "query_params", "header_params", "cookie_params", "body_params")]
+    assert served_by.path_format == lean_route.path_format
+    assert parameters(served_by.dependant) == parameters(lean_route.route.dependant)
+    assert [(d.name, d.call) for d in served_by.dependant.dependencies] == lean_route._needs
 
 
 def test_the_internals_a_lean_route_reads_are_where_it_reads_them(harness):
