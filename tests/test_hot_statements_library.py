@@ -232,26 +232,29 @@ def test_a_driver_error_is_raised_as_sqlalchemy_raises_it(own_engine):
         assert answers[0] == answers[1], sql
 
 
-def test_a_lost_connection_is_invalidated_with_the_pool_as_sqlalchemy_does(own_engine):
+def test_a_lost_connection_is_invalidated_with_the_pool_as_sqlalchemy_does(postgres):
     """The server ends the connection under a statement: SQLAlchemy raises OperationalError marked
     invalidated, drops the connection and every pooled one opened before it."""
-    engine = own_engine.engine
     answers = []
     for ours in (False, True):
-        with engine.connect() as idle:   # a connection left in the pool, older than the failure
-            idle_pid = idle.exec_driver_sql("SELECT pg_backend_pid()").scalar()
-        with engine.connect() as conn:
-            if ours:
-                error = _raised(lambda c=conn: Hot(ENDED).rows(c, {"one": 1}))
-            else:
-                error = _raised(lambda c=conn: c.execute(sa.text(ENDED), {"one": 1}))
-            answers.append((type(error), type(error.orig), error.statement, error.connection_invalidated,
-                            conn.invalidated))
-        with engine.connect() as again:   # the pooled connection was replaced, not handed out dead
-            assert again.exec_driver_sql("SELECT pg_backend_pid()").scalar() != idle_pid
-    assert answers[0] == answers[1]
+        db = Database.connect(postgres, pool_size=2)   # a pool of the test's own
+        try:
+            with db.engine.connect() as conn:
+                with db.engine.connect() as idle:   # left in the pool, older than the failure
+                    idle_pid = idle.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+                if ours:
+                    error = _raised(lambda c=conn: Hot(ENDED).rows(c, {"one": 1}))
+                else:
+                    error = _raised(lambda c=conn: c.execute(sa.text(ENDED), {"one": 1}))
+                answers.append((type(error), type(error.orig), error.statement, error.connection_invalidated,
+                                conn.invalidated))
+            with db.engine.connect() as again:   # the idle one's place: reconnected, not handed out dead
+                answers.append(again.exec_driver_sql("SELECT pg_backend_pid()").scalar() != idle_pid)
+        finally:
+            db.dispose()
+    assert answers[0:2] == answers[2:4]
     assert answers[0][0] is sa.exc.OperationalError and issubclass(answers[0][1], psycopg.OperationalError)
-    assert answers[0][3:] == (True, True)
+    assert answers[0][3:] == (True, True) and answers[1] is True
 
 
 def test_the_internals_hot_reaches_for_are_where_it_reaches_for_them(own_engine):
