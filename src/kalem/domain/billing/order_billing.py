@@ -1,4 +1,4 @@
-"""What an order bills, and how removing its units changes that (Zonos `orderItemUpdate`, seed 004).
+"""What an order bills, and how removing its units changes that (Zonos `orderItemUpdate`).
 
 An order shipped across a border is billed its landed cost (`landed_cost`), invoiced through
 `invoicing`. This module ties the two to the order aggregate:
