@@ -4,10 +4,11 @@ server.
 One throwaway PostgreSQL; a fresh database, migrated, bulk-loaded with COPY (bench/preload.py) with
 orders bound for Turkey (landed cost on: duty by HS code, VAT, a percentage fee) of two unshipped
 lines of 1,000 units each; `kalem serve --workers 2`; wrk with 16 connections, each request
-`POST /graphql` (`credentialToken` header) with the seed's `orderItemUpdate` — orderId, accountOrderNumber,
-itemId and itemSku of a random item of a random order, `quantity: 1` (one unit removed) — and the
-seed's selection of the order. Each call cancels the unit, recomputes the landed cost, revises the
-invoice and answers with the order (who created and last changed it read in the same transaction).
+`POST /graphql` (`credentialToken` header) with Zonos' documented `orderItemUpdate` — orderId,
+accountOrderNumber, itemId and itemSku of a random item of a random order, `quantity: 1` (one unit
+removed) — and the documented selection of the order. Each call cancels the unit, recomputes the
+landed cost, revises the invoice and answers with the order (who created and last changed it read in
+the same transaction).
 Then pgbench's built-in tpcb-like with 16 clients on the same server.
 Every call answered without GraphQL errors is checked against the events committed.
 
@@ -37,7 +38,7 @@ from common import Run, log  # noqa: E402
 from kalem.domain.orders import LineSpec, OrderSpec  # noqa: E402
 
 SCRIPT = Path(__file__).resolve().parent / "zonos_graphql.lua"
-# The seed's mutation with the seed's selection of the order (PLATFORMS.md §5, tests/dialects/test_zonos.py).
+# The mutation and selection of Zonos' Update orders example (tests/dialects/test_zonos.py).
 QUERY = ("mutation($orderId: ID, $aon: String, $itemId: ID, $sku: String, $quantity: Int!) { "
          "orderItemUpdate(orderId: $orderId, accountOrderNumber: $aon, itemId: $itemId, itemSku: $sku, "
          "quantity: $quantity) { order { accountOrderNumber createdAt createdBy currencyCode id "
@@ -150,10 +151,10 @@ def report(command: str, r: dict, args: argparse.Namespace) -> str:
         f"for TR (landed cost on) with two unshipped lines of {common.LINE_QUANTITY:,} units. "
         f"`kalem serve --workers {args.workers}`; wrk, {args.clients} connections, {args.warmup} s warm-up then "
         f"{args.seconds} s measured; each request `POST /graphql` (header `credentialToken`, the operator "
-        f"token) with the seed's `orderItemUpdate(orderId, accountOrderNumber, itemId, itemSku, quantity: 1)` "
-        f"on a random item of a random order and the seed's selection of the order: one unit cancelled, "
-        f"the landed cost recomputed, the invoice revised, and the order answered with who created and last "
-        f"changed it, read in the same transaction. Then, on the same server, "
+        f"token) with Zonos' documented `orderItemUpdate(orderId, accountOrderNumber, itemId, itemSku, "
+        f"quantity: 1)` on a random item of a random order and the documented selection of the order: one unit "
+        f"cancelled, the landed cost recomputed, the invoice revised, and the order answered with who created "
+        f"and last changed it, read in the same transaction. Then, on the same server, "
         f"`pgbench -c {args.clients} -j 2 -T {args.pgbench_seconds} -b tpcb-like` on a scale-16 database. The "
         f"load generators run on the same machine. Every call answered without GraphQL errors was checked "
         f"against the `lines.cancelled`, `landed_cost.recomputed` and `invoice.revised` events committed "

@@ -1,4 +1,5 @@
-"""The Hebiar OMS face: every request example of seed 000, plus the rules around it."""
+"""The Hebiar OMS face: every request example of its CreateOrderItemLineCancelRequest page, plus the rules
+around it."""
 
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ def hebiar(api, db):
         yield client
 
 
-def test_seed_example_create_cancel_request(hebiar, api):
+def test_documented_example_create_cancel_request(hebiar, api):
     response = hebiar.post("/Orders/CreateOrderItemLineCancelRequest", json=SEED_BODY, headers=HEADERS)
     assert response.status_code == 200, response.text
     assert response.json() == {"isSuccess": True, "statusCode": 200}

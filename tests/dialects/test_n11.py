@@ -17,7 +17,8 @@ from tests.conftest import snapshot
 SPLIT = "/rest/delivery/v1/splitPackageByQuantity"
 PACKAGES = "/rest/delivery/v1/shipmentPackages"
 
-# The four request examples of seed 001, verbatim (the last one has its trailing comma).
+# The four request examples of n11's SplitPackageByQuantity page, verbatim (the last one has its trailing
+# comma).
 SEED_1 = """{
 "splitPackages": [
 {

@@ -1,4 +1,5 @@
-"""The Zonos GraphQL face (seed 004): the seed's example, the refusals, billing, and the contract."""
+"""The Zonos GraphQL face: the example of Zonos' "Update orders" page, the refusals, billing, and the
+contract."""
 
 from __future__ import annotations
 
@@ -56,7 +57,7 @@ def utc(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
-def test_seed_example_field_by_field(api, anon, db):
+def test_documented_example_field_by_field(api, anon, db):
     order = place(api, seed_order())
     seller = token(db, "seller", "acme")
     subject = access.authenticate(UnitOfWork(db), seller).subject

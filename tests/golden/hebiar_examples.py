@@ -1,4 +1,4 @@
-"""The Hebiar OMS documents' own examples (seed 000 and the pages PLATFORMS.md §1 cites), as data.
+"""The Hebiar OMS documents' own examples (CreateOrderItemLineCancelRequest and the pages around it), as data.
 
 Sample JSON in the platform's pages has trailing commas; these are the same values, valid JSON.
 """

@@ -8,10 +8,10 @@ An item:
     [[item]]
     id = "hebiar.create-cancel-request"        # unique, stable
     what = "POST /Orders/CreateOrderItemLineCancelRequest: body, auth, response"
-    source = "seed 000"                          # or "PLATFORMS.md §1.3"
+    source = "Hebiar OMS's API documentation (CreateOrderItemLineCancelRequest)"  # the public page it follows
     match = "exact"                              # or "differs"
     difference = "…"                             # required when match = "differs": what and why
-    tests = ["tests/golden/test_hebiar.py::test_seed_create_cancel_request"]
+    tests = ["tests/golden/test_hebiar.py::test_documented_create_cancel_request"]
 """
 
 from __future__ import annotations
@@ -26,19 +26,22 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 MANIFESTS = Path(__file__).with_name("manifest")
 PAGE = ROOT / "docs" / "fidelity.md"
-PLATFORMS = {  # file stem → heading, in the seeds' order
-    "hebiar": "Hebiar OMS (seed 000)",
-    "n11": "n11 REST (seed 001)",
-    "hepsiglobal": "HepsiGlobal (seed 002)",
-    "akinon": "Akinon Omnitron (seed 003)",
-    "zonos": "Zonos GraphQL (seed 004)",
+PLATFORMS = {  # file stem → heading, in the page's order
+    "hebiar": "Hebiar OMS",
+    "n11": "n11 REST",
+    "hepsiglobal": "HepsiGlobal Marketplace API",
+    "akinon": "Akinon Omnitron",
+    "zonos": "Zonos GraphQL",
 }
 INTRO = """# Fidelity of the platform faces
 
 Each face is meant to be a drop-in for its platform: a client written from the platform's
 documentation works against kalem with only the base URL and the credential changed. This page lists
-every documented item of each platform (from the seeds and the public documentation gathered for
-them), whether kalem matches it exactly, and where it does not, the precise difference and why. Each
+every documented item of each platform around an order line after checkout, with the public
+documentation it comes from (Hebiar OMS's API documentation, n11's REST API documentation, the
+HepsiGlobal Marketplace API documentation, Akinon Omnitron's API reference, the Zonos GraphQL API
+reference), whether kalem matches it exactly, and where it does not, the precise difference and why.
+"NOT DOCUMENTED" marks what the platform's documentation leaves open, and what kalem chose there. Each
 item names the tests that prove it; the page is generated from that list (`make fidelity`), and the
 test suite fails when the page is stale or an item has no test.
 """

@@ -1,8 +1,8 @@
-"""Golden tests of the Akinon Omnitron face (seed 003, PLATFORMS.md §4).
+"""Golden tests of the Akinon Omnitron face against Akinon Omnitron's API reference.
 
-The seed shows no example bodies, so each answer is compared with the objects PLATFORMS.md lists:
-Get Order's order and order item (§4.7, "see Get Order"), the cancellation request (§4.4), the
-cancellation reason (§4.5, as Omnitron's OpenAPI example shows it) and DRF's error shapes (§4.1).
+The Order Cancellation page shows no example bodies, so each answer is compared with the objects the
+API reference lists: Get Order's order and order item ("see Get Order"), the cancellation request, the
+cancellation reason (as Omnitron's OpenAPI example shows it) and DRF's error shapes.
 """
 
 from __future__ import annotations
@@ -51,8 +51,8 @@ def placed(server, db, api, body=None):
     return client, read(client, (body or order())["order_number"])
 
 
-# --- §4.2 the seed: cancel all, cancel partially, the clear answer, bad answers -----------------
-def test_seed_cancel_all(server, db, api):
+# --- Order Cancellation: cancel all, cancel partially, the clear answer, bad answers -----------------
+def test_documented_cancel_all(server, db, api):
     client, o = placed(server, db, api)
     pks = [i["pk"] for i in o["orderitem_set"]]
     r = client.post(f"/api/i1/orders/{o['pk']}/cancel/", json=seed_cancel(
@@ -65,7 +65,7 @@ def test_seed_cancel_all(server, db, api):
     assert refund["reference"] == "RIN-1" and refund["amount"] == "609.60"   # is_cargo_refund: shipping too
 
 
-def test_seed_cancel_partial(server, db, api):
+def test_documented_cancel_partial(server, db, api):
     client, o = placed(server, db, api)
     pk = o["orderitem_set"][1]["pk"]
     r = client.post(f"/api/i1/orders/{o['pk']}/cancel/", json=seed_cancel(o["pk"], [pk], {str(pk): 136}))
@@ -77,7 +77,7 @@ def test_seed_cancel_partial(server, db, api):
     assert refund["amount"] == r.json()["orderitem_set"][1]["price"]   # is_cargo_refund false: no shipping
 
 
-def test_seed_clear_response(server, db, api):
+def test_documented_clear_response(server, db, api):
     client, o = placed(server, db, api)
     pk = o["orderitem_set"][0]["pk"]
     before = read(client, "4000000001")
@@ -179,7 +179,7 @@ def bad_bodies(o: dict) -> list[tuple[dict, str, str]]:
     ]
 
 
-def test_seed_bad_responses(server, db, api):
+def test_documented_bad_responses(server, db, api):
     """"Expected response status codes are greater than/equal to 400 less than 500. Returns the reason"."""
     client, o = placed(server, db, api, mixed_order())
     for body, field, code in bad_bodies(o):

@@ -1,4 +1,4 @@
-"""The Hebiar OMS face against the platform's own examples (seed 000, PLATFORMS.md §1): every request
+"""The Hebiar OMS face against the platform's own examples (Hebiar OMS's API documentation): every request
 example is sent as documented and its response compared key by key and type by type; every hook is
 received over real HTTP and compared with its sample."""
 
@@ -61,9 +61,9 @@ def units(client: httpx.Client, number: str) -> dict[str, dict]:
             for u in ln["itemLines"]}
 
 
-# --- requests of the seed and the pages it links ---------------------------------------------------
+# --- requests of CreateOrderItemLineCancelRequest and the pages it links -------------------------------
 
-def test_seed_create_cancel_request(hebiar, api):
+def test_documented_create_cancel_request(hebiar, api):
     response = hebiar.post("/Orders/CreateOrderItemLineCancelRequest", json=ex.CANCEL_REQUEST_BODY, headers=HEADERS)
     assert response.status_code == 200
     assert_same_shape(response.json(), ex.CANCEL_REQUEST_RESPONSE, equal=["*"])
@@ -89,7 +89,7 @@ def test_reasons_by_status(hebiar):
     rows = response.json()
     assert_same_shape(rows[:2], ex.REASONS_RESPONSE, equal=["$[].reasonName", "$[].id", "$[].orderStatusReason",
                                                             "$[].orderStatusReasonId"])
-    assert {137, 151} <= {r["id"] for r in rows}  # the ids the seed's examples send
+    assert {137, 151} <= {r["id"] for r in rows}  # the ids the documented examples send
     for row in rows:
         HebiarReason.model_validate(row)
 
@@ -365,7 +365,7 @@ def test_returns_send_the_three_return_hooks(hebiar, api, receiver, worker):  # 
     assert (hooks[2]["packageId"], hooks[2]["items"][0]["orderItemLineId"]) == (approve, "item1691416223190-1")
 
 
-# --- the seed's "Hub Arayüz": the seller's cancel-requests page, and its decision by webhook -----------
+# --- the documentation's "Hub Arayüz": the seller's cancel-requests page, and its decision by webhook -----------
 
 def _csrf(html: str) -> str:
     found = re.search(r'name="csrf" value="([^"]+)"', html)

@@ -1,6 +1,7 @@
-"""Golden tests of the HepsiGlobal face: the seed's request (the curl sample, path and body as
-printed) and its documented answers, the `{data, message}` envelope on every refusal, the order and
-refund bodies of PLATFORMS.md §3.4-3.5, and the `order-cancel` webhook of §3.3 as a receiver gets it."""
+"""Golden tests of the HepsiGlobal face: "Cancel order by marketplace" (the curl sample, path and body
+as printed) and its documented answers, the `{data, message}` envelope on every refusal, the order and
+refund bodies of Create Order and Create Refund, and the `order-cancel` webhook as a receiver gets it
+(all from the HepsiGlobal Marketplace API documentation)."""
 
 from __future__ import annotations
 
@@ -12,17 +13,17 @@ from tests.refunds.test_hepsiglobal import hg_client
 from tests.support import client_for, token
 from tests.webhooks.conftest import deliveries, drain, receiver, subscribe, worker  # noqa: F401 - fixtures
 
-#: seed 002: `curl --request PUT '/v1/orders/123123123123/order_items/123123123123_750724899922'`
+#: Cancel order by marketplace: `curl --request PUT '/v1/orders/123123123123/order_items/123123123123_750724899922'`
 SEED_ORDER, SEED_ITEM = "123123123123", "123123123123_750724899922"
 SEED_BODY = {"reason": "customer_demand"}
 SEED_200 = {"data": {}, "message": "string"}
-#: PLATFORMS.md §3.3, the documented webhook body.
+#: Order cancel (canceled by seller), the documented webhook body.
 ORDER_CANCEL = {"cancel_id": 1078354, "order_number": "NMSAC3R37F2891PN-IO-1", "cancel_quantity": 1,
                 "order_item_number": "NMSAC3R37F2891PN-IO-1_HBCV000057B1XL", "reason": "out_of_stock"}
 
 
 def hg_order(number: str, skus: dict[str, int]) -> dict:
-    """An order in HG's model (PLATFORMS.md §3.5), every key field present."""
+    """An order in HG's model (Create Order), every key field present."""
     return {
         "order_number": number, "marketplace": "hepsiglobal", "order_date": "2024-09-04T23:20:21+03:00",
         "shipping_type": "standard", "delivery_point_code": None, "order_amount": 36.0, "currency": "USD",
@@ -48,7 +49,7 @@ def hg(server, db):
     client.close()
 
 
-def test_seed_cancel_by_marketplace(hg, api):
+def test_documented_cancel_by_marketplace(hg, api):
     response = hg.put(f"/v1/orders/{SEED_ORDER}/order_items/{SEED_ITEM}", json=SEED_BODY)
     assert response.status_code == 200, response.text
     assert_same_shape(response.json(), SEED_200)
@@ -57,7 +58,7 @@ def test_seed_cancel_by_marketplace(hg, api):
     assert line["ledger"]["cancelled"] == 2  # no quantity in the body: the whole item
 
 
-def test_seed_cancel_unsuccessful_response_is_a_400_in_the_envelope(hg, db):
+def test_documented_cancel_unsuccessful_response_is_a_400_in_the_envelope(hg, db):
     assert hg.put(f"/v1/orders/{SEED_ORDER}/order_items/{SEED_ITEM}", json=SEED_BODY).status_code == 200
     before = snapshot(db)
     for path, body, code in [(f"/v1/orders/{SEED_ORDER}/order_items/{SEED_ITEM}", SEED_BODY, "nothing_to_cancel"),

@@ -1,6 +1,7 @@
-"""Golden tests of the n11 face: every request example of seed 001 sent as printed (ids re-pointed at
-this test's orders), its answer compared with the seed's, and the GetShipmentPackages read it leaves
-compared with PLATFORMS.md §2.6 field by field and type by type."""
+"""Golden tests of the n11 face: every request example of n11's SplitPackageByQuantity page sent as
+printed (ids re-pointed at this test's orders), its answer compared with the page's, and the
+GetShipmentPackages read it leaves compared with n11's GetShipmentPackages documentation field by
+field and type by type."""
 
 from __future__ import annotations
 
@@ -30,8 +31,8 @@ from tests.golden.shape import assert_same_shape
 
 #: The seed's answer to every example.
 SEED_RESPONSE = {"code": 200, "message": "success"}
-#: Since n11's changelog of 2026-05-25 the answer also lists the packages made (PLATFORMS.md §2.3,
-#: the field names of a third-party client; the types as n11 shows them elsewhere).
+#: Since n11's changelog of 2026-05-25 the answer also lists the packages made (n11's SplitPackageByQuantity
+#: documentation, the field names of a third-party client; the types as n11 shows them elsewhere).
 SPLIT_RESPONSE = {**SEED_RESPONSE, "splitPackageOrderItems": [
     {"orderNumber": "205318737", "packageId": "112964324974270", "orderLineId": 448627086, "stockCode": "SKU-1",
      "quantity": 1}]}
@@ -39,7 +40,7 @@ SPLIT_RESPONSE = {**SEED_RESPONSE, "splitPackageOrderItems": [
 _ADDRESS = {"address": "Cumhuriyet Mah. 1", "city": "İstanbul", "district": "Şişli", "neighborhood": "Merkez",
             "fullName": "Ayşe Yılmaz", "gsm": "5551112233", "tcId": "11111111111", "postalCode": "34000",
             "taxId": "1234567890", "taxHouse": "Şişli", "invoiceType": "1"}
-#: One package of GetShipmentPackages (PLATFORMS.md §2.6: the field list of a production sample,
+#: One package of GetShipmentPackages (n11's GetShipmentPackages documentation: the field list of a production sample,
 #: ids as strings, dates as epoch milliseconds, money as numbers).
 PACKAGE = {
     "id": "112964324974270", "orderNumber": "205318737", "sellerId": 1234567, "customerId": 987654,
@@ -115,7 +116,7 @@ def made(items: list[dict[str, Any]], sku: str, quantity: int) -> dict[str, Any]
     return next(i for i in items if i["stockCode"] == sku and i["quantity"] == quantity)
 
 
-def test_seed_example_1_one_unit_into_its_own_package(n11):
+def test_documented_example_1_one_unit_into_its_own_package(n11):
     old = {"SKU-L86": n11.line_id("PKG-1", "L86"), "SKU-L87": n11.line_id("PKG-1", "L87")}
     items = assert_split_answer(post(n11, seed(n11, SEED_1)))
     assert sorted((i["stockCode"], i["quantity"]) for i in items) == [("SKU-L86", 1), ("SKU-L86", 3), ("SKU-L87", 3)]
@@ -137,7 +138,7 @@ def test_seed_example_1_one_unit_into_its_own_package(n11):
         assert ids_of(shown[item["packageId"]])[item["stockCode"]] == item["orderLineId"]
 
 
-def test_seed_example_2_two_lines_in_one_package(n11):
+def test_documented_example_2_two_lines_in_one_package(n11):
     old = {"SKU-L86": n11.line_id("PKG-1", "L86"), "SKU-L87": n11.line_id("PKG-1", "L87")}
     items = assert_split_answer(post(n11, seed(n11, SEED_2)))
     held = n11.held("N11-1")
@@ -148,7 +149,7 @@ def test_seed_example_2_two_lines_in_one_package(n11):
     assert_read_as_documented(n11, "N11-1")
 
 
-def test_seed_example_3_several_packages(n11):
+def test_documented_example_3_several_packages(n11):
     old86, old87 = n11.line_id("PKG-1", "L86"), n11.line_id("PKG-1", "L87")
     items = assert_split_answer(post(n11, seed(n11, SEED_3)))
     held = n11.held("N11-1")
@@ -161,7 +162,7 @@ def test_seed_example_3_several_packages(n11):
 
 
 @pytest.mark.parametrize("body", [SEED_4, SEED_4_FIXED], ids=["verbatim", "without-trailing-comma"])
-def test_seed_example_4_cancel_and_split(n11, api, body):
+def test_documented_example_4_cancel_and_split(n11, api, body):
     """The example is printed with a trailing comma (`},\\n]`); kalem answers it as the seed does."""
     old = n11.line_id("PKG-2", "L50")
     items = assert_split_answer(post(n11, seed(n11, body)))
@@ -237,7 +238,7 @@ def test_status_filter_takes_one_status_in_either_spelling(n11):
 
 
 def test_error_envelope_is_n11s(n11, db):
-    """PLATFORMS.md §2.1: the envelope n11 answers a wrong secret with, field for field."""
+    """As observed on n11's production API: the envelope n11 answers a wrong secret with, field for field."""
     documented = {"code": 400, "status": "failure", "errorCode": "SELLER_API.authenticationFailed",
                   "errorMessage": "Kimlik doğrulama başarısız", "errorCategory": "SELLER_API"}
     before = snapshot(db)

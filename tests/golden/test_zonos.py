@@ -1,5 +1,6 @@
-"""Golden tests of the Zonos GraphQL face: seed 004's mutation sent verbatim and its response compared
-with the seed's key by key and type by type, then every other item of PLATFORMS.md §5."""
+"""Golden tests of the Zonos GraphQL face: the mutation of Zonos' "Update orders" page sent verbatim and
+its response compared with the page's key by key and type by type, then every other item of the Zonos
+GraphQL API reference the face serves."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from tests.golden.shape import assert_same_shape
 from tests.support import token
 
 SEED_ORDER_ID = "order_4f52ec0e-3467-11ed-b878-0242ac120002"
-#: Seed 004, "Mutasyon", verbatim (only the order id is the one kalem gave the order).
+#: Update orders, "Mutasyon", verbatim (only the order id is the one kalem gave the order).
 SEED_MUTATION = """mutation {
   orderItemUpdate(
     orderId: "order_4f52ec0e-3467-11ed-b878-0242ac120002"
@@ -41,7 +42,7 @@ SEED_MUTATION = """mutation {
     }
   }
 }"""
-#: Seed 004, "Yanıt", verbatim.
+#: Update orders, "Yanıt", verbatim.
 SEED_RESPONSE = {
     "data": {
         "orderItemUpdate": {
@@ -73,7 +74,7 @@ SEED_EQUAL = [f"{_ORDER}.{key}" for key in ("accountOrderNumber", "currencyCode"
 ISO_Z = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z")
 
 
-def test_seed_order_item_update(api, anon, db):
+def test_documented_order_item_update(api, anon, db):
     order = place(api, seed_order())
     seller = token(db, "seller", "acme")
     result = gql(anon, SEED_MUTATION.replace(SEED_ORDER_ID, zid(order)), seller)
@@ -95,7 +96,7 @@ ITEMS = "{ order { items { id productId sku quantity } } }"
 
 
 def test_product_id_names_the_item(api):
-    """Seed 004: the item is named by "productId veya sku" (productId or SKU)."""
+    """Update orders: the item is named by "productId veya sku" (productId or SKU)."""
     product_order(api)
     by_product = gql(api, 'mutation { orderItemUpdate(accountOrderNumber: "AO-67890", productId: "prod_T123", '
                           f'quantity: 1) {ITEMS} }}')
@@ -126,7 +127,7 @@ def test_refused_product_ids_change_nothing(api, db, case, names, expected):
     assert snapshot(db) == before
 
 
-#: PLATFORMS.md §5.4 `Order` and `Item`, the fields kalem has (types as the SDK declares them).
+#: The Zonos GraphQL API reference's `Order` and `Item`, the fields kalem has (types as the SDK declares them).
 DOCUMENTED_ORDER = {
     "id": "order_x", "accountOrderNumber": "AO-1", "status": "OPEN", "currencyCode": "USD",
     "amountSubtotals": {"duties": 3.3, "fees": 2.5, "items": 19.99, "shipping": 0.5, "taxes": 0.5, "variance": 0.5},
@@ -182,7 +183,8 @@ def test_enums_as_documented(api):
     assert enum_values(api, "ShipmentStatus") == ["IN_TRANSIT", "DELIVERED"]  # of the six documented
 
 
-#: PLATFORMS.md §5.4: `OrderRefund{id, amount, currencyCode, note, subtotals, order, createdAt, createdBy}`.
+#: The Zonos GraphQL API reference:
+#: `OrderRefund{id, amount, currencyCode, note, subtotals, order, createdAt, createdBy}`.
 DOCUMENTED_REFUND = {"id": "x", "amount": 21.49, "currencyCode": "USD", "note": "n",
                      "subtotals": [{"amount": 19.99, "type": "ITEM"}], "order": {"id": "order_x"},
                      "createdAt": "2024-06-01T12:00:00Z", "createdBy": "user_x"}
@@ -201,7 +203,7 @@ def test_order_refund_create_and_cancel(api):
     assert canceled["data"]["orderCancel"] == {"id": zid(order), "status": "CANCELED", "items": [{"quantity": 0}]}
 
 
-#: PLATFORMS.md §5.2: errors follow GraphQL — HTTP 200, `{"errors": [{message, …}], "data": null}`; what
+#: Zonos errors follow GraphQL — HTTP 200, `{"errors": [{message, …}], "data": null}`; what
 #: `extensions` holds is not documented (kalem: `{code, status}`, docs/graphql.md).
 DOCUMENTED_ERROR = {"data": None, "errors": [{"message": "m", "locations": [{"line": 1, "column": 1}],
                                               "path": ["orderItemUpdate"], "extensions": {"code": "C", "status": 404}}]}
@@ -241,7 +243,7 @@ def test_operations_kalem_does_not_offer_are_refused(api, db, operation):
 
 
 def test_oauth_token_endpoint_is_not_offered(anon):
-    """PLATFORMS.md §5.2's newer OAuth option (`POST /oauth/token`, RS256 JWT bearer grant): kalem
+    """Zonos' newer OAuth option (`POST /oauth/token`, RS256 JWT bearer grant): kalem
     authenticates the Zonos face with `credentialToken` only."""
     response = anon.post("/oauth/token", data={"grant_type": "urn:ietf:params:oauth:grant-type:jwt-bearer",
                                                "assertion": "a.b.c"})

@@ -1,4 +1,4 @@
-"""The Akinon face (seed 003): login, the cancel endpoint with every field of the seed's table,
+"""The Akinon face: login, the cancel endpoint with every field of the Order Cancellation page's table,
 order reads with per-unit `orderitem_set`, DRF-style errors that change nothing."""
 
 from __future__ import annotations
@@ -55,7 +55,7 @@ def test_order_read_has_pk_and_one_item_per_unit(server, db, api):
     assert client.get("/api/v1/orders/", params={"number": "nope"}).json()["count"] == 0
 
 
-def test_seed_cancel_all(server, db, api):
+def test_documented_cancel_all(server, db, api):
     api.post("/v1/orders", json=order())
     client = akinon(server, db)
     o = read(client, "4000000001")

@@ -1,5 +1,6 @@
-"""Akinon cancellation requests (PLATFORMS.md §4.4) over kalem's cancel and return requests: create,
-list (DRF pages), read, approve (in part), reject; seller scope; DRF errors that change nothing."""
+"""Akinon cancellation requests (Akinon Omnitron's API reference, Cancellation Requests) over kalem's
+cancel and return requests: create, list (DRF pages), read, approve (in part), reject; seller scope; DRF
+errors that change nothing."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The HepsiGlobal face (seed 002): token, intake on the native path, cancel by marketplace, refunds,
+"""The HepsiGlobal face: token, intake on the native path, cancel by marketplace, refunds,
 and the seller-cancel webhook body. Every seed request example is here."""
 
 from __future__ import annotations
@@ -67,7 +67,7 @@ def test_intake_on_the_native_path_and_the_native_contract_is_unchanged(server, 
     assert snapshot(db) == before
 
 
-def test_seed_cancel_by_marketplace(server, db):
+def test_documented_cancel_by_marketplace(server, db):
     hg = hg_client(server, db)
     hg.post("/v1/orders", json=hg_order())
     r = hg.put(f"/v1/orders/{SEED_ORDER}/order_items/{SEED_ITEM}", json={"reason": "customer_demand"})
@@ -87,7 +87,7 @@ def test_seed_cancel_by_marketplace(server, db):
     assert snapshot(db) == before
 
 
-def test_seed_refund_is_asynchronous_and_settles_as_an_event(server, db, api):
+def test_documented_refund_is_asynchronous_and_settles_as_an_event(server, db, api):
     hg = hg_client(server, db)
     hg.post("/v1/orders", json=hg_order())
     hg.put(f"/v1/orders/{SEED_ORDER}/order_items/{SEED_ORDER}_oi1", json={"reason": "out_of_stock"})
@@ -128,7 +128,7 @@ def test_refund_errors_in_hg_envelope_change_nothing(server, db):
     assert snapshot(db) == before
 
 
-def test_seed_cancel_webhook_payload():
+def test_documented_cancel_webhook_payload():
     event = {"id": "9f2c", "type": "lines.cancelled", "order_number": "NMSAC3R37F2891PN-IO-1", "actor": "seller:tok_1",
              "data": {"items": [{"line_id": "NMSAC3R37F2891PN-IO-1_HBCV000057B1XL", "quantity": 1,
                                  "reason_id": 135}]}}

@@ -1,6 +1,7 @@
-"""Zonos webhooks over real HTTP (PLATFORMS.md §5.5): registered with `webhookCreate`, each delivery is
-a POST of `{"data": {"order": {…}}}` — the order exactly as the face's `order` query shows it — signed
-with the webhook's secret; a seller's own change through the Zonos face is never sent back to it."""
+"""Zonos webhooks over real HTTP (the Zonos GraphQL API reference's webhooks): registered with
+`webhookCreate`, each delivery is a POST of `{"data": {"order": {…}}}` — the order exactly as the face's
+`order` query shows it — signed with the webhook's secret; a seller's own change through the Zonos face
+is never sent back to it."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ CREATE = """mutation($input: WebhookCreateInput!) {
   webhookCreate(input: $input) { id url type status secret query createdAt } }"""
 UPDATE_HOOK = """mutation($input: WebhookUpdateInput!) { webhookUpdate(input: $input) { id url type status } }"""
 LOGS = """query($filter: WebhookLogFilter) { webhookLogs(filter: $filter) { id type url createdAt responseStatus } }"""
-#: PLATFORMS.md §5.5: `webhookLogs(filter: {type})` → {id, type, url, createdAt, responseStatus}.
+#: The Zonos GraphQL API reference: `webhookLogs(filter: {type})` → {id, type, url, createdAt, responseStatus}.
 DOCUMENTED_LOG = {"id": "webhook_log_1", "type": "ORDER_UPDATED", "url": "https://example.com/zonos",
                   "createdAt": "2024-06-01T12:00:00Z", "responseStatus": 200}
 

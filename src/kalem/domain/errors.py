@@ -5,7 +5,7 @@ machine-readable name that every face renders (the native `{"error": {"code": ..
 dialect's envelope); `status` is the HTTP status it maps to (nothing here knows HTTP beyond that
 number). A code is never changed on an instance: a new code is a new class, listed in this tree
 (tests/test_errors.py holds it to the code). Classes defined elsewhere name their module; the
-leaves from `dialects/` carry a face's own wire codes.
+leaves from `platforms/` carry a face's own wire codes.
 
     KalemError (400)
     ├── InvalidInput (422)                        malformed values that passed the wire schema

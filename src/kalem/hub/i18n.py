@@ -1,4 +1,4 @@
-"""The hub speaks Turkish (the default: the sellers' language, seed 000) and English; the labels live in
+"""The hub speaks Turkish (the default: the sellers' language, as on Hebiar's Hub) and English; the labels live in
 `labels_tr.py` and `labels_en.py`.
 
 A key missing from a catalog is a bug the tests catch (both catalogs must have the same keys);

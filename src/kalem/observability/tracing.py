@@ -2,7 +2,7 @@
 
 `OTEL_TRACES_EXPORTER=otlp` (or `console`) turns tracing on; the OTLP exporter reads
 `OTEL_EXPORTER_OTLP_ENDPOINT` and kin, the SDK reads `OTEL_SERVICE_NAME`, `OTEL_RESOURCE_ATTRIBUTES`,
-`OTEL_TRACES_SAMPLER` and `OTEL_BSP_*`. It needs the `otel` extra (`pip install 'kalem[otel]'`).
+`OTEL_TRACES_SAMPLER` and `OTEL_BSP_*`. It needs the `otel` extra (docs/operations.md, "Traces").
 
 The spans: one per HTTP request (`kalem.face`, `http.route`), a `transaction` child per unit of work,
 a child per SQL statement; the webhook worker's `webhooks.claim`, `webhooks.send` and

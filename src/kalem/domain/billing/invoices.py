@@ -1,6 +1,6 @@
 """Invoices, their revisions, and credit notes: what an order has billed, and how that changes.
 
-Zonos (seed 004): after unshipped items are removed "the invoice is updated to the new amount; if
+Zonos' Update orders: after unshipped items are removed "the invoice is updated to the new amount; if
 you were already charged, the difference becomes a credit on your next invoice". In documents:
 
 - An invoice not yet charged is corrected by a new *revision* (same number, revision + 1) that

@@ -1,6 +1,6 @@
 """Landed cost: what a parcel costs at the border — items + shipping + duties + taxes + fees.
 
-Zonos recomputes the landed cost when unshipped items are removed (seed 004), so this is a pure
+Zonos recomputes the landed cost when unshipped items are removed (Zonos' Update orders), so this is a pure
 function of (items, shipping, destination, currency, rate table): a recomputation is the same call
 on the reduced items, never an incremental patch that could drift. One model for every
 destination; the numbers live in a `RateTable`, not in code:

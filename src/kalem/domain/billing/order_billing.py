@@ -1,7 +1,7 @@
-"""What an order bills, and how removing its units changes that (Zonos `orderItemUpdate`, seed 004).
+"""What an order bills, and how removing its units changes that (Zonos `orderItemUpdate`).
 
 An order shipped across a border is billed its landed cost (`landed_cost`), invoiced through
-`invoicing`. This module ties the two to the order aggregate:
+`invoices`. This module ties the two to the order aggregate:
 
 - `initial_billing`: the landed cost of the order *as placed* and invoice 1, dated when the order
   was placed. It is a pure function of the order, so it need not be stored until something changes
@@ -10,7 +10,7 @@ An order shipped across a border is billed its landed cost (`landed_cost`), invo
   units), recompute the landed cost from the units still alive, and rebill: an uncharged invoice
   gets a revision, a charged one a credit note for the next invoice. One change, one version.
 - `cancel_order`, `charge_invoice`: the other money-moving changes. Refunds live in the order's
-  refund account (`refund_account`, `refund_amounts`); `OrderBilling.collected` is what they may return.
+  refund account (`domain/refunds/`); `OrderBilling.collected` is what they may return.
 
 Invariant (property-tested): `history.billable()` equals the total of the latest landed cost, or
 0 once the order is cancelled as a whole.

@@ -1,1 +1,1 @@
-"""The Akinon Omnitron face (seed 003, PLATFORMS.md §4)."""
+"""The Akinon Omnitron face, after Akinon Omnitron's API reference."""

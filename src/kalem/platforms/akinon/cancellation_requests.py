@@ -1,4 +1,4 @@
-"""Akinon cancellation requests, kept as kalem's own requests (PLATFORMS.md §4.4).
+"""Akinon cancellation requests, kept as kalem's own requests (Akinon Omnitron's API reference).
 
 An Akinon request names one order item (one unit) and optionally a quantity. Before shipment it
 is a kalem **cancel request** (`open → pending_cancel`, approve → `cancelled`, partial approval

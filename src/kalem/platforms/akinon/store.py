@@ -1,6 +1,6 @@
 """Akinon integer ids: `akinon_ids` rows number an order, its units and other objects of the order.
 
-The face decides what an object's key says (dialects/akinon); the store only keeps and finds keys.
+The face decides what an object's key says (platforms/akinon/face/); the store only keeps and finds keys.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Akinon wire: the cancel body (every field of the seed's table), login, DRF-style errors."""
+"""Akinon wire: the cancel body (every field of Akinon's Order Cancellation table), login, DRF-style errors."""
 
 from __future__ import annotations
 

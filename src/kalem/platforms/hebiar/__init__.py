@@ -1,1 +1,1 @@
-"""The Hebiar / CommerceLab OMS face (seed 000, PLATFORMS.md §1)."""
+"""The Hebiar / CommerceLab OMS face, after Hebiar OMS's API documentation."""

@@ -1,4 +1,4 @@
-"""The hooks Hebiar's OMS sends the operator (PLATFORMS.md §1.6), from kalem's events.
+"""The hooks Hebiar's OMS sends the operator (Hebiar OMS's webhook documentation), from kalem's events.
 
 One POST per package with `{hookName, packageId, packageType, items[], packageStatusId,
 packageStatusName, …}`; `packageId` and `orderItemLineId` carry the source ids. A return is its own

@@ -1,6 +1,6 @@
 """Hebiar integer ids: `hebiar_ids` rows number the objects of an order the Hebiar face shows.
 
-The face decides what a key says (dialects/hebiar); the store only keeps and finds keys.
+The face decides what a key says (platforms/hebiar/face/); the store only keeps and finds keys.
 """
 
 from __future__ import annotations

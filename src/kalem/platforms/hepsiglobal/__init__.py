@@ -1,1 +1,1 @@
-"""The HepsiGlobal Marketplace API face (seed 002, PLATFORMS.md §3)."""
+"""The HepsiGlobal Marketplace API face, after the HepsiGlobal Marketplace API documentation."""

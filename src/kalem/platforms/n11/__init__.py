@@ -1,1 +1,1 @@
-"""The n11 REST face (seed 001, PLATFORMS.md §2): shipment packages, split by quantity, approve."""
+"""The n11 REST face, after n11's REST API documentation: shipment packages, split by quantity, approve."""

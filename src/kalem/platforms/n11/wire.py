@@ -88,7 +88,7 @@ def without_trailing_commas(body: bytes) -> bytes:
 
 
 class TolerantJsonRoute(APIRoute):
-    """n11 publishes its seed example 4 with a trailing comma (`},\n]`); a client that copied it is
+    """n11 publishes example 4 of SplitPackageByQuantity with a trailing comma (`},\n]`); a client that copied it is
     answered as the example promises, so such commas are dropped before the body is parsed."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:

@@ -1,1 +1,1 @@
-"""The Zonos face (seed 004, PLATFORMS.md §5): GraphQL `orderItemUpdate` and friends at `/graphql`."""
+"""The Zonos face, after the Zonos GraphQL API reference: GraphQL `orderItemUpdate` and friends at `/graphql`."""

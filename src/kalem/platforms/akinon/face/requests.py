@@ -1,4 +1,4 @@
-"""Akinon cancellation requests (PLATFORMS.md §4.4) over kalem's cancel and return requests.
+"""Akinon cancellation requests (Akinon Omnitron's API reference) over kalem's cancel and return requests.
 
     GET  {prefix}/cancellation_requests/                ?page=&limit=  DRF page {"count","next","previous","results"}
     POST {prefix}/cancellation_requests/                {"order_item","reason","description"?,"quantity"?} → 201

@@ -1,4 +1,4 @@
-"""Akinon Omnitron endpoints, wire-compatible with seed 003 (Django REST style).
+"""Akinon Omnitron endpoints, wire-compatible with Akinon Omnitron's API reference (Django REST style).
 
     POST /api/v1/auth/login/                              {"username","password"} → {"key"}
     POST /api/i1/orders/{order_id}/cancel/                (also /api/v1/orders/{id}/cancel/ and

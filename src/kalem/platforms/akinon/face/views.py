@@ -1,6 +1,6 @@
 """Akinon order views: `pk`, `number`, numeric status codes, `orderitem_set` with one item per unit.
 
-The keys are those of Omnitron's order and order item (PLATFORMS.md §4.7); what kalem holds no data
+The keys are those of Omnitron's order and order item (Akinon Omnitron's API reference); what kalem holds no data
 for (invoice, carrier, estimated delivery, the shipping tax rate) is null.
 """
 
@@ -13,7 +13,7 @@ from kalem.domain.orders import OrderStatus, Package, PackageStatus, UnitState
 from kalem.domain.refunds import InvalidBillableOrder, RefundAccount
 from kalem.platforms.akinon.pks import Numbered
 
-#: Omnitron order-item status codes (PLATFORMS.md §4.3) for kalem's unit states.
+#: Omnitron order-item status codes (Akinon's Order Status Codes page) for kalem's unit states.
 ITEM_STATUS = {UnitState.OPEN: "400", UnitState.PENDING_CANCEL: "50", UnitState.CANCELLED: "100",
                UnitState.SHIPPED: "500", UnitState.DELIVERED: "550", UnitState.RETURN_PENDING: "50",
                UnitState.RETURNED: "600"}

@@ -24,7 +24,7 @@ class HepsiGlobalEmpty(BaseModel):
 
 
 class HepsiGlobalResult(BaseModel):
-    """The seed's 200 answer: `{"data": {}, "message": "string"}`."""
+    """The documented 200 answer of Cancel order by marketplace: `{"data": {}, "message": "string"}`."""
     data: HepsiGlobalEmpty
     message: str
 

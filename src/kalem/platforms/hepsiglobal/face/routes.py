@@ -1,4 +1,4 @@
-"""HepsiGlobal Marketplace API endpoints (MP → HG), wire-compatible with seed 002.
+"""HepsiGlobal Marketplace API endpoints (MP → HG), wire-compatible with its documentation.
 
     POST /v1/auth/token                         client credentials → a JWT (`Authorization: Bearer`)
     POST /v1/orders                             order intake in HG's format — the native path: a body

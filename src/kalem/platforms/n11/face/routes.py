@@ -32,7 +32,7 @@ UPDATE_ORDER = "/rest/order/v1/update"
 SHIPMENT_PACKAGES = "/rest/delivery/v1/shipmentPackages"
 PATHS = (SPLIT_BY_QUANTITY, SPLIT_COMBINE, UPDATE_ORDER, SHIPMENT_PACKAGES)
 
-# Date-window rules of GetShipmentPackages (PLATFORMS.md §2.6). The docs disagree on "start only"
+# Date-window rules of n11's GetShipmentPackages documentation. n11's pages disagree on "start only"
 # (1 month, newer: 15 days); kalem follows the newer page.
 START_ONLY_WINDOW = timedelta(days=15)
 MAX_WINDOW = timedelta(days=30)

@@ -1,5 +1,5 @@
 """One GraphQL request against the Zonos schema: the document parsed and validated once per distinct
-text (the seed's `orderItemUpdate` is one text with new variables every call), then executed by
+text (Zonos' documented `orderItemUpdate` is one text with new variables every call), then executed by
 graphql-core over Strawberry's schema — the resolvers and types are Strawberry's; the per-request
 machinery around them (extension hooks, execution-context objects) is skipped because none is used.
 A hot mutation selecting plain fields runs its plan instead (lean.py), made once with the document.

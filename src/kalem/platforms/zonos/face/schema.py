@@ -1,4 +1,5 @@
-"""The Zonos GraphQL schema (PLATFORMS.md §5): types, queries and mutations over kalem's use cases.
+"""The Zonos GraphQL schema (the Zonos GraphQL API reference): types, queries and mutations over kalem's
+use cases.
 
 Resolvers are async and run each use case in the thread pool (the store is synchronous). Every
 error a caller can cause leaves as a GraphQL error whose `extensions.code` is the kalem code in

@@ -1,4 +1,4 @@
-"""The Zonos GraphQL object and input types (PLATFORMS.md §5.3–5.4): the order as Zonos shows it."""
+"""The Zonos GraphQL object and input types (the Zonos GraphQL API reference): the order as Zonos shows it."""
 
 from __future__ import annotations
 

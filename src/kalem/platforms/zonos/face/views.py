@@ -45,7 +45,7 @@ def kalem_line_id(value: str) -> str:
 _STATUS = {
     OrderStatus.OPEN: "OPEN", OrderStatus.PARTIALLY_SHIPPED: "PARTIALLY_SHIPPED",
     OrderStatus.SHIPPED: "COMPLETED", OrderStatus.DELIVERED: "COMPLETED", OrderStatus.RETURNED: "COMPLETED",
-    # Removing units never closes a Zonos order (the seed: the last unit removed, still OPEN);
+    # Removing units never closes a Zonos order (Zonos' Update orders example: the last unit removed, still OPEN);
     # only `orderCancel` does, and that sets CANCELED_ATTRIBUTE.
     OrderStatus.CANCELLED: "OPEN",
 }

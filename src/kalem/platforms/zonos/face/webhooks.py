@@ -1,4 +1,4 @@
-"""Zonos webhook registration (PLATFORMS.md §5.5): `webhookCreate`, `webhookUpdate`, `webhookLogs`.
+"""Zonos webhook registration (the Zonos GraphQL API reference): `webhookCreate`, `webhookUpdate`, `webhookLogs`.
 
 A Zonos webhook is a kalem webhook subscription of dialect `zonos`, owned by the calling seller (an
 operator's covers every seller), subscribed to the kalem events its `WebhookType` stands for
