@@ -4,10 +4,6 @@ from __future__ import annotations
 
 from kalem.domain.refunds.account import (
     RefundAccount,
-    parts_of,
-)
-from kalem.domain.refunds.amounts import (
-    refund_amounts,
 )
 from kalem.domain.refunds.book import (
     DEFAULT_STRATEGY,
@@ -41,9 +37,7 @@ __all__ = [
     "RefundMethod",
     "RefundNotFound",
     "RefundStatus",
-    "parts_of",
     "payout",
-    "refund_amounts",
     "settle_refund",
     "strategy_from_dict",
 ]

@@ -21,6 +21,9 @@ with refund), else those pending a return; units in transit (shipped) are refuse
 
 Per component (`components`): items (gross, discount, net), tax per rate, shipping, and the duties,
 taxes and fees of a landed cost, paid, refunded (settled) and pending.
+
+Amounts by type (`refund_amounts`, see `amounts`): a billed order's refund of ITEM, SHIPPING and
+DUTY_TAX_FEE amounts, capped by what its billing collected and by every refund so far.
 """
 
 from __future__ import annotations
@@ -35,6 +38,13 @@ from kalem.domain.events.event import Actor, Event
 from kalem.domain.money import quantize as _q
 from kalem.domain.orders.order import Line, Order
 from kalem.domain.orders.units import UnitSet, UnitState
+from kalem.domain.refunds.amounts import (
+    Collected,
+    RefundExceedsPaid,
+    Subtotals,
+    amounts_breakdown,
+    checked_subtotals,
+)
 from kalem.domain.refunds.book import (
     DEFAULT_STRATEGY,
     BillableLine,
@@ -52,6 +62,7 @@ from kalem.domain.refunds.records import (
     Payout,
     Refund,
     RefundCause,
+    RefundMethod,
     RefundStatus,
     UnitsNotRefundable,
     refund_event_data,
@@ -59,8 +70,6 @@ from kalem.domain.refunds.records import (
 
 ZERO = Decimal(0)
 
-#: The types a refund of amounts names (Zonos `OrderRefundSubtotalType`).
-REFUND_TYPES = ("ITEM", "SHIPPING", "DUTY_TAX_FEE")
 #: The state a cause's units are in once they may be refunded.
 REFUNDABLE_STATE: dict[RefundCause, UnitState] = {RefundCause.CANCELLATION: UnitState.CANCELLED, RefundCause.RETURN: UnitState.RETURNED}
 
@@ -193,7 +202,7 @@ class RefundAccount:
             if not r.counts:
                 continue
             bucket = out["refunded" if r.status is RefundStatus.SUCCEEDED else "pending"]
-            by_type = parts_of(r)
+            by_type = r.parts()
             parts = {"items": by_type["ITEM"], "shipping": by_type["SHIPPING"], "duties": by_type["DUTY_TAX_FEE"]}
             parts.update({f"tax {t['rate']}": Decimal(t["amount"]) for t in r.breakdown.get("taxes", ())})
             for key, amount in parts.items():
@@ -201,8 +210,8 @@ class RefundAccount:
         return out
 
     def refunded_of(self, refund_type: str) -> Decimal:
-        """What refunds that count (pending or succeeded) returned of one type (see `parts_of`)."""
-        return sum((parts_of(r)[refund_type] for r in self.refunds if r.counts), ZERO)
+        """What refunds that count (pending or succeeded) returned of one type (see `Refund.parts`)."""
+        return sum((r.parts()[refund_type] for r in self.refunds if r.counts), ZERO)
 
     # --- previews and refunds -----------------------------------------------------------------------
     def choose(self, units: Units, cause: RefundCause | None = None) -> dict[str, UnitSet]:
@@ -287,22 +296,36 @@ class RefundAccount:
         changed, events = order.evolve(recorder)
         return changed, refund, events
 
+    def refund_amounts(self, subtotals: Subtotals, collected: Collected, *, currency: str, note: str | None,
+                       refund_id: str, actor: Actor, now: datetime,
+                       via: str | None = None) -> tuple[Order, Refund, list[Event]]:
+        """A pending refund of these subtotals (type, amount), within what the order's billing collected
+        (`collected`, see `amounts`); `via` names the face it came through."""
+        order = self.order
+        parts = checked_subtotals(subtotals, currency, order.currency)
+        for type_, amount in parts.items():
+            if collected.billed is None:
+                break
+            left = collected.billed[type_] - self.refunded_of(type_)
+            if amount > left:
+                raise RefundExceedsPaid(f"{type_}: {amount} asked, {max(left, ZERO)} refundable", type=type_)
+        total = sum(parts.values(), ZERO)
+        left = collected.cash - self._sum(None)
+        if total > left:
+            raise RefundExceedsPaid(f"{total} asked, {max(left, ZERO)} refundable",
+                                    asked=str(total), refundable=str(max(left, ZERO)))
+        refund = Refund(refund_id, order.id, order.seller_id, order.order_number, RefundCause.AMOUNTS, (),
+                        amounts_breakdown(subtotals, total, order.currency, note), total, order.currency,
+                        Payout(RefundMethod.ORIGINAL), RefundStatus.PENDING, actor.label, now)
+        recorder = order.recorder(actor, now)
+        recorder.record("refund.recorded", refund_id=refund_id, amount=total, note=note,
+                        subtotals=[{"type": t, "amount": a} for t, a in subtotals], **({"via": via} if via else {}))
+        changed, events = order.evolve(recorder)
+        return changed, refund, events
+
     def _order_line(self, line_id: str) -> Line:
         self.line(line_id)
         return self.order.line(line_id)
-
-
-def parts_of(refund: Refund) -> dict[str, Decimal]:
-    """A refund by type: ITEM (the items' net cash), SHIPPING, DUTY_TAX_FEE (a landed cost's duties,
-    taxes and fees). A refund of units has items and shipping; a refund of amounts names its own."""
-    b = refund.breakdown
-    if "subtotals" in b:
-        parts = dict.fromkeys(REFUND_TYPES, ZERO)
-        for part in b["subtotals"]:
-            parts[part["type"]] += Decimal(part["amount"])
-        return parts
-    items = sum((Decimal(ln["amount"]) for ln in b.get("lines", ())), ZERO)
-    return {"ITEM": items, "SHIPPING": Decimal(b.get("shipping_amount") or 0), "DUTY_TAX_FEE": ZERO}
 
 
 def _units_of(refund: Refund, order: Order, held: Mapping[str, Mapping[RefundStatus, UnitSet]]) -> dict[str, UnitSet]:
