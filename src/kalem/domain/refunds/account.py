@@ -260,7 +260,16 @@ class RefundAccount:
 
     def preview(self, units: Units, *, cause: RefundCause | None = None, include_cargo: bool | None = None,
                 forced_amount: Decimal | None = None, actor: Actor | None = None) -> RefundBreakdown:
-        """What refunding these units would pay, given the refunds so far. Changes nothing."""
+        """What refunding these units would pay, given the refunds so far. Changes nothing.
+
+        include_cargo: None follows the strategy's cargo rule; False refunds no shipping; True asks for
+            it under the rule (`CargoNotRefundable` when the rule is `never`). A refund made without
+            cargo forfeits its units' per-unit shares: cargo follows units, not history. (Akinon's
+            `is_cargo_refund: true` is True; its default false reads best as None, since Akinon's
+            documentation says the cancellation strategy governs cargo.)
+        forced_amount: an operator's override of the cash total (Akinon's `forced_refund_amount`), at
+            most what was paid minus what refunds so far returned.
+        """
         if forced_amount is not None and actor is not None and actor.kind != "operator":
             raise ForcedAmountOperatorOnly("only an operator may force a refund amount", field="forced_amount")
         return self._breakdown(self.choose(units, cause), include_cargo, forced_amount)

@@ -1,7 +1,7 @@
 """Refunds: the order as billed, the seller's cancellation strategy, and the per-unit shares of what was paid.
 
-Pure arithmetic on `Decimal`: no I/O, no clock. `refund_calculator` computes a refund's explained
-breakdown from these; `refund_account` keeps an order's refunds.
+Pure arithmetic on `Decimal`: no I/O, no clock. `breakdown` computes a refund's explained breakdown
+from these for the order's refund account (`account.RefundAccount`), the one way in.
 
 Every amount that belongs to a line (gross, paid, tax) is cut into fixed per-unit shares (largest
 remainder), kept as cumulative tables (`Book`): C(k), the sum of the first k shares, in closed form,
@@ -213,7 +213,7 @@ def add_tax(taxes: dict[Decimal, Decimal], rate: Decimal, amount: Decimal) -> No
     taxes[rate] = taxes.get(rate, ZERO) + amount
 
 
-class _Running:
+class RunningShares:
     """C(k), k = 0..units: the sum of the first k equal largest-remainder shares of `total`.
 
     The closed form of cumulating `allocate(total, [1] * units)`: equal weights leave equal
@@ -256,8 +256,8 @@ class _LineBook:
     """Cumulative tables of one line; index k = the first k units."""
 
     line: BillableLine
-    gross: _Running
-    paid: _Running
+    gross: RunningShares
+    paid: RunningShares
     line_discount: _Derived
     tax: _Derived
 
@@ -266,7 +266,7 @@ class _LineBook:
 class Book:
     lines: dict[str, _LineBook]
     units: int
-    shipping: _Running  # per-unit cargo, cumulative over all units of the order
+    shipping: RunningShares  # per-unit cargo, cumulative over all units of the order
     shipping_tax: _Derived
 
     @property
@@ -280,10 +280,10 @@ def book_of(order: BillableOrder) -> Book:
     shares = allocate(order.order_discount, [_net(line) for line in order.lines], cur)
     lines = {}
     for line, order_discount in zip(order.lines, shares, strict=True):
-        gross = _Running(line.quantity * line.unit_price, line.quantity, cur)
+        gross = RunningShares(line.quantity * line.unit_price, line.quantity, cur)
         # The paid amount is split on its own (not as gross minus split discounts) so that the
         # money that actually moves is an exact equal split; the discount per unit is derived.
-        paid = _Running(_net(line) - order_discount, line.quantity, cur)
+        paid = RunningShares(_net(line) - order_discount, line.quantity, cur)
         discount = line.discount + order_discount
         # The line/order discount split of a refund's discount, by the line's proportions: monotone
         # in k, exact at both ends, and zero for a discount kind the line does not have.
@@ -292,7 +292,7 @@ def book_of(order: BillableOrder) -> Book:
         tax = _Derived(line.quantity, lambda k, p=paid, rate=line.tax_rate: _tax(p[k], rate, cur))
         lines[line.line_id] = _LineBook(line, gross, paid, line_discount, tax)
     units = sum(line.quantity for line in order.lines)
-    shipping = _Running(order.shipping_amount, units, cur)
+    shipping = RunningShares(order.shipping_amount, units, cur)
     return Book(lines, units, shipping,
                  _Derived(units, lambda k: _tax(shipping[k], order.shipping_tax_rate, cur)))
 
