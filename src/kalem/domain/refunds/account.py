@@ -24,6 +24,10 @@ taxes and fees of a landed cost, paid, refunded (settled) and pending.
 
 Amounts by type (`refund_amounts`, see `amounts`): a billed order's refund of ITEM, SHIPPING and
 DUTY_TAX_FEE amounts, capped by what its billing collected and by every refund so far.
+
+An order whose amounts are finer than its currency allows (its channel sent more decimals) cannot
+be refunded: `RefundAccount.of` refuses it (`InvalidBillableOrder`). A view still shows what it
+paid: `RefundAccount.for_view` keeps such an order's amounts as the order states them.
 """
 
 from __future__ import annotations
@@ -49,9 +53,12 @@ from kalem.domain.refunds.book import (
     DEFAULT_STRATEGY,
     BillableLine,
     BillableOrder,
+    Book,
     CancellationStrategy,
+    InvalidBillableOrder,
     InvalidRefundInput,
     RefundLineNotFound,
+    RunningShares,
     book_of,
     paid_taxes,
     paid_total,
@@ -119,8 +126,13 @@ class RefundAccount:
     def __init__(self, order: Order, refunds: Iterable[Refund], strategy: CancellationStrategy) -> None:
         self.order, self.strategy = order, strategy
         self.refunds = tuple(refunds)
-        self._billable = billable(order)
-        self._book = book_of(self._billable)
+        self._billed: tuple[BillableOrder, Book] | None = None
+        self._unbillable: InvalidBillableOrder | None = None
+        try:
+            as_billed = billable(order)
+            self._billed = as_billed, book_of(as_billed)
+        except InvalidBillableOrder as exc:
+            self._unbillable = exc
         held: dict[str, dict[RefundStatus, UnitSet]] = {ln.line_id: {} for ln in order.lines}
         for refund in self.refunds:
             if not refund.counts:
@@ -136,13 +148,33 @@ class RefundAccount:
     @classmethod
     def of(cls, order: Order, refunds: Iterable[Refund],
            strategy: CancellationStrategy = DEFAULT_STRATEGY) -> RefundAccount:
-        return cls(order, refunds, strategy)
+        """The account to refund from: `InvalidBillableOrder` if the order's amounts are finer than its currency."""
+        account = cls(order, refunds, strategy)
+        account._bill()
+        return account
+
+    @classmethod
+    def for_view(cls, order: Order, refunds: Iterable[Refund] = ()) -> RefundAccount:
+        """The account to show: of any order, its amounts as the order states them when they are finer
+        than its currency allows (then every preview and refund is refused with `InvalidBillableOrder`)."""
+        return cls(order, refunds, DEFAULT_STRATEGY)
+
+    def _bill(self) -> tuple[BillableOrder, Book]:
+        """The order as billed and its book, for everything that computes a refund."""
+        if self._billed is None:
+            assert self._unbillable is not None
+            raise InvalidBillableOrder(self._unbillable.message, **self._unbillable.details)
+        return self._billed
 
     # --- what was paid, refunded, pending -----------------------------------------------------------
     @property
     def paid(self) -> Decimal:
-        """What the buyer paid for the order: every line net of its discounts, plus shipping."""
-        return paid_total(self._billable)
+        """What the buyer paid for the order: every line net of its discounts, plus shipping (for an
+        order whose amounts are finer than its currency, their sum as the order states them)."""
+        if self._billed is None:
+            return sum((ln.quantity * ln.unit_price - ln.discount for ln in self.order.lines),
+                       self.order.shipping_amount)
+        return paid_total(self._billed[0])
 
     def _sum(self, status: RefundStatus | None, key: str | None = None) -> Decimal:
         total = ZERO
@@ -181,10 +213,18 @@ class RefundAccount:
         account = self.line(line_id)
         if not 1 <= number <= account.quantity:
             raise InvalidInput(f"line {line_id} has no unit {number}", line_id=line_id, unit=number)
-        paid = self._book.lines[line_id].paid
+        paid = self._unit_shares(line_id)
         status = ("refunded" if number in account.refunded else "pending" if number in account.pending
                   else "refundable")
         return UnitAccount(line_id, number, paid[number] - paid[number - 1], status)
+
+    def _unit_shares(self, line_id: str) -> RunningShares:
+        """C(k), what the first k units of a line paid: the book's, or for an order whose amounts are
+        finer than its currency, the line's net rounded to the currency in equal shares."""
+        if self._billed is not None:
+            return self._billed[1].lines[line_id].paid
+        line = self.order.line(line_id)
+        return RunningShares(line.quantity * line.unit_price - line.discount, line.quantity, self.order.currency)
 
     def refundable_units(self, cause: RefundCause) -> dict[str, UnitSet]:
         """Per line, the units this cause may refund now: cancelled (or returned) and held by no refund."""
@@ -194,9 +234,10 @@ class RefundAccount:
     def components(self) -> dict[str, dict[str, Decimal]]:
         """Paid, refunded and pending per component: items (net), shipping, and tax per rate."""
         cur = self.order.currency
-        paid: dict[str, Decimal] = {"items": _q(self._book.paid - self._book.shipping[-1], cur),
-                                    "shipping": _q(self._book.shipping[-1], cur)}
-        paid.update({f"tax {_rate(rate)}": amount for rate, amount in paid_taxes(self._billable)})
+        as_billed, book = self._bill()
+        paid: dict[str, Decimal] = {"items": _q(book.paid - book.shipping[-1], cur),
+                                    "shipping": _q(book.shipping[-1], cur)}
+        paid.update({f"tax {_rate(rate)}": amount for rate, amount in paid_taxes(as_billed)})
         out: dict[str, dict[str, Decimal]] = {"paid": paid, "refunded": {}, "pending": {}}
         for r in self.refunds:
             if not r.counts:
@@ -237,7 +278,7 @@ class RefundAccount:
                 continue
             if free is not None and isinstance(wanted, int) and wanted > len(free):
                 raise self._not_refundable(line_id, wanted, free, cause)
-            check_refund_counts(self._book, {line_id: wanted}, {line_id: len(account.held)})
+            check_refund_counts(self._bill()[1], {line_id: wanted}, {line_id: len(account.held)})
             chosen[line_id] = (free if free is not None else self._candidates(line, account, wanted)).lowest(wanted)
         return chosen
 
@@ -277,7 +318,8 @@ class RefundAccount:
     def _breakdown(self, chosen: Mapping[str, UnitSet], include_cargo: bool | None,
                    forced_amount: Decimal | None) -> RefundBreakdown:
         held = sum(len(a.held) for a in self._lines.values())
-        return refund_units(self._billable, self._book, {k: v.spans for k, v in chosen.items()}, held,
+        as_billed, book = self._bill()
+        return refund_units(as_billed, book, {k: v.spans for k, v in chosen.items()}, held,
                             self.strategy, include_cargo=include_cargo, forced_amount=forced_amount,
                             refunded_amount=self._sum(None), refunded_shipping=self.shipping_refunded)
 
@@ -311,6 +353,7 @@ class RefundAccount:
         """A pending refund of these subtotals (type, amount), within what the order's billing collected
         (`collected`, see `amounts`); `via` names the face it came through."""
         order = self.order
+        self._bill()  # an account for a view may not refund
         parts = checked_subtotals(subtotals, currency, order.currency)
         for type_, amount in parts.items():
             if collected.billed is None:
