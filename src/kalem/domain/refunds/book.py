@@ -17,7 +17,7 @@ from enum import StrEnum
 from typing import Any
 
 from kalem.domain.errors import KalemError
-from kalem.domain.money import allocate, is_exact, quantize, quantum
+from kalem.domain.money import is_exact, quantize, quantum
 
 ZERO = Decimal(0)
 
@@ -78,7 +78,7 @@ class CancellationStrategy:
 
     `cargo_rule`: see `CargoRule`.
     `discounts_refundable`: the cash refund is ALWAYS the net amount the buyer actually paid for the
-        refunded units (gross minus their share of line and order discounts): a refund never pays
+        refunded units (gross minus their share of the line discount): a refund never pays
         out money that was never paid. The flag says what happens to the discount itself:
         False — it is kept out: the discount on the refunded units is consumed, nothing more is owed.
         True — it is reversed too: the refunded units' discount share goes back to the buyer as
@@ -173,13 +173,12 @@ class BillableLine:
 
 @dataclass(frozen=True)
 class BillableOrder:
-    """What the buyer was charged. `order_discount` is prorated over the lines by their net
-    amount (gross minus line discount); shipping is tax-inclusive at `shipping_tax_rate`."""
+    """What the buyer was charged: lines net of their discounts, and shipping, tax-inclusive at
+    `shipping_tax_rate`."""
 
     currency: str
     lines: tuple[BillableLine, ...]
     shipping_amount: Decimal
-    order_discount: Decimal = ZERO
     shipping_tax_rate: Decimal = Decimal(20)
 
     def __post_init__(self) -> None:
@@ -190,14 +189,12 @@ class BillableOrder:
             raise InvalidBillableOrder("an order needs at least one BillableLine")
         if len({line.line_id for line in self.lines}) != len(self.lines):
             raise InvalidBillableOrder("line ids must be unique within the order")
-        for name in ("shipping_amount", "order_discount", "shipping_tax_rate"):
+        for name in ("shipping_amount", "shipping_tax_rate"):
             money = None if name == "shipping_tax_rate" else self.currency
             object.__setattr__(self, name, amount_of(getattr(self, name), name, currency=money))
         for line in self.lines:
             for name in ("unit_price", "discount"):
                 amount_of(getattr(line, name), f"line {line.line_id} {name}", currency=self.currency)
-        if self.order_discount > sum((_net(line) for line in self.lines), ZERO):
-            raise InvalidBillableOrder("order_discount exceeds the lines' net amount")
 
 
 def _net(line: BillableLine) -> Decimal:
@@ -258,7 +255,6 @@ class _LineBook:
     line: BillableLine
     gross: RunningShares
     paid: RunningShares
-    line_discount: _Derived
     tax: _Derived
 
 
@@ -277,20 +273,14 @@ class Book:
 def book_of(order: BillableOrder) -> Book:
     """The order's cumulative tables: a refund reads positions in them."""
     cur = order.currency
-    shares = allocate(order.order_discount, [_net(line) for line in order.lines], cur)
     lines = {}
-    for line, order_discount in zip(order.lines, shares, strict=True):
+    for line in order.lines:
         gross = RunningShares(line.quantity * line.unit_price, line.quantity, cur)
-        # The paid amount is split on its own (not as gross minus split discounts) so that the
-        # money that actually moves is an exact equal split; the discount per unit is derived.
-        paid = RunningShares(_net(line) - order_discount, line.quantity, cur)
-        discount = line.discount + order_discount
-        # The line/order discount split of a refund's discount, by the line's proportions: monotone
-        # in k, exact at both ends, and zero for a discount kind the line does not have.
-        line_discount = _Derived(line.quantity, lambda k, g=gross, p=paid, d=discount, ld=line.discount:
-                                 quantize((g[k] - p[k]) * ld / d, cur) if d else ZERO)
+        # The paid amount is split on its own (not as gross minus a split discount) so that the
+        # money that actually moves is an exact equal split; a run's discount is its gross minus it.
+        paid = RunningShares(_net(line), line.quantity, cur)
         tax = _Derived(line.quantity, lambda k, p=paid, rate=line.tax_rate: _tax(p[k], rate, cur))
-        lines[line.line_id] = _LineBook(line, gross, paid, line_discount, tax)
+        lines[line.line_id] = _LineBook(line, gross, paid, tax)
     units = sum(line.quantity for line in order.lines)
     shipping = RunningShares(order.shipping_amount, units, cur)
     return Book(lines, units, shipping,
@@ -298,7 +288,7 @@ def book_of(order: BillableOrder) -> Book:
 
 
 def paid_total(order: BillableOrder) -> Decimal:
-    """What the buyer paid: every line net of its discounts and order-discount share, plus shipping."""
+    """What the buyer paid: every line net of its discount, plus shipping."""
     return quantize(book_of(order).paid, order.currency)
 
 

@@ -51,7 +51,7 @@ class RefundLine:
     line_id: str
     quantity: int
     item_amount: Decimal          # gross, before any discount
-    discount_amount: Decimal      # line discount + order discount share
+    discount_amount: Decimal      # the units' share of the line discount
     amount: Decimal               # net refunded for the items: item_amount - discount_amount
     tax: tuple[tuple[Decimal, Decimal], ...]  # (rate, tax included in amount)
 
@@ -191,17 +191,15 @@ def refund_units(order: BillableOrder, book: Book, taking: Mapping[str, Runs], b
             continue
         positions += [(start + first - 1, start + last) for first, last in runs]
         n = sum(last - first + 1 for first, last in runs)
-        item, paid, line_disc, tax = (sum((table[last] - table[first - 1] for first, last in runs), ZERO)
-                                      for table in (lb.gross, lb.paid, lb.line_discount, lb.tax))
+        item, paid, tax = (sum((table[last] - table[first - 1] for first, last in runs), ZERO)
+                           for table in (lb.gross, lb.paid, lb.tax))
         add_tax(taxes, line.tax_rate, tax)
         discount += item - paid
         label = line.name or f"line {line.line_id}"
         lines.append(RefundLine(line.line_id, n, q(item), q(item - paid), q(paid), ((line.tax_rate, q(tax)),)))
         explanation.append(f"{n} \u00d7 {label} at {q(line.unit_price)} = {q(item)}")
-        if line_disc:
-            explanation.append(f"line discount share {_MINUS}{q(line_disc)}")
-        if item - paid - line_disc:
-            explanation.append(f"order discount share {_MINUS}{q(item - paid - line_disc)}")
+        if item - paid:
+            explanation.append(f"line discount share {_MINUS}{q(item - paid)}")
         numbers = ", ".join(str(a) if a == b else f"{a}\u2013{b}" for a, b in runs)
         explanation.append(f"{label}: {q(paid)} for unit{'s' if n > 1 else ''} {numbers} of {line.quantity} "
                            f"(includes {q(tax)} tax at {_rate(line.tax_rate)}%)")
