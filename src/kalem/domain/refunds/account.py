@@ -8,7 +8,7 @@ refund goes through it, so a preview is always the refund it previews:
     account.refund({"L1": 2}, ...)    # the refund record, with exactly that breakdown
 
 Per unit: a refund takes units by number (`UnitSet`), and each unit k of a line always brings the
-same share of what the line paid (the closed-form running share of `refunds`). A failed refund gives
+same share of what the line paid (the closed-form running shares of `book`). A failed refund gives
 its units back, so the refund that takes them again gets the same shares: refunds never exceed what
 was paid, and refunding every unit returns exactly what was paid. Cost follows runs of consecutive
 units, never the number of units.
@@ -61,7 +61,6 @@ from kalem.domain.refunds.book import (
     RunningShares,
     book_of,
     paid_taxes,
-    paid_total,
 )
 from kalem.domain.refunds.breakdown import RefundBreakdown, check_refund_counts, refund_units
 from kalem.domain.refunds.records import (
@@ -174,7 +173,7 @@ class RefundAccount:
         if self._billed is None:
             return sum((ln.quantity * ln.unit_price - ln.discount for ln in self.order.lines),
                        self.order.shipping_amount)
-        return paid_total(self._billed[0])
+        return _q(self._billed[1].paid, self.order.currency)
 
     def _sum(self, status: RefundStatus | None, key: str | None = None) -> Decimal:
         total = ZERO
@@ -237,7 +236,7 @@ class RefundAccount:
         as_billed, book = self._bill()
         paid: dict[str, Decimal] = {"items": _q(book.paid - book.shipping[-1], cur),
                                     "shipping": _q(book.shipping[-1], cur)}
-        paid.update({f"tax {_rate(rate)}": amount for rate, amount in paid_taxes(as_billed)})
+        paid.update({f"tax {_rate(rate)}": amount for rate, amount in paid_taxes(as_billed, book)})
         out: dict[str, dict[str, Decimal]] = {"paid": paid, "refunded": {}, "pending": {}}
         for r in self.refunds:
             if not r.counts:

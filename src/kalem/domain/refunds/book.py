@@ -287,14 +287,8 @@ def book_of(order: BillableOrder) -> Book:
                  _Derived(units, lambda k: _tax(shipping[k], order.shipping_tax_rate, cur)))
 
 
-def paid_total(order: BillableOrder) -> Decimal:
-    """What the buyer paid: every line net of its discount, plus shipping."""
-    return quantize(book_of(order).paid, order.currency)
-
-
-def paid_taxes(order: BillableOrder) -> tuple[tuple[Decimal, Decimal], ...]:
-    """The tax included in what was paid, per rate (shipping included), sorted by rate."""
-    book = book_of(order)
+def paid_taxes(order: BillableOrder, book: Book) -> tuple[tuple[Decimal, Decimal], ...]:
+    """The tax included in what was paid (`book`: the order's), per rate (shipping included), sorted by rate."""
     taxes: dict[Decimal, Decimal] = {}
     for lb in book.lines.values():
         add_tax(taxes, lb.line.tax_rate, lb.tax[-1])
