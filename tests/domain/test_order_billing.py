@@ -23,7 +23,7 @@ from kalem.domain.events.event import Actor
 from kalem.domain.orders.cancellation import CancelItem, cancel_lines
 from kalem.domain.orders.order import LineSpec, OrderSpec, PackageItem, PackageSpec, PackageStatus, place_order
 from kalem.domain.refunds.account import RefundAccount
-from kalem.domain.refunds.amounts import InvalidRefund, RefundCurrencyMismatch, RefundExceedsPaid, refund_amounts
+from kalem.domain.refunds.amounts import InvalidRefund, RefundCurrencyMismatch, RefundExceedsPaid
 from kalem.domain.refunds.records import Payout, RefundCause, RefundMethod, RefundStatus
 
 TABLE = load_default_rate_table()
@@ -85,8 +85,8 @@ def test_shipped_units_cannot_be_removed():
 
 
 def _refund(order, billing, refunds, subtotals, currency="USD", note=None):
-    return refund_amounts(RefundAccount.of(order, refunds), subtotals, billing.collected(), currency=currency,
-                          note=note, refund_id=f"r{len(refunds)}", actor=ACTOR, now=T0)
+    return RefundAccount.of(order, refunds).refund_amounts(subtotals, billing.collected(), currency=currency,
+                                                           note=note, refund_id=f"r{len(refunds)}", actor=ACTOR, now=T0)
 
 
 def test_refunds_never_exceed_what_was_paid():

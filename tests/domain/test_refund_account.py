@@ -18,7 +18,7 @@ from kalem.domain.orders.order import LineSpec, OrderSpec, PackageItem, PackageS
 from kalem.domain.orders.returns import ReturnItem, return_directly
 from kalem.domain.orders.units import UnitSet, UnitState
 from kalem.domain.refunds.account import REFUNDABLE_STATE, RefundAccount
-from kalem.domain.refunds.book import CancellationStrategy, CargoRule
+from kalem.domain.refunds.book import CancellationStrategy, CargoRule, InvalidBillableOrder
 from kalem.domain.refunds.records import Payout, RefundCause, RefundMethod, RefundStatus, UnitsNotRefundable
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
@@ -189,3 +189,27 @@ def test_units_by_number_are_refused_when_held_or_not_cancelled():
         RefundAccount.of(order, [refund]).preview({"L0": UnitSet.of([2])})
     with pytest.raises(UnitsNotRefundable):  # unit 1 is cancelled, unit 3 open: no refund takes both
         RefundAccount.of(order, [refund]).preview({"L0": 2})
+
+
+def test_an_order_finer_than_its_currency_is_shown_but_never_refunded():
+    # 3 × 10.005 − 0.004: more decimals than TRY has, as a channel may send them.
+    order = _order([(3, D("10.005"), D("0.004"))], D("1.001"), [0])
+    order, _ = cancel_lines(order, [CancelItem("L0", 3, 136, None)], actor=OP, now=NOW)
+    with pytest.raises(InvalidBillableOrder):
+        RefundAccount.of(order, [])
+    shown = RefundAccount.for_view(order)
+    assert shown.paid == D("31.012")  # the amounts as the order states them
+    # Per unit: the line's net rounded to the currency (30.01), in equal shares.
+    assert [shown.unit("L0", n).paid for n in (1, 2, 3)] == [D("10.01"), D("10.00"), D("10.00")]
+    with pytest.raises(InvalidBillableOrder):
+        shown.preview({"L0": 1}, cause=RefundCause.CANCELLATION)
+    with pytest.raises(InvalidBillableOrder):
+        shown.refund({"L0": 1}, cause=RefundCause.CANCELLATION, pay=PAY, refund_id="a", actor=OP, now=NOW)
+
+
+def test_an_account_for_a_view_says_what_the_refund_account_says():
+    order = _order([(3, D("199.90"), D("20.00")), (1, D("5.00"), D(0))], D("29.90"), [0, 0])
+    shown, account = RefundAccount.for_view(order), RefundAccount.of(order, [])
+    assert shown.paid == account.paid == D("614.60")
+    assert [shown.unit("L0", n).paid for n in (1, 2, 3)] == [D("193.24"), D("193.23"), D("193.23")]
+    assert shown.components() == account.components()

@@ -22,7 +22,7 @@ from kalem.domain.billing import LandedCostError, OrderBilling, RateTable, load_
 from kalem.domain.errors import AmbiguousOrderNumber, InvalidInput, LineNotFound, OrderNotFound
 from kalem.domain.events import Event
 from kalem.domain.orders import Line, Order
-from kalem.domain.refunds import Refund, refund_amounts
+from kalem.domain.refunds import Refund
 from kalem.store.uow import UnitOfWork
 
 
@@ -207,8 +207,8 @@ def record_refund(uow: UnitOfWork, cmd: RecordRefund) -> tuple[Billed, Refund]:
     with OrderTransaction(uow) as tx:
         order = _locked(tx, cmd.order, cmd.principal)
         billing = billing_of(uow, order)
-        changed, refund, events = refund_amounts(
-            account_of(uow, order), cmd.subtotals, billing.collected(), currency=cmd.currency, note=cmd.note,
+        changed, refund, events = account_of(uow, order).refund_amounts(
+            cmd.subtotals, billing.collected(), currency=cmd.currency, note=cmd.note,
             refund_id=new_id("rf"), actor=cmd.principal.actor, now=uow.now(), via=cmd.via)
         uow.refunds.add(refund)
         return tx.commit((Billed(tx.save(changed, events), billing), refund))

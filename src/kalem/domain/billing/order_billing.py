@@ -10,7 +10,7 @@ An order shipped across a border is billed its landed cost (`landed_cost`), invo
   units), recompute the landed cost from the units still alive, and rebill: an uncharged invoice
   gets a revision, a charged one a credit note for the next invoice. One change, one version.
 - `cancel_order`, `charge_invoice`: the other money-moving changes. Refunds live in the order's
-  refund account (`domain/refunds/`); `OrderBilling.collected` is what they may return.
+  refund account (`RefundAccount.refund_amounts`); `OrderBilling.collected` is what they may return.
 
 Invariant (property-tested): `history.billable()` equals the total of the latest landed cost, or
 0 once the order is cancelled as a whole.

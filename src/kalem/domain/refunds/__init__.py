@@ -1,49 +1,96 @@
-"""Refunds: the refund account is the one entry; everything else here serves it."""
+"""Refunds: the refund account is the one entry; everything else here serves it.
+
+`RefundAccount.of(order, refunds, strategy)` answers what was paid, refunded, pending and still
+refundable, previews refunds and makes them (of units, or of amounts by type); the rest are the
+values it takes and gives back, and the errors it raises.
+"""
 
 from __future__ import annotations
 
 from kalem.domain.refunds.account import (
     RefundAccount,
-    parts_of,
+    UnitAccount,
 )
 from kalem.domain.refunds.amounts import (
-    refund_amounts,
+    Collected,
+    InvalidRefund,
+    RefundCurrencyMismatch,
+    RefundExceedsPaid,
 )
 from kalem.domain.refunds.book import (
     DEFAULT_STRATEGY,
     CancellationStrategy,
+    CargoNotRefundable,
+    CargoRule,
+    ForcedAmountExceedsPaid,
     InvalidBillableOrder,
+    InvalidCancellationStrategy,
+    InvalidRefundInput,
+    PartialRefundNotAllowed,
+    RefundError,
+    RefundExceedsRefundable,
+    RefundLineNotFound,
+    RefundQuantityNotPositive,
     strategy_from_dict,
 )
 from kalem.domain.refunds.breakdown import (
     RefundBreakdown,
+    RefundLine,
+)
+from kalem.domain.refunds.iban import (
+    InvalidIban,
 )
 from kalem.domain.refunds.records import (
+    REFUND_TYPES,
+    ForcedAmountOperatorOnly,
+    InvalidPayout,
     Payout,
     Refund,
+    RefundAlreadySettled,
     RefundCause,
     RefundMethod,
     RefundNotFound,
     RefundStatus,
+    UnitsNotRefundable,
     payout,
     settle_refund,
 )
 
 __all__ = [
-    "CancellationStrategy",
     "DEFAULT_STRATEGY",
+    "REFUND_TYPES",
+    "CancellationStrategy",
+    "CargoNotRefundable",
+    "CargoRule",
+    "Collected",
+    "ForcedAmountExceedsPaid",
+    "ForcedAmountOperatorOnly",
     "InvalidBillableOrder",
+    "InvalidCancellationStrategy",
+    "InvalidIban",
+    "InvalidPayout",
+    "InvalidRefund",
+    "InvalidRefundInput",
+    "PartialRefundNotAllowed",
     "Payout",
     "Refund",
     "RefundAccount",
+    "RefundAlreadySettled",
     "RefundBreakdown",
     "RefundCause",
+    "RefundCurrencyMismatch",
+    "RefundError",
+    "RefundExceedsPaid",
+    "RefundExceedsRefundable",
+    "RefundLine",
+    "RefundLineNotFound",
     "RefundMethod",
     "RefundNotFound",
+    "RefundQuantityNotPositive",
     "RefundStatus",
-    "parts_of",
+    "UnitAccount",
+    "UnitsNotRefundable",
     "payout",
-    "refund_amounts",
     "settle_refund",
     "strategy_from_dict",
 ]

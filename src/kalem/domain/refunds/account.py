@@ -8,7 +8,7 @@ refund goes through it, so a preview is always the refund it previews:
     account.refund({"L1": 2}, ...)    # the refund record, with exactly that breakdown
 
 Per unit: a refund takes units by number (`UnitSet`), and each unit k of a line always brings the
-same share of what the line paid (the closed-form running share of `refunds`). A failed refund gives
+same share of what the line paid (the closed-form running shares of `book`). A failed refund gives
 its units back, so the refund that takes them again gets the same shares: refunds never exceed what
 was paid, and refunding every unit returns exactly what was paid. Cost follows runs of consecutive
 units, never the number of units.
@@ -21,6 +21,13 @@ with refund), else those pending a return; units in transit (shipped) are refuse
 
 Per component (`components`): items (gross, discount, net), tax per rate, shipping, and the duties,
 taxes and fees of a landed cost, paid, refunded (settled) and pending.
+
+Amounts by type (`refund_amounts`, see `amounts`): a billed order's refund of ITEM, SHIPPING and
+DUTY_TAX_FEE amounts, capped by what its billing collected and by every refund so far.
+
+An order whose amounts are finer than its currency allows (its channel sent more decimals) cannot
+be refunded: `RefundAccount.of` refuses it (`InvalidBillableOrder`). A view still shows what it
+paid: `RefundAccount.for_view` keeps such an order's amounts as the order states them.
 """
 
 from __future__ import annotations
@@ -35,16 +42,25 @@ from kalem.domain.events.event import Actor, Event
 from kalem.domain.money import quantize as _q
 from kalem.domain.orders.order import Line, Order
 from kalem.domain.orders.units import UnitSet, UnitState
+from kalem.domain.refunds.amounts import (
+    Collected,
+    RefundExceedsPaid,
+    Subtotals,
+    amounts_breakdown,
+    checked_subtotals,
+)
 from kalem.domain.refunds.book import (
     DEFAULT_STRATEGY,
     BillableLine,
     BillableOrder,
+    Book,
     CancellationStrategy,
+    InvalidBillableOrder,
     InvalidRefundInput,
     RefundLineNotFound,
+    RunningShares,
     book_of,
     paid_taxes,
-    paid_total,
 )
 from kalem.domain.refunds.breakdown import RefundBreakdown, check_refund_counts, refund_units
 from kalem.domain.refunds.records import (
@@ -52,6 +68,7 @@ from kalem.domain.refunds.records import (
     Payout,
     Refund,
     RefundCause,
+    RefundMethod,
     RefundStatus,
     UnitsNotRefundable,
     refund_event_data,
@@ -59,8 +76,6 @@ from kalem.domain.refunds.records import (
 
 ZERO = Decimal(0)
 
-#: The types a refund of amounts names (Zonos `OrderRefundSubtotalType`).
-REFUND_TYPES = ("ITEM", "SHIPPING", "DUTY_TAX_FEE")
 #: The state a cause's units are in once they may be refunded.
 REFUNDABLE_STATE: dict[RefundCause, UnitState] = {RefundCause.CANCELLATION: UnitState.CANCELLED, RefundCause.RETURN: UnitState.RETURNED}
 
@@ -110,8 +125,13 @@ class RefundAccount:
     def __init__(self, order: Order, refunds: Iterable[Refund], strategy: CancellationStrategy) -> None:
         self.order, self.strategy = order, strategy
         self.refunds = tuple(refunds)
-        self._billable = billable(order)
-        self._book = book_of(self._billable)
+        self._billed: tuple[BillableOrder, Book] | None = None
+        self._unbillable: InvalidBillableOrder | None = None
+        try:
+            as_billed = billable(order)
+            self._billed = as_billed, book_of(as_billed)
+        except InvalidBillableOrder as exc:
+            self._unbillable = exc
         held: dict[str, dict[RefundStatus, UnitSet]] = {ln.line_id: {} for ln in order.lines}
         for refund in self.refunds:
             if not refund.counts:
@@ -127,13 +147,33 @@ class RefundAccount:
     @classmethod
     def of(cls, order: Order, refunds: Iterable[Refund],
            strategy: CancellationStrategy = DEFAULT_STRATEGY) -> RefundAccount:
-        return cls(order, refunds, strategy)
+        """The account to refund from: `InvalidBillableOrder` if the order's amounts are finer than its currency."""
+        account = cls(order, refunds, strategy)
+        account._bill()
+        return account
+
+    @classmethod
+    def for_view(cls, order: Order, refunds: Iterable[Refund] = ()) -> RefundAccount:
+        """The account to show: of any order, its amounts as the order states them when they are finer
+        than its currency allows (then every preview and refund is refused with `InvalidBillableOrder`)."""
+        return cls(order, refunds, DEFAULT_STRATEGY)
+
+    def _bill(self) -> tuple[BillableOrder, Book]:
+        """The order as billed and its book, for everything that computes a refund."""
+        if self._billed is None:
+            assert self._unbillable is not None
+            raise InvalidBillableOrder(self._unbillable.message, **self._unbillable.details)
+        return self._billed
 
     # --- what was paid, refunded, pending -----------------------------------------------------------
     @property
     def paid(self) -> Decimal:
-        """What the buyer paid for the order: every line net of its discounts, plus shipping."""
-        return paid_total(self._billable)
+        """What the buyer paid for the order: every line net of its discounts, plus shipping (for an
+        order whose amounts are finer than its currency, their sum as the order states them)."""
+        if self._billed is None:
+            return sum((ln.quantity * ln.unit_price - ln.discount for ln in self.order.lines),
+                       self.order.shipping_amount)
+        return _q(self._billed[1].paid, self.order.currency)
 
     def _sum(self, status: RefundStatus | None, key: str | None = None) -> Decimal:
         total = ZERO
@@ -172,10 +212,18 @@ class RefundAccount:
         account = self.line(line_id)
         if not 1 <= number <= account.quantity:
             raise InvalidInput(f"line {line_id} has no unit {number}", line_id=line_id, unit=number)
-        paid = self._book.lines[line_id].paid
+        paid = self._unit_shares(line_id)
         status = ("refunded" if number in account.refunded else "pending" if number in account.pending
                   else "refundable")
         return UnitAccount(line_id, number, paid[number] - paid[number - 1], status)
+
+    def _unit_shares(self, line_id: str) -> RunningShares:
+        """C(k), what the first k units of a line paid: the book's, or for an order whose amounts are
+        finer than its currency, the line's net rounded to the currency in equal shares."""
+        if self._billed is not None:
+            return self._billed[1].lines[line_id].paid
+        line = self.order.line(line_id)
+        return RunningShares(line.quantity * line.unit_price - line.discount, line.quantity, self.order.currency)
 
     def refundable_units(self, cause: RefundCause) -> dict[str, UnitSet]:
         """Per line, the units this cause may refund now: cancelled (or returned) and held by no refund."""
@@ -185,15 +233,16 @@ class RefundAccount:
     def components(self) -> dict[str, dict[str, Decimal]]:
         """Paid, refunded and pending per component: items (net), shipping, and tax per rate."""
         cur = self.order.currency
-        paid: dict[str, Decimal] = {"items": _q(self._book.paid - self._book.shipping[-1], cur),
-                                    "shipping": _q(self._book.shipping[-1], cur)}
-        paid.update({f"tax {_rate(rate)}": amount for rate, amount in paid_taxes(self._billable)})
+        as_billed, book = self._bill()
+        paid: dict[str, Decimal] = {"items": _q(book.paid - book.shipping[-1], cur),
+                                    "shipping": _q(book.shipping[-1], cur)}
+        paid.update({f"tax {_rate(rate)}": amount for rate, amount in paid_taxes(as_billed, book)})
         out: dict[str, dict[str, Decimal]] = {"paid": paid, "refunded": {}, "pending": {}}
         for r in self.refunds:
             if not r.counts:
                 continue
             bucket = out["refunded" if r.status is RefundStatus.SUCCEEDED else "pending"]
-            by_type = parts_of(r)
+            by_type = r.parts()
             parts = {"items": by_type["ITEM"], "shipping": by_type["SHIPPING"], "duties": by_type["DUTY_TAX_FEE"]}
             parts.update({f"tax {t['rate']}": Decimal(t["amount"]) for t in r.breakdown.get("taxes", ())})
             for key, amount in parts.items():
@@ -201,8 +250,8 @@ class RefundAccount:
         return out
 
     def refunded_of(self, refund_type: str) -> Decimal:
-        """What refunds that count (pending or succeeded) returned of one type (see `parts_of`)."""
-        return sum((parts_of(r)[refund_type] for r in self.refunds if r.counts), ZERO)
+        """What refunds that count (pending or succeeded) returned of one type (see `Refund.parts`)."""
+        return sum((r.parts()[refund_type] for r in self.refunds if r.counts), ZERO)
 
     # --- previews and refunds -----------------------------------------------------------------------
     def choose(self, units: Units, cause: RefundCause | None = None) -> dict[str, UnitSet]:
@@ -228,7 +277,7 @@ class RefundAccount:
                 continue
             if free is not None and isinstance(wanted, int) and wanted > len(free):
                 raise self._not_refundable(line_id, wanted, free, cause)
-            check_refund_counts(self._book, {line_id: wanted}, {line_id: len(account.held)})
+            check_refund_counts(self._bill()[1], {line_id: wanted}, {line_id: len(account.held)})
             chosen[line_id] = (free if free is not None else self._candidates(line, account, wanted)).lowest(wanted)
         return chosen
 
@@ -251,7 +300,16 @@ class RefundAccount:
 
     def preview(self, units: Units, *, cause: RefundCause | None = None, include_cargo: bool | None = None,
                 forced_amount: Decimal | None = None, actor: Actor | None = None) -> RefundBreakdown:
-        """What refunding these units would pay, given the refunds so far. Changes nothing."""
+        """What refunding these units would pay, given the refunds so far. Changes nothing.
+
+        include_cargo: None follows the strategy's cargo rule; False refunds no shipping; True asks for
+            it under the rule (`CargoNotRefundable` when the rule is `never`). A refund made without
+            cargo forfeits its units' per-unit shares: cargo follows units, not history. (Akinon's
+            `is_cargo_refund: true` is True; its default false reads best as None, since Akinon's
+            documentation says the cancellation strategy governs cargo.)
+        forced_amount: an operator's override of the cash total (Akinon's `forced_refund_amount`), at
+            most what was paid minus what refunds so far returned.
+        """
         if forced_amount is not None and actor is not None and actor.kind != "operator":
             raise ForcedAmountOperatorOnly("only an operator may force a refund amount", field="forced_amount")
         return self._breakdown(self.choose(units, cause), include_cargo, forced_amount)
@@ -259,7 +317,8 @@ class RefundAccount:
     def _breakdown(self, chosen: Mapping[str, UnitSet], include_cargo: bool | None,
                    forced_amount: Decimal | None) -> RefundBreakdown:
         held = sum(len(a.held) for a in self._lines.values())
-        return refund_units(self._billable, self._book, {k: v.spans for k, v in chosen.items()}, held,
+        as_billed, book = self._bill()
+        return refund_units(as_billed, book, {k: v.spans for k, v in chosen.items()}, held,
                             self.strategy, include_cargo=include_cargo, forced_amount=forced_amount,
                             refunded_amount=self._sum(None), refunded_shipping=self.shipping_refunded)
 
@@ -287,22 +346,37 @@ class RefundAccount:
         changed, events = order.evolve(recorder)
         return changed, refund, events
 
+    def refund_amounts(self, subtotals: Subtotals, collected: Collected, *, currency: str, note: str | None,
+                       refund_id: str, actor: Actor, now: datetime,
+                       via: str | None = None) -> tuple[Order, Refund, list[Event]]:
+        """A pending refund of these subtotals (type, amount), within what the order's billing collected
+        (`collected`, see `amounts`); `via` names the face it came through."""
+        order = self.order
+        self._bill()  # an account for a view may not refund
+        parts = checked_subtotals(subtotals, currency, order.currency)
+        for type_, amount in parts.items():
+            if collected.billed is None:
+                break
+            left = collected.billed[type_] - self.refunded_of(type_)
+            if amount > left:
+                raise RefundExceedsPaid(f"{type_}: {amount} asked, {max(left, ZERO)} refundable", type=type_)
+        total = sum(parts.values(), ZERO)
+        left = collected.cash - self._sum(None)
+        if total > left:
+            raise RefundExceedsPaid(f"{total} asked, {max(left, ZERO)} refundable",
+                                    asked=str(total), refundable=str(max(left, ZERO)))
+        refund = Refund(refund_id, order.id, order.seller_id, order.order_number, RefundCause.AMOUNTS, (),
+                        amounts_breakdown(subtotals, total, order.currency, note), total, order.currency,
+                        Payout(RefundMethod.ORIGINAL), RefundStatus.PENDING, actor.label, now)
+        recorder = order.recorder(actor, now)
+        recorder.record("refund.recorded", refund_id=refund_id, amount=total, note=note,
+                        subtotals=[{"type": t, "amount": a} for t, a in subtotals], **({"via": via} if via else {}))
+        changed, events = order.evolve(recorder)
+        return changed, refund, events
+
     def _order_line(self, line_id: str) -> Line:
         self.line(line_id)
         return self.order.line(line_id)
-
-
-def parts_of(refund: Refund) -> dict[str, Decimal]:
-    """A refund by type: ITEM (the items' net cash), SHIPPING, DUTY_TAX_FEE (a landed cost's duties,
-    taxes and fees). A refund of units has items and shipping; a refund of amounts names its own."""
-    b = refund.breakdown
-    if "subtotals" in b:
-        parts = dict.fromkeys(REFUND_TYPES, ZERO)
-        for part in b["subtotals"]:
-            parts[part["type"]] += Decimal(part["amount"])
-        return parts
-    items = sum((Decimal(ln["amount"]) for ln in b.get("lines", ())), ZERO)
-    return {"ITEM": items, "SHIPPING": Decimal(b.get("shipping_amount") or 0), "DUTY_TAX_FEE": ZERO}
 
 
 def _units_of(refund: Refund, order: Order, held: Mapping[str, Mapping[RefundStatus, UnitSet]]) -> dict[str, UnitSet]:

@@ -1,7 +1,7 @@
 """Refunds: the order as billed, the seller's cancellation strategy, and the per-unit shares of what was paid.
 
-Pure arithmetic on `Decimal`: no I/O, no clock. `refund_calculator` computes a refund's explained
-breakdown from these; `refund_account` keeps an order's refunds.
+Pure arithmetic on `Decimal`: no I/O, no clock. `breakdown` computes a refund's explained breakdown
+from these for the order's refund account (`account.RefundAccount`), the one way in.
 
 Every amount that belongs to a line (gross, paid, tax) is cut into fixed per-unit shares (largest
 remainder), kept as cumulative tables (`Book`): C(k), the sum of the first k shares, in closed form,
@@ -17,7 +17,7 @@ from enum import StrEnum
 from typing import Any
 
 from kalem.domain.errors import KalemError
-from kalem.domain.money import allocate, is_exact, quantize, quantum
+from kalem.domain.money import is_exact, quantize, quantum
 
 ZERO = Decimal(0)
 
@@ -78,7 +78,7 @@ class CancellationStrategy:
 
     `cargo_rule`: see `CargoRule`.
     `discounts_refundable`: the cash refund is ALWAYS the net amount the buyer actually paid for the
-        refunded units (gross minus their share of line and order discounts): a refund never pays
+        refunded units (gross minus their share of the line discount): a refund never pays
         out money that was never paid. The flag says what happens to the discount itself:
         False — it is kept out: the discount on the refunded units is consumed, nothing more is owed.
         True — it is reversed too: the refunded units' discount share goes back to the buyer as
@@ -173,13 +173,12 @@ class BillableLine:
 
 @dataclass(frozen=True)
 class BillableOrder:
-    """What the buyer was charged. `order_discount` is prorated over the lines by their net
-    amount (gross minus line discount); shipping is tax-inclusive at `shipping_tax_rate`."""
+    """What the buyer was charged: lines net of their discounts, and shipping, tax-inclusive at
+    `shipping_tax_rate`."""
 
     currency: str
     lines: tuple[BillableLine, ...]
     shipping_amount: Decimal
-    order_discount: Decimal = ZERO
     shipping_tax_rate: Decimal = Decimal(20)
 
     def __post_init__(self) -> None:
@@ -190,14 +189,12 @@ class BillableOrder:
             raise InvalidBillableOrder("an order needs at least one BillableLine")
         if len({line.line_id for line in self.lines}) != len(self.lines):
             raise InvalidBillableOrder("line ids must be unique within the order")
-        for name in ("shipping_amount", "order_discount", "shipping_tax_rate"):
+        for name in ("shipping_amount", "shipping_tax_rate"):
             money = None if name == "shipping_tax_rate" else self.currency
             object.__setattr__(self, name, amount_of(getattr(self, name), name, currency=money))
         for line in self.lines:
             for name in ("unit_price", "discount"):
                 amount_of(getattr(line, name), f"line {line.line_id} {name}", currency=self.currency)
-        if self.order_discount > sum((_net(line) for line in self.lines), ZERO):
-            raise InvalidBillableOrder("order_discount exceeds the lines' net amount")
 
 
 def _net(line: BillableLine) -> Decimal:
@@ -213,7 +210,7 @@ def add_tax(taxes: dict[Decimal, Decimal], rate: Decimal, amount: Decimal) -> No
     taxes[rate] = taxes.get(rate, ZERO) + amount
 
 
-class _Running:
+class RunningShares:
     """C(k), k = 0..units: the sum of the first k equal largest-remainder shares of `total`.
 
     The closed form of cumulating `allocate(total, [1] * units)`: equal weights leave equal
@@ -256,9 +253,8 @@ class _LineBook:
     """Cumulative tables of one line; index k = the first k units."""
 
     line: BillableLine
-    gross: _Running
-    paid: _Running
-    line_discount: _Derived
+    gross: RunningShares
+    paid: RunningShares
     tax: _Derived
 
 
@@ -266,7 +262,7 @@ class _LineBook:
 class Book:
     lines: dict[str, _LineBook]
     units: int
-    shipping: _Running  # per-unit cargo, cumulative over all units of the order
+    shipping: RunningShares  # per-unit cargo, cumulative over all units of the order
     shipping_tax: _Derived
 
     @property
@@ -277,34 +273,22 @@ class Book:
 def book_of(order: BillableOrder) -> Book:
     """The order's cumulative tables: a refund reads positions in them."""
     cur = order.currency
-    shares = allocate(order.order_discount, [_net(line) for line in order.lines], cur)
     lines = {}
-    for line, order_discount in zip(order.lines, shares, strict=True):
-        gross = _Running(line.quantity * line.unit_price, line.quantity, cur)
-        # The paid amount is split on its own (not as gross minus split discounts) so that the
-        # money that actually moves is an exact equal split; the discount per unit is derived.
-        paid = _Running(_net(line) - order_discount, line.quantity, cur)
-        discount = line.discount + order_discount
-        # The line/order discount split of a refund's discount, by the line's proportions: monotone
-        # in k, exact at both ends, and zero for a discount kind the line does not have.
-        line_discount = _Derived(line.quantity, lambda k, g=gross, p=paid, d=discount, ld=line.discount:
-                                 quantize((g[k] - p[k]) * ld / d, cur) if d else ZERO)
+    for line in order.lines:
+        gross = RunningShares(line.quantity * line.unit_price, line.quantity, cur)
+        # The paid amount is split on its own (not as gross minus a split discount) so that the
+        # money that actually moves is an exact equal split; a run's discount is its gross minus it.
+        paid = RunningShares(_net(line), line.quantity, cur)
         tax = _Derived(line.quantity, lambda k, p=paid, rate=line.tax_rate: _tax(p[k], rate, cur))
-        lines[line.line_id] = _LineBook(line, gross, paid, line_discount, tax)
+        lines[line.line_id] = _LineBook(line, gross, paid, tax)
     units = sum(line.quantity for line in order.lines)
-    shipping = _Running(order.shipping_amount, units, cur)
+    shipping = RunningShares(order.shipping_amount, units, cur)
     return Book(lines, units, shipping,
                  _Derived(units, lambda k: _tax(shipping[k], order.shipping_tax_rate, cur)))
 
 
-def paid_total(order: BillableOrder) -> Decimal:
-    """What the buyer paid: every line net of its discounts and order-discount share, plus shipping."""
-    return quantize(book_of(order).paid, order.currency)
-
-
-def paid_taxes(order: BillableOrder) -> tuple[tuple[Decimal, Decimal], ...]:
-    """The tax included in what was paid, per rate (shipping included), sorted by rate."""
-    book = book_of(order)
+def paid_taxes(order: BillableOrder, book: Book) -> tuple[tuple[Decimal, Decimal], ...]:
+    """The tax included in what was paid (`book`: the order's), per rate (shipping included), sorted by rate."""
     taxes: dict[Decimal, Decimal] = {}
     for lb in book.lines.values():
         add_tax(taxes, lb.line.tax_rate, lb.tax[-1])

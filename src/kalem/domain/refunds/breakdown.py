@@ -1,4 +1,4 @@
-"""The refund calculator: the explained breakdown of refunding units of a billed order.
+"""The explained breakdown of refunding units of a billed order, as the order's refund account computes it.
 
 The one rule every amount follows: an amount that belongs to a line (gross, paid, tax) is cut into
 fixed per-unit shares (largest remainder, `refunds.Book`), so unit k of a line always has the same
@@ -18,7 +18,6 @@ from typing import Any
 
 from kalem.domain.money import quantize
 from kalem.domain.refunds.book import (
-    DEFAULT_STRATEGY,
     BillableOrder,
     Book,
     CancellationStrategy,
@@ -32,7 +31,6 @@ from kalem.domain.refunds.book import (
     RefundQuantityNotPositive,
     add_tax,
     amount_of,
-    book_of,
 )
 
 ZERO = Decimal(0)
@@ -53,7 +51,7 @@ class RefundLine:
     line_id: str
     quantity: int
     item_amount: Decimal          # gross, before any discount
-    discount_amount: Decimal      # line discount + order discount share
+    discount_amount: Decimal      # the units' share of the line discount
     amount: Decimal               # net refunded for the items: item_amount - discount_amount
     tax: tuple[tuple[Decimal, Decimal], ...]  # (rate, tax included in amount)
 
@@ -148,58 +146,8 @@ def _cargo_by_units(order: BillableOrder, book: Book, strategy: CancellationStra
                         "comes back with the last one (strategy last_unit)")
 
 
-def _refunded_before(book: Book, done: Mapping[str, int], strategy: CancellationStrategy) -> Decimal:
-    """What earlier refunds returned, assuming they followed the strategy. If they skipped cargo
-    this overstates it, which only lowers the cap on a forced amount: the safe side."""
-    items, shipping, offset = ZERO, ZERO, 0
-    for line_id, lb in book.lines.items():
-        r = done.get(line_id, 0)
-        items += lb.paid[r]
-        shipping += book.shipping[offset + r] - book.shipping[offset]
-        offset += lb.line.quantity
-    before = sum(done.values())
-    if strategy.cargo_rule is CargoRule.per_unit:
-        return items + shipping
-    if strategy.cargo_rule is CargoRule.last_unit and before == book.units:
-        return items + book.shipping[-1]
-    return items
-
-
 Runs = tuple[tuple[int, int], ...]
 """Unit numbers of one line as runs of consecutive numbers: ((first, last), ...), 1-based, inclusive."""
-
-
-def compute_refund(order: BillableOrder, request: Mapping[str, int], already_refunded: Mapping[str, int],
-                   strategy: CancellationStrategy = DEFAULT_STRATEGY, *, include_cargo: bool | None = None,
-                   forced_amount: Decimal | None = None,
-                   already_refunded_amount: Decimal | None = None,
-                   already_refunded_shipping: Decimal | None = None) -> RefundBreakdown:
-    """Refund `request` (units per line id) of `order`, given the units per line refunded before:
-    the refund takes the next units of each line, r+1 .. r+n.
-
-    include_cargo: None follows the strategy's cargo rule; False refunds no shipping; True asks for
-        it under the rule (`CargoNotRefundable` when the rule is `never`). Note that a refund made
-        without cargo forfeits its units' per-unit shares: cargo follows unit counts, not history.
-        (Akinon's `is_cargo_refund: true` is True; its default false reads best as None, since
-        Akinon says the cancellation strategy governs cargo.)
-    forced_amount: an operator's override of the cash total (Akinon `forced_refund_amount`);
-        at most what was paid minus what was refunded before.
-    already_refunded_amount: the cash refunded before, when known (e.g. earlier forced amounts);
-        without it, it is derived from `already_refunded` and the strategy.
-    already_refunded_shipping: the shipping earlier refunds returned, when known: shipping is
-        refunded at most once in all, whatever order earlier refunds succeeded or failed in.
-    """
-    book = book_of(order)
-    done = _counts(book, already_refunded, "already refunded units")
-    for line_id, n in done.items():
-        if not 0 <= n <= book.lines[line_id].line.quantity:
-            raise InvalidRefundInput(f"line {line_id}: {n} units cannot have been refunded", line_id=line_id)
-    wanted = check_refund_counts(book, request, done)
-    taking = {line_id: ((done.get(line_id, 0) + 1, done.get(line_id, 0) + n),) for line_id, n in wanted.items()}
-    refunded = _refunded_before(book, done, strategy) if already_refunded_amount is None else already_refunded_amount
-    return refund_units(order, book, taking, sum(done.values()), strategy, include_cargo=include_cargo,
-                        forced_amount=forced_amount, refunded_amount=refunded,
-                        refunded_shipping=already_refunded_shipping)
 
 
 def check_refund_counts(book: Book, request: Mapping[str, int], done: Mapping[str, int]) -> dict[str, int]:
@@ -243,17 +191,15 @@ def refund_units(order: BillableOrder, book: Book, taking: Mapping[str, Runs], b
             continue
         positions += [(start + first - 1, start + last) for first, last in runs]
         n = sum(last - first + 1 for first, last in runs)
-        item, paid, line_disc, tax = (sum((table[last] - table[first - 1] for first, last in runs), ZERO)
-                                      for table in (lb.gross, lb.paid, lb.line_discount, lb.tax))
+        item, paid, tax = (sum((table[last] - table[first - 1] for first, last in runs), ZERO)
+                           for table in (lb.gross, lb.paid, lb.tax))
         add_tax(taxes, line.tax_rate, tax)
         discount += item - paid
         label = line.name or f"line {line.line_id}"
         lines.append(RefundLine(line.line_id, n, q(item), q(item - paid), q(paid), ((line.tax_rate, q(tax)),)))
         explanation.append(f"{n} \u00d7 {label} at {q(line.unit_price)} = {q(item)}")
-        if line_disc:
-            explanation.append(f"line discount share {_MINUS}{q(line_disc)}")
-        if item - paid - line_disc:
-            explanation.append(f"order discount share {_MINUS}{q(item - paid - line_disc)}")
+        if item - paid:
+            explanation.append(f"line discount share {_MINUS}{q(item - paid)}")
         numbers = ", ".join(str(a) if a == b else f"{a}\u2013{b}" for a, b in runs)
         explanation.append(f"{label}: {q(paid)} for unit{'s' if n > 1 else ''} {numbers} of {line.quantity} "
                            f"(includes {q(tax)} tax at {_rate(line.tax_rate)}%)")

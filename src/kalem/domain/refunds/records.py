@@ -3,10 +3,10 @@
     pending ──settle──▶ succeeded | failed      (the table `REFUND`)
 
 A refund is caused by a cancellation (cancelled units) or a return (returned units) and holds the
-units it refunds, by number. It is made by the order's refund account (`refund_account`), which
-computes its amount under the seller's cancellation strategy from what earlier refunds hold, so the
-refunds of an order never return more than was paid. A failed refund gives its units back: they may
-be refunded again, for the same amount.
+units it refunds, by number; or it names amounts by type (a refund of amounts). It is made by the
+order's refund account (`RefundAccount`), which computes its amount under the seller's cancellation
+strategy from what earlier refunds hold, so the refunds of an order never return more than was paid.
+A failed refund gives its units back: they may be refunded again, for the same amount.
 
 The full IBAN of a fund transfer lives only in `Payout.iban` (the payer needs it); every event and
 view gets `iban_masked`.
@@ -42,6 +42,10 @@ class RefundCause(StrEnum):
     CANCELLATION = "cancellation"
     RETURN = "return"
     AMOUNTS = "amounts"  # amounts by type, no units (Zonos `orderRefundCreate`)
+
+
+#: The types a refund's money is of (Zonos `OrderRefundSubtotalType`).
+REFUND_TYPES = ("ITEM", "SHIPPING", "DUTY_TAX_FEE")
 
 
 # --- errors -------------------------------------------------------------------------------------
@@ -124,6 +128,18 @@ class Refund:
     def counts(self) -> bool:
         """A failed refund paid nothing: its units and cash no longer count."""
         return self.status is not RefundStatus.FAILED
+
+    def parts(self) -> dict[str, Decimal]:
+        """The refund by type: ITEM (the items' net cash), SHIPPING, DUTY_TAX_FEE (a landed cost's
+        duties, taxes and fees). A refund of units has items and shipping; a refund of amounts names its own."""
+        b = self.breakdown
+        if "subtotals" in b:
+            parts = dict.fromkeys(REFUND_TYPES, Decimal(0))
+            for part in b["subtotals"]:
+                parts[part["type"]] += Decimal(part["amount"])
+            return parts
+        items = sum((Decimal(ln["amount"]) for ln in b.get("lines", ())), Decimal(0))
+        return {"ITEM": items, "SHIPPING": Decimal(b.get("shipping_amount") or 0), "DUTY_TAX_FEE": Decimal(0)}
 
 
 class Settlement(StrEnum):

@@ -10,7 +10,7 @@ from typing import Any
 
 from kalem.domain.money import quantize
 from kalem.domain.orders import OrderStatus, Package, PackageStatus, UnitState
-from kalem.domain.refunds import InvalidBillableOrder, RefundAccount
+from kalem.domain.refunds import RefundAccount
 from kalem.platforms.akinon.pks import Numbered
 
 #: Omnitron order-item status codes (Akinon's Order Status Codes page) for kalem's unit states.
@@ -34,10 +34,7 @@ def _delivered(package: Package | None) -> str | None:
 
 def order_detail(n: Numbered) -> dict[str, Any]:
     order = n.order
-    try:
-        amount = str(RefundAccount.of(order, ()).paid)
-    except InvalidBillableOrder:  # amounts finer than the currency (e.g. old intake): show the plain sum
-        amount = str(sum((ln.quantity * ln.unit_price - ln.discount for ln in order.lines), order.shipping_amount))
+    amount = str(RefundAccount.for_view(order).paid)
     items = []
     for line in order.lines:
         unit_discount = quantize(line.discount / line.quantity, order.currency)

@@ -10,8 +10,8 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from kalem.domain.money import allocate
 from kalem.domain.orders import Address, Line, Order, Package, PackageStatus, Payment, UnitState
+from kalem.domain.refunds import RefundAccount
 from kalem.platforms.hebiar.history import (
     Known,
     address_key,
@@ -59,7 +59,8 @@ def shown_units(order: Order) -> dict[str, Shown]:
 
 def package_view(order: Order, package: Package, shown: Shown, known: Known) -> dict[str, Any]:
     details, customer = order.details, order.details.customer
-    lines = [_line_view(order, package, line, shown[line.line_id], known) for line in order.lines
+    account = RefundAccount.for_view(order)
+    lines = [_line_view(order, package, line, shown[line.line_id], known, account) for line in order.lines
              if line.line_id in shown]
     total = sum((order.line(line_id).unit_price * len(units) for line_id, units in shown.items()), Decimal(0))
     invoice = details.invoice_address
@@ -134,15 +135,15 @@ def _payment(payment: Payment | None) -> dict[str, Any]:
 
 
 def _line_view(order: Order, package: Package, line: Line, units: list[tuple[int, UnitState]],
-               known: Known) -> dict[str, Any]:
-    # Each unit's share of the line's net amount, to the cent; the shares add up to the line's total.
-    shares = allocate(line.unit_price * line.quantity - line.discount, [1] * line.quantity, order.currency)
+               known: Known, account: RefundAccount) -> dict[str, Any]:
     return {
         "quantity": len(units), "productSize": None, "vendorSku": None, "productName": line.name,
         "discountDetails": ([{"discountTypeId": None, "couponCode": None, "discountId": None,
                               "amount": _number(line.discount), "realAmount": _number(line.discount),
                               "discountName": None, "discountCode": None}] if line.discount else []),
-        "itemLines": [_unit_view(order, package, line, n, state, shares[n - 1], known) for n, state in units],
+        # Each unit's share of what the line paid, to the cent; the shares add up to the line's total.
+        "itemLines": [_unit_view(order, package, line, n, state, account.unit(line.line_id, n).paid, known)
+                      for n, state in units],
         "productColor": None, "id": known.id(item_key(package.package_id, line.line_id)), "sku": line.sku,
         "barcode": line.barcode, "productPrice": _number(line.unit_price), "listPrice": _number(line.unit_price),
         "productImageUrl": None, "dueDate": _time(order.details.due_date), "currency": order.currency,

@@ -14,7 +14,7 @@ from kalem.app import billing as app
 from kalem.domain.billing import OrderBilling
 from kalem.domain.orders import Line
 from kalem.domain.orders import Order as DomainOrder
-from kalem.domain.refunds import Refund, parts_of
+from kalem.domain.refunds import Refund
 from kalem.platforms.zonos.face import views
 from kalem.platforms.zonos.face.scalars import DateTime
 
@@ -104,7 +104,7 @@ class OrderRefund:
         """Any refund of the order: one of amounts keeps its subtotals, one of units shows its parts."""
         named = refund.breakdown.get("subtotals")
         parts = ([(p["type"], Decimal(p["amount"])) for p in named] if named is not None
-                 else [(t, a) for t, a in parts_of(refund).items() if a])
+                 else [(t, a) for t, a in refund.parts().items() if a])
         return cls(id=strawberry.ID(refund.id), amount=float(refund.amount), currency_code=refund.currency,
                    note=refund.breakdown.get("note"),
                    subtotals=[OrderRefundSubtotal(amount=float(a), type=OrderRefundSubtotalType(t)) for t, a in parts],
