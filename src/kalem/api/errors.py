@@ -101,6 +101,9 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if isinstance(exc.__cause__, RecursionError):  # FastAPI's "error parsing the body": nested too deep
+            return render(request, "malformed_json", 400, "the body is not valid JSON: it is nested too deeply",
+                          {"problem": "nested too deeply"})
         code = _HTTP_CODES.get(exc.status_code, "http_error")
         return render(request, code, exc.status_code, str(exc.detail), headers=getattr(exc, "headers", None))
 
