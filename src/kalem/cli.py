@@ -269,7 +269,7 @@ def import_(file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, re
     started = time.perf_counter()
     with bar:
         task = bar.add_task("import", total=file.stat().st_size)
-        summary = import_orders(file, partial(_uow, settings), batch=batch, jobs=jobs,
+        summary = import_orders(file, partial(_uow, settings), batch=batch, jobs=jobs, limits=settings.intake_limits,
                                 advanced=lambda read: bar.advance(task, read))
     seconds = time.perf_counter() - started
     typer.echo(f"{summary.lines:,} orders read in {seconds:.1f} s: {summary.created:,} taken in, "

@@ -13,6 +13,9 @@ leaves from `dialects/` carry a face's own wire codes.
     │   ├── DuplicateLine
     │   ├── UnknownReason
     │   ├── InvalidOrder
+    │   │   ├── QuantityTooLarge
+    │   │   ├── TooManyLines
+    │   │   └── IdNotAddressable
     │   ├── MissingOrderIdentifier                app/billing.py
     │   ├── MissingItemIdentifier                 app/billing.py
     │   ├── AccountOrderNumberMismatch            app/billing.py
@@ -151,6 +154,21 @@ class UnknownReason(InvalidInput):
 
 class InvalidOrder(InvalidInput):
     code = "invalid_order"
+
+
+class QuantityTooLarge(InvalidOrder):
+    """A line's quantity over the intake limit (`KALEM_MAX_LINE_QUANTITY`)."""
+    code = "quantity_too_large"
+
+
+class TooManyLines(InvalidOrder):
+    """More lines than the intake limit (`KALEM_MAX_ORDER_LINES`)."""
+    code = "too_many_lines"
+
+
+class IdNotAddressable(InvalidOrder):
+    """An order number, line id or package id that some route could not name in its path."""
+    code = "id_not_addressable"
 
 
 class NotFound(KalemError):
