@@ -3,7 +3,8 @@
 A kalem token (`kalem_…`), the admin token, or a JWT issued by a face's login endpoint are all
 accepted wherever a bearer credential is. Token look-ups are cached for `CACHE_SECONDS` per process:
 a token revoked through the API stops working at once in the process that revoked it, and within
-`CACHE_SECONDS` in every other (a CLI revocation: within `CACHE_SECONDS` everywhere).
+`CACHE_SECONDS` in every other (a CLI revocation: within `CACHE_SECONDS` everywhere). A JWT is as good
+as the credential it was issued for, looked up the same way: revoking a token revokes its JWTs.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 
 import jwt
 
-from kalem.app.access import authenticate
+from kalem.app.access import authenticate, still_valid
 from kalem.app.principals import Principal
 from kalem.domain.errors import AuthenticationFailed
 from kalem.store.uow import UnitOfWork
@@ -46,7 +47,11 @@ class Authenticator:
         if self._admin and hmac.compare_digest(credential.encode(), self._admin.encode()):
             return Principal("operator", "admin")
         if credential.count(".") == 2:
-            return self._from_jwt(credential)
+            issued = self._from_jwt(credential)
+            if issued.subject == "admin" and issued.role == "operator":
+                return issued  # the admin token lives in the settings: it is revoked by changing them
+            return self._cached(f"jwt:{issued.subject}",
+                                lambda: still_valid(self._uow(write=False), issued), wait)
         return self._cached(credential, lambda: authenticate(self._uow(write=False), credential), wait)
 
     def key_pair(self, appkey: str | None, appsecret: str | None) -> Principal:

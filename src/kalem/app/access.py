@@ -102,6 +102,24 @@ def authenticate(uow: UnitOfWork, secret: str) -> Principal:
     return Principal(row.role, row.id, row.seller_id)
 
 
+def still_valid(uow: UnitOfWork, principal: Principal) -> Principal:
+    """The principal of a credential derived from another (a JWT a face's login issued), if the one it
+    was derived from still stands: a token not revoked or expired, a user still there."""
+    with uow:
+        now = uow.now()
+        if principal.subject.startswith("user:"):
+            row = uow.users.get(principal.subject.removeprefix("user:"))
+            standing = row is not None
+        else:
+            row = uow.tokens.by_id(principal.subject)
+            standing = (row is not None and row.revoked_at is None
+                        and (row.expires_at is None or as_utc(row.expires_at) > now))
+    standing = standing and (row.role, row.seller_id) == (principal.role, principal.seller_id)
+    if not standing:
+        raise AuthenticationFailed("the credentials this token was issued for are no longer valid")
+    return principal
+
+
 def hash_password(password: str) -> str:
     salt = secrets.token_bytes(16)
     digest = hashlib.scrypt(password.encode(), salt=salt, n=2**14, r=8, p=1)

@@ -298,6 +298,10 @@ class TokenRepository:
                                   .bindparams(sa.bindparam("ids", expanding=True)), {"ids": token_ids})
         return {r.id: r.name for r in rows}
 
+    def by_id(self, token_id: str) -> Any:
+        return self._conn.execute(_q("SELECT id, role, seller_id, revoked_at, expires_at FROM api_tokens "
+                                     "WHERE id = :id"), {"id": token_id}).first()
+
     def revoke(self, token_id: str, now: datetime) -> bool:
         """Revoke (keeping the first revocation's time); False if there is no such token."""
         result = self._conn.execute(
