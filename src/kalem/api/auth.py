@@ -47,12 +47,16 @@ class Authenticator:
         if self._admin and hmac.compare_digest(credential.encode(), self._admin.encode()):
             return Principal("operator", "admin")
         if credential.count(".") == 2:
-            issued = self._from_jwt(credential)
-            if issued.subject == "admin" and issued.role == "operator":
-                return issued  # the admin token lives in the settings: it is revoked by changing them
-            return self._cached(f"jwt:{issued.subject}",
-                                lambda: still_valid(self._uow(write=False), issued), wait)
+            return self.derived(self._from_jwt(credential), wait=wait)
         return self._cached(credential, lambda: authenticate(self._uow(write=False), credential), wait)
+
+    def derived(self, principal: Principal, *, wait: bool = True) -> Principal:
+        """The principal of a credential issued for another (a face's JWT, a hub session), while that
+        one stands; checked as a token is, through the same cache."""
+        if principal.subject == "admin" and principal.role == "operator":
+            return principal  # the admin token lives in the settings: it is revoked by changing them
+        return self._cached(f"derived:{principal.subject}", lambda: still_valid(self._uow(write=False), principal),
+                            wait)
 
     def key_pair(self, appkey: str | None, appsecret: str | None) -> Principal:
         if not appkey or not appsecret:

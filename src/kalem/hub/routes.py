@@ -19,7 +19,7 @@ from kalem.domain.orders import Request as CancelRequest
 from kalem.domain.orders import RequestStatus
 from kalem.domain.reasons import StatusType, reasons
 from kalem.hub.session import PRESESSION_COOKIE, SESSION_COOKIE, SESSION_SECONDS
-from kalem.hub.web import PREFIX, AnyPage, Form, HubRoute, Page, SignedIn, age, set_cookie, who
+from kalem.hub.web import PREFIX, AnyPage, Form, HubRoute, Page, SignedIn, age, who
 
 router = APIRouter(prefix=PREFIX, route_class=HubRoute, include_in_schema=False)
 QUEUE = f"{PREFIX}/cancel-requests"
@@ -54,7 +54,7 @@ def login(page: AnyPage, form: Form) -> Response:
         return page.render("login.html", http_status=401, next=target, error=page.t("login.failed"))
     cookie, _ = page.signer.issue(principal)
     response = page.redirect(target)
-    set_cookie(response, SESSION_COOKIE, cookie, max_age=SESSION_SECONDS)
+    page.set_cookie(response, SESSION_COOKIE, cookie, max_age=SESSION_SECONDS)
     response.delete_cookie(PRESESSION_COOKIE, path=PREFIX)
     return response
 
@@ -75,6 +75,11 @@ def _safe_next(target: str | None) -> str | None:
 
 @router.post("/logout")
 def logout(page: SignedIn, form: Form) -> Response:
+    session = page.session
+    assert session is not None  # SignedIn
+    with page.uow(write=True) as uow:  # the cookie is deleted below, but a copy of it must not work either
+        uow.hub_sessions.end(session.sid, datetime.fromtimestamp(session.expires, UTC))
+        uow.commit()
     response = page.redirect(f"{PREFIX}/login")
     response.delete_cookie(SESSION_COOKIE, path=PREFIX)
     return response

@@ -324,6 +324,28 @@ class UserRepository:
                                   {"u": username}).first()
 
 
+class HubSessionRepository:
+    """Hub sessions ended before their cookie expires (signed out)."""
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    def end(self, sid: str, expires_at: datetime) -> None:
+        if not self.ended(sid):
+            self._conn.execute(_q("INSERT INTO hub_session_ends (sid, expires_at) VALUES (:s, :e)"),
+                               {"s": sid, "e": expires_at})
+
+    def ended(self, sid: str) -> bool:
+        return self._conn.execute(_q("SELECT 1 FROM hub_session_ends WHERE sid = :s"), {"s": sid}).first() is not None
+
+    def prune(self, now: datetime, limit: int) -> int:
+        """Forget up to `limit` ends of sessions whose cookie has expired (it is refused on its own)."""
+        result = self._conn.execute(
+            _q("DELETE FROM hub_session_ends WHERE sid IN (SELECT sid FROM hub_session_ends WHERE expires_at < :now "
+               "LIMIT :n)"), {"now": now, "n": limit})
+        return result.rowcount
+
+
 class IdempotencyRepository:
     """Stored responses of POSTs made with an `Idempotency-Key`, per principal."""
 

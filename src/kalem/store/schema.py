@@ -98,6 +98,14 @@ users = sa.Table(
     sa.Column("created_at", TS, nullable=False),
 )
 
+# A hub session is a signed cookie; signing out ends it here, until the cookie would have expired anyway.
+hub_session_ends = sa.Table(
+    "hub_session_ends", metadata,
+    sa.Column("sid", sa.String(64), primary_key=True),
+    sa.Column("expires_at", TS, nullable=False),
+    sa.Index("ix_hub_session_ends_expires_at", "expires_at"),
+)
+
 idempotency_keys = sa.Table(
     "idempotency_keys", metadata,
     sa.Column("principal", sa.String(80), primary_key=True),
