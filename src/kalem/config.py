@@ -31,6 +31,10 @@ class Settings(BaseSettings):
     # Per credential and per API process (api/ratelimit.py, docs/api.md "Limits"); 0 disables.
     rate_limit_per_second: float = Field(default=100.0, ge=0)
     rate_limit_burst: int = Field(default=200, ge=1)
+    # Password logins (app/logins.py, docs/security.md): checks at once per API process, and per account.
+    login_slots: int = Field(default=2, ge=1)
+    login_attempts_per_minute: float = Field(default=10.0, gt=0)
+    login_burst: int = Field(default=10, ge=1)
     db_pool_size: int = 10
     # Read-only list endpoints read from this streaming replica when set (docs/scaling.md).
     database_replica_url: str | None = None

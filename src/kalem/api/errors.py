@@ -85,7 +85,9 @@ _HTTP_CODES = {404: "route_not_found", 405: "method_not_allowed", 413: "payload_
 def install(app: FastAPI) -> None:
     @app.exception_handler(KalemError)
     async def _kalem(request: Request, exc: KalemError) -> JSONResponse:
-        return render(request, exc.code, exc.status, exc.message, jsonable(exc.details))
+        retry = exc.details.get("retry_after") if exc.status in (429, 503) else None
+        return render(request, exc.code, exc.status, exc.message, jsonable(exc.details),
+                      headers={"Retry-After": str(retry)} if retry else None)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -94,6 +94,7 @@ leaves from `dialects/` carry a face's own wire codes.
     │   └── OrderLineRetired                      platforms/n11/order_lines.py
     ├── IdempotencyKeyReused (422)
     ├── AuthenticationFailed (401)
+    ├── TooManyLogins (429)
     ├── PermissionDenied (403)
     │   └── ForcedAmountOperatorOnly              domain/refunds/records.py
     ├── InvalidIban (422)                         domain/refunds/iban.py
@@ -246,6 +247,12 @@ class IdempotencyKeyReused(KalemError):
 class AuthenticationFailed(KalemError):
     code = "authentication_failed"
     status = 401
+
+
+class TooManyLogins(KalemError):
+    """Password checks are bounded: per account, and in all (the hashing capacity)."""
+    code = "too_many_logins"
+    status = 429
 
 
 class PermissionDenied(KalemError):

@@ -14,7 +14,7 @@ from kalem.app import access
 from kalem.app import cancel_queue as queue
 from kalem.app.cancellation import DecideCancelRequest, decide_cancel_request
 from kalem.app.principals import Principal
-from kalem.domain.errors import AuthenticationFailed, InvalidInput, KalemError
+from kalem.domain.errors import AuthenticationFailed, InvalidInput, KalemError, TooManyLogins
 from kalem.domain.orders import Request as CancelRequest
 from kalem.domain.orders import RequestStatus
 from kalem.domain.reasons import StatusType, reasons
@@ -47,11 +47,15 @@ def login(page: AnyPage, form: Form) -> Response:
         if token:
             principal = _principal_for_token(page, token)
         elif username and password:
-            principal = access.login(page.uow(), username, password)
+            principal = page.ctx.logins.login(page.uow(write=True), username, password)
         else:
             return page.render("login.html", http_status=422, next=target, error=page.t("login.missing"))
     except AuthenticationFailed:
         return page.render("login.html", http_status=401, next=target, error=page.t("login.failed"))
+    except TooManyLogins as busy:
+        response = page.render("login.html", http_status=429, next=target, error=page.t("login.too_many"))
+        response.headers["Retry-After"] = str(busy.details["retry_after"])
+        return response
     cookie, _ = page.signer.issue(principal)
     response = page.redirect(target)
     page.set_cookie(response, SESSION_COOKIE, cookie, max_age=SESSION_SECONDS)

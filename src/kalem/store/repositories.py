@@ -320,8 +320,17 @@ class UserRepository:
                            {"u": username, "p": password_hash, "r": role, "s": seller_id, "at": now})
 
     def get(self, username: str) -> Any:
-        return self._conn.execute(_q("SELECT username, password_hash, role, seller_id FROM users WHERE username = :u"),
-                                  {"u": username}).first()
+        return self._conn.execute(_q("SELECT username, password_hash, role, seller_id, disabled_at FROM users "
+                                     "WHERE username = :u"), {"u": username}).first()
+
+    def set_password(self, username: str, password_hash: str) -> bool:
+        return self._conn.execute(_q("UPDATE users SET password_hash = :p WHERE username = :u"),
+                                  {"u": username, "p": password_hash}).rowcount == 1
+
+    def disable(self, username: str, now: datetime) -> bool:
+        """Disable (keeping the first time); False if there is no such user."""
+        return self._conn.execute(_q("UPDATE users SET disabled_at = COALESCE(disabled_at, :at) WHERE username = :u"),
+                                  {"u": username, "at": now}).rowcount == 1
 
 
 class HubSessionRepository:

@@ -96,6 +96,7 @@ users = sa.Table(
     sa.Column("role", sa.String(16), nullable=False),
     sa.Column("seller_id", sa.String(64)),
     sa.Column("created_at", TS, nullable=False),
+    sa.Column("disabled_at", TS),
 )
 
 # A hub session is a signed cookie; signing out ends it here, until the cookie would have expired anyway.
