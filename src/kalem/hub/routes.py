@@ -236,9 +236,17 @@ def _day(value: str | None, field: str) -> date | None:
     if not value:
         return None
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
         raise InvalidInput(f"{field} must be a date (YYYY-MM-DD)", field=field) from None
+    if not EARLIEST <= day <= LATEST:
+        raise InvalidInput(f"{field} must be a date between {EARLIEST} and {LATEST}", field=field)
+    return day
+
+
+#: The days a filter may name: every order kalem holds falls within them, and the next day of the
+#: last one is still a date.
+EARLIEST, LATEST = date(1970, 1, 1), date(9998, 12, 31)
 
 
 def _denials() -> list:
