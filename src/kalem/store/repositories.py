@@ -218,10 +218,16 @@ class CancelRequestRepository:
 class EventRepository:
     _INSERT = _q("INSERT INTO events (id, order_id, seller_id, sequence, type, occurred_at, actor, data) "
                  "VALUES (:id, :order_id, :seller_id, :sequence, :type, :occurred_at, :actor, :data)")
-    # PostgreSQL stamps each event with its transaction id: the change feed's order (docs/webhooks.md).
+    # PostgreSQL stamps each event with its transaction id, the change feed's order (docs/webhooks.md) — or
+    # with the order's previous event's stamp when that is larger. A transaction gets its id when it first
+    # writes or locks a row, which may be while it waits for the order's lock; the later writer can then
+    # hold the smaller id. Taking the larger keeps an order's events in sequence in the feed, and since a
+    # stamp is never below its own transaction's id, the feed's rule (only stamps below the oldest running
+    # transaction) still lets nothing appear behind a cursor.
     _INSERT_PG = Hot("INSERT INTO events (id, order_id, seller_id, sequence, type, occurred_at, actor, data, xid) "
                       "VALUES (:id, :order_id, :seller_id, :sequence, :type, :occurred_at, :actor, :data, "
-                      "pg_current_xact_id()::text::bigint)")
+                      "GREATEST(pg_current_xact_id()::text::bigint, (SELECT e.xid FROM events e "
+                      "WHERE e.order_id = CAST(:order_id AS VARCHAR) ORDER BY e.sequence DESC LIMIT 1)))")
     _FOR_ORDER = _q("SELECT id, order_id, seller_id, sequence, type, occurred_at, actor, data "
                     "FROM events WHERE order_id = :o AND sequence > :after ORDER BY sequence LIMIT :limit")
 
