@@ -83,7 +83,7 @@ def test_version_and_worker_defaults_are_shown():
     assert "default: 16" in helped.stdout and "default: 100" in helped.stdout, helped.stdout
 
 
-def serve_once(tmp_path, log_format: str) -> tuple[int, str, httpx.Response, str, str]:
+def serve_once(tmp_path, log_format: str, path: str = "/v1/orders") -> tuple[int, str, httpx.Response, str, str]:
     """Start `kalem serve`, read its first line, make one request as soon as that line is out, read the
     request's log line, stop it: (port, startup line, answer, access line, the rest of the log)."""
     env = {**os.environ, "KALEM_DATABASE_URL": f"sqlite:///{tmp_path}/k.db", "KALEM_LOG_FORMAT": log_format,
@@ -100,7 +100,7 @@ def serve_once(tmp_path, log_format: str) -> tuple[int, str, httpx.Response, str
         assert re.search(r"API process \d+ ready", ready), ready
         started = lines.next()   # ... and the port answers
         # printed once the port answers: the very next request gets through
-        answer = httpx.get(f"http://127.0.0.1:{port}/v1/orders", headers={"X-Request-ID": "trace-42"})
+        answer = httpx.get(f"http://127.0.0.1:{port}{path}", headers={"X-Request-ID": "trace-42"})
         access = lines.next()
     finally:
         server.send_signal(signal.SIGINT)
@@ -131,6 +131,14 @@ def test_the_default_log_is_one_readable_line_per_thing(tmp_path):
     assert rest.strip().splitlines()[-1].endswith(f"kalem stopped serving http://127.0.0.1:{port}")
     from kalem.cli import _redacted
     assert _redacted("postgresql://kalem:s3cret@db.internal/kalem") == "postgresql://kalem:***@db.internal/kalem"
+
+
+def test_a_request_cannot_forge_a_log_line(tmp_path):
+    """A path with an encoded newline (and an escape sequence) is logged on one line, escaped."""
+    _, _, answer, access, rest = serve_once(tmp_path, "text", "/v1/orders%0a2026-01-01%2000:00:00,000%20INFO%1b[0m")
+    assert answer.status_code == 404
+    assert access.count("\n") == 1 and access.endswith("ms\n"), access
+    assert "GET /v1/orders\\n2026-01-01 00:00:00,000 INFO\\x1b[0m 404 " in access, access
 
 
 def test_token_revoke(tmp_path):

@@ -1,12 +1,14 @@
 """`kalem serve | worker | doctor | db upgrade | import | demo | openapi | token create | token revoke |
-user create`, and `kalem --version`."""
+user create|password|disable`, and `kalem --version`."""
 
 from __future__ import annotations
 
 import logging
 import os
+import sys
 import threading
 import time
+from collections.abc import Callable
 from importlib.metadata import version as package_version
 from pathlib import Path
 from typing import Annotated
@@ -224,17 +226,20 @@ def token_revoke(token_id: Annotated[str, typer.Argument(help="tok_…, or an n1
     typer.echo(f"revoked {token_id}", err=True)
 
 
-@user_app.command("create")
-def user_create(username: Annotated[str, typer.Option()], password: Annotated[str, typer.Option()],
-                role: Annotated[str, typer.Option()] = "seller",
-                seller_id: Annotated[str | None, typer.Option("--seller-id")] = None) -> None:
-    """Create a user that can log in to the faces' login endpoints and the hub."""
+def _password() -> str:
+    """A password from the terminal (asked twice, not echoed) or, piped in, the first line of stdin:
+    never an argument, which `ps` and the shell's history would show."""
+    if sys.stdin.isatty():
+        return str(typer.prompt("password", hide_input=True, confirmation_prompt=True))
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+def _user_command(action: Callable[[], object], username: str) -> None:
     from sqlalchemy.exc import IntegrityError
 
-    from kalem.app import access
     from kalem.domain.errors import KalemError
     try:
-        access.create_user(_uow(Settings())(), username=username, password=password, role=role, seller_id=seller_id)
+        action()
     except KalemError as exc:
         typer.echo(f"error: {exc.message}", err=True)
         raise typer.Exit(2) from exc
@@ -242,6 +247,31 @@ def user_create(username: Annotated[str, typer.Option()], password: Annotated[st
         typer.echo(f"error: user {username} exists", err=True)
         raise typer.Exit(2) from exc
     typer.echo(username)
+
+
+@user_app.command("create")
+def user_create(username: Annotated[str, typer.Option()], role: Annotated[str, typer.Option()] = "seller",
+                seller_id: Annotated[str | None, typer.Option("--seller-id")] = None) -> None:
+    """Create a user that can log in to the faces' login endpoints and the hub (password: asked, or stdin)."""
+    from kalem.app import access
+    password = _password()
+    _user_command(lambda: access.create_user(_uow(Settings())(), username=username, password=password, role=role,
+                                             seller_id=seller_id), username)
+
+
+@user_app.command("password")
+def user_password(username: Annotated[str, typer.Argument()]) -> None:
+    """Set a user's password (asked, or stdin); its sessions and JWTs keep working until they expire."""
+    from kalem.app import access
+    password = _password()
+    _user_command(lambda: access.set_password(_uow(Settings())(), username, password), username)
+
+
+@user_app.command("disable")
+def user_disable(username: Annotated[str, typer.Argument()]) -> None:
+    """Disable a user for good: no more logins, and its sessions and JWTs stop working."""
+    from kalem.app import access
+    _user_command(lambda: access.disable_user(_uow(Settings())(), username), username)
 
 
 @app.command("import")
@@ -269,7 +299,7 @@ def import_(file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, re
     started = time.perf_counter()
     with bar:
         task = bar.add_task("import", total=file.stat().st_size)
-        summary = import_orders(file, partial(_uow, settings), batch=batch, jobs=jobs,
+        summary = import_orders(file, partial(_uow, settings), batch=batch, jobs=jobs, limits=settings.intake_limits,
                                 advanced=lambda read: bar.advance(task, read))
     seconds = time.perf_counter() - started
     typer.echo(f"{summary.lines:,} orders read in {seconds:.1f} s: {summary.created:,} taken in, "

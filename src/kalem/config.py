@@ -7,9 +7,15 @@ from typing import Literal
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from kalem.domain.orders import IntakeLimits
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="KALEM_", extra="ignore")
+
+    @property
+    def intake_limits(self) -> IntakeLimits:
+        return IntakeLimits(self.max_line_quantity, self.max_order_lines)
 
     database_url: str = "sqlite:///var/kalem.db"
     admin_token: str | None = None
@@ -19,9 +25,16 @@ class Settings(BaseSettings):
     log_level: Literal["critical", "error", "warning", "info", "debug"] = "info"
     max_body_bytes: int = 1_048_576
     max_batch_body_bytes: int = 16_777_216  # POST /v1/orders/batch: up to 1,000 orders
+    # The largest order taken in, on every face (docs/security.md); below 2^31, GraphQL's Int.
+    max_line_quantity: int = Field(default=10_000, ge=1, le=2_147_483_647)
+    max_order_lines: int = Field(default=500, ge=1, le=500)
     # Per credential and per API process (api/ratelimit.py, docs/api.md "Limits"); 0 disables.
     rate_limit_per_second: float = Field(default=100.0, ge=0)
     rate_limit_burst: int = Field(default=200, ge=1)
+    # Password logins (app/logins.py, docs/security.md): checks at once per API process, and per account.
+    login_slots: int = Field(default=2, ge=1)
+    login_attempts_per_minute: float = Field(default=10.0, gt=0)
+    login_burst: int = Field(default=10, ge=1)
     db_pool_size: int = 10
     # Read-only list endpoints read from this streaming replica when set (docs/scaling.md).
     database_replica_url: str | None = None

@@ -33,6 +33,7 @@ from kalem.api.schemas import OrderIn
 from kalem.app.ingest import Intake, place_orders
 from kalem.app.orders import PlaceOrder
 from kalem.app.principals import Principal
+from kalem.domain.orders import IntakeLimits
 from kalem.store.uow import UnitOfWork
 
 BATCH = 500
@@ -70,7 +71,8 @@ _Lines = tuple[list[tuple[int, bytes]], int]
 
 
 def import_orders(path: Path, connect: Callable[[], Callable[[], UnitOfWork]], *, batch: int = BATCH,
-                  jobs: int = 1, advanced: Callable[[int], None] = lambda _bytes: None) -> Summary:
+                  jobs: int = 1, advanced: Callable[[int], None] = lambda _bytes: None,
+                  limits: IntakeLimits = IntakeLimits()) -> Summary:
     """Take in every order of the file; `connect` gives the units of work (called once per process);
     `advanced` is told the bytes read as each batch is done."""
     summary = Summary()
@@ -78,19 +80,19 @@ def import_orders(path: Path, connect: Callable[[], Callable[[], UnitOfWork]], *
         if jobs <= 1:
             uow = connect()
             for lines, read in _batches(handle, batch):
-                summary.add(take_in(uow, lines))
+                summary.add(take_in(uow, lines, limits))
                 advanced(read)
         else:
-            _in_workers(_batches(handle, batch), connect, jobs, summary, advanced)
+            _in_workers(_batches(handle, batch), connect, jobs, summary, advanced, limits)
     summary.refused.sort(key=lambda r: r.line)
     return summary
 
 
 def _in_workers(batches: Iterator[_Lines], connect: Callable[[], Callable[[], UnitOfWork]], jobs: int,
-                summary: Summary, advanced: Callable[[int], None]) -> None:
+                summary: Summary, advanced: Callable[[int], None], limits: IntakeLimits) -> None:
     # fork: the workers start with every module this process has loaded, and no connection (none is open yet).
     with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork"), initializer=_start_worker,
-                             initargs=(connect,)) as pool:
+                             initargs=(connect, limits)) as pool:
         pending: dict[Future[Summary], int] = {}
         for lines, read in batches:
             pending[pool.submit(_take_in_worker, lines)] = read
@@ -107,17 +109,18 @@ def _collect(pending: dict[Future[Summary], int], summary: Summary, advanced: Ca
 
 
 _worker_uow: Callable[[], UnitOfWork] | None = None
+_worker_limits = IntakeLimits()
 
 
-def _start_worker(connect: Callable[[], Callable[[], UnitOfWork]]) -> None:
-    global _worker_uow
-    _worker_uow = connect()
+def _start_worker(connect: Callable[[], Callable[[], UnitOfWork]], limits: IntakeLimits) -> None:
+    global _worker_uow, _worker_limits
+    _worker_uow, _worker_limits = connect(), limits
     gc.freeze()   # the modules inherited from the parent stay out of the collector's scans
 
 
 def _take_in_worker(lines: list[tuple[int, bytes]]) -> Summary:
     assert _worker_uow is not None, "started by _start_worker"
-    return take_in(_worker_uow, lines)
+    return take_in(_worker_uow, lines, _worker_limits)
 
 
 def _batches(handle: BinaryIO, size: int) -> Iterator[_Lines]:
@@ -134,14 +137,15 @@ def _batches(handle: BinaryIO, size: int) -> Iterator[_Lines]:
         yield lines, read
 
 
-def take_in(uow: Callable[[], UnitOfWork], lines: list[tuple[int, bytes]]) -> Summary:
+def take_in(uow: Callable[[], UnitOfWork], lines: list[tuple[int, bytes]],
+            limits: IntakeLimits = IntakeLimits()) -> Summary:
     """Read, judge and store one batch of lines: one transaction for the orders taken in."""
     summary = Summary()
     pending: list[tuple[int, PlaceOrder]] = []
     for number, raw in lines:
         try:
-            pending.append((number, PlaceOrder(spec_of(OrderIn.model_validate(json.loads(raw))), PRINCIPAL)))
-        except ValueError as exc:   # ValidationError is a ValueError too
+            pending.append((number, PlaceOrder(spec_of(OrderIn.model_validate(json.loads(raw))), PRINCIPAL, limits)))
+        except (ValueError, RecursionError) as exc:   # ValidationError is a ValueError too
             summary.refused.append(_unreadable(number, exc))
     if not pending:
         return summary

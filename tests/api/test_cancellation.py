@@ -201,7 +201,7 @@ def test_a_key_in_flight_answers_409(api, db):
     same = fingerprint(["POST /v1/orders/4000000001/cancellations", body])
     with UnitOfWork(db) as uow:  # a twin that is still running holds the key
         now = datetime.now(UTC)
-        uow.idempotency.claim("operator:admin", "k-busy", same, now, now + timedelta(seconds=60))
+        uow.idempotency.claim("operator", "k-busy", same, now, now + timedelta(seconds=60))
         uow.commit()
     response = cancel(api, 1, **{"Idempotency-Key": "k-busy"})
     assert response.status_code == 409

@@ -40,7 +40,7 @@ def test_private_addresses_are_refused_unless_allowed(api, db, server):
     server.settings.webhook_allow_private_urls = False
     try:
         for url in ("http://127.0.0.1:8080/x", "http://10.1.2.3/x", "http://[::1]/x", "http://169.254.169.254/",
-                    "http://localhost/x"):
+                    "http://localhost/x", "http://[2002:7f00:1::1]/x", "http://[64:ff9b::a9fe:a9fe]/x"):
             response = api.post("/v1/webhook-subscriptions", json={"url": url, "event_types": ["*"]})
             assert response.status_code == 422, (url, response.text)
             assert response.json()["error"]["code"] == "webhook_url_not_allowed"

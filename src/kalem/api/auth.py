@@ -3,7 +3,8 @@
 A kalem token (`kalem_…`), the admin token, or a JWT issued by a face's login endpoint are all
 accepted wherever a bearer credential is. Token look-ups are cached for `CACHE_SECONDS` per process:
 a token revoked through the API stops working at once in the process that revoked it, and within
-`CACHE_SECONDS` in every other (a CLI revocation: within `CACHE_SECONDS` everywhere).
+`CACHE_SECONDS` in every other (a CLI revocation: within `CACHE_SECONDS` everywhere). A JWT is as good
+as the credential it was issued for, looked up the same way: revoking a token revokes its JWTs.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 
 import jwt
 
-from kalem.app.access import authenticate
+from kalem.app.access import authenticate, still_valid
 from kalem.app.principals import Principal
 from kalem.domain.errors import AuthenticationFailed
 from kalem.store.uow import UnitOfWork
@@ -46,8 +47,16 @@ class Authenticator:
         if self._admin and hmac.compare_digest(credential.encode(), self._admin.encode()):
             return Principal("operator", "admin")
         if credential.count(".") == 2:
-            return self._from_jwt(credential)
+            return self.derived(self._from_jwt(credential), wait=wait)
         return self._cached(credential, lambda: authenticate(self._uow(write=False), credential), wait)
+
+    def derived(self, principal: Principal, *, wait: bool = True) -> Principal:
+        """The principal of a credential issued for another (a face's JWT, a hub session), while that
+        one stands; checked as a token is, through the same cache."""
+        if principal.subject == "admin" and principal.role == "operator":
+            return principal  # the admin token lives in the settings: it is revoked by changing them
+        return self._cached(f"derived:{principal.subject}", lambda: still_valid(self._uow(write=False), principal),
+                            wait)
 
     def key_pair(self, appkey: str | None, appsecret: str | None) -> Principal:
         if not appkey or not appsecret:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -12,6 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from kalem.api.auth import Authenticator, WouldBlock
 from kalem.api.idempotency import Idempotency
 from kalem.app.principals import Principal
+from kalem.app.logins import LoginGuard
 from kalem.config import Settings
 from kalem.store.uow import UnitOfWork
 
@@ -22,6 +23,7 @@ class Context:
     uow: Callable[..., UnitOfWork]
     auth: Authenticator
     idempotency: Idempotency
+    logins: LoginGuard = field(default_factory=LoginGuard)
     replica_uow: Callable[..., UnitOfWork] | None = None  # KALEM_DATABASE_REPLICA_URL's, when set
 
     def listing_uow(self) -> UnitOfWork:

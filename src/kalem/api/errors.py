@@ -14,17 +14,19 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 
 from kalem.api.error_bodies import invalid_fields, jsonable, native_error
 from kalem.api.request_id import current_request_id
 from kalem.domain.errors import KalemError
 
 log = logging.getLogger("kalem.api")
+CLIENT_CLOSED_REQUEST = 499
 
 #: (code, status, message, details) -> response
 Renderer = Callable[[str, int, str, dict[str, Any]], JSONResponse]
@@ -83,7 +85,9 @@ _HTTP_CODES = {404: "route_not_found", 405: "method_not_allowed", 413: "payload_
 def install(app: FastAPI) -> None:
     @app.exception_handler(KalemError)
     async def _kalem(request: Request, exc: KalemError) -> JSONResponse:
-        return render(request, exc.code, exc.status, exc.message, jsonable(exc.details))
+        retry = exc.details.get("retry_after") if exc.status in (429, 503) else None
+        return render(request, exc.code, exc.status, exc.message, jsonable(exc.details),
+                      headers={"Retry-After": str(retry)} if retry else None)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -99,8 +103,17 @@ def install(app: FastAPI) -> None:
         return render(request, validation_code(errors), 422,
                       f"{message} ({details['hint']})" if "hint" in details else message, details)
 
+    @app.exception_handler(ClientDisconnect)
+    async def _left(request: Request, exc: ClientDisconnect) -> Response:
+        return _client_left(request, exc)
+
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if isinstance(exc.__cause__, ClientDisconnect):  # FastAPI's "error parsing the body": the client left
+            return _client_left(request, exc.__cause__)
+        if isinstance(exc.__cause__, RecursionError):  # FastAPI's "error parsing the body": nested too deep
+            return render(request, "malformed_json", 400, "the body is not valid JSON: it is nested too deeply",
+                          {"problem": "nested too deeply"})
         code = _HTTP_CODES.get(exc.status_code, "http_error")
         return render(request, code, exc.status_code, str(exc.detail), headers=getattr(exc, "headers", None))
 
@@ -135,6 +148,12 @@ def install(app: FastAPI) -> None:
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error")
         return render(request, "internal_error", 500, "an internal error occurred")
+
+
+def _client_left(request: Request, exc: ClientDisconnect) -> Response:
+    """The client closed the connection before its body arrived: nobody will read an answer, so the
+    status is only for the access log, 499 as nginx logs it (a client's doing, not a server error)."""
+    return Response(status_code=CLIENT_CLOSED_REQUEST)
 
 
 def _json_typed(request: Request) -> bool:

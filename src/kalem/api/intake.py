@@ -41,7 +41,7 @@ class BodyShapeRoute(APIRoute):
             if claims:
                 try:
                     body = json.loads(await request.body() or b"null")
-                except ValueError:
+                except (ValueError, RecursionError):
                     body = None
                 for claim in claims:
                     if claim.holds(body):

@@ -90,7 +90,7 @@ class LeanRoute(Route):
             if any(claim.holds(data) for claim in self._claims):
                 raise NotLean
             parsed = self._body_model.model_validate(data)
-        except (ValueError, ValidationError) as exc:   # a JSONDecodeError is a ValueError
+        except (ValueError, RecursionError, ValidationError) as exc:   # a JSONDecodeError is a ValueError; too deep a nesting is a RecursionError
             raise NotLean from exc
         arguments: dict[str, Any] = {self._body_name: parsed}
         path_params = scope["path_params"]

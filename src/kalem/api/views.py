@@ -101,6 +101,8 @@ def decode_cursor(cursor: str | None) -> tuple[str, str] | None:
         return None
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        if "\x00" in raw:  # no id holds one, and PostgreSQL could not compare it
+            raise ValueError("NUL in a cursor")
         created, row_id = raw.split("|", 1)
         datetime.fromisoformat(created)
     except (ValueError, UnicodeDecodeError) as exc:

@@ -2,7 +2,8 @@
 
 Tokens are random (256 bits) and stored as SHA-256 digests: with that much entropy a slow hash
 adds nothing, and look-up by digest stays one indexed read. User passwords are low-entropy, so they
-get scrypt.
+get Argon2id (argon2-cffi) with OWASP's recommended parameters, stored in each hash; a hash made with
+other parameters (or kalem's former scrypt) is replaced at the next successful login.
 """
 
 from __future__ import annotations
@@ -11,7 +12,11 @@ import hashlib
 import hmac
 import secrets
 from datetime import datetime
+from functools import cache
 from typing import NamedTuple
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
 
 from kalem.app.ids import new_id
 from kalem.app.principals import Principal
@@ -24,6 +29,10 @@ ROLES = ("operator", "seller")
 
 class UnknownSeller(NotFound):
     code = "unknown_seller"
+
+
+class UserNotFound(NotFound):
+    code = "user_not_found"
 
 
 def _seller(uow: UnitOfWork, seller_id: str, now: datetime, *, new_seller: bool) -> None:
@@ -102,25 +111,62 @@ def authenticate(uow: UnitOfWork, secret: str) -> Principal:
     return Principal(row.role, row.id, row.seller_id)
 
 
-def hash_password(password: str) -> str:
-    salt = secrets.token_bytes(16)
-    digest = hashlib.scrypt(password.encode(), salt=salt, n=2**14, r=8, p=1)
-    return f"scrypt${salt.hex()}${digest.hex()}"
+def still_valid(uow: UnitOfWork, principal: Principal) -> Principal:
+    """The principal of a credential derived from another (a JWT a face's login issued), if the one it
+    was derived from still stands: a token not revoked or expired, a user still there."""
+    with uow:
+        now = uow.now()
+        if principal.subject.startswith("user:"):
+            row = uow.users.get(principal.subject.removeprefix("user:"))
+            standing = row is not None and row.disabled_at is None
+        else:
+            row = uow.tokens.by_id(principal.subject)
+            standing = (row is not None and row.revoked_at is None
+                        and (row.expires_at is None or as_utc(row.expires_at) > now))
+    standing = standing and (row.role, row.seller_id) == (principal.role, principal.seller_id)
+    if not standing:
+        raise AuthenticationFailed("the credentials this token was issued for are no longer valid")
+    return principal
 
 
-def verify_password(password: str, stored: str) -> bool:
+#: OWASP's password storage recommendation for Argon2id: 19 MiB, 2 iterations, 1 lane (~20 ms).
+PASSWORDS = PasswordHasher(time_cost=2, memory_cost=19_456, parallelism=1)
+
+
+@cache
+def _decoy(hasher: PasswordHasher) -> str:
+    """A hash to check unknown users' passwords against, so that they cost one hash like known ones."""
+    return hasher.hash(secrets.token_urlsafe(16))
+
+
+def hash_password(password: str, hasher: PasswordHasher = PASSWORDS) -> str:
+    return hasher.hash(password)
+
+
+def verify_password(password: str, stored: str, hasher: PasswordHasher = PASSWORDS) -> bool:
+    if stored.startswith("scrypt$"):  # written by kalem before Argon2id
+        try:
+            _, salt, digest = stored.split("$")
+            candidate = hashlib.scrypt(password.encode(), salt=bytes.fromhex(salt), n=2**14, r=8, p=1)
+        except ValueError:
+            return False
+        return hmac.compare_digest(candidate.hex(), digest)
     try:
-        _, salt, digest = stored.split("$")
-    except ValueError:
+        return hasher.verify(stored, password)
+    except (VerificationError, InvalidHashError):
         return False
-    candidate = hashlib.scrypt(password.encode(), salt=bytes.fromhex(salt), n=2**14, r=8, p=1)
-    return hmac.compare_digest(candidate.hex(), digest)
+
+
+def _password_rules(password: str) -> None:
+    if len(password) < 8:
+        raise InvalidInput("a password needs at least 8 characters", field="password")
+    if "\x00" in password:
+        raise InvalidInput("a password may not contain a NUL character", field="password")
 
 
 def create_user(uow: UnitOfWork, *, username: str, password: str, role: str, seller_id: str | None) -> None:
     _check_role(role, seller_id)
-    if len(password) < 8:
-        raise InvalidInput("a password needs at least 8 characters", field="password")
+    _password_rules(password)
     with uow:
         now = uow.now()
         if seller_id:
@@ -129,13 +175,36 @@ def create_user(uow: UnitOfWork, *, username: str, password: str, role: str, sel
         uow.commit()
 
 
-def login(uow: UnitOfWork, username: str, password: str) -> Principal:
+def login(uow: UnitOfWork, username: str, password: str, hasher: PasswordHasher = PASSWORDS) -> Principal:
+    """The user's principal if the password is right. An unknown or disabled user costs one hash, as a
+    known one does, so the time taken does not tell which user names exist. A hash made with other
+    parameters than `hasher`'s is replaced by one made with them."""
     with uow:
-        row = uow.users.get(username)
-    # Hash even for unknown users so the answer takes as long either way.
-    if not verify_password(password, row.password_hash if row else hash_password("x" * 8)) or row is None:
-        raise AuthenticationFailed("user name or password is wrong")
+        row = uow.users.get(username) if "\x00" not in username else None
+        if not verify_password(password, row.password_hash if row else _decoy(hasher), hasher) or row is None \
+                or row.disabled_at is not None:
+            raise AuthenticationFailed("user name or password is wrong")
+        if row.password_hash.startswith("scrypt$") or hasher.check_needs_rehash(row.password_hash):
+            uow.users.set_password(row.username, hash_password(password, hasher))
+            uow.commit()
     return Principal(row.role, f"user:{row.username}", row.seller_id)
+
+
+def set_password(uow: UnitOfWork, username: str, password: str) -> None:
+    _password_rules(password)
+    with uow:
+        if not uow.users.set_password(username, hash_password(password)):
+            raise UserNotFound(f"user {username} not found", username=username)
+        uow.commit()
+
+
+def disable_user(uow: UnitOfWork, username: str) -> None:
+    """The user can no longer log in, and the sessions and JWTs it holds stop working (within the
+    credential cache's bound); disabling it again changes nothing."""
+    with uow:
+        if not uow.users.disable(username, uow.now()):
+            raise UserNotFound(f"user {username} not found", username=username)
+        uow.commit()
 
 
 def actor_names(uow: UnitOfWork, labels: list[str]) -> dict[str, str]:

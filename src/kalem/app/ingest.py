@@ -63,7 +63,8 @@ def place_orders(uow: UnitOfWork, cmds: Sequence[PlaceOrder]) -> list[Intake]:
                     outcomes[index] = Intake(spec.order_number, spec.seller_id, identical(spec, digest, stored[key]))
                     continue
                 check_lines(spec, in_use)
-                order, placed_events = place(spec, order_id=new_id("ord"), actor=cmds[index].principal.actor, now=now)
+                order, placed_events = place(spec, order_id=new_id("ord"), actor=cmds[index].principal.actor, now=now,
+                                              limits=cmds[index].limits)
             except KalemError as refused:
                 outcomes[index] = Intake(spec.order_number, spec.seller_id, error=refused)
                 continue

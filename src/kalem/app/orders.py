@@ -14,7 +14,7 @@ from kalem.app.ids import new_id
 from kalem.app.principals import Principal, seller_for_new_order
 from kalem.app.transaction import OrderTransaction
 from kalem.domain.errors import LineIdInUse, OrderAlreadyExists
-from kalem.domain.orders import Order, OrderSpec
+from kalem.domain.orders import IntakeLimits, Order, OrderSpec
 from kalem.domain.orders import place_order as place
 from kalem.store.codec import dumps
 from kalem.store.intake import Stored
@@ -25,6 +25,7 @@ from kalem.store.uow import UnitOfWork
 class PlaceOrder:
     spec: OrderSpec
     principal: Principal
+    limits: IntakeLimits = IntakeLimits()
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +48,7 @@ def place_order(uow: UnitOfWork, cmd: PlaceOrder) -> Placed:
             return tx.commit(Placed(uow.orders.get_by_id(identical(spec, fingerprint, stored)), created=False))
         check_lines(spec, in_use)
         now = uow.now()
-        order, events = place(spec, order_id=new_id("ord"), actor=cmd.principal.actor, now=now)
+        order, events = place(spec, order_id=new_id("ord"), actor=cmd.principal.actor, now=now, limits=cmd.limits)
         uow.intake.ensure_sellers((seller_id,), now)
         return tx.commit(Placed(tx.add(order, fingerprint, events), created=True))
 

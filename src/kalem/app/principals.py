@@ -25,7 +25,9 @@ class Principal:
 
     @property
     def key(self) -> str:
-        return f"{self.role}:{self.subject}"
+        """Whose `Idempotency-Key`s these are: a seller's, whichever of its tokens or users sends one
+        (a retry through another credential is the same operation); the operators' together."""
+        return f"seller:{self.seller_id}" if self.role == "seller" else "operator"
 
     def require_operator(self) -> None:
         if self.role != "operator":

@@ -15,6 +15,7 @@ from kalem.api.app import create_app
 from kalem.api.auth import Authenticator
 from kalem.api.context import Context
 from kalem.api.idempotency import Idempotency
+from kalem.app.logins import LoginGuard
 from kalem.bootstrap import database
 from kalem.config import Settings
 from kalem.observability import tracing
@@ -62,6 +63,8 @@ def build_app(settings: Settings | None = None, db: Database | None = None) -> F
         auth=Authenticator(uow, admin_token=settings.admin_token, secret_key=secret_key(settings),
                            jwt_ttl_seconds=settings.jwt_ttl_seconds),
         idempotency=Idempotency(uow, settings.idempotency_lease_seconds),
+        logins=LoginGuard(slots=settings.login_slots, per_minute=settings.login_attempts_per_minute,
+                          burst=settings.login_burst),
         replica_uow=partial(UnitOfWork, replica) if replica else None,
     )
     return create_app(ctx, faces={"hebiar": hebiar.face(), "zonos": zonos.face(), "n11": n11.face(),

@@ -13,6 +13,9 @@ leaves from `platforms/` carry a face's own wire codes.
     │   ├── DuplicateLine
     │   ├── UnknownReason
     │   ├── InvalidOrder
+    │   │   ├── QuantityTooLarge
+    │   │   ├── TooManyLines
+    │   │   └── IdNotAddressable
     │   ├── MissingOrderIdentifier                app/billing.py
     │   ├── MissingItemIdentifier                 app/billing.py
     │   ├── AccountOrderNumberMismatch            app/billing.py
@@ -91,6 +94,7 @@ leaves from `platforms/` carry a face's own wire codes.
     │   └── OrderLineRetired                      platforms/n11/order_lines.py
     ├── IdempotencyKeyReused (422)
     ├── AuthenticationFailed (401)
+    ├── TooManyLogins (429)
     ├── PermissionDenied (403)
     │   └── ForcedAmountOperatorOnly              domain/refunds/records.py
     ├── InvalidIban (422)                         domain/refunds/iban.py
@@ -151,6 +155,21 @@ class UnknownReason(InvalidInput):
 
 class InvalidOrder(InvalidInput):
     code = "invalid_order"
+
+
+class QuantityTooLarge(InvalidOrder):
+    """A line's quantity over the intake limit (`KALEM_MAX_LINE_QUANTITY`)."""
+    code = "quantity_too_large"
+
+
+class TooManyLines(InvalidOrder):
+    """More lines than the intake limit (`KALEM_MAX_ORDER_LINES`)."""
+    code = "too_many_lines"
+
+
+class IdNotAddressable(InvalidOrder):
+    """An order number, line id or package id that some route could not name in its path."""
+    code = "id_not_addressable"
 
 
 class NotFound(KalemError):
@@ -228,6 +247,12 @@ class IdempotencyKeyReused(KalemError):
 class AuthenticationFailed(KalemError):
     code = "authentication_failed"
     status = 401
+
+
+class TooManyLogins(KalemError):
+    """Password checks are bounded: per account, and in all (the hashing capacity)."""
+    code = "too_many_logins"
+    status = 429
 
 
 class PermissionDenied(KalemError):

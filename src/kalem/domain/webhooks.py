@@ -148,11 +148,37 @@ def split_url(url: str) -> tuple[str, str, int]:
     return parts.scheme, parts.hostname, port or (443 if parts.scheme == "https" else 80)
 
 
+#: IPv6 prefixes whose addresses carry an IPv4 address in their last 32 bits: IPv4-compatible (::/96),
+#: IPv4-translated (::ffff:0:0/96, RFC 2765), NAT64's well-known and local-use prefixes (RFC 6052, RFC 8215).
+#: A host reached through one of them is the IPv4 host, so that host is the one to judge.
+_LAST_32_BITS = tuple(ipaddress.IPv6Network(n) for n in ("::/96", "::ffff:0:0/96", "64:ff9b::/96", "64:ff9b:1::/48"))
+
+
+def embedded_ipv4(ip: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
+    """The IPv4 addresses an IPv6 address stands for: IPv4-mapped, 6to4, Teredo (server and client),
+    the prefixes above, and ISATAP interface identifiers (`…:0:5efe:a.b.c.d`, `…:200:5efe:a.b.c.d`)."""
+    found = [v4 for v4 in (ip.ipv4_mapped, ip.sixtofour) if v4 is not None]
+    if ip.teredo is not None:
+        found += ip.teredo
+    last = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    if any(ip in net for net in _LAST_32_BITS) or (int(ip) >> 32) & 0xFDFFFFFF == 0x5EFE:
+        found.append(last)
+    return found
+
+
 def is_public(address: str) -> bool:
-    """May kalem call this IP address when private addresses are not allowed?"""
+    """May kalem call this IP address when private addresses are not allowed? An IPv6 address that
+    embeds IPv4 addresses (see `embedded_ipv4`) is public only if it and every address it stands for
+    are; an IPv4-mapped one is its IPv4 address."""
     ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+    if isinstance(ip, ipaddress.IPv4Address):
+        return _public(ip)
+    if ip.ipv4_mapped is not None:
+        return _public(ip.ipv4_mapped)
+    return _public(ip) and all(_public(v4) for v4 in embedded_ipv4(ip))
+
+
+def _public(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
     return ip.is_global and not (ip.is_multicast or ip.is_reserved or ip.is_loopback or ip.is_link_local)
 
 

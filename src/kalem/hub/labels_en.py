@@ -15,6 +15,7 @@ EN: dict[str, str] = {
     "login.password": "Password",
     "login.submit": "Sign in",
     "login.failed": "Those credentials are not valid.",
+    "login.too_many": "Too many sign-in attempts. Wait a moment and try again.",
     "login.missing": "Enter an API token, or a user name and password.",
     "queue.title": "Cancel requests",
     "queue.empty": "No cancel requests match these filters.",

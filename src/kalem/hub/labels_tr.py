@@ -15,6 +15,7 @@ TR: dict[str, str] = {
     "login.password": "Parola",
     "login.submit": "Giriş yap",
     "login.failed": "Giriş bilgileri geçersiz.",
+    "login.too_many": "Çok fazla giriş denemesi. Biraz bekleyip yeniden deneyin.",
     "login.missing": "Bir API anahtarı ya da kullanıcı adı ve parola girin.",
     "queue.title": "İptal talepleri",
     "queue.empty": "Bu filtrelere uyan iptal talebi yok.",

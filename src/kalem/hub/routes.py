@@ -14,12 +14,12 @@ from kalem.app import access
 from kalem.app import cancel_queue as queue
 from kalem.app.cancellation import DecideCancelRequest, decide_cancel_request
 from kalem.app.principals import Principal
-from kalem.domain.errors import AuthenticationFailed, InvalidInput, KalemError
+from kalem.domain.errors import AuthenticationFailed, InvalidInput, KalemError, TooManyLogins
 from kalem.domain.orders import Request as CancelRequest
 from kalem.domain.orders import RequestStatus
 from kalem.domain.reasons import StatusType, reasons
 from kalem.hub.session import PRESESSION_COOKIE, SESSION_COOKIE, SESSION_SECONDS
-from kalem.hub.web import PREFIX, AnyPage, Form, HubRoute, Page, SignedIn, age, set_cookie, who
+from kalem.hub.web import PREFIX, AnyPage, Form, HubRoute, Page, SignedIn, age, who
 
 router = APIRouter(prefix=PREFIX, route_class=HubRoute, include_in_schema=False)
 QUEUE = f"{PREFIX}/cancel-requests"
@@ -47,14 +47,18 @@ def login(page: AnyPage, form: Form) -> Response:
         if token:
             principal = _principal_for_token(page, token)
         elif username and password:
-            principal = access.login(page.uow(), username, password)
+            principal = page.ctx.logins.login(page.uow(write=True), username, password)
         else:
             return page.render("login.html", http_status=422, next=target, error=page.t("login.missing"))
     except AuthenticationFailed:
         return page.render("login.html", http_status=401, next=target, error=page.t("login.failed"))
+    except TooManyLogins as busy:
+        response = page.render("login.html", http_status=429, next=target, error=page.t("login.too_many"))
+        response.headers["Retry-After"] = str(busy.details["retry_after"])
+        return response
     cookie, _ = page.signer.issue(principal)
     response = page.redirect(target)
-    set_cookie(response, SESSION_COOKIE, cookie, max_age=SESSION_SECONDS)
+    page.set_cookie(response, SESSION_COOKIE, cookie, max_age=SESSION_SECONDS)
     response.delete_cookie(PRESESSION_COOKIE, path=PREFIX)
     return response
 
@@ -75,6 +79,11 @@ def _safe_next(target: str | None) -> str | None:
 
 @router.post("/logout")
 def logout(page: SignedIn, form: Form) -> Response:
+    session = page.session
+    assert session is not None  # SignedIn
+    with page.uow(write=True) as uow:  # the cookie is deleted below, but a copy of it must not work either
+        uow.hub_sessions.end(session.sid, datetime.fromtimestamp(session.expires, UTC))
+        uow.commit()
     response = page.redirect(f"{PREFIX}/login")
     response.delete_cookie(SESSION_COOKIE, path=PREFIX)
     return response
@@ -227,9 +236,17 @@ def _day(value: str | None, field: str) -> date | None:
     if not value:
         return None
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
         raise InvalidInput(f"{field} must be a date (YYYY-MM-DD)", field=field) from None
+    if not EARLIEST <= day <= LATEST:
+        raise InvalidInput(f"{field} must be a date between {EARLIEST} and {LATEST}", field=field)
+    return day
+
+
+#: The days a filter may name: every order kalem holds falls within them, and the next day of the
+#: last one is still a date.
+EARLIEST, LATEST = date(1970, 1, 1), date(9998, 12, 31)
 
 
 def _denials() -> list:

@@ -22,7 +22,7 @@ from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from kalem.app.principals import Principal
-from kalem.domain.errors import KalemError, NotFound
+from kalem.domain.errors import AuthenticationFailed, KalemError, NotFound
 from kalem.hub.i18n import DEFAULT, LANGUAGES, translator
 from kalem.hub.session import LANG_COOKIE, PRESESSION_COOKIE, SESSION_COOKIE, Session, Signer, new_nonce
 
@@ -109,13 +109,27 @@ class Page:
         self.lang = lang_of(request)
         self.t = translator(self.lang)
         self.signer = signer_of(request)
-        self.session: Session | None = self.signer.read(request.cookies.get(SESSION_COOKIE))
+        self.session: Session | None = self._standing(self.signer.read(request.cookies.get(SESSION_COOKIE)))
         self.nonce = self.session.sid if self.session else request.cookies.get(PRESESSION_COOKIE)
         self.new_nonce: str | None = None
 
     @property
     def ctx(self) -> Any:
         return self.request.app.state.kalem
+
+    def _standing(self, session: Session | None) -> Session | None:
+        """A signed, unexpired session, unless it was signed out of or the credential it was opened
+        with no longer stands (a revoked token, a removed user)."""
+        if session is None:
+            return None
+        with self.uow() as uow:
+            if uow.hub_sessions.ended(session.sid):
+                return None
+        try:
+            self.ctx.auth.derived(session.principal)
+        except AuthenticationFailed:
+            return None
+        return session
 
     @property
     def principal(self) -> Principal:
@@ -152,20 +166,22 @@ class Page:
         for name, value in SECURITY_HEADERS.items():
             response.headers[name] = value
         if self.request.query_params.get("lang") in LANGUAGES:
-            response.set_cookie(LANG_COOKIE, self.lang, max_age=365 * 86400, samesite="lax", httponly=True,
-                                path=PREFIX)
+            self.set_cookie(response, LANG_COOKIE, self.lang, max_age=365 * 86400)
         if self.new_nonce:
-            set_cookie(response, PRESESSION_COOKIE, self.new_nonce, max_age=3600)
+            self.set_cookie(response, PRESESSION_COOKIE, self.new_nonce, max_age=3600)
         return response
+
+    def set_cookie(self, response: Response, name: str, value: str, *, max_age: int) -> None:
+        """HttpOnly, SameSite=Lax, on the hub's paths; Secure when the hub is served over TLS: directly, or
+        behind a proxy that sends `X-Forwarded-Proto: https` from an address uvicorn trusts (127.0.0.1, or
+        those in `FORWARDED_ALLOW_IPS`)."""
+        response.set_cookie(name, value, max_age=max_age, httponly=True, samesite="lax", path=PREFIX,
+                            secure=self.request.url.scheme == "https")
 
     def redirect(self, url: str) -> Response:
         if self.htmx:  # htmx follows redirects inside the swap; tell it to navigate instead
             return self.finish(Response(status_code=204, headers={"HX-Redirect": url}))
         return self.finish(RedirectResponse(url, status_code=303))
-
-
-def set_cookie(response: Response, name: str, value: str, *, max_age: int) -> None:
-    response.set_cookie(name, value, max_age=max_age, httponly=True, samesite="lax", path=PREFIX)
 
 
 def page(request: Request) -> Page:

@@ -14,6 +14,8 @@ are dropped on first use (see `_ping_when_idle` and `store/hot.py`), and the poo
 from __future__ import annotations
 
 import contextlib
+import logging
+import os
 import threading
 import time
 from dataclasses import dataclass, field
@@ -24,6 +26,8 @@ import sqlalchemy as sa
 from sqlalchemy import event
 
 from kalem.observability import database as observability
+
+log = logging.getLogger("kalem.store")
 
 #: libpq's `connect_timeout` (whole seconds): an unreachable server fails a request in seconds, not
 #: after the kernel's TCP retries (minutes).
@@ -72,10 +76,28 @@ def _ping_when_idle(engine: sa.Engine, seconds: float = PING_AFTER_IDLE_SECONDS)
             raise sa.exc.DisconnectionError("the pooled connection is dead") from exc  # the pool reconnects
 
 
+def _owner_only(database: Path) -> None:
+    """The database file holds webhook secrets and credentials: create it readable by its owner only
+    (SQLite gives its `-wal` and `-shm` files the same mode), and take group and other access away from
+    one an older kalem made (0644 by the umask)."""
+    database.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.close(os.open(database, os.O_CREAT | os.O_WRONLY, 0o600))
+    for path in (database, Path(f"{database}-wal"), Path(f"{database}-shm")):
+        try:
+            mode = path.stat().st_mode
+            if mode & 0o077:
+                path.chmod(mode & 0o700)
+                log.warning("%s was readable by others; it is now its owner's only", path)
+        except FileNotFoundError:
+            continue
+        except PermissionError:
+            log.warning("%s is readable by others and kalem may not change that; chmod 600 it", path)
+
+
 def _sqlite_engine(url: str) -> sa.Engine:
     database = sa.engine.make_url(url).database
     if database and database != ":memory:":
-        Path(database).parent.mkdir(parents=True, exist_ok=True)
+        _owner_only(Path(database))
     engine = sa.create_engine(url, connect_args={"check_same_thread": False, "timeout": 30},
                               pool_size=8, max_overflow=8)
 

@@ -218,10 +218,16 @@ class CancelRequestRepository:
 class EventRepository:
     _INSERT = _q("INSERT INTO events (id, order_id, seller_id, sequence, type, occurred_at, actor, data) "
                  "VALUES (:id, :order_id, :seller_id, :sequence, :type, :occurred_at, :actor, :data)")
-    # PostgreSQL stamps each event with its transaction id: the change feed's order (docs/webhooks.md).
+    # PostgreSQL stamps each event with its transaction id, the change feed's order (docs/webhooks.md) — or
+    # with the order's previous event's stamp when that is larger. A transaction gets its id when it first
+    # writes or locks a row, which may be while it waits for the order's lock; the later writer can then
+    # hold the smaller id. Taking the larger keeps an order's events in sequence in the feed, and since a
+    # stamp is never below its own transaction's id, the feed's rule (only stamps below the oldest running
+    # transaction) still lets nothing appear behind a cursor.
     _INSERT_PG = Hot("INSERT INTO events (id, order_id, seller_id, sequence, type, occurred_at, actor, data, xid) "
                       "VALUES (:id, :order_id, :seller_id, :sequence, :type, :occurred_at, :actor, :data, "
-                      "pg_current_xact_id()::text::bigint)")
+                      "GREATEST(pg_current_xact_id()::text::bigint, (SELECT e.xid FROM events e "
+                      "WHERE e.order_id = CAST(:order_id AS VARCHAR) ORDER BY e.sequence DESC LIMIT 1)))")
     _FOR_ORDER = _q("SELECT id, order_id, seller_id, sequence, type, occurred_at, actor, data "
                     "FROM events WHERE order_id = :o AND sequence > :after ORDER BY sequence LIMIT :limit")
 
@@ -298,6 +304,10 @@ class TokenRepository:
                                   .bindparams(sa.bindparam("ids", expanding=True)), {"ids": token_ids})
         return {r.id: r.name for r in rows}
 
+    def by_id(self, token_id: str) -> Any:
+        return self._conn.execute(_q("SELECT id, role, seller_id, revoked_at, expires_at FROM api_tokens "
+                                     "WHERE id = :id"), {"id": token_id}).first()
+
     def revoke(self, token_id: str, now: datetime) -> bool:
         """Revoke (keeping the first revocation's time); False if there is no such token."""
         result = self._conn.execute(
@@ -316,8 +326,39 @@ class UserRepository:
                            {"u": username, "p": password_hash, "r": role, "s": seller_id, "at": now})
 
     def get(self, username: str) -> Any:
-        return self._conn.execute(_q("SELECT username, password_hash, role, seller_id FROM users WHERE username = :u"),
-                                  {"u": username}).first()
+        return self._conn.execute(_q("SELECT username, password_hash, role, seller_id, disabled_at FROM users "
+                                     "WHERE username = :u"), {"u": username}).first()
+
+    def set_password(self, username: str, password_hash: str) -> bool:
+        return self._conn.execute(_q("UPDATE users SET password_hash = :p WHERE username = :u"),
+                                  {"u": username, "p": password_hash}).rowcount == 1
+
+    def disable(self, username: str, now: datetime) -> bool:
+        """Disable (keeping the first time); False if there is no such user."""
+        return self._conn.execute(_q("UPDATE users SET disabled_at = COALESCE(disabled_at, :at) WHERE username = :u"),
+                                  {"u": username, "at": now}).rowcount == 1
+
+
+class HubSessionRepository:
+    """Hub sessions ended before their cookie expires (signed out)."""
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    def end(self, sid: str, expires_at: datetime) -> None:
+        if not self.ended(sid):
+            self._conn.execute(_q("INSERT INTO hub_session_ends (sid, expires_at) VALUES (:s, :e)"),
+                               {"s": sid, "e": expires_at})
+
+    def ended(self, sid: str) -> bool:
+        return self._conn.execute(_q("SELECT 1 FROM hub_session_ends WHERE sid = :s"), {"s": sid}).first() is not None
+
+    def prune(self, now: datetime, limit: int) -> int:
+        """Forget up to `limit` ends of sessions whose cookie has expired (it is refused on its own)."""
+        result = self._conn.execute(
+            _q("DELETE FROM hub_session_ends WHERE sid IN (SELECT sid FROM hub_session_ends WHERE expires_at < :now "
+               "LIMIT :n)"), {"now": now, "n": limit})
+        return result.rowcount
 
 
 class IdempotencyRepository:

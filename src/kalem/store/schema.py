@@ -96,6 +96,15 @@ users = sa.Table(
     sa.Column("role", sa.String(16), nullable=False),
     sa.Column("seller_id", sa.String(64)),
     sa.Column("created_at", TS, nullable=False),
+    sa.Column("disabled_at", TS),
+)
+
+# A hub session is a signed cookie; signing out ends it here, until the cookie would have expired anyway.
+hub_session_ends = sa.Table(
+    "hub_session_ends", metadata,
+    sa.Column("sid", sa.String(64), primary_key=True),
+    sa.Column("expires_at", TS, nullable=False),
+    sa.Index("ix_hub_session_ends_expires_at", "expires_at"),
 )
 
 idempotency_keys = sa.Table(

@@ -26,6 +26,7 @@ from kalem.store.refunds import RefundRepository, ReturnRepository, StrategyRepo
 from kalem.store.repositories import (
     CancelRequestRepository,
     EventRepository,
+    HubSessionRepository,
     IdempotencyRepository,
     OrderRepository,
     SellerRepository,
@@ -62,6 +63,7 @@ class UnitOfWork:
     tokens: TokenRepository
     users: UserRepository
     idempotency: IdempotencyRepository
+    hub_sessions: HubSessionRepository
     billing: BillingRepository
     webhooks: WebhookRepository
     refunds: RefundRepository
@@ -107,6 +109,7 @@ class UnitOfWork:
         self.tokens = TokenRepository(conn)
         self.users = UserRepository(conn)
         self.idempotency = IdempotencyRepository(conn)
+        self.hub_sessions = HubSessionRepository(conn)
         self.billing = BillingRepository(conn)
         self.webhooks = WebhookRepository(conn, postgres=postgres)
         self.refunds = RefundRepository(conn)

@@ -205,7 +205,8 @@ class Worker:
                 caught_up = False
 
     def housekeep(self, batch: int = 1000, max_batches: int = 100) -> int:
-        """Forget Idempotency-Keys past their retention, a batch per short transaction (no long locks);
+        """Forget Idempotency-Keys past their retention and the ends of hub sessions whose cookies have
+        expired, a batch per short transaction (no long locks);
         returns how many. Bounded per call, the rest waits for the next pass."""
         forgotten = 0
         for _ in range(max_batches):
@@ -213,12 +214,13 @@ class Worker:
             with self._uow() as uow:
                 n = uow.idempotency.prune(now - timedelta(seconds=self.config.idempotency_retention_seconds), now,
                                           batch)
+                n += uow.hub_sessions.prune(now, batch)
                 uow.commit()
             forgotten += n
             if n < batch:
                 break
         if forgotten:
-            log.info("webhook worker: forgot %d idempotency keys past their retention", forgotten)
+            log.info("webhook worker: forgot %d idempotency keys and ended hub sessions past their retention", forgotten)
         return forgotten
 
     def run_once(self) -> int:

@@ -63,7 +63,7 @@ def place_batch(body: OrderBatchIn, ctx: Ctx, caller: Caller, idempotency_key: I
     invalid: dict[int, dict[str, Any]] = {}
     for index, raw in enumerate(body.orders):
         try:
-            cmds.append(PlaceOrder(spec_of(OrderIn.model_validate(raw)), caller))
+            cmds.append(PlaceOrder(spec_of(OrderIn.model_validate(raw)), caller, ctx.settings.intake_limits))
         except ValidationError as exc:
             message, details = invalid_fields(exc.errors(include_url=False, include_context=False))
             invalid[index] = _result(index, 422, raw, error=native_error("invalid_request", message, details))

@@ -22,6 +22,7 @@ from kalem.domain.orders.ledger import (
     Ledger,
 )
 from kalem.domain.orders.order import (
+    IntakeLimits,
     HELD_STATES,
     Line,
     LineSpec,
@@ -78,6 +79,7 @@ from kalem.domain.orders.units import (
 )
 
 __all__ = [
+    "IntakeLimits",
     "Action",
     "Address",
     "CANCEL",

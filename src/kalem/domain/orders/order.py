@@ -9,13 +9,22 @@ order ingested without packages gets one `Created` package holding everything.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 
-from kalem.domain.errors import InvalidOrder, LineNotFound, PackageNotFound, QuantityExceedsCancellable
+from kalem.domain.errors import (
+    IdNotAddressable,
+    InvalidOrder,
+    LineNotFound,
+    PackageNotFound,
+    QuantityExceedsCancellable,
+    QuantityTooLarge,
+    TooManyLines,
+)
 from kalem.domain.events.event import Actor, Event, EventRecorder
 from kalem.domain.orders.details import NO_DETAILS, OrderDetails
 from kalem.domain.orders.ledger import Ledger
@@ -294,18 +303,41 @@ class OrderSpec:
     details: OrderDetails = NO_DETAILS
 
 
-def place_order(spec: OrderSpec, *, order_id: str, actor: Actor, now: datetime) -> tuple[Order, list[Event]]:
+@dataclass(frozen=True, slots=True)
+class IntakeLimits:
+    """How large an order kalem takes in: bounded, so that no order makes any read or write costly. A
+    quantity stays below 2^31 whatever the setting (GraphQL's `Int` must hold it)."""
+
+    max_line_quantity: int = 10_000
+    max_lines: int = 500
+
+
+#: What an id may not contain: a `/` (no route could name it in its path), control characters.
+_UNADDRESSABLE = re.compile(r"[/\x00-\x1f\x7f]")
+
+
+def check_addressable(what: str, value: str) -> None:
+    if _UNADDRESSABLE.search(value) or value in (".", "..") or value != value.strip():
+        raise IdNotAddressable(f"{what} {value!r} cannot be used: it may not contain '/' or control characters, "
+                               "be '.' or '..', or begin or end with white space", field=what.replace(" ", "_"))
+
+
+def place_order(spec: OrderSpec, *, order_id: str, actor: Actor, now: datetime,
+                limits: IntakeLimits = IntakeLimits()) -> tuple[Order, list[Event]]:
     """Take in an order as the channel sold it; packages default to one `Created` package.
 
     Units are numbered in package order: the first package's units of a line are 1.., the next
     package's follow; each unit starts in the state its package says."""
-    _check_lines(spec.lines)
+    check_addressable("order number", spec.order_number)
+    _check_lines(spec.lines, limits)
     packages = spec.packages or (
         PackageSpec(f"{spec.order_number}-1", PackageStatus.CREATED,
                     tuple(PackageItem(ls.line_id, ls.quantity) for ls in spec.lines)),
     )
     if len({p.package_id for p in packages}) != len(packages):
         raise InvalidOrder("package ids must be unique within the order")
+    for package in packages:
+        check_addressable("package id", package.package_id)
     lines, packed = _numbered(spec.lines, packages)
     order = Order(
         id=order_id, seller_id=spec.seller_id, order_number=spec.order_number,
@@ -322,11 +354,19 @@ def place_order(spec: OrderSpec, *, order_id: str, actor: Actor, now: datetime) 
     return order.evolve(recorder)
 
 
-def _check_lines(lines: Sequence[LineSpec]) -> None:
+def _check_lines(lines: Sequence[LineSpec], limits: IntakeLimits) -> None:
     if not lines:
         raise InvalidOrder("an order needs at least one line")
+    if len(lines) > limits.max_lines:
+        raise TooManyLines(f"an order may have at most {limits.max_lines} lines, this one has {len(lines)}",
+                           limit=limits.max_lines, lines=len(lines))
     seen: set[str] = set()
     for ls in lines:
+        check_addressable("line id", ls.line_id)
+        if ls.quantity > limits.max_line_quantity:
+            raise QuantityTooLarge(f"line {ls.line_id}: quantity {ls.quantity} is over the limit of "
+                                   f"{limits.max_line_quantity} per line", line_id=ls.line_id,
+                                   limit=limits.max_line_quantity)
         if ls.line_id in seen:
             raise InvalidOrder(f"line {ls.line_id} appears twice", line_id=ls.line_id)
         seen.add(ls.line_id)

@@ -22,7 +22,6 @@ from fastapi import APIRouter, Header, Query, Request, Response
 
 from kalem.api.app import Face
 from kalem.api.context import Ctx, context
-from kalem.app import access
 from kalem.app.principals import Principal
 from kalem.domain.errors import AuthenticationFailed, NotFound
 from kalem.domain.orders import Operation
@@ -51,7 +50,7 @@ def _principal(request: Request, authorization: str | None) -> Principal:
              responses={200: {"model": out.AkinonLoginOut, "description": "The token"}, **out.errors()})
 def login(body: wire.AkinonLogin, ctx: Ctx) -> dict[str, Any]:
     try:
-        principal = access.login(ctx.uow(write=False), body.username, body.password)
+        principal = ctx.logins.login(ctx.uow(), body.username, body.password)
     except AuthenticationFailed as exc:  # Akinon answers 400 for bad credentials
         raise InvalidCredentials("Unable to log in with provided credentials.") from exc
     key, _ = ctx.auth.issue_jwt(principal)

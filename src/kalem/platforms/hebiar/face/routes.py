@@ -10,7 +10,6 @@ from fastapi.responses import JSONResponse
 
 from kalem.api.app import Face
 from kalem.api.context import Ctx, context
-from kalem.app import access
 from kalem.app import orders as app_orders
 from kalem.app.cancellation import LineItems, cancel_lines_by_id, request_cancel_by_id
 from kalem.app.principals import Principal
@@ -51,7 +50,7 @@ IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_lengt
 @router.post("/Auth/login", summary="Log in; the token is a JWT for `Authorization: Bearer`",
              response_model=None, responses=responses(HebiarLoginResult, 400, 401, 413, 422, 429))
 def login(body: wire.HebiarLogin, ctx: Ctx) -> dict[str, Any]:
-    principal = access.login(ctx.uow(write=False), body.UserName, body.Password)
+    principal = ctx.logins.login(ctx.uow(), body.UserName, body.Password)
     token, expires = ctx.auth.issue_jwt(principal, claims={"__tenant__": principal.seller_id or "operator"})
     return {"token": token, "expire": expires.strftime("%Y-%m-%dT%H:%M:%SZ"), "isSuccess": True, "statusCode": None}
 

@@ -107,7 +107,7 @@ def spec_of(body: wire.OrderIn, seller_id: str | None) -> OrderSpec:
 
 
 def hg_intake(body: wire.OrderIn, ctx: Ctx, caller: Caller, idempotency_key: IdempotencyKey = None) -> Response:
-    cmd = app_orders.PlaceOrder(spec_of(body, caller.seller_id), caller)
+    cmd = app_orders.PlaceOrder(spec_of(body, caller.seller_id), caller, ctx.settings.intake_limits)
     return ctx.idempotency.run(
         idempotency_key, caller, ["hepsiglobal POST /v1/orders", body.model_dump(mode="json")],
         lambda uow: app_orders.place_order(uow, cmd),

@@ -153,7 +153,10 @@ def _after(cursor: str | None) -> tuple[str, str] | None:
     if cursor is None:
         return None
     try:
-        created, order_id = base64.urlsafe_b64decode(cursor.encode()).decode().split("|", 1)
+        raw = base64.urlsafe_b64decode(cursor.encode()).decode()
+        if "\x00" in raw:  # no id holds one, and PostgreSQL could not compare it
+            raise ValueError("NUL in a cursor")
+        created, order_id = raw.split("|", 1)
         datetime.fromisoformat(created)
     except (ValueError, UnicodeDecodeError) as exc:
         raise InvalidInput("the cursor is not valid", field="after") from exc

@@ -72,7 +72,7 @@ def post_params(content_type: str | None, body: bytes) -> Params:
         raise Refusal(415, "UNSUPPORTED_MEDIA_TYPE", f"send the request as {JSON} (Content-Type: {JSON})")
     try:
         data = json.loads(body)
-    except ValueError as exc:  # JSONDecodeError, an empty body, or bytes that are not UTF-8
+    except (ValueError, RecursionError) as exc:  # not JSON, empty, not UTF-8, or nested too deep
         raise Refusal(400, "MALFORMED_JSON", "the body is not valid JSON") from exc
     if isinstance(data, list):
         raise Refusal(400, "BATCHING_NOT_SUPPORTED", "send one operation per request; batches are not accepted")
@@ -90,7 +90,7 @@ def get_params(query: str | None, variables: str | None, operation_name: str | N
             return None
         try:
             return json.loads(text)
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:
             raise Refusal(400, "INVALID_REQUEST", f"{name} must be a JSON object") from exc
     return _params(query, decoded("variables", variables), operation_name or None,
                    decoded("extensions", extensions))
