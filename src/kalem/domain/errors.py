@@ -56,6 +56,7 @@ leaves from `platforms/` carry a face's own wire codes.
     │   ├── CancelRequestNotFound
     │   ├── TokenNotFound
     │   ├── UnknownSeller                         app/access.py
+    │   ├── UserNotFound                          app/access.py
     │   ├── ReturnNotFound                        domain/orders/returns.py
     │   ├── UnitNotFound                          domain/orders/units.py
     │   ├── RefundNotFound                        domain/refunds/records.py

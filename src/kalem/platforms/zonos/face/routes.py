@@ -24,6 +24,10 @@ _ERRORS = {"type": "array", "items": {"type": "object", "required": ["message"],
     "message": {"type": "string"}, "extensions": {"type": "object", "properties": {"code": {"type": "string"}}}}}}
 _ANSWER = {"type": "object", "properties": {"data": {"type": ["object", "null"]}, "errors": _ERRORS}}
 _MEDIA = {"application/json": {"schema": _ANSWER}, GRAPHQL_RESPONSE: {"schema": _ANSWER}}
+#: What the HTTP edge answers for every route, GraphQL's included, before the request reaches it.
+EDGE_REFUSALS = {413: "`payload_too_large`: the body is over the limit",
+                 422: "`invalid_characters`: a NUL character in the URL or the body",
+                 429: "`rate_limited`: too many requests for this credential; see Retry-After"}
 RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {"description": "A GraphQL response: `data`, and `errors` for whatever failed. With `Accept: "
                          "application/json` (or none) also every GraphQL error, parse and validation included.",
@@ -34,6 +38,9 @@ RESPONSES: dict[int | str, dict[str, Any]] = {
     405: {"description": "A mutation over GET (`Allow: POST`)", "content": _MEDIA},
     406: {"description": "An `Accept` header that allows no JSON", "content": _MEDIA},
     415: {"description": "A POST body that is not `application/json`", "content": _MEDIA},
+    **{status: {"description": f"{description} (kalem's native error envelope: refused before the GraphQL "
+                               "layer reads the request)"} for status, description in EDGE_REFUSALS.items()
+       if status != 422},  # a GET's 422 is FastAPI's own entry; a POST's is added below
 }
 _REQUEST_BODY = {"required": True, "content": {"application/json": {"schema": {
     "type": "object", "required": ["query"], "properties": {
@@ -90,7 +97,8 @@ def face() -> Face:
         except Refusal as refusal:
             return _encoded(_errors(refusal.code, refusal.message), refusal.status, media, refusal.headers)
 
-    @router.post(PATH, summary="Run a GraphQL query or mutation", responses=RESPONSES,
+    @router.post(PATH, summary="Run a GraphQL query or mutation",
+                 responses={**RESPONSES, 422: {"description": f"{EDGE_REFUSALS[422]} (kalem's native error envelope)"}},
                  openapi_extra={"requestBody": _REQUEST_BODY})
     async def graphql_post(request: Request) -> Response:
         async def read() -> Params:
@@ -115,7 +123,9 @@ def face() -> Face:
 
     sdl = schema.as_str() + "\n"
 
-    @router.get(SDL_PATH, response_class=PlainTextResponse, summary="The Zonos face's schema (SDL)")
+    @router.get(SDL_PATH, response_class=PlainTextResponse, summary="The Zonos face's schema (SDL)",
+                responses={status: {"description": description} for status, description in EDGE_REFUSALS.items()
+                           if status != 413})
     def graphql_schema() -> str:
         return sdl
 
