@@ -13,11 +13,6 @@ leaves from `dialects/` carry a face's own wire codes.
     │   ├── DuplicateLine
     │   ├── UnknownReason
     │   ├── InvalidOrder
-    │   ├── MissingOrderIdentifier                app/billing.py
-    │   ├── MissingItemIdentifier                 app/billing.py
-    │   ├── AccountOrderNumberMismatch            app/billing.py
-    │   ├── ItemIdentifierMismatch                app/billing.py
-    │   ├── AmbiguousSku                          app/billing.py
     │   ├── RefundAmountMismatch                  app/refunds.py
     │   ├── RefundReferenceInUse                  app/refunds.py
     │   ├── InvalidRefund                         domain/refunds/amounts.py
@@ -43,6 +38,11 @@ leaves from `dialects/` carry a face's own wire codes.
     │   ├── LinesOfSeveralPackages                platforms/n11/order_lines.py
     │   ├── NothingToSplit                        platforms/n11/order_lines.py
     │   ├── UnsupportedOrderByField               platforms/n11/face/routes.py
+    │   ├── MissingOrderIdentifier                platforms/zonos/billing.py
+    │   ├── MissingItemIdentifier                 platforms/zonos/billing.py
+    │   ├── AccountOrderNumberMismatch            platforms/zonos/billing.py
+    │   ├── ItemIdentifierMismatch                platforms/zonos/billing.py
+    │   ├── AmbiguousSku                          platforms/zonos/billing.py
     │   ├── InvalidZonosId                        platforms/zonos/face/views.py
     │   └── WebhookTypeNotSupported               platforms/zonos/face/webhooks.py
     ├── NotFound (404)                            unknown ids — and other sellers' ids, which look the same
