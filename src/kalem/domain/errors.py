@@ -60,6 +60,7 @@ leaves from `dialects/` carry a face's own wire codes.
     │   └── WebhookDeliveryNotFound               domain/webhooks.py
     ├── Conflict (409)                            the request is well formed but the state does not allow it
     │   ├── QuantityExceedsCancellable
+    │   ├── NothingToCancel
     │   ├── CancelRequestAlreadyDecided
     │   ├── ApprovalExceedsRequested
     │   ├── OrderAlreadyExists
@@ -69,7 +70,6 @@ leaves from `dialects/` carry a face's own wire codes.
     │   │   └── PackageNotSplittable              domain/orders/packages.py
     │   ├── VersionMismatch (412)
     │   ├── IdempotencyKeyInUse
-    │   ├── NothingToCancel                       app/refunds.py
     │   ├── OrderAlreadyCanceled                  domain/billing/order_billing.py
     │   ├── OrderHasPendingCancelRequests         domain/billing/order_billing.py
     │   ├── OrderHasShippedUnits                  domain/billing/order_billing.py
@@ -185,6 +185,10 @@ class Conflict(KalemError):
 
 class QuantityExceedsCancellable(Conflict):
     code = "quantity_exceeds_cancellable"
+
+
+class NothingToCancel(Conflict):
+    code = "nothing_to_cancel"
 
 
 class CancelRequestAlreadyDecided(Conflict):
