@@ -49,10 +49,9 @@ class Authenticator:
             return self._from_jwt(credential)
         return self._cached(credential, lambda: authenticate(self._uow(write=False), credential), wait)
 
-    def key_pair(self, appkey: str | None, appsecret: str | None) -> Principal:
-        if not appkey or not appsecret:
-            raise AuthenticationFailed("appkey and appsecret are required")
-        secret = f"{appkey}:{appsecret}"
+    def credential(self, secret: str) -> Principal:
+        """A credential kept like a token, in the shape a face sends it (a face that sends one in parts
+        joins them into the secret it was kept as), looked up and cached like a token."""
         return self._cached(secret, lambda: authenticate(self._uow(write=False), secret))
 
     def authorization(self, header: str | None, schemes: tuple[str, ...] = ("bearer",), *,
