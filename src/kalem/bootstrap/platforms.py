@@ -3,7 +3,10 @@ its package (`kalem/platforms/<name>/`, whose `PLATFORM` describes it) and a lin
 
 from __future__ import annotations
 
+import sqlalchemy as sa
+
 from kalem.platforms import Platform, akinon, hebiar, hepsiglobal, n11, zonos
+from kalem.store import schema
 
 PLATFORMS: tuple[Platform, ...] = (
     hebiar.PLATFORM,
@@ -12,3 +15,11 @@ PLATFORMS: tuple[Platform, ...] = (
     hepsiglobal.PLATFORM,
     akinon.PLATFORM,
 )
+
+
+def metadata() -> sa.MetaData:
+    """The whole schema: the store's tables and every platform's own, which a platform defines on the
+    same metadata (what the migrations are compared with, and every table a test empties)."""
+    for platform in PLATFORMS:
+        platform.tables()
+    return schema.metadata

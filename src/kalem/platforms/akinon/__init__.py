@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from kalem.platforms import Platform
 
 if TYPE_CHECKING:
+    import sqlalchemy as sa
+
     from kalem.api.app import Face
 
 
@@ -16,4 +19,10 @@ def _face() -> Face:
     return routes.face()
 
 
-PLATFORM = Platform("akinon", _face)
+def _tables() -> Sequence[sa.Table]:
+    from kalem.platforms.akinon import store
+
+    return store.TABLES
+
+
+PLATFORM = Platform("akinon", _face, _tables)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from kalem.platforms import Platform, Renderer, Webhooks
 
 if TYPE_CHECKING:
+    import sqlalchemy as sa
+
     from kalem.api.app import Face
     from kalem.store.uow import UnitOfWork
 
@@ -16,6 +18,12 @@ def _face() -> Face:
     from kalem.platforms.hebiar.face import routes
 
     return routes.face()
+
+
+def _tables() -> Sequence[sa.Table]:
+    from kalem.platforms.hebiar import store
+
+    return store.TABLES
 
 
 def _renderer(uow: Callable[[], UnitOfWork]) -> Renderer:
@@ -30,4 +38,4 @@ def _schemas() -> dict[str, dict[str, Any]]:
     return hooks.HOOK_SCHEMAS
 
 
-PLATFORM = Platform("hebiar", _face, webhooks=Webhooks(_renderer, _schemas))
+PLATFORM = Platform("hebiar", _face, _tables, webhooks=Webhooks(_renderer, _schemas))
