@@ -69,7 +69,7 @@ class RefundUnits:
     reference: str | None = None
     seller_id: str | None = None
     order_id: str | None = None                    # faces that know the order by id
-    expected_total: Decimal | None = None          # the caller's own total (HG `amount`s): must match,
+    expected_total: Decimal | None = None          # the caller's own total (its items' amounts): must match,
     #                                                unless an operator sends it, then it is the forced amount
 
 
