@@ -50,8 +50,8 @@ class Authenticator:
         return self._cached(credential, lambda: authenticate(self._uow(write=False), credential), wait)
 
     def credential(self, secret: str) -> Principal:
-        """A credential kept like a token, in the shape a face sends it (a face that sends one in parts
-        joins them into the secret it was kept as), looked up and cached like a token."""
+        """A credential kept like a token, as `secret` (a face that receives one in parts joins them the
+        way it kept it), looked up and cached like a bearer token."""
         return self._cached(secret, lambda: authenticate(self._uow(write=False), secret))
 
     def authorization(self, header: str | None, schemes: tuple[str, ...] = ("bearer",), *,
