@@ -73,8 +73,8 @@ def _check_against_repositories(url: str, spec: OrderSpec, now: datetime) -> Non
     taking in an order writes fails here rather than loading orders the server reads differently."""
     import sqlalchemy as sa
 
+    from kalem.bootstrap.platforms import metadata
     from kalem.store.db import Database
-    from kalem.store.schema import metadata
     from kalem.store.uow import UnitOfWork
     oid = "ord_check"
     expected = _rows(spec, oid, now)[0].split("\t")
@@ -86,7 +86,7 @@ def _check_against_repositories(url: str, spec: OrderSpec, now: datetime) -> Non
 
             def counts() -> dict[str, int]:
                 return {t.name: conn.execute(sa.select(sa.func.count()).select_from(t)).scalar_one()
-                        for t in metadata.sorted_tables}
+                        for t in metadata().sorted_tables}
             before = counts()
             order, events = place_order(spec, order_id=oid, actor=Actor("operator", "bench"), now=now)
             uow.sellers.ensure(order.seller_id, now)

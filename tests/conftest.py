@@ -22,13 +22,15 @@ import sqlalchemy as sa
 import uvicorn
 
 from kalem.bootstrap.api import build_app
+from kalem.bootstrap.platforms import metadata as whole_schema
 from kalem.config import Settings
 from kalem.devtools.postgres import ThrowawayPostgres, free_port
 from kalem.store.db import Database
 from kalem.store.migrate import upgrade
-from kalem.store.schema import metadata
 
 ADMIN = "test-admin-token"
+#: Every table, the platforms' own included.
+metadata = whole_schema()
 BACKENDS = ("sqlite", "postgresql")
 
 

@@ -1,7 +1,9 @@
-"""Import rules: the domain is pure, layers point downward, dialects never import each other."""
+"""Import rules: the domain is pure, layers point downward, platforms never import each other; and
+what is a platform's stays in its package."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -83,3 +85,50 @@ def test_each_capability_imports_alone():
     for name in DOMAIN_PACKAGES:
         result = subprocess.run([sys.executable, "-c", f"import kalem.domain.{name}"], capture_output=True, text=True)
         assert result.returncode == 0, result.stderr[-2000:]
+
+
+#: Other spellings of the platforms than their package names (`Platform.name`).
+PLATFORM_SPELLINGS = ("hepsi", "omnitron", "commercelab")
+
+
+def _named_platforms(path: Path, words: re.Pattern[str]) -> list[str]:
+    """Identifiers and string literals (docstrings included; comments are not code) that name a platform."""
+    import io
+    import tokenize
+
+    kinds = {tokenize.NAME, tokenize.STRING, getattr(tokenize, "FSTRING_MIDDLE", tokenize.STRING)}
+    found = []
+    for token in tokenize.generate_tokens(io.StringIO(path.read_text()).readline):
+        if token.type in kinds and words.search(token.string):
+            found.append(f"{path.relative_to(ROOT)}:{token.start[0]}: {token.string[:60]!r}")
+    return found
+
+
+def test_use_cases_and_the_store_name_no_platform():
+    """A platform's use cases, ids and tables live in its package: `kalem.app` and `kalem.store` (their
+    migrations aside, which are history) speak only kalem's terms."""
+    from kalem.bootstrap.platforms import PLATFORMS
+
+    words = re.compile("|".join(re.escape(w) for w in (*(p.name for p in PLATFORMS), *PLATFORM_SPELLINGS)),
+                       re.IGNORECASE)
+    migrations = ROOT / "src" / "kalem" / "store" / "migrations"
+    paths = [path for package in ("app", "store") for path in (ROOT / "src" / "kalem" / package).rglob("*.py")
+             if migrations not in path.parents]
+    assert len(paths) > 20
+    assert [hit for path in sorted(paths) for hit in _named_platforms(path, words)] == []
+
+
+def test_every_platform_package_describes_itself_and_is_listed():
+    """Adding a platform is adding its package, whose `PLATFORM` describes it, and its line in
+    `kalem.bootstrap.platforms`: a package left out of the list fails here."""
+    import importlib
+    import pkgutil
+
+    import kalem.platforms
+    from kalem.bootstrap.platforms import PLATFORMS
+
+    packages = sorted(m.name for m in pkgutil.iter_modules(kalem.platforms.__path__) if m.ispkg)
+    assert len(packages) == 5 and sorted(p.name for p in PLATFORMS) == packages
+    for name in packages:
+        described = importlib.import_module(f"kalem.platforms.{name}").PLATFORM
+        assert described.name == name and described in PLATFORMS

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import uuid
 
+import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
+from kalem.bootstrap.platforms import metadata
 from kalem.store.db import create_engine
 from kalem.store.migrate import upgrade
-from kalem.store.schema import metadata
 
 
 def _differences(url: str) -> list:
@@ -18,7 +19,7 @@ def _differences(url: str) -> list:
     engine = create_engine(url)
     try:
         with engine.connect() as conn:
-            return compare_metadata(MigrationContext.configure(conn), metadata)
+            return compare_metadata(MigrationContext.configure(conn), metadata())
     finally:
         engine.dispose()
 
@@ -29,6 +30,32 @@ def test_sqlite_migrations_match_the_schema(tmp_path):
 
 def test_postgresql_migrations_match_the_schema(postgres):
     assert _differences(_fresh_postgres(postgres)) == []
+
+
+def test_the_whole_schema_holds_every_platforms_tables():
+    """A platform defines its own tables with it, on the store's metadata; the whole schema has them."""
+    from kalem.bootstrap.platforms import PLATFORMS
+
+    whole = metadata()
+    own = [table for platform in PLATFORMS for table in platform.tables()]
+    assert {t.name for t in own} == {"hebiar_ids", "n11_line_ids", "n11_carried_line_ids", "akinon_ids"}
+    assert all(whole.tables[t.name] is t for t in own)
+
+
+def test_autogenerate_compares_with_the_whole_schema_it_is_given(tmp_path):
+    """Alembic's environment compares with the schema its caller passes (the store cannot import the
+    platforms' tables): with the whole schema there is nothing to generate; with none it refuses,
+    rather than proposing to drop the tables it was not shown."""
+    from alembic import command
+    from alembic.util import CommandError
+
+    from kalem.store.migrate import alembic_config
+
+    url = f"sqlite:///{tmp_path}/m.db"
+    upgrade(url)
+    command.check(alembic_config(url, metadata()))  # raises when the migrations and the schema differ
+    with pytest.raises(CommandError, match="does not provide a MetaData"):
+        command.check(alembic_config(url))
 
 
 def _fresh_postgres(postgres: str) -> str:

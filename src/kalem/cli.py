@@ -195,13 +195,14 @@ def token_create(role: Annotated[str, typer.Option(help="operator or seller")],
     a token named it), unless --new-seller."""
     from kalem.app import access
     from kalem.domain.errors import KalemError
+    from kalem.platforms.n11 import key_pairs
     uow = _uow(Settings())
     try:
         if n11:
             if role != "seller" or not seller_id:
                 raise typer.BadParameter("an n11 key pair needs --role seller and --seller-id")
-            typer.echo(" ".join(access.create_key_pair(uow(), seller_id=seller_id, name=name,
-                                                       new_seller=new_seller)))
+            typer.echo(" ".join(key_pairs.create_key_pair(uow(), seller_id=seller_id, name=name,
+                                                          new_seller=new_seller)))
         else:
             issued = access.create_token(uow(), role=role, seller_id=seller_id, name=name, new_seller=new_seller)
             typer.echo(f"token id: {issued.token_id} (to revoke it: kalem token revoke {issued.token_id})", err=True)

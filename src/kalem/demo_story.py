@@ -1,5 +1,6 @@
 """The demo's story orders: one of each thing kalem does, with known numbers, so the README and the
-hub can point at them. Everything goes through the same `app/` use cases as the API."""
+hub can point at them. Everything goes through the use cases the API runs: `app/`, and the Zonos
+face's own removal of items (`platforms/zonos/billing.py`)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from collections.abc import Callable
 from decimal import Decimal
 
 from kalem.app import webhooks
-from kalem.app.billing import OrderRef, RemoveItems, billing_for_number, charge_invoice, remove_items
+from kalem.app.billing import billing_for_number, charge_invoice
 from kalem.app.cancellation import RequestCancel, request_cancel
 from kalem.app.orders import PlaceOrder, place_order
 from kalem.app.packages import SplitPackage, split_package
@@ -15,6 +16,7 @@ from kalem.app.principals import Principal
 from kalem.app.refunds import RefundUnits, decide_return, refund_units, request_return
 from kalem.domain.orders import CancelItem, LineSpec, OrderSpec, PackageItem, PackageSpec, PackageStatus, ReturnItem
 from kalem.domain.refunds import Payout, RefundMethod
+from kalem.platforms.zonos.billing import OrderRef, RemoveItems, remove_items
 from kalem.store.uow import UnitOfWork
 
 UowFactory = Callable[..., UnitOfWork]
@@ -67,7 +69,7 @@ def tell(uow: UowFactory) -> list[str]:
            destination="DE", currency="EUR")
     billed = billing_for_number(uow(), number, OPERATOR)
     invoice = billed.billing.history.invoices[0].number
-    charge_invoice(uow(), OrderRef(billed.order.id), invoice, OPERATOR)
+    charge_invoice(uow(), billed.order.id, invoice, OPERATOR)
     remove_items(uow(), RemoveItems(OrderRef(billed.order.id), f"item{number}1", None, 1, OPERATOR))
     story.append(f"{number}: to Germany — landed cost, invoice {invoice} paid, then a credit note for a belt removed")
     return story

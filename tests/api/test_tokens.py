@@ -5,6 +5,7 @@ from __future__ import annotations
 import httpx
 
 from kalem.app import access
+from kalem.platforms.n11 import key_pairs
 from kalem.store.uow import UnitOfWork
 from tests.conftest import snapshot
 from tests.support import client_for
@@ -34,7 +35,7 @@ def test_an_unknown_token_id_is_404_and_changes_nothing(api, db):
 
 
 def test_an_n11_key_pair_is_revoked_by_its_appkey(api, db):
-    appkey, appsecret = access.create_key_pair(UnitOfWork(db), seller_id="acme")
+    appkey, appsecret = key_pairs.create_key_pair(UnitOfWork(db), seller_id="acme")
     with httpx.Client(base_url=api.base_url, headers={"appkey": appkey, "appsecret": appsecret}, timeout=30) as n11:
         path = "/rest/delivery/v1/shipmentPackages"
         assert n11.get(path).status_code == 200

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
 from kalem.app import access
+from kalem.platforms.n11 import key_pairs
 from kalem.store.uow import UnitOfWork
 from tests.conftest import ADMIN, empty
 from tests.refunds.test_akinon import akinon
@@ -39,7 +40,7 @@ def make_machine(server):
             jwt = self.api.post("/Auth/login", json={"UserName": "oms", "Password": "secret-pass"}).json()["token"]
             self.hebiar = httpx.Client(base_url=server.url, headers={"Authorization": f"Bearer {jwt}"}, timeout=30)
             self.akinon = akinon(server, server.db)
-            key, secret = access.create_key_pair(UnitOfWork(server.db), seller_id="acme")
+            key, secret = key_pairs.create_key_pair(UnitOfWork(server.db), seller_id="acme")
             self.n11 = httpx.Client(base_url=server.url, headers={"appkey": key, "appsecret": secret}, timeout=30)
             found = self.akinon.get("/api/v1/orders/", params={"number": NUMBER}).json()["results"][0]
             self.order_pk = found["pk"]

@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 
-from kalem.app import access
+from kalem.platforms.n11 import key_pairs
 from kalem.store.uow import UnitOfWork
 from tests.conftest import snapshot
 
@@ -133,7 +133,7 @@ def n11(api, db):
     for body in (n11_order("N11-1", "PKG-1", {"L86": 4, "L87": 3}), n11_order("N11-2", "PKG-2", {"L50": 4}),
                  n11_order("N11-3", "PKG-3", {"L30": 2}, status="Created")):
         assert api.post("/v1/orders", json=body).status_code == 201
-    appkey, appsecret = access.create_key_pair(UnitOfWork(db), seller_id="acme")
+    appkey, appsecret = key_pairs.create_key_pair(UnitOfWork(db), seller_id="acme")
     with httpx.Client(base_url=api.base_url, headers={"appkey": appkey, "appsecret": appsecret},
                       timeout=30) as client:
         yield N11(client, api)
@@ -251,7 +251,7 @@ def test_credentials(n11, db):
 
 def test_another_sellers_package_looks_unknown(n11, db):
     l86 = n11.line_id("PKG-1", "L86")
-    key, secret = access.create_key_pair(UnitOfWork(db), seller_id="other")
+    key, secret = key_pairs.create_key_pair(UnitOfWork(db), seller_id="other")
     with httpx.Client(base_url=n11.client.base_url, headers={"appkey": key, "appsecret": secret}, timeout=30) as other:
         _refused(n11, db, one(l86, 1), "orderLineNotFound", client=other)
         assert other.get(PACKAGES).json()["content"] == []

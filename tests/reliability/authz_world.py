@@ -21,6 +21,7 @@ import jwt
 from kalem.app import access
 from kalem.app.principals import Principal
 from kalem.hub.session import PRESESSION_COOKIE, SESSION_COOKIE, SESSION_SECONDS, Signer
+from kalem.platforms.n11 import key_pairs
 from kalem.store.uow import UnitOfWork
 from tests.conftest import ADMIN
 from tests.support import token
@@ -123,7 +124,7 @@ class World:
                                                  expires_at=datetime.now(UTC) - timedelta(hours=1)).secret
         self.spare_token = access.create_token(UnitOfWork(db), role="seller", seller_id=VICTIM,
                                                name="revoked by the operator's run").token_id
-        self.n11 = {s: access.create_key_pair(UnitOfWork(db), seller_id=s) for s in (VICTIM, INTRUDER)}
+        self.n11 = {s: key_pairs.create_key_pair(UnitOfWork(db), seller_id=s) for s in (VICTIM, INTRUDER)}
 
         # A subscription first, so the orders below queue deliveries for it (no worker sends them).
         self.sub_id = _ok(self.api.post("/v1/webhook-subscriptions", json={

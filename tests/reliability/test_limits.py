@@ -24,6 +24,7 @@ from kalem.bootstrap.api import build_app
 from kalem.config import Settings
 from kalem.hub.session import SESSION_COOKIE
 from kalem.platforms.akinon import cancellation_requests as akinon_requests
+from kalem.platforms.n11 import key_pairs
 from kalem.store.db import Database
 from kalem.store.uow import UnitOfWork
 from tests.conftest import ADMIN, serving, snapshot
@@ -223,7 +224,7 @@ def akinon_key(server, db) -> str:
 def test_face_envelopes_of_429(limited, server, api, db):
     """n11, Akinon, HepsiGlobal and Zonos each refuse in their own error envelope, with HTTP 429."""
     assert api.post("/v1/orders", json=order()).status_code == 201
-    appkey, appsecret = access.create_key_pair(UnitOfWork(db), seller_id="acme")
+    appkey, appsecret = key_pairs.create_key_pair(UnitOfWork(db), seller_id="acme")
     hg_cancel = "/v1/orders/4000000001/order_items/item1691416223190"
     faces: list[tuple[dict[str, str], Callable[[httpx.Client], httpx.Response], Callable[[dict], None]]] = [
         ({"appkey": appkey, "appsecret": appsecret},
@@ -321,7 +322,7 @@ def test_native_intake_and_cancel_take_500_lines_and_refuse_501_precisely(api, d
 
 def test_faces_refuse_501_lines_in_their_envelopes_and_change_nothing(api, db):
     assert api.post("/v1/orders", json=order()).status_code == 201
-    appkey, appsecret = access.create_key_pair(UnitOfWork(db), seller_id="acme")
+    appkey, appsecret = key_pairs.create_key_pair(UnitOfWork(db), seller_id="acme")
     before = snapshot(db)
     unit = {"sourceOrderItemLineId": "item1691416223190-1", "quantity": 1, "reasonId": 136, "reasonDesc": "x"}
     hebiar = api.post("/Orders/CancelOrderItemLineList", json=[unit] * 501)
@@ -361,7 +362,7 @@ def test_hebiar_page_size_over_100_is_422_in_the_oms_envelope(api):
 
 
 def test_n11_page_size_is_silently_clamped_to_100_as_n11_does(api, db):
-    appkey, appsecret = access.create_key_pair(UnitOfWork(db), seller_id="acme")
+    appkey, appsecret = key_pairs.create_key_pair(UnitOfWork(db), seller_id="acme")
     headers = {"appkey": appkey, "appsecret": appsecret}
     assert api.get("/rest/delivery/v1/shipmentPackages", params={"size": 5000}, headers=headers).json()["size"] == 100
     absurd = api.get("/rest/delivery/v1/shipmentPackages", params={"size": 10_001}, headers=headers)
@@ -402,7 +403,7 @@ HUGE = str(10**30)
     "/rest/delivery/v1/shipmentPackages?startDate=99999999999999",
 ])
 def test_huge_paging_numbers_are_refused_or_empty_never_5xx(api, db, path):
-    appkey, appsecret = access.create_key_pair(UnitOfWork(db), seller_id="acme")
+    appkey, appsecret = key_pairs.create_key_pair(UnitOfWork(db), seller_id="acme")
     assert api.post("/v1/orders", json=order()).status_code == 201
     before = snapshot(db)
     headers = {"appkey": appkey, "appsecret": appsecret} if path.startswith("/rest") else \

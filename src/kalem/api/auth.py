@@ -58,10 +58,9 @@ class Authenticator:
         return self._cached(f"derived:{principal.subject}", lambda: still_valid(self._uow(write=False), principal),
                             wait)
 
-    def key_pair(self, appkey: str | None, appsecret: str | None) -> Principal:
-        if not appkey or not appsecret:
-            raise AuthenticationFailed("appkey and appsecret are required")
-        secret = f"{appkey}:{appsecret}"
+    def credential(self, secret: str) -> Principal:
+        """A credential kept like a token, as `secret` (a face that receives one in parts joins them the
+        way it kept it), looked up and cached like a bearer token."""
         return self._cached(secret, lambda: authenticate(self._uow(write=False), secret))
 
     def authorization(self, header: str | None, schemes: tuple[str, ...] = ("bearer",), *,

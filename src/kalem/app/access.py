@@ -35,8 +35,9 @@ class UserNotFound(NotFound):
     code = "user_not_found"
 
 
-def _seller(uow: UnitOfWork, seller_id: str, now: datetime, *, new_seller: bool) -> None:
-    """Name a seller kalem knows (from an order or a token), or create it when asked to."""
+def known_seller(uow: UnitOfWork, seller_id: str, now: datetime, *, new_seller: bool) -> None:
+    """Name a seller kalem knows (from an order or a token), or create it when asked to; in the caller's
+    transaction, with the credential that names it."""
     if not new_seller and not uow.sellers.exists(seller_id):
         raise UnknownSeller(f"seller {seller_id} is not known (no order or token names it yet)",
                             seller_id=seller_id)
@@ -66,7 +67,7 @@ def create_token(uow: UnitOfWork, *, role: str, seller_id: str | None = None, na
     with uow:
         now = uow.now()
         if seller_id:
-            _seller(uow, seller_id, now, new_seller=new_seller)
+            known_seller(uow, seller_id, now, new_seller=new_seller)
         uow.tokens.add(token_id=issued.token_id, secret=issued.secret, kind="bearer", role=role,
                        seller_id=seller_id, name=name, now=now, expires_at=expires_at)
         uow.commit()
@@ -74,7 +75,7 @@ def create_token(uow: UnitOfWork, *, role: str, seller_id: str | None = None, na
 
 
 def revoke_token(uow: UnitOfWork, token_id: str, principal: Principal) -> None:
-    """Revoke a token (or an n11 key pair, by its appkey) for good; revoking it again changes nothing.
+    """Revoke a token (or a face's own credential, by its id) for good; revoking it again changes nothing.
 
     The database refuses it at once; an API process that authenticated it in the last
     `api.auth.CACHE_SECONDS` may accept it until its cache entry expires (the process that revokes
@@ -84,20 +85,6 @@ def revoke_token(uow: UnitOfWork, token_id: str, principal: Principal) -> None:
         if not uow.tokens.revoke(token_id, uow.now()):
             raise TokenNotFound(f"token {token_id} not found", token_id=token_id)
         uow.commit()
-
-
-def create_key_pair(uow: UnitOfWork, *, seller_id: str, name: str | None = None,
-                    new_seller: bool = True) -> tuple[str, str]:
-    """An n11-style `appkey`/`appsecret` pair bound to one seller. The key is public, the secret is not."""
-    appkey = new_id("n11k")
-    appsecret = secrets.token_urlsafe(32)
-    with uow:
-        now = uow.now()
-        _seller(uow, seller_id, now, new_seller=new_seller)
-        uow.tokens.add(token_id=appkey, secret=f"{appkey}:{appsecret}", kind="keypair", role="seller",
-                       seller_id=seller_id, name=name, now=now, expires_at=None)
-        uow.commit()
-    return appkey, appsecret
 
 
 def authenticate(uow: UnitOfWork, secret: str) -> Principal:

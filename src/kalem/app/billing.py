@@ -1,49 +1,27 @@
-"""Use cases that change what an order bills: remove units, cancel the order, charge an invoice,
-record a refund — each one transaction that locks the order, changes it and its billing together,
-and appends the events. Plus the reads of billing documents.
+"""What an order bills: the one way a command changes an order and its billing together, charging an
+invoice, and the reads of billing documents.
 
-An order's billing is materialised on its first change (see `domain.order_billing.initial_billing`);
+An order's billing is materialised on its first change (see `domain.billing.initial_billing`);
 until then reads derive it from the order.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
-from decimal import Decimal
 from functools import cache
 
-from kalem.app.ids import new_id
 from kalem.app.principals import Principal
-from kalem.app.refunds import account_of
 from kalem.app.transaction import OrderTransaction
 from kalem.domain import billing as domain
 from kalem.domain.billing import LandedCostError, OrderBilling, RateTable, load_default_rate_table
-from kalem.domain.errors import AmbiguousOrderNumber, InvalidInput, LineNotFound, OrderNotFound
 from kalem.domain.events import Event
 from kalem.domain.orders import Line, Order
 from kalem.domain.refunds import Refund
 from kalem.store.uow import UnitOfWork
 
-
-class AccountOrderNumberMismatch(InvalidInput):
-    code = "account_order_number_mismatch"
-
-
-class MissingOrderIdentifier(InvalidInput):
-    code = "missing_order_identifier"
-
-
-class MissingItemIdentifier(InvalidInput):
-    code = "missing_item_identifier"
-
-
-class ItemIdentifierMismatch(InvalidInput):
-    code = "item_identifier_mismatch"
-
-
-class AmbiguousSku(InvalidInput):
-    code = "ambiguous_sku"
+#: A change of an order and its billing, decided by the domain: (order, billing) → (order, billing, events).
+BillingChange = Callable[[Order, OrderBilling], tuple[Order, OrderBilling, list[Event]]]
 
 
 @cache
@@ -53,102 +31,20 @@ def default_rate_table() -> RateTable:
 
 
 @dataclass(frozen=True, slots=True)
-class OrderRef:
-    """An order named by its kalem id and/or its account order number (which must then agree)."""
-
-    order_id: str | None = None
-    account_order_number: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class RemoveItems:
-    order: OrderRef
-    line_id: str | None
-    sku: str | None
-    quantity: int
-    principal: Principal
-    table: RateTable | None = None
-    via: str | None = None  # the face it came through (recorded on the events)
-    product_id: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
 class Billed:
     order: Order
     billing: OrderBilling
-
-
-def find_order(uow: UnitOfWork, ref: OrderRef, principal: Principal,
-               get_by_id: Callable[[str], Order] | None = None) -> Order:
-    """Look an order up within the caller's scope; another seller's order does not exist.
-    `get_by_id` reads an order named by id (a locking read, when the caller changes it)."""
-    if ref.order_id is not None:
-        try:
-            order = (get_by_id or uow.orders.get_by_id)(ref.order_id)
-        except OrderNotFound:
-            order = None
-        if order is None or (principal.scope is not None and order.seller_id != principal.scope):
-            raise OrderNotFound(f"order {ref.order_id} not found", order_id=ref.order_id)
-        if ref.account_order_number is not None and ref.account_order_number != order.account_order_number:
-            raise AccountOrderNumberMismatch(
-                f"order {ref.order_id} does not have account order number {ref.account_order_number}",
-                order_id=ref.order_id, account_order_number=ref.account_order_number)
-        return order
-    if ref.account_order_number is None:
-        raise MissingOrderIdentifier("name the order by orderId or accountOrderNumber")
-    found = uow.billing.search_orders(principal.scope, account_order_number=ref.account_order_number,
-                                      statuses=None, limit=2, after=None)
-    if not found:
-        raise OrderNotFound(f"no order with account order number {ref.account_order_number}",
-                            account_order_number=ref.account_order_number)
-    if len(found) > 1:
-        raise AmbiguousOrderNumber(f"several orders have account order number {ref.account_order_number}; "
-                                   "pass orderId", account_order_number=ref.account_order_number)
-    return found[0]
-
-
-def pick_line(order: Order, line_id: str | None, sku: str | None, product_id: str | None = None) -> Line:
-    """The item named by its id, its SKU and/or its product id; when several are given they must agree."""
-    if line_id is None and sku is None and product_id is None:
-        raise MissingItemIdentifier("name the item by itemId, productId or itemSku")
-    named = {"SKU": sku, "product id": product_id}
-    if line_id is not None:
-        line = order.line(line_id)
-        for what, value in named.items():
-            if value is not None and value != (line.sku if what == "SKU" else line.product_id):
-                raise ItemIdentifierMismatch(f"item {line_id} does not have {what} {value}", line_id=line_id,
-                                             sku=sku, product_id=product_id)
-        return line
-    found = [ln for ln in order.lines if sku in (None, ln.sku) and product_id in (None, ln.product_id)]
-    said = " and ".join(f"{what} {value}" for what, value in named.items() if value is not None)
-    if not found:
-        if sku is not None and product_id is not None and any(
-                sku == ln.sku or product_id == ln.product_id for ln in order.lines):
-            raise ItemIdentifierMismatch(f"no item of order {order.order_number} has {said}", sku=sku,
-                                         product_id=product_id)
-        raise LineNotFound(f"order {order.order_number} has no item with {said}", sku=sku, product_id=product_id)
-    if len(found) > 1:
-        raise AmbiguousSku(f"several items of order {order.order_number} have {said}; pass itemId", sku=sku,
-                           product_id=product_id)
-    return found[0]
 
 
 def billing_of(uow: UnitOfWork, order: Order, table: RateTable | None = None) -> OrderBilling:
     return uow.billing.get(order.id) or domain.initial_billing(order, table or default_rate_table())
 
 
-def _locked(tx: OrderTransaction, ref: OrderRef, principal: Principal) -> Order:
-    """The order `ref` names, locked: named by id, it is read once (locked, then checked)."""
-    if ref.order_id is not None:
-        return find_order(tx.uow, ref, principal, tx.lock_id)
-    return tx.lock_id(find_order(tx.uow, ref, principal).id)
-
-
-def _change(tx: OrderTransaction, ref: OrderRef, principal: Principal,
-            change: Callable[[Order, OrderBilling], tuple[Order, OrderBilling, list[Event]]],
-            table: RateTable | None = None) -> Billed:
+def change_billing(tx: OrderTransaction, order: Order, change: BillingChange,
+                   table: RateTable | None = None) -> Billed:
+    """Change an order locked in `tx` and its billing together: the order is saved with the change's
+    events, its billing (when the order is billed) under the billing's own version."""
     uow = tx.uow
-    order = _locked(tx, ref, principal)
     billing = billing_of(uow, order, table)
     changed, billing, events = change(order, billing)
     tx.save(changed, events)
@@ -157,61 +53,15 @@ def _change(tx: OrderTransaction, ref: OrderRef, principal: Principal,
     return Billed(changed, billing)
 
 
-def remove_items(uow: UnitOfWork, cmd: RemoveItems) -> Billed:
-    """Remove `quantity` unshipped units of one item; landed cost and invoice follow."""
-    table = cmd.table or default_rate_table()
-    with OrderTransaction(uow) as tx:
-        now = uow.now()
-
-        def change(order: Order, billing: OrderBilling) -> tuple[Order, OrderBilling, list[Event]]:
-            line = pick_line(order, cmd.line_id, cmd.sku, cmd.product_id)
-            return domain.remove_item_units(order, billing, line.line_id, cmd.quantity,
-                                            actor=cmd.principal.actor, now=now, table=table, via=cmd.via)
-
-        result = _change(tx, cmd.order, cmd.principal, change, table)
-        return tx.commit(result)
-
-
-def cancel_order(uow: UnitOfWork, ref: OrderRef, principal: Principal, table: RateTable | None = None,
-                 via: str | None = None) -> Billed:
-    table = table or default_rate_table()
-    with OrderTransaction(uow) as tx:
-        now = uow.now()
-        result = _change(tx, ref, principal, lambda o, b: domain.cancel_order(
-            o, b, actor=principal.actor, now=now, table=table, via=via), table)
-        return tx.commit(result)
-
-
-def charge_invoice(uow: UnitOfWork, ref: OrderRef, invoice_number: str, principal: Principal) -> Billed:
+def charge_invoice(uow: UnitOfWork, order_id: str, invoice_number: str, principal: Principal) -> Billed:
     """Record that an invoice was collected (operators only: kalem does not move money itself)."""
     principal.require_operator()
     with OrderTransaction(uow) as tx:
         now = uow.now()
-        result = _change(tx, ref, principal, lambda o, b: domain.charge_invoice(
+        order = tx.lock_id(order_id, principal)
+        result = change_billing(tx, order, lambda o, b: domain.charge_invoice(
             o, b, invoice_number, actor=principal.actor, now=now))
         return tx.commit(result)
-
-
-@dataclass(frozen=True, slots=True)
-class RecordRefund:
-    order: OrderRef
-    currency: str
-    subtotals: tuple[tuple[str, Decimal], ...]
-    principal: Principal
-    note: str | None = None
-    via: str | None = None
-
-
-def record_refund(uow: UnitOfWork, cmd: RecordRefund) -> tuple[Billed, Refund]:
-    """A refund of amounts, in the order's refund account, capped by what its billing collected."""
-    with OrderTransaction(uow) as tx:
-        order = _locked(tx, cmd.order, cmd.principal)
-        billing = billing_of(uow, order)
-        changed, refund, events = account_of(uow, order).refund_amounts(
-            cmd.subtotals, billing.collected(), currency=cmd.currency, note=cmd.note,
-            refund_id=new_id("rf"), actor=cmd.principal.actor, now=uow.now(), via=cmd.via)
-        uow.refunds.add(refund)
-        return tx.commit((Billed(tx.save(changed, events), billing), refund))
 
 
 # --- reads ---------------------------------------------------------------------------------------
@@ -221,54 +71,6 @@ def billing_for_number(uow: UnitOfWork, order_number: str, principal: Principal,
     with uow:
         order = uow.orders.get(order_number, principal.scope or seller_id)
         return Billed(order, billing_of(uow, order))
-
-
-@dataclass(frozen=True, slots=True)
-class OrderPage:
-    orders: list[Order]
-    billing: dict[str, OrderBilling]  # stored billing only; derive the rest when asked
-    refunds: dict[str, list[Refund]]  # every refund of each order (its refund account's records)
-    actors: dict[str, tuple[str | None, str | None]]
-    has_next: bool
-
-
-def read_orders(uow: UnitOfWork, principal: Principal, *, ref: OrderRef | None = None,
-                statuses: Iterable[str] | None = None, account_order_number: str | None = None, keep: Callable[[Order], bool] = lambda _: True,
-                limit: int = 1, after: tuple[str, str] | None = None) -> OrderPage:
-    """One order (`ref`) or a page of them, with what a view of them needs, in one transaction.
-
-    `keep` filters what SQL cannot (a status derived from more than the status column); pages are
-    refilled until `limit` kept orders are found or the orders run out.
-    """
-    with uow:
-        if ref is not None:
-            found, has_next = [find_order(uow, ref, principal)], False
-        else:
-            found, has_next, cursor = [], False, after
-            while True:
-                batch = uow.billing.search_orders(principal.scope, account_order_number=account_order_number,
-                                                  statuses=statuses,
-                                                  limit=limit + 1, after=cursor)
-                found.extend(o for o in batch[:limit] if keep(o))
-                if len(found) > limit or (len(found) == limit and len(batch) > limit):
-                    has_next = True
-                    break
-                if len(batch) <= limit:
-                    break
-                cursor = (batch[limit - 1].created_at.isoformat(), batch[limit - 1].id)
-            found = found[:limit]
-        return OrderPage(found, uow.billing.get_many(o.id for o in found),
-                         uow.refunds.for_orders(o.id for o in found), uow.billing.actors(found), has_next)
-
-
-def view_of_change(uow: UnitOfWork, billed: Billed, *, refunds: bool = True, actors: bool = True) -> OrderPage:
-    """One order as a change leaves it, read in the change's own open transaction (call it from a
-    `before_commit` hook): the order and billing the change returned (not read again) and, when asked,
-    the order's refunds and who created and last changed it."""
-    order = billed.order
-    stored = {order.id: billed.billing} if billed.billing.version else {}  # version 0: derived, never saved
-    return OrderPage([order], stored, uow.refunds.for_orders([order.id]) if refunds else {},
-                     uow.billing.actors([order]) if actors else {order.id: (None, None)}, False)
 
 
 def derived_billing(order: Order, stored: OrderBilling | None) -> OrderBilling | None:

@@ -100,37 +100,3 @@ def list_cancel_requests(uow: UnitOfWork, principal: Principal, *, status: str |
         return uow.cancel_requests.list(principal.scope or seller_id, status=status, limit=limit,
                                         after=after, order_number=order_number)
 
-
-# --- by line id, across orders (the Hebiar face names unit lines, not orders) -----------------
-
-@dataclass(frozen=True, slots=True)
-class LineItems:
-    items: tuple[CancelItem, ...]
-    principal: Principal
-    platform: str = "kalem"
-    via: str | None = None   # the face the request came through, when its subscribers must not hear it back
-
-
-def cancel_lines_by_id(uow: UnitOfWork, cmd: LineItems) -> list[Order]:
-    """Cancel lines named only by their ids, in as many orders as they belong to; all or nothing."""
-    with OrderTransaction(uow) as tx:
-        results = []
-        for order, items in tx.lock_lines(cmd.items, cmd.principal):
-            changed, events = domain.cancel_lines(order, items, actor=cmd.principal.actor, now=uow.now(),
-                                                  platform=cmd.platform, via=cmd.via)
-            results.append(tx.save(changed, events))
-        return tx.commit(results)
-
-
-def request_cancel_by_id(uow: UnitOfWork, cmd: LineItems) -> list[CancelRequest]:
-    """One cancel request per order the named lines belong to; all or nothing."""
-    with OrderTransaction(uow) as tx:
-        requests = []
-        for order, items in tx.lock_lines(cmd.items, cmd.principal):
-            changed, request, events = domain.request_cancel(
-                order, items, request_id=new_id("cr"), actor=cmd.principal.actor, now=uow.now())
-            uow.cancel_requests.add(request)
-            tx.save(changed, events)
-            requests.append(request)
-        return tx.commit(requests)
-

@@ -1,8 +1,9 @@
 """Package use cases: split (with an optional partial cancel) and the status steps.
 
 One order transaction each (app/transaction.py), like every other change to an order.
-New package ids and cargo tracking numbers are numeric strings, as n11 shows them (a package id of
-15 digits, a tracking number of 12); uniqueness within the order is checked by the domain.
+New package ids and cargo tracking numbers are numeric strings (a package id of 15 digits, a tracking
+number of 12), so a face whose platform numbers packages shows them as they are; uniqueness within
+the order is checked by the domain.
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ class SplitPackage:
     seller_id: str | None = None
     expected_version: int | None = None
     platform: str = "kalem"
-    unsupplied_in_place: bool = False  # n11's layout of a split with a cancel (domain/orders/packages.py)
+    unsupplied_in_place: bool = False  # the split package itself keeps the cancelled units (domain/orders/packages.py)
 
 
 @dataclass(frozen=True, slots=True)

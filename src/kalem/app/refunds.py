@@ -18,7 +18,7 @@ from kalem.app.principals import Principal
 from kalem.app.transaction import OrderTransaction
 from kalem.domain import orders as domain_returns
 from kalem.domain import refunds as records
-from kalem.domain.errors import Conflict, InvalidInput, PermissionDenied
+from kalem.domain.errors import InvalidInput, PermissionDenied
 from kalem.domain.events import Event
 from kalem.domain.orders import (
     CancelItem,
@@ -69,7 +69,7 @@ class RefundUnits:
     reference: str | None = None
     seller_id: str | None = None
     order_id: str | None = None                    # faces that know the order by id
-    expected_total: Decimal | None = None          # the caller's own total (HG `amount`s): must match,
+    expected_total: Decimal | None = None          # the caller's own total (its items' amounts): must match,
     #                                                unless an operator sends it, then it is the forced amount
 
 
@@ -176,25 +176,6 @@ def refund_locked(tx: OrderTransaction, order: Order, cmd: RefundUnits) -> Refun
     uow.refunds.add(refund)
     tx.save(changed, events + more)
     return Refunded(changed, refund, cause)
-
-
-def cancel_remaining(uow: UnitOfWork, principal: Principal, order_number: str, line_id: str, reason_id: int,
-                     note: str | None, via: str | None = None) -> Order:
-    """Cancel every open unit of a line (HepsiGlobal's cancel by marketplace), counted under the lock;
-    `via` is recorded on the event (see `cancel_lines`)."""
-    with OrderTransaction(uow) as tx:
-        order = tx.lock(order_number, principal)
-        line = order.line(line_id)
-        if line.cancellable == 0:
-            raise NothingToCancel(f"order item {line_id} has no unit left to cancel", line_id=line_id,
-                                  ledger=line.ledger.as_dict())
-        changed, events = cancel_lines(order, [CancelItem(line_id, line.cancellable, reason_id, note)],
-                                       actor=principal.actor, now=uow.now(), via=via)
-        return tx.commit(tx.save(changed, events))
-
-
-class NothingToCancel(Conflict):
-    code = "nothing_to_cancel"
 
 
 def _reason(cmd: RefundUnits, line_id: str) -> int:

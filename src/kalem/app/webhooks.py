@@ -128,7 +128,7 @@ def create_subscription(uow: UnitOfWork, principal: Principal, spec: Subscriptio
 
 def create_own_subscription(uow: UnitOfWork, principal: Principal, spec: SubscriptionSpec, *,
                             allow_private: bool, resolver: Resolver = resolve) -> tuple[dict[str, Any], str | None]:
-    """A subscription a caller registers for itself through a face (Zonos `webhookCreate`): a seller's
+    """A subscription a caller registers for itself through a face's own webhook API: a seller's
     covers its own orders only, an operator's every seller's."""
     return _create(uow, replace(spec, seller_id=principal.scope), allow_private=allow_private, resolver=resolver)
 

@@ -17,26 +17,14 @@ from kalem.api.context import Context
 from kalem.api.idempotency import Idempotency
 from kalem.app.logins import LoginGuard
 from kalem.bootstrap import database
+from kalem.bootstrap.platforms import PLATFORMS
 from kalem.config import Settings
 from kalem.observability import tracing
-from kalem.platforms.akinon.face import routes as akinon
-from kalem.platforms.hebiar import hooks as hebiar_hooks
-from kalem.platforms.hebiar.face import routes as hebiar
-from kalem.platforms.hepsiglobal.face import routes as hepsiglobal
-from kalem.platforms.hepsiglobal.face import views as hepsiglobal_views
-from kalem.platforms.n11.face import routes as n11
-from kalem.platforms.zonos.face import routes as zonos
-from kalem.platforms.zonos.face import views as zonos_views
 from kalem.store.db import Database
 from kalem.store.uow import UnitOfWork
 from kalem.webhooks import catalog
 
 log = logging.getLogger("kalem")
-
-#: The JSON Schema of each body the faces' webhook renderers produce (bootstrap.worker.WEBHOOK_DIALECTS),
-#: per event type: the event catalog publishes them.
-WEBHOOK_SCHEMAS = {"hebiar": hebiar_hooks.HOOK_SCHEMAS, "hepsiglobal": hepsiglobal_views.HOOK_SCHEMAS,
-                   "zonos": zonos_views.HOOK_SCHEMAS}
 
 
 def secret_key(settings: Settings) -> str:
@@ -67,9 +55,10 @@ def build_app(settings: Settings | None = None, db: Database | None = None) -> F
                           burst=settings.login_burst),
         replica_uow=partial(UnitOfWork, replica) if replica else None,
     )
-    return create_app(ctx, faces={"hebiar": hebiar.face(), "zonos": zonos.face(), "n11": n11.face(),
-                                  "hepsiglobal": hepsiglobal.face(), "akinon": akinon.face()},
-                      extra={"hub": hub.install(secret_key(settings)), "native": catalog.install(WEBHOOK_SCHEMAS)})
+    # The event catalog publishes, per dialect and event type, the JSON Schema of the body the worker sends.
+    schemas = {p.name: p.webhooks.schemas() for p in PLATFORMS if p.webhooks is not None}
+    return create_app(ctx, faces={p.name: p.face() for p in PLATFORMS},
+                      extra={"hub": hub.install(secret_key(settings)), "native": catalog.install(schemas)})
 
 
 def app_from_env() -> FastAPI:

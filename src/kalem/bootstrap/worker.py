@@ -5,20 +5,14 @@ from __future__ import annotations
 from functools import partial
 
 from kalem.bootstrap import database
+from kalem.bootstrap.platforms import PLATFORMS
 from kalem.config import Settings
 from kalem.domain.webhooks import RetryPolicy
 from kalem.observability import tracing
-from kalem.platforms.hebiar import hooks as hebiar_hooks
-from kalem.platforms.hepsiglobal.face import views as hepsiglobal_views
-from kalem.platforms.zonos import hooks as zonos_hooks
 from kalem.store.db import Database
 from kalem.store.notify import Listener
 from kalem.store.uow import UnitOfWork
 from kalem.webhooks.worker import Worker, WorkerConfig
-
-#: Payload renderers of the faces (kalem.webhooks may not import kalem.platforms itself).
-#: Zonos renders with the order as it is when sent, so its renderer is built with the database (`build_worker`).
-WEBHOOK_DIALECTS = {"hebiar": hebiar_hooks.hook_payloads, "hepsiglobal": hepsiglobal_views.hook_payloads}
 
 
 def build_worker(settings: Settings | None = None, db: Database | None = None, **overrides: object) -> Worker:
@@ -37,5 +31,8 @@ def build_worker(settings: Settings | None = None, db: Database | None = None, *
     for name, value in overrides.items():
         setattr(config, name, value)
     listen = None if db.is_sqlite else (lambda wake: Listener(db, wake).start())  # SQLite: polling only
-    return Worker(partial(UnitOfWork, db), config, listen=listen,
-                  dialects={**WEBHOOK_DIALECTS, "zonos": zonos_hooks.renderer(partial(UnitOfWork, db))})
+    uow = partial(UnitOfWork, db)
+    # Each platform's payload renderer (kalem.webhooks may not import kalem.platforms itself); one may
+    # read the database, to render the order as it is when sent.
+    dialects = {p.name: p.webhooks.renderer(uow) for p in PLATFORMS if p.webhooks is not None}
+    return Worker(uow, config, listen=listen, dialects=dialects)

@@ -16,11 +16,6 @@ leaves from `platforms/` carry a face's own wire codes.
     │   │   ├── QuantityTooLarge
     │   │   ├── TooManyLines
     │   │   └── IdNotAddressable
-    │   ├── MissingOrderIdentifier                app/billing.py
-    │   ├── MissingItemIdentifier                 app/billing.py
-    │   ├── AccountOrderNumberMismatch            app/billing.py
-    │   ├── ItemIdentifierMismatch                app/billing.py
-    │   ├── AmbiguousSku                          app/billing.py
     │   ├── RefundAmountMismatch                  app/refunds.py
     │   ├── RefundReferenceInUse                  app/refunds.py
     │   ├── InvalidRefund                         domain/refunds/amounts.py
@@ -46,6 +41,11 @@ leaves from `platforms/` carry a face's own wire codes.
     │   ├── LinesOfSeveralPackages                platforms/n11/order_lines.py
     │   ├── NothingToSplit                        platforms/n11/order_lines.py
     │   ├── UnsupportedOrderByField               platforms/n11/face/routes.py
+    │   ├── MissingOrderIdentifier                platforms/zonos/billing.py
+    │   ├── MissingItemIdentifier                 platforms/zonos/billing.py
+    │   ├── AccountOrderNumberMismatch            platforms/zonos/billing.py
+    │   ├── ItemIdentifierMismatch                platforms/zonos/billing.py
+    │   ├── AmbiguousSku                          platforms/zonos/billing.py
     │   ├── InvalidZonosId                        platforms/zonos/face/views.py
     │   └── WebhookTypeNotSupported               platforms/zonos/face/webhooks.py
     ├── NotFound (404)                            unknown ids — and other sellers' ids, which look the same
@@ -64,6 +64,7 @@ leaves from `platforms/` carry a face's own wire codes.
     │   └── WebhookDeliveryNotFound               domain/webhooks.py
     ├── Conflict (409)                            the request is well formed but the state does not allow it
     │   ├── QuantityExceedsCancellable
+    │   ├── NothingToCancel
     │   ├── CancelRequestAlreadyDecided
     │   ├── ApprovalExceedsRequested
     │   ├── OrderAlreadyExists
@@ -73,7 +74,6 @@ leaves from `platforms/` carry a face's own wire codes.
     │   │   └── PackageNotSplittable              domain/orders/packages.py
     │   ├── VersionMismatch (412)
     │   ├── IdempotencyKeyInUse
-    │   ├── NothingToCancel                       app/refunds.py
     │   ├── OrderAlreadyCanceled                  domain/billing/order_billing.py
     │   ├── OrderHasPendingCancelRequests         domain/billing/order_billing.py
     │   ├── OrderHasShippedUnits                  domain/billing/order_billing.py
@@ -205,6 +205,10 @@ class Conflict(KalemError):
 
 class QuantityExceedsCancellable(Conflict):
     code = "quantity_exceeds_cancellable"
+
+
+class NothingToCancel(Conflict):
+    code = "nothing_to_cancel"
 
 
 class CancelRequestAlreadyDecided(Conflict):

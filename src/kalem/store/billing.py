@@ -1,5 +1,5 @@
-"""The `order_billing` rows (invoices, credit notes, landed-cost history), and the order
-look-ups the Zonos face needs (by account order number and status; who created and last changed).
+"""The `order_billing` rows (invoices, credit notes, landed-cost history), and order look-ups that
+views of billed orders need (by account order number and status; who created and last changed one).
 
 A billing row is written only in a transaction that holds the order's lock, and carries its own
 version as a second guard.
@@ -148,7 +148,7 @@ class BillingRepository:
         if statuses is not None:
             wanted = sorted(statuses)
             if not wanted:  # (an empty expanding IN is typed as integer on PostgreSQL and fails)
-                return []  # a status kalem never produces (Zonos FRAUD_HOLD…): nothing matches
+                return []  # only statuses kalem never produces were asked for: nothing matches
             clauses.append("status IN :sts")
             params["sts"] = wanted
             binds.append(sa.bindparam("sts", expanding=True))

@@ -1,6 +1,6 @@
 """Orders stored before units had numbers: a line kept counts per state, a package counts per line.
 
-Such an order is numbered when it is read, in the fixed positional order the Hebiar face has always
+Such an order is numbered when it is read, in the fixed positional order clients have always been
 shown (cancelled first, then returned, return pending, delivered, shipped, pending cancel, open), so
 every unit keeps the number a client saw; packages take the lowest-numbered units in the states they
 hold. No data migration is needed: the next save writes the numbered form.

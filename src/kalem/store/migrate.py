@@ -9,12 +9,17 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from sqlalchemy import MetaData
 
 
-def alembic_config(database_url: str) -> Config:
+def alembic_config(database_url: str, metadata: MetaData | None = None) -> Config:
+    """`metadata`: the schema autogenerate compares with — the whole one,
+    `kalem.bootstrap.platforms.metadata()`; upgrading needs none."""
     config = Config()
     config.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
     config.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
+    if metadata is not None:
+        config.attributes["target_metadata"] = metadata
     return config
 
 

@@ -1,5 +1,8 @@
 """The tables. An order is one row (its lines and packages in a JSON body, so one lock, one read and
-one write per change); side tables index what is looked up by something other than the order."""
+one write per change); side tables index what is looked up by something other than the order.
+
+A platform's own tables (the ids its face shows) are defined with the platform, on this `metadata`:
+the whole schema is `kalem.bootstrap.platforms.metadata()`."""
 
 from __future__ import annotations
 
@@ -192,35 +195,8 @@ webhook_attempts = sa.Table(
     sa.Index("ix_webhook_attempts_delivery", "delivery_id", "attempted_at"),
 )
 
-# The n11 face's `orderLineId`s: n11 numbers a line per package and mints new numbers when a package
-# is split, while kalem keeps stable line ids. One row per (package, line) ever shown; the numeric
-# primary key is the orderLineId, so resolving one is a single indexed read.
-n11_line_ids = sa.Table(
-    "n11_line_ids", metadata,
-    sa.Column("order_line_id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True,
-              autoincrement=True),
-    sa.Column("seller_id", sa.String(64), nullable=False),
-    sa.Column("order_id", sa.String(40), nullable=False),
-    sa.Column("package_id", sa.String(64), nullable=False),
-    sa.Column("line_id", sa.String(64), nullable=False),
-    sa.Column("created_at", TS, nullable=False),
-    sa.UniqueConstraint("order_id", "package_id", "line_id", name="uq_n11_line_ids_part"),
-)
-# n11 keeps the existing orderLineId over a split: the new package that holds the first unit of the
-# split part shows the same number (`n11_line_ids` keeps where it was minted).
-n11_carried_line_ids = sa.Table(
-    "n11_carried_line_ids", metadata,
-    sa.Column("order_id", sa.String(40), primary_key=True),
-    sa.Column("package_id", sa.String(64), primary_key=True),
-    sa.Column("line_id", sa.String(64), primary_key=True),
-    sa.Column("order_line_id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), nullable=False),
-    sa.Column("seller_id", sa.String(64), nullable=False),
-    sa.Column("created_at", TS, nullable=False),
-    sa.Index("ix_n11_carried_line_ids_id", "order_line_id"),
-)
-
-# Refunds, returns, per-seller cancellation strategies and the Akinon face's integer ids (migration
-# 0004, docs/refunds.md). A refund's IBAN has a column of its own so the JSON body never holds it.
+# Refunds, returns and per-seller cancellation strategies (migration 0004, docs/refunds.md). A
+# refund's IBAN has a column of its own so the JSON body never holds it.
 refunds = sa.Table(
     "refunds", metadata,
     sa.Column("id", sa.String(40), primary_key=True),
@@ -254,31 +230,4 @@ seller_strategies = sa.Table(
     sa.Column("strategy", sa.Text, nullable=False),
     sa.Column("updated_at", TS, nullable=False),
     sa.Column("updated_by", sa.String(128), nullable=False),
-)
-
-# Akinon keys orders and order items (one per unit) by integers. One row per order (line_id "",
-# unit_index 0) and per unit, minted once; the primary key is the pk Akinon clients see.
-akinon_ids = sa.Table(
-    "akinon_ids", metadata,
-    sa.Column("pk", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True, autoincrement=True),
-    sa.Column("seller_id", sa.String(64), nullable=False),
-    sa.Column("order_id", sa.String(40), nullable=False),
-    sa.Column("line_id", sa.String(64), nullable=False),
-    sa.Column("unit_index", sa.Integer, nullable=False),
-    sa.UniqueConstraint("order_id", "line_id", "unit_index", name="uq_akinon_ids_unit"),
-    # Akinon cancellation requests are listed newest first, per seller: a partial index over them only.
-    sa.Index("ix_akinon_ids_objects", "seller_id", "pk", postgresql_where=sa.text("unit_index = -1"),
-             sqlite_where=sa.text("unit_index = -1")),
-)
-
-# Hebiar keys orders, packages, package items, order items, unit lines and addresses by integers. One
-# row per object ever shown, keyed by what the face names it (`package:<id>`, `unit:<line>:<n>` …);
-# the primary key is the integer Hebiar clients see.
-hebiar_ids = sa.Table(
-    "hebiar_ids", metadata,
-    sa.Column("pk", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True, autoincrement=True),
-    sa.Column("seller_id", sa.String(64), nullable=False),
-    sa.Column("order_id", sa.String(40), nullable=False),
-    sa.Column("key", sa.String(200), nullable=False),
-    sa.UniqueConstraint("order_id", "key", name="uq_hebiar_ids_key"),
 )

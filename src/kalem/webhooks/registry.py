@@ -1,8 +1,8 @@
 """Payload dialects: how one event becomes the bodies a subscription receives.
 
-`native` is built in. The faces' renderers are handed to each worker by the composition root
-(`kalem.bootstrap.worker.build_worker`), because `kalem.webhooks` may not import `kalem.platforms`
-(siblings never import each other):
+`native` is built in. The faces' renderers (each platform's `PLATFORM.webhooks`) are handed to each
+worker by the composition root (`kalem.bootstrap.worker.build_worker`), because `kalem.webhooks` may
+not import `kalem.platforms` (siblings never import each other):
 
     Worker(uow, config, dialects={"hepsiglobal": hepsiglobal.hook_payloads, ...})
 

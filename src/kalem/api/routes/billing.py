@@ -86,5 +86,5 @@ def charge(order_number: str, invoice_number: Annotated[str, Path(max_length=100
            seller_id: SellerScope = None) -> dict:
     with ctx.uow(write=False) as uow:
         order = uow.orders.get(order_number, caller.scope or seller_id)
-    billed = app.charge_invoice(ctx.uow(), app.OrderRef(order.id), invoice_number, caller)
+    billed = app.charge_invoice(ctx.uow(), order.id, invoice_number, caller)
     return invoice_view(billed.billing.history.invoice(invoice_number), True)

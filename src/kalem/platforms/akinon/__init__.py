@@ -1,1 +1,28 @@
 """The Akinon Omnitron face, after Akinon Omnitron's API reference."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from kalem.platforms import Platform
+
+if TYPE_CHECKING:
+    import sqlalchemy as sa
+
+    from kalem.api.app import Face
+
+
+def _face() -> Face:
+    from kalem.platforms.akinon.face import routes
+
+    return routes.face()
+
+
+def _tables() -> Sequence[sa.Table]:
+    from kalem.platforms.akinon import store
+
+    return store.TABLES
+
+
+PLATFORM = Platform("akinon", _face, _tables)

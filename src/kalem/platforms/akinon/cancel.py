@@ -14,7 +14,7 @@ from decimal import Decimal
 from kalem.app import refunds as app_refunds
 from kalem.app.principals import Principal
 from kalem.app.transaction import OrderTransaction
-from kalem.domain.errors import KalemError
+from kalem.domain.errors import KalemError, NothingToCancel
 from kalem.domain.orders import Operation, classify_units, live_units
 from kalem.domain.reasons import StatusType, reason
 from kalem.domain.refunds import Payout, payout
@@ -54,7 +54,7 @@ def cancel(uow: UnitOfWork, cmd: CancelItems) -> Cancelled:
         else:
             units = live_units(order)
             if not units:
-                raise app_refunds.NothingToCancel("The order has no item left to cancel or refund.", field="is_all")
+                raise NothingToCancel("The order has no item left to cancel or refund.", field="is_all")
             pks = [numbered.units[u] for u in units]
         operation, numbers = classify_units(order, units, [str(pk) for pk in pks])
         status_type = StatusType.CANCELLED if operation is Operation.CANCEL else StatusType.RETURNED

@@ -1,6 +1,6 @@
 """Akinon integer ids: `akinon_ids` rows number an order, its units and other objects of the order.
 
-The face decides what an object's key says (platforms/akinon/face/); the store only keeps and finds keys.
+The face decides what an object's key says (`pks.py`, `cancellation_requests.py`); this module only keeps and finds keys.
 """
 
 from __future__ import annotations
@@ -11,7 +11,29 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from kalem.store.schema import metadata
+
 _q = sa.text
+
+
+# Akinon keys orders and order items (one per unit) by integers. One row per order (line_id "",
+# unit_index 0) and per unit, minted once; the primary key is the pk Akinon clients see.
+akinon_ids = sa.Table(
+    "akinon_ids", metadata,
+    sa.Column("pk", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True, autoincrement=True),
+    sa.Column("seller_id", sa.String(64), nullable=False),
+    sa.Column("order_id", sa.String(40), nullable=False),
+    sa.Column("line_id", sa.String(64), nullable=False),
+    sa.Column("unit_index", sa.Integer, nullable=False),
+    sa.UniqueConstraint("order_id", "line_id", "unit_index", name="uq_akinon_ids_unit"),
+    # Akinon cancellation requests are listed newest first, per seller: a partial index over them only.
+    sa.Index("ix_akinon_ids_objects", "seller_id", "pk", postgresql_where=sa.text("unit_index = -1"),
+             sqlite_where=sa.text("unit_index = -1")),
+)
+
+#: Defined on the store's one metadata, so every user of the whole schema sees it
+#: (`kalem.bootstrap.platforms.metadata`).
+TABLES = (akinon_ids,)
 
 
 class AkinonIdRepository:

@@ -1,6 +1,6 @@
 """Hebiar integer ids: `hebiar_ids` rows number the objects of an order the Hebiar face shows.
 
-The face decides what a key says (platforms/hebiar/face/); the store only keeps and finds keys.
+The face decides what a key says (`history.py`); this module only keeps and finds keys.
 """
 
 from __future__ import annotations
@@ -10,7 +10,26 @@ from collections.abc import Iterable
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from kalem.store.schema import metadata
+
 _q = sa.text
+
+
+# Hebiar keys orders, packages, package items, order items, unit lines and addresses by integers. One
+# row per object ever shown, keyed by what the face names it (`package:<id>`, `unit:<line>:<n>` …);
+# the primary key is the integer Hebiar clients see.
+hebiar_ids = sa.Table(
+    "hebiar_ids", metadata,
+    sa.Column("pk", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True, autoincrement=True),
+    sa.Column("seller_id", sa.String(64), nullable=False),
+    sa.Column("order_id", sa.String(40), nullable=False),
+    sa.Column("key", sa.String(200), nullable=False),
+    sa.UniqueConstraint("order_id", "key", name="uq_hebiar_ids_key"),
+)
+
+#: Defined on the store's one metadata, so every user of the whole schema sees it
+#: (`kalem.bootstrap.platforms.metadata`).
+TABLES = (hebiar_ids,)
 
 
 class HebiarIdRepository:

@@ -1,1 +1,28 @@
 """The n11 REST face, after n11's REST API documentation: shipment packages, split by quantity, approve."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from kalem.platforms import Platform
+
+if TYPE_CHECKING:
+    import sqlalchemy as sa
+
+    from kalem.api.app import Face
+
+
+def _face() -> Face:
+    from kalem.platforms.n11.face import routes
+
+    return routes.face()
+
+
+def _tables() -> Sequence[sa.Table]:
+    from kalem.platforms.n11 import store
+
+    return store.TABLES
+
+
+PLATFORM = Platform("n11", _face, _tables)

@@ -14,6 +14,39 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from kalem.store.schema import TS, metadata
+
+# The n11 face's `orderLineId`s: n11 numbers a line per package and mints new numbers when a package
+# is split, while kalem keeps stable line ids. One row per (package, line) ever shown; the numeric
+# primary key is the orderLineId, so resolving one is a single indexed read.
+n11_line_ids = sa.Table(
+    "n11_line_ids", metadata,
+    sa.Column("order_line_id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True,
+              autoincrement=True),
+    sa.Column("seller_id", sa.String(64), nullable=False),
+    sa.Column("order_id", sa.String(40), nullable=False),
+    sa.Column("package_id", sa.String(64), nullable=False),
+    sa.Column("line_id", sa.String(64), nullable=False),
+    sa.Column("created_at", TS, nullable=False),
+    sa.UniqueConstraint("order_id", "package_id", "line_id", name="uq_n11_line_ids_part"),
+)
+# n11 keeps the existing orderLineId over a split: the new package that holds the first unit of the
+# split part shows the same number (`n11_line_ids` keeps where it was minted).
+n11_carried_line_ids = sa.Table(
+    "n11_carried_line_ids", metadata,
+    sa.Column("order_id", sa.String(40), primary_key=True),
+    sa.Column("package_id", sa.String(64), primary_key=True),
+    sa.Column("line_id", sa.String(64), primary_key=True),
+    sa.Column("order_line_id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), nullable=False),
+    sa.Column("seller_id", sa.String(64), nullable=False),
+    sa.Column("created_at", TS, nullable=False),
+    sa.Index("ix_n11_carried_line_ids_id", "order_line_id"),
+)
+
+#: Defined on the store's one metadata, so every user of the whole schema sees them
+#: (`kalem.bootstrap.platforms.metadata`).
+TABLES = (n11_line_ids, n11_carried_line_ids)
+
 
 @dataclass(frozen=True, slots=True)
 class LinePart:

@@ -1,1 +1,33 @@
 """The Zonos face, after the Zonos GraphQL API reference: GraphQL `orderItemUpdate` and friends at `/graphql`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from kalem.platforms import Platform, Renderer, Webhooks
+
+if TYPE_CHECKING:
+    from kalem.api.app import Face
+    from kalem.store.uow import UnitOfWork
+
+
+def _face() -> Face:
+    from kalem.platforms.zonos.face import routes
+
+    return routes.face()
+
+
+def _renderer(uow: Callable[[], UnitOfWork]) -> Renderer:
+    from kalem.platforms.zonos import hooks
+
+    return hooks.renderer(uow)
+
+
+def _schemas() -> dict[str, dict[str, Any]]:
+    from kalem.platforms.zonos.face import views
+
+    return views.HOOK_SCHEMAS
+
+
+PLATFORM = Platform("zonos", _face, webhooks=Webhooks(_renderer, _schemas))

@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from kalem.app import billing as app
 from kalem.app.principals import Principal
+from kalem.platforms.zonos import billing
 from kalem.platforms.zonos.face import views
 from kalem.store.uow import UnitOfWork
 
@@ -20,7 +20,7 @@ def renderer(uow: Callable[[], UnitOfWork]) -> Callable[[dict[str, Any]], list[d
     def render(event: dict[str, Any]) -> list[dict[str, Any]]:
         if not views.sends(event):
             return []  # no read for events that send nothing
-        page = app.read_orders(uow(), _WORKER, ref=app.OrderRef(event["order_id"]))
+        page = billing.read_orders(uow(), _WORKER, ref=billing.OrderRef(event["order_id"]))
         order = page.orders[0]
         return views.hook_payloads(event, order, page.actors[order.id])
     return render

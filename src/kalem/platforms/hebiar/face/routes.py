@@ -11,12 +11,12 @@ from fastapi.responses import JSONResponse
 from kalem.api.app import Face
 from kalem.api.context import Ctx, context
 from kalem.app import orders as app_orders
-from kalem.app.cancellation import LineItems, cancel_lines_by_id, request_cancel_by_id
 from kalem.app.principals import Principal
 from kalem.domain.errors import InvalidInput, LineNotFound
 from kalem.domain.orders import CancelItem
 from kalem.domain.reasons import StatusType, reasons
 from kalem.platforms.hebiar import wire
+from kalem.platforms.hebiar.cancellation import LineItems, cancel_lines_by_id, request_cancel_by_id
 from kalem.platforms.hebiar.face.responses import (
     HebiarLoginResult,
     HebiarPackagePage,

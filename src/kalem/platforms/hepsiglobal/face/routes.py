@@ -29,6 +29,7 @@ from kalem.domain.errors import AuthenticationFailed, InvalidInput, KalemError, 
 from kalem.domain.orders import LineSpec, OrderSpec
 from kalem.domain.refunds import payout
 from kalem.platforms.hepsiglobal import wire
+from kalem.platforms.hepsiglobal.cancellation import cancel_remaining
 from kalem.platforms.hepsiglobal.face import views
 from kalem.platforms.hepsiglobal.face.responses import (
     HepsiGlobalRefundAccepted,
@@ -147,8 +148,7 @@ def cancel_item(order_number: str, order_item_number: str, body: wire.CancelItem
                 caller: Caller) -> Response:
     reason_id = _reason(body.reason, CANCEL_REASONS)
     # Recorded as made through this face, so HG subscribers never get the marketplace's own cancel back.
-    app_refunds.cancel_remaining(ctx.uow(), caller, order_number, order_item_number, reason_id, body.reason,
-                                 via=views.FACE)
+    cancel_remaining(ctx.uow(), caller, order_number, order_item_number, reason_id, body.reason, via=views.FACE)
     return wire.envelope({}, f"order item {order_item_number} cancelled")
 
 

@@ -11,10 +11,10 @@ from kalem.api.app import Face
 from kalem.api.context import Ctx, context
 from kalem.app import orders as app_orders
 from kalem.app.principals import Principal
-from kalem.domain.errors import InvalidInput, NotFound
+from kalem.domain.errors import AuthenticationFailed, InvalidInput, NotFound
 from kalem.domain.orders import Order, PackageStatus
+from kalem.platforms.n11 import key_pairs, wire
 from kalem.platforms.n11 import order_lines as app
-from kalem.platforms.n11 import wire
 from kalem.platforms.n11.face import views
 from kalem.platforms.n11.face.responses import (
     N11Result,
@@ -48,7 +48,9 @@ def face() -> Face:
 def seller(request: Request, appkey: Annotated[str | None, Header(include_in_schema=False)] = None,
            appsecret: Annotated[str | None, Header(include_in_schema=False)] = None) -> Principal:
     """Header names are case-insensitive, so n11's `appKey`/`appSecret` spelling works too."""
-    return context(request).auth.key_pair(appkey, appsecret)
+    if not appkey or not appsecret:
+        raise AuthenticationFailed("appkey and appsecret are required")
+    return context(request).auth.credential(key_pairs.secret(appkey, appsecret))
 
 
 Seller = Annotated[Principal, Depends(seller)]

@@ -23,10 +23,11 @@ from strawberry.types import Info
 from strawberry.types.nodes import SelectedField
 
 from kalem.api import errors
-from kalem.app import billing as app
+from kalem.app.billing import Billed
 from kalem.app.principals import Principal
 from kalem.domain.errors import InvalidInput, KalemError
 from kalem.domain.orders import Order as DomainOrder
+from kalem.platforms.zonos import billing
 from kalem.platforms.zonos.face import views, webhooks
 from kalem.platforms.zonos.face.limits import MAX_PAGE
 from kalem.platforms.zonos.face.scalars import SCALARS
@@ -90,18 +91,18 @@ def _text(value: str | None, field: str, max_length: int = 255) -> str | None:
     return value
 
 
-def _ref(order_id: str | None, account_order_number: str | None = None) -> app.OrderRef:
+def _ref(order_id: str | None, account_order_number: str | None = None) -> billing.OrderRef:
     order_id, account_order_number = _text(order_id, "orderId"), _text(account_order_number, "accountOrderNumber")
-    return app.OrderRef(views.kalem_order_id(order_id) if order_id is not None else None, account_order_number)
+    return billing.OrderRef(views.kalem_order_id(order_id) if order_id is not None else None, account_order_number)
 
 
-def _viewed(page: app.OrderPage) -> Order:
+def _viewed(page: billing.OrderPage) -> Order:
     order = page.orders[0]
     return Order.of(order, page.billing.get(order.id), page.actors[order.id], page.refunds.get(order.id, ()))
 
 
-def _one(principal: Principal, kalem: Any, ref: app.OrderRef) -> Order:
-    return _viewed(app.read_orders(kalem.uow(write=False), principal, ref=ref))
+def _one(principal: Principal, kalem: Any, ref: billing.OrderRef) -> Order:
+    return _viewed(billing.read_orders(kalem.uow(write=False), principal, ref=ref))
 
 
 def _selected(info: Info) -> frozenset[str]:
@@ -118,13 +119,13 @@ def _selected(info: Info) -> frozenset[str]:
 
 
 def _changed(kalem: Any, shown: frozenset[str], change: Callable[[UnitOfWork], R],
-             billed: Callable[[R], app.Billed] = lambda result: result) -> tuple[R, Order]:
+             billed: Callable[[R], Billed] = lambda result: result) -> tuple[R, Order]:
     """Run a change and read what the answer shows of the order beyond the change's result — its
     refunds, who created and last changed it — in the change's own transaction, and only when the
     selection names it."""
     uow = kalem.uow()
-    pages: list[app.OrderPage] = []
-    uow.before_commit(lambda result: pages.append(app.view_of_change(
+    pages: list[billing.OrderPage] = []
+    uow.before_commit(lambda result: pages.append(billing.view_of_change(
         uow, billed(result), refunds="refunds" in shown, actors=not _ACTORS.isdisjoint(shown))))
     result = change(uow)
     return result, _viewed(pages[0])
@@ -137,11 +138,11 @@ async def item_update(context: dict[str, Any], shown: frozenset[str], *, quantit
     """`orderItemUpdate` as its resolver and its lean plan (lean.py) run it: the arguments by their
     Python names, `shown` the field names selected."""
     def work(principal: Principal, kalem: Any) -> OrderItemUpdatePayload:
-        cmd = app.RemoveItems(_ref(order_id, account_order_number),
+        cmd = billing.RemoveItems(_ref(order_id, account_order_number),
                               views.kalem_line_id(item_id) if _text(item_id, "itemId") is not None else None,
                               _text(item_sku, "itemSku"), quantity, principal, via=views.FACE,
                               product_id=_text(product_id, "productId"))
-        return OrderItemUpdatePayload(order=_changed(kalem, shown, lambda uow: app.remove_items(uow, cmd))[1])
+        return OrderItemUpdatePayload(order=_changed(kalem, shown, lambda uow: billing.remove_items(uow, cmd))[1])
     return await _run(context, work)
 
 
@@ -186,7 +187,7 @@ class Query:
                 raise InvalidInput(f"first must be between 1 and {MAX_PAGE}", field="first")
             wanted = filter.status.value if filter and filter.status else None
             aon = _text(filter.account_order_number, "accountOrderNumber") if filter else None
-            page = app.read_orders(
+            page = billing.read_orders(
                 kalem.uow(write=False), principal, limit=first, after=_after(after),
                 statuses=views.KALEM_STATUSES.get(wanted, set()) if wanted else None, account_order_number=aon,
                 keep=lambda o: wanted is None or views.status(o) == wanted)
@@ -201,7 +202,7 @@ class Query:
     @strawberry.field
     async def order_fulfillment_progress(self, info: Info, order_id: strawberry.ID) -> OrderFulfillmentProgress:
         def work(principal: Principal, kalem: Any) -> OrderFulfillmentProgress:
-            order = app.read_orders(kalem.uow(write=False), principal, ref=_ref(order_id)).orders[0]
+            order = billing.read_orders(kalem.uow(write=False), principal, ref=_ref(order_id)).orders[0]
             waiting = [NotFulfilledItem(item=Item.of(ln, order.currency), quantity=ln.ledger.unshipped)
                        for ln in order.lines if ln.ledger.unshipped]
             return OrderFulfillmentProgress(fulfilled=shipments(order), not_fulfilled=waiting)
@@ -231,7 +232,7 @@ class Mutation:
         shown = _selected(info)
 
         def work(principal: Principal, kalem: Any) -> Order:
-            return _changed(kalem, shown, lambda uow: app.cancel_order(uow, _ref(id), principal, via=views.FACE))[1]
+            return _changed(kalem, shown, lambda uow: billing.cancel_order(uow, _ref(id), principal, via=views.FACE))[1]
         return await _run(info.context, work)
 
     @strawberry.mutation
@@ -239,10 +240,10 @@ class Mutation:
         shown = _selected(info)
 
         def work(principal: Principal, kalem: Any) -> OrderRefund:
-            cmd = app.RecordRefund(_ref(input.id), input.currency_code,
+            cmd = billing.RecordRefund(_ref(input.id), input.currency_code,
                                    tuple((s.type.value, _amount(s.amount)) for s in input.subtotals), principal,
                                    _text(input.note, "note", 1000), via=views.FACE)
-            (_, refund), order = _changed(kalem, shown, lambda uow: app.record_refund(uow, cmd),
+            (_, refund), order = _changed(kalem, shown, lambda uow: billing.record_refund(uow, cmd),
                                           lambda result: result[0])
             return OrderRefund.of(refund, order)
         return await _run(info.context, work)

@@ -10,7 +10,7 @@ from typing import Any
 
 import strawberry
 
-from kalem.app import billing as app
+from kalem.app.billing import derived_billing
 from kalem.domain.billing import OrderBilling
 from kalem.domain.orders import Line
 from kalem.domain.orders import Order as DomainOrder
@@ -138,12 +138,12 @@ class Order:
 
     @strawberry.field
     def landed_costs(self) -> list[LandedCost]:
-        billing = app.derived_billing(self.domain, self.billing)
+        billing = derived_billing(self.domain, self.billing)
         return [LandedCost.of(r) for r in billing.landed_costs] if billing else []
 
     @strawberry.field(description="The latest landed cost's subtotals; null for an order without one")
     def amount_subtotals(self) -> OrderAmountSubtotals | None:
-        billing = app.derived_billing(self.domain, self.billing)
+        billing = derived_billing(self.domain, self.billing)
         if not billing or not billing.landed_costs:
             return None
         latest = billing.landed_costs[-1]
