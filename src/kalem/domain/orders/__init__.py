@@ -72,9 +72,11 @@ from kalem.domain.orders.returns import (
     return_directly,
 )
 from kalem.domain.orders.units import (
+    UnitAction,
     Units,
     UnitSet,
     UnitState,
+    source_of,
 )
 
 __all__ = [
@@ -114,6 +116,7 @@ __all__ = [
     "SplitCancel",
     "SplitResult",
     "StatusChange",
+    "UnitAction",
     "UnitSet",
     "UnitState",
     "Units",
@@ -134,6 +137,7 @@ __all__ = [
     "request_return",
     "return_directly",
     "set_status",
+    "source_of",
     "split_package",
     "withdraw_cancel_request",
 ]

@@ -19,7 +19,18 @@ from kalem.domain.errors import InvalidOrder, LineNotFound, PackageNotFound, Qua
 from kalem.domain.events.event import Actor, Event, EventRecorder
 from kalem.domain.orders.details import NO_DETAILS, OrderDetails
 from kalem.domain.orders.ledger import Ledger
-from kalem.domain.orders.units import DuplicateUnit, UnitNotFound, Units, UnitSet, UnitsNotReturnable, UnitState, refuse
+from kalem.domain.orders.units import (
+    UNSHIPPED_STATES,
+    DuplicateUnit,
+    UnitAction,
+    UnitNotFound,
+    Units,
+    UnitSet,
+    UnitsNotReturnable,
+    UnitState,
+    refuse,
+    source_of,
+)
 
 
 class PackageStatus(StrEnum):
@@ -47,8 +58,8 @@ UNIT_STATE_OF_PACKAGE = {
 }
 #: The states the units of a live package may be in.
 HELD_STATES = {
-    PackageStatus.CREATED: frozenset({UnitState.OPEN, UnitState.PENDING_CANCEL}),
-    PackageStatus.PICKING: frozenset({UnitState.OPEN, UnitState.PENDING_CANCEL}),
+    PackageStatus.CREATED: UNSHIPPED_STATES,
+    PackageStatus.PICKING: UNSHIPPED_STATES,
     PackageStatus.SHIPPED: frozenset({UnitState.SHIPPED}),
     PackageStatus.DELIVERED: frozenset({UnitState.DELIVERED, UnitState.RETURN_PENDING, UnitState.RETURNED}),
 }
@@ -84,11 +95,25 @@ class Line:
 
     @property
     def cancellable(self) -> int:
-        """Units that may still be cancelled: open ones; pending requests reserve theirs."""
-        return self.units.count(UnitState.OPEN)
+        """How many units may still be cancelled (see `cancellable_units`)."""
+        return len(self.cancellable_units())
 
     def cancellable_units(self) -> UnitSet:
-        return self.units.in_state(UnitState.OPEN)
+        """Units that may still be cancelled: open ones; pending requests reserve theirs."""
+        return self.units.able(UnitAction.CANCEL)
+
+    @property
+    def returnable(self) -> int:
+        """How many units may be returned (see `returnable_units`)."""
+        return len(self.returnable_units())
+
+    def returnable_units(self) -> UnitSet:
+        """Units that may be returned: delivered ones not already asked back by a return request."""
+        return self.units.able(UnitAction.RETURN)
+
+    def able(self, action: UnitAction) -> UnitSet:
+        """Units that may take `action` now."""
+        return self.units.able(action)
 
     def units_in(self, state: UnitState) -> UnitSet:
         return self.units.in_state(state)
@@ -98,11 +123,12 @@ class Line:
             raise UnitNotFound(f"line {self.line_id} has no unit {n}", line_id=self.line_id, unit=n)
         return self.units.state_of(n)
 
-    def pick(self, state: UnitState, count: int, numbers: tuple[int, ...] = (),
+    def pick(self, action: UnitAction, count: int, numbers: tuple[int, ...] = (),
              labels: tuple[str, ...] = ()) -> UnitSet:
-        """The `count` units an operation on units in `state` takes: the named `numbers`, each checked,
-        and as many more as `count` asks for, the lowest-numbered in that state (the rule for "any N")."""
+        """The `count` units an operation taking `action` takes: the named `numbers`, each checked, and as
+        many more as `count` asks for, the lowest-numbered that may take it (the rule for "any N")."""
         assert len(numbers) <= count, "named units are part of the quantity asked for"
+        state = source_of(action)
         named: set[int] = set()
         for index, n in enumerate(numbers):
             label = labels[index] if labels else f"{self.line_id}-{n}"
@@ -113,11 +139,11 @@ class Line:
             if have is not state:
                 raise refuse(have, label)
         chosen = UnitSet.of(named)
-        free = self.units.in_state(state) - chosen
+        free = self.units.able(action) - chosen
         more = count - len(chosen)
         if more > len(free):
             available = len(free) + len(chosen)
-            if state is UnitState.OPEN:
+            if state is source_of(UnitAction.CANCEL):
                 raise QuantityExceedsCancellable(
                     f"line {self.line_id}: {count} requested, {available} cancellable",
                     line_id=self.line_id, requested=count, cancellable=available)
@@ -125,8 +151,9 @@ class Line:
                                      line_id=self.line_id, requested=count, available=available, state=state.value)
         return chosen | free.lowest(more) if more > 0 else chosen
 
-    def moved(self, units: UnitSet, source: UnitState, target: UnitState) -> Line:
-        return replace(self, units=self.units.move(units, source, target)) if units else self
+    def step(self, units: UnitSet, action: UnitAction) -> Line:
+        """The line once these units take `action` (the unit table decides where each goes)."""
+        return replace(self, units=self.units.step(units, action)) if units else self
 
 
 @dataclass(frozen=True, slots=True)
