@@ -2,8 +2,9 @@
 
     Created ──approve──▶ Picking ──ship──▶ Shipped ──deliver──▶ Delivered
                             │
-                            └──split──▶ Unpacked   (its units move to new Picking children,
-                                                    cancelled units to one UnSupplied child)
+                            ├──split──▶ Unpacked   (its units move to new Picking children,
+                            │                       cancelled units to one UnSupplied child)
+                            └──unsupply──▶ UnSupplied   (a split's cancel kept in place, below)
     Created / Picking ──(every unit cancelled)──▶ Cancelled
 
 n11 lays a split with a cancel out the other way round (`unsupplied_in_place`): the package itself
@@ -58,6 +59,7 @@ class Action(StrEnum):
     DELIVER = "deliver"
     SPLIT = "split"
     CANCEL = "cancel"
+    UNSUPPLY = "unsupply"   # a split keeps its cancelled units in place (n11's layout); never asked for alone
 
 
 #: The whole state machine: (from, action) → to. Anything not here is an IllegalTransition.
@@ -68,10 +70,13 @@ TRANSITIONS: Mapping[tuple[PackageStatus, Action], PackageStatus] = {
     (S.PICKING, Action.SPLIT): S.UNPACKED,
     (S.CREATED, Action.CANCEL): S.CANCELLED,
     (S.PICKING, Action.CANCEL): S.CANCELLED,
+    (S.PICKING, Action.UNSUPPLY): S.UNSUPPLIED,
 }
 MACHINE = Machine("package", TRANSITIONS)
 #: What the units a package holds do when it takes an action (approve moves none).
 UNIT_ACTION: Mapping[Action, UnitAction] = {Action.SHIP: UnitAction.SHIP, Action.DELIVER: UnitAction.DELIVER}
+#: Actions a package takes only as part of another operation: not offered as a next action.
+_INTERNAL = frozenset({Action.UNSUPPLY})
 #: The action that reaches each target status (what `set_status` asks for), and the event it records.
 ACTION_TO = {S.PICKING: Action.APPROVE, S.SHIPPED: Action.SHIP, S.DELIVERED: Action.DELIVER}
 _EVENT_OF = {Action.APPROVE: "package.approved", Action.SHIP: "package.shipped",
@@ -101,7 +106,7 @@ class UnitsPendingCancel(Conflict):
 
 
 def allowed_actions(status: PackageStatus) -> list[str]:
-    return MACHINE.allowed(status)
+    return [a for a in MACHINE.allowed(status) if a not in _INTERNAL]
 
 
 def next_status(package: Package, action: Action) -> PackageStatus:
@@ -282,9 +287,8 @@ def split_package(order: Order, package_id: str, groups: Sequence[Mapping[str, i
     made = tuple(child(S.PICKING, handed(group), new_tracking_number(), *_under(via)) for group in groups)
     remainder = child(S.PICKING, left, new_tracking_number(), *_under(via)) if any(left.values()) else None
     if via is not None:
-        unsupplied = unpacked = replace(parent, status=S.UNSUPPLIED,
-                                        items=tuple(PackedUnits(k, v) for k, v in gone.items() if v),
-                                        history=parent.history + (StatusChange(S.UNSUPPLIED, now),))
+        unsupplied = unpacked = transition(parent, Action.UNSUPPLY, now,
+                                           items=tuple(PackedUnits(k, v) for k, v in gone.items() if v))
     else:
         unsupplied = child(S.UNSUPPLIED, gone, None) if cancelled else None
         unpacked = transition(parent, Action.SPLIT, now)
