@@ -17,7 +17,6 @@ from kalem.domain.billing.landed_cost import (
     load_default_rate_table,
 )
 from kalem.domain.billing.order_billing import (
-    CANCELED_ATTRIBUTE,
     OrderBilling,
     cancel_order,
     charge_invoice,
@@ -28,7 +27,6 @@ from kalem.domain.billing.order_billing import (
 __all__ = [
     "AppliedCredit",
     "BillingHistory",
-    "CANCELED_ATTRIBUTE",
     "CreditApplication",
     "CreditNote",
     "InvoiceLine",

@@ -33,6 +33,7 @@ from kalem.domain.orders.order import (
     PackageSpec,
     PackageStatus,
     PackedUnits,
+    Standing,
     StatusChange,
     place_order,
 )
@@ -115,6 +116,7 @@ __all__ = [
     "ReturnRequest",
     "SplitCancel",
     "SplitResult",
+    "Standing",
     "StatusChange",
     "UnitAction",
     "UnitSet",

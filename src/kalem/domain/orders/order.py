@@ -5,6 +5,10 @@ and is changed by pure functions that return a new order plus its events. It ans
 the edges ask about it (cancellable units, unshipped packages, which package holds unit n, …).
 Every non-cancelled unit of a line sits in exactly one live package, which names it by number; an
 order ingested without packages gets one `Created` package holding everything.
+
+Cancelling an order as a whole (Zonos `orderCancel`) is more than cancelling its units: it stops
+billing too. That is the order's `standing`, a small table of its own (`STANDING`), kept in its
+attributes.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 
-from kalem.domain.errors import InvalidOrder, LineNotFound, PackageNotFound, QuantityExceedsCancellable
+from kalem.domain.errors import InvalidOrder, KalemError, LineNotFound, PackageNotFound, QuantityExceedsCancellable
 from kalem.domain.events.event import Actor, Event, EventRecorder
 from kalem.domain.orders.details import NO_DETAILS, OrderDetails
 from kalem.domain.orders.ledger import Ledger
@@ -31,6 +35,7 @@ from kalem.domain.orders.units import (
     refuse,
     source_of,
 )
+from kalem.domain.states import Machine
 
 
 class PackageStatus(StrEnum):
@@ -72,6 +77,24 @@ class OrderStatus(StrEnum):
     DELIVERED = "delivered"
     CANCELLED = "cancelled"
     RETURNED = "returned"
+
+
+class Standing(StrEnum):
+    """The order as a whole, apart from what its units' states say."""
+    ACTIVE = "active"
+    CANCELED = "canceled"   # cancelled as a whole (Zonos `orderCancel`): nothing more is billed
+
+
+class StandingStep(StrEnum):
+    CANCEL = "cancel"
+
+
+STANDING: Machine[Standing, StandingStep] = Machine("order", {
+    (Standing.ACTIVE, StandingStep.CANCEL): Standing.CANCELED,
+})
+#: The order attribute that keeps when it was cancelled as a whole (its standing is read from it).
+CANCELED_ATTRIBUTE = "canceled_at"
+_SINCE = {Standing.CANCELED: CANCELED_ATTRIBUTE}
 
 
 @dataclass(frozen=True, slots=True)
@@ -249,6 +272,10 @@ class Order:
         return {ln.line_id: ln.units_in(state) for ln in self.lines if ln.units.count(state)}
 
     @property
+    def standing(self) -> Standing:
+        return Standing.CANCELED if self.attributes.get(CANCELED_ATTRIBUTE) else Standing.ACTIVE
+
+    @property
     def ledger(self) -> Ledger:
         """The counts of every line together."""
         total = Ledger()
@@ -281,6 +308,14 @@ class Order:
                           updated_at=recorder.events[-1].occurred_at if recorder.events else self.updated_at,
                           **changes)
         return changed, recorder.events
+
+
+def take_standing(order: Order, step: StandingStep, now: datetime, *, error: type[KalemError] | None = None,
+                  message: str | None = None, **details: object) -> dict[str, str]:
+    """The order's attributes once it takes `step`: only what STANDING allows, refused otherwise with
+    `error` (else IllegalTransition)."""
+    target = STANDING.next(order.standing, step, error=error, message=message, **details)
+    return {**order.attributes, _SINCE[target]: now.isoformat()}
 
 
 # --- intake --------------------------------------------------------------------------------
