@@ -9,6 +9,7 @@ from kalem.domain.billing.invoices import (
     CreditNote,
     InvoiceLine,
     InvoiceRevision,
+    InvoiceState,
     VatPart,
 )
 from kalem.domain.billing.landed_cost import (
@@ -31,6 +32,7 @@ __all__ = [
     "CreditNote",
     "InvoiceLine",
     "InvoiceRevision",
+    "InvoiceState",
     "LandedCostError",
     "OrderBilling",
     "RateTable",
