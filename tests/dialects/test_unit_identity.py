@@ -4,6 +4,7 @@ unit-addressed request is refused instead of taking a neighbour."""
 from __future__ import annotations
 
 import pytest
+import sqlalchemy as sa
 
 from kalem.app import access
 from kalem.store.uow import UnitOfWork
@@ -99,6 +100,24 @@ def test_a_retried_akinon_cancel_or_request_changes_no_other_unit(server, api, d
     assert api.get("/v1/orders/4000000001").json()["lines"][0]["units"] == [
         {"first": 1, "last": 1, "state": "open"}, {"first": 2, "last": 2, "state": "cancelled"},
         {"first": 3, "last": 3, "state": "pending_cancel"}]
+
+
+def test_akinon_item_pks_keep_naming_the_units_they_were_minted_for(server, api, db):
+    """Item pks minted before kalem's unit numbers were the face's own are still read the same way:
+    the row of unit n keeps `unit_index` n - 1, the order's row is index 0 of no line."""
+    api.post("/v1/orders", json=order())
+    o = read(akinon(server, db), "4000000001")
+    with db.engine.connect() as conn:
+        rows = {r.pk: (r.line_id, r.unit_index) for r in conn.execute(
+            sa.text("SELECT pk, line_id, unit_index FROM akinon_ids WHERE unit_index >= 0"))}
+    assert rows[o["pk"]] == ("", 0)
+    assert [rows[i["pk"]] for i in o["orderitem_set"]] == [(LINE, 0), (LINE, 1), (LINE, 2)]
+    request = {"order_item": o["orderitem_set"][1]["pk"], "reason": 136}
+    client = akinon(server, db, "seller", "acme")
+    assert client.post("/api/v1/channel/1/cancellation_requests/", json=request).status_code == 201
+    assert api.get("/v1/orders/4000000001").json()["lines"][0]["units"] == [
+        {"first": 1, "last": 1, "state": "open"}, {"first": 2, "last": 2, "state": "pending_cancel"},
+        {"first": 3, "last": 3, "state": "open"}]
 
 
 def test_native_cancels_and_requests_name_units_by_number(api, db):

@@ -22,7 +22,7 @@ from kalem.domain.errors import (
 )
 from kalem.domain.events.event import Actor
 from kalem.domain.orders import cancellation as c
-from kalem.domain.orders.ledger import Ledger, UnitState
+from kalem.domain.orders.ledger import Ledger
 from kalem.domain.orders.order import (
     LineSpec,
     OrderSpec,
@@ -34,7 +34,7 @@ from kalem.domain.orders.order import (
     place_order,
 )
 from kalem.domain.orders.requests import RequestStatus
-from kalem.domain.orders.units import Units, UnitSet
+from kalem.domain.orders.units import UnitAction, Units, UnitSet
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 OP = Actor("operator", "op")
@@ -50,11 +50,11 @@ def an_order(quantity: int = 3, *, package_status: PackageStatus = PackageStatus
 
 
 def test_unit_moves_keep_the_total():
-    units = Units.of(3).move(UnitSet.span(1, 2), UnitState.OPEN, UnitState.CANCELLED)
+    units = Units.of(3).step(UnitSet.span(1, 2), UnitAction.CANCEL)
     ledger = Ledger.of(units)
     assert (ledger.open, ledger.cancelled, ledger.total) == (1, 2, 3)
     with pytest.raises(IllegalTransition):
-        units.move(UnitSet.span(2, 3), UnitState.OPEN, UnitState.CANCELLED)
+        units.step(UnitSet.span(2, 3), UnitAction.CANCEL)
 
 
 def test_placing_numbers_the_first_event_and_sets_version_one():

@@ -21,7 +21,15 @@ from kalem.domain.billing.landed_cost import compute_landed_cost, load_default_r
 from kalem.domain.errors import KalemError, QuantityExceedsCancellable
 from kalem.domain.events.event import Actor
 from kalem.domain.orders.cancellation import CancelItem, cancel_lines
-from kalem.domain.orders.order import LineSpec, OrderSpec, PackageItem, PackageSpec, PackageStatus, place_order
+from kalem.domain.orders.order import (
+    LineSpec,
+    OrderSpec,
+    PackageItem,
+    PackageSpec,
+    PackageStatus,
+    Standing,
+    place_order,
+)
 from kalem.domain.refunds.account import RefundAccount
 from kalem.domain.refunds.amounts import InvalidRefund, RefundCurrencyMismatch, RefundExceedsPaid
 from kalem.domain.refunds.records import Payout, RefundCause, RefundMethod, RefundStatus
@@ -167,7 +175,7 @@ def test_billed_minus_credited_always_equals_what_remains_billable(lines, countr
                 order, billing, _ = ob.cancel_order(order, billing, actor=ACTOR, now=now, table=TABLE)
         except KalemError:
             continue  # refused changes leave both untouched; the next step goes on from here
-        remaining = D(0) if order.attributes.get(ob.CANCELED_ATTRIBUTE) else ob.landed_cost_of(order, TABLE).total
+        remaining = D(0) if order.standing is Standing.CANCELED else ob.landed_cost_of(order, TABLE).total
         history = billing.history
         assert history.billable() == remaining
         assert (sum((r.total for r in history.current_invoices()), D(0))

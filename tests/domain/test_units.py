@@ -22,11 +22,14 @@ from kalem.domain.orders.order import (
     check_invariants,
     place_order,
 )
+from kalem.domain.errors import IllegalTransition
 from kalem.domain.orders.units import (
+    TRANSITIONS,
     DuplicateUnit,
     UnitAlreadyCancelled,
     UnitInTransit,
     UnitNotFound,
+    UnitAction,
     UnitPendingDecision,
     Units,
     UnitSet,
@@ -55,22 +58,25 @@ def test_unit_sets_behave_like_sets_of_numbers(a, b, n):
 
 
 @settings(max_examples=100, deadline=None)
-@given(st.lists(st.tuples(st.sets(st.integers(1, 30), min_size=1), st.sampled_from([O, P, X])), max_size=15))
-def test_moves_change_exactly_the_named_units(moves):
+@given(st.lists(st.tuples(st.sets(st.integers(1, 30), min_size=1), st.sampled_from(list(UnitAction))), max_size=15))
+def test_steps_change_exactly_the_named_units_as_the_table_says(steps):
     units, model = Units.of(30), {n: O for n in range(1, 31)}
-    for numbers, target in moves:
-        source = model[min(numbers)]
-        wanted = {n for n in numbers if model[n] is source}
-        units = units.move(UnitSet.of(wanted), source, target)
-        model.update(dict.fromkeys(wanted, target))
+    for numbers, action in steps:
+        able = {n for n in numbers if (model[n], action) in TRANSITIONS}
+        if able != numbers:   # one unit that may not take the action refuses the whole step
+            with pytest.raises(IllegalTransition):
+                units.step(UnitSet.of(numbers), action)
+        units = units.step(UnitSet.of(able), action)
+        model.update({n: TRANSITIONS[(model[n], action)] for n in able})
         assert dict(units.layout()) == model
+        assert units.able(action) == UnitSet.of(n for n, state in model.items() if (state, action) in TRANSITIONS)
         assert all(r[2] is not s[2] for r, s in zip(units.runs, units.runs[1:]))   # runs merge
 
 
 def test_a_change_on_a_long_line_costs_runs_not_units():
     units = Units.of(1000)
     for n in range(1, 1000):
-        units = units.move(UnitSet.of([n]), O, X)   # "any 1" from the lowest: two runs, whatever the length
+        units = units.step(UnitSet.of([n]), UnitAction.CANCEL)   # "any 1" from the lowest: two runs, whatever the length
         assert len(units.runs) == 2
 
 

@@ -69,6 +69,33 @@ def test_a_claim_is_not_sent_once_its_lease_ran_out_and_is_released_while_still_
     assert (row["status"], row["attempt_count"]) == ("pending", 0)   # given back, its claim undone
 
 
+def test_a_claim_given_back_after_a_failed_attempt_is_failed_again_with_that_attempt_kept(api, receiver, server):
+    """A stopping worker releases a claim it never sent: the delivery goes back to the status it was
+    claimed from (failed, its first attempt still counted), as the delivery table's release says."""
+    receiver.plan = [500]
+    subscribe(api, receiver.url)
+    assert api.post("/v1/orders", json=order("4000000903")).status_code == 201
+    worker = leased(server)
+    try:
+        [first] = worker.claim(10)
+        worker.record([(first, worker.deliver(first))])
+        assert [(d["status"], d["attempt_count"]) for d in deliveries(api)] == [("failed", 1)]
+        deadline = time.monotonic() + 30
+        while not (claims := worker.claim(10)):   # due again after the (fast) backoff
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
+        [second] = claims
+        assert second.row["attempts"] == 2
+        worker.stop_event.set()
+        assert worker.deliver(second) is None
+        worker.record([(second, None)])
+    finally:
+        worker.close()
+    [row] = deliveries(api)
+    assert (row["status"], row["attempt_count"]) == ("failed", 1)
+    assert len(receiver.requests) == 1
+
+
 def test_a_worker_alone_never_sends_a_delivery_twice_when_its_lease_runs_out_mid_send(api, receiver, server):
     """The receiver holds the first request past the lease. The worker, still holding that claim, does
     not claim the delivery again (it would send it a second time beside the first); the other

@@ -102,7 +102,7 @@ def _return_now(account: RefundAccount, counts: Mapping[str, int]) -> bool:
     """AUTO: delivered units are returned now unless cancelled/returned ones already cover the request."""
     if _covering_cause(account, counts) is not None:
         return False
-    return all(n <= account.order.line(lid).ledger.delivered for lid, n in counts.items())
+    return all(n <= account.order.line(lid).returnable for lid, n in counts.items())
 
 
 def strategy_of(uow: UnitOfWork, seller_id: str) -> CancellationStrategy:

@@ -1,7 +1,8 @@
 """State machines as data: a table of (state, action) → next state, and one way to take a step.
 
-Every aggregate with a life cycle (package, cancel/return request, refund, webhook delivery) keeps
-its machine as such a table; whatever is not in the table is refused with the machine's error.
+Everything with a life cycle (unit, package, cancel/return request, refund, invoice, webhook delivery,
+and the order as a whole) keeps its machine as such a table; whatever is not in the table is refused
+with the machine's error, and no code sets a state the table did not give.
 """
 
 from __future__ import annotations

@@ -45,6 +45,9 @@ class DeliveryStep(StrEnum):
     RETRY = "retry"
     GIVE_UP = "give_up"
     REQUEUE = "requeue"          # an operator redelivers or replays it: a fresh retry budget
+    # A worker that stops gives its claims back unsent, the attempt undone: as they were claimed.
+    RELEASE = "release"          # no attempt before this one: pending again
+    RELEASE_RETRY = "release_retry"  # an earlier attempt failed: failed again, its retry due
 
 
 _S, _A = DeliveryStatus, DeliveryStep
@@ -55,6 +58,7 @@ DELIVERY: Machine[DeliveryStatus, DeliveryStep] = Machine("webhook delivery", {
     (_S.DELIVERING, _A.CLAIM): _S.DELIVERING,
     (_S.DELIVERING, _A.SUCCEED): _S.DELIVERED, (_S.DELIVERING, _A.RETRY): _S.FAILED,
     (_S.DELIVERING, _A.GIVE_UP): _S.DEAD, (_S.DELIVERING, _A.SKIP): _S.SKIPPED,
+    (_S.DELIVERING, _A.RELEASE): _S.PENDING, (_S.DELIVERING, _A.RELEASE_RETRY): _S.FAILED,
     (_S.PENDING, _A.REQUEUE): _S.PENDING, (_S.FAILED, _A.REQUEUE): _S.PENDING,
     (_S.DELIVERED, _A.REQUEUE): _S.PENDING, (_S.SKIPPED, _A.REQUEUE): _S.PENDING,
     (_S.DEAD, _A.REQUEUE): _S.PENDING,
@@ -64,6 +68,12 @@ DELIVERY: Machine[DeliveryStatus, DeliveryStep] = Machine("webhook delivery", {
 def from_statuses(step: DeliveryStep) -> tuple[DeliveryStatus, ...]:
     """The statuses `step` may be taken from, in the enum's order."""
     return tuple(s for s in DeliveryStatus if (s, step) in DELIVERY.table)
+
+
+def target_of(step: DeliveryStep) -> DeliveryStatus:
+    """The status `step` leads to (the same from every status it may be taken from)."""
+    (target,) = {DELIVERY.next(s, step) for s in from_statuses(step)}
+    return target
 
 
 #: Statuses of a delivery that still has to happen (a later event of the same order waits for them).

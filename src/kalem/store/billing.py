@@ -23,6 +23,7 @@ from kalem.domain.billing import (
     CreditNote,
     InvoiceLine,
     InvoiceRevision,
+    InvoiceState,
     OrderBilling,
     VatPart,
 )
@@ -67,8 +68,8 @@ def load_billing(order_id: str, version: int, body: str) -> OrderBilling:
     ref, currency = raw["order_ref"], raw["currency"]
     invoices = tuple(
         InvoiceRevision(number, revision, ref, tuple(InvoiceLine(d, D(a), D(r)) for d, a, r in lines), D(total),
-                        _load_vat(vat), charged, _time(issued), currency,
-                        tuple(AppliedCredit(n, D(a)) for n, a in applied), reason)
+                        _load_vat(vat), InvoiceState.CHARGED if charged else InvoiceState.ISSUED, _time(issued),
+                        currency, tuple(AppliedCredit(n, D(a)) for n, a in applied), reason)
         for number, revision, lines, total, vat, charged, issued, applied, reason in raw["invoices"])
     notes = tuple(
         CreditNote(number, invoice, D(amount), _load_vat(vat), reason, _time(issued), applied_to,

@@ -20,12 +20,12 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from kalem.domain.webhooks import (
-    DELIVERY,
     FINISHED_STATUSES,
     OPEN_STATUSES,
     DeliveryStatus,
     DeliveryStep,
     from_statuses,
+    target_of,
     wants,
 )
 from kalem.store import codec
@@ -40,6 +40,11 @@ def sql_status(status: DeliveryStatus) -> str:
     return f"'{status.value}'"
 
 
+def sql_after(step: DeliveryStep) -> str:
+    """The status `step` leads to, as SQL: a statement sets a delivery's status only from the table."""
+    return sql_status(target_of(step))
+
+
 _SUB_COLUMNS = ("id, url, event_types, dialect, auth_kind, secret, previous_secret, previous_secret_until, "
                 "basic_username, seller_id, enabled, disabled_reason, created_at")
 _DELIVERY_COLUMNS = ("id, subscription_id, event_id, event_position, order_id, sequence, status, attempts, "
@@ -47,7 +52,7 @@ _DELIVERY_COLUMNS = ("id, subscription_id, event_id, event_position, order_id, s
 _OPEN = sql_in(OPEN_STATUSES)
 _PENDING = sql_status(DeliveryStatus.PENDING)
 _DELIVERING = sql_status(DeliveryStatus.DELIVERING)
-_REQUEUE = (f"status = {sql_status(DELIVERY.next(DeliveryStatus.DEAD, DeliveryStep.REQUEUE))}, attempts = 0, "
+_REQUEUE = (f"status = {sql_after(DeliveryStep.REQUEUE)}, attempts = 0, "
             "next_attempt_at = :now, lease_until = NULL")
 
 _DUE = (
@@ -56,7 +61,7 @@ _DUE = (
     "AND NOT EXISTS (SELECT 1 FROM webhook_deliveries p WHERE p.subscription_id = d.subscription_id "
     f"AND p.order_id = d.order_id AND p.sequence < d.sequence AND p.status IN {_OPEN}) "
     "{held}ORDER BY d.next_attempt_at, d.id LIMIT :n")
-_CLAIM = sa.text(f"UPDATE webhook_deliveries SET status = {_DELIVERING}, attempts = attempts + 1, "
+_CLAIM = sa.text(f"UPDATE webhook_deliveries SET status = {sql_after(DeliveryStep.CLAIM)}, attempts = attempts + 1, "
                  "lease_until = :lease, next_attempt_at = :lease WHERE id IN :ids"
                  ).bindparams(sa.bindparam("ids", expanding=True))
 _LOAD = sa.text(
@@ -72,9 +77,10 @@ _FINISH = sa.text(
     f"WHERE id = :id AND status = {_DELIVERING} AND lease_until = :fence")
 # A claim given back unsent (the worker is stopping): the attempt it counted is undone.
 _RELEASE = sa.text(
-    f"UPDATE webhook_deliveries SET status = CASE WHEN attempts > 1 THEN {sql_status(DeliveryStatus.FAILED)} "
-    f"ELSE {_PENDING} END, attempts = attempts - 1, next_attempt_at = :now, lease_until = NULL "
-    f"WHERE id = :id AND status = {_DELIVERING} AND lease_until = :fence")
+    f"UPDATE webhook_deliveries SET status = CASE WHEN attempts > 1 THEN {sql_after(DeliveryStep.RELEASE_RETRY)} "
+    f"ELSE {sql_after(DeliveryStep.RELEASE)} END, attempts = attempts - 1, next_attempt_at = :now, "
+    f"lease_until = NULL WHERE id = :id AND status IN {sql_in(from_statuses(DeliveryStep.RELEASE))} "
+    "AND lease_until = :fence")
 # The claim reads due rows from ix_webhook_deliveries_due in order and stops at its limit. Statistics
 # that count few due rows (the table analyzed while its queue was empty, before a backlog) would have
 # PostgreSQL fetch and sort the whole backlog at every claim instead: O(backlog) per batch, just when

@@ -9,6 +9,7 @@ from kalem.domain.billing.invoices import (
     CreditNote,
     InvoiceLine,
     InvoiceRevision,
+    InvoiceState,
     VatPart,
 )
 from kalem.domain.billing.landed_cost import (
@@ -17,7 +18,6 @@ from kalem.domain.billing.landed_cost import (
     load_default_rate_table,
 )
 from kalem.domain.billing.order_billing import (
-    CANCELED_ATTRIBUTE,
     OrderBilling,
     cancel_order,
     charge_invoice,
@@ -28,11 +28,11 @@ from kalem.domain.billing.order_billing import (
 __all__ = [
     "AppliedCredit",
     "BillingHistory",
-    "CANCELED_ATTRIBUTE",
     "CreditApplication",
     "CreditNote",
     "InvoiceLine",
     "InvoiceRevision",
+    "InvoiceState",
     "LandedCostError",
     "OrderBilling",
     "RateTable",

@@ -12,6 +12,7 @@ you were already charged, the difference becomes a credit on your next invoice".
   its `amount_due` drops. (The VAT correction is the credit note itself.)
 - A higher amount on a charged invoice is not a correction: `RebillIncreasesChargedInvoice`;
   bill the extra with `issue_next_invoice`.
+- An invoice is issued, then charged (`INVOICE`, its table); charging twice is `InvoiceAlreadyCharged`.
 
 VAT: line amounts are NET. Per rate, net = sum of the lines at that rate and vat = round(net x
 rate%), computed once per rate on the document (not per line, so line order cannot move a cent);
@@ -34,10 +35,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
+from enum import StrEnum
 from typing import Any, NamedTuple
 
 from kalem.domain.errors import KalemError
 from kalem.domain.money import quantize
+from kalem.domain.states import Machine
 
 
 class BillingError(KalemError):  # a KalemError, so every face renders it with its code
@@ -67,6 +70,20 @@ class InvoiceAlreadyCharged(BillingError):
 class RebillIncreasesChargedInvoice(BillingError):
     code = "rebill_increases_charged_invoice"
     status = 409
+
+
+class InvoiceState(StrEnum):
+    ISSUED = "issued"     # a change replaces it with a new revision
+    CHARGED = "charged"   # collected, final: a decrease becomes a credit note
+
+
+class InvoiceStep(StrEnum):
+    CHARGE = "charge"
+
+
+INVOICE: Machine[InvoiceState, InvoiceStep] = Machine("invoice", {
+    (InvoiceState.ISSUED, InvoiceStep.CHARGE): InvoiceState.CHARGED,
+}, InvoiceAlreadyCharged)
 
 
 class InvoiceLine(NamedTuple):
@@ -103,11 +120,15 @@ class InvoiceRevision:
     lines: tuple[InvoiceLine, ...]
     total: Decimal
     vat_by_rate: tuple[VatPart, ...]  # sorted by rate; sum(gross) == total
-    charged: bool
+    state: InvoiceState
     issued_at: datetime
     currency: str
     credits_applied: tuple[AppliedCredit, ...] = ()
     reason: str | None = None
+
+    @property
+    def charged(self) -> bool:
+        return self.state is InvoiceState.CHARGED
 
     @property
     def amount_due(self) -> Decimal:
@@ -335,7 +356,7 @@ def issue_next_invoice(history: BillingHistory, lines: Iterable[Any], *, now: da
     total = _total(parts, history.currency)
     number = invoice_number_for(history.order_ref, len(history.current_invoices()) + 1)
     notes, applied, credit_effects = _settle(history, number, total, now)
-    invoice = InvoiceRevision(number, 1, history.order_ref, new_lines, total, parts, False, now,
+    invoice = InvoiceRevision(number, 1, history.order_ref, new_lines, total, parts, InvoiceState.ISSUED, now,
                               history.currency, applied, reason)
     history = replace(history, invoices=history.invoices + (invoice,), credit_notes=notes)
     return history, (InvoiceIssued(number, total, invoice.amount_due, now),) + credit_effects
@@ -345,11 +366,10 @@ def mark_charged(history: BillingHistory, invoice_number: str, *, now: datetime
                  ) -> tuple[BillingHistory, tuple[BillingEffect, ...]]:
     """Record that the latest revision's amount due was collected; from here on it is final."""
     invoice = history.invoice(invoice_number)
-    if invoice.charged:
-        raise InvoiceAlreadyCharged(f"invoice {invoice_number} is already charged",
-                                    invoice_number=invoice_number)
-    # Charging changes the document's state, not its content: same revision, flagged.
-    invoices = tuple(replace(r, charged=True) if r is invoice else r for r in history.invoices)
+    state = INVOICE.next(invoice.state, InvoiceStep.CHARGE, message=f"invoice {invoice_number} is already charged",
+                         invoice_number=invoice_number)
+    # Charging changes the document's state, not its content: same revision.
+    invoices = tuple(replace(r, state=state) if r is invoice else r for r in history.invoices)
     return (replace(history, invoices=invoices),
             (InvoiceCharged(invoice.number, invoice.revision, invoice.amount_due, now),))
 
@@ -373,7 +393,7 @@ def rebill(history: BillingHistory, new_lines: Iterable[Any], *, now: datetime, 
             return history, ()
         notes, applied, credit_effects = _settle(history, invoice.number, total, now)
         revised = InvoiceRevision(invoice.number, invoice.revision + 1, history.order_ref, lines,
-                                  total, parts, False, now, currency, applied, reason)
+                                  total, parts, InvoiceState.ISSUED, now, currency, applied, reason)
         effect = InvoiceRevised(invoice.number, revised.revision, invoice.total, total,
                                 revised.amount_due, reason, now)
         return (replace(history, invoices=history.invoices + (revised,), credit_notes=notes),

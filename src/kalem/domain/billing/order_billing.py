@@ -29,11 +29,10 @@ from kalem.domain.billing.landed_cost import LandedCost, LandedCostItem, RateTab
 from kalem.domain.errors import Conflict
 from kalem.domain.events.event import Actor, Event, EventRecorder
 from kalem.domain.orders.cancellation import CancelItem, cancel_lines
-from kalem.domain.orders.order import Order
+from kalem.domain.orders.order import Order, Standing, StandingStep, take_standing
 from kalem.domain.refunds.amounts import Collected
 
 OUT_OF_STOCK = 135  # the reason a unit removed by `orderItemUpdate` is cancelled with
-CANCELED_ATTRIBUTE = "canceled_at"  # set on the order when it is cancelled as a whole
 
 
 class OrderAlreadyCanceled(Conflict):
@@ -154,7 +153,7 @@ def remove_item_units(order: Order, billing: OrderBilling, line_id: str, quantit
                       now: datetime, table: RateTable, via: str | None = None) -> tuple[Order, OrderBilling, list[Event]]:
     """Remove `quantity` unshipped units of a line; the line stays, with fewer units. `via` names the face
     the change came through (recorded on its events, as `cancel_lines` does)."""
-    if order.attributes.get(CANCELED_ATTRIBUTE):
+    if order.standing is Standing.CANCELED:
         raise OrderAlreadyCanceled(f"order {order.order_number} is cancelled", order_number=order.order_number)
     line = order.line(line_id)
     shipped = line.ledger.dispatched
@@ -174,9 +173,9 @@ def cancel_order(order: Order, billing: OrderBilling, *, actor: Actor, now: date
                  table: RateTable, via: str | None = None) -> tuple[Order, OrderBilling, list[Event]]:
     """Cancel every open unit and bill nothing more. Shipped orders cannot be cancelled (void the
     label first), and units a cancel request reserved must be decided first."""
-    if order.attributes.get(CANCELED_ATTRIBUTE):
-        raise OrderAlreadyCanceled(f"order {order.order_number} is already cancelled",
-                                   order_number=order.order_number)
+    attributes = take_standing(order, StandingStep.CANCEL, now, error=OrderAlreadyCanceled,
+                               message=f"order {order.order_number} is already cancelled",
+                               order_number=order.order_number)
     if any(ln.ledger.dispatched for ln in order.lines):
         raise OrderHasShippedUnits(f"order {order.order_number} has shipped units", order_number=order.order_number)
     if any(ln.ledger.pending_cancel for ln in order.lines):
@@ -190,7 +189,6 @@ def cancel_order(order: Order, billing: OrderBilling, *, actor: Actor, now: date
     recorder = order.recorder(actor, now)
     recorder.record("order.cancelled", **({"via": via} if via else {}))
     billing = _rebill(order, billing, table, recorder, now, "order cancelled", nothing_billable=True)
-    attributes = {**order.attributes, CANCELED_ATTRIBUTE: now.isoformat()}
     if items:
         changed = replace(order, last_sequence=recorder.sequence, attributes=attributes)
         return changed, billing, events + recorder.events

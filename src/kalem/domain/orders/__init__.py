@@ -34,6 +34,7 @@ from kalem.domain.orders.order import (
     PackageSpec,
     PackageStatus,
     PackedUnits,
+    Standing,
     StatusChange,
     place_order,
 )
@@ -73,9 +74,11 @@ from kalem.domain.orders.returns import (
     return_directly,
 )
 from kalem.domain.orders.units import (
+    UnitAction,
     Units,
     UnitSet,
     UnitState,
+    source_of,
 )
 
 __all__ = [
@@ -115,7 +118,9 @@ __all__ = [
     "ReturnRequest",
     "SplitCancel",
     "SplitResult",
+    "Standing",
     "StatusChange",
+    "UnitAction",
     "UnitSet",
     "UnitState",
     "Units",
@@ -136,6 +141,7 @@ __all__ = [
     "request_return",
     "return_directly",
     "set_status",
+    "source_of",
     "split_package",
     "withdraw_cancel_request",
 ]

@@ -16,7 +16,7 @@ from kalem.domain.orders import requests
 from kalem.domain.orders.order import Line, Order, Package
 from kalem.domain.orders.packages import Action, transition
 from kalem.domain.orders.requests import CANCEL, AskedUnits, Decision, Request
-from kalem.domain.orders.units import UnitSet, UnitState
+from kalem.domain.orders.units import UnitAction, UnitSet
 from kalem.domain.reasons import StatusType, reason
 
 #: What a cancel asks for (`numbers` names units; else any `quantity` open ones).
@@ -29,8 +29,8 @@ def cancel_lines(order: Order, items: Sequence[CancelItem], *, actor: Actor, now
                  platform: str = "kalem", via: str | None = None) -> tuple[Order, list[Event]]:
     """Cancel open units at once; all lines or none. `via` names the face the cancel came through when
     that face's subscribers must not hear it back (it is recorded on the event)."""
-    lines, taken = requests.take(order, items, UnitState.OPEN, UnitState.CANCELLED,
-                                 reason_type=StatusType.CANCELLED, platform=platform)
+    lines, taken = requests.take(order, items, UnitAction.CANCEL, reason_type=StatusType.CANCELLED,
+                                 platform=platform)
     packages, touched = unpack_cancelled(order.packages, taken, now)
     recorder = order.recorder(actor, now)
     recorder.record("lines.cancelled", items=[_item_data(i, lines[i.line_id], taken[i.line_id]) for i in items],

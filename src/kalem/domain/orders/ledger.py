@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 
-from kalem.domain.orders.units import Units, UnitState
+from kalem.domain.orders.units import UNSHIPPED_STATES, Units, UnitState
 
 __all__ = ["Ledger", "UnitState"]
 
@@ -43,7 +43,7 @@ class Ledger:
     @property
     def unshipped(self) -> int:
         """Units still in the warehouse: open, or reserved by a cancel request."""
-        return self.open + self.pending_cancel
+        return sum(self.count(state) for state in UNSHIPPED_STATES)
 
     @property
     def dispatched(self) -> int:

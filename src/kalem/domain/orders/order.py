@@ -5,6 +5,10 @@ and is changed by pure functions that return a new order plus its events. It ans
 the edges ask about it (cancellable units, unshipped packages, which package holds unit n, …).
 Every non-cancelled unit of a line sits in exactly one live package, which names it by number; an
 order ingested without packages gets one `Created` package holding everything.
+
+Cancelling an order as a whole (Zonos `orderCancel`) is more than cancelling its units: it stops
+billing too. That is the order's `standing`, a small table of its own (`STANDING`), kept in its
+attributes.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from enum import StrEnum
 from kalem.domain.errors import (
     IdNotAddressable,
     InvalidOrder,
+    KalemError,
     LineNotFound,
     PackageNotFound,
     QuantityExceedsCancellable,
@@ -28,7 +33,19 @@ from kalem.domain.errors import (
 from kalem.domain.events.event import Actor, Event, EventRecorder
 from kalem.domain.orders.details import NO_DETAILS, OrderDetails
 from kalem.domain.orders.ledger import Ledger
-from kalem.domain.orders.units import DuplicateUnit, UnitNotFound, Units, UnitSet, UnitsNotReturnable, UnitState, refuse
+from kalem.domain.orders.units import (
+    UNSHIPPED_STATES,
+    DuplicateUnit,
+    UnitAction,
+    UnitNotFound,
+    Units,
+    UnitSet,
+    UnitsNotReturnable,
+    UnitState,
+    refuse,
+    source_of,
+)
+from kalem.domain.states import Machine
 
 
 class PackageStatus(StrEnum):
@@ -56,8 +73,8 @@ UNIT_STATE_OF_PACKAGE = {
 }
 #: The states the units of a live package may be in.
 HELD_STATES = {
-    PackageStatus.CREATED: frozenset({UnitState.OPEN, UnitState.PENDING_CANCEL}),
-    PackageStatus.PICKING: frozenset({UnitState.OPEN, UnitState.PENDING_CANCEL}),
+    PackageStatus.CREATED: UNSHIPPED_STATES,
+    PackageStatus.PICKING: UNSHIPPED_STATES,
     PackageStatus.SHIPPED: frozenset({UnitState.SHIPPED}),
     PackageStatus.DELIVERED: frozenset({UnitState.DELIVERED, UnitState.RETURN_PENDING, UnitState.RETURNED}),
 }
@@ -70,6 +87,24 @@ class OrderStatus(StrEnum):
     DELIVERED = "delivered"
     CANCELLED = "cancelled"
     RETURNED = "returned"
+
+
+class Standing(StrEnum):
+    """The order as a whole, apart from what its units' states say."""
+    ACTIVE = "active"
+    CANCELED = "canceled"   # cancelled as a whole (Zonos `orderCancel`): nothing more is billed
+
+
+class StandingStep(StrEnum):
+    CANCEL = "cancel"
+
+
+STANDING: Machine[Standing, StandingStep] = Machine("order", {
+    (Standing.ACTIVE, StandingStep.CANCEL): Standing.CANCELED,
+})
+#: The order attribute that keeps when it was cancelled as a whole (its standing is read from it).
+CANCELED_ATTRIBUTE = "canceled_at"
+_SINCE = {Standing.CANCELED: CANCELED_ATTRIBUTE}
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,11 +128,25 @@ class Line:
 
     @property
     def cancellable(self) -> int:
-        """Units that may still be cancelled: open ones; pending requests reserve theirs."""
-        return self.units.count(UnitState.OPEN)
+        """How many units may still be cancelled (see `cancellable_units`)."""
+        return len(self.cancellable_units())
 
     def cancellable_units(self) -> UnitSet:
-        return self.units.in_state(UnitState.OPEN)
+        """Units that may still be cancelled: open ones; pending requests reserve theirs."""
+        return self.units.able(UnitAction.CANCEL)
+
+    @property
+    def returnable(self) -> int:
+        """How many units may be returned (see `returnable_units`)."""
+        return len(self.returnable_units())
+
+    def returnable_units(self) -> UnitSet:
+        """Units that may be returned: delivered ones not already asked back by a return request."""
+        return self.units.able(UnitAction.RETURN)
+
+    def able(self, action: UnitAction) -> UnitSet:
+        """Units that may take `action` now."""
+        return self.units.able(action)
 
     def units_in(self, state: UnitState) -> UnitSet:
         return self.units.in_state(state)
@@ -107,11 +156,12 @@ class Line:
             raise UnitNotFound(f"line {self.line_id} has no unit {n}", line_id=self.line_id, unit=n)
         return self.units.state_of(n)
 
-    def pick(self, state: UnitState, count: int, numbers: tuple[int, ...] = (),
+    def pick(self, action: UnitAction, count: int, numbers: tuple[int, ...] = (),
              labels: tuple[str, ...] = ()) -> UnitSet:
-        """The `count` units an operation on units in `state` takes: the named `numbers`, each checked,
-        and as many more as `count` asks for, the lowest-numbered in that state (the rule for "any N")."""
+        """The `count` units an operation taking `action` takes: the named `numbers`, each checked, and as
+        many more as `count` asks for, the lowest-numbered that may take it (the rule for "any N")."""
         assert len(numbers) <= count, "named units are part of the quantity asked for"
+        state = source_of(action)
         named: set[int] = set()
         for index, n in enumerate(numbers):
             label = labels[index] if labels else f"{self.line_id}-{n}"
@@ -122,11 +172,11 @@ class Line:
             if have is not state:
                 raise refuse(have, label)
         chosen = UnitSet.of(named)
-        free = self.units.in_state(state) - chosen
+        free = self.units.able(action) - chosen
         more = count - len(chosen)
         if more > len(free):
             available = len(free) + len(chosen)
-            if state is UnitState.OPEN:
+            if state is source_of(UnitAction.CANCEL):
                 raise QuantityExceedsCancellable(
                     f"line {self.line_id}: {count} requested, {available} cancellable",
                     line_id=self.line_id, requested=count, cancellable=available)
@@ -134,8 +184,9 @@ class Line:
                                      line_id=self.line_id, requested=count, available=available, state=state.value)
         return chosen | free.lowest(more) if more > 0 else chosen
 
-    def moved(self, units: UnitSet, source: UnitState, target: UnitState) -> Line:
-        return replace(self, units=self.units.move(units, source, target)) if units else self
+    def step(self, units: UnitSet, action: UnitAction) -> Line:
+        """The line once these units take `action` (the unit table decides where each goes)."""
+        return replace(self, units=self.units.step(units, action)) if units else self
 
 
 @dataclass(frozen=True, slots=True)
@@ -231,6 +282,10 @@ class Order:
         return {ln.line_id: ln.units_in(state) for ln in self.lines if ln.units.count(state)}
 
     @property
+    def standing(self) -> Standing:
+        return Standing.CANCELED if self.attributes.get(CANCELED_ATTRIBUTE) else Standing.ACTIVE
+
+    @property
     def ledger(self) -> Ledger:
         """The counts of every line together."""
         total = Ledger()
@@ -263,6 +318,14 @@ class Order:
                           updated_at=recorder.events[-1].occurred_at if recorder.events else self.updated_at,
                           **changes)
         return changed, recorder.events
+
+
+def take_standing(order: Order, step: StandingStep, now: datetime, *, error: type[KalemError] | None = None,
+                  message: str | None = None, **details: object) -> dict[str, str]:
+    """The order's attributes once it takes `step`: only what STANDING allows, refused otherwise with
+    `error` (else IllegalTransition)."""
+    target = STANDING.next(order.standing, step, error=error, message=message, **details)
+    return {**order.attributes, _SINCE[target]: now.isoformat()}
 
 
 # --- intake --------------------------------------------------------------------------------

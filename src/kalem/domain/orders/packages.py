@@ -2,8 +2,9 @@
 
     Created ──approve──▶ Picking ──ship──▶ Shipped ──deliver──▶ Delivered
                             │
-                            └──split──▶ Unpacked   (its units move to new Picking children,
-                                                    cancelled units to one UnSupplied child)
+                            ├──split──▶ Unpacked   (its units move to new Picking children,
+                            │                       cancelled units to one UnSupplied child)
+                            └──unsupply──▶ UnSupplied   (a split's cancel kept in place, below)
     Created / Picking ──(every unit cancelled)──▶ Cancelled
 
 n11 lays a split with a cancel out the other way round (`unsupplied_in_place`): the package itself
@@ -41,7 +42,7 @@ from kalem.domain.errors import (
 from kalem.domain.events.event import Actor, Event
 from kalem.domain.orders.order import Line, Order, Package, PackageStatus, PackedUnits, StatusChange
 from kalem.domain.orders.requests import AskedUnits
-from kalem.domain.orders.units import UnitSet, UnitState
+from kalem.domain.orders.units import UnitAction, UnitSet, UnitState
 from kalem.domain.reasons import StatusType, reason
 from kalem.domain.states import Machine
 
@@ -58,6 +59,7 @@ class Action(StrEnum):
     DELIVER = "deliver"
     SPLIT = "split"
     CANCEL = "cancel"
+    UNSUPPLY = "unsupply"   # a split keeps its cancelled units in place (n11's layout); never asked for alone
 
 
 #: The whole state machine: (from, action) → to. Anything not here is an IllegalTransition.
@@ -68,13 +70,13 @@ TRANSITIONS: Mapping[tuple[PackageStatus, Action], PackageStatus] = {
     (S.PICKING, Action.SPLIT): S.UNPACKED,
     (S.CREATED, Action.CANCEL): S.CANCELLED,
     (S.PICKING, Action.CANCEL): S.CANCELLED,
+    (S.PICKING, Action.UNSUPPLY): S.UNSUPPLIED,
 }
 MACHINE = Machine("package", TRANSITIONS)
-#: How the ledger moves for the units a package holds when it takes an action.
-UNIT_MOVES: Mapping[Action, tuple[UnitState, UnitState]] = {
-    Action.SHIP: (UnitState.OPEN, UnitState.SHIPPED),
-    Action.DELIVER: (UnitState.SHIPPED, UnitState.DELIVERED),
-}
+#: What the units a package holds do when it takes an action (approve moves none).
+UNIT_ACTION: Mapping[Action, UnitAction] = {Action.SHIP: UnitAction.SHIP, Action.DELIVER: UnitAction.DELIVER}
+#: Actions a package takes only as part of another operation: not offered as a next action.
+_INTERNAL = frozenset({Action.UNSUPPLY})
 #: The action that reaches each target status (what `set_status` asks for), and the event it records.
 ACTION_TO = {S.PICKING: Action.APPROVE, S.SHIPPED: Action.SHIP, S.DELIVERED: Action.DELIVER}
 _EVENT_OF = {Action.APPROVE: "package.approved", Action.SHIP: "package.shipped",
@@ -104,7 +106,7 @@ class UnitsPendingCancel(Conflict):
 
 
 def allowed_actions(status: PackageStatus) -> list[str]:
-    return MACHINE.allowed(status)
+    return [a for a in MACHINE.allowed(status) if a not in _INTERNAL]
 
 
 def next_status(package: Package, action: Action) -> PackageStatus:
@@ -134,8 +136,8 @@ def set_status(order: Order, package_id: str, status: PackageStatus, *, actor: A
     if cargo_tracking_number is not None and action is not Action.SHIP:
         raise InvalidInput("a cargo tracking number is given when shipping", field="cargo_tracking_number")
     lines = {ln.line_id: ln for ln in order.lines}
-    move = UNIT_MOVES.get(action)
-    if move is not None:
+    unit_action = UNIT_ACTION.get(action)
+    if unit_action is not None:
         for item in package.items:
             line = lines[item.line_id]
             waiting = item.units & line.units_in(UnitState.PENDING_CANCEL)
@@ -144,7 +146,7 @@ def set_status(order: Order, package_id: str, status: PackageStatus, *, actor: A
                     f"package {package_id} holds {item.quantity} of line {item.line_id}, but "
                     f"{len(waiting)} wait on a cancel request; decide it first", package_id=package_id,
                     line_id=item.line_id, pending_cancel=len(waiting), units=list(waiting))
-            lines[item.line_id] = line.moved(item.units, *move)
+            lines[item.line_id] = line.step(item.units, unit_action)
     changes: dict[str, object] = {}
     if cargo_tracking_number is not None:
         changes["cargo_tracking_number"] = cargo_tracking_number
@@ -242,7 +244,7 @@ def split_package(order: Order, package_id: str, groups: Sequence[Mapping[str, i
         line = lines[item.line_id]
         free = left[item.line_id] & line.cancellable_units()
         if item.numbers:
-            units = line.pick(UnitState.OPEN, item.quantity, item.numbers)
+            units = line.pick(UnitAction.CANCEL, item.quantity, item.numbers)
             if units - left[item.line_id]:
                 raise SplitExceedsPackage(f"package {package_id} does not hold unit {next(iter(units - free))} "
                                           f"of line {item.line_id}", package_id=package_id, line_id=item.line_id)
@@ -255,7 +257,7 @@ def split_package(order: Order, package_id: str, groups: Sequence[Mapping[str, i
             units = free.lowest(item.quantity)
         gone[item.line_id] = units
         left[item.line_id] -= units
-        lines[item.line_id] = line.moved(units, UnitState.OPEN, UnitState.CANCELLED)
+        lines[item.line_id] = line.step(units, UnitAction.CANCEL)
 
     taken = {p.package_id for p in order.packages}
 
@@ -285,9 +287,8 @@ def split_package(order: Order, package_id: str, groups: Sequence[Mapping[str, i
     made = tuple(child(S.PICKING, handed(group), new_tracking_number(), *_under(via)) for group in groups)
     remainder = child(S.PICKING, left, new_tracking_number(), *_under(via)) if any(left.values()) else None
     if via is not None:
-        unsupplied = unpacked = replace(parent, status=S.UNSUPPLIED,
-                                        items=tuple(PackedUnits(k, v) for k, v in gone.items() if v),
-                                        history=parent.history + (StatusChange(S.UNSUPPLIED, now),))
+        unsupplied = unpacked = transition(parent, Action.UNSUPPLY, now,
+                                           items=tuple(PackedUnits(k, v) for k, v in gone.items() if v))
     else:
         unsupplied = child(S.UNSUPPLIED, gone, None) if cancelled else None
         unpacked = transition(parent, Action.SPLIT, now)

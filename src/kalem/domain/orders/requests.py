@@ -6,7 +6,7 @@
 
 A request reserves specific units, by number, when it is made (`open → pending_cancel` for a cancel,
 `delivered → return_pending` for a return); deciding it moves exactly those units. A partial
-approval grants the lowest-numbered of them.
+approval grants the lowest-numbered of them. Each of these moves is an action of the unit table.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from kalem.domain.errors import (
 )
 from kalem.domain.events.event import Actor
 from kalem.domain.orders.order import Line, Order
-from kalem.domain.orders.units import UnitSet, UnitState
+from kalem.domain.orders.units import UnitAction, UnitSet, UnitState, source_of
 from kalem.domain.reasons import StatusType, reason
 from kalem.domain.states import Machine
 
@@ -52,21 +52,26 @@ class Decision(StrEnum):
 @dataclass(frozen=True)
 class RequestKind:
     name: str
-    source: UnitState      # where asked units must be
-    reserved: UnitState    # where they wait for the decision
-    granted: UnitState     # where approved units go
+    reserve: UnitAction    # what asking does to the units
+    grant: UnitAction      # what approving does to the reserved units
+    release: UnitAction    # what rejecting (or not approving) does to them
     reason_type: StatusType
     machine: Machine[RequestStatus, Decision]
     id_field: str          # how errors and events name the request
 
+    @property
+    def reserved(self) -> UnitState:
+        """The state the request's units wait in for the decision."""
+        return source_of(self.grant)
+
 
 _P = RequestStatus.PENDING
-CANCEL = RequestKind("cancel request", UnitState.OPEN, UnitState.PENDING_CANCEL, UnitState.CANCELLED,
-                     StatusType.CANCELLED, Machine("cancel request", {
+CANCEL = RequestKind("cancel request", UnitAction.REQUEST_CANCEL, UnitAction.APPROVE_CANCEL,
+                     UnitAction.RELEASE_CANCEL, StatusType.CANCELLED, Machine("cancel request", {
                          (_P, Decision.APPROVE): RequestStatus.APPROVED, (_P, Decision.REJECT): RequestStatus.REJECTED,
                          (_P, Decision.WITHDRAW): RequestStatus.WITHDRAWN}, CancelRequestAlreadyDecided),
                      "cancel_request_id")
-RETURN = RequestKind("return", UnitState.DELIVERED, UnitState.RETURN_PENDING, UnitState.RETURNED,
+RETURN = RequestKind("return", UnitAction.REQUEST_RETURN, UnitAction.APPROVE_RETURN, UnitAction.RELEASE_RETURN,
                      StatusType.RETURNED, Machine("return", {
                          (_P, Decision.APPROVE): RequestStatus.APPROVED,
                          (_P, Decision.REJECT): RequestStatus.REJECTED}, ReturnAlreadyDecided),
@@ -112,10 +117,10 @@ class Request:
     decision_note: str | None = None
 
 
-def take(order: Order, asked: Sequence[AskedUnits], source: UnitState, target: UnitState, *,
+def take(order: Order, asked: Sequence[AskedUnits], action: UnitAction, *,
          reason_type: StatusType, platform: str = "kalem",
          ) -> tuple[dict[str, Line], dict[str, UnitSet]]:
-    """Check what is asked (all of it, before anything moves), then move the units `source → target`.
+    """Check what is asked (all of it, before anything moves), then the units take `action`.
 
     Returns the lines after the move and the units taken per line.
     """
@@ -134,16 +139,16 @@ def take(order: Order, asked: Sequence[AskedUnits], source: UnitState, target: U
                                       line_id=item.line_id, quantity=item.quantity)
         line = order.line(item.line_id)
         reason(item.reason_id, reason_type, platform)
-        taken[item.line_id] = line.pick(source, item.quantity, item.numbers, item.labels)
+        taken[item.line_id] = line.pick(action, item.quantity, item.numbers, item.labels)
     for line_id, units in taken.items():
-        lines[line_id] = lines[line_id].moved(units, source, target)
+        lines[line_id] = lines[line_id].step(units, action)
     return lines, taken
 
 
 def open_request(order: Order, kind: RequestKind, asked: Sequence[AskedUnits], *, request_id: str,
                  actor: Actor, now: datetime) -> tuple[dict[str, Line], Request]:
     """Reserve the asked units; the request holds their numbers."""
-    lines, taken = take(order, asked, kind.source, kind.reserved, reason_type=kind.reason_type)
+    lines, taken = take(order, asked, kind.reserve, reason_type=kind.reason_type)
     items = tuple(RequestItem(a.line_id, a.quantity, a.reason_id, a.note, units=taken[a.line_id]) for a in asked)
     return lines, Request(kind, request_id, order.id, order.seller_id, order.order_number, RequestStatus.PENDING,
                           items, actor.label, now)
@@ -175,8 +180,8 @@ def decide(order: Order, request: Request, decision: Decision, approved: Mapping
         held = item.units or line.units_in(kind.reserved).lowest(item.quantity)
         n = approved.get(item.line_id, item.quantity)
         granted[item.line_id] = held.lowest(n)
-        line = line.moved(granted[item.line_id], kind.reserved, kind.granted)
-        lines[item.line_id] = line.moved(held - granted[item.line_id], kind.reserved, kind.source)
+        line = line.step(granted[item.line_id], kind.grant)
+        lines[item.line_id] = line.step(held - granted[item.line_id], kind.release)
         items.append(replace(item, units=held, approved_quantity=n))
     decided = replace(request, status=status, items=tuple(items), decided_by=actor.label, decided_at=now)
     return lines, decided, granted

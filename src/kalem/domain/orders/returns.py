@@ -22,7 +22,7 @@ from kalem.domain.events.event import Actor, Event
 from kalem.domain.orders import requests
 from kalem.domain.orders.order import Line, Order
 from kalem.domain.orders.requests import RETURN, AskedUnits, Decision, Request
-from kalem.domain.orders.units import UnitSet, UnitState, refuse
+from kalem.domain.orders.units import UnitAction, refuse, source_of
 from kalem.domain.reasons import StatusType, reason
 
 
@@ -37,6 +37,14 @@ class ReturnNotFound(NotFound):
 class Operation(StrEnum):
     CANCEL = "cancel"
     RETURN = "return"
+
+    @property
+    def action(self) -> UnitAction:
+        """What the operation does to each unit it takes."""
+        return _ACTION_OF[self]
+
+
+_ACTION_OF = {Operation.CANCEL: UnitAction.CANCEL, Operation.RETURN: UnitAction.RETURN}
 
 
 #: What a return asks for (`numbers` names units; else any `quantity` delivered ones).
@@ -80,8 +88,7 @@ def reject_return(order: Order, request: ReturnRequest, *, reason_id: int, note:
 def return_directly(order: Order, items: Sequence[ReturnItem], *, actor: Actor,
                     now: datetime) -> tuple[Order, list[Event]]:
     """An operator's return without a seller decision: `delivered → returned` at once."""
-    lines, taken = requests.take(order, items, UnitState.DELIVERED, UnitState.RETURNED,
-                                 reason_type=StatusType.RETURNED)
+    lines, taken = requests.take(order, items, UnitAction.RETURN, reason_type=StatusType.RETURNED)
     recorder = order.recorder(actor, now)
     recorder.record("lines.returned", items=[
         {"line_id": i.line_id, "quantity": i.quantity, "reason_id": i.reason_id, "note": i.note,
@@ -95,7 +102,7 @@ def _items_data(request: ReturnRequest, lines: Mapping[str, Line]) -> list[dict[
 
 
 # --- units named one by one ---------------------------------------------------------------------
-_OPERATION_OF = {UnitState.OPEN: Operation.CANCEL, UnitState.DELIVERED: Operation.RETURN}
+_OPERATION_OF = {source_of(operation.action): operation for operation in Operation}
 
 
 def classify_units(order: Order, units: Sequence[tuple[str, int]],
@@ -126,6 +133,4 @@ def classify_units(order: Order, units: Sequence[tuple[str, int]],
 
 def live_units(order: Order) -> list[tuple[str, int]]:
     """Every unit that could still be cancelled or returned (open or delivered), for "all of it"."""
-    open_units, delivered = order.units_in(UnitState.OPEN), order.units_in(UnitState.DELIVERED)
-    return [(ln.line_id, n) for ln in order.lines
-            for n in open_units.get(ln.line_id, UnitSet()) | delivered.get(ln.line_id, UnitSet())]
+    return [(ln.line_id, n) for ln in order.lines for n in ln.cancellable_units() | ln.returnable_units()]

@@ -9,15 +9,27 @@ takes **the lowest-numbered units in the state it needs** (open to cancel, deliv
 
 A request that names units is checked unit by unit: a unit outside the line, or in a state the
 operation cannot take, is refused with its own code and nothing changes.
+
+A unit's life is one table (`TRANSITIONS`): every change of a unit's state is an action the table
+allows from the state it is in, taken by `Units.step`; anything else is an `IllegalTransition`.
+
+    open ──request_cancel──▶ pending_cancel ──approve_cancel──▶ cancelled
+    open ◀──release_cancel── pending_cancel
+    open ──cancel──▶ cancelled
+    open ──ship──▶ shipped ──deliver──▶ delivered
+    delivered ──request_return──▶ return_pending ──approve_return──▶ returned
+    delivered ◀──release_return── return_pending
+    delivered ──return──▶ returned
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
 from kalem.domain.errors import Conflict, IllegalTransition, InvalidInput, NotFound
+from kalem.domain.states import Machine
 
 
 class UnitState(StrEnum):
@@ -28,6 +40,46 @@ class UnitState(StrEnum):
     DELIVERED = "delivered"
     RETURN_PENDING = "return_pending"
     RETURNED = "returned"
+
+
+class UnitAction(StrEnum):
+    CANCEL = "cancel"                    # a direct cancel (or a split's)
+    REQUEST_CANCEL = "request_cancel"    # a cancel request reserves the unit
+    APPROVE_CANCEL = "approve_cancel"
+    RELEASE_CANCEL = "release_cancel"    # the request is rejected, withdrawn, or approved without it
+    SHIP = "ship"                        # its package ships
+    DELIVER = "deliver"                  # its package is delivered
+    REQUEST_RETURN = "request_return"    # a return request reserves the unit
+    APPROVE_RETURN = "approve_return"
+    RELEASE_RETURN = "release_return"    # the return is rejected
+    RETURN = "return"                    # an operator's return, without a request
+
+
+_U, _A = UnitState, UnitAction
+#: A unit's whole life: (state, action) → next state. Each action leaves from one state only.
+TRANSITIONS: Mapping[tuple[UnitState, UnitAction], UnitState] = {
+    (_U.OPEN, _A.CANCEL): _U.CANCELLED,
+    (_U.OPEN, _A.REQUEST_CANCEL): _U.PENDING_CANCEL,
+    (_U.PENDING_CANCEL, _A.APPROVE_CANCEL): _U.CANCELLED,
+    (_U.PENDING_CANCEL, _A.RELEASE_CANCEL): _U.OPEN,
+    (_U.OPEN, _A.SHIP): _U.SHIPPED,
+    (_U.SHIPPED, _A.DELIVER): _U.DELIVERED,
+    (_U.DELIVERED, _A.REQUEST_RETURN): _U.RETURN_PENDING,
+    (_U.RETURN_PENDING, _A.APPROVE_RETURN): _U.RETURNED,
+    (_U.RETURN_PENDING, _A.RELEASE_RETURN): _U.DELIVERED,
+    (_U.DELIVERED, _A.RETURN): _U.RETURNED,
+}
+MACHINE: Machine[UnitState, UnitAction] = Machine("unit", TRANSITIONS)
+_SOURCE = {action: state for (state, action) in TRANSITIONS}
+
+
+def source_of(action: UnitAction) -> UnitState:
+    """The one state a unit takes `action` from."""
+    return _SOURCE[action]
+
+
+#: Units still in the warehouse: open, or reserved by a cancel request.
+UNSHIPPED_STATES = frozenset({UnitState.OPEN, UnitState.PENDING_CANCEL})
 
 
 # --- errors: a named unit the operation cannot take ----------------------------------------------
@@ -207,23 +259,30 @@ class Units:
             for n in range(a, b + 1):
                 yield n, state
 
-    def move(self, units: UnitSet, source: UnitState, target: UnitState) -> Units:
-        """These units, each in `source`, go to `target`; a unit in any other state is refused."""
+    def able(self, action: UnitAction) -> UnitSet:
+        """The units that may take `action` now."""
+        return self.in_state(source_of(action))
+
+    def step(self, units: UnitSet, action: UnitAction) -> Units:
+        """These units take `action`, each going where the table says; if one may not (or is not on the
+        line), nothing changes and the step is refused (`IllegalTransition`)."""
         if not units:
             return self
-        stray = units - self.in_state(source)
-        if stray:
-            n = next(iter(stray))
-            state = self.state_of(n) if 1 <= n <= self.quantity else None
-            raise IllegalTransition(f"unit {n} is {state or 'not on the line'}, not {source}",
-                                    unit=n, source=source.value, target=target.value)
+        outside = units - UnitSet.span(1, self.quantity)
+        if outside:
+            n = next(iter(outside))
+            raise IllegalTransition(f"unit {n} is not on the line: cannot {action}", unit=n, action=action.value)
         runs: list[Run] = []
         for a, b, state in self.runs:
-            if state is not source:
+            taking = UnitSet.span(a, b) & units
+            if not taking:
                 runs.append((a, b, state))
                 continue
+            n = taking.spans[0][0]
+            target = MACHINE.next(state, action, message=f"unit {n} is {state}: cannot {action}", unit=n,
+                                  status=state.value, action=action.value, allowed=MACHINE.allowed(state))
             cursor = a
-            for c, d in (UnitSet.span(a, b) & units).spans:
+            for c, d in taking.spans:
                 if cursor < c:
                     runs.append((cursor, c - 1, state))
                 runs.append((c, d, target))

@@ -19,7 +19,7 @@ from kalem.domain import orders as cancel_domain
 from kalem.domain import orders as request_domain
 from kalem.domain import orders as return_domain
 from kalem.domain.errors import ApprovalExceedsRequested, KalemError, NotFound, UnknownReason
-from kalem.domain.orders import CancelItem, Operation, Request, ReturnItem, UnitState, classify_units, ensure_pending
+from kalem.domain.orders import CancelItem, Operation, Request, ReturnItem, classify_units, ensure_pending, source_of
 from kalem.domain.reasons import StatusType, reason
 from kalem.platforms.akinon.face.errors import (
     DoesNotExist,
@@ -59,12 +59,12 @@ class CreateRequest:
 def create(uow: UnitOfWork, cmd: CreateRequest) -> AkinonRequest:
     with OrderTransaction(uow) as tx:
         found = uow.repository(AkinonIdRepository).resolve([cmd.order_item]).get(cmd.order_item)
-        if found is None or found[2] == "" or found[3] < 0 or cmd.principal.scope not in (None, found[0]):
+        if found is None or found.kind != "unit" or cmd.principal.scope not in (None, found.seller_id):
             raise _no_item(cmd.order_item)
-        _, order_id, line_id, index = found
-        order = tx.lock_id(order_id)
+        order = tx.lock_id(found.order_id)
+        line_id, unit = found.line_id, found.unit
+        assert unit is not None, "a unit's row names its number"
         line = order.line(line_id)
-        unit = index + 1   # the order item is unit `index + 1` of its line
         if unit > line.quantity:
             raise _no_item(cmd.order_item)
         # Refuses cancelled, pending, in-transit and returned units with kalem's codes.
@@ -76,11 +76,10 @@ def create(uow: UnitOfWork, cmd: CreateRequest) -> AkinonRequest:
                           field="cancellation_type")
         _check_reason("reason", cmd.reason_id, StatusType.CANCELLED if wanted == "cancel" else StatusType.RETURNED)
         quantity = cmd.quantity or 1
-        state = UnitState.OPEN if wanted == "cancel" else UnitState.DELIVERED
-        available = line.units_in(state)
+        available = line.able(operation.action)
         if quantity > len(available):
             raise QuantityExceedsAvailable(f"Only {len(available)} unit(s) of this order item's line are "
-                                           f"{state.value}.", field="quantity")
+                                           f"{source_of(operation.action).value}.", field="quantity")
         actor, now = cmd.principal.actor, uow.now()
         request: Request
         if wanted == "cancel":
@@ -178,12 +177,12 @@ def _check_reason(field: str, reason_id: int | None, status_type: StatusType) ->
 
 def _load(uow: UnitOfWork, pk: int, principal: Principal) -> AkinonRequest:
     found = uow.repository(AkinonIdRepository).resolve([pk]).get(pk)
-    if found is None or found[3] != -1 or principal.scope not in (None, found[0]):
+    if found is None or found.kind != "object" or principal.scope not in (None, found.seller_id):
         raise NotFound("Not found.", id=pk)
-    kind, kalem_id, ref = _unkey(found[2])
+    kind, kalem_id, ref = _unkey(found.line_id)
     if kind not in (CANCEL, RETURN):
         raise NotFound("Not found.", id=pk)
-    return _view(uow, pk, found[1], kind, kalem_id, ref, principal)
+    return _view(uow, pk, found.order_id, kind, kalem_id, ref, principal)
 
 
 def _key(kind: str, kalem_id: str, ref: int) -> str:
@@ -206,5 +205,7 @@ def _view(uow: UnitOfWork, pk: int, order_id: str, kind: str, kalem_id: str, ref
 
 
 def _order_pk(uow: UnitOfWork, order_id: str) -> int:
-    return uow.repository(AkinonIdRepository).for_order(order_id)[("", 0)]
+    pk, _ = uow.repository(AkinonIdRepository).for_order(order_id)
+    assert pk is not None, "an order with requests is numbered"
+    return pk
 

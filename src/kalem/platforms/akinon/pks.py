@@ -1,9 +1,9 @@
 """What the Akinon face needs beyond the native use cases: integer pks for orders and their units.
 
 Akinon (Omnitron) keys an order and each order item by an integer, one order item per unit: the
-item pk names kalem's unit number n of its line (stored as index n - 1). kalem mints them on first
-sight of an order (idempotent inserts), the order's before its units', and never changes them: an
-Akinon client may keep them forever, and a pk always names the same unit.
+item pk names kalem's unit number n of its line. kalem mints them on first sight of an order
+(idempotent inserts), the order's before its units', and never changes them: an Akinon client may
+keep them forever, and a pk always names the same unit.
 """
 
 from __future__ import annotations
@@ -33,26 +33,26 @@ class Numbered:
 
 
 def _units(order: Order) -> list[tuple[str, int]]:
-    return [(ln.line_id, i) for ln in order.lines for i in range(ln.quantity)]
+    return [(ln.line_id, n) for ln in order.lines for n, _ in ln.units.layout()]
 
 
 def numbered(uow: UnitOfWork, order: Order) -> Numbered:
     """The order with its pks, minting what is missing (inside the caller's transaction)."""
-    ids = uow.repository(AkinonIdRepository).for_order(order.id)
-    if ("", 0) not in ids or any(u not in ids for u in _units(order)):
-        uow.repository(AkinonIdRepository).mint(order.seller_id, order.id, _units(order))
-        ids = uow.repository(AkinonIdRepository).for_order(order.id)
-    pk = ids.pop(("", 0))
-    units = {(line_id, index + 1): item_pk for (line_id, index), item_pk in ids.items()}
+    ids = uow.repository(AkinonIdRepository)
+    pk, units = ids.for_order(order.id)
+    if pk is None or any(u not in units for u in _units(order)):
+        ids.mint(order.seller_id, order.id, _units(order))
+        pk, units = ids.for_order(order.id)
+    assert pk is not None, "minting numbers the order"
     return Numbered(order, pk, units, tuple(uow.refunds.for_order(order.id)))
 
 
 def order_id(uow: UnitOfWork, order_pk: int, principal: Principal) -> str:
     """The kalem id of the order with this pk, if the caller may see it."""
     found = uow.repository(AkinonIdRepository).resolve([order_pk]).get(order_pk)
-    if found is None or found[2] != "" or (principal.scope is not None and found[0] != principal.scope):
+    if found is None or found.kind != "order" or principal.scope not in (None, found.seller_id):
         raise NotFound("Not found.", pk=order_pk)
-    return found[1]
+    return found.order_id
 
 
 def by_pk(uow: UnitOfWork, order_pk: int, principal: Principal) -> Numbered:

@@ -6,7 +6,7 @@ The face decides what an object's key says (`pks.py`, `cancellation_requests.py`
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, Literal, NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -14,6 +14,31 @@ from sqlalchemy.engine import Connection
 from kalem.store.schema import metadata
 
 _q = sa.text
+_ORDER, _OBJECT = 0, -1   # the `unit_index` of the order's row (line id ""), and of another object's
+
+
+# `unit_index` counts a line's units from 0, as it has since the first pks were minted (a pk is forever),
+# while kalem numbers them from 1. The repository speaks unit numbers; `_unit_index` (writing) and `_row`
+# (reading) are the only places the two meet.
+def _unit_index(n: int) -> int:
+    return n - 1
+
+
+def _row(line_id: str, unit_index: int) -> tuple[Literal["order", "unit", "object"], str, int | None]:
+    """What a stored row numbers: (kind, line id or key, unit number)."""
+    if unit_index == _OBJECT:
+        return "object", line_id, None
+    if line_id == "" and unit_index == _ORDER:
+        return "order", line_id, None
+    return "unit", line_id, unit_index + 1
+
+
+class AkinonRow(NamedTuple):
+    seller_id: str
+    order_id: str
+    kind: Literal["order", "unit", "object"]
+    line_id: str        # a unit's line id, another object's key, "" for the order
+    unit: int | None    # a unit's number on its line
 
 
 # Akinon keys orders and order items (one per unit) by integers. One row per order (line_id "",
@@ -37,7 +62,7 @@ TABLES = (akinon_ids,)
 
 
 class AkinonIdRepository:
-    """Integer pks for Akinon: `(order, "", 0)` is the order, `(order, line, i)` unit i of a line."""
+    """Integer pks for Akinon: one for the order, one per unit (by kalem's unit number), one per other object."""
 
     _MINT = _q("INSERT INTO akinon_ids (seller_id, order_id, line_id, unit_index) VALUES (:s, :o, :l, :i) "
                "ON CONFLICT (order_id, line_id, unit_index) DO NOTHING")
@@ -50,27 +75,36 @@ class AkinonIdRepository:
         self._conn = conn
 
     def mint(self, seller_id: str, order_id: str, units: Iterable[tuple[str, int]]) -> None:
-        """Number the order (first, so its pk is lowest) and its units; existing numbers stay."""
-        rows = [{"s": seller_id, "o": order_id, "l": "", "i": 0}]
-        rows += [{"s": seller_id, "o": order_id, "l": line_id, "i": i} for line_id, i in units]
+        """Number the order (first, so its pk is lowest) and its units `(line id, unit number)`; existing
+        numbers stay."""
+        rows = [{"s": seller_id, "o": order_id, "l": "", "i": _ORDER}]
+        rows += [{"s": seller_id, "o": order_id, "l": line_id, "i": _unit_index(n)} for line_id, n in units]
         for row in rows:  # one by one: the order of the pks follows the order of the units
             self._conn.execute(self._MINT, row)
 
-    def for_order(self, order_id: str) -> dict[tuple[str, int], int]:
-        return {(r.line_id, r.unit_index): r.pk for r in self._conn.execute(self._FOR_ORDER, {"o": order_id})}
+    def for_order(self, order_id: str) -> tuple[int | None, dict[tuple[str, int], int]]:
+        """(the order's pk, {(line id, unit number): pk}); None for an order not numbered yet."""
+        order_pk, units = None, {}
+        for r in self._conn.execute(self._FOR_ORDER, {"o": order_id}):
+            kind, line_id, n = _row(r.line_id, r.unit_index)
+            if kind == "order":
+                order_pk = r.pk
+            else:
+                units[(line_id, n)] = r.pk
+        return order_pk, units
 
-    def resolve(self, pks: Iterable[int]) -> dict[int, tuple[str, str, str, int]]:
-        """pk → (seller id, order id, line id, unit index); unknown pks are absent."""
+    def resolve(self, pks: Iterable[int]) -> dict[int, AkinonRow]:
+        """pk → what it numbers; unknown pks are absent."""
         wanted = sorted(set(pks))
         if not wanted:
             return {}
-        return {r.pk: (r.seller_id, r.order_id, r.line_id, r.unit_index)
+        return {r.pk: AkinonRow(r.seller_id, r.order_id, *_row(r.line_id, r.unit_index))
                 for r in self._conn.execute(self._BY_PK, {"pks": wanted})}
 
     # --- other objects: one row `(seller, order, key, -1)` each; the face decides what a key says ---------
     def mint_object(self, seller_id: str, order_id: str, key: str) -> int:
         """A pk for another object of the order (e.g. a cancel request), named by the face's `key`."""
-        key = {"s": seller_id, "o": order_id, "l": key, "i": -1}
+        key = {"s": seller_id, "o": order_id, "l": key, "i": _OBJECT}
         self._conn.execute(self._MINT, key)
         return int(self._conn.execute(_q("SELECT pk FROM akinon_ids WHERE order_id = :o AND line_id = :l AND "
                                          "unit_index = :i"), key).scalar_one())

@@ -170,7 +170,7 @@ def _unit_view(order: Order, package: Package, line: Line, n: int, state: UnitSt
         "isCancel": state is UnitState.CANCELLED,
         "rejectReason": refused.reason.name_tr if refused else None,
         "rejectReasonDesc": (refused.note or "-") if refused else None,
-        "isAvaibleCancelRequest": package.unshipped and state is UnitState.OPEN,
-        "isAvaibleReturnRequest": state is UnitState.DELIVERED, "saleTotal": _number(share),
+        "isAvaibleCancelRequest": n in line.cancellable_units(),
+        "isAvaibleReturnRequest": n in line.returnable_units(), "saleTotal": _number(share),
         "returnLineAttachments": [],
     }

@@ -10,9 +10,8 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from kalem.domain.billing import CANCELED_ATTRIBUTE
 from kalem.domain.errors import InvalidInput
-from kalem.domain.orders import Line, Order, OrderStatus, PackageStatus
+from kalem.domain.orders import Line, Order, OrderStatus, PackageStatus, Standing
 
 ORDER_PREFIX, ITEM_PREFIX, KALEM_ORDER_PREFIX = "order_", "item_", "ord_"
 
@@ -46,7 +45,7 @@ _STATUS = {
     OrderStatus.OPEN: "OPEN", OrderStatus.PARTIALLY_SHIPPED: "PARTIALLY_SHIPPED",
     OrderStatus.SHIPPED: "COMPLETED", OrderStatus.DELIVERED: "COMPLETED", OrderStatus.RETURNED: "COMPLETED",
     # Removing units never closes a Zonos order (Zonos' Update orders example: the last unit removed, still OPEN);
-    # only `orderCancel` does, and that sets CANCELED_ATTRIBUTE.
+    # only `orderCancel` does, and that cancels the order as a whole (its standing).
     OrderStatus.CANCELLED: "OPEN",
 }
 #: Which kalem statuses may show as each Zonos status (for filtering in SQL first).
@@ -59,7 +58,7 @@ STATUSES = ("OPEN", "PARTIALLY_SHIPPED", "COMPLETED", "CANCELED", "FRAUD_HOLD", 
 
 
 def status(order: Order) -> str:
-    return "CANCELED" if order.attributes.get(CANCELED_ATTRIBUTE) else _STATUS[order.status]
+    return "CANCELED" if order.standing is Standing.CANCELED else _STATUS[order.status]
 
 
 def remaining(line: Line) -> int:
