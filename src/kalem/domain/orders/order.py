@@ -17,6 +17,8 @@ from enum import StrEnum
 
 from kalem.domain.errors import InvalidOrder, LineNotFound, PackageNotFound, QuantityExceedsCancellable
 from kalem.domain.events.event import Actor, Event, EventRecorder
+from kalem.domain.events.orders import OrderPlaced
+from kalem.domain.events.parts import LineQuantity
 from kalem.domain.orders.details import NO_DETAILS, OrderDetails
 from kalem.domain.orders.ledger import Ledger
 from kalem.domain.orders.units import DuplicateUnit, UnitNotFound, Units, UnitSet, UnitsNotReturnable, UnitState, refuse
@@ -318,7 +320,7 @@ def place_order(spec: OrderSpec, *, order_id: str, actor: Actor, now: datetime) 
         details=spec.details,
     )
     recorder = order.recorder(actor, now)
-    recorder.record("order.placed", lines=[{"line_id": ln.line_id, "quantity": ln.quantity} for ln in lines])
+    recorder.record(OrderPlaced(lines=tuple(LineQuantity(ln.line_id, ln.quantity) for ln in lines)))
     return order.evolve(recorder)
 
 

@@ -32,6 +32,7 @@ from decimal import Decimal
 
 from kalem.domain.errors import InvalidInput
 from kalem.domain.events.event import Actor, Event
+from kalem.domain.events.refunds import RefundCreated
 from kalem.domain.money import quantize as _q
 from kalem.domain.orders.order import Line, Order
 from kalem.domain.orders.units import UnitSet, UnitState
@@ -54,7 +55,7 @@ from kalem.domain.refunds.records import (
     RefundCause,
     RefundStatus,
     UnitsNotRefundable,
-    refund_event_data,
+    refund_event,
 )
 
 ZERO = Decimal(0)
@@ -283,7 +284,7 @@ class RefundAccount:
                         forced_by=actor.label if forced_amount is not None else None,
                         reference=reference, return_id=return_id, units=taken)
         recorder = order.recorder(actor, now)
-        recorder.record("refund.created", **refund_event_data(refund))
+        recorder.record(refund_event(RefundCreated, refund))
         changed, events = order.evolve(recorder)
         return changed, refund, events
 

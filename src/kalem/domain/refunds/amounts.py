@@ -17,6 +17,7 @@ from typing import Any
 
 from kalem.domain.errors import Conflict, InvalidInput
 from kalem.domain.events.event import Actor, Event
+from kalem.domain.events.refunds import RefundRecorded, Subtotal
 from kalem.domain.money import is_exact
 from kalem.domain.orders.order import Order
 from kalem.domain.refunds.account import REFUND_TYPES, RefundAccount
@@ -79,8 +80,8 @@ def refund_amounts(account: RefundAccount, subtotals: Sequence[tuple[str, Decima
                     _breakdown(subtotals, total, order.currency, note), total, order.currency,
                     Payout(RefundMethod.ORIGINAL), RefundStatus.PENDING, actor.label, now)
     recorder = order.recorder(actor, now)
-    recorder.record("refund.recorded", refund_id=refund_id, amount=total, note=note,
-                    subtotals=[{"type": t, "amount": a} for t, a in subtotals], **({"via": via} if via else {}))
+    recorder.record(RefundRecorded(refund_id=refund_id, amount=total, note=note,
+                                   subtotals=tuple(Subtotal(t, a) for t, a in subtotals), via=via or None))
     changed, events = order.evolve(recorder)
     return changed, refund, events
 
