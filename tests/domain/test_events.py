@@ -1,5 +1,6 @@
 """Typed events: each event type's dataclass writes its `data` and reads it back unchanged, a cancel's
-data keeps the layout kalem has always stored, and each schema names the dataclass's fields."""
+data keeps the layout kalem has always stored, each schema names the dataclass's fields, and rows
+written before units had numbers are read as today's events."""
 
 from __future__ import annotations
 
@@ -20,12 +21,16 @@ from kalem.domain.events import (
     CancelRequestApproved,
     EventData,
     LinesCancelled,
+    current_data,
+    upcast,
 )
 from kalem.domain.events.cancels import CancelledLine
 from kalem.domain.events.data import codec, is_part, optional_of
 from kalem.domain.events.event import Actor, EventRecorder
 from kalem.domain.events.parts import LeftPackage, PackageUnits
+from kalem.domain.events.upcasters import UPCASTERS, version_of
 from kalem.store.codec import dumps
+from tests.old_events import OLD_ROWS
 
 CLASSES = [t.data_class for t in EVENT_TYPES.values()]
 JSON_VALUES = st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=5),
@@ -132,3 +137,34 @@ def test_money_is_a_decimal_string_and_units_are_spans() -> None:
     assert item["properties"]["note"]["type"] == ["string", "null"]
     cancelled = EVENT_TYPES["lines.cancelled"].data_schema()["properties"]
     assert cancelled["via"]["type"] == "string" and cancelled["refund"]["type"] == ["object", "null"]
+
+
+# --- rows written before units had numbers (version 1) -----------------------------------------
+
+@pytest.mark.parametrize(("event_type", "old", "now"), OLD_ROWS, ids=[f"{t}-{i}" for i, (t, *_) in enumerate(OLD_ROWS)])
+def test_a_row_written_before_units_had_numbers_is_read_as_todays_event(event_type: str, old: dict[str, Any],
+                                                                       now: dict[str, Any]) -> None:
+    stored = json.loads(dumps(old))
+    assert version_of(event_type, stored) == 1 < EVENT_TYPES[event_type].data_class.VERSION
+    event = upcast(event_type, stored)
+    assert type(event) is EVENT_TYPES[event_type].data_class
+    assert dumps(event.to_data()) == dumps(now)  # the same keys, in the order kalem writes them today
+    assert dumps(current_data(event_type, stored)) == dumps(now)
+    assert stored == json.loads(dumps(old))  # the row read is left as it was
+    assert version_of(event_type, now) == EVENT_TYPES[event_type].data_class.VERSION
+
+
+def test_every_version_before_the_current_one_has_its_upcaster() -> None:
+    for entry in EVENT_TYPES.values():
+        assert all(v in UPCASTERS for v in range(1, entry.data_class.VERSION))
+    assert {t for t, *_ in OLD_ROWS} == {t for t, e in EVENT_TYPES.items() if e.data_class.VERSION > 1}
+
+
+def test_a_current_row_and_an_unknown_type_are_read_as_stored() -> None:
+    stored = json.loads(dumps(_cancel().to_data()))
+    assert current_data("lines.cancelled", stored) is stored
+    assert upcast("lines.cancelled", stored) == _cancel()
+    noted = {"anything": [1, 2]}
+    assert current_data("order.noted", noted) is noted
+    with pytest.raises(LookupError):
+        upcast("order.noted", noted)

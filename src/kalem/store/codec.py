@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+from kalem.domain.events import current_data
 from kalem.domain.orders import (
     CANCEL,
     NO_DETAILS,
@@ -41,6 +42,11 @@ def _default(value: Any) -> Any:
     if isinstance(value, datetime):
         return value.isoformat()
     raise TypeError(f"cannot encode {type(value).__name__}")
+
+
+def load_event_data(event_type: str, stored: str) -> dict[str, Any]:
+    """An event row's `data` as the current version writes it (an older row is upcast)."""
+    return current_data(event_type, json.loads(stored))
 
 
 def order_body(order: Order) -> str:

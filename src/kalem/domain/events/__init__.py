@@ -1,5 +1,5 @@
-"""Events: what happened to an order, one typed dataclass per event type, and the catalog of event
-types."""
+"""Events: what happened to an order, one typed dataclass per event type, the catalog of event
+types, and the reading of rows older versions of kalem wrote."""
 
 from __future__ import annotations
 
@@ -51,6 +51,10 @@ from kalem.domain.events.returns import (
     ReturnRejected,
     ReturnRequested,
 )
+from kalem.domain.events.upcasters import (
+    current_data,
+    upcast,
+)
 
 __all__ = [
     "EVENT_TYPES",
@@ -83,4 +87,6 @@ __all__ = [
     "ReturnApproved",
     "ReturnRejected",
     "ReturnRequested",
+    "current_data",
+    "upcast",
 ]
