@@ -29,7 +29,7 @@ from kalem.domain.orders import (
     Units,
     UnitSet,
 )
-from kalem.store.legacy_units import is_legacy, upgrade
+from kalem.store.unnumbered_orders import is_unnumbered, numbered
 
 
 def dumps(value: Any) -> str:
@@ -72,8 +72,8 @@ def order_body(order: Order) -> str:
 def load_order(row: Any) -> Order:
     """An order as stored; one stored before units had numbers (counts only) is numbered on load."""
     body = json.loads(row.body)
-    if is_legacy(body):
-        body = upgrade(body)
+    if is_unnumbered(body):
+        body = numbered(body)
     return Order(
         id=row.id, seller_id=row.seller_id, order_number=row.order_number,
         currency=body["currency"],
