@@ -6,8 +6,8 @@ out while it is None, as kalem has always written such keys. `from_data` reads t
 
 The parts an event holds (an item, a package) are typed NamedTuples: built on every cancel, they
 cost a third of what a frozen dataclass does. How each class is written and read is worked out once,
-from its type hints, and kept: writing an event's dict costs about what writing it out by hand would
-(no `dataclasses.asdict` deep copies).
+from its type hints, and kept; its writer is compiled to one dict display, so writing an event's dict
+costs what writing it out by hand would (no `dataclasses.asdict` deep copies).
 """
 
 from __future__ import annotations
@@ -39,7 +39,6 @@ Spans = Annotated[tuple[tuple[int, int], ...], Doc("the unit numbers concerned, 
 #: A line's units counted by state (a Ledger as a dict).
 Counts = Annotated[Mapping[str, int], Doc("units by state: open, pending_cancel, cancelled, shipped, …")]
 
-Dump = Callable[[Any], Any]
 Load = Callable[[Any], Any]
 
 
@@ -66,12 +65,11 @@ class EventData:
 
 @dataclass(frozen=True, slots=True)
 class Key:
-    """One field: its key, its type, whether the key may be absent, how its value is written and read."""
+    """One field: its key, its type, whether the key may be absent, and how its value is read."""
 
     name: str
     hint: Any
     optional: Literal["absent", "nullable"] | None
-    dump: Dump | None    # None: written as it is
     load: Load | None    # None: read as it is
 
 
@@ -106,15 +104,14 @@ def _codec_of(cls: type) -> Codec:
     else:
         found = dataclasses.fields(cls)
         names, optional = tuple(f.name for f in found), {f.name: f.metadata.get(_OPTIONAL) for f in found}
-    keys = tuple(Key(name, hints[name], optional[name], *_convert(hints[name])) for name in names)
+    keys = tuple(Key(name, hints[name], optional[name], _loader(hints[name])) for name in names)
     return Codec(keys, _writer(cls, keys), _reader(cls, keys))
 
 
 def _writer(cls: type, keys: tuple[Key, ...]) -> Callable[[Any], dict[str, Any]]:
     """A function writing one class's dict, made from its keys the way `dataclasses` makes `__init__`:
     as code rather than a loop over the fields, since every cancel writes an event."""
-    env: dict[str, Any] = {}
-    values = [_expression(k.hint, _field(cls, "obj", i, k.name), env) for i, k in enumerate(keys)]
+    values = [_expression(k.hint, _field(cls, "obj", i, k.name)) for i, k in enumerate(keys)]
     # One dict display of the keys always written first (every key, mostly); then each key left out while None.
     leading = next((i for i, k in enumerate(keys) if k.optional), len(keys))
     lines = ["def write(obj):", f"    data = {_display(keys[:leading], values[:leading])}"]
@@ -124,8 +121,9 @@ def _writer(cls: type, keys: tuple[Key, ...]) -> Callable[[Any], dict[str, Any]]
         else:
             lines.append(f"    data[{key.name!r}] = {value}")
     lines.append("    return data")
-    exec("\n".join(lines), env)  # noqa: S102 - the source is made here from field names and types only
-    return env["write"]  # type: ignore[no-any-return]
+    made: dict[str, Any] = {}
+    exec("\n".join(lines), made)  # noqa: S102 - the source is made here from field names and types only
+    return made["write"]  # type: ignore[no-any-return]
 
 
 def _field(cls: type, ref: str, index: int, name: str) -> str:
@@ -136,17 +134,16 @@ def _display(keys: tuple[Key, ...], values: list[str]) -> str:
     return "{" + ", ".join(f"{k.name!r}: {v}" for k, v in zip(keys, values, strict=True)) + "}"
 
 
-def _expression(hint: Any, ref: str, env: dict[str, Any], depth: int = 0) -> str:
+def _expression(hint: Any, ref: str, depth: int = 0) -> str:
     """Python code for the JSON value of `ref`, a value of type `hint` (a part's dict written in place)."""
     hint = strip(hint)
     inner = optional_of(hint)
     if inner is not None:
-        value = _expression(inner, ref, env, depth)
+        value = _expression(inner, ref, depth)
         return ref if value == ref else f"(None if {ref} is None else {value})"
     if is_part(hint):
         keys = codec(hint).keys
-        return _display(keys, [_expression(k.hint, _field(hint, ref, i, k.name), env, depth)
-                               for i, k in enumerate(keys)])
+        return _display(keys, [_expression(k.hint, _field(hint, ref, i, k.name), depth) for i, k in enumerate(keys)])
     if hint is Decimal:
         return f"str({ref})"
     origin, args = typing.get_origin(hint), typing.get_args(hint)
@@ -155,7 +152,7 @@ def _expression(hint: Any, ref: str, env: dict[str, Any], depth: int = 0) -> str
             if args[0] == tuple[int, int]:  # spans, written as `UnitSet.as_list` writes them
                 return f"[[a{depth}, b{depth}] for a{depth}, b{depth} in {ref}]"
             item = f"x{depth}"
-            value = _expression(args[0], item, env, depth + 1)
+            value = _expression(args[0], item, depth + 1)
             return f"list({ref})" if value == item else f"[{value} for {item} in {ref}]"
         return f"list({ref})"  # a fixed-length tuple of plain values
     return ref
@@ -171,29 +168,25 @@ def _reader(cls: type, keys: tuple[Key, ...]) -> Callable[[Mapping[str, Any]], A
     return read
 
 
-def _convert(hint: Any) -> tuple[Dump | None, Load | None]:
-    """How a value of this type is written to the data and read back (None: as it is)."""
+def _loader(hint: Any) -> Load | None:
+    """How a value of this type is read back from the data (None: as it is)."""
     hint = strip(hint)
     inner = optional_of(hint)
     if inner is not None:  # None stays None; the other value as its type says
-        return _convert(inner)
+        return _loader(inner)
     if is_part(hint):
-        part = codec(hint)
-        return part.write, part.read
+        return codec(hint).read
     if hint is Decimal:
-        return str, Decimal
+        return Decimal
     origin, args = typing.get_origin(hint), typing.get_args(hint)
     if origin is tuple:
         if len(args) == 2 and args[1] is Ellipsis:
-            if args[0] == tuple[int, int]:  # spans, written as `UnitSet.as_list` writes them
-                return (lambda v: [[a, b] for a, b in v]), (lambda v: tuple((a, b) for a, b in v))
-            dump, load = _convert(args[0])
-            return ((lambda v: [dump(x) for x in v]) if dump else list,
-                    (lambda v: tuple(load(x) for x in v)) if load else tuple)
-        return list, tuple  # a fixed-length tuple of plain values
+            load = _loader(args[0])
+            return (lambda v: tuple(load(x) for x in v)) if load else tuple
+        return tuple  # a fixed-length tuple of plain values, e.g. a span
     if origin in (Mapping, dict):
-        return None, dict
-    return None, None
+        return dict
+    return None
 
 
 def strip(hint: Any) -> Any:

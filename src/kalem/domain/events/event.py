@@ -55,5 +55,6 @@ class EventRecorder:
         self.events: list[Event] = []
 
     def record(self, event: EventData) -> None:
+        """The next event of this change: its data is written to the dict it is stored and sent as, here, once."""
         self.sequence += 1
         self.events.append(Event(event.TYPE, *self._ids, self.sequence, self._now, self._actor, event.to_data()))
