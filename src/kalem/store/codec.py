@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+from kalem.domain.events import current_data
 from kalem.domain.orders import (
     CANCEL,
     NO_DETAILS,
@@ -28,7 +29,7 @@ from kalem.domain.orders import (
     Units,
     UnitSet,
 )
-from kalem.store.legacy_units import is_legacy, upgrade
+from kalem.store.unnumbered_orders import is_unnumbered, numbered
 
 
 def dumps(value: Any) -> str:
@@ -41,6 +42,11 @@ def _default(value: Any) -> Any:
     if isinstance(value, datetime):
         return value.isoformat()
     raise TypeError(f"cannot encode {type(value).__name__}")
+
+
+def load_event_data(event_type: str, stored: str) -> dict[str, Any]:
+    """An event row's `data` as the current version writes it (an older row is upcast)."""
+    return current_data(event_type, json.loads(stored))
 
 
 def order_body(order: Order) -> str:
@@ -66,8 +72,8 @@ def order_body(order: Order) -> str:
 def load_order(row: Any) -> Order:
     """An order as stored; one stored before units had numbers (counts only) is numbered on load."""
     body = json.loads(row.body)
-    if is_legacy(body):
-        body = upgrade(body)
+    if is_unnumbered(body):
+        body = numbered(body)
     return Order(
         id=row.id, seller_id=row.seller_id, order_number=row.order_number,
         currency=body["currency"],

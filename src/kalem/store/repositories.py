@@ -6,7 +6,6 @@ Statements are `text()` built once at import; the per-call cost is binding param
 from __future__ import annotations
 
 import hashlib
-import json
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
@@ -255,7 +254,8 @@ class EventRepository:
     def for_order(self, order_id: str, *, after: int = 0, limit: int = 1000) -> list[dict[str, Any]]:
         rows = self._conn.execute(self._FOR_ORDER, {"o": order_id, "after": after, "limit": limit}).all()
         return [{"id": r.id, "sequence": r.sequence, "type": r.type,
-                 "occurred_at": codec.as_utc(r.occurred_at), "actor": r.actor, "data": json.loads(r.data)}
+                 "occurred_at": codec.as_utc(r.occurred_at), "actor": r.actor,
+                 "data": codec.load_event_data(r.type, r.data)}
                 for r in rows]
 
 

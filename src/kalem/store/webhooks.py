@@ -161,7 +161,7 @@ class WebhookRepository:
         out = []
         for r in self._conn.execute(_LOAD, {"ids": list(ids)}):
             row = dict(r._mapping)
-            row["data"] = json.loads(row["data"])
+            row["data"] = codec.load_event_data(row["type"], row["data"])
             row["occurred_at"] = codec.as_utc(row["occurred_at"])
             # `lease_until` stays as the database returned it: it goes back verbatim as the fence.
             if row["previous_secret_until"] is not None:
@@ -280,8 +280,8 @@ class WebhookRepository:
                    "e.sequence, e.occurred_at, e.actor, e.data FROM events e JOIN orders o ON o.id = e.order_id "
                    f"WHERE e.position > :ap{seller} ORDER BY e.position LIMIT :n")
         rows = self._conn.execute(sa.text(sql), {"ax": after[0], "ap": after[1], "n": limit, "seller": seller_id})
-        return [{**dict(r._mapping), "occurred_at": codec.as_utc(r.occurred_at), "data": json.loads(r.data)}
-                for r in rows]
+        return [{**dict(r._mapping), "occurred_at": codec.as_utc(r.occurred_at),
+                 "data": codec.load_event_data(r.type, r.data)} for r in rows]
 
 
 def _subscription(row: Any) -> dict[str, Any]:

@@ -27,7 +27,18 @@ from kalem.domain.billing import invoices as invoicing
 from kalem.domain.billing.invoices import BillingHistory
 from kalem.domain.billing.landed_cost import LandedCost, LandedCostItem, RateTable, compute_landed_cost
 from kalem.domain.errors import Conflict
+from kalem.domain.events.billing import (
+    CreditNoteApplied,
+    CreditNoteIssued,
+    CreditNoteReleased,
+    InvoiceCharged,
+    InvoiceIssued,
+    InvoiceRevised,
+    LandedCostRecomputed,
+)
+from kalem.domain.events.data import EventData
 from kalem.domain.events.event import Actor, Event, EventRecorder
+from kalem.domain.events.orders import OrderCancelled
 from kalem.domain.orders.cancellation import CancelItem, cancel_lines
 from kalem.domain.orders.order import Order, Standing, StandingStep, take_standing
 from kalem.domain.refunds.amounts import Collected
@@ -128,8 +139,8 @@ def _rebill(order: Order, billing: OrderBilling, table: RateTable, recorder: Eve
     records = billing.landed_costs
     if not records or _amounts(records[-1]) != _amounts(_record(lc, 0, now, reason)):
         records = records + (_record(lc, len(records) + 1, now, reason),)
-        recorder.record("landed_cost.recomputed", landed_cost_id=records[-1]["id"], total=lc.total,
-                        items=lc.items, shipping=lc.shipping, duties=lc.duties, taxes=lc.taxes, fees=lc.fees)
+        recorder.record(LandedCostRecomputed(landed_cost_id=records[-1]["id"], total=lc.total, items=lc.items,
+                                             shipping=lc.shipping, duties=lc.duties, taxes=lc.taxes, fees=lc.fees))
     lines = () if nothing_billable else lc.invoice_lines()
     history, effects = invoicing.rebill(billing.history, lines, now=now, reason=reason)
     for effect in effects:
@@ -137,16 +148,16 @@ def _rebill(order: Order, billing: OrderBilling, table: RateTable, recorder: Eve
     return replace(billing, history=history, landed_costs=records)
 
 
-_EFFECT_EVENTS = {
-    invoicing.InvoiceIssued: "invoice.issued", invoicing.InvoiceRevised: "invoice.revised",
-    invoicing.InvoiceCharged: "invoice.charged", invoicing.CreditNoteIssued: "credit_note.issued",
-    invoicing.CreditApplied: "credit_note.applied", invoicing.CreditReleased: "credit_note.released",
+#: The event each billing effect is recorded as: the effect's fields but its time (the event's own).
+_EFFECT_EVENTS: dict[type, type[EventData]] = {
+    invoicing.InvoiceIssued: InvoiceIssued, invoicing.InvoiceRevised: InvoiceRevised,
+    invoicing.InvoiceCharged: InvoiceCharged, invoicing.CreditNoteIssued: CreditNoteIssued,
+    invoicing.CreditApplied: CreditNoteApplied, invoicing.CreditReleased: CreditNoteReleased,
 }
 
 
 def _record_effect(recorder: EventRecorder, effect: invoicing.BillingEffect) -> None:
-    data = {k: v for k, v in vars(effect).items() if k != "at"}
-    recorder.record(_EFFECT_EVENTS[type(effect)], **data)
+    recorder.record(_EFFECT_EVENTS[type(effect)](**{k: v for k, v in vars(effect).items() if k != "at"}))
 
 
 def remove_item_units(order: Order, billing: OrderBilling, line_id: str, quantity: int, *, actor: Actor,
@@ -187,7 +198,7 @@ def cancel_order(order: Order, billing: OrderBilling, *, actor: Actor, now: date
     if items:
         order, events = cancel_lines(order, items, actor=actor, now=now, via=via)
     recorder = order.recorder(actor, now)
-    recorder.record("order.cancelled", **({"via": via} if via else {}))
+    recorder.record(OrderCancelled(via=via or None))
     billing = _rebill(order, billing, table, recorder, now, "order cancelled", nothing_billable=True)
     if items:
         changed = replace(order, last_sequence=recorder.sequence, attributes=attributes)

@@ -1,10 +1,16 @@
-"""Events: every state change of an order appends one, numbered per order without gaps."""
+"""Events: every state change of an order appends one, numbered per order without gaps.
+
+An event is recorded from its typed data (`recorder.record(LinesCancelled(...))`, the dataclasses in
+this package); the envelope keeps the data as the dict it is stored and sent as.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+
+from kalem.domain.events.data import EventData
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +31,8 @@ SYSTEM = Actor("system", "kalem")
 
 @dataclass(frozen=True, slots=True)
 class Event:
+    """One recorded event: its type, whose order, its place in the order's history, and its `data`."""
+
     type: str
     order_id: str
     seller_id: str
@@ -46,6 +54,7 @@ class EventRecorder:
         self._now = now
         self.events: list[Event] = []
 
-    def record(self, type_: str, **data: Any) -> None:
+    def record(self, event: EventData) -> None:
+        """The next event of this change: its data is written to the dict it is stored and sent as, here, once."""
         self.sequence += 1
-        self.events.append(Event(type_, *self._ids, self.sequence, self._now, self._actor, data))
+        self.events.append(Event(event.TYPE, *self._ids, self.sequence, self._now, self._actor, event.to_data()))

@@ -11,7 +11,19 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 
+from kalem.domain.events.cancels import (
+    ApprovedCancel,
+    CancelledLine,
+    CancelRequestApproved,
+    CancelRequestCreated,
+    CancelRequestRejected,
+    CancelRequestWithdrawn,
+    LinesCancelled,
+    ReleasedUnits,
+    RequestedCancel,
+)
 from kalem.domain.events.event import Actor, Event
+from kalem.domain.events.parts import LeftPackage, PackageUnits
 from kalem.domain.orders import requests
 from kalem.domain.orders.order import Line, Order, Package
 from kalem.domain.orders.packages import Action, transition
@@ -33,8 +45,9 @@ def cancel_lines(order: Order, items: Sequence[CancelItem], *, actor: Actor, now
                                  platform=platform)
     packages, touched = unpack_cancelled(order.packages, taken, now)
     recorder = order.recorder(actor, now)
-    recorder.record("lines.cancelled", items=[_item_data(i, lines[i.line_id], taken[i.line_id]) for i in items],
-                    packages=touched, **({"via": via} if via else {}))
+    recorder.record(LinesCancelled(
+        items=tuple([_cancelled(i, lines[i.line_id], taken[i.line_id]) for i in items]), packages=touched,
+        via=via or None))
     return order.evolve(recorder, lines=requests.ordered(order, lines), packages=packages)
 
 
@@ -43,10 +56,10 @@ def request_cancel(order: Order, items: Sequence[CancelItem], *, request_id: str
     """Reserve the units and put a request on the seller's queue."""
     lines, request = requests.open_request(order, CANCEL, items, request_id=request_id, actor=actor, now=now)
     recorder = order.recorder(actor, now)
-    recorder.record("cancel_request.created", cancel_request_id=request_id,
-                    items=[{**_item_data(i, lines[i.line_id], r.units),
-                            "package_id": _holding_package(order, i.line_id, r.units)}
-                           for i, r in zip(items, request.items, strict=True)])
+    recorder.record(CancelRequestCreated(cancel_request_id=request_id, items=tuple(
+        RequestedCancel(i.line_id, i.quantity, i.reason_id, i.note, lines[i.line_id].ledger.cancelled, r.units.spans,
+                        _holding_package(order, i.line_id, r.units))
+        for i, r in zip(items, request.items, strict=True))))
     new_order, events = order.evolve(recorder, lines=requests.ordered(order, lines))
     return new_order, request, events
 
@@ -64,12 +77,10 @@ def approve_cancel_request(order: Order, request: CancelRequest, quantities: Map
     decided = replace(decided, decision_note=note)
     packages, touched = unpack_cancelled(order.packages, granted, now)
     recorder = order.recorder(actor, now)
-    recorder.record("cancel_request.approved", cancel_request_id=request.id,
-                    items=[{"line_id": i.line_id, "requested": i.quantity, "approved": i.approved_quantity,
-                            "reason_id": i.reason_id, "note": i.note,
-                            "cancelled_total": lines[i.line_id].ledger.cancelled,
-                            "units": granted[i.line_id].as_list()} for i in decided.items],
-                    packages=touched, note=note)
+    recorder.record(CancelRequestApproved(cancel_request_id=request.id, items=tuple(
+        ApprovedCancel(i.line_id, i.quantity, i.approved_quantity, i.reason_id, i.note,  # type: ignore[arg-type]
+                       lines[i.line_id].ledger.cancelled, granted[i.line_id].spans) for i in decided.items),
+        packages=touched, note=note))
     new_order, events = order.evolve(recorder, lines=requests.ordered(order, lines), packages=packages)
     return new_order, decided, events
 
@@ -79,42 +90,45 @@ def reject_cancel_request(order: Order, request: CancelRequest, *, reason_id: in
     """Give the reserved units back; the decision carries a denial reason."""
     lines, decided, _ = requests.decide(order, request, Decision.REJECT, actor=actor, now=now)
     denial = reason(reason_id, StatusType.CANCEL_REQUEST_DENIED)
-    new_order, events = _released(order, decided, lines, actor, now, "cancel_request.rejected",
-                                  reason_id=denial.id, note=note)
+    new_order, events = _released(order, lines, actor, now, CancelRequestRejected(
+        cancel_request_id=decided.id, items=_released_units(order, decided, lines), reason_id=denial.id, note=note))
     return new_order, replace(decided, decision_reason_id=denial.id, decision_note=note), events
 
 
 def withdraw_cancel_request(order: Order, request: CancelRequest, *, actor: Actor,
                             now: datetime) -> tuple[Order, CancelRequest, list[Event]]:
     lines, decided, _ = requests.decide(order, request, Decision.WITHDRAW, actor=actor, now=now)
-    new_order, events = _released(order, decided, lines, actor, now, "cancel_request.withdrawn")
+    new_order, events = _released(order, lines, actor, now, CancelRequestWithdrawn(
+        cancel_request_id=decided.id, items=_released_units(order, decided, lines)))
     return new_order, decided, events
 
 
-def _released(order: Order, decided: CancelRequest, lines: Mapping[str, Line], actor: Actor, now: datetime,
-              event: str, **data: object) -> tuple[Order, list[Event]]:
+def _released(order: Order, lines: Mapping[str, Line], actor: Actor, now: datetime,
+              event: CancelRequestRejected | CancelRequestWithdrawn) -> tuple[Order, list[Event]]:
     recorder = order.recorder(actor, now)
-    recorder.record(event, cancel_request_id=decided.id,
-                    items=[{"line_id": i.line_id, "quantity": i.quantity, "reason_id": i.reason_id,
-                            "package_id": _holding_package(order, i.line_id, i.units), "units": i.units.as_list(),
-                            "ledger": lines[i.line_id].ledger.as_dict()} for i in decided.items], **data)
+    recorder.record(event)
     return order.evolve(recorder, lines=requests.ordered(order, lines))
 
 
-def _item_data(item: CancelItem, line_after: Line, units: UnitSet) -> dict[str, object]:
-    return {"line_id": item.line_id, "quantity": item.quantity, "reason_id": item.reason_id, "note": item.note,
-            "cancelled_total": line_after.ledger.cancelled, "units": units.as_list()}
+def _released_units(order: Order, decided: CancelRequest, lines: Mapping[str, Line]) -> tuple[ReleasedUnits, ...]:
+    return tuple(ReleasedUnits(i.line_id, i.quantity, i.reason_id, _holding_package(order, i.line_id, i.units),
+                               i.units.spans, lines[i.line_id].ledger.as_dict()) for i in decided.items)
+
+
+def _cancelled(item: CancelItem, line_after: Line, units: UnitSet) -> CancelledLine:
+    return CancelledLine(item.line_id, item.quantity, item.reason_id, item.note, line_after.ledger.cancelled,
+                         units.spans)
 
 
 def unpack_cancelled(packages: tuple[Package, ...], cancelled: Mapping[str, UnitSet],
-                     now: datetime) -> tuple[tuple[Package, ...], list[dict[str, object]]]:
+                     now: datetime) -> tuple[tuple[Package, ...], tuple[LeftPackage, ...]]:
     """Take cancelled units out of the unshipped packages holding them; an emptied package is Cancelled
     (and keeps its items as they were: a cancelled package shows what it held).
 
     Returns the packages and, for the events, which units left which package.
     """
     result = list(packages)
-    touched: list[dict[str, object]] = []
+    touched: list[LeftPackage] = []
     for index, package in enumerate(packages):
         if not package.unshipped:
             continue
@@ -123,12 +137,12 @@ def unpack_cancelled(packages: tuple[Package, ...], cancelled: Mapping[str, Unit
             leaving = package.units_of(line_id) & units
             if leaving:
                 items = replace(package, items=items).without(line_id, leaving)
-                taken.append({"line_id": line_id, "quantity": len(leaving), "units": leaving.as_list()})
+                taken.append(PackageUnits(line_id, len(leaving), leaving.spans))
         if not taken:
             continue
         result[index] = replace(package, items=items) if items else transition(package, Action.CANCEL, now)
-        touched.append({"package_id": package.package_id, "status": result[index].status.value, "items": taken})
-    return tuple(result), touched
+        touched.append(LeftPackage(package.package_id, result[index].status.value, tuple(taken)))
+    return tuple(result), tuple(touched)
 
 
 def _holding_package(order: Order, line_id: str, units: UnitSet) -> str | None:

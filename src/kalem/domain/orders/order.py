@@ -31,6 +31,8 @@ from kalem.domain.errors import (
     TooManyLines,
 )
 from kalem.domain.events.event import Actor, Event, EventRecorder
+from kalem.domain.events.orders import OrderPlaced
+from kalem.domain.events.parts import LineQuantity
 from kalem.domain.orders.details import NO_DETAILS, OrderDetails
 from kalem.domain.orders.ledger import Ledger
 from kalem.domain.orders.units import (
@@ -413,7 +415,7 @@ def place_order(spec: OrderSpec, *, order_id: str, actor: Actor, now: datetime,
         details=spec.details,
     )
     recorder = order.recorder(actor, now)
-    recorder.record("order.placed", lines=[{"line_id": ln.line_id, "quantity": ln.quantity} for ln in lines])
+    recorder.record(OrderPlaced(lines=tuple(LineQuantity(ln.line_id, ln.quantity) for ln in lines)))
     return order.evolve(recorder)
 
 

@@ -39,7 +39,17 @@ from kalem.domain.errors import (
     QuantityExceedsCancellable,
     QuantityNotPositive,
 )
+from kalem.domain.events.cancels import CancelledLine, LinesCancelled
 from kalem.domain.events.event import Actor, Event
+from kalem.domain.events.packages import (
+    PackageApproved,
+    PackageDelivered,
+    PackageShipped,
+    PackageSplit,
+    SplitCancelled,
+    SplitChild,
+)
+from kalem.domain.events.parts import LeftPackage, PackageUnits
 from kalem.domain.orders.order import Line, Order, Package, PackageStatus, PackedUnits, StatusChange
 from kalem.domain.orders.requests import AskedUnits
 from kalem.domain.orders.units import UnitAction, UnitSet, UnitState
@@ -79,8 +89,7 @@ UNIT_ACTION: Mapping[Action, UnitAction] = {Action.SHIP: UnitAction.SHIP, Action
 _INTERNAL = frozenset({Action.UNSUPPLY})
 #: The action that reaches each target status (what `set_status` asks for), and the event it records.
 ACTION_TO = {S.PICKING: Action.APPROVE, S.SHIPPED: Action.SHIP, S.DELIVERED: Action.DELIVER}
-_EVENT_OF = {Action.APPROVE: "package.approved", Action.SHIP: "package.shipped",
-             Action.DELIVER: "package.delivered"}
+_EVENT_OF = {Action.APPROVE: PackageApproved, Action.SHIP: PackageShipped, Action.DELIVER: PackageDelivered}
 
 
 # --- errors -----------------------------------------------------------------------------------
@@ -153,11 +162,9 @@ def set_status(order: Order, package_id: str, status: PackageStatus, *, actor: A
     moved = transition(package, action, now, **changes)
     target = moved.status
     recorder = order.recorder(actor, now)
-    recorder.record(_EVENT_OF[action],
-                    package_id=package_id, status=target.value, previous=package.status.value,
-                    cargo_tracking_number=moved.cargo_tracking_number,
-                    items=[{"line_id": i.line_id, "quantity": i.quantity, "units": i.units.as_list()}
-                           for i in package.items])
+    recorder.record(_EVENT_OF[action](package_id=package_id, status=target.value, previous=package.status.value,
+                                      cargo_tracking_number=moved.cargo_tracking_number,
+                                      items=_package_units(package)))
     return order.evolve(recorder, lines=tuple(lines[ln.line_id] for ln in order.lines),
                         packages=_replace_package(order.packages, moved))
 
@@ -296,20 +303,19 @@ def split_package(order: Order, package_id: str, groups: Sequence[Mapping[str, i
     packages = _replace_package(order.packages, unpacked) + result.children
 
     recorder = order.recorder(actor, now)
-    recorder.record("package.split", package_id=package_id,
-                    children=[_package_data(p) for p in result.children],
-                    cancelled=[{"line_id": c.line_id, "quantity": c.quantity, "reason_id": c.reason_id}
-                               for c in cancelled])
+    recorder.record(PackageSplit(
+        package_id=package_id,
+        children=tuple(SplitChild(p.package_id, p.status.value, p.cargo_tracking_number, p.parent_id,
+                                  _package_units(p)) for p in result.children),
+        cancelled=tuple(SplitCancelled(c.line_id, c.quantity, c.reason_id) for c in cancelled)))
     if cancelled and unsupplied is not None:
         # The same event a direct cancel records, so whoever follows cancellations sees these too.
-        recorder.record("lines.cancelled", via="split", platform=platform,
-                        items=[{"line_id": c.line_id, "quantity": c.quantity, "reason_id": c.reason_id,
-                                "note": c.note, "cancelled_total": lines[c.line_id].ledger.cancelled,
-                                "units": gone[c.line_id].as_list()} for c in cancelled],
-                        packages=[{"package_id": unsupplied.package_id, "status": unsupplied.status.value,
-                                   "items": [{"line_id": i.line_id, "quantity": i.quantity, "units": i.units.as_list()}
-                                             for i in unsupplied.items]}],
-                        refund=result.refund.to_dict() if result.refund else None)
+        recorder.record(LinesCancelled(
+            via="split", platform=platform,
+            items=tuple(CancelledLine(c.line_id, c.quantity, c.reason_id, c.note, lines[c.line_id].ledger.cancelled,
+                                      gone[c.line_id].spans) for c in cancelled),
+            packages=(LeftPackage(unsupplied.package_id, unsupplied.status.value, _package_units(unsupplied)),),
+            refund=result.refund.to_dict() if result.refund else None))
     changed, events = order.evolve(recorder, lines=tuple(lines[ln.line_id] for ln in order.lines),
                                    packages=packages)
     return changed, result, events
@@ -326,11 +332,8 @@ def _positive(order: Order, line_id: str, qty: int) -> Line:
     return line
 
 
-def _package_data(package: Package) -> dict[str, object]:
-    return {"package_id": package.package_id, "status": package.status.value,
-            "cargo_tracking_number": package.cargo_tracking_number, "parent_id": package.parent_id,
-            "items": [{"line_id": i.line_id, "quantity": i.quantity, "units": i.units.as_list()}
-                      for i in package.items]}
+def _package_units(package: Package) -> tuple[PackageUnits, ...]:
+    return tuple(PackageUnits(i.line_id, i.quantity, i.units.spans) for i in package.items)
 
 
 def _refund(order: Order, gone: Mapping[str, UnitSet], refunds: RefundAccount | None) -> RefundBreakdown | None:

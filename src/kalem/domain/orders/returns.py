@@ -19,6 +19,7 @@ from enum import StrEnum
 
 from kalem.domain.errors import InvalidInput, NotFound
 from kalem.domain.events.event import Actor, Event
+from kalem.domain.events.returns import LinesReturned, ReturnApproved, ReturnedUnits, ReturnRejected, ReturnRequested
 from kalem.domain.orders import requests
 from kalem.domain.orders.order import Line, Order
 from kalem.domain.orders.requests import RETURN, AskedUnits, Decision, Request
@@ -58,7 +59,7 @@ def request_return(order: Order, items: Sequence[ReturnItem], *, return_id: str,
     """Reserve delivered units for a return the seller decides: `delivered → return_pending`."""
     lines, request = requests.open_request(order, RETURN, items, request_id=return_id, actor=actor, now=now)
     recorder = order.recorder(actor, now)
-    recorder.record("return.requested", return_id=return_id, items=_items_data(request, lines))
+    recorder.record(ReturnRequested(return_id=return_id, items=_returned(request, lines)))
     changed, events = order.evolve(recorder, lines=requests.ordered(order, lines))
     return changed, request, events
 
@@ -67,7 +68,7 @@ def approve_return(order: Order, request: ReturnRequest, *, actor: Actor,
                    now: datetime) -> tuple[Order, ReturnRequest, list[Event]]:
     lines, decided, _ = requests.decide(order, request, Decision.APPROVE, actor=actor, now=now)
     recorder = order.recorder(actor, now)
-    recorder.record("return.approved", return_id=request.id, items=_items_data(decided, lines))
+    recorder.record(ReturnApproved(return_id=request.id, items=_returned(decided, lines)))
     changed, events = order.evolve(recorder, lines=requests.ordered(order, lines))
     return changed, decided, events
 
@@ -79,8 +80,8 @@ def reject_return(order: Order, request: ReturnRequest, *, reason_id: int, note:
     denial = reason(reason_id, StatusType.RETURN_REQUEST_DENIED)
     decided = replace(decided, decision_reason_id=denial.id, decision_note=note)
     recorder = order.recorder(actor, now)
-    recorder.record("return.rejected", return_id=request.id, reason_id=denial.id, note=note,
-                    items=_items_data(decided, lines))
+    recorder.record(ReturnRejected(return_id=request.id, reason_id=denial.id, note=note,
+                                   items=_returned(decided, lines)))
     changed, events = order.evolve(recorder, lines=requests.ordered(order, lines))
     return changed, decided, events
 
@@ -90,15 +91,15 @@ def return_directly(order: Order, items: Sequence[ReturnItem], *, actor: Actor,
     """An operator's return without a seller decision: `delivered → returned` at once."""
     lines, taken = requests.take(order, items, UnitAction.RETURN, reason_type=StatusType.RETURNED)
     recorder = order.recorder(actor, now)
-    recorder.record("lines.returned", items=[
-        {"line_id": i.line_id, "quantity": i.quantity, "reason_id": i.reason_id, "note": i.note,
-         "units": taken[i.line_id].as_list(), "ledger": lines[i.line_id].ledger.as_dict()} for i in items])
+    recorder.record(LinesReturned(items=tuple(
+        ReturnedUnits(i.line_id, i.quantity, i.reason_id, i.note, taken[i.line_id].spans,
+                      lines[i.line_id].ledger.as_dict()) for i in items)))
     return order.evolve(recorder, lines=requests.ordered(order, lines))
 
 
-def _items_data(request: ReturnRequest, lines: Mapping[str, Line]) -> list[dict[str, object]]:
-    return [{"line_id": i.line_id, "quantity": i.quantity, "reason_id": i.reason_id, "note": i.note,
-             "units": i.units.as_list(), "ledger": lines[i.line_id].ledger.as_dict()} for i in request.items]
+def _returned(request: ReturnRequest, lines: Mapping[str, Line]) -> tuple[ReturnedUnits, ...]:
+    return tuple(ReturnedUnits(i.line_id, i.quantity, i.reason_id, i.note, i.units.spans,
+                               lines[i.line_id].ledger.as_dict()) for i in request.items)
 
 
 # --- units named one by one ---------------------------------------------------------------------

@@ -39,6 +39,7 @@ from decimal import Decimal
 
 from kalem.domain.errors import InvalidInput
 from kalem.domain.events.event import Actor, Event
+from kalem.domain.events.refunds import RefundCreated, RefundRecorded, Subtotal
 from kalem.domain.money import quantize as _q
 from kalem.domain.orders.order import Line, Order
 from kalem.domain.orders.units import UnitSet, UnitState
@@ -71,7 +72,7 @@ from kalem.domain.refunds.records import (
     RefundMethod,
     RefundStatus,
     UnitsNotRefundable,
-    refund_event_data,
+    refund_event,
 )
 
 ZERO = Decimal(0)
@@ -342,7 +343,7 @@ class RefundAccount:
                         forced_by=actor.label if forced_amount is not None else None,
                         reference=reference, return_id=return_id, units=taken)
         recorder = order.recorder(actor, now)
-        recorder.record("refund.created", **refund_event_data(refund))
+        recorder.record(refund_event(RefundCreated, refund))
         changed, events = order.evolve(recorder)
         return changed, refund, events
 
@@ -369,8 +370,8 @@ class RefundAccount:
                         amounts_breakdown(subtotals, total, order.currency, note), total, order.currency,
                         Payout(RefundMethod.ORIGINAL), RefundStatus.PENDING, actor.label, now)
         recorder = order.recorder(actor, now)
-        recorder.record("refund.recorded", refund_id=refund_id, amount=total, note=note,
-                        subtotals=[{"type": t, "amount": a} for t, a in subtotals], **({"via": via} if via else {}))
+        recorder.record(RefundRecorded(refund_id=refund_id, amount=total, note=note,
+                                       subtotals=tuple(Subtotal(t, a) for t, a in subtotals), via=via or None))
         changed, events = order.evolve(recorder)
         return changed, refund, events
 

@@ -18,10 +18,12 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 
 from kalem.domain.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from kalem.domain.events.event import Actor, Event
+from kalem.domain.events.parts import LineQuantity
+from kalem.domain.events.refunds import RefundChange, RefundSettled
 from kalem.domain.orders.order import Order
 from kalem.domain.refunds.iban import mask_iban, validate_iban
 from kalem.domain.states import Machine
@@ -165,17 +167,18 @@ def settle_refund(order: Order, refund: Refund, status: str, *, actor: Actor,
                          refund_id=refund.id, status=refund.status.value)
     settled = replace(refund, status=target, settled_by=actor.label, settled_at=now)
     recorder = order.recorder(actor, now)
-    recorder.record("refund.settled", **refund_event_data(settled))
+    recorder.record(refund_event(RefundSettled, settled))
     changed, events = order.evolve(recorder)
     return changed, settled, events
 
 
-def refund_event_data(refund: Refund) -> dict[str, Any]:
+E = TypeVar("E", bound=RefundChange)
+
+
+def refund_event(kind: type[E], refund: Refund) -> E:
     """The refund as events carry it: never the whole IBAN."""
-    return {"refund_id": refund.id, "status": refund.status.value, "cause": refund.cause.value,
-            "amount": str(refund.amount), "currency": refund.currency,
-            "lines": [{"line_id": lid, "quantity": n} for lid, n in refund.lines],
-            "method": refund.payout.method.value, "iban_masked": refund.payout.iban_masked,
-            "holder_name": refund.payout.holder_name, "forced_amount":
-                None if refund.forced_amount is None else str(refund.forced_amount),
-            "forced_by": refund.forced_by, "reference": refund.reference, "return_id": refund.return_id}
+    return kind(refund_id=refund.id, status=refund.status.value, cause=refund.cause.value, amount=refund.amount,
+                currency=refund.currency, lines=tuple(LineQuantity(lid, n) for lid, n in refund.lines),
+                method=refund.payout.method.value, iban_masked=refund.payout.iban_masked,
+                holder_name=refund.payout.holder_name, forced_amount=refund.forced_amount,
+                forced_by=refund.forced_by, reference=refund.reference, return_id=refund.return_id)

@@ -134,5 +134,6 @@ def _why(reason_id: int | None, note: str | None, status_type: StatusType) -> Wh
 
 
 def numbers(item: dict[str, Any]) -> list[int]:
-    """The unit numbers an event item names (its `units` spans)."""
-    return [n for first, last in item.get("units", ()) for n in range(first, last + 1)]
+    """The unit numbers an event item names (its `units` spans; none in an event written before units had
+    numbers, which the store reads with empty spans)."""
+    return [n for first, last in item["units"] for n in range(first, last + 1)]

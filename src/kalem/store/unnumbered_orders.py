@@ -12,18 +12,19 @@ from typing import Any
 
 from kalem.domain.orders import HELD_STATES, PackageStatus, Units, UnitSet, UnitState
 
-LEGACY_ORDER = (UnitState.CANCELLED, UnitState.RETURNED, UnitState.RETURN_PENDING, UnitState.DELIVERED,
-                UnitState.SHIPPED, UnitState.PENDING_CANCEL, UnitState.OPEN)
+NUMBERING_ORDER = (UnitState.CANCELLED, UnitState.RETURNED, UnitState.RETURN_PENDING, UnitState.DELIVERED,
+                   UnitState.SHIPPED, UnitState.PENDING_CANCEL, UnitState.OPEN)
 _GONE = (PackageStatus.CANCELLED.value, PackageStatus.UNSUPPLIED.value)
 
 
-def is_legacy(body: dict[str, Any]) -> bool:
+def is_unnumbered(body: dict[str, Any]) -> bool:
+    """Was this order body stored before units had numbers (a line's units as counts per state)?"""
     return bool(body["lines"]) and isinstance(body["lines"][0][7], dict)
 
 
-def upgrade(body: dict[str, Any]) -> dict[str, Any]:
+def numbered(body: dict[str, Any]) -> dict[str, Any]:
     """The stored body with unit runs for ledgers and unit spans for package counts."""
-    units = {line[0]: Units.laid_out((s, line[7].get(s.value, 0)) for s in LEGACY_ORDER) for line in body["lines"]}
+    units = {line[0]: Units.laid_out((s, line[7].get(s.value, 0)) for s in NUMBERING_ORDER) for line in body["lines"]}
     packages = body["packages"]
     held: dict[tuple[int, str], UnitSet] = {}
     for line_id, line_units in units.items():
