@@ -274,7 +274,7 @@ def test_units_are_made_only_at_intake_and_when_read_back_and_change_only_by_the
     """Outside `units.py` a line's units are built from scratch only where an order comes in (intake)
     or is read back from storage; every later change is `Units.step`, which follows the table."""
     allowed = {("domain/orders/order.py", "_numbered"), ("store/codec.py", "load_order"),
-               ("store/legacy_units.py", "upgrade")}
+               ("store/unnumbered_orders.py", "numbered")}
     makers = re.compile(r"^Units(\.(of|laid_out|from_list))?$")
     found = set()
     for path in sources("."):
@@ -323,7 +323,7 @@ def test_outside_the_domain_no_code_decides_itself_which_units_may_be_cancelled_
     status codes) or to read rows stored before units had numbers."""
     restated = re.compile(r"UnitState\.(OPEN|DELIVERED)\b|\bledger\.(open|delivered)\b(?!\")|"
                           r"(in_state|units_in|count)\(UnitState\.(OPEN|DELIVERED)")
-    shown_or_stored = {"platforms/akinon/face/views.py", "store/legacy_units.py"}
+    shown_or_stored = {"platforms/akinon/face/views.py", "store/unnumbered_orders.py"}
     offenders = [f"{p.relative_to(SRC)}: {m.group(0)}" for p in sources(".")
                  if "domain" not in p.relative_to(SRC).parts[:1] and str(p.relative_to(SRC)) not in shown_or_stored
                  for m in restated.finditer(p.read_text())]
