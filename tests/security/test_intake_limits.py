@@ -43,8 +43,21 @@ def test_native_intake_refuses_and_changes_nothing(api, db, body, code):
     assert snapshot(db) == before
 
 
+def test_units_in_all_are_bounded(api, db):
+    body = two_line_order("LIM-UNITS")
+    body["lines"][0]["quantity"] = body["lines"][1]["quantity"] = 5_001   # each line is under its own limit
+    before = snapshot(db)
+    response = api.post("/v1/orders", json=body)
+    assert response.status_code == 422, response.text
+    assert response.json()["error"]["code"] == "too_many_units"
+    assert response.json()["error"]["details"] == {"limit": 10_000, "units": 10_002}
+    assert snapshot(db) == before
+
+
 def test_the_largest_allowed_quantity_is_taken_in(api):
-    response = api.post("/v1/orders", json=with_quantity("LIM-MAX", 10_000))
+    body = with_quantity("LIM-MAX", 10_000)
+    body["lines"] = body["lines"][:1]   # the whole order's units at the limit too
+    response = api.post("/v1/orders", json=body)
     assert response.status_code == 201, response.text
     assert response.json()["lines"][0]["quantity"] == 10_000
 

@@ -15,6 +15,7 @@ leaves from `platforms/` carry a face's own wire codes.
     │   ├── InvalidOrder
     │   │   ├── QuantityTooLarge
     │   │   ├── TooManyLines
+    │   │   ├── TooManyUnits
     │   │   └── IdNotAddressable
     │   ├── RefundAmountMismatch                  app/refunds.py
     │   ├── RefundReferenceInUse                  app/refunds.py
@@ -166,6 +167,11 @@ class QuantityTooLarge(InvalidOrder):
 class TooManyLines(InvalidOrder):
     """More lines than the intake limit (`KALEM_MAX_ORDER_LINES`)."""
     code = "too_many_lines"
+
+
+class TooManyUnits(InvalidOrder):
+    """More units in all than the intake limit (`KALEM_MAX_ORDER_UNITS`)."""
+    code = "too_many_units"
 
 
 class IdNotAddressable(InvalidOrder):

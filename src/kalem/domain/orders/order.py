@@ -29,6 +29,7 @@ from kalem.domain.errors import (
     QuantityExceedsCancellable,
     QuantityTooLarge,
     TooManyLines,
+    TooManyUnits,
 )
 from kalem.domain.events.event import Actor, Event, EventRecorder
 from kalem.domain.events.orders import OrderPlaced
@@ -375,6 +376,7 @@ class IntakeLimits:
 
     max_line_quantity: int = 10_000
     max_lines: int = 500
+    max_units: int = 10_000  # the faces that show one object per unit (Akinon, Hebiar) show at most this many
 
 
 #: What an id may not contain: a `/` (no route could name it in its path), control characters.
@@ -441,6 +443,10 @@ def _check_lines(lines: Sequence[LineSpec], limits: IntakeLimits) -> None:
             raise InvalidOrder(f"line {ls.line_id}: amounts must not be negative", line_id=ls.line_id)
         if ls.discount > ls.unit_price * ls.quantity:
             raise InvalidOrder(f"line {ls.line_id}: discount exceeds the line amount", line_id=ls.line_id)
+    units = sum(ls.quantity for ls in lines)
+    if units > limits.max_units:
+        raise TooManyUnits(f"an order may have at most {limits.max_units} units in all, this one has {units}",
+                           limit=limits.max_units, units=units)
 
 
 def _numbered(specs: Sequence[LineSpec], packages: Sequence[PackageSpec]
