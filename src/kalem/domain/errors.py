@@ -16,6 +16,7 @@ leaves from `platforms/` carry a face's own wire codes.
     │   │   ├── QuantityTooLarge
     │   │   ├── TooManyLines
     │   │   ├── TooManyUnits
+    │   │   ├── AmountTooPrecise
     │   │   └── IdNotAddressable
     │   ├── RefundAmountMismatch                  app/refunds.py
     │   ├── RefundReferenceInUse                  app/refunds.py
@@ -167,6 +168,11 @@ class QuantityTooLarge(InvalidOrder):
 class TooManyLines(InvalidOrder):
     """More lines than the intake limit (`KALEM_MAX_ORDER_LINES`)."""
     code = "too_many_lines"
+
+
+class AmountTooPrecise(InvalidOrder):
+    """An amount with more decimals than its currency has (ISO 4217 / CLDR minor units)."""
+    code = "amount_too_precise"
 
 
 class TooManyUnits(InvalidOrder):

@@ -7,13 +7,16 @@ always add up to the whole to the last cent.
 from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
+from functools import cache
 
-# ISO 4217 minor units for the currencies kalem meets; anything else has two.
-_MINOR_UNITS = {"JPY": 0, "KRW": 0, "BHD": 3, "KWD": 3, "OMR": 3, "TND": 3}
+from babel.numbers import get_currency_precision
 
 
+@cache
 def minor_unit(currency: str) -> int:
-    return _MINOR_UNITS.get(currency.upper(), 2)
+    """Digits after the decimal point in the currency's amounts, from CLDR's currency data (Babel):
+    JPY 0, TRY 2, KWD 3; an unknown code has 2."""
+    return int(get_currency_precision(currency.upper()))
 
 
 def quantum(currency: str) -> Decimal:

@@ -21,6 +21,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from kalem.domain.errors import (
+    AmountTooPrecise,
     IdNotAddressable,
     InvalidOrder,
     KalemError,
@@ -34,6 +35,7 @@ from kalem.domain.errors import (
 from kalem.domain.events.event import Actor, Event, EventRecorder
 from kalem.domain.events.orders import OrderPlaced
 from kalem.domain.events.parts import LineQuantity
+from kalem.domain.money import is_exact, minor_unit
 from kalem.domain.orders.details import NO_DETAILS, OrderDetails
 from kalem.domain.orders.ledger import Ledger
 from kalem.domain.orders.units import (
@@ -397,6 +399,7 @@ def place_order(spec: OrderSpec, *, order_id: str, actor: Actor, now: datetime,
     package's follow; each unit starts in the state its package says."""
     check_addressable("order number", spec.order_number)
     _check_lines(spec.lines, limits)
+    _check_amounts(spec)
     packages = spec.packages or (
         PackageSpec(f"{spec.order_number}-1", PackageStatus.CREATED,
                     tuple(PackageItem(ls.line_id, ls.quantity) for ls in spec.lines)),
@@ -447,6 +450,19 @@ def _check_lines(lines: Sequence[LineSpec], limits: IntakeLimits) -> None:
     if units > limits.max_units:
         raise TooManyUnits(f"an order may have at most {limits.max_units} units in all, this one has {units}",
                            limit=limits.max_units, units=units)
+
+
+def _check_amounts(spec: OrderSpec) -> None:
+    """Every amount a whole number of the currency's minor units (no 10.005 TRY, no 100.50 JPY): an
+    amount the currency cannot hold could never be refunded to the cent."""
+    amounts = [("shipping_amount", spec.shipping_amount)] + [
+        (f"lines[{i}].{name}", value) for i, ls in enumerate(spec.lines)
+        for name, value in (("unit_price", ls.unit_price), ("discount", ls.discount))]
+    for field_name, amount in amounts:
+        if amount.is_finite() and not is_exact(amount, spec.currency):
+            raise AmountTooPrecise(f"{field_name}: {amount} has more decimals than {spec.currency.upper()} has "
+                                   f"({minor_unit(spec.currency)})", field=field_name, amount=str(amount),
+                                   currency=spec.currency.upper(), decimals=minor_unit(spec.currency))
 
 
 def _numbered(specs: Sequence[LineSpec], packages: Sequence[PackageSpec]
