@@ -9,6 +9,9 @@ When PostgreSQL is away, nothing waits long: a connection attempt gives up after
 `CONNECT_TIMEOUT_SECONDS` and a checkout from an exhausted pool after `POOL_TIMEOUT_SECONDS`, so a
 request fails fast (the API answers 503) instead of hanging. Connections that died with the server
 are dropped on first use (see `_ping_when_idle` and `store/hot.py`), and the pool reconnects on its own.
+
+Every engine hides a statement's parameters (`hide_parameters`): the message of a failed statement,
+which reaches logs and tracebacks, names its SQL but never the values it carried (secrets, personal data).
 """
 
 from __future__ import annotations
@@ -45,7 +48,7 @@ def create_engine(url: str, *, pool_size: int = 10) -> sa.Engine:
     if "connect_timeout" not in sa.engine.make_url(url).query:  # the URL's own setting wins
         connect_args["connect_timeout"] = CONNECT_TIMEOUT_SECONDS
     engine = sa.create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_recycle=1800,
-                              pool_timeout=POOL_TIMEOUT_SECONDS, connect_args=connect_args)
+                              pool_timeout=POOL_TIMEOUT_SECONDS, connect_args=connect_args, hide_parameters=True)
     _ping_when_idle(engine)
     return engine
 
@@ -99,7 +102,7 @@ def _sqlite_engine(url: str) -> sa.Engine:
     if database and database != ":memory:":
         _owner_only(Path(database))
     engine = sa.create_engine(url, connect_args={"check_same_thread": False, "timeout": 30},
-                              pool_size=8, max_overflow=8)
+                              pool_size=8, max_overflow=8, hide_parameters=True)
 
     @event.listens_for(engine, "connect")
     def _connect(dbapi_connection, _record):  # type: ignore[no-untyped-def]
