@@ -29,6 +29,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 
 from kalem.observability import database as observability
+from kalem.store.sealed import UNKEYED, Sealer
 
 log = logging.getLogger("kalem.store")
 
@@ -124,18 +125,21 @@ def _sqlite_engine(url: str) -> sa.Engine:
 
 @dataclass
 class Database:
-    """An engine and what goes with it: on SQLite, the in-process writer queue."""
+    """An engine and what goes with it: on SQLite, the in-process writer queue; the keys of the secrets
+    stored in it (`kalem.bootstrap.database` gives the configured ones; with none, only secrets stored
+    plain can be read)."""
 
     engine: sa.Engine
     write_lock: contextlib.AbstractContextManager[object] = field(default_factory=contextlib.nullcontext)
+    sealer: Sealer = UNKEYED
 
     @classmethod
-    def connect(cls, url: str, *, pool_size: int = 10) -> Database:
+    def connect(cls, url: str, *, pool_size: int = 10, sealer: Sealer = UNKEYED) -> Database:
         engine = create_engine(url, pool_size=pool_size)
         observability.instrument(engine)
         if engine.dialect.name == "sqlite":
-            return cls(engine, threading.Lock())
-        return cls(engine)
+            return cls(engine, threading.Lock(), sealer)
+        return cls(engine, sealer=sealer)
 
     @property
     def is_sqlite(self) -> bool:
