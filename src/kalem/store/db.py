@@ -85,7 +85,10 @@ def _owner_only(database: Path) -> None:
     (SQLite gives its `-wal` and `-shm` files the same mode), and take group and other access away from
     one an older kalem made (0644 by the umask)."""
     database.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    os.close(os.open(database, os.O_CREAT | os.O_WRONLY, 0o600))
+    if not database.exists():
+        # Only a file no connection has open: closing any descriptor of a file drops every POSIX lock
+        # this process holds on it, SQLite's own included (another Database on it would lose them).
+        os.close(os.open(database, os.O_CREAT | os.O_WRONLY, 0o600))
     for path in (database, Path(f"{database}-wal"), Path(f"{database}-shm")):
         try:
             mode = path.stat().st_mode
