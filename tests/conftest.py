@@ -25,6 +25,7 @@ from kalem.bootstrap.api import build_app
 from kalem.bootstrap.platforms import metadata as whole_schema
 from kalem.config import Settings
 from kalem.devtools.postgres import ThrowawayPostgres, free_port
+from kalem.store import sealed
 from kalem.store.db import Database
 from kalem.store.migrate import upgrade
 
@@ -70,7 +71,7 @@ def servers(postgres: str, sqlite_template: Path) -> Iterator[dict[str, Server]]
             settings = Settings(database_url=db_url, admin_token=ADMIN, secret_key="test-secret-key-of-at-least-32-bytes!",
                                 max_body_bytes=65536, webhook_allow_private_urls=True, rate_limit_per_second=0,
                                 login_attempts_per_minute=60_000, login_burst=10_000)  # tests sign in a lot
-            db = Database.connect(db_url)
+            db = Database.connect(db_url, sealer=sealed.from_settings(settings))
             started[name] = Server(stack.enter_context(serving(settings, db)), db, settings)
         yield started
 

@@ -1,5 +1,5 @@
 """`kalem serve | worker | doctor | db upgrade | import | demo | openapi | token create | token revoke |
-user create|password|disable`, and `kalem --version`."""
+user create|password|disable | secrets rotate`, and `kalem --version`."""
 
 from __future__ import annotations
 
@@ -23,9 +23,11 @@ app = typer.Typer(help="kalem: order-line cancellations, requests, splits, retur
 db_app = typer.Typer(help="The database.", no_args_is_help=True)
 token_app = typer.Typer(help="API tokens.", no_args_is_help=True)
 user_app = typer.Typer(help="Users (for face logins and the hub).", no_args_is_help=True)
+secrets_app = typer.Typer(help="The secrets kalem stores, sealed with KALEM_ENCRYPTION_KEYS.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(token_app, name="token")
 app.add_typer(user_app, name="user")
+app.add_typer(secrets_app, name="secrets")
 
 
 def _uow(settings: Settings):  # type: ignore[no-untyped-def]
@@ -273,6 +275,26 @@ def user_disable(username: Annotated[str, typer.Argument()]) -> None:
     """Disable a user for good: no more logins, and its sessions and JWTs stop working."""
     from kalem.app import access
     _user_command(lambda: access.disable_user(_uow(Settings())(), username), username)
+
+
+@secrets_app.command("rotate")
+def secrets_rotate() -> None:
+    """Seal every stored secret with the first key of KALEM_ENCRYPTION_KEYS: those sealed with another
+    key and those stored plain. Safe to run again, and while the API and workers run (every key still
+    opens). Then a key no longer first can be removed (docs/operations.md, "Secrets at rest")."""
+    from kalem.domain.errors import KalemError
+    from kalem.store.sealed import InvalidEncryptionKeys
+    try:
+        with _uow(Settings())() as uow:
+            changed, total = uow.webhooks.rotate_secrets()
+            uow.commit()
+    except InvalidEncryptionKeys as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    except KalemError as exc:  # a key that sealed some value is missing: nothing was changed
+        typer.echo(f"error: {exc.message}; nothing was changed", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"{changed} of {total} webhook subscriptions re-sealed with the current key")
 
 
 @app.command("import")

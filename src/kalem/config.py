@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import os
+import secrets
+import tempfile
+from pathlib import Path
 from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from kalem.domain.orders import IntakeLimits
+
+#: Where a setup with no `KALEM_SECRET_KEY` keeps the key generated for it (beside the SQLite database).
+SECRET_KEY_FILE = "var/secret_key"
 
 
 class Settings(BaseSettings):
@@ -17,9 +24,31 @@ class Settings(BaseSettings):
     def intake_limits(self) -> IntakeLimits:
         return IntakeLimits(self.max_line_quantity, self.max_order_lines, self.max_order_units)
 
+    def resolved_secret_key(self, *, create: bool = True) -> str:
+        """`secret_key`, or one kept in `var/secret_key` so that restarts keep sessions valid and sealed
+        secrets readable (made once, atomically, when `create`; empty if there is none)."""
+        if self.secret_key:
+            return self.secret_key
+        path = Path(SECRET_KEY_FILE)
+        if not path.exists() and create:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, draft = tempfile.mkstemp(dir=path.parent, prefix=".secret_key.")   # mode 0600
+            with os.fdopen(fd, "w") as out:
+                out.write(secrets.token_urlsafe(48))
+            try:
+                os.link(draft, path)   # the first process to get here wins; the others read its key
+            except FileExistsError:
+                pass
+            finally:
+                os.unlink(draft)
+        return path.read_text().strip() if path.exists() else ""
+
     database_url: str = "sqlite:///var/kalem.db"
-    admin_token: str | None = None
-    secret_key: str = Field(default="", description="signs JWTs and hub sessions; generated if empty")
+    admin_token: str | None = Field(default=None, repr=False)
+    secret_key: str = Field(default="", repr=False, description="signs JWTs and hub sessions; generated if empty")
+    # Fernet keys, comma-separated: the first seals stored secrets, every one opens them (store/sealed.py,
+    # docs/operations.md "Secrets at rest"). Empty: one key derived from the secret key.
+    encryption_keys: str = Field(default="", repr=False)
     host: str = "127.0.0.1"   # `kalem serve`'s defaults (its --host/--port win)
     port: int = 8000
     log_level: Literal["critical", "error", "warning", "info", "debug"] = "info"

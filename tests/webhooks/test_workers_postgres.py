@@ -40,8 +40,10 @@ def pg_api(pg: Any) -> Iterator[httpx.Client]:
         yield client
 
 
-def worker_process(database_url: str) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "KALEM_DATABASE_URL": database_url, "KALEM_WEBHOOK_ALLOW_PRIVATE_URLS": "true",
+def worker_process(settings: Any) -> subprocess.Popen[bytes]:
+    """A `kalem worker` on the test server's database, with its keys (it opens the secrets the server sealed)."""
+    env = {**os.environ, "KALEM_DATABASE_URL": settings.database_url, "KALEM_SECRET_KEY": settings.secret_key,
+           "KALEM_WEBHOOK_ALLOW_PRIVATE_URLS": "true",
            "KALEM_WEBHOOK_LEASE_SECONDS": "1", "KALEM_WEBHOOK_POLL_SECONDS": "0.02",
            "KALEM_WEBHOOK_CONCURRENCY": "1", "KALEM_WEBHOOK_BATCH": "10",
            "KALEM_WEBHOOK_RETRY_BASE_SECONDS": "0.01", "KALEM_WEBHOOK_RETRY_CAP_SECONDS": "0.05"}
@@ -66,7 +68,7 @@ def test_kill_9_between_claim_and_send_and_between_send_and_ack(pg, pg_api):
     for number in numbers:
         assert pg_api.post("/v1/orders", json=order(number)).status_code == 201
     expected = {d["event_id"] for d in pg_api.get("/v1/webhook-deliveries", params={"limit": 100}).json()["data"]}
-    first = worker_process(pg.settings.database_url)
+    first = worker_process(pg.settings)
     try:
         assert receiver.first_arrived.wait(30)
         claimed = pg_api.get("/v1/webhook-deliveries", params={"status": "delivering", "limit": 100}).json()["data"]
@@ -74,7 +76,7 @@ def test_kill_9_between_claim_and_send_and_between_send_and_ack(pg, pg_api):
         os.kill(first.pid, signal.SIGKILL)
         first.wait(10)
         receiver.hold.set()
-        second = worker_process(pg.settings.database_url)
+        second = worker_process(pg.settings)
         try:
             wait_for(lambda: len(receiver.unique) == len(expected))
             wait_for(lambda: {d["status"] for d in pg_api.get("/v1/webhook-deliveries",

@@ -5,8 +5,11 @@ load no web framework); nothing is built at import time."""
 from __future__ import annotations
 
 from kalem.config import Settings
+from kalem.store import sealed
 from kalem.store.db import Database
 
 
 def database(settings: Settings) -> Database:
-    return Database.connect(settings.database_url, pool_size=settings.db_pool_size)
+    """The database, with the keys that seal and open the secrets stored in it."""
+    return Database.connect(settings.database_url, pool_size=settings.db_pool_size,
+                            sealer=sealed.from_settings(settings))

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
-import secrets
 from functools import partial
-from pathlib import Path
 
 from fastapi import FastAPI
 
@@ -29,14 +27,7 @@ log = logging.getLogger("kalem")
 
 def secret_key(settings: Settings) -> str:
     """The configured key, or one kept beside the SQLite database so restarts keep sessions valid."""
-    if settings.secret_key:
-        return settings.secret_key
-    path = Path("var/secret_key")
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_urlsafe(48))
-        path.chmod(0o600)
-    return path.read_text().strip()
+    return settings.resolved_secret_key()
 
 
 def build_app(settings: Settings | None = None, db: Database | None = None) -> FastAPI:
@@ -44,8 +35,8 @@ def build_app(settings: Settings | None = None, db: Database | None = None) -> F
     tracing.configure_from_env()
     db = db or database(settings)
     uow = partial(UnitOfWork, db)
-    replica = (Database.connect(settings.database_replica_url, pool_size=settings.db_pool_size)
-               if settings.database_replica_url else None)
+    replica = (Database.connect(settings.database_replica_url, pool_size=settings.db_pool_size,
+                                sealer=db.sealer) if settings.database_replica_url else None)
     ctx = Context(
         settings=settings, uow=uow,
         auth=Authenticator(uow, admin_token=settings.admin_token, secret_key=secret_key(settings),

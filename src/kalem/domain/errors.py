@@ -121,7 +121,8 @@ leaves from `platforms/` carry a face's own wire codes.
     │   ├── CargoNotRefundable (409)              domain/refunds/book.py
     │   ├── PartialRefundNotAllowed (409)         domain/refunds/book.py
     │   └── RefundExceedsRefundable (409)         domain/refunds/book.py
-    └── CsrfFailed (403)                          hub/web.py
+    ├── CsrfFailed (403)                          hub/web.py
+    └── SecretsUnavailable (503)                  store/sealed.py
 """
 
 from __future__ import annotations

@@ -9,6 +9,9 @@ When PostgreSQL is away, nothing waits long: a connection attempt gives up after
 `CONNECT_TIMEOUT_SECONDS` and a checkout from an exhausted pool after `POOL_TIMEOUT_SECONDS`, so a
 request fails fast (the API answers 503) instead of hanging. Connections that died with the server
 are dropped on first use (see `_ping_when_idle` and `store/hot.py`), and the pool reconnects on its own.
+
+Every engine hides a statement's parameters (`hide_parameters`): the message of a failed statement,
+which reaches logs and tracebacks, names its SQL but never the values it carried (secrets, personal data).
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 
 from kalem.observability import database as observability
+from kalem.store.sealed import UNKEYED, Sealer
 
 log = logging.getLogger("kalem.store")
 
@@ -45,7 +49,7 @@ def create_engine(url: str, *, pool_size: int = 10) -> sa.Engine:
     if "connect_timeout" not in sa.engine.make_url(url).query:  # the URL's own setting wins
         connect_args["connect_timeout"] = CONNECT_TIMEOUT_SECONDS
     engine = sa.create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_recycle=1800,
-                              pool_timeout=POOL_TIMEOUT_SECONDS, connect_args=connect_args)
+                              pool_timeout=POOL_TIMEOUT_SECONDS, connect_args=connect_args, hide_parameters=True)
     _ping_when_idle(engine)
     return engine
 
@@ -81,7 +85,10 @@ def _owner_only(database: Path) -> None:
     (SQLite gives its `-wal` and `-shm` files the same mode), and take group and other access away from
     one an older kalem made (0644 by the umask)."""
     database.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    os.close(os.open(database, os.O_CREAT | os.O_WRONLY, 0o600))
+    if not database.exists():
+        # Only a file no connection has open: closing any descriptor of a file drops every POSIX lock
+        # this process holds on it, SQLite's own included (another Database on it would lose them).
+        os.close(os.open(database, os.O_CREAT | os.O_WRONLY, 0o600))
     for path in (database, Path(f"{database}-wal"), Path(f"{database}-shm")):
         try:
             mode = path.stat().st_mode
@@ -99,7 +106,7 @@ def _sqlite_engine(url: str) -> sa.Engine:
     if database and database != ":memory:":
         _owner_only(Path(database))
     engine = sa.create_engine(url, connect_args={"check_same_thread": False, "timeout": 30},
-                              pool_size=8, max_overflow=8)
+                              pool_size=8, max_overflow=8, hide_parameters=True)
 
     @event.listens_for(engine, "connect")
     def _connect(dbapi_connection, _record):  # type: ignore[no-untyped-def]
@@ -121,18 +128,21 @@ def _sqlite_engine(url: str) -> sa.Engine:
 
 @dataclass
 class Database:
-    """An engine and what goes with it: on SQLite, the in-process writer queue."""
+    """An engine and what goes with it: on SQLite, the in-process writer queue; the keys of the secrets
+    stored in it (`kalem.bootstrap.database` gives the configured ones; with none, only secrets stored
+    plain can be read)."""
 
     engine: sa.Engine
     write_lock: contextlib.AbstractContextManager[object] = field(default_factory=contextlib.nullcontext)
+    sealer: Sealer = UNKEYED
 
     @classmethod
-    def connect(cls, url: str, *, pool_size: int = 10) -> Database:
+    def connect(cls, url: str, *, pool_size: int = 10, sealer: Sealer = UNKEYED) -> Database:
         engine = create_engine(url, pool_size=pool_size)
         observability.instrument(engine)
         if engine.dialect.name == "sqlite":
-            return cls(engine, threading.Lock())
-        return cls(engine)
+            return cls(engine, threading.Lock(), sealer)
+        return cls(engine, sealer=sealer)
 
     @property
     def is_sqlite(self) -> bool:

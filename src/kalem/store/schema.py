@@ -141,12 +141,13 @@ order_billing = sa.Table(
 webhook_subscriptions = sa.Table(
     "webhook_subscriptions", metadata,
     sa.Column("id", sa.String(40), primary_key=True),
-    sa.Column("url", sa.String(2000), nullable=False),
+    # Text: these hold sealed values (store/sealed.py), longer than the plain text the API takes in.
+    sa.Column("url", sa.Text, nullable=False),
     sa.Column("event_types", sa.Text, nullable=False),
     sa.Column("dialect", sa.String(16), nullable=False),
     sa.Column("auth_kind", sa.String(16), nullable=False),
-    sa.Column("secret", sa.String(512)),
-    sa.Column("previous_secret", sa.String(512)),
+    sa.Column("secret", sa.Text),
+    sa.Column("previous_secret", sa.Text),
     sa.Column("previous_secret_until", TS),
     sa.Column("basic_username", sa.String(256)),
     sa.Column("seller_id", sa.String(64)),

@@ -111,7 +111,7 @@ class UnitOfWork:
         self.idempotency = IdempotencyRepository(conn)
         self.hub_sessions = HubSessionRepository(conn)
         self.billing = BillingRepository(conn)
-        self.webhooks = WebhookRepository(conn, postgres=postgres)
+        self.webhooks = WebhookRepository(conn, postgres=postgres, sealer=self._db.sealer)
         self.refunds = RefundRepository(conn)
         self.returns = ReturnRepository(conn)
         self.strategies = StrategyRepository(conn)

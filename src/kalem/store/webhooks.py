@@ -6,6 +6,10 @@ come, or delivering and its lease ran out — a claim sets `next_attempt_at` to 
 indexed range covers both. A delivery waits while an earlier event of the same order to the same
 subscription is still open. `lease_until` doubles as the claim's fencing token: a worker only
 records the outcome of the claim it made, never of one a second worker took over.
+
+Secrets at rest (store/sealed.py): a subscription's signing secrets and receiver credentials — the
+`whsec_` secret and the one it replaced, a Basic password, a Bearer token, and the URL of a
+`secret_url` subscription — are sealed here on the way in and opened on the way out.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from kalem.domain.webhooks import (
     wants,
 )
 from kalem.store import codec
+from kalem.store.sealed import UNKEYED, Sealer, SecretsUnavailable
 
 
 def sql_in(statuses: Iterable[DeliveryStatus]) -> str:
@@ -101,10 +106,16 @@ def _due_statements(postgres: bool) -> tuple[sa.TextClause, sa.TextClause]:
                 sa.bindparam("held", expanding=True)))
 
 
+#: The columns that hold a credential (`url` only when `auth_kind` is secret_url), and those that decide.
+_SEALED = ("secret", "previous_secret", "url")
+_SEALING = frozenset((*_SEALED, "auth_kind"))
+
+
 class WebhookRepository:
-    def __init__(self, conn: Connection, *, postgres: bool) -> None:
+    def __init__(self, conn: Connection, *, postgres: bool, sealer: Sealer = UNKEYED) -> None:
         self._conn = conn
         self._postgres = postgres
+        self._sealer = sealer
         self._due, self._due_not_held = _due_statements(postgres)
 
     # -- subscriptions -------------------------------------------------------------------------
@@ -113,22 +124,25 @@ class WebhookRepository:
         names = [c.strip() for c in _SUB_COLUMNS.split(",")]
         self._conn.execute(sa.text(f"INSERT INTO webhook_subscriptions ({_SUB_COLUMNS}) VALUES "
                                    f"({', '.join(':' + n for n in names)})"),
-                           {**sub, "event_types": json.dumps(sub["event_types"])})
+                           {**sub, **self._sealed(sub), "event_types": json.dumps(sub["event_types"])})
 
     def subscription(self, sub_id: str, *, for_update: bool = False) -> dict[str, Any] | None:
         lock = " FOR UPDATE" if for_update and self._postgres else ""
         row = self._conn.execute(sa.text(f"SELECT {_SUB_COLUMNS} FROM webhook_subscriptions WHERE id = :id{lock}"),
                                  {"id": sub_id}).first()
-        return _subscription(row) if row else None
+        return self._opened(_subscription(row)) if row else None
 
     def subscriptions(self) -> list[dict[str, Any]]:
         rows = self._conn.execute(sa.text(f"SELECT {_SUB_COLUMNS} FROM webhook_subscriptions "
                                           "ORDER BY created_at, id")).all()
-        return [_subscription(r) for r in rows]
+        return [self._opened(_subscription(r)) for r in rows]
 
     def update_subscription(self, sub_id: str, changes: dict[str, Any]) -> None:
         if "event_types" in changes:
             changes = {**changes, "event_types": json.dumps(changes["event_types"])}
+        if changes.keys() & _SEALING:  # what is sealed follows the auth kind the row ends up with
+            current = self.subscription(sub_id) or {}
+            changes = {**changes, **self._sealed({**current, **changes})}
         sets = ", ".join(f"{name} = :{name}" for name in changes)
         self._conn.execute(sa.text(f"UPDATE webhook_subscriptions SET {sets} WHERE id = :id"),
                            {**changes, "id": sub_id})
@@ -155,12 +169,18 @@ class WebhookRepository:
         return ids
 
     def load(self, ids: Sequence[int]) -> list[dict[str, Any]]:
-        """What sending the claimed deliveries needs: the event, its order number, the subscription."""
+        """What sending the claimed deliveries needs: the event, its order number, the subscription.
+        A subscription whose secrets the keys cannot open comes with `secrets_unavailable` (the error)
+        instead of them, for the worker to record that delivery as failed."""
         if not ids:
             return []
         out = []
         for r in self._conn.execute(_LOAD, {"ids": list(ids)}):
             row = dict(r._mapping)
+            try:
+                row = self._opened(row)
+            except SecretsUnavailable as exc:
+                row.update(dict.fromkeys(_SEALED), secrets_unavailable=exc)
             row["data"] = codec.load_event_data(row["type"], row["data"])
             row["occurred_at"] = codec.as_utc(row["occurred_at"])
             # `lease_until` stays as the database returned it: it goes back verbatim as the fence.
@@ -180,6 +200,36 @@ class WebhookRepository:
         """Give back claims never sent (`id`, `fence`, `now`): due at once, the claim's attempt undone."""
         if claims:
             self._conn.execute(_RELEASE, list(claims))
+
+    def rotate_secrets(self) -> tuple[int, int]:
+        """Seal every subscription's credentials with the first key (`Sealer.rotate`): plain ones and
+        those sealed with an older key. Returns (subscriptions changed, subscriptions)."""
+        lock = " FOR UPDATE" if self._postgres else ""
+        rows = self._conn.execute(sa.text("SELECT id, auth_kind, url, secret, previous_secret "
+                                          f"FROM webhook_subscriptions ORDER BY id{lock}")).all()
+        changed = 0
+        for row in rows:
+            now = {name: getattr(row, name) for name in _sealed_columns(row.auth_kind) if getattr(row, name)}
+            rotated = {name: self._sealer.rotate(value) for name, value in now.items()}
+            rotated = {name: value for name, value in rotated.items() if value != now[name]}
+            if rotated:
+                sets = ", ".join(f"{name} = :{name}" for name in rotated)
+                self._conn.execute(sa.text(f"UPDATE webhook_subscriptions SET {sets} WHERE id = :id"),
+                                   {**rotated, "id": row.id})
+                changed += 1
+        return changed, len(rows)
+
+    def _sealed(self, sub: dict[str, Any]) -> dict[str, Any]:
+        """The credential columns of `sub` as they are stored: sealed (the URL only if it is the credential)."""
+        sealing = _sealed_columns(sub["auth_kind"])
+        return {name: self._sealer.seal(sub[name]) if name in sealing and sub[name] is not None else sub[name]
+                for name in _SEALED}
+
+    def _opened(self, sub: dict[str, Any]) -> dict[str, Any]:
+        for name in _SEALED:
+            if sub[name] is not None:
+                sub[name] = self._sealer.open(sub[name])
+        return sub
 
     def disable(self, sub_id: str, reason: str) -> None:
         self._conn.execute(sa.text("UPDATE webhook_subscriptions SET enabled = :f, disabled_reason = :r "
@@ -282,6 +332,10 @@ class WebhookRepository:
         rows = self._conn.execute(sa.text(sql), {"ax": after[0], "ap": after[1], "n": limit, "seller": seller_id})
         return [{**dict(r._mapping), "occurred_at": codec.as_utc(r.occurred_at),
                  "data": codec.load_event_data(r.type, r.data)} for r in rows]
+
+
+def _sealed_columns(auth_kind: str) -> tuple[str, ...]:
+    return _SEALED if auth_kind == "secret_url" else _SEALED[:2]
 
 
 def _subscription(row: Any) -> dict[str, Any]:

@@ -288,6 +288,10 @@ class Worker:
                 return [_failed("send_failed", exc)]
 
     def _send_all(self, row: dict[str, Any]) -> list[Attempt]:
+        unavailable = row.get("secrets_unavailable")
+        if unavailable is not None:  # the keys cannot open its credentials: nothing is sent, it is retried
+            log.error("webhook delivery %s not sent: %s", row["id"], unavailable.message)
+            return [_failed(unavailable.code, unavailable)]
         event = {"id": row["event_id"], "type": row["type"], "order_id": row["order_id"],
                  "order_number": row["order_number"], "seller_id": row["seller_id"], "sequence": row["sequence"],
                  "occurred_at": row["occurred_at"].isoformat().replace("+00:00", "Z"), "actor": row["actor"],
