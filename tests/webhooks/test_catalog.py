@@ -7,8 +7,8 @@ import re
 from pathlib import Path
 
 from kalem.domain.billing import order_billing
-from kalem.domain.orders import packages
 from kalem.domain.events.catalog import EVENT_TYPES
+from kalem.domain.orders import packages
 from tests.support import order
 from tests.webhooks.conftest import deliveries, drain, subscribe
 

@@ -90,7 +90,8 @@ class LeanRoute(Route):
             if any(claim.holds(data) for claim in self._claims):
                 raise NotLean
             parsed = self._body_model.model_validate(data)
-        except (ValueError, RecursionError, ValidationError) as exc:   # a JSONDecodeError is a ValueError; too deep a nesting is a RecursionError
+        # a JSONDecodeError is a ValueError; too deep a nesting is a RecursionError
+        except (ValueError, RecursionError, ValidationError) as exc:
             raise NotLean from exc
         arguments: dict[str, Any] = {self._body_name: parsed}
         path_params = scope["path_params"]
@@ -138,7 +139,8 @@ async def _pass_on(scope: Scope, received: list[Message], receive: Receive, send
     await scope["router"](scope, replay(received, receive), send)
 
 
-def lean_routes(routes: Iterable[Any], operations: set[tuple[str, str]], claims: Iterable[Claim]) -> Iterator[LeanRoute]:
+def lean_routes(routes: Iterable[Any], operations: set[tuple[str, str]],
+                claims: Iterable[Claim]) -> Iterator[LeanRoute]:
     """A lean route for each FastAPI route among `routes` that serves one of `operations` (method, path)."""
     claims = tuple(claims)
     for route in routes:

@@ -220,7 +220,8 @@ class Worker:
             if n < batch:
                 break
         if forgotten:
-            log.info("webhook worker: forgot %d idempotency keys and ended hub sessions past their retention", forgotten)
+            log.info("webhook worker: forgot %d idempotency keys and ended hub sessions past their retention",
+                     forgotten)
         return forgotten
 
     def run_once(self) -> int:

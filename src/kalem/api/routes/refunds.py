@@ -41,7 +41,8 @@ returns = APIRouter(tags=["returns"], responses=ERRORS)
 strategies = APIRouter(tags=["cancellation strategy"], responses=ERRORS)
 
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=255)]
-SellerScope = Annotated[str | None, Query(max_length=64, description="operators: the seller, if the number is ambiguous")]
+SellerScope = Annotated[str | None,
+                        Query(max_length=64, description="operators: the seller, if the number is ambiguous")]
 IbanText = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 Holder = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 
@@ -211,7 +212,8 @@ def get_refund(refund_id: str, ctx: Ctx, caller: Caller) -> dict:
 
 @router.post("/v1/refunds/{refund_id}/settle", summary="Report a refund's outcome (operators): emits refund.settled",
              response_model=RefundOut)
-def settle(refund_id: str, body: SettleIn, ctx: Ctx, caller: Caller, idempotency_key: IdempotencyKey = None) -> Response:
+def settle(refund_id: str, body: SettleIn, ctx: Ctx, caller: Caller,
+           idempotency_key: IdempotencyKey = None) -> Response:
     return ctx.idempotency.run(idempotency_key, caller, _fingerprint(f"POST /v1/refunds/{refund_id}/settle", body),
                                lambda uow: app.settle_refund(uow, refund_id, body.status, caller),
                                lambda refund: (200, refund_view(refund)))

@@ -77,7 +77,8 @@ from kalem.domain.refunds.records import (
 ZERO = Decimal(0)
 
 #: The state a cause's units are in once they may be refunded.
-REFUNDABLE_STATE: dict[RefundCause, UnitState] = {RefundCause.CANCELLATION: UnitState.CANCELLED, RefundCause.RETURN: UnitState.RETURNED}
+REFUNDABLE_STATE: dict[RefundCause, UnitState] = {RefundCause.CANCELLATION: UnitState.CANCELLED,
+                                                   RefundCause.RETURN: UnitState.RETURNED}
 
 #: Where a preview without a cause looks for "any N units", in this order.
 PREVIEW_STATES = (UnitState.RETURNED, UnitState.CANCELLED, UnitState.OPEN, UnitState.PENDING_CANCEL,

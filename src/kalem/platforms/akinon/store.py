@@ -1,6 +1,7 @@
 """Akinon integer ids: `akinon_ids` rows number an order, its units and other objects of the order.
 
-The face decides what an object's key says (`pks.py`, `cancellation_requests.py`); this module only keeps and finds keys.
+The face decides what an object's key says (`pks.py`, `cancellation_requests.py`); this module only
+keeps and finds keys.
 """
 
 from __future__ import annotations

@@ -73,7 +73,8 @@ class LandedCost:
     def of(cls, record: dict[str, Any]) -> LandedCost:
         amount = {k: float(Decimal(record[k])) for k in ("items", "shipping", "duties", "taxes", "fees")}
         return cls(id=strawberry.ID(record["id"]), currency_code=record["currency"],
-                   amount_subtotals=LandedCostAmountSubtotals(**amount, landed_cost_total=float(Decimal(record["total"]))),
+                   amount_subtotals=LandedCostAmountSubtotals(**amount,
+                                                              landed_cost_total=float(Decimal(record["total"]))),
                    created_at=record["computed_at"] if isinstance(record["computed_at"], datetime)
                    else datetime.fromisoformat(record["computed_at"]))
 
