@@ -272,11 +272,11 @@ class RefundAccount:
                 if held:
                     raise UnitsNotRefundable(f"line {line_id}: unit {next(iter(held))} is refunded already",
                                              line_id=line_id, unit=next(iter(held)))
-                if free is not None and wanted - free:
+                if free is not None and cause is not None and wanted - free:
                     raise self._not_refundable(line_id, len(wanted), free, cause)
                 chosen[line_id] = wanted
                 continue
-            if free is not None and isinstance(wanted, int) and wanted > len(free):
+            if free is not None and cause is not None and isinstance(wanted, int) and wanted > len(free):
                 raise self._not_refundable(line_id, wanted, free, cause)
             check_refund_counts(self._bill()[1], {line_id: wanted}, {line_id: len(account.held)})
             chosen[line_id] = (free if free is not None else self._candidates(line, account, wanted)).lowest(wanted)
