@@ -13,6 +13,7 @@ An IBAN is accepted in a body and shown masked only.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Path, Query, Response
@@ -113,7 +114,7 @@ class StrategyIn(Strict):
     allow_partial: StrictBool | None = Field(None, description="allow refunding part of a line")
 
 
-def counts_of(lines: list[UnitsIn]) -> dict[str, int]:
+def counts_of(lines: Sequence[UnitsIn]) -> dict[str, int]:
     counts: dict[str, int] = {}
     for line in lines:
         if line.line_id in counts:
