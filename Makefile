@@ -12,7 +12,7 @@ KALEM_PORT ?= 8000
 KALEM_RECEIVER_PORT ?= 8001
 export KALEM_DATABASE_URL ?= sqlite:///var/kalem.db
 
-.PHONY: run test bench install install-test lock fidelity openapi postgres-binaries chromium graphql-http clean
+.PHONY: run test lint bench install install-test lock fidelity openapi postgres-binaries chromium graphql-http clean
 
 # A bare venv (no pip: uv installs into it), and uv in it, installed by the system's pip.
 $(BIN)/python:
@@ -50,8 +50,14 @@ run: install
 		trap 'kill $$worker $$receiver 2>/dev/null' EXIT INT TERM; \
 		$(BIN)/kalem serve --host 127.0.0.1 --port $(KALEM_PORT)
 
-## make test: install test needs (PostgreSQL from Debian if missing) and run the whole suite on SQLite and PostgreSQL
-test: install-test postgres-binaries chromium graphql-http
+## make lint: ruff (lint and import order) and mypy (types, strict on the domain); `make test` runs it first
+lint: install-test
+	$(BIN)/ruff check src tests bench
+	$(BIN)/mypy
+
+## make test: install test needs (PostgreSQL from Debian if missing), lint, and run the whole suite on SQLite and
+## PostgreSQL
+test: install-test lint postgres-binaries chromium graphql-http
 	@# kalem's own bytecode too (see SYNC): the tests start and restart many `kalem` processes
 	$(BIN)/python -m compileall -q src
 	$(BIN)/python -m pytest -n 2 -q -p no:cacheprovider
@@ -90,4 +96,4 @@ bench: install-test postgres-binaries
 	$(BIN)/python bench/run_all.py
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .hypothesis .cache
+	rm -rf $(VENV) var .pytest_cache .hypothesis .cache .mypy_cache .ruff_cache

@@ -184,7 +184,8 @@ def units_report(command: str, all_runs: dict[int, list[tuple[Run, float]]], cpu
         f"measured of `POST /v1/orders/{{n}}/cancellations` (one unit, \"any 1\": the lowest-numbered open unit, "
         f"of a random line of a random order). A fresh database per run; {args.repeat} runs per number of units, "
         f"alternating; the row shows the run with the least CPU per cancel, the last column every run's. "
-        f"CPU/cancel is the server process's CPU time in the measured run divided by the cancels. In-process: one cancel's "
+        f"CPU/cancel is the server process's CPU time in the measured run divided by the cancels. "
+        f"In-process: one cancel's "
         f"share that could grow with the line (decode the stored body, cancel one unit, encode the body) on a "
         f"line with a third of its units cancelled, best of 5 rounds of 300.",
         "",

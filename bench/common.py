@@ -238,7 +238,8 @@ def _spec(number: str, seller: str) -> OrderSpec:
         shipping_amount=Decimal("29.90"), account_order_number=f"AO-{number}", channel="bench")
 
 
-def _rows(number: str, seller: str, order_id: str, now: datetime) -> tuple[list[object], list[list[object]], list[object]]:
+def _rows(number: str, seller: str, order_id: str,
+          now: datetime) -> tuple[list[object], list[list[object]], list[object]]:
     """The rows `OrderRepository.add` and `EventRepository.append` write for one placed order."""
     spec = _spec(number, seller)
     fields = asdict(spec)

@@ -6,8 +6,9 @@ tpcb-like on the same server. Every order answered 201 is checked against the or
 
 Import: for each size and each `--import-jobs`, a JSON-lines file of that many orders (the same
 shape) and a fresh database; `kalem import FILE --no-progress --jobs N` as a process, timed, with its
-peak resident memory (the kernel's `ru_maxrss` of that process, or of its largest worker); every order is checked to be stored with its lines and its event. A second run over the
-same file is timed too (every order already there: the resume path).
+peak resident memory (the kernel's `ru_maxrss` of that process, or of its largest worker); every
+order is checked to be stored with its lines and its event. A second run over the same file is
+timed too (every order already there: the resume path).
 
     .venv/bin/python bench/ingest.py                                  # writes "ingest" in docs/performance.md
     .venv/bin/python bench/ingest.py --import-orders 10000 100000 1000000 --import-jobs 2 --no-http --no-write

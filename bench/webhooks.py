@@ -228,7 +228,8 @@ def main(argv: list[str] | None = None) -> None:
     text = f"""## Webhooks
 
 `.venv/bin/python bench/webhooks.py --deliveries {args.deliveries} --latency-events {args.latency_events} \
---latency-rate {args.latency_rate:.0f} --pgbench-seconds {args.pgbench_seconds}` — {datetime.now(UTC):%Y-%m-%d}, {m.get('cpu', '?')}, {m['nproc']} CPUs,
+--latency-rate {args.latency_rate:.0f} --pgbench-seconds {args.pgbench_seconds}` — {datetime.now(UTC):%Y-%m-%d}, \
+{m.get('cpu', '?')}, {m['nproc']} CPUs,
 PostgreSQL {version} (throwaway, fsync on), receiver: a uvicorn process answering 200, native dialect
 with Standard Webhooks signatures, worker defaults (batch 100, 16 concurrent sends, poll 50 ms).
 

@@ -68,7 +68,8 @@ def servers(postgres: str, sqlite_template: Path) -> Iterator[dict[str, Server]]
     with contextlib.ExitStack() as stack:
         started: dict[str, Server] = {}
         for name, db_url in urls.items():
-            settings = Settings(database_url=db_url, admin_token=ADMIN, secret_key="test-secret-key-of-at-least-32-bytes!",
+            settings = Settings(database_url=db_url, admin_token=ADMIN,
+                                secret_key="test-secret-key-of-at-least-32-bytes!",
                                 max_body_bytes=65536, webhook_allow_private_urls=True, rate_limit_per_second=0,
                                 login_attempts_per_minute=60_000, login_burst=10_000)  # tests sign in a lot
             db = Database.connect(db_url, sealer=sealed.from_settings(settings))

@@ -11,11 +11,16 @@ import time
 from collections.abc import Callable
 from importlib.metadata import version as package_version
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from kalem.config import Settings
+
+if TYPE_CHECKING:  # imported where used: `kalem --help` stays quick
+    from contextlib import AbstractContextManager
+
+    from kalem.store.uow import UnitOfWork
 
 log = logging.getLogger("kalem")
 app = typer.Typer(help="kalem: order-line cancellations, requests, splits, returns and refunds.",
@@ -30,7 +35,7 @@ app.add_typer(user_app, name="user")
 app.add_typer(secrets_app, name="secrets")
 
 
-def _uow(settings: Settings):  # type: ignore[no-untyped-def]
+def _uow(settings: Settings) -> Callable[[], UnitOfWork]:
     from functools import partial
 
     from kalem.bootstrap import database
@@ -90,7 +95,7 @@ def _announce(host: str, port: int, workers: int, wait_seconds: float = 120.0) -
         return
 
 
-def _metrics_directory(processes: int):  # type: ignore[no-untyped-def]
+def _metrics_directory(processes: int) -> AbstractContextManager[str | None]:
     """Several processes: prometheus-client's multiprocess mode, in `PROMETHEUS_MULTIPROC_DIR` if set
     (start it empty; `kalem worker`s given the same directory show up in the API's /metrics), else
     in a directory of our own, removed on exit. Set before prometheus-client is imported."""

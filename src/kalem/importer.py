@@ -163,7 +163,7 @@ def take_in(uow: Callable[[], UnitOfWork], lines: list[tuple[int, bytes]],
     return summary
 
 
-def _unreadable(number: int, exc: ValueError) -> Refused:
+def _unreadable(number: int, exc: ValueError | RecursionError) -> Refused:
     if isinstance(exc, ValidationError):
         message, _ = invalid_fields(exc.errors(include_url=False, include_context=False))
         return Refused(number, "invalid_request", message)

@@ -117,7 +117,7 @@ def test_cancel_request_reserves_units_and_partial_approval_cancels_part(api, db
         assert approved.json()["status"] == "approved"
         assert approved.json()["lines"][0]["approved_quantity"] == 1
         line = approved.json()["order"]["lines"][0]
-        assert line["ledger"]["cancelled"] == 1 and line["ledger"]["open"] == 2 and line["ledger"]["pending_cancel"] == 0
+        assert (line["ledger"]["cancelled"], line["ledger"]["open"], line["ledger"]["pending_cancel"]) == (1, 2, 0)
         again = acme.post(f"/v1/cancel-requests/{request['id']}/reject", json={"reason_id": 168})
         assert again.status_code == 409
         assert again.json()["error"]["code"] == "cancel_request_already_decided"
@@ -156,7 +156,8 @@ def test_approval_over_requested_is_refused(api, db):
     request = api.post("/v1/cancel-requests", json={"order_number": "4000000001", "lines": [
         {"line_id": LINE, "quantity": 1, "reason_id": 136}]}).json()
     before = snapshot(db)
-    response = api.post(f"/v1/cancel-requests/{request['id']}/approve", json={"lines": [{"line_id": LINE, "quantity": 2}]})
+    response = api.post(f"/v1/cancel-requests/{request['id']}/approve",
+                        json={"lines": [{"line_id": LINE, "quantity": 2}]})
     assert response.json()["error"]["code"] == "approval_exceeds_requested"
     assert api.post("/v1/cancel-requests/cr_nope/approve").status_code == 404
     assert snapshot(db) == before

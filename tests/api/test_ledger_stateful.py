@@ -32,11 +32,11 @@ def make_machine(db):
         def __init__(self) -> None:
             super().__init__()
             empty(db)
-            spec = OrderSpec("acme", "S-1", "TRY", tuple(LineSpec(l, l, l, QTY, Decimal("10"))
-                                                          for l in LINES))
+            spec = OrderSpec("acme", "S-1", "TRY", tuple(LineSpec(ln, ln, ln, QTY, Decimal("10"))
+                                                          for ln in LINES))
             place_order(uow(), PlaceOrder(spec, OPERATOR))
-            self.open = {l: QTY for l in LINES}
-            self.cancelled = {l: 0 for l in LINES}
+            self.open = {ln: QTY for ln in LINES}
+            self.cancelled = {ln: 0 for ln in LINES}
             self.pending: list[tuple[str, str, int]] = []  # (request id, line, qty)
 
         @rule(line=st.sampled_from(LINES), qty=st.integers(1, 3))

@@ -97,7 +97,8 @@ def test_examples_are_valid_bodies(model: type[BaseModel], example: dict):
 
 def test_fields_a_user_sets_are_described(document):
     schemas_ = document["components"]["schemas"]
-    for name in ("OrderIn", "CustomerIn", "AddressIn", "PaymentIn", "LineIn", "PackageIn", "CancelLineIn", "CancelRequestIn", "ApprovalIn", "RejectionIn",
+    for name in ("OrderIn", "CustomerIn", "AddressIn", "PaymentIn", "LineIn", "PackageIn", "CancelLineIn",
+                 "CancelRequestIn", "ApprovalIn", "RejectionIn",
                  "SplitIn", "SplitCancelIn", "StatusIn", "PreviewIn", "RefundIn", "CancelRefundIn", "ReturnIn",
                  "SubscriptionIn", "SubscriptionPatch", "StrategyIn", "SettleIn"):
         for field, schema in schemas_[name]["properties"].items():

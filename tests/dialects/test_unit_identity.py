@@ -128,13 +128,13 @@ def test_native_cancels_and_requests_name_units_by_number(api, db):
     assert r.json()["lines"][0]["units"] == [{"first": 1, "last": 2, "state": "open"},
                                              {"first": 3, "last": 3, "state": "cancelled"}]
     before = snapshot(db)
-    for path, body, status, code in (
+    for path, payload, status, code in (
             ("/v1/orders/4000000001/cancellations", {"lines": [unit3]}, 409, "unit_already_cancelled"),
             ("/v1/cancel-requests", {"order_number": "4000000001", "lines": [{**unit3, "reason_id": 137}]}, 409,
              "unit_already_cancelled"),
             ("/v1/orders/4000000001/cancellations", {"lines": [{**unit3, "units": [4]}]}, 404, "unit_not_found"),
             ("/v1/orders/4000000001/cancellations", {"lines": [{**unit3, "units": [1, 2]}]}, 422, "invalid_request")):
-        r = api.post(path, json=body)
+        r = api.post(path, json=payload)
         assert (r.status_code, r.json()["error"]["code"]) == (status, code), r.text
     assert snapshot(db) == before
     # two units asked, unit 2 named: unit 2 and the lowest other open one (1)

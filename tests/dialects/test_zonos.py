@@ -16,11 +16,11 @@ from tests.conftest import ADMIN, snapshot
 from tests.support import token
 
 LINE = "8659ec0e-3467-11ed-b878-0242ac120002"
-ORDER_FIELDS = "accountOrderNumber createdAt createdBy currencyCode id items { id name quantity amount currencyCode } " \
-               "status updatedAt updatedBy"
-UPDATE = """mutation($orderId: ID, $aon: String, $itemId: ID, $sku: String, $quantity: Int!) {
-  orderItemUpdate(orderId: $orderId, accountOrderNumber: $aon, itemId: $itemId, itemSku: $sku, quantity: $quantity) {
-    order { %s } } }""" % ORDER_FIELDS
+ORDER_FIELDS = ("accountOrderNumber createdAt createdBy currencyCode id items { id name quantity amount currencyCode } "
+                "status updatedAt updatedBy")
+UPDATE = f"""mutation($orderId: ID, $aon: String, $itemId: ID, $sku: String, $quantity: Int!) {{
+  orderItemUpdate(orderId: $orderId, accountOrderNumber: $aon, itemId: $itemId, itemSku: $sku, quantity: $quantity) {{
+    order {{ {ORDER_FIELDS} }} }} }}"""
 
 
 def seed_order(number="4000000101", seller="acme", quantity=1, packages=(), line=LINE, aon="AO-67890", **extra):

@@ -48,7 +48,8 @@ def test_the_plan_answers_as_graphql_core_does(api):
     lean, core = gql(api, LEAN, **args), gql(api, CORE, **args)
     shown = [a["data"]["orderItemUpdate"]["order"] for a in (lean, core)]
     assert [s["items"][0]["quantity"] for s in shown] == [2, 1]  # each removed a unit
-    assert shown[0]["__typename"] == "Order" and lean["data"]["orderItemUpdate"]["__typename"] == "OrderItemUpdatePayload"
+    assert shown[0]["__typename"] == "Order"
+    assert lean["data"]["orderItemUpdate"]["__typename"] == "OrderItemUpdatePayload"
 
     def but_the_change(answer: dict) -> dict:
         shown = answer["data"]["orderItemUpdate"]["order"]

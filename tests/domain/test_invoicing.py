@@ -238,7 +238,7 @@ def check_invariants(history, model):
     current = history.current_invoices()
     assert [inv.number for inv in current] == [f"INV-AO-67890-{i + 1}" for i in range(len(model))]
     billable = D(0)
-    for inv, items in zip(current, model):
+    for inv, items in zip(current, model, strict=True):
         parts = expected_parts(items)
         billable += sum((n + v for n, v in parts.values()), D(0))
         # Per invoice and rate: latest revision minus its credit notes == what the lines bill.

@@ -32,8 +32,8 @@ def _order(lines, shipping, delivered):
     packages = (PackageSpec("delivered", PackageStatus.DELIVERED,
                             tuple(PackageItem(f"L{i}", n) for i, n in enumerate(delivered) if n)),
                 PackageSpec("open", PackageStatus.CREATED,
-                            tuple(PackageItem(f"L{i}", q - n) for i, ((q, _, _), n) in enumerate(zip(lines, delivered))
-                                  if q - n)))
+                            tuple(PackageItem(f"L{i}", q - n)
+                                  for i, ((q, _, _), n) in enumerate(zip(lines, delivered, strict=True)) if q - n)))
     spec = OrderSpec("acme", "1", "TRY", specs, tuple(p for p in packages if p.items), shipping_amount=shipping)
     return place_order(spec, order_id="o1", actor=OP, now=NOW)[0]
 

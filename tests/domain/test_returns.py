@@ -28,7 +28,8 @@ OP = Actor("operator", "admin")
 
 
 def order():
-    spec = OrderSpec("acme", "1", "TRY", (LineSpec("a", "A", "A", 3, D("10.00")), LineSpec("b", "B", "B", 2, D("5.00"))),
+    spec = OrderSpec("acme", "1", "TRY",
+                     (LineSpec("a", "A", "A", 3, D("10.00")), LineSpec("b", "B", "B", 2, D("5.00"))),
                      (PackageSpec("p1", PackageStatus.DELIVERED, (PackageItem("a", 2),)),
                       PackageSpec("p2", PackageStatus.SHIPPED, (PackageItem("a", 1),)),
                       PackageSpec("p3", PackageStatus.PICKING, (PackageItem("b", 2),))))

@@ -295,7 +295,7 @@ def test_hostile_documents_are_refused_before_running(api, db, case):
 
 def test_unknown_fragment_is_named_not_leaked(api, db):
     world = World(api, db)
-    body = _gql(api, 'mutation { orderCancel(id: "%s") { ...Nope } }' % world.orders[0]["id"])
+    body = _gql(api, f'mutation {{ orderCancel(id: "{world.orders[0]["id"]}") {{ ...Nope }} }}')
     assert [e["message"] for e in body["errors"]] == ["Unknown fragment 'Nope'."]
 
 

@@ -19,7 +19,8 @@ def _request(api: httpx.Client, number: str, seller: str, items: list[tuple[str,
     assert api.post("/v1/orders", json=two_line_order(number, seller) | {"channel": "WEB"}).status_code == 201
     response = api.post("/v1/cancel-requests", json={
         "order_number": number, "seller_id": seller,
-        "lines": [{"line_id": f"{number}-{suffix}", "quantity": n, "reason_id": reason} for suffix, n, reason in items]})
+        "lines": [{"line_id": f"{number}-{suffix}", "quantity": n, "reason_id": reason}
+                  for suffix, n, reason in items]})
     assert response.status_code == 201, response.text
     return response.json()["id"]
 
@@ -85,12 +86,14 @@ def test_seller_approves_part_of_one_request_rejects_another_and_the_api_agrees(
             assert shown == {state: n for state, n in line["ledger"].items() if n}, line["line_id"]
             numbered = [(li.get_attribute("data-units"), li.get_attribute("data-state"))
                         for li in page.locator(f"[data-line='{line['line_id']}'] .units li").all()]
-            assert numbered == [(str(r["first"]) if r["first"] == r["last"] else f"{r['first']}–{r['last']}", r["state"])
+            assert numbered == [(str(r["first"]) if r["first"] == r["last"] else f"{r['first']}–{r['last']}",
+                                 r["state"])
                                 for r in line["units"]], line["line_id"]   # the same units, by number
         events = api.get(f"/v1/orders/{number}/events").json()["data"]
         assert page.locator(".timeline li").count() == len(events)
     page.goto("/hub/orders/6100000001")
-    assert page.locator("[data-line='6100000001-a'] .counts li[data-state=cancelled]").get_attribute("data-count") == "1"
+    assert page.locator("[data-line='6100000001-a'] .counts li[data-state=cancelled]").get_attribute(
+        "data-count") == "1"
     assert page.locator("[data-line='6100000001-a'] .counts li[data-state=open]").get_attribute("data-count") == "1"
 
 

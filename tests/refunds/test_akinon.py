@@ -25,8 +25,10 @@ def akinon(server, db, role: str = "operator", seller: str | None = None) -> htt
 
 def mixed_order() -> dict:
     return {"order_number": "7000000001", "seller_id": "acme", "currency": "TRY", "shipping_amount": "20.00",
-            "lines": [{"line_id": "7-a", "sku": "A", "name": "A", "quantity": 2, "unit_price": "50.00", "tax_rate": "20"},
-                      {"line_id": "7-b", "sku": "B", "name": "B", "quantity": 1, "unit_price": "30.00", "tax_rate": "20"}],
+            "lines": [{"line_id": "7-a", "sku": "A", "name": "A", "quantity": 2, "unit_price": "50.00",
+                       "tax_rate": "20"},
+                      {"line_id": "7-b", "sku": "B", "name": "B", "quantity": 1, "unit_price": "30.00",
+                       "tax_rate": "20"}],
             "packages": [{"package_id": "7-p1", "status": "Delivered", "items": [{"line_id": "7-a", "quantity": 2}]},
                          {"package_id": "7-p2", "status": "Picking", "items": [{"line_id": "7-b", "quantity": 1}]}]}
 
@@ -161,7 +163,8 @@ def test_seller_may_not_force_and_cancelled_items_cannot_be_cancelled_again(serv
     assert seller.get(f"/api/v1/orders/{foreign['pk']}/").status_code == 404
 
 
-@pytest.mark.parametrize("path", ["/api/v1/channel/1/cancellation_reasons/", "/api/v1/channel/1/cancellation_reasons/136/"])
+@pytest.mark.parametrize("path", ["/api/v1/channel/1/cancellation_reasons/",
+                                  "/api/v1/channel/1/cancellation_reasons/136/"])
 def test_reasons(server, db, path):
     client = akinon(server, db)
     r = client.get(path)

@@ -32,7 +32,8 @@ def test_overlapping_concurrent_cancels_never_over_cancel(server, db, api):
         start = threading.Barrier(2)
         answers: dict[str, httpx.Response] = {}
 
-        def cancel(name: str, items: list[int], pk: int = o["pk"]) -> None:
+        def cancel(name: str, items: list[int], pk: int = o["pk"], start: threading.Barrier = start,
+                   answers: dict[str, httpx.Response] = answers) -> None:
             with httpx.Client(base_url=server.url, headers=headers, timeout=30) as client:
                 start.wait()
                 answers[name] = client.post(f"/api/v1/orders/{pk}/cancel/", json=body(pk, items,

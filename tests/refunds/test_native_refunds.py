@@ -187,7 +187,8 @@ def test_forced_amount_only_from_an_operator_and_recorded(api, db, server):
     assert r.status_code == 201, r.text
     assert r.json()["refund"]["amount"] == "150.00"
     assert r.json()["refund"]["forced_by"] == "operator:admin"
-    assert r.json()["refund"]["breakdown"]["computed_total"] == "193.24"  # 579.70 / 3: the first unit takes the extra cent
+    # 579.70 / 3: the first unit takes the extra cent
+    assert r.json()["refund"]["breakdown"]["computed_total"] == "193.24"
 
 
 def test_second_refund_of_the_same_units_is_refused(api, db):

@@ -305,7 +305,8 @@ def _zonos() -> list[Entry]:
               lambda w: [gql("{ webhookLogs { id type url createdAt responseStatus } }")], kind="listing"),
         # Registers the caller's own webhook (the same url and type again: the same webhook, nothing new).
         Entry("zonos", "POST", "Mutation.webhookCreate", lambda w: [gql(
-            'mutation { webhookCreate(input: {url: "http://127.0.0.1:9/zonos-own", type: ORDER_UPDATED}) { id url } }')],
+            'mutation { webhookCreate(input: {url: "http://127.0.0.1:9/zonos-own", type: ORDER_UPDATED}) '
+            '{ id url } }')],
               kind="listing"),
         Entry("zonos", "POST", "Mutation.webhookUpdate", lambda w: [gql(
             "mutation($input: WebhookUpdateInput!) { webhookUpdate(input: $input) { id url status } }",

@@ -236,7 +236,8 @@ def test_kill_9_under_load_loses_nothing_and_half_applies_nothing(cluster: dict[
     saved = sum(1 for s in acked if s.dropped and s.replayed)
     print(f"\ncrash-safety: {len(sent_log) - len(numbers)} operations sent, {len(acked) - len(numbers)} "
           f"acknowledged ({dict(sorted(kinds.items()))}), {len(unacked) - len(unanswered)} refused, "
-          f"{len(unanswered)} never answered ({applied_unanswered} of them applied), skipped {sum(t.skipped for t in threads)}; {saved} applied by "
+          f"{len(unanswered)} never answered ({applied_unanswered} of them applied), "
+          f"skipped {sum(t.skipped for t in threads)}; {saved} applied by "
           f"a killed process and answered by replay; kills {chaos.kill_log}, restarts took "
           f"{chaos.restart_seconds} s, clients waited {chaos.gated_seconds:.1f} s for kills; connections refused "
           f"{tally.refused}, dropped mid-request {tally.dropped}; statuses "

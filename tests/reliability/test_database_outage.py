@@ -516,4 +516,4 @@ def test_the_worker_backs_off_after_database_errors() -> None:
     """The wait doubles after each database error in a row, up to a cap: no busy loop while it is down."""
     waits = [backoff(n) for n in range(1, 12)]
     assert waits[0] > 0 and waits == sorted(waits) and waits[-1] == BACKOFF_CAP_SECONDS
-    assert all(later in (2 * earlier, BACKOFF_CAP_SECONDS) for earlier, later in zip(waits, waits[1:]))
+    assert all(later in (2 * earlier, BACKOFF_CAP_SECONDS) for earlier, later in itertools.pairwise(waits))

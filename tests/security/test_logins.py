@@ -38,7 +38,8 @@ class CountingHasher(PasswordHasher):
 
 def _stored_hash(db, username: str) -> str:
     with db.engine.connect() as conn:
-        return conn.execute(sa.text("SELECT password_hash FROM users WHERE username = :u"), {"u": username}).scalar_one()
+        return conn.execute(sa.text("SELECT password_hash FROM users WHERE username = :u"),
+                            {"u": username}).scalar_one()
 
 
 def test_known_and_unknown_users_cost_one_hash_each(db, server):
@@ -81,7 +82,8 @@ def test_a_disabled_user_can_no_longer_log_in_and_its_jwts_stop(db, server, api)
     login = api.post("/Auth/login", json={"UserName": "gone", "Password": "right-pass"})
     assert login.status_code == 200, login.text
     access.disable_user(UnitOfWork(db), "gone")   # before the JWT is first used: no cached check to wait out
-    with httpx.Client(base_url=server.url, timeout=30, headers={"Authorization": f"Bearer {login.json()['token']}"}) as jwt:
+    bearer = {"Authorization": f"Bearer {login.json()['token']}"}
+    with httpx.Client(base_url=server.url, timeout=30, headers=bearer) as jwt:
         assert jwt.get("/v1/orders").status_code == 401
     again = api.post("/Auth/login", json={"UserName": "gone", "Password": "right-pass"})
     assert again.status_code == 401, again.text

@@ -39,7 +39,7 @@ def test_hub_date_filters_out_of_range_are_refused_not_a_500(server, db):
 
 
 def _nul_cursor() -> str:
-    return base64.urlsafe_b64encode("2026-01-01T00:00:00+00:00|ord\x00x".encode()).decode()
+    return base64.urlsafe_b64encode(b"2026-01-01T00:00:00+00:00|ord\x00x").decode()
 
 
 def test_a_nul_in_a_native_cursor_is_an_invalid_cursor(api):
@@ -50,7 +50,7 @@ def test_a_nul_in_a_native_cursor_is_an_invalid_cursor(api):
 
 
 def test_a_nul_in_a_graphql_cursor_is_a_bad_input_not_an_internal_error(api):
-    response = api.post("/graphql", json={"query": "query($a: String) { orders(first: 1, after: $a) { edges { cursor } } }",
-                                          "variables": {"a": _nul_cursor()}})
+    query = "query($a: String) { orders(first: 1, after: $a) { edges { cursor } } }"
+    response = api.post("/graphql", json={"query": query, "variables": {"a": _nul_cursor()}})
     errors = response.json()["errors"]
     assert errors[0]["extensions"]["code"] != "INTERNAL_ERROR", errors

@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import partial
 from importlib.metadata import version as package_version
-from typing import Any
+from typing import Any, cast
 
 from asgi_correlation_id import CorrelationIdMiddleware
 from fastapi import APIRouter, FastAPI
@@ -97,7 +97,7 @@ def operation_id(route: APIRoute) -> str:
     """`<group>.<name>`, stable and readable (`orders.cancel`, `akinon.login`): the group is the route's
     first tag — a capability natively, snake_cased; on a face (tagged "<Platform> … face") the
     platform's first word — and the name is the route's (its function's unless given)."""
-    tag = route.tags[0] if route.tags else "meta"
+    tag = cast(str, route.tags[0]) if route.tags else "meta"  # FastAPI allows an Enum; kalem's tags are strings
     group = tag.split()[0] if tag.endswith(" face") else tag.replace(" ", "_")
     return f"{group.lower()}.{route.name}"
 

@@ -11,8 +11,8 @@ from starlette.concurrency import run_in_threadpool
 
 from kalem.api.auth import Authenticator, WouldBlock
 from kalem.api.idempotency import Idempotency
-from kalem.app.principals import Principal
 from kalem.app.logins import LoginGuard
+from kalem.app.principals import Principal
 from kalem.config import Settings
 from kalem.store.uow import UnitOfWork
 

@@ -4,6 +4,7 @@ line of `kalem import`."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from kalem.domain.errors import InvalidInput, KalemError
@@ -23,7 +24,7 @@ def kalem_error(exc: KalemError) -> dict[str, Any]:
     return native_error(exc.code, exc.message, jsonable(exc.details))
 
 
-def invalid_fields(errors: list[Any], prefix: tuple[str, ...] = ()) -> tuple[str, dict[str, Any]]:
+def invalid_fields(errors: Sequence[Any], prefix: tuple[str, ...] = ()) -> tuple[str, dict[str, Any]]:
     """The message and details of a failed validation: one `{field, problem, type}` per pydantic error."""
     fields = [{"field": ".".join(str(p) for p in (*prefix, *e.get("loc", ())) if p != "body"),
                "problem": e.get("msg"), "type": e.get("type")} for e in errors]

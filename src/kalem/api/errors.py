@@ -9,7 +9,7 @@ request path wins.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -72,7 +72,7 @@ def database_unavailable(request: Request, exc: BaseException) -> JSONResponse:
                   headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
 
 
-def validation_code(errors: list[Any]) -> str:
+def validation_code(errors: Sequence[Any]) -> str:
     """The stable code of a failed request validation: a list over its bound (lines, items, ids per
     request) is `too_many_items` — the caller should split the batch, not fix a field."""
     return "too_many_items" if errors and errors[0].get("type") == "too_long" else "invalid_request"
@@ -108,7 +108,7 @@ def install(app: FastAPI) -> None:
         return _client_left(request, exc)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         if isinstance(exc.__cause__, ClientDisconnect):  # FastAPI's "error parsing the body": the client left
             return _client_left(request, exc.__cause__)
         if isinstance(exc.__cause__, RecursionError):  # FastAPI's "error parsing the body": nested too deep

@@ -31,13 +31,15 @@ ORDER_IN: dict[str, Any] = {'order_number': '4000000901',
                'items': [{'line_id': 'item40000009011', 'quantity': 3},
                          {'line_id': 'item40000009012', 'quantity': 2}]}]}
 
-CANCELLATION_IN: dict[str, Any] = {'lines': [{'line_id': 'item40000009011', 'quantity': 1, 'reason_id': 136, 'note': 'out of stock'}]}
+CANCELLATION_IN: dict[str, Any] = {'lines': [{'line_id': 'item40000009011', 'quantity': 1, 'reason_id': 136,
+                                              'note': 'out of stock'}]}
 
 CANCEL_REQUEST_IN: dict[str, Any] = {'order_number': '4000000901',
  'lines': [{'line_id': 'item40000009011', 'quantity': 2, 'reason_id': 136},
            {'line_id': 'item40000009012', 'quantity': 1, 'reason_id': 137}]}
 
-APPROVAL_IN: dict[str, Any] = {'lines': [{'line_id': 'item40000009011', 'quantity': 1}, {'line_id': 'item40000009012', 'quantity': 0}],
+APPROVAL_IN: dict[str, Any] = {'lines': [{'line_id': 'item40000009011', 'quantity': 1},
+                                         {'line_id': 'item40000009012', 'quantity': 0}],
  'note': 'one pair left in stock'}
 
 ORDER: dict[str, Any] = {'id': 'ord_01m8sb7fptk653037cg161e02m',

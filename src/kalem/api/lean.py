@@ -47,11 +47,13 @@ class LeanRoute(Route):
         self.app = self._serve   # an ASGI app of its own, not wrapped as a request/response function
         self.route = route
         (body,) = dependant.body_params
+        self._body_model: Any   # FastAPI types it as any annotation; checked to be a model below
         self._body_name, self._body_model = body.name, body.field_info.annotation
         self._path = [p.name for p in dependant.path_params]
         self._headers = [(p.name, p.alias.lower().encode("latin-1"), p) for p in dependant.header_params]
         self._queries = [(p.name, p.alias, p) for p in dependant.query_params]
-        self._needs = [(d.name, d.call) for d in dependant.dependencies]
+        # FastAPI types both as optional; the check below holds them to the named dependencies
+        self._needs: list[tuple[Any, Any]] = [(d.name, d.call) for d in dependant.dependencies]
         if not (all(call in _DEPENDENCIES for _, call in self._needs) and issubclass(self._body_model, BaseModel)
                 and all(p.field_info.annotation is str for p in dependant.path_params)
                 and not (dependant.cookie_params or dependant.request_param_name or dependant.response_param_name)):
@@ -90,7 +92,8 @@ class LeanRoute(Route):
             if any(claim.holds(data) for claim in self._claims):
                 raise NotLean
             parsed = self._body_model.model_validate(data)
-        except (ValueError, RecursionError, ValidationError) as exc:   # a JSONDecodeError is a ValueError; too deep a nesting is a RecursionError
+        except (ValueError, RecursionError, ValidationError) as exc:
+            # a JSONDecodeError is a ValueError; too deep a nesting is a RecursionError
             raise NotLean from exc
         arguments: dict[str, Any] = {self._body_name: parsed}
         path_params = scope["path_params"]
@@ -98,8 +101,8 @@ class LeanRoute(Route):
         for name, alias, field in self._headers:
             arguments[name] = _one(field, [v.decode("latin-1") for v in raw.get(alias, ())])
         query = QueryParams(scope.get("query_string", b""))
-        for name, alias, field in self._queries:
-            arguments[name] = _one(field, query.getlist(alias))
+        for name, key, field in self._queries:
+            arguments[name] = _one(field, query.getlist(key))
         return arguments
 
 
@@ -138,7 +141,8 @@ async def _pass_on(scope: Scope, received: list[Message], receive: Receive, send
     await scope["router"](scope, replay(received, receive), send)
 
 
-def lean_routes(routes: Iterable[Any], operations: set[tuple[str, str]], claims: Iterable[Claim]) -> Iterator[LeanRoute]:
+def lean_routes(routes: Iterable[Any], operations: set[tuple[str, str]],
+                claims: Iterable[Claim]) -> Iterator[LeanRoute]:
     """A lean route for each FastAPI route among `routes` that serves one of `operations` (method, path)."""
     claims = tuple(claims)
     for route in routes:

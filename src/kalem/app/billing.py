@@ -16,8 +16,7 @@ from kalem.app.transaction import OrderTransaction
 from kalem.domain import billing as domain
 from kalem.domain.billing import LandedCostError, OrderBilling, RateTable, load_default_rate_table
 from kalem.domain.events import Event
-from kalem.domain.orders import Line, Order
-from kalem.domain.refunds import Refund
+from kalem.domain.orders import Order
 from kalem.store.uow import UnitOfWork
 
 #: A change of an order and its billing, decided by the domain: (order, billing) → (order, billing, events).

@@ -275,7 +275,8 @@ def get_strategy(uow: UnitOfWork, seller_id: str, principal: Principal) -> tuple
     return (DEFAULT_STRATEGY, True) if stored is None else (strategy_from_dict(stored), False)
 
 
-def put_strategy(uow: UnitOfWork, seller_id: str, config: Mapping[str, Any], principal: Principal) -> CancellationStrategy:
+def put_strategy(uow: UnitOfWork, seller_id: str, config: Mapping[str, Any],
+                 principal: Principal) -> CancellationStrategy:
     principal.require_operator()
     strategy = strategy_from_dict(config)
     with uow:

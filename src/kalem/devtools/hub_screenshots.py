@@ -1,8 +1,9 @@
 """`python -m kalem.devtools.hub_screenshots [OUT]`: screenshots of every hub page, for the README.
 
 Boots kalem on a throwaway SQLite database with the demo data (`kalem demo`) plus one order whose
-request is approved in part through the browser (its refund explained on the way), and drives Debian's headless Chromium through
-Playwright (`/usr/bin/chromium`; never `playwright install`). Needs the test extras.
+request is approved in part through the browser (its refund explained on the way), and drives
+Debian's headless Chromium through Playwright (`/usr/bin/chromium`; never `playwright install`).
+Needs the test extras.
 """
 
 from __future__ import annotations

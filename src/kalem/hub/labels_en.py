@@ -67,7 +67,8 @@ EN: dict[str, str] = {
     "queue.partial": "{approved} of {requested} units approved",
     "request.requested": "Requested",
     "request.approve_qty": "Units to approve",
-    "request.approve_help": "You may approve part of a line; units not approved stay open on the order. The refund preview below follows the quantities.",
+    "request.approve_help": "You may approve part of a line; units not approved stay open on the order. "
+                            "The refund preview below follows the quantities.",
     "request.reject_reason": "Rejection reason",
     "request.note": "Note",
     "request.decided": "Decided by {who} at {when}.",

@@ -67,7 +67,8 @@ TR: dict[str, str] = {
     "queue.partial": "{approved} / {requested} adet onaylandı",
     "request.requested": "İstenen",
     "request.approve_qty": "Onaylanacak adet",
-    "request.approve_help": "Bir kalemin bir kısmını onaylayabilirsiniz; onaylanmayan adetler siparişte açık kalır. İade önizlemesi aşağıda, adetlerle birlikte güncellenir.",
+    "request.approve_help": "Bir kalemin bir kısmını onaylayabilirsiniz; onaylanmayan adetler siparişte açık kalır. "
+                            "İade önizlemesi aşağıda, adetlerle birlikte güncellenir.",
     "request.reject_reason": "Reddetme sebebi",
     "request.note": "Not",
     "request.decided": "{who} tarafından {when} karara bağlandı.",

@@ -67,7 +67,7 @@ class PackageNode:
 def package_tree(packages: tuple[Package, ...]) -> list[PackageNode]:
     """Packages under the package they were split from; a parent not on the order makes a root."""
     nodes = {p.package_id: PackageNode(p) for p in packages}
-    roots = []
+    roots: list[PackageNode] = []
     for p in packages:
         parent = nodes.get(p.parent_id) if p.parent_id and p.parent_id != p.package_id else None
         (parent.children if parent else roots).append(nodes[p.package_id])

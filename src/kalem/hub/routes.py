@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hmac
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
@@ -157,7 +158,8 @@ def request_page(request_id: str, page: SignedIn, done: str | None = None) -> Re
 def preview(request_id: str, page: SignedIn, form: Form) -> Response:
     row = queue.queue_entry(page.uow(), request_id, page.principal)
     result = queue.refund_preview(page.uow(), row, _quantities(form, row), page.principal)
-    values = {"row": row, "preview": result, "lines": _request_lines(row), "note": str(form.get("note") or "")}
+    values: dict[str, Any] = {"row": row, "preview": result, "lines": _request_lines(row),
+                              "note": str(form.get("note") or "")}
     if page.htmx:  # the live preview beside the quantity inputs
         return page.render("_preview.html", **values)
     return page.render("confirm.html", **values)
@@ -196,7 +198,7 @@ def bulk(page: SignedIn, form: Form) -> Response:
             if action == "approve" else {}
         return page.render("bulk_confirm.html", rows=rows, action=action, previews=previews,
                            reason_id=reason_id, note=_note(form) or "")
-    outcomes = []
+    outcomes: list[tuple[str, str | None]] = []
     for request_id in ids:
         try:
             decide_cancel_request(page.uow(write=True), DecideCancelRequest(

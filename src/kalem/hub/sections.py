@@ -42,7 +42,7 @@ class OrderSection:
 
 def rendered_sections(view: OrderSectionView, sections: Sequence[OrderSection]) -> list[tuple[str, str, str | None]]:
     """(key, title, html) of every section; html None means it failed to render."""
-    out = []
+    out: list[tuple[str, str, str | None]] = []
     for section in sections:
         try:
             html = section.render(view)

@@ -78,7 +78,7 @@ class Signer:
         return _b64(hmac.new(self._csrf_key, nonce.encode(), hashlib.sha256).digest())
 
     def csrf_valid(self, nonce: str | None, token: object) -> bool:
-        return bool(nonce) and isinstance(token, str) and hmac.compare_digest(token, self.csrf_token(nonce))
+        return bool(nonce and isinstance(token, str) and hmac.compare_digest(token, self.csrf_token(nonce)))
 
 
 def new_nonce() -> str:

@@ -154,7 +154,7 @@ class Page:
         params["lang"] = lang
         return f"{self.request.url.path}?{urlencode(params)}"
 
-    def render(self, template: str, http_status: int = 200, **values: Any) -> HTMLResponse:
+    def render(self, template: str, http_status: int = 200, **values: Any) -> Response:
         html = env.get_template(template).render(
             page=self, t=self.t, lang=self.lang, session=self.session, csrf=self.csrf(),
             money=lambda amount, currency: money(amount, currency, self.lang), when=when,

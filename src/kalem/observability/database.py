@@ -23,18 +23,18 @@ def instrument(engine: sa.Engine) -> None:
         metrics.DB_POOL_IN_USE.dec()
 
     @event.listens_for(engine, "before_cursor_execute")
-    def _before(_conn, _cursor, sql, _params, context, _many):  # type: ignore[no-untyped-def]
+    def _before(_conn: sa.Connection, _cursor: Any, sql: str, _params: Any, context: Any, _many: bool) -> None:
         if context is not None:
             context.kalem_span = statement(sql, system)
 
     @event.listens_for(engine, "after_cursor_execute")
-    def _after(_conn, _cursor, _sql, _params, context, _many):  # type: ignore[no-untyped-def]
+    def _after(_conn: sa.Connection, _cursor: Any, _sql: str, _params: Any, context: Any, _many: bool) -> None:
         current = getattr(context, "kalem_span", None)
         if current is not None:
             current.end()
 
     @event.listens_for(engine, "handle_error")
-    def _error(exception_context):  # type: ignore[no-untyped-def]
+    def _error(exception_context: sa.engine.ExceptionContext) -> None:
         current = getattr(exception_context.execution_context, "kalem_span", None)
         if current is not None:
             tracing.fail(current)

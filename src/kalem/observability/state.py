@@ -3,7 +3,7 @@ request queue), so any one process can report them, and no process has to keep t
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from prometheus_client import CollectorRegistry
@@ -15,7 +15,7 @@ if TYPE_CHECKING:  # the store imports this package; types only, no import cycle
 
 
 class _Families(Collector):
-    def __init__(self, families: list[Metric]) -> None:
+    def __init__(self, families: Sequence[Metric]) -> None:
         self._families = families
 
     def collect(self) -> Iterable[Metric]:

@@ -139,6 +139,8 @@ class BillingRepository:
                       statuses: Iterable[str] | None, limit: int,
                       after: tuple[str, str] | None) -> list[Order]:
         """Newest first, keyset-paginated on (created_at, id)."""
+        params: dict[str, Any]
+        binds: list[sa.BindParameter[Any]]
         clauses, params, binds = [], {"limit": limit}, []
         if seller_id is not None:
             clauses.append("seller_id = :s")

@@ -131,8 +131,9 @@ def load_request(row: Any, kind: RequestKind = CANCEL) -> Request:
     return Request(
         kind=kind, id=row.id, order_id=row.order_id, seller_id=row.seller_id, order_number=row.order_number,
         status=RequestStatus(row.status),
-        items=tuple(RequestItem(*item[:5], UnitSet.join(map(tuple, item[5])) if len(item) > 5 else UnitSet())
-                    for item in body["items"]),
+        items=tuple(RequestItem(line_id, quantity, reason_id, note, approved,
+                                UnitSet.join(map(tuple, units[0])) if units else UnitSet())
+                    for line_id, quantity, reason_id, note, approved, *units in body["items"]),
         requested_by=body["requested_by"], created_at=as_utc(row.created_at),
         decided_by=body["decided_by"],
         decided_at=datetime.fromisoformat(body["decided_at"]) if body["decided_at"] else None,

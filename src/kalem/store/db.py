@@ -27,6 +27,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import event
+from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
 
 from kalem.observability import database as observability
 from kalem.store.sealed import UNKEYED, Sealer
@@ -66,11 +67,11 @@ def _ping_when_idle(engine: sa.Engine, seconds: float = PING_AFTER_IDLE_SECONDS)
     replaced before use, as `pool_pre_ping` does."""
 
     @event.listens_for(engine, "checkin")
-    def _checkin(_dbapi_connection, record):  # type: ignore[no-untyped-def]
+    def _checkin(_dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
         record.info["kalem_idle_since"] = time.monotonic()
 
     @event.listens_for(engine, "checkout")
-    def _checkout(dbapi_connection, record, _proxy):  # type: ignore[no-untyped-def]
+    def _checkout(dbapi_connection: Any, record: ConnectionPoolEntry, _proxy: PoolProxiedConnection) -> None:
         idle_since = record.info.get("kalem_idle_since")
         if idle_since is None or time.monotonic() - idle_since < seconds:
             return
@@ -109,7 +110,7 @@ def _sqlite_engine(url: str) -> sa.Engine:
                               pool_size=8, max_overflow=8, hide_parameters=True)
 
     @event.listens_for(engine, "connect")
-    def _connect(dbapi_connection, _record):  # type: ignore[no-untyped-def]
+    def _connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
         dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
@@ -119,7 +120,7 @@ def _sqlite_engine(url: str) -> sa.Engine:
         cursor.close()
 
     @event.listens_for(engine, "begin")
-    def _begin(connection):  # type: ignore[no-untyped-def]
+    def _begin(connection: sa.Connection) -> None:
         write = connection.get_execution_options().get("kalem_write", False)
         connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 

@@ -54,7 +54,7 @@ class Hot:
 def driver_cursor(conn: Connection, sql: str, params: Any = None, row_factory: Any = None) -> Iterator[Any]:
     """A psycopg cursor of the unit of work's PostgreSQL connection, for running `sql` traced, with
     driver errors raised as SQLAlchemy's."""
-    driver = conn.connection.driver_connection
+    driver: Any = conn.connection.driver_connection  # psycopg's connection: open, as the unit of work is
     traced = observed_statement(sql, "postgresql")  # engine events do not see the driver's cursor
     try:
         with driver.cursor(row_factory=row_factory) if row_factory else driver.cursor() as cur:

@@ -122,6 +122,7 @@ class ReturnRepository:
         return self._load(row) if row else None
 
     def list(self, seller_id: str | None, *, status: str | None = None, limit: int = 100) -> list[ReturnRequest]:
+        params: dict[str, Any]
         clauses, params = [], {"limit": limit}
         for column, value in (("seller_id", seller_id), ("status", status)):
             if value is not None:

@@ -5,6 +5,7 @@ Statements are `text()` built once at import; the per-call cost is binding param
 
 from __future__ import annotations
 
+import builtins
 import hashlib
 import uuid
 from collections.abc import Sequence
@@ -117,6 +118,7 @@ class OrderRepository:
     def list(self, seller_id: str | None, *, limit: int, after: tuple[str, str] | None = None,
              status: str | None = None, offset: int = 0) -> list[Order]:
         """Newest first, keyset-paginated on (created_at, id) (or by `offset`, for page numbers)."""
+        params: dict[str, Any]
         clauses, params = [], {"limit": limit, "offset": offset}
         if seller_id is not None:
             clauses.append("seller_id = :s")
@@ -169,6 +171,7 @@ class CancelRequestRepository:
     def list(self, seller_id: str | None, *, status: str | None, limit: int,
              after: tuple[str, str] | None = None, order_number: str | None = None) -> list[CancelRequest]:
         """Oldest first (a queue), keyset-paginated on (created_at, id)."""
+        params: dict[str, Any]
         clauses, params = [], {"limit": limit}
         for column, value, name in (("seller_id", seller_id, "s"), ("status", status, "st"),
                                     ("order_number", order_number, "on")):
@@ -186,8 +189,9 @@ class CancelRequestRepository:
 
     def search(self, seller_id: str | None, *, status: str | None = None, created_from: datetime | None = None,
                created_before: datetime | None = None, order_number_like: str | None = None,
-               limit: int = 500) -> list[CancelRequest]:
+               limit: int = 500) -> builtins.list[CancelRequest]:
         """The hub's queue: pending first, oldest first (longest waiting on top); decided ones newest first."""
+        params: dict[str, Any]
         clauses, params = [], {"limit": limit}
         for column, value, name, op in (("seller_id", seller_id, "s", "="), ("status", status, "st", "="),
                                         ("created_at", created_from, "cf", ">="),

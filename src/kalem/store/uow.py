@@ -117,16 +117,16 @@ class UnitOfWork:
         self.strategies = StrategyRepository(conn)
         self.health = HealthRepository(conn)
         self.intake = IntakeRepository(conn, self.events)
-        self._more: dict[type[Any], Any] = {}
+        self._more: dict[Callable[[Connection], Any], Any] = {}
         return self
 
     def repository(self, kind: Callable[[Connection], R]) -> R:
         """A repository the store does not know of (a platform's id tables), built on this transaction's
         connection when first asked for: each platform brings its own, and the store names none."""
-        found = self._more.get(kind)  # type: ignore[call-overload]
+        found = self._more.get(kind)
         if found is None:
-            found = self._more[kind] = kind(self._conn)  # type: ignore[index]
-        return found  # type: ignore[no-any-return]
+            found = self._more[kind] = kind(self._conn)
+        return found
 
     def ping(self) -> None:
         """One round trip to the database (the readiness check)."""

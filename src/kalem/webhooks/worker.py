@@ -18,7 +18,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -220,7 +220,8 @@ class Worker:
             if n < batch:
                 break
         if forgotten:
-            log.info("webhook worker: forgot %d idempotency keys and ended hub sessions past their retention", forgotten)
+            log.info("webhook worker: forgot %d idempotency keys and ended hub sessions past their retention",
+                     forgotten)
         return forgotten
 
     def run_once(self) -> int:
@@ -249,8 +250,9 @@ class Worker:
         claims = self.claim(limit)
         self._held.add(claims)
         for claim in claims:
-            self._pool.submit(self.deliver, claim).add_done_callback(
-                lambda done, claim=claim: self._held.over(claim, done.result()))
+            def sent(done: Future[list[Attempt] | None], claim: Claim = claim) -> None:
+                self._held.over(claim, done.result())
+            self._pool.submit(self.deliver, claim).add_done_callback(sent)
         return len(claims)
 
     def _record_within_lease(self, over: list[tuple[Claim, list[Attempt] | None]]) -> None:
@@ -315,6 +317,7 @@ class Worker:
         worker's (the store's fence); a claim never sent is released."""
         now = datetime.now(UTC)
         rows = [claim.row for claim, _ in over]
+        attempts: list[dict[str, Any]]
         outcomes, attempts, disable, release = [], [], [], []
         for row, tries in zip(rows, (tries for _, tries in over), strict=True):
             if tries is None:

@@ -20,7 +20,8 @@ from kalem.domain.billing import CreditNote, InvoiceRevision, VatPart
 
 router = APIRouter(prefix="/v1/orders", tags=["billing"], responses=ERRORS)
 
-SellerScope = Annotated[str | None, Query(max_length=64, description="operators: the seller, if the number is ambiguous")]
+SellerScope = Annotated[str | None,
+                        Query(max_length=64, description="operators: the seller, if the number is ambiguous")]
 
 
 def _money(value: Decimal) -> str:

@@ -18,10 +18,12 @@ from kalem.domain.orders import CancelItem, RequestStatus
 router = APIRouter(prefix="/v1/cancel-requests", tags=["cancel requests"], responses=ERRORS)
 
 
-@router.post("", status_code=201, summary="Ask the seller to cancel quantities of lines", response_model=CancelRequestOut)
+@router.post("", status_code=201, summary="Ask the seller to cancel quantities of lines",
+             response_model=CancelRequestOut)
 def create(body: CancelRequestIn, ctx: Ctx, caller: Caller, idempotency_key: IdempotencyKey = None) -> Response:
     cmd = app.RequestCancel(body.order_number,
-                            tuple(CancelItem(i.line_id, i.quantity, i.reason_id, i.note, tuple(i.units)) for i in body.lines),
+                            tuple(CancelItem(i.line_id, i.quantity, i.reason_id, i.note, tuple(i.units))
+                                  for i in body.lines),
                             caller, body.seller_id)
     return ctx.idempotency.run(
         idempotency_key, caller, ["POST /v1/cancel-requests", body.model_dump(mode="json")],
@@ -48,7 +50,8 @@ def get(request_id: str, ctx: Ctx, caller: Caller) -> dict:
     return views.cancel_request_view(app.get_cancel_request(ctx.uow(write=False), request_id, caller))
 
 
-@router.post("/{request_id}/approve", summary="Approve, in full or per line in part", response_model=DecidedCancelRequestOut)
+@router.post("/{request_id}/approve", summary="Approve, in full or per line in part",
+             response_model=DecidedCancelRequestOut)
 def approve(request_id: str, ctx: Ctx, caller: Caller, body: ApprovalIn | None = None,
             idempotency_key: IdempotencyKey = None) -> Response:
     body = body or ApprovalIn()

@@ -54,7 +54,8 @@ class OrderBatchOut(BaseModel):
     results: list[IntakeOut]
 
 
-@router.post(PATH.removeprefix("/v1/orders"), summary="Take in up to 1,000 orders at once", response_model=OrderBatchOut)
+@router.post(PATH.removeprefix("/v1/orders"), summary="Take in up to 1,000 orders at once",
+             response_model=OrderBatchOut)
 def place_batch(body: OrderBatchIn, ctx: Ctx, caller: Caller, idempotency_key: IdempotencyKey = None) -> Response:
     """Every order is validated and judged on its own, in request order; the orders taken in commit
     together, each with its events, entirely or not at all."""

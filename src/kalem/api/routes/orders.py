@@ -22,7 +22,8 @@ from kalem.domain.orders import CancelItem
 router = APIRouter(prefix="/v1/orders", tags=["orders"], responses=ERRORS, route_class=BodyShapeRoute)
 
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=255)]
-SellerScope = Annotated[str | None, Query(max_length=64, description="operators: the seller, if the number is ambiguous")]
+SellerScope = Annotated[str | None,
+                        Query(max_length=64, description="operators: the seller, if the number is ambiguous")]
 
 
 @router.post("", status_code=201, summary="Take in an order", response_model=OrderOut,

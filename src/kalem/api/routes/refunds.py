@@ -13,6 +13,7 @@ An IBAN is accepted in a body and shown masked only.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Path, Query, Response
@@ -41,7 +42,8 @@ returns = APIRouter(tags=["returns"], responses=ERRORS)
 strategies = APIRouter(tags=["cancellation strategy"], responses=ERRORS)
 
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=255)]
-SellerScope = Annotated[str | None, Query(max_length=64, description="operators: the seller, if the number is ambiguous")]
+SellerScope = Annotated[str | None,
+                        Query(max_length=64, description="operators: the seller, if the number is ambiguous")]
 IbanText = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 Holder = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 
@@ -112,7 +114,7 @@ class StrategyIn(Strict):
     allow_partial: StrictBool | None = Field(None, description="allow refunding part of a line")
 
 
-def counts_of(lines: list[UnitsIn]) -> dict[str, int]:
+def counts_of(lines: Sequence[UnitsIn]) -> dict[str, int]:
     counts: dict[str, int] = {}
     for line in lines:
         if line.line_id in counts:
@@ -211,7 +213,8 @@ def get_refund(refund_id: str, ctx: Ctx, caller: Caller) -> dict:
 
 @router.post("/v1/refunds/{refund_id}/settle", summary="Report a refund's outcome (operators): emits refund.settled",
              response_model=RefundOut)
-def settle(refund_id: str, body: SettleIn, ctx: Ctx, caller: Caller, idempotency_key: IdempotencyKey = None) -> Response:
+def settle(refund_id: str, body: SettleIn, ctx: Ctx, caller: Caller,
+           idempotency_key: IdempotencyKey = None) -> Response:
     return ctx.idempotency.run(idempotency_key, caller, _fingerprint(f"POST /v1/refunds/{refund_id}/settle", body),
                                lambda uow: app.settle_refund(uow, refund_id, body.status, caller),
                                lambda refund: (200, refund_view(refund)))

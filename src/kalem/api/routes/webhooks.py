@@ -84,7 +84,8 @@ def subscription_view(sub: dict[str, Any], secret: str | None = None) -> dict[st
         parts = urlsplit(url)
         url = f"{parts.scheme}://{parts.netloc}/…"
     view = {"id": sub["id"], "url": url, "event_types": sub["event_types"], "dialect": sub["dialect"],
-            "auth": {"kind": sub["auth_kind"], **({"username": sub["basic_username"]} if sub["basic_username"] else {})},
+            "auth": {"kind": sub["auth_kind"],
+                     **({"username": sub["basic_username"]} if sub["basic_username"] else {})},
             "seller_id": sub["seller_id"], "enabled": sub["enabled"], "disabled_reason": sub["disabled_reason"],
             "previous_secret_valid_until": sub["previous_secret_until"], "created_at": sub["created_at"]}
     if secret:

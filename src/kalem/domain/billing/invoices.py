@@ -308,7 +308,7 @@ def _by_rate(parts: Iterable[VatPart]) -> dict[Decimal, tuple[Decimal, Decimal]]
     return acc
 
 
-def _still_billed(history: BillingHistory, invoice: InvoiceRevision) -> dict:
+def _still_billed(history: BillingHistory, invoice: InvoiceRevision) -> dict[Decimal, tuple[Decimal, Decimal]]:
     """Per rate (net, vat) of a charged invoice after the credit notes already issued on it."""
     credited = tuple(VatPart(p.rate, -p.net, -p.vat) for cn in history.credit_notes
                      if cn.invoice_number == invoice.number for p in cn.vat_by_rate)

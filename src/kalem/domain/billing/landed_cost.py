@@ -370,7 +370,7 @@ def compute_landed_cost(
 
     duty_exempt = goods < rates.de_minimis_duty * fx
     duty_lines = []
-    for item, value in zip(present, values):
+    for item, value in zip(present, values, strict=True):
         hs = _normalise_hs(item.hs_code, item.item_id)
         rate = rates.duty_rate_for(hs)
         amount = zero if duty_exempt else quantize(value * rate / 100, currency)
@@ -381,9 +381,10 @@ def compute_landed_cost(
     taxes = zero
     if crossing and not tax_exempt:
         taxes = quantize((goods + shipping + duties) * rates.vat_rate / 100, currency)
-    weights = [v + d.amount for v, d in zip(values, duty_lines)] + [shipping]
+    weights = [v + d.amount for v, d in zip(values, duty_lines, strict=True)] + [shipping]
     shares = allocate(taxes, weights, currency) if crossing else [zero]
-    tax_lines = tuple(TaxLine(i.item_id, s) for i, s in zip(present, shares))
+    # The last share is shipping's.
+    tax_lines = tuple(TaxLine(i.item_id, s) for i, s in zip(present, shares[:-1], strict=True))
 
     fee_lines = tuple(
         FeeLine(f.name, quantize(f.amount * fx if f.kind is FeeKind.FLAT else goods * f.amount / 100,

@@ -161,7 +161,8 @@ def _record_effect(recorder: EventRecorder, effect: invoicing.BillingEffect) -> 
 
 
 def remove_item_units(order: Order, billing: OrderBilling, line_id: str, quantity: int, *, actor: Actor,
-                      now: datetime, table: RateTable, via: str | None = None) -> tuple[Order, OrderBilling, list[Event]]:
+                      now: datetime, table: RateTable,
+                      via: str | None = None) -> tuple[Order, OrderBilling, list[Event]]:
     """Remove `quantity` unshipped units of a line; the line stays, with fewer units. `via` names the face
     the change came through (recorded on its events, as `cancel_lines` does)."""
     if order.standing is Standing.CANCELED:

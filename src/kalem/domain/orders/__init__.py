@@ -22,8 +22,8 @@ from kalem.domain.orders.ledger import (
     Ledger,
 )
 from kalem.domain.orders.order import (
-    IntakeLimits,
     HELD_STATES,
+    IntakeLimits,
     Line,
     LineSpec,
     Order,

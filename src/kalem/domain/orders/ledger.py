@@ -51,7 +51,8 @@ class Ledger:
         return self.shipped + self.delivered + self.return_pending + self.returned
 
     def count(self, state: UnitState) -> int:
-        return getattr(self, state.value)
+        n: int = getattr(self, state.value)  # a field per state
+        return n
 
     def __add__(self, other: Ledger) -> Ledger:
         return Ledger(**{name: getattr(self, name) + getattr(other, name) for name in _NAMES})

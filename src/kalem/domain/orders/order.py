@@ -19,6 +19,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
+from typing import Any
 
 from kalem.domain.errors import (
     AmountTooPrecise,
@@ -317,7 +318,7 @@ class Order:
     def recorder(self, actor: Actor, now: datetime) -> EventRecorder:
         return EventRecorder(self.id, self.seller_id, self.order_number, self.last_sequence, actor, now)
 
-    def evolve(self, recorder: EventRecorder, **changes: object) -> tuple[Order, list[Event]]:
+    def evolve(self, recorder: EventRecorder, **changes: Any) -> tuple[Order, list[Event]]:
         """The next version of this order, numbered after the events just recorded."""
         changed = replace(self, version=self.version + 1, last_sequence=recorder.sequence,
                           updated_at=recorder.events[-1].occurred_at if recorder.events else self.updated_at,

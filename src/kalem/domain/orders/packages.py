@@ -29,7 +29,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from kalem.domain.errors import (
     Conflict,
@@ -126,7 +126,7 @@ def next_status(package: Package, action: Action) -> PackageStatus:
                         allowed=allowed_actions(package.status))
 
 
-def transition(package: Package, action: Action, now: datetime, **changes: object) -> Package:
+def transition(package: Package, action: Action, now: datetime, **changes: Any) -> Package:
     """The package after `action`, its history extended; only what TRANSITIONS allows."""
     status = next_status(package, action)
     return replace(package, status=status, history=package.history + (StatusChange(status, now),), **changes)
@@ -286,13 +286,14 @@ def split_package(order: Order, package_id: str, groups: Sequence[Mapping[str, i
         return Package(pid, status, tuple(PackedUnits(k, v) for k, v in items.items() if v),
                        (StatusChange(status, now),), tracking, parent_id)
 
-    via = None
+    via: Package | None = None
     if cancelled and unsupplied_in_place:
         # The rest of the parent is packed anew (Picking) and split at once (Unpacked).
         via = child(S.PICKING, dict(left), new_tracking_number())
         via = transition(via, Action.SPLIT, now)
     made = tuple(child(S.PICKING, handed(group), new_tracking_number(), *_under(via)) for group in groups)
     remainder = child(S.PICKING, left, new_tracking_number(), *_under(via)) if any(left.values()) else None
+    unsupplied: Package | None
     if via is not None:
         unsupplied = unpacked = transition(parent, Action.UNSUPPLY, now,
                                            items=tuple(PackedUnits(k, v) for k, v in gone.items() if v))

@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from kalem.domain.errors import (
     ApprovalExceedsRequested,
@@ -193,9 +194,9 @@ def ensure_pending(request: Request) -> None:
 
 
 def _next(request: Request, decision: Decision) -> RequestStatus:
+    details: dict[str, Any] = {request.kind.id_field: request.id, "status": request.status.value}
     return request.kind.machine.next(
-        request.status, decision, message=f"{request.kind.name} {request.id} is already {request.status}",
-        **{request.kind.id_field: request.id, "status": request.status.value})
+        request.status, decision, message=f"{request.kind.name} {request.id} is already {request.status}", **details)
 
 
 def ordered(order: Order, lines: Mapping[str, Line]) -> tuple[Line, ...]:

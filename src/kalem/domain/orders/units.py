@@ -27,6 +27,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 from kalem.domain.errors import Conflict, IllegalTransition, InvalidInput, NotFound
 from kalem.domain.states import Machine
@@ -295,8 +296,8 @@ class Units:
         return [[a, b, s.value] for a, b, s in self.runs]
 
     @classmethod
-    def from_list(cls, runs: Iterable[Iterable[object]]) -> Units:
-        return cls(tuple((int(a), int(b), UnitState(s)) for a, b, s in runs))  # type: ignore[call-overload]
+    def from_list(cls, runs: Iterable[Iterable[Any]]) -> Units:
+        return cls(tuple((int(a), int(b), UnitState(s)) for a, b, s in runs))
 
 
 def _merged(runs: list[Run]) -> tuple[Run, ...]:

@@ -78,7 +78,8 @@ from kalem.domain.refunds.records import (
 ZERO = Decimal(0)
 
 #: The state a cause's units are in once they may be refunded.
-REFUNDABLE_STATE: dict[RefundCause, UnitState] = {RefundCause.CANCELLATION: UnitState.CANCELLED, RefundCause.RETURN: UnitState.RETURNED}
+REFUNDABLE_STATE: dict[RefundCause, UnitState] = {RefundCause.CANCELLATION: UnitState.CANCELLED,
+                                                   RefundCause.RETURN: UnitState.RETURNED}
 
 #: Where a preview without a cause looks for "any N units", in this order.
 PREVIEW_STATES = (UnitState.RETURNED, UnitState.CANCELLED, UnitState.OPEN, UnitState.PENDING_CANCEL,
@@ -272,11 +273,11 @@ class RefundAccount:
                 if held:
                     raise UnitsNotRefundable(f"line {line_id}: unit {next(iter(held))} is refunded already",
                                              line_id=line_id, unit=next(iter(held)))
-                if free is not None and wanted - free:
+                if free is not None and cause is not None and wanted - free:
                     raise self._not_refundable(line_id, len(wanted), free, cause)
                 chosen[line_id] = wanted
                 continue
-            if free is not None and isinstance(wanted, int) and wanted > len(free):
+            if free is not None and cause is not None and isinstance(wanted, int) and wanted > len(free):
                 raise self._not_refundable(line_id, wanted, free, cause)
             check_refund_counts(self._bill()[1], {line_id: wanted}, {line_id: len(account.held)})
             chosen[line_id] = (free if free is not None else self._candidates(line, account, wanted)).lowest(wanted)

@@ -279,12 +279,17 @@ def book_of(order: BillableOrder) -> Book:
         # The paid amount is split on its own (not as gross minus a split discount) so that the
         # money that actually moves is an exact equal split; a run's discount is its gross minus it.
         paid = RunningShares(_net(line), line.quantity, cur)
-        tax = _Derived(line.quantity, lambda k, p=paid, rate=line.tax_rate: _tax(p[k], rate, cur))
+        tax = _Derived(line.quantity, _taxes_in(paid, line.tax_rate, cur))
         lines[line.line_id] = _LineBook(line, gross, paid, tax)
     units = sum(line.quantity for line in order.lines)
     shipping = RunningShares(order.shipping_amount, units, cur)
     return Book(lines, units, shipping,
                  _Derived(units, lambda k: _tax(shipping[k], order.shipping_tax_rate, cur)))
+
+
+def _taxes_in(paid: RunningShares, rate: Decimal, currency: str) -> Callable[[int], Decimal]:
+    """The tax inside each position of `paid`."""
+    return lambda k: _tax(paid[k], rate, currency)
 
 
 def paid_taxes(order: BillableOrder, book: Book) -> tuple[tuple[Decimal, Decimal], ...]:

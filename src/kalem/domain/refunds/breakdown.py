@@ -182,6 +182,7 @@ def refund_units(order: BillableOrder, book: Book, taking: Mapping[str, Runs], b
     def q(amount: Decimal) -> Decimal:
         return quantize(amount, cur)
 
+    taxes: dict[Decimal, Decimal]
     lines, explanation, taxes, discount, offset, positions = [], [], {}, ZERO, 0, []
     for line in order.lines:                       # order's line order: a deterministic result
         runs = taking.get(line.line_id, ())

@@ -106,8 +106,8 @@ def get(uow: UnitOfWork, pk: int, principal: Principal) -> AkinonRequest:
 def page(uow: UnitOfWork, principal: Principal, *, number: int, size: int) -> tuple[int, list[AkinonRequest]]:
     """(count, the requests of page `number`), newest first."""
     with uow:
-        count, rows = uow.repository(AkinonIdRepository).objects((f"{CANCEL}:", f"{RETURN}:"), principal.scope, limit=size,
-                                             offset=(number - 1) * size)
+        count, rows = uow.repository(AkinonIdRepository).objects((f"{CANCEL}:", f"{RETURN}:"), principal.scope,
+                                                                 limit=size, offset=(number - 1) * size)
         return count, [_view(uow, pk, order_id, *_unkey(key), principal) for pk, _, order_id, key in rows]
 
 

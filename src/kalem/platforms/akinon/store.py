@@ -1,6 +1,7 @@
 """Akinon integer ids: `akinon_ids` rows number an order, its units and other objects of the order.
 
-The face decides what an object's key says (`pks.py`, `cancellation_requests.py`); this module only keeps and finds keys.
+The face decides what an object's key says (`pks.py`, `cancellation_requests.py`); this module only
+keeps and finds keys.
 """
 
 from __future__ import annotations
@@ -84,12 +85,14 @@ class AkinonIdRepository:
 
     def for_order(self, order_id: str) -> tuple[int | None, dict[tuple[str, int], int]]:
         """(the order's pk, {(line id, unit number): pk}); None for an order not numbered yet."""
+        order_pk: int | None
+        units: dict[tuple[str, int], int]
         order_pk, units = None, {}
         for r in self._conn.execute(self._FOR_ORDER, {"o": order_id}):
             kind, line_id, n = _row(r.line_id, r.unit_index)
             if kind == "order":
                 order_pk = r.pk
-            else:
+            elif n is not None:  # a unit (the order's other objects are not read here)
                 units[(line_id, n)] = r.pk
         return order_pk, units
 
@@ -104,10 +107,10 @@ class AkinonIdRepository:
     # --- other objects: one row `(seller, order, key, -1)` each; the face decides what a key says ---------
     def mint_object(self, seller_id: str, order_id: str, key: str) -> int:
         """A pk for another object of the order (e.g. a cancel request), named by the face's `key`."""
-        key = {"s": seller_id, "o": order_id, "l": key, "i": _OBJECT}
-        self._conn.execute(self._MINT, key)
+        row = {"s": seller_id, "o": order_id, "l": key, "i": _OBJECT}
+        self._conn.execute(self._MINT, row)
         return int(self._conn.execute(_q("SELECT pk FROM akinon_ids WHERE order_id = :o AND line_id = :l AND "
-                                         "unit_index = :i"), key).scalar_one())
+                                         "unit_index = :i"), row).scalar_one())
 
     def objects(self, prefixes: Iterable[str], seller_id: str | None, *, limit: int,
                 offset: int) -> tuple[int, list[tuple[int, str, str, str]]]:

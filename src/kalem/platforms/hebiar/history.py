@@ -93,7 +93,8 @@ def mint(uow: UnitOfWork, orders: Iterable[Order]) -> None:
     orders = list(orders)
     ids = uow.repository(HebiarIdRepository).for_orders(o.id for o in orders)
     for order in orders:
-        uow.repository(HebiarIdRepository).mint(order.seller_id, order.id, [k for k in _keys(order) if k not in ids[order.id]])
+        uow.repository(HebiarIdRepository).mint(order.seller_id, order.id,
+                                                [k for k in _keys(order) if k not in ids[order.id]])
 
 
 # Event type → which reason it gives the units it names, and of which status type.

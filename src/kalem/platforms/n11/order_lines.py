@@ -135,8 +135,8 @@ def number_parts(uow: UnitOfWork, order: Order, numbers: Numbers) -> Numbers:
     # Packages taken in (no parent) carry nothing: numbered in one round trip.
     taken_in = [(p.package_id, i.line_id) for p in order.packages if p.parent_id is None for i in p.items
                 if (order.id, p.package_id, i.line_id) not in numbers]
-    numbers = {**numbers, **uow.repository(N11LineIdRepository).mint(order.seller_id, order.id, taken_in, uow.now())} if taken_in \
-        else dict(numbers)
+    numbers = ({**numbers, **uow.repository(N11LineIdRepository).mint(order.seller_id, order.id, taken_in, uow.now())}
+               if taken_in else dict(numbers))
     by_id = {p.package_id: p for p in order.packages}
     kids: dict[str, list[Package]] = {}
     for p in order.packages:
@@ -153,11 +153,12 @@ def number_parts(uow: UnitOfWork, order: Order, numbers: Numbers) -> Numbers:
             for child in kids[parent.package_id]:
                 held |= child.units_of(item.line_id)
             if carried is not None and next(iter(held)) in item.units:
-                uow.repository(N11LineIdRepository).carry(order.seller_id, order.id, package.package_id, item.line_id, carried, uow.now())
+                uow.repository(N11LineIdRepository).carry(order.seller_id, order.id, package.package_id, item.line_id,
+                                                          carried, uow.now())
                 numbers[key] = carried
             else:
-                numbers.update(uow.repository(N11LineIdRepository).mint(order.seller_id, order.id, [(package.package_id, item.line_id)],
-                                                  uow.now()))
+                numbers.update(uow.repository(N11LineIdRepository).mint(
+                    order.seller_id, order.id, [(package.package_id, item.line_id)], uow.now()))
     return numbers
 
 

@@ -184,7 +184,8 @@ class OrderPage:
 
 
 def read_orders(uow: UnitOfWork, principal: Principal, *, ref: OrderRef | None = None,
-                statuses: Iterable[str] | None = None, account_order_number: str | None = None, keep: Callable[[Order], bool] = lambda _: True,
+                statuses: Iterable[str] | None = None, account_order_number: str | None = None,
+                keep: Callable[[Order], bool] = lambda _: True,
                 limit: int = 1, after: tuple[str, str] | None = None) -> OrderPage:
     """One order (`ref`) or a page of them, with what a view of them needs, in one transaction.
 

@@ -7,7 +7,7 @@ from alembic import context
 from kalem.store.db import create_engine
 
 config = context.config
-engine = create_engine(config.get_main_option("sqlalchemy.url"))
+engine = create_engine(config.get_main_option("sqlalchemy.url", ""))
 with engine.connect() as connection:
     context.configure(connection=connection, target_metadata=config.attributes.get("target_metadata"),
                       render_as_batch=True)

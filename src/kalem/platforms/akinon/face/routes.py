@@ -28,6 +28,7 @@ from kalem.domain.orders import Operation
 from kalem.domain.reasons import CATALOG, StatusType
 from kalem.platforms.akinon import cancel, wire
 from kalem.platforms.akinon import pks as app
+from kalem.platforms.akinon.face import requests as _requests
 from kalem.platforms.akinon.face import schemas as out
 from kalem.platforms.akinon.face import views
 from kalem.platforms.akinon.face.errors import Invalid, InvalidCredentials, Required
@@ -201,6 +202,4 @@ def get_cancellation_reason(channel_id: int, pk: int, request: Request,
 
 
 # --- cancellation requests (platforms/akinon/face/requests.py) -----------------------------------------
-from kalem.platforms.akinon.face import requests as _requests
-
 _requests.register(router)

@@ -156,7 +156,7 @@ def get_order_packages(
              "last_name": CustomerLastName, "phone": CustomerPhone, "email": CustomerEmail, "is_guest": IsGuest}
     query = PackageQuery(_nullable(OrderNumber), _nullable(Status), _epoch(StartDate, "StartDate"),
                          _epoch(EndDate, "EndDate"), (orderByDirection or "").upper() == "ASC", page, size,
-                         {name: value for name, value in asked.items() if _nullable(value) is not None})
+                         {name: kept for name, value in asked.items() if (kept := _nullable(value)) is not None})
     total, chunk = order_packages(ctx.uow, principal, query)
     return JSONResponse({
         "isSuccess": True, "statusCode": "200", "errorMesssage": None, "errorSource": None, "correlationId": None,

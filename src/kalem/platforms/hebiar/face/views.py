@@ -51,9 +51,9 @@ def shown_units(order: Order) -> dict[str, Shown]:
                 shown[package.package_id][line.line_id] = [(n, line.state_of(n)) for n in units]
         home = next((p for p in order.packages if p.quantity_of(line.line_id)), None)
         if homeless and home is not None:
-            units = shown[home.package_id].setdefault(line.line_id, [])
-            units.extend((n, UnitState.CANCELLED) for n in homeless)
-            units.sort()
+            listed = shown[home.package_id].setdefault(line.line_id, [])
+            listed.extend((n, UnitState.CANCELLED) for n in homeless)
+            listed.sort()
     return shown
 
 

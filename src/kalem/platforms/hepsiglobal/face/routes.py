@@ -167,7 +167,7 @@ def create_refund(body: wire.HepsiGlobalRefundIn, ctx: Ctx, caller: Caller,
         counts[item.order_item_number] = item.quantity
         reasons[item.order_item_number] = _reason(item.reason, RETURN_REASONS)
         notes[item.order_item_number] = item.customer_explanation
-    expected = sum(amounts, Decimal(0)) if all(a is not None for a in amounts) else None
+    expected = sum((a for a in amounts if a is not None), Decimal(0)) if all(a is not None for a in amounts) else None
     cmd = app_refunds.RefundUnits(body.order_number, caller, counts, payout(None, None, None),
                                   mode=app_refunds.Mode.AUTO, reasons=reasons, notes=notes,
                                   reference=body.refund_number, expected_total=expected)

@@ -62,7 +62,7 @@ HOOK_SCHEMAS = {
 def _order_cancel(event: dict[str, Any], index: int, item: dict[str, Any], quantity: int) -> Hook:
     return Hook({"cancel_id": cancel_id(event["id"], index), "order_number": event["order_number"],
                  "cancel_quantity": quantity, "order_item_number": item["line_id"],
-                 "reason": REASON_NAMES.get(item.get("reason_id"), "other")}, method=ORDER_CANCEL_METHOD)
+                 "reason": REASON_NAMES.get(item.get("reason_id", 0), "other")}, method=ORDER_CANCEL_METHOD)
 
 
 def hook_payloads(event: dict[str, Any]) -> list[dict[str, Any] | Hook]:

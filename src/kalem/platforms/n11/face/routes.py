@@ -113,7 +113,9 @@ def _status(value: str | None) -> PackageStatus | None:
 
 
 def _window(start: int | None, end: int | None, now: datetime) -> tuple[datetime, datetime]:
-    at = lambda ms: datetime.fromtimestamp(ms / 1000, UTC)
+    def at(ms: int) -> datetime:
+        return datetime.fromtimestamp(ms / 1000, UTC)
+
     if start is not None and end is not None:
         lo, hi = at(start), at(end)
         if lo > hi:

@@ -37,6 +37,7 @@ def _number(value: Decimal) -> float:
 
 
 def package_view(order: Order, package: Package, numbers: Numbers) -> dict[str, Any]:
+    lines: list[dict[str, Any]]
     lines, total, discount = [], Decimal(0), Decimal(0)
     for item in package.items:
         line = order.line(item.line_id)

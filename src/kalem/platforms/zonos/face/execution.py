@@ -7,14 +7,15 @@ A hot mutation selecting plain fields runs its plan instead (lean.py), made once
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from inspect import isawaitable
-from typing import Any
+from typing import Any, cast
 
 from graphql import (
     DocumentNode,
+    ExecutionResult,
     GraphQLError,
     OperationDefinitionNode,
     OperationType,
@@ -80,16 +81,19 @@ class Executor:
         if document.errors:
             return self._refused(document.errors)
         operation = document.operation(operation_name)
-        if operation is None:
+        if operation is None or document.node is None:
             message = (f"the document has no operation named {operation_name!r}" if operation_name
                        else "the document has several operations: name one with operationName")
             return Outcome(False, None, [_error(message, "INVALID_REQUEST")])
+        result: ExecutionResult | Awaitable[ExecutionResult]
         if document.plan is not None:  # the document's one operation
             result = await document.plan.run(self.schema._schema, variables, context)
         else:
-            result = execute(self.schema._schema, document.node, context_value=context,  # type: ignore[arg-type]
+            result = execute(self.schema._schema, document.node, context_value=context,
                              variable_values=variables, operation_name=operation_name,
-                             executor_class=self.schema.execution_context_class, is_awaitable=optimized_is_awaitable)
+                             executor_class=self.schema.execution_context_class,
+                             # strawberry types its check as returning bool, graphql-core asks for a TypeGuard
+                             is_awaitable=optimized_is_awaitable)  # type: ignore[arg-type]
             if isawaitable(result):
                 result = await result
         errors = list(result.errors or ())
@@ -112,7 +116,7 @@ def _error(message: str, code: str) -> dict[str, Any]:
 
 
 def _formatted(raw: GraphQLError) -> dict[str, Any]:
-    error = raw.formatted
+    error = cast(dict[str, Any], raw.formatted)  # a new dict (graphql-core types it as a closed TypedDict)
     extensions = error.setdefault("extensions", {})
     if _is_bug(raw):
         extensions["code"] = "INTERNAL_ERROR"

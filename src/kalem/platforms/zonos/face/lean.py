@@ -150,11 +150,11 @@ def _complete(type_: GraphQLOutputType, selection: tuple[Field, ...], value: Any
     if isinstance(type_, GraphQLList):
         return [_complete(type_.of_type, selection, item) for item in value]
     if is_leaf_type(type_):
-        serialized = type_.serialize(value)  # type: ignore[union-attr]
+        serialized = type_.serialize(value)
         if serialized is None or serialized is Undefined:
             raise TypeError(f"{type_} serialised {value!r} to null")
         return serialized
-    return {f.key: type_.name if f.type is None else  # type: ignore[union-attr]
+    return {f.key: type_.name if f.type is None else
             _complete(f.type, f.fields, getattr(value, f.attribute)) for f in selection}
 
 

@@ -132,8 +132,8 @@ class QueryLimits(ValidationRule):
             if name not in given:
                 default = definition.args[name].default_value
                 sizes.append(default if isinstance(default, int) else MAX_PAGE)
-            elif isinstance(given[name], IntValueNode):
-                size = int(given[name].value)  # type: ignore[union-attr]
+            elif isinstance(literal := given[name], IntValueNode):
+                size = int(literal.value)
                 if not 1 <= size <= MAX_PAGE:
                     self.report_error(_refusal(f"{name} must be between 1 and {MAX_PAGE}", "INVALID_INPUT",
                                                given[name], maxPage=MAX_PAGE))
@@ -147,7 +147,7 @@ def _field_definition(parent: GraphQLNamedType | None, name: str) -> GraphQLFiel
     if name in _META_FIELDS:
         return _META_FIELDS[name]
     if parent is not None and (is_object_type(parent) or is_interface_type(parent)):
-        return parent.fields.get(name)  # type: ignore[union-attr]
+        return parent.fields.get(name)
     return None
 
 

@@ -119,7 +119,7 @@ def _selected(info: Info) -> frozenset[str]:
 
 
 def _changed(kalem: Any, shown: frozenset[str], change: Callable[[UnitOfWork], R],
-             billed: Callable[[R], Billed] = lambda result: result) -> tuple[R, Order]:
+             billed: Callable[[Any], Billed] = lambda result: result) -> tuple[R, Order]:
     """Run a change and read what the answer shows of the order beyond the change's result — its
     refunds, who created and last changed it — in the change's own transaction, and only when the
     selection names it."""
@@ -139,7 +139,7 @@ async def item_update(context: dict[str, Any], shown: frozenset[str], *, quantit
     Python names, `shown` the field names selected."""
     def work(principal: Principal, kalem: Any) -> OrderItemUpdatePayload:
         cmd = billing.RemoveItems(_ref(order_id, account_order_number),
-                              views.kalem_line_id(item_id) if _text(item_id, "itemId") is not None else None,
+                              views.kalem_line_id(text) if (text := _text(item_id, "itemId")) is not None else None,
                               _text(item_sku, "itemSku"), quantity, principal, via=views.FACE,
                               product_id=_text(product_id, "productId"))
         return OrderItemUpdatePayload(order=_changed(kalem, shown, lambda uow: billing.remove_items(uow, cmd))[1])

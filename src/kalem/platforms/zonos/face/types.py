@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 from enum import Enum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import strawberry
 
@@ -18,7 +18,10 @@ from kalem.domain.refunds import Refund
 from kalem.platforms.zonos.face import views
 from kalem.platforms.zonos.face.scalars import DateTime
 
-OrderStatus = strawberry.enum(Enum("OrderStatus", {s: s for s in views.STATUSES}))  # type: ignore[misc]
+if TYPE_CHECKING:  # its members are made at run time, from views.STATUSES
+    class OrderStatus(Enum): ...
+else:
+    OrderStatus = strawberry.enum(Enum("OrderStatus", {s: s for s in views.STATUSES}))
 
 
 @strawberry.enum
@@ -73,9 +76,10 @@ class LandedCost:
     def of(cls, record: dict[str, Any]) -> LandedCost:
         amount = {k: float(Decimal(record[k])) for k in ("items", "shipping", "duties", "taxes", "fees")}
         return cls(id=strawberry.ID(record["id"]), currency_code=record["currency"],
-                   amount_subtotals=LandedCostAmountSubtotals(**amount, landed_cost_total=float(Decimal(record["total"]))),
-                   created_at=record["computed_at"] if isinstance(record["computed_at"], datetime)
-                   else datetime.fromisoformat(record["computed_at"]))
+                   amount_subtotals=LandedCostAmountSubtotals(**amount,
+                                                              landed_cost_total=float(Decimal(record["total"]))),
+                   created_at=DateTime(record["computed_at"] if isinstance(record["computed_at"], datetime)
+                                       else datetime.fromisoformat(record["computed_at"])))
 
 
 @strawberry.type
@@ -108,7 +112,7 @@ class OrderRefund:
         return cls(id=strawberry.ID(refund.id), amount=float(refund.amount), currency_code=refund.currency,
                    note=refund.breakdown.get("note"),
                    subtotals=[OrderRefundSubtotal(amount=float(a), type=OrderRefundSubtotalType(t)) for t, a in parts],
-                   created_at=refund.created_at, created_by=refund.created_by, parent=parent)
+                   created_at=DateTime(refund.created_at), created_by=refund.created_by, parent=parent)
 
 
 @strawberry.type
@@ -167,8 +171,9 @@ class Order:
            actors: tuple[str | None, str | None] = (None, None), refunds: Sequence[Refund] = ()) -> Order:
         return cls(id=strawberry.ID(views.order_id(order)), account_order_number=order.account_order_number,
                    status=OrderStatus[views.status(order)], currency_code=order.currency,
-                   created_at=order.created_at, created_by=actors[0], updated_at=order.updated_at,
-                   updated_by=actors[1], items=[Item.of(ln, order.currency) for ln in order.lines],
+                   created_at=DateTime(order.created_at), created_by=actors[0],
+                   updated_at=DateTime(order.updated_at), updated_by=actors[1],
+                   items=[Item.of(ln, order.currency) for ln in order.lines],
                    domain=order, billing=billing, refund_records=refunds)
 
 

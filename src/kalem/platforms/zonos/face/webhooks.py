@@ -8,7 +8,7 @@ operator's covers every seller), subscribed to the kalem events its `WebhookType
 from __future__ import annotations
 
 from enum import Enum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import strawberry
 
@@ -23,7 +23,10 @@ from kalem.platforms.zonos.face.scalars import DateTime
 WEBHOOK_PREFIX, LOG_PREFIX = "webhook_", "webhook_log_"
 FACE = views.FACE
 
-WebhookType = strawberry.enum(Enum("WebhookType", {t: t for t in views.WEBHOOK_TYPES}))  # type: ignore[misc]
+if TYPE_CHECKING:  # its members are made at run time, from views.WEBHOOK_TYPES
+    class WebhookType(Enum): ...
+else:
+    WebhookType = strawberry.enum(Enum("WebhookType", {t: t for t in views.WEBHOOK_TYPES}))
 
 
 @strawberry.enum
@@ -40,7 +43,7 @@ class WebhookTypeNotSupported(InvalidInput):
 class Webhook:
     id: strawberry.ID
     url: str
-    type: WebhookType  # type: ignore[valid-type]
+    type: WebhookType
     status: WebhookStatus
     secret: str | None = strawberry.field(description="Signs every delivery (Standard Webhooks: webhook-id, "
                                                       "webhook-timestamp, webhook-signature headers); shown once, "
@@ -61,7 +64,7 @@ class Webhook:
 @strawberry.type
 class WebhookLog:
     id: strawberry.ID
-    type: WebhookType  # type: ignore[valid-type]
+    type: WebhookType
     url: str
     created_at: DateTime
     response_status: int | None
@@ -70,7 +73,7 @@ class WebhookLog:
 @strawberry.input
 class WebhookCreateInput:
     url: str
-    type: WebhookType  # type: ignore[valid-type]
+    type: WebhookType
     status: WebhookStatus = WebhookStatus.ENABLED
 
 
@@ -78,13 +81,13 @@ class WebhookCreateInput:
 class WebhookUpdateInput:
     id: strawberry.ID
     url: str | None = None
-    type: WebhookType | None = None  # type: ignore[valid-type]
+    type: WebhookType | None = None
     status: WebhookStatus | None = None
 
 
 @strawberry.input
 class WebhookLogFilter:
-    type: WebhookType | None = None  # type: ignore[valid-type]
+    type: WebhookType | None = None
 
 
 def _events(kind: Any) -> list[str]:

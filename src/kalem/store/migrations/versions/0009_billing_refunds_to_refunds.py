@@ -43,8 +43,8 @@ def upgrade() -> None:
             conn.execute(sa.text(
                 "INSERT INTO refunds (id, order_id, seller_id, order_number, status, created_at, iban, body) "
                 "VALUES (:id, :o, :s, :n, 'pending', :at, NULL, :body)"),
-                {"id": rid, "o": row.order_id, "s": row.seller_id, "n": row.order_number, "at": datetime.fromisoformat(at),
-                 "body": json.dumps(record)})
+                {"id": rid, "o": row.order_id, "s": row.seller_id, "n": row.order_number,
+                 "at": datetime.fromisoformat(at), "body": json.dumps(record)})
         conn.execute(sa.text("UPDATE order_billing SET body = :body WHERE order_id = :o"),
                      {"body": json.dumps(body), "o": row.order_id})
 
