@@ -6,13 +6,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from kalem.domain.errors import InvalidInput, KalemError
+from kalem.domain.errors import KalemError
 
 
 def native_error(code: str, message: str, details: dict[str, Any]) -> dict[str, Any]:
     """The native envelope's `error` (without the request id): also one order's error in a batch."""
-    if code == InvalidInput.code:  # natively, every validation error is `invalid_request`
-        code = "invalid_request"
     if "field" in details and "errors" not in details:
         rest = {k: v for k, v in details.items() if k != "field"}
         details = {**rest, "errors": [{"field": details["field"], "problem": message}]}

@@ -86,8 +86,9 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(KalemError)
     async def _kalem(request: Request, exc: KalemError) -> JSONResponse:
         retry = exc.details.get("retry_after") if exc.status in (429, 503) else None
-        return render(request, exc.code, exc.status, exc.message, jsonable(exc.details),
-                      headers={"Retry-After": str(retry)} if retry else None)
+        native_path = renderer_for(request.app, request.url.path) is native
+        return render(request, exc.code if native_path else exc.face_code, exc.status, exc.message,
+                      jsonable(exc.details), headers={"Retry-After": str(retry)} if retry else None)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:

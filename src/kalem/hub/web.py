@@ -22,7 +22,7 @@ from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from kalem.app.principals import Principal
-from kalem.domain.errors import AuthenticationFailed, KalemError, NotFound
+from kalem.domain.errors import AuthenticationFailed, InvalidInput, KalemError, NotFound
 from kalem.hub.i18n import DEFAULT, LANGUAGES, translator
 from kalem.hub.session import LANG_COOKIE, PRESESSION_COOKIE, SESSION_COOKIE, Session, Signer, new_nonce
 
@@ -50,6 +50,51 @@ class LoginRequired(Exception):
 
 class CsrfFailed(KalemError):
     code, status = "csrf_failed", 403
+
+
+# The hub's own refusals of what a page or form was sent (the hub shows each code on its error page).
+class PageNotFound(NotFound):
+    code = "page_not_found"
+    face_code = NotFound.code
+
+
+class StatusFilterUnknown(InvalidInput):
+    code = "status_filter_unknown"
+    face_code = InvalidInput.code
+
+
+class BulkActionUnknown(InvalidInput):
+    """A bulk decision other than approve or reject."""
+    code = "bulk_action_unknown"
+    face_code = InvalidInput.code
+
+
+class SelectionEmpty(InvalidInput):
+    """A bulk decision with no request selected."""
+    code = "selection_empty"
+    face_code = InvalidInput.code
+
+
+class DenialReasonRequired(InvalidInput):
+    """A rejection without one of the denial reasons."""
+    code = "denial_reason_required"
+    face_code = InvalidInput.code
+
+
+class NumberNotWhole(InvalidInput):
+    code = "number_not_whole"
+    face_code = InvalidInput.code
+
+
+class DateMalformed(InvalidInput):
+    """A date filter that is not YYYY-MM-DD."""
+    code = "date_malformed"
+    face_code = InvalidInput.code
+
+
+class DateOutOfRange(InvalidInput):
+    code = "date_out_of_range"
+    face_code = InvalidInput.code
 
 
 def signer_of(request: Request) -> Signer:

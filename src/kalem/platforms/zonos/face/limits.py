@@ -39,9 +39,18 @@ from graphql import (
 from graphql.language import SKIP, VisitorAction
 from graphql.type import SchemaMetaFieldDef, TypeMetaFieldDef, TypeNameMetaFieldDef
 
+from kalem.domain.errors import InvalidInput
+
 MAX_DEPTH, MAX_ALIASES, MAX_PAGE, MAX_COMPLEXITY = 6, 20, 100, 5000
 PAGE_ARGUMENTS = ("first", "last")
 _META_FIELDS = {"__schema": SchemaMetaFieldDef, "__type": TypeMetaFieldDef, "__typename": TypeNameMetaFieldDef}
+
+
+class PageSizeOutOfRange(InvalidInput):
+    """`first` (or `last`) outside 1..MAX_PAGE: refused by validation when written in the document,
+    by the resolver when it comes in a variable."""
+    code = "page_size_out_of_range"
+    face_code = InvalidInput.code
 
 
 @dataclass(frozen=True)
