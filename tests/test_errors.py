@@ -197,3 +197,55 @@ def test_an_error_class_handed_on_to_be_raised_is_precise_too():
                  if _is_parent(found)]
     assert not offenders, offenders
 
+
+# --- every code is written once ------------------------------------------------------------------
+
+#: Modules whose upper-case constants are codes no error class carries: the HTTP edge's refusals
+#: (kalem's, for every face) and the Zonos face's GraphQL codes.
+CODE_MODULES = ("kalem/api/error_bodies.py", "kalem/platforms/zonos/face/codes.py")
+#: Strings that equal a code yet are no code where they stand, each with its reason.
+NOT_CODES: dict[str, str] = {
+    "required": "JSON Schema's keyword in the schemas the faces publish (Akinon's `Required` has DRF's "
+                "code, the same word)",
+}
+#: Files that may write codes, each with its reason.
+QUOTING: dict[str, str] = {
+    "kalem/api/examples.py": "the OpenAPI document's examples, recorded from the demo: bodies as they were "
+                             "sent, an error body among them",
+}
+
+
+def _definitions(path: str, tree: ast.Module) -> Iterator[ast.Constant]:
+    """The string literals that define a code in this file: an error class's `code = "..."`, a code
+    module's `NAME = "..."`."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ClassDef):
+            for statement in node.body:
+                if isinstance(statement, ast.Assign) and any(
+                        "code" in {n.id for n in ast.walk(target) if isinstance(n, ast.Name)}
+                        for target in statement.targets):
+                    yield from (n for n in ast.walk(statement.value) if isinstance(n, ast.Constant))
+    if path in CODE_MODULES:
+        for statement in tree.body:
+            if isinstance(statement, ast.Assign) and all(
+                    isinstance(t, ast.Name) and t.id.isupper() for t in statement.targets):
+                yield from (n for n in ast.walk(statement.value) if isinstance(n, ast.Constant))
+
+
+def test_every_code_is_written_once_where_it_is_defined():
+    """A code is written as a literal once: in its class (`code = "..."`) or as a code module's
+    constant; everywhere else it is named (`InvalidInput.code`, `INVALID_REQUEST`), so a code cannot
+    drift between the raise, the face that maps it and the docs."""
+    constants = {value for path, namespace, _ in _sources() if path in CODE_MODULES
+                 for name, value in namespace.items() if name.isupper() and isinstance(value, str)}
+    class_codes = {cls.code for cls in _classes()}
+    assert not constants & class_codes, f"codes both a class's and a constant: {constants & class_codes}"
+    codes = constants | class_codes | {code.upper() for code in class_codes}
+    offenders = []
+    for path, _, tree in _sources():
+        defining = {id(node) for node in _definitions(path, tree)}
+        offenders += [f"{path}:{node.lineno} {node.value!r}" for node in ast.walk(tree)
+                      if isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value in codes
+                      and id(node) not in defining and node.value not in NOT_CODES and path not in QUOTING]
+    assert not offenders, offenders
+

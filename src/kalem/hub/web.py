@@ -21,6 +21,7 @@ from sqlalchemy.exc import OperationalError
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from kalem.api.error_bodies import DATABASE_UNAVAILABLE, HTTP_ERROR, INTERNAL_ERROR, INVALID_REQUEST
 from kalem.app.principals import Principal
 from kalem.domain.errors import AuthenticationFailed, InvalidInput, KalemError, NotFound
 from kalem.hub.i18n import DEFAULT, LANGUAGES, translator
@@ -258,18 +259,18 @@ Form = Annotated[FormData, Depends(checked_form)]
 
 def error_page(request: Request, exc: Exception) -> Response:
     current = Page(request)
-    status, code, detail = 500, "internal_error", None
+    status, code, detail = 500, INTERNAL_ERROR, None
     if isinstance(exc, NotFound):
         # One answer for "missing" and "another seller's": the same status, code and words.
-        status, code = 404, "not_found"
+        status, code = 404, NotFound.code
     elif isinstance(exc, KalemError):
         status, code, detail = exc.status, exc.code, exc.message
     elif isinstance(exc, RequestValidationError):
-        status, code = 422, "invalid_request"
+        status, code = 422, INVALID_REQUEST
     elif isinstance(exc, StarletteHTTPException):
-        status, code = exc.status_code, "http_error" if exc.status_code != 404 else "not_found"
+        status, code = exc.status_code, HTTP_ERROR if exc.status_code != 404 else NotFound.code
     elif isinstance(exc, OperationalError):
-        status, code = 503, "database_unavailable"
+        status, code = 503, DATABASE_UNAVAILABLE
     else:
         log.exception("hub: unhandled error", exc_info=exc)
     t = current.t
