@@ -249,3 +249,15 @@ def test_every_code_is_written_once_where_it_is_defined():
                       and id(node) not in defining and node.value not in NOT_CODES and path not in QUOTING]
     assert not offenders, offenders
 
+
+def test_the_api_docs_list_every_native_code():
+    """docs/api.md's error table names every code the native API may answer with: every leaf's but the
+    platforms' own and the hub's, and the HTTP edge's."""
+    text = (SRC.parents[1] / "docs" / "api.md").read_text()
+    section = text[text.index("## Errors"):]
+    table = set(re.findall(r"`([a-z_]+)`", section[:section.index("\n## ")]))
+    leaves = {cls.code for cls in _classes() if not cls.__subclasses__()
+              and not cls.__module__.startswith(("kalem.platforms.", "kalem.hub."))}
+    edge = {value for path, namespace, _ in _sources() if path == "kalem/api/error_bodies.py"
+            for name, value in namespace.items() if name.isupper() and isinstance(value, str)}
+    assert not (leaves | edge) - table, f"missing from docs/api.md's error table: {sorted((leaves | edge) - table)}"
