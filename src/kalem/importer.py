@@ -27,7 +27,7 @@ from typing import BinaryIO
 from pydantic import ValidationError
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from kalem.api.error_bodies import invalid_fields, kalem_error
+from kalem.api.error_bodies import INVALID_REQUEST, MALFORMED_JSON, invalid_fields, kalem_error
 from kalem.api.order_spec import spec_of
 from kalem.api.schemas import OrderIn
 from kalem.app.ingest import Intake, place_orders
@@ -166,8 +166,8 @@ def take_in(uow: Callable[[], UnitOfWork], lines: list[tuple[int, bytes]],
 def _unreadable(number: int, exc: ValueError | RecursionError) -> Refused:
     if isinstance(exc, ValidationError):
         message, _ = invalid_fields(exc.errors(include_url=False, include_context=False))
-        return Refused(number, "invalid_request", message)
-    return Refused(number, "malformed_json", f"not a JSON order: {exc}")
+        return Refused(number, INVALID_REQUEST, message)
+    return Refused(number, MALFORMED_JSON, f"not a JSON order: {exc}")
 
 
 def _count(summary: Summary, number: int, outcome: Intake) -> None:

@@ -34,7 +34,8 @@ def test_a_batch_answers_each_order_as_one_by_one_would(api, db):
     assert [r["index"] for r in results] == list(range(len(orders)))
     assert [r["status"] for r in results] == [201, 200, 409, 422, 422, 409, 200, 201]
     assert [r["error"] and r["error"]["code"] for r in results] == [
-        None, None, "order_already_exists", "invalid_request", "invalid_order", "line_id_in_use", None, None]
+        None, None, "order_already_exists", "invalid_request", "line_quantity_not_positive", "line_id_in_use", None,
+        None]
     assert results[3]["error"]["details"]["errors"][0]["field"] == "status"
     assert results[3]["order_number"] == "B-2"
     assert (body["created"], body["existing"], body["refused"]) == (2, 2, 4)
@@ -69,14 +70,14 @@ def test_a_seller_batch_takes_only_its_own_orders(api, db):
         two_line_order("S-2", seller="other")]})
     results = response.json()["results"]
     assert [(r["status"], r["seller_id"]) for r in results] == [(201, "acme"), (403, "other")]
-    assert results[1]["error"]["code"] == "permission_denied"
+    assert results[1]["error"]["code"] == "seller_id_mismatch"
     assert api.get("/v1/orders/S-1").json()["seller_id"] == "acme"
 
 
 def test_an_operator_must_name_the_seller(api, db):
     response = api.post("/v1/orders/batch", json={"orders": [{**two_line_order("N-1"), "seller_id": None}]})
     (result,) = response.json()["results"]
-    assert result["status"] == 422 and result["error"]["code"] == "invalid_request"
+    assert result["status"] == 422 and result["error"]["code"] == "seller_id_required"
     assert result["error"]["details"]["errors"][0]["field"] == "seller_id"
 
 

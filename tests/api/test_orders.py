@@ -66,12 +66,12 @@ def test_invalid_orders_are_refused_and_change_nothing(api, db):
         ({**SEED_ORDER, "lines": []}, 422, "invalid_request"),
         ({**SEED_ORDER, "currency": "TL1"}, 422, "invalid_request"),
         ({**SEED_ORDER, "status": "cancelled"}, 422, "invalid_request"),  # unknown fields are refused
-        (order(lines=[{**SEED_ORDER["lines"][0], "quantity": 0}]), 422, "invalid_order"),
+        (order(lines=[{**SEED_ORDER["lines"][0], "quantity": 0}]), 422, "line_quantity_not_positive"),
         (order(lines=[{**SEED_ORDER["lines"][0], "quantity": "3"}]), 422, "invalid_request"),
         (order(packages=[{**SEED_ORDER["packages"][0], "items": [{"line_id": "item1691416223190", "quantity": 2}]}]),
-         422, "invalid_order"),
-        (order(packages=[{**SEED_ORDER["packages"][0], "status": "Unpacked"}]), 422, "invalid_order"),
-        (order(lines=[{**SEED_ORDER["lines"][0], "discount": "1000"}]), 422, "invalid_order"),
+         422, "packed_quantity_mismatch"),
+        (order(packages=[{**SEED_ORDER["packages"][0], "status": "Unpacked"}]), 422, "package_status_not_placeable"),
+        (order(lines=[{**SEED_ORDER["lines"][0], "discount": "1000"}]), 422, "discount_exceeds_line_amount"),
     ]
     for body, status, code in cases:
         response = api.post("/v1/orders", json=body)
@@ -89,9 +89,10 @@ def test_malformed_json_is_400(api, db):
 
 
 def test_validation_errors_share_one_code_and_one_shape(api):
-    """Schema errors and the domain's input errors: `invalid_request`, fields in `details.errors[]`."""
+    """Schema errors are `invalid_request`, the domain's input errors have their own codes; both name
+    the fields in `details.errors[]`."""
     bad_cursor = api.get("/v1/orders", params={"cursor": "nonsense"}).json()["error"]
-    assert bad_cursor["code"] == "invalid_request"
+    assert bad_cursor["code"] == "cursor_invalid"
     assert bad_cursor["details"]["errors"] == [{"field": "cursor", "problem": "the cursor is not valid"}]
     bad_limit = api.get("/v1/orders", params={"limit": 0}).json()["error"]
     assert (bad_limit["code"], bad_limit["details"]["errors"][0]["field"]) == ("invalid_request", "query.limit")
@@ -143,10 +144,11 @@ def test_unknown_order_is_404(api):
 
 def test_missing_or_wrong_token_is_401(anon, api):
     api.post("/v1/orders", json=SEED_ORDER)
-    assert anon.get("/v1/orders/4000000001").status_code == 401
+    missing = anon.get("/v1/orders/4000000001")
+    assert missing.status_code == 401 and missing.json()["error"]["code"] == "credentials_missing"
     wrong = anon.get("/v1/orders/4000000001", headers={"Authorization": "Bearer kalem_nope"})
     assert wrong.status_code == 401
-    assert wrong.json()["error"]["code"] == "authentication_failed"
+    assert wrong.json()["error"]["code"] == "credentials_invalid"
 
 
 def test_a_seller_sees_only_its_own_orders(api, db):

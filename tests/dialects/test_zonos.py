@@ -119,7 +119,7 @@ def test_only_operators_record_charges(api, db):
     with httpx.Client(base_url=api.base_url, headers={"Authorization": f"Bearer {token(db)}"}) as seller:
         before = snapshot(db)
         response = seller.post("/v1/orders/4000000101/invoices/INV-4000000101-1/charge")
-        assert response.status_code == 403 and response.json()["error"]["code"] == "permission_denied"
+        assert response.status_code == 403 and response.json()["error"]["code"] == "operator_required"
         assert snapshot(db) == before
 
 

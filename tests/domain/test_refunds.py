@@ -28,11 +28,11 @@ from kalem.domain.refunds.book import (
     ForcedAmountExceedsPaid,
     InvalidBillableOrder,
     InvalidCancellationStrategy,
-    InvalidRefundInput,
     PartialRefundNotAllowed,
     RefundError,
     RefundExceedsRefundable,
     RefundLineNotFound,
+    RefundLinesRequired,
     RefundQuantityNotPositive,
     RunningShares,
     strategy_from_dict,
@@ -358,7 +358,7 @@ def test_shipping_is_refunded_once_when_an_earlier_refund_failed_after_a_later_o
     ({"L9": 1}, 0, RefundLineNotFound, "refund_line_not_found"),
     ({"L1": 0}, 0, RefundQuantityNotPositive, "refund_quantity_not_positive"),
     ({"L1": -1}, 0, RefundQuantityNotPositive, "refund_quantity_not_positive"),
-    ({}, 0, InvalidRefundInput, "invalid_refund_input"),
+    ({}, 0, RefundLinesRequired, "refund_lines_required"),
 ])
 def test_invalid_requests_raise_typed_errors(units, held, error, code):
     refunds = [refund(SEED, [], DEFAULT_STRATEGY, {"L1": held})[1]] if held else []

@@ -30,9 +30,9 @@ def value(samples: dict, name: str, **labels: str) -> float:
 
 
 def test_metrics_are_for_operators_only(anon, api, db):
-    assert anon.get("/metrics").json()["error"]["code"] == "authentication_failed"
+    assert anon.get("/metrics").json()["error"]["code"] == "credentials_missing"
     with client_for(api, token(db, seller="acme")) as seller:
-        assert seller.get("/metrics").json()["error"]["code"] == "permission_denied"
+        assert seller.get("/metrics").json()["error"]["code"] == "operator_required"
     assert value(scrape(api), "kalem_database_up") == 1
 
 

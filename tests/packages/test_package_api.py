@@ -93,8 +93,10 @@ def test_refusals_change_nothing(placed, db, server):
         (placed.post("/v1/orders/P-1/packages/PK/split", content=b'{"packages": [,]}',
                      headers={"Content-Type": "application/json"}), 400, "malformed_json"),
         (placed.post("/v1/orders/P-1/packages/PK/status", json={"status": "Cancelled"}), 422, "invalid_request"),
-        (placed.post("/v1/orders/P-1/packages/PK/status", json={"status": "Delivered"}), 409, "illegal_transition"),
-        (placed.post("/v1/orders/P-1/packages/PK/status", json={"status": "Picking"}), 409, "illegal_transition"),
+        (placed.post("/v1/orders/P-1/packages/PK/status", json={"status": "Delivered"}), 409,
+         "package_action_not_allowed"),
+        (placed.post("/v1/orders/P-1/packages/PK/status", json={"status": "Picking"}), 409,
+         "package_action_not_allowed"),
         (other.post("/v1/orders/P-1/packages/PK/split", json=split_body({"P-1-a": 1})), 404, "order_not_found"),
         (other.get("/v1/orders/P-1/packages"), 404, "order_not_found"),
     ]
@@ -137,7 +139,7 @@ def test_intake_accepts_every_documented_starting_status(api):
     ledger = placed.json()["lines"][0]["ledger"]
     assert (ledger["open"], ledger["shipped"], ledger["delivered"]) == (2, 1, 1)
     refused = api.post("/v1/orders", json=body("P-4", "Unpacked"))
-    assert refused.status_code == 422 and refused.json()["error"]["code"] == "invalid_order"
+    assert refused.status_code == 422 and refused.json()["error"]["code"] == "package_status_not_placeable"
 
 
 def test_two_clients_split_the_same_package_at_once(placed):

@@ -90,7 +90,7 @@ def make_machine(db):
             try:
                 app.set_package_status(uow(), app.SetPackageStatus("S-1", package.package_id, goal, OPERATOR))
             except KalemError as error:
-                assert error.code == "illegal_transition"
+                assert error.code == "package_action_not_allowed"
             else:
                 raise AssertionError("the same step twice was accepted")
 

@@ -109,7 +109,7 @@ def _native() -> list[Entry]:
         e("native", "POST", "/v1/orders/batch",
           lambda w: [c("POST", "/v1/orders/batch", json={"orders": [native_order("4100000093")]})],
           foreign_ok=lambda w, r: r.status_code == 200 and [(x["status"], x["error"]["code"]) for x in
-                                                             r.json()["results"]] == [(403, "permission_denied")]),
+                                                             r.json()["results"]] == [(403, "seller_id_mismatch")]),
         e("native", "GET", "/v1/orders", lambda w: scoped(c("GET", "/v1/orders"), **seller), kind="listing"),
         e("native", "GET", "/v1/orders/{order_number}", lambda w: scoped(c("GET", o), **seller)),
         e("native", "POST", "/v1/orders/{order_number}/cancellations",
@@ -410,6 +410,8 @@ FOREIGN_STATUS = {"native": {403, 404}, "hebiar": {403, 404}, "hepsiglobal": {40
 
 
 def is_foreign_refusal(code: str | None) -> bool:
-    """Permission denied, or not found (another seller's id looks exactly like an unknown one);
-    Akinon names an unknown related object `does_not_exist`, as Django REST framework does."""
-    return code is not None and (code in ("permission_denied", "does_not_exist") or code.endswith("not_found"))
+    """Permission denied (natively, which permission), or not found (another seller's id looks exactly
+    like an unknown one); Akinon names an unknown related object `does_not_exist`, as Django REST
+    framework does."""
+    return code is not None and (code in ("permission_denied", "operator_required", "seller_id_mismatch",
+                                          "does_not_exist") or code.endswith("not_found"))

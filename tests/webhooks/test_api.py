@@ -21,7 +21,7 @@ BAD_BODIES = [
     ({"url": "http://127.0.0.1:9/x", "event_types": ["*"], "secret": "not-whsec"}, "invalid_webhook_secret"),
     ({"url": "http://127.0.0.1:9/x", "event_types": ["*"], "secret": "whsec_!!"}, "invalid_webhook_secret"),
     ({"url": "http://127.0.0.1:9/x", "event_types": ["*"], "auth": {"kind": "basic", "username": "u"}},
-     "invalid_request"),
+     "webhook_auth_incomplete"),
     ({"url": "http://127.0.0.1:9/x", "event_types": ["*"], "colour": "red"}, "invalid_request"),
 ]
 

@@ -19,7 +19,7 @@ import jwt
 
 from kalem.app.access import authenticate, still_valid
 from kalem.app.principals import Principal
-from kalem.domain.errors import AuthenticationFailed
+from kalem.domain.errors import CredentialsInvalid, CredentialsMissing, TokenExpired
 from kalem.store.uow import UnitOfWork
 
 CACHE_SECONDS = 10.0
@@ -42,7 +42,7 @@ class Authenticator:
 
     def bearer(self, credential: str | None, *, wait: bool = True) -> Principal:
         if not credential:
-            raise AuthenticationFailed("credentials are missing")
+            raise CredentialsMissing("credentials are missing")
         credential = credential.strip()
         if self._admin and hmac.compare_digest(credential.encode(), self._admin.encode()):
             return Principal("operator", "admin")
@@ -70,10 +70,10 @@ class Authenticator:
         `wait=False` never touches the database (so it may run on the event loop): an uncached
         token raises `WouldBlock` instead."""
         if not header:
-            raise AuthenticationFailed("the Authorization header is missing")
+            raise CredentialsMissing("the Authorization header is missing")
         scheme, _, credential = header.strip().partition(" ")
         if scheme.lower() not in schemes:
-            raise AuthenticationFailed(f"use the {' or '.join(s.title() for s in schemes)} scheme")
+            raise CredentialsMissing(f"use the {' or '.join(s.title() for s in schemes)} scheme")
         return self.bearer(credential, wait=wait)
 
     def issue_jwt(self, principal: Principal, *, claims: dict[str, object] | None = None) -> tuple[str, datetime]:
@@ -87,9 +87,9 @@ class Authenticator:
             claims = jwt.decode(token, self._secret, algorithms=["HS256"], issuer=_JWT_ISSUER,
                                 options={"require": ["exp", "iss", "sub", "role"]})
         except jwt.ExpiredSignatureError as exc:
-            raise AuthenticationFailed("the token has expired") from exc
+            raise TokenExpired("the token has expired") from exc
         except jwt.PyJWTError as exc:
-            raise AuthenticationFailed("the token is not valid") from exc
+            raise CredentialsInvalid("the token is not valid") from exc
         return Principal(claims["role"], claims["sub"], claims.get("seller_id"))
 
     def forget(self, token_id: str) -> None:

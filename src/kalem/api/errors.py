@@ -21,9 +21,25 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 
-from kalem.api.error_bodies import invalid_fields, jsonable, native_error
+from kalem.api.error_bodies import (
+    DATABASE_UNAVAILABLE,
+    HTTP_ERROR,
+    INTERNAL_ERROR,
+    INVALID_CHARACTERS,
+    INVALID_REQUEST,
+    MALFORMED_JSON,
+    METHOD_NOT_ALLOWED,
+    NUMBER_OUT_OF_RANGE,
+    PAYLOAD_TOO_LARGE,
+    RATE_LIMITED,
+    ROUTE_NOT_FOUND,
+    TOO_MANY_ITEMS,
+    invalid_fields,
+    jsonable,
+    native_error,
+)
 from kalem.api.request_id import current_request_id
-from kalem.domain.errors import KalemError
+from kalem.domain.errors import AuthenticationFailed, Conflict, KalemError, PermissionDenied
 
 log = logging.getLogger("kalem.api")
 CLIENT_CLOSED_REQUEST = 499
@@ -53,10 +69,9 @@ def render(request: Request, code: str, status: int, message: str, details: dict
     return response
 
 
-#: The database is unreachable (stopped, restarting, network) or the pool is exhausted: a 503 that
-#: invites a retry. Nothing was applied unless the request was acknowledged; retrying with the same
-#: `Idempotency-Key` is safe (docs/api.md, "When the database is away").
-DATABASE_UNAVAILABLE = "database_unavailable"
+#: The database is unreachable (stopped, restarting, network) or the pool is exhausted: a 503
+#: (`DATABASE_UNAVAILABLE`) that invites a retry. Nothing was applied unless the request was
+#: acknowledged; retrying with the same `Idempotency-Key` is safe (docs/api.md, "When the database is away").
 DATABASE_UNAVAILABLE_MESSAGE = "the database is not reachable; retry shortly"
 RETRY_AFTER_SECONDS = 1
 
@@ -75,19 +90,20 @@ def database_unavailable(request: Request, exc: BaseException) -> JSONResponse:
 def validation_code(errors: Sequence[Any]) -> str:
     """The stable code of a failed request validation: a list over its bound (lines, items, ids per
     request) is `too_many_items` — the caller should split the batch, not fix a field."""
-    return "too_many_items" if errors and errors[0].get("type") == "too_long" else "invalid_request"
+    return TOO_MANY_ITEMS if errors and errors[0].get("type") == "too_long" else INVALID_REQUEST
 
 
-_HTTP_CODES = {404: "route_not_found", 405: "method_not_allowed", 413: "payload_too_large",
-               401: "authentication_failed", 403: "permission_denied", 429: "rate_limited"}
+_HTTP_CODES = {404: ROUTE_NOT_FOUND, 405: METHOD_NOT_ALLOWED, 413: PAYLOAD_TOO_LARGE,
+               401: AuthenticationFailed.code, 403: PermissionDenied.code, 429: RATE_LIMITED}
 
 
 def install(app: FastAPI) -> None:
     @app.exception_handler(KalemError)
     async def _kalem(request: Request, exc: KalemError) -> JSONResponse:
         retry = exc.details.get("retry_after") if exc.status in (429, 503) else None
-        return render(request, exc.code, exc.status, exc.message, jsonable(exc.details),
-                      headers={"Retry-After": str(retry)} if retry else None)
+        native_path = renderer_for(request.app, request.url.path) is native
+        return render(request, exc.code if native_path else exc.face_code, exc.status, exc.message,
+                      jsonable(exc.details), headers={"Retry-After": str(retry)} if retry else None)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -95,7 +111,7 @@ def install(app: FastAPI) -> None:
         bad_json = next((e for e in errors if e.get("type") == "json_invalid"), None)
         if bad_json is not None:
             problem = bad_json.get("ctx", {}).get("error")
-            return render(request, "malformed_json", 400, "the body is not valid JSON",
+            return render(request, MALFORMED_JSON, 400, "the body is not valid JSON",
                           {"position": bad_json["loc"][-1], "problem": problem})
         message, details = invalid_fields(errors)
         if not details["errors"][0]["field"] and not _json_typed(request):
@@ -112,9 +128,9 @@ def install(app: FastAPI) -> None:
         if isinstance(exc.__cause__, ClientDisconnect):  # FastAPI's "error parsing the body": the client left
             return _client_left(request, exc.__cause__)
         if isinstance(exc.__cause__, RecursionError):  # FastAPI's "error parsing the body": nested too deep
-            return render(request, "malformed_json", 400, "the body is not valid JSON: it is nested too deeply",
+            return render(request, MALFORMED_JSON, 400, "the body is not valid JSON: it is nested too deeply",
                           {"problem": "nested too deeply"})
-        code = _HTTP_CODES.get(exc.status_code, "http_error")
+        code = _HTTP_CODES.get(exc.status_code, HTTP_ERROR)
         return render(request, code, exc.status_code, str(exc.detail), headers=getattr(exc, "headers", None))
 
     @app.exception_handler(OperationalError)
@@ -125,29 +141,29 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(IntegrityError)
     async def _integrity(request: Request, exc: IntegrityError) -> JSONResponse:
         # A concurrent twin won a uniqueness race (same order number, line id, key): nothing was applied.
-        return render(request, "conflict", 409, "a concurrent request created the same resource; retry to see it")
+        return render(request, Conflict.code, 409, "a concurrent request created the same resource; retry to see it")
 
     @app.exception_handler(DataError)
     async def _unstorable(request: Request, exc: DataError) -> JSONResponse:
-        return render(request, "invalid_characters", 422, "the input holds characters that cannot be stored "
+        return render(request, INVALID_CHARACTERS, 422, "the input holds characters that cannot be stored "
                       "(such as NUL)")
 
     @app.exception_handler(OverflowError)
     async def _out_of_range(request: Request, exc: OverflowError) -> JSONResponse:
         # SQLite's driver refuses integers beyond 64 bits before the statement runs.
-        return render(request, "number_out_of_range", 422, "a number in the request is out of range")
+        return render(request, NUMBER_OUT_OF_RANGE, 422, "a number in the request is out of range")
 
     @app.exception_handler(DBAPIError)
     async def _database_error(request: Request, exc: DBAPIError) -> JSONResponse:
         if is_database_unavailable(exc):  # a lost connection, whatever class the driver gave it
             return database_unavailable(request, exc)
         log.exception("database error")
-        return render(request, "internal_error", 500, "an internal error occurred")
+        return render(request, INTERNAL_ERROR, 500, "an internal error occurred")
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error")
-        return render(request, "internal_error", 500, "an internal error occurred")
+        return render(request, INTERNAL_ERROR, 500, "an internal error occurred")
 
 
 def _client_left(request: Request, exc: ClientDisconnect) -> Response:

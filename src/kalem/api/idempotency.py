@@ -20,7 +20,7 @@ from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import IntegrityError
 
 from kalem.app.principals import Principal
-from kalem.domain.errors import IdempotencyKeyInUse, IdempotencyKeyReused, InvalidInput
+from kalem.domain.errors import IdempotencyKeyInUse, IdempotencyKeyReused, IdempotencyKeyTooLong
 from kalem.store.codec import as_utc, dumps
 from kalem.store.uow import UnitOfWork
 
@@ -45,7 +45,7 @@ class Idempotency:
             status, body = render(use_case(self._uow()))
             return respond(status, body)
         if len(key) > 255:
-            raise InvalidInput("Idempotency-Key is longer than 255 characters", field="Idempotency-Key")
+            raise IdempotencyKeyTooLong("Idempotency-Key is longer than 255 characters", field="Idempotency-Key")
         claimed = self._claim(principal.key, key, fingerprint(fingerprint_of))
         if not isinstance(claimed, datetime):
             response = respond(*claimed)

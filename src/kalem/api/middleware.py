@@ -6,6 +6,7 @@ from collections.abc import Mapping
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from kalem.api.error_bodies import INVALID_CHARACTERS, PAYLOAD_TOO_LARGE
 from kalem.api.errors import renderer_for
 
 
@@ -25,10 +26,10 @@ class BodyLimit:
         limit = self.larger.get(scope.get("path", ""), self.default)
         for name, value in scope.get("headers", ()):
             if name == b"content-length" and value.isdigit() and int(value) > limit:
-                await refuse(scope, receive, send, 413, "payload_too_large", f"the body exceeds {limit} bytes")
+                await refuse(scope, receive, send, 413, PAYLOAD_TOO_LARGE, f"the body exceeds {limit} bytes")
                 return
         if "\x00" in scope.get("path", "") or b"%00" in scope.get("query_string", b""):
-            await refuse(scope, receive, send, 422, "invalid_characters", "the URL holds a NUL character")
+            await refuse(scope, receive, send, 422, INVALID_CHARACTERS, "the URL holds a NUL character")
             return
         # Read the whole (bounded) body first, so a refusal happens before the app has started.
         chunks, seen, more = [], 0, True
@@ -41,12 +42,12 @@ class BodyLimit:
             seen += len(chunks[-1])
             more = message.get("more_body", False)
             if seen > limit:
-                await refuse(scope, receive, send, 413, "payload_too_large", f"the body exceeds {limit} bytes")
+                await refuse(scope, receive, send, 413, PAYLOAD_TOO_LARGE, f"the body exceeds {limit} bytes")
                 return
         body = b"".join(chunks)
         # PostgreSQL cannot store NUL in text; refuse it the same way on every database.
         if b"\\u0000" in body or b"\x00" in body or (b"%00" in body and _form_encoded(scope)):
-            await refuse(scope, receive, send, 422, "invalid_characters", "the body holds a NUL character")
+            await refuse(scope, receive, send, 422, INVALID_CHARACTERS, "the body holds a NUL character")
             return
         await self.app(scope, replay([{"type": "http.request", "body": body, "more_body": False}], receive), send)
 

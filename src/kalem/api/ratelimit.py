@@ -18,6 +18,7 @@ from collections.abc import Callable
 from starlette.requests import cookie_parser
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from kalem.api.error_bodies import RATE_LIMITED
 from kalem.api.middleware import refuse
 from kalem.app.throttle import TokenBuckets, retry_after
 
@@ -82,7 +83,7 @@ class RateLimit:
             await self.app(scope, receive, send)
             return
         seconds = str(retry_after(wait))
-        await refuse(scope, receive, send, 429, "rate_limited",
+        await refuse(scope, receive, send, 429, RATE_LIMITED,
                      f"too many requests for this credential; retry after {seconds} s",
                      headers={"Retry-After": seconds, "RateLimit-Limit": str(self.buckets.burst),
                               "RateLimit-Remaining": "0", "RateLimit-Reset": seconds})

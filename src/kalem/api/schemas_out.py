@@ -262,16 +262,20 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     status: {"model": ErrorOut, "description": description}
     for status, description in (
         (400, "`malformed_json`: the body is not JSON"),
-        (401, "`authentication_failed`: missing or invalid credentials"),
-        (403, "`permission_denied`: the credential may not do this (or see this seller)"),
+        (401, ("`credentials_missing`, `credentials_invalid`, `token_expired`: missing, invalid or expired "
+               "credentials")),
+        (403, ("`operator_required`, `seller_id_mismatch`, … — the credential may not do this (or see this "
+               "seller)")),
         (404, "`order_not_found`, `line_not_found`, `package_not_found`, `cancel_request_not_found`, "
               "`refund_not_found`, `return_not_found`, … — an unknown id, or another seller's"),
-        (409, "`quantity_exceeds_cancellable`, `cancel_request_already_decided`, `illegal_transition`, "
-              "`idempotency_key_in_use`, `conflict`, … — the order's state does not allow it"),
+        (409, ("`quantity_exceeds_cancellable`, `cancel_request_already_decided`, `unit_action_not_allowed`, "
+               "`package_action_not_allowed`, `idempotency_key_in_use`, `conflict`, … — the order's state does "
+               "not allow it")),
         (412, "`version_mismatch`: If-Match names an older version of the order"),
         (413, "`payload_too_large`: the body is over the limit"),
-        (422, "`invalid_request` (`details.errors[]` names each field), `too_many_items`, "
-              "`idempotency_key_reused`, `unknown_reason`, … — the input is not acceptable"),
+        (422, ("`invalid_request` (the schema; `details.errors[]` names each field), `too_many_items`, "
+               "`unknown_reason`, `reason_required`, `cursor_invalid`, `idempotency_key_reused`, … — the input "
+               "is not acceptable (docs/api.md lists every code)")),
         (429, "`rate_limited`: too many requests for this credential; see Retry-After"),
         (503, "`database_unavailable`: retry after Retry-After (the same Idempotency-Key is safe)"))
 }

@@ -8,7 +8,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from kalem.domain.errors import InvalidInput
+from kalem.domain.errors import CursorInvalid
 from kalem.domain.orders import CancelRequest, Line, Order, OrderDetails, Package
 from kalem.domain.reasons import Reason
 
@@ -106,5 +106,5 @@ def decode_cursor(cursor: str | None) -> tuple[str, str] | None:
         created, row_id = raw.split("|", 1)
         datetime.fromisoformat(created)
     except (ValueError, UnicodeDecodeError) as exc:
-        raise InvalidInput("the cursor is not valid", field="cursor") from exc
+        raise CursorInvalid("the cursor is not valid", field="cursor") from exc
     return created, row_id

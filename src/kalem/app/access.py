@@ -19,8 +19,8 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from kalem.app.ids import new_id
-from kalem.app.principals import Principal
-from kalem.domain.errors import AuthenticationFailed, InvalidInput, NotFound, TokenNotFound
+from kalem.app.principals import Principal, SellerIdRequired
+from kalem.domain.errors import CredentialsInvalid, InvalidInput, NotFound, TokenExpired, TokenNotFound
 from kalem.store.codec import as_utc
 from kalem.store.uow import UnitOfWork
 
@@ -35,6 +35,27 @@ class UserNotFound(NotFound):
     code = "user_not_found"
 
 
+class RoleUnknown(InvalidInput):
+    code = "role_unknown"
+    face_code = InvalidInput.code
+
+
+class SellerIdNotAllowed(InvalidInput):
+    """An operator's credential belongs to no seller."""
+    code = "seller_id_not_allowed"
+    face_code = InvalidInput.code
+
+
+class PasswordTooShort(InvalidInput):
+    code = "password_too_short"
+    face_code = InvalidInput.code
+
+
+class PasswordContainsNul(InvalidInput):
+    code = "password_contains_nul"
+    face_code = InvalidInput.code
+
+
 def known_seller(uow: UnitOfWork, seller_id: str, now: datetime, *, new_seller: bool) -> None:
     """Name a seller kalem knows (from an order or a token), or create it when asked to; in the caller's
     transaction, with the credential that names it."""
@@ -46,11 +67,11 @@ def known_seller(uow: UnitOfWork, seller_id: str, now: datetime, *, new_seller: 
 
 def _check_role(role: str, seller_id: str | None) -> None:
     if role not in ROLES:
-        raise InvalidInput(f"role must be one of {', '.join(ROLES)}", field="role")
+        raise RoleUnknown(f"role must be one of {', '.join(ROLES)}", field="role")
     if role == "seller" and not seller_id:
-        raise InvalidInput("a seller token needs a seller id", field="seller_id")
+        raise SellerIdRequired("a seller token needs a seller id", field="seller_id")
     if role == "operator" and seller_id:
-        raise InvalidInput("an operator token belongs to no seller", field="seller_id")
+        raise SellerIdNotAllowed("an operator token belongs to no seller", field="seller_id")
 
 
 class Issued(NamedTuple):
@@ -92,9 +113,9 @@ def authenticate(uow: UnitOfWork, secret: str) -> Principal:
         row = uow.tokens.find(secret)
         now = uow.now()
     if row is None or row.revoked_at is not None:
-        raise AuthenticationFailed("the credentials are not valid")
+        raise CredentialsInvalid("the credentials are not valid")
     if row.expires_at is not None and as_utc(row.expires_at) <= now:
-        raise AuthenticationFailed("the token has expired")
+        raise TokenExpired("the token has expired")
     return Principal(row.role, row.id, row.seller_id)
 
 
@@ -112,7 +133,7 @@ def still_valid(uow: UnitOfWork, principal: Principal) -> Principal:
                         and (row.expires_at is None or as_utc(row.expires_at) > now))
     standing = standing and (row.role, row.seller_id) == (principal.role, principal.seller_id)
     if not standing:
-        raise AuthenticationFailed("the credentials this token was issued for are no longer valid")
+        raise CredentialsInvalid("the credentials this token was issued for are no longer valid")
     return principal
 
 
@@ -146,9 +167,9 @@ def verify_password(password: str, stored: str, hasher: PasswordHasher = PASSWOR
 
 def _password_rules(password: str) -> None:
     if len(password) < 8:
-        raise InvalidInput("a password needs at least 8 characters", field="password")
+        raise PasswordTooShort("a password needs at least 8 characters", field="password")
     if "\x00" in password:
-        raise InvalidInput("a password may not contain a NUL character", field="password")
+        raise PasswordContainsNul("a password may not contain a NUL character", field="password")
 
 
 def create_user(uow: UnitOfWork, *, username: str, password: str, role: str, seller_id: str | None) -> None:
@@ -170,7 +191,7 @@ def login(uow: UnitOfWork, username: str, password: str, hasher: PasswordHasher 
         row = uow.users.get(username) if "\x00" not in username else None
         if not verify_password(password, row.password_hash if row else _decoy(hasher), hasher) or row is None \
                 or row.disabled_at is not None:
-            raise AuthenticationFailed("user name or password is wrong")
+            raise CredentialsInvalid("user name or password is wrong")
         if row.password_hash.startswith("scrypt$") or hasher.check_needs_rehash(row.password_hash):
             uow.users.set_password(row.username, hash_password(password, hasher))
             uow.commit()

@@ -23,6 +23,18 @@ QUEUE_LIMIT = 200
 _SCAN_LIMIT = 1000  # rows read before the reason filter, which lives in the request body
 
 
+class ApprovedLineNotRequested(InvalidInput):
+    """An approval naming a line its cancel request does not hold."""
+    code = "approved_line_not_requested"
+    face_code = InvalidInput.code
+
+
+class ApprovedQuantityOutOfRange(InvalidInput):
+    """An approval of fewer than 0, or more than the requested, units of a line."""
+    code = "approved_quantity_out_of_range"
+    face_code = InvalidInput.code
+
+
 @dataclass(frozen=True, slots=True)
 class QueueFilter:
     status: str | None = None
@@ -91,10 +103,10 @@ def approval_quantities(request: CancelRequest, wanted: Mapping[str, int] | None
     chosen = dict(requested)
     for line_id, qty in (wanted or {}).items():
         if line_id not in requested:
-            raise InvalidInput(f"cancel request {request.id} has no line {line_id}", line_id=line_id)
+            raise ApprovedLineNotRequested(f"cancel request {request.id} has no line {line_id}", line_id=line_id)
         if qty < 0 or qty > requested[line_id]:
-            raise InvalidInput(f"line {line_id}: approve between 0 and {requested[line_id]} units",
-                               line_id=line_id, approved=qty, requested=requested[line_id])
+            raise ApprovedQuantityOutOfRange(f"line {line_id}: approve between 0 and {requested[line_id]} units",
+                                             line_id=line_id, approved=qty, requested=requested[line_id])
         chosen[line_id] = qty
     return chosen
 

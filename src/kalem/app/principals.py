@@ -8,6 +8,24 @@ from kalem.domain.errors import InvalidInput, PermissionDenied
 from kalem.domain.events import Actor
 
 
+class OperatorRequired(PermissionDenied):
+    """Only an operator may do this."""
+    code = "operator_required"
+    face_code = PermissionDenied.code
+
+
+class SellerIdMismatch(PermissionDenied):
+    """A seller naming another seller: a seller acts for itself only."""
+    code = "seller_id_mismatch"
+    face_code = PermissionDenied.code
+
+
+class SellerIdRequired(InvalidInput):
+    """What belongs to a seller (a seller's token, an operator's new order) names the seller."""
+    code = "seller_id_required"
+    face_code = InvalidInput.code
+
+
 @dataclass(frozen=True, slots=True)
 class Principal:
     role: str  # "operator" | "seller"
@@ -31,15 +49,15 @@ class Principal:
 
     def require_operator(self) -> None:
         if self.role != "operator":
-            raise PermissionDenied("only an operator may do this")
+            raise OperatorRequired("only an operator may do this")
 
 
 def seller_for_new_order(principal: Principal, seller_id: str | None) -> str:
     """A seller may only place its own orders; an operator names the seller."""
     if principal.role == "seller":
         if seller_id and seller_id != principal.seller_id:  # absent (None or "") means the caller's own
-            raise PermissionDenied("a seller may only place its own orders")
+            raise SellerIdMismatch("a seller may only place its own orders")
         return principal.seller_id  # type: ignore[return-value]
     if not seller_id:
-        raise InvalidInput("seller_id is required", field="seller_id")
+        raise SellerIdRequired("seller_id is required", field="seller_id")
     return seller_id

@@ -14,11 +14,11 @@ from decimal import Decimal
 from typing import Any
 
 from kalem.app.ids import new_id
-from kalem.app.principals import Principal
+from kalem.app.principals import Principal, SellerIdMismatch
 from kalem.app.transaction import OrderTransaction
 from kalem.domain import orders as domain_returns
 from kalem.domain import refunds as records
-from kalem.domain.errors import InvalidInput, PermissionDenied
+from kalem.domain.errors import InvalidInput, ReasonRequired
 from kalem.domain.events import Event
 from kalem.domain.orders import (
     CancelItem,
@@ -180,7 +180,7 @@ def refund_locked(tx: OrderTransaction, order: Order, cmd: RefundUnits) -> Refun
 
 def _reason(cmd: RefundUnits, line_id: str) -> int:
     if line_id not in cmd.reasons:
-        raise InvalidInput(f"line {line_id}: a reason is required", line_id=line_id, field="reason_id")
+        raise ReasonRequired(f"line {line_id}: a reason is required", line_id=line_id, field="reason_id")
     return cmd.reasons[line_id]
 
 
@@ -269,7 +269,7 @@ def get_return(uow: UnitOfWork, return_id: str, principal: Principal) -> ReturnR
 def get_strategy(uow: UnitOfWork, seller_id: str, principal: Principal) -> tuple[CancellationStrategy, bool]:
     """(strategy, is_default). A seller sees its own; an operator any."""
     if principal.scope is not None and principal.scope != seller_id:
-        raise PermissionDenied("a seller may only read its own cancellation strategy")
+        raise SellerIdMismatch("a seller may only read its own cancellation strategy")
     with uow:
         stored = uow.strategies.get(seller_id)
     return (DEFAULT_STRATEGY, True) if stored is None else (strategy_from_dict(stored), False)

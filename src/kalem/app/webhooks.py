@@ -14,13 +14,14 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from kalem.app.principals import Principal
-from kalem.domain.errors import InvalidInput
 from kalem.domain.webhooks import (
     DeliveryInFlight,
     DeliveryStatus,
     InvalidWebhookSecret,
     InvalidWebhookUrl,
+    WebhookAuthIncomplete,
     WebhookDeliveryNotFound,
+    WebhookFieldNotNullable,
     WebhookSubscriptionNotFound,
     WebhookUrlNotAllowed,
     is_public,
@@ -111,11 +112,11 @@ def _auth_columns(auth: dict[str, Any] | None, secret: str | None) -> tuple[dict
         raise InvalidWebhookSecret("a whsec_ secret goes with auth kind standard", field="secret")
     if kind == "basic":
         if not auth.get("username") or not auth.get("password"):  # type: ignore[union-attr]
-            raise InvalidInput("auth basic needs username and password", field="auth")
+            raise WebhookAuthIncomplete("auth basic needs username and password", field="auth")
         return {"auth_kind": kind, "secret": auth["password"], "basic_username": auth["username"]}, None  # type: ignore[index]
     if kind == "bearer":
         if not auth.get("token"):  # type: ignore[union-attr]
-            raise InvalidInput("auth bearer needs a token", field="auth")
+            raise WebhookAuthIncomplete("auth bearer needs a token", field="auth")
         return {"auth_kind": kind, "secret": auth["token"], "basic_username": None}, None  # type: ignore[index]
     return {"auth_kind": kind, "secret": None, "basic_username": None}, None  # secret_url: the URL is the secret
 
@@ -181,7 +182,7 @@ def _update(uow: UnitOfWork, sub_id: str, spec: SubscriptionSpec, *, allow_priva
     for name in ("dialect", "enabled"):
         if name in spec.fields_set:
             if getattr(spec, name) is None:
-                raise InvalidInput(f"{name} cannot be null", field=name)
+                raise WebhookFieldNotNullable(f"{name} cannot be null", field=name)
             changes[name] = getattr(spec, name)
     if "seller_id" in spec.fields_set:
         changes["seller_id"] = spec.seller_id

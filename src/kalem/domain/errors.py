@@ -4,66 +4,124 @@ Every error a caller can cause is a class under `KalemError`, one class per `cod
 machine-readable name that every face renders (the native `{"error": {"code": ...}}`, or a
 dialect's envelope); `status` is the HTTP status it maps to (nothing here knows HTTP beyond that
 number). A code is never changed on an instance: a new code is a new class, listed in this tree
-(tests/test_errors.py holds it to the code). Classes defined elsewhere name their module; the
-leaves from `platforms/` carry a face's own wire codes.
+(tests/test_errors.py holds it to the code). Only leaves are raised: a parent names a kind of
+problem, its leaves the problem. Classes defined elsewhere name their module; the leaves from
+`platforms/` carry a face's own wire codes. A `*` marks a leaf made precise after the faces'
+wire was fixed: the native API shows its code, the faces the code raised in its place before
+(`face_code`: its parent's, or `line_not_found` for the lines' kin under NotFound).
 
     KalemError (400)
     ├── InvalidInput (422)                        malformed values that passed the wire schema
     │   ├── QuantityNotPositive
     │   ├── DuplicateLine
     │   ├── UnknownReason
+    │   ├── ReasonRequired*
+    │   ├── CursorInvalid*
+    │   ├── IfMatchMalformed*
+    │   ├── IdempotencyKeyTooLong*
     │   ├── InvalidOrder
     │   │   ├── QuantityTooLarge
     │   │   ├── TooManyLines
     │   │   ├── TooManyUnits
     │   │   ├── AmountTooPrecise
-    │   │   └── IdNotAddressable
+    │   │   ├── IdNotAddressable
+    │   │   ├── OrderWithoutLines*
+    │   │   ├── LineIdNotUnique*
+    │   │   ├── LineQuantityNotPositive*
+    │   │   ├── LineAmountNegative*
+    │   │   ├── DiscountExceedsLineAmount*
+    │   │   ├── PackageIdNotUnique*
+    │   │   ├── PackageStatusNotPlaceable*
+    │   │   ├── PackageQuantityNotPositive*
+    │   │   └── PackedQuantityMismatch*
+    │   ├── RoleUnknown*                          app/access.py
+    │   ├── SellerIdNotAllowed*                   app/access.py
+    │   ├── PasswordTooShort*                     app/access.py
+    │   ├── PasswordContainsNul*                  app/access.py
+    │   ├── ApprovedLineNotRequested*             app/cancel_queue.py
+    │   ├── ApprovedQuantityOutOfRange*           app/cancel_queue.py
+    │   ├── SellerIdRequired*                     app/principals.py
     │   ├── RefundAmountMismatch                  app/refunds.py
     │   ├── RefundReferenceInUse                  app/refunds.py
-    │   ├── InvalidRefund                         domain/refunds/amounts.py
-    │   ├── RefundCurrencyMismatch                domain/refunds/amounts.py
     │   ├── CancelRequiresSplit                   domain/orders/packages.py
     │   ├── EmptySplit                            domain/orders/packages.py
-    │   ├── InvalidPayout                         domain/refunds/records.py
+    │   ├── PackageStatusNotSettable*             domain/orders/packages.py
+    │   ├── CargoTrackingNumberUnexpected*        domain/orders/packages.py
+    │   ├── LinesRequired*                        domain/orders/requests.py
     │   ├── MixedCancelAndReturn                  domain/orders/returns.py
+    │   ├── UnitsRequired*                        domain/orders/returns.py
     │   ├── DuplicateUnit                         domain/orders/units.py
+    │   ├── UnitNumberOutOfRange*                 domain/refunds/account.py
+    │   ├── InvalidRefund                         domain/refunds/amounts.py
+    │   ├── RefundCurrencyMismatch                domain/refunds/amounts.py
+    │   ├── InvalidPayout                         domain/refunds/records.py
+    │   ├── SettlementStatusUnknown*              domain/refunds/records.py
     │   ├── InvalidEventType                      domain/webhooks.py
     │   ├── UnknownEventType                      domain/webhooks.py
     │   ├── InvalidWebhookSecret                  domain/webhooks.py
     │   ├── InvalidWebhookUrl                     domain/webhooks.py
     │   ├── WebhookUrlNotAllowed                  domain/webhooks.py
-    │   ├── Invalid                               platforms/akinon/face/errors.py   (a face's own codes from here)
+    │   ├── WebhookAuthIncomplete*                domain/webhooks.py
+    │   ├── WebhookFieldNotNullable*              domain/webhooks.py
+    │   ├── StatusFilterUnknown*                  hub/web.py
+    │   ├── BulkActionUnknown*                    hub/web.py
+    │   ├── SelectionEmpty*                       hub/web.py
+    │   ├── DenialReasonRequired*                 hub/web.py
+    │   ├── NumberNotWhole*                       hub/web.py
+    │   ├── DateMalformed*                        hub/web.py
+    │   ├── DateOutOfRange*                       hub/web.py
+    │   ├── Invalid                               platforms/akinon/face/errors.py  (faces' own codes from here)
     │   ├── Required                              platforms/akinon/face/errors.py
     │   ├── DoesNotExist                          platforms/akinon/face/errors.py
     │   ├── QuantityExceedsAvailable              platforms/akinon/face/errors.py
     │   ├── PartialReturnNotSupported             platforms/akinon/face/errors.py
     │   ├── InvalidCredentials                    platforms/akinon/face/errors.py
+    │   ├── UnitLineQuantityNotPositive*          platforms/hebiar/face/routes.py
+    │   ├── StatusTypeUnknown*                    platforms/hebiar/face/routes.py
+    │   ├── TimestampMalformed*                   platforms/hebiar/face/routes.py
     │   ├── UnsupportedGrantType                  platforms/hepsiglobal/face/routes.py
+    │   ├── CompanyIdRequired*                    platforms/hepsiglobal/face/routes.py
+    │   ├── OrderItemRepeated*                    platforms/hepsiglobal/face/routes.py
     │   ├── LinesOfSeveralOrders                  platforms/n11/order_lines.py
     │   ├── LinesOfSeveralPackages                platforms/n11/order_lines.py
     │   ├── NothingToSplit                        platforms/n11/order_lines.py
     │   ├── UnsupportedOrderByField               platforms/n11/face/routes.py
+    │   ├── StatusNotPicking*                     platforms/n11/face/routes.py
+    │   ├── LineIdRepeated*                       platforms/n11/face/routes.py
+    │   ├── PackageStatusUnknown*                 platforms/n11/face/routes.py
+    │   ├── DateRangeReversed*                    platforms/n11/face/routes.py
     │   ├── MissingOrderIdentifier                platforms/zonos/billing.py
     │   ├── MissingItemIdentifier                 platforms/zonos/billing.py
     │   ├── AccountOrderNumberMismatch            platforms/zonos/billing.py
     │   ├── ItemIdentifierMismatch                platforms/zonos/billing.py
     │   ├── AmbiguousSku                          platforms/zonos/billing.py
+    │   ├── PageSizeOutOfRange*                   platforms/zonos/face/limits.py
+    │   ├── TextNotStorable*                      platforms/zonos/face/schema.py
+    │   ├── AmountNotANumber*                     platforms/zonos/face/schema.py
     │   ├── InvalidZonosId                        platforms/zonos/face/views.py
     │   └── WebhookTypeNotSupported               platforms/zonos/face/webhooks.py
     ├── NotFound (404)                            unknown ids — and other sellers' ids, which look the same
     │   ├── OrderNotFound
     │   ├── LineNotFound
-    │   │   └── OrderLineNotFound                 platforms/n11/order_lines.py
     │   ├── PackageNotFound
     │   ├── CancelRequestNotFound
     │   ├── TokenNotFound
     │   ├── UnknownSeller                         app/access.py
     │   ├── UserNotFound                          app/access.py
+    │   ├── RequestLineNotFound*                  domain/orders/requests.py
     │   ├── ReturnNotFound                        domain/orders/returns.py
     │   ├── UnitNotFound                          domain/orders/units.py
     │   ├── RefundNotFound                        domain/refunds/records.py
     │   ├── WebhookSubscriptionNotFound           domain/webhooks.py
-    │   └── WebhookDeliveryNotFound               domain/webhooks.py
+    │   ├── WebhookDeliveryNotFound               domain/webhooks.py
+    │   ├── PageNotFound*                         hub/web.py
+    │   ├── OrderPkNotFound*                      platforms/akinon/face/errors.py
+    │   ├── CancellationRequestNotFound*          platforms/akinon/face/errors.py
+    │   ├── CancellationReasonNotFound*           platforms/akinon/face/errors.py
+    │   ├── PageInvalid*                          platforms/akinon/face/errors.py
+    │   ├── UnitLineNotFound*                     platforms/hebiar/units.py
+    │   ├── OrderLineNotFound                     platforms/n11/order_lines.py
+    │   └── ItemNotFound*                         platforms/zonos/billing.py
     ├── Conflict (409)                            the request is well formed but the state does not allow it
     │   ├── QuantityExceedsCancellable
     │   ├── NothingToCancel
@@ -72,19 +130,20 @@ leaves from `platforms/` carry a face's own wire codes.
     │   ├── OrderAlreadyExists
     │   ├── LineIdInUse
     │   ├── AmbiguousOrderNumber
-    │   ├── IllegalTransition
-    │   │   └── PackageNotSplittable              domain/orders/packages.py
+    │   ├── IllegalTransition                     a state table refused the step (domain/states.py)
+    │   │   ├── PackageActionNotAllowed*          domain/orders/packages.py
+    │   │   ├── PackageNotSplittable              domain/orders/packages.py
+    │   │   ├── UnitActionNotAllowed*             domain/orders/units.py
+    │   │   ├── UnitNotOnLine*                    domain/orders/units.py
+    │   │   └── DeliveryActionNotAllowed*         domain/webhooks.py
     │   ├── VersionMismatch (412)
     │   ├── IdempotencyKeyInUse
-    │   ├── OrderAlreadyCanceled                  domain/billing/order_billing.py
+    │   ├── OrderAlreadyCanceled                  domain/orders/order.py
     │   ├── OrderHasPendingCancelRequests         domain/billing/order_billing.py
     │   ├── OrderHasShippedUnits                  domain/billing/order_billing.py
     │   ├── UnitsAlreadyShipped                   domain/billing/order_billing.py
-    │   ├── RefundExceedsPaid                     domain/refunds/amounts.py
     │   ├── SplitExceedsPackage                   domain/orders/packages.py
     │   ├── UnitsPendingCancel                    domain/orders/packages.py
-    │   ├── RefundAlreadySettled                  domain/refunds/records.py
-    │   ├── UnitsNotRefundable                    domain/refunds/records.py
     │   ├── ReturnAlreadyDecided                  domain/orders/requests.py
     │   ├── UnitsNotReturnable                    domain/orders/units.py
     │   ├── UnitAlreadyCancelled                  domain/orders/units.py
@@ -93,12 +152,20 @@ leaves from `platforms/` carry a face's own wire codes.
     │   ├── UnitNotDelivered                      domain/orders/units.py
     │   ├── UnitInTransit                         domain/orders/units.py
     │   ├── UnitPendingDecision                   domain/orders/units.py
+    │   ├── RefundExceedsPaid                     domain/refunds/amounts.py
+    │   ├── RefundAlreadySettled                  domain/refunds/records.py
+    │   ├── UnitsNotRefundable                    domain/refunds/records.py
     │   ├── DeliveryInFlight                      domain/webhooks.py
     │   └── OrderLineRetired                      platforms/n11/order_lines.py
     ├── IdempotencyKeyReused (422)
     ├── AuthenticationFailed (401)
+    │   ├── CredentialsMissing*                   none, or none in a scheme the path takes
+    │   ├── CredentialsInvalid*                   unknown, revoked or wrong (which, is not said)
+    │   └── TokenExpired*
     ├── TooManyLogins (429)
     ├── PermissionDenied (403)
+    │   ├── OperatorRequired*                     app/principals.py
+    │   ├── SellerIdMismatch*                     app/principals.py
     │   └── ForcedAmountOperatorOnly              domain/refunds/records.py
     ├── InvalidIban (422)                         domain/refunds/iban.py
     ├── BillingError (422)                        domain/billing/invoices.py
@@ -113,7 +180,12 @@ leaves from `platforms/` carry a face's own wire codes.
     │   └── UnknownDestination                    domain/billing/landed_cost.py
     ├── RefundError (422)                         domain/refunds/book.py
     │   ├── InvalidRefundInput                    domain/refunds/book.py
-    │   │   └── RefundQuantityNotPositive         domain/refunds/book.py
+    │   │   ├── RefundQuantityNotPositive         domain/refunds/book.py
+    │   │   ├── RefundLinesRequired*              domain/refunds/book.py
+    │   │   ├── RefundCountNotInteger*            domain/refunds/book.py
+    │   │   ├── RefundUnitsOutOfRange*            domain/refunds/book.py
+    │   │   ├── RefundCauseUnsupported*           domain/refunds/book.py
+    │   │   └── RefundedAmountInvalid*            domain/refunds/book.py
     │   ├── InvalidBillableOrder                  domain/refunds/book.py
     │   ├── InvalidCancellationStrategy           domain/refunds/book.py
     │   ├── ForcedAmountExceedsPaid               domain/refunds/book.py
@@ -133,11 +205,20 @@ from typing import Any
 class KalemError(Exception):
     code = "kalem_error"
     status = 400
+    #: The code the platform faces render: the class's own unless it sets one. A face's wire codes
+    #: never change, so a leaf made precise after the faces shipped keeps there the code raised in its
+    #: place before (`face_code = Parent.code`), while the native API shows its precise `code`.
+    face_code = code
 
     def __init__(self, message: str, **details: Any) -> None:
         super().__init__(message)
         self.message = message
         self.details = details
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "face_code" not in cls.__dict__:
+            cls.face_code = cls.code
 
 
 class InvalidInput(KalemError):
@@ -155,6 +236,17 @@ class DuplicateLine(InvalidInput):
 
 class UnknownReason(InvalidInput):
     code = "unknown_reason"
+
+
+class ReasonRequired(InvalidInput):
+    code = "reason_required"
+    face_code = InvalidInput.code
+
+
+class CursorInvalid(InvalidInput):
+    """A page cursor (`after`, `cursor`) that no page of this API gave."""
+    code = "cursor_invalid"
+    face_code = InvalidInput.code
 
 
 class InvalidOrder(InvalidInput):
@@ -184,6 +276,54 @@ class TooManyUnits(InvalidOrder):
 class IdNotAddressable(InvalidOrder):
     """An order number, line id or package id that some route could not name in its path."""
     code = "id_not_addressable"
+
+
+class OrderWithoutLines(InvalidOrder):
+    code = "order_without_lines"
+    face_code = InvalidOrder.code
+
+
+class LineIdNotUnique(InvalidOrder):
+    code = "line_id_not_unique"
+    face_code = InvalidOrder.code
+
+
+class LineQuantityNotPositive(InvalidOrder):
+    code = "line_quantity_not_positive"
+    face_code = InvalidOrder.code
+
+
+class LineAmountNegative(InvalidOrder):
+    """A negative unit price, discount or tax rate."""
+    code = "line_amount_negative"
+    face_code = InvalidOrder.code
+
+
+class DiscountExceedsLineAmount(InvalidOrder):
+    code = "discount_exceeds_line_amount"
+    face_code = InvalidOrder.code
+
+
+class PackageIdNotUnique(InvalidOrder):
+    code = "package_id_not_unique"
+    face_code = InvalidOrder.code
+
+
+class PackageStatusNotPlaceable(InvalidOrder):
+    """A package given on the intake in a status an order cannot arrive in (split, cancelled…)."""
+    code = "package_status_not_placeable"
+    face_code = InvalidOrder.code
+
+
+class PackageQuantityNotPositive(InvalidOrder):
+    code = "package_quantity_not_positive"
+    face_code = InvalidOrder.code
+
+
+class PackedQuantityMismatch(InvalidOrder):
+    """The packages given on the intake hold more or fewer units of a line than its quantity."""
+    code = "packed_quantity_mismatch"
+    face_code = InvalidOrder.code
 
 
 class NotFound(KalemError):
@@ -253,6 +393,12 @@ class VersionMismatch(Conflict):
     status = 412
 
 
+class IfMatchMalformed(InvalidInput):
+    """`If-Match` that is not an ETag of this API (`W/"3"`)."""
+    code = "if_match_malformed"
+    face_code = InvalidInput.code
+
+
 class IdempotencyKeyInUse(Conflict):
     code = "idempotency_key_in_use"
 
@@ -262,9 +408,31 @@ class IdempotencyKeyReused(KalemError):
     status = 422
 
 
+class IdempotencyKeyTooLong(InvalidInput):
+    code = "idempotency_key_too_long"
+    face_code = InvalidInput.code
+
+
 class AuthenticationFailed(KalemError):
     code = "authentication_failed"
     status = 401
+
+
+class CredentialsMissing(AuthenticationFailed):
+    """No credential, or none in a scheme the path takes."""
+    code = "credentials_missing"
+    face_code = AuthenticationFailed.code
+
+
+class CredentialsInvalid(AuthenticationFailed):
+    """Unknown, revoked or wrong: which of these is not said."""
+    code = "credentials_invalid"
+    face_code = AuthenticationFailed.code
+
+
+class TokenExpired(AuthenticationFailed):
+    code = "token_expired"
+    face_code = AuthenticationFailed.code
 
 
 class TooManyLogins(KalemError):

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any, Generic, TypeVar
 
-from kalem.domain.errors import IllegalTransition, KalemError
+from kalem.domain.errors import KalemError
 
 S = TypeVar("S", bound=Enum)
 A = TypeVar("A", bound=Enum)
@@ -22,7 +22,7 @@ A = TypeVar("A", bound=Enum)
 class Machine(Generic[S, A]):
     name: str
     table: Mapping[tuple[S, A], S]
-    error: type[KalemError] = IllegalTransition
+    error: type[KalemError]   # each machine refuses with its own code (an `IllegalTransition`, mostly)
 
     def next(self, state: S, action: A, /, *, error: type[KalemError] | None = None, message: str | None = None,
              **details: Any) -> S:

@@ -12,7 +12,7 @@ from enum import StrEnum
 from typing import Any
 from urllib.parse import urlsplit
 
-from kalem.domain.errors import Conflict, InvalidInput, NotFound
+from kalem.domain.errors import Conflict, IllegalTransition, InvalidInput, NotFound
 from kalem.domain.events.catalog import EVENT_TYPES
 from kalem.domain.states import Machine
 
@@ -50,6 +50,12 @@ class DeliveryStep(StrEnum):
     RELEASE_RETRY = "release_retry"  # an earlier attempt failed: failed again, its retry due
 
 
+class DeliveryActionNotAllowed(IllegalTransition):
+    """A delivery asked to take a step its status does not allow (the table's refusal)."""
+    code = "webhook_delivery_action_not_allowed"
+    face_code = IllegalTransition.code
+
+
 _S, _A = DeliveryStatus, DeliveryStep
 #: A webhook delivery's life. The store takes its steps set-wise, in SQL: a step's `WHERE status IN`
 #: is `from_statuses(step)`, its `SET status` is `DELIVERY.next(...)`.
@@ -62,7 +68,7 @@ DELIVERY: Machine[DeliveryStatus, DeliveryStep] = Machine("webhook delivery", {
     (_S.PENDING, _A.REQUEUE): _S.PENDING, (_S.FAILED, _A.REQUEUE): _S.PENDING,
     (_S.DELIVERED, _A.REQUEUE): _S.PENDING, (_S.SKIPPED, _A.REQUEUE): _S.PENDING,
     (_S.DEAD, _A.REQUEUE): _S.PENDING,
-})
+}, DeliveryActionNotAllowed)
 
 
 def from_statuses(step: DeliveryStep) -> tuple[DeliveryStatus, ...]:
@@ -103,6 +109,18 @@ class UnknownEventType(InvalidInput):
 
 class InvalidWebhookSecret(InvalidInput):
     code = "invalid_webhook_secret"
+
+
+class WebhookAuthIncomplete(InvalidInput):
+    """Receiver auth without what its kind needs (basic: username and password; bearer: a token)."""
+    code = "webhook_auth_incomplete"
+    face_code = InvalidInput.code
+
+
+class WebhookFieldNotNullable(InvalidInput):
+    """A subscription field set to null that must have a value (`dialect`, `enabled`)."""
+    code = "webhook_field_not_nullable"
+    face_code = InvalidInput.code
 
 
 class WebhookSubscriptionNotFound(NotFound):

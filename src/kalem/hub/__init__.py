@@ -12,11 +12,10 @@ from collections.abc import Callable, Sequence
 from fastapi import APIRouter, FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from kalem.domain.errors import NotFound
 from kalem.hub import order_page, routes
 from kalem.hub.sections import OrderSection
 from kalem.hub.session import Signer
-from kalem.hub.web import PREFIX, STATIC, HubRoute
+from kalem.hub.web import PREFIX, STATIC, HubRoute, PageNotFound
 
 _fallback = APIRouter(prefix=PREFIX, route_class=HubRoute, include_in_schema=False)
 
@@ -24,7 +23,7 @@ _fallback = APIRouter(prefix=PREFIX, route_class=HubRoute, include_in_schema=Fal
 @_fallback.api_route("/{rest:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
 def not_found(rest: str) -> None:
     """Any other /hub address gets the hub's not-found page, not the API's JSON."""
-    raise NotFound(f"no page at {PREFIX}/{rest}")
+    raise PageNotFound(f"no page at {PREFIX}/{rest}")
 
 
 def install(secret_key: str, sections: Sequence[OrderSection] = ()) -> Callable[[FastAPI], None]:

@@ -22,10 +22,9 @@ from kalem.app.billing import billing_for_number
 from kalem.app.orders import list_orders, order_events
 from kalem.app.refunds import order_refunds
 from kalem.app.webhooks import list_deliveries
-from kalem.domain.errors import InvalidInput
 from kalem.domain.orders import Ledger, Line, Order, OrderStatus, Package, UnitState
 from kalem.hub.sections import OrderSectionView, rendered_sections
-from kalem.hub.web import PREFIX, HubRoute, SignedIn, who
+from kalem.hub.web import PREFIX, HubRoute, SignedIn, StatusFilterUnknown, who
 
 router = APIRouter(prefix=PREFIX, route_class=HubRoute, include_in_schema=False)
 
@@ -82,7 +81,7 @@ def orders_page(page: SignedIn, number: Annotated[str | None, Query(max_length=6
         suffix = f"?seller={quote(seller, safe='')}" if seller and page.principal.scope is None else ""
         return page.redirect(f"{PREFIX}/orders/{quote(number.strip(), safe='')}{suffix}")
     if status and status not in {s.value for s in OrderStatus}:
-        raise InvalidInput("unknown status", field="status")
+        raise StatusFilterUnknown("unknown status", field="status")
     found = list_orders(page.uow(), page.principal, seller_id=seller or None, status=status or None,
                         limit=100, after=None)
     return page.render("orders.html", orders=found, seller=seller or "", status=status or "",

@@ -15,12 +15,28 @@ from kalem.app import access
 from kalem.app import cancel_queue as queue
 from kalem.app.cancellation import DecideCancelRequest, decide_cancel_request
 from kalem.app.principals import Principal
-from kalem.domain.errors import AuthenticationFailed, InvalidInput, KalemError, TooManyLogins
+from kalem.domain.errors import AuthenticationFailed, KalemError, TooManyLogins
 from kalem.domain.orders import Request as CancelRequest
 from kalem.domain.orders import RequestStatus
 from kalem.domain.reasons import StatusType, reasons
 from kalem.hub.session import PRESESSION_COOKIE, SESSION_COOKIE, SESSION_SECONDS
-from kalem.hub.web import PREFIX, AnyPage, Form, HubRoute, Page, SignedIn, age, who
+from kalem.hub.web import (
+    PREFIX,
+    AnyPage,
+    BulkActionUnknown,
+    DateMalformed,
+    DateOutOfRange,
+    DenialReasonRequired,
+    Form,
+    HubRoute,
+    NumberNotWhole,
+    Page,
+    SelectionEmpty,
+    SignedIn,
+    StatusFilterUnknown,
+    age,
+    who,
+)
 
 router = APIRouter(prefix=PREFIX, route_class=HubRoute, include_in_schema=False)
 QUEUE = f"{PREFIX}/cancel-requests"
@@ -95,7 +111,7 @@ def logout(page: SignedIn, form: Form) -> Response:
 def _filters(page: Page, params: dict[str, str]) -> queue.QueueFilter:
     status = params.get("status") or None
     if status is not None and status not in {s.value for s in RequestStatus}:
-        raise InvalidInput("unknown status", field="status")
+        raise StatusFilterUnknown("unknown status", field="status")
     reason_id = _int(params.get("reason"), "reason") if params.get("reason") else None
     start, end = _day(params.get("from"), "from"), _day(params.get("to"), "to")
     return queue.QueueFilter(
@@ -188,9 +204,9 @@ def bulk(page: SignedIn, form: Form) -> Response:
     ids = list(dict.fromkeys(str(v) for v in form.getlist("ids")))[:100]
     action = str(form.get("action") or "")
     if action not in ("approve", "reject"):
-        raise InvalidInput("choose approve or reject", field="action")
+        raise BulkActionUnknown("choose approve or reject", field="action")
     if not ids:
-        raise InvalidInput("no request was selected", field="ids")
+        raise SelectionEmpty("no request was selected", field="ids")
     reason_id = _denial(form) if action == "reject" else None
     if form.get("step") != "confirm":
         rows = [queue.queue_entry(page.uow(), i, page.principal) for i in ids]
@@ -219,7 +235,7 @@ def _quantities(form: FormData, row: queue.QueueRow) -> dict[str, int]:
 def _denial(form: FormData) -> int:
     reason_id = _int(form.get("reason_id"), "reason_id")
     if reason_id not in {r.id for r in _denials()}:
-        raise InvalidInput("choose a denial reason", field="reason_id")
+        raise DenialReasonRequired("choose a denial reason", field="reason_id")
     return reason_id
 
 
@@ -231,7 +247,7 @@ def _int(value: object, field: str) -> int:
     try:
         return int(str(value))
     except ValueError:
-        raise InvalidInput(f"{field} must be a whole number", field=field) from None
+        raise NumberNotWhole(f"{field} must be a whole number", field=field) from None
 
 
 def _day(value: str | None, field: str) -> date | None:
@@ -240,9 +256,9 @@ def _day(value: str | None, field: str) -> date | None:
     try:
         day = date.fromisoformat(value)
     except ValueError:
-        raise InvalidInput(f"{field} must be a date (YYYY-MM-DD)", field=field) from None
+        raise DateMalformed(f"{field} must be a date (YYYY-MM-DD)", field=field) from None
     if not EARLIEST <= day <= LATEST:
-        raise InvalidInput(f"{field} must be a date between {EARLIEST} and {LATEST}", field=field)
+        raise DateOutOfRange(f"{field} must be a date between {EARLIEST} and {LATEST}", field=field)
     return day
 
 

@@ -21,8 +21,9 @@ from sqlalchemy.exc import OperationalError
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from kalem.api.error_bodies import DATABASE_UNAVAILABLE, HTTP_ERROR, INTERNAL_ERROR, INVALID_REQUEST
 from kalem.app.principals import Principal
-from kalem.domain.errors import AuthenticationFailed, KalemError, NotFound
+from kalem.domain.errors import AuthenticationFailed, InvalidInput, KalemError, NotFound
 from kalem.hub.i18n import DEFAULT, LANGUAGES, translator
 from kalem.hub.session import LANG_COOKIE, PRESESSION_COOKIE, SESSION_COOKIE, Session, Signer, new_nonce
 
@@ -50,6 +51,51 @@ class LoginRequired(Exception):
 
 class CsrfFailed(KalemError):
     code, status = "csrf_failed", 403
+
+
+# The hub's own refusals of what a page or form was sent (the hub shows each code on its error page).
+class PageNotFound(NotFound):
+    code = "page_not_found"
+    face_code = NotFound.code
+
+
+class StatusFilterUnknown(InvalidInput):
+    code = "status_filter_unknown"
+    face_code = InvalidInput.code
+
+
+class BulkActionUnknown(InvalidInput):
+    """A bulk decision other than approve or reject."""
+    code = "bulk_action_unknown"
+    face_code = InvalidInput.code
+
+
+class SelectionEmpty(InvalidInput):
+    """A bulk decision with no request selected."""
+    code = "selection_empty"
+    face_code = InvalidInput.code
+
+
+class DenialReasonRequired(InvalidInput):
+    """A rejection without one of the denial reasons."""
+    code = "denial_reason_required"
+    face_code = InvalidInput.code
+
+
+class NumberNotWhole(InvalidInput):
+    code = "number_not_whole"
+    face_code = InvalidInput.code
+
+
+class DateMalformed(InvalidInput):
+    """A date filter that is not YYYY-MM-DD."""
+    code = "date_malformed"
+    face_code = InvalidInput.code
+
+
+class DateOutOfRange(InvalidInput):
+    code = "date_out_of_range"
+    face_code = InvalidInput.code
 
 
 def signer_of(request: Request) -> Signer:
@@ -213,18 +259,18 @@ Form = Annotated[FormData, Depends(checked_form)]
 
 def error_page(request: Request, exc: Exception) -> Response:
     current = Page(request)
-    status, code, detail = 500, "internal_error", None
+    status, code, detail = 500, INTERNAL_ERROR, None
     if isinstance(exc, NotFound):
         # One answer for "missing" and "another seller's": the same status, code and words.
-        status, code = 404, "not_found"
+        status, code = 404, NotFound.code
     elif isinstance(exc, KalemError):
         status, code, detail = exc.status, exc.code, exc.message
     elif isinstance(exc, RequestValidationError):
-        status, code = 422, "invalid_request"
+        status, code = 422, INVALID_REQUEST
     elif isinstance(exc, StarletteHTTPException):
-        status, code = exc.status_code, "http_error" if exc.status_code != 404 else "not_found"
+        status, code = exc.status_code, HTTP_ERROR if exc.status_code != 404 else NotFound.code
     elif isinstance(exc, OperationalError):
-        status, code = 503, "database_unavailable"
+        status, code = 503, DATABASE_UNAVAILABLE
     else:
         log.exception("hub: unhandled error", exc_info=exc)
     t = current.t

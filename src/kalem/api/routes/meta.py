@@ -12,6 +12,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from kalem.api import views
 from kalem.api.context import Caller, Ctx
+from kalem.api.error_bodies import MIGRATIONS_PENDING
 from kalem.api.errors import native
 from kalem.api.schemas_out import ERRORS, ErrorOut, HealthOut, ReadyOut, ReasonList
 from kalem.domain.reasons import StatusType, reasons
@@ -40,7 +41,7 @@ def readyz(ctx: Ctx) -> Response:
         outbox = uow.health.outbox(uow.now()) if migrations.at_head else None  # its table may not exist yet
     report = {"current": sorted(migrations.current), "expected": sorted(migrations.expected)}
     if outbox is None:
-        return native("migrations_pending", 503, "the database schema is not at this code's migration head; "
+        return native(MIGRATIONS_PENDING, 503, "the database schema is not at this code's migration head; "
                       "run `kalem db upgrade`", report)
     return JSONResponse({"status": "ready", "database": "ok", "migrations": {**report, "at_head": True},
                          "outbox": {"depth": outbox.depth, "oldest_age_seconds": round(outbox.oldest_age_seconds, 3),

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Response
 from pydantic import BaseModel, Field, SkipValidation, ValidationError
 
 from kalem.api.context import Caller, Ctx
-from kalem.api.error_bodies import invalid_fields, kalem_error, native_error
+from kalem.api.error_bodies import INVALID_REQUEST, invalid_fields, kalem_error, native_error
 from kalem.api.order_spec import spec_of
 from kalem.api.routes.orders import IdempotencyKey
 from kalem.api.schemas import OrderIn, Strict
@@ -67,7 +67,7 @@ def place_batch(body: OrderBatchIn, ctx: Ctx, caller: Caller, idempotency_key: I
             cmds.append(PlaceOrder(spec_of(OrderIn.model_validate(raw)), caller, ctx.settings.intake_limits))
         except ValidationError as exc:
             message, details = invalid_fields(exc.errors(include_url=False, include_context=False))
-            invalid[index] = _result(index, 422, raw, error=native_error("invalid_request", message, details))
+            invalid[index] = _result(index, 422, raw, error=native_error(INVALID_REQUEST, message, details))
             continue
         positions.append(index)
 

@@ -14,7 +14,7 @@ from kalem.api.schemas import CancellationIn, OrderIn
 from kalem.api.schemas_out import ERRORS, EventPage, OrderOut, OrderPage
 from kalem.app import orders as app_orders
 from kalem.app.cancellation import CancelLines, cancel_lines
-from kalem.domain.errors import InvalidInput
+from kalem.domain.errors import IfMatchMalformed
 from kalem.domain.orders import CancelItem
 
 # BodyShapeRoute: `POST /v1/orders` may be claimed by a face on its body's shape (HepsiGlobal's
@@ -83,5 +83,5 @@ def _version(if_match: str | None) -> int | None:
         return None
     digits = if_match.strip().removeprefix("W/").strip('"')
     if not digits.isdigit():
-        raise InvalidInput('If-Match must be an ETag of this API, like W/"3"', field="If-Match")
+        raise IfMatchMalformed('If-Match must be an ETag of this API, like W/"3"', field="If-Match")
     return int(digits)

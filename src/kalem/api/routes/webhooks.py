@@ -21,7 +21,7 @@ from kalem.api.schemas_out_webhooks import (
     SubscriptionOut,
 )
 from kalem.app import webhooks as app
-from kalem.domain.errors import InvalidInput
+from kalem.domain.errors import CursorInvalid
 from kalem.domain.webhooks import DeliveryStatus
 
 router = APIRouter(tags=["webhooks"], responses=ERRORS)
@@ -174,7 +174,7 @@ def _cursor(cursor: str | None) -> tuple[int, int]:
     try:
         xid, position = (int(p) for p in cursor.split(".", 1))
     except ValueError as exc:
-        raise InvalidInput("the cursor is not valid", field="after") from exc
+        raise CursorInvalid("the cursor is not valid", field="after") from exc
     return xid, position
 
 

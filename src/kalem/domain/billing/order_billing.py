@@ -40,14 +40,10 @@ from kalem.domain.events.data import EventData
 from kalem.domain.events.event import Actor, Event, EventRecorder
 from kalem.domain.events.orders import OrderCancelled
 from kalem.domain.orders.cancellation import CancelItem, cancel_lines
-from kalem.domain.orders.order import Order, Standing, StandingStep, take_standing
+from kalem.domain.orders.order import Order, OrderAlreadyCanceled, Standing, StandingStep, take_standing
 from kalem.domain.refunds.amounts import Collected
 
 OUT_OF_STOCK = 135  # the reason a unit removed by `orderItemUpdate` is cancelled with
-
-
-class OrderAlreadyCanceled(Conflict):
-    code = "order_already_canceled"
 
 
 class OrderHasShippedUnits(Conflict):

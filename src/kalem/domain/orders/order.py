@@ -23,11 +23,20 @@ from typing import Any
 
 from kalem.domain.errors import (
     AmountTooPrecise,
+    Conflict,
+    DiscountExceedsLineAmount,
     IdNotAddressable,
-    InvalidOrder,
     KalemError,
+    LineAmountNegative,
+    LineIdNotUnique,
     LineNotFound,
+    LineQuantityNotPositive,
+    OrderWithoutLines,
+    PackageIdNotUnique,
     PackageNotFound,
+    PackageQuantityNotPositive,
+    PackageStatusNotPlaceable,
+    PackedQuantityMismatch,
     QuantityExceedsCancellable,
     QuantityTooLarge,
     TooManyLines,
@@ -105,9 +114,13 @@ class StandingStep(StrEnum):
     CANCEL = "cancel"
 
 
+class OrderAlreadyCanceled(Conflict):
+    code = "order_already_canceled"
+
+
 STANDING: Machine[Standing, StandingStep] = Machine("order", {
     (Standing.ACTIVE, StandingStep.CANCEL): Standing.CANCELED,
-})
+}, OrderAlreadyCanceled)
 #: The order attribute that keeps when it was cancelled as a whole (its standing is read from it).
 CANCELED_ATTRIBUTE = "canceled_at"
 _SINCE = {Standing.CANCELED: CANCELED_ATTRIBUTE}
@@ -329,7 +342,7 @@ class Order:
 def take_standing(order: Order, step: StandingStep, now: datetime, *, error: type[KalemError] | None = None,
                   message: str | None = None, **details: object) -> dict[str, str]:
     """The order's attributes once it takes `step`: only what STANDING allows, refused otherwise with
-    `error` (else IllegalTransition)."""
+    `error` (else the machine's, OrderAlreadyCanceled)."""
     target = STANDING.next(order.standing, step, error=error, message=message, **details)
     return {**order.attributes, _SINCE[target]: now.isoformat()}
 
@@ -406,7 +419,7 @@ def place_order(spec: OrderSpec, *, order_id: str, actor: Actor, now: datetime,
                     tuple(PackageItem(ls.line_id, ls.quantity) for ls in spec.lines)),
     )
     if len({p.package_id for p in packages}) != len(packages):
-        raise InvalidOrder("package ids must be unique within the order")
+        raise PackageIdNotUnique("package ids must be unique within the order")
     for package in packages:
         check_addressable("package id", package.package_id)
     lines, packed = _numbered(spec.lines, packages)
@@ -427,7 +440,7 @@ def place_order(spec: OrderSpec, *, order_id: str, actor: Actor, now: datetime,
 
 def _check_lines(lines: Sequence[LineSpec], limits: IntakeLimits) -> None:
     if not lines:
-        raise InvalidOrder("an order needs at least one line")
+        raise OrderWithoutLines("an order needs at least one line")
     if len(lines) > limits.max_lines:
         raise TooManyLines(f"an order may have at most {limits.max_lines} lines, this one has {len(lines)}",
                            limit=limits.max_lines, lines=len(lines))
@@ -439,14 +452,14 @@ def _check_lines(lines: Sequence[LineSpec], limits: IntakeLimits) -> None:
                                    f"{limits.max_line_quantity} per line", line_id=ls.line_id,
                                    limit=limits.max_line_quantity)
         if ls.line_id in seen:
-            raise InvalidOrder(f"line {ls.line_id} appears twice", line_id=ls.line_id)
+            raise LineIdNotUnique(f"line {ls.line_id} appears twice", line_id=ls.line_id)
         seen.add(ls.line_id)
         if ls.quantity <= 0:
-            raise InvalidOrder(f"line {ls.line_id}: quantity must be positive", line_id=ls.line_id)
+            raise LineQuantityNotPositive(f"line {ls.line_id}: quantity must be positive", line_id=ls.line_id)
         if ls.unit_price < 0 or ls.discount < 0 or ls.tax_rate < 0:
-            raise InvalidOrder(f"line {ls.line_id}: amounts must not be negative", line_id=ls.line_id)
+            raise LineAmountNegative(f"line {ls.line_id}: amounts must not be negative", line_id=ls.line_id)
         if ls.discount > ls.unit_price * ls.quantity:
-            raise InvalidOrder(f"line {ls.line_id}: discount exceeds the line amount", line_id=ls.line_id)
+            raise DiscountExceedsLineAmount(f"line {ls.line_id}: discount exceeds the line amount", line_id=ls.line_id)
     units = sum(ls.quantity for ls in lines)
     if units > limits.max_units:
         raise TooManyUnits(f"an order may have at most {limits.max_units} units in all, this one has {units}",
@@ -475,14 +488,14 @@ def _numbered(specs: Sequence[LineSpec], packages: Sequence[PackageSpec]
     for package in packages:
         state = UNIT_STATE_OF_PACKAGE.get(package.status)
         if state is None:
-            raise InvalidOrder(f"package {package.package_id}: an order cannot arrive {package.status}",
-                               package_id=package.package_id)
+            raise PackageStatusNotPlaceable(f"package {package.package_id}: an order cannot arrive {package.status}",
+                                            package_id=package.package_id)
         items: dict[str, UnitSet] = {}
         for item in package.items:
             if item.line_id not in placed:
                 continue
             if item.quantity <= 0:
-                raise InvalidOrder(f"package {package.package_id}: quantities must be positive")
+                raise PackageQuantityNotPositive(f"package {package.package_id}: quantities must be positive")
             first = placed[item.line_id] + 1
             placed[item.line_id] += item.quantity
             runs[item.line_id].append((state, item.quantity))
@@ -490,8 +503,8 @@ def _numbered(specs: Sequence[LineSpec], packages: Sequence[PackageSpec]
         packed.append(tuple(PackedUnits(k, v) for k, v in items.items()))
     for ls in specs:
         if placed[ls.line_id] != ls.quantity:
-            raise InvalidOrder(f"line {ls.line_id}: packages hold {placed[ls.line_id]} units, "
-                               f"the line has {ls.quantity}", line_id=ls.line_id)
+            raise PackedQuantityMismatch(f"line {ls.line_id}: packages hold {placed[ls.line_id]} units, "
+                                         f"the line has {ls.quantity}", line_id=ls.line_id)
     lines = tuple(Line(ls.line_id, ls.sku, ls.name, ls.quantity, ls.unit_price, ls.discount, ls.tax_rate,
                        Units.laid_out(runs[ls.line_id]), ls.product_id, ls.barcode, ls.hs_code) for ls in specs)
     return lines, packed

@@ -72,7 +72,7 @@ class Action(StrEnum):
     UNSUPPLY = "unsupply"   # a split keeps its cancelled units in place (n11's layout); never asked for alone
 
 
-#: The whole state machine: (from, action) → to. Anything not here is an IllegalTransition.
+#: The whole state machine: (from, action) → to. Anything not here is a PackageActionNotAllowed.
 TRANSITIONS: Mapping[tuple[PackageStatus, Action], PackageStatus] = {
     (S.CREATED, Action.APPROVE): S.PICKING,
     (S.PICKING, Action.SHIP): S.SHIPPED,
@@ -82,7 +82,15 @@ TRANSITIONS: Mapping[tuple[PackageStatus, Action], PackageStatus] = {
     (S.PICKING, Action.CANCEL): S.CANCELLED,
     (S.PICKING, Action.UNSUPPLY): S.UNSUPPLIED,
 }
-MACHINE = Machine("package", TRANSITIONS)
+
+
+class PackageActionNotAllowed(IllegalTransition):
+    """A package asked to take an action its status does not allow (the table's refusal)."""
+    code = "package_action_not_allowed"
+    face_code = IllegalTransition.code
+
+
+MACHINE = Machine("package", TRANSITIONS, PackageActionNotAllowed)
 #: What the units a package holds do when it takes an action (approve moves none).
 UNIT_ACTION: Mapping[Action, UnitAction] = {Action.SHIP: UnitAction.SHIP, Action.DELIVER: UnitAction.DELIVER}
 #: Actions a package takes only as part of another operation: not offered as a next action.
@@ -114,6 +122,18 @@ class UnitsPendingCancel(Conflict):
     code = "units_pending_cancel"
 
 
+class PackageStatusNotSettable(InvalidInput):
+    """A status no package is moved to by asking (only Picking, Shipped and Delivered are)."""
+    code = "package_status_not_settable"
+    face_code = InvalidInput.code
+
+
+class CargoTrackingNumberUnexpected(InvalidInput):
+    """A cargo tracking number with a step other than shipping."""
+    code = "cargo_tracking_number_unexpected"
+    face_code = InvalidInput.code
+
+
 def allowed_actions(status: PackageStatus) -> list[str]:
     return [a for a in MACHINE.allowed(status) if a not in _INTERNAL]
 
@@ -139,11 +159,13 @@ def set_status(order: Order, package_id: str, status: PackageStatus, *, actor: A
     """Move a package one step: `Picking` approves, `Shipped` ships, `Delivered` delivers."""
     action = ACTION_TO.get(status)
     if action is None:
-        raise InvalidInput(f"status must be one of {', '.join(s.value for s in ACTION_TO)}", field="status")
+        raise PackageStatusNotSettable(f"status must be one of {', '.join(s.value for s in ACTION_TO)}",
+                                       field="status")
     package = order.package(package_id)
     next_status(package, action)
     if cargo_tracking_number is not None and action is not Action.SHIP:
-        raise InvalidInput("a cargo tracking number is given when shipping", field="cargo_tracking_number")
+        raise CargoTrackingNumberUnexpected("a cargo tracking number is given when shipping",
+                                            field="cargo_tracking_number")
     lines = {ln.line_id: ln for ln in order.lines}
     unit_action = UNIT_ACTION.get(action)
     if unit_action is not None:

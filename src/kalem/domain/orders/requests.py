@@ -24,6 +24,7 @@ from kalem.domain.errors import (
     DuplicateLine,
     InvalidInput,
     LineNotFound,
+    NotFound,
     QuantityNotPositive,
 )
 from kalem.domain.events.event import Actor
@@ -35,6 +36,18 @@ from kalem.domain.states import Machine
 
 class ReturnAlreadyDecided(Conflict):
     code = "return_already_decided"
+
+
+class LinesRequired(InvalidInput):
+    """A request that names no line."""
+    code = "lines_required"
+    face_code = InvalidInput.code
+
+
+class RequestLineNotFound(NotFound):
+    """A decision that names a line the request does not hold."""
+    code = "request_line_not_found"
+    face_code = LineNotFound.code
 
 
 class RequestStatus(StrEnum):
@@ -126,7 +139,7 @@ def take(order: Order, asked: Sequence[AskedUnits], action: UnitAction, *,
     Returns the lines after the move and the units taken per line.
     """
     if not asked:
-        raise InvalidInput("name at least one line")
+        raise LinesRequired("name at least one line")
     seen: set[str] = set()
     lines = {ln.line_id: ln for ln in order.lines}
     taken: dict[str, UnitSet] = {}
@@ -167,7 +180,7 @@ def decide(order: Order, request: Request, decision: Decision, approved: Mapping
     requested = {i.line_id: i.quantity for i in request.items}
     for line_id, n in approved.items():
         if line_id not in requested:
-            raise LineNotFound(f"{request.kind.name} {request.id} has no line {line_id}", line_id=line_id)
+            raise RequestLineNotFound(f"{request.kind.name} {request.id} has no line {line_id}", line_id=line_id)
         if n < 0 or n > requested[line_id]:
             raise ApprovalExceedsRequested(f"line {line_id}: {n} approved, {requested[line_id]} requested",
                                            line_id=line_id, approved=n, requested=requested[line_id])

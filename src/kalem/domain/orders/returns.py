@@ -35,6 +35,12 @@ class ReturnNotFound(NotFound):
     code = "return_not_found"
 
 
+class UnitsRequired(InvalidInput):
+    """An operation on units that names none."""
+    code = "units_required"
+    face_code = InvalidInput.code
+
+
 class Operation(StrEnum):
     CANCEL = "cancel"
     RETURN = "return"
@@ -115,7 +121,7 @@ def classify_units(order: Order, units: Sequence[tuple[str, int]],
     unit that can be neither. `labels` name the units in errors (a face's own ids).
     """
     if not units:
-        raise InvalidInput("name at least one unit")
+        raise UnitsRequired("name at least one unit")
     kinds: dict[Operation, list[str]] = {}
     numbers: dict[str, list[int]] = {}
     for index, (line_id, n) in enumerate(units):

@@ -11,7 +11,8 @@ A request that names units is checked unit by unit: a unit outside the line, or 
 operation cannot take, is refused with its own code and nothing changes.
 
 A unit's life is one table (`TRANSITIONS`): every change of a unit's state is an action the table
-allows from the state it is in, taken by `Units.step`; anything else is an `IllegalTransition`.
+allows from the state it is in, taken by `Units.step`; anything else is refused
+(`UnitActionNotAllowed`, an `IllegalTransition`).
 
     open ──request_cancel──▶ pending_cancel ──approve_cancel──▶ cancelled
     open ◀──release_cancel── pending_cancel
@@ -70,7 +71,21 @@ TRANSITIONS: Mapping[tuple[UnitState, UnitAction], UnitState] = {
     (_U.RETURN_PENDING, _A.RELEASE_RETURN): _U.DELIVERED,
     (_U.DELIVERED, _A.RETURN): _U.RETURNED,
 }
-MACHINE: Machine[UnitState, UnitAction] = Machine("unit", TRANSITIONS)
+
+
+class UnitActionNotAllowed(IllegalTransition):
+    """A unit asked to take an action its state does not allow (the table's refusal)."""
+    code = "unit_action_not_allowed"
+    face_code = IllegalTransition.code
+
+
+class UnitNotOnLine(IllegalTransition):
+    """A unit number beyond the line's quantity, asked to take an action."""
+    code = "unit_not_on_line"
+    face_code = IllegalTransition.code
+
+
+MACHINE: Machine[UnitState, UnitAction] = Machine("unit", TRANSITIONS, UnitActionNotAllowed)
 _SOURCE = {action: state for (state, action) in TRANSITIONS}
 
 
@@ -266,13 +281,13 @@ class Units:
 
     def step(self, units: UnitSet, action: UnitAction) -> Units:
         """These units take `action`, each going where the table says; if one may not (or is not on the
-        line), nothing changes and the step is refused (`IllegalTransition`)."""
+        line), nothing changes and the step is refused (`UnitActionNotAllowed`, `UnitNotOnLine`)."""
         if not units:
             return self
         outside = units - UnitSet.span(1, self.quantity)
         if outside:
             n = next(iter(outside))
-            raise IllegalTransition(f"unit {n} is not on the line: cannot {action}", unit=n, action=action.value)
+            raise UnitNotOnLine(f"unit {n} is not on the line: cannot {action}", unit=n, action=action.value)
         runs: list[Run] = []
         for a, b, state in self.runs:
             taking = UnitSet.span(a, b) & units

@@ -57,8 +57,10 @@ from kalem.domain.refunds.book import (
     Book,
     CancellationStrategy,
     InvalidBillableOrder,
-    InvalidRefundInput,
+    RefundCauseUnsupported,
     RefundLineNotFound,
+    RefundLinesRequired,
+    RefundUnitsOutOfRange,
     RunningShares,
     book_of,
     paid_taxes,
@@ -76,6 +78,13 @@ from kalem.domain.refunds.records import (
 )
 
 ZERO = Decimal(0)
+
+
+class UnitNumberOutOfRange(InvalidInput):
+    """A unit number outside 1..the line's quantity, asked for its account."""
+    code = "unit_number_out_of_range"
+    face_code = InvalidInput.code
+
 
 #: The state a cause's units are in once they may be refunded.
 REFUNDABLE_STATE: dict[RefundCause, UnitState] = {RefundCause.CANCELLATION: UnitState.CANCELLED,
@@ -213,7 +222,7 @@ class RefundAccount:
         """The per-unit view: unit `number` of a line."""
         account = self.line(line_id)
         if not 1 <= number <= account.quantity:
-            raise InvalidInput(f"line {line_id} has no unit {number}", line_id=line_id, unit=number)
+            raise UnitNumberOutOfRange(f"line {line_id} has no unit {number}", line_id=line_id, unit=number)
         paid = self._unit_shares(line_id)
         status = ("refunded" if number in account.refunded else "pending" if number in account.pending
                   else "refundable")
@@ -260,15 +269,15 @@ class RefundAccount:
         """The unit numbers a refund of `units` takes (the rule for counts is in the module docstring).
         With a cause, only units of that cause held by no refund may be taken."""
         if not units:
-            raise InvalidRefundInput("a refund needs at least one line")
+            raise RefundLinesRequired("a refund needs at least one line")
         chosen = {}
         for line_id, wanted in units.items():
             line, account = self._order_line(line_id), self.line(line_id)
             free = None if cause is None else line.units.in_state(REFUNDABLE_STATE[cause]) - account.held
             if isinstance(wanted, UnitSet):
                 if not wanted or wanted - UnitSet.span(1, account.quantity):
-                    raise InvalidRefundInput(f"line {line_id}: units must be numbered 1 to {account.quantity}",
-                                             line_id=line_id)
+                    raise RefundUnitsOutOfRange(f"line {line_id}: units must be numbered 1 to {account.quantity}",
+                                                line_id=line_id)
                 held = wanted & account.held
                 if held:
                     raise UnitsNotRefundable(f"line {line_id}: unit {next(iter(held))} is refunded already",
@@ -332,7 +341,7 @@ class RefundAccount:
         if forced_amount is not None and actor.kind != "operator":
             raise ForcedAmountOperatorOnly("only an operator may force a refund amount", field="forced_amount")
         if cause not in REFUNDABLE_STATE:
-            raise InvalidRefundInput(f"a refund of units is caused by a cancellation or a return, not {cause}")
+            raise RefundCauseUnsupported(f"a refund of units is caused by a cancellation or a return, not {cause}")
         chosen = self.choose(units, cause)
         breakdown = self._breakdown(chosen, include_cargo, forced_amount)
         lines = tuple((line.line_id, line.quantity) for line in breakdown.lines)

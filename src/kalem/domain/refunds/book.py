@@ -45,6 +45,35 @@ class RefundQuantityNotPositive(InvalidRefundInput):
     code = "refund_quantity_not_positive"
 
 
+class RefundLinesRequired(InvalidRefundInput):
+    """A refund that names no line."""
+    code = "refund_lines_required"
+    face_code = InvalidRefundInput.code
+
+
+class RefundCountNotInteger(InvalidRefundInput):
+    code = "refund_count_not_integer"
+    face_code = InvalidRefundInput.code
+
+
+class RefundUnitsOutOfRange(InvalidRefundInput):
+    """Unit numbers outside 1..the line's quantity (or none), named for a refund."""
+    code = "refund_units_out_of_range"
+    face_code = InvalidRefundInput.code
+
+
+class RefundCauseUnsupported(InvalidRefundInput):
+    """A refund of units for a cause other than a cancellation or a return."""
+    code = "refund_cause_unsupported"
+    face_code = InvalidRefundInput.code
+
+
+class RefundedAmountInvalid(InvalidRefundInput):
+    """The amount already refunded, as given to a breakdown, is not a valid amount."""
+    code = "refunded_amount_invalid"
+    face_code = InvalidRefundInput.code
+
+
 class RefundLineNotFound(RefundError):
     code, status = "refund_line_not_found", 404
 

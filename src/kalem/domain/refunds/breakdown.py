@@ -24,10 +24,12 @@ from kalem.domain.refunds.book import (
     CargoNotRefundable,
     CargoRule,
     ForcedAmountExceedsPaid,
-    InvalidRefundInput,
     PartialRefundNotAllowed,
+    RefundCountNotInteger,
+    RefundedAmountInvalid,
     RefundExceedsRefundable,
     RefundLineNotFound,
+    RefundLinesRequired,
     RefundQuantityNotPositive,
     add_tax,
     amount_of,
@@ -94,7 +96,7 @@ def _counts(book: Book, counts: Mapping[str, int], what: str) -> dict[str, int]:
         if line_id not in book.lines:
             raise RefundLineNotFound(f"the order has no line {line_id}", line_id=line_id)
         if isinstance(n, bool) or not isinstance(n, int):
-            raise InvalidRefundInput(f"{what} of line {line_id} must be an integer", line_id=line_id)
+            raise RefundCountNotInteger(f"{what} of line {line_id} must be an integer", line_id=line_id)
         out[line_id] = n
     return out
 
@@ -154,7 +156,7 @@ def check_refund_counts(book: Book, request: Mapping[str, int], done: Mapping[st
     """The units asked per line, checked against the line and the `done` units no refund may take again."""
     wanted = _counts(book, request, "quantity")
     if not wanted:
-        raise InvalidRefundInput("a refund needs at least one line")
+        raise RefundLinesRequired("a refund needs at least one line")
     for line_id, n in wanted.items():
         if n <= 0:
             raise RefundQuantityNotPositive(f"line {line_id}: quantity must be positive", line_id=line_id)
@@ -219,7 +221,7 @@ def refund_units(order: BillableOrder, book: Book, taking: Mapping[str, Runs], b
     elif discount:
         explanation.append(f"discount share {discount} is not given back (discounts not refundable)")
 
-    refunded = amount_of(refunded_amount, "already_refunded_amount", InvalidRefundInput, cur)
+    refunded = amount_of(refunded_amount, "already_refunded_amount", RefundedAmountInvalid, cur)
     cap = quantize(book.paid - refunded, cur)
     total, forced = computed, None
     if forced_amount is not None:

@@ -71,6 +71,12 @@ class InvalidPayout(InvalidInput):
     code = "invalid_payout"
 
 
+class SettlementStatusUnknown(InvalidInput):
+    """A refund's settlement other than `succeeded` or `failed`."""
+    code = "settlement_status_unknown"
+    face_code = InvalidInput.code
+
+
 # --- model --------------------------------------------------------------------------------------
 @dataclass(frozen=True, slots=True)
 class Payout:
@@ -162,7 +168,7 @@ def settle_refund(order: Order, refund: Refund, status: str, *, actor: Actor,
     try:
         outcome = Settlement(status)
     except ValueError:
-        raise InvalidInput("status must be succeeded or failed", field="status") from None
+        raise SettlementStatusUnknown("status must be succeeded or failed", field="status") from None
     target = REFUND.next(refund.status, outcome, message=f"refund {refund.id} is already {refund.status}",
                          refund_id=refund.id, status=refund.status.value)
     settled = replace(refund, status=target, settled_by=actor.label, settled_at=now)

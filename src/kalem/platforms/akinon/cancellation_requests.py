@@ -18,10 +18,11 @@ from kalem.app.transaction import OrderTransaction
 from kalem.domain import orders as cancel_domain
 from kalem.domain import orders as request_domain
 from kalem.domain import orders as return_domain
-from kalem.domain.errors import ApprovalExceedsRequested, KalemError, NotFound, UnknownReason
+from kalem.domain.errors import ApprovalExceedsRequested, UnknownReason
 from kalem.domain.orders import CancelItem, Operation, Request, ReturnItem, classify_units, ensure_pending, source_of
 from kalem.domain.reasons import StatusType, reason
 from kalem.platforms.akinon.face.errors import (
+    CancellationRequestNotFound,
     DoesNotExist,
     Invalid,
     PartialReturnNotSupported,
@@ -161,7 +162,7 @@ def decide(uow: UnitOfWork, cmd: Decide) -> AkinonRequest:
 
 
 # --- helpers ------------------------------------------------------------------------------------
-def _no_item(pk: int) -> KalemError:
+def _no_item(pk: int) -> DoesNotExist:
     return DoesNotExist(f'Invalid pk "{pk}" - object does not exist.', field="order_item")
 
 
@@ -178,10 +179,10 @@ def _check_reason(field: str, reason_id: int | None, status_type: StatusType) ->
 def _load(uow: UnitOfWork, pk: int, principal: Principal) -> AkinonRequest:
     found = uow.repository(AkinonIdRepository).resolve([pk]).get(pk)
     if found is None or found.kind != "object" or principal.scope not in (None, found.seller_id):
-        raise NotFound("Not found.", id=pk)
+        raise CancellationRequestNotFound("Not found.", id=pk)
     kind, kalem_id, ref = _unkey(found.line_id)
     if kind not in (CANCEL, RETURN):
-        raise NotFound("Not found.", id=pk)
+        raise CancellationRequestNotFound("Not found.", id=pk)
     return _view(uow, pk, found.order_id, kind, kalem_id, ref, principal)
 
 
@@ -200,7 +201,7 @@ def _view(uow: UnitOfWork, pk: int, order_id: str, kind: str, kalem_id: str, ref
     request = (uow.cancel_requests.get(kalem_id, principal.scope) if kind == CANCEL
                else uow.returns.get(kalem_id, principal.scope))
     if request is None:   # the row is written with its request, in one transaction
-        raise NotFound("Not found.", id=pk)
+        raise CancellationRequestNotFound("Not found.", id=pk)
     return AkinonRequest(pk, ref, _order_pk(uow, order_id), request)
 
 

@@ -14,6 +14,7 @@ from kalem.app.principals import Principal
 from kalem.domain.errors import NotFound
 from kalem.domain.orders import Order
 from kalem.domain.refunds import Refund
+from kalem.platforms.akinon.face.errors import OrderPkNotFound
 from kalem.platforms.akinon.store import AkinonIdRepository
 from kalem.store.uow import UnitOfWork
 
@@ -51,7 +52,7 @@ def order_id(uow: UnitOfWork, order_pk: int, principal: Principal) -> str:
     """The kalem id of the order with this pk, if the caller may see it."""
     found = uow.repository(AkinonIdRepository).resolve([order_pk]).get(order_pk)
     if found is None or found.kind != "order" or principal.scope not in (None, found.seller_id):
-        raise NotFound("Not found.", pk=order_pk)
+        raise OrderPkNotFound("Not found.", pk=order_pk)
     return found.order_id
 
 

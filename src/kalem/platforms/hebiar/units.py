@@ -7,8 +7,15 @@ neighbour. Also Hebiar's status ids and package status names.
 
 from __future__ import annotations
 
-from kalem.domain.errors import LineNotFound
+from kalem.domain.errors import LineNotFound, NotFound
 from kalem.domain.orders import PackageStatus
+
+
+class UnitLineNotFound(NotFound):
+    """A unit line id that is not `<sourceOrderItemId>-<n>`, or names no unit the caller can see."""
+    code = "unit_line_not_found"
+    face_code = LineNotFound.code
+
 
 #: Documented ids: 1302 Cancelled, 1305 ReturnedRequestDenied, 1308 Shipped, 1318 Returned,
 #: 1324 CancelRequestDenied. Created, Picked, Invoiced and Delivered have none in the platform's
@@ -30,5 +37,5 @@ def parse_unit_line(value: str) -> tuple[str, int]:
     """`item1691416223190-1` → (`item1691416223190`, 1)."""
     line_id, sep, n = value.rpartition("-")
     if not sep or not n.isdigit() or int(n) < 1 or not line_id:
-        raise LineNotFound(f"{value} is not a unit line id (<sourceOrderItemId>-<n>)", line_id=value)
+        raise UnitLineNotFound(f"{value} is not a unit line id (<sourceOrderItemId>-<n>)", line_id=value)
     return line_id, int(n)

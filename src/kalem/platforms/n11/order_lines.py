@@ -19,7 +19,7 @@ from kalem.app import packages as app_packages
 from kalem.app.principals import Principal
 from kalem.app.transaction import OrderTransaction
 from kalem.domain import orders as domain
-from kalem.domain.errors import Conflict, DuplicateLine, InvalidInput, LineNotFound
+from kalem.domain.errors import Conflict, DuplicateLine, InvalidInput, NotFound
 from kalem.domain.orders import CancelRequiresSplit, EmptySplit, Order, Package, PackageStatus, SplitCancel, SplitResult
 from kalem.platforms.n11.store import LinePart, N11LineIdRepository
 from kalem.store.uow import UnitOfWork
@@ -27,7 +27,7 @@ from kalem.store.uow import UnitOfWork
 Numbers = dict[tuple[str, str, str], int]  # (order id, package id, line id) → orderLineId
 
 
-class OrderLineNotFound(LineNotFound):
+class OrderLineNotFound(NotFound):
     code = "order_line_not_found"
 
 

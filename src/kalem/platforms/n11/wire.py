@@ -11,6 +11,8 @@ from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
+from kalem.api.error_bodies import METHOD_NOT_ALLOWED, RATE_LIMITED, ROUTE_NOT_FOUND
+
 # n11 ids are numbers; bounded so a huge one is a clear 400, never a database overflow.
 OrderLineId = Annotated[StrictInt, Field(ge=1, le=2**63 - 1)]
 Units = Annotated[StrictInt, Field(ge=-(2**31), le=2**31)]  # sign checked by the domain, clearly
@@ -64,7 +66,7 @@ def _camel(code: str) -> str:
     return head + "".join(part.title() for part in rest)
 
 
-_KEEP_STATUS = {"route_not_found", "method_not_allowed", "rate_limited"}  # 429: clients back off on it
+_KEEP_STATUS = {ROUTE_NOT_FOUND, METHOD_NOT_ALLOWED, RATE_LIMITED}  # 429: clients back off on it
 
 
 def error(code: str, status: int, message: str, details: dict[str, Any]) -> JSONResponse:

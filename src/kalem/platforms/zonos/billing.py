@@ -16,7 +16,7 @@ from kalem.app.refunds import account_of
 from kalem.app.transaction import OrderTransaction
 from kalem.domain import billing as domain
 from kalem.domain.billing import OrderBilling, RateTable
-from kalem.domain.errors import AmbiguousOrderNumber, InvalidInput, LineNotFound, OrderNotFound
+from kalem.domain.errors import AmbiguousOrderNumber, InvalidInput, LineNotFound, NotFound, OrderNotFound
 from kalem.domain.events import Event
 from kalem.domain.orders import Line, Order
 from kalem.domain.refunds import Refund
@@ -41,6 +41,12 @@ class ItemIdentifierMismatch(InvalidInput):
 
 class AmbiguousSku(InvalidInput):
     code = "ambiguous_sku"
+
+
+class ItemNotFound(NotFound):
+    """No item of the order has the SKU or product id given."""
+    code = "item_not_found"
+    face_code = LineNotFound.code
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,7 +117,7 @@ def pick_line(order: Order, line_id: str | None, sku: str | None, product_id: st
                 sku == ln.sku or product_id == ln.product_id for ln in order.lines):
             raise ItemIdentifierMismatch(f"no item of order {order.order_number} has {said}", sku=sku,
                                          product_id=product_id)
-        raise LineNotFound(f"order {order.order_number} has no item with {said}", sku=sku, product_id=product_id)
+        raise ItemNotFound(f"order {order.order_number} has no item with {said}", sku=sku, product_id=product_id)
     if len(found) > 1:
         raise AmbiguousSku(f"several items of order {order.order_number} have {said}; pass itemId", sku=sku,
                            product_id=product_id)

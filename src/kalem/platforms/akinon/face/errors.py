@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kalem.domain.errors import InvalidInput
+from kalem.domain.errors import InvalidInput, NotFound
 
 
 class Invalid(InvalidInput):
@@ -31,3 +31,25 @@ class PartialReturnNotSupported(InvalidInput):
 
 class InvalidCredentials(InvalidInput):
     code = "invalid_credentials"
+
+
+# DRF's 404 (`{"detail": "Not found."}`, code `not_found`), whatever was not found.
+class OrderPkNotFound(NotFound):
+    code = "order_pk_not_found"
+    face_code = NotFound.code
+
+
+class CancellationRequestNotFound(NotFound):
+    code = "cancellation_request_not_found"
+    face_code = NotFound.code
+
+
+class CancellationReasonNotFound(NotFound):
+    code = "cancellation_reason_not_found"
+    face_code = NotFound.code
+
+
+class PageInvalid(NotFound):
+    """`?page=` that is not a positive number, or past the last page (DRF's "Invalid page.")."""
+    code = "page_invalid"
+    face_code = NotFound.code

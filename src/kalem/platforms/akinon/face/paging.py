@@ -7,7 +7,7 @@ from typing import Any
 
 from fastapi import Request
 
-from kalem.domain.errors import NotFound
+from kalem.platforms.akinon.face.errors import PageInvalid
 
 
 def page_number(raw: str | None) -> int:
@@ -15,14 +15,14 @@ def page_number(raw: str | None) -> int:
     if raw is None:
         return 1
     if not (raw.strip().isdigit() and len(raw) < 10 and int(raw) >= 1):
-        raise NotFound("Invalid page.", page=raw)
+        raise PageInvalid("Invalid page.", page=raw)
     return int(raw)
 
 
 def drf_page(request: Request, number: int, size: int, count: int, results: list[Any]) -> dict[str, Any]:
     """The page body; a page past the last (but the first) is 404 "Invalid page.", as DRF answers."""
     if number > 1 and not results:
-        raise NotFound("Invalid page.", page=number)
+        raise PageInvalid("Invalid page.", page=number)
     previous = None
     if number == 2:   # DRF links page 1 without `page`
         previous = str(request.url.remove_query_params("page"))

@@ -23,7 +23,7 @@ from fastapi import APIRouter, Header, Query, Request, Response
 from kalem.api.app import Face
 from kalem.api.context import Ctx, context
 from kalem.app.principals import Principal
-from kalem.domain.errors import AuthenticationFailed, NotFound
+from kalem.domain.errors import AuthenticationFailed
 from kalem.domain.orders import Operation
 from kalem.domain.reasons import CATALOG, StatusType
 from kalem.platforms.akinon import cancel, wire
@@ -31,7 +31,7 @@ from kalem.platforms.akinon import pks as app
 from kalem.platforms.akinon.face import requests as _requests
 from kalem.platforms.akinon.face import schemas as out
 from kalem.platforms.akinon.face import views
-from kalem.platforms.akinon.face.errors import Invalid, InvalidCredentials, Required
+from kalem.platforms.akinon.face.errors import CancellationReasonNotFound, Invalid, InvalidCredentials, Required
 from kalem.platforms.akinon.face.paging import drf_page, page_number
 
 router = APIRouter(tags=["Akinon face"])
@@ -197,7 +197,7 @@ def get_cancellation_reason(channel_id: int, pk: int, request: Request,
     _principal(request, authorization)
     found = [r for r in _reasons() if r["pk"] == pk]
     if not found:
-        raise NotFound("Not found.", pk=pk)
+        raise CancellationReasonNotFound("Not found.", pk=pk)
     return found[0]  # 151 "changed my mind" is both a cancel and a refund reason: the cancel one
 
 

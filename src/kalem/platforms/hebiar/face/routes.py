@@ -12,7 +12,7 @@ from kalem.api.app import Face
 from kalem.api.context import Ctx, context
 from kalem.app import orders as app_orders
 from kalem.app.principals import Principal
-from kalem.domain.errors import InvalidInput, LineNotFound
+from kalem.domain.errors import InvalidInput
 from kalem.domain.orders import CancelItem
 from kalem.domain.reasons import StatusType, reasons
 from kalem.platforms.hebiar import wire
@@ -26,7 +26,7 @@ from kalem.platforms.hebiar.face.responses import (
 )
 from kalem.platforms.hebiar.hooks import FACE
 from kalem.platforms.hebiar.reads import PackageQuery, order_packages
-from kalem.platforms.hebiar.units import parse_unit_line
+from kalem.platforms.hebiar.units import UnitLineNotFound, parse_unit_line
 
 router = APIRouter(tags=["Hebiar OMS face"])
 
@@ -47,6 +47,22 @@ Authorization = Annotated[str | None, Header(include_in_schema=False)]
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=255)]
 
 
+class UnitLineQuantityNotPositive(InvalidInput):
+    code = "unit_line_quantity_not_positive"
+    face_code = InvalidInput.code
+
+
+class StatusTypeUnknown(InvalidInput):
+    code = "status_type_unknown"
+    face_code = InvalidInput.code
+
+
+class TimestampMalformed(InvalidInput):
+    """A time filter that is not Unix seconds or milliseconds."""
+    code = "timestamp_malformed"
+    face_code = InvalidInput.code
+
+
 @router.post("/Auth/login", summary="Log in; the token is a JWT for `Authorization: Bearer`",
              response_model=None, responses=responses(HebiarLoginResult, 400, 401, 413, 422, 429))
 def login(body: wire.HebiarLogin, ctx: Ctx) -> dict[str, Any]:
@@ -64,11 +80,11 @@ def _items(ctx: Ctx, principal: Principal, body: list[wire.LineCancel]) -> tuple
     merged: dict[str, CancelItem] = {}
     for (line_id, n), item in parsed:
         if line_id not in quantities or n > quantities[line_id]:
-            raise LineNotFound(f"unit line {item.sourceOrderItemLineId} not found",
-                               line_id=item.sourceOrderItemLineId)
+            raise UnitLineNotFound(f"unit line {item.sourceOrderItemLineId} not found",
+                                   line_id=item.sourceOrderItemLineId)
         if item.quantity <= 0:
-            raise InvalidInput(f"{item.sourceOrderItemLineId}: quantity must be at least 1",
-                               line_id=item.sourceOrderItemLineId)
+            raise UnitLineQuantityNotPositive(f"{item.sourceOrderItemLineId}: quantity must be at least 1",
+                                              line_id=item.sourceOrderItemLineId)
         before = merged.get(line_id) or CancelItem(line_id, 0, item.reasonId)
         notes = [n for n in dict.fromkeys((before.note, item.reasonDesc)) if n]
         merged[line_id] = CancelItem(line_id, before.quantity + item.quantity, before.reason_id,
@@ -108,8 +124,8 @@ def status_reasons(request: Request, statusType: Annotated[str, Query(max_length
     try:
         status_type = StatusType(statusType)
     except ValueError as exc:
-        raise InvalidInput(f"statusType must be one of {', '.join(s.value for s in StatusType)}",
-                           field="statusType") from exc
+        raise StatusTypeUnknown(f"statusType must be one of {', '.join(s.value for s in StatusType)}",
+                                field="statusType") from exc
     epoch = datetime(2023, 5, 25, 16, 56, 19, tzinfo=UTC).isoformat()
     return [{"orderStatusReasonId": index, "orderStatusReason": None, "reasonName": r.name_tr, "id": r.id,
              "createdAt": epoch} for index, r in enumerate(reasons(status_type), start=1)]
@@ -129,7 +145,7 @@ def _epoch(value: str | None, name: str) -> datetime | None:
         return None
     # ASCII digits only (int() refuses "²"), and at most 14 of them: a later time overflows datetime.
     if not (value.isascii() and value.isdigit()) or len(value) > 14:
-        raise InvalidInput(f"{name} must be a Unix timestamp", field=name)
+        raise TimestampMalformed(f"{name} must be a Unix timestamp", field=name)
     number = int(value)
     return datetime.fromtimestamp(number / 1000 if number > 10**11 else number, UTC)  # ms or s
 

@@ -25,7 +25,8 @@ from kalem.api.errors import validation_code
 from kalem.api.intake import Claim
 from kalem.app import orders as app_orders
 from kalem.app import refunds as app_refunds
-from kalem.domain.errors import AuthenticationFailed, InvalidInput, KalemError, PermissionDenied, UnknownReason
+from kalem.app.principals import SellerIdMismatch
+from kalem.domain.errors import CredentialsInvalid, InvalidInput, KalemError, UnknownReason
 from kalem.domain.orders import LineSpec, OrderSpec
 from kalem.domain.refunds import payout
 from kalem.platforms.hepsiglobal import wire
@@ -63,16 +64,27 @@ class UnsupportedGrantType(InvalidInput):
     code = "unsupported_grant_type"
 
 
+class CompanyIdRequired(InvalidInput):
+    """An operator's order names its seller in one `company_id` on its items."""
+    code = "company_id_required"
+    face_code = InvalidInput.code
+
+
+class OrderItemRepeated(InvalidInput):
+    code = "order_item_repeated"
+    face_code = InvalidInput.code
+
+
 @router.post("/v1/auth/token", summary="Client credentials: a kalem token as client_secret → a JWT",
              response_model=None, responses=answers(HepsiGlobalToken))
 def token(body: wire.TokenIn, ctx: Ctx) -> dict[str, Any]:
     if body.grant_type != "client_credentials":
         raise UnsupportedGrantType("grant_type must be client_credentials", field="grant_type")
     if body.client_secret.count(".") == 2:  # a JWT is not a client secret: tokens do not mint tokens
-        raise AuthenticationFailed("invalid client credentials")
+        raise CredentialsInvalid("invalid client credentials")
     principal = ctx.auth.bearer(body.client_secret)
     if body.client_id != (principal.seller_id or "operator"):
-        raise AuthenticationFailed("invalid client credentials")
+        raise CredentialsInvalid("invalid client credentials")
     jwt, expires = ctx.auth.issue_jwt(principal, claims={"client_id": body.client_id})
     ttl = ctx.settings.jwt_ttl_seconds
     grant = {"access_token": jwt, "token_type": "Bearer", "expires_in": ttl}
@@ -93,11 +105,11 @@ def spec_of(body: wire.OrderIn, seller_id: str | None) -> OrderSpec:
     companies = {str(i.company_id) for i in body.items if i.company_id is not None}
     if seller_id is None:
         if len(companies) != 1:
-            raise InvalidInput("an operator's HG order needs one company_id (the seller) on its items",
-                               field="items.company_id")
+            raise CompanyIdRequired("an operator's HG order needs one company_id (the seller) on its items",
+                                    field="items.company_id")
         seller_id = companies.pop()
     elif companies - {seller_id}:  # as natively: a seller places its own orders only, never silently re-owned
-        raise PermissionDenied("a seller may only place its own orders: company_id names another seller",
+        raise SellerIdMismatch("a seller may only place its own orders: company_id names another seller",
                                field="items.company_id")
     lines = tuple(LineSpec(
         line_id=item.item_number or f"{body.order_number}_{item.sku}", sku=item.sku,
@@ -131,7 +143,7 @@ async def _intake_handler(request: Request) -> Response:
         return wire.error(validation_code(exc.errors()), 400, f"{field or 'body'}: {first.get('msg')}",
                           {"field": field})
     except KalemError as exc:
-        return wire.error(exc.code, exc.status, exc.message, {})
+        return wire.error(exc.face_code, exc.status, exc.message, {})
 
 
 # --- cancel by marketplace ----------------------------------------------------------------------
@@ -163,7 +175,7 @@ def create_refund(body: wire.HepsiGlobalRefundIn, ctx: Ctx, caller: Caller,
     amounts = [i.amount for i in body.items]
     for item in body.items:
         if item.order_item_number in counts:
-            raise InvalidInput(f"order item {item.order_item_number} appears twice", field="items")
+            raise OrderItemRepeated(f"order item {item.order_item_number} appears twice", field="items")
         counts[item.order_item_number] = item.quantity
         reasons[item.order_item_number] = _reason(item.reason, RETURN_REASONS)
         notes[item.order_item_number] = item.customer_explanation

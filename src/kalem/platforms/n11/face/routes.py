@@ -11,7 +11,7 @@ from kalem.api.app import Face
 from kalem.api.context import Ctx, context
 from kalem.app import orders as app_orders
 from kalem.app.principals import Principal
-from kalem.domain.errors import AuthenticationFailed, InvalidInput, NotFound
+from kalem.domain.errors import CredentialsMissing, InvalidInput, NotFound
 from kalem.domain.orders import Order, PackageStatus
 from kalem.platforms.n11 import key_pairs, wire
 from kalem.platforms.n11 import order_lines as app
@@ -49,12 +49,34 @@ def seller(request: Request, appkey: Annotated[str | None, Header(include_in_sch
            appsecret: Annotated[str | None, Header(include_in_schema=False)] = None) -> Principal:
     """Header names are case-insensitive, so n11's `appKey`/`appSecret` spelling works too."""
     if not appkey or not appsecret:
-        raise AuthenticationFailed("appkey and appsecret are required")
+        raise CredentialsMissing("appkey and appsecret are required")
     return context(request).auth.credential(key_pairs.secret(appkey, appsecret))
 
 
 Seller = Annotated[Principal, Depends(seller)]
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=255)]
+
+
+class StatusNotPicking(InvalidInput):
+    """An order update to a status other than Picking, the only one n11 documents."""
+    code = "status_not_picking"
+    face_code = InvalidInput.code
+
+
+class LineIdRepeated(InvalidInput):
+    code = "line_id_repeated"
+    face_code = InvalidInput.code
+
+
+class PackageStatusUnknown(InvalidInput):
+    code = "package_status_unknown"
+    face_code = InvalidInput.code
+
+
+class DateRangeReversed(InvalidInput):
+    """`startDate` after `endDate`."""
+    code = "date_range_reversed"
+    face_code = InvalidInput.code
 
 
 def _split_answer(done: app.N11Split) -> tuple[int, dict[str, Any]]:
@@ -93,10 +115,10 @@ def split_combine_package(body: wire.SplitCombine, principal: Seller, ctx: Ctx,
             responses=answers(N11UpdateResult))
 def update_order(body: wire.UpdateOrder, principal: Seller, ctx: Ctx) -> dict[str, Any]:
     if body.status != PackageStatus.PICKING.value:
-        raise InvalidInput("status must be Picking (the only documented value)", field="status")
+        raise StatusNotPicking("status must be Picking (the only documented value)", field="status")
     ids = [line.lineId for line in body.lines]
     if len(set(ids)) != len(ids):
-        raise InvalidInput("a lineId appears twice", field="lines")
+        raise LineIdRepeated("a lineId appears twice", field="lines")
     return {"content": app.approve_lines(ctx.uow(), ids, principal)}
 
 
@@ -108,7 +130,8 @@ def _status(value: str | None) -> PackageStatus | None:
         return None
     found = _STATUSES.get(value.lower())
     if found is None:
-        raise InvalidInput(f"status must be one of {', '.join(s.value for s in PackageStatus)}", field="status")
+        raise PackageStatusUnknown(f"status must be one of {', '.join(s.value for s in PackageStatus)}",
+                                   field="status")
     return found
 
 
@@ -119,7 +142,7 @@ def _window(start: int | None, end: int | None, now: datetime) -> tuple[datetime
     if start is not None and end is not None:
         lo, hi = at(start), at(end)
         if lo > hi:
-            raise InvalidInput("startDate is after endDate", field="startDate")
+            raise DateRangeReversed("startDate is after endDate", field="startDate")
         lo = max(lo, hi - MAX_WINDOW)  # too wide: the last month before endDate
     elif start is not None:
         lo = at(start)

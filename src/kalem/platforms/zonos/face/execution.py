@@ -32,6 +32,14 @@ from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
 
 from kalem.domain.errors import KalemError
 from kalem.platforms.zonos.face import lean
+from kalem.platforms.zonos.face.codes import (
+    GRAPHQL_PARSE_FAILED,
+    GRAPHQL_VALIDATION_FAILED,
+    INTERNAL_ERROR,
+    INVALID_REQUEST,
+    QUERY_TOO_COMPLEX,
+    QUERY_TOO_DEEP,
+)
 from kalem.platforms.zonos.face.limits import QueryLimits
 
 MAX_TOKENS = 2000  # depth, aliases, cost and page size: see limits.py
@@ -84,7 +92,7 @@ class Executor:
         if operation is None or document.node is None:
             message = (f"the document has no operation named {operation_name!r}" if operation_name
                        else "the document has several operations: name one with operationName")
-            return Outcome(False, None, [_error(message, "INVALID_REQUEST")])
+            return Outcome(False, None, [_error(message, INVALID_REQUEST)])
         result: ExecutionResult | Awaitable[ExecutionResult]
         if document.plan is not None:  # the document's one operation
             result = await document.plan.run(self.schema._schema, variables, context)
@@ -119,9 +127,9 @@ def _formatted(raw: GraphQLError) -> dict[str, Any]:
     error = cast(dict[str, Any], raw.formatted)  # a new dict (graphql-core types it as a closed TypedDict)
     extensions = error.setdefault("extensions", {})
     if _is_bug(raw):
-        extensions["code"] = "INTERNAL_ERROR"
+        extensions["code"] = INTERNAL_ERROR
     extensions.setdefault("code", _code_of(error))
-    if extensions["code"] == "INTERNAL_ERROR":
+    if extensions["code"] == INTERNAL_ERROR:
         error["message"] = "an internal error occurred"  # never leak internals
     return error
 
@@ -133,14 +141,14 @@ def _code_of(error: dict[str, Any]) -> str:
     # nesting limit, graphql-core's abort for fragments nested past it, and its introspection limit.
     if "nested too deeply" in message or message == "Validation aborted." \
             or message == "Maximum introspection depth exceeded":
-        return "QUERY_TOO_DEEP"
+        return QUERY_TOO_DEEP
     if "tokens. Parsing aborted" in message:
-        return "QUERY_TOO_COMPLEX"
+        return QUERY_TOO_COMPLEX
     if message.startswith("Syntax Error"):
-        return "GRAPHQL_PARSE_FAILED"
+        return GRAPHQL_PARSE_FAILED
     if "path" in error:  # raised while resolving, yet not a kalem error: a bug of ours
-        return "INTERNAL_ERROR"
-    return "GRAPHQL_VALIDATION_FAILED"
+        return INTERNAL_ERROR
+    return GRAPHQL_VALIDATION_FAILED
 
 
 def _is_bug(error: GraphQLError) -> bool:

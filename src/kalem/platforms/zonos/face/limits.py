@@ -39,9 +39,19 @@ from graphql import (
 from graphql.language import SKIP, VisitorAction
 from graphql.type import SchemaMetaFieldDef, TypeMetaFieldDef, TypeNameMetaFieldDef
 
+from kalem.domain.errors import InvalidInput
+from kalem.platforms.zonos.face.codes import QUERY_TOO_COMPLEX, QUERY_TOO_DEEP
+
 MAX_DEPTH, MAX_ALIASES, MAX_PAGE, MAX_COMPLEXITY = 6, 20, 100, 5000
 PAGE_ARGUMENTS = ("first", "last")
 _META_FIELDS = {"__schema": SchemaMetaFieldDef, "__type": TypeMetaFieldDef, "__typename": TypeNameMetaFieldDef}
+
+
+class PageSizeOutOfRange(InvalidInput):
+    """`first` (or `last`) outside 1..MAX_PAGE: refused by validation when written in the document,
+    by the resolver when it comes in a variable."""
+    code = "page_size_out_of_range"
+    face_code = InvalidInput.code
 
 
 @dataclass(frozen=True)
@@ -73,14 +83,14 @@ class QueryLimits(ValidationRule):
         name = node.name.value if node.name else "the operation"
         if measure.depth > MAX_DEPTH:
             self.report_error(_refusal(f"{name} is nested {measure.depth} levels deep; the limit is {MAX_DEPTH}",
-                                       "QUERY_TOO_DEEP", node, depth=measure.depth, maxDepth=MAX_DEPTH))
+                                       QUERY_TOO_DEEP, node, depth=measure.depth, maxDepth=MAX_DEPTH))
         if measure.aliases > MAX_ALIASES:
             self.report_error(_refusal(f"{name} uses {measure.aliases} aliases; the limit is {MAX_ALIASES}",
-                                       "QUERY_TOO_COMPLEX", node, aliases=measure.aliases, maxAliases=MAX_ALIASES))
+                                       QUERY_TOO_COMPLEX, node, aliases=measure.aliases, maxAliases=MAX_ALIASES))
         if measure.cost > MAX_COMPLEXITY:
             self.report_error(_refusal(
                 f"{name} costs {measure.cost}; the limit is {MAX_COMPLEXITY} (each field costs 1, a connection "
-                f"multiplies its selections by `first`)", "QUERY_TOO_COMPLEX", node,
+                f"multiplies its selections by `first`)", QUERY_TOO_COMPLEX, node,
                 cost=measure.cost, maxCost=MAX_COMPLEXITY))
         return SKIP  # measured above; nothing below needs visiting again
 
@@ -135,8 +145,8 @@ class QueryLimits(ValidationRule):
             elif isinstance(literal := given[name], IntValueNode):
                 size = int(literal.value)
                 if not 1 <= size <= MAX_PAGE:
-                    self.report_error(_refusal(f"{name} must be between 1 and {MAX_PAGE}", "INVALID_INPUT",
-                                               given[name], maxPage=MAX_PAGE))
+                    self.report_error(_refusal(f"{name} must be between 1 and {MAX_PAGE}",
+                                               PageSizeOutOfRange.face_code.upper(), given[name], maxPage=MAX_PAGE))
                 sizes.append(min(max(size, 1), MAX_PAGE))
             else:  # a variable (or a wrong literal, which graphql-core refuses): assume the largest page
                 sizes.append(MAX_PAGE)

@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 
 from kalem.api.app import Face
 from kalem.platforms.zonos.face import transport
+from kalem.platforms.zonos.face.codes import METHOD_NOT_ALLOWED
 from kalem.platforms.zonos.face.execution import Executor, is_mutation
 from kalem.platforms.zonos.face.schema import HOT_MUTATIONS, build_schema
 from kalem.platforms.zonos.face.transport import GRAPHQL_RESPONSE, Params, Refusal
@@ -75,7 +76,7 @@ def face() -> Face:
     async def answer(request: Request, params: Params, media: str) -> Response:
         document = executor.document(params.query)
         if request.method == "GET" and is_mutation(document.operation(params.operation_name)):
-            raise Refusal(405, "METHOD_NOT_ALLOWED", "mutations are sent with POST", {"Allow": "POST"})
+            raise Refusal(405, METHOD_NOT_ALLOWED, "mutations are sent with POST", {"Allow": "POST"})
         # Resolvers set a status only for server trouble (503, with Retry-After): kept as it is.
         sub = Response()
         del sub.headers["content-length"]
@@ -114,7 +115,7 @@ def face() -> Face:
 
     @router.api_route(PATH, methods=["PUT", "PATCH", "DELETE"], include_in_schema=False)
     async def graphql_other_methods() -> Response:  # so that `Allow` names both methods, not the first route's
-        return _encoded(_errors("METHOD_NOT_ALLOWED", "send GraphQL with POST (or GET for a query)"), 405,
+        return _encoded(_errors(METHOD_NOT_ALLOWED, "send GraphQL with POST (or GET for a query)"), 405,
                         transport.JSON, {"Allow": "GET, POST"})
 
     @router.websocket(PATH)

@@ -2,8 +2,9 @@
 use cases.
 
 Resolvers are async and run each use case in the thread pool (the store is synchronous). Every
-error a caller can cause leaves as a GraphQL error whose `extensions.code` is the kalem code in
-upper case (`QUANTITY_EXCEEDS_CANCELLABLE`, `AUTHENTICATION_FAILED`, …); see docs/graphql.md.
+error a caller can cause leaves as a GraphQL error whose `extensions.code` is the kalem code the
+faces show (`face_code`) in upper case (`QUANTITY_EXCEEDS_CANCELLABLE`, `AUTHENTICATION_FAILED`, …);
+see docs/graphql.md.
 """
 
 from __future__ import annotations
@@ -25,11 +26,11 @@ from strawberry.types.nodes import SelectedField
 from kalem.api import errors
 from kalem.app.billing import Billed
 from kalem.app.principals import Principal
-from kalem.domain.errors import InvalidInput, KalemError
+from kalem.domain.errors import CursorInvalid, InvalidInput, KalemError
 from kalem.domain.orders import Order as DomainOrder
 from kalem.platforms.zonos import billing
 from kalem.platforms.zonos.face import views, webhooks
-from kalem.platforms.zonos.face.limits import MAX_PAGE
+from kalem.platforms.zonos.face.limits import MAX_PAGE, PageSizeOutOfRange
 from kalem.platforms.zonos.face.scalars import SCALARS
 from kalem.platforms.zonos.face.types import (
     Item,
@@ -53,8 +54,19 @@ R = TypeVar("R")
 #: The Order fields shown from the order's events (who created it and who changed it last).
 _ACTORS = frozenset({"createdBy", "updatedBy"})
 
+class TextNotStorable(InvalidInput):
+    """A string argument over its length, or holding NUL (which the database cannot store)."""
+    code = "text_not_storable"
+    face_code = InvalidInput.code
+
+
+class AmountNotANumber(InvalidInput):
+    code = "amount_not_a_number"
+    face_code = InvalidInput.code
+
+
 def zonos_error(exc: KalemError) -> GraphQLError:
-    return GraphQLError(exc.message, extensions={"code": exc.code.upper(), "status": exc.status})
+    return GraphQLError(exc.message, extensions={"code": exc.face_code.upper(), "status": exc.status})
 
 
 # --- plumbing ------------------------------------------------------------------------------------
@@ -87,7 +99,7 @@ async def _run(context: dict[str, Any], work: Callable[[Principal, Any], T]) -> 
 def _text(value: str | None, field: str, max_length: int = 255) -> str | None:
     """Strings go to the database: no NUL (PostgreSQL refuses it), nothing unbounded."""
     if value is not None and ("\x00" in value or len(value) > max_length):
-        raise InvalidInput(f"{field} must be at most {max_length} characters, without NUL", field=field)
+        raise TextNotStorable(f"{field} must be at most {max_length} characters, without NUL", field=field)
     return value
 
 
@@ -160,7 +172,7 @@ def _after(cursor: str | None) -> tuple[str, str] | None:
         created, order_id = raw.split("|", 1)
         datetime.fromisoformat(created)
     except (ValueError, UnicodeDecodeError) as exc:
-        raise InvalidInput("the cursor is not valid", field="after") from exc
+        raise CursorInvalid("the cursor is not valid", field="after") from exc
     return created, order_id
 
 
@@ -168,7 +180,7 @@ def _amount(value: float) -> Decimal:
     try:
         return Decimal(repr(value))  # the literal the client wrote, not the binary float
     except InvalidOperation as exc:  # pragma: no cover - GraphQL Float is always finite
-        raise InvalidInput("amount is not a number") from exc
+        raise AmountNotANumber("amount is not a number") from exc
 
 
 # --- operations ----------------------------------------------------------------------------------
@@ -184,7 +196,7 @@ class Query:
                      filter: OrderFilter | None = None) -> OrderConnection:
         def work(principal: Principal, kalem: Any) -> OrderConnection:
             if not 1 <= first <= MAX_PAGE:
-                raise InvalidInput(f"first must be between 1 and {MAX_PAGE}", field="first")
+                raise PageSizeOutOfRange(f"first must be between 1 and {MAX_PAGE}", field="first")
             wanted = filter.status.value if filter and filter.status else None
             aon = _text(filter.account_order_number, "accountOrderNumber") if filter else None
             page = billing.read_orders(

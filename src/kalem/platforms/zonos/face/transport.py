@@ -14,6 +14,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from kalem.platforms.zonos.face.codes import (
+    BATCHING_NOT_SUPPORTED,
+    INVALID_REQUEST,
+    MALFORMED_JSON,
+    NOT_ACCEPTABLE,
+    UNSUPPORTED_MEDIA_TYPE,
+)
+
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 JSON = "application/json"
 #: How specific each acceptable media range is: at equal quality the more specific one wins.
@@ -51,8 +59,8 @@ def media_type(accept: str | None) -> str:
         if quality > 0 and (best is None or candidate[:2] > best[:2]):
             best = candidate
     if best is None:
-        raise Refusal(406, "NOT_ACCEPTABLE", f"the response can be {GRAPHQL_RESPONSE} or {JSON}; "
-                                             f"the Accept header allows neither")
+        raise Refusal(406, NOT_ACCEPTABLE, f"the response can be {GRAPHQL_RESPONSE} or {JSON}; "
+                                           f"the Accept header allows neither")
     return best[2]
 
 
@@ -69,15 +77,15 @@ def _quality(parameters: list[str]) -> float:
 
 def post_params(content_type: str | None, body: bytes) -> Params:
     if content_type is None or content_type.split(";")[0].strip().lower() != JSON:
-        raise Refusal(415, "UNSUPPORTED_MEDIA_TYPE", f"send the request as {JSON} (Content-Type: {JSON})")
+        raise Refusal(415, UNSUPPORTED_MEDIA_TYPE, f"send the request as {JSON} (Content-Type: {JSON})")
     try:
         data = json.loads(body)
     except (ValueError, RecursionError) as exc:  # not JSON, empty, not UTF-8, or nested too deep
-        raise Refusal(400, "MALFORMED_JSON", "the body is not valid JSON") from exc
+        raise Refusal(400, MALFORMED_JSON, "the body is not valid JSON") from exc
     if isinstance(data, list):
-        raise Refusal(400, "BATCHING_NOT_SUPPORTED", "send one operation per request; batches are not accepted")
+        raise Refusal(400, BATCHING_NOT_SUPPORTED, "send one operation per request; batches are not accepted")
     if not isinstance(data, dict):
-        raise Refusal(400, "INVALID_REQUEST", "the request must be a JSON object: {query, variables, operationName}")
+        raise Refusal(400, INVALID_REQUEST, "the request must be a JSON object: {query, variables, operationName}")
     return _params(data.get("query"), data.get("variables"), data.get("operationName"), data.get("extensions"))
 
 
@@ -91,7 +99,7 @@ def get_params(query: str | None, variables: str | None, operation_name: str | N
         try:
             return json.loads(text)
         except (ValueError, RecursionError) as exc:
-            raise Refusal(400, "INVALID_REQUEST", f"{name} must be a JSON object") from exc
+            raise Refusal(400, INVALID_REQUEST, f"{name} must be a JSON object") from exc
     return _params(query, decoded("variables", variables), operation_name or None,
                    decoded("extensions", extensions))
 
@@ -99,12 +107,12 @@ def get_params(query: str | None, variables: str | None, operation_name: str | N
 def _params(query: Any, variables: Any, operation_name: Any, extensions: Any) -> Params:
     """The parameters, each of its type (null is as if absent), or a 400."""
     if not isinstance(query, str):
-        raise Refusal(400, "INVALID_REQUEST", "query is required and must be a string (the GraphQL document)")
+        raise Refusal(400, INVALID_REQUEST, "query is required and must be a string (the GraphQL document)")
     for name, value in (("variables", variables), ("extensions", extensions)):
         if value is not None and not isinstance(value, dict):
-            raise Refusal(400, "INVALID_REQUEST", f"{name} must be an object or null")
+            raise Refusal(400, INVALID_REQUEST, f"{name} must be an object or null")
     if operation_name is not None and not isinstance(operation_name, str):
-        raise Refusal(400, "INVALID_REQUEST", "operationName must be a string or null")
+        raise Refusal(400, INVALID_REQUEST, "operationName must be a string or null")
     return Params(query, variables, operation_name, extensions)
 
 

@@ -17,7 +17,7 @@ from kalem.app.principals import Principal
 from kalem.domain.errors import InvalidInput
 from kalem.domain.webhooks import WebhookSubscriptionNotFound
 from kalem.platforms.zonos.face import views
-from kalem.platforms.zonos.face.limits import MAX_PAGE
+from kalem.platforms.zonos.face.limits import MAX_PAGE, PageSizeOutOfRange
 from kalem.platforms.zonos.face.scalars import DateTime
 
 WEBHOOK_PREFIX, LOG_PREFIX = "webhook_", "webhook_log_"
@@ -138,7 +138,7 @@ def update(principal: Principal, kalem: Any, input: WebhookUpdateInput) -> Webho
 
 def logs(principal: Principal, kalem: Any, filter: WebhookLogFilter | None, first: int) -> list[WebhookLog]:
     if not 1 <= first <= MAX_PAGE:
-        raise InvalidInput(f"first must be between 1 and {MAX_PAGE}", field="first")
+        raise PageSizeOutOfRange(f"first must be between 1 and {MAX_PAGE}", field="first")
     wanted = filter.type.value if filter and filter.type else None
     subs = {sub_id: mine for sub_id, mine in _mine(principal, kalem).items() if wanted in (None, mine[1])}
     return [WebhookLog(id=strawberry.ID(f"{LOG_PREFIX}{d['id']}"), type=WebhookType[subs[d["subscription_id"]][1]],
