@@ -170,7 +170,7 @@ class WebhookRepository:
 
     def load(self, ids: Sequence[int]) -> list[dict[str, Any]]:
         """What sending the claimed deliveries needs: the event, its order number, the subscription.
-        A subscription whose secrets the keys cannot open comes with `secrets_unavailable` (the error)
+        A subscription whose secrets the keys cannot open comes with `unopened` (the error)
         instead of them, for the worker to record that delivery as failed."""
         if not ids:
             return []
@@ -180,7 +180,7 @@ class WebhookRepository:
             try:
                 row = self._opened(row)
             except SecretsUnavailable as exc:
-                row.update(dict.fromkeys(_SEALED), secrets_unavailable=exc)
+                row.update(dict.fromkeys(_SEALED), unopened=exc)
             row["data"] = codec.load_event_data(row["type"], row["data"])
             row["occurred_at"] = codec.as_utc(row["occurred_at"])
             # `lease_until` stays as the database returned it: it goes back verbatim as the fence.

@@ -290,7 +290,7 @@ class Worker:
                 return [_failed("send_failed", exc)]
 
     def _send_all(self, row: dict[str, Any]) -> list[Attempt]:
-        unavailable = row.get("secrets_unavailable")
+        unavailable = row.get("unopened")
         if unavailable is not None:  # the keys cannot open its credentials: nothing is sent, it is retried
             log.error("webhook delivery %s not sent: %s", row["id"], unavailable.message)
             return [_failed(unavailable.code, unavailable)]
