@@ -54,3 +54,12 @@ def test_a_nul_in_a_graphql_cursor_is_a_bad_input_not_an_internal_error(api):
     response = api.post("/graphql", json={"query": query, "variables": {"a": _nul_cursor()}})
     errors = response.json()["errors"]
     assert errors[0]["extensions"]["code"] != "INTERNAL_ERROR", errors
+
+
+def test_a_tab_in_a_native_path_gets_the_native_envelope(api):
+    """urllib drops tabs and newlines when a URL is rebuilt, which made `/v1/refunds/%09` look like
+    HepsiGlobal's `/v1/refunds`; the answer's face is chosen from the path as received."""
+    for path in ("/v1/refunds/%09", "/v1/refunds/%0a"):
+        response = api.get(path)
+        assert response.status_code == 404, response.text
+        assert response.json()["error"]["code"] == "refund_not_found", response.text

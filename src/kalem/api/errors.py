@@ -63,7 +63,9 @@ def renderer_for(app: Starlette, path: str) -> Renderer:
 
 def render(request: Request, code: str, status: int, message: str, details: dict[str, Any] | None = None,
            headers: dict[str, str] | None = None) -> JSONResponse:
-    response = renderer_for(request.app, request.url.path)(code, status, message, details or {})
+    # The scope's path, not `request.url.path`: rebuilding the URL drops tabs and newlines (urllib's
+    # URL cleaning), so `/v1/refunds/%09` would look like another face's `/v1/refunds`.
+    response = renderer_for(request.app, request.scope["path"])(code, status, message, details or {})
     for name, value in (headers or {}).items():
         response.headers[name] = value
     return response
@@ -101,7 +103,7 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(KalemError)
     async def _kalem(request: Request, exc: KalemError) -> JSONResponse:
         retry = exc.details.get("retry_after") if exc.status in (429, 503) else None
-        native_path = renderer_for(request.app, request.url.path) is native
+        native_path = renderer_for(request.app, request.scope["path"]) is native
         return render(request, exc.code if native_path else exc.face_code, exc.status, exc.message,
                       jsonable(exc.details), headers={"Retry-After": str(retry)} if retry else None)
 
