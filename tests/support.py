@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import re
 from typing import Any
 
 import httpx
@@ -53,3 +54,8 @@ def client_for(base: httpx.Client, secret: str) -> httpx.Client:
     return httpx.Client(base_url=base.base_url, headers={"Authorization": f"Bearer {secret}"}, timeout=30)
 
 
+def csrf_token(html: str) -> str:
+    """The CSRF token of a hub page's form."""
+    found = re.search(r'name="csrf" value="([^"]+)"', html)
+    assert found, f"the page has no CSRF token: {html[:300]}"
+    return found.group(1)

@@ -26,8 +26,8 @@ from kalem.store.db import Database
 from kalem.store.uow import UnitOfWork
 
 
-def kalem(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "kalem.cli", *args], env={**os.environ, **env},
+def kalem(*args: str, env: dict[str, str], stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "kalem.cli", *args], env={**os.environ, **env}, input=stdin,
                           capture_output=True, text=True, timeout=120)
 
 

@@ -16,7 +16,7 @@ from kalem.store.uow import UnitOfWork
 from tests.conftest import snapshot
 from tests.golden import hebiar_examples as ex
 from tests.golden.shape import assert_same_shape
-from tests.support import SEED_ORDER, client_for, token
+from tests.support import SEED_ORDER, client_for, csrf_token, token
 from tests.webhooks.conftest import deliveries, drain, receiver, worker  # noqa: F401 - fixtures
 
 HEADERS = {"accept": "text/plain", "Content-Type": "application/json"}
@@ -367,11 +367,6 @@ def test_returns_send_the_three_return_hooks(hebiar, api, receiver, worker):  # 
 
 # --- the documentation's "Hub Arayüz": the seller's cancel-requests page, and its decision by webhook -----------
 
-def _csrf(html: str) -> str:
-    found = re.search(r'name="csrf" value="([^"]+)"', html)
-    assert found, "the page has no CSRF token"
-    return found.group(1)
-
 
 def test_a_cancel_request_lands_on_the_sellers_hub_page_and_the_decision_reaches_the_operator(
         hebiar, api, db, server, receiver, worker):  # noqa: F811
@@ -380,13 +375,13 @@ def test_a_cancel_request_lands_on_the_sellers_hub_page_and_the_decision_reaches
     [request] = api.get("/v1/cancel-requests").json()["data"]
     with httpx.Client(base_url=str(api.base_url), follow_redirects=True) as browser:
         login_page = browser.get("/hub/login")
-        signed_in = browser.post("/hub/login", data={"csrf": _csrf(login_page.text),
+        signed_in = browser.post("/hub/login", data={"csrf": csrf_token(login_page.text),
                                                      "token": token(db, "seller", "acme")})
         assert signed_in.status_code == 200 and signed_in.url.path == "/hub/cancel-requests"
         assert "4000000001" in signed_in.text and request["id"] in signed_in.text  # on the seller's queue
         page = browser.get(f"/hub/cancel-requests/{request['id']}")
         approved = browser.post(f"/hub/cancel-requests/{request['id']}/approve",
-                                data={"csrf": _csrf(page.text), "qty:item1691416223190": "1"})
+                                data={"csrf": csrf_token(page.text), "qty:item1691416223190": "1"})
         assert approved.status_code == 200 and "done=approved" in str(approved.url)
     drain(worker, lambda: settled(api))
     [confirmed] = received(receiver)

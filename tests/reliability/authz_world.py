@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import json
-import re
 import time
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -24,7 +23,7 @@ from kalem.hub.session import PRESESSION_COOKIE, SESSION_COOKIE, SESSION_SECONDS
 from kalem.platforms.n11 import key_pairs
 from kalem.store.uow import UnitOfWork
 from tests.conftest import ADMIN
-from tests.support import token
+from tests.support import csrf_token, token
 
 VICTIM, INTRUDER = "acme", "globex"
 PASSWORD = "authz-pass-1"
@@ -100,11 +99,6 @@ def _ok(response: httpx.Response, *statuses: int) -> Any:
     assert response.status_code in (statuses or (200, 201)), (response.request.url, response.text)
     return response.json()
 
-
-def _csrf(html: str) -> str:
-    found = re.search(r'name="csrf" value="([^"]+)"', html)
-    assert found, html[:500]
-    return found.group(1)
 
 
 class World:
@@ -190,7 +184,7 @@ class World:
         self.hub = {s: self._hub_session(self.token[s]) for s in (VICTIM, INTRUDER)}
         with httpx.Client(base_url=server.url, timeout=30) as login_page:
             html = login_page.get("/hub/login").text
-            self.hub_pre = (login_page.cookies[PRESESSION_COOKIE], _csrf(html))
+            self.hub_pre = (login_page.cookies[PRESESSION_COOKIE], csrf_token(html))
 
         # Order numbers, ids and names of the victim: none may show in another seller's answer.
         self.markers = [MAIN, DELIVERED, ZONOS, HG, f"AO-{ZONOS}", line(MAIN), package(MAIN), self.cr_id,
@@ -206,10 +200,10 @@ class World:
 
     def _hub_session(self, secret: str) -> tuple[str, str]:
         with httpx.Client(base_url=self.url, timeout=30) as browser:
-            csrf = _csrf(browser.get("/hub/login").text)
+            csrf = csrf_token(browser.get("/hub/login").text)
             signed_in = browser.post("/hub/login", data={"token": secret, "csrf": csrf})
             assert signed_in.status_code == 303, signed_in.text
-            return browser.cookies[SESSION_COOKIE], _csrf(browser.get("/hub/cancel-requests").text)
+            return browser.cookies[SESSION_COOKIE], csrf_token(browser.get("/hub/cancel-requests").text)
 
     def jwts(self) -> dict[str, str]:
         """JWTs no face may accept: expired (the victim's claims), forged and unsigned (an operator's

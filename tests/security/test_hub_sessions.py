@@ -4,22 +4,16 @@ every copy of its cookie; the cookie is HttpOnly, SameSite and, over TLS, Secure
 from __future__ import annotations
 
 import contextlib
-import re
 from collections.abc import Iterator
 
 import httpx
 
 from kalem.app import access
 from kalem.store.uow import UnitOfWork
-from tests.support import SEED_ORDER
+from tests.support import SEED_ORDER, csrf_token
 
 QUEUE = "/hub/cancel-requests"
 
-
-def _csrf(html: str) -> str:
-    found = re.search(r'name="csrf" value="([^"]+)"', html)
-    assert found, "the page has no CSRF token"
-    return found.group(1)
 
 
 @contextlib.contextmanager
@@ -30,7 +24,7 @@ def signed_in(base: str, secret: str, **headers: str) -> Iterator[httpx.Client]:
 
 
 def _sign_in(browser: httpx.Client, secret: str) -> None:
-    signed_in = browser.post("/hub/login", data={"csrf": _csrf(browser.get("/hub/login").text), "token": secret})
+    signed_in = browser.post("/hub/login", data={"csrf": csrf_token(browser.get("/hub/login").text), "token": secret})
     assert signed_in.status_code == 303, signed_in.text
 
 
@@ -45,7 +39,7 @@ def test_signing_out_ends_every_copy_of_the_session(server, db, api):
         copied = _session_cookie(browser)
         assert browser.get(QUEUE).status_code == 200
         page = browser.get(QUEUE)
-        out = browser.post("/hub/logout", data={"csrf": _csrf(page.text)})
+        out = browser.post("/hub/logout", data={"csrf": csrf_token(page.text)})
         assert out.status_code == 303
     with httpx.Client(base_url=server.url, timeout=30, cookies={"kalem_hub": copied}) as thief:
         after = thief.get(QUEUE)
@@ -66,7 +60,7 @@ def test_the_session_cookie_is_httponly_samesite_and_secure_over_tls(server, db)
     # uvicorn trusts X-Forwarded-Proto from 127.0.0.1, as from a TLS-terminating proxy on the same host
     for headers, secure in (({}, False), ({"X-Forwarded-Proto": "https"}, True)):
         with httpx.Client(base_url=server.url, timeout=30, headers=headers) as browser:
-            login = browser.post("/hub/login", data={"csrf": _csrf(browser.get("/hub/login").text),
+            login = browser.post("/hub/login", data={"csrf": csrf_token(browser.get("/hub/login").text),
                                                      "token": issued.secret})
             cookies = [v for k, v in login.headers.multi_items() if k == "set-cookie"]
             cookie = next((v for v in cookies if v.startswith("kalem_hub=")), str(cookies))

@@ -4,9 +4,6 @@ rehashed when they change; users disabled for good; passwords never on a command
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import threading
 
 import httpx
@@ -20,6 +17,7 @@ from kalem.config import Settings
 from kalem.domain.errors import AuthenticationFailed, TooManyLogins
 from kalem.store.uow import UnitOfWork
 from tests.conftest import ADMIN, serving
+from tests.test_cli import kalem
 
 CHEAP = {"time_cost": 1, "memory_cost": 8, "parallelism": 1}
 
@@ -133,31 +131,27 @@ def test_a_nul_in_a_login_name_is_a_401_not_a_500(api):
     assert response.status_code in (401, 422), response.text
 
 
-def _kalem(*args: str, env: dict[str, str], stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "kalem.cli", *args], env={**os.environ, **env}, input=stdin,
-                          capture_output=True, text=True, timeout=120)
-
 
 def test_the_cli_takes_passwords_from_stdin_never_as_an_argument(tmp_path):
     env = {"KALEM_DATABASE_URL": f"sqlite:///{tmp_path}/k.db"}
-    assert _kalem("db", "upgrade", env=env).returncode == 0
-    refused = _kalem("user", "create", "--username", "u1", "--password", "secret-pass", env=env)
+    assert kalem("db", "upgrade", env=env).returncode == 0
+    refused = kalem("user", "create", "--username", "u1", "--password", "secret-pass", env=env)
     assert refused.returncode == 2 and "--password" in refused.stderr
-    created = _kalem("user", "create", "--username", "u1", "--role", "operator", env=env, stdin="secret-pass\n")
+    created = kalem("user", "create", "--username", "u1", "--role", "operator", env=env, stdin="secret-pass\n")
     assert created.returncode == 0, created.stderr
     from kalem.store.db import Database
     db = Database.connect(env["KALEM_DATABASE_URL"])
     try:
         assert access.login(UnitOfWork(db), "u1", "secret-pass").role == "operator"
-        changed = _kalem("user", "password", "u1", env=env, stdin="another-pass\n")
+        changed = kalem("user", "password", "u1", env=env, stdin="another-pass\n")
         assert changed.returncode == 0, changed.stderr
         with pytest.raises(AuthenticationFailed):
             access.login(UnitOfWork(db), "u1", "secret-pass")
         assert access.login(UnitOfWork(db), "u1", "another-pass").subject == "user:u1"
-        assert _kalem("user", "disable", "u1", env=env).returncode == 0
+        assert kalem("user", "disable", "u1", env=env).returncode == 0
         with pytest.raises(AuthenticationFailed):
             access.login(UnitOfWork(db), "u1", "another-pass")
-        missing = _kalem("user", "disable", "nobody", env=env)
+        missing = kalem("user", "disable", "nobody", env=env)
         assert missing.returncode == 2 and "nobody not found" in missing.stderr
     finally:
         db.dispose()

@@ -8,8 +8,8 @@ import base64
 from kalem.app import access
 from kalem.store.uow import UnitOfWork
 from tests.conftest import snapshot
-from tests.security.test_hub_sessions import _csrf, signed_in
-from tests.support import SEED_ORDER
+from tests.security.test_hub_sessions import signed_in
+from tests.support import SEED_ORDER, csrf_token
 
 LINE = "item1691416223190"
 
@@ -24,7 +24,7 @@ def test_a_nul_in_a_hub_form_is_refused_and_stores_nothing(server, db, api):
         page = browser.get(f"/hub/cancel-requests/{request.json()['id']}")
         before = snapshot(db)
         refused = browser.post(f"/hub/cancel-requests/{request.json()['id']}/reject",
-                               content=f"csrf={_csrf(page.text)}&reason=168&note=bad%00note".encode(),
+                               content=f"csrf={csrf_token(page.text)}&reason=168&note=bad%00note".encode(),
                                headers={"Content-Type": "application/x-www-form-urlencoded"})
         assert refused.status_code == 422, refused.text
         assert snapshot(db) == before
