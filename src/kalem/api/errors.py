@@ -123,12 +123,12 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(ClientDisconnect)
     async def _left(request: Request, exc: ClientDisconnect) -> Response:
-        return _client_left(request, exc)
+        return _client_left()
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         if isinstance(exc.__cause__, ClientDisconnect):  # FastAPI's "error parsing the body": the client left
-            return _client_left(request, exc.__cause__)
+            return _client_left()
         if isinstance(exc.__cause__, RecursionError):  # FastAPI's "error parsing the body": nested too deep
             return render(request, MALFORMED_JSON, 400, "the body is not valid JSON: it is nested too deeply",
                           {"problem": "nested too deeply"})
@@ -168,7 +168,7 @@ def install(app: FastAPI) -> None:
         return render(request, INTERNAL_ERROR, 500, "an internal error occurred")
 
 
-def _client_left(request: Request, exc: ClientDisconnect) -> Response:
+def _client_left() -> Response:
     """The client closed the connection before its body arrived: nobody will read an answer, so the
     status is only for the access log, 499 as nginx logs it (a client's doing, not a server error)."""
     return Response(status_code=CLIENT_CLOSED_REQUEST)
