@@ -21,7 +21,7 @@ from kalem.api.lean import lean_routes
 from kalem.api.middleware import BodyLimit, CaseInsensitivePaths
 from kalem.api.ratelimit import RateLimit
 from kalem.api.request_id import HEADER, accepted
-from kalem.api.routes import billing, cancel_requests, meta, order_batch, orders, packages, tokens
+from kalem.api.routes import billing, cancel_requests, meta, order_batch, orders, packages, refund_policy, tokens
 from kalem.api.routes import refunds as refund_routes
 from kalem.api.routes import webhooks as webhook_routes
 from kalem.observability.http import Instrument
@@ -64,7 +64,7 @@ def create_app(ctx: Context, faces: Mapping[str, Face] | None = None,
 
     for router in (meta.router, order_batch.router, orders.router, cancel_requests.router, billing.router,
                    packages.router, webhook_routes.router, webhook_routes.feed, refund_routes.router,
-                   refund_routes.returns, refund_routes.strategies, tokens.router):
+                   refund_routes.returns, refund_routes.strategies, refund_policy.router, tokens.router):
         include("native", partial(app.include_router, router))
     canonical: dict[str, str] = {}
     app.state.error_renderers = []

@@ -198,6 +198,8 @@ class RefundOut(Out):
     settled_by: str | None
     settled_at: str | None
     breakdown: dict[str, Any] = Field(description="the explained refund (as refund-preview's `breakdown`)")
+    on_decision: bool = Field(description="made by a decision (a cancel, an approved request or return) under "
+                                          "the seller's refund policy on_decision")
 
 
 class RefundedOut(Out):

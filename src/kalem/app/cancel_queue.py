@@ -11,11 +11,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from kalem.app.principals import Principal
-from kalem.app.refunds import account_of
+from kalem.app.refund_policy import decision_preview, policy_of
 from kalem.domain import orders as requests
 from kalem.domain.errors import CancelRequestNotFound, InvalidInput, KalemError
 from kalem.domain.orders import CancelRequest, Order
-from kalem.domain.refunds import RefundBreakdown
+from kalem.domain.refunds import RefundBreakdown, RefundCause, RefundPolicy
 from kalem.store.uow import UnitOfWork
 
 #: The queue shows at most this many requests; filters narrow it (documented in docs/hub.md).
@@ -116,20 +116,28 @@ class RefundPreview:
     quantities: dict[str, int]
     breakdown: RefundBreakdown | None  # None when nothing would be cancelled
     problem: str | None = None  # why no breakdown could be computed (the approval itself may still go through)
+    policy: RefundPolicy = RefundPolicy.ON_DECISION  # the seller's for the order's channel: does approving refund?
+
+    @property
+    def refunds(self) -> bool:
+        """Approving creates this refund (pending settlement) in the same transaction."""
+        return self.policy is RefundPolicy.ON_DECISION and self.breakdown is not None
 
 
 def refund_preview(uow: UnitOfWork, row: QueueRow, wanted: Mapping[str, int] | None,
                    principal: Principal) -> RefundPreview:
     """What refunding the units approving would cancel pays: the order's refund account previews
-    exactly the units the approval grants, under the seller's strategy and the refunds so far."""
+    exactly the units the approval grants, under the seller's strategy and the refunds so far — the
+    refund approving makes under the seller's `on_decision` refund policy (app/refund_policy.py)."""
     quantities = approval_quantities(row.request, wanted)
-    if not any(quantities.values()):
-        return RefundPreview(quantities, None)
     with uow:
-        account = account_of(uow, row.order)
-    try:  # the approval's own rule says which units it grants; nothing is saved
-        _, _, granted = requests.decide(row.order, row.request, requests.Decision.APPROVE, quantities,
-                                        actor=principal.actor, now=row.request.created_at)
-        return RefundPreview(quantities, account.preview({k: v for k, v in granted.items() if v}))
-    except KalemError as exc:
-        return RefundPreview(quantities, None, exc.message)
+        policy = policy_of(uow, row.order)
+        if not any(quantities.values()):
+            return RefundPreview(quantities, None, policy=policy)
+        try:  # the approval's own rule says which units it grants; nothing is saved
+            after, _, _ = requests.approve_cancel_request(row.order, row.request, quantities,
+                                                          actor=principal.actor, now=row.request.created_at)
+            breakdown = decision_preview(uow, row.order, after, RefundCause.CANCELLATION)
+            return RefundPreview(quantities, breakdown, policy=policy)
+        except KalemError as exc:
+            return RefundPreview(quantities, None, exc.message, policy=policy)

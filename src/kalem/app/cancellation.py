@@ -10,10 +10,12 @@ from dataclasses import dataclass
 
 from kalem.app.ids import new_id
 from kalem.app.principals import Principal
+from kalem.app.refund_policy import save_decision
 from kalem.app.transaction import OrderTransaction
 from kalem.domain import orders as domain
 from kalem.domain.errors import CancelRequestNotFound
 from kalem.domain.orders import CancelItem, CancelRequest, Order
+from kalem.domain.refunds import RefundCause
 from kalem.store.uow import UnitOfWork
 
 
@@ -47,8 +49,9 @@ class DecideCancelRequest:
 def cancel_lines(uow: UnitOfWork, cmd: CancelLines) -> Order:
     with OrderTransaction(uow) as tx:
         order = tx.lock(cmd.order_number, cmd.principal, cmd.seller_id, expected_version=cmd.expected_version)
-        changed, events = domain.cancel_lines(order, cmd.items, actor=cmd.principal.actor, now=uow.now())
-        return tx.commit(tx.save(changed, events))
+        actor = cmd.principal.actor
+        changed, events = domain.cancel_lines(order, cmd.items, actor=actor, now=uow.now())
+        return tx.commit(save_decision(tx, order, changed, events, RefundCause.CANCELLATION, actor))
 
 
 def request_cancel(uow: UnitOfWork, cmd: RequestCancel) -> CancelRequest:
@@ -74,6 +77,8 @@ def decide_cancel_request(uow: UnitOfWork, cmd: DecideCancelRequest) -> tuple[Ca
         if cmd.decision == "approve":
             changed, decided, events = domain.approve_cancel_request(order, request, cmd.quantities,
                                                                      actor=actor, now=now, note=cmd.note)
+            uow.cancel_requests.save(decided)
+            return tx.commit((decided, save_decision(tx, order, changed, events, RefundCause.CANCELLATION, actor)))
         elif cmd.decision == "reject":
             changed, decided, events = domain.reject_cancel_request(
                 order, request, reason_id=cmd.reason_id if cmd.reason_id is not None else -1,

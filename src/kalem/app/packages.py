@@ -13,11 +13,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from kalem.app.principals import Principal
-from kalem.app.refunds import account_of
+from kalem.app.refund_account import account_of
+from kalem.app.refund_policy import save_decision
 from kalem.app.transaction import OrderTransaction
 from kalem.domain import orders as domain
 from kalem.domain.events import Event
 from kalem.domain.orders import Order, PackageStatus, SplitCancel, SplitResult
+from kalem.domain.refunds import RefundCause
 from kalem.store.uow import UnitOfWork
 
 
@@ -79,7 +81,8 @@ def split_package(uow: UnitOfWork, cmd: SplitPackage) -> Split:
         order = tx.lock(cmd.order_number, cmd.principal, cmd.seller_id, expected_version=cmd.expected_version)
         changed, result, events = split(order, cmd.package_id, cmd.groups, cmd.cancelled, cmd.principal, uow,
                                         cmd.platform, cmd.unsupplied_in_place)
-        return tx.commit(Split(tx.save(changed, events), result))
+        saved = save_decision(tx, order, changed, events, RefundCause.CANCELLATION, cmd.principal.actor)
+        return tx.commit(Split(saved, result))
 
 
 def set_package_status(uow: UnitOfWork, cmd: SetPackageStatus) -> Order:

@@ -9,12 +9,14 @@ transaction: both happen or neither.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 
 from kalem.app.ids import new_id
 from kalem.app.principals import Principal, SellerIdMismatch
+from kalem.app.refund_account import account_of
+from kalem.app.refund_policy import save_decision
 from kalem.app.transaction import OrderTransaction
 from kalem.domain import orders as domain_returns
 from kalem.domain import refunds as records
@@ -39,6 +41,8 @@ from kalem.domain.refunds import (
     RefundBreakdown,
     RefundCause,
     RefundNotFound,
+    RefundNotRetryable,
+    RefundStatus,
     strategy_from_dict,
 )
 from kalem.store.uow import UnitOfWork
@@ -105,16 +109,6 @@ def _return_now(account: RefundAccount, counts: Mapping[str, int]) -> bool:
     return all(n <= account.order.line(lid).returnable for lid, n in counts.items())
 
 
-def strategy_of(uow: UnitOfWork, seller_id: str) -> CancellationStrategy:
-    stored = uow.strategies.get(seller_id)
-    return DEFAULT_STRATEGY if stored is None else strategy_from_dict(stored)
-
-
-def account_of(uow: UnitOfWork, order: Order) -> RefundAccount:
-    """The order's refund account: its refunds so far under its seller's strategy."""
-    return RefundAccount.of(order, uow.refunds.for_order(order.id), strategy_of(uow, order.seller_id))
-
-
 def _moved(before: Order, after: Order, state: UnitState) -> dict[str, UnitSet]:
     """The units of each line that this change put in `state`."""
     return {ln.line_id: ln.units.in_state(state) - before.line(ln.line_id).units.in_state(state)
@@ -145,6 +139,9 @@ def refund_locked(tx: OrderTransaction, order: Order, cmd: RefundUnits) -> Refun
                 raise RefundReferenceInUse(f"refund {cmd.reference} exists with other items",
                                            reference=cmd.reference)
             return Refunded(order, replay, replay.cause, created=False)
+        claimed = _claim_decision_refund(tx, account, cmd)
+        if claimed is not None:
+            return Refunded(order, claimed, claimed.cause, created=False)
     if cmd.mode == Mode.CANCEL:
         items = [CancelItem(lid, n, _reason(cmd, lid), cmd.notes.get(lid), numbers=cmd.numbers.get(lid, ()))
                  for lid, n in cmd.counts.items()]
@@ -178,6 +175,28 @@ def refund_locked(tx: OrderTransaction, order: Order, cmd: RefundUnits) -> Refun
     return Refunded(changed, refund, cause)
 
 
+def _claim_decision_refund(tx: OrderTransaction, account: RefundAccount, cmd: RefundUnits) -> Refund | None:
+    """The refund a decision already made of exactly these units, if the caller asks for them again: a
+    platform that sends its own refund after a cancel (a marketplace's refund create) gets that refund,
+    with its reference and payout, instead of a refusal or a second payment."""
+    if cmd.mode not in (Mode.REFUNDABLE, Mode.AUTO) or cmd.forced_amount is not None:
+        return None
+    for refund in account.refunds:
+        if not (refund.on_decision and refund.status is RefundStatus.PENDING and refund.reference is None
+                and dict(refund.lines) == dict(cmd.counts) and cmd.cause in (None, refund.cause)):
+            continue
+        if cmd.expected_total is not None and refund.amount != cmd.expected_total:
+            if cmd.principal.actor.kind == "operator":
+                return None   # an operator's own amount: not this refund (a failed one may be retried with it)
+            raise RefundAmountMismatch(
+                f"the items' amounts add up to {cmd.expected_total}, the refund is {refund.amount}",
+                expected=str(cmd.expected_total), computed=str(refund.amount))
+        claimed = replace(refund, reference=cmd.reference, payout=cmd.pay)
+        tx.uow.refunds.save(claimed)
+        return claimed
+    return None
+
+
 def _reason(cmd: RefundUnits, line_id: str) -> int:
     if line_id not in cmd.reasons:
         raise ReasonRequired(f"line {line_id}: a reason is required", line_id=line_id, field="reason_id")
@@ -208,6 +227,38 @@ def settle_refund(uow: UnitOfWork, refund_id: str, status: str, principal: Princ
         uow.refunds.save(settled)
         tx.save(changed, events)
         return tx.commit(settled)
+
+
+def retry_refund(uow: UnitOfWork, refund_id: str, principal: Principal,
+                 forced_amount: Decimal | None = None) -> Refunded:
+    """Refund a failed refund's units again: a new pending refund of the same units, cause and payout,
+    priced by the account now (an operator may force its amount, within the same cap as any refund)."""
+    principal.require_operator()  # the payer's outcome is the operator's to act on, as a settlement is
+    with OrderTransaction(uow) as tx:
+        found = uow.refunds.get(refund_id, None)
+        if found is None:
+            raise RefundNotFound(f"refund {refund_id} not found", refund_id=refund_id)
+        order = tx.lock_id(found.order_id)
+        failed = uow.refunds.get(refund_id, None)  # re-read under the order's lock
+        assert failed is not None
+        if failed.status is not RefundStatus.FAILED or not failed.units:
+            raise RefundNotRetryable(f"refund {refund_id} is {failed.status}; only a failed refund of units is "
+                                     "retried", refund_id=refund_id, status=failed.status.value)
+        units: dict[str, UnitSet] = {}
+        for line_id, first, last in failed.units:
+            units[line_id] = units.get(line_id, UnitSet()) | UnitSet.span(first, last)
+        changed, refund, events = account_of(uow, order).refund(
+            units, cause=failed.cause, pay=failed.payout, refund_id=new_id("rf"), actor=principal.actor,
+            now=uow.now(), forced_amount=forced_amount)
+        uow.refunds.add(refund)
+        return tx.commit(Refunded(tx.save(changed, events), refund, refund.cause))
+
+
+def refund_list(uow: UnitOfWork, principal: Principal, *, status: str | None, seller_id: str | None = None,
+                limit: int = 200) -> list[Refund]:
+    """Refunds newest first: a seller's own; an operator's of one seller or all."""
+    with uow:
+        return uow.refunds.search(principal.scope or seller_id, status=status, limit=limit)
 
 
 def get_refund(uow: UnitOfWork, refund_id: str, principal: Principal) -> Refund:
@@ -249,11 +300,12 @@ def decide_return(uow: UnitOfWork, principal: Principal, return_id: str, decisio
         actor, now = principal.actor, uow.now()
         if decision == "approve":
             changed, decided, events = domain_returns.approve_return(order, request, actor=actor, now=now)
+            changed = save_decision(tx, order, changed, events, RefundCause.RETURN, actor)
         else:
             changed, decided, events = domain_returns.reject_return(
                 order, request, reason_id=-1 if reason_id is None else reason_id, note=note, actor=actor, now=now)
+            tx.save(changed, events)
         uow.returns.save(decided)
-        tx.save(changed, events)
         return tx.commit((decided, changed))
 
 

@@ -56,6 +56,7 @@ wire was fixed: the native API shows its code, the faces the code raised in its 
     │   ├── RefundCurrencyMismatch                domain/refunds/amounts.py
     │   ├── InvalidPayout                         domain/refunds/records.py
     │   ├── SettlementStatusUnknown*              domain/refunds/records.py
+    │   ├── RefundPolicyUnknown                   domain/refunds/policy.py
     │   ├── InvalidEventType                      domain/webhooks.py
     │   ├── UnknownEventType                      domain/webhooks.py
     │   ├── InvalidWebhookSecret                  domain/webhooks.py
@@ -70,6 +71,7 @@ wire was fixed: the native API shows its code, the faces the code raised in its 
     │   ├── NumberNotWhole*                       hub/web.py
     │   ├── DateMalformed*                        hub/web.py
     │   ├── DateOutOfRange*                       hub/web.py
+    │   ├── AmountMalformed*                      hub/refunds.py
     │   ├── Invalid                               platforms/akinon/face/errors.py  (faces' own codes from here)
     │   ├── Required                              platforms/akinon/face/errors.py
     │   ├── DoesNotExist                          platforms/akinon/face/errors.py
@@ -155,6 +157,7 @@ wire was fixed: the native API shows its code, the faces the code raised in its 
     │   ├── RefundExceedsPaid                     domain/refunds/amounts.py
     │   ├── RefundAlreadySettled                  domain/refunds/records.py
     │   ├── UnitsNotRefundable                    domain/refunds/records.py
+    │   ├── RefundNotRetryable                    domain/refunds/records.py
     │   ├── DeliveryInFlight                      domain/webhooks.py
     │   └── OrderLineRetired                      platforms/n11/order_lines.py
     ├── IdempotencyKeyReused (422)

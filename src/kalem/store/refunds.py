@@ -31,7 +31,8 @@ class RefundRepository:
     _COLUMNS = "id, order_id, seller_id, order_number, status, created_at, iban, body"
     _INSERT = _q(f"INSERT INTO refunds ({_COLUMNS}) VALUES (:id, :order_id, :seller_id, :order_number, :status, "
                  ":created_at, :iban, :body)")
-    _UPDATE = _q("UPDATE refunds SET status = :status, body = :body WHERE id = :id AND seller_id = :seller_id")
+    _UPDATE = _q("UPDATE refunds SET status = :status, iban = :iban, body = :body WHERE id = :id "
+                 "AND seller_id = :seller_id")
 
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
@@ -44,7 +45,7 @@ class RefundRepository:
 
     def save(self, refund: Refund) -> None:
         self._conn.execute(self._UPDATE, {"id": refund.id, "seller_id": refund.seller_id, "status": refund.status.value,
-                                          "body": self._body(refund)})
+                                          "iban": refund.payout.iban, "body": self._body(refund)})
 
     def get(self, refund_id: str, seller_id: str | None) -> Refund | None:
         sql, params = f"SELECT {self._COLUMNS} FROM refunds WHERE id = :id", {"id": refund_id}
@@ -70,6 +71,19 @@ class RefundRepository:
             found.setdefault(row.order_id, []).append(self._load(row))
         return found
 
+    def search(self, seller_id: str | None, *, status: str | None, limit: int) -> list[Refund]:
+        """Refunds newest first, of one seller or (None) every seller, of one status or any."""
+        clauses: list[str] = []
+        params: dict[str, Any] = {"limit": limit}
+        for column, value in (("seller_id", seller_id), ("status", status)):
+            if value is not None:
+                clauses.append(f"{column} = :{column}")
+                params[column] = value
+        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        rows = self._conn.execute(
+            _q(f"SELECT {self._COLUMNS} FROM refunds {where} ORDER BY created_at DESC, id DESC LIMIT :limit"), params)
+        return [self._load(r) for r in rows]
+
     @staticmethod
     def _body(r: Refund) -> str:
         return dumps({
@@ -77,7 +91,8 @@ class RefundRepository:
             "amount": r.amount, "currency": r.currency, "method": r.payout.method.value,
             "holder_name": r.payout.holder_name, "created_by": r.created_by, "forced_amount": r.forced_amount,
             "forced_by": r.forced_by, "reference": r.reference, "return_id": r.return_id,
-            "settled_by": r.settled_by, "settled_at": r.settled_at, "units": [list(u) for u in r.units]})
+            "settled_by": r.settled_by, "settled_at": r.settled_at, "units": [list(u) for u in r.units],
+            "on_decision": r.on_decision})
 
     @staticmethod
     def _load(row: Any) -> Refund:
@@ -91,7 +106,8 @@ class RefundRepository:
             forced_amount=None if b["forced_amount"] is None else Decimal(b["forced_amount"]),
             forced_by=b["forced_by"], reference=b["reference"], return_id=b["return_id"],
             settled_by=b["settled_by"], settled_at=_time(b["settled_at"]),
-            units=tuple((lid, first, last) for lid, first, last in b.get("units", ())))
+            units=tuple((lid, first, last) for lid, first, last in b.get("units", ())),
+            on_decision=b.get("on_decision", False))
 
 
 class ReturnRepository:
@@ -157,3 +173,33 @@ class StrategyRepository:
 
     def put(self, seller_id: str, strategy: dict[str, Any], now: datetime, by: str) -> None:
         self._conn.execute(self._PUT, {"s": seller_id, "j": dumps(strategy), "at": now, "by": by})
+
+
+class RefundPolicyRepository:
+    """A seller's refund policies: one row per channel, channel '' for the seller-wide one (None here)."""
+
+    _GET = _q("SELECT channel, policy, updated_at, updated_by FROM refund_policies WHERE seller_id = :s "
+              "ORDER BY channel")
+    _FOR = _q("SELECT channel, policy FROM refund_policies WHERE seller_id = :s AND channel IN (:c, '')")
+    _PUT = _q("INSERT INTO refund_policies (seller_id, channel, policy, updated_at, updated_by) "
+              "VALUES (:s, :c, :p, :at, :by) ON CONFLICT (seller_id, channel) DO UPDATE SET "
+              "policy = excluded.policy, updated_at = excluded.updated_at, updated_by = excluded.updated_by")
+    _DELETE = _q("DELETE FROM refund_policies WHERE seller_id = :s AND channel = :c")
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    def all(self, seller_id: str) -> list[tuple[str | None, str, datetime, str]]:
+        """(channel or None for the seller-wide row, policy, updated at, updated by), seller-wide first."""
+        return [(r.channel or None, r.policy, as_utc(r.updated_at), r.updated_by)
+                for r in self._conn.execute(self._GET, {"s": seller_id})]
+
+    def for_channel(self, seller_id: str, channel: str) -> dict[str | None, str]:
+        """The rows that may decide `channel`'s policy: its own and the seller-wide one (key None); one read."""
+        return {r.channel or None: r.policy for r in self._conn.execute(self._FOR, {"s": seller_id, "c": channel})}
+
+    def put(self, seller_id: str, channel: str | None, policy: str, now: datetime, by: str) -> None:
+        self._conn.execute(self._PUT, {"s": seller_id, "c": channel or "", "p": policy, "at": now, "by": by})
+
+    def delete(self, seller_id: str, channel: str | None) -> bool:
+        return bool(self._conn.execute(self._DELETE, {"s": seller_id, "c": channel or ""}).rowcount)

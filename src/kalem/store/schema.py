@@ -210,6 +210,7 @@ refunds = sa.Table(
     sa.Column("body", sa.Text, nullable=False),
     sa.Index("ix_refunds_order", "order_id"),
     sa.Index("ix_refunds_seller_created", "seller_id", "created_at"),
+    sa.Index("ix_refunds_status_created", "status", "created_at"),
 )
 
 return_requests = sa.Table(
@@ -229,6 +230,17 @@ seller_strategies = sa.Table(
     "seller_strategies", metadata,
     sa.Column("seller_id", sa.String(64), primary_key=True),
     sa.Column("strategy", sa.Text, nullable=False),
+    sa.Column("updated_at", TS, nullable=False),
+    sa.Column("updated_by", sa.String(128), nullable=False),
+)
+
+# A seller's refund policy per channel (migration 0014_refund_policy, docs/refunds.md); channel ''
+# is the seller-wide row.
+refund_policies = sa.Table(
+    "refund_policies", metadata,
+    sa.Column("seller_id", sa.String(64), primary_key=True),
+    sa.Column("channel", sa.String(64), primary_key=True),
+    sa.Column("policy", sa.String(16), nullable=False),
     sa.Column("updated_at", TS, nullable=False),
     sa.Column("updated_by", sa.String(128), nullable=False),
 )

@@ -22,7 +22,7 @@ from kalem.store.billing import BillingRepository
 from kalem.store.db import Database
 from kalem.store.health import HealthRepository
 from kalem.store.intake import IntakeRepository
-from kalem.store.refunds import RefundRepository, ReturnRepository, StrategyRepository
+from kalem.store.refunds import RefundPolicyRepository, RefundRepository, ReturnRepository, StrategyRepository
 from kalem.store.repositories import (
     CancelRequestRepository,
     EventRepository,
@@ -69,6 +69,7 @@ class UnitOfWork:
     refunds: RefundRepository
     returns: ReturnRepository
     strategies: StrategyRepository
+    refund_policies: RefundPolicyRepository
     health: HealthRepository
     intake: IntakeRepository
 
@@ -115,6 +116,7 @@ class UnitOfWork:
         self.refunds = RefundRepository(conn)
         self.returns = ReturnRepository(conn)
         self.strategies = StrategyRepository(conn)
+        self.refund_policies = RefundPolicyRepository(conn)
         self.health = HealthRepository(conn)
         self.intake = IntakeRepository(conn, self.events)
         self._more: dict[Callable[[Connection], Any], Any] = {}

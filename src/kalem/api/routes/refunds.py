@@ -5,7 +5,7 @@
     POST /v1/orders/{n}/returns                   ask to return delivered units (seller decides)
     POST /v1/returns/{id}/approve | /reject        decide; approved units become refundable
     POST /v1/orders/{n}/refunds                   refund cancelled or returned units
-    GET  /v1/orders/{n}/refunds, GET /v1/refunds/{id}, POST /v1/refunds/{id}/settle
+    GET  /v1/orders/{n}/refunds, GET /v1/refunds/{id}, POST /v1/refunds/{id}/settle | /retry
     GET | PUT /v1/sellers/{id}/cancellation-strategy
 
 An IBAN is accepted in a body and shown masked only.
@@ -107,6 +107,10 @@ class SettleIn(Strict):
     status: Literal["succeeded", "failed"] = Field(description="what the payment provider reported")
 
 
+class RetryIn(Strict):
+    forced_amount: Money | None = Field(None, description=FORCED_AMOUNT)
+
+
 class StrategyIn(Strict):
     cargo_rule: Literal["never", "per_unit", "last_unit"] | None = Field(
         None, description="when the shipping fee is paid back: never, per unit, or with the order's last unit")
@@ -137,7 +141,7 @@ def refund_view(refund: Refund) -> dict[str, Any]:
         "forced_by": refund.forced_by, "reference": refund.reference, "return_id": refund.return_id,
         "created_by": refund.created_by, "created_at": views._time(refund.created_at),
         "settled_by": refund.settled_by, "settled_at": views._time(refund.settled_at),
-        "breakdown": refund.breakdown,
+        "breakdown": refund.breakdown, "on_decision": refund.on_decision,
     }
 
 
@@ -218,6 +222,16 @@ def settle(refund_id: str, body: SettleIn, ctx: Ctx, caller: Caller,
     return ctx.idempotency.run(idempotency_key, caller, _fingerprint(f"POST /v1/refunds/{refund_id}/settle", body),
                                lambda uow: app.settle_refund(uow, refund_id, body.status, caller),
                                lambda refund: (200, refund_view(refund)))
+
+
+@router.post("/v1/refunds/{refund_id}/retry", status_code=201,
+             summary="Refund a failed refund's units again (operators): a new pending refund, emits refund.created",
+             response_model=RefundedOut)
+def retry(refund_id: str, ctx: Ctx, caller: Caller, body: RetryIn | None = None,
+          idempotency_key: IdempotencyKey = None) -> Response:
+    body = body or RetryIn(forced_amount=None)
+    return ctx.idempotency.run(idempotency_key, caller, _fingerprint(f"POST /v1/refunds/{refund_id}/retry", body),
+                               lambda uow: app.retry_refund(uow, refund_id, caller, body.forced_amount), _refunded)
 
 
 # --- returns ------------------------------------------------------------------------------------

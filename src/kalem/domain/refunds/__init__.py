@@ -40,6 +40,15 @@ from kalem.domain.refunds.breakdown import (
 from kalem.domain.refunds.iban import (
     InvalidIban,
 )
+from kalem.domain.refunds.policy import (
+    DEFAULT_POLICY,
+    DIRECT_CHANNEL,
+    RefundPolicy,
+    RefundPolicyUnknown,
+    channel_name,
+    effective_policy,
+    refund_policy,
+)
 from kalem.domain.refunds.records import (
     REFUND_TYPES,
     ForcedAmountOperatorOnly,
@@ -50,6 +59,7 @@ from kalem.domain.refunds.records import (
     RefundCause,
     RefundMethod,
     RefundNotFound,
+    RefundNotRetryable,
     RefundStatus,
     UnitsNotRefundable,
     payout,
@@ -57,7 +67,9 @@ from kalem.domain.refunds.records import (
 )
 
 __all__ = [
+    "DEFAULT_POLICY",
     "DEFAULT_STRATEGY",
+    "DIRECT_CHANNEL",
     "REFUND_TYPES",
     "CancellationStrategy",
     "CargoNotRefundable",
@@ -86,11 +98,17 @@ __all__ = [
     "RefundLineNotFound",
     "RefundMethod",
     "RefundNotFound",
+    "RefundNotRetryable",
+    "RefundPolicy",
+    "RefundPolicyUnknown",
     "RefundQuantityNotPositive",
     "RefundStatus",
     "UnitAccount",
     "UnitsNotRefundable",
+    "channel_name",
+    "effective_policy",
     "payout",
+    "refund_policy",
     "settle_refund",
     "strategy_from_dict",
 ]

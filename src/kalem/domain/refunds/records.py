@@ -67,6 +67,11 @@ class RefundAlreadySettled(Conflict):
     code = "refund_already_settled"
 
 
+class RefundNotRetryable(Conflict):
+    """A retry of a refund that did not fail: only a failed refund's units may be refunded again."""
+    code = "refund_not_retryable"
+
+
 class InvalidPayout(InvalidInput):
     code = "invalid_payout"
 
@@ -131,6 +136,7 @@ class Refund:
     settled_by: str | None = None
     settled_at: datetime | None = None
     units: tuple[tuple[str, int, int], ...] = ()  # (line id, first, last): the unit numbers it holds
+    on_decision: bool = False       # made by a decision under the seller's `on_decision` refund policy
 
     @property
     def counts(self) -> bool:

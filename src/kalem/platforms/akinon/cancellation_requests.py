@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from kalem.app.ids import new_id
 from kalem.app.principals import Principal
+from kalem.app.refund_policy import save_decision
 from kalem.app.transaction import OrderTransaction
 from kalem.domain import orders as cancel_domain
 from kalem.domain import orders as request_domain
@@ -21,6 +22,7 @@ from kalem.domain import orders as return_domain
 from kalem.domain.errors import ApprovalExceedsRequested, UnknownReason
 from kalem.domain.orders import CancelItem, Operation, Request, ReturnItem, classify_units, ensure_pending, source_of
 from kalem.domain.reasons import StatusType, reason
+from kalem.domain.refunds import RefundCause
 from kalem.platforms.akinon.face.errors import (
     CancellationRequestNotFound,
     DoesNotExist,
@@ -130,6 +132,7 @@ def decide(uow: UnitOfWork, cmd: Decide) -> AkinonRequest:
         ensure_pending(current)   # before the body's own checks: a decided request says so first
         actor, now = cmd.principal.actor, uow.now()
         decided: Request
+        cause: RefundCause | None = None   # an approval's: the refund the seller's policy may make of it
         if current.kind is request_domain.CANCEL:
             if cmd.decision == "approve":
                 line_id = current.items[0].line_id
@@ -139,6 +142,7 @@ def decide(uow: UnitOfWork, cmd: Decide) -> AkinonRequest:
                 quantities = None if cmd.quantity is None else {line_id: cmd.quantity}
                 changed, decided, events = cancel_domain.approve_cancel_request(order, current, quantities,
                                                                                 actor=actor, now=now)
+                cause = RefundCause.CANCELLATION
             else:
                 reason_id = _check_reason("reason", cmd.reason_id, StatusType.CANCEL_REQUEST_DENIED)
                 changed, decided, events = cancel_domain.reject_cancel_request(
@@ -152,12 +156,16 @@ def decide(uow: UnitOfWork, cmd: Decide) -> AkinonRequest:
                         f"A refund request is approved whole: {requested} unit(s), not {cmd.quantity}.",
                         field="quantity")
                 changed, decided, events = return_domain.approve_return(order, current, actor=actor, now=now)
+                cause = RefundCause.RETURN
             else:
                 reason_id = _check_reason("reason", cmd.reason_id, StatusType.RETURN_REQUEST_DENIED)
                 changed, decided, events = return_domain.reject_return(
                     order, current, reason_id=reason_id, note=cmd.description, actor=actor, now=now)
             uow.returns.save(decided)
-        tx.save(changed, events)
+        if cause is not None:
+            save_decision(tx, order, changed, events, cause, actor)
+        else:
+            tx.save(changed, events)
         return tx.commit(AkinonRequest(seen.pk, seen.order_item, seen.order_pk, decided))
 
 

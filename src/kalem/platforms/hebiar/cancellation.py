@@ -9,9 +9,11 @@ from dataclasses import dataclass
 
 from kalem.app.ids import new_id
 from kalem.app.principals import Principal
+from kalem.app.refund_policy import save_decision
 from kalem.app.transaction import OrderTransaction
 from kalem.domain import orders as domain
 from kalem.domain.orders import CancelItem, CancelRequest, Order
+from kalem.domain.refunds import RefundCause
 from kalem.store.uow import UnitOfWork
 
 
@@ -30,7 +32,7 @@ def cancel_lines_by_id(uow: UnitOfWork, cmd: LineItems) -> list[Order]:
         for order, items in tx.lock_lines(cmd.items, cmd.principal):
             changed, events = domain.cancel_lines(order, items, actor=cmd.principal.actor, now=uow.now(),
                                                   platform=cmd.platform, via=cmd.via)
-            results.append(tx.save(changed, events))
+            results.append(save_decision(tx, order, changed, events, RefundCause.CANCELLATION, cmd.principal.actor))
         return tx.commit(results)
 
 

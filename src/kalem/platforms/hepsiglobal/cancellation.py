@@ -4,9 +4,11 @@ it still open (the HepsiGlobal Marketplace API documentation), one order transac
 from __future__ import annotations
 
 from kalem.app.principals import Principal
+from kalem.app.refund_policy import save_decision
 from kalem.app.transaction import OrderTransaction
 from kalem.domain.errors import NothingToCancel
 from kalem.domain.orders import CancelItem, Order, cancel_lines
+from kalem.domain.refunds import RefundCause
 from kalem.store.uow import UnitOfWork
 
 
@@ -22,4 +24,4 @@ def cancel_remaining(uow: UnitOfWork, principal: Principal, order_number: str, l
                                   ledger=line.ledger.as_dict())
         changed, events = cancel_lines(order, [CancelItem(line_id, line.cancellable, reason_id, note)],
                                        actor=principal.actor, now=uow.now(), via=via)
-        return tx.commit(tx.save(changed, events))
+        return tx.commit(save_decision(tx, order, changed, events, RefundCause.CANCELLATION, principal.actor))

@@ -17,10 +17,12 @@ from typing import Any
 
 from kalem.app import packages as app_packages
 from kalem.app.principals import Principal
+from kalem.app.refund_policy import save_decision
 from kalem.app.transaction import OrderTransaction
 from kalem.domain import orders as domain
 from kalem.domain.errors import Conflict, DuplicateLine, InvalidInput, NotFound
 from kalem.domain.orders import CancelRequiresSplit, EmptySplit, Order, Package, PackageStatus, SplitCancel, SplitResult
+from kalem.domain.refunds import RefundCause
 from kalem.platforms.n11.store import LinePart, N11LineIdRepository
 from kalem.store.uow import UnitOfWork
 
@@ -91,7 +93,7 @@ def split_by_order_lines(uow: UnitOfWork, cmd: SplitByOrderLines) -> N11Split:
         cancelled = [SplitCancel(parts[i].line_id, qty, reason_id) for i, qty, reason_id in cmd.cancelled]
         changed, result, events = app_packages.split(order, package.package_id, groups, cancelled, cmd.principal,
                                                      uow, "n11", unsupplied_in_place=True)
-        tx.save(changed, events)
+        changed = save_decision(tx, order, changed, events, RefundCause.CANCELLATION, cmd.principal.actor)
         numbers = number_parts(uow, changed, uow.repository(N11LineIdRepository).for_orders([changed.id]))
         return tx.commit(N11Split(changed, result, numbers))
 

@@ -9,17 +9,18 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from kalem.app.billing import Billed, billing_of, change_billing, default_rate_table
+from kalem.app.billing import Billed, BillingChange, billing_of, change_billing, default_rate_table
 from kalem.app.ids import new_id
 from kalem.app.principals import Principal
-from kalem.app.refunds import account_of
+from kalem.app.refund_account import account_of
+from kalem.app.refund_policy import refund_decision
 from kalem.app.transaction import OrderTransaction
 from kalem.domain import billing as domain
 from kalem.domain.billing import OrderBilling, RateTable
 from kalem.domain.errors import AmbiguousOrderNumber, InvalidInput, LineNotFound, NotFound, OrderNotFound
-from kalem.domain.events import Event
+from kalem.domain.events import Actor, Event
 from kalem.domain.orders import Line, Order
-from kalem.domain.refunds import Refund
+from kalem.domain.refunds import Refund, RefundCause
 from kalem.store.uow import UnitOfWork
 
 
@@ -142,7 +143,8 @@ def remove_items(uow: UnitOfWork, cmd: RemoveItems) -> Billed:
             return domain.remove_item_units(order, billing, line.line_id, cmd.quantity,
                                             actor=cmd.principal.actor, now=now, table=table, via=cmd.via)
 
-        result = change_billing(tx, _locked(tx, cmd.order, cmd.principal), change, table)
+        result = change_billing(tx, _locked(tx, cmd.order, cmd.principal),
+                                _refunding(tx, change, cmd.principal.actor), table)
         return tx.commit(result)
 
 
@@ -151,9 +153,22 @@ def cancel_order(uow: UnitOfWork, ref: OrderRef, principal: Principal, table: Ra
     table = table or default_rate_table()
     with OrderTransaction(uow) as tx:
         now = uow.now()
-        result = change_billing(tx, _locked(tx, ref, principal), lambda o, b: domain.cancel_order(
-            o, b, actor=principal.actor, now=now, table=table, via=via), table)
+        result = change_billing(tx, _locked(tx, ref, principal), _refunding(tx, lambda o, b: domain.cancel_order(
+            o, b, actor=principal.actor, now=now, table=table, via=via), principal.actor), table)
         return tx.commit(result)
+
+
+def _refunding(tx: OrderTransaction, change: BillingChange, actor: Actor) -> BillingChange:
+    """A removal of units with the refund the seller's refund policy makes of them (app/refund_policy.py),
+    unless the change credited them on a charged invoice: the credit note gives their value back, and
+    units are credited or refunded, never both."""
+    def refunding(order: Order, billing: OrderBilling) -> tuple[Order, OrderBilling, list[Event]]:
+        changed, billed, events = change(order, billing)
+        if len(billed.history.credit_notes) > len(billing.history.credit_notes):
+            return changed, billed, events
+        changed, more, _ = refund_decision(tx, order, changed, RefundCause.CANCELLATION, actor)
+        return changed, billed, events + more
+    return refunding
 
 
 @dataclass(frozen=True, slots=True)
