@@ -59,3 +59,14 @@ def csrf_token(html: str) -> str:
     found = re.search(r'name="csrf" value="([^"]+)"', html)
     assert found, f"the page has no CSRF token: {html[:300]}"
     return found.group(1)
+
+
+def manual_refunds(db: Database, seller: str = "acme") -> None:
+    """The seller's refund policy `manual`, seller-wide: decisions move no money (for tests about
+    something else than the refund a decision makes)."""
+    from datetime import UTC, datetime
+
+    from kalem.store.schema import refund_policies
+    with db.engine.begin() as conn:
+        conn.execute(refund_policies.insert().values(seller_id=seller, channel="", policy="manual",
+                                                     updated_at=datetime.now(UTC), updated_by="test"))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import concurrent.futures
 
 from tests.conftest import snapshot
-from tests.support import SEED_ORDER, client_for, order, token, two_line_order
+from tests.support import SEED_ORDER, client_for, manual_refunds, order, token, two_line_order
 
 LINE = "item1691416223190"
 
@@ -16,7 +16,8 @@ def cancel(api, quantity, number="4000000001", line=LINE, reason=136, **headers)
                     headers=headers)
 
 
-def test_partial_cancel_moves_units_and_records_an_event(api):
+def test_partial_cancel_moves_units_and_records_an_event(api, db):
+    manual_refunds(db)  # about something else than the refund a decision makes
     api.post("/v1/orders", json=SEED_ORDER)
     response = cancel(api, 1)
     assert response.status_code == 200, response.text
@@ -97,6 +98,7 @@ def test_another_sellers_order_looks_absent(api, db):
 
 
 def test_cancel_request_reserves_units_and_partial_approval_cancels_part(api, db):
+    manual_refunds(db)  # about something else than the refund a decision makes
     api.post("/v1/orders", json=SEED_ORDER)
     created = api.post("/v1/cancel-requests", json={"order_number": "4000000001", "lines": [
         {"line_id": LINE, "quantity": 2, "reason_id": 137, "note": "sebep açıklaması"}]})
@@ -125,7 +127,8 @@ def test_cancel_request_reserves_units_and_partial_approval_cancels_part(api, db
     assert types == ["order.placed", "cancel_request.created", "cancel_request.approved"]
 
 
-def test_the_approval_note_is_kept_on_the_request_and_in_the_event(api):
+def test_the_approval_note_is_kept_on_the_request_and_in_the_event(api, db):
+    manual_refunds(db)  # about something else than the refund a decision makes
     api.post("/v1/orders", json=SEED_ORDER)
     request = api.post("/v1/cancel-requests", json={"order_number": "4000000001", "lines": [
         {"line_id": LINE, "quantity": 2, "reason_id": 136}]}).json()
@@ -244,7 +247,8 @@ def test_a_request_that_outlived_its_lease_commits_nothing(api, db):
     assert row.state == "running"  # the retry's claim: neither completed nor released by the first
 
 
-def test_concurrent_cancels_never_exceed_the_line(api):
+def test_concurrent_cancels_never_exceed_the_line(api, db):
+    manual_refunds(db)  # about something else than the refund a decision makes
     api.post("/v1/orders", json=order("4000000005", lines=[{**SEED_ORDER["lines"][0], "line_id": "item000005",
                                                             "quantity": 10}],
                                       packages=[]))

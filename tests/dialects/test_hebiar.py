@@ -9,7 +9,7 @@ from kalem.app import access
 from kalem.platforms.hebiar.hooks import hook_payloads
 from kalem.store.uow import UnitOfWork
 from tests.conftest import snapshot
-from tests.support import SEED_ORDER, client_for, order, token
+from tests.support import SEED_ORDER, client_for, manual_refunds, order, token
 
 SEED_BODY = [{"sourceOrderItemLineId": "item1691416223190-1", "quantity": 1, "reasonId": 137,
               "reasonDesc": "sebep açıklaması"}]
@@ -135,7 +135,8 @@ def test_get_order_packages_derives_unit_lines_from_the_ledger(hebiar):
     assert units["item1691416223190-3"]["isAvaibleCancelRequest"] is True
 
 
-def test_seller_decisions_become_the_documented_hooks(hebiar, api):
+def test_seller_decisions_become_the_documented_hooks(hebiar, api, db):
+    manual_refunds(db)  # about something else than the refund a decision makes
     api.post("/v1/orders", json=order("4000000002"))
     hebiar.post("/Orders/CreateOrderItemLineCancelRequest", json=SEED_BODY)
     hebiar.post("/Orders/CreateOrderItemLineCancelRequest",

@@ -13,7 +13,7 @@ from kalem.app import access
 from kalem.platforms.zonos.face.views import sends, webhook_type
 from kalem.store.uow import UnitOfWork
 from tests.conftest import ADMIN, snapshot
-from tests.support import token
+from tests.support import manual_refunds, token
 
 LINE = "8659ec0e-3467-11ed-b878-0242ac120002"
 ORDER_FIELDS = ("accountOrderNumber createdAt createdBy currencyCode id items { id name quantity amount currencyCode } "
@@ -58,6 +58,7 @@ def utc(text: str) -> datetime:
 
 
 def test_documented_example_field_by_field(api, anon, db):
+    manual_refunds(db)  # about something else than the refund a decision makes
     order = place(api, seed_order())
     seller = token(db, "seller", "acme")
     subject = access.authenticate(UnitOfWork(db), seller).subject

@@ -28,6 +28,7 @@ from tests.dialects.test_n11 import (  # noqa: F401 - n11 is the fixture
     seed,
 )
 from tests.golden.shape import assert_same_shape
+from tests.support import manual_refunds
 
 #: The seed's answer to every example.
 SEED_RESPONSE = {"code": 200, "message": "success"}
@@ -162,8 +163,9 @@ def test_documented_example_3_several_packages(n11):
 
 
 @pytest.mark.parametrize("body", [SEED_4, SEED_4_FIXED], ids=["verbatim", "without-trailing-comma"])
-def test_documented_example_4_cancel_and_split(n11, api, body):
+def test_documented_example_4_cancel_and_split(n11, api, body, db):
     """The example is printed with a trailing comma (`},\\n]`); kalem answers it as the seed does."""
+    manual_refunds(db)  # about something else than the refund a decision makes
     old = n11.line_id("PKG-2", "L50")
     items = assert_split_answer(post(n11, seed(n11, body)))
     assert sorted(i["quantity"] for i in items) == [1, 2]
@@ -204,7 +206,8 @@ def test_the_existing_id_keeps_naming_its_units_and_split_packages_split_again(n
 
 
 @pytest.mark.parametrize("reason", [61, 62, 63, 64, 65])
-def test_every_cancel_reason_of_the_catalog_is_taken(n11, api, reason):
+def test_every_cancel_reason_of_the_catalog_is_taken(n11, api, reason, db):
+    manual_refunds(db)  # about something else than the refund a decision makes
     old = n11.line_id("PKG-2", "L50")
     body = {"cancelledItems": [{"cancelReasonId": reason, "orderLineId": old, "quantity": 1}],
             "splitPackages": [{"packageDetails": [{"orderLineId": old, "quantities": 3}]}]}

@@ -9,7 +9,7 @@ import pytest
 
 from tests.dialects.test_zonos import LINE, UPDATE, gql, seed_order
 from tests.hub.test_hub_e2e import _sign_in, context  # noqa: F401 - the fixture
-from tests.support import SEED_ORDER, token
+from tests.support import SEED_ORDER, manual_refunds, token
 from tests.webhooks.conftest import drain, receiver, subscribe, worker  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.slow
@@ -50,6 +50,7 @@ def test_invoices_credit_notes_landed_cost_and_refunds_match_the_api(server, api
 
 
 def test_operators_see_an_orders_webhook_deliveries(server, api, context, receiver, worker) -> None:
+    manual_refunds(server.db)  # about something else than the refund a decision makes
     subscribe(api, receiver.url, dialect="hebiar", event_types=["*"])
     assert api.post("/v1/orders", json=SEED_ORDER).status_code == 201
     drain(worker, lambda: len(api.get("/v1/webhook-deliveries").json()["data"]) == 1 and

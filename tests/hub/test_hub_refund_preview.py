@@ -51,8 +51,14 @@ def test_hub_preview_native_preview_and_refund_agree_under_the_sellers_strategy(
     finally:
         context.close()
 
+    # Under the default refund policy (on_decision) approving made the refund the preview showed.
+    made_refunds = api.get(f"/v1/orders/{NUMBER}/refunds").json()["data"]
+    assert len(made_refunds) == 1 and made_refunds[0]["on_decision"] and made_refunds[0]["status"] == "pending"
+    assert hub == D(native.json()["breakdown"]["total"]) == D(made_refunds[0]["amount"]) == D("200.00")
+    assert made_refunds[0]["breakdown"] == native.json()["breakdown"]
+    # an explicit refund of the same units afterwards is that refund, not a second one
     refund = api.post(f"/v1/orders/{NUMBER}/refunds", json={"lines": [{"line_id": LINE, "quantity": 2}],
-                                                             "cause": "cancellation"})
+                                                             "cause": "cancellation", "reference": "RI-1"})
     assert refund.status_code == 201, refund.text
-    assert hub == D(native.json()["breakdown"]["total"]) == D(refund.json()["refund"]["amount"]) == D("200.00")
-    assert refund.json()["refund"]["breakdown"] == native.json()["breakdown"]
+    assert refund.json()["refund"]["id"] == made_refunds[0]["id"] and refund.json()["refund"]["reference"] == "RI-1"
+    assert len(api.get(f"/v1/orders/{NUMBER}/refunds").json()["data"]) == 1

@@ -7,7 +7,7 @@ import httpx
 
 from kalem.platforms.hepsiglobal.face.views import hook_payloads
 from tests.conftest import snapshot
-from tests.support import order, token
+from tests.support import manual_refunds, order, token
 
 SEED_ORDER = "123123123123"
 SEED_ITEM = "123123123123_750724899922"
@@ -111,6 +111,7 @@ def test_documented_refund_is_asynchronous_and_settles_as_an_event(server, db, a
 
 
 def test_refund_errors_in_hg_envelope_change_nothing(server, db):
+    manual_refunds(db)  # about something else than the refund a decision makes
     hg = hg_client(server, db)
     hg.post("/v1/orders", json=hg_order())
     before = snapshot(db)

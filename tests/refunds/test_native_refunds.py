@@ -8,7 +8,7 @@ from decimal import Decimal as D
 import pytest
 
 from tests.conftest import snapshot
-from tests.support import client_for, order, token
+from tests.support import client_for, manual_refunds, order, token
 
 VALID_IBAN = "TR330006100519786457841326"
 LINE = "item1691416223190"
@@ -86,6 +86,7 @@ def test_partial_cancels_sum_to_what_was_paid(api):
 
 
 def test_return_flow_then_refund_and_settle(api, db):
+    manual_refunds(db)  # about something else than the refund a decision makes
     body = delivered_order()
     place(api, body)
     r = api.post("/v1/orders/5000000001/returns",
@@ -192,6 +193,7 @@ def test_forced_amount_only_from_an_operator_and_recorded(api, db, server):
 
 
 def test_second_refund_of_the_same_units_is_refused(api, db):
+    manual_refunds(db)  # about something else than the refund a decision makes
     place(api, order())
     assert api.post("/v1/orders/4000000001/cancellations", json={"lines": [
         {"line_id": LINE, "quantity": 2, "reason_id": 136}]}).status_code == 200
@@ -204,6 +206,7 @@ def test_second_refund_of_the_same_units_is_refused(api, db):
 
 
 def test_two_refunds_for_the_same_units_at_once_exactly_one_succeeds(api, db):
+    manual_refunds(db)  # about something else than the refund a decision makes
     place(api, order())
     assert api.post("/v1/orders/4000000001/cancellations", json={"lines": [
         {"line_id": LINE, "quantity": 3, "reason_id": 136}]}).status_code == 200
