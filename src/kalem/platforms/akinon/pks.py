@@ -163,7 +163,8 @@ def listed(uow: UnitOfWork, principal: Principal, *, offset: int, size: int) -> 
     unless the first alone holds more)."""
     with uow:
         orders = uow.orders.list(principal.scope, limit=size, offset=offset)
-        kept, units = [], 0
+        kept: list[Order] = []
+        units = 0
         for order in orders:
             units += sum(line.quantity for line in order.lines)
             if kept and units > UNITS_PER_PAGE:
