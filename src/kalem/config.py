@@ -57,7 +57,8 @@ class Settings(BaseSettings):
     # The largest order taken in, on every face (docs/security.md); below 2^31, GraphQL's Int.
     max_line_quantity: int = Field(default=10_000, ge=1, le=2_147_483_647)
     max_order_lines: int = Field(default=500, ge=1, le=500)
-    max_order_units: int = Field(default=10_000, ge=1, le=2_147_483_647)
+    # At most 1,000,000: the Akinon and Hebiar faces number an order's units within a block of ids.
+    max_order_units: int = Field(default=10_000, ge=1, le=1_000_000)
     # Per credential and per API process (api/ratelimit.py, docs/api.md "Limits"); 0 disables.
     rate_limit_per_second: float = Field(default=100.0, ge=0)
     rate_limit_burst: int = Field(default=200, ge=1)

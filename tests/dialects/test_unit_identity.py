@@ -103,21 +103,26 @@ def test_a_retried_akinon_cancel_or_request_changes_no_other_unit(server, api, d
 
 
 def test_akinon_item_pks_keep_naming_the_units_they_were_minted_for(server, api, db):
-    """Item pks minted before kalem's unit numbers were the face's own are still read the same way:
-    the row of unit n keeps `unit_index` n - 1, the order's row is index 0 of no line."""
+    """Pks stored for an order before pks were computed are still shown and read the same way: the row
+    of unit n keeps `unit_index` n - 1, the order's row is index 0 of no line."""
     api.post("/v1/orders", json=order())
+    order_id = api.get("/v1/orders/4000000001").json()["id"]
+    stored = {("", 0): 900_007, (LINE, 0): 900_008, (LINE, 1): 900_009, (LINE, 2): 900_010}   # as minted before
+    with db.engine.begin() as conn:
+        for (line_id, index), pk in stored.items():
+            conn.execute(sa.text("INSERT INTO akinon_ids (pk, seller_id, order_id, line_id, unit_index) "
+                                 "VALUES (:pk, 'acme', :o, :l, :i)"),
+                         {"pk": pk, "o": order_id, "l": line_id, "i": index})
     o = read(akinon(server, db), "4000000001")
-    with db.engine.connect() as conn:
-        rows = {r.pk: (r.line_id, r.unit_index) for r in conn.execute(
-            sa.text("SELECT pk, line_id, unit_index FROM akinon_ids WHERE unit_index >= 0"))}
-    assert rows[o["pk"]] == ("", 0)
-    assert [rows[i["pk"]] for i in o["orderitem_set"]] == [(LINE, 0), (LINE, 1), (LINE, 2)]
-    request = {"order_item": o["orderitem_set"][1]["pk"], "reason": 136}
+    assert o["pk"] == 900_007 and [i["pk"] for i in o["orderitem_set"]] == [900_008, 900_009, 900_010]
+    request = {"order_item": 900_009, "reason": 136}
     client = akinon(server, db, "seller", "acme")
-    assert client.post("/api/v1/channel/1/cancellation_requests/", json=request).status_code == 201
+    r = client.post("/api/v1/channel/1/cancellation_requests/", json=request)
+    assert r.status_code == 201 and r.json()["attributes"]["order"] == 900_007, r.text
     assert api.get("/v1/orders/4000000001").json()["lines"][0]["units"] == [
         {"first": 1, "last": 1, "state": "open"}, {"first": 2, "last": 2, "state": "pending_cancel"},
         {"first": 3, "last": 3, "state": "open"}]
+    assert client.get("/api/v1/orders/900007/").json()["orderitem_set"][1]["status"] == "50"
 
 
 def test_native_cancels_and_requests_name_units_by_number(api, db):

@@ -47,6 +47,19 @@ order_lines = sa.Table(
     sa.Index("ix_order_lines_line", "line_id"),
 )
 
+# Every order's integer serial, in the order orders were taken in: for the faces whose platforms key an
+# order and its parts by integers (they compute those from it, so that reading an order never writes).
+# Filled by a trigger on `orders` (migration 0014_unit_pages), so every way an order is inserted numbers
+# it in the intake transaction; `sqlite_autoincrement` so a serial is never given twice.
+order_serials = sa.Table(
+    "order_serials", metadata,
+    sa.Column("serial", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True, autoincrement=True),
+    sa.Column("order_id", sa.String(40), nullable=False),
+    sa.Column("seller_id", sa.String(64), nullable=False),
+    sa.UniqueConstraint("order_id", name="uq_order_serials_order"),
+    sqlite_autoincrement=True,
+)
+
 cancel_requests = sa.Table(
     "cancel_requests", metadata,
     sa.Column("id", sa.String(40), primary_key=True),

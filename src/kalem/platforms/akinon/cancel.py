@@ -55,7 +55,7 @@ def cancel(uow: UnitOfWork, cmd: CancelItems) -> Cancelled:
             units = live_units(order)
             if not units:
                 raise NothingToCancel("The order has no item left to cancel or refund.", field="is_all")
-            pks = [numbered.units[u] for u in units]
+            pks = [numbered.unit_pk(*u) for u in units]
         operation, numbers = classify_units(order, units, [str(pk) for pk in pks])
         status_type = StatusType.CANCELLED if operation is Operation.CANCEL else StatusType.RETURNED
         reasons: dict[str, int] = {}
@@ -71,7 +71,7 @@ def cancel(uow: UnitOfWork, cmd: CancelItems) -> Cancelled:
             mode=app_refunds.Mode.CANCEL if operation is Operation.CANCEL else app_refunds.Mode.RETURN,
             reasons=reasons, include_cargo=cmd.include_cargo, forced_amount=cmd.forced_amount,
             reference=cmd.reference))
-        after = akinon_pks.Numbered(refund.order, numbered.pk, numbered.units, tuple(uow.refunds.for_order(order.id)))
+        after = numbered.with_order(refund.order, tuple(uow.refunds.for_order(order.id)))
         return tx.commit(Cancelled(after, operation, pks, refund))
 
 

@@ -23,6 +23,7 @@ from kalem.domain.errors import ApprovalExceedsRequested, UnknownReason
 from kalem.domain.orders import CancelItem, Operation, Request, ReturnItem, classify_units, ensure_pending, source_of
 from kalem.domain.reasons import StatusType, reason
 from kalem.domain.refunds import RefundCause
+from kalem.platforms.akinon import pks as akinon_pks
 from kalem.platforms.akinon.face.errors import (
     CancellationRequestNotFound,
     DoesNotExist,
@@ -61,15 +62,15 @@ class CreateRequest:
 
 def create(uow: UnitOfWork, cmd: CreateRequest) -> AkinonRequest:
     with OrderTransaction(uow) as tx:
-        found = uow.repository(AkinonIdRepository).resolve([cmd.order_item]).get(cmd.order_item)
+        found = akinon_pks.find(uow, cmd.order_item)
         if found is None or found.kind != "unit" or cmd.principal.scope not in (None, found.seller_id):
             raise _no_item(cmd.order_item)
         order = tx.lock_id(found.order_id)
-        line_id, unit = found.line_id, found.unit
-        assert unit is not None, "a unit's row names its number"
-        line = order.line(line_id)
-        if unit > line.quantity:
+        named = found.unit_in(order)
+        if named is None or named[1] > order.line(named[0]).quantity:
             raise _no_item(cmd.order_item)
+        line_id, unit = named
+        line = order.line(line_id)
         # Refuses cancelled, pending, in-transit and returned units with kalem's codes.
         operation, _ = classify_units(order, [(line_id, unit)], [str(cmd.order_item)])
         wanted = "cancel" if operation is Operation.CANCEL else "refund"
@@ -214,7 +215,5 @@ def _view(uow: UnitOfWork, pk: int, order_id: str, kind: str, kalem_id: str, ref
 
 
 def _order_pk(uow: UnitOfWork, order_id: str) -> int:
-    pk, _ = uow.repository(AkinonIdRepository).for_order(order_id)
-    assert pk is not None, "an order with requests is numbered"
-    return pk
+    return akinon_pks.order_pk(uow, order_id)
 

@@ -1,14 +1,21 @@
 """What the Akinon face needs beyond the native use cases: integer pks for orders and their units.
 
 Akinon (Omnitron) keys an order and each order item by an integer, one order item per unit: the
-item pk names kalem's unit number n of its line. kalem mints them on first sight of an order
-(idempotent inserts), the order's before its units', and never changes them: an Akinon client may
-keep them forever, and a pk always names the same unit.
+item pk names kalem's unit number n of its line, and never changes: an Akinon client may keep it.
+
+The pks are computed, so showing an order never writes: the order's pk is `BASE + serial × BLOCK`
+(its serial is numbered when the order is taken in, `order_serials`), and the k-th unit of the order,
+counting each line's units in line order, is the order's pk + k. An order numbered before pks were
+computed keeps the pks stored for it in `akinon_ids`, which stay below `BASE`; so do the pks of
+cancellation requests, stored when a request is made.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from bisect import bisect_right
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Literal
 
 from kalem.app.principals import Principal
 from kalem.domain.errors import NotFound
@@ -16,41 +23,117 @@ from kalem.domain.orders import Order
 from kalem.domain.refunds import Refund
 from kalem.platforms.akinon.face.errors import OrderPkNotFound
 from kalem.platforms.akinon.store import AkinonIdRepository
+from kalem.store.serials import OrderSerialRepository
 from kalem.store.uow import UnitOfWork
+
+#: Computed pks start above any pk `akinon_ids` will mint, and stay below 2^53 (exact in JavaScript)
+#: for the first 8.5 billion orders. An order has room for BLOCK - 1 units (KALEM_MAX_ORDER_UNITS is
+#: at most 1,000,000).
+BASE = 2**32
+BLOCK = 2**20
+
+
+def _ordinals(order: Order) -> tuple[list[int], list[str]]:
+    """(how many units the lines before each line hold, the line ids), in line order."""
+    before, total = [], 0
+    for line in order.lines:
+        before.append(total)
+        total += line.quantity
+    return before, [line.line_id for line in order.lines]
+
+
+def unit_at(order: Order, k: int) -> tuple[str, int] | None:
+    """The unit `(line id, number)` that is the k-th of the order (from 1), if there is one."""
+    before, line_ids = _ordinals(order)
+    index = bisect_right(before, k - 1) - 1
+    if k < 1 or index < 0:
+        return None
+    n = k - before[index]
+    return (line_ids[index], n) if n <= order.lines[index].quantity else None
 
 
 @dataclass(frozen=True)
 class Numbered:
     order: Order
     pk: int
-    units: dict[tuple[str, int], int]   # (line id, unit number) → order-item pk
+    base: int                                        # the pk of the order's block (computed pks)
+    stored: Mapping[tuple[str, int], int] = field(default_factory=dict)  # units numbered before
     refunds: tuple[Refund, ...] = ()
 
+    def unit_pks(self) -> dict[str, int]:
+        """line id → the pk its unit 0 would have (unit n's pk is this + n), for computed pks."""
+        before, line_ids = _ordinals(self.order)
+        return {line_id: self.base + b for line_id, b in zip(line_ids, before, strict=True)}
+
+    def unit_pk(self, line_id: str, n: int, computed: Mapping[str, int] | None = None) -> int:
+        stored = self.stored.get((line_id, n))
+        if stored is not None:
+            return stored
+        return (computed or self.unit_pks())[line_id] + n
+
     def unit_of(self, item_pk: int) -> tuple[str, int] | None:
-        for key, pk in self.units.items():
+        for key, pk in self.stored.items():
             if pk == item_pk:
                 return key
-        return None
+        if not 0 < item_pk - self.base < BLOCK:
+            return None
+        unit = unit_at(self.order, item_pk - self.base)
+        return unit if unit is not None and unit not in self.stored else None
 
-
-def _units(order: Order) -> list[tuple[str, int]]:
-    return [(ln.line_id, n) for ln in order.lines for n, _ in ln.units.layout()]
+    def with_order(self, order: Order, refunds: tuple[Refund, ...]) -> Numbered:
+        return Numbered(order, self.pk, self.base, self.stored, refunds)
 
 
 def numbered(uow: UnitOfWork, order: Order) -> Numbered:
-    """The order with its pks, minting what is missing (inside the caller's transaction)."""
-    ids = uow.repository(AkinonIdRepository)
-    pk, units = ids.for_order(order.id)
-    if pk is None or any(u not in units for u in _units(order)):
-        ids.mint(order.seller_id, order.id, _units(order))
-        pk, units = ids.for_order(order.id)
-    assert pk is not None, "minting numbers the order"
-    return Numbered(order, pk, units, tuple(uow.refunds.for_order(order.id)))
+    """The order with its pks: those stored for it, else computed. Reads only."""
+    serial = uow.repository(OrderSerialRepository).of([order.id])[order.id]
+    base = BASE + serial * BLOCK
+    pk, stored = uow.repository(AkinonIdRepository).for_order(order.id)
+    return Numbered(order, base if pk is None else pk, base, stored, tuple(uow.refunds.for_order(order.id)))
+
+
+@dataclass(frozen=True)
+class Found:
+    """What a pk names: the order, a unit (by its line and number when stored, else by its place k in
+    the order), or another object of the order (a stored `key`)."""
+    seller_id: str
+    order_id: str
+    kind: Literal["order", "unit", "object"]
+    key: str = ""
+    unit: tuple[str, int] | None = None
+    k: int | None = None
+
+    def unit_in(self, order: Order) -> tuple[str, int] | None:
+        return self.unit if self.k is None else unit_at(order, self.k)
+
+
+def find(uow: UnitOfWork, pk: int) -> Found | None:
+    """What a pk names, whoever may see it; None when nothing."""
+    if pk >= BASE:
+        serial, k = divmod(pk - BASE, BLOCK)
+        located = uow.repository(OrderSerialRepository).order(serial)
+        if located is None:
+            return None
+        order_id, seller_id = located
+        return Found(seller_id, order_id, "order") if k == 0 else Found(seller_id, order_id, "unit", k=k)
+    row = uow.repository(AkinonIdRepository).resolve([pk]).get(pk)
+    if row is None:
+        return None
+    unit = None if row.unit is None else (row.line_id, row.unit)
+    return Found(row.seller_id, row.order_id, row.kind, row.line_id if row.kind == "object" else "", unit)
+
+
+def order_pk(uow: UnitOfWork, order_id: str) -> int:
+    """The pk Akinon clients know the order by."""
+    stored = uow.repository(AkinonIdRepository).order_pk(order_id)
+    if stored is not None:
+        return stored
+    return BASE + uow.repository(OrderSerialRepository).of([order_id])[order_id] * BLOCK
 
 
 def order_id(uow: UnitOfWork, order_pk: int, principal: Principal) -> str:
     """The kalem id of the order with this pk, if the caller may see it."""
-    found = uow.repository(AkinonIdRepository).resolve([order_pk]).get(order_pk)
+    found = find(uow, order_pk)
     if found is None or found.kind != "order" or principal.scope not in (None, found.seller_id):
         raise OrderPkNotFound("Not found.", pk=order_pk)
     return found.order_id
@@ -58,9 +141,7 @@ def order_id(uow: UnitOfWork, order_pk: int, principal: Principal) -> str:
 
 def by_pk(uow: UnitOfWork, order_pk: int, principal: Principal) -> Numbered:
     with uow:
-        result = numbered(uow, uow.orders.get_by_id(order_id(uow, order_pk, principal)))
-        uow.commit()
-        return result
+        return numbered(uow, uow.orders.get_by_id(order_id(uow, order_pk, principal)))
 
 
 def by_number(uow: UnitOfWork, number: str, principal: Principal) -> list[Numbered]:
@@ -69,15 +150,24 @@ def by_number(uow: UnitOfWork, number: str, principal: Principal) -> list[Number
             orders = [uow.orders.get(number, principal.scope)]
         except NotFound:
             orders = []
-        result = [numbered(uow, o) for o in orders]
-        uow.commit()
-        return result
+        return [numbered(uow, o) for o in orders]
 
 
-def listed(uow: UnitOfWork, principal: Principal, *, number: int, size: int) -> tuple[int, list[Numbered]]:
-    """(count, the orders of page `number`), newest first."""
+#: The most order items (units) one page of the order listing shows, unless its first order alone
+#: holds more: a page of `limit` orders stops at the order that would take it past this many.
+UNITS_PER_PAGE = 10_000
+
+
+def listed(uow: UnitOfWork, principal: Principal, *, offset: int, size: int) -> tuple[int, list[Numbered]]:
+    """(count, up to `size` orders from `offset`, newest first, holding at most UNITS_PER_PAGE units
+    unless the first alone holds more)."""
     with uow:
-        orders = uow.orders.list(principal.scope, limit=size, offset=(number - 1) * size)
-        result = uow.orders.count(principal.scope), [numbered(uow, o) for o in orders]
-        uow.commit()
-        return result
+        orders = uow.orders.list(principal.scope, limit=size, offset=offset)
+        kept: list[Order] = []
+        units = 0
+        for order in orders:
+            units += sum(line.quantity for line in order.lines)
+            if kept and units > UNITS_PER_PAGE:
+                break
+            kept.append(order)
+        return uow.orders.count(principal.scope), [numbered(uow, o) for o in kept]

@@ -18,13 +18,8 @@ _q = sa.text
 _ORDER, _OBJECT = 0, -1   # the `unit_index` of the order's row (line id ""), and of another object's
 
 
-# `unit_index` counts a line's units from 0, as it has since the first pks were minted (a pk is forever),
-# while kalem numbers them from 1. The repository speaks unit numbers; `_unit_index` (writing) and `_row`
-# (reading) are the only places the two meet.
-def _unit_index(n: int) -> int:
-    return n - 1
-
-
+# `unit_index` counts a line's units from 0, as it did when units' pks were stored (a pk is forever),
+# while kalem numbers them from 1: `_row` reads one as the other.
 def _row(line_id: str, unit_index: int) -> tuple[Literal["order", "unit", "object"], str, int | None]:
     """What a stored row numbers: (kind, line id or key, unit number)."""
     if unit_index == _OBJECT:
@@ -42,8 +37,10 @@ class AkinonRow(NamedTuple):
     unit: int | None    # a unit's number on its line
 
 
-# Akinon keys orders and order items (one per unit) by integers. One row per order (line_id "",
-# unit_index 0) and per unit, minted once; the primary key is the pk Akinon clients see.
+# Akinon keys orders and order items (one per unit) by integers. Orders numbered before their pks were
+# computed (`pks.py`) have a row here (line_id "", unit_index 0) and one per unit, which they keep; the
+# primary key is the pk Akinon clients see. Other objects of an order (cancellation requests) are rows
+# too, minted when they are made.
 akinon_ids = sa.Table(
     "akinon_ids", metadata,
     sa.Column("pk", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True, autoincrement=True),
@@ -63,11 +60,13 @@ TABLES = (akinon_ids,)
 
 
 class AkinonIdRepository:
-    """Integer pks for Akinon: one for the order, one per unit (by kalem's unit number), one per other object."""
+    """Stored integer pks for Akinon: an order's and its units' (orders numbered before pks were computed),
+    and one per other object."""
 
     _MINT = _q("INSERT INTO akinon_ids (seller_id, order_id, line_id, unit_index) VALUES (:s, :o, :l, :i) "
                "ON CONFLICT (order_id, line_id, unit_index) DO NOTHING")
     # Rows with unit_index < 0 number other objects of the order (cancellation requests, below).
+    _ORDER_PK = _q("SELECT pk FROM akinon_ids WHERE order_id = :o AND line_id = '' AND unit_index = 0")
     _FOR_ORDER = _q("SELECT pk, line_id, unit_index FROM akinon_ids WHERE order_id = :o AND unit_index >= 0")
     _BY_PK = _q("SELECT pk, seller_id, order_id, line_id, unit_index FROM akinon_ids WHERE pk IN :pks").bindparams(
         sa.bindparam("pks", expanding=True))
@@ -75,13 +74,9 @@ class AkinonIdRepository:
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
 
-    def mint(self, seller_id: str, order_id: str, units: Iterable[tuple[str, int]]) -> None:
-        """Number the order (first, so its pk is lowest) and its units `(line id, unit number)`; existing
-        numbers stay."""
-        rows = [{"s": seller_id, "o": order_id, "l": "", "i": _ORDER}]
-        rows += [{"s": seller_id, "o": order_id, "l": line_id, "i": _unit_index(n)} for line_id, n in units]
-        for row in rows:  # one by one: the order of the pks follows the order of the units
-            self._conn.execute(self._MINT, row)
+    def order_pk(self, order_id: str) -> int | None:
+        """The pk stored for the order, if it was numbered before pks were computed."""
+        return self._conn.execute(self._ORDER_PK, {"o": order_id}).scalar()
 
     def for_order(self, order_id: str) -> tuple[int | None, dict[tuple[str, int], int]]:
         """(the order's pk, {(line id, unit number): pk}); None for an order not numbered yet."""

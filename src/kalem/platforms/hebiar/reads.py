@@ -44,32 +44,48 @@ class PackageQuery:
 
 Row = tuple[Order, Package, views.Shown]
 
+#: The most unit lines one page shows, unless its first package alone holds more: a page of `size`
+#: packages stops at the package that would take it past this many (`totalPages` counts such pages).
+UNITS_PER_PAGE = 10_000
+
 
 def order_packages(uows: Callable[..., UnitOfWork], principal: Principal,
-                   query: PackageQuery) -> tuple[int, list[dict[str, Any]]]:
-    """(how many packages match, the page asked for). A read; only when the page shows an object for
-    the first time does it run again in a write transaction, to number what it shows."""
+                   query: PackageQuery) -> tuple[int, int, list[dict[str, Any]]]:
+    """(how many packages match, how many pages they take, the page asked for). Reads only: the ids
+    shown are computed (`history.py`); the unit lines are built for the page's packages alone."""
     with uows(write=False) as uow:
-        total, page = _page(uow, principal, query)
+        rows = _rows(uow, principal, query)
+        pages = _pages(rows, query.size)
+        page = [rows[i] for i in pages[query.page]] if query.page < len(pages) else []
         known = history.known(uow, _orders_of(page))
-    if known is None:
-        with uows(write=True) as uow:
-            total, page = _page(uow, principal, query)
-            history.mint(uow, _orders_of(page))
-            known = history.known(uow, _orders_of(page))
-            uow.commit()
-    assert known is not None, "every id of the page was minted in this transaction"
-    return total, [views.package_view(order, package, shown, known[order.id]) for order, package, shown in page]
+    return len(rows), len(pages), [views.package_view(order, package, shown, known[order.id])
+                                   for order, package, shown in page]
 
 
-def _page(uow: UnitOfWork, principal: Principal, query: PackageQuery) -> tuple[int, list[Row]]:
+def _rows(uow: UnitOfWork, principal: Principal, query: PackageQuery) -> list[Row]:
+    """Every matching (order, package, units it shows), in the order asked; units as spans."""
     rows = [(order, package, shown[package.package_id])
             for order in _orders(uow, principal, query.order_number) if query.wants(order)
             for shown in (views.shown_units(order),) for package in order.packages
             if query.status is None or PACKAGE_STATUS_NAMES[package.status].lower() == query.status.lower()]
     if query.ascending:
         rows.reverse()
-    return len(rows), rows[query.page * query.size:(query.page + 1) * query.size]
+    return rows
+
+
+def _pages(rows: list[Row], size: int) -> list[range]:
+    """The rows of each page: `size` packages, fewer when they would show more than UNITS_PER_PAGE units."""
+    pages: list[range] = []
+    start = units = 0
+    for index, (_, _, shown) in enumerate(rows):
+        count = views.unit_count(shown)
+        if index > start and (index - start == size or units + count > UNITS_PER_PAGE):
+            pages.append(range(start, index))
+            start, units = index, 0
+        units += count
+    if start < len(rows):
+        pages.append(range(start, len(rows)))
+    return pages
 
 
 def _orders_of(page: list[Row]) -> list[Order]:

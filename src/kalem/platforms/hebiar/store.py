@@ -1,6 +1,5 @@
-"""Hebiar integer ids: `hebiar_ids` rows number the objects of an order the Hebiar face shows.
-
-The face decides what a key says (`history.py`); this module only keeps and finds keys.
+"""Hebiar integer ids stored for the objects of orders shown before ids were computed (`history.py`),
+which keep them. The face decides what a key says; this module only finds keys.
 """
 
 from __future__ import annotations
@@ -16,8 +15,8 @@ _q = sa.text
 
 
 # Hebiar keys orders, packages, package items, order items, unit lines and addresses by integers. One
-# row per object ever shown, keyed by what the face names it (`package:<id>`, `unit:<line>:<n>` …);
-# the primary key is the integer Hebiar clients see.
+# row per object shown before ids were computed, keyed by what the face names it (`package:<id>`,
+# `unit:<line>:<n>` …); the primary key is the integer Hebiar clients see. No row is added any more.
 hebiar_ids = sa.Table(
     "hebiar_ids", metadata,
     sa.Column("pk", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True, autoincrement=True),
@@ -33,8 +32,6 @@ TABLES = (hebiar_ids,)
 
 
 class HebiarIdRepository:
-    _MINT = _q("INSERT INTO hebiar_ids (seller_id, order_id, key) VALUES (:s, :o, :k) "
-               "ON CONFLICT (order_id, key) DO NOTHING")
     _FOR_ORDERS = _q("SELECT order_id, key, pk FROM hebiar_ids WHERE order_id IN :orders").bindparams(
         sa.bindparam("orders", expanding=True))
 
@@ -49,8 +46,3 @@ class HebiarIdRepository:
             for row in self._conn.execute(self._FOR_ORDERS, {"orders": wanted}):
                 found[row.order_id][row.key] = row.pk
         return found
-
-    def mint(self, seller_id: str, order_id: str, keys: Iterable[str]) -> None:
-        """Number these keys of the order, in the order given; existing numbers stay."""
-        for key in keys:  # one by one: the order of the pks follows the order of the keys
-            self._conn.execute(self._MINT, {"s": seller_id, "o": order_id, "k": key})

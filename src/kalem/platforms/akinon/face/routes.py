@@ -32,7 +32,7 @@ from kalem.platforms.akinon.face import requests as _requests
 from kalem.platforms.akinon.face import schemas as out
 from kalem.platforms.akinon.face import views
 from kalem.platforms.akinon.face.errors import CancellationReasonNotFound, Invalid, InvalidCredentials, Required
-from kalem.platforms.akinon.face.paging import drf_page, page_number
+from kalem.platforms.akinon.face.paging import drf_page, offset_page, page_number
 
 router = APIRouter(tags=["Akinon face"])
 Authorization = Annotated[str | None, Header(include_in_schema=False)]
@@ -131,32 +131,40 @@ def cancel_order_items_in_channel(channel_id: int, pk: int, body: wire.CancelIn,
 
 # --- reads --------------------------------------------------------------------------------------
 @router.get("/api/v1/orders/", summary="Orders, newest first, in DRF pages; `?number=` finds one by its number",
+            description="A page holds `limit` orders, and stops early at the order that would take it past "
+                        f"{app.UNITS_PER_PAGE:,} order items (unless its first order alone holds more); its "
+                        "`next` link then goes on with `?offset=`.",
             responses=out.answers(out.AkinonOrderPage, "A DRF page of orders", 404), dependencies=out.AUTHED)
 def list_orders(request: Request, ctx: Ctx, authorization: Authorization = None,
                 number: Annotated[str | None, Query(max_length=64)] = None,
                 page: Annotated[str | None, Query(max_length=10)] = None,
-                limit: Annotated[int, Query(ge=1, le=100)] = 20) -> dict[str, Any]:
+                limit: Annotated[int, Query(ge=1, le=100)] = 20,
+                offset: Annotated[int | None, Query(ge=0, le=2_147_483_647)] = None) -> dict[str, Any]:
     principal = _principal(request, authorization)
     at = page_number(page)
+    start = (at - 1) * limit if offset is None else offset
     if number is not None:
-        found = app.by_number(ctx.uow(), number, principal)
-        count, found = len(found), found[(at - 1) * limit:at * limit]
+        found = app.by_number(ctx.uow(write=False), number, principal)
+        count, found = len(found), found[start:start + limit]
     else:
-        count, found = app.listed(ctx.uow(), principal, number=at, size=limit)
-    return drf_page(request, at, limit, count, [views.order_detail(n) for n in found])
+        count, found = app.listed(ctx.uow(write=False), principal, offset=start, size=limit)
+    results = [views.order_detail(n) for n in found]
+    if offset is not None:
+        return offset_page(request, offset, limit, count, results)
+    return drf_page(request, at, limit, count, results)
 
 
 @router.get("/api/v1/orders/{pk}/", summary="One order by pk",
             responses=out.answers(out.AkinonOrder, "The order", 404), dependencies=out.AUTHED)
 def get_order(pk: int, request: Request, ctx: Ctx, authorization: Authorization = None) -> dict[str, Any]:
-    return views.order_detail(app.by_pk(ctx.uow(), pk, _principal(request, authorization)))
+    return views.order_detail(app.by_pk(ctx.uow(write=False), pk, _principal(request, authorization)))
 
 
 @router.get("/api/i1/orders_integration/{pk}/detailed_integration/", summary="One order with its relations",
             responses=out.answers(out.AkinonOrder, "The order", 404), dependencies=out.AUTHED)
 def get_order_detailed_integration(pk: int, request: Request, ctx: Ctx,
                                    authorization: Authorization = None) -> dict[str, Any]:
-    return views.order_detail(app.by_pk(ctx.uow(), pk, _principal(request, authorization)))
+    return views.order_detail(app.by_pk(ctx.uow(write=False), pk, _principal(request, authorization)))
 
 
 @router.get("/api/v1/orders_integration/{pk}/detailed_integration/",
@@ -164,7 +172,7 @@ def get_order_detailed_integration(pk: int, request: Request, ctx: Ctx,
             responses=out.answers(out.AkinonOrder, "The order", 404), dependencies=out.AUTHED)
 def get_order_detailed_integration_v1(pk: int, request: Request, ctx: Ctx,
                                       authorization: Authorization = None) -> dict[str, Any]:
-    return views.order_detail(app.by_pk(ctx.uow(), pk, _principal(request, authorization)))
+    return views.order_detail(app.by_pk(ctx.uow(write=False), pk, _principal(request, authorization)))
 
 
 # --- cancellation reasons -----------------------------------------------------------------------

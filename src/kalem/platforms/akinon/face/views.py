@@ -36,12 +36,13 @@ def order_detail(n: Numbered) -> dict[str, Any]:
     order = n.order
     amount = str(RefundAccount.for_view(order).paid)
     items = []
+    computed = n.unit_pks()
     for line in order.lines:
         unit_discount = quantize(line.discount / line.quantity, order.currency)
         for number, state in line.units.layout():
             package = order.live_package_of(line.line_id, number)   # none once cancelled
             items.append({
-                "pk": n.units[(line.line_id, number)], "order": n.pk, "status": ITEM_STATUS[state],
+                "pk": n.unit_pk(line.line_id, number, computed), "order": n.pk, "status": ITEM_STATUS[state],
                 "remote_id": line.line_id, "product": {"sku": line.sku, "name": line.name,
                                                        "product_id": line.product_id, "barcode": line.barcode},
                 "price": format(line.unit_price - unit_discount, "f"), "retail_price": format(line.unit_price, "f"),

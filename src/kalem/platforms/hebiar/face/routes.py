@@ -173,9 +173,9 @@ def get_order_packages(
     query = PackageQuery(_nullable(OrderNumber), _nullable(Status), _epoch(StartDate, "StartDate"),
                          _epoch(EndDate, "EndDate"), (orderByDirection or "").upper() == "ASC", page, size,
                          {name: kept for name, value in asked.items() if (kept := _nullable(value)) is not None})
-    total, chunk = order_packages(ctx.uow, principal, query)
+    total, pages, chunk = order_packages(ctx.uow, principal, query)
     return JSONResponse({
         "isSuccess": True, "statusCode": "200", "errorMesssage": None, "errorSource": None, "correlationId": None,
         "errors": [], "data": chunk, "resultCount": len(chunk), "totalResultCount": total, "pageSize": size,
-        "totalPages": (total + size - 1) // size, "currentPage": page,
+        "totalPages": pages, "currentPage": page,
     })

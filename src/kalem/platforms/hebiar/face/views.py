@@ -10,20 +10,12 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from kalem.domain.orders import Address, Line, Order, Package, PackageStatus, Payment, UnitState
+from kalem.domain.orders import Address, Line, Order, Package, PackageStatus, Payment, UnitSet, UnitState
 from kalem.domain.refunds import RefundAccount
-from kalem.platforms.hebiar.history import (
-    Known,
-    address_key,
-    item_key,
-    line_key,
-    order_key,
-    package_key,
-    unit_key,
-)
+from kalem.platforms.hebiar.history import Known
 from kalem.platforms.hebiar.units import PACKAGE_STATUS_NAMES, unit_line_id
 
-Shown = dict[str, list[tuple[int, UnitState]]]   # line id → the (unit, state)s a package shows
+Shown = dict[str, UnitSet]   # line id → the units a package shows (numbers in spans: nothing per unit)
 
 
 def _time(value: datetime | None) -> str | None:
@@ -48,13 +40,16 @@ def shown_units(order: Order) -> dict[str, Shown]:
             elif not package.live:
                 continue
             if units:
-                shown[package.package_id][line.line_id] = [(n, line.state_of(n)) for n in units]
+                shown[package.package_id][line.line_id] = units
         home = next((p for p in order.packages if p.quantity_of(line.line_id)), None)
         if homeless and home is not None:
-            listed = shown[home.package_id].setdefault(line.line_id, [])
-            listed.extend((n, UnitState.CANCELLED) for n in homeless)
-            listed.sort()
+            held = shown[home.package_id]
+            held[line.line_id] = held.get(line.line_id, UnitSet()) | homeless
     return shown
+
+
+def unit_count(shown: Shown) -> int:
+    return sum(len(units) for units in shown.values())
 
 
 def package_view(order: Order, package: Package, shown: Shown, known: Known) -> dict[str, Any]:
@@ -65,9 +60,9 @@ def package_view(order: Order, package: Package, shown: Shown, known: Known) -> 
     total = sum((order.line(line_id).unit_price * len(units) for line_id, units in shown.items()), Decimal(0))
     invoice = details.invoice_address
     return {
-        "shipmentAddress": _address(details.shipment_address, known.id(address_key("shipment")), invoice=False),
+        "shipmentAddress": _address(details.shipment_address, known.address("shipment"), invoice=False),
         "lines": lines, "parcels": [],
-        "invoiceAddress": _address(invoice, known.id(address_key("invoice")), invoice=True),
+        "invoiceAddress": _address(invoice, known.address("invoice"), invoice=True),
         "packageHistories": [{"createdDate": _time(h.at), "status": PACKAGE_STATUS_NAMES[h.status]}
                              for h in package.history],
         "payment": _payment(details.payment),
@@ -78,7 +73,7 @@ def package_view(order: Order, package: Package, shown: Shown, known: Known) -> 
         "customerEmail": customer.email if customer else None,
         "customerId": _integer(customer.customer_id) if customer else None,
         "customerLastName": customer.last_name if customer else None,
-        "id": known.id(package_key(package.package_id)),
+        "id": known.package(package.package_id),
         "cargoTrackingNumber": package.cargo_tracking_number, "cargoTrackingLink": None, "cargoCode": None,
         "cargoKey": package.cargo_tracking_number, "cargoBarcode": None, "cargoAggrementTypeCode": None,
         "orderDate": _time(order.created_at), "dueDate": _time(details.due_date),
@@ -134,17 +129,17 @@ def _payment(payment: Payment | None) -> dict[str, Any]:
     return view
 
 
-def _line_view(order: Order, package: Package, line: Line, units: list[tuple[int, UnitState]],
-               known: Known, account: RefundAccount) -> dict[str, Any]:
+def _line_view(order: Order, package: Package, line: Line, units: UnitSet, known: Known,
+               account: RefundAccount) -> dict[str, Any]:
     return {
         "quantity": len(units), "productSize": None, "vendorSku": None, "productName": line.name,
         "discountDetails": ([{"discountTypeId": None, "couponCode": None, "discountId": None,
                               "amount": _number(line.discount), "realAmount": _number(line.discount),
                               "discountName": None, "discountCode": None}] if line.discount else []),
         # Each unit's share of what the line paid, to the cent; the shares add up to the line's total.
-        "itemLines": [_unit_view(order, package, line, n, state, account.unit(line.line_id, n).paid, known)
-                      for n, state in units],
-        "productColor": None, "id": known.id(item_key(package.package_id, line.line_id)), "sku": line.sku,
+        "itemLines": [_unit_view(order, package, line, n, line.state_of(n), account.unit(line.line_id, n).paid,
+                                 known) for n in units],
+        "productColor": None, "id": known.item(package.package_id, line.line_id), "sku": line.sku,
         "barcode": line.barcode, "productPrice": _number(line.unit_price), "listPrice": _number(line.unit_price),
         "productImageUrl": None, "dueDate": _time(order.details.due_date), "currency": order.currency,
     }
@@ -158,12 +153,12 @@ def _unit_view(order: Order, package: Package, line: Line, n: int, state: UnitSt
                      why.cancel if state is UnitState.CANCELLED else None)
     refused = why.reject if why and state not in (UnitState.CANCELLED, UnitState.RETURNED) else None
     return {
-        "id": known.id(unit_key(line.line_id, n)), "productName": line.name,
+        "id": known.unit(line.line_id, n), "productName": line.name,
         "sourceOrderItemLineId": unit_line_id(line.line_id, n), "sourceOrderItemId": line.line_id,
-        "orderItemId": known.id(line_key(line.line_id)), "orderId": known.id(order_key()),
+        "orderItemId": known.line(line.line_id), "orderId": known.order_id(),
         "sku": line.sku, "barcode": line.barcode, "vendorId": None,
-        "lastPackageId": known.id(package_key(package.package_id)),
-        "lastPackageItemId": known.id(item_key(package.package_id, line.line_id)), "quantity": 1,
+        "lastPackageId": known.package(package.package_id),
+        "lastPackageItemId": known.item(package.package_id, line.line_id), "quantity": 1,
         "isReturn": state in (UnitState.RETURNED, UnitState.RETURN_PENDING),
         "returnReason": given.reason.name_tr if given else None,
         "returnReasonDesc": (given.note or "-") if given else None,

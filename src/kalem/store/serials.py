@@ -1,0 +1,33 @@
+"""Orders' integer serials (`order_serials`): numbered when an order is inserted, never changed.
+
+A face whose platform keys orders and their parts by integers computes those integers from the serial,
+so it never writes to show an order (`uow.repository(OrderSerialRepository)`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+_BY_ORDER = sa.text("SELECT order_id, serial FROM order_serials WHERE order_id IN :ids").bindparams(
+    sa.bindparam("ids", expanding=True))
+_BY_SERIAL = sa.text("SELECT serial, order_id, seller_id FROM order_serials WHERE serial = :serial")
+
+
+class OrderSerialRepository:
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    def of(self, order_ids: Iterable[str]) -> dict[str, int]:
+        """order id → its serial, for the orders asked (one round trip)."""
+        wanted = sorted(set(order_ids))
+        if not wanted:
+            return {}
+        return {r.order_id: r.serial for r in self._conn.execute(_BY_ORDER, {"ids": wanted})}
+
+    def order(self, serial: int) -> tuple[str, str] | None:
+        """(order id, seller id) of the order with this serial, or None."""
+        row = self._conn.execute(_BY_SERIAL, {"serial": serial}).first()
+        return None if row is None else (row.order_id, row.seller_id)
