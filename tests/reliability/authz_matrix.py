@@ -340,7 +340,7 @@ def _hub_bulk_refused(w: World, response: httpx.Response) -> bool:
 
 
 def _hub() -> list[Entry]:
-    q = "/hub/cancel-requests"
+    q, i = "/hub/cancel-requests", "/hub/integrations"
     return [
         Entry("hub", "GET", q, lambda w: scoped(c("GET", q), seller=VICTIM, q=MAIN), kind="listing"),
         Entry("hub", "GET", f"{q}/{{request_id}}", lambda w: [c("GET", f"{q}/{w.cr_id}")]),
@@ -356,6 +356,22 @@ def _hub() -> list[Entry]:
         Entry("hub", "GET", "/hub/orders", lambda w: scoped(c("GET", "/hub/orders"), seller=VICTIM), kind="listing"),
         Entry("hub", "GET", "/hub/orders/{order_number}",
               lambda w: scoped(c("GET", f"/hub/orders/{MAIN}"), seller=VICTIM)),
+        # The Integrations page: the victim's tokens, subscriptions and deliveries (another seller's forms
+        # also name the victim as `seller_id`); delete last.
+        Entry("hub", "GET", i, lambda w: scoped(c("GET", i), seller=VICTIM), kind="listing", operator_too=True),
+        Entry("hub", "POST", f"{i}/tokens", lambda w: [c("POST", f"{i}/tokens", form={"name": "hub matrix"})]),
+        Entry("hub", "POST", f"{i}/tokens/{{token_id}}/revoke",
+              lambda w: [c("POST", f"{i}/tokens/{w.spare_token}/revoke", form={})]),
+        Entry("hub", "POST", f"{i}/subscriptions", lambda w: [c("POST", f"{i}/subscriptions", form={
+            "url": "http://127.0.0.1:9/hub-authz", "event_types": "order.*"})]),
+        Entry("hub", "POST", f"{i}/subscriptions/{{sub_id}}/enabled",
+              lambda w: [c("POST", f"{i}/subscriptions/{w.sub_id}/enabled", form={"enabled": "false"})]),
+        Entry("hub", "POST", f"{i}/subscriptions/{{sub_id}}/redeliver-dead",
+              lambda w: [c("POST", f"{i}/subscriptions/{w.sub_id}/redeliver-dead", form={})]),
+        Entry("hub", "POST", f"{i}/deliveries/{{delivery_id}}/redeliver",
+              lambda w: [c("POST", f"{i}/deliveries/{w.delivery_id}/redeliver", form={})]),
+        Entry("hub", "POST", f"{i}/subscriptions/{{sub_id}}/delete",
+              lambda w: [c("POST", f"{i}/subscriptions/{w.sub_id}/delete", form={})]),
     ]
 
 

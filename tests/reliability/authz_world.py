@@ -190,6 +190,7 @@ class World:
 
         # The hub: a real sign-in per seller, and an anonymous browser's pre-session CSRF token.
         self.hub = {s: self._hub_session(self.token[s]) for s in (VICTIM, INTRUDER)}
+        self.hub_operator = self._hub_session(ADMIN)
         with httpx.Client(base_url=server.url, timeout=30) as login_page:
             html = login_page.get("/hub/login").text
             self.hub_pre = (login_page.cookies[PRESESSION_COOKIE], csrf_token(html))
@@ -313,6 +314,9 @@ class World:
 
     def owner(self, transport: str, operator: bool = False) -> Cred:
         """The credential that may do it: the victim's (or, for operator-only endpoints, the operator's)."""
+        if operator and transport == "hub":
+            return Cred("operator", False, cookies={SESSION_COOKIE: self.hub_operator[0]},
+                        form={"csrf": self.hub_operator[1]})
         if operator:
             return Cred("operator", False, {"Authorization": f"Bearer {ADMIN}"})
         return {"bearer": Cred("acme", False, {"Authorization": f"Bearer {self.token[VICTIM]}"}),

@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from fastapi import APIRouter, FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from kalem.hub import order_page, routes
+from kalem.hub import integrations, order_page, routes
 from kalem.hub.sections import OrderSection
 from kalem.hub.session import Signer
 from kalem.hub.web import PREFIX, STATIC, HubRoute, PageNotFound
@@ -32,6 +32,7 @@ def install(secret_key: str, sections: Sequence[OrderSection] = ()) -> Callable[
         app.state.hub_sections = tuple(sections)
         app.include_router(routes.router)
         app.include_router(order_page.router)
+        app.include_router(integrations.router)
         app.mount(f"{PREFIX}/static", StaticFiles(directory=STATIC), name="hub-static")
         app.include_router(_fallback)
 
