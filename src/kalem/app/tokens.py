@@ -85,7 +85,7 @@ def create_token(uow: UnitOfWork, principal: Principal, spec: NewToken) -> tuple
 
 
 def list_tokens(uow: UnitOfWork, principal: Principal, seller_id: str | None = None) -> list[dict[str, Any]]:
-    """A seller's tokens (and n11 key pairs), revoked ones too, newest first; an operator's filter
+    """A seller's tokens (and the faces' key pairs), revoked ones too, newest first; an operator's filter
     `seller_id` is ignored for a seller, who sees its own."""
     with uow:
         rows = uow.tokens.listed(principal.scope if principal.scope is not None else seller_id, LIST_LIMIT)

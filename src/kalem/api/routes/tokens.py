@@ -15,7 +15,7 @@ from kalem.app import access, tokens
 router = APIRouter(tags=["tokens"], responses=ERRORS)
 
 
-class TokenIn(BaseModel):
+class NewTokenIn(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"name": "ERP connector"}]})
     name: str | None = Field(None, min_length=1, max_length=128, description="what the token is for")
     expires_at: AwareDatetime | None = Field(
@@ -48,7 +48,7 @@ class TokenList(Out):
 
 
 @router.post("/v1/tokens", status_code=201, summary="Make a token (a seller: its own)", response_model=TokenCreatedOut)
-def create_token(body: TokenIn, principal: Caller, ctx: Ctx) -> dict[str, Any]:
+def create_token(body: NewTokenIn, principal: Caller, ctx: Ctx) -> dict[str, Any]:
     """The new token can neither out-scope nor outlive its maker: a seller makes seller tokens of its
     own only; it expires when the caller's token does, at the latest; revoking the caller's token
     revokes it too. No `Idempotency-Key`: the secret is never stored, so it could not be replayed."""
