@@ -70,6 +70,7 @@ class Entry:
     operator: bool = False  # operators only: a seller's own credential is refused too
     body_schema: dict[str, Any] | None = None  # the documented body, when OpenAPI shows another (HG intake)
     foreign_ok: Callable[[World, httpx.Response], bool] | None = None  # a face's own way of saying "not yours"
+    operator_too: bool = False  # an operator may do it too, for any seller (its reads are checked as well)
 
     @property
     def key(self) -> tuple[str, str]:
@@ -137,28 +138,36 @@ def _native() -> list[Entry]:
             **seller)),
         e("native", "POST", "/v1/orders/{order_number}/packages/{package_id}/status", lambda w: scoped(
             c("POST", f"{p}/status", json={"status": "Shipped", "cargo_tracking_number": "CT-AUTHZ"}), **seller)),
-        # Webhooks: operators only; delete last, so the owner's own run reaches the others first.
+        # Self-service: a seller manages its own subscriptions, deliveries and tokens (an operator too, for
+        # any seller); delete last, so the owner's own run reaches the others first.
         e("native", "POST", "/v1/webhook-subscriptions", lambda w: [c("POST", "/v1/webhook-subscriptions", json={
-            "url": "http://127.0.0.1:9/authz-2", "event_types": ["*"], "seller_id": VICTIM})], operator=True),
+            "url": "http://127.0.0.1:9/authz-2", "event_types": ["*"], "seller_id": VICTIM})], operator_too=True),
         e("native", "GET", "/v1/webhook-subscriptions", lambda w: [c("GET", "/v1/webhook-subscriptions")],
-          operator=True),
+          kind="listing", operator_too=True),
         e("native", "GET", "/v1/webhook-subscriptions/{sub_id}",
-          lambda w: [c("GET", f"/v1/webhook-subscriptions/{w.sub_id}")], operator=True),
+          lambda w: [c("GET", f"/v1/webhook-subscriptions/{w.sub_id}")], operator_too=True),
         e("native", "PATCH", "/v1/webhook-subscriptions/{sub_id}",
-          lambda w: [c("PATCH", f"/v1/webhook-subscriptions/{w.sub_id}", json={"enabled": False})], operator=True),
+          lambda w: [c("PATCH", f"/v1/webhook-subscriptions/{w.sub_id}", json={"enabled": False})],
+          operator_too=True),
         e("native", "POST", "/v1/webhook-subscriptions/{sub_id}/replay", lambda w: [
             c("POST", f"/v1/webhook-subscriptions/{w.sub_id}/replay", json={"since": "2020-01-01T00:00:00Z"})],
-          operator=True),
+          operator_too=True),
+        e("native", "POST", "/v1/webhook-subscriptions/{sub_id}/redeliver-dead",
+          lambda w: [c("POST", f"/v1/webhook-subscriptions/{w.sub_id}/redeliver-dead")], operator_too=True),
         e("native", "GET", "/v1/webhook-deliveries",
-          lambda w: [c("GET", "/v1/webhook-deliveries", params={"subscription_id": w.sub_id})], operator=True),
+          lambda w: [c("GET", "/v1/webhook-deliveries", params={"subscription_id": w.sub_id})], operator_too=True),
         e("native", "GET", "/v1/webhook-deliveries/{delivery_id}",
-          lambda w: [c("GET", f"/v1/webhook-deliveries/{w.delivery_id}")], operator=True),
+          lambda w: [c("GET", f"/v1/webhook-deliveries/{w.delivery_id}")], operator_too=True),
         e("native", "POST", "/v1/webhook-deliveries/{delivery_id}/redeliver",
-          lambda w: [c("POST", f"/v1/webhook-deliveries/{w.delivery_id}/redeliver")], operator=True),
+          lambda w: [c("POST", f"/v1/webhook-deliveries/{w.delivery_id}/redeliver")], operator_too=True),
         e("native", "DELETE", "/v1/webhook-subscriptions/{sub_id}",
-          lambda w: [c("DELETE", f"/v1/webhook-subscriptions/{w.sub_id}")], operator=True),
+          lambda w: [c("DELETE", f"/v1/webhook-subscriptions/{w.sub_id}")], operator_too=True),
+        e("native", "POST", "/v1/tokens", lambda w: [c("POST", "/v1/tokens", json={
+            "name": "made in the matrix", "seller_id": VICTIM})], operator_too=True),
+        e("native", "GET", "/v1/tokens", lambda w: scoped(c("GET", "/v1/tokens"), **seller), kind="listing",
+          operator_too=True),
         e("native", "DELETE", "/v1/tokens/{token_id}",
-          lambda w: [c("DELETE", f"/v1/tokens/{w.spare_token}")], operator=True),
+          lambda w: [c("DELETE", f"/v1/tokens/{w.spare_token}")], operator_too=True),
         e("native", "GET", "/v1/events", lambda w: [c("GET", "/v1/events", params={"limit": 1000})], kind="listing"),
         e("native", "POST", "/v1/orders/{order_number}/refund-preview", lambda w: scoped(
             c("POST", f"{o}/refund-preview", json={"lines": [{"line_id": line(MAIN), "quantity": 1}]}), **seller)),
@@ -331,7 +340,7 @@ def _hub_bulk_refused(w: World, response: httpx.Response) -> bool:
 
 
 def _hub() -> list[Entry]:
-    q = "/hub/cancel-requests"
+    q, i = "/hub/cancel-requests", "/hub/integrations"
     return [
         Entry("hub", "GET", q, lambda w: scoped(c("GET", q), seller=VICTIM, q=MAIN), kind="listing"),
         Entry("hub", "GET", f"{q}/{{request_id}}", lambda w: [c("GET", f"{q}/{w.cr_id}")]),
@@ -347,6 +356,22 @@ def _hub() -> list[Entry]:
         Entry("hub", "GET", "/hub/orders", lambda w: scoped(c("GET", "/hub/orders"), seller=VICTIM), kind="listing"),
         Entry("hub", "GET", "/hub/orders/{order_number}",
               lambda w: scoped(c("GET", f"/hub/orders/{MAIN}"), seller=VICTIM)),
+        # The Integrations page: the victim's tokens, subscriptions and deliveries (another seller's forms
+        # also name the victim as `seller_id`); delete last.
+        Entry("hub", "GET", i, lambda w: scoped(c("GET", i), seller=VICTIM), kind="listing", operator_too=True),
+        Entry("hub", "POST", f"{i}/tokens", lambda w: [c("POST", f"{i}/tokens", form={"name": "hub matrix"})]),
+        Entry("hub", "POST", f"{i}/tokens/{{token_id}}/revoke",
+              lambda w: [c("POST", f"{i}/tokens/{w.spare_token}/revoke", form={})]),
+        Entry("hub", "POST", f"{i}/subscriptions", lambda w: [c("POST", f"{i}/subscriptions", form={
+            "url": "http://127.0.0.1:9/hub-authz", "event_types": "order.*"})]),
+        Entry("hub", "POST", f"{i}/subscriptions/{{sub_id}}/enabled",
+              lambda w: [c("POST", f"{i}/subscriptions/{w.sub_id}/enabled", form={"enabled": "false"})]),
+        Entry("hub", "POST", f"{i}/subscriptions/{{sub_id}}/redeliver-dead",
+              lambda w: [c("POST", f"{i}/subscriptions/{w.sub_id}/redeliver-dead", form={})]),
+        Entry("hub", "POST", f"{i}/deliveries/{{delivery_id}}/redeliver",
+              lambda w: [c("POST", f"{i}/deliveries/{w.delivery_id}/redeliver", form={})]),
+        Entry("hub", "POST", f"{i}/subscriptions/{{sub_id}}/delete",
+              lambda w: [c("POST", f"{i}/subscriptions/{w.sub_id}/delete", form={})]),
     ]
 
 

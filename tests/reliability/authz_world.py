@@ -117,7 +117,15 @@ class World:
         self.expired_token = access.create_token(UnitOfWork(db), role="seller", seller_id=VICTIM,
                                                  expires_at=datetime.now(UTC) - timedelta(hours=1)).secret
         self.spare_token = access.create_token(UnitOfWork(db), role="seller", seller_id=VICTIM,
-                                               name="revoked by the operator's run").token_id
+                                               name="revoked by the owner's run").token_id
+        # A revoked token (through the API, so the server's credential cache forgets it at once) and a
+        # hub session opened with a token revoked since.
+        self.revoked_token = access.create_token(UnitOfWork(db), role="seller", seller_id=VICTIM).secret
+        revoked_for_hub = access.create_token(UnitOfWork(db), role="seller", seller_id=VICTIM)
+        self.revoked_session = self._hub_session(revoked_for_hub.secret)[0]
+        for secret in (self.revoked_token, revoked_for_hub.secret):
+            row = access.authenticate(UnitOfWork(db), secret)
+            assert self.api.delete(f"/v1/tokens/{row.subject}").status_code == 204
         self.n11 = {s: key_pairs.create_key_pair(UnitOfWork(db), seller_id=s) for s in (VICTIM, INTRUDER)}
 
         # A subscription first, so the orders below queue deliveries for it (no worker sends them).
@@ -182,13 +190,15 @@ class World:
 
         # The hub: a real sign-in per seller, and an anonymous browser's pre-session CSRF token.
         self.hub = {s: self._hub_session(self.token[s]) for s in (VICTIM, INTRUDER)}
+        self.hub_operator = self._hub_session(ADMIN)
         with httpx.Client(base_url=server.url, timeout=30) as login_page:
             html = login_page.get("/hub/login").text
             self.hub_pre = (login_page.cookies[PRESESSION_COOKIE], csrf_token(html))
 
         # Order numbers, ids and names of the victim: none may show in another seller's answer.
         self.markers = [MAIN, DELIVERED, ZONOS, HG, f"AO-{ZONOS}", line(MAIN), package(MAIN), self.cr_id,
-                        self.return_id, self.refund_id, self.zonos_order, self.zonos_hook, ZONOS_HOOK_URL]
+                        self.return_id, self.refund_id, self.zonos_order, self.zonos_hook, ZONOS_HOOK_URL,
+                        self.sub_id, self.spare_token]
 
     # --- clients and credentials -----------------------------------------------------------------
     def bearer(self, seller: str) -> httpx.Client:
@@ -252,6 +262,7 @@ class World:
                    Cred(f"the victim's credential under the {other} scheme", False, header(f"{other} {victim_secret}")),
                    Cred("the victim's credential without a scheme", False, header(victim_secret)),
                    Cred("expired kalem token", False, header(f"{scheme} {self.expired_token}")),
+                   Cred("revoked kalem token", False, header(f"{scheme} {self.revoked_token}")),
                    *[Cred(label, False, header(f"{scheme} {value}")) for label, value in self.jwts().items()]]
         return refused + [Cred(label, True, header(f"{scheme} {value}")) for label, value in foreign]
 
@@ -261,6 +272,7 @@ class World:
         return [Cred("no credential", False), Cred("garbage", False, header("not-a-credential")),
                 Cred("the victim's token with a Bearer prefix", False, header(f"Bearer {self.token[VICTIM]}")),
                 Cred("expired kalem token", False, header(self.expired_token)),
+                Cred("revoked kalem token", False, header(self.revoked_token)),
                 *[Cred(label, False, header(value)) for label, value in self.jwts().items()],
                 Cred("globex token", True, header(self.token[INTRUDER])),
                 Cred("globex Hebiar JWT", True, header(self.hebiar_jwt[INTRUDER]))]
@@ -292,7 +304,8 @@ class World:
         refused = [("no session", None), ("garbage session", "garbage"), ("expired session", expired),
                    ("session signed with another key", forged),
                    ("victim session re-labelled operator", f"{elevated.decode()}.{signature}"),
-                   ("a JWT as the session", self.hebiar_jwt[VICTIM])]
+                   ("a JWT as the session", self.hebiar_jwt[VICTIM]),
+                   ("session of a token revoked since", self.revoked_session)]
         cookie, csrf = self.hub[INTRUDER]
         # Another seller's session with a valid CSRF token, and form fields naming the victim.
         return [replace(browser(session), label=label) for label, session in refused] + [
@@ -301,6 +314,9 @@ class World:
 
     def owner(self, transport: str, operator: bool = False) -> Cred:
         """The credential that may do it: the victim's (or, for operator-only endpoints, the operator's)."""
+        if operator and transport == "hub":
+            return Cred("operator", False, cookies={SESSION_COOKIE: self.hub_operator[0]},
+                        form={"csrf": self.hub_operator[1]})
         if operator:
             return Cred("operator", False, {"Authorization": f"Bearer {ADMIN}"})
         return {"bearer": Cred("acme", False, {"Authorization": f"Bearer {self.token[VICTIM]}"}),

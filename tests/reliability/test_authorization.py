@@ -152,6 +152,14 @@ def test_foreign_credentials_get_no_access_and_change_nothing(server, world, cli
             if row.kind == "listing":
                 assert any(m in response.text for m in w.markers), (where, response.text[:300])
 
+    # An operator keeps every power: it reads what the seller manages for itself too.
+    for row in rows:
+        if row.operator_too and row.reads:
+            response = send(client, apply(row.calls(w)[0], w.owner(own, operator=True)))
+            where = f"operator: {row.method} {row.route}"
+            assert response.status_code == 200 and code_of(face, response) is None, (where, response.text[:300])
+            assert any(m in response.text for m in w.markers), (where, response.text[:300])
+
     # A face may mint its ids for the caller's own orders on first sight (Akinon pks, n11 orderLineIds):
     # the intruder's listings do that once, before the snapshot, so what follows must change nothing.
     for row in rows:

@@ -80,12 +80,14 @@ def test_sends_to_one_endpoint_reuse_a_connection_pinned_to_the_checked_address(
     assert receiver.connections == 1
 
 
-def test_sellers_may_not_manage_webhooks(api, db):
+def test_a_seller_manages_only_subscriptions_of_its_own_orders(api, db):
+    """(tests/webhooks/test_self_service.py has the rest.)"""
     seller = client_for(api, token(db, "seller", "acme"))
     before = snapshot(db)
-    response = seller.post("/v1/webhook-subscriptions", json={"url": "http://127.0.0.1:9/", "event_types": ["*"]})
-    assert response.status_code == 403
-    assert seller.get("/v1/webhook-deliveries").status_code == 403
+    response = seller.post("/v1/webhook-subscriptions",
+                           json={"url": "http://127.0.0.1:9/", "event_types": ["*"], "seller_id": "globex"})
+    assert response.status_code == 403 and response.json()["error"]["code"] == "seller_id_mismatch"
+    assert seller.get("/v1/webhook-deliveries").json()["data"] == []
     assert snapshot(db) == before
 
 

@@ -65,7 +65,7 @@ def known_seller(uow: UnitOfWork, seller_id: str, now: datetime, *, new_seller: 
     uow.sellers.ensure(seller_id, now)
 
 
-def _check_role(role: str, seller_id: str | None) -> None:
+def check_role(role: str, seller_id: str | None) -> None:
     if role not in ROLES:
         raise RoleUnknown(f"role must be one of {', '.join(ROLES)}", field="role")
     if role == "seller" and not seller_id:
@@ -83,7 +83,7 @@ def create_token(uow: UnitOfWork, *, role: str, seller_id: str | None = None, na
                  expires_at: datetime | None = None, new_seller: bool = True) -> Issued:
     """A new bearer token; only its digest is kept, so this is the one time its secret is seen.
     With `new_seller=False` an unknown seller id is refused (a typo would otherwise create a seller)."""
-    _check_role(role, seller_id)
+    check_role(role, seller_id)
     issued = Issued(new_id("tok"), "kalem_" + secrets.token_urlsafe(32))
     with uow:
         now = uow.now()
@@ -95,17 +95,23 @@ def create_token(uow: UnitOfWork, *, role: str, seller_id: str | None = None, na
     return issued
 
 
-def revoke_token(uow: UnitOfWork, token_id: str, principal: Principal) -> None:
-    """Revoke a token (or a face's own credential, by its id) for good; revoking it again changes nothing.
+def revoke_token(uow: UnitOfWork, token_id: str, principal: Principal) -> list[str]:
+    """Revoke a token (or a face's own credential, by its id) for good, with every token it made
+    through the API (app/tokens.py); revoking it again changes nothing. A seller revokes its own
+    seller's tokens only: another's is not found. Returns the ids revoked.
 
-    The database refuses it at once; an API process that authenticated it in the last
+    The database refuses them at once; an API process that authenticated one in the last
     `api.auth.CACHE_SECONDS` may accept it until its cache entry expires (the process that revokes
-    it forgets it at once)."""
-    principal.require_operator()
+    them forgets them at once)."""
     with uow:
-        if not uow.tokens.revoke(token_id, uow.now()):
+        row = uow.tokens.get(token_id)
+        if row is None or (principal.scope is not None and (row.seller_id, row.role) != (principal.scope, "seller")):
             raise TokenNotFound(f"token {token_id} not found", token_id=token_id)
+        now = uow.now()
+        uow.tokens.revoke(token_id, now)
+        revoked = [token_id, *uow.tokens.revoke_made_by([token_id], now)]
         uow.commit()
+    return revoked
 
 
 def authenticate(uow: UnitOfWork, secret: str) -> Principal:
@@ -173,7 +179,7 @@ def _password_rules(password: str) -> None:
 
 
 def create_user(uow: UnitOfWork, *, username: str, password: str, role: str, seller_id: str | None) -> None:
-    _check_role(role, seller_id)
+    check_role(role, seller_id)
     _password_rules(password)
     with uow:
         now = uow.now()
@@ -212,6 +218,7 @@ def disable_user(uow: UnitOfWork, username: str) -> None:
     with uow:
         if not uow.users.disable(username, uow.now()):
             raise UserNotFound(f"user {username} not found", username=username)
+        uow.tokens.revoke_made_by([f"user:{username}"], uow.now())  # what it made goes with it
         uow.commit()
 
 

@@ -1,5 +1,8 @@
-"""Webhook use cases (operator only): subscriptions, deliveries, redelivery, replay, the change feed;
-and the address check shared by the API (at creation) and the worker (at every send)."""
+"""Webhook use cases: subscriptions, deliveries, redelivery, replay, the change feed; and the address
+check shared by the API (at creation) and the worker (at every send).
+
+A seller manages its own subscriptions (they cover its own orders only) and sees and replays their
+deliveries; another seller's, and an operator's, do not exist for it. An operator manages every one."""
 
 from __future__ import annotations
 
@@ -13,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from kalem.app.principals import Principal
+from kalem.app.principals import Principal, SellerIdMismatch
 from kalem.domain.webhooks import (
     DeliveryInFlight,
     DeliveryStatus,
@@ -123,8 +126,22 @@ def _auth_columns(auth: dict[str, Any] | None, secret: str | None) -> tuple[dict
 
 def create_subscription(uow: UnitOfWork, principal: Principal, spec: SubscriptionSpec, *,
                         allow_private: bool, resolver: Resolver = resolve) -> tuple[dict[str, Any], str | None]:
-    principal.require_operator()
+    """An operator's covers the seller it names (every seller's without one); a seller's its own orders."""
+    if principal.scope is not None:
+        _own_seller(principal, spec)
+        spec = replace(spec, seller_id=principal.scope)
     return _create(uow, spec, allow_private=allow_private, resolver=resolver)
+
+
+def _own_seller(principal: Principal, spec: SubscriptionSpec) -> None:
+    """A seller's subscription is for its own orders: naming another seller (or none: every seller's) is refused."""
+    if "seller_id" in spec.fields_set and spec.seller_id != principal.scope:
+        raise SellerIdMismatch("a seller may only subscribe to its own orders")
+
+
+def visible(principal: Principal, sub: dict[str, Any]) -> bool:
+    """Is `sub` the caller's to see and manage: an operator's, any; a seller's, those for its orders."""
+    return principal.scope is None or sub["seller_id"] == principal.scope
 
 
 def create_own_subscription(uow: UnitOfWork, principal: Principal, spec: SubscriptionSpec, *,
@@ -152,8 +169,10 @@ def _create(uow: UnitOfWork, spec: SubscriptionSpec, *, allow_private: bool,
 
 def update_subscription(uow: UnitOfWork, principal: Principal, sub_id: str, spec: SubscriptionSpec, *,
                         allow_private: bool, resolver: Resolver = resolve) -> tuple[dict[str, Any], str | None]:
-    principal.require_operator()
-    return _update(uow, sub_id, spec, allow_private=allow_private, resolver=resolver, mine=lambda sub: True)
+    if principal.scope is not None:
+        _own_seller(principal, spec)
+    return _update(uow, sub_id, spec, allow_private=allow_private, resolver=resolver,
+                   mine=lambda sub: visible(principal, sub))
 
 
 def owns(principal: Principal, sub: dict[str, Any], dialect: str) -> bool:
@@ -210,18 +229,16 @@ def _update(uow: UnitOfWork, sub_id: str, spec: SubscriptionSpec, *, allow_priva
 
 
 def get_subscription(uow: UnitOfWork, principal: Principal, sub_id: str) -> dict[str, Any]:
-    principal.require_operator()
     with uow:
         sub = uow.webhooks.subscription(sub_id)
-    if sub is None:
+    if sub is None or not visible(principal, sub):
         raise WebhookSubscriptionNotFound(f"webhook subscription {sub_id} not found", id=sub_id)
     return sub
 
 
 def list_subscriptions(uow: UnitOfWork, principal: Principal) -> list[dict[str, Any]]:
-    principal.require_operator()
     with uow:
-        return uow.webhooks.subscriptions()
+        return [sub for sub in uow.webhooks.subscriptions(principal.scope) if visible(principal, sub)]
 
 
 def own_subscriptions(uow: UnitOfWork, principal: Principal, dialect: str) -> list[dict[str, Any]]:
@@ -238,9 +255,9 @@ def own_deliveries(uow: UnitOfWork, subscription_ids: list[str], limit: int) -> 
 
 
 def delete_subscription(uow: UnitOfWork, principal: Principal, sub_id: str) -> None:
-    principal.require_operator()
     with uow:
-        if uow.webhooks.subscription(sub_id, for_update=True) is None:
+        sub = uow.webhooks.subscription(sub_id, for_update=True)
+        if sub is None or not visible(principal, sub):
             raise WebhookSubscriptionNotFound(f"webhook subscription {sub_id} not found", id=sub_id)
         uow.webhooks.delete_subscription(sub_id)
         uow.commit()
@@ -249,39 +266,57 @@ def delete_subscription(uow: UnitOfWork, principal: Principal, sub_id: str) -> N
 def list_deliveries(uow: UnitOfWork, principal: Principal, *, subscription_id: str | None,
                     status: DeliveryStatus | None, limit: int, before_id: int | None,
                     order_id: str | None = None) -> list[dict[str, Any]]:
-    principal.require_operator()
+    """Newest first; a seller's are those of its own subscriptions (naming another's is not found)."""
     with uow:
+        if subscription_id is not None and principal.scope is not None:
+            _visible_subscription(uow, principal, subscription_id)
         return uow.webhooks.deliveries(subscription_id=subscription_id, status=status, limit=limit,
-                                       before_id=before_id, order_id=order_id)
+                                       before_id=before_id, order_id=order_id, owner=principal.scope)
 
 
-def get_delivery(uow: UnitOfWork, principal: Principal, delivery_id: int) -> dict[str, Any]:
-    principal.require_operator()
-    with uow:
-        found = uow.webhooks.deliveries(subscription_id=None, status=None, limit=1, ids=[delivery_id])
+def _visible_subscription(uow: UnitOfWork, principal: Principal, sub_id: str,
+                          for_update: bool = False) -> dict[str, Any]:
+    sub = uow.webhooks.subscription(sub_id, for_update=for_update)
+    if sub is None or not visible(principal, sub):
+        raise WebhookSubscriptionNotFound(f"webhook subscription {sub_id} not found", id=sub_id)
+    return sub
+
+
+def _delivery(uow: UnitOfWork, principal: Principal, delivery_id: int) -> dict[str, Any]:
+    found = uow.webhooks.deliveries(subscription_id=None, status=None, limit=1, ids=[delivery_id],
+                                    owner=principal.scope)
     if not found:
         raise WebhookDeliveryNotFound(f"webhook delivery {delivery_id} not found", id=delivery_id)
     return found[0]
 
 
-def redeliver(uow: UnitOfWork, principal: Principal, delivery_id: int) -> dict[str, Any]:
-    principal.require_operator()
+def get_delivery(uow: UnitOfWork, principal: Principal, delivery_id: int) -> dict[str, Any]:
     with uow:
-        if not uow.webhooks.deliveries(subscription_id=None, status=None, limit=1, ids=[delivery_id]):
-            raise WebhookDeliveryNotFound(f"webhook delivery {delivery_id} not found", id=delivery_id)
+        return _delivery(uow, principal, delivery_id)
+
+
+def redeliver(uow: UnitOfWork, principal: Principal, delivery_id: int) -> dict[str, Any]:
+    with uow:
+        _delivery(uow, principal, delivery_id)
         if not uow.webhooks.redeliver(delivery_id, uow.now()):
             raise DeliveryInFlight("a worker is sending this delivery right now; retry shortly", id=delivery_id)
-        found = uow.webhooks.deliveries(subscription_id=None, status=None, limit=1, ids=[delivery_id])
+        found = _delivery(uow, principal, delivery_id)
         uow.commit()
-    return found[0]
+    return found
+
+
+def redeliver_dead(uow: UnitOfWork, principal: Principal, sub_id: str) -> int:
+    """Queue every dead delivery of a subscription again (each with a fresh retry budget)."""
+    with uow:
+        _visible_subscription(uow, principal, sub_id, for_update=True)
+        queued = uow.webhooks.redeliver_dead(sub_id, uow.now())
+        uow.commit()
+    return queued
 
 
 def replay(uow: UnitOfWork, principal: Principal, sub_id: str, since: datetime) -> int:
-    principal.require_operator()
     with uow:
-        sub = uow.webhooks.subscription(sub_id, for_update=True)
-        if sub is None:
-            raise WebhookSubscriptionNotFound(f"webhook subscription {sub_id} not found", id=sub_id)
+        sub = _visible_subscription(uow, principal, sub_id, for_update=True)
         queued = uow.webhooks.replay(sub, since, uow.now())
         uow.commit()
     return queued

@@ -38,6 +38,8 @@ wire was fixed: the native API shows its code, the faces the code raised in its 
     │   ├── SellerIdNotAllowed*                   app/access.py
     │   ├── PasswordTooShort*                     app/access.py
     │   ├── PasswordContainsNul*                  app/access.py
+    │   ├── TokenExpiryPassed*                    app/tokens.py
+    │   ├── TokenOutlivesCreator*                 app/tokens.py
     │   ├── ApprovedLineNotRequested*             app/cancel_queue.py
     │   ├── ApprovedQuantityOutOfRange*           app/cancel_queue.py
     │   ├── SellerIdRequired*                     app/principals.py

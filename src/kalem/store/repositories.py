@@ -282,8 +282,9 @@ class SellerRepository:
 
 class TokenRepository:
     _BY_HASH = _q("SELECT id, kind, role, seller_id, expires_at, revoked_at FROM api_tokens WHERE token_hash = :h")
-    _INSERT = _q("INSERT INTO api_tokens (id, token_hash, kind, role, seller_id, name, created_at, expires_at) "
-                 "VALUES (:id, :h, :kind, :role, :seller_id, :name, :at, :exp)")
+    _INSERT = _q("INSERT INTO api_tokens (id, token_hash, kind, role, seller_id, name, created_at, expires_at, "
+                 "created_by) VALUES (:id, :h, :kind, :role, :seller_id, :name, :at, :exp, :by)")
+    _COLUMNS = "id, kind, role, seller_id, name, created_at, expires_at, revoked_at, created_by"
 
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
@@ -293,9 +294,10 @@ class TokenRepository:
         return hashlib.sha256(secret.encode()).hexdigest()
 
     def add(self, *, token_id: str, secret: str, kind: str, role: str, seller_id: str | None,
-            name: str | None, now: datetime, expires_at: datetime | None) -> None:
+            name: str | None, now: datetime, expires_at: datetime | None, created_by: str | None = None) -> None:
         self._conn.execute(self._INSERT, {"id": token_id, "h": self.digest(secret), "kind": kind, "role": role,
-                                          "seller_id": seller_id, "name": name, "at": now, "exp": expires_at})
+                                          "seller_id": seller_id, "name": name, "at": now, "exp": expires_at,
+                                          "by": created_by})
 
     def find(self, secret: str) -> Any:
         return self._conn.execute(self._BY_HASH, {"h": self.digest(secret)}).first()
@@ -318,6 +320,30 @@ class TokenRepository:
             _q("UPDATE api_tokens SET revoked_at = COALESCE(revoked_at, :at) WHERE id = :id"),
             {"id": token_id, "at": now})
         return result.rowcount == 1
+
+    def revoke_made_by(self, creators: list[str], now: datetime) -> list[str]:
+        """Revoke every live token these credentials made, and what those made in turn; their ids."""
+        revoked: list[str] = []
+        while creators:
+            creators = list(self._conn.execute(
+                sa.text("SELECT id FROM api_tokens WHERE created_by IN :c AND revoked_at IS NULL")
+                .bindparams(sa.bindparam("c", expanding=True)), {"c": creators}).scalars())
+            if creators:
+                self._conn.execute(sa.text("UPDATE api_tokens SET revoked_at = :at WHERE id IN :ids")
+                                   .bindparams(sa.bindparam("ids", expanding=True)), {"ids": creators, "at": now})
+                revoked += creators
+        return revoked
+
+    def get(self, token_id: str) -> Any:
+        """One token's row without its digest (None if there is no such token)."""
+        return self._conn.execute(sa.text(f"SELECT {self._COLUMNS} FROM api_tokens WHERE id = :id"),
+                                  {"id": token_id}).first()
+
+    def listed(self, seller_id: str | None, limit: int) -> list[Any]:
+        """Tokens, newest first: one seller's, or (None) everyone's."""
+        where = "WHERE seller_id = :s " if seller_id is not None else ""
+        return list(self._conn.execute(sa.text(f"SELECT {self._COLUMNS} FROM api_tokens {where}"
+                                               "ORDER BY created_at DESC, id LIMIT :n"), {"s": seller_id, "n": limit}))
 
 
 class UserRepository:

@@ -103,6 +103,10 @@ api_tokens = sa.Table(
     sa.Column("created_at", TS, nullable=False),
     sa.Column("expires_at", TS),
     sa.Column("revoked_at", TS),
+    # Who made it through the API (a token id, `user:<name>`, `admin`): revoking that revokes this too.
+    sa.Column("created_by", sa.String(140)),
+    sa.Index("ix_api_tokens_created_by", "created_by"),
+    sa.Index("ix_api_tokens_seller_id", "seller_id"),
 )
 
 users = sa.Table(

@@ -132,9 +132,11 @@ class WebhookRepository:
                                  {"id": sub_id}).first()
         return self._opened(_subscription(row)) if row else None
 
-    def subscriptions(self) -> list[dict[str, Any]]:
-        rows = self._conn.execute(sa.text(f"SELECT {_SUB_COLUMNS} FROM webhook_subscriptions "
-                                          "ORDER BY created_at, id")).all()
+    def subscriptions(self, seller_id: str | None = None) -> list[dict[str, Any]]:
+        """Every subscription, or one seller's own (those that name it)."""
+        where = "WHERE seller_id = :s " if seller_id is not None else ""
+        rows = self._conn.execute(sa.text(f"SELECT {_SUB_COLUMNS} FROM webhook_subscriptions {where}"
+                                          "ORDER BY created_at, id"), {"s": seller_id}).all()
         return [self._opened(_subscription(r)) for r in rows]
 
     def update_subscription(self, sub_id: str, changes: dict[str, Any]) -> None:
@@ -239,10 +241,14 @@ class WebhookRepository:
 
     def deliveries(self, *, subscription_id: str | None, status: DeliveryStatus | None, limit: int,
                    before_id: int | None = None, ids: Iterable[int] | None = None,
-                   order_id: str | None = None) -> list[dict[str, Any]]:
-        """Newest first, with their attempts (oldest first)."""
+                   order_id: str | None = None, owner: str | None = None) -> list[dict[str, Any]]:
+        """Newest first, with their attempts (oldest first); with `owner`, only deliveries of the
+        subscriptions of that seller."""
         clauses: list[str] = []
         params: dict[str, Any] = {"limit": limit}
+        if owner is not None:
+            clauses.append("subscription_id IN (SELECT id FROM webhook_subscriptions WHERE seller_id = :owner)")
+            params["owner"] = owner
         if order_id is not None:
             clauses.append("order_id = :o")
             params["o"] = order_id
@@ -289,6 +295,12 @@ class WebhookRepository:
             f"WHERE id = :id AND status IN {sql_in(from_statuses(DeliveryStep.REQUEUE))}"),
             {"id": delivery_id, "now": now})
         return result.rowcount == 1
+
+    def redeliver_dead(self, sub_id: str, now: datetime) -> int:
+        """Queue every dead delivery of a subscription again (a fresh retry budget each); how many."""
+        return self._conn.execute(sa.text(
+            f"UPDATE webhook_deliveries SET {_REQUEUE} WHERE subscription_id = :s "
+            f"AND status = {sql_status(DeliveryStatus.DEAD)}"), {"s": sub_id, "now": now}).rowcount
 
     def replay(self, sub: dict[str, Any], since: datetime, now: datetime) -> int:
         """Queue every event since `since` the subscription wants: finished deliveries again, missing

@@ -1,5 +1,5 @@
-"""`/v1/webhook-subscriptions`, `/v1/webhook-deliveries` (operator) and `/v1/events` (the change feed).
-Design: docs/webhooks.md."""
+"""`/v1/webhook-subscriptions`, `/v1/webhook-deliveries` and `/v1/events` (the change feed): a seller
+manages its own subscriptions and their deliveries, an operator every one. Design: docs/webhooks.md."""
 
 from __future__ import annotations
 
@@ -51,7 +51,8 @@ class SubscriptionIn(BaseModel):
     dialect: Dialect = Field("native", description=DIALECT)
     secret: str | None = Field(None, max_length=512, description="whsec_…; generated (and shown once) if absent")
     auth: AuthIn | None = Field(None, description="default: standard (Standard Webhooks signature)")
-    seller_id: str | None = Field(None, min_length=1, max_length=64, description="only this seller's events")
+    seller_id: str | None = Field(None, min_length=1, max_length=64,
+                                  description="only this seller's events (a seller's subscription: its own, always)")
     enabled: bool = Field(True, description="false: events are not queued for it")
 
 
@@ -109,7 +110,8 @@ def create_subscription(body: SubscriptionIn, ctx: Ctx, caller: Caller) -> dict[
     return subscription_view(sub, generated)
 
 
-@router.get("/v1/webhook-subscriptions", summary="Every subscription", response_model=SubscriptionList,
+@router.get("/v1/webhook-subscriptions", summary="Every subscription (a seller: its own)",
+            response_model=SubscriptionList,
             response_model_exclude_unset=True)
 def list_subscriptions(ctx: Ctx, caller: Caller) -> dict[str, Any]:
     return {"data": [subscription_view(s) for s in app.list_subscriptions(ctx.uow(write=False), caller)]}
@@ -135,6 +137,13 @@ def update_subscription(sub_id: str, body: SubscriptionPatch, ctx: Ctx, caller: 
 def delete_subscription(sub_id: str, ctx: Ctx, caller: Caller) -> Response:
     app.delete_subscription(ctx.uow(), caller, sub_id)
     return Response(status_code=204)
+
+
+@router.post("/v1/webhook-subscriptions/{sub_id}/redeliver-dead", status_code=202,
+             summary="Send every dead delivery of a subscription again (a fresh retry budget each)",
+             response_model=ReplayOut)
+def redeliver_dead(sub_id: str, ctx: Ctx, caller: Caller) -> dict[str, Any]:
+    return {"queued": app.redeliver_dead(ctx.uow(), caller, sub_id)}
 
 
 @router.post("/v1/webhook-subscriptions/{sub_id}/replay", status_code=202,
