@@ -5,11 +5,17 @@ from __future__ import annotations
 import json
 import logging
 import signal
-from typing import Annotated
+from collections.abc import Callable
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from kalem.config import Settings
+
+if TYPE_CHECKING:
+    from kalem.store.channel_accounts import ChannelAccount, Push
+    from kalem.store.uow import UnitOfWork
 
 log = logging.getLogger("kalem")
 channel_app = typer.Typer(help="Channel accounts: the seller's accounts on the platforms kalem connects to.",
@@ -18,7 +24,7 @@ channel_app = typer.Typer(help="Channel accounts: the seller's accounts on the p
 _OPERATOR_CLI = ("operator", "cli")
 
 
-def _uow():  # type: ignore[no-untyped-def]
+def _uow() -> Callable[[], UnitOfWork]:
     from functools import partial
 
     from kalem.bootstrap import database
@@ -106,7 +112,7 @@ def channel_replay(push_id: Annotated[int, typer.Argument()]) -> None:
     typer.echo(f"push {push_id} queued again", err=True)
 
 
-def account_view(account):  # type: ignore[no-untyped-def]
+def account_view(account: ChannelAccount) -> dict[str, Any]:
     return {"id": account.id, "seller_id": account.seller_id, "platform": account.platform,
             "channel": account.channel, "base_url": account.base_url,
             "credential_names": list(account.credential_names), "enabled": account.enabled,
@@ -117,7 +123,7 @@ def account_view(account):  # type: ignore[no-untyped-def]
             "watermark": account.watermark}
 
 
-def push_view(push):  # type: ignore[no-untyped-def]
+def push_view(push: Push) -> dict[str, Any]:
     return {"id": push.id, "account_id": push.account_id, "order_id": push.order_id, "event_id": push.event_id,
             "event_type": push.event_type, "status": push.status, "attempts": push.attempts,
             "next_attempt_at": _iso(push.next_attempt_at), "last_error_kind": push.last_error_kind,
@@ -125,7 +131,7 @@ def push_view(push):  # type: ignore[no-untyped-def]
             "finished_at": _iso(push.finished_at)}
 
 
-def _iso(value):  # type: ignore[no-untyped-def]
+def _iso(value: datetime | None) -> str | None:
     return None if value is None else value.isoformat()
 
 

@@ -101,7 +101,7 @@ def add_account(uow: UnitOfWork, cmd: AddAccount, connectors: Mapping[str, Conne
 
 def list_accounts(uow: UnitOfWork, principal: Principal, seller_id: str | None = None) -> list[ChannelAccount]:
     with uow:
-        return uow.channel_accounts.list(principal.scope or seller_id)
+        return uow.channel_accounts.listed(principal.scope or seller_id)
 
 
 def get_account(uow: UnitOfWork, account_id: str, principal: Principal) -> ChannelAccount:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from kalem.app.channel_connectors import Connector
-
 from kalem.platforms import Platform, akinon, hebiar, hepsiglobal, n11, zonos
 from kalem.store import schema
 

@@ -138,7 +138,7 @@ class ChannelAccountRepository:
         row = self._conn.execute(query).first()
         return None if row is None else self._account(row, open_credentials)
 
-    def list(self, seller_id: str | None = None) -> list[ChannelAccount]:
+    def listed(self, seller_id: str | None = None) -> list[ChannelAccount]:
         query = sa.select(accounts).order_by(accounts.c.created_at, accounts.c.id)
         if seller_id is not None:
             query = query.where(accounts.c.seller_id == seller_id)
