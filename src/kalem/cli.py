@@ -1,5 +1,6 @@
 """`kalem serve | worker | doctor | db upgrade | import | demo | openapi | token create | token revoke |
-user create|password|disable | secrets rotate`, and `kalem --version`."""
+user create|password|disable | secrets rotate |
+channel add|list|remove|pushes|replay | sync`, and `kalem --version`."""
 
 from __future__ import annotations
 
@@ -33,6 +34,14 @@ app.add_typer(db_app, name="db")
 app.add_typer(token_app, name="token")
 app.add_typer(user_app, name="user")
 app.add_typer(secrets_app, name="secrets")
+
+
+def _channels() -> None:
+    from kalem.channels_cli import channel_app
+    app.add_typer(channel_app, name="channel")
+
+
+_channels()
 
 
 def _uow(settings: Settings) -> Callable[[], UnitOfWork]:
@@ -150,6 +159,13 @@ def worker(concurrency: Annotated[int, typer.Option(help="parallel HTTP sends", 
         os._exit(1)
     runner.close()
     log.info("kalem worker stopped")
+
+
+@app.command("sync")
+def sync_command(once: Annotated[bool, typer.Option("--once", help="one round, then exit")] = False) -> None:
+    """Pull the channel accounts' orders and send decisions to their platforms (docs/channels.md)."""
+    from kalem.channels_cli import sync
+    sync(once)
 
 
 @app.command()

@@ -16,6 +16,7 @@ from typing import Any
 
 import httpx
 import jwt
+import sqlalchemy as sa
 
 from kalem.app import access
 from kalem.app.principals import Principal
@@ -145,6 +146,16 @@ class World:
                                                      "quantity": 3, "unit_price": "19.99", "hs_code": "610910"}]}),
             201)
         self.zonos_order = "order_" + placed[ZONOS]["id"].removeprefix("ord_")
+        # The victim's channel account, and one dead push of it to replay (as the sync leaves one).
+        self.channel_account = _ok(self.api.post("/v1/channel-accounts", json={
+            "platform": "n11", "base_url": "http://127.0.0.1:9", "seller_id": VICTIM,
+            "credentials": {"appkey": "authz-key", "appsecret": "authz-secret"}}), 201)["id"]
+        with db.engine.begin() as conn:
+            self.dead_push = conn.execute(sa.text(
+                "INSERT INTO channel_pushes (account_id, event_id, order_id, seller_id, sequence, event_type, status, "
+                "attempts, next_attempt_at, created_at) SELECT :a, id, order_id, seller_id, sequence, type, 'dead', "
+                "1, occurred_at, occurred_at FROM events WHERE order_id = :o AND sequence = 1 RETURNING id"),
+                {"a": self.channel_account, "o": placed[MAIN]["id"]}).scalar_one()
         self.zonos_item = f"item_{line(ZONOS)}"
         self.invoice = _ok(self.api.get(f"/v1/orders/{ZONOS}/invoices"))["data"][0]["number"]
 
@@ -198,7 +209,7 @@ class World:
         # Order numbers, ids and names of the victim: none may show in another seller's answer.
         self.markers = [MAIN, DELIVERED, ZONOS, HG, f"AO-{ZONOS}", line(MAIN), package(MAIN), self.cr_id,
                         self.return_id, self.refund_id, self.zonos_order, self.zonos_hook, ZONOS_HOOK_URL,
-                        self.sub_id, self.spare_token]
+                        self.sub_id, self.spare_token, self.channel_account]
 
     # --- clients and credentials -----------------------------------------------------------------
     def bearer(self, seller: str) -> httpx.Client:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Callable
 from functools import partial
 
 from fastapi import FastAPI
@@ -13,9 +14,10 @@ from kalem.api.app import create_app
 from kalem.api.auth import Authenticator
 from kalem.api.context import Context
 from kalem.api.idempotency import Idempotency
+from kalem.api.routes import channel_accounts
 from kalem.app.logins import LoginGuard
 from kalem.bootstrap import database
-from kalem.bootstrap.platforms import PLATFORMS
+from kalem.bootstrap.platforms import PLATFORMS, connectors
 from kalem.config import Settings
 from kalem.observability import tracing
 from kalem.store.db import Database
@@ -49,7 +51,15 @@ def build_app(settings: Settings | None = None, db: Database | None = None) -> F
     # The event catalog publishes, per dialect and event type, the JSON Schema of the body the worker sends.
     schemas = {p.name: p.webhooks.schemas() for p in PLATFORMS if p.webhooks is not None}
     return create_app(ctx, faces={p.name: p.face() for p in PLATFORMS},
-                      extra={"hub": hub.install(secret_key(settings)), "native": catalog.install(schemas)})
+                      extra={"hub": hub.install(secret_key(settings)), "native": _both(
+                          catalog.install(schemas), channel_accounts.install(connectors()))})
+
+
+def _both(*hooks: Callable[[FastAPI], None]) -> Callable[[FastAPI], None]:
+    def add(app: FastAPI) -> None:
+        for hook in hooks:
+            hook(app)
+    return add
 
 
 def app_from_env() -> FastAPI:

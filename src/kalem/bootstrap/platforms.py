@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from kalem.app.channel_connectors import Connector
 from kalem.platforms import Platform, akinon, hebiar, hepsiglobal, n11, zonos
 from kalem.store import schema
 
@@ -15,6 +16,11 @@ PLATFORMS: tuple[Platform, ...] = (
     hepsiglobal.PLATFORM,
     akinon.PLATFORM,
 )
+
+
+def connectors() -> dict[str, Connector]:
+    """The platforms kalem connects to as their client (channel accounts), by name."""
+    return {p.name: p.connector() for p in PLATFORMS if p.connector is not None}
 
 
 def metadata() -> sa.MetaData:

@@ -42,6 +42,9 @@ wire was fixed: the native API shows its code, the faces the code raised in its 
     │   ├── TokenOutlivesCreator*                 app/tokens.py
     │   ├── ApprovedLineNotRequested*             app/cancel_queue.py
     │   ├── ApprovedQuantityOutOfRange*           app/cancel_queue.py
+    │   ├── PlatformNotConnectable                app/channels.py
+    │   ├── CredentialsIncomplete                 app/channels.py
+    │   ├── ChannelAccountInvalid                 app/channels.py
     │   ├── SellerIdRequired*                     app/principals.py
     │   ├── RefundAmountMismatch                  app/refunds.py
     │   ├── RefundReferenceInUse                  app/refunds.py
@@ -112,6 +115,8 @@ wire was fixed: the native API shows its code, the faces the code raised in its 
     │   ├── TokenNotFound
     │   ├── UnknownSeller                         app/access.py
     │   ├── UserNotFound                          app/access.py
+    │   ├── ChannelAccountNotFound                app/channels.py
+    │   ├── ChannelPushNotFound                   app/channels.py
     │   ├── RequestLineNotFound*                  domain/orders/requests.py
     │   ├── ReturnNotFound                        domain/orders/returns.py
     │   ├── UnitNotFound                          domain/orders/units.py
@@ -142,6 +147,8 @@ wire was fixed: the native API shows its code, the faces the code raised in its 
     │   │   └── DeliveryActionNotAllowed*         domain/webhooks.py
     │   ├── VersionMismatch (412)
     │   ├── IdempotencyKeyInUse
+    │   ├── ChannelAccountExists                  app/channels.py
+    │   ├── OrderOfAnotherChannel                 app/channels.py
     │   ├── OrderAlreadyCanceled                  domain/orders/order.py
     │   ├── OrderHasPendingCancelRequests         domain/billing/order_billing.py
     │   ├── OrderHasShippedUnits                  domain/billing/order_billing.py

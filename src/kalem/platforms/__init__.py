@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     import sqlalchemy as sa
 
     from kalem.api.app import Face
+    from kalem.app.channel_connectors import Connector
     from kalem.store.uow import UnitOfWork
 
 #: An event (as a dict) → the bodies its subscribers in the dialect receive (`kalem.webhooks.registry`).
@@ -41,3 +42,4 @@ class Platform:
     face: Callable[[], Face]         # its routes, case-insensitive paths, error envelope and body claims
     tables: Callable[[], Sequence[sa.Table]] = _no_tables  # its own tables, on the store's metadata
     webhooks: Webhooks | None = None
+    connector: Callable[[], Connector] | None = None  # its client, for channel accounts (docs/channels.md)

@@ -18,7 +18,7 @@ from sqlalchemy.engine import Connection
 from kalem.domain.errors import AmbiguousOrderNumber, OrderNotFound, VersionMismatch
 from kalem.domain.events import Event
 from kalem.domain.orders import CancelRequest, Order
-from kalem.store import codec, outbox
+from kalem.store import channel_accounts, codec, outbox
 from kalem.store.hot import Hot
 
 _ORDER_COLUMNS = ("id, seller_id, order_number, account_order_number, status, version, last_sequence, "
@@ -253,6 +253,7 @@ class EventRepository:
             else:
                 self._conn.execute(self._INSERT, rows)
             outbox.enqueue(self._conn, events, ids)  # webhook deliveries, in this same transaction
+            channel_accounts.enqueue(self._conn, events, ids)  # pushes to the order's channel, likewise
         return ids
 
     def for_order(self, order_id: str, *, after: int = 0, limit: int = 1000) -> list[dict[str, Any]]:

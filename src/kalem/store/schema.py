@@ -261,3 +261,49 @@ refund_policies = sa.Table(
     sa.Column("updated_at", TS, nullable=False),
     sa.Column("updated_by", sa.String(128), nullable=False),
 )
+
+# Channel accounts and their outbound outbox (migration 0014_channels, docs/channels.md). Credentials
+# are one sealed JSON object (store/sealed.py); health and the pull watermark live on the account.
+channel_accounts = sa.Table(
+    "channel_accounts", metadata,
+    sa.Column("id", sa.String(40), primary_key=True),
+    sa.Column("seller_id", sa.String(64), nullable=False),
+    sa.Column("platform", sa.String(32), nullable=False),
+    sa.Column("channel", sa.String(64), nullable=False),
+    sa.Column("base_url", sa.String(2000), nullable=False),
+    sa.Column("credentials", sa.Text, nullable=False),
+    sa.Column("push_types", sa.Text, nullable=False),   # JSON list of the event types its connector pushes
+    sa.Column("enabled", sa.Boolean, nullable=False),
+    sa.Column("created_at", TS, nullable=False),
+    sa.Column("watermark", sa.String(200)),
+    sa.Column("next_pull_at", TS, nullable=False),
+    sa.Column("last_success_at", TS),
+    sa.Column("last_error_at", TS),
+    sa.Column("last_error_kind", sa.String(64)),
+    sa.Column("last_error", sa.String(500)),
+    sa.Column("consecutive_failures", sa.Integer, nullable=False),
+    sa.UniqueConstraint("seller_id", "channel", name="uq_channel_accounts_seller_channel"),
+    sa.Index("ix_channel_accounts_due", "next_pull_at"),
+)
+
+channel_pushes = sa.Table(
+    "channel_pushes", metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True, autoincrement=True),
+    sa.Column("account_id", sa.String(40), nullable=False),
+    sa.Column("event_id", sa.String(40), nullable=False),
+    sa.Column("order_id", sa.String(40), nullable=False),
+    sa.Column("seller_id", sa.String(64), nullable=False),
+    sa.Column("sequence", sa.Integer, nullable=False),
+    sa.Column("event_type", sa.String(64), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("next_attempt_at", TS, nullable=False),
+    sa.Column("last_error_kind", sa.String(64)),
+    sa.Column("last_error", sa.String(500)),
+    sa.Column("last_body", sa.Text),    # the platform's answer a dead letter was given up on, kept whole
+    sa.Column("created_at", TS, nullable=False),
+    sa.Column("finished_at", TS),
+    sa.UniqueConstraint("account_id", "event_id", name="uq_channel_pushes_account_event"),
+    sa.Index("ix_channel_pushes_due", "status", "next_attempt_at", "id"),
+    sa.Index("ix_channel_pushes_account", "account_id", "status", "id"),
+)

@@ -19,6 +19,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from kalem.observability import metrics, tracing
 from kalem.store.billing import BillingRepository
+from kalem.store.channel_accounts import ChannelAccountRepository
 from kalem.store.db import Database
 from kalem.store.health import HealthRepository
 from kalem.store.intake import IntakeRepository
@@ -72,6 +73,7 @@ class UnitOfWork:
     refund_policies: RefundPolicyRepository
     health: HealthRepository
     intake: IntakeRepository
+    channel_accounts: ChannelAccountRepository
 
     def __init__(self, db: Database, *, write: bool = True, clock: Callable[[], datetime] = utcnow) -> None:
         self._db = db
@@ -119,6 +121,7 @@ class UnitOfWork:
         self.refund_policies = RefundPolicyRepository(conn)
         self.health = HealthRepository(conn)
         self.intake = IntakeRepository(conn, self.events)
+        self.channel_accounts = ChannelAccountRepository(conn, self._db.sealer)
         self._more: dict[Callable[[Connection], Any], Any] = {}
         return self
 

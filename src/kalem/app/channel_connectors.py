@@ -1,0 +1,97 @@
+"""What a connector is: the client of one platform's API, playing the role that platform's documentation
+gives its caller (docs/channels.md). Each platform package provides one through its `PLATFORM`; the sync
+(app/channel_sync.py) drives them and names none.
+
+Inbound, `pull` returns the platform's orders as kalem order specs, with what the platform has
+cancelled of each line, and the watermark to ask from next time. Outbound, `push` turns one stored
+event of an order into the platform's call and says how it went: done, retry later, or rejected (a
+dead letter that keeps the platform's answer). A push never applies a change twice: a connector reads
+the platform's state first where the platform has no idempotency of its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from kalem.domain.orders import Order, OrderSpec
+from kalem.store.channel_accounts import ChannelAccount
+
+#: Kinds of failure an account's health shows (`last_error_kind`).
+CREDENTIALS_REJECTED = "credentials_rejected"
+UNREACHABLE = "unreachable"
+UNREADABLE_ANSWER = "unreadable_answer"
+PLATFORM_ERROR = "platform_error"
+REFUSED = "refused"
+
+
+@dataclass(frozen=True, slots=True)
+class InboundOrder:
+    """One order as the platform shows it: `spec` (its seller and channel are the account's), and how
+    many units of each line (by kalem line id) the platform has cancelled, with the kalem reason."""
+
+    spec: OrderSpec
+    cancelled: Mapping[str, int] = field(default_factory=dict)
+    reason_id: int = 137  # kalem's `seller_request`, when the platform gives none
+
+
+@dataclass(frozen=True, slots=True)
+class Pulled:
+    orders: Sequence[InboundOrder]
+    watermark: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class PushRequest:
+    """One event to mirror on the platform, with the order as kalem holds it now. `attempt` > 1 means
+    an earlier attempt may have reached the platform: read its state before sending again."""
+
+    event_type: str
+    data: Mapping[str, Any]
+    order: Order
+    attempt: int
+
+
+@dataclass(frozen=True, slots=True)
+class Done:
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class RetryLater:
+    kind: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class Rejected:
+    """The platform refused the call, or answered what kalem does not understand: a dead letter."""
+
+    kind: str
+    message: str
+    body: str | None = None
+
+
+Outcome = Done | RetryLater | Rejected
+
+
+class ChannelFailure(Exception):
+    """A pull that failed: `kind` (one of the kinds above) goes on the account's health; `body` is the
+    platform's answer when it was one kalem does not understand."""
+
+    def __init__(self, kind: str, message: str, body: str | None = None) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.message = message
+        self.body = body
+
+
+class Connector(Protocol):
+    platform: str
+    credential_names: tuple[str, ...]   # what an account of this platform must hold
+    pushes: frozenset[str]              # the event types it mirrors on the platform
+
+    def pull(self, account: ChannelAccount, since: str | None) -> Pulled: ...
+
+    def push(self, account: ChannelAccount, request: PushRequest) -> Outcome: ...

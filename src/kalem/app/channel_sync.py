@@ -1,0 +1,210 @@
+"""The sync: pulls each due channel account's orders into kalem and sends the channel outbox (`kalem sync`).
+
+Inbound, each pulled order enters through the same use cases as any request — placed as the platform
+shows it (idempotent on its number), then what the platform has cancelled and kalem has not is
+cancelled in kalem — acting as the account (`Principal("seller", <account id>, …)`), so what a pull
+applies is never pushed back. Outbound, a claimed push is leased before it is sent: a sync killed
+mid-push leaves it due again when the lease ends, and the connector, told it is not the first attempt,
+reads the platform's state before sending again. Failures back off exponentially (with jitter) on the
+push and on the account's health; nothing a platform answers crashes the loop.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+
+from kalem.app.cancellation import CancelLines, cancel_lines
+from kalem.app.channel_connectors import (
+    ChannelFailure,
+    Connector,
+    Done,
+    InboundOrder,
+    Outcome,
+    PushRequest,
+    Rejected,
+    RetryLater,
+)
+from kalem.app.channels import OrderOfAnotherChannel
+from kalem.app.orders import PlaceOrder, place_order
+from kalem.app.principals import Principal
+from kalem.domain.errors import KalemError, OrderNotFound
+from kalem.domain.orders import CancelItem, Order
+from kalem.store.channel_accounts import DEAD, DONE, ChannelAccount, Push
+from kalem.store.uow import UnitOfWork
+
+log = logging.getLogger("kalem.sync")
+
+CONNECTOR_ERROR = "connector_error"
+
+
+@dataclass(frozen=True, slots=True)
+class SyncSettings:
+    pull_every: float = 60.0      # seconds between two pulls of a healthy account
+    lease: float = 60.0           # how long a claimed push is held before another attempt may take it
+    backoff_base: float = 2.0     # the first retry's delay; doubled per failure, with jitter
+    backoff_max: float = 3600.0
+    max_attempts: int = 25        # then a push is a dead letter (about a day at the default maximum)
+    batch: int = 20
+
+
+def backoff(failures: int, settings: SyncSettings) -> float:
+    """Seconds until the next attempt after `failures` consecutive ones: exponential, capped, and
+    jittered down by up to a half so that many accounts failing together do not retry together."""
+    delay = min(settings.backoff_max, settings.backoff_base * 2 ** max(0, failures - 1))
+    return delay * random.uniform(0.5, 1.0)  # noqa: S311 - spreading retries, not a secret
+
+
+def principal_of(account: ChannelAccount) -> Principal:
+    return Principal("seller", account.id, account.seller_id)
+
+
+def take_in(uow: Callable[[], UnitOfWork], account: ChannelAccount, inbound: InboundOrder) -> Order:
+    """One pulled order into kalem: placed once, then what the platform cancelled mirrored."""
+    principal = principal_of(account)
+    spec = replace(inbound.spec, seller_id=account.seller_id, channel=account.channel)
+    try:
+        with uow() as unit:
+            order = unit.orders.get(spec.order_number, account.seller_id)
+    except OrderNotFound:
+        order = place_order(uow(), PlaceOrder(spec, principal)).order
+    if order.channel != account.channel:
+        raise OrderOfAnotherChannel(f"order {spec.order_number} belongs to channel {order.channel or 'direct'}, "
+                                    f"not {account.channel}", order_number=spec.order_number)
+    items = []
+    for line_id, wanted in inbound.cancelled.items():
+        line = next((ln for ln in order.lines if ln.line_id == line_id), None)
+        if line is None:
+            continue
+        missing = min(wanted - line.ledger.cancelled, line.ledger.open)
+        if missing > 0:
+            items.append(CancelItem(line_id, missing, inbound.reason_id))
+    if items:
+        order = cancel_lines(uow(), CancelLines(order.order_number, tuple(items), principal, account.seller_id))
+    return order
+
+
+class ChannelSync:
+    def __init__(self, uow: Callable[..., UnitOfWork], connectors: Mapping[str, Connector],
+                 settings: SyncSettings = SyncSettings(), clock: Callable[[], datetime] | None = None) -> None:
+        self._uow = uow
+        self._connectors = connectors
+        self._settings = settings
+        self._clock = clock
+
+    def _now(self) -> datetime:
+        if self._clock is not None:
+            return self._clock()
+        with self._uow(write=False) as unit:
+            return unit.now()
+
+    def run_once(self) -> int:
+        """One round: every due pull, then every due push. Returns how much was done (0: idle)."""
+        return self.pull_due() + self.push_due()
+
+    # --- inbound --------------------------------------------------------------------------------
+
+    def pull_due(self) -> int:
+        now = self._now()
+        with self._uow(write=False) as unit:
+            due = unit.channel_accounts.due(now)
+        for account_id in due:
+            self.pull(account_id)
+        return len(due)
+
+    def pull(self, account_id: str) -> None:
+        with self._uow(write=False) as unit:
+            account = unit.channel_accounts.get(account_id, open_credentials=True)
+        if account is None:
+            return
+        connector = self._connectors.get(account.platform)
+        if connector is None:
+            self._account_failed(account, CONNECTOR_ERROR, f"this kalem has no connector for {account.platform}")
+            return
+        try:
+            pulled = connector.pull(account, account.watermark)
+        except ChannelFailure as failure:
+            self._account_failed(account, failure.kind, failure.message)
+            return
+        except Exception as unexpected:  # a connector's bug must not stop the other accounts
+            log.exception("pull of channel account %s failed", account.id)
+            self._account_failed(account, CONNECTOR_ERROR, type(unexpected).__name__)
+            return
+        refused: list[str] = []
+        for inbound in pulled.orders:
+            try:
+                take_in(self._uow, account, inbound)
+            except KalemError as error:
+                refused.append(f"{inbound.spec.order_number}: {error.code}")
+                log.warning("channel account %s: order %s refused (%s)", account.id, inbound.spec.order_number,
+                            error.code)
+        now = self._now()
+        with self._uow() as unit:
+            unit.channel_accounts.pulled(account.id, now=now, watermark=pulled.watermark,
+                                         next_pull_at=now + timedelta(seconds=self._settings.pull_every))
+            if refused:  # the account works; some orders of it are refused, each with its own code
+                unit.channel_accounts.failed(account.id, now=now, kind="orders_refused",
+                                             message="; ".join(refused), next_pull_at=None)
+            unit.commit()
+
+    def _account_failed(self, account: ChannelAccount, kind: str, message: str) -> None:
+        now = self._now()
+        with self._uow() as unit:
+            failures = unit.channel_accounts.failed(account.id, now=now, kind=kind, message=message,
+                                                    next_pull_at=now + timedelta(seconds=backoff(
+                                                        account.consecutive_failures + 1, self._settings)))
+            unit.commit()
+        log.warning("channel account %s: %s (%d in a row): %s", account.id, kind, failures, message)
+
+    # --- outbound -------------------------------------------------------------------------------
+
+    def push_due(self) -> int:
+        now = self._now()
+        with self._uow() as unit:
+            claimed = unit.channel_accounts.claim(now, now + timedelta(seconds=self._settings.lease),
+                                                  self._settings.batch)
+            unit.commit()
+        for push in claimed:
+            self._send(push)
+        return len(claimed)
+
+    def _send(self, push: Push) -> None:
+        with self._uow(write=False) as unit:
+            account = unit.channel_accounts.get(push.account_id, open_credentials=True)
+            event = unit.channel_accounts.event(push.event_id)
+            order = unit.orders.get_by_id(push.order_id)
+        connector = self._connectors.get(account.platform) if account else None
+        outcome: Outcome
+        if account is None or event is None:
+            return  # the account was removed (its pushes with it) meanwhile
+        if connector is None:
+            outcome = RetryLater(CONNECTOR_ERROR, f"this kalem has no connector for {account.platform}")
+        else:
+            try:
+                outcome = connector.push(account, PushRequest(event[0], event[2], order, push.attempts))
+            except Exception as unexpected:
+                log.exception("push %d to channel account %s failed", push.id, account.id)
+                outcome = Rejected(CONNECTOR_ERROR, type(unexpected).__name__)
+        self._record(push, account, outcome)
+
+    def _record(self, push: Push, account: ChannelAccount, outcome: Outcome) -> None:
+        now = self._now()
+        with self._uow() as unit:
+            pushes = unit.channel_accounts
+            if isinstance(outcome, Done):
+                pushes.finish(push.id, status=DONE, now=now, message=outcome.note or None)
+                pushes.succeeded(account.id, now)
+            elif isinstance(outcome, Rejected):
+                pushes.finish(push.id, status=DEAD, now=now, kind=outcome.kind, message=outcome.message,
+                              body=outcome.body)
+                log.warning("push %d to channel account %s is a dead letter: %s", push.id, account.id, outcome.kind)
+            elif push.attempts >= self._settings.max_attempts:
+                pushes.finish(push.id, status=DEAD, now=now, kind=outcome.kind, message=outcome.message)
+            else:
+                pushes.retry_at(push.id, at=now + timedelta(seconds=backoff(push.attempts, self._settings)),
+                                kind=outcome.kind, message=outcome.message)
+                pushes.failed(account.id, now=now, kind=outcome.kind, message=outcome.message, next_pull_at=None)
+            unit.commit()

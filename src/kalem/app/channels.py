@@ -1,0 +1,137 @@
+"""Channel accounts: a seller's accounts on the platforms kalem connects to (docs/channels.md).
+
+A seller adds, lists and removes its own; an operator any seller's. Credentials are sealed at rest by
+the store and never leave it again except to the connector that calls the platform: every view of an
+account shows the names of its credentials, never their values.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from kalem.app.access import known_seller
+from kalem.app.channel_connectors import Connector
+from kalem.app.ids import new_id
+from kalem.app.principals import Principal, seller_for_new_order
+from kalem.domain.errors import Conflict, InvalidInput, NotFound
+from kalem.store.channel_accounts import ChannelAccount, Push
+from kalem.store.uow import UnitOfWork
+
+_CHANNEL = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
+_URL = re.compile(r"^https?://[^\s/?#]+[^\s?#]*$", re.IGNORECASE)
+
+
+class PlatformNotConnectable(InvalidInput):
+    """A platform kalem has no connector for."""
+    code = "platform_not_connectable"
+
+
+class CredentialsIncomplete(InvalidInput):
+    """The credentials lack one the platform needs, or hold one it does not take."""
+    code = "credentials_incomplete"
+
+
+class ChannelAccountInvalid(InvalidInput):
+    """A channel name or base URL kalem cannot use."""
+    code = "channel_account_invalid"
+
+
+class ChannelAccountNotFound(NotFound):
+    code = "channel_account_not_found"
+
+
+class ChannelPushNotFound(NotFound):
+    """No dead push with this id (among the caller's)."""
+    code = "channel_push_not_found"
+
+
+class ChannelAccountExists(Conflict):
+    """The seller has an account for this channel already (one account per channel)."""
+    code = "channel_account_exists"
+
+
+class OrderOfAnotherChannel(Conflict):
+    """A pulled order whose number a seller's order of another channel holds: refused, nothing changed."""
+    code = "order_of_another_channel"
+
+
+@dataclass(frozen=True, slots=True)
+class AddAccount:
+    platform: str
+    base_url: str
+    credentials: Mapping[str, str]
+    principal: Principal
+    seller_id: str | None = None
+    channel: str | None = None   # default: the platform's name
+
+
+def add_account(uow: UnitOfWork, cmd: AddAccount, connectors: Mapping[str, Connector]) -> ChannelAccount:
+    connector = connectors.get(cmd.platform)
+    if connector is None:
+        raise PlatformNotConnectable(f"platform must be one of {', '.join(sorted(connectors))}", field="platform")
+    seller_id = seller_for_new_order(cmd.principal, cmd.seller_id)
+    channel = cmd.channel or cmd.platform
+    if not _CHANNEL.match(channel):
+        raise ChannelAccountInvalid("channel: lower-case letters, digits, '.', '_' or '-', at most 64",
+                                    field="channel")
+    if not _URL.match(cmd.base_url) or len(cmd.base_url) > 2000:
+        raise ChannelAccountInvalid("base_url must be an http(s) URL", field="base_url")
+    wanted, given = set(connector.credential_names), set(cmd.credentials)
+    if wanted != given or not all(isinstance(v, str) and v for v in cmd.credentials.values()):
+        raise CredentialsIncomplete(f"{cmd.platform} takes exactly these credentials, each non-empty: "
+                                    f"{', '.join(connector.credential_names)}", field="credentials",
+                                    missing=sorted(wanted - given), unexpected=sorted(given - wanted))
+    account_id = new_id("cha")
+    with uow:
+        now = uow.now()
+        known_seller(uow, seller_id, now, new_seller=cmd.principal.role == "operator")
+        if uow.channel_accounts.exists(seller_id, channel):
+            raise ChannelAccountExists(f"seller {seller_id} has an account for channel {channel} already",
+                                       channel=channel)
+        uow.channel_accounts.add(account_id=account_id, seller_id=seller_id, platform=cmd.platform,
+                                 channel=channel, base_url=cmd.base_url.rstrip("/"),
+                                 credentials=dict(cmd.credentials), push_types=sorted(connector.pushes), now=now)
+        found = uow.channel_accounts.get(account_id)
+        assert found is not None
+        uow.commit(found)
+    return found
+
+
+def list_accounts(uow: UnitOfWork, principal: Principal, seller_id: str | None = None) -> list[ChannelAccount]:
+    with uow:
+        return uow.channel_accounts.listed(principal.scope or seller_id)
+
+
+def get_account(uow: UnitOfWork, account_id: str, principal: Principal) -> ChannelAccount:
+    with uow:
+        found = uow.channel_accounts.get(account_id, principal.scope)
+    if found is None:
+        raise ChannelAccountNotFound(f"no channel account {account_id}", account_id=account_id)
+    return found
+
+
+def remove_account(uow: UnitOfWork, account_id: str, principal: Principal) -> None:
+    with uow:
+        if uow.channel_accounts.get(account_id, principal.scope) is None:
+            raise ChannelAccountNotFound(f"no channel account {account_id}", account_id=account_id)
+        uow.channel_accounts.remove(account_id)
+        uow.commit()
+
+
+def list_pushes(uow: UnitOfWork, principal: Principal, *, account_id: str | None = None,
+                status: str | None = None) -> list[Push]:
+    with uow:
+        if account_id is not None and uow.channel_accounts.get(account_id, principal.scope) is None:
+            raise ChannelAccountNotFound(f"no channel account {account_id}", account_id=account_id)
+        found = uow.channel_accounts.pushes(account_id, status)
+    return [p for p in found if principal.scope is None or p.seller_id == principal.scope]
+
+
+def replay_push(uow: UnitOfWork, push_id: int, principal: Principal) -> None:
+    """A dead push, sent again from its first attempt."""
+    with uow:
+        if not uow.channel_accounts.replay(push_id, uow.now(), principal.scope):
+            raise ChannelPushNotFound(f"no dead push {push_id}", push_id=push_id)
+        uow.commit()

@@ -1,0 +1,305 @@
+"""kalem as an n11 seller: the client of n11's REST API (n11's REST API documentation), on the same
+models as the n11 face (`wire.py`, `face/responses.py`).
+
+Pulled: `GET /rest/delivery/v1/shipmentPackages` by date window (at most a month per request, oldest
+change first), then each order seen again by `orderNumber`, so that every package of it is read. An n11
+order becomes one kalem order: one line per `stockCode` (n11 numbers a line per package, and a split
+gives the parts new `orderLineId`s; the stock code stays), with the line's first `orderLineId` as its
+kalem line id; units in `UnSupplied`/`Cancelled` packages are the cancelled ones.
+
+Pushed: a cancel decided in kalem becomes `splitPackageByQuantity` with `cancelledItems` on a live
+package that holds the line (approved first with `PUT /rest/order/v1/update` when it is still
+`Created`: n11 splits only `Picking` packages). n11 has no idempotency key, so every push starts from
+a read of the order's packages and sends only what n11 does not show cancelled yet: an attempt that
+reached n11 before the sync was stopped is never applied again. n11 cannot cancel without splitting:
+cancelling every live unit of a package is refused before it is sent (a dead letter that says so).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any, TypeVar
+
+import httpx
+from pydantic import BaseModel, ValidationError
+
+from kalem.app.channel_connectors import (
+    CREDENTIALS_REJECTED,
+    PLATFORM_ERROR,
+    REFUSED,
+    UNREACHABLE,
+    UNREADABLE_ANSWER,
+    ChannelFailure,
+    Done,
+    InboundOrder,
+    Outcome,
+    Pulled,
+    PushRequest,
+    Rejected,
+    RetryLater,
+)
+from kalem.domain.orders import LineSpec, OrderSpec
+from kalem.domain.reasons import StatusType, reasons
+from kalem.platforms.n11 import wire
+from kalem.platforms.n11.face.responses import N11Error, N11Result, N11ShipmentPackage, N11ShipmentPackagePage
+from kalem.store.channel_accounts import ChannelAccount
+
+SHIPMENT_PACKAGES = "/rest/delivery/v1/shipmentPackages"
+SPLIT_BY_QUANTITY = "/rest/delivery/v1/splitPackageByQuantity"
+UPDATE_ORDER = "/rest/order/v1/update"
+WINDOW = timedelta(days=30)       # the widest window n11 answers in one request
+PAGE_SIZE = 100                   # n11's largest page
+CANCELLED = {"UnSupplied", "Cancelled"}
+LIVE = {"Created", "Picking"}
+HISTORY = {"Unpacked"}            # a split package: its units live on in the packages split from it
+OTHER_REASON = 65                 # n11's "Diğer"
+
+_N11_REASONS = {r.code: r.id for r in reasons(StatusType.CANCELLED, "n11")}
+_KALEM_REASONS = {r.id: r.code for r in reasons(StatusType.CANCELLED)}
+_FROM_N11 = {r.id: {k.code: k.id for k in reasons(StatusType.CANCELLED)}.get(r.code, 137)
+             for r in reasons(StatusType.CANCELLED, "n11")}
+
+
+def n11_reason(kalem_reason_id: int | None) -> int:
+    """kalem's cancel reason as n11's, through the shared codes (`out_of_stock` → 61); else "other"."""
+    return _N11_REASONS.get(_KALEM_REASONS.get(kalem_reason_id or 0, ""), OTHER_REASON)
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+class _Unreadable(Exception):
+    def __init__(self, body: str) -> None:
+        super().__init__(body)
+        self.body = body
+
+
+def _parse(model: type[M], response: httpx.Response) -> M:
+    try:
+        return model.model_validate_json(response.content)
+    except ValidationError:
+        raise _Unreadable(response.text) from None
+
+
+def _refusal(response: httpx.Response) -> tuple[str, str, str]:
+    """(kind, message, body) of an answer that is not a success."""
+    body = response.text
+    if response.status_code == 429 or response.status_code >= 500:
+        return PLATFORM_ERROR, f"n11 answered HTTP {response.status_code}", body
+    try:
+        error = N11Error.model_validate_json(response.content)
+    except ValidationError:
+        return UNREADABLE_ANSWER, f"n11 answered HTTP {response.status_code} in no form kalem knows", body
+    lowered = error.errorCode.lower()
+    if response.status_code in (401, 403) or "authentication" in lowered or "credential" in lowered:
+        return CREDENTIALS_REJECTED, f"n11 refused the appkey/appsecret ({error.errorCode})", body
+    return REFUSED, f"{error.errorCode}: {error.errorMessage}", body
+
+
+def _ms(value: datetime) -> int:
+    return int(value.timestamp() * 1000)
+
+
+@dataclass
+class N11Connector:
+    platform: str = "n11"
+    credential_names: tuple[str, ...] = ("appkey", "appsecret")
+    pushes: frozenset[str] = frozenset({"lines.cancelled", "cancel_request.approved"})
+    timeout: float = 10.0
+
+    def _client(self, account: ChannelAccount) -> httpx.Client:
+        creds = account.credentials or {}
+        return httpx.Client(base_url=account.base_url, timeout=self.timeout,
+                            headers={"appkey": creds.get("appkey", ""), "appsecret": creds.get("appsecret", "")})
+
+    # --- reading ---------------------------------------------------------------------------------
+
+    def _page(self, client: httpx.Client, params: Mapping[str, Any]) -> N11ShipmentPackagePage:
+        try:
+            response = client.get(SHIPMENT_PACKAGES, params=dict(params))
+        except httpx.HTTPError as error:
+            raise ChannelFailure(UNREACHABLE, f"n11 did not answer: {type(error).__name__}") from None
+        if response.status_code != 200:
+            raise ChannelFailure(*_refusal(response))
+        try:
+            return _parse(N11ShipmentPackagePage, response)
+        except _Unreadable as unreadable:
+            raise ChannelFailure(UNREADABLE_ANSWER, "n11's shipmentPackages answer is not one kalem knows",
+                                 unreadable.body) from None
+
+    def _packages(self, client: httpx.Client, **params: Any) -> list[N11ShipmentPackage]:
+        found: list[N11ShipmentPackage] = []
+        page = 0
+        while True:
+            answer = self._page(client, {**params, "page": page, "size": PAGE_SIZE, "orderByDirection": "ASC"})
+            found.extend(answer.content)
+            page += 1
+            if page >= answer.totalPages or not answer.content:
+                return found
+
+    def _order_packages(self, client: httpx.Client, order_number: str) -> list[N11ShipmentPackage]:
+        return [p for p in self._packages(client, orderNumber=order_number) if p.orderNumber == order_number]
+
+    def pull(self, account: ChannelAccount, since: str | None) -> Pulled:
+        now = datetime.now(UTC)
+        start = datetime.fromtimestamp(int(since) / 1000, UTC) if since else now - WINDOW
+        newest = int(since) if since else None
+        numbers: dict[str, None] = {}
+        with self._client(account) as client:
+            while start <= now:
+                end = min(start + WINDOW, now)
+                for package in self._packages(client, startDate=_ms(start), endDate=_ms(end)):
+                    numbers.setdefault(package.orderNumber)
+                    newest = max(newest or 0, package.lastModifiedDate)
+                start = end + timedelta(milliseconds=1)
+            orders = [inbound_order(number, self._order_packages(client, number)) for number in numbers]
+        return Pulled([o for o in orders if o is not None], None if newest is None else str(newest))
+
+    # --- writing ---------------------------------------------------------------------------------
+
+    def push(self, account: ChannelAccount, request: PushRequest) -> Outcome:
+        order = request.order
+        wanted = {ln.sku: ln.ledger.cancelled for ln in order.lines}
+        reason = n11_reason(_first_reason(request.data))
+        with self._client(account) as client:
+            try:
+                packages = self._order_packages(client, order.order_number)
+            except ChannelFailure as failure:
+                return _failed(failure)
+            if not packages:
+                return RetryLater(REFUSED, f"n11 shows no package of order {order.order_number} yet")
+            shown = cancelled_by_sku(packages)
+            missing = {sku: n - shown.get(sku, 0) for sku, n in wanted.items() if n > shown.get(sku, 0)}
+            if not missing:
+                return Done("n11 shows these units cancelled already")
+            for package in packages:
+                if package.shipmentPackageStatus not in LIVE or not missing:
+                    continue
+                outcome = self._cancel_in(client, package, missing, reason)
+                if outcome is not None:
+                    return outcome
+        if missing:
+            return Rejected(REFUSED, "n11 shows no live package holding the units to cancel: "
+                                     + ", ".join(f"{sku} x{n}" for sku, n in missing.items()))
+        return Done()
+
+    def _cancel_in(self, client: httpx.Client, package: N11ShipmentPackage, missing: dict[str, int],
+                   reason: int) -> Outcome | None:
+        """Cancels what it can of `missing` in one package (updating `missing`); an outcome only when
+        the push must stop here."""
+        cancelled: list[wire.CancelledItem] = []
+        kept: list[wire.PackageDetail] = []
+        for line in package.lines:
+            if line.orderLineId is None:
+                continue
+            take = min(missing.get(line.stockCode, 0), line.quantity)
+            if take:
+                cancelled.append(wire.CancelledItem(cancelReasonId=reason, orderLineId=line.orderLineId,
+                                                    quantity=take))
+            if line.quantity - take:
+                kept.append(wire.PackageDetail(orderLineId=line.orderLineId, quantities=line.quantity - take))
+        if not cancelled:
+            return None
+        if not kept:
+            return Rejected(REFUSED, f"n11 cancels only together with a split: package {package.id} would keep "
+                                     "no unit (n11's splitPackageByQuantity documentation)")
+        if package.shipmentPackageStatus == "Created":
+            update = wire.UpdateOrder(lines=[wire.UpdateLine(lineId=ln.orderLineId) for ln in package.lines
+                                             if ln.orderLineId is not None], status="Picking")
+            failed = self._send(client, "PUT", UPDATE_ORDER, update)
+            if failed is not None:
+                return failed
+        body = wire.SplitByQuantity(splitPackages=[wire.SplitPackage(packageDetails=kept)], cancelledItems=cancelled)
+        failed = self._send(client, "POST", SPLIT_BY_QUANTITY, body)
+        if failed is not None:
+            return failed
+        for item in cancelled:
+            sku = next(ln.stockCode for ln in package.lines if ln.orderLineId == item.orderLineId)
+            missing[sku] -= item.quantity
+            if not missing[sku]:
+                del missing[sku]
+        return None
+
+    def _send(self, client: httpx.Client, method: str, path: str, body: BaseModel) -> Outcome | None:
+        try:
+            response = client.request(method, path, json=body.model_dump(mode="json"))
+        except httpx.HTTPError as error:
+            return RetryLater(UNREACHABLE, f"n11 did not answer: {type(error).__name__}")
+        if response.status_code != 200:
+            kind, message, text = _refusal(response)
+            if kind in (CREDENTIALS_REJECTED, PLATFORM_ERROR):
+                return RetryLater(kind, message)
+            return Rejected(kind, message, text)
+        if path == UPDATE_ORDER:
+            return None  # a per-line answer; the split that follows says whether the approval took
+        try:
+            answer = _parse(N11Result, response)
+        except _Unreadable as unreadable:
+            return Rejected(UNREADABLE_ANSWER, "n11's answer is not one kalem knows", unreadable.body)
+        if answer.code != 200:
+            return Rejected(REFUSED, f"n11 answered code {answer.code}: {answer.message}", response.text)
+        return None
+
+
+def _failed(failure: ChannelFailure) -> Outcome:
+    if failure.kind == UNREADABLE_ANSWER:
+        return Rejected(failure.kind, failure.message, failure.body)
+    return RetryLater(failure.kind, failure.message)
+
+
+def _first_reason(data: Mapping[str, Any]) -> int | None:
+    for item in data.get("items") or ():
+        if isinstance(item, Mapping) and isinstance(item.get("reason_id"), int):
+            return int(item["reason_id"])
+    return None
+
+
+def cancelled_by_sku(packages: Iterable[N11ShipmentPackage]) -> dict[str, int]:
+    found: dict[str, int] = defaultdict(int)
+    for package in packages:
+        if package.shipmentPackageStatus in CANCELLED:
+            for line in package.lines:
+                found[line.stockCode] += line.quantity
+    return dict(found)
+
+
+def inbound_order(order_number: str, packages: list[N11ShipmentPackage]) -> InboundOrder | None:
+    """The n11 order as kalem takes it in: one line per stock code, its units the live ones' sum."""
+    if not packages:
+        return None
+    first_id: dict[str, int | None] = {}
+    quantity: dict[str, int] = defaultdict(int)
+    discount: dict[str, Decimal] = defaultdict(Decimal)
+    shown: dict[str, Any] = {}
+    for package in packages:
+        for line in package.lines:
+            ids = [i for i in (first_id.get(line.stockCode), line.orderLineId) if i is not None]
+            first_id[line.stockCode] = min(ids) if ids else None
+            shown.setdefault(line.stockCode, line)
+            if package.shipmentPackageStatus not in HISTORY:
+                quantity[line.stockCode] += line.quantity
+                discount[line.stockCode] += Decimal(str(line.sellerDiscount))
+    lines = tuple(
+        LineSpec(line_id=line_id_of(order_number, sku, first_id[sku]), sku=sku, name=shown[sku].productName,
+                 quantity=quantity[sku], unit_price=Decimal(str(shown[sku].price)), discount=discount[sku],
+                 tax_rate=Decimal(str(shown[sku].vatRate)), product_id=shown[sku].productId,
+                 barcode=shown[sku].barcode)
+        for sku in shown if quantity[sku] > 0)
+    spec = OrderSpec(seller_id="", order_number=order_number, currency="TRY", lines=lines,
+                     destination_country=packages[0].countryCode)
+    cancelled = cancelled_by_sku(packages)
+    return InboundOrder(spec, {line_id_of(order_number, sku, first_id[sku]): n for sku, n in cancelled.items()
+                               if sku in quantity}, reason_id=_FROM_N11[OTHER_REASON])
+
+
+def line_id_of(order_number: str, sku: str, first_order_line_id: int | None) -> str:
+    return str(first_order_line_id) if first_order_line_id is not None else f"{order_number}-{sku}"
+
+
+def connector() -> N11Connector:
+    return N11Connector()
+

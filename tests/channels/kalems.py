@@ -1,0 +1,182 @@
+"""Two kalem processes for the channel tests: A serves its faces (standing in for the platforms), B holds
+channel accounts pointing at A and runs `kalem sync`. Each gets a database of its own, SQLite or PostgreSQL."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import shutil
+import subprocess
+import tempfile
+import threading
+from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from kalem.devtools.postgres import free_port
+from tests.observability.processes import (
+    ADMIN,
+    START_DEADLINE,
+    answers,
+    environment,
+    fresh_database,
+    kalem_run,
+    spawn,
+    stop,
+    wait_until,
+)
+
+AUTH = {"Authorization": f"Bearer {ADMIN}"}
+#: A sync that pulls often, retries soon and leases a push briefly, so that the tests wait little.
+FAST_SYNC = {"KALEM_SYNC_PULL_SECONDS": "0.3", "KALEM_SYNC_POLL_SECONDS": "0.1", "KALEM_SYNC_LEASE_SECONDS": "2",
+             "KALEM_SYNC_BACKOFF_SECONDS": "0.3", "KALEM_SYNC_BACKOFF_MAX_SECONDS": "1"}
+
+
+def database(backend: str, postgres: str, tmp: Path, name: str) -> str:
+    if backend == "postgresql":
+        return fresh_database(postgres)
+    url = f"sqlite:///{tmp / name}.db"
+    done = kalem_run("db", "upgrade", env=environment(url))
+    assert done.returncode == 0, done.stderr[-2000:]
+    return url
+
+
+class Kalem:
+    """One kalem: its database, and its `serve` (on a port it keeps across restarts) and `sync` processes."""
+
+    def __init__(self, name: str, url: str, logs: Path) -> None:
+        self.name, self.env, self.logs = name, {**environment(url), **FAST_SYNC}, logs
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.server: subprocess.Popen[bytes] | None = None
+        self.syncer: subprocess.Popen[bytes] | None = None
+
+    def run(self, *args: str) -> str:
+        done = kalem_run(*args, env=self.env)
+        assert done.returncode == 0, done.stderr[-2000:]
+        return done.stdout.strip()
+
+    def serve(self) -> None:
+        self.server = spawn(["serve", "--port", str(self.port)], self.env, self.logs / f"{self.name}-serve.log")
+        wait_until(lambda: answers(self.base + "/readyz") == 200, START_DEADLINE, f"kalem {self.name} did not start")
+
+    def sync(self) -> subprocess.Popen[bytes]:
+        self.syncer = spawn(["sync"], self.env, self.logs / f"{self.name}-sync.log")
+        return self.syncer
+
+    def api(self) -> httpx.Client:
+        return httpx.Client(base_url=self.base, headers=AUTH, timeout=10)
+
+    def accounts(self) -> list[dict[str, Any]]:
+        return [json.loads(line) for line in self.run("channel", "list").splitlines()]
+
+    def pushes(self) -> list[dict[str, Any]]:
+        return [json.loads(line) for line in self.run("channel", "pushes").splitlines()]
+
+    def close(self) -> None:
+        for process in (self.syncer, self.server):
+            if process is not None:
+                stop(process)
+
+
+@contextlib.contextmanager
+def kalems(backend: str, postgres: str) -> Iterator[tuple[Kalem, Kalem]]:
+    tmp = Path(tempfile.mkdtemp(prefix="kalem-channels-"))
+    a = Kalem("a", database(backend, postgres, tmp, "a"), tmp)
+    b = Kalem("b", database(backend, postgres, tmp, "b"), tmp)
+    try:
+        yield a, b
+    finally:
+        a.close()
+        b.close()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+class Proxy:
+    """An HTTP relay in front of A. `trap(path)`: the next request to `path` is relayed to A, A's answer
+    is kept from the caller, and `trapped` is set — the moment to kill the caller mid-push."""
+
+    def __init__(self, upstream: str) -> None:
+        self.upstream = upstream
+        self.trapped = threading.Event()
+        self._trap: str | None = None
+        self._release = threading.Event()
+        proxy = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def _relay(self) -> None:
+                body = self.rfile.read(int(self.headers.get("content-length") or 0))
+                headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "content-length")}
+                try:
+                    answer = httpx.request(self.command, proxy.upstream + self.path, content=body, headers=headers,
+                                           timeout=10)
+                except httpx.HTTPError:
+                    self.send_error(502)
+                    return
+                if proxy._trap is not None and self.path.startswith(proxy._trap):
+                    proxy._trap = None
+                    proxy.trapped.set()
+                    proxy._release.wait(30)
+                    return  # the caller never hears the answer
+                self.send_response(answer.status_code)
+                self.send_header("content-type", answer.headers.get("content-type", "application/json"))
+                self.send_header("content-length", str(len(answer.content)))
+                self.end_headers()
+                self.wfile.write(answer.content)
+
+            do_GET = do_POST = do_PUT = _relay
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+
+    def trap(self, path: str) -> None:
+        self.trapped.clear()
+        self._trap = path
+
+    def close(self) -> None:
+        self._release.set()
+        self._server.shutdown()
+
+
+class Garbage:
+    """A server that answers every request 200 with a page no platform sends."""
+
+    BODY = b"<html><body>Maintenance: back soon</body></html>"
+
+    def __init__(self) -> None:
+        body = self.BODY
+        self.requests = 0
+        garbage = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def _answer(self) -> None:
+                garbage.requests += 1
+                self.rfile.read(int(self.headers.get("content-length") or 0))
+                self.send_response(200)
+                self.send_header("content-type", "text/html")
+                self.send_header("content-length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            do_GET = do_POST = do_PUT = _answer
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self._server.shutdown()
+
+
+def eventually(condition: Callable[[], bool], message: str, seconds: float = 60) -> None:
+    wait_until(condition, seconds, message)
