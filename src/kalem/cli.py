@@ -369,10 +369,13 @@ def demo(orders: Annotated[int, typer.Option(help="orders to create")] = 50,
 def openapi() -> None:
     """Print the OpenAPI document the server publishes at /openapi.json (docs/openapi.json is this)."""
     import json
+    import tempfile
 
     from kalem.bootstrap.api import build_app
-    # Building the app opens no connection: a database file that is never created, a throwaway key.
-    document = build_app(Settings(database_url="sqlite:///unopened.db", secret_key="k" * 32)).openapi()
+    # A throwaway database in a directory that goes with it, and a throwaway key: no file is left behind.
+    with tempfile.TemporaryDirectory() as scratch:
+        document = build_app(Settings(database_url=f"sqlite:///{scratch}/unopened.db",
+                                      secret_key="k" * 32)).openapi()
     typer.echo(json.dumps(document, indent=2, ensure_ascii=False))
 
 
