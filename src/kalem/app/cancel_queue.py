@@ -6,16 +6,17 @@ Reads only; decisions go through `app.cancellation.decide_cancel_request` like e
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 
 from kalem.app.principals import Principal
 from kalem.app.refunds import account_of
 from kalem.domain import orders as requests
 from kalem.domain.errors import CancelRequestNotFound, InvalidInput, KalemError
-from kalem.domain.orders import CancelRequest, Order
-from kalem.domain.refunds import RefundBreakdown
+from kalem.domain.orders import CancelRequest, Order, RequestStatus
+from kalem.domain.refunds import RefundAccount, RefundBreakdown
 from kalem.store.uow import UnitOfWork
 
 #: The queue shows at most this many requests; filters narrow it (documented in docs/hub.md).
@@ -125,11 +126,56 @@ def refund_preview(uow: UnitOfWork, row: QueueRow, wanted: Mapping[str, int] | N
     quantities = approval_quantities(row.request, wanted)
     if not any(quantities.values()):
         return RefundPreview(quantities, None)
-    with uow:
-        account = account_of(uow, row.order)
+    try:
+        with uow:
+            account = account_of(uow, row.order)
+    except KalemError as exc:  # an order whose amounts its currency cannot hold
+        return RefundPreview(quantities, None, exc.message)
+    return _preview(account, row, quantities, principal)
+
+
+def _preview(account: RefundAccount, row: QueueRow, quantities: dict[str, int],
+             principal: Principal) -> RefundPreview:
     try:  # the approval's own rule says which units it grants; nothing is saved
         _, _, granted = requests.decide(row.order, row.request, requests.Decision.APPROVE, quantities,
                                         actor=principal.actor, now=row.request.created_at)
         return RefundPreview(quantities, account.preview({k: v for k, v in granted.items() if v}))
     except KalemError as exc:
         return RefundPreview(quantities, None, exc.message)
+
+
+def queue_refunds(uow: UnitOfWork, rows: Sequence[QueueRow], principal: Principal) -> dict[str, Decimal | None]:
+    """Per request, the refund the queue shows: for a pending one, exactly the request page's preview of
+    approving it in full; for an approved one, what the units it granted paid (the preview of refunding
+    them, or once a refund holds them, their shares of what their lines paid). None: nothing to say
+    (rejected, withdrawn, or the order's amounts cannot be refunded)."""
+    accounts: dict[str, RefundAccount | None] = {}
+    out: dict[str, Decimal | None] = {}
+    with uow:
+        for row in rows:
+            if row.request.status not in (RequestStatus.PENDING, RequestStatus.APPROVED):
+                out[row.request.id] = None
+                continue
+            if row.order.id not in accounts:
+                try:
+                    accounts[row.order.id] = account_of(uow, row.order)
+                except KalemError:
+                    accounts[row.order.id] = None
+            account = accounts[row.order.id]
+            out[row.request.id] = None if account is None else _queue_refund(account, row, principal)
+    return out
+
+
+def _queue_refund(account: RefundAccount, row: QueueRow, principal: Principal) -> Decimal | None:
+    request = row.request
+    if request.status is RequestStatus.PENDING:
+        preview = _preview(account, row, approval_quantities(request, None), principal)
+        return preview.breakdown.total if preview.breakdown else None
+    granted = {i.line_id: i.units.lowest(i.approved_quantity or 0) for i in request.items if i.units}
+    granted = {k: v for k, v in granted.items() if v}
+    if not granted:
+        return Decimal(0) if all(not i.approved_quantity for i in request.items) else None
+    try:
+        return account.preview(granted).total
+    except KalemError:  # a refund holds them already: what they paid
+        return sum((account.unit(line_id, n).paid for line_id, units in granted.items() for n in units), Decimal(0))

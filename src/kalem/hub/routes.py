@@ -127,8 +127,10 @@ def queue_page(request: Request, page: SignedIn) -> Response:
     params = dict(request.query_params)
     found = queue.cancel_queue(page.uow(), page.principal, _filters(page, params))
     now = datetime.now(UTC)
+    refunds = queue.queue_refunds(page.uow(), found.rows, page.principal)
     rows = [{"request": r.request, "order": r.order, "age": age(r.request.created_at, now, page.t),
-             "lines": _request_lines(r), "partial": _partial(r.request)} for r in found.rows]
+             "lines": _request_lines(r), "partial": _partial(r.request), "refund": refunds[r.request.id]}
+            for r in found.rows]
     pending = sum(1 for r in found.rows if r.request.status is RequestStatus.PENDING)
     template = "_queue_table.html" if page.htmx and request.headers.get("hx-target") == "queue-results" \
         else "queue.html"
@@ -139,14 +141,14 @@ def queue_page(request: Request, page: SignedIn) -> Response:
 
 
 def _request_lines(row: queue.QueueRow) -> list[dict]:
-    """Each requested line; an approved request counts (and totals) the units approved."""
+    """Each requested line; an approved request counts the units approved."""
     lines = {ln.line_id: ln for ln in row.order.lines}
     approved = row.request.status is RequestStatus.APPROVED
     out = []
     for item in row.request.items:
         line = lines[item.line_id]
         units = item.approved_quantity if approved and item.approved_quantity is not None else item.quantity
-        out.append({"item": item, "line": line, "units": units, "amount": line.unit_price * units})
+        out.append({"item": item, "line": line, "units": units})
     return out
 
 
