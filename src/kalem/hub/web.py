@@ -79,6 +79,12 @@ class SelectionEmpty(InvalidInput):
     face_code = InvalidInput.code
 
 
+class SelectionTooLarge(InvalidInput):
+    """A bulk decision of more requests than one action decides."""
+    code = "selection_too_large"
+    face_code = InvalidInput.code
+
+
 class DenialReasonRequired(InvalidInput):
     """A rejection without one of the denial reasons."""
     code = "denial_reason_required"
@@ -269,15 +275,23 @@ def error_page(request: Request, exc: Exception) -> Response:
         status, code = 503, DATABASE_UNAVAILABLE
     else:
         log.exception("hub: unhandled error", exc_info=exc)
-    t = current.t
-    key = f"error.{code}"
-    message = next((t(k) for k in (key, f"error.{status}") if t(k) != k), t("error.generic"))
+    message = _message(current.t, code, status)
     if current.htmx:
         response = current.render("_error.html", http_status=status, message=message, code=code, detail=detail)
         response.headers["HX-Retarget"] = "#main"
         response.headers["HX-Reswap"] = "innerHTML"
         return response
     return current.render("error.html", http_status=status, message=message, code=code, detail=detail)
+
+
+def message_of(exc: KalemError, t: Callable[..., str]) -> str:
+    """A refusal in the reader's words: by its code, else its status (a missing record and another
+    seller's read the same), never the domain's English text."""
+    return _message(t, NotFound.code if isinstance(exc, NotFound) else exc.code, exc.status)
+
+
+def _message(t: Callable[..., str], code: str, status: int) -> str:
+    return next((t(k) for k in (f"error.{code}", f"error.{status}") if t(k) != k), t("error.generic"))
 
 
 Handler = Callable[[Request], Coroutine[Any, Any, Response]]
