@@ -36,6 +36,7 @@ def test_invoices_credit_notes_landed_cost_and_refunds_match_the_api(server, api
     cost = api.get("/v1/orders/4000000101/landed-costs").json()["data"][-1]
     row = page.locator(f"[data-invoice='{invoice['number']}']").inner_text()
     assert tr(invoice["total"], "USD") in row and "Ödendi" in row
+    assert "Ödenecek" not in row and f"Tahsil edildi: {tr(invoice['amount_due'], 'USD')}" in row  # paid: not "to pay"
     credit = page.locator(f"[data-credit-note='{note['number']}']").inner_text()
     assert tr(note["amount"], "USD") in credit and "1 × T-Shirt çıkarıldı" in credit  # why, in Turkish
     assert "Sipariş alındı" in row

@@ -6,16 +6,18 @@ Reads only; decisions go through `app.cancellation.decide_cancel_request` like e
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 
 from kalem.app.principals import Principal
+from kalem.app.refund_account import account_of
 from kalem.app.refund_policy import decision_preview, policy_of
 from kalem.domain import orders as requests
 from kalem.domain.errors import CancelRequestNotFound, InvalidInput, KalemError
-from kalem.domain.orders import CancelRequest, Order
-from kalem.domain.refunds import RefundBreakdown, RefundCause, RefundPolicy
+from kalem.domain.orders import CancelRequest, Order, RequestStatus
+from kalem.domain.refunds import RefundAccount, RefundBreakdown, RefundCause, RefundPolicy
 from kalem.store.uow import UnitOfWork
 
 #: The queue shows at most this many requests; filters narrow it (documented in docs/hub.md).
@@ -131,13 +133,56 @@ def refund_preview(uow: UnitOfWork, row: QueueRow, wanted: Mapping[str, int] | N
     refund approving makes under the seller's `on_decision` refund policy (app/refund_policy.py)."""
     quantities = approval_quantities(row.request, wanted)
     with uow:
-        policy = policy_of(uow, row.order)
-        if not any(quantities.values()):
-            return RefundPreview(quantities, None, policy=policy)
-        try:  # the approval's own rule says which units it grants; nothing is saved
-            after, _, _ = requests.approve_cancel_request(row.order, row.request, quantities,
-                                                          actor=principal.actor, now=row.request.created_at)
-            breakdown = decision_preview(uow, row.order, after, RefundCause.CANCELLATION)
-            return RefundPreview(quantities, breakdown, policy=policy)
-        except KalemError as exc:
-            return RefundPreview(quantities, None, exc.message, policy=policy)
+        return _approval_preview(uow, row, quantities, principal)
+
+
+def _approval_preview(uow: UnitOfWork, row: QueueRow, quantities: dict[str, int],
+                      principal: Principal) -> RefundPreview:
+    policy = policy_of(uow, row.order)
+    if not any(quantities.values()):
+        return RefundPreview(quantities, None, policy=policy)
+    try:  # the approval's own rule says which units it grants; nothing is saved
+        after, _, _ = requests.approve_cancel_request(row.order, row.request, quantities,
+                                                      actor=principal.actor, now=row.request.created_at)
+        breakdown = decision_preview(uow, row.order, after, RefundCause.CANCELLATION)
+        return RefundPreview(quantities, breakdown, policy=policy)
+    except KalemError as exc:
+        return RefundPreview(quantities, None, exc.message, policy=policy)
+
+
+def queue_refunds(uow: UnitOfWork, rows: Sequence[QueueRow], principal: Principal) -> dict[str, Decimal | None]:
+    """Per request, the refund the queue shows: for a pending one, exactly the request page's preview of
+    approving it in full; for an approved one, what the units it granted paid (the preview of refunding
+    them, or once a refund holds them, their shares of what their lines paid). None: nothing to say
+    (rejected, withdrawn, or the order's amounts cannot be refunded)."""
+    accounts: dict[str, RefundAccount | None] = {}
+    out: dict[str, Decimal | None] = {}
+    with uow:
+        for row in rows:
+            request = row.request
+            if request.status is RequestStatus.PENDING:
+                preview = _approval_preview(uow, row, approval_quantities(request, None), principal)
+                out[request.id] = preview.breakdown.total if preview.breakdown else None
+                continue
+            if request.status is not RequestStatus.APPROVED:
+                out[request.id] = None
+                continue
+            if row.order.id not in accounts:
+                try:
+                    accounts[row.order.id] = account_of(uow, row.order)
+                except KalemError:
+                    accounts[row.order.id] = None
+            account = accounts[row.order.id]
+            out[request.id] = None if account is None else _granted_refund(account, request)
+    return out
+
+
+def _granted_refund(account: RefundAccount, request: CancelRequest) -> Decimal | None:
+    granted = {i.line_id: i.units.lowest(i.approved_quantity or 0) for i in request.items if i.units}
+    granted = {k: v for k, v in granted.items() if v}
+    if not granted:
+        return Decimal(0) if all(not i.approved_quantity for i in request.items) else None
+    try:
+        return account.preview(granted).total
+    except KalemError:  # a refund holds them already: what they paid
+        return sum((account.unit(line_id, n).paid for line_id, units in granted.items() for n in units), Decimal(0))

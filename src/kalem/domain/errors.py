@@ -72,6 +72,7 @@ wire was fixed: the native API shows its code, the faces the code raised in its 
     │   ├── StatusFilterUnknown*                  hub/web.py
     │   ├── BulkActionUnknown*                    hub/web.py
     │   ├── SelectionEmpty*                       hub/web.py
+    │   ├── SelectionTooLarge*                    hub/web.py
     │   ├── DenialReasonRequired*                 hub/web.py
     │   ├── NumberNotWhole*                       hub/web.py
     │   ├── DateMalformed*                        hub/web.py

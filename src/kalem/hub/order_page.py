@@ -1,7 +1,8 @@
-"""The order page: each line's unit ledger as a bar, packages with their split lineage, the event
-timeline, the order's cancel requests, its invoices, credit notes, landed cost and refunds, (for
-operators) its webhook deliveries, and the sections other capabilities register. Every figure is
-read through `app/`; the page computes none."""
+"""The order page a seller needs: what the order cost, was paid and got back; the customer, addresses
+and payment; each line with its units' states (a bar and unit numbers); packages with their split
+lineage; cancel requests, refunds, invoices, credit notes and landed cost; the history in words; for
+operators, webhook deliveries and a technical section (ids, version, event codes and data). Every
+figure comes from one read (`app.order_overview`); the page computes none."""
 
 from __future__ import annotations
 
@@ -18,9 +19,8 @@ from markupsafe import Markup
 
 from kalem.app import access
 from kalem.app import cancel_queue as queue
-from kalem.app.billing import billing_for_number
-from kalem.app.orders import list_orders, order_events
-from kalem.app.refunds import order_refunds
+from kalem.app.order_overview import order_overview
+from kalem.app.orders import list_orders
 from kalem.app.webhooks import list_deliveries
 from kalem.domain.orders import Ledger, Line, Order, OrderStatus, Package, UnitState
 from kalem.hub.sections import OrderSectionView, rendered_sections
@@ -92,26 +92,26 @@ def orders_page(page: SignedIn, number: Annotated[str | None, Query(max_length=6
 @router.get("/orders/{order_number}")
 def order_page(order_number: str, page: SignedIn,
                seller: Annotated[str | None, Query(max_length=64)] = None) -> Response:
-    order, events = order_events(page.uow(), order_number, page.principal, seller_id=seller or None)
-    requests = queue.order_cancel_requests(page.uow(), order)
+    overview = order_overview(page.uow(), order_number, page.principal, seller or None)
+    order = overview.order
     view = OrderSectionView(order, page.principal, page.lang, page.ctx.uow)
     sections = [(key, title, Markup(html) if html is not None else None)  # noqa: S704 - sections return trusted HTML
                 for key, title, html in rendered_sections(view, page.request.app.state.hub_sections)]
-    scope = seller or None
-    billing = billing_for_number(page.uow(), order.order_number, page.principal, scope).billing
-    _, refunds = order_refunds(page.uow(), order.order_number, page.principal, scope)
+    billing = overview.billing
     deliveries = list_deliveries(page.uow(), page.principal, subscription_id=None, status=None, limit=20,
                                  before_id=None, order_id=order.id) if page.principal.role == "operator" else None
-    actors = [e["actor"] for e in events] + [r.requested_by for r in requests]
+    actors = [e["actor"] for e in overview.events] + [r.requested_by for r in overview.requests]
     names = access.actor_names(page.uow(), actors)
-    return page.render("order.html", order=order, events=list(reversed(events)), requests=requests,
+    line_names = _line_names(order)
+    return page.render("order.html", order=order, m=overview.money, events=list(reversed(overview.events)),
+                       requests=overview.requests,
                        bars={ln.line_id: ledger_segments(ln.ledger) for ln in order.lines},
                        runs={ln.line_id: unit_runs(ln) for ln in order.lines},
-                       tree=package_tree(order.packages), line_names=_line_names(order), sections=sections,
-                       states=[s.value for s in STATES], billing=billing if billing.enabled else None,
-                       landed_cost=_latest_landed_cost(billing.landed_costs), refunds=refunds,
-                       deliveries=deliveries, who={a: who(a, names, page.t) for a in actors},
-                       billing_reason=lambda text: billing_reason(text, page.t, _line_names(order)))
+                       tree=package_tree(order.packages), line_names=line_names, sections=sections,
+                       states=[s.value for s in STATES], billing=billing,
+                       landed_cost=_latest_landed_cost(billing.landed_costs) if billing else None,
+                       refunds=overview.refunds, deliveries=deliveries, who={a: who(a, names, page.t) for a in actors},
+                       billing_reason=lambda text: billing_reason(text, page.t, line_names))
 
 
 _REMOVED = re.compile(r"(\d+) x (.+) removed")

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import hmac
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -32,9 +33,11 @@ from kalem.hub.web import (
     NumberNotWhole,
     Page,
     SelectionEmpty,
+    SelectionTooLarge,
     SignedIn,
     StatusFilterUnknown,
     age,
+    message_of,
     who,
 )
 
@@ -124,29 +127,37 @@ def _filters(page: Page, params: dict[str, str]) -> queue.QueueFilter:
 
 @router.get("/cancel-requests")
 def queue_page(request: Request, page: SignedIn) -> Response:
-    params = dict(request.query_params)
-    found = queue.cancel_queue(page.uow(), page.principal, _filters(page, params))
-    now = datetime.now(UTC)
-    rows = [{"request": r.request, "order": r.order, "age": age(r.request.created_at, now, page.t),
-             "lines": _request_lines(r), "partial": _partial(r.request)} for r in found.rows]
-    pending = sum(1 for r in found.rows if r.request.status is RequestStatus.PENDING)
     template = "_queue_table.html" if page.htmx and request.headers.get("hx-target") == "queue-results" \
         else "queue.html"
-    return page.render(template, rows=rows, truncated=found.truncated, limit=queue.QUEUE_LIMIT, pending=pending,
-                       params=params, statuses=[s.value for s in RequestStatus],
-                       cancel_reasons=reasons(StatusType.CANCELLED), denial_reasons=_denials(),
-                       sellers=queue.sellers(page.uow(), page.principal))
+    return _queue(page, dict(request.query_params), template)
+
+
+def _queue(page: Page, params: dict[str, str], template: str = "queue.html", http_status: int = 200,
+           bulk: BulkForm | None = None) -> Response:
+    """The queue; after a bulk mistake, with the seller's choices kept and the mistake said in their words."""
+    found = queue.cancel_queue(page.uow(), page.principal, _filters(page, params))
+    now = datetime.now(UTC)
+    refunds = queue.queue_refunds(page.uow(), found.rows, page.principal)
+    rows = [{"request": r.request, "order": r.order, "age": age(r.request.created_at, now, page.t),
+             "lines": _request_lines(r), "partial": _partial(r.request), "refund": refunds[r.request.id]}
+            for r in found.rows]
+    pending = sum(1 for r in found.rows if r.request.status is RequestStatus.PENDING)
+    return page.render(template, http_status=http_status, rows=rows, truncated=found.truncated,
+                       limit=queue.QUEUE_LIMIT, pending=pending, params=params,
+                       statuses=[s.value for s in RequestStatus], cancel_reasons=reasons(StatusType.CANCELLED),
+                       denial_reasons=_denials(), sellers=queue.sellers(page.uow(), page.principal),
+                       bulk=bulk or BulkForm())
 
 
 def _request_lines(row: queue.QueueRow) -> list[dict]:
-    """Each requested line; an approved request counts (and totals) the units approved."""
+    """Each requested line; an approved request counts the units approved."""
     lines = {ln.line_id: ln for ln in row.order.lines}
     approved = row.request.status is RequestStatus.APPROVED
     out = []
     for item in row.request.items:
         line = lines[item.line_id]
         units = item.approved_quantity if approved and item.approved_quantity is not None else item.quantity
-        out.append({"item": item, "line": line, "units": units, "amount": line.unit_price * units})
+        out.append({"item": item, "line": line, "units": units})
     return out
 
 
@@ -197,32 +208,57 @@ def reject(request_id: str, page: SignedIn, form: Form) -> Response:
     return page.redirect(f"{QUEUE}/{request_id}?done=rejected")
 
 
+@dataclass(frozen=True, slots=True)
+class BulkForm:
+    """What the seller chose in the bulk bar, kept when the queue is shown again after a mistake."""
+
+    ids: tuple[str, ...] = ()
+    action: str = ""
+    reason_id: str = ""
+    note: str = ""
+    problem: str | None = None  # the mistake, in the reader's language
+
+
 @router.post("/cancel-requests/bulk")
 def bulk(page: SignedIn, form: Form) -> Response:
     """Two steps: `preview` shows every selected request with its refund, `confirm` decides them.
-    Each request is decided in its own transaction; one failing does not undo the others."""
-    ids = list(dict.fromkeys(str(v) for v in form.getlist("ids")))[:100]
-    action = str(form.get("action") or "")
-    if action not in ("approve", "reject"):
-        raise BulkActionUnknown("choose approve or reject", field="action")
-    if not ids:
-        raise SelectionEmpty("no request was selected", field="ids")
-    reason_id = _denial(form) if action == "reject" else None
+    Each request is decided in its own transaction; one failing does not undo the others. A mistake
+    (nothing selected, no rejection reason, a request gone) shows the queue again with the selection kept."""
+    chosen = BulkForm(tuple(dict.fromkeys(str(v) for v in form.getlist("ids"))), str(form.get("action") or ""),
+                      str(form.get("reason_id") or ""), str(form.get("note") or ""))
+    try:
+        action, reason_id, rows = _bulk_checked(page, chosen, form)
+    except KalemError as exc:
+        return _queue(page, {}, http_status=exc.status, bulk=replace(chosen, problem=message_of(exc, page.t)))
     if form.get("step") != "confirm":
-        rows = [queue.queue_entry(page.uow(), i, page.principal) for i in ids]
         previews = {r.request.id: queue.refund_preview(page.uow(), r, None, page.principal) for r in rows} \
             if action == "approve" else {}
         return page.render("bulk_confirm.html", rows=rows, action=action, previews=previews,
                            reason_id=reason_id, note=_note(form) or "")
-    outcomes: list[tuple[str, str | None]] = []
-    for request_id in ids:
+    outcomes: list[tuple[queue.QueueRow, str | None]] = []
+    for row in rows:
         try:
             decide_cancel_request(page.uow(write=True), DecideCancelRequest(
-                request_id, page.principal, action, reason_id=reason_id, note=_note(form)))
-            outcomes.append((request_id, None))
+                row.request.id, page.principal, action, reason_id=reason_id, note=_note(form)))
+            outcomes.append((row, None))
         except KalemError as exc:
-            outcomes.append((request_id, exc.code))
+            outcomes.append((row, message_of(exc, page.t)))
     return page.render("bulk_result.html", outcomes=outcomes, action=action)
+
+
+def _bulk_checked(page: Page, chosen: BulkForm, form: FormData) -> tuple[str, int | None, list[queue.QueueRow]]:
+    if chosen.action not in ("approve", "reject"):
+        raise BulkActionUnknown("choose approve or reject", field="action")
+    if not chosen.ids:
+        raise SelectionEmpty("no request was selected", field="ids")
+    if len(chosen.ids) > BULK_LIMIT:
+        raise SelectionTooLarge(f"at most {BULK_LIMIT} requests at once", field="ids", limit=BULK_LIMIT)
+    reason_id = _denial(form) if chosen.action == "reject" else None
+    return chosen.action, reason_id, [queue.queue_entry(page.uow(), i, page.principal) for i in chosen.ids]
+
+
+#: Requests one bulk action decides at most.
+BULK_LIMIT = 100
 
 
 # --- form helpers -----------------------------------------------------------------------------
@@ -233,8 +269,9 @@ def _quantities(form: FormData, row: queue.QueueRow) -> dict[str, int]:
 
 
 def _denial(form: FormData) -> int:
-    reason_id = _int(form.get("reason_id"), "reason_id")
-    if reason_id not in {r.id for r in _denials()}:
+    value = str(form.get("reason_id") or "")
+    reason_id = int(value) if value.isascii() and value.isdigit() else None
+    if reason_id is None or reason_id not in {r.id for r in _denials()}:
         raise DenialReasonRequired("choose a denial reason", field="reason_id")
     return reason_id
 

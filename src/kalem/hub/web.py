@@ -4,10 +4,10 @@ route class that turns every error into a page (never a stack trace, never the A
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime
-from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote, urlencode
@@ -24,6 +24,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from kalem.api.error_bodies import DATABASE_UNAVAILABLE, HTTP_ERROR, INTERNAL_ERROR, INVALID_REQUEST
 from kalem.app.principals import Principal
 from kalem.domain.errors import AuthenticationFailed, InvalidInput, KalemError, NotFound
+from kalem.hub.formats import money, percent
 from kalem.hub.i18n import DEFAULT, LANGUAGES, translator
 from kalem.hub.session import LANG_COOKIE, PRESESSION_COOKIE, SESSION_COOKIE, Session, Signer, new_nonce
 
@@ -34,6 +35,8 @@ STATIC = Path(__file__).parent / "static"
 
 env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]),
                   trim_blocks=True, lstrip_blocks=True)
+# Event data as people read it: "ç", not "\u00e7" (Jinja's own `tojson` escapes non-ASCII); autoescaped.
+env.filters["json"] = lambda value: json.dumps(value, ensure_ascii=False, indent=2, sort_keys=True, default=str)
 
 #: Pages may not be framed, run foreign scripts or post elsewhere. Inline styles are not needed:
 #: the ledger bars are SVG attributes.
@@ -76,6 +79,12 @@ class SelectionEmpty(InvalidInput):
     face_code = InvalidInput.code
 
 
+class SelectionTooLarge(InvalidInput):
+    """A bulk decision of more requests than one action decides."""
+    code = "selection_too_large"
+    face_code = InvalidInput.code
+
+
 class DenialReasonRequired(InvalidInput):
     """A rejection without one of the denial reasons."""
     code = "denial_reason_required"
@@ -111,13 +120,6 @@ def lang_of(request: Request) -> str:
 
 
 # --- formatting -------------------------------------------------------------------------------
-
-def money(amount: Decimal, currency: str, lang: str) -> str:
-    text = f"{amount:,.2f}"
-    if lang == "tr":  # 1.234,56
-        text = text.replace(",", "\0").replace(".", ",").replace("\0", ".")
-    return f"{text} {currency}"
-
 
 def when(value: datetime | None) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if value else ""
@@ -204,7 +206,7 @@ class Page:
         html = env.get_template(template).render(
             page=self, t=self.t, lang=self.lang, session=self.session, csrf=self.csrf(),
             money=lambda amount, currency: money(amount, currency, self.lang), when=when,
-            q=lambda v: quote(str(v), safe=""), pct=lambda r: format(r.normalize(), "f"),
+            q=lambda v: quote(str(v), safe=""), pct=lambda r: percent(r, self.lang),
             reason=lambda reason_id: self.t(f"reason.{reason_id}") if reason_id is not None else "", **values)
         return self.finish(HTMLResponse(html, status_code=http_status))
 
@@ -273,15 +275,23 @@ def error_page(request: Request, exc: Exception) -> Response:
         status, code = 503, DATABASE_UNAVAILABLE
     else:
         log.exception("hub: unhandled error", exc_info=exc)
-    t = current.t
-    key = f"error.{code}"
-    message = next((t(k) for k in (key, f"error.{status}") if t(k) != k), t("error.generic"))
+    message = _message(current.t, code, status)
     if current.htmx:
         response = current.render("_error.html", http_status=status, message=message, code=code, detail=detail)
         response.headers["HX-Retarget"] = "#main"
         response.headers["HX-Reswap"] = "innerHTML"
         return response
     return current.render("error.html", http_status=status, message=message, code=code, detail=detail)
+
+
+def message_of(exc: KalemError, t: Callable[..., str]) -> str:
+    """A refusal in the reader's words: by its code, else its status (a missing record and another
+    seller's read the same), never the domain's English text."""
+    return _message(t, NotFound.code if isinstance(exc, NotFound) else exc.code, exc.status)
+
+
+def _message(t: Callable[..., str], code: str, status: int) -> str:
+    return next((t(k) for k in (f"error.{code}", f"error.{status}") if t(k) != k), t("error.generic"))
 
 
 Handler = Callable[[Request], Coroutine[Any, Any, Response]]
