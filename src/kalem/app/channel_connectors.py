@@ -30,7 +30,7 @@ REFUSED = "refused"
 class InboundOrder:
     """One order as the platform shows it: `spec` (its seller and channel are the account's), and how
     many units of each line (by kalem line id) the platform has cancelled, with the kalem reason. A
-    platform that shows only what is left of each line (Zonos) gives `remaining` instead: kalem
+    platform that shows only what is left of each line gives `remaining` instead: kalem
     cancels the open units it holds beyond it."""
 
     spec: OrderSpec

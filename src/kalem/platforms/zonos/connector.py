@@ -41,6 +41,7 @@ from kalem.app.channel_connectors import (
     Rejected,
     RetryLater,
 )
+from kalem.domain.errors import AuthenticationFailed, PermissionDenied
 from kalem.domain.orders import LineSpec, Order, OrderSpec
 from kalem.platforms.zonos import wire
 from kalem.store.channel_accounts import ChannelAccount
@@ -50,7 +51,7 @@ PAGE_SIZE = 100
 FIRST_LOOK = timedelta(days=30)   # how far back the first pull of an account reads
 OVERLAP = timedelta(minutes=2)    # read again before the newest order seen: orders committed late
 #: The face's codes (`extensions.code`) that mean the credential was refused.
-_CREDENTIAL_CODES = {"AUTHENTICATION_FAILED", "UNAUTHENTICATED", "FORBIDDEN", "PERMISSION_DENIED"}
+_CREDENTIAL_CODES = {AuthenticationFailed.code.upper(), PermissionDenied.code.upper()}
 
 D = TypeVar("D", bound=BaseModel)
 

@@ -23,8 +23,12 @@ from kalem.platforms.zonos.connector import inbound_order
 from kalem.store.channel_accounts import ChannelAccount
 
 PATH = "/v1/channel-webhooks/zonos/{seller_id}/{channel}"
-TAG = "channel accounts"
 Name = Annotated[str, Path(min_length=1, max_length=64)]
+
+
+class WebhookSignatureInvalid(AuthenticationFailed):
+    """A delivery whose Standard Webhooks signature does not verify with the account's webhookSecret."""
+    code = "webhook_signature_invalid"
 
 
 class WebhookBodyUnreadable(InvalidInput):
@@ -47,8 +51,8 @@ def _take(kalem: Any, seller_id: str, channel: str, body: bytes, headers: dict[s
     try:
         Webhook((account.credentials or {}).get("webhookSecret", "")).verify(body, headers)
     except WebhookVerificationError:
-        raise AuthenticationFailed("the delivery's signature does not verify with the account's webhookSecret") \
-            from None
+        raise WebhookSignatureInvalid("the delivery's signature does not verify with the account's "
+                                      "webhookSecret") from None
     try:
         order = wire.HookBody.model_validate_json(body).data.order
     except ValidationError:
@@ -59,7 +63,7 @@ def _take(kalem: Any, seller_id: str, channel: str, body: bytes, headers: dict[s
 
 
 def add_routes(router: APIRouter) -> None:
-    @router.post(PATH, status_code=204, tags=[TAG], summary="Take a Zonos ORDER_UPDATED webhook (kalem as merchant)",
+    @router.post(PATH, status_code=204, summary="Take a Zonos ORDER_UPDATED webhook (kalem as merchant)",
                  responses=ERRORS, openapi_extra={"requestBody": {"required": True, "content": {
                      "application/json": {"schema": {"type": "object", "required": ["data"],
                                                      "description": "a Zonos webhook body: {data: {order}}"}}}}})
