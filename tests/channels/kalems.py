@@ -53,6 +53,7 @@ class Kalem:
         self.base = f"http://127.0.0.1:{self.port}"
         self.server: subprocess.Popen[bytes] | None = None
         self.syncer: subprocess.Popen[bytes] | None = None
+        self.worker: subprocess.Popen[bytes] | None = None
 
     def run(self, *args: str) -> str:
         done = kalem_run(*args, env=self.env)
@@ -67,6 +68,11 @@ class Kalem:
         self.syncer = spawn(["sync"], self.env, self.logs / f"{self.name}-sync.log")
         return self.syncer
 
+    def deliver(self) -> subprocess.Popen[bytes]:
+        """The webhook worker: what a platform standing in for one sends its clients."""
+        self.worker = spawn(["worker"], self.env, self.logs / f"{self.name}-worker.log")
+        return self.worker
+
     def api(self) -> httpx.Client:
         return httpx.Client(base_url=self.base, headers=AUTH, timeout=10)
 
@@ -77,7 +83,7 @@ class Kalem:
         return [json.loads(line) for line in self.run("channel", "pushes").splitlines()]
 
     def close(self) -> None:
-        for process in (self.syncer, self.server):
+        for process in (self.syncer, self.worker, self.server):
             if process is not None:
                 stop(process)
 
@@ -96,13 +102,15 @@ def kalems(backend: str, postgres: str) -> Iterator[tuple[Kalem, Kalem]]:
 
 
 class Proxy:
-    """An HTTP relay in front of A. `trap(path)`: the next request to `path` is relayed to A, A's answer
-    is kept from the caller, and `trapped` is set — the moment to kill the caller mid-push."""
+    """An HTTP relay in front of A. `trap(path)`: the next request to `path` (whose body holds `holding`,
+    when given) is relayed to A, A's answer is kept from the caller, and `trapped` is set — the moment
+    to kill the caller mid-push."""
 
     def __init__(self, upstream: str) -> None:
         self.upstream = upstream
         self.trapped = threading.Event()
         self._trap: str | None = None
+        self._holding = b""
         self._release = threading.Event()
         proxy = self
 
@@ -116,7 +124,7 @@ class Proxy:
                 except httpx.HTTPError:
                     self.send_error(502)
                     return
-                if proxy._trap is not None and self.path.startswith(proxy._trap):
+                if proxy._trap is not None and self.path.startswith(proxy._trap) and proxy._holding in body:
                     proxy._trap = None
                     proxy.trapped.set()
                     proxy._release.wait(30)
@@ -136,8 +144,9 @@ class Proxy:
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
 
-    def trap(self, path: str) -> None:
+    def trap(self, path: str, holding: bytes = b"") -> None:
         self.trapped.clear()
+        self._holding = holding
         self._trap = path
 
     def close(self) -> None:

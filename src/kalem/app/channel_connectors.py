@@ -29,11 +29,14 @@ REFUSED = "refused"
 @dataclass(frozen=True, slots=True)
 class InboundOrder:
     """One order as the platform shows it: `spec` (its seller and channel are the account's), and how
-    many units of each line (by kalem line id) the platform has cancelled, with the kalem reason."""
+    many units of each line (by kalem line id) the platform has cancelled, with the kalem reason. A
+    platform that shows only what is left of each line gives `remaining` instead: kalem
+    cancels the open units it holds beyond it."""
 
     spec: OrderSpec
     cancelled: Mapping[str, int] = field(default_factory=dict)
     reason_id: int = 137  # kalem's `seller_request`, when the platform gives none
+    remaining: Mapping[str, int] | None = None
 
 
 @dataclass(frozen=True, slots=True)

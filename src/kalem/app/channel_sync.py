@@ -82,6 +82,12 @@ def take_in(uow: Callable[[], UnitOfWork], account: ChannelAccount, inbound: Inb
         missing = min(wanted - line.ledger.cancelled, line.ledger.open)
         if missing > 0:
             items.append(CancelItem(line_id, missing, inbound.reason_id))
+    remaining = inbound.remaining or {}
+    for line in order.lines:
+        if line.line_id in remaining:  # a platform that shows what is left: cancel what kalem holds beyond it
+            missing = min(line.ledger.alive - remaining[line.line_id], line.ledger.open)
+            if missing > 0:
+                items.append(CancelItem(line.line_id, missing, inbound.reason_id))
     if items:
         order = cancel_lines(uow(), CancelLines(order.order_number, tuple(items), principal, account.seller_id))
     return order

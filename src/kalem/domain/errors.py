@@ -107,7 +107,8 @@ wire was fixed: the native API shows its code, the faces the code raised in its 
     │   ├── TextNotStorable*                      platforms/zonos/face/schema.py
     │   ├── AmountNotANumber*                     platforms/zonos/face/schema.py
     │   ├── InvalidZonosId                        platforms/zonos/face/views.py
-    │   └── WebhookTypeNotSupported               platforms/zonos/face/webhooks.py
+    │   ├── WebhookTypeNotSupported               platforms/zonos/face/webhooks.py
+    │   └── WebhookBodyUnreadable                 platforms/zonos/face/inbound.py
     ├── NotFound (404)                            unknown ids — and other sellers' ids, which look the same
     │   ├── OrderNotFound
     │   ├── LineNotFound
@@ -174,7 +175,8 @@ wire was fixed: the native API shows its code, the faces the code raised in its 
     ├── AuthenticationFailed (401)
     │   ├── CredentialsMissing*                   none, or none in a scheme the path takes
     │   ├── CredentialsInvalid*                   unknown, revoked or wrong (which, is not said)
-    │   └── TokenExpired*
+    │   ├── TokenExpired*
+    │   └── WebhookSignatureInvalid               platforms/zonos/face/inbound.py
     ├── TooManyLogins (429)
     ├── PermissionDenied (403)
     │   ├── OperatorRequired*                     app/principals.py

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Request, Response, WebSocket
 from fastapi.responses import JSONResponse, PlainTextResponse
 
 from kalem.api.app import Face
-from kalem.platforms.zonos.face import transport
+from kalem.platforms.zonos.face import inbound, transport
 from kalem.platforms.zonos.face.codes import METHOD_NOT_ALLOWED
 from kalem.platforms.zonos.face.execution import Executor, is_mutation
 from kalem.platforms.zonos.face.schema import HOT_MUTATIONS, build_schema
@@ -122,6 +122,7 @@ def face() -> Face:
     async def graphql_websocket(websocket: WebSocket) -> None:
         await websocket.close(4406)  # no subscriptions, so no GraphQL over WebSocket: a second way in, untested
 
+    inbound.add_routes(router)  # kalem as a Zonos merchant: Zonos' webhooks to its channel accounts
     sdl = schema.as_str() + "\n"
 
     @router.get(SDL_PATH, response_class=PlainTextResponse, summary="The Zonos face's schema (SDL)",
