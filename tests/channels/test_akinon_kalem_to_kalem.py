@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.channels.kalems import Kalem, Proxy, eventually, kalems
+from tests.channels.kalems import Garbage, Kalem, Proxy, eventually, kalems
 from tests.support import two_line_order
 
 pytestmark = pytest.mark.slow
@@ -154,3 +154,27 @@ def test_orders_and_cancels_cross_between_kalems_exactly_once(backend, postgres)
             assert "not-the-password" not in str(b.accounts()) and PASSWORD not in str(b.accounts())
         finally:
             proxy.close()
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_an_answer_kalem_does_not_understand_is_reported_and_kept(backend, postgres):
+    with kalems(backend, postgres) as (_, b):
+        garbage = Garbage()
+        try:
+            b.run("channel", "add", "--platform", "akinon", "--seller-id", "shop", "--base-url", garbage.url,
+                  "--credential", "username=integrator", "--credential", f"password={PASSWORD}")
+            b.serve()
+            with b.api() as api:  # an order of the shop's akinon channel, then a cancel of it decided in B
+                body = two_line_order(NUMBER, "shop") | {"channel": "akinon"}
+                assert api.post("/v1/orders", json=body).status_code == 201
+            cancel_in_b(b)
+            sync = b.sync()
+            eventually(lambda: b.accounts()[0]["health"]["last_error_kind"] == "unreadable_answer",
+                       "the unreadable pull was not reported")
+            eventually(lambda: any(p["status"] == "dead" for p in b.pushes()), "no dead letter")
+            dead = next(p for p in b.pushes() if p["status"] == "dead")
+            assert dead["last_error_kind"] == "unreadable_answer"
+            assert dead["last_body"] == Garbage.BODY.decode()
+            assert sync.poll() is None
+        finally:
+            garbage.close()
