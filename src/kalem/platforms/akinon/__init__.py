@@ -11,6 +11,7 @@ if TYPE_CHECKING:
     import sqlalchemy as sa
 
     from kalem.api.app import Face
+    from kalem.app.channel_connectors import Connector
 
 
 def _face() -> Face:
@@ -25,4 +26,10 @@ def _tables() -> Sequence[sa.Table]:
     return store.TABLES
 
 
-PLATFORM = Platform("akinon", _face, _tables)
+def _connector() -> Connector:
+    from kalem.platforms.akinon import connector
+
+    return connector.connector()
+
+
+PLATFORM = Platform("akinon", _face, _tables, connector=_connector)

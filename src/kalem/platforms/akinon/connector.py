@@ -1,0 +1,321 @@
+"""kalem as an Akinon Omnitron integrator: the client of Omnitron's API (Akinon Omnitron's API reference,
+"Order Cancellation"), on the same models as the Akinon face (`wire.py`, `face/schemas.py`).
+
+Credentials are a user's `username` and `password`: each pull and push logs in first
+(`POST /api/v1/auth/login/`, then `Authorization: Token <key>`), as Omnitron's SDK does.
+
+Pulled: the order list (`GET /api/v1/orders/`), every page, following the DRF `next` links (their
+path and query, taken against the account's base URL). Omnitron keeps one order item per unit: the
+items of one `remote_id` are one kalem line (its line id), their count its quantity, and the items in
+status 100 (`cancelled`) its cancelled units. An order not changed (`modified_date`) since a little
+before the last pull is not taken in again.
+
+Pushed: a cancel decided in kalem becomes `POST /api/i1/orders/{pk}/cancel/` naming the order items
+to cancel (open ones, status 400, of each line), a reason per item, and the refund fields. Omnitron
+documents no idempotency key, so every push starts from a read of the order (`?number=`) and cancels
+only what Omnitron does not show cancelled yet: an attempt that reached Omnitron before the sync was
+stopped is never applied again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+import httpx
+from pydantic import BaseModel, ValidationError
+
+from kalem.app.channel_connectors import (
+    CREDENTIALS_REJECTED,
+    PLATFORM_ERROR,
+    REFUSED,
+    UNREACHABLE,
+    UNREADABLE_ANSWER,
+    ChannelFailure,
+    Done,
+    InboundOrder,
+    Outcome,
+    Pulled,
+    PushRequest,
+    Rejected,
+    RetryLater,
+)
+from kalem.domain.orders import LineSpec, Order, OrderSpec
+from kalem.platforms.akinon import wire
+from kalem.platforms.akinon.face.schemas import AkinonCancelAnswer, AkinonLoginOut, AkinonOrder, AkinonOrderPage
+from kalem.store.channel_accounts import ChannelAccount
+
+LOGIN = "/api/v1/auth/login/"
+ORDERS = "/api/v1/orders/"
+CANCEL = "/api/i1/orders/{pk}/cancel/"
+PAGE_SIZE = 100                   # the face's largest `limit`
+OPEN = "400"                      # Omnitron's `approved`: an item that may still be cancelled
+CANCELLED = "100"
+#: Orders changed this long before the newest change last seen are taken in again: a change committed
+#: on Omnitron while a pull was reading may carry an earlier `modified_date` than one the pull saw.
+OVERLAP = timedelta(minutes=10)
+SELLER_REQUEST = 137              # kalem's `seller_request`: Omnitron's order items show no cancel reason
+
+M = TypeVar("M", bound=BaseModel)
+T = TypeVar("T")
+
+
+class _Unreadable(Exception):
+    def __init__(self, body: str) -> None:
+        super().__init__(body)
+        self.body = body
+
+
+def _parse(model: type[M], response: httpx.Response) -> M:
+    try:
+        return model.model_validate_json(response.content)
+    except ValidationError:
+        raise _Unreadable(response.text) from None
+
+
+def _refusal(response: httpx.Response, *, login: bool = False) -> tuple[str, str, str]:
+    """(kind, message, body) of an answer that is not a success; DRF's error shapes carry the reason."""
+    body = response.text
+    status = response.status_code
+    if status == 429 or status >= 500:
+        return PLATFORM_ERROR, f"Omnitron answered HTTP {status}", body
+    if status in (401, 403) or (login and status == 400):   # Omnitron answers a bad login with 400
+        return CREDENTIALS_REJECTED, f"Omnitron refused the username/password (HTTP {status})", body
+    if not body.lstrip().startswith("{"):
+        return UNREADABLE_ANSWER, f"Omnitron answered HTTP {status} in no form kalem knows", body
+    return REFUSED, f"Omnitron refused the call (HTTP {status}): {body[:500]}", body
+
+
+def _time(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+def _relative(url: str) -> str:
+    """A `next` link's path and query, to be asked of the account's base URL (which may be a proxy's)."""
+    parts = urlsplit(url)
+    return f"{parts.path}?{parts.query}" if parts.query else parts.path
+
+
+@dataclass
+class AkinonConnector:
+    platform: str = "akinon"
+    credential_names: tuple[str, ...] = ("username", "password")
+    pushes: frozenset[str] = frozenset({"lines.cancelled", "cancel_request.approved"})
+    timeout: float = 10.0
+    #: (account, its credentials' digest) → the token Omnitron answered: logging in once, not at every
+    #: pull, keeps clear of Omnitron's limits on logins; a token refused is forgotten and asked again.
+    _keys: dict[tuple[str, str], str] = field(default_factory=dict, repr=False)
+
+    @staticmethod
+    def _cache_key(account: ChannelAccount) -> tuple[str, str]:
+        creds = account.credentials or {}
+        digest = hashlib.sha256(f"{creds.get('username')}\0{creds.get('password')}".encode()).hexdigest()
+        return account.id, digest
+
+    def _login(self, client: httpx.Client, account: ChannelAccount) -> str:
+        creds = account.credentials or {}
+        login = wire.AkinonLogin(username=creds.get("username") or "-", password=creds.get("password") or "-")
+        try:
+            response = client.post(LOGIN, json=login.model_dump(mode="json"))
+        except httpx.HTTPError as error:
+            raise ChannelFailure(UNREACHABLE, f"Omnitron did not answer: {type(error).__name__}") from None
+        if response.status_code != 200:
+            raise ChannelFailure(*_refusal(response, login=True))
+        try:
+            return _parse(AkinonLoginOut, response).key
+        except _Unreadable as unreadable:
+            raise ChannelFailure(UNREADABLE_ANSWER, "Omnitron's login answer is not one kalem knows",
+                                 unreadable.body) from None
+
+    def _logged_in(self, account: ChannelAccount, work: Callable[[httpx.Client], T]) -> T:
+        """`work` with a client logged in as the account's user (`Authorization: Token <key>`); a kept
+        token refused (it expired) is replaced once by a fresh login."""
+        cached = self._cache_key(account)
+        with httpx.Client(base_url=account.base_url, timeout=self.timeout) as client:
+            kept = self._keys.get(cached)
+            if kept is not None:
+                client.headers["Authorization"] = f"Token {kept}"
+                try:
+                    return work(client)
+                except ChannelFailure as failure:
+                    if failure.kind != CREDENTIALS_REJECTED:
+                        raise
+                    del self._keys[cached]
+            key = self._keys[cached] = self._login(client, account)
+            client.headers["Authorization"] = f"Token {key}"
+            try:
+                return work(client)
+            except ChannelFailure as failure:
+                if failure.kind == CREDENTIALS_REJECTED:
+                    self._keys.pop(cached, None)
+                raise
+
+    # --- reading ---------------------------------------------------------------------------------
+
+    def _get(self, client: httpx.Client, path: str, params: Mapping[str, Any] | None = None) -> AkinonOrderPage:
+        try:
+            response = client.get(path, params=dict(params) if params else None)
+        except httpx.HTTPError as error:
+            raise ChannelFailure(UNREACHABLE, f"Omnitron did not answer: {type(error).__name__}") from None
+        if response.status_code != 200:
+            raise ChannelFailure(*_refusal(response))
+        try:
+            return _parse(AkinonOrderPage, response)
+        except _Unreadable as unreadable:
+            raise ChannelFailure(UNREADABLE_ANSWER, "Omnitron's order list is not one kalem knows",
+                                 unreadable.body) from None
+
+    def _orders(self, client: httpx.Client) -> Iterator[AkinonOrder]:
+        page = self._get(client, ORDERS, {"limit": PAGE_SIZE})
+        seen: set[str] = set()
+        while True:
+            yield from page.results
+            if not page.next or not page.results or page.next in seen:
+                return
+            seen.add(page.next)
+            page = self._get(client, _relative(page.next))
+
+    def _order(self, client: httpx.Client, number: str) -> AkinonOrder | None:
+        found = self._get(client, ORDERS, {"number": number})
+        return next((o for o in found.results if o.number == number), None)
+
+    def pull(self, account: ChannelAccount, since: str | None) -> Pulled:
+        return self._logged_in(account, lambda client: self._pull(client, since))
+
+    def _pull(self, client: httpx.Client, since: str | None) -> Pulled:
+        after = _time(since)
+        newest = after
+        orders: list[InboundOrder] = []
+        for order in self._orders(client):
+            modified = _time(order.modified_date) or _time(order.created_date)
+            if modified is not None:
+                newest = modified if newest is None else max(newest, modified)
+                if after is not None and modified < after - OVERLAP:
+                    continue
+            inbound = inbound_order(order)
+            if inbound is not None:
+                orders.append(inbound)
+        return Pulled(orders, newest.isoformat() if newest is not None else since)
+
+    # --- writing ---------------------------------------------------------------------------------
+
+    def push(self, account: ChannelAccount, request: PushRequest) -> Outcome:
+        try:
+            return self._logged_in(account, lambda client: self._push(client, request))
+        except ChannelFailure as failure:
+            if failure.kind == UNREADABLE_ANSWER:
+                return Rejected(failure.kind, failure.message, failure.body)
+            return RetryLater(failure.kind, failure.message)
+
+    def _push(self, client: httpx.Client, request: PushRequest) -> Outcome:
+        order = request.order
+        shown = self._order(client, order.order_number)
+        if shown is None:
+            return RetryLater(REFUSED, f"Omnitron shows no order {order.order_number} yet")
+        body = cancel_body(order, shown, _first_reason(request.data))
+        if isinstance(body, Done | Rejected):
+            return body
+        return self._send(client, shown.pk, body)
+
+    def _send(self, client: httpx.Client, pk: int, body: wire.CancelIn) -> Outcome:
+        try:
+            response = client.post(CANCEL.format(pk=pk), json=body.model_dump(mode="json"))
+        except httpx.HTTPError as error:
+            return RetryLater(UNREACHABLE, f"Omnitron did not answer: {type(error).__name__}")
+        if response.status_code != 200:
+            kind, message, text = _refusal(response)
+            if kind == CREDENTIALS_REJECTED:
+                raise ChannelFailure(kind, message)   # a fresh login, then a read before sending again
+            if kind == PLATFORM_ERROR:
+                return RetryLater(kind, message)
+            return Rejected(kind, message, text)
+        try:
+            _parse(AkinonCancelAnswer, response)
+        except _Unreadable as unreadable:
+            return Rejected(UNREADABLE_ANSWER, "Omnitron's answer to the cancel is not one kalem knows",
+                            unreadable.body)
+        return Done(f"cancelled order items {', '.join(str(i) for i in body.cancel_items)}")
+
+
+def _first_reason(data: Mapping[str, Any]) -> int | None:
+    for item in data.get("items") or ():
+        if isinstance(item, Mapping) and isinstance(item.get("reason_id"), int):
+            return int(item["reason_id"])
+    return None
+
+
+def _line_id(order_number: str, item: Any) -> str:
+    return item.remote_id or f"{order_number}-{item.product.sku}"
+
+
+def cancelled_by_line(order: AkinonOrder) -> dict[str, int]:
+    found: dict[str, int] = defaultdict(int)
+    for item in order.orderitem_set:
+        if item.status == CANCELLED:
+            found[_line_id(order.number, item)] += 1
+    return dict(found)
+
+
+def cancel_body(order: Order, shown: AkinonOrder, reason_id: int | None) -> wire.CancelIn | Done | Rejected:
+    """The cancel that brings Omnitron's order to kalem's cancelled units, or why none is sent."""
+    on_omnitron = cancelled_by_line(shown)
+    missing = {ln.line_id: ln.ledger.cancelled - on_omnitron.get(ln.line_id, 0) for ln in order.lines}
+    missing = {line_id: n for line_id, n in missing.items() if n > 0}
+    if not missing:
+        return Done("Omnitron shows these units cancelled already")
+    items: list[int] = []
+    for item in shown.orderitem_set:
+        line_id = _line_id(shown.number, item)
+        if item.status == OPEN and missing.get(line_id, 0) > 0:
+            items.append(item.pk)
+            missing[line_id] -= 1
+    short = {line_id: n for line_id, n in missing.items() if n > 0}
+    if short:
+        return Rejected(REFUSED, "Omnitron shows no open order item left to cancel: "
+                                 + ", ".join(f"{line_id} x{n}" for line_id, n in short.items()))
+    reason = reason_id or SELLER_REQUEST
+    whole = all(item.status == CANCELLED or item.pk in items for item in shown.orderitem_set)
+    # `forced_refund_amount` is Omnitron's internal override, null as its documentation asks; the
+    # refund itself is Omnitron's, after its cancellation strategy.
+    return wire.CancelIn(
+        order=shown.pk, is_all=False, cancel_items=items, forced_refund_amount=None,
+        reasons={str(pk): reason for pk in items},
+        is_cargo_refund=whole,           # nothing of the order left to ship: its shipping is refunded too
+        return_details=False)
+
+
+def inbound_order(order: AkinonOrder) -> InboundOrder | None:
+    """The Omnitron order as kalem takes it in: one line per `remote_id`, a unit per order item."""
+    if not order.orderitem_set:
+        return None
+    quantity: dict[str, int] = defaultdict(int)
+    discount: dict[str, Decimal] = defaultdict(Decimal)
+    first: dict[str, Any] = {}
+    for item in order.orderitem_set:
+        line_id = _line_id(order.number, item)
+        first.setdefault(line_id, item)
+        quantity[line_id] += 1
+        discount[line_id] += Decimal(item.discount_amount)
+    lines = tuple(
+        LineSpec(line_id=line_id, sku=item.product.sku, name=item.product.name, quantity=quantity[line_id],
+                 unit_price=Decimal(item.retail_price), discount=discount[line_id], tax_rate=Decimal(item.tax_rate),
+                 product_id=item.product.product_id, barcode=item.product.barcode)
+        for line_id, item in first.items())
+    spec = OrderSpec(seller_id="", order_number=order.number, currency=order.currency, lines=lines,
+                     shipping_amount=Decimal(order.shipping_amount))
+    return InboundOrder(spec, cancelled_by_line(order), reason_id=SELLER_REQUEST)
+
+
+def connector() -> AkinonConnector:
+    return AkinonConnector()
