@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints, model_validator
 
+from kalem.api.error_bodies import METHOD_NOT_ALLOWED, ROUTE_NOT_FOUND
 from kalem.api.open_payload import OpenPayload
 
 Text = Annotated[str, StringConstraints(min_length=1, max_length=200)]
@@ -92,7 +93,7 @@ def envelope(data: Any, message: str, status: int = 200) -> JSONResponse:
 
 
 #: The codes of a request that reached no operation: a path the API does not have, a method it does not serve.
-_NO_OPERATION = frozenset({"route_not_found", "method_not_allowed"})
+_NO_OPERATION = frozenset({ROUTE_NOT_FOUND, METHOD_NOT_ALLOWED})
 
 
 def error(code: str, status: int, message: str, details: dict[str, Any]) -> JSONResponse:
