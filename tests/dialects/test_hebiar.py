@@ -150,7 +150,7 @@ def test_seller_decisions_become_the_documented_hooks(hebiar, api, db):
         "packageType": "ShipToCustomer",
         "items": [{"orderItemLineId": "item1691416223190-1", "packageItemStatusId": 1302,
                    "packageItemStatusName": "Cancelled"}],
-        "packageStatusId": 1302, "packageStatusName": "Cancelled"}]
+        "packageStatusId": 1304, "packageStatusName": "Picked"}]  # units 2 and 3 are still in the package
     rejected = api.get("/v1/orders/4000000002/events").json()["data"][-1]
     hook = hook_payloads(rejected)[0]
     assert hook["hookName"] == "CancelOrderItemLineRejectedEvent"

@@ -8,6 +8,7 @@ import json
 
 from kalem.platforms.zonos.face.execution import Executor
 from kalem.platforms.zonos.face.schema import HOT_MUTATIONS, build_schema
+from kalem.platforms.zonos.face.views import user_id
 from tests.dialects.test_zonos import LINE, ORDER_FIELDS, UPDATE, gql, place, seed_order, zid
 
 HEAD = ("mutation($orderId: ID, $itemId: ID, $quantity: Int!) { orderItemUpdate(orderId: $orderId, "
@@ -15,6 +16,7 @@ HEAD = ("mutation($orderId: ID, $itemId: ID, $quantity: Int!) { orderItemUpdate(
 LEAN = HEAD + "__typename " + ORDER_FIELDS + " } } }"
 # The same selection through a fragment: no plan, graphql-core runs it (the root field at the same place).
 CORE = HEAD + "...O } } } fragment O on Order { __typename " + ORDER_FIELDS + " }"
+OPERATOR = user_id("operator:admin")
 
 
 def test_which_documents_get_a_plan():
@@ -72,8 +74,8 @@ def test_the_answer_shows_refunds_and_actors_read_with_the_change(api):
     args = {"orderId": zid(order), "itemId": f"item_{LINE}", "quantity": 1}
     listed = gql(api, HEAD + "refunds { amount } ...A } } } fragment A on Order { createdBy updatedBy }", **args)
     assert listed["data"]["orderItemUpdate"]["order"] == {"refunds": [{"amount": 1.5}],
-                                                          "createdBy": "operator:admin", "updatedBy": "operator:admin"}
+                                                          "createdBy": OPERATOR, "updatedBy": OPERATOR}
     lean = gql(api, HEAD + "updatedBy } } }", **args)["data"]["orderItemUpdate"]["order"]
-    assert lean == {"updatedBy": "operator:admin"}
+    assert lean == {"updatedBy": OPERATOR}
     cancelled = gql(api, 'mutation($id: ID!) { orderCancel(id: $id) { status refunds { amount } } }', id=zid(order))
     assert cancelled["data"]["orderCancel"] == {"status": "CANCELED", "refunds": [{"amount": 1.5}]}

@@ -89,6 +89,28 @@ def test_documented_clear_response(server, db, api):
     assert read(client, "4000000001") != before   # the clear answer cancels all the same
 
 
+def test_cancel_all_with_empty_reasons_takes_the_default_reason(server, db, api):
+    """The page's whole-order cancel: `is_all: true`, `cancel_items: []` and `reasons: {}`."""
+    client, o = placed(server, db, api)
+    r = client.post(f"/api/i1/orders/{o['pk']}/cancel/", json=seed_cancel(o["pk"], [], {}, is_all=True))
+    assert r.status_code == 200, r.text
+    assert {i["status"] for i in r.json()["orderitem_set"]} == {"100"} and r.json()["status"] == "100"
+    [cancelled] = [e for e in api.get("/v1/orders/4000000001/events").json()["data"] if e["type"] == "lines.cancelled"]
+    assert {i["reason_id"] for i in cancelled["data"]["items"]} == {151}   # Vazgeçtim: the documented default
+
+
+def test_cancel_items_as_the_documented_dict(server, db, api):
+    """The table's type for `cancel_items` is "dict": `{order item pk: quantity}`, an item being one unit."""
+    client, o = placed(server, db, api)
+    first, second = (i["pk"] for i in o["orderitem_set"][:2])
+    r = client.post(f"/api/i1/orders/{o['pk']}/cancel/", json=seed_cancel(
+        o["pk"], {str(first): 1, str(second): 1}, {str(first): 136, str(second): 136}, return_details=False))
+    assert r.status_code == 200, r.text
+    assert_same_shape(r.json(), CLEAR, equal=["$.cancellation_type"])
+    assert r.json()["order_items"] == [first, second]
+    assert [i["status"] for i in read(client, "4000000001")["orderitem_set"]] == ["100", "100", "400"]
+
+
 def test_the_three_documented_paths(server, db, api):
     client, o = placed(server, db, api)
     items = [i["pk"] for i in o["orderitem_set"]]
@@ -161,7 +183,9 @@ def bad_bodies(o: dict) -> list[tuple[dict, str, str]]:
         ({**ok, "order": o["pk"] + 999}, "order", "invalid"),
         ({**ok, "is_all": "maybe"}, "is_all", "invalid_request"),
         ({**ok, "is_all": True}, "cancel_items", "invalid"),                         # items with is_all
-        ({**ok, "cancel_items": {str(open_[0]): 1}}, "cancel_items", "invalid"),     # a dict, not a list
+        ({**ok, "cancel_items": {str(open_[0]): 2}}, "cancel_items", "invalid"),     # an item is one unit
+        ({**ok, "cancel_items": {"first": 1}}, "cancel_items", "invalid"),           # not an item pk
+        ({**ok, "cancel_items": {}}, "cancel_items", "required"),
         ({**ok, "cancel_items": []}, "cancel_items", "required"),
         ({**ok, "forced_refund_amount": "lots"}, "forced_refund_amount", "invalid"),
         ({**ok, "forced_refund_amount": "1000.00"}, "non_field_errors", "forced_amount_exceeds_paid"),
@@ -286,6 +310,8 @@ def test_reason_catalog(server, db, api):
     assert_same_shape(page, {"count": 1, "next": None, "previous": None, "results": [{
         **REASON, "created_date": None, "modified_date": None}]})   # a built-in catalog has no dates
     assert {r["cancellation_type"] for r in page["results"]} == {"cancel", "refund"}
+    pks = [r["pk"] for r in page["results"]]
+    assert len(pks) == len(set(pks)) == page["count"] and 151 in pks   # each reason once
     one = client.get("/api/v1/channel/5/cancellation_reasons/136/").json()
     assert one["pk"] == 136 and one["cancellation_type"] == "cancel"
     assert len({r["uuid"] for r in page["results"]}) == page["count"]

@@ -279,17 +279,70 @@ def test_seller_decisions_arrive_as_the_documented_hooks(hebiar, api, db, receiv
     by_name = {hook["hookName"]: hook for hook in received(receiver)}
     confirmed, rejected = by_name["CancelOrderItemLineConfirmedEvent"], by_name["CancelOrderItemLineRejectedEvent"]
     assert len(receiver.requests) == 2
-    assert_same_shape(confirmed, ex.CONFIRMED, equal=["$.hookName", "$.packageType", "$.packageStatusId",
-                                                      "$.packageStatusName", "$.items[].packageItemStatusId",
+    assert_same_shape(confirmed, ex.CONFIRMED, equal=["$.hookName", "$.packageType", "$.items[].packageItemStatusId",
                                                       "$.items[].packageItemStatusName"])
     assert (confirmed["packageId"], confirmed["items"][0]["orderItemLineId"]) == ("BB_pid1692966394724",
                                                                                   "item1691416223190-1")
+    # The package still holds units 2 and 3: its status is its own, not Cancelled.
+    assert (confirmed["packageStatusId"], confirmed["packageStatusName"]) == (1304, "Picked")
     assert_same_shape(rejected, ex.REJECTED, equal=[
         "$.hookName", "$.packageType", "$.packageStatusId", "$.packageStatusName", "$.packageStatusReasonId",
         "$.packageStatusReasonName", "$.packageStatusReasonDesc", "$.items[].packageItemStatusId",
         "$.items[].packageItemStatusName", "$.items[].packageItemStatusReasonId",
         "$.items[].packageItemStatusReasonName", "$.items[].packageItemStatusReasonDesc"])
     assert (rejected["packageId"], rejected["items"][0]["orderItemLineId"]) == ("BB_pid000002", "item000002-2")
+
+
+def test_a_partial_approval_confirms_the_approved_units_and_rejects_the_refused_ones(
+        hebiar, api, db, receiver, worker):  # noqa: F811
+    hebiar_subscriber(api, receiver, ["cancel_request.*"])
+    asked = [{**ex.CANCEL_REQUEST_BODY[0], "sourceOrderItemLineId": f"item1691416223190-{n}"} for n in (2, 3)]
+    assert hebiar.post("/Orders/CreateOrderItemLineCancelRequest", json=asked).status_code == 200
+    [request] = api.get("/v1/cancel-requests").json()["data"]
+    seller = client_for(api, token(db, "seller", "acme"))
+    approved = seller.post(f"/v1/cancel-requests/{request['id']}/approve", json={
+        "lines": [{"line_id": "item1691416223190", "quantity": 1}]})
+    assert approved.status_code == 200, approved.text
+    drain(worker, lambda: settled(api))
+    confirmed, rejected = received(receiver)
+    assert_same_shape(confirmed, ex.CONFIRMED, equal=["$.hookName", "$.packageType", "$.items[].packageItemStatusId",
+                                                      "$.items[].packageItemStatusName"])
+    assert [i["orderItemLineId"] for i in confirmed["items"]] == ["item1691416223190-2"]  # the lowest asked
+    assert (confirmed["packageId"], confirmed["packageStatusId"], confirmed["packageStatusName"]) == (
+        "BB_pid1692966394724", 1304, "Picked")  # units 1 and 3 are still in it
+    # The refused unit is sent as the documented rejection (no denial reason: the seller gave none).
+    without_reason = {k: v for k, v in ex.REJECTED.items() if "Reason" not in k}
+    without_reason["items"] = [{k: v for k, v in i.items() if "Reason" not in k} for i in ex.REJECTED["items"]]
+    assert_same_shape(rejected, without_reason, equal=[
+        "$.hookName", "$.packageType", "$.packageStatusId", "$.packageStatusName", "$.items[].packageItemStatusId",
+        "$.items[].packageItemStatusName"])
+    assert (rejected["packageId"], [i["orderItemLineId"] for i in rejected["items"]]) == (
+        "BB_pid1692966394724", ["item1691416223190-3"])
+    assert units(hebiar, "4000000001")["item1691416223190-3"]["isAvaibleCancelRequest"] is True  # open again
+
+
+def test_a_refused_unit_is_named_in_the_package_a_split_moved_it_to(hebiar, api, db, receiver, worker):  # noqa: F811
+    hebiar_subscriber(api, receiver, ["cancel_request.*"])
+    asked = [{**ex.CANCEL_REQUEST_BODY[0], "sourceOrderItemLineId": f"item1691416223190-{n}"} for n in (1, 2)]
+    assert hebiar.post("/Orders/CreateOrderItemLineCancelRequest", json=asked).status_code == 200
+    [request] = api.get("/v1/cancel-requests").json()["data"]
+    split = api.post("/v1/orders/4000000001/packages/BB_pid1692966394724/split", json={
+        "packages": [{"items": [{"line_id": "item1691416223190", "quantity": 1}]}]})  # unit 1 alone; 2 and 3 after
+    assert split.status_code == 200, split.text
+    children = {p["package_id"] for p in api.get("/v1/orders/4000000001").json()["packages"]
+                if p.get("parent_id") == "BB_pid1692966394724"}
+    assert len(children) == 2
+    approved = api.post(f"/v1/cancel-requests/{request['id']}/approve", json={
+        "lines": [{"line_id": "item1691416223190", "quantity": 1}]})
+    assert approved.status_code == 200, approved.text
+    drain(worker, lambda: settled(api))
+    confirmed, rejected = received(receiver)
+    assert confirmed["hookName"] == "CancelOrderItemLineConfirmedEvent"
+    assert confirmed["packageStatusName"] == "Cancelled"  # unit 1 was its package's only unit
+    assert rejected["hookName"] == "CancelOrderItemLineRejectedEvent"
+    assert rejected["items"] == [{"orderItemLineId": "item1691416223190-2", "packageItemStatusId": 1324,
+                                  "packageItemStatusName": "CancelRequestDenied"}]
+    assert rejected["packageId"] in children and rejected["packageId"] != confirmed["packageId"]
 
 
 SHIPPED_EQUAL = ["$.hookName", "$.packageType", "$.packageStatusId", "$.packageStatusName",
@@ -385,9 +438,9 @@ def test_a_cancel_request_lands_on_the_sellers_hub_page_and_the_decision_reaches
         assert approved.status_code == 200 and "done=approved" in str(approved.url)
     drain(worker, lambda: settled(api))
     [confirmed] = received(receiver)
-    assert_same_shape(confirmed, ex.CONFIRMED, equal=["$.hookName", "$.packageStatusName",
-                                                      "$.items[].packageItemStatusName"])
+    assert_same_shape(confirmed, ex.CONFIRMED, equal=["$.hookName", "$.items[].packageItemStatusName"])
     assert confirmed["items"][0]["orderItemLineId"] == "item1691416223190-1"
+    assert confirmed["packageStatusName"] == "Picked"  # units 2 and 3 are still in the package
 
 
 # --- errors --------------------------------------------------------------------------------------------

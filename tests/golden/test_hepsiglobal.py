@@ -76,6 +76,53 @@ def test_documented_cancel_unsuccessful_response_is_a_400_in_the_envelope(hg, db
     assert snapshot(db) == before
 
 
+def test_the_documented_cancel_items_array_is_taken(hg, api, db):
+    """"Each item within the cancel_items array specifies details for cancellation": an element carries
+    the order-cancel webhook's fields — the item, `cancel_quantity` (absent: every open unit), `reason`."""
+    path = f"/v1/orders/{SEED_ORDER}/order_items/{SEED_ITEM}"
+    one = hg.put(path, json={"cancel_items": [{"order_item_number": SEED_ITEM, "cancel_quantity": 1,
+                                               "reason": "out_of_stock"}]})
+    assert one.status_code == 200, one.text
+    assert_same_shape(one.json(), SEED_200)
+    assert one.json()["data"] == {}
+    line = next(ln for ln in api.get(f"/v1/orders/{SEED_ORDER}").json()["lines"] if ln["line_id"] == SEED_ITEM)
+    assert (line["ledger"]["cancelled"], line["ledger"]["open"]) == (1, 1)
+    rest = hg.put(path, json={"cancel_items": [{"reason": "customer_demand"}]})
+    assert rest.status_code == 200, rest.text
+    cancelled = [e for e in api.get(f"/v1/orders/{SEED_ORDER}/events").json()["data"] if e["type"] == "lines.cancelled"]
+    assert [(e["data"]["items"][0]["quantity"], e["data"]["items"][0]["reason_id"]) for e in cancelled] == [
+        (1, 135), (1, 136)]
+
+
+def test_a_bad_cancel_items_array_is_a_400_and_changes_nothing(hg, db):
+    path = f"/v1/orders/{SEED_ORDER}/order_items/{SEED_ITEM}"
+    entry = {"order_item_number": SEED_ITEM, "cancel_quantity": 1, "reason": "customer_demand"}
+    before = snapshot(db)
+    for body, code in [({"reason": "customer_demand", "cancel_items": [entry]}, "invalid_request"),
+                       ({"cancel_items": []}, "invalid_request"),
+                       ({"cancel_items": [entry, entry]}, "too_many_items"),   # the path names one item
+                       ({"cancel_items": [{**entry, "order_item_number": f"{SEED_ORDER}_oi1"}]}, "invalid_input"),
+                       ({"cancel_items": [{**entry, "cancel_quantity": 3}]}, "quantity_exceeds_cancellable"),
+                       ({"cancel_items": [{**entry, "cancel_quantity": 0}]}, "invalid_request"),
+                       ({"cancel_items": [{**entry, "reason": "bored"}]}, "unknown_reason")]:
+        response = hg.put(path, json=body)
+        assert response.status_code == 400, (body, response.text)
+        assert_same_shape(response.json(), {"data": response.json()["data"], "message": "string"})
+        assert response.json()["data"]["code"] == code, body
+    assert snapshot(db) == before
+
+
+def test_an_unknown_path_under_an_order_item_is_404_in_the_envelope(hg, db):
+    before = snapshot(db)
+    item = f"/v1/orders/{SEED_ORDER}/order_items/{SEED_ITEM}"
+    for method, path in (("PUT", f"{item}/cancel"), ("POST", f"{item}/refunds"), ("GET", f"{item}/x/y")):
+        response = hg.request(method, path, json=SEED_BODY)
+        assert response.status_code == 404, (path, response.text)
+        assert_same_shape(response.json(), {"data": {"code": "route_not_found"}, "message": "string"},
+                          equal=["$.data.code"])
+    assert snapshot(db) == before
+
+
 def test_documented_reason_strings_are_taken(hg, api):
     """`customer_demand` (the seed), `out_of_stock` (the webhook sample) cancel; `incorrect_order`
     (the refund sample) refunds."""

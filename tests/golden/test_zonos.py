@@ -12,6 +12,7 @@ from tests.conftest import snapshot
 from tests.dialects.test_zonos import LINE, code, gql, place, seed_order, zid
 from tests.golden.shape import assert_same_shape
 from tests.support import token
+from tests.webhooks.conftest import deliveries, drain, receiver, worker  # noqa: F401 - fixtures
 
 SEED_ORDER_ID = "order_4f52ec0e-3467-11ed-b878-0242ac120002"
 #: Update orders, "Mutasyon", verbatim (only the order id is the one kalem gave the order).
@@ -248,3 +249,54 @@ def test_oauth_token_endpoint_is_not_offered(anon):
     response = anon.post("/oauth/token", data={"grant_type": "urn:ietf:params:oauth:grant-type:jwt-bearer",
                                                "assertion": "a.b.c"})
     assert response.status_code == 404
+
+
+# --- ids in the platform's form, and the merchant's own update as a webhook ------------------------------
+
+#: The documented example's `createdBy: "user_3258ec0e-3467-11ed-b878-0242ac120002"`: `user_` and a UUID.
+USER_ID = re.compile(r"user_[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+LANDED_COST_ID = re.compile(r"landed_cost_[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+def test_created_by_and_updated_by_are_user_ids(api, anon, db):
+    order = place(api, seed_order())
+    seller = token(db, "seller", "acme")
+    got = gql(anon, SEED_MUTATION.replace(SEED_ORDER_ID, zid(order)), seller)["data"]["orderItemUpdate"]["order"]
+    assert USER_ID.fullmatch(got["createdBy"]) and USER_ID.fullmatch(got["updatedBy"]), got
+    assert got["createdBy"] != got["updatedBy"]  # the operator placed the order, the seller removed the unit
+    read = gql(api, 'query($id: ID!) { order(orderId: $id) { createdBy updatedBy } }', id=zid(order))
+    assert read["data"]["order"] == {"createdBy": got["createdBy"], "updatedBy": got["updatedBy"]}  # stable
+
+
+def test_landed_cost_ids_are_unique_across_orders(api):
+    orders = [place(api, seed_order(number=number, aon=f"AO-{number}", line=line))
+              for number, line in (("4000000101", LINE), ("4000000102", "line-2"))]
+    removed = gql(api, UPDATE_ITEM, orderId=zid(orders[0]), itemId=f"item_{LINE}", quantity=1)
+    assert "errors" not in removed, removed
+    ids = [[lc["id"] for lc in gql(api, 'query($id: ID!) { order(orderId: $id) { landedCosts { id } } }',
+                                   id=zid(o))["data"]["order"]["landedCosts"]] for o in orders]
+    assert [len(each) for each in ids] == [2, 1]  # as placed, then after the removal; as placed
+    every = [i for each in ids for i in each]
+    assert all(LANDED_COST_ID.fullmatch(i) for i in every), every
+    assert len(set(every)) == 3  # no two orders share a landed cost id
+    again = gql(api, 'query($id: ID!) { order(orderId: $id) { landedCosts { id } } }', id=zid(orders[0]))
+    assert [lc["id"] for lc in again["data"]["order"]["landedCosts"]] == ids[0]  # the same on every read
+
+
+UPDATE_ITEM = """mutation($orderId: ID, $itemId: ID, $quantity: Int!) {
+  orderItemUpdate(orderId: $orderId, itemId: $itemId, quantity: $quantity) { order { id } } }"""
+
+
+def test_the_merchants_own_order_item_update_fires_order_updated(api, db, receiver, worker):  # noqa: F811
+    seller = token(db, "seller", "acme")
+    created = gql(api, """mutation($input: WebhookCreateInput!) { webhookCreate(input: $input) { id } }""", seller,
+                  input={"url": f"http://127.0.0.1:{receiver.port}/zonos", "type": "ORDER_UPDATED"})
+    assert "errors" not in created, created
+    order = place(api, seed_order(quantity=2))
+    own = gql(api, SEED_MUTATION.replace(SEED_ORDER_ID, zid(order)), seller)
+    assert "errors" not in own, own
+    drain(worker, lambda: all(d["status"] not in ("pending", "delivering") for d in deliveries(api)))
+    [got] = receiver.requests
+    sent = got.json()["data"]["order"]
+    assert (got.method, got.path, sent["id"], sent["items"][0]["quantity"]) == ("POST", "/zonos", zid(order), 1)
+    assert sent["updatedBy"] == own["data"]["orderItemUpdate"]["order"]["updatedBy"]  # the merchant's own change

@@ -90,6 +90,7 @@ wire was fixed: the native API shows its code, the faces the code raised in its 
     │   ├── UnsupportedGrantType                  platforms/hepsiglobal/face/routes.py
     │   ├── CompanyIdRequired*                    platforms/hepsiglobal/face/routes.py
     │   ├── OrderItemRepeated*                    platforms/hepsiglobal/face/routes.py
+    │   ├── CancelItemElsewhere*                  platforms/hepsiglobal/face/routes.py
     │   ├── LinesOfSeveralOrders                  platforms/n11/order_lines.py
     │   ├── LinesOfSeveralPackages                platforms/n11/order_lines.py
     │   ├── NothingToSplit                        platforms/n11/order_lines.py

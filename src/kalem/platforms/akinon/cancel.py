@@ -22,13 +22,17 @@ from kalem.platforms.akinon import pks as akinon_pks
 from kalem.platforms.akinon.face.errors import Invalid, Required
 from kalem.store.uow import UnitOfWork
 
+#: The reason of every item when `is_all: true` comes with empty `reasons` (the page's whole-order cancel):
+#: 151, "Vazgeçtim" (changed my mind), the catalog's one reason for both a cancel and a refund.
+DEFAULT_REASON = 151
+
 
 @dataclass(frozen=True)
 class CancelItems:
     principal: Principal
     order_pk: int
     items: tuple[int, ...]                 # order item pks; empty: every item still cancellable or refundable
-    reasons: Mapping[str, int]             # order item pk → reason id
+    reasons: Mapping[str, int]             # order item pk → reason id; empty with no items: DEFAULT_REASON
     ibans: Mapping[str, str]
     holder_names: Mapping[str, str]
     include_cargo: bool | None = None
@@ -59,10 +63,11 @@ def cancel(uow: UnitOfWork, cmd: CancelItems) -> Cancelled:
         operation, numbers = classify_units(order, units, [str(pk) for pk in pks])
         status_type = StatusType.CANCELLED if operation is Operation.CANCEL else StatusType.RETURNED
         reasons: dict[str, int] = {}
+        given = cmd.reasons if cmd.items or cmd.reasons else dict.fromkeys(map(str, pks), DEFAULT_REASON)
         for pk, (line_id, _) in zip(pks, units, strict=True):
-            if str(pk) not in cmd.reasons:
+            if str(pk) not in given:
                 raise Required(f"A reason is required for order item {pk}.", field="reasons")
-            reason_id = cmd.reasons[str(pk)]
+            reason_id = given[str(pk)]
             reason(reason_id, status_type)  # the reason must fit the operation (cancel or refund)
             reasons.setdefault(line_id, reason_id)  # a line carries one reason per operation: the first
         refund = app_refunds.refund_locked(tx, order, app_refunds.RefundUnits(

@@ -32,7 +32,8 @@ class CancelIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     order: Integer
     is_all: bool = False
-    cancel_items: list[Integer] | dict[str, Any]   # the page says "dict"; it is a list of item pks
+    # The page's type is "dict" ({order item pk: quantity}); its text and the channel SDK send a list of pks.
+    cancel_items: list[Integer] | dict[Annotated[str, StringConstraints(max_length=20)], Integer]
     forced_refund_amount: Decimal | Annotated[str, StringConstraints(max_length=32)] | None
     reasons: dict[Annotated[str, StringConstraints(max_length=20)], Integer]
     is_cargo_refund: bool = False

@@ -29,7 +29,7 @@ def _tables() -> Sequence[sa.Table]:
 def _renderer(uow: Callable[[], UnitOfWork]) -> Renderer:
     from kalem.platforms.hebiar import hooks
 
-    return hooks.hook_payloads
+    return hooks.renderer(uow)
 
 
 def _schemas() -> dict[str, dict[str, Any]]:

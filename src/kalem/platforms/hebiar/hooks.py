@@ -5,16 +5,25 @@ packageStatusName, …}`; `packageId` and `orderItemLineId` carry the source ids
 package (`packageType: "Return"`), named by the return request's id. A split's new packages are
 announced as Picked; the package split is not (its `Unpacked` state has no OMS counterpart). A cancel made through the
 Hebiar face itself is never sent back to Hebiar subscribers.
+
+A seller's decision on a cancel request is a `CancelOrderItemLineConfirmedEvent` for the units it
+approved, its package status the package's own (Cancelled once emptied, else what it was), and — when
+the seller approved only part of the request — a `CancelOrderItemLineRejectedEvent` for the units it
+refused, named in the package that held them when the seller decided.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
 
 from kalem.domain.orders import PackageStatus
 from kalem.domain.reasons import StatusType, reason
 from kalem.platforms.hebiar.history import numbers
 from kalem.platforms.hebiar.units import PACKAGE_STATUS_NAMES, STATUS_IDS, unit_line_id
+
+if TYPE_CHECKING:
+    from kalem.store.uow import UnitOfWork
 
 #: `via` on a kalem event made through this face: its subscribers made the change and do not hear it back.
 FACE = "hebiar"
@@ -39,7 +48,11 @@ def _schema(name: str, extra: dict[str, Any] | None = None) -> dict[str, Any]:
 
 _CHANGED = _schema("OrderPackageStatusChangedEvent", _CARGO)
 #: The body each event type becomes (the webhook event catalog publishes these).
-HOOK_SCHEMAS = {"cancel_request.approved": _schema("CancelOrderItemLineConfirmedEvent"),
+_DECIDED = _schema("CancelOrderItemLineConfirmedEvent", _REASON)
+_DECIDED["description"] = ("one body per package: CancelOrderItemLineConfirmedEvent for the units approved, and for "
+                           "a partial approval CancelOrderItemLineRejectedEvent for the units refused")
+_DECIDED["properties"]["hookName"] = {"enum": ["CancelOrderItemLineConfirmedEvent", "CancelOrderItemLineRejectedEvent"]}
+HOOK_SCHEMAS = {"cancel_request.approved": _DECIDED,
                 "cancel_request.rejected": _schema("CancelOrderItemLineRejectedEvent", _REASON),
                 "lines.cancelled": _CHANGED, "package.split": _CHANGED, "package.approved": _CHANGED,
                 "package.shipped": _CHANGED,
@@ -49,12 +62,36 @@ HOOK_SCHEMAS = {"cancel_request.approved": _schema("CancelOrderItemLineConfirmed
                 "return.rejected": _schema("ReturnOrderPackageRejectedEvent", _REASON)}
 
 
-def hook_payloads(event: dict[str, Any]) -> list[dict[str, Any]]:
-    """The Hebiar hooks a kalem event becomes (one per package), or none."""
+def renderer(uow: Callable[[], UnitOfWork]) -> Callable[[dict[str, Any]], list[dict[str, Any]]]:
+    """The payload renderer the composition root hands to the webhook worker for dialect `hebiar`: a
+    partial approval reads the order's history up to the decision, to name the units it refused."""
+    def render(event: dict[str, Any]) -> list[dict[str, Any]]:
+        if not partly_refused(event):
+            return hook_payloads(event)
+        work = uow()
+        with work:
+            history = work.events.for_order(event["order_id"], limit=event["sequence"])
+        return hook_payloads(event, history)
+    return render
+
+
+def partly_refused(event: dict[str, Any]) -> bool:
+    """A cancel request approved for fewer units than it asked."""
+    return event["type"] == "cancel_request.approved" and any(
+        item["approved"] < item["requested"] for item in event["data"]["items"])
+
+
+def hook_payloads(event: dict[str, Any], history: Iterable[dict[str, Any]] = ()) -> list[dict[str, Any]]:
+    """The Hebiar hooks a kalem event becomes (one per package), or none. `history` is the order's
+    events up to this one, needed only when `partly_refused(event)`."""
     kind, data = event["type"], event["data"]
     if kind == "cancel_request.approved":
-        return [_hook("CancelOrderItemLineConfirmedEvent", p["package_id"], SHIP, _units(p["items"]), "Cancelled",
-                      item_status="Cancelled") for p in data.get("packages", [])]
+        confirmed = [_hook("CancelOrderItemLineConfirmedEvent", p["package_id"], SHIP, _units(p["items"]),
+                           _name(p["status"]), item_status="Cancelled") for p in data.get("packages", [])]
+        refused = [_hook("CancelOrderItemLineRejectedEvent", package_id, SHIP, units, "CancelRequestDenied",
+                         item_status="CancelRequestDenied")
+                   for package_id, units in refused_units(event, list(history)).items()]
+        return confirmed + refused
     if kind == "cancel_request.rejected":
         return _rejected(data)
     if kind == "lines.cancelled" and data.get("via") != FACE:
@@ -106,6 +143,33 @@ def _hook(name: str, package_id: str, package_type: str, units: list[str], statu
     if cargo:  # kalem knows a package's tracking number only: it is the cargo key
         hook |= {"cargoCompanyName": None, "cargoKey": cargo_key, "cargoTrackingUrl": None, "estimatedDate": None}
     return hook
+
+
+def refused_units(approved: dict[str, Any], history: list[dict[str, Any]]) -> dict[str, list[str]]:
+    """The unit lines a partial approval refused, by the package holding them at the decision: the
+    request's units (its `cancel_request.created`) less the approved ones, followed through the package
+    splits made while the request waited."""
+    data = approved["data"]
+    created = next((e for e in history if e["type"] == "cancel_request.created"
+                    and e["data"]["cancel_request_id"] == data["cancel_request_id"]), None)
+    if created is None:
+        return {}
+    granted = {(item["line_id"], n) for item in data["items"] for n in numbers(item)}
+    where = {(item["line_id"], n): item["package_id"] for item in created["data"]["items"]
+             for n in numbers(item) if (item["line_id"], n) not in granted}
+    for event in history:
+        if event["type"] == "package.split" and created["sequence"] < event["sequence"] < approved["sequence"]:
+            parent = event["data"]["package_id"]
+            for child in event["data"]["children"]:
+                for item in child["items"]:
+                    for n in numbers(item):
+                        if where.get((item["line_id"], n)) == parent:
+                            where[(item["line_id"], n)] = child["package_id"]
+    by_package: dict[str, list[str]] = {}
+    for (line_id, n), package_id in sorted(where.items()):
+        if package_id is not None:  # a unit in no package has no hook to ride on
+            by_package.setdefault(package_id, []).append(unit_line_id(line_id, n))
+    return by_package
 
 
 def _rejected(data: dict[str, Any]) -> list[dict[str, Any]]:

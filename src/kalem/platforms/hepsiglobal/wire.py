@@ -6,8 +6,9 @@ from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints, model_validator
 
+from kalem.api.error_bodies import METHOD_NOT_ALLOWED, ROUTE_NOT_FOUND
 from kalem.api.open_payload import OpenPayload
 
 Text = Annotated[str, StringConstraints(min_length=1, max_length=200)]
@@ -21,9 +22,26 @@ class TokenIn(BaseModel):
     client_secret: Annotated[str, StringConstraints(min_length=1, max_length=512)]
 
 
-class CancelItemIn(BaseModel):
+class CancelItemEntry(BaseModel):
+    """One element of `cancel_items` ("Each item within the cancel_items array specifies details for
+    cancellation"): the fields of HG's order-cancel webhook, which the page's array follows."""
     model_config = ConfigDict(extra="forbid")
+    order_item_number: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = None
+    cancel_quantity: Annotated[StrictInt, Field(ge=1, le=100_000)] | None = None   # absent: every open unit
     reason: Text
+
+
+class CancelItemIn(BaseModel):
+    """`{"reason"}` (the documented example) or `{"cancel_items": [{…}]}` (the array the page describes)."""
+    model_config = ConfigDict(extra="forbid")
+    reason: Text | None = None
+    cancel_items: Annotated[list[CancelItemEntry], Field(min_length=1, max_length=1)] | None = None
+
+    @model_validator(mode="after")
+    def _one_of(self) -> CancelItemIn:
+        if (self.reason is None) == (self.cancel_items is None):
+            raise ValueError("send either reason or cancel_items")
+        return self
 
 
 class OrderItemIn(OpenPayload):
@@ -74,10 +92,16 @@ def envelope(data: Any, message: str, status: int = 200) -> JSONResponse:
     return JSONResponse({"data": data, "message": message}, status_code=status)
 
 
+#: The codes of a request that reached no operation: a path the API does not have, a method it does not serve.
+_NO_OPERATION = frozenset({ROUTE_NOT_FOUND, METHOD_NOT_ALLOWED})
+
+
 def error(code: str, status: int, message: str, details: dict[str, Any]) -> JSONResponse:
     """HG documents one unsuccessful answer, 400, in the `{data, message}` envelope; kalem keeps 401
     (credentials) and 5xx apart, and puts its stable `code` (and details) inside `data`. 429 stays
-    429: clients back off on it."""
-    status = status if status in (401, 429) or status >= 500 else 400
+    429: clients back off on it. A path the API does not have is 404 (a wrong method 405): no operation
+    ran, so there is no operation's answer to give."""
+    kept = status in (401, 429) or status >= 500 or code in _NO_OPERATION
+    status = status if kept else 400
     return JSONResponse({"data": {"code": code, **({"details": details} if details else {})}, "message": message},
                         status_code=status)

@@ -71,21 +71,36 @@ def _amount(value: Any) -> Decimal | None:
     return amount
 
 
+def _cancel_items(given: list[int] | dict[str, int]) -> list[int]:
+    """The order item pks to cancel: a list of pks, or the page's dict `{pk: quantity}`. An order item is
+    one unit, so its quantity is 1."""
+    if isinstance(given, list):
+        return given
+    items = []
+    for key, quantity in given.items():
+        if not key.strip().isdigit():
+            raise Invalid(f"{key[:20]!r} is not an order item id.", field="cancel_items")
+        if quantity != 1:
+            raise Invalid(f"Order item {key} is one unit: its quantity to cancel is 1, not {quantity}.",
+                          field="cancel_items")
+        items.append(int(key))
+    return items
+
+
 def _cancel(order_pk: int, body: wire.CancelIn, request: Request, ctx: Ctx, authorization: str | None,
             idempotency_key: str | None) -> Response:
     principal = _principal(request, authorization)
     if body.order != order_pk:
         raise Invalid(f"order {body.order} is not the order of this path ({order_pk}).", field="order")
-    if isinstance(body.cancel_items, dict):
-        raise Invalid("Expected a list of order item ids.", field="cancel_items")
-    if body.is_all and body.cancel_items:
+    items = _cancel_items(body.cancel_items)
+    if body.is_all and items:
         raise Invalid("cancel_items must be an empty list when is_all is true.", field="cancel_items")
-    if not body.is_all and not body.cancel_items:
+    if not body.is_all and not items:
         raise Required("Name the order items to cancel, or send is_all: true.", field="cancel_items")
-    if len(set(body.cancel_items)) != len(body.cancel_items):
+    if len(set(items)) != len(items):
         raise Invalid("An order item appears twice.", field="cancel_items")
     cmd = cancel.CancelItems(
-        principal, order_pk, tuple(body.cancel_items), body.reasons, body.ibans, body.holder_names,
+        principal, order_pk, tuple(items), body.reasons, body.ibans, body.holder_names,
         include_cargo=True if body.is_cargo_refund else None, forced_amount=_amount(body.forced_refund_amount),
         reference=body.refund_invoice_number)
 
@@ -181,12 +196,16 @@ _TYPES = {StatusType.CANCELLED: "cancel", StatusType.RETURNED: "refund"}
 
 def _reasons() -> list[dict[str, Any]]:
     """kalem's catalog is built in, not tenant data: it has no creation or change dates (null)."""
-    return [{"pk": r.id, "cancellation_type": _TYPES[r.status_type], "extra_information_needed": False,
-             "order": index, "subject": r.name_en, "is_active": True, "send_to_remote": False,
-             "translations": {"tr": {"subject": r.name_tr}},
-             "uuid": str(uuid5(NAMESPACE_URL, f"kalem:reason:{r.id}:{_TYPES[r.status_type]}")),
-             "created_date": None, "modified_date": None}
-            for index, r in enumerate(CATALOG) if r.platform == "kalem" and r.status_type in _TYPES]
+    found: dict[int, dict[str, Any]] = {}
+    for index, r in enumerate(CATALOG):
+        if r.platform != "kalem" or r.status_type not in _TYPES or r.id in found:
+            continue  # a pk is listed once: 151 (changed my mind) serves cancels and refunds, listed as cancel
+        found[r.id] = {"pk": r.id, "cancellation_type": _TYPES[r.status_type], "extra_information_needed": False,
+                       "order": index, "subject": r.name_en, "is_active": True, "send_to_remote": False,
+                       "translations": {"tr": {"subject": r.name_tr}},
+                       "uuid": str(uuid5(NAMESPACE_URL, f"kalem:reason:{r.id}:{_TYPES[r.status_type]}")),
+                       "created_date": None, "modified_date": None}
+    return list(found.values())
 
 
 @router.get("/api/v1/channel/{channel_id}/cancellation_reasons/", summary="Cancellation and refund reasons",
@@ -206,7 +225,7 @@ def get_cancellation_reason(channel_id: int, pk: int, request: Request,
     found = [r for r in _reasons() if r["pk"] == pk]
     if not found:
         raise CancellationReasonNotFound("Not found.", pk=pk)
-    return found[0]  # 151 "changed my mind" is both a cancel and a refund reason: the cancel one
+    return found[0]
 
 
 # --- cancellation requests (platforms/akinon/face/requests.py) -----------------------------------------

@@ -4,6 +4,7 @@
     POST /v1/orders                             order intake in HG's format — the native path: a body
                                                 with `items` and no `lines` is HG's (api/intake.py)
     PUT  /v1/orders/{order_number}/order_items/{order_item_number}   cancel the item's remaining units
+                                                (or `cancel_items: [{cancel_quantity, reason}]`'s)
     POST /v1/refunds                            asynchronous: a pending refund; `refund.settled` reports it
 
 Client credentials: `client_secret` is a kalem API token (`kalem token create`), `client_id` the
@@ -153,14 +154,35 @@ def _reason(value: str, table: dict[str, int]) -> int:
     return table[value]
 
 
+class CancelItemElsewhere(InvalidInput):
+    """A `cancel_items` element that names another order item than the path's."""
+    code = "cancel_item_elsewhere"
+    face_code = InvalidInput.code
+
+
+def _what_to_cancel(order_item_number: str, body: wire.CancelItemIn) -> tuple[str, int | None]:
+    """The reason and the units (None: every open one) of a cancel by marketplace."""
+    if body.cancel_items is None:  # the model holds one of the two
+        assert body.reason is not None
+        return body.reason, None
+    [entry] = body.cancel_items
+    if entry.order_item_number not in (None, order_item_number):
+        raise CancelItemElsewhere(f"cancel_items names order item {entry.order_item_number}, the path "
+                                  f"{order_item_number}", field="cancel_items.order_item_number")
+    return entry.reason, entry.cancel_quantity
+
+
 @router.put("/v1/orders/{order_number}/order_items/{order_item_number}",
-            summary="Cancel an order item by marketplace: every unit not shipped or cancelled yet",
+            summary="Cancel an order item by marketplace: every unit not shipped or cancelled yet, or the "
+                    "cancel_quantity of cancel_items",
             response_model=None, responses=answers(HepsiGlobalResult))
 def cancel_item(order_number: str, order_item_number: str, body: wire.CancelItemIn, ctx: Ctx,
                 caller: Caller) -> Response:
-    reason_id = _reason(body.reason, CANCEL_REASONS)
+    reason, quantity = _what_to_cancel(order_item_number, body)
+    reason_id = _reason(reason, CANCEL_REASONS)
     # Recorded as made through this face, so HG subscribers never get the marketplace's own cancel back.
-    cancel_remaining(ctx.uow(), caller, order_number, order_item_number, reason_id, body.reason, via=views.FACE)
+    cancel_remaining(ctx.uow(), caller, order_number, order_item_number, reason_id, reason, via=views.FACE,
+                     quantity=quantity)
     return wire.envelope({}, f"order item {order_item_number} cancelled")
 
 

@@ -73,9 +73,9 @@ class LandedCost:
     created_at: DateTime
 
     @classmethod
-    def of(cls, record: dict[str, Any]) -> LandedCost:
+    def of(cls, order: DomainOrder, record: dict[str, Any]) -> LandedCost:
         amount = {k: float(Decimal(record[k])) for k in ("items", "shipping", "duties", "taxes", "fees")}
-        return cls(id=strawberry.ID(record["id"]), currency_code=record["currency"],
+        return cls(id=strawberry.ID(views.landed_cost_id(order, record["id"])), currency_code=record["currency"],
                    amount_subtotals=LandedCostAmountSubtotals(**amount,
                                                               landed_cost_total=float(Decimal(record["total"]))),
                    created_at=DateTime(record["computed_at"] if isinstance(record["computed_at"], datetime)
@@ -112,7 +112,7 @@ class OrderRefund:
         return cls(id=strawberry.ID(refund.id), amount=float(refund.amount), currency_code=refund.currency,
                    note=refund.breakdown.get("note"),
                    subtotals=[OrderRefundSubtotal(amount=float(a), type=OrderRefundSubtotalType(t)) for t, a in parts],
-                   created_at=DateTime(refund.created_at), created_by=refund.created_by, parent=parent)
+                   created_at=DateTime(refund.created_at), created_by=views.user_id(refund.created_by), parent=parent)
 
 
 @strawberry.type
@@ -143,7 +143,7 @@ class Order:
     @strawberry.field
     def landed_costs(self) -> list[LandedCost]:
         billing = derived_billing(self.domain, self.billing)
-        return [LandedCost.of(r) for r in billing.landed_costs] if billing else []
+        return [LandedCost.of(self.domain, r) for r in billing.landed_costs] if billing else []
 
     @strawberry.field(description="The latest landed cost's subtotals; null for an order without one")
     def amount_subtotals(self) -> OrderAmountSubtotals | None:
@@ -171,8 +171,8 @@ class Order:
            actors: tuple[str | None, str | None] = (None, None), refunds: Sequence[Refund] = ()) -> Order:
         return cls(id=strawberry.ID(views.order_id(order)), account_order_number=order.account_order_number,
                    status=OrderStatus[views.status(order)], currency_code=order.currency,
-                   created_at=DateTime(order.created_at), created_by=actors[0],
-                   updated_at=DateTime(order.updated_at), updated_by=actors[1],
+                   created_at=DateTime(order.created_at), created_by=views.user_id(actors[0]),
+                   updated_at=DateTime(order.updated_at), updated_by=views.user_id(actors[1]),
                    items=[Item.of(ln, order.currency) for ln in order.lines],
                    domain=order, billing=billing, refund_records=refunds)
 

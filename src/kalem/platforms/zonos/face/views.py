@@ -1,14 +1,17 @@
 """Zonos names for kalem things: ids, statuses, the order as Zonos shows it, webhook payloads.
 
 Ids: a Zonos order id is `order_` + the kalem order id without its `ord_` prefix; an item id is
-`item_` + the kalem line id (the line id the channel sent, so `item_8659ec0e-…` round-trips).
+`item_` + the kalem line id (the line id the channel sent, so `item_8659ec0e-…` round-trips). The
+ids Zonos gives as `<prefix>_<uuid>` (users, landed costs) are name-based UUIDs of what kalem
+knows: the same thing always has the same id, and no two things share one.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, overload
+from uuid import NAMESPACE_URL, uuid5
 
 from kalem.domain.errors import InvalidInput
 from kalem.domain.orders import Line, Order, OrderStatus, PackageStatus, Standing
@@ -28,6 +31,22 @@ def kalem_order_id(value: str) -> str:
     if not value.startswith(ORDER_PREFIX) or len(value) == len(ORDER_PREFIX):
         raise InvalidZonosId(f"{value!r} is not an order id (order_…)", id=value)
     return KALEM_ORDER_PREFIX + value.removeprefix(ORDER_PREFIX)
+
+
+@overload
+def user_id(actor: str) -> str: ...
+@overload
+def user_id(actor: None) -> None: ...
+def user_id(actor: str | None) -> str | None:
+    """`createdBy`/`updatedBy` in Zonos's form (`user_<uuid>`): one id per kalem actor
+    (`operator:admin`, `seller:tok_…`), the same in every answer and webhook."""
+    return None if actor is None else f"user_{uuid5(NAMESPACE_URL, f'kalem:actor:{actor}')}"
+
+
+def landed_cost_id(order: Order, record_id: str) -> str:
+    """A landed cost's id in Zonos's form (`landed_cost_<uuid>`), unique across orders: kalem numbers
+    an order's landed costs from 1 (`landed_cost_1`, native `/landed-costs`), so the order is part of it."""
+    return f"landed_cost_{uuid5(NAMESPACE_URL, f'kalem:{order.id}:{record_id}')}"
 
 
 def item_id(line: Line) -> str:
@@ -87,8 +106,8 @@ def item_dict(line: Line, currency: str) -> dict[str, Any]:
 def order_dict(order: Order, created_by: str | None = None, updated_by: str | None = None) -> dict[str, Any]:
     return {
         "id": order_id(order), "accountOrderNumber": order.account_order_number, "status": status(order),
-        "currencyCode": order.currency, "createdAt": time(order.created_at), "createdBy": created_by,
-        "updatedAt": time(order.updated_at), "updatedBy": updated_by,
+        "currencyCode": order.currency, "createdAt": time(order.created_at), "createdBy": user_id(created_by),
+        "updatedAt": time(order.updated_at), "updatedBy": user_id(updated_by),
         "items": [item_dict(ln, order.currency) for ln in order.lines],
     }
 
@@ -106,7 +125,7 @@ WEBHOOK_EVENTS = {
 WEBHOOK_TYPES = ("ORDER_CREATED", "ORDER_CANCELED", "ORDER_STATUS_CHANGED", "ORDER_UPDATED", "SHIPMENT_CREATED",
                  "SHIPMENT_CANCELED", "INCLUSIVE_PRICE_SYNC_READY", "IP_SETTING_STATUS_CHANGED")
 _HOOK_EVENTS = frozenset(name for names in WEBHOOK_EVENTS.values() for name in names)
-#: Where a change came from, on its event: the face's own changes are not sent back to their seller.
+#: The face's name: its webhook dialect, and `via` on the events of changes made through it.
 FACE = "zonos"
 
 
@@ -135,10 +154,10 @@ HOOK_SCHEMAS = {name: _BODY_SCHEMA for name in sorted(_HOOK_EVENTS)}
 
 
 def sends(event: dict[str, Any]) -> bool:
-    """Does Zonos have a webhook for this event? Not for a seller's own change through this face (its
-    client already knows), nor for billing events, which ride on the change that caused them."""
-    echo = (event.get("data") or {}).get("via") == FACE and str(event.get("actor", "")).startswith("seller:")
-    return event["type"] in _HOOK_EVENTS and not echo
+    """Does Zonos have a webhook for this event? For every change of an order, whoever made it — the
+    merchant's own `orderItemUpdate` included, as Zonos sends `ORDER_UPDATED` for any update of the
+    order — but not for billing events, which ride on the change that caused them."""
+    return event["type"] in _HOOK_EVENTS
 
 
 def hook_payloads(event: dict[str, Any], order: Order,
