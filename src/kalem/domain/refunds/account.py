@@ -63,6 +63,7 @@ from kalem.domain.refunds.book import (
     CancellationStrategy,
     InvalidBillableOrder,
     RefundCauseUnsupported,
+    RefundExceedsRefundable,
     RefundLineNotFound,
     RefundLinesRequired,
     RefundUnitsOutOfRange,
@@ -230,8 +231,9 @@ class RefundAccount:
 
     @property
     def returned(self) -> Decimal:
-        """What went back or is going back: refunds that count (pending or succeeded) and credit notes."""
-        return self._sum(None) + self.credited
+        """What went back or is going back of what the order paid: refunds that count (pending or
+        succeeded) and credit notes, less the duties, taxes and fees refunds of amounts returned."""
+        return self._sum(None) - self.refunded_of("DUTY_TAX_FEE") + self.credited
 
     @property
     def refundable(self) -> Decimal:
@@ -242,6 +244,11 @@ class RefundAccount:
     def shipping_refunded(self) -> Decimal:
         """Shipping returned by refunds that count (pending or succeeded) and by credit notes."""
         return self.shipping_by_refunds + sum((c.part("SHIPPING") for c in self.credits), ZERO)
+
+    @property
+    def items_returned(self) -> Decimal:
+        """Items returned by refunds that count (of units or of amounts) and by credit notes."""
+        return self.refunded_of("ITEM") + sum((c.part("ITEM") for c in self.credits), ZERO)
 
     @property
     def shipping_by_refunds(self) -> Decimal:
@@ -412,6 +419,14 @@ class RefundAccount:
         breakdown = refund_units(as_billed, book, {k: v.spans for k, v in chosen.items()}, held,
                                  self.strategy, include_cargo=include_cargo, forced_amount=forced_amount,
                                  refunded_amount=self.returned, refunded_shipping=self.shipping_refunded)
+        if forced_amount is None:
+            # Per component too: what earlier refunds of amounts and credit notes returned of the items
+            # is not returned again by refunds of units.
+            items = sum((line.amount for line in breakdown.lines), ZERO)
+            left = _q(book.paid - book.shipping[-1], self.order.currency) - self.items_returned
+            if items > left:
+                raise RefundExceedsRefundable(f"items {items} exceed the {max(left, ZERO)} of items still refundable",
+                                              requested=str(items), refundable=str(max(left, ZERO)))
         if not self.credits:
             return breakdown
         *told, total = breakdown.explanation
