@@ -161,11 +161,12 @@ def cancel_order(uow: UnitOfWork, ref: OrderRef, principal: Principal, table: Ra
 
 def _refunding(tx: OrderTransaction, change: BillingChange, actor: Actor) -> BillingChange:
     """A removal of units with the refund the seller's refund policy makes of them (app/refund_policy.py),
-    unless the change credited them on a charged invoice: the credit note gives their value back, and
-    units are credited or refunded, never both (the order's refund account counts the credit note)."""
+    unless the order is billed: then its bill follows the units — an uncharged invoice is revised, so they
+    are never collected, and a charged one credits them (the order's refund account counts the credit
+    note) — and units are billed off or refunded, never both."""
     def refunding(order: Order, billing: OrderBilling) -> tuple[Order, OrderBilling, list[Event]]:
         changed, billed, events = change(order, billing)
-        if len(billed.history.credit_notes) > len(billing.history.credit_notes):
+        if billed.enabled:
             return changed, billed, events
         changed, more, _ = refund_decision(tx, order, changed, RefundCause.CANCELLATION, actor)
         return changed, billed, events + more
