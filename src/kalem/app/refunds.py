@@ -157,7 +157,7 @@ def refund_locked(tx: OrderTransaction, order: Order, cmd: RefundUnits) -> Refun
     else:
         # create_refund explains what is missing when neither covers the request
         cause = cmd.cause or _covering_cause(account, cmd.counts) or RefundCause.CANCELLATION
-    after = RefundAccount.of(current, account.refunds, account.strategy)
+    after = RefundAccount.of(current, account.refunds, account.strategy, account.credits)
 
     def create(forced: Decimal | None) -> tuple[Order, Refund, list[Event]]:
         return after.refund(units, cause=cause, pay=cmd.pay, refund_id=new_id("rf"), actor=actor, now=now,

@@ -169,6 +169,7 @@ wire was fixed: the native API shows its code, the faces the code raised in its 
     │   ├── RefundExceedsPaid                     domain/refunds/amounts.py
     │   ├── RefundAlreadySettled                  domain/refunds/records.py
     │   ├── UnitsNotRefundable                    domain/refunds/records.py
+    │   ├── UnitsCredited                         domain/refunds/credits.py
     │   ├── RefundNotRetryable                    domain/refunds/records.py
     │   ├── DeliveryInFlight                      domain/webhooks.py
     │   └── OrderLineRetired                      platforms/n11/order_lines.py

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -57,9 +58,11 @@ def billing_body(billing: OrderBilling) -> str:
                                                                     for c in r.credits_applied], r.reason]
                      for r in h.invoices],
         "credit_notes": [[c.number, c.invoice_number, c.amount, _vat(c.vat_by_rate), c.reason, c.issued_at,
-                          c.applied_to_invoice, [[a.invoice_number, a.amount] for a in c.applications]]
+                          c.applied_to_invoice, [[a.invoice_number, a.amount] for a in c.applications],
+                          [list(u) for u in c.units], [list(p) for p in c.parts]]
                          for c in h.credit_notes],
         "landed_costs": list(billing.landed_costs),
+        "unbilled": None if billing.unbilled is None else [list(u) for u in billing.unbilled],
     })
 
 
@@ -73,10 +76,19 @@ def load_billing(order_id: str, version: int, body: str) -> OrderBilling:
         for number, revision, lines, total, vat, charged, issued, applied, reason in raw["invoices"])
     notes = tuple(
         CreditNote(number, invoice, D(amount), _load_vat(vat), reason, _time(issued), applied_to,
-                   tuple(CreditApplication(i, D(a)) for i, a in applications))
-        for number, invoice, amount, vat, reason, issued, applied_to, applications in raw["credit_notes"])
+                   tuple(CreditApplication(i, D(a)) for i, a in applications), *_credited(more))
+        for number, invoice, amount, vat, reason, issued, applied_to, applications, *more in raw["credit_notes"])
+    # A body written before the bill kept its unbilled units has none: None (see `OrderBilling.unbilled`).
+    unbilled = raw.get("unbilled")
     return OrderBilling(order_id, raw["destination_country"], BillingHistory(ref, currency, invoices, notes),
-                        tuple(raw["landed_costs"]), version)
+                        tuple(raw["landed_costs"]), version,
+                        None if unbilled is None else tuple((lid, a, b) for lid, a, b in unbilled))
+
+
+def _credited(more: list[Any]) -> tuple[tuple[tuple[str, int, int], ...], tuple[tuple[str, Decimal], ...]]:
+    """A credit note's units and parts (none in a body written before credit notes named them)."""
+    units, parts = more if more else ([], [])
+    return tuple((lid, a, b) for lid, a, b in units), tuple((t, D(a)) for t, a in parts)
 
 
 class BillingRepository:
@@ -112,8 +124,7 @@ class BillingRepository:
             self._INSERT.run(self._conn, params)
         elif self._UPDATE.run(self._conn, params) != 1:
             raise VersionMismatch(f"the billing of order {billing.order_id} changed meanwhile; retry")
-        return OrderBilling(billing.order_id, billing.destination_country, billing.history,
-                            billing.landed_costs, billing.version + 1)
+        return replace(billing, version=billing.version + 1)
 
     def actors(self, orders: Iterable[Order]) -> dict[str, tuple[str | None, str | None]]:
         """Per order id: the actor of its first event (who created it) and of its last (who changed it last)."""

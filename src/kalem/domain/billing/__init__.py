@@ -21,6 +21,7 @@ from kalem.domain.billing.order_billing import (
     OrderBilling,
     cancel_order,
     charge_invoice,
+    destination_of,
     initial_billing,
     remove_item_units,
 )
@@ -39,6 +40,7 @@ __all__ = [
     "VatPart",
     "cancel_order",
     "charge_invoice",
+    "destination_of",
     "initial_billing",
     "load_default_rate_table",
     "remove_item_units",

@@ -146,6 +146,10 @@ class CreditNote:
     # The invoice that used the credit up; None while any of it is pending.
     applied_to_invoice: str | None = None
     applications: tuple[CreditApplication, ...] = ()  # where it went, partial uses included
+    # The order's units it credits (line id, first, last), and its amount by refund type (ITEM, SHIPPING,
+    # DUTY_TAX_FEE): the order's refund account counts both as money returned (see `OrderBilling.credits`).
+    units: tuple[tuple[str, int, int], ...] = ()
+    parts: tuple[tuple[str, Decimal], ...] = ()
 
     @property
     def remaining(self) -> Decimal:

@@ -1,8 +1,8 @@
 """Refunds: the refund account is the one entry; everything else here serves it.
 
 `RefundAccount.of(order, refunds, strategy)` answers what was paid, refunded, pending and still
-refundable, previews refunds and makes them (of units, or of amounts by type); the rest are the
-values it takes and gives back, and the errors it raises.
+refundable (credit notes, `Credit`, count as money returned), previews refunds and makes them (of
+units, or of amounts by type); the rest are the values it takes and gives back, and the errors it raises.
 """
 
 from __future__ import annotations
@@ -36,6 +36,10 @@ from kalem.domain.refunds.book import (
 from kalem.domain.refunds.breakdown import (
     RefundBreakdown,
     RefundLine,
+)
+from kalem.domain.refunds.credits import (
+    Credit,
+    UnitsCredited,
 )
 from kalem.domain.refunds.iban import (
     InvalidIban,
@@ -75,6 +79,7 @@ __all__ = [
     "CargoNotRefundable",
     "CargoRule",
     "Collected",
+    "Credit",
     "ForcedAmountExceedsPaid",
     "ForcedAmountOperatorOnly",
     "InvalidBillableOrder",
@@ -104,6 +109,7 @@ __all__ = [
     "RefundQuantityNotPositive",
     "RefundStatus",
     "UnitAccount",
+    "UnitsCredited",
     "UnitsNotRefundable",
     "channel_name",
     "effective_policy",

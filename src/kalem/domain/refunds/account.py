@@ -25,6 +25,11 @@ taxes and fees of a landed cost, paid, refunded (settled) and pending.
 Amounts by type (`refund_amounts`, see `amounts`): a billed order's refund of ITEM, SHIPPING and
 DUTY_TAX_FEE amounts, capped by what its billing collected and by every refund so far.
 
+Credit notes (`credits`) are money returned too: a unit a credit note credits is held like a refunded
+one (a refund naming it is `UnitsCredited`), and what credit notes gave back of items and shipping
+counts against what refunds may still return (the shipping fee comes back once, by a refund or a
+credit). Every preview explains each credit note on a line of its own.
+
 An order whose amounts are finer than its currency allows (its channel sent more decimals) cannot
 be refunded: `RefundAccount.of` refuses it (`InvalidBillableOrder`). A view still shows what it
 paid: `RefundAccount.for_view` keeps such an order's amounts as the order states them.
@@ -33,7 +38,7 @@ paid: `RefundAccount.for_view` keeps such an order's amounts as the order states
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 
@@ -58,6 +63,7 @@ from kalem.domain.refunds.book import (
     CancellationStrategy,
     InvalidBillableOrder,
     RefundCauseUnsupported,
+    RefundExceedsRefundable,
     RefundLineNotFound,
     RefundLinesRequired,
     RefundUnitsOutOfRange,
@@ -66,6 +72,7 @@ from kalem.domain.refunds.book import (
     paid_taxes,
 )
 from kalem.domain.refunds.breakdown import RefundBreakdown, check_refund_counts, refund_units
+from kalem.domain.refunds.credits import Credit, UnitsCredited
 from kalem.domain.refunds.records import (
     ForcedAmountOperatorOnly,
     Payout,
@@ -113,11 +120,17 @@ class LineAccount:
     quantity: int
     refunded: UnitSet   # units of settled (succeeded) refunds
     pending: UnitSet    # units of pending refunds
+    credited: UnitSet = UnitSet()  # units a credit note gave back
+
+    @property
+    def by_refunds(self) -> UnitSet:
+        """Units a refund holds (pending or succeeded)."""
+        return self.refunded | self.pending
 
     @property
     def held(self) -> UnitSet:
-        """Units a refund holds (pending or succeeded): no other refund may take them."""
-        return self.refunded | self.pending
+        """Units whose money went (or is going) back, by a refund or a credit note: no refund may take them."""
+        return self.refunded | self.pending | self.credited
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,15 +140,17 @@ class UnitAccount:
     line_id: str
     number: int
     paid: Decimal
-    status: str  # "refunded", "pending" or "refundable"
+    status: str  # "refunded", "pending", "credited" or "refundable"
 
 
 class RefundAccount:
     """The refund account of one order under its seller's strategy (see the module docstring)."""
 
-    def __init__(self, order: Order, refunds: Iterable[Refund], strategy: CancellationStrategy) -> None:
+    def __init__(self, order: Order, refunds: Iterable[Refund], strategy: CancellationStrategy,
+                 credits: Iterable[Credit] = ()) -> None:
         self.order, self.strategy = order, strategy
         self.refunds = tuple(refunds)
+        self.credits = tuple(credits)
         self._billed: tuple[BillableOrder, Book] | None = None
         self._unbillable: InvalidBillableOrder | None = None
         try:
@@ -150,16 +165,21 @@ class RefundAccount:
             for line_id, units in _units_of(refund, order, held).items():
                 by_status = held.setdefault(line_id, {})
                 by_status[refund.status] = by_status.get(refund.status, UnitSet()) | units
+        credited: dict[str, UnitSet] = {}
+        for credit in self.credits:
+            for line_id, units in credit.units_by_line().items():
+                credited[line_id] = credited.get(line_id, UnitSet()) | units
         self._lines = {ln.line_id: LineAccount(ln.line_id, ln.quantity,
                                                held[ln.line_id].get(RefundStatus.SUCCEEDED, UnitSet()),
-                                               held[ln.line_id].get(RefundStatus.PENDING, UnitSet()))
+                                               held[ln.line_id].get(RefundStatus.PENDING, UnitSet()),
+                                               credited.get(ln.line_id, UnitSet()))
                        for ln in order.lines}
 
     @classmethod
-    def of(cls, order: Order, refunds: Iterable[Refund],
-           strategy: CancellationStrategy = DEFAULT_STRATEGY) -> RefundAccount:
+    def of(cls, order: Order, refunds: Iterable[Refund], strategy: CancellationStrategy = DEFAULT_STRATEGY,
+           credits: Iterable[Credit] = ()) -> RefundAccount:
         """The account to refund from: `InvalidBillableOrder` if the order's amounts are finer than its currency."""
-        account = cls(order, refunds, strategy)
+        account = cls(order, refunds, strategy, credits)
         account._bill()
         return account
 
@@ -204,14 +224,45 @@ class RefundAccount:
         return self._sum(RefundStatus.PENDING)
 
     @property
+    def credited(self) -> Decimal:
+        """Items and shipping that credit notes gave back (their duties, taxes and fees are not part of
+        what the order paid: they are the landed cost's, see `refund_amounts`)."""
+        return sum((c.part("ITEM") + c.part("SHIPPING") for c in self.credits), ZERO)
+
+    @property
+    def returned(self) -> Decimal:
+        """What went back or is going back of what the order paid: refunds that count (pending or
+        succeeded) and credit notes, less the duties, taxes and fees refunds of amounts returned."""
+        return self._sum(None) - self.refunded_of("DUTY_TAX_FEE") + self.credited
+
+    @property
     def refundable(self) -> Decimal:
-        """What may still go back: paid minus refunded and pending."""
-        return self.paid - self._sum(None)
+        """What may still go back: paid minus refunded, pending and credited."""
+        return self.paid - self.returned
 
     @property
     def shipping_refunded(self) -> Decimal:
-        """Shipping returned by refunds that count (pending or succeeded)."""
+        """Shipping returned by refunds that count (pending or succeeded) and by credit notes."""
+        return self.shipping_by_refunds + sum((c.part("SHIPPING") for c in self.credits), ZERO)
+
+    @property
+    def items_returned(self) -> Decimal:
+        """Items returned by refunds that count (of units or of amounts) and by credit notes."""
+        return self.refunded_of("ITEM") + sum((c.part("ITEM") for c in self.credits), ZERO)
+
+    @property
+    def shipping_by_refunds(self) -> Decimal:
+        """Shipping returned by refunds that count (pending or succeeded), credit notes aside."""
         return self._sum(None, "shipping_amount")
+
+    def refund_held(self) -> dict[str, UnitSet]:
+        """Per line, the units a refund holds (pending or succeeded): their money goes back by that refund,
+        so a credit note never credits them."""
+        return {line_id: account.by_refunds for line_id, account in self._lines.items()}
+
+    def credited_units(self) -> dict[str, UnitSet]:
+        """Per line, the units credit notes gave back."""
+        return {line_id: account.credited for line_id, account in self._lines.items()}
 
     def line(self, line_id: str) -> LineAccount:
         if line_id not in self._lines:
@@ -225,7 +276,7 @@ class RefundAccount:
             raise UnitNumberOutOfRange(f"line {line_id} has no unit {number}", line_id=line_id, unit=number)
         paid = self._unit_shares(line_id)
         status = ("refunded" if number in account.refunded else "pending" if number in account.pending
-                  else "refundable")
+                  else "credited" if number in account.credited else "refundable")
         return UnitAccount(line_id, number, paid[number] - paid[number - 1], status)
 
     def _unit_shares(self, line_id: str) -> RunningShares:
@@ -248,7 +299,8 @@ class RefundAccount:
         paid: dict[str, Decimal] = {"items": _q(book.paid - book.shipping[-1], cur),
                                     "shipping": _q(book.shipping[-1], cur)}
         paid.update({f"tax {_rate(rate)}": amount for rate, amount in paid_taxes(as_billed, book)})
-        out: dict[str, dict[str, Decimal]] = {"paid": paid, "refunded": {}, "pending": {}}
+        out: dict[str, dict[str, Decimal]] = {"paid": paid, "refunded": {}, "pending": {},
+                                              "credited": self._credited_components(as_billed, book)}
         for r in self.refunds:
             if not r.counts:
                 continue
@@ -258,6 +310,30 @@ class RefundAccount:
             parts.update({f"tax {t['rate']}": Decimal(t["amount"]) for t in r.breakdown.get("taxes", ())})
             for key, amount in parts.items():
                 bucket[key] = bucket.get(key, ZERO) + amount
+        return out
+
+    def _credited_components(self, as_billed: BillableOrder, book: Book) -> dict[str, Decimal]:
+        """What credit notes gave back per component: items and the tax in them from the units' shares,
+        shipping and its tax, and the landed cost's duties, taxes and fees."""
+        if not self.credits:
+            return {}
+        cur = self.order.currency
+        out = {"items": ZERO, "shipping": ZERO, "duties": ZERO}
+        taxes: dict[Decimal, Decimal] = {}
+        for credit in self.credits:
+            for line_id, units in credit.units_by_line().items():
+                lb = book.lines[line_id]
+                for first, last in units.spans:
+                    out["items"] += lb.paid[last] - lb.paid[first - 1]
+                    taxes[lb.line.tax_rate] = taxes.get(lb.line.tax_rate, ZERO) + lb.tax[last] - lb.tax[first - 1]
+            shipping = credit.part("SHIPPING")
+            out["shipping"] += shipping
+            out["duties"] += credit.part("DUTY_TAX_FEE")
+            fee = as_billed.shipping_amount
+            if shipping and fee:
+                rate = as_billed.shipping_tax_rate
+                taxes[rate] = taxes.get(rate, ZERO) + _q(book.shipping_tax[-1] * shipping / fee, cur)
+        out.update({f"tax {_rate(rate)}": _q(amount, cur) for rate, amount in sorted(taxes.items())})
         return out
 
     def refunded_of(self, refund_type: str) -> Decimal:
@@ -278,6 +354,9 @@ class RefundAccount:
                 if not wanted or wanted - UnitSet.span(1, account.quantity):
                     raise RefundUnitsOutOfRange(f"line {line_id}: units must be numbered 1 to {account.quantity}",
                                                 line_id=line_id)
+                credited = wanted & account.credited
+                if credited:
+                    raise self._credited(line_id, next(iter(credited)))
                 held = wanted & account.held
                 if held:
                     raise UnitsNotRefundable(f"line {line_id}: unit {next(iter(held))} is refunded already",
@@ -287,10 +366,18 @@ class RefundAccount:
                 chosen[line_id] = wanted
                 continue
             if free is not None and cause is not None and isinstance(wanted, int) and wanted > len(free):
+                if wanted <= len(free | (line.units.in_state(REFUNDABLE_STATE[cause]) & account.credited)):
+                    raise self._credited(line_id, next(iter(line.units.in_state(REFUNDABLE_STATE[cause])
+                                                            & account.credited)), asked=wanted, refundable=len(free))
                 raise self._not_refundable(line_id, wanted, free, cause)
             check_refund_counts(self._bill()[1], {line_id: wanted}, {line_id: len(account.held)})
             chosen[line_id] = (free if free is not None else self._candidates(line, account, wanted)).lowest(wanted)
         return chosen
+
+    def _credited(self, line_id: str, unit: int, **more: int) -> UnitsCredited:
+        note = next(c.number for c in self.credits if unit in c.units_by_line().get(line_id, UnitSet()))
+        return UnitsCredited(f"line {line_id}: unit {unit} was credited by credit note {note}; a unit is "
+                             "credited or refunded, not both", line_id=line_id, unit=unit, credit_note=note, **more)
 
     @staticmethod
     def _not_refundable(line_id: str, asked: int, free: UnitSet, cause: RefundCause) -> UnitsNotRefundable:
@@ -329,9 +416,36 @@ class RefundAccount:
                    forced_amount: Decimal | None) -> RefundBreakdown:
         held = sum(len(a.held) for a in self._lines.values())
         as_billed, book = self._bill()
-        return refund_units(as_billed, book, {k: v.spans for k, v in chosen.items()}, held,
-                            self.strategy, include_cargo=include_cargo, forced_amount=forced_amount,
-                            refunded_amount=self._sum(None), refunded_shipping=self.shipping_refunded)
+        breakdown = refund_units(as_billed, book, {k: v.spans for k, v in chosen.items()}, held,
+                                 self.strategy, include_cargo=include_cargo, forced_amount=forced_amount,
+                                 refunded_amount=self.returned, refunded_shipping=self.shipping_refunded)
+        if forced_amount is None:
+            # Per component too: what earlier refunds of amounts and credit notes returned of the items
+            # is not returned again by refunds of units.
+            items = sum((line.amount for line in breakdown.lines), ZERO)
+            left = _q(book.paid - book.shipping[-1], self.order.currency) - self.items_returned
+            if items > left:
+                raise RefundExceedsRefundable(f"items {items} exceed the {max(left, ZERO)} of items still refundable",
+                                              requested=str(items), refundable=str(max(left, ZERO)))
+        if not self.credits:
+            return breakdown
+        *told, total = breakdown.explanation
+        return replace(breakdown, explanation=(*told, *self._credit_lines(), total))
+
+    def _credit_lines(self) -> list[str]:
+        """One line per credit note: what it gave back, for which units (not refundable again)."""
+        cur, out = self.order.currency, []
+        for credit in self.credits:
+            units = "; ".join(
+                f"{self.order.line(line_id).name or f'line {line_id}'} unit{'s' if len(units) > 1 else ''} "
+                + ", ".join(str(a) if a == b else f"{a}\u2013{b}" for a, b in units.spans)
+                for line_id, units in credit.units_by_line().items())
+            parts = ", ".join(f"{label} {_q(credit.part(t), cur)}" for t, label in
+                              (("ITEM", "items"), ("SHIPPING", "shipping"), ("DUTY_TAX_FEE", "duties, taxes and fees"))
+                              if credit.part(t))
+            out.append(f"credit note {credit.number} gave back {_q(credit.amount, cur)} {cur}"
+                       + (f" ({parts})" if parts else "") + (f" for {units}, not refunded again" if units else ""))
+        return out
 
     def refund(self, units: Units, *, cause: RefundCause, pay: Payout, refund_id: str, actor: Actor,
                now: datetime, include_cargo: bool | None = None, forced_amount: Decimal | None = None,

@@ -140,8 +140,8 @@ def remove_items(uow: UnitOfWork, cmd: RemoveItems) -> Billed:
 
         def change(order: Order, billing: OrderBilling) -> tuple[Order, OrderBilling, list[Event]]:
             line = pick_line(order, cmd.line_id, cmd.sku, cmd.product_id)
-            return domain.remove_item_units(order, billing, line.line_id, cmd.quantity,
-                                            actor=cmd.principal.actor, now=now, table=table, via=cmd.via)
+            return domain.remove_item_units(order, billing, line.line_id, cmd.quantity, actor=cmd.principal.actor,
+                                            now=now, table=table, via=cmd.via, account=account_of(uow, order))
 
         result = change_billing(tx, _locked(tx, cmd.order, cmd.principal),
                                 _refunding(tx, change, cmd.principal.actor), table)
@@ -154,17 +154,19 @@ def cancel_order(uow: UnitOfWork, ref: OrderRef, principal: Principal, table: Ra
     with OrderTransaction(uow) as tx:
         now = uow.now()
         result = change_billing(tx, _locked(tx, ref, principal), _refunding(tx, lambda o, b: domain.cancel_order(
-            o, b, actor=principal.actor, now=now, table=table, via=via), principal.actor), table)
+            o, b, actor=principal.actor, now=now, table=table, via=via, account=account_of(uow, o)),
+            principal.actor), table)
         return tx.commit(result)
 
 
 def _refunding(tx: OrderTransaction, change: BillingChange, actor: Actor) -> BillingChange:
     """A removal of units with the refund the seller's refund policy makes of them (app/refund_policy.py),
-    unless the change credited them on a charged invoice: the credit note gives their value back, and
-    units are credited or refunded, never both."""
+    unless the order is billed: then its bill follows the units — an uncharged invoice is revised, so they
+    are never collected, and a charged one credits them (the order's refund account counts the credit
+    note) — and units are billed off or refunded, never both."""
     def refunding(order: Order, billing: OrderBilling) -> tuple[Order, OrderBilling, list[Event]]:
         changed, billed, events = change(order, billing)
-        if len(billed.history.credit_notes) > len(billing.history.credit_notes):
+        if billed.enabled:
             return changed, billed, events
         changed, more, _ = refund_decision(tx, order, changed, RefundCause.CANCELLATION, actor)
         return changed, billed, events + more
