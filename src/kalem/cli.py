@@ -155,11 +155,18 @@ def worker(concurrency: Annotated[int, typer.Option(help="parallel HTTP sends", 
 @app.command()
 def doctor() -> None:
     """Check what /readyz checks, for an operator at a terminal: the database, the migration head, the
-    outbox lag. Exits 1 when the process would not be ready."""
+    outbox lag. Exits 1 when the process would not be ready. It only looks: a SQLite file that is not
+    there is reported, never created."""
     from kalem.bootstrap import database
+    from kalem.store.db import sqlite_file
     from kalem.store.uow import UnitOfWork
     settings = Settings()
     typer.echo(f"database      {_redacted(settings.database_url)}")
+    missing = sqlite_file(settings.database_url)
+    if missing is not None and not missing.exists():
+        typer.echo(f"reachable     no (no database file at {missing.resolve()}: check KALEM_DATABASE_URL, "
+                   "or create it with kalem db upgrade)")
+        raise typer.Exit(1)
     db = database(settings)
     try:
         with UnitOfWork(db, write=False) as uow:
@@ -353,10 +360,13 @@ def demo(orders: Annotated[int, typer.Option(help="orders to create")] = 50,
 def openapi() -> None:
     """Print the OpenAPI document the server publishes at /openapi.json (docs/openapi.json is this)."""
     import json
+    import tempfile
 
     from kalem.bootstrap.api import build_app
-    # Building the app opens no connection: a database file that is never created, a throwaway key.
-    document = build_app(Settings(database_url="sqlite:///unopened.db", secret_key="k" * 32)).openapi()
+    # Building the app opens no connection; the database file it names goes with its temporary directory
+    # (never one in the current directory), and the key is a throwaway.
+    with tempfile.TemporaryDirectory(prefix="kalem-openapi-") as scratch:
+        document = build_app(Settings(database_url=f"sqlite:///{scratch}/unopened.db", secret_key="k" * 32)).openapi()
     typer.echo(json.dumps(document, indent=2, ensure_ascii=False))
 
 
