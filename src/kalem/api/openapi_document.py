@@ -5,7 +5,8 @@ The bearer credential is read off the request by `api.context.bearer_principal` 
 header: FastAPI's resolution of a declared one costs every request), so FastAPI cannot tell which
 operations need it. Every operation that depends on it is declared here to take the `bearer` scheme,
 which is what Swagger UI's "Authorize" sends the token with; an operation that reads the credential
-itself declares `openapi_extra={"security": BEARER_REQUIRED}`.
+itself declares `openapi_extra={"security": BEARER_REQUIRED}`. Each native operation's error responses
+get examples of their own (api/error_examples.py).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from fastapi import FastAPI
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 
+from kalem.api import error_examples
 from kalem.api.context import bearer_principal
 
 BEARER = "bearer"
@@ -35,7 +37,9 @@ def install(app: FastAPI, routes: Callable[[], Iterable[Any]]) -> None:
 
     def document() -> dict[str, Any]:
         if app.openapi_schema is None:
-            declare_bearer(build(), routes())
+            document = build()
+            declare_bearer(document, routes())
+            error_examples.document_errors(document, BEARER)
         assert app.openapi_schema is not None  # `build` caches what it builds
         return app.openapi_schema
 
