@@ -333,6 +333,7 @@ def import_(file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, re
     from rich.console import Console
     from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 
+    from kalem.app.access import UnknownSeller
     from kalem.importer import import_orders
     settings = Settings()
     # What is loaded by now (the modules: most of the heap) lives as long as the process: kept out of the
@@ -350,7 +351,7 @@ def import_(file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, re
                f"{summary.existing:,} already there, {len(summary.refused):,} refused")
     for refused in summary.refused:
         typer.echo(f"line {refused.line}: {refused.code}: {refused.message}")
-    if any(refused.code == "unknown_seller" for refused in summary.refused):
+    if any(refused.code == UnknownSeller.code for refused in summary.refused):
         typer.echo("to create the sellers kalem does not know yet, run the import again with --new-seller")
     if summary.refused:
         raise typer.Exit(1)

@@ -4,9 +4,9 @@ answer, under the status that code is sent with — not one sample for every ope
 An operation's codes are those of its shape (credentials for an operation that takes a bearer token,
 the body's for one that has a body, `Idempotency-Key`'s and `If-Match`'s for one that takes them, a page
 cursor's, the edge's own) and those its use case raises, named by code in `RAISES`. A status none of
-its codes is sent with is left out of the operation's responses. The status of a code is its error
-class's (domain/errors.py and the classes beside the use cases); tests/api/test_openapi_contract.py
-holds every code named here to a class that the native API raises.
+its codes is sent with is left out of the operation's responses. The use cases' errors are named by
+class (a code is written once, in its class), the edge's by its constant; the status of a code is its
+class's. tests/api/test_openapi_contract.py holds every class named here to one the native API raises.
 """
 
 from __future__ import annotations
@@ -27,67 +27,68 @@ from kalem.domain.errors import (
     VersionMismatch,
 )
 
-_NOT_FOUND = ("order_not_found", "ambiguous_order_number")
-_INTAKE = ("seller_id_required", "seller_id_mismatch", "unknown_seller", "order_already_exists", "line_id_in_use",
-           "quantity_too_large", "too_many_lines", "too_many_units", "amount_too_precise", "id_not_addressable",
-           "order_without_lines", "line_id_not_unique", "line_quantity_not_positive", "line_amount_negative",
-           "discount_exceeds_line_amount", "package_id_not_unique", "package_status_not_placeable",
-           "package_quantity_not_positive", "packed_quantity_mismatch")
-_CANCEL_LINES = ("line_not_found", "quantity_not_positive", "duplicate_line", "unknown_reason", "reason_required",
-                 "quantity_exceeds_cancellable")
-_SUBSCRIPTION = ("invalid_webhook_url", "webhook_url_not_allowed", "invalid_event_type", "unknown_event_type",
-                 "invalid_webhook_secret", "webhook_auth_incomplete")
+_NOT_FOUND = ("OrderNotFound", "AmbiguousOrderNumber")
+_INTAKE = ("SellerIdRequired", "SellerIdMismatch", "UnknownSeller", "OrderAlreadyExists", "LineIdInUse",
+           "QuantityTooLarge", "TooManyLines", "TooManyUnits", "AmountTooPrecise", "IdNotAddressable",
+           "OrderWithoutLines", "LineIdNotUnique", "LineQuantityNotPositive", "LineAmountNegative",
+           "DiscountExceedsLineAmount", "PackageIdNotUnique", "PackageStatusNotPlaceable",
+           "PackageQuantityNotPositive", "PackedQuantityMismatch")
+_CANCEL_LINES = ("LineNotFound", "QuantityNotPositive", "DuplicateLine", "UnknownReason", "ReasonRequired",
+                 "QuantityExceedsCancellable")
+_SUBSCRIPTION = ("InvalidWebhookUrl", "WebhookUrlNotAllowed", "InvalidEventType", "UnknownEventType",
+                 "InvalidWebhookSecret", "WebhookAuthIncomplete")
 
-#: The codes each operation's use case raises, by operation id (what its shape implies is added).
+#: What each operation's use case raises, by operation id: error classes by name, or the edge's codes
+#: (what the operation's shape implies is added to these).
 RAISES: dict[str, tuple[str, ...]] = {
     "meta.readyz": (edge.DATABASE_UNAVAILABLE, edge.MIGRATIONS_PENDING),
-    "meta.metrics": ("operator_required",),
+    "meta.metrics": ("OperatorRequired",),
     "orders.place": _INTAKE,
     "orders.get": _NOT_FOUND,
-    "orders.cancel": (*_NOT_FOUND, *_CANCEL_LINES, "unit_action_not_allowed",
-                      "duplicate_unit", "unit_not_found"),
+    "orders.cancel": (*_NOT_FOUND, *_CANCEL_LINES, "UnitActionNotAllowed",
+                      "DuplicateUnit", "UnitNotFound"),
     "orders.events": _NOT_FOUND,
-    "cancel_requests.create": (*_NOT_FOUND, *_CANCEL_LINES, "lines_required"),
-    "cancel_requests.get": ("cancel_request_not_found",),
-    "cancel_requests.approve": ("cancel_request_not_found", "cancel_request_already_decided",
-                                "approved_line_not_requested", "approved_quantity_out_of_range"),
-    "cancel_requests.reject": ("cancel_request_not_found", "cancel_request_already_decided", "unknown_reason"),
-    "cancel_requests.withdraw": ("cancel_request_not_found", "cancel_request_already_decided"),
+    "cancel_requests.create": (*_NOT_FOUND, *_CANCEL_LINES, "LinesRequired"),
+    "cancel_requests.get": ("CancelRequestNotFound",),
+    "cancel_requests.approve": ("CancelRequestNotFound", "CancelRequestAlreadyDecided",
+                                "ApprovedLineNotRequested", "ApprovedQuantityOutOfRange"),
+    "cancel_requests.reject": ("CancelRequestNotFound", "CancelRequestAlreadyDecided", "UnknownReason"),
+    "cancel_requests.withdraw": ("CancelRequestNotFound", "CancelRequestAlreadyDecided"),
     "billing.invoices": _NOT_FOUND,
     "billing.credit_notes": _NOT_FOUND,
     "billing.landed_costs": _NOT_FOUND,
-    "billing.charge": (*_NOT_FOUND, "operator_required", "invoice_not_found", "invoice_already_charged"),
+    "billing.charge": (*_NOT_FOUND, "OperatorRequired", "InvoiceNotFound", "InvoiceAlreadyCharged"),
     "packages.list": _NOT_FOUND,
-    "packages.split": (*_NOT_FOUND, "package_not_found", "line_not_found", "empty_split", "split_exceeds_package",
-                       "package_not_splittable", "units_pending_cancel"),
-    "packages.set_status": (*_NOT_FOUND, "package_not_found", "package_action_not_allowed",
-                            "package_status_not_settable", "cargo_tracking_number_unexpected"),
-    "webhooks.list_subscriptions": ("operator_required",),
-    "webhooks.create_subscription": ("operator_required", *_SUBSCRIPTION),
-    "webhooks.get_subscription": ("webhook_subscription_not_found",),
-    "webhooks.update_subscription": ("webhook_subscription_not_found", "webhook_field_not_nullable", *_SUBSCRIPTION),
-    "webhooks.delete_subscription": ("webhook_subscription_not_found",),
-    "webhooks.replay": ("webhook_subscription_not_found",),
-    "webhooks.get_delivery": ("webhook_delivery_not_found",),
-    "webhooks.redeliver": ("webhook_delivery_not_found", "webhook_delivery_in_flight"),
-    "refunds.preview": (*_NOT_FOUND, "refund_line_not_found", "refund_quantity_not_positive",
-                        "refund_exceeds_refundable", "partial_refund_not_allowed", "cargo_not_refundable"),
-    "refunds.cancel_with_refund": (*_NOT_FOUND, *_CANCEL_LINES, "invalid_iban", "invalid_payout",
-                                   "refund_exceeds_refundable"),
-    "refunds.create": (*_NOT_FOUND, "refund_line_not_found", "refund_exceeds_refundable", "units_not_refundable",
-                       "invalid_iban", "invalid_payout", "forced_amount_operator_only", "forced_amount_exceeds_paid",
-                       "refund_reference_in_use", "refund_amount_mismatch"),
+    "packages.split": (*_NOT_FOUND, "PackageNotFound", "LineNotFound", "EmptySplit", "SplitExceedsPackage",
+                       "PackageNotSplittable", "UnitsPendingCancel"),
+    "packages.set_status": (*_NOT_FOUND, "PackageNotFound", "PackageActionNotAllowed",
+                            "PackageStatusNotSettable", "CargoTrackingNumberUnexpected"),
+    "webhooks.list_subscriptions": ("OperatorRequired",),
+    "webhooks.create_subscription": ("OperatorRequired", *_SUBSCRIPTION),
+    "webhooks.get_subscription": ("WebhookSubscriptionNotFound",),
+    "webhooks.update_subscription": ("WebhookSubscriptionNotFound", "WebhookFieldNotNullable", *_SUBSCRIPTION),
+    "webhooks.delete_subscription": ("WebhookSubscriptionNotFound",),
+    "webhooks.replay": ("WebhookSubscriptionNotFound",),
+    "webhooks.get_delivery": ("WebhookDeliveryNotFound",),
+    "webhooks.redeliver": ("WebhookDeliveryNotFound", "DeliveryInFlight"),
+    "refunds.preview": (*_NOT_FOUND, "RefundLineNotFound", "RefundQuantityNotPositive",
+                        "RefundExceedsRefundable", "PartialRefundNotAllowed", "CargoNotRefundable"),
+    "refunds.cancel_with_refund": (*_NOT_FOUND, *_CANCEL_LINES, "InvalidIban", "InvalidPayout",
+                                   "RefundExceedsRefundable"),
+    "refunds.create": (*_NOT_FOUND, "RefundLineNotFound", "RefundExceedsRefundable", "UnitsNotRefundable",
+                       "InvalidIban", "InvalidPayout", "ForcedAmountOperatorOnly", "ForcedAmountExceedsPaid",
+                       "RefundReferenceInUse", "RefundAmountMismatch"),
     "refunds.list": _NOT_FOUND,
-    "refunds.get": ("refund_not_found",),
-    "refunds.settle": ("refund_not_found", "refund_already_settled", "settlement_status_unknown"),
-    "returns.create": (*_NOT_FOUND, "line_not_found", "units_required", "units_not_returnable", "unit_not_delivered",
-                       "mixed_cancel_and_return"),
-    "returns.get": ("return_not_found",),
-    "returns.approve": ("return_not_found", "return_already_decided"),
-    "returns.reject": ("return_not_found", "return_already_decided"),
-    "cancellation_strategy.get": ("seller_id_mismatch",),
-    "cancellation_strategy.put": ("operator_required", "invalid_cancellation_strategy"),
-    "tokens.revoke": ("operator_required", "token_not_found"),
+    "refunds.get": ("RefundNotFound",),
+    "refunds.settle": ("RefundNotFound", "RefundAlreadySettled", "SettlementStatusUnknown"),
+    "returns.create": (*_NOT_FOUND, "LineNotFound", "UnitsRequired", "UnitsNotReturnable", "UnitNotDelivered",
+                       "MixedCancelAndReturn"),
+    "returns.get": ("ReturnNotFound",),
+    "returns.approve": ("ReturnNotFound", "ReturnAlreadyDecided"),
+    "returns.reject": ("ReturnNotFound", "ReturnAlreadyDecided"),
+    "cancellation_strategy.get": ("SellerIdMismatch",),
+    "cancellation_strategy.put": ("OperatorRequired", "InvalidCancellationStrategy"),
+    "tokens.revoke": ("OperatorRequired", "TokenNotFound"),
 }
 
 #: The statuses of the codes the edge answers itself (no error class is raised for them).
@@ -96,16 +97,23 @@ EDGE_STATUS = {edge.MALFORMED_JSON: 400, edge.PAYLOAD_TOO_LARGE: 413, edge.INVAL
 _REQUEST_ID = "6855b02cf49c4b31b741d52cce4d7171"
 
 
-def error_classes() -> dict[str, type[KalemError]]:
-    """Every error class loaded, by code."""
-    def walk(cls: type[KalemError]) -> Iterator[type[KalemError]]:
+def native_errors() -> dict[str, type[KalemError]]:
+    """The error classes the native API may raise (not the faces' own, not the hub's), by name."""
+    def walk(cls: type[BaseException]) -> Iterator[type[BaseException]]:
         for sub in cls.__subclasses__():
             yield sub
             yield from walk(sub)
-    return {cls.code: cls for cls in walk(KalemError)}
+    return {cls.__name__: cls for cls in walk(Exception)
+            if issubclass(cls, KalemError) and not cls.__module__.startswith(("kalem.platforms.", "kalem.hub."))}
 
 
-def codes_of(operation_id: str, operation: dict[str, Any], bearer: str) -> list[str]:
+def raised_codes(operation_id: str, classes: dict[str, type[KalemError]]) -> list[str]:
+    """The codes of what the operation's use case raises."""
+    return [name if name in EDGE_STATUS else classes[name].code for name in RAISES.get(operation_id, ())]
+
+
+def codes_of(operation_id: str, operation: dict[str, Any], bearer: str,
+             classes: dict[str, type[KalemError]]) -> list[str]:
     """The codes an operation of the document can answer: its shape's, then its use case's."""
     headers = {p["name"] for p in operation.get("parameters", ()) if p["in"] == "header"}
     queries = {p["name"] for p in operation.get("parameters", ()) if p["in"] == "query"}
@@ -122,39 +130,36 @@ def codes_of(operation_id: str, operation: dict[str, Any], bearer: str) -> list[
         codes += [VersionMismatch.code, IfMatchMalformed.code]
     if "cursor" in queries:
         codes.append(CursorInvalid.code)
-    return codes + [c for c in RAISES.get(operation_id, ()) if c not in codes]
+    return codes + [c for c in raised_codes(operation_id, classes) if c not in codes]
 
 
-def status_of(code: str, classes: dict[str, type[KalemError]]) -> int:
-    return EDGE_STATUS[code] if code in EDGE_STATUS else classes[code].status
-
-
-def example(code: str, classes: dict[str, type[KalemError]]) -> dict[str, Any]:
-    """A body of the code: its message says what the class says of itself, else the code in words."""
-    cls = classes.get(code)
-    doc = (cls.__doc__ or "").strip().split("\n")[0] if cls is not None and cls.__doc__ != KalemError.__doc__ else ""
-    message = doc.rstrip(".") or code.replace("_", " ")
+def example(code: str, cls: type[KalemError] | None) -> dict[str, Any]:
+    """A body of the code: its message says what its class says of itself, else the code in words."""
+    doc = (cls.__dict__.get("__doc__") or "") if cls is not None else ""
+    message = doc.strip().split("\n")[0].rstrip(".") or code.replace("_", " ")
     return {"summary": f"`{code}`", "value": {"error": {"code": code, "message": message, "details": {},
                                                         "request_id": _REQUEST_ID}}}
 
 
 def document_errors(document: dict[str, Any], bearer: str) -> None:
     """Give each native operation's error responses its own examples; drop the statuses it never sends."""
-    classes = error_classes()
+    classes = native_errors()
+    by_code = {cls.code: cls for cls in classes.values()}
     for item in document["paths"].values():
         for operation in item.values():
             if not isinstance(operation, dict) or any(t.endswith(" face") for t in operation.get("tags", ())):
                 continue
             by_status: dict[str, list[str]] = {}
-            for code in codes_of(operation["operationId"], operation, bearer):
-                by_status.setdefault(str(status_of(code, classes)), []).append(code)
+            for code in codes_of(operation["operationId"], operation, bearer, classes):
+                status = EDGE_STATUS[code] if code in EDGE_STATUS else by_code[code].status
+                by_status.setdefault(str(status), []).append(code)
             for status in [s for s in operation["responses"] if _native_error(operation["responses"][s])]:
                 codes = by_status.get(status)
                 if not codes:
                     del operation["responses"][status]
                     continue
                 content = operation["responses"][status]["content"]["application/json"]
-                content["examples"] = {code: example(code, classes) for code in codes}
+                content["examples"] = {code: example(code, by_code.get(code)) for code in codes}
                 operation["responses"][status]["description"] = ", ".join(f"`{c}`" for c in codes)
 
 
