@@ -37,18 +37,17 @@ install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
 
 ## make run: install, migrate the embedded SQLite database, load demo data once, serve on :8000 with a
-## webhook worker and the demo's webhook receiver (:8001) beside it; Ctrl-C stops all three
+## webhook worker and the demo's webhook receiver (:8001) beside it; Ctrl-C, or SIGINT or SIGTERM to make,
+## stops all three
 run: install
 	@mkdir -p var
 	$(BIN)/kalem db upgrade
 	@echo "--- demo credentials and story orders (var/demo-tokens.txt) ---"
 	@$(BIN)/kalem demo --receiver-url http://127.0.0.1:$(KALEM_RECEIVER_PORT)/hooks
-	@# The receiver and the worker start at a lower priority, so the server answers first on a busy machine.
-	export KALEM_WEBHOOK_ALLOW_PRIVATE_URLS=true; \
-		nice -n 10 $(BIN)/python -m kalem.devtools.receiver --port $(KALEM_RECEIVER_PORT) & receiver=$$!; \
-		nice -n 10 $(BIN)/kalem worker & worker=$$!; \
-		trap 'kill $$worker $$receiver 2>/dev/null' EXIT INT TERM; \
-		$(BIN)/kalem serve --host 127.0.0.1 --port $(KALEM_PORT)
+	@# `exec`: make's own child starts and stops the three (make passes SIGTERM on to it; it watches make
+	@# for the SIGINT make keeps to itself), see kalem/devtools/run.py
+	KALEM_WEBHOOK_ALLOW_PRIVATE_URLS=true exec $(BIN)/python -m kalem.devtools.run \
+		--port $(KALEM_PORT) --receiver-port $(KALEM_RECEIVER_PORT)
 
 ## make lint: ruff (lint and import order) and mypy (types, strict on the domain); `make test` runs it first
 lint: install-test

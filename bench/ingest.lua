@@ -17,7 +17,7 @@ end
 function request()
   k = k + 1
   local number = prefix .. "-" .. id .. "-" .. k
-  local body = '{"order_number":"' .. number .. '","seller_id":"seller' .. (k % 100) .. '","currency":"TRY",'
+  local body = '{"order_number":"' .. number .. '","seller_id":"seller' .. (k % 100) .. '","create_seller":true,"currency":"TRY",'
     .. '"account_order_number":"AO-' .. number .. '","shipping_amount":"29.90","channel":"bench",'
     .. '"lines":[{"line_id":"' .. number .. '-a","sku":"TS-BLUE-M","name":"T-Shirt","quantity":2,'
     .. '"unit_price":"199.90","discount":"20.00","tax_rate":"20","product_id":"p-1"},'

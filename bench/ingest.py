@@ -78,7 +78,8 @@ def run_import(path: Path, url: str, jobs: int) -> tuple[float, float, float]:
     """`kalem import` as a process: (seconds it reports, peak RSS in MiB, CPU seconds of it and its workers)."""
     env = {**os.environ, "KALEM_DATABASE_URL": url}
     with tempfile.TemporaryFile() as out:
-        proc = subprocess.Popen([str(common.BIN / "kalem"), "import", str(path), "--no-progress", "--jobs", str(jobs)],
+        proc = subprocess.Popen([str(common.BIN / "kalem"), "import", str(path), "--no-progress", "--jobs", str(jobs),
+                                 "--new-seller"],
                                 env=env, stdout=out, stderr=subprocess.STDOUT)
         _, status, usage = os.wait4(proc.pid, 0)   # the process's usage and its workers' (waited for by it)
         proc.returncode = os.waitstatus_to_exitcode(status)

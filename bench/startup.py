@@ -87,7 +87,7 @@ def import_runs(runs: int, jobs: int, workdir: Path) -> list[tuple[float, float]
     for _ in range(runs):
         db = workdir / "run.db"
         shutil.copy(template, db)
-        results.append(_timed("import", str(orders), "--no-progress", "--jobs", str(jobs),
+        results.append(_timed("import", str(orders), "--no-progress", "--jobs", str(jobs), "--new-seller",
                               env={**os.environ, "KALEM_DATABASE_URL": f"sqlite:///{db}"}))
     return results
 

@@ -32,7 +32,7 @@ def test_import_takes_in_reports_refusals_by_line_and_resumes(tmp_path, server, 
     orders = [two_line_order(f"IM-{i:04d}", seller=f"seller{i % 3}") for i in range(1200)]
     half = tmp_path / "half.jsonl"
     write(half, orders[:700])
-    first = kalem_import(half, server, "--batch", "250")
+    first = kalem_import(half, server, "--batch", "250", "--new-seller")
     assert first.returncode == 0, first.stderr
     assert "700 orders read" in first.stdout and "700 taken in, 0 already there, 0 refused" in first.stdout
     assert counts(db) == (700, 1400, 700)
@@ -72,7 +72,7 @@ def test_import_in_worker_processes_judges_as_one_process_does(tmp_path, server,
     orders = [two_line_order(f"JB-{i:04d}", seller=f"seller{i % 3}") for i in range(600)]
     first = tmp_path / "first.jsonl"
     write(first, orders[:300])
-    assert kalem_import(first, server, "--batch", "50", "--jobs", "2").returncode == 0
+    assert kalem_import(first, server, "--batch", "50", "--jobs", "2", "--new-seller").returncode == 0
     assert counts(db) == (300, 600, 300)
 
     changed = {**orders[5], "shipping_amount": "9.99"}

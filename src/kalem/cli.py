@@ -171,11 +171,18 @@ def sync_command(once: Annotated[bool, typer.Option("--once", help="one round, t
 @app.command()
 def doctor() -> None:
     """Check what /readyz checks, for an operator at a terminal: the database, the migration head, the
-    outbox lag. Exits 1 when the process would not be ready."""
+    outbox lag. Exits 1 when the process would not be ready. It only looks: a SQLite file that is not
+    there is reported, never created."""
     from kalem.bootstrap import database
+    from kalem.store.db import sqlite_file
     from kalem.store.uow import UnitOfWork
     settings = Settings()
     typer.echo(f"database      {_redacted(settings.database_url)}")
+    missing = sqlite_file(settings.database_url)
+    if missing is not None and not missing.exists():
+        typer.echo(f"reachable     no (no database file at {missing.resolve()}: check KALEM_DATABASE_URL, "
+                   "or create it with kalem db upgrade)")
+        raise typer.Exit(1)
     db = database(settings)
     try:
         with UnitOfWork(db, write=False) as uow:
@@ -212,8 +219,7 @@ def token_create(role: Annotated[str, typer.Option(help="operator or seller")],
                  seller_id: Annotated[str | None, typer.Option("--seller-id")] = None,
                  name: Annotated[str | None, typer.Option()] = None,
                  n11: Annotated[bool, typer.Option("--n11", help="an appkey/appsecret pair instead")] = False,
-                 new_seller: Annotated[bool, typer.Option("--new-seller", help="create the seller if kalem "
-                                                          "does not know it yet")] = False) -> None:
+                 new_seller: Annotated[bool, typer.Option("--new-seller", help=_NEW_SELLER_HELP)] = False) -> None:
     """Print a new token (or `APPKEY APPSECRET`) alone on stdout. The seller must be known (an order or
     a token named it), unless --new-seller."""
     from kalem.app import access
@@ -273,14 +279,19 @@ def _user_command(action: Callable[[], object], username: str) -> None:
     typer.echo(username)
 
 
+_NEW_SELLER_HELP = "create the seller if kalem does not know it yet"
+
+
 @user_app.command("create")
 def user_create(username: Annotated[str, typer.Option()], role: Annotated[str, typer.Option()] = "seller",
-                seller_id: Annotated[str | None, typer.Option("--seller-id")] = None) -> None:
-    """Create a user that can log in to the faces' login endpoints and the hub (password: asked, or stdin)."""
+                seller_id: Annotated[str | None, typer.Option("--seller-id")] = None,
+                new_seller: Annotated[bool, typer.Option("--new-seller", help=_NEW_SELLER_HELP)] = False) -> None:
+    """Create a user that can log in to the faces' login endpoints and the hub (password: asked, or stdin).
+    The seller must be known (an order, a token or a user named it), unless --new-seller."""
     from kalem.app import access
     password = _password()
     _user_command(lambda: access.create_user(_uow(Settings())(), username=username, password=password, role=role,
-                                             seller_id=seller_id), username)
+                                             seller_id=seller_id, new_seller=new_seller), username)
 
 
 @user_app.command("password")
@@ -324,15 +335,21 @@ def import_(file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, re
             batch: Annotated[int, typer.Option(min=1, max=1000, help="orders per transaction")] = 500,
             jobs: Annotated[int, typer.Option(min=1, max=64, help="processes taking batches in (one core each; "
                                                                "PostgreSQL needs CPU too)")] = 1,
-            progress: Annotated[bool, typer.Option(help="show a progress bar on stderr")] = True) -> None:
+            progress: Annotated[bool, typer.Option(help="show a progress bar on stderr")] = True,
+            new_seller: Annotated[bool, typer.Option("--new-seller", help="create the sellers kalem does not know "
+                                                                          "yet (else their orders are refused)")]
+            = False) -> None:
     """Take in orders from a JSON-lines file, as an operator. Run it again after a stop: orders already
-    there are skipped, a stored number with another body is reported. Exits 1 if any line was refused."""
+    there are skipped, a stored number with another body is reported. An order for a seller kalem does
+    not know is refused, unless --new-seller (or the line's own `create_seller: true`). Exits 1 if any
+    line was refused."""
     import gc
     from functools import partial
 
     from rich.console import Console
     from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 
+    from kalem.app.access import UnknownSeller
     from kalem.importer import import_orders
     settings = Settings()
     # What is loaded by now (the modules: most of the heap) lives as long as the process: kept out of the
@@ -344,12 +361,14 @@ def import_(file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, re
     with bar:
         task = bar.add_task("import", total=file.stat().st_size)
         summary = import_orders(file, partial(_uow, settings), batch=batch, jobs=jobs, limits=settings.intake_limits,
-                                advanced=lambda read: bar.advance(task, read))
+                                advanced=lambda read: bar.advance(task, read), new_seller=new_seller)
     seconds = time.perf_counter() - started
     typer.echo(f"{summary.lines:,} orders read in {seconds:.1f} s: {summary.created:,} taken in, "
                f"{summary.existing:,} already there, {len(summary.refused):,} refused")
     for refused in summary.refused:
         typer.echo(f"line {refused.line}: {refused.code}: {refused.message}")
+    if any(refused.code == UnknownSeller.code for refused in summary.refused):
+        typer.echo("to create the sellers kalem does not know yet, run the import again with --new-seller")
     if summary.refused:
         raise typer.Exit(1)
 

@@ -80,7 +80,7 @@ def _demo_order(uow: Callable[..., UnitOfWork], rng: random.Random, operator: Pr
     package = PackageSpec(f"BB_pid{number}", status, tuple(PackageItem(ln.line_id, ln.quantity) for ln in lines),
                           f"73{n:05d}")
     spec = OrderSpec(seller, number, "TRY", lines, (package,), Decimal("29.90"), f"AO-{number}", "WEB")
-    place_order(uow(), PlaceOrder(spec, operator))
+    place_order(uow(), PlaceOrder(spec, operator, new_seller=True))
     first = lines[0]
     if state in (1, 2):  # a request for up to 2 units of every line, so "approve in part" can be tried
         items = tuple(CancelItem(ln.line_id, min(2, ln.quantity), rng.choice((136, 137, 138))) for ln in lines)

@@ -31,7 +31,7 @@ def _place(uow: UowFactory, number: str, lines: tuple[LineSpec, ...], status: Pa
            destination: str | None = None, currency: str = "TRY") -> None:
     package = PackageSpec(f"BB_pid{number}", status, tuple(PackageItem(ln.line_id, ln.quantity) for ln in lines))
     place_order(uow(), PlaceOrder(OrderSpec("acme", number, currency, lines, (package,), Decimal("29.90"),
-                                            f"AO-{number}", "WEB", destination), OPERATOR))
+                                            f"AO-{number}", "WEB", destination), OPERATOR, new_seller=True))
 
 
 def subscribe_receiver(uow: UowFactory, url: str, secret: str) -> None:

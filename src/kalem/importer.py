@@ -72,27 +72,28 @@ _Lines = tuple[list[tuple[int, bytes]], int]
 
 def import_orders(path: Path, connect: Callable[[], Callable[[], UnitOfWork]], *, batch: int = BATCH,
                   jobs: int = 1, advanced: Callable[[int], None] = lambda _bytes: None,
-                  limits: IntakeLimits = IntakeLimits()) -> Summary:
+                  limits: IntakeLimits = IntakeLimits(), new_seller: bool = False) -> Summary:
     """Take in every order of the file; `connect` gives the units of work (called once per process);
-    `advanced` is told the bytes read as each batch is done."""
+    `advanced` is told the bytes read as each batch is done. An order for a seller kalem does not know
+    is refused (`unknown_seller`) unless `new_seller` or the order's own `create_seller` says to create it."""
     summary = Summary()
     with open(path, "rb") as handle:
         if jobs <= 1:
             uow = connect()
             for lines, read in _batches(handle, batch):
-                summary.add(take_in(uow, lines, limits))
+                summary.add(take_in(uow, lines, limits, new_seller))
                 advanced(read)
         else:
-            _in_workers(_batches(handle, batch), connect, jobs, summary, advanced, limits)
+            _in_workers(_batches(handle, batch), connect, jobs, summary, advanced, limits, new_seller)
     summary.refused.sort(key=lambda r: r.line)
     return summary
 
 
 def _in_workers(batches: Iterator[_Lines], connect: Callable[[], Callable[[], UnitOfWork]], jobs: int,
-                summary: Summary, advanced: Callable[[int], None], limits: IntakeLimits) -> None:
+                summary: Summary, advanced: Callable[[int], None], limits: IntakeLimits, new_seller: bool) -> None:
     # fork: the workers start with every module this process has loaded, and no connection (none is open yet).
     with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork"), initializer=_start_worker,
-                             initargs=(connect, limits)) as pool:
+                             initargs=(connect, limits, new_seller)) as pool:
         pending: dict[Future[Summary], int] = {}
         for lines, read in batches:
             pending[pool.submit(_take_in_worker, lines)] = read
@@ -110,17 +111,18 @@ def _collect(pending: dict[Future[Summary], int], summary: Summary, advanced: Ca
 
 _worker_uow: Callable[[], UnitOfWork] | None = None
 _worker_limits = IntakeLimits()
+_worker_new_seller = False
 
 
-def _start_worker(connect: Callable[[], Callable[[], UnitOfWork]], limits: IntakeLimits) -> None:
-    global _worker_uow, _worker_limits
-    _worker_uow, _worker_limits = connect(), limits
+def _start_worker(connect: Callable[[], Callable[[], UnitOfWork]], limits: IntakeLimits, new_seller: bool) -> None:
+    global _worker_uow, _worker_limits, _worker_new_seller
+    _worker_uow, _worker_limits, _worker_new_seller = connect(), limits, new_seller
     gc.freeze()   # the modules inherited from the parent stay out of the collector's scans
 
 
 def _take_in_worker(lines: list[tuple[int, bytes]]) -> Summary:
     assert _worker_uow is not None, "started by _start_worker"
-    return take_in(_worker_uow, lines, _worker_limits)
+    return take_in(_worker_uow, lines, _worker_limits, _worker_new_seller)
 
 
 def _batches(handle: BinaryIO, size: int) -> Iterator[_Lines]:
@@ -138,13 +140,15 @@ def _batches(handle: BinaryIO, size: int) -> Iterator[_Lines]:
 
 
 def take_in(uow: Callable[[], UnitOfWork], lines: list[tuple[int, bytes]],
-            limits: IntakeLimits = IntakeLimits()) -> Summary:
+            limits: IntakeLimits = IntakeLimits(), new_seller: bool = False) -> Summary:
     """Read, judge and store one batch of lines: one transaction for the orders taken in."""
     summary = Summary()
     pending: list[tuple[int, PlaceOrder]] = []
     for number, raw in lines:
         try:
-            pending.append((number, PlaceOrder(spec_of(OrderIn.model_validate(json.loads(raw))), PRINCIPAL, limits)))
+            order = OrderIn.model_validate(json.loads(raw))
+            pending.append((number, PlaceOrder(spec_of(order), PRINCIPAL, limits,
+                                               new_seller=new_seller or order.create_seller)))
         except (ValueError, RecursionError) as exc:   # ValidationError is a ValueError too
             summary.refused.append(_unreadable(number, exc))
     if not pending:

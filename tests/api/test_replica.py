@@ -35,7 +35,8 @@ def test_listings_read_the_replica(server, api, tmp_path):
     try:
         with serving(server.settings, replica) as only_replica, httpx.Client(base_url=only_replica,
                                                                                headers=headers) as direct:
-            assert direct.post("/v1/orders", json=order("4200000002")).status_code == 201
+            # a database of its own: its sellers are not the primary's
+            assert direct.post("/v1/orders", json={**order("4200000002"), "create_seller": True}).status_code == 201
             assert direct.post("/v1/cancel-requests", json={"order_number": "4200000002", "lines": [
                 {"line_id": "item000002", "quantity": 1, "reason_id": 137}]}).status_code == 201
         assert api.post("/v1/orders", json=order("4200000001")).status_code == 201

@@ -56,7 +56,8 @@ def test_a_schema_behind_the_code_is_not_ready(server, tmp_path):
 
 def test_doctor_prints_the_same(tmp_path):
     env = {"KALEM_DATABASE_URL": f"sqlite:///{tmp_path}/k.db"}
-    behind = kalem("doctor", env=env)  # an empty database: no schema yet
+    (tmp_path / "k.db").touch()  # an empty database: no schema yet
+    behind = kalem("doctor", env=env)
     assert behind.returncode == 1 and "behind: run kalem db upgrade" in behind.stdout
     assert kalem("db", "upgrade", env=env).returncode == 0
     ready = kalem("doctor", env=env)
@@ -66,3 +67,14 @@ def test_doctor_prints_the_same(tmp_path):
     assert ready.stdout.rstrip().endswith("ready         yes")
     gone = kalem("doctor", env={"KALEM_DATABASE_URL": f"postgresql://kalem@127.0.0.1:{free_port()}/kalem"})
     assert gone.returncode == 1 and "reachable     no (OperationalError" in gone.stdout
+
+
+def test_doctor_never_creates_a_database(tmp_path):
+    elsewhere = tmp_path / "not-a-checkout"
+    elsewhere.mkdir()
+    # the default URL, relative to where doctor runs: var/kalem.db
+    run = subprocess.run([sys.executable, "-m", "kalem.cli", "doctor"], cwd=elsewhere, capture_output=True,
+                         text=True, timeout=120, env={**os.environ, "KALEM_DATABASE_URL": "sqlite:///var/kalem.db"})
+    assert run.returncode == 1
+    assert f"reachable     no (no database file at {elsewhere / 'var' / 'kalem.db'}" in run.stdout
+    assert list(elsewhere.iterdir()) == []   # no file, and no var/ either

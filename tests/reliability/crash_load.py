@@ -25,7 +25,9 @@ def order_body(number: str) -> dict[str, Any]:
     """Three lines in two Picking packages; a discount and shipping so refunds have shares to cut."""
     a, b, c = (f"{number}-{x}" for x in "abc")
     return {
-        "order_number": number, "seller_id": "acme", "currency": "TRY", "shipping_amount": "25.00",
+        # a database of its own, where no seller is known yet
+        "order_number": number, "seller_id": "acme", "create_seller": True, "currency": "TRY",
+        "shipping_amount": "25.00",
         "lines": [{"line_id": a, "sku": "A", "name": "A", "quantity": 6, "unit_price": "10.00",
                    "discount": "6.00", "tax_rate": "20"},
                   {"line_id": b, "sku": "B", "name": "B", "quantity": 4, "unit_price": "7.50", "tax_rate": "10"},

@@ -13,7 +13,7 @@ from fastapi import APIRouter, FastAPI
 from fastapi.routing import APIRoute
 from fastapi_offline import FastAPIOffline
 
-from kalem.api import errors
+from kalem.api import errors, openapi_document
 from kalem.api.context import Context
 from kalem.api.errors import PathRenderer
 from kalem.api.intake import Claim
@@ -55,6 +55,7 @@ def create_app(ctx: Context, faces: Mapping[str, Face] | None = None,
                                      "split, return, refund, re-invoice — told to every integrator, reliably.")
     app.state.kalem = ctx
     errors.install(app)
+    openapi_document.install(app, lambda: _leaves(app.router.routes))
     face_of: dict[int, str] = {}
 
     def include(face: str, add: Callable[[], None]) -> None:

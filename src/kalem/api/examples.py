@@ -134,11 +134,6 @@ CANCEL_REQUEST: dict[str, Any] = {'id': 'cr_01m8sb7fq4q1vv82fnjhjd0fak',
  'decision_reason_id': None,
  'decision_note': None}
 
-ERROR: dict[str, Any] = {'error': {'code': 'quantity_exceeds_cancellable',
-           'message': 'line item40000009011: 99 requested, 2 cancellable',
-           'details': {'line_id': 'item40000009011', 'requested': 99, 'cancellable': 2},
-           'request_id': '6855b02cf49c4b31b741d52cce4d7171'}}
-
 INVOICES: dict[str, Any] = {'data': [{'number': 'INV-4000000904-1',
            'revision': 1,
            'latest': True,

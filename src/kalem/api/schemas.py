@@ -130,6 +130,9 @@ class OrderIn(Strict):
     model_config = ConfigDict(json_schema_extra={"examples": [examples.ORDER_IN]})
     order_number: Annotated[Id, _doc("the order's number, unique per seller")]
     seller_id: Annotated[Id | None, _doc("operators: the seller; a seller's token implies its own")] = None
+    create_seller: Annotated[StrictBool, _doc(
+        "operators: take the order in even if kalem does not know `seller_id` yet, creating the seller; "
+        "without it an unknown seller is refused (404 `unknown_seller`), so that a typo creates no seller")] = False
     currency: Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{3}$"), _doc("ISO 4217 code")]
     account_order_number: Annotated[Id | None, _doc("the buyer-facing number, if different")] = None
     channel: Annotated[Id | None, _doc("the sales channel (WEB, APP, a marketplace)")] = None
@@ -150,6 +153,8 @@ class OrderIn(Strict):
     def _without_absent_details(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
         # An order without details dumps as it did before they existed (Idempotency-Key fingerprints).
         data = handler(self)
+        if not data.get("create_seller"):
+            data.pop("create_seller", None)
         for key in DETAIL_FIELDS:
             if data.get(key) is None:
                 data.pop(key, None)

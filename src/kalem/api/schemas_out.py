@@ -253,7 +253,7 @@ class ErrorBody(Out):
 
 
 class ErrorOut(Out):
-    model_config = ConfigDict(json_schema_extra={"examples": [examples.ERROR]})
+    """Each operation shows the codes it answers as examples of its own (api/error_examples.py)."""
     error: ErrorBody
 
 

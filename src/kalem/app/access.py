@@ -56,12 +56,16 @@ class PasswordContainsNul(InvalidInput):
     face_code = InvalidInput.code
 
 
+def unknown_seller(seller_id: str) -> UnknownSeller:
+    return UnknownSeller(f"seller {seller_id} is not known (no order, token or user names it yet); check the "
+                         "seller id, or ask for the seller to be created", seller_id=seller_id, field="seller_id")
+
+
 def known_seller(uow: UnitOfWork, seller_id: str, now: datetime, *, new_seller: bool) -> None:
-    """Name a seller kalem knows (from an order or a token), or create it when asked to; in the caller's
-    transaction, with the credential that names it."""
+    """Name a seller kalem knows (from an order, a token or a user), or create it when asked to; in the
+    caller's transaction, with what names it. A typo in a seller id is refused, never a new seller."""
     if not new_seller and not uow.sellers.exists(seller_id):
-        raise UnknownSeller(f"seller {seller_id} is not known (no order or token names it yet)",
-                            seller_id=seller_id)
+        raise unknown_seller(seller_id)
     uow.sellers.ensure(seller_id, now)
 
 
@@ -178,13 +182,15 @@ def _password_rules(password: str) -> None:
         raise PasswordContainsNul("a password may not contain a NUL character", field="password")
 
 
-def create_user(uow: UnitOfWork, *, username: str, password: str, role: str, seller_id: str | None) -> None:
+def create_user(uow: UnitOfWork, *, username: str, password: str, role: str, seller_id: str | None,
+                new_seller: bool = True) -> None:
+    """With `new_seller=False` an unknown seller id is refused, as `create_token` refuses it."""
     check_role(role, seller_id)
     _password_rules(password)
     with uow:
         now = uow.now()
         if seller_id:
-            uow.sellers.ensure(seller_id, now)
+            known_seller(uow, seller_id, now, new_seller=new_seller)
         uow.users.add(username, hash_password(password), role, seller_id, now)
         uow.commit()
 

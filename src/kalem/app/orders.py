@@ -10,6 +10,7 @@ from decimal import Decimal
 from operator import attrgetter
 from typing import Any
 
+from kalem.app.access import unknown_seller
 from kalem.app.ids import new_id
 from kalem.app.principals import Principal, seller_for_new_order
 from kalem.app.transaction import OrderTransaction
@@ -26,6 +27,13 @@ class PlaceOrder:
     spec: OrderSpec
     principal: Principal
     limits: IntakeLimits = IntakeLimits()
+    #: An operator's order for a seller kalem does not know creates it only when this says so: a typo in
+    #: `seller_id` is refused (`unknown_seller`), not a new seller. A seller's own is always known.
+    new_seller: bool = False
+
+    @property
+    def seller_must_be_known(self) -> bool:
+        return self.principal.role == "operator" and not self.new_seller
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +48,8 @@ def place_order(uow: UnitOfWork, cmd: PlaceOrder) -> Placed:
     seller_id = spec.seller_id
     fingerprint = intake_hash(spec)
     with OrderTransaction(uow) as tx:
+        if cmd.seller_must_be_known and not uow.sellers.exists(seller_id):
+            raise unknown_seller(seller_id)
         # Two statements whatever the number of lines. The line ids in use are read first, as a batch
         # reads them (app/ingest.py): the same order committed meanwhile is then found under its number.
         in_use = uow.intake.lines_in_use({line.line_id for line in spec.lines}, seller_id)
@@ -49,7 +59,8 @@ def place_order(uow: UnitOfWork, cmd: PlaceOrder) -> Placed:
         check_lines(spec, in_use)
         now = uow.now()
         order, events = place(spec, order_id=new_id("ord"), actor=cmd.principal.actor, now=now, limits=cmd.limits)
-        uow.intake.ensure_sellers((seller_id,), now)
+        if not cmd.seller_must_be_known:   # else it is there: read above
+            uow.intake.ensure_sellers((seller_id,), now)
         return tx.commit(Placed(tx.add(order, fingerprint, events), created=True))
 
 

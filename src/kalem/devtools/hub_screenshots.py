@@ -50,7 +50,7 @@ def _example_request(uow: partial) -> str:
         LineSpec("item40000090011", "S310-WHT", "Sneakers", 3, Decimal("1299.00"), Decimal("0"), Decimal("20")),
         LineSpec("item40000090012", "C050-RED", "Cap", 2, Decimal("149.50"), Decimal("10.00"), Decimal("20"))),
         shipping_amount=Decimal("29.90"), channel="WEB")
-    place_order(uow(), PlaceOrder(spec, operator))
+    place_order(uow(), PlaceOrder(spec, operator, new_seller=True))
     return request_cancel(uow(), RequestCancel("4000009001", (
         CancelItem("item40000090011", 2, 136, "bedeni küçük"), CancelItem("item40000090012", 1, 151)),
         operator)).id

@@ -102,10 +102,18 @@ def _owner_only(database: Path) -> None:
             log.warning("%s is readable by others and kalem may not change that; chmod 600 it", path)
 
 
-def _sqlite_engine(url: str) -> sa.Engine:
+def sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite URL that names one (not an in-memory database, not PostgreSQL)."""
+    if not url.startswith("sqlite"):
+        return None
     database = sa.engine.make_url(url).database
-    if database and database != ":memory:":
-        _owner_only(Path(database))
+    return Path(database) if database and database != ":memory:" else None
+
+
+def _sqlite_engine(url: str) -> sa.Engine:
+    database = sqlite_file(url)
+    if database is not None:
+        _owner_only(database)
     engine = sa.create_engine(url, connect_args={"check_same_thread": False, "timeout": 30},
                               pool_size=8, max_overflow=8, hide_parameters=True)
 

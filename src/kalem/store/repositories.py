@@ -8,7 +8,7 @@ from __future__ import annotations
 import builtins
 import hashlib
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -266,6 +266,7 @@ class EventRepository:
 
 class SellerRepository:
     _ENSURE = _q("INSERT INTO sellers (id, created_at) VALUES (:id, :at) ON CONFLICT (id) DO NOTHING")
+    _EXISTING = _q("SELECT id FROM sellers WHERE id IN :ids").bindparams(sa.bindparam("ids", expanding=True))
 
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
@@ -279,6 +280,12 @@ class SellerRepository:
 
     def exists(self, seller_id: str) -> bool:
         return self._conn.execute(_q("SELECT 1 FROM sellers WHERE id = :id"), {"id": seller_id}).first() is not None
+
+    def existing(self, seller_ids: Collection[str]) -> set[str]:
+        """Those of these sellers that exist."""
+        if not seller_ids:
+            return set()
+        return set(self._conn.execute(self._EXISTING, {"ids": sorted(seller_ids)}).scalars())
 
 
 class TokenRepository:

@@ -14,6 +14,7 @@ from kalem.api import views
 from kalem.api.context import Caller, Ctx
 from kalem.api.error_bodies import MIGRATIONS_PENDING
 from kalem.api.errors import native
+from kalem.api.openapi_document import BEARER_REQUIRED
 from kalem.api.schemas_out import ERRORS, ErrorOut, HealthOut, ReadyOut, ReasonList
 from kalem.domain.reasons import StatusType, reasons
 from kalem.observability.metrics import exposition
@@ -50,7 +51,8 @@ def readyz(ctx: Ctx) -> Response:
 
 @router.get("/metrics", summary="Prometheus metrics (text format); operator-only unless KALEM_METRICS_PUBLIC",
             response_class=Response, responses={200: {"content": {CONTENT_TYPE_LATEST: {}}},
-                                                401: ERRORS[401], 403: ERRORS[403]})
+                                                401: ERRORS[401], 403: ERRORS[403]},
+            openapi_extra={"security": BEARER_REQUIRED})
 def metrics(ctx: Ctx, request: Request) -> Response:
     if not ctx.settings.metrics_public:  # the header is read here: a parameter would document a 422 it never gives
         ctx.auth.authorization(request.headers.get("authorization")).require_operator()

@@ -64,7 +64,8 @@ def place_batch(body: OrderBatchIn, ctx: Ctx, caller: Caller, idempotency_key: I
     invalid: dict[int, dict[str, Any]] = {}
     for index, raw in enumerate(body.orders):
         try:
-            cmds.append(PlaceOrder(spec_of(OrderIn.model_validate(raw)), caller, ctx.settings.intake_limits))
+            order = OrderIn.model_validate(raw)
+            cmds.append(PlaceOrder(spec_of(order), caller, ctx.settings.intake_limits, new_seller=order.create_seller))
         except ValidationError as exc:
             message, details = invalid_fields(exc.errors(include_url=False, include_context=False))
             invalid[index] = _result(index, 422, raw, error=native_error(INVALID_REQUEST, message, details))

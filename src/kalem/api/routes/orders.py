@@ -30,7 +30,7 @@ SellerScope = Annotated[str | None,
              responses={201: {"description": "Taken in"}, 200: {"model": OrderOut,
                               "description": "The same order was already taken in with an identical body"}})
 def place(body: OrderIn, ctx: Ctx, caller: Caller, idempotency_key: IdempotencyKey = None) -> Response:
-    cmd = app_orders.PlaceOrder(spec_of(body), caller, ctx.settings.intake_limits)
+    cmd = app_orders.PlaceOrder(spec_of(body), caller, ctx.settings.intake_limits, new_seller=body.create_seller)
     # The body's fingerprint is only needed to hold a key to it: dumping a whole order costs.
     fingerprint = ["POST /v1/orders", body.model_dump(mode="json")] if idempotency_key else None
     return ctx.idempotency.run(
