@@ -262,7 +262,7 @@ refund_policies = sa.Table(
     sa.Column("updated_by", sa.String(128), nullable=False),
 )
 
-# Channel accounts and their outbound outbox (migration 0014_channels, docs/channels.md). Credentials
+# Channel accounts and their outbound outbox (migration 0014_channel_accounts, docs/channels.md). Credentials
 # are one sealed JSON object (store/sealed.py); health and the pull watermark live on the account.
 channel_accounts = sa.Table(
     "channel_accounts", metadata,

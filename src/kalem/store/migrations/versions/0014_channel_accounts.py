@@ -1,13 +1,13 @@
 """channel_accounts: a seller's accounts on the platforms kalem connects to (sealed credentials, health,
 pull watermark); channel_pushes: the outbox of decisions to send to them
 
-Revision ID: 0014_channels
+Revision ID: 0014_channel_accounts
 Revises: 0001
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0014_channels"
+revision = "0014_channel_accounts"
 down_revision = "0001"
 branch_labels = None
 depends_on = None
