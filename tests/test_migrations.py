@@ -83,6 +83,7 @@ def _billing_refunds_move_to_the_refunds_table(url: str) -> None:
 
     upgrade(url, "0004")
     upgrade(url, "0005")
+    upgrade(url, "0014_channels")  # today's order rows (with their channel); 0009 is still to come
     now = datetime(2026, 1, 1, tzinfo=UTC)
     spec = OrderSpec("acme", "M1", "USD", (LineSpec("a", "A", "A", 1, Decimal("19.99"), hs_code="610910"),),
                      shipping_amount=Decimal("5.00"), destination_country="US")
