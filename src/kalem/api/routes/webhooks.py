@@ -34,7 +34,8 @@ Dialect = Literal["native", "hebiar", "hepsiglobal", "zonos"]
 URL = "where deliveries are POSTed (or sent with the method the dialect's platform documents)"
 EVENT_TYPES = "event types (GET /v1/webhook-event-types) or patterns such as `order.*` and `*`"
 DIALECT = "the body's shape: kalem's own, or a platform's (its webhook bodies, method and auth)"
-CHANNELS = "only the orders of these channels (absent or null: every channel)"
+CHANNELS = ("only the orders of these channels; absent: every channel — in the hepsiglobal and zonos dialects, "
+            "that platform's own channel")
 
 
 class AuthIn(BaseModel):
@@ -110,7 +111,10 @@ def delivery_view(d: dict[str, Any]) -> dict[str, Any]:
 @router.post("/v1/webhook-subscriptions", status_code=201, summary="Subscribe a URL to events",
              response_model=SubscriptionOut, response_model_exclude_unset=True)
 def create_subscription(body: SubscriptionIn, ctx: Ctx, caller: Caller) -> dict[str, Any]:
-    sub, generated = app.create_subscription(ctx.uow(), caller, _spec(body),
+    spec = _spec(body)
+    if spec.channels is None and body.dialect in ctx.own_channel_dialects:
+        spec.channels = [body.dialect]  # a marketplace's dialect: its own channel's orders, unless named
+    sub, generated = app.create_subscription(ctx.uow(), caller, spec,
                                              allow_private=ctx.settings.webhook_allow_private_urls)
     return subscription_view(sub, generated)
 

@@ -30,4 +30,4 @@ def _schemas() -> dict[str, dict[str, Any]]:
     return views.HOOK_SCHEMAS
 
 
-PLATFORM = Platform("zonos", _face, webhooks=Webhooks(_renderer, _schemas))
+PLATFORM = Platform("zonos", _face, webhooks=Webhooks(_renderer, _schemas, own_channel=True))
