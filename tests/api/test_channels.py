@@ -15,6 +15,7 @@ from tests.dialects.test_n11 import PACKAGES, SPLIT, n11_order
 from tests.dialects.test_zonos import ORDER_FIELDS, UPDATE, code, gql, place, seed_order, zid
 from tests.refunds.test_hepsiglobal import hg_client
 from tests.support import client_for, order, token
+from tests.webhooks.conftest import deliveries, drain, receiver, subscribe, worker  # noqa: F401 - fixtures
 
 CREATE_HOOK = """mutation($input: WebhookCreateInput!) { webhookCreate(input: $input) { id } }"""
 
@@ -221,3 +222,31 @@ def test_hebiar_shows_every_channel_of_the_seller_with_its_channel_code(api, db)
     assert response.status_code == 200, response.text
     shown = {p["orderNumber"]: p["channelCode"] for p in response.json()["data"]}
     assert shown == {"4000000001": "n11", "4000000002": "direct"}
+
+
+# --- one reason vocabulary --------------------------------------------------------------------------
+
+def test_every_catalog_speaks_one_reason_vocabulary():
+    from kalem.domain.reasons import StatusType, shared_code
+
+    assert shared_code(61) == shared_code(135) == "out_of_stock"   # n11's Stok Tükendi, kalem's Stok yok
+    assert shared_code(63) == shared_code(139) == "wrong_price"
+    assert shared_code(151, StatusType.RETURNED) == "changed_mind"
+    assert (shared_code(9999), shared_code(None)) == (None, None)
+
+
+def test_an_n11_out_of_stock_cancel_reaches_a_hepsiglobal_subscriber_as_out_of_stock(api, n11_client, receiver,
+                                                                                      worker):
+    subscribe(api, f"http://127.0.0.1:{receiver.port}/webhooks/order-cancel", dialect="hepsiglobal",
+              event_types=["lines.cancelled"], channels=["n11"])
+    assert api.post("/v1/orders", json=n11_order("N11-1", "PKG-1", {"L1": 3})).status_code == 201
+    [package] = n11_client.get(PACKAGES, params={"size": 100}).json()["content"]
+    line_id = package["lines"][0]["orderLineId"]
+    split = n11_client.post(SPLIT, json={"cancelledItems": [{"cancelReasonId": 61, "orderLineId": line_id,
+                                                             "quantity": 1}],
+                                         "splitPackages": [{"packageDetails": [{"orderLineId": line_id,
+                                                                                "quantities": 2}]}]})
+    assert split.status_code == 200, split.text
+    drain(worker, lambda: all(d["status"] not in ("pending", "delivering") for d in deliveries(api)))
+    [got] = receiver.requests
+    assert (got.method, got.json()["reason"], got.json()["cancel_quantity"]) == ("PUT", "out_of_stock", 1)
