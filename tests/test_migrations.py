@@ -130,7 +130,7 @@ def _orders_get_the_channel_they_came_from(url: str) -> None:
     from datetime import UTC, datetime
 
     at = datetime(2026, 1, 1, tzinfo=UTC)
-    for revision in ("0013_sealed", "0003", "0004", "0011_hebiar"):
+    for revision in ("0013_sealed", "0003"):
         upgrade(url, revision)
     engine = create_engine(url)
     rows = {"o_web": "WEB", "o_bad": "A B", "o_zonos": None, "o_n11": None, "o_plain": None, "o_hg": "hepsiglobal"}

@@ -8,7 +8,7 @@ Existing orders are given the channel they can be known to have come from, first
 4. otherwise `direct`, the seller's own sale.
 
 Revision ID: 0014_channels
-Revises: 0013_sealed
+Revises: 0013_sealed, 0003
 """
 import json
 import re
@@ -17,9 +17,10 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0014_channels"
-down_revision = "0013_sealed"
+# After the webhooks' branch (subscriptions gain `channels`) and n11's ids (0003), which the backfill reads.
+down_revision = ("0013_sealed", "0003")
 branch_labels = None
-depends_on = ("0003", "0004", "0011_hebiar")
+depends_on = None
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$")
 #: The faces whose own channel an order changed through them belongs to (`via` on its events).
