@@ -83,6 +83,7 @@ def _billing_refunds_move_to_the_refunds_table(url: str) -> None:
 
     upgrade(url, "0004")
     upgrade(url, "0005")
+    upgrade(url, "0014_channels")  # today's order rows (with their channel); 0009 is still to come
     now = datetime(2026, 1, 1, tzinfo=UTC)
     spec = OrderSpec("acme", "M1", "USD", (LineSpec("a", "A", "A", 1, Decimal("19.99"), hs_code="610910"),),
                      shipping_amount=Decimal("5.00"), destination_country="US")
@@ -120,3 +121,47 @@ def test_sqlite_billing_refunds_move_to_the_refunds_table(tmp_path):
 
 def test_postgresql_billing_refunds_move_to_the_refunds_table(postgres):
     _billing_refunds_move_to_the_refunds_table(_fresh_postgres(postgres))
+
+
+def _orders_get_the_channel_they_came_from(url: str) -> None:
+    """Revision 0014_channels: each existing order's channel is the one it can be known to have come
+    from — its intake's named channel, a marketplace face a change came through, n11's ids — else direct."""
+    import json
+    from datetime import UTC, datetime
+
+    at = datetime(2026, 1, 1, tzinfo=UTC)
+    for revision in ("0013_sealed", "0003"):
+        upgrade(url, revision)
+    engine = create_engine(url)
+    rows = {"o_web": "WEB", "o_bad": "A B", "o_zonos": None, "o_n11": None, "o_plain": None, "o_hg": "hepsiglobal"}
+    try:
+        with engine.begin() as conn:
+            for order_id, channel in rows.items():
+                body = {"currency": "TRY", "shipping_amount": "0", "attributes": {}, "lines": [], "packages": [],
+                        **({"channel": channel} if channel else {})}
+                conn.execute(sa.text(
+                    "INSERT INTO orders (id, seller_id, order_number, status, version, last_sequence, intake_hash, "
+                    "created_at, updated_at, body) VALUES (:id, 'acme', :id, 'open', 1, 1, 'h', :at, :at, :b)"),
+                    {"id": order_id, "at": at, "b": json.dumps(body)})
+            conn.execute(sa.text(
+                "INSERT INTO events (id, order_id, seller_id, sequence, type, occurred_at, actor, data) "
+                "VALUES ('e1', 'o_zonos', 'acme', 2, 'order.cancelled', :at, 'seller:t', :d)"),
+                {"at": at, "d": json.dumps({"via": "zonos"})})
+            conn.execute(sa.text(
+                "INSERT INTO n11_line_ids (seller_id, order_id, package_id, line_id, created_at) "
+                "VALUES ('acme', 'o_n11', 'p', 'l', :at)"), {"at": at})
+        upgrade(url)
+        with engine.connect() as conn:
+            found = dict(conn.execute(sa.text("SELECT id, channel FROM orders")).all())
+        assert found == {"o_web": "WEB", "o_bad": "direct", "o_zonos": "zonos", "o_n11": "n11", "o_plain": "direct",
+                         "o_hg": "hepsiglobal"}
+    finally:
+        engine.dispose()
+
+
+def test_sqlite_orders_get_the_channel_they_came_from(tmp_path):
+    _orders_get_the_channel_they_came_from(f"sqlite:///{tmp_path}/m.db")
+
+
+def test_postgresql_orders_get_the_channel_they_came_from(postgres):
+    _orders_get_the_channel_they_came_from(_fresh_postgres(postgres))

@@ -22,7 +22,8 @@ HEBIAR_REFUSAL = {"cancelled": "unit_already_cancelled", "pending_cancel": "unit
                   "return_pending": "unit_pending_decision", "returned": "unit_already_returned"}
 AKINON_STATUS = {"open": "400", "pending_cancel": "50", "cancelled": "100", "shipped": "500", "delivered": "550",
                  "return_pending": "50", "returned": "600"}
-ORDER = {"order_number": NUMBER, "seller_id": "acme", "currency": "TRY",
+# Sold on n11: driven through the native API, the OMS faces (Hebiar, Akinon) and its own channel's face, n11.
+ORDER = {"order_number": NUMBER, "seller_id": "acme", "currency": "TRY", "channel": "n11",
          "lines": [{"line_id": LINE, "sku": "SKU-U", "name": "U", "quantity": QTY, "unit_price": "100.00",
                     "discount": "10.00", "tax_rate": "20"}],
          "packages": [{"package_id": "PK", "status": "Picking", "items": [{"line_id": LINE, "quantity": QTY}]}]}

@@ -98,7 +98,8 @@ SEED_4_FIXED = SEED_4.replace("},\n]\n}", "}\n]\n}")
 
 
 def n11_order(number: str, package: str, lines: dict[str, int], status: str = "Picking") -> dict:
-    return {"order_number": number, "seller_id": "acme", "currency": "TRY",
+    """An order sold on n11 (its face sees no other channel's)."""
+    return {"order_number": number, "seller_id": "acme", "currency": "TRY", "channel": "n11",
             "lines": [{"line_id": ln, "sku": f"SKU-{ln}", "name": ln, "quantity": q, "unit_price": "100.00",
                        "discount": "10.00", "tax_rate": "20"} for ln, q in lines.items()],
             "packages": [{"package_id": package, "status": status, "cargo_tracking_number": f"CT-{package}",

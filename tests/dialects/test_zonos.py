@@ -23,8 +23,11 @@ UPDATE = f"""mutation($orderId: ID, $aon: String, $itemId: ID, $sku: String, $qu
     order {{ {ORDER_FIELDS} }} }} }}"""
 
 
-def seed_order(number="4000000101", seller="acme", quantity=1, packages=(), line=LINE, aon="AO-67890", **extra):
+def seed_order(number="4000000101", seller="acme", quantity=1, packages=(), line=LINE, aon="AO-67890",
+               channel="zonos", **extra):
+    """An order sold through Zonos (its face sees no other channel's)."""
     return {"order_number": number, "seller_id": seller, "currency": "USD", "account_order_number": aon,
+            "channel": channel,
             "destination_country": "US", "shipping_amount": extra.pop("shipping", "0"),
             "lines": [{"line_id": line, "sku": "T123-BLUE", "name": "T-Shirt", "quantity": quantity,
                        "unit_price": "19.99", "hs_code": "610910"}, *extra.pop("lines", [])],

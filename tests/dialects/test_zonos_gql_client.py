@@ -39,6 +39,7 @@ def client(server, api):
     manual_refunds(server.db)  # the documents refund by hand what their removals leave to refund
     response = api.post("/v1/orders", json={
         "order_number": "4000000101", "seller_id": "acme", "currency": "USD", "account_order_number": "AO-67890",
+        "channel": "zonos",
         "destination_country": "US", "shipping_amount": "5.00",
         "lines": [{"line_id": LINE, "sku": "T123-BLUE", "name": "T-Shirt", "quantity": 1, "unit_price": "19.99",
                    "hs_code": "610910"},

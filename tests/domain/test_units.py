@@ -116,7 +116,8 @@ def test_an_order_stored_with_counts_only_is_numbered_in_the_positional_order_on
     body["packages"][0][2] = [["l", 2]]
     body["packages"][1][2] = [["l", 2]]
     row = SimpleNamespace(id="o", seller_id="acme", order_number="1", created_at=NOW, updated_at=NOW,
-                          account_order_number=None, version=3, last_sequence=3, body=json.dumps(body))
+                          account_order_number=None, version=3, last_sequence=3, body=json.dumps(body),
+                          channel="direct")
     loaded = load_order(row)
     # cancelled first, then shipped, then open — the numbers Hebiar has always shown
     assert dict(loaded.line("l").units.layout()) == {1: X, 2: UnitState.SHIPPED, 3: UnitState.SHIPPED, 4: OPEN, 5: OPEN}

@@ -65,6 +65,7 @@ LEAKS = re.compile(r"Traceback|File \"|Error\(|sqlalchemy|psycopg|sqlite3|object
 
 def _order(number: str, seller: str, line: str, aon: str, quantity: int = 3, packages: tuple = ()) -> dict:
     return {"order_number": number, "seller_id": seller, "currency": "USD", "account_order_number": aon,
+            "channel": "zonos",
             "destination_country": "US", "shipping_amount": "5.00",
             "lines": [{"line_id": line, "sku": f"SKU-{line}", "product_id": f"prod-{line}", "name": "T-Shirt",
                        "quantity": quantity, "unit_price": "19.99", "hs_code": "610910"},

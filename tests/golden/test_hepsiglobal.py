@@ -171,7 +171,7 @@ def test_order_cancel_webhook_is_the_documented_put(api, db, server, receiver, w
               event_types=["lines.cancelled"])
     number = ORDER_CANCEL["order_number"]
     assert api.post("/v1/orders", json={
-        "order_number": number, "seller_id": "acme", "currency": "USD",
+        "order_number": number, "seller_id": "acme", "currency": "USD", "channel": "hepsiglobal",
         "lines": [{"line_id": ORDER_CANCEL["order_item_number"], "sku": "HBCV000057B1XL", "name": "Shirt",
                    "quantity": 2, "unit_price": "12.00"}]}).status_code == 201
     seller = client_for(api, token(db, "seller", "acme"))
@@ -190,7 +190,7 @@ def test_create_shipment_webhook_when_a_package_ships(api, receiver, worker):
     subscribe(api, f"http://127.0.0.1:{receiver.port}/webhooks/create-shipment", dialect="hepsiglobal",
               event_types=["package.shipped"])
     assert api.post("/v1/orders", json={
-        "order_number": "4100000303", "seller_id": "acme", "currency": "USD",
+        "order_number": "4100000303", "seller_id": "acme", "currency": "USD", "channel": "hepsiglobal",
         "lines": [{"line_id": "4100000303_a", "sku": "A", "name": "A", "quantity": 1, "unit_price": "5.00"}],
         "packages": [{"package_id": "SH-1", "status": "Picking", "items": [{"line_id": "4100000303_a",
                                                                           "quantity": 1}]}]}).status_code == 201

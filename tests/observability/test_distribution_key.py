@@ -27,7 +27,7 @@ ORDER_SCOPED = {"orders", "order_lines", "events", "cancel_requests", "order_bil
                 "return_requests", "n11_line_ids", "akinon_ids", "webhook_deliveries"}
 LOOKUPS = {
     "SELECT id, seller_id, order_number, account_order_number, status, version, last_sequence, intake_hash, "
-    "created_at, updated_at, body FROM orders WHERE id = ?",
+    "created_at, updated_at, body, channel FROM orders WHERE id = ?",
     "SELECT id, order_id, seller_id, order_number, status, created_at, body FROM cancel_requests WHERE id = ?",
     "SELECT id, order_id, seller_id, order_number, status, created_at, iban, body FROM refunds WHERE id = ?",
     "SELECT id, order_id, seller_id, order_number, status, created_at, body FROM return_requests WHERE id = ?",

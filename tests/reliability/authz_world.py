@@ -42,7 +42,9 @@ def package(number: str) -> str:
 
 
 def native_order(number: str, seller: str = VICTIM, quantity: int = 6, status: str = "Picking") -> dict[str, Any]:
+    """An order sold on n11: the native API, the OMS faces and n11's own face all reach it."""
     return {"order_number": number, "seller_id": seller, "currency": "TRY", "shipping_amount": "10.00",
+            "channel": "n11",
             "lines": [{"line_id": line(number), "sku": f"SKU-{number}", "name": "Mug", "quantity": quantity,
                        "unit_price": "100.00", "tax_rate": "20"}],
             "packages": [{"package_id": package(number), "status": status, "cargo_tracking_number": f"CT{number}",
@@ -142,8 +144,9 @@ class World:
             placed[body["order_number"]] = _ok(self.api.post("/v1/orders", json=body), 201)
         placed[ZONOS] = _ok(self.api.post("/v1/orders", json={
             "order_number": ZONOS, "seller_id": VICTIM, "currency": "USD", "account_order_number": f"AO-{ZONOS}",
-            "destination_country": "US", "lines": [{"line_id": line(ZONOS), "sku": "SKU-Z", "name": "Mug",
-                                                     "quantity": 3, "unit_price": "19.99", "hs_code": "610910"}]}),
+            "channel": "zonos", "destination_country": "US",
+            "lines": [{"line_id": line(ZONOS), "sku": "SKU-Z", "name": "Mug", "quantity": 3, "unit_price": "19.99",
+                       "hs_code": "610910"}]}),
             201)
         self.zonos_order = "order_" + placed[ZONOS]["id"].removeprefix("ord_")
         # The victim's channel account, and one dead push of it to replay (as the sync leaves one).

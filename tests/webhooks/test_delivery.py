@@ -30,7 +30,8 @@ def test_an_event_is_queued_in_its_transaction_and_delivered_signed(api, receive
     payload = Webhook(SECRET).verify(got.body, got.headers)
     assert payload["type"] == "order.placed" and payload["order_number"] == "4000000101"
     assert payload["sequence"] == 1 and payload["seller_id"] == "acme" and got.id == payload["id"]
-    assert set(payload) == {"id", "type", "order_number", "seller_id", "sequence", "occurred_at", "data"}
+    assert set(payload) == {"id", "type", "order_number", "seller_id", "channel", "sequence", "occurred_at", "data"}
+    assert payload["channel"] == "direct"
     drain(worker, lambda: deliveries(api)[0]["status"] == "delivered")
 
 

@@ -46,7 +46,7 @@ def test_a_sellers_cancel_is_a_put_and_the_marketplaces_own_cancel_is_not_echoed
 def test_an_approved_cancel_request_is_a_sellers_cancel_for_the_units_approved(api, db, receiver, worker):
     hg_subscriber(api, receiver)
     number = "4000000501"
-    assert api.post("/v1/orders", json=two_line_order(number)).status_code == 201
+    assert api.post("/v1/orders", json=two_line_order(number) | {"channel": "hepsiglobal"}).status_code == 201
     request = api.post("/v1/cancel-requests", json={"order_number": number, "lines": [
         {"line_id": f"{number}-a", "quantity": 2, "reason_id": 136},
         {"line_id": f"{number}-b", "quantity": 3, "reason_id": 135}]})
@@ -69,7 +69,7 @@ def test_an_approved_cancel_request_is_a_sellers_cancel_for_the_units_approved(a
 def test_a_rejected_cancel_request_sends_nothing(api, db, receiver, worker):
     hg_subscriber(api, receiver)
     number = "4000000502"
-    assert api.post("/v1/orders", json=two_line_order(number)).status_code == 201
+    assert api.post("/v1/orders", json=two_line_order(number) | {"channel": "hepsiglobal"}).status_code == 201
     request = api.post("/v1/cancel-requests", json={"order_number": number, "lines": [
         {"line_id": f"{number}-a", "quantity": 2, "reason_id": 136}]})
     assert request.status_code == 201, request.text

@@ -25,6 +25,8 @@ class Context:
     idempotency: Idempotency
     logins: LoginGuard = field(default_factory=LoginGuard)
     replica_uow: Callable[..., UnitOfWork] | None = None  # KALEM_DATABASE_REPLICA_URL's, when set
+    #: Webhook dialects whose subscriptions hear of their own channel only unless they name channels.
+    own_channel_dialects: frozenset[str] = frozenset()
 
     def listing_uow(self) -> UnitOfWork:
         """For the read-only list endpoints: the replica's when there is one (it may lag the primary by

@@ -22,9 +22,11 @@ from pydantic import (
 )
 
 from kalem.api import examples
-from kalem.domain.orders import PackageStatus
+from kalem.domain.orders import CHANNEL_PATTERN, PackageStatus
 
 Id = Annotated[str, StringConstraints(min_length=1, max_length=64, strip_whitespace=True)]
+#: A channel's name (domain/orders/channels.py): letters, digits, `.`, `_`, `-`; at most 40.
+ChannelName = Annotated[str, StringConstraints(strip_whitespace=True, pattern=CHANNEL_PATTERN)]
 Note = Annotated[str, StringConstraints(max_length=1000)]
 Money = Annotated[Decimal, Field(ge=0, max_digits=18, decimal_places=4)]
 
@@ -135,7 +137,9 @@ class OrderIn(Strict):
         "without it an unknown seller is refused (404 `unknown_seller`), so that a typo creates no seller")] = False
     currency: Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{3}$"), _doc("ISO 4217 code")]
     account_order_number: Annotated[Id | None, _doc("the buyer-facing number, if different")] = None
-    channel: Annotated[Id | None, _doc("the sales channel (WEB, APP, a marketplace)")] = None
+    channel: Annotated[ChannelName | None,
+                       _doc("where it was sold: a platform (n11, hepsiglobal, zonos, hebiar, akinon), or a name of "
+                            "the seller's own (WEB, app); absent: direct")] = None
     destination_country: Annotated[Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{2}$")] | None,
                                    _doc("ISO 3166 code: the order is billed its landed cost there")] = None
     shipping_amount: Annotated[Money, _doc("the shipping fee paid, tax included")] = Decimal("0")

@@ -114,7 +114,7 @@ class OrderOut(Out):
     order_number: str
     seller_id: str
     account_order_number: str | None
-    channel: str | None
+    channel: str
     currency: str
     status: str
     version: int

@@ -25,6 +25,7 @@ class SubscriptionOut(Out):
     dialect: str
     auth: SubscriptionAuthOut
     seller_id: str | None
+    channels: list[str] | None = Field(None, description="only these channels' orders; null: every channel")
     enabled: bool
     disabled_reason: str | None
     previous_secret_valid_until: datetime | None = Field(description="after a rotation, the old secret's end")
@@ -77,6 +78,7 @@ class FeedEventOut(Out):
     order_id: str
     order_number: str
     seller_id: str
+    channel: str = Field(description="the order's channel")
     sequence: int
     occurred_at: datetime
     actor: str

@@ -75,7 +75,7 @@ def place_orders(uow: UnitOfWork, cmds: Sequence[PlaceOrder]) -> list[Intake]:
                 continue
             placed.append((order, digest))
             events.extend(placed_events)
-            stored[key] = Stored(order.id, digest)
+            stored[key] = Stored(order.id, digest, order.channel)
             in_use.update((spec.seller_id, ln.line_id) for ln in spec.lines)
             known.add(spec.seller_id)
             outcomes[index] = Intake(spec.order_number, spec.seller_id, order.id, created=True)

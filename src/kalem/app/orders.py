@@ -14,8 +14,8 @@ from kalem.app.access import unknown_seller
 from kalem.app.ids import new_id
 from kalem.app.principals import Principal, seller_for_new_order
 from kalem.app.transaction import OrderTransaction
-from kalem.domain.errors import LineIdInUse, OrderAlreadyExists
-from kalem.domain.orders import IntakeLimits, Order, OrderSpec
+from kalem.domain.errors import LineIdInUse, OrderAlreadyExists, OrderInAnotherChannel, OrderNotFound
+from kalem.domain.orders import DIRECT, IntakeLimits, Order, OrderSpec, channel_name
 from kalem.domain.orders import place_order as place
 from kalem.store.codec import dumps
 from kalem.store.intake import Stored
@@ -65,7 +65,13 @@ def place_order(uow: UnitOfWork, cmd: PlaceOrder) -> Placed:
 
 
 def identical(spec: OrderSpec, digest: str, stored: Stored) -> str:
-    """The stored order's id if it is this very order (the same intake hash); else the number is taken."""
+    """The stored order's id if it is this very order (the same intake hash); else the number is taken —
+    by an order of another channel (a second sale of one number), or by another body."""
+    channel = channel_name(spec.channel)
+    if stored.channel != channel:
+        # Which channel holds it is not said: a platform's client learns nothing of another's orders.
+        raise OrderInAnotherChannel(f"order {spec.order_number} exists under another channel than {channel}",
+                                    order_number=spec.order_number, channel=channel)
     if stored.intake_hash != digest:
         raise OrderAlreadyExists(f"order {spec.order_number} exists with a different body",
                                  order_number=spec.order_number)
@@ -88,6 +94,8 @@ def intake_hash(spec: OrderSpec) -> str:
         fields.pop("destination_country", None)
     if spec.details.empty:
         fields.pop("details", None)
+    if fields.get("channel") == DIRECT:  # `direct` is the channel of those that named none
+        fields["channel"] = None
     return hashlib.sha256(dumps(fields).encode()).hexdigest()
 
 
@@ -128,20 +136,33 @@ def seller_spec(cmd: PlaceOrder) -> OrderSpec:
 
 def get_order(uow: UnitOfWork, order_number: str, principal: Principal, seller_id: str | None = None) -> Order:
     with uow:
-        return uow.orders.get(order_number, principal.scope or seller_id)
+        return _seen(uow.orders.get(order_number, principal.scope or seller_id), principal)
+
+
+def _seen(order: Order, principal: Principal) -> Order:
+    """The order, if the caller's face sees its channel; another channel's order is not there."""
+    if principal.channel not in (None, order.channel):
+        raise OrderNotFound(f"order {order.order_number} not found", order_number=order.order_number)
+    return order
 
 
 def order_events(uow: UnitOfWork, order_number: str, principal: Principal, *, seller_id: str | None = None,
                  after: int = 0, limit: int = 1000) -> tuple[Order, list[dict]]:
     with uow:
-        order = uow.orders.get(order_number, principal.scope or seller_id)
+        order = _seen(uow.orders.get(order_number, principal.scope or seller_id), principal)
         return order, uow.events.for_order(order.id, after=after, limit=limit)
 
 
 def list_orders(uow: UnitOfWork, principal: Principal, *, seller_id: str | None, status: str | None,
-                limit: int, after: tuple[str, str] | None) -> list[Order]:
+                limit: int, after: tuple[str, str] | None, channel: str | None = None) -> list[Order]:
+    """Newest first; `channel` narrows the listing (a face narrowed to a channel lists only its own)."""
+    if principal.channel is not None:
+        if channel not in (None, principal.channel):
+            return []
+        channel = principal.channel
     with uow:
-        return uow.orders.list(principal.scope or seller_id, status=status, limit=limit, after=after)
+        return uow.orders.list(principal.scope or seller_id, status=status, limit=limit, after=after,
+                               channel=channel)
 
 
 def line_quantities(uow: UnitOfWork, line_ids: set[str], principal: Principal) -> dict[str, int]:
@@ -151,5 +172,7 @@ def line_quantities(uow: UnitOfWork, line_ids: set[str], principal: Principal) -
         for line_id in line_ids:
             order_id = uow.orders.locate_line(line_id, principal.scope)
             if order_id is not None:
-                found[line_id] = uow.orders.get_by_id(order_id).line(line_id).quantity
+                order = uow.orders.get_by_id(order_id)
+                if principal.sees(order.seller_id, order.channel):
+                    found[line_id] = order.line(line_id).quantity
         return found

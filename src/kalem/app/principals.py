@@ -1,8 +1,9 @@
-"""Who is calling: an operator (all sellers) or a seller (its own orders only)."""
+"""Who is calling: an operator (all sellers) or a seller (its own orders only) — through a face that
+may narrow it to one channel's orders (a marketplace's or platform's face sees only its own)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from kalem.domain.errors import InvalidInput, PermissionDenied
 from kalem.domain.events import Actor
@@ -31,11 +32,21 @@ class Principal:
     role: str  # "operator" | "seller"
     subject: str  # token id or user name
     seller_id: str | None = None
+    #: The channel every look-up is narrowed to (a marketplace's face: its own); None: every channel.
+    channel: str | None = None
 
     @property
     def scope(self) -> str | None:
         """The seller every look-up is narrowed to; None for operators."""
         return self.seller_id if self.role == "seller" else None
+
+    def within(self, channel: str) -> Principal:
+        """The same caller, seeing only `channel`'s orders."""
+        return replace(self, channel=channel)
+
+    def sees(self, seller_id: str, channel: str) -> bool:
+        """Whether an order of this seller and channel is within the caller's reach."""
+        return self.scope in (None, seller_id) and self.channel in (None, channel)
 
     @property
     def actor(self) -> Actor:

@@ -54,15 +54,17 @@ class OrderTransaction:
              expected_version: int | None = None) -> Order:
         """The order with this number, locked; a seller only finds its own (an operator names `seller_id`)."""
         order = self.uow.orders.get(order_number, principal.scope or seller_id, for_update=True)
+        if principal.channel not in (None, order.channel):
+            raise OrderNotFound(f"order {order_number} not found", order_number=order_number)
         if expected_version is not None and order.version != expected_version:
             raise VersionMismatch(f"order {order_number} is at version {order.version}, not {expected_version}",
                                   order_number=order_number, version=order.version)
         return self._held(order)
 
     def lock_id(self, order_id: str, principal: Principal | None = None) -> Order:
-        """The order with this id, locked; with a seller's `principal`, only that seller's orders are found."""
+        """The order with this id, locked; with a `principal`, only the orders it sees are found."""
         order = self.uow.orders.get_by_id(order_id, for_update=True)
-        if principal is not None and principal.scope not in (None, order.seller_id):
+        if principal is not None and not principal.sees(order.seller_id, order.channel):
             raise OrderNotFound(f"order {order_id} not found", order_id=order_id)
         return self._held(order)
 
@@ -74,7 +76,14 @@ class OrderTransaction:
             if order_id is None:
                 raise LineNotFound(f"line {item.line_id} not found", line_id=item.line_id)
             by_order.setdefault(order_id, []).append(item)
-        return [(self.lock_id(order_id), tuple(by_order[order_id])) for order_id in sorted(by_order)]
+        locked = []
+        for order_id in sorted(by_order):
+            order = self.lock_id(order_id)
+            if not principal.sees(order.seller_id, order.channel):  # another channel's line: not there
+                line_id = by_order[order_id][0].line_id
+                raise LineNotFound(f"line {line_id} not found", line_id=line_id)
+            locked.append((order, tuple(by_order[order_id])))
+        return locked
 
     def add(self, order: Order, intake_hash: str, events: Sequence[Event]) -> Order:
         """A new order and the events of its intake."""

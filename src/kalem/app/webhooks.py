@@ -101,6 +101,7 @@ class SubscriptionSpec:
     secret: str | None = None
     seller_id: str | None = None
     enabled: bool | None = None
+    channels: list[str] | None = None  # only these channels' orders; None: every channel
     fields_set: set[str] = field(default_factory=set)
 
 
@@ -147,8 +148,11 @@ def visible(principal: Principal, sub: dict[str, Any]) -> bool:
 def create_own_subscription(uow: UnitOfWork, principal: Principal, spec: SubscriptionSpec, *,
                             allow_private: bool, resolver: Resolver = resolve) -> tuple[dict[str, Any], str | None]:
     """A subscription a caller registers for itself through a face's own webhook API: a seller's
-    covers its own orders only, an operator's every seller's."""
-    return _create(uow, replace(spec, seller_id=principal.scope), allow_private=allow_private, resolver=resolver)
+    covers its own orders only, an operator's every seller's; through a face narrowed to a channel (a
+    marketplace's), only that channel's orders."""
+    channels = [principal.channel] if principal.channel is not None else spec.channels
+    return _create(uow, replace(spec, seller_id=principal.scope, channels=channels), allow_private=allow_private,
+                   resolver=resolver)
 
 
 def _create(uow: UnitOfWork, spec: SubscriptionSpec, *, allow_private: bool,
@@ -161,7 +165,7 @@ def _create(uow: UnitOfWork, spec: SubscriptionSpec, *, allow_private: bool,
         sub = {"id": uuid.uuid4().hex, "url": spec.url, "event_types": types, "dialect": spec.dialect or "native",
                **columns, "previous_secret": None, "previous_secret_until": None, "seller_id": spec.seller_id,
                "enabled": True if spec.enabled is None else spec.enabled, "disabled_reason": None,
-               "created_at": uow.now()}
+               "created_at": uow.now(), "channels": spec.channels}
         uow.webhooks.add_subscription(sub)
         uow.commit()
     return sub, generated
@@ -205,6 +209,8 @@ def _update(uow: UnitOfWork, sub_id: str, spec: SubscriptionSpec, *, allow_priva
             changes[name] = getattr(spec, name)
     if "seller_id" in spec.fields_set:
         changes["seller_id"] = spec.seller_id
+    if "channels" in spec.fields_set:
+        changes["channels"] = spec.channels
     with uow:
         sub = uow.webhooks.subscription(sub_id, for_update=True)
         if sub is None or not mine(sub):
@@ -322,7 +328,8 @@ def replay(uow: UnitOfWork, principal: Principal, sub_id: str, since: datetime) 
     return queued
 
 
-def feed(uow: UnitOfWork, principal: Principal, after: tuple[int, int], limit: int) -> list[dict[str, Any]]:
-    """The change feed; a seller sees its own events only."""
+def feed(uow: UnitOfWork, principal: Principal, after: tuple[int, int], limit: int,
+         channel: str | None = None) -> list[dict[str, Any]]:
+    """The change feed; a seller sees its own events only; `channel`: only that channel's orders'."""
     with uow:
-        return uow.webhooks.feed(after, limit, principal.scope)
+        return uow.webhooks.feed(after, limit, principal.scope, channel)

@@ -25,6 +25,7 @@ wire was fixed: the native API shows its code, the faces the code raised in its 
     │   │   ├── TooManyUnits
     │   │   ├── AmountTooPrecise
     │   │   ├── IdNotAddressable
+    │   │   ├── ChannelNameInvalid*
     │   │   ├── OrderWithoutLines*
     │   │   ├── LineIdNotUnique*
     │   │   ├── LineQuantityNotPositive*
@@ -140,6 +141,7 @@ wire was fixed: the native API shows its code, the faces the code raised in its 
     │   ├── CancelRequestAlreadyDecided
     │   ├── ApprovalExceedsRequested
     │   ├── OrderAlreadyExists
+    │   ├── OrderInAnotherChannel
     │   ├── LineIdInUse
     │   ├── AmbiguousOrderNumber
     │   ├── IllegalTransition                     a state table refused the step (domain/states.py)
@@ -295,6 +297,12 @@ class IdNotAddressable(InvalidOrder):
     code = "id_not_addressable"
 
 
+class ChannelNameInvalid(InvalidOrder):
+    """A channel name that is not 1 to 40 letters, digits, `.`, `_` or `-` (domain/orders/channels.py)."""
+    code = "channel_name_invalid"
+    face_code = InvalidOrder.code
+
+
 class OrderWithoutLines(InvalidOrder):
     code = "order_without_lines"
     face_code = InvalidOrder.code
@@ -391,6 +399,11 @@ class ApprovalExceedsRequested(Conflict):
 
 class OrderAlreadyExists(Conflict):
     code = "order_already_exists"
+
+
+class OrderInAnotherChannel(Conflict):
+    """An order number the seller already holds under another channel: one order is never sold twice."""
+    code = "order_in_another_channel"
 
 
 class LineIdInUse(Conflict):

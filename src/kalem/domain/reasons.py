@@ -3,6 +3,11 @@
 Catalogs are data. kalem's own catalog uses the ids of the Hebiar OMS tenant samples (135, 136,
 137, 151, 167, 168 are documented; the rest are kalem's choice), so the native API and the Hebiar
 face share one set of ids. n11's catalog is fixed by n11 (61–65).
+
+Every reason, whichever catalog holds it, has a `code` from one shared vocabulary (`out_of_stock`,
+`defective`, `wrong_price`, …): an n11 cancel with reason 61 (Stok Tükendi) is `out_of_stock` wherever
+it is rendered, as kalem's 135 is. The catalogs' ids never overlap, so an id alone names its reason;
+each platform maps the shared codes to its own words.
 """
 
 from __future__ import annotations
@@ -57,6 +62,7 @@ CATALOG: tuple[Reason, ...] = (
 )
 
 _INDEX = {(r.platform, r.status_type, r.id): r for r in CATALOG}
+_CODES = {(r.status_type, r.id): r.code for r in CATALOG}
 
 
 def reasons(status_type: StatusType | None = None, platform: str = "kalem") -> list[Reason]:
@@ -71,3 +77,8 @@ def reason(reason_id: int, status_type: StatusType, platform: str = "kalem") -> 
             reason_id=reason_id, status_type=status_type.value,
         )
     return found
+
+
+def shared_code(reason_id: int | None, status_type: StatusType = StatusType.CANCELLED) -> str | None:
+    """The shared vocabulary's code of a reason of any catalog (None for an id no catalog holds)."""
+    return None if reason_id is None else _CODES.get((status_type, reason_id))

@@ -30,6 +30,9 @@ class Webhooks:
 
     renderer: Callable[[Callable[[], UnitOfWork]], Renderer]  # built once per worker, with its units of work
     schemas: Callable[[], Mapping[str, dict[str, Any]]]       # event type → the JSON Schema of one body
+    #: A marketplace's or platform's dialect: a subscription in it that names no channels hears of the
+    #: orders of the platform's own channel (named like it) only. An OMS's hears of every channel.
+    own_channel: bool = False
 
 
 def _no_tables() -> Sequence[sa.Table]:

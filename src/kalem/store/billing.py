@@ -148,7 +148,7 @@ class BillingRepository:
 
     def search_orders(self, seller_id: str | None, *, account_order_number: str | None,
                       statuses: Iterable[str] | None, limit: int,
-                      after: tuple[str, str] | None) -> list[Order]:
+                      after: tuple[str, str] | None, channel: str | None = None) -> list[Order]:
         """Newest first, keyset-paginated on (created_at, id)."""
         params: dict[str, Any]
         binds: list[sa.BindParameter[Any]]
@@ -156,6 +156,9 @@ class BillingRepository:
         if seller_id is not None:
             clauses.append("seller_id = :s")
             params["s"] = seller_id
+        if channel is not None:
+            clauses.append("channel = :ch")
+            params["ch"] = channel
         if account_order_number is not None:
             clauses.append("account_order_number = :aon")
             params["aon"] = account_order_number
@@ -171,7 +174,7 @@ class BillingRepository:
             params["ac"], params["ai"] = datetime.fromisoformat(after[0]), after[1]
         where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
         stmt = sa.text("SELECT id, seller_id, order_number, account_order_number, status, version, last_sequence, "
-                       f"intake_hash, created_at, updated_at, body FROM orders {where} "
+                       f"intake_hash, created_at, updated_at, body, channel FROM orders {where} "
                        "ORDER BY created_at DESC, id DESC LIMIT :limit")
         if binds:
             stmt = stmt.bindparams(*binds)

@@ -54,7 +54,6 @@ def order_body(order: Order) -> str:
         **({} if order.details.empty else {"details": asdict(order.details)}),
         "currency": order.currency,
         "shipping_amount": order.shipping_amount,
-        "channel": order.channel,
         "attributes": order.attributes,
         "lines": [
             [ln.line_id, ln.sku, ln.name, ln.quantity, ln.unit_price, ln.discount, ln.tax_rate,
@@ -89,7 +88,7 @@ def load_order(row: Any) -> Order:
         ),
         created_at=as_utc(row.created_at), updated_at=as_utc(row.updated_at),
         shipping_amount=Decimal(body["shipping_amount"]),
-        account_order_number=row.account_order_number, channel=body.get("channel"),
+        account_order_number=row.account_order_number, channel=row.channel,
         version=row.version, last_sequence=row.last_sequence, attributes=body.get("attributes") or {},
         details=_details(body.get("details")),
     )

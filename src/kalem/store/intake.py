@@ -25,7 +25,7 @@ from kalem.store.repositories import _ORDER_COLUMNS, EventRepository, OrderRepos
 #: Values per `IN` list on SQLite: far below its bound-parameter limit.
 _CHUNK = 500
 
-_ORDERS = "SELECT id, seller_id, order_number, intake_hash FROM orders WHERE order_number"
+_ORDERS = "SELECT id, seller_id, order_number, intake_hash, channel FROM orders WHERE order_number"
 _LINES = "SELECT seller_id, line_id FROM order_lines WHERE line_id"
 _SELLERS = ("INSERT INTO sellers (id, created_at) SELECT unnest(%s::text[]), %s ORDER BY 1 "
             "ON CONFLICT (id) DO NOTHING")
@@ -36,6 +36,7 @@ _COPY_LINES = "COPY order_lines (seller_id, line_id, order_id) FROM STDIN"
 class Stored(NamedTuple):
     id: str
     intake_hash: str
+    channel: str
 
 
 def _chunks(values: Collection[str]) -> Iterator[list[str]]:
@@ -53,8 +54,8 @@ class IntakeRepository:
     def orders_numbered(self, numbers: Collection[str], seller_id: str | None = None
                         ) -> dict[tuple[str, str], Stored]:
         """The orders stored under these numbers (of one seller, if named), by (seller, number)."""
-        return {(seller, number): Stored(order_id, digest)
-                for order_id, seller, number, digest in self._any(_ORDERS, numbers, seller_id)}
+        return {(seller, number): Stored(order_id, digest, channel)
+                for order_id, seller, number, digest, channel in self._any(_ORDERS, numbers, seller_id)}
 
     def lines_in_use(self, line_ids: Collection[str], seller_id: str | None = None) -> set[tuple[str, str]]:
         """(seller, line id) of those of these line ids that a stored order (of one seller, if named) holds."""
@@ -71,7 +72,8 @@ class IntakeRepository:
             return
         self._copy(_COPY_ORDERS, (
             (order.id, order.seller_id, order.order_number, order.account_order_number, order.status.value,
-             order.version, order.last_sequence, digest, order.created_at, order.updated_at, codec.order_body(order))
+             order.version, order.last_sequence, digest, order.created_at, order.updated_at, codec.order_body(order),
+             order.channel)
             for order, digest in orders))
         self._copy(_COPY_LINES, ((order.seller_id, ln.line_id, order.id) for order, _ in orders for ln in order.lines))
         self._events.append(events)

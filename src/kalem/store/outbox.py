@@ -1,4 +1,5 @@
-"""The transactional outbox: one `webhook_deliveries` row per (event, enabled matching subscription),
+"""The transactional outbox: one `webhook_deliveries` row per (event, enabled matching subscription —
+its seller, its channels, its event types),
 inserted by `EventRepository.append` on the business transaction's own connection. The event and
 its deliveries commit together or not at all, so nothing is published before commit and nothing
 committed is lost; the worker (`kalem.webhooks`) sends them afterwards.
@@ -21,7 +22,7 @@ from kalem.observability import tracing
 from kalem.store.hot import Hot
 from kalem.store.notify import notify
 
-_ENABLED = Hot("SELECT id, event_types, seller_id FROM webhook_subscriptions WHERE enabled = :t")
+_ENABLED = Hot("SELECT id, event_types, seller_id, channels FROM webhook_subscriptions WHERE enabled = :t")
 # The event's position is only known to the database (autoincrement), so read it back in the insert.
 _INSERT = Hot(
     "INSERT INTO webhook_deliveries (subscription_id, event_id, event_position, order_id, seller_id, sequence, "
@@ -32,7 +33,8 @@ _INSERT = Hot(
 
 def enqueue(conn: Connection, events: Sequence[Event], event_ids: Sequence[str]) -> int:
     """Queue deliveries of freshly inserted events; returns how many."""
-    subscriptions = [(row.id, json.loads(row.event_types), row.seller_id)
+    subscriptions = [(row.id, json.loads(row.event_types), row.seller_id,
+                      None if row.channels is None else frozenset(json.loads(row.channels)))
                      for row in _ENABLED.rows(conn, {"t": True})]
     if not subscriptions:
         return 0
@@ -40,8 +42,9 @@ def enqueue(conn: Connection, events: Sequence[Event], event_ids: Sequence[str])
     trace = tracing.traceparent()  # the worker's spans link back to this request
     rows = [{"s": sid, "e": eid, "seller": event.seller_id, "now": now, "trace": trace}
             for eid, event in zip(event_ids, events, strict=True)
-            for sid, types, seller in subscriptions
-            if (seller is None or seller == event.seller_id) and wants(types, event.type)]
+            for sid, types, seller, channels in subscriptions
+            if (seller is None or seller == event.seller_id) and (channels is None or event.channel in channels)
+            and wants(types, event.type)]
     if rows:
         _INSERT.run(conn, rows)
         if conn.dialect.name == "postgresql":

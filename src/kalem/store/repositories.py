@@ -22,7 +22,7 @@ from kalem.store import channel_accounts, codec, outbox
 from kalem.store.hot import Hot
 
 _ORDER_COLUMNS = ("id, seller_id, order_number, account_order_number, status, version, last_sequence, "
-                  "intake_hash, created_at, updated_at, body")
+                  "intake_hash, created_at, updated_at, body, channel")
 
 
 def _q(sql: str) -> sa.TextClause:
@@ -35,7 +35,7 @@ class OrderRepository:
     _BY_ID = f"SELECT {_ORDER_COLUMNS} FROM orders WHERE id = :id"
     INSERT = Hot(f"INSERT INTO orders ({_ORDER_COLUMNS}) VALUES (:id, :seller_id, :order_number, "
                   ":account_order_number, :status, :version, :last_sequence, :intake_hash, :created_at, "
-                  ":updated_at, :body)")
+                  ":updated_at, :body, :channel)")
     _UPDATE = Hot("UPDATE orders SET status = :status, version = :version, last_sequence = :last_sequence, "
                    "updated_at = :updated_at, body = :body WHERE id = :id AND seller_id = :seller_id "
                    "AND version = :expected")
@@ -97,6 +97,7 @@ class OrderRepository:
             "account_order_number": order.account_order_number, "status": order.status.value,
             "version": order.version, "last_sequence": order.last_sequence, "intake_hash": intake_hash,
             "created_at": order.created_at, "updated_at": order.updated_at, "body": codec.order_body(order),
+            "channel": order.channel,
         } for order, intake_hash in orders])
         self.INSERT_LINES.run(self._conn, [{"s": order.seller_id, "l": ln.line_id, "o": order.id}
                                            for order, _ in orders for ln in order.lines])
@@ -111,18 +112,26 @@ class OrderRepository:
             raise VersionMismatch(f"order {order.order_number} changed meanwhile; retry",
                                   order_number=order.order_number)
 
-    def count(self, seller_id: str | None) -> int:
-        where, params = ("WHERE seller_id = :s", {"s": seller_id}) if seller_id is not None else ("", {})
+    def count(self, seller_id: str | None, channel: str | None = None) -> int:
+        clauses, params = [], {"s": seller_id, "ch": channel}
+        if seller_id is not None:
+            clauses.append("seller_id = :s")
+        if channel is not None:
+            clauses.append("channel = :ch")
+        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
         return int(self._conn.execute(_q(f"SELECT COUNT(*) FROM orders {where}"), params).scalar_one())
 
     def list(self, seller_id: str | None, *, limit: int, after: tuple[str, str] | None = None,
-             status: str | None = None, offset: int = 0) -> list[Order]:
+             status: str | None = None, offset: int = 0, channel: str | None = None) -> list[Order]:
         """Newest first, keyset-paginated on (created_at, id) (or by `offset`, for page numbers)."""
         params: dict[str, Any]
         clauses, params = [], {"limit": limit, "offset": offset}
         if seller_id is not None:
             clauses.append("seller_id = :s")
             params["s"] = seller_id
+        if channel is not None:
+            clauses.append("channel = :ch")
+            params["ch"] = channel
         if status is not None:
             clauses.append("status = :st")
             params["st"] = status

@@ -34,9 +34,12 @@ orders = sa.Table(
     sa.Column("created_at", TS, nullable=False),
     sa.Column("updated_at", TS, nullable=False),
     sa.Column("body", sa.Text, nullable=False),
+    # Where the order was sold (domain/orders/channels.py); set at intake, never changed (migration 0014_channels).
+    sa.Column("channel", sa.String(40), nullable=False, server_default="direct"),
     sa.UniqueConstraint("seller_id", "order_number", name="uq_orders_seller_number"),
     sa.Index("ix_orders_number", "order_number"),
     sa.Index("ix_orders_seller_created", "seller_id", "created_at"),
+    sa.Index("ix_orders_seller_channel_created", "seller_id", "channel", "created_at"),
 )
 
 order_lines = sa.Table(
@@ -168,6 +171,8 @@ webhook_subscriptions = sa.Table(
     sa.Column("previous_secret_until", TS),
     sa.Column("basic_username", sa.String(256)),
     sa.Column("seller_id", sa.String(64)),
+    # JSON list of the channels whose orders it hears of; null: every channel (migration 0014_channels).
+    sa.Column("channels", sa.Text),
     sa.Column("enabled", sa.Boolean, nullable=False),
     sa.Column("disabled_reason", sa.String(200)),
     sa.Column("created_at", TS, nullable=False),

@@ -51,7 +51,7 @@ def sql_after(step: DeliveryStep) -> str:
 
 
 _SUB_COLUMNS = ("id, url, event_types, dialect, auth_kind, secret, previous_secret, previous_secret_until, "
-                "basic_username, seller_id, enabled, disabled_reason, created_at")
+                "basic_username, seller_id, enabled, disabled_reason, created_at, channels")
 _DELIVERY_COLUMNS = ("id, subscription_id, event_id, event_position, order_id, sequence, status, attempts, "
                      "next_attempt_at, lease_until, last_status, last_error, created_at, delivered_at")
 _OPEN = sql_in(OPEN_STATUSES)
@@ -72,7 +72,7 @@ _CLAIM = sa.text(f"UPDATE webhook_deliveries SET status = {sql_after(DeliverySte
 _LOAD = sa.text(
     "SELECT d.id, d.attempts, d.lease_until, d.trace_context, d.subscription_id, s.url, s.dialect, s.auth_kind, "
     "s.secret, s.previous_secret, s.previous_secret_until, s.basic_username, e.id AS event_id, e.type, e.seller_id, "
-    "e.sequence, e.occurred_at, e.actor, e.data, e.order_id, o.order_number "
+    "e.sequence, e.occurred_at, e.actor, e.data, e.order_id, o.order_number, o.channel "
     "FROM webhook_deliveries d JOIN webhook_subscriptions s ON s.id = d.subscription_id "
     "JOIN events e ON e.id = d.event_id JOIN orders o ON o.id = e.order_id WHERE d.id IN :ids ORDER BY d.id"
 ).bindparams(sa.bindparam("ids", expanding=True))
@@ -124,7 +124,8 @@ class WebhookRepository:
         names = [c.strip() for c in _SUB_COLUMNS.split(",")]
         self._conn.execute(sa.text(f"INSERT INTO webhook_subscriptions ({_SUB_COLUMNS}) VALUES "
                                    f"({', '.join(':' + n for n in names)})"),
-                           {**sub, **self._sealed(sub), "event_types": json.dumps(sub["event_types"])})
+                           {**sub, **self._sealed(sub), "event_types": json.dumps(sub["event_types"]),
+                            "channels": _channels(sub.get("channels"))})
 
     def subscription(self, sub_id: str, *, for_update: bool = False) -> dict[str, Any] | None:
         lock = " FOR UPDATE" if for_update and self._postgres else ""
@@ -142,6 +143,8 @@ class WebhookRepository:
     def update_subscription(self, sub_id: str, changes: dict[str, Any]) -> None:
         if "event_types" in changes:
             changes = {**changes, "event_types": json.dumps(changes["event_types"])}
+        if "channels" in changes:
+            changes = {**changes, "channels": _channels(changes["channels"])}
         if changes.keys() & _SEALING:  # what is sealed follows the auth kind the row ends up with
             current = self.subscription(sub_id) or {}
             changes = {**changes, **self._sealed({**current, **changes})}
@@ -308,10 +311,13 @@ class WebhookRepository:
         seller = "AND e.seller_id = :seller " if sub["seller_id"] else ""
         params = {"s": sub["id"], "since": since, "now": now, "seller": sub["seller_id"]}
         missing = self._conn.execute(sa.text(
-            f"SELECT e.id, e.type FROM events e WHERE e.occurred_at >= :since {seller}"
+            f"SELECT e.id, e.type, o.channel FROM events e JOIN orders o ON o.id = e.order_id "
+            f"WHERE e.occurred_at >= :since {seller}"
             "AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.subscription_id = :s AND d.event_id = e.id)"),
             params).all()
-        new = [{"s": sub["id"], "e": r.id, "now": now} for r in missing if wants(sub["event_types"], r.type)]
+        channels = sub.get("channels")
+        new = [{"s": sub["id"], "e": r.id, "now": now} for r in missing
+               if wants(sub["event_types"], r.type) and (channels is None or r.channel in channels)]
         if new:
             self._conn.execute(sa.text(
                 "INSERT INTO webhook_deliveries (subscription_id, event_id, event_position, order_id, seller_id, "
@@ -325,23 +331,28 @@ class WebhookRepository:
 
     # -- the change feed ---------------------------------------------------------------------------
 
-    def feed(self, after: tuple[int, int], limit: int, seller_id: str | None) -> list[dict[str, Any]]:
+    def feed(self, after: tuple[int, int], limit: int, seller_id: str | None,
+             channel: str | None = None) -> list[dict[str, Any]]:
         """Events in feed order after the cursor `(xid, position)`; see docs/webhooks.md.
 
         PostgreSQL: ordered by the writing transaction's id, and only events of transactions older
         than every transaction still running — so nothing can ever appear behind a cursor.
         SQLite: writers are serialized, so position order is commit order."""
         seller = " AND e.seller_id = :seller" if seller_id else ""
+        if channel is not None:
+            seller += " AND o.channel = :channel"
         if self._postgres:
             sql = ("SELECT e.xid, e.position, e.id, e.type, e.order_id, o.order_number, e.seller_id, e.sequence, "
-                   "e.occurred_at, e.actor, e.data FROM events e JOIN orders o ON o.id = e.order_id "
+                   "e.occurred_at, e.actor, e.data, o.channel FROM events e JOIN orders o ON o.id = e.order_id "
                    "WHERE e.xid < pg_snapshot_xmin(pg_current_snapshot())::text::bigint "
                    f"AND (e.xid, e.position) > (:ax, :ap){seller} ORDER BY e.xid, e.position LIMIT :n")
         else:
             sql = ("SELECT 0 AS xid, e.position, e.id, e.type, e.order_id, o.order_number, e.seller_id, "
-                   "e.sequence, e.occurred_at, e.actor, e.data FROM events e JOIN orders o ON o.id = e.order_id "
+                   "e.sequence, e.occurred_at, e.actor, e.data, o.channel "
+                   "FROM events e JOIN orders o ON o.id = e.order_id "
                    f"WHERE e.position > :ap{seller} ORDER BY e.position LIMIT :n")
-        rows = self._conn.execute(sa.text(sql), {"ax": after[0], "ap": after[1], "n": limit, "seller": seller_id})
+        rows = self._conn.execute(sa.text(sql), {"ax": after[0], "ap": after[1], "n": limit, "seller": seller_id,
+                                                 "channel": channel})
         return [{**dict(r._mapping), "occurred_at": codec.as_utc(r.occurred_at),
                  "data": codec.load_event_data(r.type, r.data)} for r in rows]
 
@@ -350,9 +361,15 @@ def _sealed_columns(auth_kind: str) -> tuple[str, ...]:
     return _SEALED if auth_kind == "secret_url" else _SEALED[:2]
 
 
+def _channels(channels: list[str] | None) -> str | None:
+    """A subscription's channels as stored: a JSON list, or null for every channel."""
+    return None if channels is None else json.dumps(sorted(set(channels)))
+
+
 def _subscription(row: Any) -> dict[str, Any]:
     sub = dict(row._mapping)
     sub["event_types"] = json.loads(sub["event_types"])
+    sub["channels"] = None if sub["channels"] is None else json.loads(sub["channels"])
     sub["enabled"] = bool(sub["enabled"])
     for name in ("created_at", "previous_secret_until"):
         if sub[name] is not None:

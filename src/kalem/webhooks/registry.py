@@ -30,16 +30,17 @@ class DialectNotRegistered(LookupError):
 def native(event: dict[str, Any]) -> list[dict[str, Any]]:
     """kalem's own body; `webhook-id` carries the event id and `sequence` orders an order's events."""
     return [{"id": event["id"], "type": event["type"], "order_number": event["order_number"],
-             "seller_id": event["seller_id"], "sequence": event["sequence"],
+             "seller_id": event["seller_id"], "channel": event["channel"], "sequence": event["sequence"],
              "occurred_at": event["occurred_at"], "data": event["data"]}]
 
 
 def native_schema(event_type: str) -> dict[str, Any]:
     """The JSON Schema of the native body for `event_type` (the event catalog publishes it)."""
-    return {"type": "object", "required": ["id", "type", "order_number", "seller_id", "sequence", "occurred_at",
-                                           "data"], "properties": {
+    return {"type": "object", "required": ["id", "type", "order_number", "seller_id", "channel", "sequence",
+                                           "occurred_at", "data"], "properties": {
         "id": {"type": "string", "description": "the event id, also in the webhook-id header"},
         "type": {"const": event_type}, "order_number": {"type": "string"}, "seller_id": {"type": "string"},
+        "channel": {"type": "string", "description": "the channel the order was sold on"},
         "sequence": {"type": "integer", "description": "orders one order's events, from 1 without gaps"},
         "occurred_at": {"type": "string", "format": "date-time"},
         "data": EVENT_TYPES[event_type].data_schema()}}

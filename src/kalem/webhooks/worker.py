@@ -295,7 +295,8 @@ class Worker:
             log.error("webhook delivery %s not sent: %s", row["id"], unavailable.message)
             return [_failed(unavailable.code, unavailable)]
         event = {"id": row["event_id"], "type": row["type"], "order_id": row["order_id"],
-                 "order_number": row["order_number"], "seller_id": row["seller_id"], "sequence": row["sequence"],
+                 "order_number": row["order_number"], "seller_id": row["seller_id"], "channel": row["channel"],
+                 "sequence": row["sequence"],
                  "occurred_at": row["occurred_at"].isoformat().replace("+00:00", "Z"), "actor": row["actor"],
                  "data": row["data"]}
         try:

@@ -24,6 +24,7 @@ router = APIRouter(prefix="/v1/orders", tags=["orders"], responses=ERRORS, route
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=255)]
 SellerScope = Annotated[str | None,
                         Query(max_length=64, description="operators: the seller, if the number is ambiguous")]
+ChannelFilter = Annotated[str | None, Query(max_length=40, description="only the orders of this channel")]
 
 
 @router.post("", status_code=201, summary="Take in an order", response_model=OrderOut,
@@ -43,9 +44,9 @@ def place(body: OrderIn, ctx: Ctx, caller: Caller, idempotency_key: IdempotencyK
 def list_orders(ctx: Ctx, caller: Caller, seller_id: SellerScope = None,
                 status: Annotated[str | None, Query(max_length=32)] = None,
                 limit: Annotated[int, Query(ge=1, le=100)] = 50,
-                cursor: Annotated[str | None, Query(max_length=200)] = None) -> dict:
+                cursor: Annotated[str | None, Query(max_length=200)] = None, channel: ChannelFilter = None) -> dict:
     found = app_orders.list_orders(ctx.listing_uow(), caller, seller_id=seller_id, status=status,
-                                   limit=limit + 1, after=views.decode_cursor(cursor))
+                                   limit=limit + 1, after=views.decode_cursor(cursor), channel=channel)
     page = found[:limit]
     next_cursor = views.encode_cursor(page[-1].created_at, page[-1].id) if len(found) > limit else None
     return {"data": [views.order_view(o) for o in page], "next_cursor": next_cursor}

@@ -11,6 +11,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from kalem.api import examples
 from kalem.api.context import Caller, Ctx
+from kalem.api.schemas import ChannelName
 from kalem.api.schemas_out import ERRORS
 from kalem.api.schemas_out_webhooks import (
     DeliveryOut,
@@ -33,6 +34,8 @@ Dialect = Literal["native", "hebiar", "hepsiglobal", "zonos"]
 URL = "where deliveries are POSTed (or sent with the method the dialect's platform documents)"
 EVENT_TYPES = "event types (GET /v1/webhook-event-types) or patterns such as `order.*` and `*`"
 DIALECT = "the body's shape: kalem's own, or a platform's (its webhook bodies, method and auth)"
+CHANNELS = ("only the orders of these channels; absent: every channel — in the hepsiglobal and zonos dialects, "
+            "that platform's own channel")
 
 
 class AuthIn(BaseModel):
@@ -54,6 +57,7 @@ class SubscriptionIn(BaseModel):
     seller_id: str | None = Field(None, min_length=1, max_length=64,
                                   description="only this seller's events (a seller's subscription: its own, always)")
     enabled: bool = Field(True, description="false: events are not queued for it")
+    channels: list[ChannelName] | None = Field(None, min_length=1, max_length=100, description=CHANNELS)
 
 
 class SubscriptionPatch(BaseModel):
@@ -65,6 +69,7 @@ class SubscriptionPatch(BaseModel):
     auth: AuthIn | None = Field(None, description="a new auth kind or credential")
     seller_id: str | None = Field(None, min_length=1, max_length=64, description="only this seller's events")
     enabled: bool | None = Field(None, description="false: pause; true: resume (clears disabled_reason)")
+    channels: list[ChannelName] | None = Field(None, min_length=1, max_length=100, description=CHANNELS)
 
 
 class ReplayIn(BaseModel):
@@ -76,7 +81,8 @@ def _spec(body: SubscriptionIn | SubscriptionPatch) -> app.SubscriptionSpec:
     fields = body.model_dump(exclude_unset=True)
     return app.SubscriptionSpec(url=body.url, event_types=body.event_types, dialect=body.dialect,
                                 auth=body.auth.model_dump() if body.auth else None, secret=body.secret,
-                                seller_id=body.seller_id, enabled=body.enabled, fields_set=set(fields))
+                                seller_id=body.seller_id, enabled=body.enabled, channels=body.channels,
+                                fields_set=set(fields))
 
 
 def subscription_view(sub: dict[str, Any], secret: str | None = None) -> dict[str, Any]:
@@ -87,7 +93,8 @@ def subscription_view(sub: dict[str, Any], secret: str | None = None) -> dict[st
     view = {"id": sub["id"], "url": url, "event_types": sub["event_types"], "dialect": sub["dialect"],
             "auth": {"kind": sub["auth_kind"],
                      **({"username": sub["basic_username"]} if sub["basic_username"] else {})},
-            "seller_id": sub["seller_id"], "enabled": sub["enabled"], "disabled_reason": sub["disabled_reason"],
+            "seller_id": sub["seller_id"], "channels": sub["channels"], "enabled": sub["enabled"],
+            "disabled_reason": sub["disabled_reason"],
             "previous_secret_valid_until": sub["previous_secret_until"], "created_at": sub["created_at"]}
     if secret:
         view["secret"] = secret
@@ -105,7 +112,10 @@ def delivery_view(d: dict[str, Any]) -> dict[str, Any]:
 @router.post("/v1/webhook-subscriptions", status_code=201, summary="Subscribe a URL to events",
              response_model=SubscriptionOut, response_model_exclude_unset=True)
 def create_subscription(body: SubscriptionIn, ctx: Ctx, caller: Caller) -> dict[str, Any]:
-    sub, generated = app.create_subscription(ctx.uow(), caller, _spec(body),
+    spec = _spec(body)
+    if spec.channels is None and body.dialect in ctx.own_channel_dialects:
+        spec.channels = [body.dialect]  # a marketplace's dialect: its own channel's orders, unless named
+    sub, generated = app.create_subscription(ctx.uow(), caller, spec,
                                              allow_private=ctx.settings.webhook_allow_private_urls)
     return subscription_view(sub, generated)
 
@@ -190,11 +200,14 @@ def _cursor(cursor: str | None) -> tuple[int, int]:
 @feed.get("/v1/events", summary="The change feed: every event in commit order, after a cursor",
           response_model=FeedPage, name="list")
 def events(ctx: Ctx, caller: Caller, after: Annotated[str | None, Query(max_length=60)] = None,
-           limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> dict[str, Any]:
+           limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+           channel: Annotated[str | None, Query(max_length=40, description="only this channel's orders")] = None,
+           ) -> dict[str, Any]:
     """Reconciliation: page with `after=<next_cursor>` until `data` is empty, then poll. A cursor never
     skips an event: events appear only once no older transaction can still commit one."""
-    rows = app.feed(ctx.uow(write=False), caller, _cursor(after), limit)
+    rows = app.feed(ctx.uow(write=False), caller, _cursor(after), limit, channel)
     data = [{"id": r["id"], "type": r["type"], "order_id": r["order_id"], "order_number": r["order_number"],
-             "seller_id": r["seller_id"], "sequence": r["sequence"], "occurred_at": r["occurred_at"],
+             "seller_id": r["seller_id"], "channel": r["channel"], "sequence": r["sequence"],
+             "occurred_at": r["occurred_at"],
              "actor": r["actor"], "data": r["data"], "cursor": f"{r['xid']}.{r['position']}"} for r in rows]
     return {"data": data, "next_cursor": data[-1]["cursor"] if data else after}

@@ -41,14 +41,16 @@ class Event:
     occurred_at: datetime
     actor: str
     data: dict[str, Any] = field(default_factory=dict)
+    channel: str = "direct"  # the order's channel: which subscriptions hear of it
 
 
 class EventRecorder:
     """Numbers the events of one change from the order's last sequence on."""
 
     def __init__(self, order_id: str, seller_id: str, order_number: str, last_sequence: int,
-                 actor: Actor, now: datetime) -> None:
+                 actor: Actor, now: datetime, channel: str = "direct") -> None:
         self._ids = (order_id, seller_id, order_number)
+        self._channel = channel
         self.sequence = last_sequence
         self._actor = actor.label
         self._now = now
@@ -57,4 +59,5 @@ class EventRecorder:
     def record(self, event: EventData) -> None:
         """The next event of this change: its data is written to the dict it is stored and sent as, here, once."""
         self.sequence += 1
-        self.events.append(Event(event.TYPE, *self._ids, self.sequence, self._now, self._actor, event.to_data()))
+        self.events.append(Event(event.TYPE, *self._ids, self.sequence, self._now, self._actor, event.to_data(),
+                                 self._channel))

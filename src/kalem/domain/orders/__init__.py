@@ -11,6 +11,12 @@ from kalem.domain.orders.cancellation import (
     request_cancel,
     withdraw_cancel_request,
 )
+from kalem.domain.orders.channels import (
+    CHANNEL_PATTERN,
+    DIRECT,
+    MAX_CHANNEL_LENGTH,
+    channel_name,
+)
 from kalem.domain.orders.details import (
     NO_DETAILS,
     Address,
@@ -82,6 +88,9 @@ from kalem.domain.orders.units import (
 )
 
 __all__ = [
+    "CHANNEL_PATTERN",
+    "DIRECT",
+    "MAX_CHANNEL_LENGTH",
     "IntakeLimits",
     "Action",
     "Address",
@@ -128,6 +137,7 @@ __all__ = [
     "approve_cancel_request",
     "approve_return",
     "cancel_lines",
+    "channel_name",
     "classify_units",
     "decide",
     "ensure_pending",

@@ -46,6 +46,7 @@ from kalem.domain.events.event import Actor, Event, EventRecorder
 from kalem.domain.events.orders import OrderPlaced
 from kalem.domain.events.parts import LineQuantity
 from kalem.domain.money import is_exact, minor_unit
+from kalem.domain.orders.channels import DIRECT, channel_name
 from kalem.domain.orders.details import NO_DETAILS, OrderDetails
 from kalem.domain.orders.ledger import Ledger
 from kalem.domain.orders.units import (
@@ -273,7 +274,7 @@ class Order:
     updated_at: datetime
     shipping_amount: Decimal = Decimal("0")
     account_order_number: str | None = None
-    channel: str | None = None
+    channel: str = DIRECT
     version: int = 1
     last_sequence: int = 0
     attributes: dict[str, str] = field(default_factory=dict)
@@ -329,7 +330,8 @@ class Order:
         return OrderStatus.OPEN
 
     def recorder(self, actor: Actor, now: datetime) -> EventRecorder:
-        return EventRecorder(self.id, self.seller_id, self.order_number, self.last_sequence, actor, now)
+        return EventRecorder(self.id, self.seller_id, self.order_number, self.last_sequence, actor, now,
+                             self.channel)
 
     def evolve(self, recorder: EventRecorder, **changes: Any) -> tuple[Order, list[Event]]:
         """The next version of this order, numbered after the events just recorded."""
@@ -380,7 +382,7 @@ class OrderSpec:
     packages: tuple[PackageSpec, ...] = ()
     shipping_amount: Decimal = Decimal("0")
     account_order_number: str | None = None
-    channel: str | None = None
+    channel: str | None = None  # None: `direct`
     destination_country: str | None = None  # ISO alpha-2; kept in `attributes`, enables landed cost
     details: OrderDetails = NO_DETAILS
 
@@ -412,6 +414,7 @@ def place_order(spec: OrderSpec, *, order_id: str, actor: Actor, now: datetime,
     Units are numbered in package order: the first package's units of a line are 1.., the next
     package's follow; each unit starts in the state its package says."""
     check_addressable("order number", spec.order_number)
+    channel = channel_name(spec.channel)
     _check_lines(spec.lines, limits)
     _check_amounts(spec)
     packages = spec.packages or (
@@ -429,7 +432,7 @@ def place_order(spec: OrderSpec, *, order_id: str, actor: Actor, now: datetime,
         packages=tuple(Package(p.package_id, p.status, items, (StatusChange(p.status, now),),
                                p.cargo_tracking_number) for p, items in zip(packages, packed, strict=True)),
         created_at=now, updated_at=now, shipping_amount=spec.shipping_amount,
-        account_order_number=spec.account_order_number, channel=spec.channel, version=0,
+        account_order_number=spec.account_order_number, channel=channel, version=0,
         attributes={"destination_country": spec.destination_country.upper()} if spec.destination_country else {},
         details=spec.details,
     )

@@ -30,4 +30,4 @@ def _schemas() -> dict[str, dict[str, Any]]:
     return views.HOOK_SCHEMAS
 
 
-PLATFORM = Platform("hepsiglobal", _face, webhooks=Webhooks(_renderer, _schemas))
+PLATFORM = Platform("hepsiglobal", _face, webhooks=Webhooks(_renderer, _schemas, own_channel=True))

@@ -9,3 +9,8 @@ CANCEL_REASONS = {"customer_demand": 136, "out_of_stock": 135, "seller_request":
 RETURN_REASONS = {"customer_demand": 151, "changed_mind": 151, "defective": 152, "incorrect_order": 153,
                   "wrong_item": 153, "not_as_described": 154}
 REASON_NAMES = {v: k for k, v in CANCEL_REASONS.items() if k != "changed_mind"} | {151: "customer_demand"}
+#: The shared reason vocabulary (domain/reasons.py) in HG's words: a reason of any channel's catalog
+#: (n11's 61 is `out_of_stock`) reaches HG's subscribers as what it means, not as `other`.
+CODE_NAMES = {"out_of_stock": "out_of_stock", "customer_request": "customer_demand", "seller_request": "seller_request",
+              "fraud": "fraud", "wrong_price": "wrong_price", "defective": "defective",
+              "changed_mind": "customer_demand"}

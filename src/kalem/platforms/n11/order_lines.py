@@ -123,7 +123,7 @@ def _group(group: Sequence[tuple[int, int | None]], parts: dict[int, LinePart], 
 
 def _resolve(uow: UnitOfWork, ids: Iterable[int], principal: Principal) -> dict[int, list[LinePart]]:
     ids = list(ids)
-    parts = uow.repository(N11LineIdRepository).resolve(ids, principal.scope)
+    parts = uow.repository(N11LineIdRepository).resolve(ids, principal.scope, principal.channel)
     missing = [i for i in ids if i not in parts]
     if missing:
         raise OrderLineNotFound(f"orderLineId {missing[0]} not found", order_line_id=missing[0])
@@ -188,7 +188,7 @@ def numbers_for(uow_factory: Any, orders: Sequence[Order]) -> Numbers:
 def approve_lines(uow: UnitOfWork, order_line_ids: Sequence[int], principal: Principal) -> list[dict[str, Any]]:
     """UpdateOrder (status Picking): approve the packages these lines sit in; the answer is per line."""
     with OrderTransaction(uow) as tx:
-        named = uow.repository(N11LineIdRepository).resolve(order_line_ids, principal.scope)
+        named = uow.repository(N11LineIdRepository).resolve(order_line_ids, principal.scope, principal.channel)
         outcome: dict[int, dict[str, Any]] = {}
         for order_id in sorted({c.order_id for candidates in named.values() for c in candidates}):
             order = tx.lock_id(order_id)

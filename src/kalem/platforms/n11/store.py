@@ -69,6 +69,7 @@ def _ids(sql: str) -> sa.TextClause:
 class N11LineIdRepository:
     _RESOLVE = _ids(_BOTH.format(w="order_line_id IN :ids"))
     _FOR_ORDERS = _ids(_BOTH.format(w="order_id IN :ids"))
+    _IN_CHANNEL = _ids("SELECT id FROM orders WHERE id IN :ids AND channel = :ch")
     # Two readers may number the same part at once; the unique key keeps one, the other is a no-op.
     _MINT = sa.text("INSERT INTO n11_line_ids (seller_id, order_id, package_id, line_id, created_at) "
                     "VALUES (:s, :o, :p, :l, :at) ON CONFLICT (order_id, package_id, line_id) DO NOTHING")
@@ -79,8 +80,10 @@ class N11LineIdRepository:
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
 
-    def resolve(self, order_line_ids: Iterable[int], seller_id: str | None) -> dict[int, list[LinePart]]:
-        """Every part each id has named; other sellers' ids are absent, like unknown ones."""
+    def resolve(self, order_line_ids: Iterable[int], seller_id: str | None,
+                channel: str | None = None) -> dict[int, list[LinePart]]:
+        """Every part each id has named; other sellers' ids (and, `channel` given, other channels'
+        orders' ids) are absent, like unknown ones."""
         ids = sorted(set(order_line_ids))
         if not ids:
             return {}
@@ -88,6 +91,10 @@ class N11LineIdRepository:
         for row in self._conn.execute(self._RESOLVE, {"ids": ids}).all():
             if seller_id is None or row.seller_id == seller_id:
                 found.setdefault(row.order_line_id, []).append(LinePart(*row))
+        if channel is not None and found:
+            order_ids = sorted({part.order_id for parts in found.values() for part in parts})
+            kept = set(self._conn.execute(self._IN_CHANNEL, {"ids": order_ids, "ch": channel}).scalars())
+            found = {i: parts for i, parts in found.items() if parts[0].order_id in kept}
         return found
 
     def for_orders(self, order_ids: Iterable[str]) -> dict[tuple[str, str, str], int]:

@@ -13,6 +13,9 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from kalem.api.error_bodies import METHOD_NOT_ALLOWED, RATE_LIMITED, ROUTE_NOT_FOUND
 
+#: The channel of the orders sold on n11: the only ones its face reads and writes.
+CHANNEL = "n11"
+
 # n11 ids are numbers; bounded so a huge one is a clear 400, never a database overflow.
 OrderLineId = Annotated[StrictInt, Field(ge=1, le=2**63 - 1)]
 Units = Annotated[StrictInt, Field(ge=-(2**31), le=2**31)]  # sign checked by the domain, clearly

@@ -37,4 +37,4 @@ def _connector() -> Connector:
     return connector.connector()
 
 
-PLATFORM = Platform("zonos", _face, webhooks=Webhooks(_renderer, _schemas), connector=_connector)
+PLATFORM = Platform("zonos", _face, webhooks=Webhooks(_renderer, _schemas, own_channel=True), connector=_connector)

@@ -72,14 +72,14 @@ class RemoveItems:
 
 def find_order(uow: UnitOfWork, ref: OrderRef, principal: Principal,
                get_by_id: Callable[[str], Order] | None = None) -> Order:
-    """Look an order up within the caller's scope; another seller's order does not exist.
+    """Look an order up within the caller's scope; another seller's (or channel's) order does not exist.
     `get_by_id` reads an order named by id (a locking read, when the caller changes it)."""
     if ref.order_id is not None:
         try:
             order = (get_by_id or uow.orders.get_by_id)(ref.order_id)
         except OrderNotFound:
             order = None
-        if order is None or (principal.scope is not None and order.seller_id != principal.scope):
+        if order is None or not principal.sees(order.seller_id, order.channel):
             raise OrderNotFound(f"order {ref.order_id} not found", order_id=ref.order_id)
         if ref.account_order_number is not None and ref.account_order_number != order.account_order_number:
             raise AccountOrderNumberMismatch(
@@ -89,7 +89,7 @@ def find_order(uow: UnitOfWork, ref: OrderRef, principal: Principal,
     if ref.account_order_number is None:
         raise MissingOrderIdentifier("name the order by orderId or accountOrderNumber")
     found = uow.billing.search_orders(principal.scope, account_order_number=ref.account_order_number,
-                                      statuses=None, limit=2, after=None)
+                                      statuses=None, limit=2, after=None, channel=principal.channel)
     if not found:
         raise OrderNotFound(f"no order with account order number {ref.account_order_number}",
                             account_order_number=ref.account_order_number)
@@ -222,8 +222,8 @@ def read_orders(uow: UnitOfWork, principal: Principal, *, ref: OrderRef | None =
             found, has_next, cursor = [], False, after
             while True:
                 batch = uow.billing.search_orders(principal.scope, account_order_number=account_order_number,
-                                                  statuses=statuses,
-                                                  limit=limit + 1, after=cursor)
+                                                  statuses=statuses, limit=limit + 1, after=cursor,
+                                                  channel=principal.channel)
                 found.extend(o for o in batch[:limit] if keep(o))
                 if len(found) > limit or (len(found) == limit and len(batch) > limit):
                     has_next = True

@@ -16,17 +16,17 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Request, Response
+from fastapi import APIRouter, Depends, Header, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 
 from kalem.api.app import Face
-from kalem.api.context import Caller, Ctx
+from kalem.api.context import Ctx, bearer_principal
 from kalem.api.errors import validation_code
 from kalem.api.intake import Claim
 from kalem.app import orders as app_orders
 from kalem.app import refunds as app_refunds
-from kalem.app.principals import SellerIdMismatch
+from kalem.app.principals import Principal, SellerIdMismatch
 from kalem.domain.errors import CredentialsInvalid, InvalidInput, KalemError, UnknownReason
 from kalem.domain.orders import LineSpec, OrderSpec
 from kalem.domain.refunds import payout
@@ -43,6 +43,14 @@ from kalem.platforms.hepsiglobal.reasons import CANCEL_REASONS, RETURN_REASONS
 
 router = APIRouter(tags=["HepsiGlobal face"])
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=255)]
+
+
+async def _caller(request: Request) -> Principal:
+    """The caller, narrowed to HepsiGlobal's channel: the marketplace sees the orders HG placed, no other."""
+    return (await bearer_principal(request)).within(views.FACE)
+
+
+Caller = Annotated[Principal, Depends(_caller)]
 _ITEM = "/order_items/"
 
 
@@ -117,7 +125,7 @@ def spec_of(body: wire.OrderIn, seller_id: str | None) -> OrderSpec:
         name=item.product_name or item.sku, quantity=item.quantity, unit_price=item.unit_product_price,
         discount=item.total_discount_amount, tax_rate=_tax_rate(item)) for item in body.items)
     return OrderSpec(seller_id=seller_id, order_number=body.order_number, currency=body.currency.upper(),
-                     lines=lines, shipping_amount=body.shipping_amount, channel=body.marketplace or "hepsiglobal")
+                     lines=lines, shipping_amount=body.shipping_amount, channel=views.FACE)
 
 
 def hg_intake(body: wire.OrderIn, ctx: Ctx, caller: Caller, idempotency_key: IdempotencyKey = None) -> Response:

@@ -20,8 +20,9 @@ import hashlib
 from typing import Any
 
 from kalem.domain.orders import Order
+from kalem.domain.reasons import shared_code
 from kalem.domain.webhooks import Hook
-from kalem.platforms.hepsiglobal.reasons import REASON_NAMES
+from kalem.platforms.hepsiglobal.reasons import CODE_NAMES, REASON_NAMES
 
 #: What a cancel made through this face records as `via` on its `lines.cancelled` event.
 FACE = "hepsiglobal"
@@ -62,7 +63,14 @@ HOOK_SCHEMAS = {
 def _order_cancel(event: dict[str, Any], index: int, item: dict[str, Any], quantity: int) -> Hook:
     return Hook({"cancel_id": cancel_id(event["id"], index), "order_number": event["order_number"],
                  "cancel_quantity": quantity, "order_item_number": item["line_id"],
-                 "reason": REASON_NAMES.get(item.get("reason_id", 0), "other")}, method=ORDER_CANCEL_METHOD)
+                 "reason": _reason(item.get("reason_id"))}, method=ORDER_CANCEL_METHOD)
+
+
+def _reason(reason_id: int | None) -> str:
+    """HG's word for a reason of any channel's catalog, through the shared vocabulary; else `other`."""
+    if reason_id in REASON_NAMES:
+        return REASON_NAMES[reason_id]
+    return CODE_NAMES.get(shared_code(reason_id) or "", "other")
 
 
 def hook_payloads(event: dict[str, Any]) -> list[dict[str, Any] | Hook]:

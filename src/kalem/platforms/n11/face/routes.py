@@ -50,7 +50,8 @@ def seller(request: Request, appkey: Annotated[str | None, Header(include_in_sch
     """Header names are case-insensitive, so n11's `appKey`/`appSecret` spelling works too."""
     if not appkey or not appsecret:
         raise CredentialsMissing("appkey and appsecret are required")
-    return context(request).auth.credential(key_pairs.secret(appkey, appsecret))
+    # n11 is a marketplace: its client sees the orders sold on n11, never another channel's.
+    return context(request).auth.credential(key_pairs.secret(appkey, appsecret)).within(wire.CHANNEL)
 
 
 Seller = Annotated[Principal, Depends(seller)]

@@ -73,7 +73,9 @@ def zonos_error(exc: KalemError) -> GraphQLError:
 
 def _principal(context: dict[str, Any]) -> Principal:
     if "principal" not in context:
-        context["principal"] = context["kalem"].auth.bearer(context["request"].headers.get("credentialToken"))
+        # Zonos's client sees the orders sold through Zonos only, never another channel's.
+        context["principal"] = context["kalem"].auth.bearer(
+            context["request"].headers.get("credentialToken")).within(views.FACE)
     return context["principal"]
 
 
