@@ -28,10 +28,9 @@ from kalem.app.channel_connectors import (
     Rejected,
     RetryLater,
 )
-from kalem.app.channels import OrderOfAnotherChannel
 from kalem.app.orders import PlaceOrder, place_order
 from kalem.app.principals import Principal
-from kalem.domain.errors import KalemError, OrderNotFound
+from kalem.domain.errors import KalemError, OrderInAnotherChannel, OrderNotFound
 from kalem.domain.orders import CancelItem, Order
 from kalem.store.channel_accounts import DEAD, DONE, ChannelAccount, Push
 from kalem.store.uow import UnitOfWork
@@ -72,8 +71,8 @@ def take_in(uow: Callable[[], UnitOfWork], account: ChannelAccount, inbound: Inb
     except OrderNotFound:
         order = place_order(uow(), PlaceOrder(spec, principal)).order
     if order.channel != account.channel:
-        raise OrderOfAnotherChannel(f"order {spec.order_number} belongs to channel {order.channel or 'direct'}, "
-                                    f"not {account.channel}", order_number=spec.order_number)
+        raise OrderInAnotherChannel(f"order {spec.order_number} exists under another channel than "
+                                    f"{account.channel}", order_number=spec.order_number, channel=account.channel)
     items = []
     for line_id, wanted in inbound.cancelled.items():
         line = next((ln for ln in order.lines if ln.line_id == line_id), None)

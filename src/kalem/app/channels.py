@@ -52,10 +52,6 @@ class ChannelAccountExists(Conflict):
     code = "channel_account_exists"
 
 
-class OrderOfAnotherChannel(Conflict):
-    """A pulled order whose number a seller's order of another channel holds: refused, nothing changed."""
-    code = "order_of_another_channel"
-
 
 @dataclass(frozen=True, slots=True)
 class AddAccount:

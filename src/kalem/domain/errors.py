@@ -153,7 +153,6 @@ wire was fixed: the native API shows its code, the faces the code raised in its 
     │   ├── VersionMismatch (412)
     │   ├── IdempotencyKeyInUse
     │   ├── ChannelAccountExists                  app/channels.py
-    │   ├── OrderOfAnotherChannel                 app/channels.py
     │   ├── OrderAlreadyCanceled                  domain/orders/order.py
     │   ├── OrderHasPendingCancelRequests         domain/billing/order_billing.py
     │   ├── OrderHasShippedUnits                  domain/billing/order_billing.py

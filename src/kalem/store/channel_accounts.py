@@ -45,9 +45,9 @@ def enqueue(conn: Connection, events: Sequence[Event], event_ids: Sequence[str])
     if not candidates:
         return 0
     order_ids = {e.order_id for _, e, _ in candidates}
-    rows = conn.execute(sa.text("SELECT id, body FROM orders WHERE id IN :ids").bindparams(
+    rows = conn.execute(sa.text("SELECT id, channel FROM orders WHERE id IN :ids").bindparams(
         sa.bindparam("ids", expanding=True)), {"ids": sorted(order_ids)}).all()
-    channel_of = {r.id: json.loads(r.body).get("channel") for r in rows}
+    channel_of = {r.id: r.channel for r in rows}
     now = datetime.now(UTC)
     inserts = [{"account_id": a[0], "event_id": eid, "order_id": e.order_id, "seller_id": e.seller_id,
                 "sequence": e.sequence, "event_type": e.type, "status": PENDING, "attempts": 0,
