@@ -62,6 +62,7 @@ from kalem.domain.refunds.records import (
     RefundNotRetryable,
     RefundStatus,
     UnitsNotRefundable,
+    claim_refund,
     payout,
     settle_refund,
 )
@@ -106,6 +107,7 @@ __all__ = [
     "UnitAccount",
     "UnitsNotRefundable",
     "channel_name",
+    "claim_refund",
     "effective_policy",
     "payout",
     "refund_policy",
