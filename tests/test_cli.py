@@ -183,7 +183,16 @@ def test_demo_loads_once(tmp_path):
         assert any(len(p["items"]) > 1 and any(quantity > 1 for _, quantity, *_ in p["items"]) for p in pending)
         assert conn.execute(sa.text("SELECT count(*) FROM events WHERE type = 'package.split'")).scalar() == 1
         assert conn.execute(sa.text("SELECT count(*) FROM events WHERE type = 'return.approved'")).scalar() == 1
-        assert conn.execute(sa.text("SELECT count(*) FROM events WHERE type = 'refund.created'")).scalar() == 1
+        # The default policy: every decision that cancelled or returned units made its refund, pending
+        # settlement; the story's return is one of them; the German order's removed belt was credited
+        # on its paid invoice instead.
+        refunds = conn.execute(sa.text("SELECT order_number, status, body FROM refunds")).all()
+        assert conn.execute(sa.text("SELECT count(*) FROM events WHERE type = 'refund.created'")).scalar() == \
+            len(refunds) > 1
+        assert {(status, json.loads(body)["on_decision"]) for _, status, body in refunds} == {("pending", True)}
+        assert [(json.loads(body)["cause"], json.loads(body)["amount"]) for number, _, body in refunds
+                if number == "4000000903"] == [("return", "149.50")]
+        assert "4000000904" not in {number for number, _, _ in refunds}
         assert conn.execute(sa.text("SELECT count(*) FROM events WHERE type = 'credit_note.issued'")).scalar() == 1
         assert conn.execute(sa.text("SELECT url FROM webhook_subscriptions")).scalars().all() == [
             "http://127.0.0.1:8001/hooks"]

@@ -13,9 +13,8 @@ from kalem.app.cancellation import RequestCancel, request_cancel
 from kalem.app.orders import PlaceOrder, place_order
 from kalem.app.packages import SplitPackage, split_package
 from kalem.app.principals import Principal
-from kalem.app.refunds import RefundUnits, decide_return, refund_units, request_return
+from kalem.app.refunds import decide_return, request_return
 from kalem.domain.orders import CancelItem, LineSpec, OrderSpec, PackageItem, PackageSpec, PackageStatus, ReturnItem
-from kalem.domain.refunds import Payout, RefundMethod
 from kalem.platforms.zonos.billing import OrderRef, RemoveItems, remove_items
 from kalem.store.uow import UnitOfWork
 
@@ -57,11 +56,10 @@ def tell(uow: UowFactory) -> list[str]:
                                       OPERATOR))
     story.append(f"{number}: a package of 4 Jeans split into two packages of 2")
 
-    number = "4000000903"  # a return, and its refund awaiting settlement
+    number = "4000000903"  # a return; approving it made its refund (the default policy, refund on decision)
     _place(uow, number, (_line(number, 1, "C050-RED", "Cap", 2, "149.50", "6505"),), PackageStatus.DELIVERED)
     returned = request_return(uow(), OPERATOR, number, (ReturnItem(f"item{number}1", 1, 152),))
     decide_return(uow(), OPERATOR, returned.id, "approve")
-    refund_units(uow(), RefundUnits(number, OPERATOR, {f"item{number}1": 1}, Payout(RefundMethod.ORIGINAL)))
     story.append(f"{number}: a Cap returned, its refund awaiting settlement (POST /v1/refunds/{{id}}/settle)")
 
     number = "4000000904"  # an invoice with a credit note

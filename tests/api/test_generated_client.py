@@ -91,16 +91,38 @@ def test_a_flow_through_the_generated_client(generated, server):
     tree = _api("packages.list").sync(number, client=client)
     assert isinstance(tree, m.PackageList) and all(isinstance(p, m.PackageNodeOut) for p in tree.packages)
 
-    # Refund the two cancelled sneakers: previewed, then made.
-    sneakers = [m.UnitsIn(line_id=SNEAKERS, quantity=2)]
-    preview = _api("refunds.preview").sync(number, client=client, body=m.PreviewIn(lines=sneakers))
+    # The default refund policy (on_decision): each decision refunded the units it cancelled, pending
+    # settlement — the direct cancel's sneaker, the approved sneaker, the shirt cancelled in the split.
+    made = _api("refunds.list").sync(number, client=client)
+    assert isinstance(made, m.RefundList) and all(isinstance(r, m.RefundOut) for r in made.data)
+    assert sorted((r.lines[0].line_id, r.lines[0].quantity, r.status, r.on_decision) for r in made.data) == [
+        (SNEAKERS, 1, "pending", True), (SNEAKERS, 1, "pending", True), (SHIRTS, 1, "pending", True)]
+    first = next(r for r in made.data if r.lines[0].line_id == SNEAKERS)
+    succeeded = m.SettleIn(status=m.SettleInStatus.SUCCEEDED)
+    settled = _api("refunds.settle").sync(first.id, client=client, body=succeeded)
+    assert isinstance(settled, m.RefundOut) and settled.status == "succeeded"
+    again = _api("refunds.create").sync_detailed(number, client=client, body=m.RefundIn(
+        lines=[m.UnitsIn(line_id=SNEAKERS, quantity=1)]))  # no cancelled sneaker is left to refund
+    assert again.status_code == 409 and isinstance(again.parsed, m.ErrorOut)
+    assert again.parsed.error.code == "units_not_refundable"
+
+    # Under `manual` for the order's channel, a cancel moves no money: the refund is previewed, then made.
+    manual = m.PolicyIn(policy=m.PolicyInPolicy.MANUAL)
+    policy = _api("refund_policy.put_channel").sync("WEB", client=client, body=manual, seller_id="acme")
+    assert isinstance(policy, m.RefundPolicyOut) and [(c.channel, c.policy) for c in policy.channels] == [
+        ("WEB", "manual")]
+    assert cancel.sync(number, client=client, body=one).lines[0].cancelled_quantity == 3  # and no refund
+    sneaker = [m.UnitsIn(line_id=SNEAKERS, quantity=1)]
+    preview = _api("refunds.preview").sync(number, client=client, body=m.PreviewIn(lines=sneaker))
     assert isinstance(preview, m.RefundPreviewOut) and isinstance(preview.breakdown, m.BreakdownOut)
-    assert preview.breakdown.computed_total == "2598.00"
-    refunded = _api("refunds.create").sync(number, client=client, body=m.RefundIn(lines=sneakers))
+    assert preview.breakdown.computed_total == "1299.00"
+    refunded = _api("refunds.create").sync(number, client=client, body=m.RefundIn(lines=sneaker))
     assert isinstance(refunded, m.RefundedOut) and isinstance(refunded.refund, m.RefundOut)
     assert (refunded.refund.amount, refunded.refund.cause) == (preview.breakdown.total, "cancellation")
+    assert refunded.refund.on_decision is False
     listed = _api("refunds.list").sync(number, client=client)
-    assert isinstance(listed, m.RefundList) and [r.id for r in listed.data] == [refunded.refund.id]
+    assert isinstance(listed, m.RefundList) and len(listed.data) == 4 and refunded.refund.id in {
+        r.id for r in listed.data}
 
     # A webhook subscription; its secret is shown once, at creation.
     subscription = _api("webhooks.create_subscription").sync(client=client, body=m.SubscriptionIn(

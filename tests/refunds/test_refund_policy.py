@@ -114,3 +114,31 @@ def test_settling_twice_retrying_and_forced_caps(api, db):
     assert r.status_code == 201, r.text
     again = r.json()["refund"]
     assert again["amount"] == refund["amount"] and again["units"] == refund["units"] and again["status"] == "pending"
+
+
+def test_an_explicit_refund_taking_over_a_decision_refund_is_an_event(api, db):
+    """A platform's own refund of the decision's units is that refund: integrators learn its new reference
+    and payout from a `refund.claimed` event (and nothing is paid twice)."""
+    assert api.post("/v1/orders", json=order()).status_code == 201
+    cancel = {"lines": [{"line_id": LINE, "quantity": 2, "reason_id": 136}]}
+    assert api.post(f"/v1/orders/{NUMBER}/cancellations", json=cancel).status_code == 200
+    (made,) = _refunds(api)
+    iban = "TR330006100519786457841326"
+    r = api.post(f"/v1/orders/{NUMBER}/refunds", json={
+        "lines": [{"line_id": LINE, "quantity": 2}], "reference": "RF-PLATFORM-7", "method": "fund_transfer",
+        "iban": iban, "holder_name": "Ayşe Yılmaz"})
+    assert r.status_code in (200, 201), r.text
+    assert r.json()["refund"]["id"] == made["id"] and r.json()["refund"]["reference"] == "RF-PLATFORM-7"
+    (claimed,) = _refunds(api)
+    assert (claimed["id"], claimed["amount"], claimed["method"]) == (made["id"], made["amount"], "fund_transfer")
+    events = api.get(f"/v1/orders/{NUMBER}/events").json()["data"]
+    assert [e["type"] for e in events][-3:] == ["lines.cancelled", "refund.created", "refund.claimed"]
+    data = events[-1]["data"]
+    assert (data["refund_id"], data["reference"], data["method"], data["amount"], data["status"]) == (
+        made["id"], "RF-PLATFORM-7", "fund_transfer", made["amount"], "pending")
+    assert data["iban_masked"] and iban not in str(events[-1]) and data["holder_name"] == "Ayşe Yılmaz"
+    # The same reference again is the same refund: no second event.
+    again = api.post(f"/v1/orders/{NUMBER}/refunds", json={"lines": [{"line_id": LINE, "quantity": 2}],
+                                                           "reference": "RF-PLATFORM-7"})
+    assert again.status_code in (200, 201) and again.json()["refund"]["id"] == made["id"], again.text
+    assert len(api.get(f"/v1/orders/{NUMBER}/events").json()["data"]) == len(events)

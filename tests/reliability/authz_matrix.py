@@ -18,6 +18,7 @@ from tests.reliability.authz_world import (
     DELIVERED,
     HG,
     MAIN,
+    POLICY_CHANNEL,
     VICTIM,
     ZONOS,
     Call,
@@ -192,6 +193,21 @@ def _native() -> list[Entry]:
         e("native", "GET", "/v1/refunds/{refund_id}", lambda w: [c("GET", f"/v1/refunds/{w.refund_id}")]),
         e("native", "POST", "/v1/refunds/{refund_id}/settle",
           lambda w: [c("POST", f"/v1/refunds/{w.refund_id}/settle", json={"status": "succeeded"})], operator=True),
+        e("native", "POST", "/v1/refunds/{refund_id}/retry",
+          lambda w: [c("POST", f"/v1/refunds/{w.failed_refund}/retry", json={})], operator=True),
+        # A seller reads and sets its own refund policy; an operator any seller's (named by `seller_id`).
+        # The owner's run keeps the default, so the later writes still refund on decision.
+        e("native", "GET", "/v1/refund-policy",
+          lambda w: [c("GET", "/v1/refund-policy", params=seller)], operator_too=True),
+        e("native", "PUT", "/v1/refund-policy",
+          lambda w: [c("PUT", "/v1/refund-policy", params=seller, json={"policy": "on_decision"})],
+          operator_too=True),
+        e("native", "PUT", "/v1/refund-policy/channels/{channel}",
+          lambda w: [c("PUT", f"/v1/refund-policy/channels/{POLICY_CHANNEL}", params=seller,
+                       json={"policy": "manual"})], operator_too=True),
+        e("native", "DELETE", "/v1/refund-policy/channels/{channel}",
+          lambda w: [c("DELETE", f"/v1/refund-policy/channels/{POLICY_CHANNEL}", params=seller)],
+          operator_too=True),
         e("native", "POST", "/v1/orders/{order_number}/returns", lambda w: scoped(
             c("POST", f"/v1/orders/{DELIVERED}/returns",
               json={"lines": [{"line_id": line(DELIVERED), "quantity": 1, "reason_id": 152}]}), **seller)),
@@ -345,13 +361,6 @@ def _zonos() -> list[Entry]:
     ]
 
 
-def _hub_bulk_refused(w: World, response: httpx.Response) -> bool:
-    """The bulk confirmation decides each request on its own and lists the outcome of each."""
-    return response.status_code == 200 and re.search(
-        rf'class="failed" data-request="{re.escape(w.cr_id)}">.*?cancel_request_not_found', response.text,
-        re.DOTALL) is not None
-
-
 def _hub() -> list[Entry]:
     q, i = "/hub/cancel-requests", "/hub/integrations"
     return [
@@ -365,7 +374,15 @@ def _hub() -> list[Entry]:
         Entry("hub", "POST", f"{q}/bulk", lambda w: [
             c("POST", f"{q}/bulk", form={"ids": w.cr_id, "action": "approve", "step": "confirm"}),
             c("POST", f"{q}/bulk", form={"ids": w.cr_id, "action": "reject", "reason_id": "168", "step": "confirm"}),
-            c("POST", f"{q}/bulk", form={"ids": w.cr_id, "action": "approve"})], foreign_ok=_hub_bulk_refused),
+            c("POST", f"{q}/bulk", form={"ids": w.cr_id, "action": "approve"})]),  # another's request: not found
+        # The refunds view: a seller sees its own; only an operator settles or retries.
+        Entry("hub", "GET", "/hub/refunds", lambda w: scoped(c("GET", "/hub/refunds"), seller=VICTIM),
+              kind="listing", operator_too=True),
+        Entry("hub", "POST", "/hub/refunds/{refund_id}/settle",
+              lambda w: [c("POST", f"/hub/refunds/{w.refund_id}/settle", form={"status": "succeeded"})],
+              operator=True),
+        Entry("hub", "POST", "/hub/refunds/{refund_id}/retry",
+              lambda w: [c("POST", f"/hub/refunds/{w.failed_refund}/retry", form={})], operator=True),
         Entry("hub", "GET", "/hub/orders", lambda w: scoped(c("GET", "/hub/orders"), seller=VICTIM), kind="listing"),
         Entry("hub", "GET", "/hub/orders/{order_number}",
               lambda w: scoped(c("GET", f"/hub/orders/{MAIN}"), seller=VICTIM)),

@@ -1,7 +1,8 @@
 """The victim's world for the authorization matrix, and the credentials each face is tried with.
 
 Seller `acme` owns every resource the matrix aims at (orders, packages, a cancel request, a return,
-a refund, a webhook subscription with deliveries, its Akinon and n11 numbers); seller `globex` is
+a pending refund and a failed one, a channel's refund policy, a webhook subscription with deliveries,
+its Akinon and n11 numbers); seller `globex` is
 the intruder, with a valid credential of every kind a face accepts.
 """
 
@@ -30,6 +31,7 @@ VICTIM, INTRUDER = "acme", "globex"
 PASSWORD = "authz-pass-1"
 MAIN, DELIVERED, ZONOS, HG, GLOBEX_ORDER = "4100000001", "4100000002", "4100000003", "4100000004", "4200000001"
 ZONOS_HOOK_URL = "http://127.0.0.1:9/authz-zonos"
+POLICY_CHANNEL = "acme-outlet-authz"
 WRONG_KEY = "not-the-server-secret-key-but-as-long-as-one"
 
 
@@ -170,6 +172,13 @@ class World:
             "lines": [{"line_id": line(MAIN), "quantity": 1, "reason_id": 136}]}), 201)["refund"]["id"]
         self.return_id = _ok(victim.post(f"/v1/orders/{DELIVERED}/returns", json={
             "lines": [{"line_id": line(DELIVERED), "quantity": 1, "reason_id": 152}]}), 201)["id"]
+        # The direct cancel above refunded its unit by itself (the default policy): the payer failed it,
+        # so an operator may retry it.
+        self.failed_refund = next(r["id"] for r in _ok(victim.get(f"/v1/orders/{MAIN}/refunds"))["data"]
+                                  if r["id"] != self.refund_id)
+        _ok(self.api.post(f"/v1/refunds/{self.failed_refund}/settle", json={"status": "failed"}))
+        # The victim's own refund policy for one channel (its name shows only to the victim).
+        _ok(victim.put(f"/v1/refund-policy/channels/{POLICY_CHANNEL}", json={"policy": "manual"}))
 
         # The faces' own logins and tokens.
         self.hebiar_jwt = {s: _ok(self.anon.post("/Auth/login", json={"UserName": f"{s}-user", "Password": PASSWORD}))
@@ -212,7 +221,7 @@ class World:
         # Order numbers, ids and names of the victim: none may show in another seller's answer.
         self.markers = [MAIN, DELIVERED, ZONOS, HG, f"AO-{ZONOS}", line(MAIN), package(MAIN), self.cr_id,
                         self.return_id, self.refund_id, self.zonos_order, self.zonos_hook, ZONOS_HOOK_URL,
-                        self.sub_id, self.spare_token, self.channel_account]
+                        self.sub_id, self.spare_token, self.channel_account, self.failed_refund, POLICY_CHANNEL]
 
     # --- clients and credentials -----------------------------------------------------------------
     def bearer(self, seller: str) -> httpx.Client:

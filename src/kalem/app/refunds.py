@@ -9,7 +9,7 @@ transaction: both happen or neither.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -141,7 +141,7 @@ def refund_locked(tx: OrderTransaction, order: Order, cmd: RefundUnits) -> Refun
             return Refunded(order, replay, replay.cause, created=False)
         claimed = _claim_decision_refund(tx, account, cmd)
         if claimed is not None:
-            return Refunded(order, claimed, claimed.cause, created=False)
+            return Refunded(claimed[0], claimed[1], claimed[1].cause, created=False)
     if cmd.mode == Mode.CANCEL:
         items = [CancelItem(lid, n, _reason(cmd, lid), cmd.notes.get(lid), numbers=cmd.numbers.get(lid, ()))
                  for lid, n in cmd.counts.items()]
@@ -175,10 +175,12 @@ def refund_locked(tx: OrderTransaction, order: Order, cmd: RefundUnits) -> Refun
     return Refunded(changed, refund, cause)
 
 
-def _claim_decision_refund(tx: OrderTransaction, account: RefundAccount, cmd: RefundUnits) -> Refund | None:
+def _claim_decision_refund(tx: OrderTransaction, account: RefundAccount,
+                           cmd: RefundUnits) -> tuple[Order, Refund] | None:
     """The refund a decision already made of exactly these units, if the caller asks for them again: a
     platform that sends its own refund after a cancel (a marketplace's refund create) gets that refund,
-    with its reference and payout, instead of a refusal or a second payment."""
+    with its reference and payout (and a `refund.claimed` event saying so), instead of a refusal or a
+    second payment. (the order saved with that event, the refund), or None."""
     if cmd.mode not in (Mode.REFUNDABLE, Mode.AUTO) or cmd.forced_amount is not None:
         return None
     for refund in account.refunds:
@@ -191,9 +193,10 @@ def _claim_decision_refund(tx: OrderTransaction, account: RefundAccount, cmd: Re
             raise RefundAmountMismatch(
                 f"the items' amounts add up to {cmd.expected_total}, the refund is {refund.amount}",
                 expected=str(cmd.expected_total), computed=str(refund.amount))
-        claimed = replace(refund, reference=cmd.reference, payout=cmd.pay)
+        changed, claimed, events = records.claim_refund(account.order, refund, reference=cmd.reference,
+                                                        pay=cmd.pay, actor=cmd.principal.actor, now=tx.uow.now())
         tx.uow.refunds.save(claimed)
-        return claimed
+        return tx.save(changed, events), claimed
     return None
 
 

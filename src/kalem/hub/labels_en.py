@@ -260,6 +260,7 @@ EN: dict[str, str] = {
     "event.return.rejected": "Return rejected",
     "event.lines.returned": "Units returned",
     "event.refund.created": "Refund opened",
+    "event.refund.claimed": "Refund taken over by the platform's own refund",
     "event.refund.settled": "Refund settled",
     "event.refund.recorded": "Refund recorded",
     "event.landed_cost.recomputed": "Landed cost recomputed",

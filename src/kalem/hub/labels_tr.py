@@ -260,6 +260,7 @@ TR: dict[str, str] = {
     "event.return.rejected": "İade reddedildi",
     "event.lines.returned": "Adetler iade alındı",
     "event.refund.created": "Para iadesi oluşturuldu",
+    "event.refund.claimed": "Para iadesi platformun kendi iadesiyle eşleşti",
     "event.refund.settled": "Para iadesi sonuçlandı",
     "event.refund.recorded": "Para iadesi kaydedildi",
     "event.landed_cost.recomputed": "Teslim maliyeti yeniden hesaplandı",

@@ -217,6 +217,7 @@ class BulkForm:
     reason_id: str = ""
     note: str = ""
     problem: str | None = None  # the mistake, in the reader's language
+    problem_code: str | None = None  # and its stable code, for scripts and tests (as the error page has)
 
 
 @router.post("/cancel-requests/bulk")
@@ -229,7 +230,8 @@ def bulk(page: SignedIn, form: Form) -> Response:
     try:
         action, reason_id, rows = _bulk_checked(page, chosen, form)
     except KalemError as exc:
-        return _queue(page, {}, http_status=exc.status, bulk=replace(chosen, problem=message_of(exc, page.t)))
+        return _queue(page, {}, http_status=exc.status, bulk=replace(chosen, problem=message_of(exc, page.t),
+                                                                      problem_code=exc.code))
     if form.get("step") != "confirm":
         previews = {r.request.id: queue.refund_preview(page.uow(), r, None, page.principal) for r in rows} \
             if action == "approve" else {}

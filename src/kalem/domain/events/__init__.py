@@ -41,6 +41,7 @@ from kalem.domain.events.packages import (
     PackageSplit,
 )
 from kalem.domain.events.refunds import (
+    RefundClaimed,
     RefundCreated,
     RefundRecorded,
     RefundSettled,
@@ -81,6 +82,7 @@ __all__ = [
     "PackageDelivered",
     "PackageShipped",
     "PackageSplit",
+    "RefundClaimed",
     "RefundCreated",
     "RefundRecorded",
     "RefundSettled",

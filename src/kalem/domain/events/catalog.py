@@ -30,7 +30,7 @@ from kalem.domain.events.cancels import (
 from kalem.domain.events.data import EventData
 from kalem.domain.events.orders import OrderCancelled, OrderPlaced
 from kalem.domain.events.packages import PackageApproved, PackageDelivered, PackageShipped, PackageSplit
-from kalem.domain.events.refunds import RefundCreated, RefundRecorded, RefundSettled
+from kalem.domain.events.refunds import RefundClaimed, RefundCreated, RefundRecorded, RefundSettled
 from kalem.domain.events.returns import LinesReturned, ReturnApproved, ReturnRejected, ReturnRequested
 from kalem.domain.events.schema import data_schema
 
@@ -55,7 +55,7 @@ _TYPES = (
     CancelRequestCreated, CancelRequestApproved, CancelRequestRejected, CancelRequestWithdrawn,
     PackageSplit, PackageApproved, PackageShipped, PackageDelivered,
     ReturnRequested, ReturnApproved, ReturnRejected, LinesReturned,
-    RefundCreated, RefundSettled, RefundRecorded,
+    RefundCreated, RefundClaimed, RefundSettled, RefundRecorded,
     LandedCostRecomputed, InvoiceIssued, InvoiceRevised, InvoiceCharged,
     CreditNoteIssued, CreditNoteApplied, CreditNoteReleased,
 )

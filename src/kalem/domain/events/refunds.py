@@ -1,4 +1,5 @@
-"""Events of refunds: opened, settled by the payment provider, or recorded as billed amounts."""
+"""Events of refunds: opened, claimed by a platform's own refund, settled by the payment provider, or
+recorded as billed amounts."""
 
 from __future__ import annotations
 
@@ -42,6 +43,14 @@ class RefundSettled(RefundChange):
     """A refund succeeded or failed at the payment provider."""
 
     TYPE: ClassVar[str] = "refund.settled"
+
+
+@dataclass(frozen=True, slots=True)
+class RefundClaimed(RefundChange):
+    """A platform's own refund of the same units took over a pending refund a decision made: the refund now
+    carries its reference and payout (the same refund, units and amount: nothing is paid twice)."""
+
+    TYPE: ClassVar[str] = "refund.claimed"
 
 
 class Subtotal(NamedTuple):

@@ -66,6 +66,7 @@ from kalem.domain.refunds.records import (
     RefundNotRetryable,
     RefundStatus,
     UnitsNotRefundable,
+    claim_refund,
     payout,
     settle_refund,
 )
@@ -112,6 +113,7 @@ __all__ = [
     "UnitsCredited",
     "UnitsNotRefundable",
     "channel_name",
+    "claim_refund",
     "effective_policy",
     "payout",
     "refund_policy",

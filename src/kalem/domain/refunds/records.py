@@ -23,7 +23,7 @@ from typing import Any, TypeVar
 from kalem.domain.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from kalem.domain.events.event import Actor, Event
 from kalem.domain.events.parts import LineQuantity
-from kalem.domain.events.refunds import RefundChange, RefundSettled
+from kalem.domain.events.refunds import RefundChange, RefundClaimed, RefundSettled
 from kalem.domain.orders.order import Order
 from kalem.domain.refunds.iban import mask_iban, validate_iban
 from kalem.domain.states import Machine
@@ -182,6 +182,21 @@ def settle_refund(order: Order, refund: Refund, status: str, *, actor: Actor,
     recorder.record(refund_event(RefundSettled, settled))
     changed, events = order.evolve(recorder)
     return changed, settled, events
+
+
+def claim_refund(order: Order, refund: Refund, *, reference: str | None, pay: Payout, actor: Actor,
+                 now: datetime) -> tuple[Order, Refund, list[Event]]:
+    """A platform's own refund of exactly the units of a pending refund a decision made takes it over: the
+    same refund, with the platform's reference and payout, and a `refund.claimed` event that tells
+    integrators its new reference and payout."""
+    if refund.status is not RefundStatus.PENDING:
+        raise RefundAlreadySettled(f"refund {refund.id} is already {refund.status}", refund_id=refund.id,
+                                   status=refund.status.value)
+    claimed = replace(refund, reference=reference, payout=pay)
+    recorder = order.recorder(actor, now)
+    recorder.record(refund_event(RefundClaimed, claimed))
+    changed, events = order.evolve(recorder)
+    return changed, claimed, events
 
 
 E = TypeVar("E", bound=RefundChange)
