@@ -190,7 +190,9 @@ class HepsiGlobalConnector:
     # --- reading ---------------------------------------------------------------------------------
 
     def pull(self, account: ChannelAccount, since: str | None) -> Pulled:
-        """HG shows a marketplace no orders to read: a pull checks that HG takes the credentials."""
+        """HG shows a marketplace no orders to read: a pull asks a fresh token, so that the account's
+        health says whether HG answers and takes the credentials."""
+        self._tokens.pop(self._cache_key(account), None)
         self._authorized(account, lambda client: None)
         return Pulled([], since)
 
