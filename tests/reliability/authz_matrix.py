@@ -47,6 +47,8 @@ PUBLIC = {
     ("POST", "/hub/logout"),                                # drops the caller's own cookie, touches no data
     ("MOUNT", "/hub/static"),                               # CSS and htmx
     *((m, "/hub/{rest:path}") for m in ("GET", "POST", "PUT", "PATCH", "DELETE")),  # the hub's not-found page
+    # A platform's webhook to a channel account: signed with the account's secret, no bearer (tests/channels).
+    ("PUT", "/v1/channel-webhooks/hepsiglobal/{seller_id}/{channel}/webhooks/order-cancel"),
 }
 
 # Face → (the credentials it is tried with, the victim's own credential).

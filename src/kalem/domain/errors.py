@@ -110,7 +110,8 @@ wire was fixed: the native API shows its code, the faces the code raised in its 
     │   ├── AmountNotANumber*                     platforms/zonos/face/schema.py
     │   ├── InvalidZonosId                        platforms/zonos/face/views.py
     │   ├── WebhookTypeNotSupported               platforms/zonos/face/webhooks.py
-    │   └── WebhookBodyUnreadable                 platforms/zonos/face/inbound.py
+    │   ├── WebhookBodyUnreadable                 platforms/zonos/face/inbound.py
+    │   └── HepsiGlobalHookUnreadable             platforms/hepsiglobal/face/inbound.py
     ├── NotFound (404)                            unknown ids — and other sellers' ids, which look the same
     │   ├── OrderNotFound
     │   ├── LineNotFound
@@ -179,7 +180,8 @@ wire was fixed: the native API shows its code, the faces the code raised in its 
     │   ├── CredentialsMissing*                   none, or none in a scheme the path takes
     │   ├── CredentialsInvalid*                   unknown, revoked or wrong (which, is not said)
     │   ├── TokenExpired*
-    │   └── WebhookSignatureInvalid               platforms/zonos/face/inbound.py
+    │   ├── WebhookSignatureInvalid               platforms/zonos/face/inbound.py
+    │   └── HepsiGlobalSignatureInvalid           platforms/hepsiglobal/face/inbound.py
     ├── TooManyLogins (429)
     ├── PermissionDenied (403)
     │   ├── OperatorRequired*                     app/principals.py

@@ -9,6 +9,7 @@ from kalem.platforms import Platform, Renderer, Webhooks
 
 if TYPE_CHECKING:
     from kalem.api.app import Face
+    from kalem.app.channel_connectors import Connector
     from kalem.store.uow import UnitOfWork
 
 
@@ -30,4 +31,11 @@ def _schemas() -> dict[str, dict[str, Any]]:
     return views.HOOK_SCHEMAS
 
 
-PLATFORM = Platform("hepsiglobal", _face, webhooks=Webhooks(_renderer, _schemas, own_channel=True))
+def _connector() -> Connector:
+    from kalem.platforms.hepsiglobal import connector
+
+    return connector.connector()
+
+
+PLATFORM = Platform("hepsiglobal", _face, webhooks=Webhooks(_renderer, _schemas, own_channel=True),
+                    connector=_connector)

@@ -105,3 +105,21 @@ def error(code: str, status: int, message: str, details: dict[str, Any]) -> JSON
     status = status if kept else 400
     return JSONResponse({"data": {"code": code, **({"details": details} if details else {})}, "message": message},
                         status_code=status)
+
+
+class OrderCancelHook(BaseModel):
+    """The body of HG's "Order cancel (canceled by seller)" webhook (`PUT /webhooks/order-cancel` on the
+    marketplace's base URL), as kalem's HepsiGlobal face sends it (face/views.py) and a marketplace takes it.
+    `cancel_id` names the cancel: a redelivery carries the same one."""
+    model_config = ConfigDict(extra="ignore")   # HG may add fields; the documented ones are required
+    cancel_id: StrictInt
+    order_number: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    cancel_quantity: Annotated[StrictInt, Field(ge=1, le=100_000)]
+    order_item_number: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    reason: Annotated[str, StringConstraints(max_length=200)] | None = None
+
+
+class Answer(BaseModel):
+    """HG's `{data, message}` envelope around a success, as a client reads it."""
+    data: Any
+    message: str

@@ -32,7 +32,7 @@ from kalem.domain.orders import LineSpec, OrderSpec
 from kalem.domain.refunds import payout
 from kalem.platforms.hepsiglobal import wire
 from kalem.platforms.hepsiglobal.cancellation import cancel_remaining
-from kalem.platforms.hepsiglobal.face import views
+from kalem.platforms.hepsiglobal.face import inbound, views
 from kalem.platforms.hepsiglobal.face.responses import (
     HepsiGlobalRefundAccepted,
     HepsiGlobalResult,
@@ -221,3 +221,6 @@ def create_refund(body: wire.HepsiGlobalRefundIn, ctx: Ctx, caller: Caller,
                                      "currency": done.refund.currency},
                             "message": "refund accepted; the result follows as refund.settled"}),
         respond=None)
+
+
+inbound.add_routes(router)  # kalem as a HepsiGlobal marketplace: HG's webhooks to its channel accounts

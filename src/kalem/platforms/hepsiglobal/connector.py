@@ -1,0 +1,268 @@
+"""kalem as a HepsiGlobal marketplace: the client of the HepsiGlobal Marketplace API (the HepsiGlobal
+Marketplace API documentation), on the same models as the HepsiGlobal face (`wire.py`, `face/responses.py`).
+
+HepsiGlobal's API is one a marketplace calls: the marketplace sells HG sellers' goods, creates each
+order on HG, and cancels an order item on HG when its customer cancels; HG calls the marketplace's
+webhooks when the seller cancels (`PUT /webhooks/order-cancel`). kalem plays the marketplace: the
+account's seller is the HG seller whose goods it sells.
+
+Credentials are the marketplace's `client_id` and `client_secret`: a token is asked with them
+(`POST /v1/auth/token`, client credentials) and sent as `Authorization: Bearer`, kept until it expires
+or HG refuses it. HG has no read of orders for a marketplace, so a pull only checks the credentials
+(the account's health says when they are refused); what the seller changes arrives by its webhooks
+(`face/inbound.py`).
+
+Pushed: an order placed in kalem on the account's channel becomes "Create Order" (`POST /v1/orders`;
+HG takes one order number once, so an attempt that reached it is not placed twice), and a cancel of an
+item's every remaining unit becomes "Cancel order by marketplace"
+(`PUT /v1/orders/{order_number}/order_items/{order_item_number}`, `{"reason"}`), which cancels every
+unit HG has not shipped or cancelled yet. Sending it again after HG took it changes nothing: HG
+answers that nothing is left to cancel, and the push is done. A cancel of some of an item's units
+cannot be said in HG's documented call: it is a dead letter that says so.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any, TypeVar
+
+import httpx
+from pydantic import BaseModel, ValidationError
+
+from kalem.app.channel_connectors import (
+    CREDENTIALS_REJECTED,
+    PLATFORM_ERROR,
+    REFUSED,
+    UNREACHABLE,
+    UNREADABLE_ANSWER,
+    ChannelFailure,
+    Done,
+    Outcome,
+    Pulled,
+    PushRequest,
+    Rejected,
+    RetryLater,
+)
+from kalem.domain.errors import LineNotFound, NothingToCancel, OrderNotFound
+from kalem.domain.orders import Line, Order
+from kalem.platforms.hepsiglobal import wire
+from kalem.platforms.hepsiglobal.face.responses import HepsiGlobalError, HepsiGlobalResult, HepsiGlobalToken
+from kalem.platforms.hepsiglobal.reasons import REASON_NAMES
+from kalem.store.channel_accounts import ChannelAccount
+
+TOKEN = "/v1/auth/token"
+ORDERS = "/v1/orders"
+CANCEL = "/v1/orders/{order_number}/order_items/{order_item_number}"
+#: The one cancel reason HG documents for a marketplace's cancel; sent when kalem's reason has no HG name.
+CUSTOMER_DEMAND = "customer_demand"
+#: HG's answers (in `data.code`) that say the order is not on HG yet: its "Create Order" push is still
+#: on its way, so the cancel waits for it.
+_NOT_THERE_YET = frozenset({OrderNotFound.code, LineNotFound.code})
+#: HG's answer to a cancel of an item with no unit left to cancel: an earlier attempt was taken.
+_ALREADY = NothingToCancel.code
+_MARGIN = 30.0   # seconds before a token's end when it is asked again
+
+M = TypeVar("M", bound=BaseModel)
+T = TypeVar("T")
+
+
+def _refusal(response: httpx.Response) -> tuple[str, str, str | None]:
+    """(kind, message, body) of an answer that is not a success; HG's `{data: {code}, message}` says why."""
+    status, body = response.status_code, response.text
+    if status == 429 or status >= 500:
+        return PLATFORM_ERROR, f"HepsiGlobal answered HTTP {status}", body
+    if status in (401, 403):
+        return CREDENTIALS_REJECTED, f"HepsiGlobal refused the client credentials (HTTP {status})", None
+    try:
+        error = HepsiGlobalError.model_validate_json(response.content)
+    except ValidationError:
+        return UNREADABLE_ANSWER, f"HepsiGlobal answered HTTP {status} in no form kalem knows", body
+    return REFUSED, f"{error.data.code}: {error.message}", body
+
+
+def _code(body: str | None) -> str | None:
+    if body is None:
+        return None
+    try:
+        return HepsiGlobalError.model_validate_json(body).data.code
+    except ValidationError:
+        return None
+
+
+def order_body(order: Order, marketplace: str) -> wire.OrderIn:
+    """kalem's order as the marketplace creates it on HG: one item per line, numbered with the line id
+    (so that HG's `order_item_number` is kalem's line id), the quantities as placed."""
+    return wire.OrderIn.model_validate({
+        "order_number": order.order_number, "marketplace": marketplace,
+        "order_date": order.created_at.isoformat(), "currency": order.currency,
+        "shipping_amount": order.shipping_amount,
+        "items": [_item(line, order.currency) for line in order.lines]})
+
+
+def _item(line: Line, currency: str) -> dict[str, Any]:
+    item: dict[str, Any] = {"item_number": line.line_id, "sku": line.sku, "product_name": line.name,
+                            "quantity": line.quantity, "unit_product_price": line.unit_price,
+                            "total_discount_amount": line.discount, "currency": currency}
+    if line.tax_rate:
+        net = line.unit_price * line.quantity - line.discount
+        vat = (net * line.tax_rate / 100).quantize(Decimal("0.0001"))
+        item |= {"total_amount_excl_vat": net, "vat_amount": vat, "total_amount": net + vat}
+    return item
+
+
+def _reason(data: Mapping[str, Any], line_id: str) -> str:
+    for item in data.get("items") or ():
+        if isinstance(item, Mapping) and item.get("line_id") == line_id:
+            reason_id = item.get("reason_id")
+            return REASON_NAMES.get(reason_id, CUSTOMER_DEMAND) if isinstance(reason_id, int) else CUSTOMER_DEMAND
+    return CUSTOMER_DEMAND
+
+
+def _lines_of(data: Mapping[str, Any]) -> list[str]:
+    """The lines an event cancelled units of, in its order."""
+    found: list[str] = []
+    for item in data.get("items") or ():
+        if isinstance(item, Mapping) and isinstance(item.get("line_id"), str) and item["line_id"] not in found:
+            if item.get("approved", item.get("quantity", 0)):
+                found.append(item["line_id"])
+    return found
+
+
+@dataclass
+class HepsiGlobalConnector:
+    platform: str = "hepsiglobal"
+    credential_names: tuple[str, ...] = ("client_id", "client_secret", "webhookSecret")
+    pushes: frozenset[str] = frozenset({"order.placed", "lines.cancelled", "cancel_request.approved"})
+    timeout: float = 10.0
+    #: (account, its credentials' digest) → (token, when to ask again): one token per expiry, not per call.
+    _tokens: dict[tuple[str, str], tuple[str, float]] = field(default_factory=dict, repr=False)
+
+    @staticmethod
+    def _cache_key(account: ChannelAccount) -> tuple[str, str]:
+        creds = account.credentials or {}
+        digest = hashlib.sha256(f"{creds.get('client_id')}\0{creds.get('client_secret')}".encode()).hexdigest()
+        return account.id, digest
+
+    def _token(self, client: httpx.Client, account: ChannelAccount) -> str:
+        creds = account.credentials or {}
+        grant = wire.TokenIn(grant_type="client_credentials", client_id=creds.get("client_id") or "-",
+                             client_secret=creds.get("client_secret") or "-")
+        try:
+            response = client.post(TOKEN, json=grant.model_dump(mode="json"))
+        except httpx.HTTPError as error:
+            raise ChannelFailure(UNREACHABLE, f"HepsiGlobal did not answer: {type(error).__name__}") from None
+        if response.status_code != 200:
+            raise ChannelFailure(*_refusal(response))
+        try:
+            token = HepsiGlobalToken.model_validate_json(response.content)
+        except ValidationError:
+            raise ChannelFailure(UNREADABLE_ANSWER, "HepsiGlobal's token answer is not one kalem knows",
+                                 response.text) from None
+        self._tokens[self._cache_key(account)] = (token.access_token,
+                                                  time.monotonic() + max(0.0, token.expires_in - _MARGIN))
+        return token.access_token
+
+    def _authorized(self, account: ChannelAccount, work: Callable[[httpx.Client], T]) -> T:
+        """`work` with a client sending the account's token; a kept token HG refuses is asked again, once."""
+        cached = self._cache_key(account)
+        with httpx.Client(base_url=account.base_url, timeout=self.timeout) as client:
+            kept = self._tokens.get(cached)
+            if kept is not None and kept[1] > time.monotonic():
+                client.headers["Authorization"] = f"Bearer {kept[0]}"
+                try:
+                    return work(client)
+                except ChannelFailure as failure:
+                    if failure.kind != CREDENTIALS_REJECTED:
+                        raise
+            self._tokens.pop(cached, None)
+            client.headers["Authorization"] = f"Bearer {self._token(client, account)}"
+            try:
+                return work(client)
+            except ChannelFailure as failure:
+                if failure.kind == CREDENTIALS_REJECTED:
+                    self._tokens.pop(cached, None)
+                raise
+
+    # --- reading ---------------------------------------------------------------------------------
+
+    def pull(self, account: ChannelAccount, since: str | None) -> Pulled:
+        """HG shows a marketplace no orders to read: a pull asks a fresh token, so that the account's
+        health says whether HG answers and takes the credentials."""
+        self._tokens.pop(self._cache_key(account), None)
+        self._authorized(account, lambda client: None)
+        return Pulled([], since)
+
+    # --- writing ---------------------------------------------------------------------------------
+
+    def push(self, account: ChannelAccount, request: PushRequest) -> Outcome:
+        try:
+            if request.event_type == "order.placed":
+                return self._authorized(account, lambda client: self._place(client, account, request.order))
+            return self._authorized(account, lambda client: self._cancel(client, request))
+        except ChannelFailure as failure:
+            if failure.kind == UNREADABLE_ANSWER:
+                return Rejected(failure.kind, failure.message, failure.body)
+            return RetryLater(failure.kind, failure.message)
+
+    def _send(self, client: httpx.Client, method: str, path: str, body: BaseModel) -> httpx.Response:
+        try:
+            response = client.request(method, path, json=body.model_dump(mode="json", exclude_none=True))
+        except httpx.HTTPError as error:
+            raise ChannelFailure(UNREACHABLE, f"HepsiGlobal did not answer: {type(error).__name__}") from None
+        if response.status_code in (401, 403) or response.status_code == 429 or response.status_code >= 500:
+            raise ChannelFailure(*_refusal(response))   # credentials: a fresh token, then the same call again
+        return response
+
+    def _place(self, client: httpx.Client, account: ChannelAccount, order: Order) -> Outcome:
+        response = self._send(client, "POST", ORDERS, order_body(order, account.channel))
+        if response.status_code not in (200, 201):
+            kind, message, body = _refusal(response)
+            return Rejected(kind, message, body)
+        try:
+            wire.Answer.model_validate_json(response.content)
+        except ValidationError:
+            return Rejected(UNREADABLE_ANSWER, "HepsiGlobal's answer to Create Order is not one kalem knows",
+                            response.text)
+        return Done("order created" if response.status_code == 201 else "HepsiGlobal holds the order already")
+
+    def _cancel(self, client: httpx.Client, request: PushRequest) -> Outcome:
+        order = request.order
+        sent: list[str] = []
+        partial: list[str] = []
+        for line_id in _lines_of(request.data):
+            line = order.line(line_id)
+            if line.ledger.open or line.ledger.pending_cancel:
+                partial.append(f"{line_id} ({line.ledger.open + line.ledger.pending_cancel} units left)")
+                continue
+            path = CANCEL.format(order_number=order.order_number, order_item_number=line_id)
+            response = self._send(client, "PUT", path, wire.CancelItemIn(reason=_reason(request.data, line_id)))
+            if response.status_code == 200:
+                try:
+                    HepsiGlobalResult.model_validate_json(response.content)
+                except ValidationError:
+                    return Rejected(UNREADABLE_ANSWER, "HepsiGlobal's answer to the cancel is not one kalem knows",
+                                    response.text)
+                sent.append(line_id)
+                continue
+            kind, message, body = _refusal(response)
+            code = _code(body)
+            if code == _ALREADY:
+                sent.append(line_id)   # an earlier attempt reached HG: nothing is left there to cancel
+            elif code in _NOT_THERE_YET:
+                return RetryLater(REFUSED, f"HepsiGlobal does not hold order {order.order_number} yet ({code})")
+            else:
+                return Rejected(kind, message, body)
+        if partial:
+            return Rejected(REFUSED, "HepsiGlobal's cancel by marketplace cancels every remaining unit of an item; "
+                                     "kalem keeps units of " + ", ".join(partial) + " (cancel them on HepsiGlobal "
+                                     "or cancel the whole item)"
+                                     + (f"; cancelled on HepsiGlobal: {', '.join(sent)}" if sent else ""))
+        return Done(f"order items cancelled: {', '.join(sent)}" if sent else "nothing to cancel on HepsiGlobal")
+
+
+def connector() -> HepsiGlobalConnector:
+    return HepsiGlobalConnector()
