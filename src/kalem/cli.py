@@ -1,6 +1,6 @@
 """`kalem serve | worker | doctor | db upgrade | import | demo | openapi | token create | token revoke |
 user create|password|disable | secrets rotate |
-channel add|list|remove|pushes|replay | sync`, and `kalem --version`."""
+channel add|list|remove|pushes|replay|drift|resolve | sync | reconcile`, and `kalem --version`."""
 
 from __future__ import annotations
 
@@ -166,6 +166,16 @@ def sync_command(once: Annotated[bool, typer.Option("--once", help="one round, t
     """Pull the channel accounts' orders and send decisions to their platforms (docs/channels.md)."""
     from kalem.channels_cli import sync
     sync(once)
+
+
+@app.command("reconcile")
+def reconcile_command(
+        channel: Annotated[str | None, typer.Option(help="only this channel's accounts")] = None,
+        seller_id: Annotated[str | None, typer.Option("--seller", "--seller-id", help="only this seller's accounts")]
+        = None) -> None:
+    """Compare each channel's view of its orders with kalem's ledger; store and print the drift (docs/channels.md)."""
+    from kalem.channels_cli import reconcile
+    reconcile(channel, seller_id)
 
 
 @app.command()
