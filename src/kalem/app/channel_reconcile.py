@@ -19,7 +19,7 @@ Neither can take back a cancelled unit: the side that cancelled more is the one 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
@@ -226,8 +226,10 @@ def _take_platform(uow: Callable[..., UnitOfWork], account: ChannelAccount, conn
     if _platform_cancelled_less(now_differs):
         raise DriftNotResolvable("kalem cannot take back units it has cancelled: push kalem's state instead",
                                  drift_id=found.id)
-    if now_differs:
-        order = take_in(uow, account, view.inbound)
+    if now_differs:  # the view's counts, keyed by kalem's own line ids, are what is taken in
+        order = take_in(uow, account, replace(
+            view.inbound, cancelled={k: v.cancelled for k, v in view.lines.items() if v.cancelled is not None},
+            remaining={k: v.alive for k, v in view.lines.items() if v.alive is not None} or None))
     left = differences(order, view)
     _record(uow, account, order, left)
     return left
