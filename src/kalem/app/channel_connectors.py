@@ -105,8 +105,8 @@ class Connector(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class LineView:
-    """One line's units as the platform shows them; None where the platform does not say (Zonos shows
-    how many units are left, not how many were cancelled or shipped)."""
+    """One line's units as the platform shows them; None where the platform does not say (a platform
+    may show how many units are left, not how many were cancelled or shipped)."""
 
     open: int | None = None
     cancelled: int | None = None

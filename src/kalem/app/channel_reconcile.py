@@ -3,7 +3,7 @@ drift found resolved by the seller (`kalem reconcile`, the sync's periodic job, 
 
 For every order of an account's channel (those placed in the last `window`), the connector reads the
 order as the platform shows it (`Reader.read`) and each line's open, cancelled and shipped units are
-compared with kalem's (only what the platform shows: Zonos shows the units left of an item). An order
+compared with kalem's (only what the platform shows: some show only the units left of a line). An order
 with a push still on its way is not compared: the difference is one the outbox is already closing.
 What differs is stored (`channel_drift`, one row per order) until a later reconciliation finds the
 two agreeing, or the seller resolves it:

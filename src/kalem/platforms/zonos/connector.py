@@ -46,7 +46,7 @@ from kalem.app.channel_connectors import (
     Rejected,
     RetryLater,
 )
-from kalem.domain.errors import AuthenticationFailed, PermissionDenied
+from kalem.domain.errors import AuthenticationFailed, NotFound, PermissionDenied
 from kalem.domain.orders import LineSpec, Order, OrderSpec
 from kalem.platforms.zonos import wire
 from kalem.store.channel_accounts import ChannelAccount
@@ -153,7 +153,7 @@ class ZonosConnector:
             try:
                 shown = self._call(client, wire.OrderData, wire.ORDER, {"orderId": order.order_number}).order
             except _Refused as refused:
-                if refused.kind == REFUSED and refused.message.split(":")[0].endswith("NOT_FOUND"):
+                if refused.kind == REFUSED and refused.message.split(":")[0].endswith(NotFound.code.upper()):
                     return None
                 raise ChannelFailure(refused.kind, refused.message, refused.body) from None
         cancelled = shown.status == "CANCELED"
