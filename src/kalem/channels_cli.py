@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import signal
+import time
 from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any
@@ -14,7 +15,9 @@ import typer
 from kalem.config import Settings
 
 if TYPE_CHECKING:
+    from kalem.app.channel_reconcile import AccountReport
     from kalem.store.channel_accounts import ChannelAccount, Push
+    from kalem.store.channel_drift import Drift
     from kalem.store.uow import UnitOfWork
 
 log = logging.getLogger("kalem")
@@ -140,6 +143,7 @@ def sync(once: bool = False) -> None:
     import os
 
     from kalem import logs
+    from kalem.app.channel_reconcile import Reconciler
     from kalem.app.channel_sync import ChannelSync, SyncSettings
     from kalem.bootstrap.platforms import connectors
     env = os.environ
@@ -150,8 +154,11 @@ def sync(once: bool = False) -> None:
     poll = float(env.get("KALEM_SYNC_POLL_SECONDS", "1"))
     logs.configure()
     runner = ChannelSync(_uow(), connectors(), settings)
+    reconciler = Reconciler(_uow(), connectors(), float(env.get("KALEM_SYNC_RECONCILE_SECONDS", "3600")),
+                            time.monotonic)
     if once:
         runner.run_once()
+        _log_reports(reconciler.run_due())
         return
     stop_signals = {signal.SIGTERM, signal.SIGINT}
     signal.pthread_sigmask(signal.SIG_BLOCK, stop_signals)
@@ -159,9 +166,72 @@ def sync(once: bool = False) -> None:
     while True:
         try:
             busy = runner.run_once()
+            _log_reports(reconciler.run_due())
         except Exception:  # the database went away for a moment: keep going, never spin
             log.exception("kalem sync: a round failed")
             busy = 0
         if signal.sigtimedwait(stop_signals, 0 if busy else poll) is not None:
             break
     log.info("kalem sync stopped")
+
+
+def _log_reports(reports: list[AccountReport]) -> None:
+    for report in reports:
+        if report.status != "reconciled" or report.drift:
+            log.warning("channel account %s: reconciliation %s, %d orders drifting%s", report.account_id,
+                        report.status, len(report.drift), f" ({report.error})" if report.error else "")
+
+
+def report_view(report: AccountReport) -> dict[str, Any]:
+    return {"account_id": report.account_id, "seller_id": report.seller_id, "platform": report.platform,
+            "channel": report.channel, "status": report.status, "compared": report.compared,
+            "drift": report.drift, "error": report.error}
+
+
+def drift_view(drift: Drift) -> dict[str, Any]:
+    return {"id": drift.id, "account_id": drift.account_id, "order_number": drift.order_number,
+            "lines": drift.lines, "found_at": _iso(drift.found_at), "seen_at": _iso(drift.seen_at)}
+
+
+def reconcile(channel: str | None, seller_id: str | None) -> None:
+    """`kalem reconcile`: one JSON object a line per account; drift is stored and listed on the account."""
+    from kalem import logs
+    from kalem.app.channel_reconcile import reconcile as run
+    from kalem.bootstrap.platforms import connectors
+    logs.configure()
+    for report in run(_uow(), connectors(), channel=channel, seller_id=seller_id):
+        typer.echo(json.dumps(report_view(report)))
+
+
+@channel_app.command("drift")
+def channel_drift(account_id: Annotated[str, typer.Argument()]) -> None:
+    """The account's drift as the last reconciliation found it, one JSON object a line."""
+    from kalem.app import channel_reconcile
+    from kalem.app.principals import Principal
+    from kalem.domain.errors import KalemError
+    try:
+        found = channel_reconcile.list_drift(_uow()(), Principal(*_OPERATOR_CLI), account_id)
+    except KalemError as exc:
+        raise _fail(exc.message) from exc
+    for drift in found:
+        typer.echo(json.dumps(drift_view(drift)))
+
+
+@channel_app.command("resolve")
+def channel_resolve(drift_id: Annotated[str, typer.Argument()],
+                    take: Annotated[str, typer.Option(help="platform: take the platform's state; kalem: push "
+                                                           "kalem's")]) -> None:
+    """Resolve one drift."""
+    from kalem.app import channel_reconcile
+    from kalem.app.principals import Principal
+    from kalem.bootstrap.platforms import connectors
+    from kalem.domain.errors import KalemError
+    if take not in ("platform", "kalem"):
+        raise typer.BadParameter("--take is platform or kalem")
+    try:
+        left = channel_reconcile.resolve_drift(
+            _uow(), Principal(*_OPERATOR_CLI), drift_id,
+            channel_reconcile.TAKE_PLATFORM if take == "platform" else channel_reconcile.PUSH_KALEM, connectors())
+    except KalemError as exc:
+        raise _fail(exc.message) from exc
+    typer.echo(json.dumps({"id": drift_id, "left": left}))

@@ -1,6 +1,6 @@
 """`kalem serve | worker | doctor | db upgrade | import | demo | openapi | token create | token revoke |
 user create|password|disable | secrets rotate |
-channel add|list|remove|pushes|replay | sync`, and `kalem --version`."""
+channel add|list|remove|pushes|replay|drift|resolve | sync | reconcile`, and `kalem --version`."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from kalem.config import Settings
 if TYPE_CHECKING:  # imported where used: `kalem --help` stays quick
     from contextlib import AbstractContextManager
 
+    from kalem.store.channel_drift import AccountHealth
     from kalem.store.uow import UnitOfWork
 
 log = logging.getLogger("kalem")
@@ -168,6 +169,16 @@ def sync_command(once: Annotated[bool, typer.Option("--once", help="one round, t
     sync(once)
 
 
+@app.command("reconcile")
+def reconcile_command(
+        channel: Annotated[str | None, typer.Option(help="only this channel's accounts")] = None,
+        seller_id: Annotated[str | None, typer.Option("--seller", "--seller-id", help="only this seller's accounts")]
+        = None) -> None:
+    """Compare each channel's view of its orders with kalem's ledger; store and print the drift (docs/channels.md)."""
+    from kalem.channels_cli import reconcile
+    reconcile(channel, seller_id)
+
+
 @app.command()
 def doctor() -> None:
     """Check what /readyz checks, for an operator at a terminal: the database, the migration head, the
@@ -188,6 +199,7 @@ def doctor() -> None:
         with UnitOfWork(db, write=False) as uow:
             migrations = uow.health.migrations()
             outbox = uow.health.outbox(uow.now()) if migrations.at_head else None
+            channels = uow.channel_drift.health() if migrations.at_head else []
     except Exception as exc:  # whatever stops the connection is the diagnosis
         typer.echo(f"reachable     no ({exc.__class__.__name__}: {str(exc).splitlines()[0][:200]})")
         raise typer.Exit(1) from None
@@ -202,7 +214,24 @@ def doctor() -> None:
         raise typer.Exit(1)
     typer.echo(f"outbox        {outbox.depth} undelivered, oldest {outbox.oldest_age_seconds:.1f} s,"
                f" {outbox.dead} dead")
+    _doctor_channels(channels)
     typer.echo("ready         yes")
+
+
+def _doctor_channels(channels: list[AccountHealth]) -> None:
+    """Unhealthy channel accounts, one a line: what failed, never a credential. Not a reason to be unready."""
+    unhealthy = [a for a in channels if a.consecutive_failures or a.dead_pushes or a.drift]
+    typer.echo(f"channels      {len(channels)} accounts, {len(unhealthy)} unhealthy")
+    for a in unhealthy:
+        said = []
+        if a.consecutive_failures:
+            said.append(f"{a.last_error_kind or 'failing'}, {a.consecutive_failures} failures in a row, "
+                        f"next attempt {a.next_pull_at.isoformat(timespec='seconds')}")
+        if a.dead_pushes:
+            said.append(f"{a.dead_pushes} dead pushes (kalem channel pushes --status dead)")
+        if a.drift:
+            said.append(f"{a.drift} orders drifting (kalem channel drift {a.id})")
+        typer.echo(f"  {a.id} {a.seller_id}/{a.channel} ({a.platform}): {'; '.join(said)}")
 
 
 @db_app.command("upgrade")

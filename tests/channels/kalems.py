@@ -104,10 +104,12 @@ def kalems(backend: str, postgres: str) -> Iterator[tuple[Kalem, Kalem]]:
 class Proxy:
     """An HTTP relay in front of A. `trap(path)`: the next request to `path` (whose body holds `holding`,
     when given) is relayed to A, A's answer is kept from the caller, and `trapped` is set — the moment
-    to kill the caller mid-push."""
+    to kill the caller mid-push. While `garbage` is set, every request is answered 200 with a page no
+    platform sends (`Garbage.BODY`)."""
 
     def __init__(self, upstream: str) -> None:
         self.upstream = upstream
+        self.garbage = False
         self.trapped = threading.Event()
         self._trap: str | None = None
         self._holding = b""
@@ -117,6 +119,13 @@ class Proxy:
         class Handler(BaseHTTPRequestHandler):
             def _relay(self) -> None:
                 body = self.rfile.read(int(self.headers.get("content-length") or 0))
+                if proxy.garbage:
+                    self.send_response(200)
+                    self.send_header("content-type", "text/html")
+                    self.send_header("content-length", str(len(Garbage.BODY)))
+                    self.end_headers()
+                    self.wfile.write(Garbage.BODY)
+                    return
                 headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "content-length")}
                 try:
                     answer = httpx.request(self.command, proxy.upstream + self.path, content=body, headers=headers,

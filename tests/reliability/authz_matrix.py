@@ -180,6 +180,10 @@ def _native() -> list[Entry]:
           lambda w: [c("GET", f"/v1/channel-accounts/{w.channel_account}/pushes")]),
         e("native", "POST", "/v1/channel-pushes/{push_id}/replay",
           lambda w: [c("POST", f"/v1/channel-pushes/{w.dead_push}/replay")]),
+        e("native", "GET", "/v1/channel-accounts/{account_id}/drift",
+          lambda w: [c("GET", f"/v1/channel-accounts/{w.channel_account}/drift")]),
+        e("native", "POST", "/v1/channel-drift/{drift_id}/resolve",
+          lambda w: [c("POST", f"/v1/channel-drift/{w.drift}/resolve", json={"resolution": "push_kalem"})]),
         e("native", "DELETE", "/v1/channel-accounts/{account_id}",
           lambda w: [c("DELETE", f"/v1/channel-accounts/{w.channel_account}")]),
         e("native", "DELETE", "/v1/tokens/{token_id}",
@@ -404,6 +408,13 @@ def _hub() -> list[Entry]:
               lambda w: [c("POST", f"{i}/deliveries/{w.delivery_id}/redeliver", form={})]),
         Entry("hub", "POST", f"{i}/subscriptions/{{sub_id}}/delete",
               lambda w: [c("POST", f"{i}/subscriptions/{w.sub_id}/delete", form={})]),
+        # The Channels page: the victim's second account's dead push and drift.
+        Entry("hub", "GET", "/hub/channels", lambda w: scoped(c("GET", "/hub/channels"), seller=VICTIM),
+              kind="listing", operator_too=True),
+        Entry("hub", "POST", "/hub/channels/pushes/{push_id}/replay",
+              lambda w: [c("POST", f"/hub/channels/pushes/{w.hub_dead_push}/replay", form={})]),
+        Entry("hub", "POST", "/hub/channels/drift/{drift_id}/resolve",
+              lambda w: [c("POST", f"/hub/channels/drift/{w.hub_drift}/resolve", form={"resolution": "push_kalem"})]),
     ]
 
 

@@ -161,6 +161,25 @@ class World:
                 "attempts, next_attempt_at, created_at) SELECT :a, id, order_id, seller_id, sequence, type, 'dead', "
                 "1, occurred_at, occurred_at FROM events WHERE order_id = :o AND sequence = 1 RETURNING id"),
                 {"a": self.channel_account, "o": placed[MAIN]["id"]}).scalar_one()
+        # A second account of the victim's, so that the hub's rows have a dead push and a drift of their own;
+        # a drift on each (kalem cancelled a unit the platform shows open: resolved by pushing kalem's).
+        self.hub_channel_account = _ok(self.api.post("/v1/channel-accounts", json={
+            "platform": "n11", "base_url": "http://127.0.0.1:9", "seller_id": VICTIM, "channel": "n11-hub",
+            "credentials": {"appkey": "authz-key", "appsecret": "authz-secret"}}), 201)["id"]
+        drift_lines = json.dumps([{"line_id": line(MAIN), "sku": "SKU", "kalem": {"cancelled": 1},
+                                   "platform": {"cancelled": 0}}])
+        with db.engine.begin() as conn:
+            self.hub_dead_push = conn.execute(sa.text(
+                "INSERT INTO channel_pushes (account_id, event_id, order_id, seller_id, sequence, event_type, status, "
+                "attempts, next_attempt_at, created_at) SELECT :a, id, order_id, seller_id, sequence, type, 'dead', "
+                "1, occurred_at, occurred_at FROM events WHERE order_id = :o AND sequence = 1 RETURNING id"),
+                {"a": self.hub_channel_account, "o": placed[MAIN]["id"]}).scalar_one()
+            for drift_id, account in (("drf_authz", self.channel_account), ("drf_authz_hub", self.hub_channel_account)):
+                conn.execute(sa.text(
+                    "INSERT INTO channel_drift (id, account_id, seller_id, order_id, order_number, lines, found_at, "
+                    "seen_at) SELECT :d, :a, seller_id, id, order_number, :l, created_at, created_at FROM orders "
+                    "WHERE id = :o"), {"d": drift_id, "a": account, "l": drift_lines, "o": placed[MAIN]["id"]})
+        self.drift, self.hub_drift = "drf_authz", "drf_authz_hub"
         self.zonos_item = f"item_{line(ZONOS)}"
         self.invoice = _ok(self.api.get(f"/v1/orders/{ZONOS}/invoices"))["data"][0]["number"]
 

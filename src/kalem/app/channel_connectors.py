@@ -7,13 +7,16 @@ cancelled of each line, and the watermark to ask from next time. Outbound, `push
 event of an order into the platform's call and says how it went: done, retry later, or rejected (a
 dead letter that keeps the platform's answer). A push never applies a change twice: a connector reads
 the platform's state first where the platform has no idempotency of its own.
+
+For reconciliation (app/channel_reconcile.py), a connector that can also `read` one order as the
+platform shows it is a `Reader`; one that cannot is reported as not reconcilable.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from kalem.domain.orders import Order, OrderSpec
 from kalem.store.channel_accounts import ChannelAccount
@@ -98,3 +101,31 @@ class Connector(Protocol):
     def pull(self, account: ChannelAccount, since: str | None) -> Pulled: ...
 
     def push(self, account: ChannelAccount, request: PushRequest) -> Outcome: ...
+
+
+@dataclass(frozen=True, slots=True)
+class LineView:
+    """One line's units as the platform shows them; None where the platform does not say (a platform
+    may show how many units are left, not how many were cancelled or shipped)."""
+
+    open: int | None = None
+    cancelled: int | None = None
+    shipped: int | None = None
+    alive: int | None = None    # not cancelled: open and shipped together
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelView:
+    """One order as the platform shows it: its lines by kalem line id, and the order as a pull would
+    take it in (what taking the platform's state applies)."""
+
+    lines: Mapping[str, LineView]
+    inbound: InboundOrder
+
+
+@runtime_checkable
+class Reader(Protocol):
+    def read(self, account: ChannelAccount, order: Order) -> ChannelView | None:
+        """The order as the platform shows it now; None when the platform shows no such order.
+        Raises `ChannelFailure` when the platform cannot be read."""
+        ...

@@ -113,6 +113,7 @@ def remove_account(uow: UnitOfWork, account_id: str, principal: Principal) -> No
         if uow.channel_accounts.get(account_id, principal.scope) is None:
             raise ChannelAccountNotFound(f"no channel account {account_id}", account_id=account_id)
         uow.channel_accounts.remove(account_id)
+        uow.channel_drift.remove_account(account_id)
         uow.commit()
 
 

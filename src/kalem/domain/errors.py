@@ -122,6 +122,7 @@ wire was fixed: the native API shows its code, the faces the code raised in its 
     │   ├── UserNotFound                          app/access.py
     │   ├── ChannelAccountNotFound                app/channels.py
     │   ├── ChannelPushNotFound                   app/channels.py
+    │   ├── ChannelDriftNotFound                  app/channel_reconcile.py
     │   ├── RequestLineNotFound*                  domain/orders/requests.py
     │   ├── ReturnNotFound                        domain/orders/returns.py
     │   ├── UnitNotFound                          domain/orders/units.py
@@ -154,6 +155,7 @@ wire was fixed: the native API shows its code, the faces the code raised in its 
     │   ├── VersionMismatch (412)
     │   ├── IdempotencyKeyInUse
     │   ├── ChannelAccountExists                  app/channels.py
+    │   ├── DriftNotResolvable                    app/channel_reconcile.py
     │   ├── OrderAlreadyCanceled                  domain/orders/order.py
     │   ├── OrderHasPendingCancelRequests         domain/billing/order_billing.py
     │   ├── OrderHasShippedUnits                  domain/billing/order_billing.py
@@ -214,6 +216,7 @@ wire was fixed: the native API shows its code, the faces the code raised in its 
     │   ├── PartialRefundNotAllowed (409)         domain/refunds/book.py
     │   └── RefundExceedsRefundable (409)         domain/refunds/book.py
     ├── CsrfFailed (403)                          hub/web.py
+    ├── PlatformUnavailable (503)                 app/channel_reconcile.py
     └── SecretsUnavailable (503)                  store/sealed.py
 """
 

@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from fastapi import APIRouter, FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from kalem.hub import integrations, order_page, refunds, routes
+from kalem.hub import channels, integrations, order_page, refunds, routes
 from kalem.hub.sections import OrderSection
 from kalem.hub.session import Signer
 from kalem.hub.web import PREFIX, STATIC, HubRoute, PageNotFound
@@ -34,6 +34,7 @@ def install(secret_key: str, sections: Sequence[OrderSection] = ()) -> Callable[
         app.include_router(order_page.router)
         app.include_router(refunds.router)
         app.include_router(integrations.router)
+        app.include_router(channels.router)
         app.mount(f"{PREFIX}/static", StaticFiles(directory=STATIC), name="hub-static")
         app.include_router(_fallback)
 

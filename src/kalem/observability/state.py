@@ -11,6 +11,7 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 if TYPE_CHECKING:  # the store imports this package; types only, no import cycle
+    from kalem.store.channel_drift import AccountHealth
     from kalem.store.health import Migrations, Outbox
 
 
@@ -23,9 +24,9 @@ class _Families(Collector):
 
 
 def database_state(migrations: Migrations | None, outbox: Outbox | None,
-                   pending_ages: dict[str, float]) -> CollectorRegistry:
+                   pending_ages: dict[str, float], channels: Sequence[AccountHealth] = ()) -> CollectorRegistry:
     """The families for one scrape; `migrations` is None when the database did not answer."""
-    families = [GaugeMetricFamily("kalem_database_up", "1 if the database answered this scrape",
+    families: list[Metric] = [GaugeMetricFamily("kalem_database_up", "1 if the database answered this scrape",
                                   value=0 if migrations is None else 1)]
     if migrations is not None:
         families.append(GaugeMetricFamily("kalem_migrations_at_head", "1 if the schema is at this code's "
@@ -44,6 +45,32 @@ def database_state(migrations: Migrations | None, outbox: Outbox | None,
     for seller, age in sorted(pending_ages.items()):
         ages.add_metric([seller], age)
     families.append(ages)
+    families += channel_families(channels)
     registry = CollectorRegistry(auto_describe=False)
     registry.register(_Families(families))
     return registry
+
+
+#: An account's labels: what names it, never what authenticates it.
+_ACCOUNT = ["account", "seller", "platform", "channel"]
+
+
+def channel_families(channels: Sequence[AccountHealth]) -> list[Metric]:
+    """Per channel account: its consecutive failures, dead pushes and drifting orders, and when it last
+    worked (docs/channels.md, "Health")."""
+    failures = GaugeMetricFamily("kalem_channel_account_consecutive_failures", "Per channel account, its failed "
+                                 "pulls and pushes in a row (0: healthy)", labels=_ACCOUNT)
+    dead = GaugeMetricFamily("kalem_channel_dead_pushes", "Per channel account, pushes given up (dead letters)",
+                             labels=_ACCOUNT)
+    drift = GaugeMetricFamily("kalem_channel_drift", "Per channel account, orders the platform shows otherwise "
+                              "than kalem's ledger (as the last reconciliation found them)", labels=_ACCOUNT)
+    success = GaugeMetricFamily("kalem_channel_account_last_success_timestamp_seconds", "Per channel account, "
+                                "when a pull or push last worked (Unix time; absent: never)", labels=_ACCOUNT)
+    for account in channels:
+        labels = [account.id, account.seller_id, account.platform, account.channel]
+        failures.add_metric(labels, account.consecutive_failures)
+        dead.add_metric(labels, account.dead_pushes)
+        drift.add_metric(labels, account.drift)
+        if account.last_success_at is not None:
+            success.add_metric(labels, account.last_success_at.timestamp())
+    return [failures, dead, drift, success]

@@ -312,3 +312,16 @@ channel_pushes = sa.Table(
     sa.Index("ix_channel_pushes_due", "status", "next_attempt_at", "id"),
     sa.Index("ix_channel_pushes_account", "account_id", "status", "id"),
 )
+
+channel_drift = sa.Table(
+    "channel_drift", metadata,
+    sa.Column("id", sa.String(40), primary_key=True),
+    sa.Column("account_id", sa.String(40), nullable=False),
+    sa.Column("seller_id", sa.String(64), nullable=False),
+    sa.Column("order_id", sa.String(40), nullable=False),
+    sa.Column("order_number", sa.String(64), nullable=False),
+    sa.Column("lines", sa.Text, nullable=False),    # JSON: per differing line, kalem's counts and the platform's
+    sa.Column("found_at", TS, nullable=False),
+    sa.Column("seen_at", TS, nullable=False),
+    sa.UniqueConstraint("account_id", "order_id", name="uq_channel_drift_account_order"),
+)

@@ -20,6 +20,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from kalem.observability import metrics, tracing
 from kalem.store.billing import BillingRepository
 from kalem.store.channel_accounts import ChannelAccountRepository
+from kalem.store.channel_drift import ChannelDriftRepository
 from kalem.store.db import Database
 from kalem.store.health import HealthRepository
 from kalem.store.intake import IntakeRepository
@@ -74,6 +75,7 @@ class UnitOfWork:
     health: HealthRepository
     intake: IntakeRepository
     channel_accounts: ChannelAccountRepository
+    channel_drift: ChannelDriftRepository
 
     def __init__(self, db: Database, *, write: bool = True, clock: Callable[[], datetime] = utcnow) -> None:
         self._db = db
@@ -122,6 +124,7 @@ class UnitOfWork:
         self.health = HealthRepository(conn)
         self.intake = IntakeRepository(conn, self.events)
         self.channel_accounts = ChannelAccountRepository(conn, self._db.sealer)
+        self.channel_drift = ChannelDriftRepository(conn)
         self._more: dict[Callable[[Connection], Any], Any] = {}
         return self
 

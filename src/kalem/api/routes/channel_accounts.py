@@ -13,9 +13,11 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from kalem.api.context import Caller, Ctx
 from kalem.api.schemas_out import ERRORS, Out
+from kalem.app import channel_reconcile as reconciling
 from kalem.app import channels as app
 from kalem.app.channel_connectors import Connector
 from kalem.store.channel_accounts import ChannelAccount, Push
+from kalem.store.channel_drift import Drift
 
 router = APIRouter(tags=["channel accounts"], responses=ERRORS)
 
@@ -140,6 +142,69 @@ def list_pushes(account_id: AccountId, principal: Caller, ctx: Ctx,
 def replay_push(push_id: Annotated[int, Path(ge=1, le=2**62)], principal: Caller, ctx: Ctx) -> Response:
     app.replay_push(ctx.uow(), push_id, principal)
     return Response(status_code=204)
+
+
+class DriftCountsOut(Out):
+    open: int | None = Field(None, description="units neither cancelled nor shipped")
+    cancelled: int | None = None
+    shipped: int | None = None
+    alive: int | None = Field(None, description="units not cancelled")
+
+
+class DriftLineOut(Out):
+    line_id: str
+    sku: str
+    kalem: DriftCountsOut
+    platform: DriftCountsOut | None = Field(description="null: the platform shows no such order or line")
+
+
+class DriftOut(Out):
+    id: str
+    account_id: str
+    order_number: str
+    lines: list[DriftLineOut] = Field(description="the lines that differ, with the counts the platform shows and "
+                                                  "kalem's beside them")
+    found_at: datetime
+    seen_at: datetime = Field(description="when a reconciliation last found it")
+
+
+class DriftList(Out):
+    data: list[DriftOut]
+
+
+class ResolveDriftIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    resolution: Literal["take_platform", "push_kalem"] = Field(
+        description="`take_platform`: kalem takes the platform's state (cancels what it cancelled); "
+                    "`push_kalem`: kalem's state is pushed to the platform through the channel outbox")
+
+
+class ResolvedOut(Out):
+    id: str
+    resolution: Literal["take_platform", "push_kalem"]
+    left: list[DriftLineOut] = Field(description="what still differs (empty: resolved, or the push is queued)")
+
+
+def drift_out(d: Drift) -> DriftOut:
+    return DriftOut(id=d.id, account_id=d.account_id, order_number=d.order_number,
+                    lines=[DriftLineOut.model_validate(line) for line in d.lines], found_at=d.found_at,
+                    seen_at=d.seen_at)
+
+
+@router.get("/v1/channel-accounts/{account_id}/drift", summary="The account's drift: orders the platform shows "
+            "otherwise than kalem's ledger, as the last reconciliation found them", response_model=DriftList)
+def list_drift(account_id: AccountId, principal: Caller, ctx: Ctx) -> DriftList:
+    return DriftList(data=[drift_out(d) for d in reconciling.list_drift(ctx.uow(write=False), principal,
+                                                                       account_id)])
+
+
+@router.post("/v1/channel-drift/{drift_id}/resolve", summary="Resolve a drift: take the platform's state, or "
+             "push kalem's", response_model=ResolvedOut)
+def resolve_drift(drift_id: Annotated[str, Path(min_length=1, max_length=40)], body: ResolveDriftIn,
+                  principal: Caller, ctx: Ctx, request: Request) -> ResolvedOut:
+    left = reconciling.resolve_drift(ctx.uow, principal, drift_id, body.resolution, _connectors(request))
+    return ResolvedOut(id=drift_id, resolution=body.resolution,
+                       left=[DriftLineOut.model_validate(line) for line in left])
 
 
 def install(connectors: Mapping[str, Connector]) -> Callable[[FastAPI], None]:

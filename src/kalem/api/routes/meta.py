@@ -60,7 +60,8 @@ def metrics(ctx: Ctx, request: Request) -> Response:
         with ctx.uow(write=False) as uow:
             now, migrations = uow.now(), uow.health.migrations()
             state = database_state(migrations, uow.health.outbox(now) if migrations.at_head else None,
-                                   uow.health.oldest_pending_cancel_requests(now) if migrations.at_head else {})
+                                   uow.health.oldest_pending_cancel_requests(now) if migrations.at_head else {},
+                                   uow.channel_drift.health() if migrations.at_head else ())
     except (DBAPIError, PoolTimeout):  # the database is away: the process's own metrics still answer
         state = database_state(None, None, {})
     return Response(exposition(state), media_type=CONTENT_TYPE_LATEST)

@@ -11,9 +11,9 @@ cancelled here, or shipped) are not cancelled again: at most the open ones are.
 from __future__ import annotations
 
 from kalem.app.channel_sync import principal_of
-from kalem.app.channels import OrderOfAnotherChannel
 from kalem.app.refund_policy import save_decision
 from kalem.app.transaction import OrderTransaction
+from kalem.domain.errors import OrderNotFound
 from kalem.domain.orders import CancelItem, Order, cancel_lines
 from kalem.domain.refunds import RefundCause
 from kalem.platforms.hepsiglobal import wire
@@ -46,8 +46,8 @@ def take_seller_cancel(uow: UnitOfWork, account: ChannelAccount, hook: wire.Orde
     with OrderTransaction(uow) as tx:
         order = tx.lock(hook.order_number, principal)
         if order.channel != account.channel:
-            raise OrderOfAnotherChannel(f"order {order.order_number} belongs to channel {order.channel or 'direct'}, "
-                                        f"not {account.channel}", order_number=order.order_number)
+            # Another channel's order is not this platform's to know of.
+            raise OrderNotFound(f"order {order.order_number} not found", order_number=order.order_number)
         line = order.line(hook.order_item_number)
         units = min(hook.cancel_quantity, line.cancellable)
         if units == 0 or taken(uow, order, marker):

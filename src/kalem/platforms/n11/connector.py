@@ -13,6 +13,10 @@ package that holds the line (approved first with `PUT /rest/order/v1/update` whe
 a read of the order's packages and sends only what n11 does not show cancelled yet: an attempt that
 reached n11 before the sync was stopped is never applied again. n11 cannot cancel without splitting:
 cancelling every live unit of a package is refused before it is sent (a dead letter that says so).
+
+Read (reconciliation): the order's packages by `orderNumber`, each line's units counted by its
+package's status: `Created`/`Picking` open, `UnSupplied`/`Cancelled` cancelled, the rest (`Shipped`,
+`Delivered`, …) shipped; a split package (`Unpacked`) lives on in its parts.
 """
 
 from __future__ import annotations
@@ -34,15 +38,17 @@ from kalem.app.channel_connectors import (
     UNREACHABLE,
     UNREADABLE_ANSWER,
     ChannelFailure,
+    ChannelView,
     Done,
     InboundOrder,
+    LineView,
     Outcome,
     Pulled,
     PushRequest,
     Rejected,
     RetryLater,
 )
-from kalem.domain.orders import LineSpec, OrderSpec
+from kalem.domain.orders import LineSpec, Order, OrderSpec
 from kalem.domain.reasons import StatusType, reasons
 from kalem.platforms.n11 import wire
 from kalem.platforms.n11.face.responses import N11Error, N11Result, N11ShipmentPackage, N11ShipmentPackagePage
@@ -158,6 +164,24 @@ class N11Connector:
                 start = end + timedelta(milliseconds=1)
             orders = [inbound_order(number, self._order_packages(client, number)) for number in numbers]
         return Pulled([o for o in orders if o is not None], None if newest is None else str(newest))
+
+    def read(self, account: ChannelAccount, order: Order) -> ChannelView | None:
+        with self._client(account) as client:
+            packages = self._order_packages(client, order.order_number)
+        inbound = inbound_order(order.order_number, packages)
+        if inbound is None:
+            return None
+        counts: dict[str, dict[str, int]] = defaultdict(lambda: {"open": 0, "cancelled": 0, "shipped": 0})
+        for package in packages:
+            if package.shipmentPackageStatus in HISTORY:
+                continue
+            kind = ("open" if package.shipmentPackageStatus in LIVE else
+                    "cancelled" if package.shipmentPackageStatus in CANCELLED else "shipped")
+            for line in package.lines:
+                counts[line.stockCode][kind] += line.quantity
+        by_sku = {ln.sku: ln.line_id for ln in order.lines}
+        return ChannelView({by_sku[sku]: LineView(open=c["open"], cancelled=c["cancelled"], shipped=c["shipped"])
+                            for sku, c in counts.items() if sku in by_sku}, inbound)
 
     # --- writing ---------------------------------------------------------------------------------
 

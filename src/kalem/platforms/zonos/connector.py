@@ -13,12 +13,15 @@ Pushed: a cancel decided in kalem becomes `orderItemUpdate` (remove `quantity` u
 whole order cancelled `orderCancel`. Zonos has no idempotency key, so every push starts from a read of
 the order (`order(orderId)`) and removes only the units Zonos still shows beyond what kalem keeps: an
 attempt that reached Zonos before the sync was stopped is never applied again.
+
+Read (reconciliation): `order(orderId)`; Zonos shows the units left of each item (none when the order
+is `CANCELED`), which kalem compares with the units it keeps alive.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -33,15 +36,17 @@ from kalem.app.channel_connectors import (
     UNREACHABLE,
     UNREADABLE_ANSWER,
     ChannelFailure,
+    ChannelView,
     Done,
     InboundOrder,
+    LineView,
     Outcome,
     Pulled,
     PushRequest,
     Rejected,
     RetryLater,
 )
-from kalem.domain.errors import AuthenticationFailed, PermissionDenied
+from kalem.domain.errors import AuthenticationFailed, NotFound, PermissionDenied
 from kalem.domain.orders import LineSpec, Order, OrderSpec
 from kalem.platforms.zonos import wire
 from kalem.store.channel_accounts import ChannelAccount
@@ -142,6 +147,22 @@ class ZonosConnector:
                 after = page.orders.pageInfo.endCursor
         # Oldest first, as they were placed.
         return Pulled(list(reversed(found.values())), newest)
+
+    def read(self, account: ChannelAccount, order: Order) -> ChannelView | None:
+        with self._client(account) as client:
+            try:
+                shown = self._call(client, wire.OrderData, wire.ORDER, {"orderId": order.order_number}).order
+            except _Refused as refused:
+                if refused.kind == REFUSED and refused.message.split(":")[0].endswith(NotFound.code.upper()):
+                    return None
+                raise ChannelFailure(refused.kind, refused.message, refused.body) from None
+        cancelled = shown.status == "CANCELED"
+        inbound = inbound_order(shown) or InboundOrder(
+            OrderSpec(seller_id="", order_number=shown.id, currency=shown.currencyCode, lines=()))
+        if cancelled:
+            inbound = replace(inbound, remaining={item.id: 0 for item in shown.items})
+        return ChannelView({item.id: LineView(alive=0 if cancelled else item.quantity) for item in shown.items},
+                           inbound)
 
     # --- writing ---------------------------------------------------------------------------------
 
