@@ -57,10 +57,10 @@ def _drive(base: str, orders: int, *, seconds: int, warmup: int, clients: int, s
     if warmup:
         w = common.wrk(url, SCRIPT, seconds=warmup, connections=clients, args=(*args, str(seed)))
         answered += w.ok
-    sid = common.SERVER_SIDS[base]
-    cpu0 = common.session_cpu(sid), common.postgres_cpu(pg) if pg else 0.0
+    sid = common.SERVER_GROUPS[base]
+    cpu0 = common.group_cpu(sid), common.postgres_cpu(pg) if pg else 0.0
     run = common.wrk(url, SCRIPT, seconds=seconds, connections=clients, args=(*args, str(seed + 1)))
-    cpu1 = common.session_cpu(sid), common.postgres_cpu(pg) if pg else 0.0
+    cpu1 = common.group_cpu(sid), common.postgres_cpu(pg) if pg else 0.0
     per = tuple(1000 * (b - a) / max(run.requests, 1) for a, b in zip(cpu0, cpu1, strict=True))
     return run, answered + run.ok, per  # type: ignore[return-value]
 
