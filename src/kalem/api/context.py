@@ -25,6 +25,7 @@ class Context:
     idempotency: Idempotency
     logins: LoginGuard = field(default_factory=LoginGuard)
     replica_uow: Callable[..., UnitOfWork] | None = None  # KALEM_DATABASE_REPLICA_URL's, when set
+    on_loop: bool = False   # the hot writes' transactions run on the event loop (store/on_loop.py)
 
     def listing_uow(self) -> UnitOfWork:
         """For the read-only list endpoints: the replica's when there is one (it may lag the primary by

@@ -45,6 +45,7 @@ def build_app(settings: Settings | None = None, db: Database | None = None) -> F
         logins=LoginGuard(slots=settings.login_slots, per_minute=settings.login_attempts_per_minute,
                           burst=settings.login_burst),
         replica_uow=partial(UnitOfWork, replica) if replica else None,
+        on_loop=settings.async_writes and db.loop_engine is not None,
     )
     # The event catalog publishes, per dialect and event type, the JSON Schema of the body the worker sends.
     schemas = {p.name: p.webhooks.schemas() for p in PLATFORMS if p.webhooks is not None}
