@@ -164,3 +164,19 @@ def test_a_claim_whose_lease_ran_out_is_taken_over_on_the_loop(postgres_server, 
     assert pg_api.post(CANCEL, json=BODY, headers={"Idempotency-Key": "k-dead"}).status_code == 200
     with UnitOfWork(postgres_server.db, write=False) as uow:
         assert uow.idempotency.get("operator", "k-dead").state == "done"
+
+
+def test_zonos_order_item_update_and_every_lean_write_commit_on_the_event_loop(postgres_server, pg_api):
+    from tests.dialects.test_zonos import LINE, UPDATE, gql, place, seed_order, zid
+    db = postgres_server.db
+    on_loop, on_threads = checkouts(db.loop_engine), checkouts(db.engine)
+    assert pg_api.post("/v1/orders", json=order("4000000901")).status_code == 201
+    split = {"packages": [{"items": [{"line_id": "item000901", "quantity": 1}]}]}
+    assert pg_api.post("/v1/orders/4000000901/packages/BB_pid000901/split", json=split).status_code == 200
+    assert pg_api.post("/v1/orders/4000000901/cancellations-with-refund", json=BODY).status_code == 201
+    assert (on_loop[0], on_threads[0]) == (3, 0)
+    zonos = place(pg_api, seed_order(quantity=3))
+    before = on_loop[0], on_threads[0]
+    answer = gql(pg_api, UPDATE, orderId=zid(zonos), itemId=f"item_{LINE}", quantity=1)
+    assert "errors" not in answer, answer
+    assert (on_loop[0] - before[0], on_threads[0] - before[1]) == (1, 0)
