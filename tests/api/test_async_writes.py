@@ -20,6 +20,7 @@ from kalem.api.idempotency import fingerprint
 from kalem.api.request_id import HEADER
 from kalem.api.schemas import CancellationIn
 from kalem.bootstrap.api import build_app
+from kalem.config import Settings
 from kalem.store.uow import UnitOfWork
 from tests.conftest import ADMIN, Server, empty, serving
 from tests.support import order
@@ -36,10 +37,16 @@ def postgres_server(servers: dict[str, Server]) -> Server:
     return chosen
 
 
+def on_the_loop(server: Server) -> Settings:
+    return server.settings.model_copy(update={"async_writes": True})
+
+
 @pytest.fixture
 def pg_api(postgres_server: Server) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=postgres_server.url, headers={"Authorization": f"Bearer {ADMIN}"},
-                      timeout=60) as client:
+    """An operator's client of an app whose hot writes run on the event loop (`KALEM_ASYNC_WRITES`)."""
+    settings, db = on_the_loop(postgres_server), postgres_server.db
+    with serving(settings, db, build_app(settings, db)) as url, \
+            httpx.Client(base_url=url, headers={"Authorization": f"Bearer {ADMIN}"}, timeout=60) as client:
         yield client
 
 
@@ -63,10 +70,13 @@ def test_a_cancel_on_postgresql_commits_on_the_event_loops_engine(postgres_serve
     assert response.json()["lines"][0]["cancelled_quantity"] == 1
 
 
-def test_sqlite_keeps_the_thread_pool(servers):
+def test_sqlite_keeps_the_thread_pool_and_postgresql_uses_the_loop_when_told(servers):
     db = servers["sqlite"].db
     assert db.loop_engine is None
-    assert build_app(servers["sqlite"].settings, db).state.kalem.on_loop is False
+    assert build_app(on_the_loop(servers["sqlite"]), db).state.kalem.on_loop is False
+    postgres = servers["postgresql"]
+    assert build_app(postgres.settings, postgres.db).state.kalem.on_loop is False   # the default
+    assert build_app(on_the_loop(postgres), postgres.db).state.kalem.on_loop is True
 
 
 def _waiting_on_locks(db: Any, count: int) -> None:
@@ -115,8 +125,8 @@ def test_a_duplicate_of_a_refused_request_runs_again(postgres_server, pg_api):
 def both_paths(postgres_server: Server) -> Iterator[tuple[httpx.Client, httpx.Client]]:
     """The same database served twice: the hot writes on the event loop, and on the thread pool."""
     settings = postgres_server.settings
-    loop = build_app(settings, postgres_server.db)
-    threads = build_app(settings.model_copy(update={"async_writes": False}), postgres_server.db)
+    loop = build_app(on_the_loop(postgres_server), postgres_server.db)
+    threads = build_app(settings, postgres_server.db)
     assert (loop.state.kalem.on_loop, threads.state.kalem.on_loop) == (True, False)
     headers = {"Authorization": f"Bearer {ADMIN}", HEADER: "0123456789abcdef0123456789abcdef"}  # one id: same bodies
     with serving(settings, postgres_server.db, loop) as a, serving(settings, postgres_server.db, threads) as b, \
