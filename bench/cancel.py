@@ -48,21 +48,71 @@ class SizeResult:
 
 
 def _drive(base: str, orders: int, *, seconds: int, warmup: int, clients: int, seed: int,
-           pg: object = None) -> tuple[Run, int, tuple[float, float]]:
+           pg: object = None, keyed: bool = False) -> tuple[Run, int, tuple[float, float]]:
     """A warm-up run, then the measured one; returns the measured run, all cancels answered 200, and
     the CPU milliseconds per cancel of the measured run (kalem's processes; PostgreSQL's, if given)."""
     url = f"{base}/v1/orders"
-    args = (str(orders), common.ADMIN_TOKEN)
+    args: tuple[str, ...] = (str(orders), common.ADMIN_TOKEN)
+    if keyed:
+        return _drive_keyed(url, args, seconds=seconds, warmup=warmup, clients=clients, seed=seed, pg=pg)
     answered = 0
     if warmup:
         w = common.wrk(url, SCRIPT, seconds=warmup, connections=clients, args=(*args, str(seed)))
         answered += w.ok
-    sid = common.SERVER_SIDS[base]
-    cpu0 = common.session_cpu(sid), common.postgres_cpu(pg) if pg else 0.0
+    sid = common.SERVER_GROUPS[base]
+    cpu0 = common.group_cpu(sid), common.postgres_cpu(pg) if pg else 0.0
     run = common.wrk(url, SCRIPT, seconds=seconds, connections=clients, args=(*args, str(seed + 1)))
-    cpu1 = common.session_cpu(sid), common.postgres_cpu(pg) if pg else 0.0
+    cpu1 = common.group_cpu(sid), common.postgres_cpu(pg) if pg else 0.0
     per = tuple(1000 * (b - a) / max(run.requests, 1) for a, b in zip(cpu0, cpu1, strict=True))
     return run, answered + run.ok, per  # type: ignore[return-value]
+
+
+def _drive_keyed(url: str, args: tuple[str, ...], *, seconds: int, warmup: int, clients: int, seed: int,
+                 pg: object) -> tuple[Run, int, tuple[float, float]]:
+    """`_drive` with an Idempotency-Key of its own on every request (cancel.lua's "key")."""
+    answered = 0
+    if warmup:
+        answered += common.wrk(url, SCRIPT, seconds=warmup, connections=clients, args=(*args, str(seed), "key")).ok
+    group = common.SERVER_GROUPS[url.removesuffix("/v1/orders")]
+    cpu0 = common.group_cpu(group), common.postgres_cpu(pg) if pg else 0.0
+    run = common.wrk(url, SCRIPT, seconds=seconds, connections=clients, args=(*args, str(seed + 1), "key"))
+    cpu1 = common.group_cpu(group), common.postgres_cpu(pg) if pg else 0.0
+    per = tuple(1000 * (b - a) / max(run.requests, 1) for a, b in zip(cpu0, cpu1, strict=True))
+    return run, answered + run.ok, per  # type: ignore[return-value]
+
+
+@dataclass
+class PathResult:
+    """One way of serving the cancel, measured on the first size's database in the same run."""
+
+    name: str
+    run: Run
+    cpu_ms: tuple[float, float]
+
+
+def bench_paths(pg: object, url: str, orders: int, *, seconds: int, warmup: int, clients: int,
+                workers: int) -> list[PathResult]:
+    """The floor (bench/floor.py) and kalem's cancel on the event loop and on the thread pool, with and
+    without an Idempotency-Key, one after another on one database: each read against the same pgbench."""
+    import floor
+    results = []
+    loop = {"KALEM_ASYNC_WRITES": "true"}
+    for seed, (name, env, keyed) in enumerate((("kalem, transaction on the event loop", loop, False),
+                                               ("kalem, on the event loop, with an Idempotency-Key", loop, True),
+                                               ("kalem, transaction on the thread pool", {}, False),
+                                               ("kalem, on the thread pool, with an Idempotency-Key", {}, True))):
+        with common.kalem_server(url, workers=workers, env=env) as base:
+            # a seed of its own: no run sends another's Idempotency-Keys (they would be replays)
+            run, _, cpu = _drive(base, orders, seconds=seconds, warmup=warmup, clients=clients, seed=100 + 10 * seed,
+                                 pg=pg, keyed=keyed)
+        if run.errors:
+            raise RuntimeError(f"{name}: {run.errors} of {run.requests} cancels failed")
+        log(f"{name}: {run.throughput:.0f} cancels/s; CPU {cpu[0]:.2f} + {cpu[1]:.2f} ms")
+        results.append(PathResult(name, run, cpu))
+    run, cpu = floor.measure(pg, url, orders, seconds=seconds, warmup=warmup, clients=clients, workers=workers)
+    log(f"floor: {run.throughput:.0f} cancels/s; CPU {cpu[0]:.2f} + {cpu[1]:.2f} ms")
+    results.append(PathResult("the floor (bench/floor.py)", run, cpu))
+    return results
 
 
 def _check_committed(answered: int, committed: int, *, runs: int, clients: int) -> None:
@@ -79,7 +129,8 @@ def _committed_cancels(url: str) -> int:
 
 
 def bench_postgres(sizes: list[int], *, seconds: int, warmup: int, clients: int, workers: int,
-                   pgbench_seconds: int) -> tuple[str, list[SizeResult]]:
+                   pgbench_seconds: int, paths: list[PathResult] | None = None) -> tuple[str, list[SizeResult]]:
+    """`paths`, if given, receives `bench_paths`'s figures, measured on the first size's database."""
     from kalem.store.migrate import upgrade
     results = []
     with common.postgres() as pg:
@@ -104,9 +155,15 @@ def bench_postgres(sizes: list[int], *, seconds: int, warmup: int, clients: int,
                 f"CPU per cancel: kalem {cpu[0]:.2f} ms, PostgreSQL {cpu[1]:.2f} ms")
             load_pgbench = os.getloadavg()[0]
             tps = common.pgbench(pg, clients=clients, seconds=pgbench_seconds, initialise=first)
-            first = False
             log(f"pgbench tpcb-like: {tps:.0f} tps; ratio {run.throughput / tps:.2f}")
             results.append(SizeResult(n, load, run, tps, (load_kalem, load_pgbench), cpu))
+            if first and paths is not None:
+                paths.extend(bench_paths(pg, url, n, seconds=seconds, warmup=warmup, clients=clients,
+                                         workers=workers))
+                after = common.pgbench(pg, clients=clients, seconds=pgbench_seconds, initialise=False)
+                log(f"pgbench tpcb-like after the paths: {after:.0f} tps")
+                results[-1] = SizeResult(n, load, run, (tps + after) / 2, (load_kalem, load_pgbench), cpu)
+            first = False
     return version, results
 
 
@@ -225,7 +282,7 @@ def main_units(args: argparse.Namespace, command: str) -> int:
 
 
 def report(command: str, version: str, pg: list[SizeResult], sqlite: tuple[int, Run, float] | None,
-           args: argparse.Namespace) -> str:
+           args: argparse.Namespace, paths: list[PathResult] | None = None) -> str:
     m = common.machine()
     out = [
         "## Direct partial cancels (`bench/cancel.py`)",
@@ -264,6 +321,20 @@ def report(command: str, version: str, pg: list[SizeResult], sqlite: tuple[int, 
         out += ["", f"{small.orders:,} → {big.orders:,} orders: throughput changes by {-diff:+.1%} "
                     f"(goal: within 10%); p50 {small.run.p50_ms:.1f} → {big.run.p50_ms:.1f} ms; CPU per cancel "
                     f"(kalem + PostgreSQL) {cpu_small:.2f} → {cpu_big:.2f} ms ({cpu_big / cpu_small - 1:+.1%})."]
+    if paths and pg:
+        tps = pg[0].pgbench_tps
+        out += ["", f"**Each path beside pgbench and the floor, same run.** On the first size's database, one after "
+                    f"another with the same wrk load: kalem with the hot writes' transactions on the event loop "
+                    f"(`KALEM_ASYNC_WRITES=true`) and on the thread pool (the default), each without "
+                    f"and with an Idempotency-Key of its own on every request, then the floor (bench/floor.py). "
+                    f"pgbench: the mean of the runs before and after them ({tps:,.0f} tps).", "",
+                "| path | cancels/s | p50 | p99 | / pgbench | / floor | CPU/cancel server + PG |",
+                "|---|---:|---:|---:|---:|---:|---:|"]
+        floor_rate = paths[-1].run.throughput
+        for p in paths:
+            out.append(f"| {p.name} | {p.run.throughput:,.0f} | {p.run.p50_ms:.1f} ms | {p.run.p99_ms:.1f} ms | "
+                       f"{p.run.throughput / tps:.2f} | {p.run.throughput / floor_rate:.2f} | "
+                       f"{p.cpu_ms[0]:.2f} + {p.cpu_ms[1]:.2f} ms |")
     if sqlite:
         n, run, cpu_ms = sqlite
         out += ["", f"Embedded default, SQLite (WAL, synchronous=NORMAL), {n:,} orders, `kalem serve --workers 1`, "
@@ -280,23 +351,29 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sqlite-orders", type=int, default=10_000, help="0 skips SQLite")
     parser.add_argument("--units", type=int, nargs="+", help="compare these units per line instead (SQLite only)")
     parser.add_argument("--repeat", type=int, default=2, help="--units: runs per number of units, alternating")
+    parser.add_argument("--no-paths", action="store_true",
+                        help="skip the event loop / thread pool / floor comparison on the first size")
     args = parser.parse_args(argv if argv is not None else [])
     command = common.command_line("cancel.py", argv)
     started = time.perf_counter()
     if args.units:
         return main_units(args, command)
+    paths: list[PathResult] = []
     version, pg = bench_postgres(args.orders, seconds=args.seconds, warmup=args.warmup, clients=args.clients,
-                                 workers=args.workers, pgbench_seconds=args.pgbench_seconds)
+                                 workers=args.workers, pgbench_seconds=args.pgbench_seconds,
+                                 paths=None if args.no_paths else paths)
     sqlite = None
     if args.sqlite_orders:
         _, run, cpu_ms = bench_sqlite(args.sqlite_orders, seconds=args.seconds, warmup=args.warmup,
                                       clients=args.clients)
         sqlite = (args.sqlite_orders, run, cpu_ms)
-    text = report(command, version, pg, sqlite, args)
+    text = report(command, version, pg, sqlite, args, paths)
     print(text)
     if not args.no_write:
         figures = [common.Figure(f"direct partial cancel, {r.orders:,} orders", r.run.throughput, r.run.p50_ms,
                                  r.run.p99_ms, r.pgbench_tps) for r in pg]
+        figures += [common.Figure(f"direct partial cancel: {p.name}", p.run.throughput, p.run.p50_ms,
+                                  p.run.p99_ms, pg[0].pgbench_tps) for p in paths]
         if sqlite:
             figures.append(common.Figure(f"direct partial cancel, {sqlite[0]:,} orders", sqlite[1].throughput,
                                          sqlite[1].p50_ms, sqlite[1].p99_ms, database="SQLite"))

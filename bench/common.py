@@ -191,7 +191,8 @@ def summary(results: dict) -> str:
 
 @contextlib.contextmanager
 def postgres(settings: dict[str, str] | None = None) -> Iterator[ThrowawayPostgres]:
-    with ThrowawayPostgres(settings={**PG_SETTINGS, **(settings or {})}) as pg:
+    # `postgres` itself, not `pg_ctl`: in this session, as every process of a benchmark (see `group_cpu`)
+    with ThrowawayPostgres(settings={**PG_SETTINGS, **(settings or {})}, same_session=True) as pg:
         yield pg
 
 
@@ -401,7 +402,7 @@ def _ticks(pid: int) -> int:
 
 
 def _processes() -> list[tuple[int, int, int]]:
-    """(pid, ppid, session id) of every process."""
+    """(pid, ppid, process group) of every process."""
     out = []
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
@@ -409,13 +410,17 @@ def _processes() -> list[tuple[int, int, int]]:
                 fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
             except (FileNotFoundError, ProcessLookupError):
                 continue
-            out.append((int(entry.name), int(fields[1]), int(fields[3])))
+            out.append((int(entry.name), int(fields[1]), int(fields[2])))
     return out
 
 
-def session_cpu(sid: int) -> float:
-    """CPU seconds used so far by the live processes of a session (a `kalem serve` and its workers)."""
-    return sum(_ticks(pid) for pid, _, s in _processes() if s == sid) / os.sysconf("SC_CLK_TCK")
+def group_cpu(pgid: int) -> float:
+    """CPU seconds used so far by the live processes of a process group (a `kalem serve` and its workers).
+
+    Each server gets a process group of its own, not a session: every process of a benchmark stays in
+    the benchmark's session, since the kernel shares the CPUs fairly between sessions (autogroup) and
+    a server in a session of its own would get a session's share of them, not a process's."""
+    return sum(_ticks(pid) for pid, _, g in _processes() if g == pgid) / os.sysconf("SC_CLK_TCK")
 
 
 def postgres_cpu(pg: ThrowawayPostgres) -> float:
@@ -430,11 +435,12 @@ def postgres_cpu(pg: ThrowawayPostgres) -> float:
 
 # --- kalem serve ---------------------------------------------------------------------------------
 
-SERVER_SIDS: dict[str, int] = {}  # base URL -> session id of the `kalem serve` behind it
+SERVER_GROUPS: dict[str, int] = {}  # base URL -> process group of the `kalem serve` behind it
 
 @contextlib.contextmanager
 def kalem_server(database_url: str, *, workers: int, env: dict[str, str] | None = None) -> Iterator[str]:
-    """`kalem serve` in its own process group; ready once every worker has started its application
+    """`kalem serve` in its own process group, in this session (see `group_cpu`); ready once every worker
+    has started its application
     (uvicorn's /healthz answers as soon as the first one has, which would measure one worker)."""
     port = free_port()
     workdir = tempfile.mkdtemp(prefix="kalem-bench-")
@@ -448,7 +454,7 @@ def kalem_server(database_url: str, *, workers: int, env: dict[str, str] | None 
     with open(log_path, "wb") as log_file:
         proc = subprocess.Popen([str(BIN / "kalem"), "serve", "--host", "127.0.0.1", "--port", str(port),
                                  "--workers", str(workers)], env=environment, cwd=workdir,
-                                stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True)
+                                stdout=log_file, stderr=subprocess.STDOUT, process_group=0)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 120
@@ -463,13 +469,13 @@ def kalem_server(database_url: str, *, workers: int, env: dict[str, str] | None 
             if time.monotonic() > deadline:
                 raise RuntimeError("kalem serve is not healthy")
             time.sleep(0.1)
-        SERVER_SIDS[base] = proc.pid  # start_new_session: its pid is the session id
+        SERVER_GROUPS[base] = proc.pid  # process_group=0: its pid is the group's id
         yield base
         if "Traceback" in log_path.read_text(errors="replace"):  # e.g. a worker died and was replaced
             raise RuntimeError(f"kalem serve logged an error:\n{log_path.read_text(errors='replace')[-3000:]}")
     finally:
         with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGTERM)  # the server's own process group (start_new_session)
+            os.killpg(proc.pid, signal.SIGTERM)  # the server's own process group
         try:
             proc.wait(timeout=20)
         except subprocess.TimeoutExpired:

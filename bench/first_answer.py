@@ -33,7 +33,7 @@ def first_answer(clone: Path, port: int) -> tuple[float, list[tuple[str, float]]
     env = {**os.environ, "KALEM_PORT": str(port), "KALEM_RECEIVER_PORT": str(common.free_port())}
     started = time.monotonic()
     make = subprocess.Popen(["make", "run"], cwd=clone, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            text=True, start_new_session=True)
+                            text=True, process_group=0)
     seen: list[tuple[str, float]] = []
 
     def watch() -> None:  # note when each step's first line appears

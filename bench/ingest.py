@@ -130,11 +130,11 @@ def bench_http(pg: object, *, seconds: int, warmup: int, clients: int, workers: 
         if warmup:
             answered += common.wrk(f"{base}/v1/orders", SCRIPT, seconds=warmup, connections=clients,
                                    args=(common.ADMIN_TOKEN, "W")).ok
-        sid = common.SERVER_SIDS[base]
-        cpu0 = common.session_cpu(sid), common.postgres_cpu(pg)  # type: ignore[arg-type]
+        sid = common.SERVER_GROUPS[base]
+        cpu0 = common.group_cpu(sid), common.postgres_cpu(pg)  # type: ignore[arg-type]
         run = common.wrk(f"{base}/v1/orders", SCRIPT, seconds=seconds, connections=clients,
                          args=(common.ADMIN_TOKEN, "R"))
-        cpu1 = common.session_cpu(sid), common.postgres_cpu(pg)  # type: ignore[arg-type]
+        cpu1 = common.group_cpu(sid), common.postgres_cpu(pg)  # type: ignore[arg-type]
     committed = _stored(url)[0]
     answered += run.ok
     if run.errors or not answered <= committed <= answered + 2 * clients:

@@ -39,11 +39,11 @@ def cpu_per_cancel(url: str, orders: int, env: dict[str, str], *, seconds: int, 
     with common.kalem_server(url, workers=1, env=env) as base:
         args = (str(orders), common.ADMIN_TOKEN)
         common.wrk(f"{base}/v1/orders", SCRIPT, seconds=warmup, connections=clients, args=(*args, str(seed)))
-        sid = common.SERVER_SIDS[base]
-        before = common.session_cpu(sid)
+        sid = common.SERVER_GROUPS[base]
+        before = common.group_cpu(sid)
         run = common.wrk(f"{base}/v1/orders", SCRIPT, seconds=seconds, connections=clients,
                          args=(*args, str(seed + 1)))
-        spent = common.session_cpu(sid) - before
+        spent = common.group_cpu(sid) - before
         if run.errors:
             raise RuntimeError(f"{run.errors} cancels failed")
         return 1000 * spent / max(run.requests, 1), run.throughput

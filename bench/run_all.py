@@ -27,6 +27,7 @@ RUNS: dict[str, list[list[str]]] = {
     "cancel": [["--orders", "10000", "1000000", *_SHORT],
                ["--units", "3", "1000", "--seconds", "5", "--warmup", "2", "--sqlite-orders", "20000",
                 "--repeat", "1"]],
+    "floor": [_SHORT],
     "refund": [_SHORT],
     "split": [["--orders", "20000", *_SHORT]],
     "zonos_graphql": [_SHORT],

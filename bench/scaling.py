@@ -43,16 +43,16 @@ def measure(url: str, orders: int, processes: int, *, seconds: int, warmup: int,
             seed: int) -> list[Point]:
     points = []
     with common.kalem_server(url, workers=processes, env={"KALEM_RATE_LIMIT_PER_SECOND": "0"}) as base:
-        sid = common.SERVER_SIDS[base]
+        sid = common.SERVER_GROUPS[base]
         for name, (script, _) in OPERATIONS.items():
             target = f"{base}/v1/orders"
             args = (str(orders), common.ADMIN_TOKEN)
             if warmup:
                 common.wrk(target, script, seconds=warmup, connections=clients, args=(*args, str(seed)))
             loadavg = os.getloadavg()[0]
-            cpu0 = common.session_cpu(sid)
+            cpu0 = common.group_cpu(sid)
             run = common.wrk(target, script, seconds=seconds, connections=clients, args=(*args, str(seed + 1)))
-            cpu = 1000 * (common.session_cpu(sid) - cpu0) / max(run.requests, 1)
+            cpu = 1000 * (common.group_cpu(sid) - cpu0) / max(run.requests, 1)
             if run.errors:
                 raise RuntimeError(f"{name} with {processes} processes: {run.errors} of {run.requests} failed")
             log(f"{processes} process(es), {name}: {run.throughput:.0f}/s, p50 {run.p50_ms:.1f} ms, "

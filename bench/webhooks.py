@@ -69,7 +69,7 @@ def receiver_app():  # type: ignore[no-untyped-def]
 
 def start_receiver() -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
-    proc = subprocess.Popen([sys.executable, __file__, "--receiver", str(port)], start_new_session=True)
+    proc = subprocess.Popen([sys.executable, __file__, "--receiver", str(port)], process_group=0)
     url = f"http://127.0.0.1:{port}"
     for _ in range(200):
         try:
@@ -83,7 +83,7 @@ def start_receiver() -> tuple[subprocess.Popen[bytes], str]:
 def workers(url: str, n: int) -> list[subprocess.Popen[bytes]]:
     env = {**os.environ, "KALEM_DATABASE_URL": url, "KALEM_WEBHOOK_ALLOW_PRIVATE_URLS": "true"}
     procs = [subprocess.Popen([str(common.BIN / "kalem"), "worker"], env=env, stderr=subprocess.PIPE,
-                              start_new_session=True) for _ in range(n)]
+                              process_group=0) for _ in range(n)]
     for p in procs:  # ready (imports done, polling) before the clock starts
         assert b"delivering" in p.stderr.readline()  # type: ignore[union-attr]
         # Keep reading what it logs: a full pipe would block the worker's next write, and its exit.
@@ -108,8 +108,8 @@ class Run:
 
 
 def cpu(pids: list[int]) -> float:
-    """CPU seconds so far of processes each started in a session of its own."""
-    return sum(common.session_cpu(pid) for pid in pids)
+    """CPU seconds so far of processes each started in a process group of its own."""
+    return sum(common.group_cpu(pid) for pid in pids)
 
 
 def throughput(engine: sa.Engine, pg: common.ThrowawayPostgres, receiver: tuple[int, str], n_workers: int) -> Run:

@@ -45,10 +45,11 @@ class Seen:
             self.passed_on.append(scope["path"])
 
 
-@pytest.fixture
-def clients(server: Any) -> Iterator[tuple[httpx.Client, httpx.Client, Seen]]:
-    """Two apps on the test's database, over HTTP: with the lean routes, and without."""
-    lean = Seen(build_app(server.settings, server.db))
+@pytest.fixture(params=[False, True], ids=["thread-pool", "event-loop"])
+def clients(server: Any, request: pytest.FixtureRequest) -> Iterator[tuple[httpx.Client, httpx.Client, Seen]]:
+    """Two apps on the test's database, over HTTP: with the lean routes, and without. The lean routes'
+    transactions run on the thread pool, or on PostgreSQL on the event loop (`KALEM_ASYNC_WRITES`)."""
+    lean = Seen(build_app(server.settings.model_copy(update={"async_writes": request.param}), server.db))
     ordinary = build_app(server.settings, server.db)
     ordinary.router.routes[:] = [r for r in ordinary.router.routes if not isinstance(r, LeanRoute)]
     headers = {"Authorization": f"Bearer {ADMIN}", HEADER: "0123456789abcdef0123456789abcdef"}  # one id: same bodies

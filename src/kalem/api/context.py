@@ -27,6 +27,7 @@ class Context:
     replica_uow: Callable[..., UnitOfWork] | None = None  # KALEM_DATABASE_REPLICA_URL's, when set
     #: Webhook dialects whose subscriptions hear of their own channel only unless they name channels.
     own_channel_dialects: frozenset[str] = frozenset()
+    on_loop: bool = False   # the hot writes' transactions run on the event loop (store/on_loop.py)
 
     def listing_uow(self) -> UnitOfWork:
         """For the read-only list endpoints: the replica's when there is one (it may lag the primary by

@@ -48,6 +48,7 @@ def build_app(settings: Settings | None = None, db: Database | None = None) -> F
                           burst=settings.login_burst),
         replica_uow=partial(UnitOfWork, replica) if replica else None,
         own_channel_dialects=frozenset(p.name for p in PLATFORMS if p.webhooks is not None and p.webhooks.own_channel),
+        on_loop=settings.async_writes and db.loop_engine is not None,
     )
     # The event catalog publishes, per dialect and event type, the JSON Schema of the body the worker sends.
     schemas = {p.name: p.webhooks.schemas() for p in PLATFORMS if p.webhooks is not None}

@@ -7,6 +7,7 @@ everything on exit. PostgreSQL refuses to run as root, so as root it runs as the
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
 import shutil
@@ -37,8 +38,15 @@ def free_port() -> int:
 
 
 class ThrowawayPostgres:
-    def __init__(self, *, port: int | None = None, settings: dict[str, str] | None = None) -> None:
+    def __init__(self, *, port: int | None = None, settings: dict[str, str] | None = None,
+                 same_session: bool = False) -> None:
+        """`same_session`: run `postgres` itself as this process's child, in its session, instead of
+        through `pg_ctl` (which starts the server in a session of its own). Benchmarks need it: the
+        kernel shares the CPUs fairly between sessions (autogroup), so a server in a session of its
+        own gets a session's share, whatever the load generator and the other servers get."""
         self.port = port or free_port()
+        self._same_session = same_session
+        self._server: subprocess.Popen[bytes] | None = None
         self.bin = bindir()
         self.root = Path(tempfile.mkdtemp(prefix="kalem-pg-"))
         self.data = self.root / "data"
@@ -87,13 +95,41 @@ class ThrowawayPostgres:
         return f"postgresql+psycopg://kalem@127.0.0.1:{self.port}/{name}"
 
     def stop(self, mode: str = "fast") -> None:
+        if self._server is not None:
+            # PostgreSQL's shutdown modes by signal, as pg_ctl sends them (to the postmaster: under
+            # runuser, the child is runuser's)
+            with contextlib.suppress(FileNotFoundError, ProcessLookupError, ValueError):
+                pid = int((self.data / "postmaster.pid").read_text().split()[0])
+                os.kill(pid, {"smart": signal.SIGTERM, "fast": signal.SIGINT}.get(mode, signal.SIGQUIT))
+            try:
+                self._server.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                self._server.kill()
+                self._server.wait()
+            self._server = None
+            return
         subprocess.run([*self._as_user, str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", mode, "-w", "stop"],
                        capture_output=True, check=False)
 
     def restart_after_stop(self) -> None:
+        if self._same_session:
+            self._start_in_this_session()
+            return
         options = " ".join(f"-c {k}={v}" for k, v in self.settings.items())
         self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-l", str(self.root / "log"), "-o",
                   f"-p {self.port} {options}", "-w", "-t", "60", "start")
+
+    def _start_in_this_session(self) -> None:
+        options = [arg for k, v in self.settings.items() for arg in ("-c", f"{k}={v.strip(chr(39))}")]
+        with open(self.root / "log", "ab") as log:
+            self._server = subprocess.Popen([*self._as_user, str(self.bin / "postgres"), "-D", str(self.data),
+                                             "-p", str(self.port), *options], stdout=log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 60
+        while subprocess.run([str(self.bin / "pg_isready"), "-q", "-h", "127.0.0.1", "-p", str(self.port)],
+                             check=False).returncode != 0:
+            if self._server.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"postgres did not start:\n{(self.root / 'log').read_text(errors='replace')}")
+            time.sleep(0.1)
 
     def close(self) -> None:
         self.stop("immediate")

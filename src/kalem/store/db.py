@@ -44,13 +44,30 @@ POOL_TIMEOUT_SECONDS = 10.0
 def create_engine(url: str, *, pool_size: int = 10) -> sa.Engine:
     if url.startswith("sqlite"):
         return _sqlite_engine(url)
+    url, options = _postgres(url, pool_size)
+    engine = sa.create_engine(url, **options)
+    _ping_when_idle(engine)
+    return engine
+
+
+def _postgres(url: str, pool_size: int) -> tuple[str, dict[str, Any]]:
     if url.startswith("postgresql://") or url.startswith("postgres://"):
         url = "postgresql+psycopg://" + url.split("://", 1)[1]
     connect_args = {}
     if "connect_timeout" not in sa.engine.make_url(url).query:  # the URL's own setting wins
         connect_args["connect_timeout"] = CONNECT_TIMEOUT_SECONDS
-    engine = sa.create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_recycle=1800,
-                              pool_timeout=POOL_TIMEOUT_SECONDS, connect_args=connect_args, hide_parameters=True)
+    return url, {"pool_size": pool_size, "max_overflow": pool_size, "pool_recycle": 1800,
+                 "pool_timeout": POOL_TIMEOUT_SECONDS, "connect_args": connect_args, "hide_parameters": True}
+
+
+def create_loop_engine(url: str, *, pool_size: int = 10) -> sa.Engine:
+    """PostgreSQL on psycopg's async connections, for transactions run on the event loop
+    (`kalem.store.on_loop`): the same engine settings, the same idle ping, its own pool. Returned as
+    the async engine's synchronous face, which the unit of work uses unchanged inside a greenlet."""
+    from sqlalchemy.ext.asyncio import create_async_engine
+    url, options = _postgres(url, pool_size)
+    url = url.replace("postgresql+psycopg://", "postgresql+psycopg_async://", 1)
+    engine = create_async_engine(url, **options).sync_engine
     _ping_when_idle(engine)
     return engine
 
@@ -144,6 +161,8 @@ class Database:
     engine: sa.Engine
     write_lock: contextlib.AbstractContextManager[object] = field(default_factory=contextlib.nullcontext)
     sealer: Sealer = UNKEYED
+    #: PostgreSQL's engine for transactions on the event loop (`kalem.store.on_loop`); None on SQLite
+    loop_engine: sa.Engine | None = None
 
     @classmethod
     def connect(cls, url: str, *, pool_size: int = 10, sealer: Sealer = UNKEYED) -> Database:
@@ -151,7 +170,9 @@ class Database:
         observability.instrument(engine)
         if engine.dialect.name == "sqlite":
             return cls(engine, threading.Lock(), sealer)
-        return cls(engine, sealer=sealer)
+        loop_engine = create_loop_engine(url, pool_size=pool_size)
+        observability.instrument(loop_engine)
+        return cls(engine, sealer=sealer, loop_engine=loop_engine)
 
     @property
     def is_sqlite(self) -> bool:
@@ -166,3 +187,7 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+        if self.loop_engine is not None:
+            # the async pool's connections can only be closed on an event loop: dropped here, their
+            # sockets closed as they are collected
+            self.loop_engine.dispose(close=False)

@@ -20,6 +20,7 @@ from sqlalchemy.engine import Connection
 
 from kalem.observability import tracing
 from kalem.observability.database import statement as observed_statement
+from kalem.store.on_loop import wait
 
 
 class Hot:
@@ -54,11 +55,19 @@ class Hot:
 def driver_cursor(conn: Connection, sql: str, params: Any = None, row_factory: Any = None) -> Iterator[Any]:
     """A psycopg cursor of the unit of work's PostgreSQL connection, for running `sql` traced, with
     driver errors raised as SQLAlchemy's."""
+    from psycopg import AsyncConnection  # loaded only by processes on PostgreSQL
     driver: Any = conn.connection.driver_connection  # psycopg's connection: open, as the unit of work is
     traced = observed_statement(sql, "postgresql")  # engine events do not see the driver's cursor
     try:
-        with driver.cursor(row_factory=row_factory) if row_factory else driver.cursor() as cur:
-            yield cur
+        if isinstance(driver, AsyncConnection):   # a transaction on the event loop (store/on_loop.py)
+            cur = driver.cursor(row_factory=row_factory) if row_factory else driver.cursor()
+            try:
+                yield _LoopCursor(cur)
+            finally:
+                wait(cur.close())
+        else:
+            with driver.cursor(row_factory=row_factory) if row_factory else driver.cursor() as cur:
+                yield cur
     except driver.Error as exc:
         tracing.fail(traced)
         # SQLAlchemy's own error path, as `execute` takes it: wraps the error (a lost connection is an
@@ -71,3 +80,28 @@ def driver_cursor(conn: Connection, sql: str, params: Any = None, row_factory: A
     finally:
         if traced is not None:
             traced.end()
+
+
+class _LoopCursor:
+    """psycopg's async cursor with its sync cursor's calls, each waited on from the transaction's
+    greenlet (store/on_loop.py)."""
+
+    def __init__(self, cursor: Any) -> None:
+        self._cursor = cursor
+
+    def execute(self, sql: str, params: Any = None) -> _LoopCursor:
+        wait(self._cursor.execute(sql, params))
+        return self
+
+    def executemany(self, sql: str, params: Any) -> None:
+        wait(self._cursor.executemany(sql, params))
+
+    def fetchall(self) -> list[Any]:
+        return wait(self._cursor.fetchall())
+
+    def fetchone(self) -> Any:
+        return wait(self._cursor.fetchone())
+
+    @property
+    def rowcount(self) -> int:
+        return int(self._cursor.rowcount)

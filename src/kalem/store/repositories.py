@@ -425,6 +425,16 @@ class IdempotencyRepository:
                "VALUES (:p, :k, :f, 'running', :u, :at)"),
             {"p": principal, "k": key, "f": fingerprint, "u": until, "at": now})
 
+    def claim_or_wait(self, principal: str, key: str, fingerprint: str, now: datetime, until: datetime) -> bool:
+        """Claim the key in this transaction; False if it is taken. A twin's claim not yet committed
+        holds the key's index entry: this waits for that transaction to end, then finds its row (it
+        committed) or claims the key (it rolled back)."""
+        result = self._conn.execute(
+            _q("INSERT INTO idempotency_keys (principal, key, fingerprint, state, locked_until, created_at) "
+               "VALUES (:p, :k, :f, 'running', :u, :at) ON CONFLICT (principal, key) DO NOTHING"),
+            {"p": principal, "k": key, "f": fingerprint, "u": until, "at": now})
+        return result.rowcount == 1
+
     def take_over(self, principal: str, key: str, now: datetime, until: datetime) -> bool:
         """Re-claim a key whose first request died without finishing (its lease ran out)."""
         result = self._conn.execute(

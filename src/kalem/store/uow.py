@@ -24,6 +24,7 @@ from kalem.store.channel_drift import ChannelDriftRepository
 from kalem.store.db import Database
 from kalem.store.health import HealthRepository
 from kalem.store.intake import IntakeRepository
+from kalem.store.on_loop import on_loop
 from kalem.store.refunds import RefundPolicyRepository, RefundRepository, ReturnRepository, StrategyRepository
 from kalem.store.repositories import (
     CancelRequestRepository,
@@ -39,10 +40,12 @@ from kalem.store.webhooks import WebhookRepository
 
 
 def _checkout(db: Database) -> Connection:
-    """A pooled connection, timing the wait for it (a pool too small for the load shows here)."""
+    """A pooled connection, timing the wait for it (a pool too small for the load shows here): on the
+    event loop's engine when the unit of work runs there (`kalem.store.on_loop`)."""
     started = time.perf_counter()
+    engine = db.loop_engine if db.loop_engine is not None and on_loop() else db.engine
     try:
-        conn = db.engine.connect()
+        conn = engine.connect()
     except PoolTimeout:
         metrics.DB_POOL_TIMEOUTS.inc()
         raise
@@ -82,6 +85,7 @@ class UnitOfWork:
         self._write = write
         self._clock = clock
         self._hooks: list[Callable[[Any], None]] = []
+        self._opening: list[Callable[[], None]] = []
         self._lock = db.write_lock if write else None
         self.committed = False
 
@@ -90,6 +94,11 @@ class UnitOfWork:
 
     def before_commit(self, hook: Callable[[Any], None]) -> None:
         self._hooks.append(hook)
+
+    def after_begin(self, hook: Callable[[], None]) -> None:
+        """`hook` runs first in the transaction, right after it begins (an `Idempotency-Key` claimed in
+        it); what it raises rolls the transaction back and leaves the `with` block."""
+        self._opening.append(hook)
 
     def __enter__(self) -> UnitOfWork:
         if self._lock is not None:
@@ -126,6 +135,13 @@ class UnitOfWork:
         self.channel_accounts = ChannelAccountRepository(conn, self._db.sealer)
         self.channel_drift = ChannelDriftRepository(conn)
         self._more: dict[Callable[[Connection], Any], Any] = {}
+        if self._opening:
+            try:
+                for hook in self._opening:
+                    hook()
+            except BaseException as failed:
+                self.__exit__(type(failed), failed, failed.__traceback__)
+                raise
         return self
 
     def repository(self, kind: Callable[[Connection], R]) -> R:

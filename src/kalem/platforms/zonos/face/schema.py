@@ -46,6 +46,7 @@ from kalem.platforms.zonos.face.types import (
     PageInfo,
     shipments,
 )
+from kalem.store import on_loop
 from kalem.store.uow import UnitOfWork
 
 log = logging.getLogger("kalem.api")
@@ -79,11 +80,15 @@ def _principal(context: dict[str, Any]) -> Principal:
     return context["principal"]
 
 
-async def _run(context: dict[str, Any], work: Callable[[Principal, Any], T]) -> T:
-    """Authenticate and run `work(principal, kalem_context)` off the event loop; typed errors out."""
+async def _run(context: dict[str, Any], work: Callable[[Principal, Any], T], *, hot: bool = False) -> T:
+    """Authenticate and run `work(principal, kalem_context)` off the event loop — or, for a `hot` write
+    on PostgreSQL, on it, its transaction waiting on the loop's connections (kalem.store.on_loop);
+    typed errors out."""
     def call() -> T:
         return work(_principal(context), context["kalem"])
     try:
+        if hot and context["kalem"].on_loop:
+            return await on_loop.run(call)
         return await run_in_threadpool(call)
     except KalemError as exc:
         raise zonos_error(exc) from exc
@@ -157,7 +162,7 @@ async def item_update(context: dict[str, Any], shown: frozenset[str], *, quantit
                               _text(item_sku, "itemSku"), quantity, principal, via=views.FACE,
                               product_id=_text(product_id, "productId"))
         return OrderItemUpdatePayload(order=_changed(kalem, shown, lambda uow: billing.remove_items(uow, cmd))[1])
-    return await _run(context, work)
+    return await _run(context, work, hot=True)
 
 
 def _cursor(order: DomainOrder) -> str:
