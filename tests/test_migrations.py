@@ -165,3 +165,27 @@ def test_sqlite_orders_get_the_channel_they_came_from(tmp_path):
 
 def test_postgresql_orders_get_the_channel_they_came_from(postgres):
     _orders_get_the_channel_they_came_from(_fresh_postgres(postgres))
+
+
+_TRIGGERS = {"sqlite": "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name = 'orders_number'",
+             "postgresql": "SELECT count(*) FROM pg_trigger WHERE tgname = 'orders_number'"}
+
+
+def _orders_keep_their_numbering_trigger(url: str) -> None:
+    """The trigger that numbers new orders (order_serials) outlives every later migration of `orders`
+    (a table rebuild on SQLite would drop it)."""
+    upgrade(url)
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            assert conn.execute(sa.text(_TRIGGERS[engine.dialect.name])).scalar_one() == 1
+    finally:
+        engine.dispose()
+
+
+def test_sqlite_orders_keep_their_numbering_trigger(tmp_path):
+    _orders_keep_their_numbering_trigger(f"sqlite:///{tmp_path}/m.db")
+
+
+def test_postgresql_orders_keep_their_numbering_trigger(postgres):
+    _orders_keep_their_numbering_trigger(_fresh_postgres(postgres))

@@ -29,15 +29,12 @@ _BATCH = 500
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("orders") as orders:
-        orders.add_column(sa.Column("channel", sa.String(40), nullable=True))
-    conn = op.get_bind()
-    _backfill(conn)
-    with op.batch_alter_table("orders") as orders:
-        orders.alter_column("channel", existing_type=sa.String(40), nullable=False, server_default="direct")
-        orders.create_index("ix_orders_seller_channel_created", ["seller_id", "channel", "created_at"])
-    with op.batch_alter_table("webhook_subscriptions") as subscriptions:
-        subscriptions.add_column(sa.Column("channels", sa.Text(), nullable=True))
+    # Plain ADD COLUMN with a constant default: no table is rebuilt on SQLite (a rebuild would copy every
+    # order and drop the orders table's trigger that numbers new orders).
+    op.add_column("orders", sa.Column("channel", sa.String(40), nullable=False, server_default="direct"))
+    _backfill(op.get_bind())
+    op.create_index("ix_orders_seller_channel_created", "orders", ["seller_id", "channel", "created_at"])
+    op.add_column("webhook_subscriptions", sa.Column("channels", sa.Text(), nullable=True))
 
 
 def _backfill(conn: sa.engine.Connection) -> None:
@@ -54,9 +51,10 @@ def _backfill(conn: sa.engine.Connection) -> None:
                             {"after": after, "n": _BATCH}).all()
         if not rows:
             return
-        changes = [{"id": order_id, "channel": _channel(order_id, body, via, numbered_by_n11)}
-                   for order_id, body in rows]
-        conn.execute(sa.text("UPDATE orders SET channel = :channel WHERE id = :id"), changes)
+        changes = [{"id": order_id, "channel": channel} for order_id, body in rows
+                   if (channel := _channel(order_id, body, via, numbered_by_n11)) != "direct"]
+        if changes:
+            conn.execute(sa.text("UPDATE orders SET channel = :channel WHERE id = :id"), changes)
         after = rows[-1][0]
 
 
