@@ -27,8 +27,8 @@ PASSWORD = "akinon-integrator-pass"
 
 def create_user(kalem: Kalem, username: str, seller: str) -> None:
     done = subprocess.run([sys.executable, "-m", "kalem.cli", "user", "create", "--username", username,
-                           "--seller-id", seller, "--new-seller"], env=kalem.env, input=PASSWORD + "\n", capture_output=True,
-                          text=True, timeout=120)
+                           "--seller-id", seller, "--new-seller"], env=kalem.env, input=PASSWORD + "\n",
+                          capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
 
 

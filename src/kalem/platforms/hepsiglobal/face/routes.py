@@ -45,9 +45,10 @@ router = APIRouter(tags=["HepsiGlobal face"])
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=255)]
 
 
-async def _caller(request: Request) -> Principal:
-    """The caller, narrowed to HepsiGlobal's channel: the marketplace sees the orders HG placed, no other."""
-    return (await bearer_principal(request)).within(views.FACE)
+async def _caller(principal: Annotated[Principal, Depends(bearer_principal)]) -> Principal:
+    """The caller, narrowed to HepsiGlobal's channel: the marketplace sees the orders HG placed, no other.
+    (Depending on `bearer_principal` declares the bearer scheme on the face's operations too.)"""
+    return principal.within(views.FACE)
 
 
 Caller = Annotated[Principal, Depends(_caller)]
