@@ -34,6 +34,7 @@ RUNS: dict[str, list[list[str]]] = {
     "scaling": [["--seconds", "4", "--warmup", "1", "--pgbench-seconds", "4"]],
     "webhooks": [["--deliveries", "8000", "--latency-events", "400", "--pgbench-seconds", "6"]],
     "observability": [["--seconds", "4", "--warmup", "1", "--rounds", "2"]],
+    "channels": [["--orders", "1000", "3000", "--cancels", "200", "--pgbench-seconds", "6"]],
     "ingest": [[*_SHORT, "--import-orders", "10000", "100000", "--import-jobs", "1", "2"]],
 }
 

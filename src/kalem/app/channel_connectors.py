@@ -3,7 +3,9 @@ gives its caller (docs/channels.md). Each platform package provides one through 
 (app/channel_sync.py) drives them and names none.
 
 Inbound, `pull` returns the platform's orders as kalem order specs, with what the platform has
-cancelled of each line, and the watermark to ask from next time. Outbound, `push` turns one stored
+cancelled of each line, and the watermark to ask from next time. A connector may stream them: its
+`orders` a lazy iterable that reads the platform page by page while the sync takes each order in, so
+that a pull of a hundred thousand orders holds one page of them at a time, not all. Outbound, `push` turns one stored
 event of an order into the platform's call and says how it went: done, retry later, or rejected (a
 dead letter that keeps the platform's answer). A push never applies a change twice: a connector reads
 the platform's state first where the platform has no idempotency of its own.
@@ -14,7 +16,7 @@ platform shows it is a `Reader`; one that cannot is reported as not reconcilable
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
@@ -44,8 +46,15 @@ class InboundOrder:
 
 @dataclass(frozen=True, slots=True)
 class Pulled:
-    orders: Sequence[InboundOrder]
-    watermark: str | None
+    """The orders of one pull, and the watermark to ask from next time. A streamed pull learns its
+    watermark as it reads the pages: it gives `watermark_read`, asked once every order has been read."""
+
+    orders: Iterable[InboundOrder]
+    watermark: str | None = None
+    watermark_read: Callable[[], str | None] | None = None
+
+    def final_watermark(self) -> str | None:
+        return self.watermark_read() if self.watermark_read is not None else self.watermark
 
 
 @dataclass(frozen=True, slots=True)

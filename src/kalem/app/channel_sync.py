@@ -38,6 +38,8 @@ from kalem.store.uow import UnitOfWork
 log = logging.getLogger("kalem.sync")
 
 CONNECTOR_ERROR = "connector_error"
+#: The refused orders an account's health names one by one (a count says how many more there were).
+MAX_REFUSALS_SHOWN = 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,8 +131,22 @@ class ChannelSync:
         if connector is None:
             self._account_failed(account, CONNECTOR_ERROR, f"this kalem has no connector for {account.platform}")
             return
+        refused: list[str] = []
+        refusals = 0
         try:
             pulled = connector.pull(account, account.watermark)
+            # A streamed pull reads the platform's next page only when this loop asks for it: one page
+            # of orders is held at a time, however many the window has.
+            for inbound in pulled.orders:
+                try:
+                    take_in(self._uow, account, inbound)
+                except KalemError as error:
+                    refusals += 1
+                    if len(refused) < MAX_REFUSALS_SHOWN:
+                        refused.append(f"{inbound.spec.order_number}: {error.code}")
+                    log.warning("channel account %s: order %s refused (%s)", account.id,
+                                inbound.spec.order_number, error.code)
+            watermark = pulled.final_watermark()
         except ChannelFailure as failure:
             self._account_failed(account, failure.kind, failure.message)
             return
@@ -138,17 +154,11 @@ class ChannelSync:
             log.exception("pull of channel account %s failed", account.id)
             self._account_failed(account, CONNECTOR_ERROR, type(unexpected).__name__)
             return
-        refused: list[str] = []
-        for inbound in pulled.orders:
-            try:
-                take_in(self._uow, account, inbound)
-            except KalemError as error:
-                refused.append(f"{inbound.spec.order_number}: {error.code}")
-                log.warning("channel account %s: order %s refused (%s)", account.id, inbound.spec.order_number,
-                            error.code)
+        if refusals > len(refused):
+            refused.append(f"and {refusals - len(refused)} more")
         now = self._now()
         with self._uow() as unit:
-            unit.channel_accounts.pulled(account.id, now=now, watermark=pulled.watermark,
+            unit.channel_accounts.pulled(account.id, now=now, watermark=watermark,
                                          next_pull_at=now + timedelta(seconds=self._settings.pull_every))
             if refused:  # the account works; some orders of it are refused, each with its own code
                 unit.channel_accounts.failed(account.id, now=now, kind="orders_refused",

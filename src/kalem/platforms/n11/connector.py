@@ -2,7 +2,9 @@
 models as the n11 face (`wire.py`, `face/responses.py`).
 
 Pulled: `GET /rest/delivery/v1/shipmentPackages` by date window (at most a month per request, oldest
-change first), then each order seen again by `orderNumber`, so that every package of it is read. An n11
+change first), then each order seen again by `orderNumber`, so that every package of it is read. The
+pull streams: the window's next page is read once the orders of the one before are taken in, so a pull
+holds one page of orders however many the window has. An n11
 order becomes one kalem order: one line per `stockCode` (n11 numbers a line per package, and a split
 gives the parts new `orderLineId`s; the stock code stays), with the line's first `orderLineId` as its
 kalem line id; units in `UnSupplied`/`Cancelled` packages are the cancelled ones.
@@ -21,8 +23,8 @@ package's status: `Created`/`Picking` open, `UnSupplied`/`Cancelled` cancelled, 
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections import OrderedDict, defaultdict
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -63,6 +65,7 @@ CANCELLED = {"UnSupplied", "Cancelled"}
 LIVE = {"Created", "Picking"}
 HISTORY = {"Unpacked"}            # a split package: its units live on in the packages split from it
 OTHER_REASON = 65                 # n11's "Diğer"
+RECENTLY_TAKEN = 1000             # order numbers a pull remembers, so as not to read an order twice in a row
 
 _N11_REASONS = {r.code: r.id for r in reasons(StatusType.CANCELLED, "n11")}
 _KALEM_REASONS = {r.id: r.code for r in reasons(StatusType.CANCELLED)}
@@ -110,16 +113,31 @@ def _ms(value: datetime) -> int:
     return int(value.timestamp() * 1000)
 
 
+class _Watermark:
+    """The newest `lastModifiedDate` a pull has read (ms), as a string once the pull is over."""
+
+    def __init__(self, since: int | None) -> None:
+        self.newest = since
+
+    def saw(self, modified: int) -> None:
+        self.newest = max(self.newest or 0, modified)
+
+    def value(self) -> str | None:
+        return None if self.newest is None else str(self.newest)
+
+
 @dataclass
 class N11Connector:
     platform: str = "n11"
     credential_names: tuple[str, ...] = ("appkey", "appsecret")
     pushes: frozenset[str] = frozenset({"lines.cancelled", "cancel_request.approved"})
     timeout: float = 10.0
+    page_size: int = PAGE_SIZE
+    transport: httpx.BaseTransport | None = None  # httpx's own unless given (a test counts the requests)
 
     def _client(self, account: ChannelAccount) -> httpx.Client:
         creds = account.credentials or {}
-        return httpx.Client(base_url=account.base_url, timeout=self.timeout,
+        return httpx.Client(base_url=account.base_url, timeout=self.timeout, transport=self.transport,
                             headers={"appkey": creds.get("appkey", ""), "appsecret": creds.get("appsecret", "")})
 
     # --- reading ---------------------------------------------------------------------------------
@@ -137,33 +155,50 @@ class N11Connector:
             raise ChannelFailure(UNREADABLE_ANSWER, "n11's shipmentPackages answer is not one kalem knows",
                                  unreadable.body) from None
 
-    def _packages(self, client: httpx.Client, **params: Any) -> list[N11ShipmentPackage]:
-        found: list[N11ShipmentPackage] = []
+    def _pages(self, client: httpx.Client, **params: Any) -> Iterator[list[N11ShipmentPackage]]:
+        """Each page of packages in turn, read only when the one before has been used."""
         page = 0
         while True:
-            answer = self._page(client, {**params, "page": page, "size": PAGE_SIZE, "orderByDirection": "ASC"})
-            found.extend(answer.content)
+            answer = self._page(client, {**params, "page": page, "size": self.page_size,
+                                        "orderByDirection": "ASC"})
+            yield answer.content
             page += 1
             if page >= answer.totalPages or not answer.content:
-                return found
+                return
+
+    def _packages(self, client: httpx.Client, **params: Any) -> list[N11ShipmentPackage]:
+        return [package for page in self._pages(client, **params) for package in page]
 
     def _order_packages(self, client: httpx.Client, order_number: str) -> list[N11ShipmentPackage]:
         return [p for p in self._packages(client, orderNumber=order_number) if p.orderNumber == order_number]
 
     def pull(self, account: ChannelAccount, since: str | None) -> Pulled:
+        """Streamed: a page of the window is read when the orders of the one before have been taken in."""
+        progress = _Watermark(int(since) if since else None)
+        return Pulled(self._pull(account, since, progress), watermark_read=progress.value)
+
+    def _pull(self, account: ChannelAccount, since: str | None, progress: _Watermark) -> Iterator[InboundOrder]:
         now = datetime.now(UTC)
         start = datetime.fromtimestamp(int(since) / 1000, UTC) if since else now - WINDOW
-        newest = int(since) if since else None
-        numbers: dict[str, None] = {}
+        # The packages of one order are mostly changed together, so they come close in the window: the
+        # orders taken lately are not read again; one seen again further on is read again (harmless).
+        taken: OrderedDict[str, None] = OrderedDict()
         with self._client(account) as client:
             while start <= now:
                 end = min(start + WINDOW, now)
-                for package in self._packages(client, startDate=_ms(start), endDate=_ms(end)):
-                    numbers.setdefault(package.orderNumber)
-                    newest = max(newest or 0, package.lastModifiedDate)
+                for page in self._pages(client, startDate=_ms(start), endDate=_ms(end)):
+                    for package in page:
+                        progress.saw(package.lastModifiedDate)
+                        if package.orderNumber in taken:
+                            continue
+                        taken[package.orderNumber] = None
+                        if len(taken) > RECENTLY_TAKEN:
+                            taken.popitem(last=False)
+                        inbound = inbound_order(package.orderNumber,
+                                                self._order_packages(client, package.orderNumber))
+                        if inbound is not None:
+                            yield inbound
                 start = end + timedelta(milliseconds=1)
-            orders = [inbound_order(number, self._order_packages(client, number)) for number in numbers]
-        return Pulled([o for o in orders if o is not None], None if newest is None else str(newest))
 
     def read(self, account: ChannelAccount, order: Order) -> ChannelView | None:
         with self._client(account) as client:

@@ -1,0 +1,70 @@
+"""The n11 connector's pull streams: it reads the next page of n11's window only once the orders of the
+page before have been used, so a pull of any size holds one page of orders (bench/channels.py measures
+the sync's memory from 10,000 to 100,000 pulled orders)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import parse_qs
+
+import httpx
+
+from kalem.platforms.n11 import key_pairs
+from kalem.platforms.n11.connector import SHIPMENT_PACKAGES, N11Connector
+from kalem.store.channel_accounts import ChannelAccount
+from kalem.store.uow import UnitOfWork
+from tests.support import order
+
+NUMBERS = [f"41000000{i:02d}" for i in range(1, 6)]
+
+
+class Recording(httpx.HTTPTransport):
+    """httpx's own transport, keeping the query of every request it sends."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.queries: list[dict[str, list[str]]] = []
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if request.url.path == SHIPMENT_PACKAGES:
+            self.queries.append(parse_qs(request.url.query.decode()))
+        return super().handle_request(request)
+
+    def window_pages(self) -> list[str]:
+        """The pages of the date window asked for so far (not the per-order reads)."""
+        return [q["page"][0] for q in self.queries if "startDate" in q]
+
+
+def account(base_url: str, keys: tuple[str, str]) -> ChannelAccount:
+    now = datetime.now(UTC)
+    return ChannelAccount(id="chacc_test", seller_id="acme", platform="n11", channel="n11", base_url=base_url,
+                          enabled=True, created_at=now, watermark=None, next_pull_at=now, last_success_at=None,
+                          last_error_at=None, last_error_kind=None, last_error=None, consecutive_failures=0,
+                          credential_names=("appkey", "appsecret"),
+                          credentials={"appkey": keys[0], "appsecret": keys[1]})
+
+
+def test_pull_reads_the_next_page_only_after_the_orders_of_the_page_before(server: Any, api: httpx.Client) -> None:
+    keys = key_pairs.create_key_pair(UnitOfWork(server.db), seller_id="acme")
+    for number in NUMBERS:
+        assert api.post("/v1/orders", json=order(number, channel="n11")).status_code == 201
+    transport = Recording()
+    pulled = N11Connector(page_size=2, transport=transport).pull(account(server.url, keys), None)
+    orders = iter(pulled.orders)
+
+    first = next(orders)
+    assert first.spec.order_number == NUMBERS[0]
+    assert transport.window_pages() == ["0"], "the pull read past the page it was taking in"
+    second = next(orders)
+    assert transport.window_pages() == ["0"]
+    third = next(orders)  # the first order of the second page
+    assert transport.window_pages() == ["0", "1"]
+
+    rest = list(orders)
+    assert [o.spec.order_number for o in (first, second, third, *rest)] == NUMBERS  # each once, oldest first
+    assert transport.window_pages() == ["0", "1", "2"]
+    newest = max(p["lastModifiedDate"] for number in NUMBERS for p in httpx.get(
+        server.url + SHIPMENT_PACKAGES, params={"orderNumber": number},
+        headers={"appkey": keys[0], "appsecret": keys[1]}).json()["content"])
+    assert pulled.final_watermark() == str(newest)
