@@ -80,13 +80,13 @@ def take_in(uow: Callable[[], UnitOfWork], account: ChannelAccount, inbound: Inb
         line = next((ln for ln in order.lines if ln.line_id == line_id), None)
         if line is None:
             continue
-        missing = min(wanted - line.ledger.cancelled, line.ledger.open)
+        missing = min(wanted - line.ledger.cancelled, line.cancellable)
         if missing > 0:
             items.append(CancelItem(line_id, missing, inbound.reason_id))
     remaining = inbound.remaining or {}
     for line in order.lines:
         if line.line_id in remaining:  # a platform that shows what is left: cancel what kalem holds beyond it
-            missing = min(line.ledger.alive - remaining[line.line_id], line.ledger.open)
+            missing = min(line.ledger.alive - remaining[line.line_id], line.cancellable)
             if missing > 0:
                 items.append(CancelItem(line.line_id, missing, inbound.reason_id))
     if items:

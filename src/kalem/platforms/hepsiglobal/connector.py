@@ -235,8 +235,8 @@ class HepsiGlobalConnector:
         partial: list[str] = []
         for line_id in _lines_of(request.data):
             line = order.line(line_id)
-            if line.ledger.open or line.ledger.pending_cancel:
-                partial.append(f"{line_id} ({line.ledger.open + line.ledger.pending_cancel} units left)")
+            if line.cancellable or line.ledger.pending_cancel:
+                partial.append(f"{line_id} ({line.cancellable + line.ledger.pending_cancel} units left)")
                 continue
             path = CANCEL.format(order_number=order.order_number, order_item_number=line_id)
             response = self._send(client, "PUT", path, wire.CancelItemIn(reason=_reason(request.data, line_id)))
