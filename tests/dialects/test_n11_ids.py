@@ -9,11 +9,14 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import httpx
+import pytest
 import sqlalchemy as sa
 
 from kalem.app.orders import PlaceOrder, place_order
 from kalem.app.principals import Principal
+from kalem.domain.events.event import Actor
 from kalem.domain.orders.order import LineSpec, OrderSpec, PackageItem, PackageSpec, PackageStatus
+from kalem.domain.orders.order import place_order as domain_place
 from kalem.platforms.n11 import line_ids
 from kalem.platforms.n11.store import n11_line_ids
 from kalem.store import sealed
@@ -110,3 +113,19 @@ def test_an_order_asked_by_number_is_shown_however_old(n11, db):
     assert post(n11, json.dumps(one(line, 1))).status_code == 200
     assert len(n11.packages(orderNumber="N11-OLD")) == 3
 
+
+
+def test_the_ids_of_an_order_stay_in_its_block(monkeypatch):
+    """Place p × lines + line of the order's block: a (package, line) past the block is refused, never
+    given an id of the next order."""
+    lines = tuple(LineSpec(f"L{i}", f"S{i}", f"L{i}", 2, Decimal("10")) for i in (0, 1))
+    spec = OrderSpec("acme", "N11-B", "TRY", lines,
+                     tuple(PackageSpec(f"P{p}", PackageStatus.PICKING, (PackageItem("L0", 1), PackageItem("L1", 1)))
+                           for p in (0, 1)))
+    order = domain_place(spec, order_id="ord_b", actor=Actor("operator", "test"), now=datetime.now(UTC))[0]
+    base = line_ids.BASE + 3 * line_ids.BLOCK
+    assert line_ids.numbering(order, 3, {}) == {("ord_b", "P0", "L0"): base + 1, ("ord_b", "P0", "L1"): base + 2,
+                                                ("ord_b", "P1", "L0"): base + 3, ("ord_b", "P1", "L1"): base + 4}
+    monkeypatch.setattr(line_ids, "BLOCK", 4)
+    with pytest.raises(line_ids.TooManyPackageLines):
+        line_ids.numbering(order, 3, {})
