@@ -207,6 +207,32 @@ def test_shares_that_do_not_divide_add_up_exactly():
     assert books.returned()["ITEM"] == D("10.00")
 
 
+def test_a_refund_of_amounts_is_not_credited_again():
+    """A refund of amounts names no units: the bill keeps, per type, what it returned, so a credit note
+    made after it gives back only the rest, and cancelling the order returns exactly what was paid."""
+    books = Books(_order([(3, D("10.00"), D(0), "610910")], D("5.00")))
+    books.amounts([("ITEM", D("25.00")), ("SHIPPING", D("2.00"))])
+    books.remove("L0", 2)                           # 20.00 of items no longer billed; 25.00 refunded already
+    [credit] = books.billing.credits()
+    assert credit.units == (("L0", 1, 2),) and credit.part("ITEM") == D("5.00") and credit.part("SHIPPING") == 0
+    assert D(books.billing.landed_costs[-1]["items"]) == D("25.00")
+    books.check()
+    books.cancel_order()
+    assert books.billing.credits()[1].part("ITEM") == 0 and books.billing.credits()[1].part("SHIPPING") == D("3.00")
+    books.check()
+    returned = books.returned()
+    assert returned == books.paid and sum(returned.values()) == books.charged
+
+
+def test_a_failed_refund_of_amounts_lets_the_next_credit_give_it_back():
+    books = Books(_order([(2, D("10.00"), D(0), "610910")], D("0")))
+    books.amounts([("ITEM", D("15.00"))])
+    books.settle(0, "failed")
+    books.cancel_order()
+    assert [c.part("ITEM") for c in books.billing.credits()] == [D("20.00")]
+    books.check()
+
+
 cents = st.integers(0, 30_000).map(lambda c: D(c) / 100)
 
 
@@ -222,11 +248,10 @@ def billed_orders(draw):
 
 
 strategies = st.builds(CancellationStrategy, st.sampled_from(list(CargoRule)), st.booleans(), st.just(True))
-# Refunds of amounts (Zonos orderRefundCreate) name no units: one made before a credit note can return
-# the same items twice (the bill does not keep what they returned yet), so they come last here, in
-# `return_everything`.
+# Refunds of amounts (Zonos orderRefundCreate, native refunds of amounts) name no units: they come in any
+# order with the credits, and the bill keeps, per type, what they returned.
 steps = st.lists(st.tuples(st.sampled_from(["cancel", "refund", "cancel_refund", "remove", "remove", "cancel_order",
-                                            "return", "settle"]),
+                                            "return", "settle", "amounts", "amounts"]),
                            st.integers(0, 2), st.integers(1, 3), st.sampled_from(["succeeded", "failed"]),
                            st.sampled_from(TYPES), cents), max_size=12)
 

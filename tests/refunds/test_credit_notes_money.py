@@ -86,6 +86,10 @@ class Faces:
             return self._akinon_cancel(line, n)
         if action == "zonos_remove":
             return self._graphql(UPDATE, orderId=self.zid, itemId=f"item_{line}", quantity=n)
+        if action == "zonos_amounts":  # a refund of amounts: no units named; the type and amount from n
+            subtotal = {"type": TYPES[n % len(TYPES)], "amount": {1: 0.01, 2: 1.5, 3: 7.77}[n]}
+            return self._graphql(REFUND, input={"id": self.zid, "currencyCode": "USD", "note": None,
+                                                "subtotals": [subtotal]})
         if action == "zonos_cancel":
             return self._graphql('mutation($id: ID!) { orderCancel(id: $id) { status } }', id=self.zid)
         assert action == "settle"
@@ -170,8 +174,10 @@ def _return_everything(faces: Faces) -> None:
 
 
 prices = st.sampled_from(["19.99", "10.00", "0.01", "33.33", "120.50"])
+# Refunds of amounts (Zonos orderRefundCreate) name no units: they come before and after credits freely.
 steps = st.lists(st.tuples(st.sampled_from(["cancel", "refund", "cancel_refund", "hepsiglobal", "akinon",
-                                            "zonos_remove", "zonos_remove", "zonos_cancel", "settle"]),
+                                            "zonos_remove", "zonos_remove", "zonos_cancel", "zonos_amounts",
+                                            "zonos_amounts", "settle"]),
                            st.integers(0, 1), st.integers(1, 3), st.sampled_from(["succeeded", "failed"])),
                  min_size=1, max_size=8)
 
@@ -242,3 +248,24 @@ def test_an_order_cancel_after_a_refund_credits_only_the_units_no_refund_holds(s
     assert credit.units == ((line, 2, 3),)
     assert credit.part("ITEM") == D("20.00") and credit.part("SHIPPING") == D("5.00")
     assert _returned(account, billing)["ITEM"] == D("30.00")
+
+
+def test_a_credit_after_a_refund_of_amounts_gives_back_only_the_rest(server, db, api):
+    """A refund of amounts names no units: the bill keeps what it returned of each type, so the Zonos
+    credits that follow give back only the rest, and everything comes back exactly once."""
+    manual_refunds(db)
+    faces = Faces(api, hg_client(server, db), akinon(server, db), db)
+    faces.place(_order("5100000003", [(3, "10.00")], "5.00", 0))
+    line = "5100000003-0"
+    made = gql(api, REFUND, input={"id": faces.zid, "currencyCode": "USD", "note": "goodwill",
+                                   "subtotals": [{"type": "ITEM", "amount": 25.0}]})
+    assert "errors" not in made, made
+    assert "errors" not in faces._graphql(UPDATE, orderId=faces.zid, itemId=f"item_{line}", quantity=2).json()
+    _, billing = faces.books()
+    [removed] = billing.credits()
+    assert removed.units == ((line, 1, 2),) and removed.part("ITEM") == D("5.00")   # 20.00 removed, 15.00 refunded
+    assert "errors" not in faces._graphql('mutation($id: ID!) { orderCancel(id: $id) { status } }',
+                                          id=faces.zid).json()
+    paid, returned, charged = _check(faces)
+    assert returned["ITEM"] == paid["ITEM"] == D("30.00") and returned["SHIPPING"] == paid["SHIPPING"] == D("5.00")
+    assert returned == paid and sum(returned.values()) == charged

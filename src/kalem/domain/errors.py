@@ -176,7 +176,8 @@ wire was fixed: the native API shows its code, the faces the code raised in its 
     │   ├── UnitsCredited                         domain/refunds/credits.py
     │   ├── RefundNotRetryable                    domain/refunds/records.py
     │   ├── DeliveryInFlight                      domain/webhooks.py
-    │   └── OrderLineRetired                      platforms/n11/order_lines.py
+    │   ├── OrderLineRetired                      platforms/n11/order_lines.py
+    │   └── TooManyPackageLines                   platforms/n11/line_ids.py
     ├── IdempotencyKeyReused (422)
     ├── AuthenticationFailed (401)
     │   ├── CredentialsMissing*                   none, or none in a scheme the path takes

@@ -18,7 +18,9 @@ a credit note names exactly those units and what it gives back by type (`OrderBi
 the order's refund account counts as money returned). A unit's items are billed at its share of what
 its line paid (the refund account's per-unit shares), so a line's units credited and refunded add up
 to exactly what the line paid. Cancelling the order keeps on the bill what refunds return (their
-units and the shipping they took) and credits the rest.
+units and the shipping they took) and credits the rest. A refund of amounts names no units, so the bill
+also keeps, per type, at least what refunds returned of it (`_keeping`): a credit note never gives back
+money a refund of amounts returned.
 
 Invariant (property-tested): `history.billable()` equals the total of the latest landed cost, or
 0 once the order is cancelled as a whole.
@@ -26,6 +28,7 @@ Invariant (property-tested): `history.billable()` equals the total of the latest
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
@@ -57,6 +60,8 @@ from kalem.domain.refunds.credits import Credit
 
 Spans = tuple[tuple[str, int, int], ...]
 """Units of an order as (line id, first, last) runs."""
+
+ZERO = Decimal(0)
 
 OUT_OF_STOCK = 135  # the reason a unit removed by `orderItemUpdate` is cancelled with
 
@@ -197,11 +202,13 @@ def _rebill(before: Order, order: Order, billing: OrderBilling, table: RateTable
     unbilled = {ln.line_id: earlier.get(ln.line_id, UnitSet()) | dropped.get(ln.line_id, UnitSet())
                 for ln in order.lines}
     billed = {ln.line_id: UnitSet.span(1, ln.quantity) - unbilled[ln.line_id] for ln in order.lines}
-    nothing_billable = cancelling and not any(billed.values())
     shipping = None
     if cancelling and account is not None:
         shipping = account.shipping_by_refunds
-    lc = landed_cost_of(order, table, billed=billed, shipping=shipping)
+    kept = {t: account.refunded_of(t) for t in ("ITEM", "SHIPPING", "DUTY_TAX_FEE")} if account is not None else {}
+    nothing_billable = cancelling and not any(billed.values()) and not any(kept.values())
+    lc = _keeping(landed_cost_of(order, table, billed=billed, shipping=shipping), kept,
+                  only=cancelling and not any(billed.values()))
     records = billing.landed_costs
     previous = records[-1] if records else None
     if not records or _amounts(records[-1]) != _amounts(_record(lc, 0, now, reason)):
@@ -215,6 +222,22 @@ def _rebill(before: Order, order: Order, billing: OrderBilling, table: RateTable
     for effect in effects:
         _record_effect(recorder, effect)
     return replace(billing, history=history, landed_costs=records, unbilled=_spans(unbilled))
+
+
+def _keeping(lc: LandedCost, kept: Mapping[str, Decimal], *, only: bool) -> LandedCost:
+    """The landed cost billing at least, per type, what refunds returned of it (`kept`): their money went
+    back by them, so no credit note gives it back again. A refund of amounts names no units, so this is
+    what keeps it from being credited too. `only`: nothing else is billed (the order is cancelled)."""
+    if not any(kept.values()):
+        return lc
+    if only:
+        lc = replace(lc, items=ZERO, shipping=ZERO, duties=ZERO, taxes=ZERO, fees=ZERO, duty_lines=(), tax_lines=(),
+                     shipping_tax=ZERO, fee_lines=())
+    items, shipping = max(lc.items, kept.get("ITEM", ZERO)), max(lc.shipping, kept.get("SHIPPING", ZERO))
+    # Duties, taxes and fees are one type for refunds: a shortfall is kept as duties.
+    duties = lc.duties + max(ZERO, kept.get("DUTY_TAX_FEE", ZERO) - lc.duties - lc.taxes - lc.fees)
+    return replace(lc, items=items, shipping=shipping, duties=duties,
+                   total=items + shipping + duties + lc.taxes + lc.fees)
 
 
 def _naming(history: BillingHistory, units: Spans, previous: dict[str, Any] | None,

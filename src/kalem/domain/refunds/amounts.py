@@ -5,7 +5,9 @@ SHIPPING and DUTY_TAX_FEE subtotals. The order's refund account makes it
 (`RefundAccount.refund_amounts`): per type it may not exceed what the latest landed cost bills of
 that type minus what every refund of the order returned of it (refunds of units included: their
 items and shipping count), and in all it may not exceed the cash collected net of credit notes and
-of every refund — so money never goes back twice, whichever face refunded it.
+of every refund — so money never goes back twice, whichever face refunded it. A credit note made
+after one gives back only what it did not return: the bill keeps, per type, what refunds returned
+(`domain/billing/order_billing.py`).
 """
 
 from __future__ import annotations

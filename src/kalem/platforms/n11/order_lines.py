@@ -1,17 +1,16 @@
 """Use cases the n11 face needs: everything is named by n11 `orderLineId`s.
 
 kalem's truth is the unit: every unit of a line has a number, and packages hold unit numbers. n11
-numbers a line *per package* instead, so the face keeps one `orderLineId` per (package, line) it
-has shown: minted the first time the part is shown or made. A split keeps the existing number, as
-n11 does: the new package that holds the first unit of the split part carries it on (the split
-package shows it too, as history), and only the other new parts get new numbers. An id names the
-one part carrying it that is not Unpacked; when none is left (its units went elsewhere), a write
-naming it is refused with `order_line_retired`.
+numbers a line *per package* instead (`line_ids`: computed, so reading never writes). A split keeps
+the existing number, as n11 does: the new package that holds the first unit of the split part
+carries it on (the split package shows it too, as history), and only the other new parts get new
+numbers. An id names the one part carrying it that is not Unpacked; when none is left (its units
+went elsewhere), a write naming it is refused with `order_line_retired`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,10 +22,9 @@ from kalem.domain import orders as domain
 from kalem.domain.errors import Conflict, DuplicateLine, InvalidInput, NotFound
 from kalem.domain.orders import CancelRequiresSplit, EmptySplit, Order, Package, PackageStatus, SplitCancel, SplitResult
 from kalem.domain.refunds import RefundCause
-from kalem.platforms.n11.store import LinePart, N11LineIdRepository
+from kalem.platforms.n11.line_ids import Numbers, numbers_of, orders_of, parts_named
+from kalem.platforms.n11.store import LinePart
 from kalem.store.uow import UnitOfWork
-
-Numbers = dict[tuple[str, str, str], int]  # (order id, package id, line id) → orderLineId
 
 
 class OrderLineNotFound(NotFound):
@@ -71,13 +69,16 @@ def split_by_order_lines(uow: UnitOfWork, cmd: SplitByOrderLines) -> N11Split:
         raise EmptySplit("splitPackages names no package")
     with OrderTransaction(uow) as tx:
         wanted = [i for group in cmd.groups for i, _ in group] + [i for i, _, _ in cmd.cancelled]
-        named = _resolve(uow, wanted, cmd.principal)
-        order_ids = {p.order_id for parts in named.values() for p in parts}
+        located = orders_of(uow, wanted, cmd.principal.scope, cmd.principal.channel)
+        missing = [i for i in wanted if i not in located]
+        if missing:
+            raise OrderLineNotFound(f"orderLineId {missing[0]} not found", order_line_id=missing[0])
+        order_ids = {found.order_id for found in located.values()}
         if len(order_ids) > 1:
             raise LinesOfSeveralOrders("all lines of one request must belong to one order; send one request "
                                        "per order", orders=len(order_ids))
         order = tx.lock_id(order_ids.pop())
-        named = _resolve(uow, wanted, cmd.principal)  # again under the lock: a split just made may carry an id on
+        named = _resolve(uow, order, wanted)  # under the lock: a split just made may carry an id on
         parts = {i: _current(order, i, candidates) for i, candidates in named.items()}
         package_ids = {p.package_id for p in parts.values()}
         if len(package_ids) > 1:
@@ -94,7 +95,7 @@ def split_by_order_lines(uow: UnitOfWork, cmd: SplitByOrderLines) -> N11Split:
         changed, result, events = app_packages.split(order, package.package_id, groups, cancelled, cmd.principal,
                                                      uow, "n11", unsupplied_in_place=True)
         changed = save_decision(tx, order, changed, events, RefundCause.CANCELLATION, cmd.principal.actor)
-        numbers = number_parts(uow, changed, uow.repository(N11LineIdRepository).for_orders([changed.id]))
+        numbers = numbers_of(uow, [changed])
         return tx.commit(N11Split(changed, result, numbers))
 
 
@@ -121,77 +122,23 @@ def _group(group: Sequence[tuple[int, int | None]], parts: dict[int, LinePart], 
     return units
 
 
-def _resolve(uow: UnitOfWork, ids: Iterable[int], principal: Principal) -> dict[int, list[LinePart]]:
-    ids = list(ids)
-    parts = uow.repository(N11LineIdRepository).resolve(ids, principal.scope, principal.channel)
+def _resolve(uow: UnitOfWork, order: Order, ids: Sequence[int]) -> dict[int, list[LinePart]]:
+    """The parts of the order each id names; an id naming none of them is not found."""
+    parts = parts_named(order, numbers_of(uow, [order]), ids)
     missing = [i for i in ids if i not in parts]
     if missing:
         raise OrderLineNotFound(f"orderLineId {missing[0]} not found", order_line_id=missing[0])
     return parts
 
 
-def number_parts(uow: UnitOfWork, order: Order, numbers: Numbers) -> Numbers:
-    """Give every (package, line) of the order its orderLineId, parents before their children: a
-    new package holding the first unit its parent held of the line carries the parent's number on
-    (a package that stayed UnSupplied in place keeps it when it holds that unit itself)."""
-    # Packages taken in (no parent) carry nothing: numbered in one round trip.
-    taken_in = [(p.package_id, i.line_id) for p in order.packages if p.parent_id is None for i in p.items
-                if (order.id, p.package_id, i.line_id) not in numbers]
-    numbers = ({**numbers, **uow.repository(N11LineIdRepository).mint(order.seller_id, order.id, taken_in, uow.now())}
-               if taken_in else dict(numbers))
-    by_id = {p.package_id: p for p in order.packages}
-    kids: dict[str, list[Package]] = {}
-    for p in order.packages:
-        if p.parent_id is not None:
-            kids.setdefault(p.parent_id, []).append(p)
-    for package in order.packages:  # creation order: a parent comes before its children
-        parent = by_id.get(package.parent_id or "")
-        for item in package.items:
-            key = (order.id, package.package_id, item.line_id)
-            if key in numbers or parent is None:
-                continue
-            carried = numbers.get((order.id, parent.package_id, item.line_id))
-            held = parent.units_of(item.line_id)  # what the parent held: itself and its children
-            for child in kids[parent.package_id]:
-                held |= child.units_of(item.line_id)
-            if carried is not None and next(iter(held)) in item.units:
-                uow.repository(N11LineIdRepository).carry(order.seller_id, order.id, package.package_id, item.line_id,
-                                                          carried, uow.now())
-                numbers[key] = carried
-            else:
-                numbers.update(uow.repository(N11LineIdRepository).mint(
-                    order.seller_id, order.id, [(package.package_id, item.line_id)], uow.now()))
-    return numbers
-
-
-def _unnumbered(order: Order, numbers: Numbers) -> bool:
-    return any((order.id, p.package_id, i.line_id) not in numbers for p in order.packages for i in p.items)
-
-
-def numbers_for(uow_factory: Any, orders: Sequence[Order]) -> Numbers:
-    """The orderLineIds of every (package, line) of these orders, numbering the parts not shown yet."""
-    if not orders:
-        return {}
-    with uow_factory(write=False) as uow:
-        numbers = uow.repository(N11LineIdRepository).for_orders([o.id for o in orders])
-    if not any(_unnumbered(o, numbers) for o in orders):
-        return numbers
-    uow = uow_factory()
-    with uow:
-        for order in orders:
-            if _unnumbered(order, numbers):
-                numbers = number_parts(uow, order, numbers)
-        uow.commit()
-    return numbers
-
-
 def approve_lines(uow: UnitOfWork, order_line_ids: Sequence[int], principal: Principal) -> list[dict[str, Any]]:
     """UpdateOrder (status Picking): approve the packages these lines sit in; the answer is per line."""
     with OrderTransaction(uow) as tx:
-        named = uow.repository(N11LineIdRepository).resolve(order_line_ids, principal.scope, principal.channel)
+        located = orders_of(uow, order_line_ids, principal.scope, principal.channel)
         outcome: dict[int, dict[str, Any]] = {}
-        for order_id in sorted({c.order_id for candidates in named.values() for c in candidates}):
+        for order_id in sorted({found.order_id for found in located.values()}):
             order = tx.lock_id(order_id)
+            named = parts_named(order, numbers_of(uow, [order]), order_line_ids)
             current = order
             all_events = []
             for i in order_line_ids:

@@ -1,24 +1,22 @@
-"""The n11 face's `orderLineId`s: `n11_line_ids` (where each was minted) and `n11_carried_line_ids`
-(the new packages a split carried it to).
+"""The n11 `orderLineId`s stored before they were computed (`line_ids`): `n11_line_ids` (where each
+was minted) and `n11_carried_line_ids` (the new packages a split carried it to).
 
-Rows are only ever inserted (never changed), so resolving an id needs no lock: which parts an id
-has named is fixed; which of them is current is decided under the order's lock.
+Nothing writes these tables any more; the orders numbered in them keep their numbers, as clients
+stored them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from kalem.store.schema import TS, metadata
 
-# The n11 face's `orderLineId`s: n11 numbers a line per package and mints new numbers when a package
-# is split, while kalem keeps stable line ids. One row per (package, line) ever shown; the numeric
-# primary key is the orderLineId, so resolving one is a single indexed read.
+# The n11 face's `orderLineId`s as they were minted before they were computed: one row per
+# (package, line) shown; the numeric primary key is the orderLineId.
 n11_line_ids = sa.Table(
     "n11_line_ids", metadata,
     sa.Column("order_line_id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True,
@@ -70,12 +68,6 @@ class N11LineIdRepository:
     _RESOLVE = _ids(_BOTH.format(w="order_line_id IN :ids"))
     _FOR_ORDERS = _ids(_BOTH.format(w="order_id IN :ids"))
     _IN_CHANNEL = _ids("SELECT id FROM orders WHERE id IN :ids AND channel = :ch")
-    # Two readers may number the same part at once; the unique key keeps one, the other is a no-op.
-    _MINT = sa.text("INSERT INTO n11_line_ids (seller_id, order_id, package_id, line_id, created_at) "
-                    "VALUES (:s, :o, :p, :l, :at) ON CONFLICT (order_id, package_id, line_id) DO NOTHING")
-    _CARRY = sa.text("INSERT INTO n11_carried_line_ids (order_id, package_id, line_id, order_line_id, seller_id, "
-                     "created_at) VALUES (:o, :p, :l, :n, :s, :at) ON CONFLICT (order_id, package_id, line_id) "
-                     "DO NOTHING")
 
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
@@ -92,10 +84,14 @@ class N11LineIdRepository:
             if seller_id is None or row.seller_id == seller_id:
                 found.setdefault(row.order_line_id, []).append(LinePart(*row))
         if channel is not None and found:
-            order_ids = sorted({part.order_id for parts in found.values() for part in parts})
-            kept = set(self._conn.execute(self._IN_CHANNEL, {"ids": order_ids, "ch": channel}).scalars())
+            kept = self.in_channel({part.order_id for parts in found.values() for part in parts}, channel)
             found = {i: parts for i, parts in found.items() if parts[0].order_id in kept}
         return found
+
+    def in_channel(self, order_ids: Iterable[str], channel: str) -> set[str]:
+        """Those of the orders that belong to `channel`."""
+        ids = sorted(set(order_ids))
+        return set(self._conn.execute(self._IN_CHANNEL, {"ids": ids, "ch": channel}).scalars()) if ids else set()
 
     def for_orders(self, order_ids: Iterable[str]) -> dict[tuple[str, str, str], int]:
         """(order id, package id, line id) → orderLineId, for every part already numbered."""
@@ -104,17 +100,3 @@ class N11LineIdRepository:
             return {}
         rows = self._conn.execute(self._FOR_ORDERS, {"ids": ids}).all()
         return {(r.order_id, r.package_id, r.line_id): r.order_line_id for r in rows}
-
-    def mint(self, seller_id: str, order_id: str, parts: Iterable[tuple[str, str]],
-             now: datetime) -> dict[tuple[str, str, str], int]:
-        """New numbers for these (package, line) parts (or those a concurrent reader just gave
-        them); answers every number of the order."""
-        rows = [{"s": seller_id, "o": order_id, "p": p, "l": line, "at": now} for p, line in parts]
-        if rows:
-            self._conn.execute(self._MINT, rows)
-        return self.for_orders([order_id])
-
-    def carry(self, seller_id: str, order_id: str, package_id: str, line_id: str, order_line_id: int,
-              now: datetime) -> None:
-        self._conn.execute(self._CARRY, {"o": order_id, "p": package_id, "l": line_id, "n": order_line_id,
-                                         "s": seller_id, "at": now})

@@ -13,7 +13,7 @@ from kalem.app import orders as app_orders
 from kalem.app.principals import Principal
 from kalem.domain.errors import CredentialsMissing, InvalidInput, NotFound
 from kalem.domain.orders import Order, PackageStatus
-from kalem.platforms.n11 import key_pairs, wire
+from kalem.platforms.n11 import key_pairs, line_ids, wire
 from kalem.platforms.n11 import order_lines as app
 from kalem.platforms.n11.face import views
 from kalem.platforms.n11.face.responses import (
@@ -181,7 +181,12 @@ def shipment_packages(
                                       "lastModifiedDate only (n11's order); send lastModifiedDate or nothing",
                                       field="orderByField")
     wanted_status = _status(status)
-    lo, hi = _window(startDate, endDate, datetime.now(UTC))
+    if orderNumber and startDate is None and endDate is None:
+        # n11's documentation windows a search by its dates only; one order asked by number, without
+        # dates, is shown however old (integrators read an order back this way).
+        lo, hi = NO_DATA_BEFORE, datetime.max.replace(tzinfo=UTC)
+    else:
+        lo, hi = _window(startDate, endDate, datetime.now(UTC))
     wanted_ids = {p.strip() for p in packageIds.split(",") if p.strip()} if packageIds else None
     orders: list[Order]
     if (sender or "").upper() == "N11":
@@ -201,7 +206,8 @@ def shipment_packages(
     rows.sort(key=lambda row: (views.last_modified(row[1]), row[1].package_id),
               reverse=(orderByDirection or "DESC").upper() == "DESC")
     chunk = rows[page * size:(page + 1) * size]
-    numbers = app.numbers_for(ctx.uow, list({o.id: o for o, _ in chunk}.values()))
+    with ctx.uow(write=False) as uow:
+        numbers = line_ids.numbers_of(uow, list({o.id: o for o, _ in chunk}.values()))
     total_pages = (len(rows) + size - 1) // size
     return {"pageCount": len(chunk), "totalPages": total_pages, "page": page, "size": size,
             "content": [views.package_view(order, p, numbers) for order, p in chunk]}

@@ -12,7 +12,7 @@ from typing import Any
 
 from kalem.domain.money import quantize
 from kalem.domain.orders import Order, Package
-from kalem.platforms.n11.order_lines import Numbers
+from kalem.platforms.n11.line_ids import Numbers
 
 _ADDRESS_FIELDS = ("address", "city", "district", "neighborhood", "fullName", "gsm", "tcId", "postalCode",
                    "taxId", "taxHouse", "invoiceType")
