@@ -4,11 +4,13 @@ face (Hebiar) and the native API see every channel, and filter by it."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import httpx
 import pytest
 
 from kalem.platforms.n11 import key_pairs
-from kalem.platforms.n11.store import N11LineIdRepository
+from kalem.platforms.n11.store import n11_line_ids
 from kalem.store.uow import UnitOfWork
 from tests.conftest import snapshot
 from tests.dialects.test_n11 import PACKAGES, SPLIT, n11_order
@@ -118,10 +120,11 @@ def test_n11_sees_and_changes_only_n11_orders(api, db, n11_client):
     assert n11_client.get(PACKAGES, params={"orderNumber": "WEB-1"}).json()["content"] == []
     # An orderLineId that names another channel's order (one numbered before orders had channels) is
     # unknown to n11, in n11's envelope, and nothing changes.
-    with UnitOfWork(db) as uow:
-        web = uow.orders.get("WEB-1", "acme")
-        [line_id] = uow.repository(N11LineIdRepository).mint("acme", web.id, [("PKG-W", "W1")], uow.now()).values()
-        uow.commit()
+    web_id = api.get("/v1/orders/WEB-1").json()["id"]
+    line_id = 900_001  # as an earlier version stored it (reads wrote such rows then)
+    with db.engine.begin() as conn:
+        conn.execute(n11_line_ids.insert().values(order_line_id=line_id, seller_id="acme", order_id=web_id,
+                                                  package_id="PKG-W", line_id="W1", created_at=datetime.now(UTC)))
     before = snapshot(db)
     body = {"splitPackages": [{"packageDetails": [{"orderLineId": line_id, "quantities": 1}]}]}
     refused = n11_client.post(SPLIT, json=body)

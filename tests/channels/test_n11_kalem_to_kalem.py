@@ -72,7 +72,7 @@ def test_orders_and_cancels_cross_between_kalems_exactly_once(backend, postgres)
         proxy = Proxy(a.base)
         try:
             with a.api() as api:
-                assert api.post("/v1/orders", json=six_units(NUMBER)).status_code == 201
+                assert api.post("/v1/orders", json=six_units(NUMBER, channel="n11")).status_code == 201
             b.run("channel", "add", "--platform", "n11", "--seller-id", "acme", "--base-url", proxy.url,
                             "--credential", f"appkey={keys[0]}", "--credential", f"appsecret={keys[1]}")
             b.serve()

@@ -48,7 +48,7 @@ def test_drift_made_on_a_is_reported_by_b_and_each_resolution_leaves_them_agreei
         proxy = Proxy(a.base)
         try:
             with a.api() as api:
-                assert api.post("/v1/orders", json=six_units(NUMBER)).status_code == 201
+                assert api.post("/v1/orders", json=six_units(NUMBER, channel="n11")).status_code == 201
             account = b.run("channel", "add", "--platform", "n11", "--seller-id", "acme", "--base-url", proxy.url,
                             "--credential", f"appkey={keys[0]}", "--credential", f"appsecret={keys[1]}")
             b.serve()

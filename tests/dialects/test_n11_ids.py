@@ -101,7 +101,7 @@ def test_an_order_asked_by_number_is_shown_however_old(n11, db):
     even when its packages last changed more than a month ago."""
     old = datetime.now(UTC) - timedelta(days=90)
     spec = OrderSpec("acme", "N11-OLD", "TRY", (LineSpec("L1", "SKU-L1", "L1", 2, Decimal("10")),),
-                     (PackageSpec("PKG-OLD", PackageStatus.PICKING, (PackageItem("L1", 2),)),))
+                     (PackageSpec("PKG-OLD", PackageStatus.PICKING, (PackageItem("L1", 2),)),), channel="n11")
     place_order(UnitOfWork(db, clock=lambda: old), PlaceOrder(spec, Principal("operator", "test")))
     assert "PKG-OLD" not in {p["id"] for p in n11.packages()}        # the default window: the last month
     shown = n11.packages(orderNumber="N11-OLD")
