@@ -227,6 +227,17 @@ def test_hebiar_shows_every_channel_of_the_seller_with_its_channel_code(api, db)
     assert shown == {"4000000001": "n11", "4000000002": "direct"}
 
 
+
+def test_hebiar_packages_have_no_channel_filter_as_the_platform_documents(api, db):
+    """Hebiar OMS's GetOrderPackages documents no channel filter: a `channelCode` query narrows nothing."""
+    place(api, order("4000000011", channel="n11"))
+    place(api, order("4000000012"))
+    seller = token(db, "seller", "acme")
+    response = httpx.get(f"{api.base_url}/orders/GetOrderPackages", params={"channelCode": "n11"},
+                         headers={"Authorization": f"Bearer {seller}"}, timeout=30)
+    assert response.status_code == 200, response.text
+    assert sorted(p["channelCode"] for p in response.json()["data"]) == ["direct", "n11"]
+
 # --- one reason vocabulary --------------------------------------------------------------------------
 
 def test_every_catalog_speaks_one_reason_vocabulary():

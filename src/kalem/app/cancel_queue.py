@@ -45,6 +45,7 @@ class QueueFilter:
     created_before: datetime | None = None
     order_number: str | None = None
     seller_id: str | None = None  # operators only; a seller is always narrowed to itself
+    channel: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,7 +64,8 @@ def cancel_queue(uow: UnitOfWork, principal: Principal, f: QueueFilter) -> Queue
     with uow:
         found = uow.cancel_requests.search(
             principal.scope or f.seller_id, status=f.status, created_from=f.created_from,
-            created_before=f.created_before, order_number_like=f.order_number, limit=_SCAN_LIMIT)
+            created_before=f.created_before, order_number_like=f.order_number,
+            channel=f.channel, limit=_SCAN_LIMIT)
         if f.reason_id is not None:
             found = [r for r in found if any(i.reason_id == f.reason_id for i in r.items)]
         orders: dict[str, Order] = {}
@@ -95,6 +97,16 @@ def sellers(uow: UnitOfWork, principal: Principal) -> list[str]:
         return [principal.scope]
     with uow:
         return uow.sellers.all()
+
+
+def channels(uow: UnitOfWork, principal: Principal, seller_id: str | None) -> list[str] | None:
+    """The channels a listing may be narrowed to: those the seller has sold on. None for an operator who
+    chose no seller (every seller's channels would mean reading every order; the hub asks for a name)."""
+    seller = principal.scope or seller_id
+    if seller is None:
+        return None
+    with uow:
+        return uow.orders.channels(seller)
 
 
 # --- refund preview ---------------------------------------------------------------------------

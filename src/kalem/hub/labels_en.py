@@ -39,6 +39,7 @@ EN: dict[str, str] = {
     "filter.to": "To",
     "filter.search": "Search order no",
     "filter.seller": "Seller",
+    "filter.channel": "Sales channel",
     "filter.all": "All",
     "filter.apply": "Filter",
     "filter.clear": "Clear",

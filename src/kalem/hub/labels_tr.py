@@ -39,6 +39,7 @@ TR: dict[str, str] = {
     "filter.to": "Bitiş",
     "filter.search": "Sipariş no ara",
     "filter.seller": "Satıcı",
+    "filter.channel": "Satış kanalı",
     "filter.all": "Tümü",
     "filter.apply": "Filtrele",
     "filter.clear": "Temizle",

@@ -22,7 +22,7 @@ from kalem.app import cancel_queue as queue
 from kalem.app.order_overview import order_overview
 from kalem.app.orders import list_orders
 from kalem.app.webhooks import list_deliveries
-from kalem.domain.orders import Ledger, Line, Order, OrderStatus, Package, UnitState
+from kalem.domain.orders import Ledger, Line, Order, OrderStatus, Package, UnitState, channel_name
 from kalem.hub.sections import OrderSectionView, rendered_sections
 from kalem.hub.web import PREFIX, HubRoute, SignedIn, StatusFilterUnknown, who
 
@@ -76,17 +76,20 @@ def package_tree(packages: tuple[Package, ...]) -> list[PackageNode]:
 @router.get("/orders")
 def orders_page(page: SignedIn, number: Annotated[str | None, Query(max_length=64)] = None,
                 seller: Annotated[str | None, Query(max_length=64)] = None,
-                status: Annotated[str | None, Query(max_length=32)] = None) -> Response:
+                status: Annotated[str | None, Query(max_length=32)] = None,
+                channel: Annotated[str | None, Query(max_length=64)] = None) -> Response:
     if number and number.strip():
         suffix = f"?seller={quote(seller, safe='')}" if seller and page.principal.scope is None else ""
         return page.redirect(f"{PREFIX}/orders/{quote(number.strip(), safe='')}{suffix}")
     if status and status not in {s.value for s in OrderStatus}:
         raise StatusFilterUnknown("unknown status", field="status")
+    chosen = channel_name(channel) if channel else None
     found = list_orders(page.uow(), page.principal, seller_id=seller or None, status=status or None,
-                        limit=100, after=None)
+                        limit=100, after=None, channel=chosen)
     return page.render("orders.html", orders=found, seller=seller or "", status=status or "",
-                       statuses=[s.value for s in OrderStatus],
-                       sellers=queue.sellers(page.uow(), page.principal))
+                       channel=chosen or "", statuses=[s.value for s in OrderStatus],
+                       sellers=queue.sellers(page.uow(), page.principal),
+                       channels=queue.channels(page.uow(), page.principal, seller or None))
 
 
 @router.get("/orders/{order_number}")

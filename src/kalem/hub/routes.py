@@ -18,7 +18,7 @@ from kalem.app.cancellation import DecideCancelRequest, decide_cancel_request
 from kalem.app.principals import Principal
 from kalem.domain.errors import AuthenticationFailed, KalemError, TooManyLogins
 from kalem.domain.orders import Request as CancelRequest
-from kalem.domain.orders import RequestStatus
+from kalem.domain.orders import RequestStatus, channel_name
 from kalem.domain.reasons import StatusType, reasons
 from kalem.hub.session import PRESESSION_COOKIE, SESSION_COOKIE, SESSION_SECONDS
 from kalem.hub.web import (
@@ -122,7 +122,8 @@ def _filters(page: Page, params: dict[str, str]) -> queue.QueueFilter:
         created_from=datetime.combine(start, time(), UTC) if start else None,
         created_before=datetime.combine(end + timedelta(days=1), time(), UTC) if end else None,
         order_number=(params.get("q") or "").strip()[:64] or None,
-        seller_id=(params.get("seller") or None) if page.principal.scope is None else None)
+        seller_id=(params.get("seller") or None) if page.principal.scope is None else None,
+        channel=channel_name(params["channel"]) if params.get("channel") else None)
 
 
 @router.get("/cancel-requests")
@@ -146,6 +147,7 @@ def _queue(page: Page, params: dict[str, str], template: str = "queue.html", htt
                        limit=queue.QUEUE_LIMIT, pending=pending, params=params,
                        statuses=[s.value for s in RequestStatus], cancel_reasons=reasons(StatusType.CANCELLED),
                        denial_reasons=_denials(), sellers=queue.sellers(page.uow(), page.principal),
+                       channels=queue.channels(page.uow(), page.principal, params.get("seller") or None),
                        bulk=bulk or BulkForm())
 
 

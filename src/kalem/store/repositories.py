@@ -121,6 +121,12 @@ class OrderRepository:
         where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
         return int(self._conn.execute(_q(f"SELECT COUNT(*) FROM orders {where}"), params).scalar_one())
 
+    def channels(self, seller_id: str) -> builtins.list[str]:
+        """The channels a seller has sold on, by name (read from the (seller, channel, created) index)."""
+        rows = self._conn.execute(_q("SELECT DISTINCT channel FROM orders WHERE seller_id = :s ORDER BY channel"),
+                                  {"s": seller_id}).all()
+        return [r[0] for r in rows]
+
     def list(self, seller_id: str | None, *, limit: int, after: tuple[str, str] | None = None,
              status: str | None = None, offset: int = 0, channel: str | None = None) -> list[Order]:
         """Newest first, keyset-paginated on (created_at, id) (or by `offset`, for page numbers)."""
@@ -198,7 +204,7 @@ class CancelRequestRepository:
 
     def search(self, seller_id: str | None, *, status: str | None = None, created_from: datetime | None = None,
                created_before: datetime | None = None, order_number_like: str | None = None,
-               limit: int = 500) -> builtins.list[CancelRequest]:
+               channel: str | None = None, limit: int = 500) -> builtins.list[CancelRequest]:
         """The hub's queue: pending first, oldest first (longest waiting on top); decided ones newest first."""
         params: dict[str, Any]
         clauses, params = [], {"limit": limit}
@@ -212,6 +218,10 @@ class CancelRequestRepository:
             clauses.append("LOWER(order_number) LIKE :on ESCAPE '!'")
             escaped = order_number_like.lower().replace("!", "!!").replace("%", "!%").replace("_", "!_")
             params["on"] = f"%{escaped}%"
+        if channel is not None:  # a request's channel is its order's
+            same_seller = " AND seller_id = :s" if seller_id is not None else ""
+            clauses.append(f"order_id IN (SELECT id FROM orders WHERE channel = :ch{same_seller})")
+            params["ch"] = channel
         where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
         pending_first = ("CASE WHEN status = 'pending' THEN 0 ELSE 1 END, "
                          "CASE WHEN status = 'pending' THEN created_at END ASC, created_at DESC, id")

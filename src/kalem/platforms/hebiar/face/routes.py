@@ -166,6 +166,8 @@ def get_order_packages(
         CustomerFirstName: CustomerFilter = None, CustomerLastName: CustomerFilter = None,
         CustomerPhone: CustomerFilter = None, CustomerEmail: CustomerFilter = None,
         IsGuest: Annotated[str | None, Query(pattern="^(true|false|True|False|null|)$")] = None,
+        # No channel filter: Hebiar OMS's GetOrderPackages documentation has none (each package shows its
+        # `channelCode`), so a `channelCode` in the query is ignored like any unknown parameter.
 ) -> JSONResponse:
     principal = _principal(request, authorization)
     asked = {"code": CustomerCode, "customer_id": CustomerId, "first_name": CustomerFirstName,
