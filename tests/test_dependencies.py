@@ -97,7 +97,7 @@ def test_the_check_finds_an_undeclared_import(tmp_path):
     package = tmp_path / "kalem"
     (package / "devtools").mkdir(parents=True)
     (package / "refused.py").write_text(
-        "import httpx\n"                         # installed for the tests only: an extra, and imported eagerly
+        "import schemathesis\n"                  # installed for the tests only: an extra, and imported eagerly
         "from kalem_no_such_package import x\n"  # installed by nothing
         "try:\n    import jinja2, pytest\nexcept ValueError:\n    pass\n")   # pytest: not guarded by ImportError
     (package / "allowed.py").write_text(
@@ -109,7 +109,7 @@ def test_the_check_finds_an_undeclared_import(tmp_path):
         "def traced():\n    from opentelemetry import trace\n    import pytest\n")
     (package / "devtools" / "tool.py").write_text("import playwright\nimport pytest\n")
     assert undeclared(tmp_path, pyproject()) == [
-        "kalem/refused.py imports httpx (httpx)",
+        "kalem/refused.py imports schemathesis (schemathesis)",
         "kalem/refused.py imports kalem_no_such_package (no installed distribution)",
         "kalem/refused.py imports pytest (pytest)",
     ]

@@ -36,7 +36,7 @@ _INTAKE = ("SellerIdRequired", "SellerIdMismatch", "UnknownSeller", "OrderAlread
 _CANCEL_LINES = ("LineNotFound", "QuantityNotPositive", "DuplicateLine", "UnknownReason", "ReasonRequired",
                  "QuantityExceedsCancellable")
 _SUBSCRIPTION = ("InvalidWebhookUrl", "WebhookUrlNotAllowed", "InvalidEventType", "UnknownEventType",
-                 "InvalidWebhookSecret", "WebhookAuthIncomplete")
+                 "InvalidWebhookSecret", "WebhookAuthIncomplete", "SellerIdMismatch", "ChannelNameInvalid")
 
 #: What each operation's use case raises, by operation id: error classes by name, or the edge's codes
 #: (what the operation's shape implies is added to these).

@@ -47,8 +47,7 @@ class RefundSettled(RefundChange):
 
 @dataclass(frozen=True, slots=True)
 class RefundClaimed(RefundChange):
-    """A platform's own refund of the same units took over a pending refund a decision made: the refund now
-    carries its reference and payout (the same refund, units and amount: nothing is paid twice)."""
+    """An explicit refund of the same units took over a pending decision refund: nothing is paid twice."""
 
     TYPE: ClassVar[str] = "refund.claimed"
 
