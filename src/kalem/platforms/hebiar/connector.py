@@ -51,6 +51,7 @@ from kalem.app.channel_connectors import (
     Rejected,
     RetryLater,
 )
+from kalem.domain.money import quantize
 from kalem.domain.orders import LineSpec, Order, OrderSpec, UnitState
 from kalem.platforms.hebiar import wire
 from kalem.platforms.hebiar.face.responses import (
@@ -303,15 +304,15 @@ def inbound_order(packages: Sequence[HebiarPackage]) -> InboundOrder | None:
     products = {unit.sourceOrderItemId: line for package in packages for line in package.lines
                 for unit in line.itemLines}
     units = _units(packages)
+    currency = next((line.currency for package in packages for line in package.lines), "TRY")
     lines = tuple(
         LineSpec(line_id=line_id, sku=products[line_id].sku, name=products[line_id].productName,
-                 quantity=len(shown), unit_price=Decimal(str(products[line_id].productPrice)),
+                 quantity=len(shown), unit_price=quantize(Decimal(str(products[line_id].productPrice)), currency),
                  barcode=products[line_id].barcode)
         for line_id, shown in units.items() if line_id in products)
     if not lines:
         return None
-    spec = OrderSpec(seller_id="", order_number=first.orderNumber, currency=first.lines[0].currency if first.lines
-                     else "TRY", lines=lines)
+    spec = OrderSpec(seller_id="", order_number=first.orderNumber, currency=currency, lines=lines)
     cancelled = {line_id: sum(1 for unit, _ in shown if unit.isCancel) for line_id, shown in units.items()}
     return InboundOrder(spec, cancelled, reason_id=SELLER_REQUEST)
 
