@@ -80,7 +80,8 @@ def take_in(uow: Callable[[], UnitOfWork], account: ChannelAccount, inbound: Inb
         line = next((ln for ln in order.lines if ln.line_id == line_id), None)
         if line is None:
             continue
-        missing = min(wanted - line.ledger.cancelled, line.cancellable)
+        # Units a pending request holds are the platform's to decide: its decision will cancel them.
+        missing = min(wanted - line.ledger.cancelled - line.ledger.pending_cancel, line.cancellable)
         if missing > 0:
             items.append(CancelItem(line_id, missing, inbound.reason_id))
     remaining = inbound.remaining or {}

@@ -111,7 +111,8 @@ wire was fixed: the native API shows its code, the faces the code raised in its 
     │   ├── InvalidZonosId                        platforms/zonos/face/views.py
     │   ├── WebhookTypeNotSupported               platforms/zonos/face/webhooks.py
     │   ├── WebhookBodyUnreadable                 platforms/zonos/face/inbound.py
-    │   └── HepsiGlobalHookUnreadable             platforms/hepsiglobal/face/inbound.py
+    │   ├── HepsiGlobalHookUnreadable             platforms/hepsiglobal/face/inbound.py
+    │   └── HebiarHookUnreadable                  platforms/hebiar/face/inbound.py
     ├── NotFound (404)                            unknown ids — and other sellers' ids, which look the same
     │   ├── OrderNotFound
     │   ├── LineNotFound
@@ -184,7 +185,8 @@ wire was fixed: the native API shows its code, the faces the code raised in its 
     │   ├── CredentialsInvalid*                   unknown, revoked or wrong (which, is not said)
     │   ├── TokenExpired*
     │   ├── WebhookSignatureInvalid               platforms/zonos/face/inbound.py
-    │   └── HepsiGlobalSignatureInvalid           platforms/hepsiglobal/face/inbound.py
+    │   ├── HepsiGlobalSignatureInvalid           platforms/hepsiglobal/face/inbound.py
+    │   └── HebiarHookUnauthorized                platforms/hebiar/face/inbound.py
     ├── TooManyLogins (429)
     ├── PermissionDenied (403)
     │   ├── OperatorRequired*                     app/principals.py

@@ -11,6 +11,7 @@ if TYPE_CHECKING:
     import sqlalchemy as sa
 
     from kalem.api.app import Face
+    from kalem.app.channel_connectors import Connector
     from kalem.store.uow import UnitOfWork
 
 
@@ -38,4 +39,10 @@ def _schemas() -> dict[str, dict[str, Any]]:
     return hooks.HOOK_SCHEMAS
 
 
-PLATFORM = Platform("hebiar", _face, _tables, webhooks=Webhooks(_renderer, _schemas))
+def _connector() -> Connector:
+    from kalem.platforms.hebiar import connector
+
+    return connector.connector()
+
+
+PLATFORM = Platform("hebiar", _face, _tables, webhooks=Webhooks(_renderer, _schemas), connector=_connector)

@@ -17,6 +17,7 @@ from kalem.domain.orders import CancelItem
 from kalem.domain.reasons import StatusType, reasons
 from kalem.platforms.hebiar import wire
 from kalem.platforms.hebiar.cancellation import LineItems, cancel_lines_by_id, request_cancel_by_id
+from kalem.platforms.hebiar.face import inbound
 from kalem.platforms.hebiar.face.responses import (
     HebiarLoginResult,
     HebiarPackagePage,
@@ -33,6 +34,9 @@ router = APIRouter(tags=["Hebiar OMS face"])
 PATHS = ("/Auth/login", "/Orders/CreateOrderItemLineCancelRequest", "/Orders/CancelOrderItemLineList",
          "/Lookup/OrderStatusReasonByTenant/GetStatusReasonByType", "/orders/GetOrderPackages")
 _LOWER = {p.lower() for p in PATHS}
+
+
+inbound.add_routes(router)  # kalem as a Hebiar OMS operator: the OMS's hooks to its channel accounts
 
 
 def face() -> Face:
