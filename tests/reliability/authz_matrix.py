@@ -50,6 +50,7 @@ PUBLIC = {
     # A platform's webhook to a channel account: signed with the account's secret, no bearer (tests/channels).
     ("PUT", "/v1/channel-webhooks/hepsiglobal/{seller_id}/{channel}/webhooks/order-cancel"),
     ("POST", "/v1/channel-webhooks/zonos/{seller_id}/{channel}"),
+    ("POST", "/v1/channel-webhooks/hebiar/{seller_id}/{channel}"),
 }
 
 # Face → (the credentials it is tried with, the victim's own credential).
