@@ -38,6 +38,8 @@ _CANCEL_LINES = ("LineNotFound", "QuantityNotPositive", "DuplicateLine", "Unknow
 _SUBSCRIPTION = ("InvalidWebhookUrl", "WebhookUrlNotAllowed", "InvalidEventType", "UnknownEventType",
                  "InvalidWebhookSecret", "WebhookAuthIncomplete", "SellerIdMismatch", "ChannelNameInvalid")
 
+_POLICY_SELLER = ("SellerIdMismatch", "SellerIdRequired", "UnknownSeller")
+
 #: What each operation's use case raises, by operation id: error classes by name, or the edge's codes
 #: (what the operation's shape implies is added to these).
 RAISES: dict[str, tuple[str, ...]] = {
@@ -80,7 +82,7 @@ RAISES: dict[str, tuple[str, ...]] = {
                        "RefundReferenceInUse", "RefundAmountMismatch"),
     "refunds.list": _NOT_FOUND,
     "refunds.get": ("RefundNotFound",),
-    "refunds.settle": ("RefundNotFound", "RefundAlreadySettled", "SettlementStatusUnknown"),
+    "refunds.settle": ("OperatorRequired", "RefundNotFound", "RefundAlreadySettled", "SettlementStatusUnknown"),
     "returns.create": (*_NOT_FOUND, "LineNotFound", "UnitsRequired", "UnitsNotReturnable", "UnitNotDelivered",
                        "MixedCancelAndReturn"),
     "returns.get": ("ReturnNotFound",),
@@ -89,6 +91,26 @@ RAISES: dict[str, tuple[str, ...]] = {
     "cancellation_strategy.get": ("SellerIdMismatch",),
     "cancellation_strategy.put": ("OperatorRequired", "InvalidCancellationStrategy"),
     "tokens.revoke": ("OperatorRequired", "TokenNotFound"),
+    "webhooks.redeliver_dead": ("WebhookSubscriptionNotFound",),
+    "webhooks.list_deliveries": ("WebhookSubscriptionNotFound",),
+    "refunds.retry": ("OperatorRequired", "RefundNotFound", "RefundNotRetryable", "ForcedAmountExceedsPaid"),
+    "refund_policy.get": _POLICY_SELLER,
+    "refund_policy.put": (*_POLICY_SELLER, "RefundPolicyUnknown"),
+    "refund_policy.put_channel": (*_POLICY_SELLER, "RefundPolicyUnknown", "ChannelNameInvalid"),
+    "refund_policy.delete_channel": (*_POLICY_SELLER, "ChannelNameInvalid"),
+    "tokens.create_token": ("OperatorRequired", "SellerIdMismatch", "UnknownSeller", "RoleUnknown",
+                            "SellerIdNotAllowed", "TokenOutlivesCreator", "TokenExpiryPassed"),
+    "tokens.list_tokens": ("SellerIdMismatch",),
+    "channel_accounts.add_account": ("SellerIdMismatch", "SellerIdRequired", "UnknownSeller",
+                                     "PlatformNotConnectable", "CredentialsIncomplete", "ChannelAccountInvalid",
+                                     "ChannelNameInvalid", "ChannelAccountExists"),
+    "channel_accounts.list_accounts": ("SellerIdMismatch",),
+    "channel_accounts.get_account": ("ChannelAccountNotFound",),
+    "channel_accounts.remove_account": ("ChannelAccountNotFound",),
+    "channel_accounts.list_pushes": ("ChannelAccountNotFound",),
+    "channel_accounts.replay_push": ("ChannelPushNotFound",),
+    "channel_accounts.list_drift": ("ChannelAccountNotFound",),
+    "channel_accounts.resolve_drift": ("ChannelDriftNotFound", "DriftNotResolvable", "PlatformUnavailable"),
 }
 
 #: The statuses of the codes the edge answers itself (no error class is raised for them).

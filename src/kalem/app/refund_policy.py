@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from kalem.app.access import known_seller
+from kalem.app.access import known_seller, unknown_seller
 from kalem.app.ids import new_id
 from kalem.app.principals import Principal, SellerIdMismatch, SellerIdRequired
 from kalem.app.refund_account import account_of
@@ -126,6 +126,8 @@ def _seller(principal: Principal, seller_id: str | None) -> str:
 def get_policies(uow: UnitOfWork, principal: Principal, seller_id: str | None = None) -> SellerPolicies:
     seller = _seller(principal, seller_id)
     with uow:
+        if not uow.sellers.exists(seller):  # an operator's typo: refused, as a write would refuse it
+            raise unknown_seller(seller)
         rows = [PolicyRow(channel, RefundPolicy(policy), at, by)
                 for channel, policy, at, by in uow.refund_policies.all(seller)]
     wide = next((row for row in rows if row.channel is None), None)
