@@ -53,8 +53,9 @@ def test_worker_serves_its_metrics(postgres, tmp_path):
             assert api.post("/v1/webhook-subscriptions", json={"url": receiver.url, "event_types": ["*"],
                                                                "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}
                             ).status_code == 201
-            for n in range(3):
-                assert api.post("/v1/orders", json=order(f"47000000{n:02d}")).status_code == 201
+            for n in range(3):  # the first creates the seller: the database is new
+                assert api.post("/v1/orders", json=order(f"47000000{n:02d}", create_seller=n == 0)
+                                ).status_code == 201
             wait_until(lambda: len(receiver.requests) >= 3, 30, "the worker did not deliver")
             key = ("kalem_webhook_deliveries_total", (("dialect", "native"), ("outcome", "delivered")))
             wait_until(lambda: samples(httpx.get(f"http://127.0.0.1:{port}/metrics").text).get(key) == 3, 30,
@@ -80,7 +81,8 @@ def test_serve_stops_on_sigterm_under_load(postgres, tmp_path):
                     return
                 number = f"48{i:05d}{n}"  # the last six digits name the line: unique too
                 try:
-                    response = httpx.post(f"{base}/v1/orders", json=order(number), timeout=15,
+                    # Whichever order comes first creates the seller: the database is new.
+                    response = httpx.post(f"{base}/v1/orders", json=order(number, create_seller=True), timeout=15,
                                           headers={**AUTH, "Idempotency-Key": number, "Connection": "close"})
                     results.append((number, response.status_code, None))
                 except httpx.HTTPError as exc:
@@ -129,8 +131,8 @@ def test_worker_stops_on_sigterm_with_deliveries_queued(postgres, tmp_path):
             assert api.post("/v1/webhook-subscriptions", json={
                 "url": f"{receiver.url}/s{n}", "event_types": ["*"],
                 "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}).status_code == 201
-        for n in range(200):
-            assert api.post("/v1/orders", json=order(f"49{n:08d}")).status_code == 201
+        for n in range(200):  # the first creates the seller: the database is new
+            assert api.post("/v1/orders", json=order(f"49{n:08d}", create_seller=n == 0)).status_code == 201
     engine = sa.create_engine(env["KALEM_DATABASE_URL"], poolclass=sa.NullPool)
 
     def count(where: str) -> int:

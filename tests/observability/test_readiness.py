@@ -33,7 +33,11 @@ def test_readyz_reports_migrations_and_outbox_lag(anon, api):
     assert body["status"] == "ready" and body["database"] == "ok"
     assert body["migrations"] == {"current": sorted(expected_heads()), "expected": sorted(expected_heads()),
                                   "at_head": True}
-    assert body["outbox"]["depth"] == 1 and body["outbox"]["dead"] == 0
+    # The cancel's two events, each a delivery: lines.cancelled and the refund the default policy (on
+    # decision) makes with it.
+    events = api.get("/v1/orders/4000000001/events").json()["data"]
+    assert [e["type"] for e in events][-2:] == ["lines.cancelled", "refund.created"]
+    assert body["outbox"]["depth"] == 2 and body["outbox"]["dead"] == 0
     assert body["outbox"]["oldest_age_seconds"] >= 0
 
 

@@ -378,7 +378,9 @@ def _homes(stack: Stack, mode: str) -> list[Home]:
         for c in range(CLIENTS):
             number = f"{mode}-home-{c}"
             # Sold through Zonos: driven through the native API, Hebiar's OMS face and its own channel's face.
-            body = {"order_number": number, "seller_id": "acme", "currency": "TRY", "channel": "zonos", "lines": [
+            # The first creates the seller (a new database).
+            body = {"order_number": number, "seller_id": "acme", "create_seller": c == 0, "currency": "TRY",
+                    "channel": "zonos", "lines": [
                 {"line_id": f"{number}-n", "sku": "N", "name": "N", "quantity": UNITS, "unit_price": "1.00"},
                 {"line_id": f"{number}-h", "sku": "H", "name": "H", "quantity": UNITS, "unit_price": "1.00"}]}
             created = api.post("/v1/orders", json=body)

@@ -53,7 +53,8 @@ def test_twenty_clients_never_cancel_more_than_the_line(two_process_server: Proc
     line = {**SEED_ORDER["lines"][0], "line_id": "race-line", "quantity": 30}
     headers = {"Authorization": f"Bearer {ADMIN}"}
     with httpx.Client(base_url=base, headers=headers, timeout=30) as client:
-        assert client.post("/v1/orders", json=order("RACE-1", lines=[line], packages=[])).status_code == 201
+        assert client.post("/v1/orders", json=order("RACE-1", lines=[line], packages=[], create_seller=True)
+                           ).status_code == 201  # a new database: the order creates its seller
     accepted: list[int] = []
     refused: list[int] = []
     lock = threading.Lock()
