@@ -22,8 +22,6 @@ not show yet: an attempt that reached the OMS before the sync was stopped is nev
 
 from __future__ import annotations
 
-import hashlib
-import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -51,6 +49,7 @@ from kalem.app.channel_connectors import (
     Rejected,
     RetryLater,
 )
+from kalem.app.channel_tokens import BearerTokens
 from kalem.domain.money import quantize
 from kalem.domain.orders import LineSpec, Order, OrderSpec, UnitState
 from kalem.platforms.hebiar import wire
@@ -76,7 +75,6 @@ OVERLAP = timedelta(minutes=10)
 FIRST_WINDOW = timedelta(days=30)
 SELLER_REQUEST = 137             # kalem's `seller_request`: the OMS shows no reason code on a unit line
 SHIPPED = frozenset({"Shipped", "Delivered", "Returned"})
-_MARGIN = 30.0                   # seconds before a token's end when it is asked again
 
 M = TypeVar("M", bound=BaseModel)
 T = TypeVar("T")
@@ -117,14 +115,7 @@ class HebiarConnector:
     credential_names: tuple[str, ...] = ("UserName", "Password", "webhookSecret")
     pushes: frozenset[str] = frozenset({"lines.cancelled", "cancel_request.created"})
     timeout: float = 10.0
-    #: (account, its credentials' digest) → (token, when to ask again): one login per token, not per call.
-    _tokens: dict[tuple[str, str], tuple[str, float]] = field(default_factory=dict, repr=False)
-
-    @staticmethod
-    def _cache_key(account: ChannelAccount) -> tuple[str, str]:
-        creds = account.credentials or {}
-        digest = hashlib.sha256(f"{creds.get('UserName')}\0{creds.get('Password')}".encode()).hexdigest()
-        return account.id, digest
+    _tokens: BearerTokens = field(default_factory=lambda: BearerTokens("UserName", "Password"), repr=False)
 
     def _login(self, client: httpx.Client, account: ChannelAccount) -> str:
         creds = account.credentials or {}
@@ -137,8 +128,7 @@ class HebiarConnector:
         answer = _parse(HebiarLoginResult, response, "login answer")
         expires = _time(answer.expire)
         left = (expires - datetime.now(UTC)).total_seconds() if expires else 0.0
-        self._tokens[self._cache_key(account)] = (answer.token, time.monotonic() + max(0.0, left - _MARGIN))
-        return answer.token
+        return self._tokens.keep(account, answer.token, left)
 
     @staticmethod
     def _call(client: httpx.Client, method: str, path: str, body: Any = None,
@@ -150,25 +140,7 @@ class HebiarConnector:
             raise ChannelFailure(UNREACHABLE, f"the OMS did not answer: {type(error).__name__}") from None
 
     def _authorized(self, account: ChannelAccount, work: Callable[[httpx.Client], T]) -> T:
-        """`work` with a client sending the account's token; a kept token the OMS refuses is asked again, once."""
-        cached = self._cache_key(account)
-        with httpx.Client(base_url=account.base_url, timeout=self.timeout) as client:
-            kept = self._tokens.get(cached)
-            if kept is not None and kept[1] > time.monotonic():
-                client.headers["Authorization"] = f"Bearer {kept[0]}"
-                try:
-                    return work(client)
-                except ChannelFailure as failure:
-                    if failure.kind != CREDENTIALS_REJECTED:
-                        raise
-            self._tokens.pop(cached, None)
-            client.headers["Authorization"] = f"Bearer {self._login(client, account)}"
-            try:
-                return work(client)
-            except ChannelFailure as failure:
-                if failure.kind == CREDENTIALS_REJECTED:
-                    self._tokens.pop(cached, None)
-                raise
+        return self._tokens.authorized(account, self._login, work, timeout=self.timeout)
 
     # --- reading ---------------------------------------------------------------------------------
 

@@ -23,8 +23,6 @@ cannot be said in HG's documented call: it is a dead letter that says so.
 
 from __future__ import annotations
 
-import hashlib
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -47,6 +45,7 @@ from kalem.app.channel_connectors import (
     Rejected,
     RetryLater,
 )
+from kalem.app.channel_tokens import BearerTokens
 from kalem.domain.errors import LineNotFound, NothingToCancel, OrderNotFound
 from kalem.domain.orders import Line, Order
 from kalem.platforms.hepsiglobal import wire
@@ -64,7 +63,6 @@ CUSTOMER_DEMAND = "customer_demand"
 _NOT_THERE_YET = frozenset({OrderNotFound.code, LineNotFound.code})
 #: HG's answer to a cancel of an item with no unit left to cancel: an earlier attempt was taken.
 _ALREADY = NothingToCancel.code
-_MARGIN = 30.0   # seconds before a token's end when it is asked again
 
 M = TypeVar("M", bound=BaseModel)
 T = TypeVar("T")
@@ -138,14 +136,7 @@ class HepsiGlobalConnector:
     credential_names: tuple[str, ...] = ("client_id", "client_secret", "webhookSecret")
     pushes: frozenset[str] = frozenset({"order.placed", "lines.cancelled", "cancel_request.approved"})
     timeout: float = 10.0
-    #: (account, its credentials' digest) → (token, when to ask again): one token per expiry, not per call.
-    _tokens: dict[tuple[str, str], tuple[str, float]] = field(default_factory=dict, repr=False)
-
-    @staticmethod
-    def _cache_key(account: ChannelAccount) -> tuple[str, str]:
-        creds = account.credentials or {}
-        digest = hashlib.sha256(f"{creds.get('client_id')}\0{creds.get('client_secret')}".encode()).hexdigest()
-        return account.id, digest
+    _tokens: BearerTokens = field(default_factory=lambda: BearerTokens("client_id", "client_secret"), repr=False)
 
     def _token(self, client: httpx.Client, account: ChannelAccount) -> str:
         creds = account.credentials or {}
@@ -162,37 +153,17 @@ class HepsiGlobalConnector:
         except ValidationError:
             raise ChannelFailure(UNREADABLE_ANSWER, "HepsiGlobal's token answer is not one kalem knows",
                                  response.text) from None
-        self._tokens[self._cache_key(account)] = (token.access_token,
-                                                  time.monotonic() + max(0.0, token.expires_in - _MARGIN))
-        return token.access_token
+        return self._tokens.keep(account, token.access_token, token.expires_in)
 
     def _authorized(self, account: ChannelAccount, work: Callable[[httpx.Client], T]) -> T:
-        """`work` with a client sending the account's token; a kept token HG refuses is asked again, once."""
-        cached = self._cache_key(account)
-        with httpx.Client(base_url=account.base_url, timeout=self.timeout) as client:
-            kept = self._tokens.get(cached)
-            if kept is not None and kept[1] > time.monotonic():
-                client.headers["Authorization"] = f"Bearer {kept[0]}"
-                try:
-                    return work(client)
-                except ChannelFailure as failure:
-                    if failure.kind != CREDENTIALS_REJECTED:
-                        raise
-            self._tokens.pop(cached, None)
-            client.headers["Authorization"] = f"Bearer {self._token(client, account)}"
-            try:
-                return work(client)
-            except ChannelFailure as failure:
-                if failure.kind == CREDENTIALS_REJECTED:
-                    self._tokens.pop(cached, None)
-                raise
+        return self._tokens.authorized(account, self._token, work, timeout=self.timeout)
 
     # --- reading ---------------------------------------------------------------------------------
 
     def pull(self, account: ChannelAccount, since: str | None) -> Pulled:
         """HG shows a marketplace no orders to read: a pull asks a fresh token, so that the account's
         health says whether HG answers and takes the credentials."""
-        self._tokens.pop(self._cache_key(account), None)
+        self._tokens.forget(account)
         self._authorized(account, lambda client: None)
         return Pulled([], since)
 
