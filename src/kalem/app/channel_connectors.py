@@ -60,17 +60,24 @@ class Pulled:
 @dataclass(frozen=True, slots=True)
 class PushRequest:
     """One event to mirror on the platform, with the order as kalem holds it now. `attempt` > 1 means
-    an earlier attempt may have reached the platform: read its state before sending again."""
+    an earlier attempt may have reached the platform: read its state before sending again. `packages`:
+    the platform's id of each of the order's packages that earlier pushes learnt (kalem package id →
+    the platform's), for a platform that numbers packages itself."""
 
     event_type: str
     data: Mapping[str, Any]
     order: Order
     attempt: int
+    packages: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
 class Done:
+    """The platform shows the change. `packages`: the platform's ids of kalem packages this push
+    learnt (a split's new packages), kept for the order's later pushes."""
+
     note: str = ""
+    packages: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

@@ -192,6 +192,7 @@ class ChannelSync:
             account = unit.channel_accounts.get(push.account_id, open_credentials=True)
             event = unit.channel_accounts.event(push.event_id)
             order = unit.orders.get_by_id(push.order_id)
+            packages = unit.channel_accounts.packages(push.account_id, push.order_id)
         connector = self._connectors.get(account.platform) if account else None
         outcome: Outcome
         if account is None or event is None:
@@ -200,7 +201,7 @@ class ChannelSync:
             outcome = RetryLater(CONNECTOR_ERROR, f"this kalem has no connector for {account.platform}")
         else:
             try:
-                outcome = connector.push(account, PushRequest(event[0], event[2], order, push.attempts))
+                outcome = connector.push(account, PushRequest(event[0], event[2], order, push.attempts, packages))
             except Exception as unexpected:
                 log.exception("push %d to channel account %s failed", push.id, account.id)
                 outcome = Rejected(CONNECTOR_ERROR, type(unexpected).__name__)
@@ -212,6 +213,7 @@ class ChannelSync:
             pushes = unit.channel_accounts
             if isinstance(outcome, Done):
                 pushes.finish(push.id, status=DONE, now=now, message=outcome.note or None)
+                pushes.learnt_packages(account.id, push.order_id, dict(outcome.packages), now)
                 pushes.succeeded(account.id, now)
             elif isinstance(outcome, Rejected):
                 pushes.finish(push.id, status=DEAD, now=now, kind=outcome.kind, message=outcome.message,

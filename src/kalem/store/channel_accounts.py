@@ -22,6 +22,7 @@ from kalem.domain.events import Event
 from kalem.store import codec
 from kalem.store.hot import Hot
 from kalem.store.schema import channel_accounts as accounts
+from kalem.store.schema import channel_packages as links
 from kalem.store.schema import channel_pushes as pushes
 from kalem.store.sealed import Sealer
 
@@ -147,6 +148,7 @@ class ChannelAccountRepository:
     def remove(self, account_id: str) -> None:
         """The account and its outbox: what was never sent to it is no longer owed to anyone."""
         self._conn.execute(pushes.delete().where(pushes.c.account_id == account_id))
+        self._conn.execute(links.delete().where(links.c.account_id == account_id))
         self._conn.execute(accounts.delete().where(accounts.c.id == account_id))
 
     def due(self, now: datetime, limit: int = 50) -> list[str]:
@@ -229,3 +231,21 @@ class ChannelAccountRepository:
         row = self._conn.execute(sa.text("SELECT type, actor, data FROM events WHERE id = :id"),
                                  {"id": event_id}).first()
         return None if row is None else (row.type, row.actor, codec.load_event_data(row.type, row.data))
+
+    # --- the platform's package ids -------------------------------------------------------------
+
+    def packages(self, account_id: str, order_id: str) -> dict[str, str]:
+        """kalem package id → the platform's, for the order's packages a push has learnt."""
+        rows = self._conn.execute(sa.select(links.c.package_id, links.c.platform_package_id).where(
+            links.c.account_id == account_id, links.c.order_id == order_id))
+        return {r.package_id: r.platform_package_id for r in rows}
+
+    def learnt_packages(self, account_id: str, order_id: str, found: dict[str, str], now: datetime) -> None:
+        """Keeps what a push learnt of the platform's package ids (a package learnt again takes the new id)."""
+        if not found:
+            return
+        self._conn.execute(links.delete().where(links.c.account_id == account_id, links.c.order_id == order_id,
+                                                links.c.package_id.in_(sorted(found))))
+        self._conn.execute(links.insert(), [
+            {"account_id": account_id, "order_id": order_id, "package_id": package_id,
+             "platform_package_id": platform_id, "created_at": now} for package_id, platform_id in found.items()])

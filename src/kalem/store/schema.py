@@ -313,6 +313,17 @@ channel_pushes = sa.Table(
     sa.Index("ix_channel_pushes_account", "account_id", "status", "id"),
 )
 
+# The platform's id of each of an order's packages that a push learnt, per account (migration
+# 0016_channel_packages): a platform that numbers packages itself splits them under ids of its own.
+channel_packages = sa.Table(
+    "channel_packages", metadata,
+    sa.Column("account_id", sa.String(40), primary_key=True),
+    sa.Column("order_id", sa.String(40), primary_key=True),
+    sa.Column("package_id", sa.String(64), primary_key=True),
+    sa.Column("platform_package_id", sa.String(64), nullable=False),
+    sa.Column("created_at", TS, nullable=False),
+)
+
 channel_drift = sa.Table(
     "channel_drift", metadata,
     sa.Column("id", sa.String(40), primary_key=True),

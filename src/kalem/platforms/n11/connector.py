@@ -54,6 +54,7 @@ from kalem.domain.orders import LineSpec, Order, OrderSpec
 from kalem.domain.reasons import StatusType, reasons
 from kalem.platforms.n11 import wire
 from kalem.platforms.n11.face.responses import N11Error, N11Result, N11ShipmentPackage, N11ShipmentPackagePage
+from kalem.platforms.n11.package_match import LineUnits, SplitPlan, assign, content_of, split_plan
 from kalem.store.channel_accounts import ChannelAccount
 
 SHIPMENT_PACKAGES = "/rest/delivery/v1/shipmentPackages"
@@ -130,7 +131,7 @@ class _Watermark:
 class N11Connector:
     platform: str = "n11"
     credential_names: tuple[str, ...] = ("appkey", "appsecret")
-    pushes: frozenset[str] = frozenset({"lines.cancelled", "cancel_request.approved"})
+    pushes: frozenset[str] = frozenset({"lines.cancelled", "cancel_request.approved", "package.split"})
     timeout: float = 10.0
     page_size: int = PAGE_SIZE
     transport: httpx.BaseTransport | None = None  # httpx's own unless given (a test counts the requests)
@@ -221,6 +222,10 @@ class N11Connector:
     # --- writing ---------------------------------------------------------------------------------
 
     def push(self, account: ChannelAccount, request: PushRequest) -> Outcome:
+        if request.event_type == "package.split":
+            return self._push_split(account, request)
+        if request.data.get("via") == "split":
+            return Done("sent with the package split that cancelled these units")
         order = request.order
         wanted = {ln.sku: ln.ledger.cancelled for ln in order.lines}
         reason = n11_reason(_first_reason(request.data))
@@ -283,16 +288,57 @@ class N11Connector:
                 del missing[sku]
         return None
 
-    def _send(self, client: httpx.Client, method: str, path: str, body: BaseModel) -> Outcome | None:
+    def _push_split(self, account: ChannelAccount, request: PushRequest) -> Outcome:
+        """A split decided in kalem: the n11 package holding the split package's units split the same
+        way, cancelling the same units, and the ids n11 gives the new packages learnt."""
+        plan = split_plan(request.data, request.order)
+        known = dict(request.packages)
+        parent = next((p for p in request.order.packages if p.package_id == plan.package_id), None)
+        if plan.package_id not in known and parent is not None and parent.parent_id is not None:
+            return RetryLater(REFUSED, f"package {plan.package_id} is not on n11 yet: the push of the split "
+                                       "that made it has not landed")
+        with self._client(account) as client:
+            try:
+                packages = self._order_packages(client, request.order.order_number)
+            except ChannelFailure as failure:
+                return _failed(failure)
+            if not packages:
+                return RetryLater(REFUSED, f"n11 shows no package of order {request.order.order_number} yet")
+            found = _split_target(plan, packages, known)
+            if not isinstance(found, N11ShipmentPackage):
+                return found
+            target = found
+            if target.shipmentPackageStatus == "Created":  # approved in kalem before its split: n11 splits only Picking
+                update = wire.UpdateOrder(lines=[wire.UpdateLine(lineId=ln.orderLineId) for ln in target.lines
+                                                 if ln.orderLineId is not None], status="Picking")
+                failed = self._send(client, "PUT", UPDATE_ORDER, update)
+                if failed is not None:
+                    return failed
+            status = target.shipmentPackageStatus
+            failed = self._send(client, "POST", SPLIT_BY_QUANTITY, _split_body(plan, target),
+                                refused=f"n11 refused to split package {target.id}" + (
+                                    "" if status in LIVE else f" ({status} on n11; n11 splits only Picking packages)"))
+            if failed is not None:
+                return failed
+            try:  # the ids n11 gave the new packages, for the later pushes that name them
+                after = self._order_packages(client, request.order.order_number)
+            except ChannelFailure as failure:
+                return RetryLater(failure.kind, f"the split landed; n11's new packages not read yet: {failure.message}")
+        before = {p.id for p in packages}
+        made = assign(plan.parts, [p for p in after if p.id not in before and p.shipmentPackageStatus in LIVE])
+        return Done(packages={plan.package_id: target.id, **(made or {})})
+
+    def _send(self, client: httpx.Client, method: str, path: str, body: BaseModel,
+              refused: str | None = None) -> Outcome | None:
         try:
-            response = client.request(method, path, json=body.model_dump(mode="json"))
+            response = client.request(method, path, json=body.model_dump(mode="json", exclude_defaults=True))
         except httpx.HTTPError as error:
             return RetryLater(UNREACHABLE, f"n11 did not answer: {type(error).__name__}")
         if response.status_code != 200:
             kind, message, text = _refusal(response)
             if kind in (CREDENTIALS_REJECTED, PLATFORM_ERROR):
                 return RetryLater(kind, message)
-            return Rejected(kind, message, text)
+            return Rejected(kind, f"{refused}: {message}" if refused else message, text)
         if path == UPDATE_ORDER:
             return None  # a per-line answer; the split that follows says whether the approval took
         try:
@@ -302,6 +348,45 @@ class N11Connector:
         if answer.code != 200:
             return Rejected(REFUSED, f"n11 answered code {answer.code}: {answer.message}", response.text)
         return None
+
+
+def _split_target(plan: SplitPlan, packages: list[N11ShipmentPackage],
+                  known: Mapping[str, str]) -> N11ShipmentPackage | Outcome:
+    """The n11 package to split as kalem split `plan.package_id`, or the outcome when there is none
+    to split: done already (an attempt that reached n11 before the sync was stopped), or none holding
+    its units. The package learnt for it, unless n11 has split it or cancelled units of it since (its
+    live units are then in a new package); else a live one holding the same units that no other kalem
+    package is known by."""
+    by_id = {p.id: p for p in packages}
+    mine = by_id.get(known.get(plan.package_id, ""))
+    if mine is not None and mine.shipmentPackageStatus not in CANCELLED | HISTORY:
+        return mine  # live, to split; or shipped meanwhile, which n11 refuses in its own words
+    others = {n11_id for package_id, n11_id in known.items() if package_id != plan.package_id}
+    free = [p for p in packages if p.shipmentPackageStatus in LIVE and p.id not in others and p is not mine]
+    holding = [p for p in free if content_of(p) == plan.whole]
+    if holding:
+        return holding[0]
+    made = assign(plan.parts, free)
+    if made is not None:  # split already, by an attempt that never heard n11's answer
+        return Done("n11 shows this split already", {**made, **({plan.package_id: mine.id} if mine else {})})
+    # None live: the package holding the units as n11 shows it, whose status n11 refuses in its own words.
+    shown = next((p for p in packages if p.id not in others and p.shipmentPackageStatus not in CANCELLED | HISTORY
+                  and content_of(p) == plan.whole), None)
+    if shown is not None:
+        return shown
+    return Rejected(REFUSED, f"n11 shows no package holding the units of package {plan.package_id}: "
+                             + ", ".join(f"{sku} x{n}" for sku, n in sorted(plan.whole.items())))
+
+
+def _split_body(plan: SplitPlan, target: N11ShipmentPackage) -> wire.SplitByQuantity:
+    units = LineUnits(target)
+    cancelled = [wire.CancelledItem(cancelReasonId=n11_reason(reason), orderLineId=order_line_id, quantity=n)
+                 for sku, quantity, reason in plan.cancelled for order_line_id, n in units.take(sku, quantity)]
+    groups = [wire.SplitPackage(packageDetails=[wire.PackageDetail(orderLineId=order_line_id, quantities=n)
+                                                for sku, quantity in part.items()
+                                                for order_line_id, n in units.take(sku, quantity)])
+              for _, part in plan.parts]
+    return wire.SplitByQuantity(splitPackages=groups, cancelledItems=cancelled)
 
 
 def _failed(failure: ChannelFailure) -> Outcome:
