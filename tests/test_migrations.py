@@ -189,3 +189,40 @@ def test_sqlite_orders_keep_their_numbering_trigger(tmp_path):
 
 def test_postgresql_orders_keep_their_numbering_trigger(postgres):
     _orders_keep_their_numbering_trigger(_fresh_postgres(postgres))
+
+
+def _n11_accounts_push_splits(url: str) -> None:
+    """Revision 0016_channel_packages: n11 accounts made before it push the splits decided in kalem
+    too; other platforms' accounts push what they did."""
+    import json
+    from datetime import UTC, datetime
+
+    at = datetime(2026, 1, 1, tzinfo=UTC)
+    upgrade(url, "0015_channel_drift")
+    engine = create_engine(url)
+    types = {"cha_n11": ("n11", ["cancel_request.approved", "lines.cancelled"]),
+             "cha_zonos": ("zonos", ["lines.cancelled", "order.cancelled"])}
+    try:
+        with engine.begin() as conn:
+            for account_id, (platform, pushed) in types.items():
+                conn.execute(sa.text(
+                    "INSERT INTO channel_accounts (id, seller_id, platform, channel, base_url, credentials, "
+                    "push_types, enabled, created_at, next_pull_at, consecutive_failures) VALUES "
+                    "(:id, 'acme', :p, :p, 'http://x', 'sealed', :t, :e, :at, :at, 0)"),
+                    {"id": account_id, "p": platform, "t": json.dumps(pushed), "e": True, "at": at})
+        upgrade(url)
+        with engine.connect() as conn:
+            found = {r.id: json.loads(r.push_types) for r in conn.execute(sa.text(
+                "SELECT id, push_types FROM channel_accounts"))}
+        assert found == {"cha_n11": ["cancel_request.approved", "lines.cancelled", "package.split"],
+                         "cha_zonos": ["lines.cancelled", "order.cancelled"]}
+    finally:
+        engine.dispose()
+
+
+def test_sqlite_n11_accounts_push_splits(tmp_path):
+    _n11_accounts_push_splits(f"sqlite:///{tmp_path}/m.db")
+
+
+def test_postgresql_n11_accounts_push_splits(postgres):
+    _n11_accounts_push_splits(_fresh_postgres(postgres))

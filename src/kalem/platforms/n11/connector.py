@@ -15,6 +15,11 @@ package that holds the line (approved first with `PUT /rest/order/v1/update` whe
 a read of the order's packages and sends only what n11 does not show cancelled yet: an attempt that
 reached n11 before the sync was stopped is never applied again. n11 cannot cancel without splitting:
 cancelling every live unit of a package is refused before it is sent (a dead letter that says so).
+A package split decided in kalem becomes `splitPackageByQuantity` on the n11 package holding the split
+package's units (`package_match`), one `splitPackages` entry per new package and `cancelledItems` for
+the units it cancelled; the cancel event of such a split is sent with it, not on its own. The ids n11
+gives the new packages are read back and kept (`Done.packages`), so that a later split addresses them;
+an n11 package found split already, into packages holding what kalem's hold, is not split again.
 
 Read (reconciliation): the order's packages by `orderNumber`, each line's units counted by its
 package's status: `Created`/`Picking` open, `UnSupplied`/`Cancelled` cancelled, the rest (`Shipped`,
