@@ -7,7 +7,6 @@ from __future__ import annotations
 from decimal import Decimal
 
 from babel.numbers import NumberFormatError, parse_decimal
-
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
