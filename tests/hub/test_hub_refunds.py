@@ -150,6 +150,11 @@ def test_a_second_settle_is_refused_in_the_pages_language_and_changes_nothing(
     error.wait_for()
     assert error.get_attribute("data-code") == "refund_already_settled"
     assert error.locator(".lead").inner_text() == REFUSED[lang]
+    # The domain's English words: shown on an English page, folded away (closed) on a Turkish one.
+    detail = error.get_by_test_id("error-detail")
+    assert "already" in detail.text_content()
+    assert detail.evaluate("e => e.tagName") == ("P" if lang == "en" else "DETAILS")
+    assert detail.locator("xpath=descendant-or-self::p").is_visible() is (lang == "en")
     assert _ok(api.get(f"/v1/refunds/{refund_id}")) == recorded
     assert recorded["status"] == "succeeded"
     assert snapshot(server.db) == before

@@ -239,6 +239,15 @@ def test_cancelling_shipped_units_is_refused(api, db):
     assert snapshot(db) == before
 
 
+def test_a_strategy_for_a_seller_kalem_does_not_know_is_refused_and_creates_nothing(api, db):
+    token(db, "seller", "acme")
+    before = snapshot(db)
+    for r in (api.put("/v1/sellers/acmee/cancellation-strategy", json={"cargo_rule": "never"}),
+              api.get("/v1/sellers/acmee/cancellation-strategy")):
+        assert r.status_code == 404 and r.json()["error"]["code"] == "unknown_seller", r.text
+    assert snapshot(db) == before
+
+
 def test_strategy_per_seller(api, db):
     r = api.get("/v1/sellers/acme/cancellation-strategy")
     assert r.json() == {"seller_id": "acme", "is_default": True,

@@ -17,6 +17,7 @@ from kalem.config import Settings
 from kalem.domain.errors import AuthenticationFailed, TooManyLogins
 from kalem.store.uow import UnitOfWork
 from tests.conftest import ADMIN, serving
+from tests.support import csrf_token
 from tests.test_cli import kalem
 
 CHEAP = {"time_cost": 1, "memory_cost": 8, "parallelism": 1}
@@ -85,6 +86,41 @@ def test_a_disabled_user_can_no_longer_log_in_and_its_jwts_stop(db, server, api)
         assert jwt.get("/v1/orders").status_code == 401
     again = api.post("/Auth/login", json={"UserName": "gone", "Password": "right-pass"})
     assert again.status_code == 401, again.text
+
+
+def test_a_changed_password_ends_the_sessions_and_jwts_issued_before_it(db, server, api):
+    access.create_user(UnitOfWork(db), username="leak", password="old-pass-1", role="seller", seller_id="acme")
+    login = api.post("/Auth/login", json={"UserName": "leak", "Password": "old-pass-1"})
+    assert login.status_code == 200, login.text
+    with httpx.Client(base_url=server.url, timeout=30) as browser:
+        form = browser.get("/hub/login")
+        signed_in = browser.post("/hub/login", data={"csrf": csrf_token(form.text), "username": "leak",
+                                                     "password": "old-pass-1"})
+        assert signed_in.status_code == 303 and browser.cookies.get("kalem_hub"), signed_in.text
+        # changed before either is first used, so no cached check is left to wait out
+        access.set_password(UnitOfWork(db), "leak", "new-pass-2")
+        after = browser.get("/hub/cancel-requests")
+        assert after.status_code == 303 and after.headers["location"].startswith("/hub/login"), after.text
+    old = {"Authorization": f"Bearer {login.json()['token']}"}
+    with httpx.Client(base_url=server.url, timeout=30, headers=old) as jwt:
+        assert jwt.get("/v1/orders").status_code == 401
+    assert api.post("/Auth/login", json={"UserName": "leak", "Password": "old-pass-1"}).status_code == 401
+    again = api.post("/Auth/login", json={"UserName": "leak", "Password": "new-pass-2"})
+    assert again.status_code == 200, again.text
+    new = {"Authorization": f"Bearer {again.json()['token']}"}
+    with httpx.Client(base_url=server.url, timeout=30, headers=new) as jwt:
+        assert jwt.get("/v1/orders").status_code == 200
+
+
+def test_a_rehash_at_login_is_not_a_password_change(db, server, api):
+    access.create_user(UnitOfWork(db), username="kalir", password="right-pass", role="seller", seller_id="acme")
+    login = api.post("/Auth/login", json={"UserName": "kalir", "Password": "right-pass"})
+    assert login.status_code == 200, login.text
+    access.login(UnitOfWork(db), "kalir", "right-pass", CountingHasher(time_cost=3, memory_cost=32, parallelism=1))
+    assert _stored_hash(db, "kalir").startswith("$argon2id$v=19$m=32,t=3,p=1$")   # rehashed
+    with httpx.Client(base_url=server.url, timeout=30,
+                      headers={"Authorization": f"Bearer {login.json()['token']}"}) as jwt:
+        assert jwt.get("/v1/orders").status_code == 200
 
 
 def test_at_most_the_slots_hash_at_once_and_the_rest_are_told_to_retry(db, server):

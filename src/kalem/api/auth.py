@@ -47,16 +47,16 @@ class Authenticator:
         if self._admin and hmac.compare_digest(credential.encode(), self._admin.encode()):
             return Principal("operator", "admin")
         if credential.count(".") == 2:
-            return self.derived(self._from_jwt(credential), wait=wait)
+            return self.derived(*self._from_jwt(credential), wait=wait)
         return self._cached(credential, lambda: authenticate(self._uow(write=False), credential), wait)
 
-    def derived(self, principal: Principal, *, wait: bool = True) -> Principal:
-        """The principal of a credential issued for another (a face's JWT, a hub session), while that
-        one stands; checked as a token is, through the same cache."""
+    def derived(self, principal: Principal, issued_at: float, *, wait: bool = True) -> Principal:
+        """The principal of a credential issued for another (a face's JWT, a hub session) at `issued_at`
+        (Unix seconds), while that one stands; checked as a token is, through the same cache."""
         if principal.subject == "admin" and principal.role == "operator":
             return principal  # the admin token lives in the settings: it is revoked by changing them
-        return self._cached(f"derived:{principal.subject}", lambda: still_valid(self._uow(write=False), principal),
-                            wait)
+        return self._cached(f"derived:{principal.subject}@{issued_at}",
+                            lambda: still_valid(self._uow(write=False), principal, issued_at), wait)
 
     def credential(self, secret: str) -> Principal:
         """A credential kept like a token, as `secret` (a face that receives one in parts joins them the
@@ -77,12 +77,15 @@ class Authenticator:
         return self.bearer(credential, wait=wait)
 
     def issue_jwt(self, principal: Principal, *, claims: dict[str, object] | None = None) -> tuple[str, datetime]:
-        expires = datetime.now(UTC) + timedelta(seconds=self._ttl)
+        now = datetime.now(UTC)
+        expires = now + timedelta(seconds=self._ttl)
         payload = {"sub": principal.subject, "role": principal.role, "seller_id": principal.seller_id,
-                   "iss": _JWT_ISSUER, "exp": expires, **(claims or {})}
+                   "iss": _JWT_ISSUER, "iat": now.timestamp(), "exp": expires, **(claims or {})}
         return jwt.encode(payload, self._secret, algorithm="HS256"), expires
 
-    def _from_jwt(self, token: str) -> Principal:
+    def _from_jwt(self, token: str) -> tuple[Principal, float]:
+        """The principal and the time it was issued (a JWT made before `iat` was written: its expiry
+        less the lifetime JWTs are issued for)."""
         try:
             claims = jwt.decode(token, self._secret, algorithms=["HS256"], issuer=_JWT_ISSUER,
                                 options={"require": ["exp", "iss", "sub", "role"]})
@@ -90,7 +93,9 @@ class Authenticator:
             raise TokenExpired("the token has expired") from exc
         except jwt.PyJWTError as exc:
             raise CredentialsInvalid("the token is not valid") from exc
-        return Principal(claims["role"], claims["sub"], claims.get("seller_id"))
+        issued = claims.get("iat")
+        return (Principal(claims["role"], claims["sub"], claims.get("seller_id")),
+                float(issued) if isinstance(issued, int | float) else float(claims["exp"] - self._ttl))
 
     def forget(self, token_id: str) -> None:
         """Drop a revoked token from this process's cache (other processes drop it within `CACHE_SECONDS`)."""

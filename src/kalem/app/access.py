@@ -129,14 +129,17 @@ def authenticate(uow: UnitOfWork, secret: str) -> Principal:
     return Principal(row.role, row.id, row.seller_id)
 
 
-def still_valid(uow: UnitOfWork, principal: Principal) -> Principal:
-    """The principal of a credential derived from another (a JWT a face's login issued), if the one it
-    was derived from still stands: a token not revoked or expired, a user still there."""
+def still_valid(uow: UnitOfWork, principal: Principal, issued_at: float) -> Principal:
+    """The principal of a credential derived from another (a JWT a face's login issued, a hub session),
+    if the one it was derived from still stands: a token not revoked or expired; a user still enabled
+    whose password has not been changed since `issued_at` (Unix seconds)."""
     with uow:
         now = uow.now()
         if principal.subject.startswith("user:"):
             row = uow.users.get(principal.subject.removeprefix("user:"))
-            standing = row is not None and row.disabled_at is None
+            standing = (row is not None and row.disabled_at is None
+                        and (row.password_changed_at is None
+                             or as_utc(row.password_changed_at).timestamp() <= issued_at))
         else:
             row = uow.tokens.by_id(principal.subject)
             standing = (row is not None and row.revoked_at is None
@@ -211,9 +214,11 @@ def login(uow: UnitOfWork, username: str, password: str, hasher: PasswordHasher 
 
 
 def set_password(uow: UnitOfWork, username: str, password: str) -> None:
+    """A new password; the hub sessions and face JWTs issued before it stop working (within the
+    credential cache's bound), as a user changing a leaked password expects."""
     _password_rules(password)
     with uow:
-        if not uow.users.set_password(username, hash_password(password)):
+        if not uow.users.set_password(username, hash_password(password), uow.now()):
             raise UserNotFound(f"user {username} not found", username=username)
         uow.commit()
 

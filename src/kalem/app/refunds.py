@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from kalem.app.access import known_seller, unknown_seller
 from kalem.app.ids import new_id
 from kalem.app.principals import Principal, SellerIdMismatch
 from kalem.app.refund_account import account_of
@@ -327,6 +328,8 @@ def get_strategy(uow: UnitOfWork, seller_id: str, principal: Principal) -> tuple
         raise SellerIdMismatch("a seller may only read its own cancellation strategy")
     with uow:
         stored = uow.strategies.get(seller_id)
+        if stored is None and not uow.sellers.exists(seller_id):  # an operator's typo, as a write refuses it
+            raise unknown_seller(seller_id)
     return (DEFAULT_STRATEGY, True) if stored is None else (strategy_from_dict(stored), False)
 
 
@@ -336,7 +339,7 @@ def put_strategy(uow: UnitOfWork, seller_id: str, config: Mapping[str, Any],
     strategy = strategy_from_dict(config)
     with uow:
         now = uow.now()
-        uow.sellers.ensure(seller_id, now)
+        known_seller(uow, seller_id, now, new_seller=False)  # a typo must not create a seller
         uow.strategies.put(seller_id, strategy.to_dict(), now, principal.actor.label)
         uow.commit(strategy)
     return strategy

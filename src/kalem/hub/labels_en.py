@@ -163,6 +163,7 @@ EN: dict[str, str] = {
     "error.500": "An unexpected error occurred. Try again; if it persists, contact your administrator.",
     "error.503": "The database cannot be reached right now; try again shortly.",
     "error.generic": "The request could not be completed.",
+    "error.detail": "Technical detail",
     "error.code": "Error code",
     "error.csrf_failed": "The form could not be verified (CSRF). Reload the page and try again.",
     "error.ambiguous_order_number": "Several sellers have this order number; choose a seller.",

@@ -163,6 +163,7 @@ TR: dict[str, str] = {
     "error.500": "Beklenmeyen bir hata oluştu. Tekrar deneyin; sürerse yöneticinize başvurun.",
     "error.503": "Veritabanına şu anda ulaşılamıyor; biraz sonra tekrar deneyin.",
     "error.generic": "İstek tamamlanamadı.",
+    "error.detail": "Teknik ayrıntı (İngilizce)",
     "error.code": "Hata kodu",
     "error.csrf_failed": "Form doğrulanamadı (CSRF). Sayfayı yenileyip tekrar deneyin.",
     "error.ambiguous_order_number": "Bu sipariş numarası birden fazla satıcıda var; satıcı seçin.",

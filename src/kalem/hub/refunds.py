@@ -4,14 +4,16 @@ use case as `/v1/refunds/{id}/settle` and `/retry`."""
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
+from babel.numbers import NumberFormatError, parse_decimal
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from kalem.app import refunds as app
 from kalem.domain.errors import InvalidInput
 from kalem.domain.refunds import RefundStatus
+from kalem.hub.formats import locale_of
 from kalem.hub.web import PREFIX, Form, HubRoute, SignedIn, StatusFilterUnknown
 
 router = APIRouter(prefix=PREFIX, route_class=HubRoute, include_in_schema=False)
@@ -47,21 +49,25 @@ def settle(refund_id: str, page: SignedIn, form: Form) -> Response:
 
 @router.post("/refunds/{refund_id}/retry")
 def retry(refund_id: str, page: SignedIn, form: Form) -> Response:
-    app.retry_refund(page.uow(write=True), refund_id, page.principal, _amount(form.get("forced_amount")))
+    app.retry_refund(page.uow(write=True), refund_id, page.principal, _amount(form.get("forced_amount"), page.lang))
     return page.redirect(f"{REFUNDS}?status=pending&done=retried")
 
 
-def _amount(value: object) -> Decimal | None:
-    """A forced amount as typed: empty is none; a comma is the decimal separator in Turkish."""
-    text = str(value or "").strip().replace(" ", "")
+def _amount(value: object, lang: str) -> Decimal | None:
+    """A forced amount as typed in the page's language, read by Babel (CLDR): "1.234,50" in Turkish,
+    "1,234.50" in English. Strict, so a figure whose grouping does not fit the language ("80.50" on a
+    Turkish page, which could be 8.050 or 80,50) is refused rather than guessed."""
+    text = str(value or "").strip()
     if not text:
         return None
-    if "," in text:
-        text = text.replace(".", "").replace(",", ".")
     try:
-        amount = Decimal(text)
-    except InvalidOperation:
-        raise AmountMalformed("forced_amount must be an amount, e.g. 120.50", field="forced_amount") from None
+        amount = parse_decimal(text, locale=locale_of(lang), strict=True)
+    except NumberFormatError:
+        raise AmountMalformed(_MALFORMED, field="forced_amount") from None
     if not amount.is_finite() or amount < 0:
-        raise AmountMalformed("forced_amount must be an amount, e.g. 120.50", field="forced_amount")
+        raise AmountMalformed(_MALFORMED, field="forced_amount")
     return amount
+
+
+_MALFORMED = ("forced_amount must be an amount written as the page's language writes it: "
+              "1.234,50 in Turkish, 1,234.50 in English")

@@ -38,6 +38,7 @@ class Session:
     principal: Principal
     sid: str
     expires: int
+    issued_at: float  # Unix seconds: a password changed after it ends the session
 
 
 class Signer:
@@ -48,10 +49,11 @@ class Signer:
 
     # --- sessions ---
     def issue(self, principal: Principal, *, now: float | None = None) -> tuple[str, Session]:
-        expires = int((now or time.time()) + SESSION_SECONDS)
-        session = Session(principal, secrets.token_urlsafe(16), expires)
+        issued = now or time.time()
+        expires = int(issued + SESSION_SECONDS)
+        session = Session(principal, secrets.token_urlsafe(16), expires, issued)
         payload = _b64(json.dumps({"r": principal.role, "s": principal.subject, "l": principal.seller_id,
-                                   "i": session.sid, "e": expires}, separators=(",", ":")).encode())
+                                   "i": session.sid, "e": expires, "n": issued}, separators=(",", ":")).encode())
         return f"{payload}.{self._sign(payload)}", session
 
     def read(self, cookie: str | None, *, now: float | None = None) -> Session | None:
@@ -63,7 +65,10 @@ class Signer:
             return None
         try:
             data = json.loads(_unb64(payload))
-            session = Session(Principal(data["r"], data["s"], data["l"]), data["i"], int(data["e"]))
+            expires = int(data["e"])
+            # a cookie signed before sessions carried their issue time: its expiry less the lifetime
+            session = Session(Principal(data["r"], data["s"], data["l"]), data["i"], expires,
+                              float(data.get("n", expires - SESSION_SECONDS)))
         except (ValueError, KeyError, TypeError):
             return None
         if session.expires <= (now or time.time()) or session.principal.role not in ("operator", "seller"):

@@ -174,7 +174,7 @@ class Page:
             if uow.hub_sessions.ended(session.sid):
                 return None
         try:
-            self.ctx.auth.derived(session.principal)
+            self.ctx.auth.derived(session.principal, session.issued_at)
         except AuthenticationFailed:
             return None
         return session

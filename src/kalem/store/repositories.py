@@ -383,12 +383,17 @@ class UserRepository:
                            {"u": username, "p": password_hash, "r": role, "s": seller_id, "at": now})
 
     def get(self, username: str) -> Any:
-        return self._conn.execute(_q("SELECT username, password_hash, role, seller_id, disabled_at FROM users "
-                                     "WHERE username = :u"), {"u": username}).first()
+        return self._conn.execute(_q("SELECT username, password_hash, role, seller_id, disabled_at, "
+                                     "password_changed_at FROM users WHERE username = :u"), {"u": username}).first()
 
-    def set_password(self, username: str, password_hash: str) -> bool:
-        return self._conn.execute(_q("UPDATE users SET password_hash = :p WHERE username = :u"),
-                                  {"u": username, "p": password_hash}).rowcount == 1
+    def set_password(self, username: str, password_hash: str, changed_at: datetime | None = None) -> bool:
+        """Store a hash; `changed_at` when the password itself changed (not a rehash of the same one)."""
+        if changed_at is None:
+            return self._conn.execute(_q("UPDATE users SET password_hash = :p WHERE username = :u"),
+                                      {"u": username, "p": password_hash}).rowcount == 1
+        return self._conn.execute(_q("UPDATE users SET password_hash = :p, password_changed_at = :at "
+                                     "WHERE username = :u"),
+                                  {"u": username, "p": password_hash, "at": changed_at}).rowcount == 1
 
     def disable(self, username: str, now: datetime) -> bool:
         """Disable (keeping the first time); False if there is no such user."""

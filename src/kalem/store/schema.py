@@ -120,6 +120,7 @@ users = sa.Table(
     sa.Column("seller_id", sa.String(64)),
     sa.Column("created_at", TS, nullable=False),
     sa.Column("disabled_at", TS),
+    sa.Column("password_changed_at", TS),  # credentials issued before it (sessions, JWTs) stop working
 )
 
 # A hub session is a signed cookie; signing out ends it here, until the cookie would have expired anyway.
