@@ -63,6 +63,17 @@ order_serials = sa.Table(
     sqlite_autoincrement=True,
 )
 
+# Every sales channel's integer number, for the faces whose platforms key channels by integers: given by a
+# trigger on `orders` when a channel's first order is inserted (migration 0016_channel_numbers, which also
+# fixes the numbers of the channels kalem knows by name), never changed.
+channel_numbers = sa.Table(
+    "channel_numbers", metadata,
+    sa.Column("number", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True, autoincrement=True),
+    sa.Column("channel", sa.String(40), nullable=False),
+    sa.UniqueConstraint("channel", name="uq_channel_numbers_channel"),
+    sqlite_autoincrement=True,
+)
+
 cancel_requests = sa.Table(
     "cancel_requests", metadata,
     sa.Column("id", sa.String(40), primary_key=True),
