@@ -289,6 +289,7 @@ channel_accounts = sa.Table(
     sa.Column("base_url", sa.String(2000), nullable=False),
     sa.Column("credentials", sa.Text, nullable=False),
     sa.Column("push_types", sa.Text, nullable=False),   # JSON list of the event types its connector pushes
+    sa.Column("settings", sa.Text),   # JSON object of options for its connector (migration 0016_channel_settings)
     sa.Column("enabled", sa.Boolean, nullable=False),
     sa.Column("created_at", TS, nullable=False),
     sa.Column("watermark", sa.String(200)),
