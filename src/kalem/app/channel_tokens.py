@@ -2,8 +2,8 @@
 
 A kept token is used until shortly before it ends (a platform that says when); one the platform refuses is
 asked for again, once, and a second refusal is the account's credentials being rejected. A changed
-credential is a new key, so it logs in anew. The connectors that log in (Hebiar, HepsiGlobal, Akinon)
-share this cache; each names the scheme its platform's `Authorization` header takes.
+credential is a new key, so it logs in anew. Every connector that logs in shares this cache; each names
+the scheme its platform's `Authorization` header takes.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ MARGIN = 30.0
 class BearerTokens:
     user: str      # the names of the credentials a token is issued for
     secret: str
-    scheme: str = "Bearer"   # `Authorization: <scheme> <token>` (Akinon's is `Token`)
+    scheme: str = "Bearer"   # `Authorization: <scheme> <token>` (a DRF API's is `Token`)
     #: (account, its credentials' digest) → (token, when to ask again: never while it is taken, for a
     #: token whose end is not said)
     _kept: dict[tuple[str, str], tuple[str, float]] = field(default_factory=dict, repr=False)
