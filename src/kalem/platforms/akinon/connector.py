@@ -15,10 +15,9 @@ Pushed: a cancel decided in kalem becomes `POST /api/i1/orders/{pk}/cancel/` nam
 to cancel (open ones, status 400, of each line), a reason per item, and the refund fields. The reason
 is Omnitron's pk for kalem's reason: Omnitron's reasons are the tenant's own, so an account may carry a
 `reason_map` (kalem reason code → the tenant's reason pk); a reason it does not map is sent as kalem's
-id. Omnitron
-documents no idempotency key, so every push starts from a read of the order (`?number=`) and cancels
-only what Omnitron does not show cancelled yet: an attempt that reached Omnitron before the sync was
-stopped is never applied again.
+id. Omnitron documents no idempotency key, so every push starts from a read of the order (`?number=`)
+and cancels only what Omnitron does not show cancelled yet: an attempt that reached Omnitron before the
+sync was stopped is never applied again.
 """
 
 from __future__ import annotations
