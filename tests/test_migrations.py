@@ -220,9 +220,50 @@ def _n11_accounts_push_splits(url: str) -> None:
         engine.dispose()
 
 
+def _channels_are_numbered(url: str) -> None:
+    """Revision 0016_channel_numbers: the channels kalem knows by name keep fixed numbers, the seller's own
+    channels of existing orders are numbered from 100 in the order their first order came, and a new
+    channel is numbered when its first order is inserted — once, whatever inserts it."""
+    from datetime import UTC, datetime, timedelta
+
+    at = datetime(2026, 1, 1, tzinfo=UTC)
+    upgrade(url, "0014_channels")
+    engine = create_engine(url)
+    insert = sa.text("INSERT INTO orders (id, seller_id, order_number, status, version, last_sequence, intake_hash, "
+                     "created_at, updated_at, body, channel) VALUES (:id, 'acme', :id, 'open', 1, 1, 'h', :at, :at, "
+                     "'{}', :channel)")
+    try:
+        with engine.begin() as conn:
+            for minutes, (order_id, channel) in enumerate((("o1", "n11"), ("o2", "app"), ("o3", "WEB"),
+                                                           ("o4", "app"), ("o5", "direct"))):
+                conn.execute(insert, {"id": order_id, "at": at + timedelta(minutes=minutes), "channel": channel})
+        upgrade(url)
+        numbers = "SELECT channel, number FROM channel_numbers"
+        with engine.connect() as conn:
+            assert dict(conn.execute(sa.text(numbers)).all()) == {
+                "direct": 1, "n11": 2, "hepsiglobal": 3, "zonos": 4, "hebiar": 5, "akinon": 6, "app": 100, "WEB": 101}
+        with engine.begin() as conn:
+            for order_id, channel in (("o6", "WEB"), ("o7", "zonos"), ("o8", "new-shop"), ("o9", "new-shop"),
+                                      ("o10", "other")):
+                conn.execute(insert, {"id": order_id, "at": at, "channel": channel})
+        with engine.connect() as conn:
+            found = dict(conn.execute(sa.text(numbers)).all())
+        assert (len(found), found["WEB"], found["zonos"], found["new-shop"], found["other"]) == (10, 101, 4, 102, 103)
+    finally:
+        engine.dispose()
+
+
 def test_sqlite_n11_accounts_push_splits(tmp_path):
     _n11_accounts_push_splits(f"sqlite:///{tmp_path}/m.db")
 
 
 def test_postgresql_n11_accounts_push_splits(postgres):
     _n11_accounts_push_splits(_fresh_postgres(postgres))
+
+
+def test_sqlite_channels_are_numbered(tmp_path):
+    _channels_are_numbered(f"sqlite:///{tmp_path}/m.db")
+
+
+def test_postgresql_channels_are_numbered(postgres):
+    _channels_are_numbered(_fresh_postgres(postgres))

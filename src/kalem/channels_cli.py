@@ -47,6 +47,10 @@ def channel_add(platform: Annotated[str, typer.Option(help="the platform's name,
                 credential: Annotated[list[str], typer.Option(help="NAME=VALUE, once per credential "
                                                               "(n11: appkey, appsecret)")],
                 channel: Annotated[str | None, typer.Option(help="the channel's name (default: the platform's)")]
+                = None,
+                reason_map: Annotated[list[str] | None, typer.Option(
+                    "--reason-map", help="CODE=ID, once per reason: the platform's reason id for a kalem reason "
+                                         "code (e.g. out_of_stock=12); a code left out is sent as kalem's id")]
                 = None) -> None:
     """Add a channel account; prints its id alone on stdout."""
     from kalem.app import channels
@@ -56,10 +60,14 @@ def channel_add(platform: Annotated[str, typer.Option(help="the platform's name,
     pairs = [c.partition("=") for c in credential]
     if any(not sep for _, sep, _ in pairs):
         raise typer.BadParameter("each --credential is NAME=VALUE")
+    reasons = [r.partition("=") for r in reason_map or ()]
+    if any(not sep or not value.strip().isdigit() for _, sep, value in reasons):
+        raise typer.BadParameter("each --reason-map is CODE=ID, the ID a number")
     try:
         account = channels.add_account(_uow()(), channels.AddAccount(
             platform=platform, base_url=base_url, credentials={k: v for k, _, v in pairs},
-            principal=Principal(*_OPERATOR_CLI), seller_id=seller_id, channel=channel), connectors())
+            principal=Principal(*_OPERATOR_CLI), seller_id=seller_id, channel=channel,
+            reason_map={code.strip(): int(value) for code, _, value in reasons}), connectors())
     except KalemError as exc:
         raise _fail(exc.message) from exc
     typer.echo(account.id)
@@ -123,7 +131,7 @@ def account_view(account: ChannelAccount) -> dict[str, Any]:
                        "last_error_kind": account.last_error_kind, "last_error": account.last_error,
                        "consecutive_failures": account.consecutive_failures,
                        "next_pull_at": _iso(account.next_pull_at)},
-            "watermark": account.watermark}
+            "watermark": account.watermark, "reason_map": dict(account.settings.get("reason_map") or {})}
 
 
 def push_view(push: Push) -> dict[str, Any]:

@@ -45,11 +45,13 @@ def test_bad_accounts_are_refused_and_change_nothing(api, db):
         "platform_not_connectable": {**N11, "platform": "nowhere"},
         "credentials_incomplete": {**N11, "credentials": {"appkey": "k"}},
         "channel_account_invalid": {**N11, "base_url": "ftp://x"},
+        "channel_account_invalid ": {**N11, "channel": "n11-b", "reason_map": {"no_such_reason": 3}},
+        "invalid_request": {**N11, "channel": "n11-c", "reason_map": {"out_of_stock": "3"}},
         "channel_account_exists": N11,
     }
     for code, body in cases.items():
         refused = api.post("/v1/channel-accounts", json={**body, "seller_id": "acme"})
-        assert refused.json()["error"]["code"] == code, (code, refused.text)
+        assert refused.json()["error"]["code"] == code.strip(), (code, refused.text)
         assert refused.status_code in (409, 422)
     assert snapshot(db) == before
 
@@ -66,3 +68,15 @@ def test_a_decision_queues_a_push_for_its_own_channel_only(api, db):
         rows = conn.execute(sa.text("SELECT p.event_type, o.order_number, p.status FROM channel_pushes p "
                                     "JOIN orders o ON o.id = p.order_id")).all()
     assert [tuple(r) for r in rows] == [("lines.cancelled", "4300000002", "pending")]
+
+
+def test_an_account_keeps_its_reason_map(api):
+    akinon = {"platform": "akinon", "base_url": "https://omnitron.example", "seller_id": "acme",
+              "credentials": {"username": "u", "password": "p"}}
+    made = api.post("/v1/channel-accounts", json={**akinon, "reason_map": {"out_of_stock": 12, "fraud": 9}})
+    assert made.status_code == 201, made.text
+    assert made.json()["reason_map"] == {"out_of_stock": 12, "fraud": 9}
+    assert api.get(f"/v1/channel-accounts/{made.json()['id']}").json()["reason_map"] == {"out_of_stock": 12,
+                                                                                          "fraud": 9}
+    plain = api.post("/v1/channel-accounts", json={**akinon, "channel": "akinon-b"}).json()
+    assert plain["reason_map"] == {}

@@ -22,9 +22,10 @@ ITEM = {"pk": 1, "order": 1, "status": "400", "remote_id": "line", "product": {"
         "tracking_number": None, "carrier_shipping_code": None, "delivered_date": None,
         "estimated_delivery_date": None}
 PACKED = {**ITEM, "tracking_number": "7340001"}   # an item in a package with a tracking number
-ORDER = {"pk": 1, "number": "n", "status": "400", "currency": "TRY", "amount": "9.99", "discount_amount": "0.00",
-         "shipping_amount": "0.00", "shipping_tax_rate": None, "created_date": "2024-01-01T00:00:00Z",
-         "modified_date": "2024-01-01T00:00:00Z", "orderitem_set": [PACKED]}
+# `channel`: the id of the order's sales channel, as Omnitron's order names its channel (1: kalem's `direct`).
+ORDER = {"pk": 1, "number": "n", "status": "400", "channel": 1, "currency": "TRY", "amount": "9.99",
+         "discount_amount": "0.00", "shipping_amount": "0.00", "shipping_tax_rate": None,
+         "created_date": "2024-01-01T00:00:00Z", "modified_date": "2024-01-01T00:00:00Z", "orderitem_set": [PACKED]}
 PAGE = {"count": 1, "next": None, "previous": None, "results": [ORDER]}
 CLEAR = {"order": 1, "cancellation_type": "cancel", "order_items": [1],
          "refund": {"id": "rf_1", "amount": "9.99", "status": "succeeded"}}
@@ -115,7 +116,7 @@ def test_the_three_documented_paths(server, db, api):
     client, o = placed(server, db, api)
     items = [i["pk"] for i in o["orderitem_set"]]
     for path, pk in ((f"/api/i1/orders/{o['pk']}/cancel/", items[0]), (f"/api/v1/orders/{o['pk']}/cancel/", items[1]),
-                     (f"/api/v1/channel/7/orders/{o['pk']}/cancel", items[2])):
+                     (f"/api/v1/channel/1/orders/{o['pk']}/cancel", items[2])):
         r = client.post(path, json=seed_cancel(o["pk"], [pk], {str(pk): 136}))
         assert r.status_code == 200, (path, r.text)
         assert r.json()["orderitem_set"][items.index(pk)]["status"] == "100"
@@ -263,7 +264,7 @@ def test_item_and_order_status_codes(server, db, api):
 
 
 # --- §4.4 cancellation requests -----------------------------------------------------------------
-@pytest.mark.parametrize("prefix", ["/api/v1/channel/3", "/api/channel/3", "/api/v1"])
+@pytest.mark.parametrize("prefix", ["/api/v1/channel/1", "/api/channel/1", "/api/v1"])
 def test_cancellation_request_object_and_endpoints(server, db, api, prefix):
     client, o = placed(server, db, api)
     pks = [i["pk"] for i in o["orderitem_set"]]

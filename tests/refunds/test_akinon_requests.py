@@ -82,7 +82,7 @@ def test_full_approval_and_paging(server, db, api):
     api.post("/v1/orders", json=order())
     client = akinon(server, db)
     items = pks(client, "4000000001")
-    made = [create(client, items[0]), create(client, items[1], path="/api/channel/7/cancellation_requests/"),
+    made = [create(client, items[0]), create(client, items[1], path="/api/channel/1/cancellation_requests/"),
             create(client, items[2], path="/api/v1/cancellation_requests/")]
     assert len({m["id"] for m in made}) == 3
     first = client.get(BASE, params={"limit": 2})
@@ -233,7 +233,7 @@ def test_bad_bodies_answer_drf_style_and_change_nothing(server, db, api):
     assert refused(client, db, "POST", f"{BASE}1/approve/", {"quantity": "one"})["code"] == "invalid_request"
 
 
-@pytest.mark.parametrize("prefix", ["/api/v1/channel/3", "/api/channel/3", "/api/v1"])
+@pytest.mark.parametrize("prefix", ["/api/v1/channel/1", "/api/channel/1", "/api/v1"])
 def test_idempotent_create(server, db, api, prefix):
     api.post("/v1/orders", json=order())
     client = akinon(server, db)

@@ -101,6 +101,7 @@ def gql(query: str, **variables: Any) -> Call:
 
 CANCEL_LINE = {"line_id": line(MAIN), "quantity": 1, "reason_id": 136}
 AK_PREFIXES = ("/api/v1/channel/{channel_id}", "/api/channel/{channel_id}", "/api/v1")
+AK_CHANNEL = "2"   # the Akinon id of channel n11, the world's orders' channel: a channel's paths hold its orders
 
 
 def _native() -> list[Entry]:
@@ -295,7 +296,7 @@ def _akinon() -> list[Entry]:
         Entry("akinon", "POST", "/api/v1/orders/{order_id}/cancel/",
               lambda w: [c("POST", f"/api/v1/orders/{w.ak_order}/cancel/", json=cancel(w))]),
         Entry("akinon", "POST", "/api/v1/channel/{channel_id}/orders/{pk}/cancel",
-              lambda w: [c("POST", f"/api/v1/channel/1/orders/{w.ak_order}/cancel", json=cancel(w))]),
+              lambda w: [c("POST", f"/api/v1/channel/{AK_CHANNEL}/orders/{w.ak_order}/cancel", json=cancel(w))]),
         Entry("akinon", "GET", "/api/v1/orders/",
               lambda w: [c("GET", "/api/v1/orders/"), c("GET", "/api/v1/orders/", params={"number": MAIN})],
               kind="listing"),
@@ -310,7 +311,7 @@ def _akinon() -> list[Entry]:
               lambda w: [c("GET", "/api/v1/channel/1/cancellation_reasons/136/")], kind="catalog"),
     ]
     for prefix in AK_PREFIXES:
-        real = prefix.replace("{channel_id}", "1")
+        real = prefix.replace("{channel_id}", AK_CHANNEL)
         base, here = f"{prefix}/cancellation_requests", f"{real}/cancellation_requests"
         entries += [
             Entry("akinon", "GET", f"{base}/", lambda w, here=here: [c("GET", f"{here}/")], kind="listing"),

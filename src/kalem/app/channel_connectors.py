@@ -18,7 +18,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol, TypeVar, runtime_checkable
+
+import httpx
+from pydantic import BaseModel, ValidationError
 
 from kalem.domain.orders import Order, OrderSpec
 from kalem.store.channel_accounts import ChannelAccount
@@ -107,6 +110,26 @@ class ChannelFailure(Exception):
         self.kind = kind
         self.message = message
         self.body = body
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+class UnreadableAnswer(Exception):
+    """A platform's answer that is not in the form of its documented model; `body` keeps it (a dead
+    letter shows it)."""
+
+    def __init__(self, body: str) -> None:
+        super().__init__(body)
+        self.body = body
+
+
+def parse_answer(model: type[M], response: httpx.Response) -> M:
+    """The platform's answer read as `model` (the connector's wire model of it), or `UnreadableAnswer`."""
+    try:
+        return model.model_validate_json(response.content)
+    except ValidationError:
+        raise UnreadableAnswer(response.text) from None
 
 
 class Connector(Protocol):

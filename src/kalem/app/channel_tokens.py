@@ -1,8 +1,9 @@
-"""The bearer tokens a connector keeps per channel account: one login per token, not one per call.
+"""The tokens a connector keeps per channel account: one login per token, not one per call.
 
-A kept token is used until shortly before it ends; one the platform refuses is asked for again, once, and a
-second refusal is the account's credentials being rejected. A changed credential is a new key, so it logs
-in anew.
+A kept token is used until shortly before it ends (a platform that says when); one the platform refuses is
+asked for again, once, and a second refusal is the account's credentials being rejected. A changed
+credential is a new key, so it logs in anew. Every connector that logs in shares this cache; each names
+the scheme its platform's `Authorization` header takes.
 """
 
 from __future__ import annotations
@@ -27,7 +28,9 @@ MARGIN = 30.0
 class BearerTokens:
     user: str      # the names of the credentials a token is issued for
     secret: str
-    #: (account, its credentials' digest) → (token, when to ask again)
+    scheme: str = "Bearer"   # `Authorization: <scheme> <token>` (a DRF API's is `Token`)
+    #: (account, its credentials' digest) → (token, when to ask again: never while it is taken, for a
+    #: token whose end is not said)
     _kept: dict[tuple[str, str], tuple[str, float]] = field(default_factory=dict, repr=False)
 
     def _key(self, account: ChannelAccount) -> tuple[str, str]:
@@ -35,8 +38,11 @@ class BearerTokens:
         digest = hashlib.sha256(f"{creds.get(self.user)}\0{creds.get(self.secret)}".encode()).hexdigest()
         return account.id, digest
 
-    def keep(self, account: ChannelAccount, token: str, seconds_left: float) -> str:
-        self._kept[self._key(account)] = (token, time.monotonic() + max(0.0, seconds_left - MARGIN))
+    def keep(self, account: ChannelAccount, token: str, seconds_left: float | None = None) -> str:
+        """Keeps the token for the account: until shortly before `seconds_left` end, or (None) until
+        the platform refuses it."""
+        until = float("inf") if seconds_left is None else time.monotonic() + max(0.0, seconds_left - MARGIN)
+        self._kept[self._key(account)] = (token, until)
         return token
 
     def forget(self, account: ChannelAccount) -> None:
@@ -49,14 +55,14 @@ class BearerTokens:
         with httpx.Client(base_url=account.base_url, timeout=timeout) as client:
             kept = self._kept.get(key)
             if kept is not None and kept[1] > time.monotonic():
-                client.headers["Authorization"] = f"Bearer {kept[0]}"
+                client.headers["Authorization"] = f"{self.scheme} {kept[0]}"
                 try:
                     return work(client)
                 except ChannelFailure as failure:
                     if failure.kind != CREDENTIALS_REJECTED:
                         raise
             self._kept.pop(key, None)
-            client.headers["Authorization"] = f"Bearer {login(client, account)}"
+            client.headers["Authorization"] = f"{self.scheme} {login(client, account)}"
             try:
                 return work(client)
             except ChannelFailure as failure:

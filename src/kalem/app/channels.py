@@ -16,6 +16,7 @@ from kalem.app.channel_connectors import Connector
 from kalem.app.ids import new_id
 from kalem.app.principals import Principal, seller_for_new_order
 from kalem.domain.errors import Conflict, InvalidInput, NotFound
+from kalem.domain.reasons import CATALOG
 from kalem.store.channel_accounts import ChannelAccount, Push
 from kalem.store.uow import UnitOfWork
 
@@ -61,6 +62,24 @@ class AddAccount:
     principal: Principal
     seller_id: str | None = None
     channel: str | None = None   # default: the platform's name
+    #: kalem reason code (the shared vocabulary: `out_of_stock`, …) → the platform's reason id, for a
+    #: platform whose reasons are the tenant's own; a code left out is sent as kalem's own id.
+    reason_map: Mapping[str, int] | None = None
+
+
+#: The codes a reason map may name: the shared vocabulary of every catalog's reasons.
+REASON_CODES = frozenset(r.code for r in CATALOG)
+
+
+def _reason_map(given: Mapping[str, int] | None) -> dict[str, int]:
+    found = dict(given or {})
+    unknown = sorted(code for code in found if code not in REASON_CODES)
+    if unknown:
+        raise ChannelAccountInvalid(f"reason_map: {unknown[0][:64]!r} is not a reason code; the codes are "
+                                    f"{', '.join(sorted(REASON_CODES))}", field="reason_map")
+    if not all(type(v) is int and 0 < v < 2**63 for v in found.values()):
+        raise ChannelAccountInvalid("reason_map: each platform reason id is a positive integer", field="reason_map")
+    return found
 
 
 def add_account(uow: UnitOfWork, cmd: AddAccount, connectors: Mapping[str, Connector]) -> ChannelAccount:
@@ -74,6 +93,7 @@ def add_account(uow: UnitOfWork, cmd: AddAccount, connectors: Mapping[str, Conne
                                     field="channel")
     if not _URL.match(cmd.base_url) or len(cmd.base_url) > 2000:
         raise ChannelAccountInvalid("base_url must be an http(s) URL", field="base_url")
+    reason_map = _reason_map(cmd.reason_map)
     wanted, given = set(connector.credential_names), set(cmd.credentials)
     if wanted != given or not all(isinstance(v, str) and v for v in cmd.credentials.values()):
         raise CredentialsIncomplete(f"{cmd.platform} takes exactly these credentials, each non-empty: "
@@ -88,7 +108,8 @@ def add_account(uow: UnitOfWork, cmd: AddAccount, connectors: Mapping[str, Conne
                                        channel=channel)
         uow.channel_accounts.add(account_id=account_id, seller_id=seller_id, platform=cmd.platform,
                                  channel=channel, base_url=cmd.base_url.rstrip("/"),
-                                 credentials=dict(cmd.credentials), push_types=sorted(connector.pushes), now=now)
+                                 credentials=dict(cmd.credentials), push_types=sorted(connector.pushes), now=now,
+                                 settings={"reason_map": reason_map} if reason_map else None)
         found = uow.channel_accounts.get(account_id)
         assert found is not None
         uow.commit(found)

@@ -2,17 +2,19 @@
 
 An account is a seller's account on a platform kalem connects to: its base URL, its credentials (one
 JSON object, sealed at rest with store/sealed.py and opened only when a connector needs them), its
-health and its pull watermark. The outbox (`channel_pushes`) is one row per (account, event) to send:
-`enqueue` is called by `EventRepository.append`, on the business transaction's own connection, so a
-decision and its push commit together or not at all — as webhook deliveries do (store/outbox.py).
+settings for its connector (one JSON object, not secret), its health and its pull watermark. The
+outbox (`channel_pushes`) is one row per (account, event) to send: `enqueue` is called by
+`EventRepository.append`, on the business transaction's own connection, so a decision and its push
+commit together or not at all — as webhook deliveries do (store/outbox.py).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from types import MappingProxyType
 from typing import Any
 
 import sqlalchemy as sa
@@ -77,6 +79,8 @@ class ChannelAccount:
     consecutive_failures: int
     credential_names: tuple[str, ...]   # what is stored, never the values
     credentials: dict[str, str] | None = None  # opened only by `get(..., open_credentials=True)`
+    #: Options for its connector, such as `reason_map` (kalem reason code → the platform's reason id).
+    settings: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,10 +114,12 @@ class ChannelAccountRepository:
     # --- accounts ---------------------------------------------------------------------------
 
     def add(self, *, account_id: str, seller_id: str, platform: str, channel: str, base_url: str,
-            credentials: dict[str, str], push_types: Sequence[str], now: datetime) -> None:
+            credentials: dict[str, str], push_types: Sequence[str], now: datetime,
+            settings: Mapping[str, Any] | None = None) -> None:
         self._conn.execute(accounts.insert().values(
             id=account_id, seller_id=seller_id, platform=platform, channel=channel, base_url=base_url,
             credentials=self._sealer.seal(json.dumps(credentials, sort_keys=True)),
+            settings=json.dumps(dict(settings), sort_keys=True) if settings else None,
             push_types=json.dumps(sorted(push_types)), enabled=True, created_at=now, next_pull_at=now,
             consecutive_failures=0))
 
@@ -129,7 +135,8 @@ class ChannelAccountRepository:
             next_pull_at=codec.as_utc(row.next_pull_at), last_success_at=_utc(row.last_success_at),
             last_error_at=_utc(row.last_error_at), last_error_kind=row.last_error_kind, last_error=row.last_error,
             consecutive_failures=row.consecutive_failures, credential_names=tuple(sorted(opened)),
-            credentials=opened if open_credentials else None)
+            credentials=opened if open_credentials else None,
+            settings=MappingProxyType(json.loads(row.settings) if row.settings else {}))
 
     def get(self, account_id: str, seller_id: str | None = None, *,
             open_credentials: bool = False) -> ChannelAccount | None:

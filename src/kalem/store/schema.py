@@ -63,6 +63,17 @@ order_serials = sa.Table(
     sqlite_autoincrement=True,
 )
 
+# Every sales channel's integer number, for the faces whose platforms key channels by integers: given by a
+# trigger on `orders` when a channel's first order is inserted (migration 0016_channel_numbers, which also
+# fixes the numbers of the channels kalem knows by name), never changed.
+channel_numbers = sa.Table(
+    "channel_numbers", metadata,
+    sa.Column("number", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True, autoincrement=True),
+    sa.Column("channel", sa.String(40), nullable=False),
+    sa.UniqueConstraint("channel", name="uq_channel_numbers_channel"),
+    sqlite_autoincrement=True,
+)
+
 cancel_requests = sa.Table(
     "cancel_requests", metadata,
     sa.Column("id", sa.String(40), primary_key=True),
@@ -279,6 +290,7 @@ channel_accounts = sa.Table(
     sa.Column("base_url", sa.String(2000), nullable=False),
     sa.Column("credentials", sa.Text, nullable=False),
     sa.Column("push_types", sa.Text, nullable=False),   # JSON list of the event types its connector pushes
+    sa.Column("settings", sa.Text),   # JSON object of options for its connector (migration 0016_channel_settings)
     sa.Column("enabled", sa.Boolean, nullable=False),
     sa.Column("created_at", TS, nullable=False),
     sa.Column("watermark", sa.String(200)),

@@ -31,3 +31,21 @@ class OrderSerialRepository:
         """(order id, seller id) of the order with this serial, or None."""
         row = self._conn.execute(_BY_SERIAL, {"serial": serial}).first()
         return None if row is None else (row.order_id, row.seller_id)
+
+
+_NUMBERS = sa.text("SELECT number, channel FROM channel_numbers")
+
+
+class ChannelNumberRepository:
+    """Channels' integer numbers (`channel_numbers`): given when a channel's first order is inserted,
+    never changed. Read once per transaction (a table of a row per channel name)."""
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+        self._numbers: dict[str, int] | None = None
+
+    def all(self) -> dict[str, int]:
+        """channel name → its number, for every channel that has one."""
+        if self._numbers is None:
+            self._numbers = {r.channel: int(r.number) for r in self._conn.execute(_NUMBERS)}
+        return self._numbers

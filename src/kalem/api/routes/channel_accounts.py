@@ -23,6 +23,7 @@ router = APIRouter(tags=["channel accounts"], responses=ERRORS)
 
 Secret = Annotated[str, StringConstraints(min_length=1, max_length=2000)]
 AccountId = Annotated[str, Path(min_length=1, max_length=40)]
+ReasonId = Annotated[int, Field(strict=True, ge=1, le=2**63 - 1)]
 
 
 class ChannelAccountIn(BaseModel):
@@ -34,6 +35,10 @@ class ChannelAccountIn(BaseModel):
                                   "sealed at rest, never shown again")
     channel: str | None = Field(None, max_length=64, description="the channel's name; default: the platform's")
     seller_id: str | None = Field(None, max_length=64, description="operators: the seller it belongs to")
+    reason_map: dict[Annotated[str, StringConstraints(max_length=64)], ReasonId] | None = Field(
+        None, max_length=64, description="kalem reason code (`out_of_stock`, …) → the platform's reason id, for a "
+                                         "platform whose reasons are the tenant's own (Akinon); a code left out is "
+                                         "sent as kalem's id")
 
 
 class ChannelHealthOut(Out):
@@ -56,6 +61,7 @@ class ChannelAccountOut(Out):
     enabled: bool
     created_at: datetime
     health: ChannelHealthOut
+    reason_map: dict[str, int] = Field(description="kalem reason code → the platform's reason id; empty: none")
 
 
 class ChannelAccountList(Out):
@@ -88,7 +94,8 @@ def account_out(a: ChannelAccount) -> ChannelAccountOut:
         credential_names=list(a.credential_names), enabled=a.enabled, created_at=a.created_at,
         health=ChannelHealthOut(last_success_at=a.last_success_at, last_error_at=a.last_error_at,
                          last_error_kind=a.last_error_kind, last_error=a.last_error,
-                         consecutive_failures=a.consecutive_failures, next_pull_at=a.next_pull_at))
+                         consecutive_failures=a.consecutive_failures, next_pull_at=a.next_pull_at),
+        reason_map=dict(a.settings.get("reason_map") or {}))
 
 
 def push_out(p: Push) -> ChannelPushOut:
@@ -108,7 +115,7 @@ def _connectors(request: Request) -> Mapping[str, Connector]:
 def add_account(body: ChannelAccountIn, principal: Caller, ctx: Ctx, request: Request) -> ChannelAccountOut:
     account = app.add_account(ctx.uow(), app.AddAccount(
         platform=body.platform, base_url=body.base_url, credentials=body.credentials, principal=principal,
-        seller_id=body.seller_id, channel=body.channel), _connectors(request))
+        seller_id=body.seller_id, channel=body.channel, reason_map=body.reason_map), _connectors(request))
     return account_out(account)
 
 

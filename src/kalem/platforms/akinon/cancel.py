@@ -38,6 +38,7 @@ class CancelItems:
     include_cargo: bool | None = None
     forced_amount: Decimal | None = None
     reference: str | None = None           # refund_invoice_number
+    channel: int | None = None             # the id of the path's channel (None: a path naming none)
 
 
 @dataclass(frozen=True)
@@ -50,7 +51,8 @@ class Cancelled:
 
 def cancel(uow: UnitOfWork, cmd: CancelItems) -> Cancelled:
     with OrderTransaction(uow) as tx:
-        order = tx.lock_id(akinon_pks.order_id(uow, cmd.order_pk, cmd.principal))
+        order = akinon_pks.in_channel(uow, tx.lock_id(akinon_pks.order_id(uow, cmd.order_pk, cmd.principal)),
+                                      cmd.channel, cmd.order_pk)
         numbered = akinon_pks.numbered(uow, order)
         if cmd.items:
             pks = list(cmd.items)

@@ -24,6 +24,7 @@ from kalem.domain.orders import CancelItem, Operation, Request, ReturnItem, clas
 from kalem.domain.reasons import StatusType, reason
 from kalem.domain.refunds import RefundCause
 from kalem.platforms.akinon import pks as akinon_pks
+from kalem.platforms.akinon.channels import channel_named
 from kalem.platforms.akinon.face.errors import (
     CancellationRequestNotFound,
     DoesNotExist,
@@ -58,6 +59,7 @@ class CreateRequest:
     description: str | None = None
     quantity: int | None = None
     cancellation_type: str | None = None   # "cancel" | "refund": checked against the unit's state
+    channel: int | None = None             # the id of the path's channel (None: a path naming none)
 
 
 def create(uow: UnitOfWork, cmd: CreateRequest) -> AkinonRequest:
@@ -67,7 +69,8 @@ def create(uow: UnitOfWork, cmd: CreateRequest) -> AkinonRequest:
             raise _no_item(cmd.order_item)
         order = tx.lock_id(found.order_id)
         named = found.unit_in(order)
-        if named is None or named[1] > order.line(named[0]).quantity:
+        if named is None or named[1] > order.line(named[0]).quantity \
+                or not _in_channel(uow, order.channel, cmd.channel):
             raise _no_item(cmd.order_item)
         line_id, unit = named
         line = order.line(line_id)
@@ -102,16 +105,20 @@ def create(uow: UnitOfWork, cmd: CreateRequest) -> AkinonRequest:
         return tx.commit(AkinonRequest(pk, cmd.order_item, _order_pk(uow, order.id), request))
 
 
-def get(uow: UnitOfWork, pk: int, principal: Principal) -> AkinonRequest:
+def get(uow: UnitOfWork, pk: int, principal: Principal, channel: int | None = None) -> AkinonRequest:
     with uow:
-        return _load(uow, pk, principal)
+        return _load(uow, pk, principal, channel)
 
 
-def page(uow: UnitOfWork, principal: Principal, *, number: int, size: int) -> tuple[int, list[AkinonRequest]]:
-    """(count, the requests of page `number`), newest first."""
+def page(uow: UnitOfWork, principal: Principal, *, number: int, size: int,
+         channel: int | None = None) -> tuple[int, list[AkinonRequest]]:
+    """(count, the requests of page `number`), newest first; of the orders of the channel with id
+    `channel` when given."""
     with uow:
+        name = None if channel is None else channel_named(uow, channel)
         count, rows = uow.repository(AkinonIdRepository).objects((f"{CANCEL}:", f"{RETURN}:"), principal.scope,
-                                                                 limit=size, offset=(number - 1) * size)
+                                                                 limit=size, offset=(number - 1) * size,
+                                                                 channel=name)
         return count, [_view(uow, pk, order_id, *_unkey(key), principal) for pk, _, order_id, key in rows]
 
 
@@ -123,11 +130,12 @@ class Decide:
     quantity: int | None = None   # approve: units approved (cancel requests only may be partial)
     reason_id: int | None = None  # reject: a cancel- (or return-) request-denied reason
     description: str | None = None
+    channel: int | None = None    # the id of the path's channel (None: a path naming none)
 
 
 def decide(uow: UnitOfWork, cmd: Decide) -> AkinonRequest:
     with OrderTransaction(uow) as tx:
-        seen = _load(uow, cmd.pk, cmd.principal)
+        seen = _load(uow, cmd.pk, cmd.principal, cmd.channel)
         order = tx.lock_id(seen.request.order_id)
         current = _load(uow, cmd.pk, cmd.principal).request   # re-read under the order's lock
         ensure_pending(current)   # before the body's own checks: a decided request says so first
@@ -185,9 +193,16 @@ def _check_reason(field: str, reason_id: int | None, status_type: StatusType) ->
         raise
 
 
-def _load(uow: UnitOfWork, pk: int, principal: Principal) -> AkinonRequest:
-    found = uow.repository(AkinonIdRepository).resolve([pk]).get(pk)
-    if found is None or found.kind != "object" or principal.scope not in (None, found.seller_id):
+def _in_channel(uow: UnitOfWork, channel: str | None, wanted: int | None) -> bool:
+    """Whether an order of `channel` is on a path of the channel with id `wanted` (None: a path naming none)."""
+    return wanted is None or channel == channel_named(uow, wanted)
+
+
+def _load(uow: UnitOfWork, pk: int, principal: Principal, channel: int | None = None) -> AkinonRequest:
+    ids = uow.repository(AkinonIdRepository)
+    found = ids.resolve([pk]).get(pk)
+    if found is None or found.kind != "object" or principal.scope not in (None, found.seller_id) \
+            or not _in_channel(uow, None if channel is None else ids.channel_of(found.order_id), channel):
         raise CancellationRequestNotFound("Not found.", id=pk)
     kind, kalem_id, ref = _unkey(found.line_id)
     if kind not in (CANCEL, RETURN):

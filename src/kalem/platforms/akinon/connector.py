@@ -1,8 +1,9 @@
 """kalem as an Akinon Omnitron integrator: the client of Omnitron's API (Akinon Omnitron's API reference,
 "Order Cancellation"), on the same models as the Akinon face (`wire.py`, `face/schemas.py`).
 
-Credentials are a user's `username` and `password`: each pull and push logs in first
-(`POST /api/v1/auth/login/`, then `Authorization: Token <key>`), as Omnitron's SDK does.
+Credentials are a user's `username` and `password`: the connector logs in (`POST /api/v1/auth/login/`,
+then `Authorization: Token <key>`, as Omnitron's SDK does) and keeps the key until Omnitron refuses it
+(app/channel_tokens.py), since Omnitron's login answer does not say when a key ends.
 
 Pulled: the order list (`GET /api/v1/orders/`), every page, following the DRF `next` links (their
 path and query, taken against the account's base URL). Omnitron keeps one order item per unit: the
@@ -11,15 +12,16 @@ status 100 (`cancelled`) its cancelled units. An order not changed (`modified_da
 before the last pull is not taken in again.
 
 Pushed: a cancel decided in kalem becomes `POST /api/i1/orders/{pk}/cancel/` naming the order items
-to cancel (open ones, status 400, of each line), a reason per item, and the refund fields. Omnitron
-documents no idempotency key, so every push starts from a read of the order (`?number=`) and cancels
-only what Omnitron does not show cancelled yet: an attempt that reached Omnitron before the sync was
-stopped is never applied again.
+to cancel (open ones, status 400, of each line), a reason per item, and the refund fields. The reason
+is Omnitron's pk for kalem's reason: Omnitron's reasons are the tenant's own, so an account may carry a
+`reason_map` (kalem reason code → the tenant's reason pk); a reason it does not map is sent as kalem's
+id. Omnitron documents no idempotency key, so every push starts from a read of the order (`?number=`)
+and cancels only what Omnitron does not show cancelled yet: an attempt that reached Omnitron before the
+sync was stopped is never applied again.
 """
 
 from __future__ import annotations
 
-import hashlib
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -29,7 +31,6 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import httpx
-from pydantic import BaseModel, ValidationError
 
 from kalem.app.channel_connectors import (
     CREDENTIALS_REJECTED,
@@ -45,8 +46,12 @@ from kalem.app.channel_connectors import (
     PushRequest,
     Rejected,
     RetryLater,
+    UnreadableAnswer,
+    parse_answer,
 )
+from kalem.app.channel_tokens import BearerTokens
 from kalem.domain.orders import LineSpec, Order, OrderSpec
+from kalem.domain.reasons import shared_code
 from kalem.platforms.akinon import wire
 from kalem.platforms.akinon.face.schemas import AkinonCancelAnswer, AkinonLoginOut, AkinonOrder, AkinonOrderPage
 from kalem.store.channel_accounts import ChannelAccount
@@ -62,21 +67,7 @@ CANCELLED = "100"
 OVERLAP = timedelta(minutes=10)
 SELLER_REQUEST = 137              # kalem's `seller_request`: Omnitron's order items show no cancel reason
 
-M = TypeVar("M", bound=BaseModel)
 T = TypeVar("T")
-
-
-class _Unreadable(Exception):
-    def __init__(self, body: str) -> None:
-        super().__init__(body)
-        self.body = body
-
-
-def _parse(model: type[M], response: httpx.Response) -> M:
-    try:
-        return model.model_validate_json(response.content)
-    except ValidationError:
-        raise _Unreadable(response.text) from None
 
 
 def _refusal(response: httpx.Response, *, login: bool = False) -> tuple[str, str, str]:
@@ -113,15 +104,10 @@ class AkinonConnector:
     credential_names: tuple[str, ...] = ("username", "password")
     pushes: frozenset[str] = frozenset({"lines.cancelled", "cancel_request.approved"})
     timeout: float = 10.0
-    #: (account, its credentials' digest) → the token Omnitron answered: logging in once, not at every
-    #: pull, keeps clear of Omnitron's limits on logins; a token refused is forgotten and asked again.
-    _keys: dict[tuple[str, str], str] = field(default_factory=dict, repr=False)
-
-    @staticmethod
-    def _cache_key(account: ChannelAccount) -> tuple[str, str]:
-        creds = account.credentials or {}
-        digest = hashlib.sha256(f"{creds.get('username')}\0{creds.get('password')}".encode()).hexdigest()
-        return account.id, digest
+    #: The key Omnitron answered, per account: logging in once, not at every pull, keeps clear of
+    #: Omnitron's limits on logins; a key refused is forgotten and asked again.
+    _tokens: BearerTokens = field(default_factory=lambda: BearerTokens("username", "password", scheme="Token"),
+                                  repr=False)
 
     def _login(self, client: httpx.Client, account: ChannelAccount) -> str:
         creds = account.credentials or {}
@@ -133,33 +119,16 @@ class AkinonConnector:
         if response.status_code != 200:
             raise ChannelFailure(*_refusal(response, login=True))
         try:
-            return _parse(AkinonLoginOut, response).key
-        except _Unreadable as unreadable:
+            key = parse_answer(AkinonLoginOut, response).key
+        except UnreadableAnswer as unreadable:
             raise ChannelFailure(UNREADABLE_ANSWER, "Omnitron's login answer is not one kalem knows",
                                  unreadable.body) from None
+        return self._tokens.keep(account, key)   # Omnitron does not say when a key ends
 
     def _logged_in(self, account: ChannelAccount, work: Callable[[httpx.Client], T]) -> T:
         """`work` with a client logged in as the account's user (`Authorization: Token <key>`); a kept
-        token refused (it expired) is replaced once by a fresh login."""
-        cached = self._cache_key(account)
-        with httpx.Client(base_url=account.base_url, timeout=self.timeout) as client:
-            kept = self._keys.get(cached)
-            if kept is not None:
-                client.headers["Authorization"] = f"Token {kept}"
-                try:
-                    return work(client)
-                except ChannelFailure as failure:
-                    if failure.kind != CREDENTIALS_REJECTED:
-                        raise
-                    del self._keys[cached]
-            key = self._keys[cached] = self._login(client, account)
-            client.headers["Authorization"] = f"Token {key}"
-            try:
-                return work(client)
-            except ChannelFailure as failure:
-                if failure.kind == CREDENTIALS_REJECTED:
-                    self._keys.pop(cached, None)
-                raise
+        key refused (it expired) is replaced once by a fresh login."""
+        return self._tokens.authorized(account, self._login, work, timeout=self.timeout)
 
     # --- reading ---------------------------------------------------------------------------------
 
@@ -171,8 +140,8 @@ class AkinonConnector:
         if response.status_code != 200:
             raise ChannelFailure(*_refusal(response))
         try:
-            return _parse(AkinonOrderPage, response)
-        except _Unreadable as unreadable:
+            return parse_answer(AkinonOrderPage, response)
+        except UnreadableAnswer as unreadable:
             raise ChannelFailure(UNREADABLE_ANSWER, "Omnitron's order list is not one kalem knows",
                                  unreadable.body) from None
 
@@ -212,18 +181,18 @@ class AkinonConnector:
 
     def push(self, account: ChannelAccount, request: PushRequest) -> Outcome:
         try:
-            return self._logged_in(account, lambda client: self._push(client, request))
+            return self._logged_in(account, lambda client: self._push(client, request, reason_map(account)))
         except ChannelFailure as failure:
             if failure.kind == UNREADABLE_ANSWER:
                 return Rejected(failure.kind, failure.message, failure.body)
             return RetryLater(failure.kind, failure.message)
 
-    def _push(self, client: httpx.Client, request: PushRequest) -> Outcome:
+    def _push(self, client: httpx.Client, request: PushRequest, reasons: Mapping[str, int]) -> Outcome:
         order = request.order
         shown = self._order(client, order.order_number)
         if shown is None:
             return RetryLater(REFUSED, f"Omnitron shows no order {order.order_number} yet")
-        body = cancel_body(order, shown, _first_reason(request.data))
+        body = cancel_body(order, shown, omnitron_reason(_first_reason(request.data), reasons))
         if isinstance(body, Done | Rejected):
             return body
         return self._send(client, shown.pk, body)
@@ -241,11 +210,24 @@ class AkinonConnector:
                 return RetryLater(kind, message)
             return Rejected(kind, message, text)
         try:
-            _parse(AkinonCancelAnswer, response)
-        except _Unreadable as unreadable:
+            parse_answer(AkinonCancelAnswer, response)
+        except UnreadableAnswer as unreadable:
             return Rejected(UNREADABLE_ANSWER, "Omnitron's answer to the cancel is not one kalem knows",
                             unreadable.body)
         return Done(f"cancelled order items {', '.join(str(i) for i in body.cancel_items)}")
+
+
+def reason_map(account: ChannelAccount) -> dict[str, int]:
+    """The account's map of kalem reason codes to the tenant's reason pks (empty: none)."""
+    found = account.settings.get("reason_map") or {}
+    return {str(code): int(pk) for code, pk in found.items()}
+
+
+def omnitron_reason(kalem_reason_id: int | None, reasons: Mapping[str, int]) -> int:
+    """The Omnitron reason pk for kalem's reason: the account's map of its code, else kalem's own id
+    (the seller's request when the event names none)."""
+    kalem_id = kalem_reason_id or SELLER_REQUEST
+    return reasons.get(shared_code(kalem_id) or "", kalem_id)
 
 
 def _first_reason(data: Mapping[str, Any]) -> int | None:
@@ -267,7 +249,7 @@ def cancelled_by_line(order: AkinonOrder) -> dict[str, int]:
     return dict(found)
 
 
-def cancel_body(order: Order, shown: AkinonOrder, reason_id: int | None) -> wire.CancelIn | Done | Rejected:
+def cancel_body(order: Order, shown: AkinonOrder, reason_id: int) -> wire.CancelIn | Done | Rejected:
     """The cancel that brings Omnitron's order to kalem's cancelled units, or why none is sent."""
     on_omnitron = cancelled_by_line(shown)
     missing = {ln.line_id: ln.ledger.cancelled - on_omnitron.get(ln.line_id, 0) for ln in order.lines}
@@ -284,13 +266,12 @@ def cancel_body(order: Order, shown: AkinonOrder, reason_id: int | None) -> wire
     if short:
         return Rejected(REFUSED, "Omnitron shows no open order item left to cancel: "
                                  + ", ".join(f"{line_id} x{n}" for line_id, n in short.items()))
-    reason = reason_id or SELLER_REQUEST
     whole = all(item.status == CANCELLED or item.pk in items for item in shown.orderitem_set)
     # `forced_refund_amount` is Omnitron's internal override, null as its documentation asks; the
     # refund itself is Omnitron's, after its cancellation strategy.
     return wire.CancelIn(
         order=shown.pk, is_all=False, cancel_items=items, forced_refund_amount=None,
-        reasons={str(pk): reason for pk in items},
+        reasons={str(pk): reason_id for pk in items},
         is_cargo_refund=whole,           # nothing of the order left to ship: its shipping is refunded too
         return_details=False)
 

@@ -21,6 +21,7 @@ from kalem.app.principals import Principal
 from kalem.domain.errors import NotFound
 from kalem.domain.orders import Order
 from kalem.domain.refunds import Refund
+from kalem.platforms.akinon.channels import channel_id, channel_named
 from kalem.platforms.akinon.face.errors import OrderPkNotFound
 from kalem.platforms.akinon.store import AkinonIdRepository
 from kalem.store.serials import OrderSerialRepository
@@ -59,6 +60,7 @@ class Numbered:
     base: int                                        # the pk of the order's block (computed pks)
     stored: Mapping[tuple[str, int], int] = field(default_factory=dict)  # units numbered before
     refunds: tuple[Refund, ...] = ()
+    channel_id: int | None = None                    # the order's channel (channels.py)
 
     def unit_pks(self) -> dict[str, int]:
         """line id → the pk its unit 0 would have (unit n's pk is this + n), for computed pks."""
@@ -81,7 +83,7 @@ class Numbered:
         return unit if unit is not None and unit not in self.stored else None
 
     def with_order(self, order: Order, refunds: tuple[Refund, ...]) -> Numbered:
-        return Numbered(order, self.pk, self.base, self.stored, refunds)
+        return Numbered(order, self.pk, self.base, self.stored, refunds, self.channel_id)
 
 
 def numbered(uow: UnitOfWork, order: Order) -> Numbered:
@@ -89,7 +91,8 @@ def numbered(uow: UnitOfWork, order: Order) -> Numbered:
     serial = uow.repository(OrderSerialRepository).of([order.id])[order.id]
     base = BASE + serial * BLOCK
     pk, stored = uow.repository(AkinonIdRepository).for_order(order.id)
-    return Numbered(order, base if pk is None else pk, base, stored, tuple(uow.refunds.for_order(order.id)))
+    return Numbered(order, base if pk is None else pk, base, stored, tuple(uow.refunds.for_order(order.id)),
+                    channel_id(uow, order.channel))
 
 
 @dataclass(frozen=True)
@@ -139,18 +142,29 @@ def order_id(uow: UnitOfWork, order_pk: int, principal: Principal) -> str:
     return found.order_id
 
 
-def by_pk(uow: UnitOfWork, order_pk: int, principal: Principal) -> Numbered:
+def in_channel(uow: UnitOfWork, order: Order, channel: int | None, order_pk: int) -> Order:
+    """The order, if it is of the channel a path names by id (None: a path naming none); else not found,
+    as if there were no such order: a channel's paths hold only that channel's orders."""
+    if channel is not None and order.channel != channel_named(uow, channel):
+        raise OrderPkNotFound("Not found.", pk=order_pk)
+    return order
+
+
+def by_pk(uow: UnitOfWork, order_pk: int, principal: Principal, channel: int | None = None) -> Numbered:
     with uow:
-        return numbered(uow, uow.orders.get_by_id(order_id(uow, order_pk, principal)))
+        order = uow.orders.get_by_id(order_id(uow, order_pk, principal))
+        return numbered(uow, in_channel(uow, order, channel, order_pk))
 
 
-def by_number(uow: UnitOfWork, number: str, principal: Principal) -> list[Numbered]:
+def by_number(uow: UnitOfWork, number: str, principal: Principal, channel: int | None = None) -> list[Numbered]:
+    """The order with this number (none or one), of the channel with id `channel` when given."""
     with uow:
         try:
             orders = [uow.orders.get(number, principal.scope)]
         except NotFound:
             orders = []
-        return [numbered(uow, o) for o in orders]
+        wanted = None if channel is None else channel_named(uow, channel)
+        return [numbered(uow, o) for o in orders if wanted in (None, o.channel)]
 
 
 #: The most order items (units) one page of the order listing shows, unless its first order alone
@@ -158,11 +172,13 @@ def by_number(uow: UnitOfWork, number: str, principal: Principal) -> list[Number
 UNITS_PER_PAGE = 10_000
 
 
-def listed(uow: UnitOfWork, principal: Principal, *, offset: int, size: int) -> tuple[int, list[Numbered]]:
+def listed(uow: UnitOfWork, principal: Principal, *, offset: int, size: int,
+           channel: int | None = None) -> tuple[int, list[Numbered]]:
     """(count, up to `size` orders from `offset`, newest first, holding at most UNITS_PER_PAGE units
-    unless the first alone holds more)."""
+    unless the first alone holds more); `channel` (an id) narrows them to one channel's."""
     with uow:
-        orders = uow.orders.list(principal.scope, limit=size, offset=offset)
+        name = None if channel is None else channel_named(uow, channel)
+        orders = uow.orders.list(principal.scope, limit=size, offset=offset, channel=name)
         kept: list[Order] = []
         units = 0
         for order in orders:
@@ -170,4 +186,4 @@ def listed(uow: UnitOfWork, principal: Principal, *, offset: int, size: int) -> 
             if kept and units > UNITS_PER_PAGE:
                 break
             kept.append(order)
-        return uow.orders.count(principal.scope), [numbered(uow, o) for o in kept]
+        return uow.orders.count(principal.scope, name), [numbered(uow, o) for o in kept]

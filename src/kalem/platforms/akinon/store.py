@@ -107,16 +107,24 @@ class AkinonIdRepository:
         return int(self._conn.execute(_q("SELECT pk FROM akinon_ids WHERE order_id = :o AND line_id = :l AND "
                                          "unit_index = :i"), row).scalar_one())
 
+    def channel_of(self, order_id: str) -> str | None:
+        """The channel of the order (by name)."""
+        return self._conn.execute(_q("SELECT channel FROM orders WHERE id = :o"), {"o": order_id}).scalar()
+
     def objects(self, prefixes: Iterable[str], seller_id: str | None, *, limit: int,
-                offset: int) -> tuple[int, list[tuple[int, str, str, str]]]:
+                offset: int, channel: str | None = None) -> tuple[int, list[tuple[int, str, str, str]]]:
         """(count, page newest first) of object rows whose key starts with one of `prefixes`:
-        (pk, seller, order, key)."""
+        (pk, seller, order, key); `channel` keeps those of that channel's orders."""
         prefixes = list(prefixes)
         clauses = ["unit_index = -1", "(" + " OR ".join(f"line_id LIKE :k{i}" for i, _ in enumerate(prefixes)) + ")"]
         params: dict[str, Any] = {f"k{i}": f"{prefix}%" for i, prefix in enumerate(prefixes)}
         if seller_id is not None:
             clauses.append("seller_id = :s")
             params["s"] = seller_id
+        if channel is not None:
+            clauses.append("order_id IN (SELECT id FROM orders WHERE channel = :ch"
+                           + (" AND seller_id = :s)" if seller_id is not None else ")"))
+            params["ch"] = channel
         where = " AND ".join(clauses)
         count = int(self._conn.execute(_q(f"SELECT COUNT(*) FROM akinon_ids WHERE {where}"), params).scalar_one())
         rows = self._conn.execute(_q(f"SELECT pk, seller_id, order_id, line_id FROM akinon_ids WHERE {where} "

@@ -33,7 +33,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any
 
 import httpx
 from pydantic import BaseModel, ValidationError
@@ -55,6 +55,8 @@ from kalem.app.channel_connectors import (
     Rejected,
     RetryLater,
 )
+from kalem.app.channel_connectors import UnreadableAnswer as _Unreadable
+from kalem.app.channel_connectors import parse_answer as _parse
 from kalem.domain.orders import LineSpec, Order, OrderSpec
 from kalem.domain.reasons import StatusType, reasons
 from kalem.platforms.n11 import wire
@@ -82,22 +84,6 @@ _FROM_N11 = {r.id: {k.code: k.id for k in reasons(StatusType.CANCELLED)}.get(r.c
 def n11_reason(kalem_reason_id: int | None) -> int:
     """kalem's cancel reason as n11's, through the shared codes (`out_of_stock` → 61); else "other"."""
     return _N11_REASONS.get(_KALEM_REASONS.get(kalem_reason_id or 0, ""), OTHER_REASON)
-
-
-M = TypeVar("M", bound=BaseModel)
-
-
-class _Unreadable(Exception):
-    def __init__(self, body: str) -> None:
-        super().__init__(body)
-        self.body = body
-
-
-def _parse(model: type[M], response: httpx.Response) -> M:
-    try:
-        return model.model_validate_json(response.content)
-    except ValidationError:
-        raise _Unreadable(response.text) from None
 
 
 def _refusal(response: httpx.Response) -> tuple[str, str, str]:

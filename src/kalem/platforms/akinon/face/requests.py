@@ -7,7 +7,8 @@
     POST {prefix}/cancellation_requests/{id}/reject/    {"reason", "description"?}  (a request-denied reason)
 
 for the prefixes `/api/v1/channel/{channel_id}`, `/api/channel/{channel_id}` (the path of the
-integration docs) and `/api/v1`. kalem keeps no sales channels apart, so `channel_id` selects nothing.
+integration docs) and `/api/v1`. Under a channel's prefix only the requests of that channel's orders are
+there (`channel_id` is a channel's integer id, `platforms/akinon/channels.py`); `/api/v1` holds every channel's.
 """
 
 from __future__ import annotations
@@ -90,6 +91,17 @@ def _principal(request: Request, authorization: str | None) -> Principal:
     return context(request).auth.authorization(authorization, schemes=("token",))
 
 
+def _channel(request: Request) -> int | None:
+    """The id of the path's channel (None under `/api/v1`); FastAPI has checked it is an integer."""
+    raw = request.path_params.get("channel_id")
+    return None if raw is None else int(raw)
+
+
+def _on_channel(fingerprint: list[Any], channel: int | None) -> list[Any]:
+    """An idempotency fingerprint, with the path's channel when it names one."""
+    return fingerprint if channel is None else [*fingerprint, channel]
+
+
 def _int(raw: str | None) -> int | None:
     try:
         return int(raw) if raw is not None and raw.strip().isdigit() and len(raw) < 10 else None
@@ -104,7 +116,7 @@ def list_requests(request: Request, ctx: Ctx, authorization: Authorization = Non
     principal = _principal(request, authorization)
     number = page_number(page)
     size = min(max(_int(limit) or DEFAULT_LIMIT, 1), MAX_LIMIT)
-    count, found = app.page(ctx.uow(write=False), principal, number=number, size=size)
+    count, found = app.page(ctx.uow(write=False), principal, number=number, size=size, channel=_channel(request))
     return drf_page(request, number, size, count, [view(r) for r in found])
 
 
@@ -112,40 +124,43 @@ def create_request(body: RequestIn, request: Request, ctx: Ctx, authorization: A
                    idempotency_key: IdempotencyKey = None) -> Response:
     principal = _principal(request, authorization)
     cmd = app.CreateRequest(principal, body.order_item, body.reason, body.description, body.quantity,
-                            body.cancellation_type)
+                            body.cancellation_type, _channel(request))
     return ctx.idempotency.run(idempotency_key, principal,
-                               ["akinon cancellation_requests create", body.model_dump(mode="json")],
+                               _on_channel(["akinon cancellation_requests create", body.model_dump(mode="json")],
+                                           cmd.channel),
                                lambda uow: app.create(uow, cmd), lambda done: (201, view(done)))
 
 
 def detail(pk: Pk, request: Request, ctx: Ctx, authorization: Authorization = None) -> dict[str, Any]:
-    return view(app.get(ctx.uow(write=False), pk, _principal(request, authorization)))
+    return view(app.get(ctx.uow(write=False), pk, _principal(request, authorization), _channel(request)))
 
 
 def approve(pk: Pk, request: Request, ctx: Ctx, body: ApproveIn | None = None, authorization: Authorization = None,
             idempotency_key: IdempotencyKey = None) -> Response:
     body = body or ApproveIn()
     return _decide(ctx, request, authorization, idempotency_key, body.model_dump(mode="json"),
-                   lambda p: app.Decide(p, pk, "approve", quantity=body.quantity))
+                   lambda p: app.Decide(p, pk, "approve", quantity=body.quantity, channel=_channel(request)))
 
 
 def reject(pk: Pk, request: Request, ctx: Ctx, body: RejectIn | None = None, authorization: Authorization = None,
            idempotency_key: IdempotencyKey = None) -> Response:
     body = body or RejectIn()
     return _decide(ctx, request, authorization, idempotency_key, body.model_dump(mode="json"),
-                   lambda p: app.Decide(p, pk, "reject", reason_id=body.reason, description=body.description))
+                   lambda p: app.Decide(p, pk, "reject", reason_id=body.reason, description=body.description,
+                                        channel=_channel(request)))
 
 
 def _decide(ctx: Ctx, request: Request, authorization: str | None, key: str | None, body: dict[str, Any],
             command: Any) -> Response:
     principal = _principal(request, authorization)
     cmd: app.Decide = command(principal)
-    return ctx.idempotency.run(key, principal, [f"akinon cancellation_requests {cmd.decision}", cmd.pk, body],
+    return ctx.idempotency.run(key, principal,
+                               _on_channel([f"akinon cancellation_requests {cmd.decision}", cmd.pk, body], cmd.channel),
                                lambda uow: app.decide(uow, cmd), lambda done: (200, view(done)))
 
 
-def channel(channel_id: Annotated[int, Path(description="The sales channel (kalem keeps none apart)")]) -> None:
-    """Declares the `{channel_id}` of a channel path; it selects nothing."""
+def channel(channel_id: Annotated[int, Path(description="The sales channel's id: only its orders' requests")]) -> None:
+    """Declares the `{channel_id}` of a channel path (each endpoint reads it from the path)."""
 
 
 #: prefix → the suffix of its operations' names (operation ids are made from them)

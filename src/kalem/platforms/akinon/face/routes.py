@@ -4,10 +4,13 @@
     POST /api/i1/orders/{order_id}/cancel/                (also /api/v1/orders/{id}/cancel/ and
     POST /api/v1/channel/{channel_id}/orders/{pk}/cancel   the channel path) — cancel before shipment,
                                                           refund (return) after, never both at once
-    GET  /api/v1/orders/?number=…, /api/v1/orders/{pk}/   orders with `pk` and `orderitem_set`
+    GET  /api/v1/orders/?number=…&channel=…, /api/v1/orders/{pk}/   orders with `pk`, `channel` and `orderitem_set`
     GET  /api/{i1,v1}/orders_integration/{pk}/detailed_integration/   the same order
     GET  /api/v1/channel/{channel_id}/cancellation_reasons/[{id}/]
     …/cancellation_requests/[{id}/[approve/|reject/]]       list, create, read, decide (requests.py)
+
+A `channel_id` is a channel's integer id (`platforms/akinon/channels.py`): a channel's paths act only on
+that channel's orders, and another channel's order is not found there.
 
 Credentials: `Authorization: Token <key>`; the key is a JWT for a user made with `kalem user create`.
 """
@@ -88,7 +91,7 @@ def _cancel_items(given: list[int] | dict[str, int]) -> list[int]:
 
 
 def _cancel(order_pk: int, body: wire.CancelIn, request: Request, ctx: Ctx, authorization: str | None,
-            idempotency_key: str | None) -> Response:
+            idempotency_key: str | None, channel: int | None = None) -> Response:
     principal = _principal(request, authorization)
     if body.order != order_pk:
         raise Invalid(f"order {body.order} is not the order of this path ({order_pk}).", field="order")
@@ -102,7 +105,7 @@ def _cancel(order_pk: int, body: wire.CancelIn, request: Request, ctx: Ctx, auth
     cmd = cancel.CancelItems(
         principal, order_pk, tuple(items), body.reasons, body.ibans, body.holder_names,
         include_cargo=True if body.is_cargo_refund else None, forced_amount=_amount(body.forced_refund_amount),
-        reference=body.refund_invoice_number)
+        reference=body.refund_invoice_number, channel=channel)
 
     def render(done: cancel.Cancelled) -> tuple[int, Any]:
         if not body.return_details:
@@ -113,8 +116,8 @@ def _cancel(order_pk: int, body: wire.CancelIn, request: Request, ctx: Ctx, auth
                                                                "status": refund.status.value}}
         return 200, views.order_detail(done.order)
 
-    return ctx.idempotency.run(idempotency_key, principal,
-                               ["akinon cancel", order_pk, body.model_dump(mode="json")],
+    fingerprint = ["akinon cancel", order_pk, body.model_dump(mode="json")]
+    return ctx.idempotency.run(idempotency_key, principal, fingerprint if channel is None else [*fingerprint, channel],
                                lambda uow: cancel.cancel(uow, cmd), render)
 
 
@@ -136,16 +139,18 @@ def cancel_order_items_v1(order_id: int, body: wire.CancelIn, request: Request, 
     return _cancel(order_id, body, request, ctx, authorization, idempotency_key)
 
 
-@router.post("/api/v1/channel/{channel_id}/orders/{pk}/cancel", summary="The same, at the channel-app SDK's path",
+@router.post("/api/v1/channel/{channel_id}/orders/{pk}/cancel",
+             summary="The same, at the channel-app SDK's path: only for an order of that channel",
              responses=CANCELLED, dependencies=out.AUTHED)
 def cancel_order_items_in_channel(channel_id: int, pk: int, body: wire.CancelIn, request: Request, ctx: Ctx,
                                   authorization: Authorization = None,
                                   idempotency_key: IdempotencyKey = None) -> Response:
-    return _cancel(pk, body, request, ctx, authorization, idempotency_key)
+    return _cancel(pk, body, request, ctx, authorization, idempotency_key, channel_id)
 
 
 # --- reads --------------------------------------------------------------------------------------
-@router.get("/api/v1/orders/", summary="Orders, newest first, in DRF pages; `?number=` finds one by its number",
+@router.get("/api/v1/orders/", summary="Orders, newest first, in DRF pages; `?number=` finds one by its number, "
+                                       "`?channel=` keeps one channel's (by its id)",
             description="A page holds `limit` orders, and stops early at the order that would take it past "
                         f"{app.UNITS_PER_PAGE:,} order items (unless its first order alone holds more); its "
                         "`next` link then goes on with `?offset=`.",
@@ -154,15 +159,16 @@ def list_orders(request: Request, ctx: Ctx, authorization: Authorization = None,
                 number: Annotated[str | None, Query(max_length=64)] = None,
                 page: Annotated[str | None, Query(max_length=10)] = None,
                 limit: Annotated[int, Query(ge=1, le=100)] = 20,
-                offset: Annotated[int | None, Query(ge=0, le=2_147_483_647)] = None) -> dict[str, Any]:
+                offset: Annotated[int | None, Query(ge=0, le=2_147_483_647)] = None,
+                channel: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None) -> dict[str, Any]:
     principal = _principal(request, authorization)
     at = page_number(page)
     start = (at - 1) * limit if offset is None else offset
     if number is not None:
-        found = app.by_number(ctx.uow(write=False), number, principal)
+        found = app.by_number(ctx.uow(write=False), number, principal, channel)
         count, found = len(found), found[start:start + limit]
     else:
-        count, found = app.listed(ctx.uow(write=False), principal, offset=start, size=limit)
+        count, found = app.listed(ctx.uow(write=False), principal, offset=start, size=limit, channel=channel)
     results = [views.order_detail(n) for n in found]
     if offset is not None:
         return offset_page(request, offset, limit, count, results)

@@ -88,6 +88,7 @@ class AkinonOrder(BaseModel):
     pk: int
     number: str
     status: str
+    channel: int | None = None     # the channel's id; absent from an answer that names none
     currency: str
     amount: str
     discount_amount: str

@@ -1,7 +1,8 @@
 """Akinon order views: `pk`, `number`, numeric status codes, `orderitem_set` with one item per unit.
 
 The keys are those of Omnitron's order and order item (Akinon Omnitron's API reference); what kalem holds no data
-for (invoice, carrier, estimated delivery, the shipping tax rate) is null.
+for (invoice, carrier, estimated delivery, the shipping tax rate) is null. An order's `channel` is its channel's
+integer id (`platforms/akinon/channels.py`).
 """
 
 from __future__ import annotations
@@ -53,6 +54,7 @@ def order_detail(n: Numbered) -> dict[str, Any]:
             })
     return {
         "pk": n.pk, "number": order.order_number, "status": ORDER_STATUS[order.status],
+        "channel": n.channel_id,   # the channel's integer id, as Omnitron's order names its channel
         "currency": order.currency, "amount": amount,
         "discount_amount": format(sum((ln.discount for ln in order.lines), order.shipping_amount * 0), "f"),
         "shipping_amount": format(order.shipping_amount, "f"),
