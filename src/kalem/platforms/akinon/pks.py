@@ -15,6 +15,7 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Literal
 
 from kalem.app.principals import Principal
@@ -158,11 +159,12 @@ def by_number(uow: UnitOfWork, number: str, principal: Principal) -> list[Number
 UNITS_PER_PAGE = 10_000
 
 
-def listed(uow: UnitOfWork, principal: Principal, *, offset: int, size: int) -> tuple[int, list[Numbered]]:
+def listed(uow: UnitOfWork, principal: Principal, *, offset: int, size: int,
+           changed: tuple[datetime | None, datetime | None] = (None, None)) -> tuple[int, list[Numbered]]:
     """(count, up to `size` orders from `offset`, newest first, holding at most UNITS_PER_PAGE units
-    unless the first alone holds more)."""
+    unless the first alone holds more); `changed`: only orders last changed within [from, to]."""
     with uow:
-        orders = uow.orders.list(principal.scope, limit=size, offset=offset)
+        orders = uow.orders.list(principal.scope, limit=size, offset=offset, changed=changed)
         kept: list[Order] = []
         units = 0
         for order in orders:
@@ -170,4 +172,4 @@ def listed(uow: UnitOfWork, principal: Principal, *, offset: int, size: int) -> 
             if kept and units > UNITS_PER_PAGE:
                 break
             kept.append(order)
-        return uow.orders.count(principal.scope), [numbered(uow, o) for o in kept]
+        return uow.orders.count(principal.scope, changed=changed), [numbered(uow, o) for o in kept]
