@@ -7,20 +7,21 @@ channel account pointing at A and runs `kalem sync`. Both databases live on one 
 - Pull: orders are put on A in waves (`kalem import`, channel n11, one package of six units each) and
   B's sync pulls them (n11's `shipmentPackages` by date window, then each order by `orderNumber`).
   The clock runs only while B pulls a wave: from the wave committed on A until B holds all of it.
-  The n11 face lists the newest 1,000 orders of a seller, so a wave is at most 1,000 orders.
 - Memory: the peak resident memory (`VmHWM`) of B's one `kalem sync` process after each size of
-  `--orders` has been pulled: a sync that held what it pulled would grow with the count.
+  `--orders` has been pulled (`--orders 10000 100000`: flat memory is the 100,000 figure within a
+  few MiB of the 10,000 one): a sync that held what it pulled would grow with the count.
 - Push: `--cancels` orders get one unit cancelled in B (native API, not timed) while no sync runs;
   then a fresh `kalem sync` sends them to A (`splitPackageByQuantity` with `cancelledItems`, after a
   read of the order's packages and the approval n11 asks first) and the clock runs until every push
-  is done. Every cancel is checked to be in A's ledger once.
+  is done (a few pushes at once, `KALEM_SYNC_PUSH_WORKERS`, one order's one after another). Every
+  cancel is checked to be in A's ledger once.
 
 Every process — PostgreSQL (started as `postgres`, not through `pg_ctl`), both kalems, pgbench —
 runs in this benchmark's session: the kernel shares the CPUs fairly between sessions, so a server in
 a session of its own would get a larger share than it has in production beside its neighbours.
 
     .venv/bin/python bench/channels.py                              # writes "channels" in docs/performance.md
-    .venv/bin/python bench/channels.py --orders 10000 100000 --cancels 2000 --no-write
+    .venv/bin/python bench/channels.py --orders 10000 100000 --cancels 1000     # memory flat from 10k to 100k
 """
 
 from __future__ import annotations
@@ -44,44 +45,13 @@ import common  # noqa: E402
 import httpx  # noqa: E402
 from common import log  # noqa: E402
 
-from kalem.devtools.postgres import ThrowawayPostgres, free_port  # noqa: E402
+from kalem.devtools.postgres import free_port  # noqa: E402
 
 SELLER = "acme"
-WAVE = 1000            # the newest orders the n11 face lists for a seller
+WAVE = 10_000          # orders put on A at once (`kalem import`) before B pulls them
 UNITS = 6              # units of each order's one line: a cancel of one leaves a package to split from
 SYNC_ENV = {"KALEM_SYNC_PULL_SECONDS": "0.05", "KALEM_SYNC_POLL_SECONDS": "0.05",
             "KALEM_SYNC_LEASE_SECONDS": "60"}
-
-
-class SessionPostgres(ThrowawayPostgres):
-    """`postgres` itself as this process's child, in this session (pg_ctl would start it in one of its own)."""
-
-    server: subprocess.Popen[bytes] | None = None
-
-    def restart_after_stop(self) -> None:
-        options = [arg for k, v in self.settings.items() for arg in ("-c", f"{k}={v.strip(chr(39))}")]
-        with open(self.root / "log", "ab") as out:
-            self.server = subprocess.Popen([*self._as_user, str(self.bin / "postgres"), "-D", str(self.data),
-                                            "-p", str(self.port), *options], stdout=out, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 60
-        while subprocess.run([str(self.bin / "pg_isready"), "-q", "-h", "127.0.0.1", "-p", str(self.port)],
-                             check=False).returncode != 0:
-            if self.server.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"postgres did not start:\n{(self.root / 'log').read_text(errors='replace')}")
-            time.sleep(0.1)
-
-    def stop(self, mode: str = "fast") -> None:
-        if self.server is None:
-            return
-        with contextlib.suppress(FileNotFoundError, ProcessLookupError, ValueError):
-            postmaster = int((self.data / "postmaster.pid").read_text().split()[0])
-            os.kill(postmaster, {"smart": signal.SIGTERM, "fast": signal.SIGINT}.get(mode, signal.SIGQUIT))
-        try:
-            self.server.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            self.server.kill()
-            self.server.wait()
-        self.server = None
 
 
 class Kalem:
@@ -173,12 +143,12 @@ class Pull:
         return self.orders / self.seconds
 
 
-def wait_for(condition: object, what: str, seconds: float = 600) -> None:
+def wait_for(condition: object, what: str, seconds: float = 3600) -> None:
     deadline = time.monotonic() + seconds
     while not condition():  # type: ignore[operator]
         if time.monotonic() > deadline:
             raise RuntimeError(f"timed out waiting for {what}")
-        time.sleep(0.02)
+        time.sleep(0.1)
 
 
 def pull(a: Kalem, b: Kalem, sizes: list[int], workdir: Path) -> Pull:
@@ -243,7 +213,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv if argv is not None else [])
     from kalem.store.migrate import upgrade
     workdir = Path(tempfile.mkdtemp(prefix="kalem-bench-channels-"))
-    with SessionPostgres(settings=common.PG_SETTINGS) as pg:
+    with common.postgres() as pg:
         a, b = Kalem("a", pg.createdb("kalem_a"), workdir), Kalem("b", pg.createdb("kalem_b"), workdir)
         try:
             for k in (a, b):
@@ -289,8 +259,8 @@ the ratios to pgbench more than the rates). A pull reads each n11 window page by
 in before reading further (one page of orders held at a time), and asks n11 for each order by
 `orderNumber` so that all of its packages are seen: two requests to A and one intake in B per order.
 A push reads the order's packages first (n11 has no idempotency key), approves the package, then
-splits it with the cancelled units. The n11 face lists a seller's newest 1,000 orders, so the orders are
-put on A in waves of that size and the clock runs only while B pulls.
+splits it with the cancelled units; the sync sends pushes of different orders a few at a time. The
+orders are put on A in waves of up to {WAVE:,} and the clock runs only while B pulls.
 """
     print(text)
     if not args.no_write:

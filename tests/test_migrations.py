@@ -38,7 +38,7 @@ def test_the_whole_schema_holds_every_platforms_tables():
 
     whole = metadata()
     own = [table for platform in PLATFORMS for table in platform.tables()]
-    assert {t.name for t in own} == {"hebiar_ids", "n11_line_ids", "n11_carried_line_ids", "akinon_ids"}
+    assert {t.name for t in own} == {"hebiar_ids", "n11_line_ids", "n11_carried_line_ids", "n11_packages", "akinon_ids"}
     assert all(whole.tables[t.name] is t for t in own)
 
 

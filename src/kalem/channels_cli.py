@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import signal
+import threading
 import time
 from collections.abc import Callable
 from datetime import datetime
@@ -156,6 +157,7 @@ def sync(once: bool = False) -> None:
     from kalem.bootstrap.platforms import connectors
     env = os.environ
     settings = SyncSettings(pull_every=float(env.get("KALEM_SYNC_PULL_SECONDS", "60")),
+                            push_workers=int(env.get("KALEM_SYNC_PUSH_WORKERS", "4")),
                             lease=float(env.get("KALEM_SYNC_LEASE_SECONDS", "60")),
                             backoff_base=float(env.get("KALEM_SYNC_BACKOFF_SECONDS", "2")),
                             backoff_max=float(env.get("KALEM_SYNC_BACKOFF_MAX_SECONDS", "3600")))
@@ -169,17 +171,30 @@ def sync(once: bool = False) -> None:
         _log_reports(reconciler.run_due())
         return
     stop_signals = {signal.SIGTERM, signal.SIGINT}
-    signal.pthread_sigmask(signal.SIG_BLOCK, stop_signals)
+    signal.pthread_sigmask(signal.SIG_BLOCK, stop_signals)  # before the thread starts: it inherits the mask
+    stopping = threading.Event()
+
+    def reconciling() -> None:
+        # A reconciliation reads every recent order of an account from its platform: in a thread of its
+        # own, so that pulls and pushes never wait for it.
+        while not stopping.is_set():
+            try:
+                _log_reports(reconciler.run_due())
+            except Exception:
+                log.exception("kalem sync: a reconciliation failed")
+            stopping.wait(poll)
+
+    threading.Thread(target=reconciling, name="kalem-reconcile", daemon=True).start()
     log.info("kalem sync running (pull every %.0f s)", settings.pull_every)
     while True:
         try:
             busy = runner.run_once()
-            _log_reports(reconciler.run_due())
         except Exception:  # the database went away for a moment: keep going, never spin
             log.exception("kalem sync: a round failed")
             busy = 0
         if signal.sigtimedwait(stop_signals, 0 if busy else poll) is not None:
             break
+    stopping.set()
     log.info("kalem sync stopped")
 
 

@@ -68,3 +68,24 @@ def test_pull_reads_the_next_page_only_after_the_orders_of_the_page_before(serve
         server.url + SHIPMENT_PACKAGES, params={"orderNumber": number},
         headers={"appkey": keys[0], "appsecret": keys[1]}).json()["content"])
     assert pulled.final_watermark() == str(newest)
+
+
+def test_a_pull_does_not_read_again_what_the_sync_took_in_unchanged(server: Any, api: httpx.Client) -> None:
+    """The next pull starts at the last change seen, inclusive; the packages there (many may share that
+    millisecond) that this sync took in, unchanged since, are not read or taken in again."""
+    keys = key_pairs.create_key_pair(UnitOfWork(server.db), seller_id="acme")
+    for number in NUMBERS:
+        assert api.post("/v1/orders", json=order(number, channel="n11")).status_code == 201
+    transport = Recording()
+    connector = N11Connector(page_size=2, transport=transport)
+    first = connector.pull(account(server.url, keys), None)
+    assert [o.spec.order_number for o in first.orders] == NUMBERS
+    transport.queries.clear()
+
+    again = connector.pull(account(server.url, keys), first.final_watermark())
+    assert list(again.orders) == []
+    assert transport.window_pages() == ["0"]                          # the window from the watermark
+    assert not [q for q in transport.queries if "orderNumber" in q]   # and no order read again
+
+    fresh = N11Connector(page_size=2, transport=transport)            # another sync: it reads them again
+    assert [o.spec.order_number for o in fresh.pull(account(server.url, keys), first.final_watermark()).orders]

@@ -5,10 +5,13 @@ nothing, credentials, UpdateOrder and the GetShipmentPackages filters. The seed'
 from __future__ import annotations
 
 import json
+import re
 from concurrent.futures import ThreadPoolExecutor
+from decimal import Decimal
 
 import httpx
 import pytest
+import sqlalchemy as sa
 
 from kalem.platforms.n11 import key_pairs
 from kalem.store.uow import UnitOfWork
@@ -363,3 +366,44 @@ def test_two_clients_splitting_with_the_same_id_at_once(n11):
     assert refused.json()["errorCode"] == "SELLER_API.nothingToSplit", refused.text
     held = n11.held("N11-2")
     assert children(held, "PKG-2") == kids(("Picking", {"L50": 1}), ("Picking", {"L50": 3}))
+
+
+def test_a_window_of_more_than_a_thousand_orders_is_listed_whole_reading_only_each_pages_orders(n11, db):
+    """Every package of a window is listed across the pages, however many orders the seller has; a page
+    reads the orders of its own packages by id, never a listing of the seller's orders."""
+    from kalem.app.ingest import place_orders
+    from kalem.app.orders import PlaceOrder
+    from kalem.app.principals import Principal
+    from kalem.domain.orders import LineSpec, OrderSpec, PackageItem, PackageSpec, PackageStatus
+
+    def spec(i: int) -> OrderSpec:
+        return OrderSpec(seller_id="acme", order_number=f"BULK-{i:04d}", currency="TRY", channel="n11",
+                         lines=(LineSpec(f"BL-{i}", "SKU-BULK", "bulk", 2, Decimal("10.00")),),
+                         packages=(PackageSpec(f"BPKG-{i:04d}", PackageStatus.PICKING, (PackageItem(f"BL-{i}", 2),)),))
+
+    operator = Principal("operator", "test")
+    intakes = place_orders(UnitOfWork(db), [PlaceOrder(spec(i), operator) for i in range(1200)])
+    assert all(intake.created for intake in intakes)
+    wanted = {f"BPKG-{i:04d}" for i in range(1200)} | {"PKG-1", "PKG-2", "PKG-3"}
+
+    statements: list[str] = []
+
+    def seen(conn, cursor, statement, *args) -> None:  # noqa: ANN001
+        statements.append(statement)
+
+    sa.event.listen(db.engine, "before_cursor_execute", seen)
+    try:
+        pages = [n11.client.get(PACKAGES, params={"size": 100, "page": p, "orderByDirection": "ASC"}).json()
+                 for p in range(13)]
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", seen)
+    shown = [p["id"] for page in pages for p in page["content"]]
+    assert len(shown) == len(wanted) and set(shown) == wanted
+    assert {page["totalPages"] for page in pages} == {13}
+    assert [page["pageCount"] for page in pages] == [100] * 12 + [3]
+    changes = [p["lastModifiedDate"] for page in pages for p in page["content"]]
+    assert changes == sorted(changes)
+    order_reads = [s for s in statements if re.search(r"\bFROM orders\b", s)]
+    assert order_reads and all(re.search(r"\bWHERE id IN\b", s) for s in order_reads), order_reads[:3]
+    filtered = n11.packages(status="Picking", packageIds="BPKG-0007,BPKG-1199,PKG-3")
+    assert {p["id"] for p in filtered} == {"BPKG-0007", "BPKG-1199"}

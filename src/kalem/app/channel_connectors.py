@@ -16,8 +16,10 @@ platform shows it is a `Reader`; one that cannot is reported as not reconcilable
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any, Protocol, TypeVar, runtime_checkable
 
 import httpx
@@ -25,6 +27,21 @@ from pydantic import BaseModel, ValidationError
 
 from kalem.domain.orders import Order, OrderSpec
 from kalem.store.channel_accounts import ChannelAccount
+
+
+@cache
+def _tls() -> ssl.SSLContext:
+    """httpx's default TLS settings, made once: reading the CA bundle costs tens of milliseconds, which
+    a client made per push or per order read would pay each time."""
+    return httpx.create_ssl_context()
+
+
+def http_client(base_url: str, *, timeout: float, headers: Mapping[str, str] | None = None,
+                transport: httpx.BaseTransport | None = None) -> httpx.Client:
+    """A client of a platform's API, on the process's one TLS context."""
+    return httpx.Client(base_url=base_url, timeout=timeout, headers=dict(headers or {}), transport=transport,
+                        verify=_tls())
+
 
 #: Kinds of failure an account's health shows (`last_error_kind`).
 CREDENTIALS_REJECTED = "credentials_rejected"

@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import random
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
@@ -50,6 +51,7 @@ class SyncSettings:
     backoff_max: float = 3600.0
     max_attempts: int = 25        # then a push is a dead letter (about a day at the default maximum)
     batch: int = 20
+    push_workers: int = 4         # pushes of different orders sent at once (one order's, one after another)
 
 
 def backoff(failures: int, settings: SyncSettings) -> float:
@@ -183,9 +185,25 @@ class ChannelSync:
             claimed = unit.channel_accounts.claim(now, now + timedelta(seconds=self._settings.lease),
                                                   self._settings.batch)
             unit.commit()
+        # Each push waits on the platform (a read, then its calls): pushes of different orders go a few
+        # at a time. One order's pushes go one after another, in order, since each reads what the
+        # platform shows before sending what is missing — two at once could both send it.
+        by_order: dict[str, list[Push]] = {}
         for push in claimed:
-            self._send(push)
+            by_order.setdefault(push.order_id, []).append(push)
+        workers = min(self._settings.push_workers, len(by_order))
+        if workers <= 1:
+            for push in claimed:
+                self._send(push)
+        else:
+            with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="kalem-push") as pool:
+                for done in [pool.submit(self._send_all, group) for group in by_order.values()]:
+                    done.result()
         return len(claimed)
+
+    def _send_all(self, pushes: list[Push]) -> None:
+        for push in pushes:
+            self._send(push)
 
     def _send(self, push: Push) -> None:
         with self._uow(write=False) as unit:

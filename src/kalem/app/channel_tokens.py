@@ -16,7 +16,7 @@ from typing import TypeVar
 
 import httpx
 
-from kalem.app.channel_connectors import CREDENTIALS_REJECTED, ChannelFailure
+from kalem.app.channel_connectors import CREDENTIALS_REJECTED, ChannelFailure, http_client
 from kalem.store.channel_accounts import ChannelAccount
 
 T = TypeVar("T")
@@ -52,7 +52,7 @@ class BearerTokens:
                    work: Callable[[httpx.Client], T], *, timeout: float) -> T:
         """`work` with a client sending the account's token; a kept token refused is asked again, once."""
         key = self._key(account)
-        with httpx.Client(base_url=account.base_url, timeout=timeout) as client:
+        with http_client(account.base_url, timeout=timeout) as client:
             kept = self._kept.get(key)
             if kept is not None and kept[1] > time.monotonic():
                 client.headers["Authorization"] = f"{self.scheme} {kept[0]}"

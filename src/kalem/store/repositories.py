@@ -112,12 +112,14 @@ class OrderRepository:
             raise VersionMismatch(f"order {order.order_number} changed meanwhile; retry",
                                   order_number=order.order_number)
 
-    def count(self, seller_id: str | None, channel: str | None = None) -> int:
-        clauses, params = [], {"s": seller_id, "ch": channel}
+    def count(self, seller_id: str | None, channel: str | None = None, *,
+              changed: tuple[datetime | None, datetime | None] = (None, None)) -> int:
+        clauses, params = [], {"s": seller_id, "ch": channel, "cf": changed[0], "ct": changed[1]}
         if seller_id is not None:
             clauses.append("seller_id = :s")
         if channel is not None:
             clauses.append("channel = :ch")
+        clauses += self._changed(changed)
         where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
         return int(self._conn.execute(_q(f"SELECT COUNT(*) FROM orders {where}"), params).scalar_one())
 
@@ -127,11 +129,20 @@ class OrderRepository:
                                   {"s": seller_id}).all()
         return [r[0] for r in rows]
 
+    @staticmethod
+    def _changed(changed: tuple[datetime | None, datetime | None]) -> builtins.list[str]:
+        """`updated_at` within [from, to], each end optional (bound as :cf and :ct)."""
+        return [clause for clause, given in (("updated_at >= :cf", changed[0]), ("updated_at <= :ct", changed[1]))
+                if given is not None]
+
     def list(self, seller_id: str | None, *, limit: int, after: tuple[str, str] | None = None,
-             status: str | None = None, offset: int = 0, channel: str | None = None) -> list[Order]:
-        """Newest first, keyset-paginated on (created_at, id) (or by `offset`, for page numbers)."""
+             status: str | None = None, offset: int = 0, channel: str | None = None,
+             changed: tuple[datetime | None, datetime | None] = (None, None)) -> list[Order]:
+        """Newest first, keyset-paginated on (created_at, id) (or by `offset`, for page numbers);
+        `changed` keeps the orders last changed within [from, to] (either end may be None)."""
         params: dict[str, Any]
-        clauses, params = [], {"limit": limit, "offset": offset}
+        clauses, params = self._changed(changed), {"limit": limit, "offset": offset, "cf": changed[0],
+                                                   "ct": changed[1]}
         if seller_id is not None:
             clauses.append("seller_id = :s")
             params["s"] = seller_id

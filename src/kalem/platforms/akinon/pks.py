@@ -15,6 +15,7 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Literal
 
 from kalem.app.principals import Principal
@@ -173,12 +174,14 @@ UNITS_PER_PAGE = 10_000
 
 
 def listed(uow: UnitOfWork, principal: Principal, *, offset: int, size: int,
-           channel: int | None = None) -> tuple[int, list[Numbered]]:
+           channel: int | None = None,
+           changed: tuple[datetime | None, datetime | None] = (None, None)) -> tuple[int, list[Numbered]]:
     """(count, up to `size` orders from `offset`, newest first, holding at most UNITS_PER_PAGE units
-    unless the first alone holds more); `channel` (an id) narrows them to one channel's."""
+    unless the first alone holds more); `channel` (an id) narrows them to one channel's, `changed` to
+    the orders last changed within [from, to]."""
     with uow:
         name = None if channel is None else channel_named(uow, channel)
-        orders = uow.orders.list(principal.scope, limit=size, offset=offset, channel=name)
+        orders = uow.orders.list(principal.scope, limit=size, offset=offset, channel=name, changed=changed)
         kept: list[Order] = []
         units = 0
         for order in orders:
@@ -186,4 +189,4 @@ def listed(uow: UnitOfWork, principal: Principal, *, offset: int, size: int,
             if kept and units > UNITS_PER_PAGE:
                 break
             kept.append(order)
-        return uow.orders.count(principal.scope, name), [numbered(uow, o) for o in kept]
+        return uow.orders.count(principal.scope, name, changed=changed), [numbered(uow, o) for o in kept]

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 from collections import OrderedDict, defaultdict
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -54,6 +54,7 @@ from kalem.app.channel_connectors import (
     PushRequest,
     Rejected,
     RetryLater,
+    http_client,
 )
 from kalem.app.channel_connectors import UnreadableAnswer as _Unreadable
 from kalem.app.channel_connectors import parse_answer as _parse
@@ -74,6 +75,7 @@ LIVE = {"Created", "Picking"}
 HISTORY = {"Unpacked"}            # a split package: its units live on in the packages split from it
 OTHER_REASON = 65                 # n11's "Diğer"
 RECENTLY_TAKEN = 1000             # order numbers a pull remembers, so as not to read an order twice in a row
+RECENTLY_SEEN_PACKAGES = 20_000   # packages taken in that a sync remembers between pulls (a few MiB at most)
 
 _N11_REASONS = {r.code: r.id for r in reasons(StatusType.CANCELLED, "n11")}
 _KALEM_REASONS = {r.id: r.code for r in reasons(StatusType.CANCELLED)}
@@ -126,11 +128,15 @@ class N11Connector:
     timeout: float = 10.0
     page_size: int = PAGE_SIZE
     transport: httpx.BaseTransport | None = None  # httpx's own unless given (a test counts the requests)
+    # Per account, the packages this process has taken in, with their lastModifiedDate: a pull starts at
+    # the last one's date (inclusive), and many packages may share it (a bulk change on n11), so
+    # without this each pull would read all of them and their orders again.
+    _seen: dict[str, OrderedDict[str, int]] = field(default_factory=dict, repr=False)
 
     def _client(self, account: ChannelAccount) -> httpx.Client:
         creds = account.credentials or {}
-        return httpx.Client(base_url=account.base_url, timeout=self.timeout, transport=self.transport,
-                            headers={"appkey": creds.get("appkey", ""), "appsecret": creds.get("appsecret", "")})
+        return http_client(account.base_url, timeout=self.timeout, transport=self.transport,
+                           headers={"appkey": creds.get("appkey", ""), "appsecret": creds.get("appsecret", "")})
 
     # --- reading ---------------------------------------------------------------------------------
 
@@ -175,21 +181,28 @@ class N11Connector:
         # The packages of one order are mostly changed together, so they come close in the window: the
         # orders taken lately are not read again; one seen again further on is read again (harmless).
         taken: OrderedDict[str, None] = OrderedDict()
+        seen = self._seen.setdefault(account.id, OrderedDict())
         with self._client(account) as client:
             while start <= now:
                 end = min(start + WINDOW, now)
                 for page in self._pages(client, startDate=_ms(start), endDate=_ms(end)):
                     for package in page:
                         progress.saw(package.lastModifiedDate)
-                        if package.orderNumber in taken:
+                        if package.orderNumber in taken or seen.get(package.id) == package.lastModifiedDate:
                             continue
                         taken[package.orderNumber] = None
                         if len(taken) > RECENTLY_TAKEN:
                             taken.popitem(last=False)
-                        inbound = inbound_order(package.orderNumber,
-                                                self._order_packages(client, package.orderNumber))
+                        packages = self._order_packages(client, package.orderNumber)
+                        inbound = inbound_order(package.orderNumber, packages)
                         if inbound is not None:
                             yield inbound
+                        # Resumed: the sync has taken the order in (or refused it with its code).
+                        for shown in packages:
+                            seen[shown.id] = shown.lastModifiedDate
+                            seen.move_to_end(shown.id)
+                        while len(seen) > RECENTLY_SEEN_PACKAGES:
+                            seen.popitem(last=False)
                 start = end + timedelta(milliseconds=1)
 
     def read(self, account: ChannelAccount, order: Order) -> ChannelView | None:

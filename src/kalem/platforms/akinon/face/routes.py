@@ -17,6 +17,7 @@ Credentials: `Authorization: Token <key>`; the key is a JWT for a user made with
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 from uuid import NAMESPACE_URL, uuid5
@@ -149,6 +150,26 @@ def cancel_order_items_in_channel(channel_id: int, pk: int, body: wire.CancelIn,
 
 
 # --- reads --------------------------------------------------------------------------------------
+ChangeTime = Annotated[str | None, Query(max_length=64, description=(
+    "ISO 8601 date-time (django-filter's `IsoDateTimeFilter`, as Omnitron's list filters take it); "
+    "one without an offset is UTC"))]
+
+
+def _change_time(value: str | None, field: str) -> datetime | None:
+    """A `modified_date__gte`/`__lte` bound; what is not an ISO 8601 date-time is DRF's "Enter a valid
+    date/time." for that field."""
+    if value is None:
+        return None
+    text = value.strip().replace("Z", "+00:00")
+    if "T" in text:
+        text = text.replace(" ", "+", 1)  # an offset's `+` sent unencoded arrives as a space
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        raise Invalid("Enter a valid date/time.", field=field) from None
+    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC)
+
+
 @router.get("/api/v1/orders/", summary="Orders, newest first, in DRF pages; `?number=` finds one by its number, "
                                        "`?channel=` keeps one channel's (by its id)",
             description="A page holds `limit` orders, and stops early at the order that would take it past "
@@ -160,15 +181,21 @@ def list_orders(request: Request, ctx: Ctx, authorization: Authorization = None,
                 page: Annotated[str | None, Query(max_length=10)] = None,
                 limit: Annotated[int, Query(ge=1, le=100)] = 20,
                 offset: Annotated[int | None, Query(ge=0, le=2_147_483_647)] = None,
-                channel: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None) -> dict[str, Any]:
+                channel: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
+                modified_date__gte: ChangeTime = None, modified_date__lte: ChangeTime = None) -> dict[str, Any]:
     principal = _principal(request, authorization)
     at = page_number(page)
     start = (at - 1) * limit if offset is None else offset
+    changed = (_change_time(modified_date__gte, "modified_date__gte"),
+               _change_time(modified_date__lte, "modified_date__lte"))
     if number is not None:
-        found = app.by_number(ctx.uow(write=False), number, principal, channel)
+        found = [n for n in app.by_number(ctx.uow(write=False), number, principal, channel)
+                 if (changed[0] is None or n.order.updated_at >= changed[0])
+                 and (changed[1] is None or n.order.updated_at <= changed[1])]
         count, found = len(found), found[start:start + limit]
     else:
-        count, found = app.listed(ctx.uow(write=False), principal, offset=start, size=limit, channel=channel)
+        count, found = app.listed(ctx.uow(write=False), principal, offset=start, size=limit, channel=channel,
+                                  changed=changed)
     results = [views.order_detail(n) for n in found]
     if offset is not None:
         return offset_page(request, offset, limit, count, results)

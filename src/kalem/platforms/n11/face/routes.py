@@ -12,7 +12,7 @@ from kalem.api.context import Ctx, context
 from kalem.app import orders as app_orders
 from kalem.app.principals import Principal
 from kalem.domain.errors import CredentialsMissing, InvalidInput, NotFound
-from kalem.domain.orders import Order, PackageStatus
+from kalem.domain.orders import Order, Package, PackageStatus
 from kalem.platforms.n11 import key_pairs, line_ids, wire
 from kalem.platforms.n11 import order_lines as app
 from kalem.platforms.n11.face import views
@@ -23,6 +23,7 @@ from kalem.platforms.n11.face.responses import (
     N11UpdateResult,
     answers,
 )
+from kalem.platforms.n11.store import N11PackageRepository, PackageQuery, epoch_us
 
 router = APIRouter(tags=["n11 face"], route_class=wire.TolerantJsonRoute)
 
@@ -187,27 +188,38 @@ def shipment_packages(
         lo, hi = NO_DATA_BEFORE, datetime.max.replace(tzinfo=UTC)
     else:
         lo, hi = _window(startDate, endDate, datetime.now(UTC))
-    wanted_ids = {p.strip() for p in packageIds.split(",") if p.strip()} if packageIds else None
-    orders: list[Order]
+    wanted_ids = frozenset(p.strip() for p in packageIds.split(",") if p.strip()) if packageIds else None
+    newest_first = (orderByDirection or "DESC").upper() == "DESC"
     if (sender or "").upper() == "N11":
-        orders = []  # packages shipped from n11's own depot: kalem has none
-    elif orderNumber:
+        return _page([], 0, page, size, ctx)  # packages shipped from n11's own depot: kalem has none
+    if orderNumber:
         try:
             orders = [app_orders.get_order(ctx.uow(write=False), orderNumber, principal)]
         except NotFound:
             orders = []
-    else:
-        orders = app_orders.list_orders(ctx.uow(write=False), principal, seller_id=None, status=None,
-                                        limit=1000, after=None)
-    rows = [(order, p) for order in orders for p in order.packages
-            if lo <= views.last_modified(p) <= hi
-            and (wanted_status is None or p.status is wanted_status)
-            and (wanted_ids is None or p.package_id in wanted_ids)]
-    rows.sort(key=lambda row: (views.last_modified(row[1]), row[1].package_id),
-              reverse=(orderByDirection or "DESC").upper() == "DESC")
-    chunk = rows[page * size:(page + 1) * size]
+        rows = [(order, p) for order in orders for p in order.packages
+                if lo <= views.last_modified(p) <= hi
+                and (wanted_status is None or p.status is wanted_status)
+                and (wanted_ids is None or p.package_id in wanted_ids)]
+        rows.sort(key=lambda row: (views.last_modified(row[1]), row[1].package_id), reverse=newest_first)
+        return _page(rows[page * size:(page + 1) * size], len(rows), page, size, ctx)
+    # The window, filters, order and count in SQL (the package index): a page reads its own packages'
+    # orders only, however many orders the seller has.
+    query = PackageQuery(principal.scope, epoch_us(lo), epoch_us(hi),
+                         None if wanted_status is None else wanted_status.value, wanted_ids, newest_first)
+    with ctx.uow(write=False) as uow:
+        packages = uow.repository(N11PackageRepository)
+        total = packages.count(query)
+        keys = packages.page(query, offset=page * size, limit=size) if page * size < total else []
+        by_id = packages.orders(order_id for order_id, _ in keys)
+    chunk = [(order, order.package(package_id)) for order_id, package_id in keys
+             if (order := by_id.get(order_id)) is not None and principal.sees(order.seller_id, order.channel)]
+    return _page(chunk, total, page, size, ctx)
+
+
+def _page(chunk: list[tuple[Order, Package]], total: int, page: int, size: int, ctx: Ctx) -> dict[str, Any]:
     with ctx.uow(write=False) as uow:
         numbers = line_ids.numbers_of(uow, list({o.id: o for o, _ in chunk}.values()))
-    total_pages = (len(rows) + size - 1) // size
+    total_pages = (total + size - 1) // size
     return {"pageCount": len(chunk), "totalPages": total_pages, "page": page, "size": size,
             "content": [views.package_view(order, p, numbers) for order, p in chunk]}
