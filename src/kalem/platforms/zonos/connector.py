@@ -15,7 +15,9 @@ the order (`order(orderId)`) and removes only the units Zonos still shows beyond
 attempt that reached Zonos before the sync was stopped is never applied again.
 
 Read (reconciliation): `order(orderId)`; Zonos shows the units left of each item (none when the order
-is `CANCELED`), which kalem compares with the units it keeps alive.
+is `CANCELED`), which kalem compares with the units it keeps alive. An order Zonos does not hold is the
+GraphQL error whose `extensions.code` is `ORDER_NOT_FOUND` (errors as the Zonos GraphQL API reference
+gives them: `{"errors": [{"message", "extensions": {"code"}}]}`); any other error is a failure to read.
 """
 
 from __future__ import annotations
@@ -46,7 +48,7 @@ from kalem.app.channel_connectors import (
     Rejected,
     RetryLater,
 )
-from kalem.domain.errors import AuthenticationFailed, NotFound, PermissionDenied
+from kalem.domain.errors import AuthenticationFailed, OrderNotFound, PermissionDenied
 from kalem.domain.orders import LineSpec, Order, OrderSpec
 from kalem.platforms.zonos import wire
 from kalem.store.channel_accounts import ChannelAccount
@@ -57,6 +59,8 @@ FIRST_LOOK = timedelta(days=30)   # how far back the first pull of an account re
 OVERLAP = timedelta(minutes=2)    # read again before the newest order seen: orders committed late
 #: The face's codes (`extensions.code`) that mean the credential was refused.
 _CREDENTIAL_CODES = {AuthenticationFailed.code.upper(), PermissionDenied.code.upper()}
+#: The code of the error that says Zonos holds no such order (the face's `order_not_found`, upper case).
+ORDER_NOT_FOUND = OrderNotFound.code.upper()
 
 D = TypeVar("D", bound=BaseModel)
 
@@ -79,9 +83,9 @@ def inbound_order(order: wire.ZonosOrder) -> InboundOrder | None:
 
 
 class _Refused(Exception):
-    def __init__(self, kind: str, message: str, body: str | None = None) -> None:
+    def __init__(self, kind: str, message: str, body: str | None = None, code: str = "") -> None:
         super().__init__(message)
-        self.kind, self.message, self.body = kind, message, body
+        self.kind, self.message, self.body, self.code = kind, message, body, code
 
 
 @dataclass
@@ -90,10 +94,12 @@ class ZonosConnector:
     credential_names: tuple[str, ...] = ("credentialToken", "webhookSecret")
     pushes: frozenset[str] = frozenset({"lines.cancelled", "cancel_request.approved", "order.cancelled"})
     timeout: float = 10.0
+    transport: httpx.BaseTransport | None = None   # how calls travel; None: the network
 
     def _client(self, account: ChannelAccount) -> httpx.Client:
         token = (account.credentials or {}).get("credentialToken", "")
-        return httpx.Client(base_url=account.base_url, timeout=self.timeout, headers={"credentialToken": token})
+        return httpx.Client(base_url=account.base_url, timeout=self.timeout, headers={"credentialToken": token},
+                            transport=self.transport)
 
     def _call(self, client: httpx.Client, model: type[D], query: str, variables: Mapping[str, Any]) -> D:
         """One GraphQL operation; its `data`, or `_Refused` saying what kind of failure it was."""
@@ -112,7 +118,7 @@ class ZonosConnector:
             first = answer.errors[0]
             if response.status_code in (401, 403) or first.code in _CREDENTIAL_CODES:
                 raise _Refused(CREDENTIALS_REJECTED, f"Zonos refused the credentialToken ({first.code})")
-            raise _Refused(REFUSED, f"{first.code or 'error'}: {first.message}", response.text)
+            raise _Refused(REFUSED, f"{first.code or 'error'}: {first.message}", response.text, first.code)
         if answer.data is None:
             raise _Refused(UNREADABLE_ANSWER, "Zonos answered no data and no error", response.text)
         return answer.data
@@ -153,7 +159,7 @@ class ZonosConnector:
             try:
                 shown = self._call(client, wire.OrderData, wire.ORDER, {"orderId": order.order_number}).order
             except _Refused as refused:
-                if refused.kind == REFUSED and refused.message.split(":")[0].endswith(NotFound.code.upper()):
+                if refused.kind == REFUSED and refused.code == ORDER_NOT_FOUND:
                     return None
                 raise ChannelFailure(refused.kind, refused.message, refused.body) from None
         cancelled = shown.status == "CANCELED"
