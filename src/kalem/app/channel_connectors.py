@@ -18,6 +18,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import Any, Protocol, runtime_checkable
 
 from kalem.domain.orders import Order, OrderSpec
@@ -29,6 +31,29 @@ UNREACHABLE = "unreachable"
 UNREADABLE_ANSWER = "unreadable_answer"
 PLATFORM_ERROR = "platform_error"
 REFUSED = "refused"
+#: HTTP 429: the platform asks kalem to wait (a login locked after failed attempts, a request quota).
+RATE_LIMITED = "rate_limited"
+#: The longest `Retry-After` kalem waits for as asked; a longer one is cut to this.
+RETRY_AFTER_MAX = 86400.0
+
+
+def retry_after_seconds(value: str | None, now: datetime | None = None) -> float | None:
+    """An HTTP `Retry-After` (RFC 9110: whole seconds, or an HTTP date) as seconds from `now`; None when
+    absent or unreadable, never below 0 nor above `RETRY_AFTER_MAX`."""
+    if value is None or not value.strip():
+        return None
+    text = value.strip()
+    if text.isdigit():
+        seconds = float(text)
+    else:
+        try:
+            when = parsedate_to_datetime(text)
+        except (TypeError, ValueError):
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        seconds = (when - (now or datetime.now(UTC))).total_seconds()
+    return min(max(0.0, seconds), RETRY_AFTER_MAX)
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,8 +100,11 @@ class Done:
 
 @dataclass(frozen=True, slots=True)
 class RetryLater:
+    """Not done; tried again with backoff, and not before `retry_after` seconds when the platform asked."""
+
     kind: str
     message: str
+    retry_after: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,13 +121,23 @@ Outcome = Done | RetryLater | Rejected
 
 class ChannelFailure(Exception):
     """A pull that failed: `kind` (one of the kinds above) goes on the account's health; `body` is the
-    platform's answer when it was one kalem does not understand."""
+    platform's answer when it was one kalem does not understand; `retry_after`, the seconds the
+    platform asked kalem to wait (its `Retry-After`)."""
 
-    def __init__(self, kind: str, message: str, body: str | None = None) -> None:
+    def __init__(self, kind: str, message: str, body: str | None = None, retry_after: float | None = None) -> None:
         super().__init__(message)
         self.kind = kind
         self.message = message
         self.body = body
+        self.retry_after = retry_after
+
+
+def rate_limited(platform: str, headers: Mapping[str, str], body: str | None = None) -> ChannelFailure:
+    """The failure of an HTTP 429 answer from `platform` (its name in words), with the wait it asked for."""
+    wait = retry_after_seconds(headers.get("retry-after"))
+    asked = f"; it asks to wait {wait:.0f} s" if wait is not None else ""
+    return ChannelFailure(RATE_LIMITED, f"{platform} answered HTTP 429, too many requests{asked}", body,
+                          retry_after=wait)
 
 
 class Connector(Protocol):

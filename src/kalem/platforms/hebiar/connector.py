@@ -48,6 +48,7 @@ from kalem.app.channel_connectors import (
     PushRequest,
     Rejected,
     RetryLater,
+    rate_limited,
 )
 from kalem.app.channel_tokens import BearerTokens
 from kalem.domain.money import quantize
@@ -83,7 +84,7 @@ T = TypeVar("T")
 def _refusal(response: httpx.Response) -> tuple[str, str, str]:
     """(kind, message, body) of an answer that is not a success; the OMS's envelope carries the reason."""
     status, body = response.status_code, response.text
-    if status == 429 or status >= 500:
+    if status >= 500:
         return PLATFORM_ERROR, f"the OMS answered HTTP {status}", body
     if status in (401, 403):
         return CREDENTIALS_REJECTED, f"the OMS refused the user's credentials (HTTP {status})", body
@@ -134,10 +135,13 @@ class HebiarConnector:
     def _call(client: httpx.Client, method: str, path: str, body: Any = None,
               params: Mapping[str, Any] | None = None) -> httpx.Response:
         try:
-            return client.request(method, path, json=body, params=dict(params) if params else None,
-                                  headers={"accept": "text/plain"})
+            response = client.request(method, path, json=body, params=dict(params) if params else None,
+                                      headers={"accept": "text/plain"})
         except httpx.HTTPError as error:
             raise ChannelFailure(UNREACHABLE, f"the OMS did not answer: {type(error).__name__}") from None
+        if response.status_code == 429:   # e.g. the login locked after failed attempts: wait as asked
+            raise rate_limited("the OMS", response.headers, response.text)
+        return response
 
     def _authorized(self, account: ChannelAccount, work: Callable[[httpx.Client], T]) -> T:
         return self._tokens.authorized(account, self._login, work, timeout=self.timeout)
@@ -217,7 +221,7 @@ class HebiarConnector:
         except ChannelFailure as failure:
             if failure.kind in (UNREADABLE_ANSWER, REFUSED):
                 return Rejected(failure.kind, failure.message, failure.body)
-            return RetryLater(failure.kind, failure.message)
+            return RetryLater(failure.kind, failure.message, failure.retry_after)
 
     def _push(self, client: httpx.Client, request: PushRequest) -> Outcome:
         order = request.order

@@ -34,6 +34,7 @@ from pydantic import BaseModel, ValidationError
 from kalem.app.channel_connectors import (
     CREDENTIALS_REJECTED,
     PLATFORM_ERROR,
+    RATE_LIMITED,
     REFUSED,
     UNREACHABLE,
     UNREADABLE_ANSWER,
@@ -47,6 +48,7 @@ from kalem.app.channel_connectors import (
     PushRequest,
     Rejected,
     RetryLater,
+    rate_limited,
 )
 from kalem.domain.errors import AuthenticationFailed, OrderNotFound, PermissionDenied
 from kalem.domain.orders import LineSpec, Order, OrderSpec
@@ -83,9 +85,10 @@ def inbound_order(order: wire.ZonosOrder) -> InboundOrder | None:
 
 
 class _Refused(Exception):
-    def __init__(self, kind: str, message: str, body: str | None = None, code: str = "") -> None:
+    def __init__(self, kind: str, message: str, body: str | None = None, code: str = "",
+                 retry_after: float | None = None) -> None:
         super().__init__(message)
-        self.kind, self.message, self.body, self.code = kind, message, body, code
+        self.kind, self.message, self.body, self.code, self.retry_after = kind, message, body, code, retry_after
 
 
 @dataclass
@@ -107,7 +110,10 @@ class ZonosConnector:
             response = client.post(PATH, json={"query": query, "variables": dict(variables)})
         except httpx.HTTPError as error:
             raise _Refused(UNREACHABLE, f"Zonos did not answer: {type(error).__name__}") from None
-        if response.status_code == 429 or response.status_code >= 500:
+        if response.status_code == 429:
+            limited = rate_limited("Zonos", response.headers, response.text)
+            raise _Refused(limited.kind, limited.message, limited.body, retry_after=limited.retry_after)
+        if response.status_code >= 500:
             raise _Refused(PLATFORM_ERROR, f"Zonos answered HTTP {response.status_code}", response.text)
         try:
             answer = wire.Answer[model].model_validate_json(response.content)  # type: ignore[valid-type]
@@ -136,7 +142,7 @@ class ZonosConnector:
                 try:
                     page = self._call(client, wire.OrdersData, wire.ORDERS, {"first": PAGE_SIZE, "after": after})
                 except _Refused as refused:
-                    raise ChannelFailure(refused.kind, refused.message, refused.body) from None
+                    raise ChannelFailure(refused.kind, refused.message, refused.body, refused.retry_after) from None
                 reached_floor = False
                 for edge in page.orders.edges:
                     created = _time(edge.node.createdAt)
@@ -161,7 +167,7 @@ class ZonosConnector:
             except _Refused as refused:
                 if refused.kind == REFUSED and refused.code == ORDER_NOT_FOUND:
                     return None
-                raise ChannelFailure(refused.kind, refused.message, refused.body) from None
+                raise ChannelFailure(refused.kind, refused.message, refused.body, refused.retry_after) from None
         cancelled = shown.status == "CANCELED"
         inbound = inbound_order(shown) or InboundOrder(
             OrderSpec(seller_id="", order_number=shown.id, currency=shown.currencyCode, lines=()))
@@ -181,8 +187,8 @@ class ZonosConnector:
                     return self._cancel(client, order, shown)
                 return self._remove(client, order, shown)
             except _Refused as refused:
-                if refused.kind in (UNREACHABLE, PLATFORM_ERROR, CREDENTIALS_REJECTED):
-                    return RetryLater(refused.kind, refused.message)
+                if refused.kind in (UNREACHABLE, PLATFORM_ERROR, CREDENTIALS_REJECTED, RATE_LIMITED):
+                    return RetryLater(refused.kind, refused.message, refused.retry_after)
                 return Rejected(refused.kind, refused.message, refused.body)
 
     def _remove(self, client: httpx.Client, order: Order, shown: wire.ZonosOrder) -> Outcome:
