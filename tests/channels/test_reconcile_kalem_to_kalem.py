@@ -74,8 +74,8 @@ def test_drift_made_on_a_is_reported_by_b_and_each_resolution_leaves_them_agreei
             [found] = drift(b, account)
             [line] = found["lines"]
             assert line["line_id"] == line_id
-            assert line["kalem"] == {"open": 6, "cancelled": 0, "shipped": 0, "alive": None}
-            assert line["platform"] == {"open": 5, "cancelled": 1, "shipped": 0, "alive": None}
+            assert line["kalem"] == {"open": 6, "cancelled": 0, "shipped": 0, "alive": None, "pending_cancel": None}
+            assert line["platform"] == {"open": 5, "cancelled": 1, "shipped": 0, "alive": None, "pending_cancel": None}
             with b.api() as api:
                 metrics = api.get("/metrics").text
             assert (f'kalem_channel_drift{{account="{account}",channel="n11",platform="n11",seller="acme"}} 1.0'

@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any, Protocol, runtime_checkable
 
-from kalem.domain.orders import Order, OrderSpec
+from kalem.domain.orders import Order, OrderSpec, PackageStatus
 from kalem.store.channel_accounts import ChannelAccount
 
 #: Kinds of failure an account's health shows (`last_error_kind`).
@@ -67,6 +67,9 @@ class InboundOrder:
     cancelled: Mapping[str, int] = field(default_factory=dict)
     reason_id: int = 137  # kalem's `seller_request`, when the platform gives none
     remaining: Mapping[str, int] | None = None
+    #: A platform that shows each unit's package status: line id → kalem unit number → that status
+    #: (app/channel_packages.py moves kalem's packages as far).
+    unit_status: Mapping[str, Mapping[int, PackageStatus]] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,15 +162,30 @@ class LineView:
     cancelled: int | None = None
     shipped: int | None = None
     alive: int | None = None    # not cancelled: open and shipped together
+    pending_cancel: int | None = None   # reserved by a cancel request the platform still waits on
+
+
+@dataclass(frozen=True, slots=True)
+class Decided:
+    """A line's units, by kalem unit number, on which the platform shows a cancel request decided:
+    `cancelled` (approved, or cancelled otherwise) and `refused` (open again, the request refused, with
+    kalem's denial reason `reason_id`). Taking the platform's state decides kalem's own pending
+    request over those units the same way, when the platform waits on none of its units any more."""
+
+    cancelled: frozenset[int] = frozenset()
+    refused: frozenset[int] = frozenset()
+    reason_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class ChannelView:
     """One order as the platform shows it: its lines by kalem line id, and the order as a pull would
-    take it in (what taking the platform's state applies)."""
+    take it in (what taking the platform's state applies); `decided`, by line id, for a platform that
+    decides the cancel requests kalem asks it."""
 
     lines: Mapping[str, LineView]
     inbound: InboundOrder
+    decided: Mapping[str, Decided] = field(default_factory=dict)
 
 
 @runtime_checkable

@@ -32,6 +32,7 @@ from kalem.app.channel_connectors import (
     Rejected,
     RetryLater,
 )
+from kalem.app.channel_packages import follow_packages
 from kalem.app.orders import PlaceOrder, place_order
 from kalem.app.principals import Principal
 from kalem.domain.errors import KalemError, OrderInAnotherChannel, OrderNotFound
@@ -73,7 +74,8 @@ def principal_of(account: ChannelAccount) -> Principal:
 
 
 def take_in(uow: Callable[[], UnitOfWork], account: ChannelAccount, inbound: InboundOrder) -> Order:
-    """One pulled order into kalem: placed once, then what the platform cancelled mirrored."""
+    """One pulled order into kalem: placed once, then what the platform cancelled mirrored, then the
+    package steps it shows."""
     principal = principal_of(account)
     spec = replace(inbound.spec, seller_id=account.seller_id, channel=account.channel)
     try:
@@ -101,6 +103,8 @@ def take_in(uow: Callable[[], UnitOfWork], account: ChannelAccount, inbound: Inb
                 items.append(CancelItem(line.line_id, missing, inbound.reason_id))
     if items:
         order = cancel_lines(uow(), CancelLines(order.order_number, tuple(items), principal, account.seller_id))
+    if inbound.unit_status:  # packages the platform approved, shipped or delivered: the same steps here
+        order = follow_packages(uow, principal, account.seller_id, order, inbound.unit_status)
     return order
 
 

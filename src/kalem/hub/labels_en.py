@@ -374,6 +374,7 @@ EN: dict[str, str] = {
     "channels.count.cancelled": "cancelled",
     "channels.count.shipped": "shipped",
     "channels.count.alive": "not cancelled",
+    "channels.count.pending_cancel": "awaiting a cancel decision",
     "channels.take_platform": "Take the platform's",
     "channels.push_kalem": "Send kalem's",
     "channels.done.replayed": "The change will be sent again.",

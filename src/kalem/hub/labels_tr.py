@@ -374,6 +374,7 @@ TR: dict[str, str] = {
     "channels.count.cancelled": "iptal",
     "channels.count.shipped": "kargoda",
     "channels.count.alive": "iptal edilmemiş",
+    "channels.count.pending_cancel": "iptal kararı bekleyen",
     "channels.take_platform": "Platformdakini al",
     "channels.push_kalem": "kalem'dekini gönder",
     "channels.done.replayed": "Değişiklik yeniden gönderilecek.",

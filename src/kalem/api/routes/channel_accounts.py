@@ -149,6 +149,8 @@ class DriftCountsOut(Out):
     cancelled: int | None = None
     shipped: int | None = None
     alive: int | None = Field(None, description="units not cancelled")
+    pending_cancel: int | None = Field(None, description="units reserved by a cancel request still waiting on a "
+                                                         "decision")
 
 
 class DriftLineOut(Out):
