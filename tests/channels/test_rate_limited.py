@@ -1,5 +1,5 @@
 """A platform answering HTTP 429 (a login locked after failed attempts, as the Hebiar OMS and HepsiGlobal
-do): the account shows `rate_limited`, not a platform error, and is left alone for as long as the
+do): the account shows `throttled`, not a platform error, and is left alone for as long as the
 answer's `Retry-After` asks — its next pull and every push of it wait, the pushes held back without an
 attempt counted — even when kalem's own backoff is far shorter: never a tight loop. In process, on both
 databases, the sync driven round by round against a platform that answers nothing but 429."""
@@ -92,12 +92,12 @@ def test_a_locked_login_leaves_the_account_alone_until_retry_after(api: httpx.Cl
     sync.run_once()
     assert locked.paths == ["/Auth/login"]   # the pull's login; both pushes held back, unsent
     health = api.get(f"/v1/channel-accounts/{account['id']}").json()["health"]
-    assert health["last_error_kind"] == "rate_limited" and "120 s" in health["last_error"]
+    assert health["last_error_kind"] == "throttled" and "120 s" in health["last_error"]
     assert when(health["next_pull_at"]) >= started + timedelta(seconds=119)
     pushes = api.get(f"/v1/channel-accounts/{account['id']}/pushes").json()["data"]
     assert len(pushes) == 2
     for push in pushes:
-        assert push["status"] == "pending" and push["attempts"] == 0 and push["last_error_kind"] == "rate_limited"
+        assert push["status"] == "pending" and push["attempts"] == 0 and push["last_error_kind"] == "throttled"
         assert when(push["next_attempt_at"]) >= started + timedelta(seconds=119)
 
     for _ in range(3):   # kalem's own backoff is long over: still nothing is sent
@@ -105,7 +105,7 @@ def test_a_locked_login_leaves_the_account_alone_until_retry_after(api: httpx.Cl
     assert locked.paths == ["/Auth/login"]
 
     metrics = api.get("/metrics").text
-    assert (f'kalem_channel_account_failing{{account="{account["id"]}",channel="hebiar",kind="rate_limited",'
+    assert (f'kalem_channel_account_failing{{account="{account["id"]}",channel="hebiar",kind="throttled",'
             'platform="hebiar",seller="acme"} 1.0') in metrics
 
 
@@ -121,10 +121,10 @@ def test_a_push_answered_429_waits_and_holds_the_account_back(api: httpx.Client,
         assert locked.paths == ["/v1/auth/token"]   # the first push's token; the rest held back
         pushes = api.get(f"/v1/channel-accounts/{account['id']}/pushes").json()["data"]
         assert sorted(p["attempts"] for p in pushes) == [0, 0, 1]   # the order, then the two cancels
-        assert all(p["status"] == "pending" and p["last_error_kind"] == "rate_limited" for p in pushes)
+        assert all(p["status"] == "pending" and p["last_error_kind"] == "throttled" for p in pushes)
         assert all(when(p["next_attempt_at"]) >= later - timedelta(seconds=2) for p in pushes)
         health = api.get(f"/v1/channel-accounts/{account['id']}").json()["health"]
-        assert health["last_error_kind"] == "rate_limited"
+        assert health["last_error_kind"] == "throttled"
         assert when(health["next_pull_at"]) >= later - timedelta(seconds=2)
 
         sync.run_once()   # neither pulled nor pushed before the date HepsiGlobal gave

@@ -32,7 +32,7 @@ UNREADABLE_ANSWER = "unreadable_answer"
 PLATFORM_ERROR = "platform_error"
 REFUSED = "refused"
 #: HTTP 429: the platform asks kalem to wait (a login locked after failed attempts, a request quota).
-RATE_LIMITED = "rate_limited"
+THROTTLED = "throttled"
 #: The longest `Retry-After` kalem waits for as asked; a longer one is cut to this.
 RETRY_AFTER_MAX = 86400.0
 
@@ -135,11 +135,11 @@ class ChannelFailure(Exception):
         self.retry_after = retry_after
 
 
-def rate_limited(platform: str, headers: Mapping[str, str], body: str | None = None) -> ChannelFailure:
+def throttled(platform: str, headers: Mapping[str, str], body: str | None = None) -> ChannelFailure:
     """The failure of an HTTP 429 answer from `platform` (its name in words), with the wait it asked for."""
     wait = retry_after_seconds(headers.get("retry-after"))
     asked = f"; it asks to wait {wait:.0f} s" if wait is not None else ""
-    return ChannelFailure(RATE_LIMITED, f"{platform} answered HTTP 429, too many requests{asked}", body,
+    return ChannelFailure(THROTTLED, f"{platform} answered HTTP 429, too many requests{asked}", body,
                           retry_after=wait)
 
 

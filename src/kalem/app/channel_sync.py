@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 
 from kalem.app.cancellation import CancelLines, cancel_lines
 from kalem.app.channel_connectors import (
-    RATE_LIMITED,
+    THROTTLED,
     ChannelFailure,
     Connector,
     Done,
@@ -225,13 +225,13 @@ class ChannelSync:
 
     def _held_off(self, account: ChannelAccount, push: Push) -> bool:
         """A push of an account the platform asked to leave alone (429) waits, unsent, until then."""
-        if not (account.consecutive_failures and account.last_error_kind == RATE_LIMITED):
+        if not (account.consecutive_failures and account.last_error_kind == THROTTLED):
             return False
         now = self._now()
         if account.next_pull_at <= now:
             return False
         with self._uow() as unit:
-            unit.channel_accounts.put_off(push.id, at=account.next_pull_at, kind=RATE_LIMITED,
+            unit.channel_accounts.put_off(push.id, at=account.next_pull_at, kind=THROTTLED,
                                           message=account.last_error or "the platform asked kalem to wait")
             unit.commit()
         return True
@@ -253,6 +253,6 @@ class ChannelSync:
                 at = now + timedelta(seconds=wait(push.attempts, self._settings, outcome.retry_after))
                 pushes.retry_at(push.id, at=at, kind=outcome.kind, message=outcome.message)
                 # A platform that asked kalem to wait is not pulled before then either.
-                hold = max(at, account.next_pull_at) if outcome.kind == RATE_LIMITED else None
+                hold = max(at, account.next_pull_at) if outcome.kind == THROTTLED else None
                 pushes.failed(account.id, now=now, kind=outcome.kind, message=outcome.message, next_pull_at=hold)
             unit.commit()

@@ -359,7 +359,7 @@ EN: dict[str, str] = {
     "channels.error_kind.orders_refused": "Some orders were refused",
     "channels.error_kind.connector_error": "kalem could not talk to this platform",
     "channels.error_kind.refused": "The platform refused the change",
-    "channels.error_kind.rate_limited": "The platform asked kalem to wait (too many requests)",
+    "channels.error_kind.throttled": "The platform asked kalem to wait (too many requests)",
     "channels.dead_pushes": "Changes not sent",
     "channels.dead_empty": "Every change reached the platform.",
     "channels.event": "Change",

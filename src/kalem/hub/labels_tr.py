@@ -359,7 +359,7 @@ TR: dict[str, str] = {
     "channels.error_kind.orders_refused": "Bazı siparişler reddedildi",
     "channels.error_kind.connector_error": "kalem bu platformla konuşamadı",
     "channels.error_kind.refused": "Platform değişikliği reddetti",
-    "channels.error_kind.rate_limited": "Platform bir süre beklenmesini istedi (çok fazla istek)",
+    "channels.error_kind.throttled": "Platform bir süre beklenmesini istedi (çok fazla istek)",
     "channels.dead_pushes": "Gönderilemeyen değişiklikler",
     "channels.dead_empty": "Her değişiklik platforma ulaştı.",
     "channels.event": "Değişiklik",

@@ -68,7 +68,7 @@ def channel_families(channels: Sequence[AccountHealth]) -> list[Metric]:
                                 "when a pull or push last worked (Unix time; absent: never)", labels=_ACCOUNT)
     failing = GaugeMetricFamily("kalem_channel_account_failing", "Per failing channel account, its failures in a "
                                 "row, labelled with the kind of the last one (e.g. credentials_rejected, "
-                                "rate_limited); absent: healthy", labels=[*_ACCOUNT, "kind"])
+                                "throttled); absent: healthy", labels=[*_ACCOUNT, "kind"])
     next_attempt = GaugeMetricFamily("kalem_channel_account_next_attempt_timestamp_seconds", "Per failing channel "
                                      "account, when it is tried next (Unix time; later and later while it fails, "
                                      "and not before the platform's Retry-After)", labels=_ACCOUNT)

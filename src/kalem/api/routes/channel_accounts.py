@@ -39,7 +39,7 @@ class ChannelAccountIn(BaseModel):
 class ChannelHealthOut(Out):
     last_success_at: datetime | None
     last_error_at: datetime | None
-    last_error_kind: str | None = Field(description="e.g. `credentials_rejected`, `rate_limited`, `unreachable`, "
+    last_error_kind: str | None = Field(description="e.g. `credentials_rejected`, `throttled`, `unreachable`, "
                                                     "`unreadable_answer`")
     last_error: str | None
     consecutive_failures: int

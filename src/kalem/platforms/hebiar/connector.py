@@ -54,7 +54,7 @@ from kalem.app.channel_connectors import (
     PushRequest,
     Rejected,
     RetryLater,
-    rate_limited,
+    throttled,
 )
 from kalem.app.channel_tokens import BearerTokens
 from kalem.domain.money import quantize
@@ -150,7 +150,7 @@ class HebiarConnector:
         except httpx.HTTPError as error:
             raise ChannelFailure(UNREACHABLE, f"the OMS did not answer: {type(error).__name__}") from None
         if response.status_code == 429:   # e.g. the login locked after failed attempts: wait as asked
-            raise rate_limited("the OMS", response.headers, response.text)
+            raise throttled("the OMS", response.headers, response.text)
         return response
 
     def _authorized(self, account: ChannelAccount, work: Callable[[httpx.Client], T]) -> T:

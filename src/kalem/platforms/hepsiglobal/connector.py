@@ -44,7 +44,7 @@ from kalem.app.channel_connectors import (
     PushRequest,
     Rejected,
     RetryLater,
-    rate_limited,
+    throttled,
 )
 from kalem.app.channel_tokens import BearerTokens
 from kalem.domain.errors import LineNotFound, NothingToCancel, OrderNotFound
@@ -86,7 +86,7 @@ def _refusal(response: httpx.Response) -> tuple[str, str, str | None]:
 def _failure(response: httpx.Response) -> ChannelFailure:
     """A failed call: 429 (the token asked too often, a quota) waits as HG's `Retry-After` asks."""
     if response.status_code == 429:
-        return rate_limited("HepsiGlobal", response.headers, response.text)
+        return throttled("HepsiGlobal", response.headers, response.text)
     return ChannelFailure(*_refusal(response))
 
 

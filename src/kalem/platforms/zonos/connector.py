@@ -34,8 +34,8 @@ from pydantic import BaseModel, ValidationError
 from kalem.app.channel_connectors import (
     CREDENTIALS_REJECTED,
     PLATFORM_ERROR,
-    RATE_LIMITED,
     REFUSED,
+    THROTTLED,
     UNREACHABLE,
     UNREADABLE_ANSWER,
     ChannelFailure,
@@ -48,7 +48,7 @@ from kalem.app.channel_connectors import (
     PushRequest,
     Rejected,
     RetryLater,
-    rate_limited,
+    throttled,
 )
 from kalem.domain.errors import AuthenticationFailed, OrderNotFound, PermissionDenied
 from kalem.domain.orders import LineSpec, Order, OrderSpec
@@ -111,7 +111,7 @@ class ZonosConnector:
         except httpx.HTTPError as error:
             raise _Refused(UNREACHABLE, f"Zonos did not answer: {type(error).__name__}") from None
         if response.status_code == 429:
-            limited = rate_limited("Zonos", response.headers, response.text)
+            limited = throttled("Zonos", response.headers, response.text)
             raise _Refused(limited.kind, limited.message, limited.body, retry_after=limited.retry_after)
         if response.status_code >= 500:
             raise _Refused(PLATFORM_ERROR, f"Zonos answered HTTP {response.status_code}", response.text)
@@ -187,7 +187,7 @@ class ZonosConnector:
                     return self._cancel(client, order, shown)
                 return self._remove(client, order, shown)
             except _Refused as refused:
-                if refused.kind in (UNREACHABLE, PLATFORM_ERROR, CREDENTIALS_REJECTED, RATE_LIMITED):
+                if refused.kind in (UNREACHABLE, PLATFORM_ERROR, CREDENTIALS_REJECTED, THROTTLED):
                     return RetryLater(refused.kind, refused.message, refused.retry_after)
                 return Rejected(refused.kind, refused.message, refused.body)
 
