@@ -2,7 +2,8 @@
 A's n11 face, finds the drift made on A while B's sync was not running (`kalem reconcile`), lists it
 (API, metrics), and takes A's state; then a cancel decided in B whose push was given up is found by the
 sync's periodic reconciliation and pushed again. Each resolution removes the drift and leaves A and B
-agreeing, nothing applied twice."""
+agreeing, nothing applied twice. The same for kalem B as a Zonos merchant of A's Zonos face, where an
+order B holds that Zonos does not is reported too."""
 
 from __future__ import annotations
 
@@ -11,8 +12,10 @@ from typing import Any
 
 import pytest
 
+from kalem.platforms.zonos import wire as zonos_wire
 from tests.channels.kalems import Kalem, Proxy, eventually, kalems
 from tests.channels.test_n11_kalem_to_kalem import cancel_in_b, cancel_on_a_as_n11, events, ledger, six_units
+from tests.channels.test_zonos_kalem_to_kalem import graphql
 from tests.observability.processes import stop
 
 pytestmark = pytest.mark.slow
@@ -71,8 +74,8 @@ def test_drift_made_on_a_is_reported_by_b_and_each_resolution_leaves_them_agreei
             [found] = drift(b, account)
             [line] = found["lines"]
             assert line["line_id"] == line_id
-            assert line["kalem"] == {"open": 6, "cancelled": 0, "shipped": 0, "alive": None}
-            assert line["platform"] == {"open": 5, "cancelled": 1, "shipped": 0, "alive": None}
+            assert line["kalem"] == {"open": 6, "cancelled": 0, "shipped": 0, "alive": None, "pending_cancel": None}
+            assert line["platform"] == {"open": 5, "cancelled": 1, "shipped": 0, "alive": None, "pending_cancel": None}
             with b.api() as api:
                 metrics = api.get("/metrics").text
             assert (f'kalem_channel_drift{{account="{account}",channel="n11",platform="n11",seller="acme"}} 1.0'
@@ -110,5 +113,80 @@ def test_drift_made_on_a_is_reported_by_b_and_each_resolution_leaves_them_agreei
             assert ledger(b, NUMBER) == ledger(a, NUMBER)
             assert len(events(a, NUMBER, "lines.cancelled")) == 2   # nothing applied twice
             assert b.syncer is not None and b.syncer.poll() is None
+        finally:
+            proxy.close()
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_zonos_drift_made_on_a_is_reported_by_b_and_each_resolution_leaves_them_agreeing(backend, postgres):
+    number = "4300000201"
+    with kalems(backend, postgres) as (a, b):
+        token = a.run("token", "create", "--role", "seller", "--seller-id", "acme", "--new-seller")
+        a.serve()   # A's webhook worker does not run: what changes on A reaches B only by pulls
+        proxy = Proxy(a.base)
+        try:
+            with a.api() as api:
+                assert api.post("/v1/orders", json=six_units(number, channel="zonos")).status_code == 201
+                on_a = api.get(f"/v1/orders/{number}").json()
+            zonos_id = "order_" + on_a["id"].removeprefix("ord_")
+            item_id = "item_" + on_a["lines"][0]["line_id"]
+            account = b.run("channel", "add", "--platform", "zonos", "--seller-id", "acme", "--base-url", proxy.url,
+                            "--credential", f"credentialToken={token}", "--credential", "webhookSecret=whsec_c2hvcA==")
+            b.serve()
+            b.sync()
+            eventually(lambda: ledger(b, zonos_id).get("open") == 6, "the order did not reach B")
+            [report] = reconcile(b)
+            assert report["account_id"] == account and report["status"] == "reconciled"
+            assert report["compared"] == 1 and report["drift"] == []
+
+            # A removal made on Zonos while B's sync is not running: B's reconcile reports it.
+            assert b.syncer is not None
+            stop(b.syncer)
+            graphql(a, token, zonos_wire.ITEM_UPDATE, orderId=zonos_id, itemId=item_id,
+                    itemSku=on_a["lines"][0]["sku"], quantity=1)
+            [report] = reconcile(b, "--channel", "zonos", "--seller", "acme")
+            assert report["status"] == "reconciled" and [d["order_number"] for d in report["drift"]] == [zonos_id]
+            [found] = drift(b, account)
+            [line] = found["lines"]
+            assert line["line_id"] == item_id
+            assert line["kalem"]["alive"] == 6 and line["platform"]["alive"] == 5   # Zonos shows the units left
+
+            # Taking the platform's state: B cancels the unit Zonos removed; they agree.
+            assert resolve(b, found["id"], "take_platform")["left"] == []
+            assert drift(b, account) == []
+            assert ledger(b, zonos_id)["cancelled"] == 1 and ledger(a, number)["cancelled"] == 1
+
+            # A cancel decided in B whose push is given up (A's answer unreadable): reported, then pushed.
+            proxy.garbage = True
+            b.sync()
+            cancel_in_b(b, zonos_id, item_id)
+            eventually(lambda: any(p["status"] == "dead" for p in b.pushes()), "the push was not given up")
+            proxy.garbage = False
+            [report] = reconcile(b)
+            [found] = drift(b, account)
+            assert found["lines"][0]["kalem"]["alive"] == 4 and found["lines"][0]["platform"]["alive"] == 5
+            with b.api() as api:  # kalem cannot take back a unit it cancelled: refused, nothing changed
+                refused = api.post(f"/v1/channel-drift/{found['id']}/resolve", json={"resolution": "take_platform"})
+            assert refused.status_code == 409 and refused.json()["error"]["code"] == "drift_not_resolvable"
+            assert ledger(b, zonos_id)["cancelled"] == 2
+            assert resolve(b, found["id"], "push_kalem")["left"] == []
+            eventually(lambda: ledger(a, number).get("cancelled") == 2, "kalem's state did not reach A")
+            eventually(lambda: all(p["status"] == "done" for p in b.pushes()), "the push did not finish")
+            eventually(lambda: reconcile(b)[0]["drift"] == [] and drift(b, account) == [], "the drift stayed")
+            assert len(events(a, number, "lines.cancelled")) == 2   # nothing applied twice
+
+            # An order B holds on its Zonos channel that Zonos does not: reported, and not taken from Zonos.
+            missing = "order_00000000-0000-0000-0000-000000000001"
+            with b.api() as api:
+                assert api.post("/v1/orders", json=six_units(missing, channel="zonos")).status_code == 201
+            [report] = reconcile(b)
+            assert report["status"] == "reconciled" and [d["order_number"] for d in report["drift"]] == [missing]
+            [found] = drift(b, account)
+            assert [line["platform"] for line in found["lines"]] == [None]
+            with b.api() as api:
+                refused = api.post(f"/v1/channel-drift/{found['id']}/resolve", json={"resolution": "take_platform"})
+            assert refused.status_code == 409 and refused.json()["error"]["code"] == "drift_not_resolvable"
+            assert ledger(b, missing)["cancelled"] == 0
+            assert ledger(b, zonos_id) == {**ledger(b, zonos_id), "cancelled": 2, "open": 4}
         finally:
             proxy.close()

@@ -140,6 +140,8 @@ class CancelRequestLineOut(Out):
     line_id: str
     quantity: int
     reason_id: int
+    reason_code: str | None = Field(description="the reason's code in the shared vocabulary of every channel "
+                                                "(`out_of_stock`, `customer_request`, …; GET /v1/reasons)")
     note: str | None
     approved_quantity: int | None
 
@@ -156,6 +158,8 @@ class CancelRequestOut(Out):
     decided_by: str | None
     decided_at: str | None
     decision_reason_id: int | None
+    decision_reason_code: str | None = Field(description="the denial reason's shared code "
+                                                         "(`shipment_dispatched`, …); null until rejected")
     decision_note: str | None
 
 

@@ -215,6 +215,8 @@ class ReturnItemOut(Out):
     line_id: str
     quantity: int
     reason_id: int
+    reason_code: str | None = Field(description="the return reason's code in the shared vocabulary of every "
+                                                "channel (`defective`, `wrong_item`, …; GET /v1/reasons)")
     note: str | None
 
 
@@ -229,6 +231,8 @@ class ReturnOut(Out):
     decided_by: str | None
     decided_at: str | None
     decision_reason_id: int | None
+    decision_reason_code: str | None = Field(description="the denial reason's shared code (`missing_product`, "
+                                                         "…); null until rejected")
     decision_note: str | None
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from kalem.domain.errors import CursorInvalid
 from kalem.domain.orders import CancelRequest, Line, Order, OrderDetails, Package
-from kalem.domain.reasons import Reason
+from kalem.domain.reasons import Reason, StatusType, shared_code
 
 
 def _money(value: Decimal) -> str:
@@ -74,10 +74,13 @@ def cancel_request_view(request: CancelRequest) -> dict[str, Any]:
         "id": request.id, "order_number": request.order_number, "seller_id": request.seller_id,
         "status": request.status.value, "requested_by": request.requested_by,
         "created_at": _time(request.created_at),
-        "lines": [{"line_id": i.line_id, "quantity": i.quantity, "reason_id": i.reason_id, "note": i.note,
+        "lines": [{"line_id": i.line_id, "quantity": i.quantity, "reason_id": i.reason_id,
+                   "reason_code": shared_code(i.reason_id), "note": i.note,
                    "approved_quantity": i.approved_quantity} for i in request.items],
         "decided_by": request.decided_by, "decided_at": _time(request.decided_at),
-        "decision_reason_id": request.decision_reason_id, "decision_note": request.decision_note,
+        "decision_reason_id": request.decision_reason_id,
+        "decision_reason_code": shared_code(request.decision_reason_id, StatusType.CANCEL_REQUEST_DENIED),
+        "decision_note": request.decision_note,
     }
 
 

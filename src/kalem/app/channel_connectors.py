@@ -19,13 +19,15 @@ from __future__ import annotations
 import ssl
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from functools import cache
 from typing import Any, Protocol, TypeVar, runtime_checkable
 
 import httpx
 from pydantic import BaseModel, ValidationError
 
-from kalem.domain.orders import Order, OrderSpec
+from kalem.domain.orders import Order, OrderSpec, PackageStatus
 from kalem.store.channel_accounts import ChannelAccount
 
 
@@ -49,6 +51,29 @@ UNREACHABLE = "unreachable"
 UNREADABLE_ANSWER = "unreadable_answer"
 PLATFORM_ERROR = "platform_error"
 REFUSED = "refused"
+#: HTTP 429: the platform asks kalem to wait (a login locked after failed attempts, a request quota).
+THROTTLED = "throttled"
+#: The longest `Retry-After` kalem waits for as asked; a longer one is cut to this.
+RETRY_AFTER_MAX = 86400.0
+
+
+def retry_after_seconds(value: str | None, now: datetime | None = None) -> float | None:
+    """An HTTP `Retry-After` (RFC 9110: whole seconds, or an HTTP date) as seconds from `now`; None when
+    absent or unreadable, never below 0 nor above `RETRY_AFTER_MAX`."""
+    if value is None or not value.strip():
+        return None
+    text = value.strip()
+    if text.isdigit():
+        seconds = float(text)
+    else:
+        try:
+            when = parsedate_to_datetime(text)
+        except (TypeError, ValueError):
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        seconds = (when - (now or datetime.now(UTC))).total_seconds()
+    return min(max(0.0, seconds), RETRY_AFTER_MAX)
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +87,9 @@ class InboundOrder:
     cancelled: Mapping[str, int] = field(default_factory=dict)
     reason_id: int = 137  # kalem's `seller_request`, when the platform gives none
     remaining: Mapping[str, int] | None = None
+    #: A platform that shows each unit's package status: line id → kalem unit number → that status
+    #: (app/channel_packages.py moves kalem's packages as far).
+    unit_status: Mapping[str, Mapping[int, PackageStatus]] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,8 +130,11 @@ class Done:
 
 @dataclass(frozen=True, slots=True)
 class RetryLater:
+    """Not done; tried again with backoff, and not before `retry_after` seconds when the platform asked."""
+
     kind: str
     message: str
+    retry_after: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,13 +151,23 @@ Outcome = Done | RetryLater | Rejected
 
 class ChannelFailure(Exception):
     """A pull that failed: `kind` (one of the kinds above) goes on the account's health; `body` is the
-    platform's answer when it was one kalem does not understand."""
+    platform's answer when it was one kalem does not understand; `retry_after`, the seconds the
+    platform asked kalem to wait (its `Retry-After`)."""
 
-    def __init__(self, kind: str, message: str, body: str | None = None) -> None:
+    def __init__(self, kind: str, message: str, body: str | None = None, retry_after: float | None = None) -> None:
         super().__init__(message)
         self.kind = kind
         self.message = message
         self.body = body
+        self.retry_after = retry_after
+
+
+def throttled(platform: str, headers: Mapping[str, str], body: str | None = None) -> ChannelFailure:
+    """The failure of an HTTP 429 answer from `platform` (its name in words), with the wait it asked for."""
+    wait = retry_after_seconds(headers.get("retry-after"))
+    asked = f"; it asks to wait {wait:.0f} s" if wait is not None else ""
+    return ChannelFailure(THROTTLED, f"{platform} answered HTTP 429, too many requests{asked}", body,
+                          retry_after=wait)
 
 
 M = TypeVar("M", bound=BaseModel)
@@ -168,15 +209,30 @@ class LineView:
     cancelled: int | None = None
     shipped: int | None = None
     alive: int | None = None    # not cancelled: open and shipped together
+    pending_cancel: int | None = None   # reserved by a cancel request the platform still waits on
+
+
+@dataclass(frozen=True, slots=True)
+class Decided:
+    """A line's units, by kalem unit number, on which the platform shows a cancel request decided:
+    `cancelled` (approved, or cancelled otherwise) and `refused` (open again, the request refused, with
+    kalem's denial reason `reason_id`). Taking the platform's state decides kalem's own pending
+    request over those units the same way, when the platform waits on none of its units any more."""
+
+    cancelled: frozenset[int] = frozenset()
+    refused: frozenset[int] = frozenset()
+    reason_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class ChannelView:
     """One order as the platform shows it: its lines by kalem line id, and the order as a pull would
-    take it in (what taking the platform's state applies)."""
+    take it in (what taking the platform's state applies); `decided`, by line id, for a platform that
+    decides the cancel requests kalem asks it."""
 
     lines: Mapping[str, LineView]
     inbound: InboundOrder
+    decided: Mapping[str, Decided] = field(default_factory=dict)
 
 
 @runtime_checkable

@@ -8,8 +8,11 @@ with a push still on its way is not compared: the difference is one the outbox i
 What differs is stored (`channel_drift`, one row per order) until a later reconciliation finds the
 two agreeing, or the seller resolves it:
 
-- *take the platform's state*: the order is read again and taken in through the same use cases as a
-  pull (`channel_sync.take_in`), so kalem cancels what the platform has cancelled;
+- *take the platform's state*: the order is read again; a cancel request of kalem's that the platform
+  shows decided (a platform that decides them, `ChannelView.decided`) is decided the same way, through
+  the same use case as a decision in the hub — which closes what a lost decision webhook left pending;
+  then the order is taken in through the same use cases as a pull (`channel_sync.take_in`), so kalem
+  cancels what the platform has cancelled;
 - *push kalem's*: the order's latest change is queued again in the channel outbox, and the connector
   sends the platform what it does not show yet.
 
@@ -23,13 +26,15 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from kalem.app.channel_connectors import ChannelFailure, ChannelView, Connector, Reader
-from kalem.app.channel_sync import take_in
+from kalem.app.cancellation import DecideCancelRequest, decide_cancel_request
+from kalem.app.channel_connectors import ChannelFailure, ChannelView, Connector, Decided, Reader
+from kalem.app.channel_sync import principal_of, take_in
 from kalem.app.channels import ChannelAccountNotFound
 from kalem.app.ids import new_id
 from kalem.app.principals import Principal
 from kalem.domain.errors import Conflict, KalemError, NotFound
 from kalem.domain.orders import Order
+from kalem.domain.reasons import StatusType, reasons
 from kalem.store.channel_accounts import ChannelAccount
 from kalem.store.channel_drift import Drift
 from kalem.store.uow import UnitOfWork
@@ -41,6 +46,8 @@ Resolution = Literal["take_platform", "push_kalem"]
 TAKE_PLATFORM: Resolution = "take_platform"
 PUSH_KALEM: Resolution = "push_kalem"
 _PAGE = 200
+#: The counts compared, where the platform shows them.
+COUNTS = ("open", "cancelled", "shipped", "alive", "pending_cancel")
 
 
 class ChannelDriftNotFound(NotFound):
@@ -76,7 +83,7 @@ class AccountReport:
 def counts(order_line: Any) -> dict[str, int]:
     ledger = order_line.ledger
     return {"open": ledger.unshipped, "cancelled": ledger.cancelled, "shipped": ledger.dispatched,
-            "alive": ledger.alive}
+            "alive": ledger.alive, "pending_cancel": ledger.pending_cancel}
 
 
 def differences(order: Order, view: ChannelView | None) -> list[dict[str, Any]]:
@@ -89,8 +96,7 @@ def differences(order: Order, view: ChannelView | None) -> list[dict[str, Any]]:
         if shown is None:
             found.append({"line_id": line.line_id, "sku": line.sku, "kalem": mine, "platform": None})
             continue
-        theirs = {name: value for name in ("open", "cancelled", "shipped", "alive")
-                  if (value := getattr(shown, name)) is not None}
+        theirs = {name: value for name in COUNTS if (value := getattr(shown, name)) is not None}
         if any(mine[name] != value for name, value in theirs.items()):
             found.append({"line_id": line.line_id, "sku": line.sku, "kalem": {n: mine[n] for n in theirs},
                           "platform": theirs})
@@ -226,6 +232,9 @@ def _take_platform(uow: Callable[..., UnitOfWork], account: ChannelAccount, conn
     if _platform_cancelled_less(now_differs):
         raise DriftNotResolvable("kalem cannot take back units it has cancelled: push kalem's state instead",
                                  drift_id=found.id)
+    if now_differs and view.decided:
+        order = _take_decisions(uow, account, order, view.decided)
+        now_differs = differences(order, view)
     if now_differs:  # the view's counts, keyed by kalem's own line ids, are what is taken in
         order = take_in(uow, account, replace(
             view.inbound, cancelled={k: v.cancelled for k, v in view.lines.items() if v.cancelled is not None},
@@ -233,6 +242,31 @@ def _take_platform(uow: Callable[..., UnitOfWork], account: ChannelAccount, conn
     left = differences(order, view)
     _record(uow, account, order, left)
     return left
+
+
+def _take_decisions(uow: Callable[..., UnitOfWork], account: ChannelAccount, order: Order,
+                    decided: Mapping[str, Decided]) -> Order:
+    """kalem's pending cancel requests on the order decided as the platform shows them decided: approved
+    for the units it shows cancelled (the rest go back to open), or rejected with its reason when it
+    cancelled none. A request some of whose units the platform still waits on is left pending."""
+    none = Decided()
+    with uow(write=False) as unit:
+        pending = [r for r in unit.cancel_requests.for_order(order.id) if r.status == "pending"]
+    principal = principal_of(account)
+    for request in pending:
+        shown = [(item, decided.get(item.line_id, none)) for item in request.items]
+        if not all(set(item.units) <= d.cancelled | d.refused for item, d in shown):
+            continue
+        approved = {item.line_id: len(set(item.units) & d.cancelled) for item, d in shown}
+        if any(approved.values()):
+            cmd = DecideCancelRequest(request.id, principal, "approve", quantities=approved)
+        else:
+            why = next((d.reason_id for _, d in shown if d.reason_id is not None), None)
+            cmd = DecideCancelRequest(request.id, principal, "reject", reason_id=why if why is not None else
+                                      reasons(StatusType.CANCEL_REQUEST_DENIED)[0].id)
+        decide_cancel_request(uow(), cmd)
+    with uow(write=False) as unit:
+        return unit.orders.get_by_id(order.id)
 
 
 def _push_kalem(uow: Callable[..., UnitOfWork], account: ChannelAccount, connector: Connector, order: Order,

@@ -6,7 +6,10 @@ cancelled in kalem — acting as the account (`Principal("seller", <account id>,
 applies is never pushed back. Outbound, a claimed push is leased before it is sent: a sync killed
 mid-push leaves it due again when the lease ends, and the connector, told it is not the first attempt,
 reads the platform's state before sending again. Failures back off exponentially (with jitter) on the
-push and on the account's health; nothing a platform answers crashes the loop.
+push and on the account's health; nothing a platform answers crashes the loop. A platform that answers
+429 (a login locked after failed attempts, a quota) is left alone for as long as its `Retry-After`
+asks: the account's next pull and every push of the account wait until then, the pushes without
+counting an attempt they did not make.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from datetime import datetime, timedelta
 
 from kalem.app.cancellation import CancelLines, cancel_lines
 from kalem.app.channel_connectors import (
+    THROTTLED,
     ChannelFailure,
     Connector,
     Done,
@@ -29,6 +33,7 @@ from kalem.app.channel_connectors import (
     Rejected,
     RetryLater,
 )
+from kalem.app.channel_packages import follow_packages
 from kalem.app.orders import PlaceOrder, place_order
 from kalem.app.principals import Principal
 from kalem.domain.errors import KalemError, OrderInAnotherChannel, OrderNotFound
@@ -61,12 +66,18 @@ def backoff(failures: int, settings: SyncSettings) -> float:
     return delay * random.uniform(0.5, 1.0)  # noqa: S311 - spreading retries, not a secret
 
 
+def wait(failures: int, settings: SyncSettings, retry_after: float | None) -> float:
+    """The backoff, or longer when the platform asked kalem to wait longer (its `Retry-After`)."""
+    return max(backoff(failures, settings), retry_after or 0.0)
+
+
 def principal_of(account: ChannelAccount) -> Principal:
     return Principal("seller", account.id, account.seller_id)
 
 
 def take_in(uow: Callable[[], UnitOfWork], account: ChannelAccount, inbound: InboundOrder) -> Order:
-    """One pulled order into kalem: placed once, then what the platform cancelled mirrored."""
+    """One pulled order into kalem: placed once, then what the platform cancelled mirrored, then the
+    package steps it shows."""
     principal = principal_of(account)
     spec = replace(inbound.spec, seller_id=account.seller_id, channel=account.channel)
     try:
@@ -94,6 +105,8 @@ def take_in(uow: Callable[[], UnitOfWork], account: ChannelAccount, inbound: Inb
                 items.append(CancelItem(line.line_id, missing, inbound.reason_id))
     if items:
         order = cancel_lines(uow(), CancelLines(order.order_number, tuple(items), principal, account.seller_id))
+    if inbound.unit_status:  # packages the platform approved, shipped or delivered: the same steps here
+        order = follow_packages(uow, principal, account.seller_id, order, inbound.unit_status)
     return order
 
 
@@ -151,7 +164,7 @@ class ChannelSync:
                                 inbound.spec.order_number, error.code)
             watermark = pulled.final_watermark()
         except ChannelFailure as failure:
-            self._account_failed(account, failure.kind, failure.message)
+            self._account_failed(account, failure.kind, failure.message, failure.retry_after)
             return
         except Exception as unexpected:  # a connector's bug must not stop the other accounts
             log.exception("pull of channel account %s failed", account.id)
@@ -168,12 +181,14 @@ class ChannelSync:
                                              message="; ".join(refused), next_pull_at=None)
             unit.commit()
 
-    def _account_failed(self, account: ChannelAccount, kind: str, message: str) -> None:
+    def _account_failed(self, account: ChannelAccount, kind: str, message: str,
+                        retry_after: float | None = None) -> None:
         now = self._now()
         with self._uow() as unit:
             failures = unit.channel_accounts.failed(account.id, now=now, kind=kind, message=message,
-                                                    next_pull_at=now + timedelta(seconds=backoff(
-                                                        account.consecutive_failures + 1, self._settings)))
+                                                    next_pull_at=now + timedelta(seconds=wait(
+                                                        account.consecutive_failures + 1, self._settings,
+                                                        retry_after)))
             unit.commit()
         log.warning("channel account %s: %s (%d in a row): %s", account.id, kind, failures, message)
 
@@ -215,6 +230,8 @@ class ChannelSync:
         outcome: Outcome
         if account is None or event is None:
             return  # the account was removed (its pushes with it) meanwhile
+        if self._held_off(account, push):
+            return
         if connector is None:
             outcome = RetryLater(CONNECTOR_ERROR, f"this kalem has no connector for {account.platform}")
         else:
@@ -224,6 +241,19 @@ class ChannelSync:
                 log.exception("push %d to channel account %s failed", push.id, account.id)
                 outcome = Rejected(CONNECTOR_ERROR, type(unexpected).__name__)
         self._record(push, account, outcome)
+
+    def _held_off(self, account: ChannelAccount, push: Push) -> bool:
+        """A push of an account the platform asked to leave alone (429) waits, unsent, until then."""
+        if not (account.consecutive_failures and account.last_error_kind == THROTTLED):
+            return False
+        now = self._now()
+        if account.next_pull_at <= now:
+            return False
+        with self._uow() as unit:
+            unit.channel_accounts.put_off(push.id, at=account.next_pull_at, kind=THROTTLED,
+                                          message=account.last_error or "the platform asked kalem to wait")
+            unit.commit()
+        return True
 
     def _record(self, push: Push, account: ChannelAccount, outcome: Outcome) -> None:
         now = self._now()
@@ -240,7 +270,9 @@ class ChannelSync:
             elif push.attempts >= self._settings.max_attempts:
                 pushes.finish(push.id, status=DEAD, now=now, kind=outcome.kind, message=outcome.message)
             else:
-                pushes.retry_at(push.id, at=now + timedelta(seconds=backoff(push.attempts, self._settings)),
-                                kind=outcome.kind, message=outcome.message)
-                pushes.failed(account.id, now=now, kind=outcome.kind, message=outcome.message, next_pull_at=None)
+                at = now + timedelta(seconds=wait(push.attempts, self._settings, outcome.retry_after))
+                pushes.retry_at(push.id, at=at, kind=outcome.kind, message=outcome.message)
+                # A platform that asked kalem to wait is not pulled before then either.
+                hold = max(at, account.next_pull_at) if outcome.kind == THROTTLED else None
+                pushes.failed(account.id, now=now, kind=outcome.kind, message=outcome.message, next_pull_at=hold)
             unit.commit()

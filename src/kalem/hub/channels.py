@@ -16,7 +16,7 @@ PAGE = f"{PREFIX}/channels"
 DONE = ("replayed", "take_platform", "push_kalem")
 #: The kinds of failure an account's health names, each said in words on the page.
 ERROR_KINDS = ("credentials_rejected", "unreachable", "platform_error", "unreadable_answer", "orders_refused",
-               "connector_error", "refused")
+               "connector_error", "refused", "throttled")
 
 
 @router.get("/channels")

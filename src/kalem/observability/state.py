@@ -66,6 +66,12 @@ def channel_families(channels: Sequence[AccountHealth]) -> list[Metric]:
                               "than kalem's ledger (as the last reconciliation found them)", labels=_ACCOUNT)
     success = GaugeMetricFamily("kalem_channel_account_last_success_timestamp_seconds", "Per channel account, "
                                 "when a pull or push last worked (Unix time; absent: never)", labels=_ACCOUNT)
+    failing = GaugeMetricFamily("kalem_channel_account_failing", "Per failing channel account, its failures in a "
+                                "row, labelled with the kind of the last one (e.g. credentials_rejected, "
+                                "throttled); absent: healthy", labels=[*_ACCOUNT, "kind"])
+    next_attempt = GaugeMetricFamily("kalem_channel_account_next_attempt_timestamp_seconds", "Per failing channel "
+                                     "account, when it is tried next (Unix time; later and later while it fails, "
+                                     "and not before the platform's Retry-After)", labels=_ACCOUNT)
     for account in channels:
         labels = [account.id, account.seller_id, account.platform, account.channel]
         failures.add_metric(labels, account.consecutive_failures)
@@ -73,4 +79,7 @@ def channel_families(channels: Sequence[AccountHealth]) -> list[Metric]:
         drift.add_metric(labels, account.drift)
         if account.last_success_at is not None:
             success.add_metric(labels, account.last_success_at.timestamp())
-    return [failures, dead, drift, success]
+        if account.consecutive_failures:
+            failing.add_metric([*labels, account.last_error_kind or "unknown"], account.consecutive_failures)
+            next_attempt.add_metric(labels, account.next_pull_at.timestamp())
+    return [failures, dead, drift, success, failing, next_attempt]

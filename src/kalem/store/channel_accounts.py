@@ -217,6 +217,11 @@ class ChannelAccountRepository:
         self._conn.execute(pushes.update().where(pushes.c.id == push_id).values(
             next_attempt_at=at, last_error_kind=kind, last_error=message[:500]))
 
+    def put_off(self, push_id: int, *, at: datetime, kind: str, message: str) -> None:
+        """A claimed push not sent after all: due again `at`, its claim's attempt not counted."""
+        self._conn.execute(pushes.update().where(pushes.c.id == push_id).values(
+            next_attempt_at=at, attempts=pushes.c.attempts - 1, last_error_kind=kind, last_error=message[:500]))
+
     def replay(self, push_id: int, now: datetime, seller_id: str | None = None) -> bool:
         """A dead push sent again (attempts restart); False when there is no such dead push."""
         query = pushes.update().where(pushes.c.id == push_id, pushes.c.status == DEAD)

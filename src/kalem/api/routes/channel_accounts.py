@@ -44,7 +44,7 @@ class ChannelAccountIn(BaseModel):
 class ChannelHealthOut(Out):
     last_success_at: datetime | None
     last_error_at: datetime | None
-    last_error_kind: str | None = Field(description="e.g. `credentials_rejected`, `unreachable`, "
+    last_error_kind: str | None = Field(description="e.g. `credentials_rejected`, `throttled`, `unreachable`, "
                                                     "`unreadable_answer`")
     last_error: str | None
     consecutive_failures: int
@@ -156,6 +156,8 @@ class DriftCountsOut(Out):
     cancelled: int | None = None
     shipped: int | None = None
     alive: int | None = Field(None, description="units not cancelled")
+    pending_cancel: int | None = Field(None, description="units reserved by a cancel request still waiting on a "
+                                                         "decision")
 
 
 class DriftLineOut(Out):

@@ -35,6 +35,7 @@ from kalem.api.schemas_out_money import (
 from kalem.app import refunds as app
 from kalem.domain.errors import DuplicateLine
 from kalem.domain.orders import ReturnItem, ReturnRequest
+from kalem.domain.reasons import StatusType, shared_code
 from kalem.domain.refunds import Refund, RefundCause, payout
 
 router = APIRouter(tags=["refunds"], responses=ERRORS)
@@ -149,11 +150,14 @@ def return_view(request: ReturnRequest) -> dict[str, Any]:
     return {
         "id": request.id, "order_number": request.order_number, "seller_id": request.seller_id,
         "status": request.status.value,
-        "items": [{"line_id": i.line_id, "quantity": i.quantity, "reason_id": i.reason_id, "note": i.note}
+        "items": [{"line_id": i.line_id, "quantity": i.quantity, "reason_id": i.reason_id,
+                   "reason_code": shared_code(i.reason_id, StatusType.RETURNED), "note": i.note}
                   for i in request.items],
         "requested_by": request.requested_by, "created_at": views._time(request.created_at),
         "decided_by": request.decided_by, "decided_at": views._time(request.decided_at),
-        "decision_reason_id": request.decision_reason_id, "decision_note": request.decision_note,
+        "decision_reason_id": request.decision_reason_id,
+        "decision_reason_code": shared_code(request.decision_reason_id, StatusType.RETURN_REQUEST_DENIED),
+        "decision_note": request.decision_note,
     }
 
 

@@ -12,7 +12,12 @@ OMS sends to authenticate its webhooks to kalem.
 Pulled: `GET /orders/GetOrderPackages`, oldest first from a little before the newest order date seen
 (`StartDate`, Unix milliseconds), page by page. The OMS numbers one unit per unit line
 (`<sourceOrderItemId>-<n>`): the unit lines of one `sourceOrderItemId` are one kalem line, their count
-its quantity, those with `isCancel` its cancelled units.
+its quantity, those with `isCancel` its cancelled units; each unit's package status is what kalem's
+package follows (Picked, Shipped, Delivered).
+
+Read (reconciliation): the order's packages, as a pull reads them; besides the counts, what the OMS
+shows decided of the units kalem's pending cancel requests hold, so that a decision whose hook was lost
+is taken (`ChannelView.decided`).
 
 Pushed: a cancel request asked in kalem becomes `POST /Orders/CreateOrderItemLineCancelRequest`; a
 cancel decided in kalem, `POST /Orders/CancelOrderItemLineList`. The OMS documents no idempotency, so
@@ -40,6 +45,7 @@ from kalem.app.channel_connectors import (
     UNREADABLE_ANSWER,
     ChannelFailure,
     ChannelView,
+    Decided,
     Done,
     InboundOrder,
     LineView,
@@ -48,10 +54,12 @@ from kalem.app.channel_connectors import (
     PushRequest,
     Rejected,
     RetryLater,
+    throttled,
 )
 from kalem.app.channel_tokens import BearerTokens
 from kalem.domain.money import quantize
-from kalem.domain.orders import LineSpec, Order, OrderSpec, UnitState
+from kalem.domain.orders import LineSpec, Order, OrderSpec, PackageStatus, UnitState
+from kalem.domain.reasons import StatusType, reasons
 from kalem.platforms.hebiar import wire
 from kalem.platforms.hebiar.face.responses import (
     HebiarItemLine,
@@ -61,7 +69,7 @@ from kalem.platforms.hebiar.face.responses import (
     HebiarResult,
 )
 from kalem.platforms.hebiar.history import numbers
-from kalem.platforms.hebiar.units import parse_unit_line, unit_line_id
+from kalem.platforms.hebiar.units import PACKAGE_STATUS_NAMES, parse_unit_line, unit_line_id
 from kalem.store.channel_accounts import ChannelAccount
 
 LOGIN = "/Auth/login"
@@ -75,6 +83,9 @@ OVERLAP = timedelta(minutes=10)
 FIRST_WINDOW = timedelta(days=30)
 SELLER_REQUEST = 137             # kalem's `seller_request`: the OMS shows no reason code on a unit line
 SHIPPED = frozenset({"Shipped", "Delivered", "Returned"})
+#: The OMS's package statuses kalem's packages follow (app/channel_packages.py), by their OMS names.
+FOLLOWED = {PACKAGE_STATUS_NAMES[s]: s for s in (PackageStatus.CREATED, PackageStatus.PICKING,
+                                                  PackageStatus.SHIPPED, PackageStatus.DELIVERED)}
 
 M = TypeVar("M", bound=BaseModel)
 T = TypeVar("T")
@@ -83,7 +94,7 @@ T = TypeVar("T")
 def _refusal(response: httpx.Response) -> tuple[str, str, str]:
     """(kind, message, body) of an answer that is not a success; the OMS's envelope carries the reason."""
     status, body = response.status_code, response.text
-    if status == 429 or status >= 500:
+    if status >= 500:
         return PLATFORM_ERROR, f"the OMS answered HTTP {status}", body
     if status in (401, 403):
         return CREDENTIALS_REJECTED, f"the OMS refused the user's credentials (HTTP {status})", body
@@ -134,10 +145,13 @@ class HebiarConnector:
     def _call(client: httpx.Client, method: str, path: str, body: Any = None,
               params: Mapping[str, Any] | None = None) -> httpx.Response:
         try:
-            return client.request(method, path, json=body, params=dict(params) if params else None,
-                                  headers={"accept": "text/plain"})
+            response = client.request(method, path, json=body, params=dict(params) if params else None,
+                                      headers={"accept": "text/plain"})
         except httpx.HTTPError as error:
             raise ChannelFailure(UNREACHABLE, f"the OMS did not answer: {type(error).__name__}") from None
+        if response.status_code == 429:   # e.g. the login locked after failed attempts: wait as asked
+            raise throttled("the OMS", response.headers, response.text)
+        return response
 
     def _authorized(self, account: ChannelAccount, work: Callable[[httpx.Client], T]) -> T:
         return self._tokens.authorized(account, self._login, work, timeout=self.timeout)
@@ -203,11 +217,17 @@ class HebiarConnector:
         if inbound is None:
             return None
         views: dict[str, LineView] = {}
+        decided: dict[str, Decided] = {}
         for line_id, units in _units(packages).items():
             cancelled = sum(1 for unit, _ in units if unit.isCancel)
             shipped = sum(1 for unit, status in units if not unit.isCancel and status in SHIPPED)
-            views[line_id] = LineView(cancelled=cancelled, alive=len(units) - cancelled, shipped=shipped)
-        return ChannelView(views, inbound)
+            # A unit neither cancelled, shipped nor offered for a cancel request waits on one.
+            pending = sum(1 for unit, status in units
+                          if not unit.isCancel and status not in SHIPPED and not unit.isAvaibleCancelRequest)
+            views[line_id] = LineView(cancelled=cancelled, alive=len(units) - cancelled, shipped=shipped,
+                                      pending_cancel=pending)
+            decided[line_id] = _decided(units)
+        return ChannelView(views, inbound, decided)
 
     # --- writing ---------------------------------------------------------------------------------
 
@@ -217,7 +237,7 @@ class HebiarConnector:
         except ChannelFailure as failure:
             if failure.kind in (UNREADABLE_ANSWER, REFUSED):
                 return Rejected(failure.kind, failure.message, failure.body)
-            return RetryLater(failure.kind, failure.message)
+            return RetryLater(failure.kind, failure.message, failure.retry_after)
 
     def _push(self, client: httpx.Client, request: PushRequest) -> Outcome:
         order = request.order
@@ -268,6 +288,19 @@ def _units(packages: Sequence[HebiarPackage]) -> Shown:
     return {line_id: [units[n] for n in sorted(units)] for line_id, units in found.items()}
 
 
+def _decided(units: list[tuple[HebiarItemLine, str]]) -> Decided:
+    """What the OMS shows of a line's units as to a cancel request: cancelled (`isCancel`), or open with
+    no request waiting (offered for a cancel request again: the seller refused it, or approved fewer
+    units). A refusal's reason is the seller's `rejectReason` (the reason's Turkish name: kalem's
+    denial reason of that name, or its first)."""
+    refused = [unit for unit, _ in units if not unit.isCancel and unit.isAvaibleCancelRequest]
+    denials = reasons(StatusType.CANCEL_REQUEST_DENIED)
+    named = {r.name_tr: r.id for r in denials}
+    why = next((named.get(unit.rejectReason, denials[0].id) for unit in refused if unit.rejectReason), None)
+    return Decided(cancelled=frozenset(parse_unit_line(u.sourceOrderItemLineId)[1] for u, _ in units if u.isCancel),
+                   refused=frozenset(parse_unit_line(u.sourceOrderItemLineId)[1] for u in refused), reason_id=why)
+
+
 def inbound_order(packages: Sequence[HebiarPackage]) -> InboundOrder | None:
     """The OMS's order as kalem takes it in: one line per `sourceOrderItemId`, a unit per unit line."""
     if not packages:
@@ -286,7 +319,10 @@ def inbound_order(packages: Sequence[HebiarPackage]) -> InboundOrder | None:
         return None
     spec = OrderSpec(seller_id="", order_number=first.orderNumber, currency=currency, lines=lines)
     cancelled = {line_id: sum(1 for unit, _ in shown if unit.isCancel) for line_id, shown in units.items()}
-    return InboundOrder(spec, cancelled, reason_id=SELLER_REQUEST)
+    steps = {line_id: {parse_unit_line(unit.sourceOrderItemLineId)[1]: FOLLOWED[status]
+                       for unit, status in shown if status in FOLLOWED and not unit.isCancel}
+             for line_id, shown in units.items()}
+    return InboundOrder(spec, cancelled, reason_id=SELLER_REQUEST, unit_status=steps)
 
 
 def _reason(data: Mapping[str, Any], line_id: str) -> tuple[int, str | None]:

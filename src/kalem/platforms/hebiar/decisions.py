@@ -5,8 +5,10 @@ A seller's decision on a cancel request kalem asked (`CancelOrderItemLineConfirm
 the same use case as a decision in the hub: approved for the units the hook confirms (the rest go back
 to open), or rejected with the OMS's reason. Then, for every hook (package hooks too), the order is
 read back from the OMS and taken in as a pull takes it: what the OMS shows cancelled and kalem does not
-is cancelled. A hook delivered twice finds the request decided and the units cancelled already, and
-changes nothing. Everything is done as the account, so nothing of it is pushed back to the OMS.
+is cancelled, and kalem's package is approved, shipped or delivered as far as the OMS shows its units
+(`OrderPackageStatusChangedEvent`; app/channel_packages.py). A hook delivered twice finds the request
+decided, the units cancelled and the package moved already, and changes nothing. Everything is done
+as the account, so nothing of it is pushed back to the OMS.
 """
 
 from __future__ import annotations

@@ -44,6 +44,7 @@ from kalem.app.channel_connectors import (
     PushRequest,
     Rejected,
     RetryLater,
+    throttled,
 )
 from kalem.app.channel_tokens import BearerTokens
 from kalem.domain.errors import LineNotFound, NothingToCancel, OrderNotFound
@@ -71,7 +72,7 @@ T = TypeVar("T")
 def _refusal(response: httpx.Response) -> tuple[str, str, str | None]:
     """(kind, message, body) of an answer that is not a success; HG's `{data: {code}, message}` says why."""
     status, body = response.status_code, response.text
-    if status == 429 or status >= 500:
+    if status >= 500:
         return PLATFORM_ERROR, f"HepsiGlobal answered HTTP {status}", body
     if status in (401, 403):
         return CREDENTIALS_REJECTED, f"HepsiGlobal refused the client credentials (HTTP {status})", None
@@ -80,6 +81,13 @@ def _refusal(response: httpx.Response) -> tuple[str, str, str | None]:
     except ValidationError:
         return UNREADABLE_ANSWER, f"HepsiGlobal answered HTTP {status} in no form kalem knows", body
     return REFUSED, f"{error.data.code}: {error.message}", body
+
+
+def _failure(response: httpx.Response) -> ChannelFailure:
+    """A failed call: 429 (the token asked too often, a quota) waits as HG's `Retry-After` asks."""
+    if response.status_code == 429:
+        return throttled("HepsiGlobal", response.headers, response.text)
+    return ChannelFailure(*_refusal(response))
 
 
 def _code(body: str | None) -> str | None:
@@ -147,7 +155,7 @@ class HepsiGlobalConnector:
         except httpx.HTTPError as error:
             raise ChannelFailure(UNREACHABLE, f"HepsiGlobal did not answer: {type(error).__name__}") from None
         if response.status_code != 200:
-            raise ChannelFailure(*_refusal(response))
+            raise _failure(response)
         try:
             token = HepsiGlobalToken.model_validate_json(response.content)
         except ValidationError:
@@ -177,7 +185,7 @@ class HepsiGlobalConnector:
         except ChannelFailure as failure:
             if failure.kind == UNREADABLE_ANSWER:
                 return Rejected(failure.kind, failure.message, failure.body)
-            return RetryLater(failure.kind, failure.message)
+            return RetryLater(failure.kind, failure.message, failure.retry_after)
 
     def _send(self, client: httpx.Client, method: str, path: str, body: BaseModel) -> httpx.Response:
         try:
@@ -185,7 +193,7 @@ class HepsiGlobalConnector:
         except httpx.HTTPError as error:
             raise ChannelFailure(UNREACHABLE, f"HepsiGlobal did not answer: {type(error).__name__}") from None
         if response.status_code in (401, 403) or response.status_code == 429 or response.status_code >= 500:
-            raise ChannelFailure(*_refusal(response))   # credentials: a fresh token, then the same call again
+            raise _failure(response)   # credentials: a fresh token, then the same call again
         return response
 
     def _place(self, client: httpx.Client, account: ChannelAccount, order: Order) -> Outcome:

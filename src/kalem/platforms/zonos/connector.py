@@ -15,7 +15,9 @@ the order (`order(orderId)`) and removes only the units Zonos still shows beyond
 attempt that reached Zonos before the sync was stopped is never applied again.
 
 Read (reconciliation): `order(orderId)`; Zonos shows the units left of each item (none when the order
-is `CANCELED`), which kalem compares with the units it keeps alive.
+is `CANCELED`), which kalem compares with the units it keeps alive. An order Zonos does not hold is the
+GraphQL error whose `extensions.code` is `ORDER_NOT_FOUND` (errors as the Zonos GraphQL API reference
+gives them: `{"errors": [{"message", "extensions": {"code"}}]}`); any other error is a failure to read.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from kalem.app.channel_connectors import (
     CREDENTIALS_REJECTED,
     PLATFORM_ERROR,
     REFUSED,
+    THROTTLED,
     UNREACHABLE,
     UNREADABLE_ANSWER,
     ChannelFailure,
@@ -45,8 +48,9 @@ from kalem.app.channel_connectors import (
     PushRequest,
     Rejected,
     RetryLater,
+    throttled,
 )
-from kalem.domain.errors import AuthenticationFailed, NotFound, PermissionDenied
+from kalem.domain.errors import AuthenticationFailed, OrderNotFound, PermissionDenied
 from kalem.domain.orders import LineSpec, Order, OrderSpec
 from kalem.platforms.zonos import wire
 from kalem.store.channel_accounts import ChannelAccount
@@ -57,6 +61,8 @@ FIRST_LOOK = timedelta(days=30)   # how far back the first pull of an account re
 OVERLAP = timedelta(minutes=2)    # read again before the newest order seen: orders committed late
 #: The face's codes (`extensions.code`) that mean the credential was refused.
 _CREDENTIAL_CODES = {AuthenticationFailed.code.upper(), PermissionDenied.code.upper()}
+#: The code of the error that says Zonos holds no such order (the face's `order_not_found`, upper case).
+ORDER_NOT_FOUND = OrderNotFound.code.upper()
 
 D = TypeVar("D", bound=BaseModel)
 
@@ -79,9 +85,10 @@ def inbound_order(order: wire.ZonosOrder) -> InboundOrder | None:
 
 
 class _Refused(Exception):
-    def __init__(self, kind: str, message: str, body: str | None = None) -> None:
+    def __init__(self, kind: str, message: str, body: str | None = None, code: str = "",
+                 retry_after: float | None = None) -> None:
         super().__init__(message)
-        self.kind, self.message, self.body = kind, message, body
+        self.kind, self.message, self.body, self.code, self.retry_after = kind, message, body, code, retry_after
 
 
 @dataclass
@@ -90,10 +97,12 @@ class ZonosConnector:
     credential_names: tuple[str, ...] = ("credentialToken", "webhookSecret")
     pushes: frozenset[str] = frozenset({"lines.cancelled", "cancel_request.approved", "order.cancelled"})
     timeout: float = 10.0
+    transport: httpx.BaseTransport | None = None   # how calls travel; None: the network
 
     def _client(self, account: ChannelAccount) -> httpx.Client:
         token = (account.credentials or {}).get("credentialToken", "")
-        return httpx.Client(base_url=account.base_url, timeout=self.timeout, headers={"credentialToken": token})
+        return httpx.Client(base_url=account.base_url, timeout=self.timeout, headers={"credentialToken": token},
+                            transport=self.transport)
 
     def _call(self, client: httpx.Client, model: type[D], query: str, variables: Mapping[str, Any]) -> D:
         """One GraphQL operation; its `data`, or `_Refused` saying what kind of failure it was."""
@@ -101,7 +110,10 @@ class ZonosConnector:
             response = client.post(PATH, json={"query": query, "variables": dict(variables)})
         except httpx.HTTPError as error:
             raise _Refused(UNREACHABLE, f"Zonos did not answer: {type(error).__name__}") from None
-        if response.status_code == 429 or response.status_code >= 500:
+        if response.status_code == 429:
+            limited = throttled("Zonos", response.headers, response.text)
+            raise _Refused(limited.kind, limited.message, limited.body, retry_after=limited.retry_after)
+        if response.status_code >= 500:
             raise _Refused(PLATFORM_ERROR, f"Zonos answered HTTP {response.status_code}", response.text)
         try:
             answer = wire.Answer[model].model_validate_json(response.content)  # type: ignore[valid-type]
@@ -112,7 +124,7 @@ class ZonosConnector:
             first = answer.errors[0]
             if response.status_code in (401, 403) or first.code in _CREDENTIAL_CODES:
                 raise _Refused(CREDENTIALS_REJECTED, f"Zonos refused the credentialToken ({first.code})")
-            raise _Refused(REFUSED, f"{first.code or 'error'}: {first.message}", response.text)
+            raise _Refused(REFUSED, f"{first.code or 'error'}: {first.message}", response.text, first.code)
         if answer.data is None:
             raise _Refused(UNREADABLE_ANSWER, "Zonos answered no data and no error", response.text)
         return answer.data
@@ -130,7 +142,7 @@ class ZonosConnector:
                 try:
                     page = self._call(client, wire.OrdersData, wire.ORDERS, {"first": PAGE_SIZE, "after": after})
                 except _Refused as refused:
-                    raise ChannelFailure(refused.kind, refused.message, refused.body) from None
+                    raise ChannelFailure(refused.kind, refused.message, refused.body, refused.retry_after) from None
                 reached_floor = False
                 for edge in page.orders.edges:
                     created = _time(edge.node.createdAt)
@@ -153,9 +165,9 @@ class ZonosConnector:
             try:
                 shown = self._call(client, wire.OrderData, wire.ORDER, {"orderId": order.order_number}).order
             except _Refused as refused:
-                if refused.kind == REFUSED and refused.message.split(":")[0].endswith(NotFound.code.upper()):
+                if refused.kind == REFUSED and refused.code == ORDER_NOT_FOUND:
                     return None
-                raise ChannelFailure(refused.kind, refused.message, refused.body) from None
+                raise ChannelFailure(refused.kind, refused.message, refused.body, refused.retry_after) from None
         cancelled = shown.status == "CANCELED"
         inbound = inbound_order(shown) or InboundOrder(
             OrderSpec(seller_id="", order_number=shown.id, currency=shown.currencyCode, lines=()))
@@ -175,8 +187,8 @@ class ZonosConnector:
                     return self._cancel(client, order, shown)
                 return self._remove(client, order, shown)
             except _Refused as refused:
-                if refused.kind in (UNREACHABLE, PLATFORM_ERROR, CREDENTIALS_REJECTED):
-                    return RetryLater(refused.kind, refused.message)
+                if refused.kind in (UNREACHABLE, PLATFORM_ERROR, CREDENTIALS_REJECTED, THROTTLED):
+                    return RetryLater(refused.kind, refused.message, refused.retry_after)
                 return Rejected(refused.kind, refused.message, refused.body)
 
     def _remove(self, client: httpx.Client, order: Order, shown: wire.ZonosOrder) -> Outcome:
