@@ -141,3 +141,26 @@ def test_retry_after_is_read_as_seconds_or_a_date_and_bounded() -> None:
     assert retry_after_seconds("99999999", now) == RETRY_AFTER_MAX
     assert retry_after_seconds("soon", now) is None
     assert retry_after_seconds(None, now) is None
+
+
+@pytest.mark.parametrize(("platform", "credentials", "first", "pushed"), [
+    ("n11", {"appkey": "k", "appsecret": "wrong"}, "/rest/delivery/v1/shipmentPackages", "4600000003"),
+    ("akinon", {"username": "ops", "password": "wrong"}, "/api/v1/auth/login/", "4600000004"),
+])
+def test_n11_and_omnitron_answering_429_are_waited_out_too(api: httpx.Client, db: Database, locked: Locked,
+                                                          platform: str, credentials: dict[str, str],
+                                                          first: str, pushed: str) -> None:
+    account = api.post("/v1/channel-accounts", json={"platform": platform, "seller_id": "acme",
+                                                     "credentials": credentials, "base_url": locked.url}).json()
+    cancel_twice(api, pushed, platform)
+    sync = ChannelSync(partial(UnitOfWork, db), connectors(), QUICK)
+    started = datetime.now(UTC)
+
+    sync.run_once()
+    assert locked.paths == [first]   # the pull's first request; the pushes held back, unsent
+    health = api.get(f"/v1/channel-accounts/{account['id']}").json()["health"]
+    assert health["last_error_kind"] == "throttled" and "120 s" in health["last_error"]
+    assert when(health["next_pull_at"]) >= started + timedelta(seconds=119)
+    for _ in range(3):
+        sync.run_once()
+    assert locked.paths == [first]

@@ -49,6 +49,7 @@ from kalem.app.channel_connectors import (
     RetryLater,
     UnreadableAnswer,
     parse_answer,
+    throttled,
 )
 from kalem.app.channel_tokens import BearerTokens
 from kalem.domain.orders import LineSpec, Order, OrderSpec
@@ -75,7 +76,7 @@ def _refusal(response: httpx.Response, *, login: bool = False) -> tuple[str, str
     """(kind, message, body) of an answer that is not a success; DRF's error shapes carry the reason."""
     body = response.text
     status = response.status_code
-    if status == 429 or status >= 500:
+    if status >= 500:
         return PLATFORM_ERROR, f"Omnitron answered HTTP {status}", body
     if status in (401, 403) or (login and status == 400):   # Omnitron answers a bad login with 400
         return CREDENTIALS_REJECTED, f"Omnitron refused the username/password (HTTP {status})", body
@@ -117,6 +118,8 @@ class AkinonConnector:
             response = client.post(LOGIN, json=login.model_dump(mode="json"))
         except httpx.HTTPError as error:
             raise ChannelFailure(UNREACHABLE, f"Omnitron did not answer: {type(error).__name__}") from None
+        if response.status_code == 429:   # e.g. a login locked after failed attempts: wait as asked
+            raise throttled("Omnitron", response.headers, response.text)
         if response.status_code != 200:
             raise ChannelFailure(*_refusal(response, login=True))
         try:
@@ -138,6 +141,8 @@ class AkinonConnector:
             response = client.get(path, params=dict(params) if params else None)
         except httpx.HTTPError as error:
             raise ChannelFailure(UNREACHABLE, f"Omnitron did not answer: {type(error).__name__}") from None
+        if response.status_code == 429:   # e.g. a login locked after failed attempts: wait as asked
+            raise throttled("Omnitron", response.headers, response.text)
         if response.status_code != 200:
             raise ChannelFailure(*_refusal(response))
         try:
@@ -191,7 +196,7 @@ class AkinonConnector:
         except ChannelFailure as failure:
             if failure.kind == UNREADABLE_ANSWER:
                 return Rejected(failure.kind, failure.message, failure.body)
-            return RetryLater(failure.kind, failure.message)
+            return RetryLater(failure.kind, failure.message, failure.retry_after)
 
     def _push(self, client: httpx.Client, request: PushRequest, reasons: Mapping[str, int]) -> Outcome:
         order = request.order
@@ -208,6 +213,9 @@ class AkinonConnector:
             response = client.post(CANCEL.format(pk=pk), json=body.model_dump(mode="json"))
         except httpx.HTTPError as error:
             return RetryLater(UNREACHABLE, f"Omnitron did not answer: {type(error).__name__}")
+        if response.status_code == 429:
+            limited = throttled("Omnitron", response.headers, response.text)
+            return RetryLater(limited.kind, limited.message, limited.retry_after)
         if response.status_code != 200:
             kind, message, text = _refusal(response)
             if kind == CREDENTIALS_REJECTED:

@@ -55,6 +55,7 @@ from kalem.app.channel_connectors import (
     Rejected,
     RetryLater,
     http_client,
+    throttled,
 )
 from kalem.app.channel_connectors import UnreadableAnswer as _Unreadable
 from kalem.app.channel_connectors import parse_answer as _parse
@@ -91,7 +92,7 @@ def n11_reason(kalem_reason_id: int | None) -> int:
 def _refusal(response: httpx.Response) -> tuple[str, str, str]:
     """(kind, message, body) of an answer that is not a success."""
     body = response.text
-    if response.status_code == 429 or response.status_code >= 500:
+    if response.status_code >= 500:
         return PLATFORM_ERROR, f"n11 answered HTTP {response.status_code}", body
     try:
         error = N11Error.model_validate_json(response.content)
@@ -145,6 +146,8 @@ class N11Connector:
             response = client.get(SHIPMENT_PACKAGES, params=dict(params))
         except httpx.HTTPError as error:
             raise ChannelFailure(UNREACHABLE, f"n11 did not answer: {type(error).__name__}") from None
+        if response.status_code == 429:   # wait as n11 asks, not as our backoff guesses
+            raise throttled("n11", response.headers, response.text)
         if response.status_code != 200:
             raise ChannelFailure(*_refusal(response))
         try:
@@ -338,6 +341,9 @@ class N11Connector:
             response = client.request(method, path, json=body.model_dump(mode="json", exclude_defaults=True))
         except httpx.HTTPError as error:
             return RetryLater(UNREACHABLE, f"n11 did not answer: {type(error).__name__}")
+        if response.status_code == 429:
+            limited = throttled("n11", response.headers, response.text)
+            return RetryLater(limited.kind, limited.message, limited.retry_after)
         if response.status_code != 200:
             kind, message, text = _refusal(response)
             if kind in (CREDENTIALS_REJECTED, PLATFORM_ERROR):
