@@ -58,12 +58,12 @@ def test_pull_reads_the_next_page_only_after_the_orders_of_the_page_before(serve
     assert transport.window_pages() == ["0"], "the pull read past the page it was taking in"
     second = next(orders)
     assert transport.window_pages() == ["0"]
-    third = next(orders)  # the first order of the second page
-    assert transport.window_pages() == ["0", "1"]
+    third = next(orders)  # the first order of the next page
+    assert transport.window_pages() == ["0", "0"]  # it starts at the last change the page before showed
 
     rest = list(orders)
     assert [o.spec.order_number for o in (first, second, third, *rest)] == NUMBERS  # each once, oldest first
-    assert transport.window_pages() == ["0", "1", "2"]
+    assert len(transport.window_pages()) == 4   # pages of two, each starting at the last one read
     newest = max(p["lastModifiedDate"] for number in NUMBERS for p in httpx.get(
         server.url + SHIPMENT_PACKAGES, params={"orderNumber": number},
         headers={"appkey": keys[0], "appsecret": keys[1]}).json()["content"])
@@ -89,3 +89,21 @@ def test_a_pull_does_not_read_again_what_the_sync_took_in_unchanged(server: Any,
 
     fresh = N11Connector(page_size=2, transport=transport)            # another sync: it reads them again
     assert [o.spec.order_number for o in fresh.pull(account(server.url, keys), first.final_watermark()).orders]
+
+
+def test_a_package_changed_during_the_pull_moves_nothing_unread_onto_a_page_already_read(
+        server: Any, api: httpx.Client) -> None:
+    """Oldest change first, a package changed mid-pull goes to the end of the window. Paged by number,
+    every package after its old place would slide one page back, and the one at the page's edge would
+    never be read (nor by the next pull, which starts after the newest change seen)."""
+    keys = key_pairs.create_key_pair(UnitOfWork(server.db), seller_id="acme")
+    for number in NUMBERS:
+        assert api.post("/v1/orders", json=order(number, channel="n11")).status_code == 201
+    pulled = N11Connector(page_size=2).pull(account(server.url, keys), None)
+    orders = iter(pulled.orders)
+    taken = [next(orders).spec.order_number, next(orders).spec.order_number]   # the first page
+    shipped = api.post(f"/v1/orders/{NUMBERS[0]}/packages/BB_pid{NUMBERS[0][-6:]}/status",   # on A, mid-pull
+                       json={"status": "Shipped", "cargo_tracking_number": "TRK1"})
+    assert shipped.status_code == 200, shipped.text
+    taken += [o.spec.order_number for o in orders]
+    assert set(taken) == set(NUMBERS), f"never read: {set(NUMBERS) - set(taken)}"

@@ -167,6 +167,22 @@ class N11Connector:
             if page >= answer.totalPages or not answer.content:
                 return
 
+    def _window(self, client: httpx.Client, start: int, end: int) -> Iterator[list[N11ShipmentPackage]]:
+        """The packages changed in [start, end] (ms), oldest change first, a page at a time. Each page
+        after the first starts at the last change the page before showed (inclusive; those read again
+        are skipped by the caller), not at the next page number: a package changed during the pull moves
+        behind that point, so nothing unread slides onto a page already read. Only a page whose every
+        package changed in that same millisecond is stepped through by page number."""
+        page = 0
+        while True:
+            answer = self._page(client, {"startDate": start, "endDate": end, "page": page,
+                                         "size": self.page_size, "orderByDirection": "ASC"})
+            yield answer.content
+            if page + 1 >= answer.totalPages or not answer.content:
+                return
+            last = answer.content[-1].lastModifiedDate
+            start, page = (last, 0) if last > start else (start, page + 1)
+
     def _packages(self, client: httpx.Client, **params: Any) -> list[N11ShipmentPackage]:
         return [package for page in self._pages(client, **params) for package in page]
 
@@ -188,7 +204,7 @@ class N11Connector:
         with self._client(account) as client:
             while start <= now:
                 end = min(start + WINDOW, now)
-                for page in self._pages(client, startDate=_ms(start), endDate=_ms(end)):
+                for page in self._window(client, _ms(start), _ms(end)):
                     for package in page:
                         progress.saw(package.lastModifiedDate)
                         if package.orderNumber in taken or seen.get(package.id) == package.lastModifiedDate:
