@@ -85,7 +85,7 @@ def save(conn: Connection, routing: Routing, order: Order, *, expected_version: 
         "expected": expected_version,
         "e_id": list(event_ids), "e_sequence": [e.sequence for e in events], "e_type": [e.type for e in events],
         "e_at": [e.occurred_at for e in events], "e_actor": [e.actor for e in events],
-        "e_data": [codec.dumps(e.data) for e in events],
+        "e_data": [codec.stored_json(e.data) for e in events],
         "now": now, "trace": tracing.traceparent() if deliveries else None,
         "d_subscription": [sid for sid, _, _ in deliveries], "d_event": [eid for _, eid, _ in deliveries],
         "p_account": [aid for aid, _, _ in pushes], "p_event": [eid for _, eid, _ in pushes],

@@ -288,7 +288,7 @@ class EventRepository:
         if events:
             rows = [
                 {"id": eid, "order_id": e.order_id, "seller_id": e.seller_id, "sequence": e.sequence,
-                 "type": e.type, "occurred_at": e.occurred_at, "actor": e.actor, "data": codec.dumps(e.data)}
+                 "type": e.type, "occurred_at": e.occurred_at, "actor": e.actor, "data": codec.stored_json(e.data)}
                 for eid, e in zip(ids, events, strict=True)
             ]
             if self._postgres:
