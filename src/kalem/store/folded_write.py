@@ -67,7 +67,7 @@ _SAVE = Hot(
 
 def applies(routing: Routing, order: Order, events: Sequence[Event]) -> bool:
     """Whether `save` can write this: the routing was read with a lock, and the events are the order's."""
-    return routing.known and bool(events) and all(
+    return routing.known and all(
         e.order_id == order.id and e.seller_id == order.seller_id for e in events)
 
 

@@ -38,7 +38,8 @@ class OrderRepository:
     INSERT = Hot(f"INSERT INTO orders ({_ORDER_COLUMNS}) VALUES (:id, :seller_id, :order_number, "
                   ":account_order_number, :status, :version, :last_sequence, :intake_hash, :created_at, "
                   ":updated_at, :body, :channel)")
-    _UPDATE = Hot("UPDATE orders SET status = :status, version = :version, last_sequence = :last_sequence, "
+    # SQLite's (on PostgreSQL an order is saved with its events in one statement: store/folded_write.py)
+    _UPDATE = _q("UPDATE orders SET status = :status, version = :version, last_sequence = :last_sequence, "
                    "updated_at = :updated_at, body = :body WHERE id = :id AND seller_id = :seller_id "
                    "AND version = :expected")
     INSERT_LINES = Hot("INSERT INTO order_lines (seller_id, line_id, order_id) VALUES (:s, :l, :o)")
@@ -118,11 +119,11 @@ class OrderRepository:
                                            for order, _ in orders for ln in order.lines])
 
     def save(self, order: Order, *, expected_version: int) -> None:
-        changed = self._UPDATE.run(self._conn, {
+        changed = self._conn.execute(self._UPDATE, {
             "id": order.id, "seller_id": order.seller_id, "status": order.status.value, "version": order.version,
             "last_sequence": order.last_sequence, "updated_at": order.updated_at,
             "body": codec.order_body(order), "expected": expected_version,
-        })
+        }).rowcount
         if changed != 1:
             raise self.moved(order)
 
