@@ -171,7 +171,7 @@ def main(argv: list[str] | None = None) -> int:
     best = {name: min(values) for name, values in cpu.items()}
     log(f"CPU per cancel, best of {args.rounds}: " + ", ".join(f"{k} {v:.2f} ms" for k, v in best.items()))
     names = [b for b, _ in BUCKETS] + ["other"]
-    rows = ["| | thread pool (before) | event loop (after) |", "|---|---:|---:|"]
+    rows = ["| | thread pool | event loop |", "|---|---:|---:|"]
     for b in names:
         rows.append(f"| {b} | {profiles['thread pool'].get(b, 0):.3f} ms | {profiles['event loop'].get(b, 0):.3f} ms |")
     rows.append(f"| **all, profiled** | {sum(profiles['thread pool'].values()):.3f} ms | "

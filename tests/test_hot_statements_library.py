@@ -176,6 +176,8 @@ def test_the_hot_writes_answer_as_sqlalchemys_execute(postgres_server, monkeypat
         assert api.post("/v1/webhook-subscriptions", json={"url": "http://127.0.0.1:9/hook",
                                                            "event_types": ["*"]}).status_code == 201
         assert api.post("/v1/orders", json=order("4000000951")).status_code == 201
+        batch = api.post("/v1/orders/batch", json={"orders": [order("4000000952"), order("4000000953")]})
+        assert [r["status"] for r in batch.json()["results"]] == [201, 201]   # several orders and events at once
         cancel = {"lines": [{"line_id": "item000951", "quantity": 1, "reason_id": 136, "note": "çok ✓"}]}
         assert api.post("/v1/orders/4000000951/cancellations", json=cancel).status_code == 200
         assert api.post("/v1/orders/4000000951/cancellations", json=cancel,
@@ -194,7 +196,7 @@ def test_the_hot_writes_answer_as_sqlalchemys_execute(postgres_server, monkeypat
     assert shadow.differences == []
     # Every hot statement kalem has was among them (a new one wants a request above that runs it).
     assert shadow.compared["rows"] | shadow.compared["run"] == {s.text.text for s in every_hot_statement()}
-    assert shadow.many   # the insert of several events at once, with psycopg's executemany
+    assert shadow.many   # the insert of several orders and events at once (a batch), with psycopg's executemany
 
 
 @pytest.fixture

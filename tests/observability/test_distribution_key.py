@@ -17,6 +17,7 @@ from collections.abc import Callable
 import httpx
 import pytest
 
+from kalem.store import routing
 from tests.observability.test_tracing import spans  # noqa: F401 - the fixture
 from tests.support import SEED_ORDER, client_for, token
 
@@ -40,7 +41,9 @@ _TABLE = re.compile(r"\b(?:FROM|JOIN|INTO|UPDATE)\s+(\w+)", re.IGNORECASE)
 def normal(sql: str) -> str:
     """One line, every parameter `?` (whether `:name`, psycopg's `%(name)s` or SQLite's), no row lock."""
     flat = re.sub(r"%\(\w+\)s|(?<![:\w]):\w+", "?", " ".join(sql.split()))
-    return flat.removesuffix(" FOR UPDATE")
+    # An order's lock also reads the enabled subscriptions and channel accounts (store/routing.py):
+    # not order-scoped, and the order's own look-up is what is checked here.
+    return flat.removesuffix(" FOR UPDATE").replace(f", {routing.COLUMNS}", "")
 
 
 def tables(sql: str) -> set[str]:

@@ -103,3 +103,14 @@ def test_database_state_gauges(api, db):
     assert ("kalem_cancel_request_oldest_pending_age_seconds", (("seller", "acme"),)) in samples
     assert value(samples, "kalem_migrations_at_head") == 1
     assert value(samples, "kalem_webhook_dead_letters") == 0
+
+
+def test_cached_children_are_prometheus_clients_own():
+    """The request path's cached children (`metrics.Children`) count into the very series `/metrics` shows."""
+    from kalem.observability import metrics
+    child = metrics.http_requests("native", "/cached-child-test", "POST", "200")
+    assert child is metrics.http_requests("native", "/cached-child-test", "POST", "200")
+    assert child is metrics.HTTP_REQUESTS.labels("native", "/cached-child-test", "POST", "200")
+    before = child._value.get()
+    metrics.http_requests("native", "/cached-child-test", "POST", "200").inc()
+    assert metrics.HTTP_REQUESTS.labels("native", "/cached-child-test", "POST", "200")._value.get() == before + 1

@@ -97,8 +97,7 @@ class OrderTransaction:
         version = self._versions.get(changed.id)
         if version is None:
             raise RuntimeError(f"order {changed.id} is saved without being locked in this transaction")
-        self.uow.orders.save(changed, expected_version=version)
-        self.uow.events.append(list(events))
+        self.uow.save_order(changed, expected_version=version, events=list(events))
         self._versions[changed.id] = changed.version
         return changed
 

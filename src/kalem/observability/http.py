@@ -49,14 +49,14 @@ class Instrument:
                 template = getattr(route, "path", None) or UNMATCHED
                 face = self.faces.get(id(route), "none") if route is not None else "none"
                 method, status, seconds = scope["method"], answer["status"], time.perf_counter() - started
-                metrics.HTTP_REQUESTS.labels(face, template, method, str(status)).inc()
-                metrics.HTTP_LATENCY.labels(face, template, method).observe(seconds)
+                metrics.http_requests(face, template, method, str(status)).inc()
+                metrics.http_latency(face, template, method).observe(seconds)
                 duration_ms = round(seconds * 1000, 1)
                 access_log.info("%s %s %s %.1fms", method, scope["path"], status, duration_ms,
                                 extra={"method": method, "path": scope["path"], "status": status,
                                        "duration_ms": duration_ms})
                 if answer["replayed"]:
-                    metrics.IDEMPOTENT_REPLAYS.labels(face).inc()
+                    metrics.idempotent_replays(face).inc()
                 if span is not None:
                     span.update_name(f"{method} {template}")
                     span.set_attributes({"http.route": template, "kalem.face": face,

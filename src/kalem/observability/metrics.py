@@ -11,9 +11,32 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram, generate_latest, multiprocess
+
+M = TypeVar("M", Counter, Gauge, Histogram)
+
+
+class Children(Generic[M]):
+    """A labelled metric's children, each looked up once per label values: prometheus-client's
+    `labels()` validates the values and takes a lock on every call, and the request path asks for
+    the same few children on every request. The children are prometheus-client's own (it keeps
+    them too), so nothing is counted twice or apart; the label values are bounded (route
+    templates, statuses, event types, currencies), as the metric's own cardinality already is."""
+
+    __slots__ = ("_metric", "_made")
+
+    def __init__(self, metric: M) -> None:
+        self._metric: M = metric
+        self._made: dict[tuple[str, ...], M] = {}
+
+    def __call__(self, *values: str) -> M:
+        child = self._made.get(values)
+        if child is None:
+            child = self._made[values] = self._metric.labels(*values)
+        return child
+
 
 # Latency buckets from a cached read (~1 ms) to a request stuck behind a lock or a slow receiver.
 _SECONDS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
@@ -46,6 +69,14 @@ DELIVERIES = Counter("kalem_webhook_deliveries", "Webhook deliveries finished, b
 DELIVERY_ATTEMPT_LATENCY = Histogram("kalem_webhook_attempt_duration_seconds", "One HTTP attempt to a "
                                      "receiver", ["dialect"], buckets=_SECONDS)
 
+http_requests = Children(HTTP_REQUESTS)
+http_latency = Children(HTTP_LATENCY)
+idempotent_replays = Children(IDEMPOTENT_REPLAYS)
+_events = Children(EVENTS)
+_cancel_requests = Children(CANCEL_REQUESTS)
+_refunds = Children(REFUNDS)
+_refunded_amount = Children(REFUNDED_AMOUNT)
+
 _CANCEL_REQUEST_OUTCOMES = {"cancel_request.created": "created", "cancel_request.approved": "approved",
                             "cancel_request.rejected": "rejected", "cancel_request.withdrawn": "withdrawn"}
 
@@ -53,12 +84,12 @@ _CANCEL_REQUEST_OUTCOMES = {"cancel_request.created": "created", "cancel_request
 def count_events(events: Iterable[Any]) -> None:
     """Business counters, from the events a transaction committed (called after the commit)."""
     for event in events:
-        EVENTS.labels(event.type).inc()
+        _events(event.type).inc()
         if event.type == "lines.cancelled":
             CANCELS.inc()
             CANCELLED_UNITS.inc(sum(int(item.get("quantity", 0)) for item in event.data.get("items", ())))
         elif event.type in _CANCEL_REQUEST_OUTCOMES:
-            CANCEL_REQUESTS.labels(_CANCEL_REQUEST_OUTCOMES[event.type]).inc()
+            _cancel_requests(_CANCEL_REQUEST_OUTCOMES[event.type]).inc()
             if event.type == "cancel_request.approved":  # an approval cancels what it approves
                 CANCELS.inc()
                 CANCELLED_UNITS.inc(sum(int(item.get("approved", 0)) for item in event.data.get("items", ())))
@@ -66,9 +97,9 @@ def count_events(events: Iterable[Any]) -> None:
             SPLITS.inc()
         elif event.type == "refund.created":
             currency = str(event.data.get("currency", ""))
-            REFUNDS.labels(currency).inc()
+            _refunds(currency).inc()
             try:
-                REFUNDED_AMOUNT.labels(currency).inc(float(Decimal(str(event.data.get("amount", "0")))))
+                _refunded_amount(currency).inc(float(Decimal(str(event.data.get("amount", "0")))))
             except (InvalidOperation, ValueError):
                 pass  # the commit is done: a counter must never turn it into an error
 

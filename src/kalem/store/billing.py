@@ -50,7 +50,7 @@ def _time(value: str) -> datetime:
 
 def billing_body(billing: OrderBilling) -> str:
     h = billing.history
-    return codec.dumps({
+    return codec.stored_json({
         "destination_country": billing.destination_country,
         "order_ref": h.order_ref, "currency": h.currency,
         "invoices": [[r.number, r.revision, [[ln.description, ln.amount, ln.vat_rate] for ln in r.lines], r.total,

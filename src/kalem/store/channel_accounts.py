@@ -39,23 +39,48 @@ def actor_label(account_id: str) -> str:
     return f"seller:{account_id}"
 
 
-def enqueue(conn: Connection, events: Sequence[Event], event_ids: Sequence[str]) -> int:
+# (account id, seller, channel, the event types it pushes)
+Pusher = tuple[str, str, str, frozenset[str]]
+
+
+def pushers(conn: Connection) -> list[Pusher]:
+    """The enabled accounts, as `owed` takes them."""
+    return [pusher(r.id, r.seller_id, r.channel, r.push_types) for r in _ENABLED.rows(conn, {"t": True})]
+
+
+def pusher(account_id: str, seller_id: str, channel: str, push_types: str) -> Pusher:
+    """One enabled account's row (its push types as stored) as `owed` takes it."""
+    return account_id, seller_id, channel, frozenset(json.loads(push_types))
+
+
+def owed(found: Sequence[Pusher], events: Sequence[Event], event_ids: Sequence[str],
+         channel_of: dict[str, str] | None = None) -> list[tuple[str, str, Event]]:
+    """(account id, event id, event) of each push owed: an account of the event's seller that pushes
+    its type, on the order's channel, unless the event is the account's own doing. `channel_of`: each
+    order's channel (None: only which accounts could be owed one, before the orders are read)."""
+    return [(a[0], eid, e) for eid, e in zip(event_ids, events, strict=True) for a in found
+            if a[1] == e.seller_id and e.type in a[3] and e.actor != actor_label(a[0])
+            and (channel_of is None or channel_of.get(e.order_id) == a[2])]
+
+
+def enqueue(conn: Connection, events: Sequence[Event], event_ids: Sequence[str],
+            found: Sequence[Pusher] | None = None) -> int:
     """Queue a push of each freshly appended event that an enabled account of the order's channel
-    pushes; returns how many. Costs one read of a table of a handful of rows when no account exists."""
-    found = [(r.id, r.seller_id, r.channel, set(json.loads(r.push_types))) for r in _ENABLED.rows(conn, {"t": True})]
-    candidates = [(eid, e, a) for eid, e in zip(event_ids, events, strict=True) for a in found
-                  if a[1] == e.seller_id and e.type in a[3] and e.actor != actor_label(a[0])]
+    pushes; returns how many. Costs one read of a table of a handful of rows when no account exists
+    (none when this transaction has read the accounts already: `found`, store/routing.py)."""
+    accounts_found = pushers(conn) if found is None else found
+    candidates = owed(accounts_found, events, event_ids)
     if not candidates:
         return 0
-    order_ids = {e.order_id for _, e, _ in candidates}
+    order_ids = {e.order_id for _, _, e in candidates}
     rows = conn.execute(sa.text("SELECT id, channel FROM orders WHERE id IN :ids").bindparams(
         sa.bindparam("ids", expanding=True)), {"ids": sorted(order_ids)}).all()
-    channel_of = {r.id: r.channel for r in rows}
     now = datetime.now(UTC)
-    inserts = [{"account_id": a[0], "event_id": eid, "order_id": e.order_id, "seller_id": e.seller_id,
+    inserts = [{"account_id": account_id, "event_id": eid, "order_id": e.order_id, "seller_id": e.seller_id,
                 "sequence": e.sequence, "event_type": e.type, "status": PENDING, "attempts": 0,
                 "next_attempt_at": now, "created_at": now}
-               for eid, e, a in candidates if channel_of.get(e.order_id) == a[2]]
+               for account_id, eid, e in owed(accounts_found, events, event_ids,
+                                              {r.id: r.channel for r in rows})]
     if inserts:
         conn.execute(pushes.insert(), inserts)
     return len(inserts)

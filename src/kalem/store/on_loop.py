@@ -14,6 +14,7 @@ the database a wait on the file lock, which an event loop must not do.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -28,8 +29,12 @@ def on_loop() -> bool:
 
 
 async def run(fn: Callable[..., T], /, **kwargs: Any) -> T:
-    """Call synchronous `fn` on the event loop, in a greenlet whose database waits are awaits."""
-    return await greenlet_spawn(fn, **kwargs)
+    """Call synchronous `fn` on the event loop, in a greenlet whose database waits are awaits.
+
+    In a task of its own (with a copy of the request's context): each database wait then resumes
+    that task alone, instead of the request's task with every ASGI middleware's coroutine awaiting
+    down to here. A cancelled request cancels it, as it would its own awaits."""
+    return await asyncio.ensure_future(greenlet_spawn(fn, **kwargs))
 
 
 def wait(awaitable: Awaitable[T]) -> T:

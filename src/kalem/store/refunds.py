@@ -18,7 +18,7 @@ from sqlalchemy.engine import Connection
 
 from kalem.domain.orders import RETURN, ReturnRequest
 from kalem.domain.refunds import Payout, Refund, RefundCause, RefundMethod, RefundStatus
-from kalem.store.codec import as_utc, dumps, load_request, request_body
+from kalem.store.codec import as_utc, dumps, load_request, request_body, stored_json
 
 _q = sa.text
 
@@ -86,7 +86,7 @@ class RefundRepository:
 
     @staticmethod
     def _body(r: Refund) -> str:
-        return dumps({
+        return stored_json({
             "cause": r.cause.value, "lines": [list(x) for x in r.lines], "breakdown": r.breakdown,
             "amount": r.amount, "currency": r.currency, "method": r.payout.method.value,
             "holder_name": r.payout.holder_name, "created_by": r.created_by, "forced_amount": r.forced_amount,

@@ -20,6 +20,8 @@ from kalem.domain.events import Event
 from kalem.domain.orders import CancelRequest, Order
 from kalem.store import channel_accounts, codec, outbox
 from kalem.store.hot import Hot
+from kalem.store.routing import COLUMNS as routed
+from kalem.store.routing import Routing
 
 _ORDER_COLUMNS = ("id, seller_id, order_number, account_order_number, status, version, last_sequence, "
                   "intake_hash, created_at, updated_at, body, channel")
@@ -36,7 +38,8 @@ class OrderRepository:
     INSERT = Hot(f"INSERT INTO orders ({_ORDER_COLUMNS}) VALUES (:id, :seller_id, :order_number, "
                   ":account_order_number, :status, :version, :last_sequence, :intake_hash, :created_at, "
                   ":updated_at, :body, :channel)")
-    _UPDATE = Hot("UPDATE orders SET status = :status, version = :version, last_sequence = :last_sequence, "
+    # SQLite's (on PostgreSQL an order is saved with its events in one statement: store/folded_write.py)
+    _UPDATE = _q("UPDATE orders SET status = :status, version = :version, last_sequence = :last_sequence, "
                    "updated_at = :updated_at, body = :body WHERE id = :id AND seller_id = :seller_id "
                    "AND version = :expected")
     INSERT_LINES = Hot("INSERT INTO order_lines (seller_id, line_id, order_id) VALUES (:s, :l, :o)")
@@ -45,16 +48,27 @@ class OrderRepository:
 
     _STATEMENTS: dict[bool, dict[tuple[str, bool], Hot]] = {}  # built once per lock_rows, not per unit of work
 
-    def __init__(self, conn: Connection, *, lock_rows: bool) -> None:
+    def __init__(self, conn: Connection, *, lock_rows: bool, routing: Routing | None = None) -> None:
+        """`lock_rows` (PostgreSQL): a lock is `SELECT … FOR UPDATE`, and also reads who hears of the
+        order's events into `routing` (store/routing.py)."""
         self._conn = conn
         if lock_rows not in self._STATEMENTS:
-            suffix = " FOR UPDATE" if lock_rows else ""
             self._STATEMENTS[lock_rows] = {
-                (kind, lock): Hot(base + (suffix if lock else ""))
+                (kind, lock): Hot(self._locking(base) if lock and lock_rows else base)
                 for kind, base in (("n", self._BY_NUMBER), ("ns", self._BY_NUMBER_SELLER), ("id", self._BY_ID))
                 for lock in (False, True)
             }
         self._sql = self._STATEMENTS[lock_rows]
+        self._routing = routing if lock_rows else None
+
+    @staticmethod
+    def _locking(select: str) -> str:
+        return select.replace(f"SELECT {_ORDER_COLUMNS} FROM", f"SELECT {_ORDER_COLUMNS}, {routed} FROM",
+                              1) + " FOR UPDATE"
+
+    def _found(self, rows: Sequence[Any], for_update: bool) -> None:
+        if for_update and rows and self._routing is not None:
+            self._routing.take(rows[0])
 
     def get(self, order_number: str, seller_id: str | None, *, for_update: bool = False) -> Order:
         """The order with this number; `seller_id` scopes the look-up (other sellers' orders are absent)."""
@@ -68,6 +82,7 @@ class OrderRepository:
             raise AmbiguousOrderNumber(
                 f"order number {order_number} exists for several sellers; pass seller_id",
                 order_number=order_number, seller_ids=sorted(r.seller_id for r in rows))
+        self._found(rows, for_update)
         return codec.load_order(rows[0])
 
     def get_by_id(self, order_id: str, *, for_update: bool = False) -> Order:
@@ -75,6 +90,7 @@ class OrderRepository:
         row = rows[0] if rows else None
         if row is None:
             raise OrderNotFound(f"order {order_id} not found", order_id=order_id)
+        self._found(rows, for_update)
         return codec.load_order(row)
 
     def locate_line(self, line_id: str, seller_id: str | None) -> str | None:
@@ -103,14 +119,18 @@ class OrderRepository:
                                            for order, _ in orders for ln in order.lines])
 
     def save(self, order: Order, *, expected_version: int) -> None:
-        changed = self._UPDATE.run(self._conn, {
+        changed = self._conn.execute(self._UPDATE, {
             "id": order.id, "seller_id": order.seller_id, "status": order.status.value, "version": order.version,
             "last_sequence": order.last_sequence, "updated_at": order.updated_at,
             "body": codec.order_body(order), "expected": expected_version,
-        })
+        }).rowcount
         if changed != 1:
-            raise VersionMismatch(f"order {order.order_number} changed meanwhile; retry",
-                                  order_number=order.order_number)
+            raise self.moved(order)
+
+    @staticmethod
+    def moved(order: Order) -> VersionMismatch:
+        """The error of a save whose order is no longer at the version its lock read."""
+        return VersionMismatch(f"order {order.order_number} changed meanwhile; retry", order_number=order.order_number)
 
     def count(self, seller_id: str | None, channel: str | None = None, *,
               changed: tuple[datetime | None, datetime | None] = (None, None)) -> int:
@@ -264,26 +284,33 @@ class EventRepository:
     _FOR_ORDER = _q("SELECT id, order_id, seller_id, sequence, type, occurred_at, actor, data "
                     "FROM events WHERE order_id = :o AND sequence > :after ORDER BY sequence LIMIT :limit")
 
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, routing: Routing | None = None) -> None:
         self._conn = conn
         self._postgres = conn.dialect.name == "postgresql"
+        self._routing = routing or Routing()
         self.appended: list[Event] = []  # this transaction's, counted by the metrics once it commits
 
+    @staticmethod
+    def new_ids(events: Sequence[Event]) -> list[str]:
+        return [uuid.uuid4().hex for _ in events]
+
     def append(self, events: Sequence[Event]) -> list[str]:
-        ids = [uuid.uuid4().hex for _ in events]
+        ids = self.new_ids(events)
         self.appended.extend(events)
         if events:
             rows = [
                 {"id": eid, "order_id": e.order_id, "seller_id": e.seller_id, "sequence": e.sequence,
-                 "type": e.type, "occurred_at": e.occurred_at, "actor": e.actor, "data": codec.dumps(e.data)}
+                 "type": e.type, "occurred_at": e.occurred_at, "actor": e.actor, "data": codec.stored_json(e.data)}
                 for eid, e in zip(ids, events, strict=True)
             ]
             if self._postgres:
                 self._INSERT_PG.run(self._conn, rows)
             else:
                 self._conn.execute(self._INSERT, rows)
-            outbox.enqueue(self._conn, events, ids)  # webhook deliveries, in this same transaction
-            channel_accounts.enqueue(self._conn, events, ids)  # pushes to the order's channel, likewise
+            # webhook deliveries and pushes to the order's channel, in this same transaction (from the
+            # enabled subscriptions and accounts read with an order's lock, when one was: store/routing.py)
+            outbox.enqueue(self._conn, events, ids, self._routing.subscriptions)
+            channel_accounts.enqueue(self._conn, events, ids, self._routing.pushers)
         return ids
 
     def for_order(self, order_id: str, *, after: int = 0, limit: int = 1000) -> list[dict[str, Any]]:

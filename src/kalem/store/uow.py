@@ -8,7 +8,7 @@ edge can store what it needs (an idempotent response) atomically with the change
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any, TypeVar
@@ -17,7 +17,10 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
+from kalem.domain.events import Event
+from kalem.domain.orders import Order
 from kalem.observability import metrics, tracing
+from kalem.store import folded_write
 from kalem.store.billing import BillingRepository
 from kalem.store.channel_accounts import ChannelAccountRepository
 from kalem.store.channel_drift import ChannelDriftRepository
@@ -36,6 +39,7 @@ from kalem.store.repositories import (
     TokenRepository,
     UserRepository,
 )
+from kalem.store.routing import Routing
 from kalem.store.webhooks import WebhookRepository
 
 
@@ -116,9 +120,10 @@ class UnitOfWork:
                 self._lock.__exit__(None, None, None)
             raise
         postgres = not self._db.is_sqlite
-        self.orders = OrderRepository(conn, lock_rows=postgres)
+        self._routing = Routing()
+        self.orders = OrderRepository(conn, lock_rows=postgres, routing=self._routing)
         self.cancel_requests = CancelRequestRepository(conn)
-        self.events = EventRepository(conn)
+        self.events = EventRepository(conn, self._routing)
         self.sellers = SellerRepository(conn)
         self.tokens = TokenRepository(conn)
         self.users = UserRepository(conn)
@@ -151,6 +156,20 @@ class UnitOfWork:
         if found is None:
             found = self._more[kind] = kind(self._conn)
         return found
+
+    def save_order(self, order: Order, *, expected_version: int, events: Sequence[Event]) -> list[str]:
+        """Write a locked order's next version at the version its lock read, and append its events with
+        their outbox rows; the events' ids. On PostgreSQL, once a lock has read who hears of the events,
+        all of it is one statement (store/folded_write.py); else a statement per table."""
+        if folded_write.applies(self._routing, order, events):
+            ids = self.events.new_ids(events)
+            if not folded_write.save(self._conn, self._routing, order, expected_version=expected_version,
+                                     events=events, event_ids=ids):
+                raise self.orders.moved(order)
+            self.events.appended.extend(events)
+            return ids
+        self.orders.save(order, expected_version=expected_version)
+        return self.events.append(events)
 
     def ping(self) -> None:
         """One round trip to the database (the readiness check)."""
