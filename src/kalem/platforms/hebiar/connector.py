@@ -54,6 +54,7 @@ from kalem.app.channel_connectors import (
     PushRequest,
     Rejected,
     RetryLater,
+    http_client,
     throttled,
 )
 from kalem.app.channel_tokens import BearerTokens
@@ -195,8 +196,7 @@ class HebiarConnector:
         token = self._authorized(account, lambda client: client.headers["Authorization"])
 
         def orders() -> Iterator[InboundOrder]:
-            with httpx.Client(base_url=account.base_url, timeout=self.timeout,
-                              headers={"Authorization": token}) as client:
+            with http_client(account.base_url, timeout=self.timeout, headers={"Authorization": token}) as client:
                 group: list[HebiarPackage] = []
                 for package in self._packages(client, start):
                     if group and group[0].orderNumber != package.orderNumber:

@@ -48,6 +48,7 @@ from kalem.app.channel_connectors import (
     PushRequest,
     Rejected,
     RetryLater,
+    http_client,
     throttled,
 )
 from kalem.domain.errors import AuthenticationFailed, OrderNotFound, PermissionDenied
@@ -101,8 +102,8 @@ class ZonosConnector:
 
     def _client(self, account: ChannelAccount) -> httpx.Client:
         token = (account.credentials or {}).get("credentialToken", "")
-        return httpx.Client(base_url=account.base_url, timeout=self.timeout, headers={"credentialToken": token},
-                            transport=self.transport)
+        return http_client(account.base_url, timeout=self.timeout, headers={"credentialToken": token},
+                           transport=self.transport)
 
     def _call(self, client: httpx.Client, model: type[D], query: str, variables: Mapping[str, Any]) -> D:
         """One GraphQL operation; its `data`, or `_Refused` saying what kind of failure it was."""
