@@ -34,7 +34,8 @@ def test_documented_example_create_cancel_request(hebiar, api):
     queue = api.get("/v1/cancel-requests", params={"status": "pending"}).json()["data"]
     assert len(queue) == 1
     assert queue[0]["lines"] == [{"line_id": "item1691416223190", "quantity": 1, "reason_id": 137,
-                                  "note": "sebep açıklaması", "approved_quantity": None}]
+                                  "reason_code": "seller_request", "note": "sebep açıklaması",
+                                  "approved_quantity": None}]
 
 
 def test_paths_are_case_insensitive(hebiar):

@@ -125,10 +125,10 @@ class OrderRepository:
             "body": codec.order_body(order), "expected": expected_version,
         }).rowcount
         if changed != 1:
-            raise self.moved(order)
+            raise self.version_mismatch(order)
 
     @staticmethod
-    def moved(order: Order) -> VersionMismatch:
+    def version_mismatch(order: Order) -> VersionMismatch:
         """The error of a save whose order is no longer at the version its lock read."""
         return VersionMismatch(f"order {order.order_number} changed meanwhile; retry", order_number=order.order_number)
 

@@ -165,7 +165,7 @@ class UnitOfWork:
             ids = self.events.new_ids(events)
             if not folded_write.save(self._conn, self._routing, order, expected_version=expected_version,
                                      events=events, event_ids=ids):
-                raise self.orders.moved(order)
+                raise self.orders.version_mismatch(order)
             self.events.appended.extend(events)
             return ids
         self.orders.save(order, expected_version=expected_version)
