@@ -163,23 +163,21 @@ class Proxy:
         self._server.shutdown()
 
 
-class Garbage:
-    """A server that answers every request 200 with a page no platform sends."""
+class Stub:
+    """A platform that answers every request the same way (`status`, `headers`, `body`), keeping the
+    path of each request it gets."""
 
-    BODY = b"<html><body>Maintenance: back soon</body></html>"
-
-    def __init__(self) -> None:
-        body = self.BODY
-        self.requests = 0
-        garbage = self
+    def __init__(self, status: int, body: bytes, headers: dict[str, str] | None = None) -> None:
+        self.paths: list[str] = []
+        stub = self
 
         class Handler(BaseHTTPRequestHandler):
             def _answer(self) -> None:
-                garbage.requests += 1
+                stub.paths.append(self.path.split("?")[0])
                 self.rfile.read(int(self.headers.get("content-length") or 0))
-                self.send_response(200)
-                self.send_header("content-type", "text/html")
-                self.send_header("content-length", str(len(body)))
+                self.send_response(status)
+                for name, value in {**(headers or {}), "content-length": str(len(body))}.items():
+                    self.send_header(name, value)
                 self.end_headers()
                 self.wfile.write(body)
 
@@ -192,8 +190,21 @@ class Garbage:
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
 
+    @property
+    def requests(self) -> int:
+        return len(self.paths)
+
     def close(self) -> None:
         self._server.shutdown()
+
+
+class Garbage(Stub):
+    """A server that answers every request 200 with a page no platform sends."""
+
+    BODY = b"<html><body>Maintenance: back soon</body></html>"
+
+    def __init__(self) -> None:
+        super().__init__(200, self.BODY, {"content-type": "text/html"})
 
 
 def eventually(condition: Callable[[], bool], message: str, seconds: float = 60) -> None:

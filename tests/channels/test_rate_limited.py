@@ -6,11 +6,9 @@ databases, the sync driven round by round against a platform that answers nothin
 
 from __future__ import annotations
 
-import threading
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from functools import partial
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import httpx
@@ -21,6 +19,7 @@ from kalem.app.channel_sync import ChannelSync, SyncSettings
 from kalem.bootstrap.platforms import connectors
 from kalem.store.db import Database
 from kalem.store.uow import UnitOfWork
+from tests.channels.kalems import Stub
 from tests.support import two_line_order
 
 #: kalem's own backoff, far shorter than what the platform asks: only Retry-After keeps the sync away.
@@ -31,36 +30,12 @@ HEPSIGLOBAL = {"platform": "hepsiglobal", "seller_id": "acme",
                "credentials": {"client_id": "mp", "client_secret": "wrong", "webhookSecret": "whsec_aGc="}}
 
 
-class Locked:
-    """A platform whose every answer is 429 with `Retry-After`; it counts the requests it gets."""
+class Locked(Stub):
+    """A platform whose every answer is 429 with `Retry-After`; it keeps the requests' paths."""
 
     def __init__(self, retry_after: str) -> None:
-        self.paths: list[str] = []
-        locked = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def _answer(self) -> None:
-                locked.paths.append(self.path.split("?")[0])
-                self.rfile.read(int(self.headers.get("content-length") or 0))
-                body = b'{"message": "too many failed logins"}'
-                self.send_response(429)
-                self.send_header("Retry-After", retry_after)
-                self.send_header("content-type", "application/json")
-                self.send_header("content-length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            do_GET = do_POST = do_PUT = _answer
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self._server.shutdown()
+        super().__init__(429, b'{"message": "too many failed logins"}',
+                         {"Retry-After": retry_after, "content-type": "application/json"})
 
 
 @pytest.fixture
