@@ -84,6 +84,8 @@ def order_fields(order: Order) -> dict[str, Any]:
              ln.units.as_list(), ln.product_id, ln.barcode, ln.hs_code]
             for ln in order.lines
         ],
+        # The n11 package index's triggers read this layout in SQL (id, status, the last history entry's
+        # time): change it only with a migration that rewrites them (0016_n11_packages).
         "packages": [
             [p.package_id, p.status.value, [[i.line_id, i.units.as_list()] for i in p.items],
              [[h.status.value, h.at] for h in p.history], p.cargo_tracking_number, p.parent_id]
