@@ -116,6 +116,20 @@ def add_account(uow: UnitOfWork, cmd: AddAccount, connectors: Mapping[str, Conne
     return found
 
 
+def receiving_account(uow: UnitOfWork, seller_id: str, channel: str, platform: str,
+                      platform_name: str) -> ChannelAccount:
+    """The enabled account of `platform` a webhook from it is addressed to (by seller and channel), with
+    its credentials open to check the hook's signature; `ChannelAccountNotFound` otherwise."""
+    with uow:
+        found = next((a for a in uow.channel_accounts.listed(seller_id)
+                      if a.channel == channel and a.platform == platform), None)
+        account = None if found is None else uow.channel_accounts.get(found.id, open_credentials=True)
+    if account is None or not account.enabled:
+        raise ChannelAccountNotFound(f"no {platform_name} channel account {channel} of seller {seller_id}",
+                                     channel=channel)
+    return account
+
+
 def list_accounts(uow: UnitOfWork, principal: Principal, seller_id: str | None = None) -> list[ChannelAccount]:
     with uow:
         return uow.channel_accounts.listed(principal.scope or seller_id)

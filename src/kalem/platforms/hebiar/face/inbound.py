@@ -17,7 +17,7 @@ from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from kalem.api.schemas_out import ERRORS
-from kalem.app.channels import ChannelAccountNotFound
+from kalem.app.channels import receiving_account
 from kalem.domain.errors import AuthenticationFailed, InvalidInput
 from kalem.platforms.hebiar import wire
 from kalem.platforms.hebiar.connector import HebiarConnector
@@ -41,13 +41,7 @@ class HebiarHookUnreadable(InvalidInput):
 
 
 def _account(kalem: Any, seller_id: str, channel: str) -> ChannelAccount:
-    with kalem.uow(write=False) as uow:
-        found = next((a for a in uow.channel_accounts.listed(seller_id)
-                      if a.channel == channel and a.platform == "hebiar"), None)
-        account = None if found is None else uow.channel_accounts.get(found.id, open_credentials=True)
-    if account is None or not account.enabled:
-        raise ChannelAccountNotFound(f"no Hebiar channel account {channel} of seller {seller_id}", channel=channel)
-    return account
+    return receiving_account(kalem.uow(write=False), seller_id, channel, "hebiar", "Hebiar")
 
 
 def _presented(authorization: str) -> str | None:

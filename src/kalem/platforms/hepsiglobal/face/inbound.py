@@ -18,7 +18,7 @@ from standardwebhooks import Webhook, WebhookVerificationError
 from starlette.concurrency import run_in_threadpool
 
 from kalem.api.schemas_out import ERRORS
-from kalem.app.channels import ChannelAccountNotFound
+from kalem.app.channels import receiving_account
 from kalem.domain.errors import AuthenticationFailed, InvalidInput
 from kalem.platforms.hepsiglobal import wire
 from kalem.platforms.hepsiglobal.seller_cancels import take_seller_cancel
@@ -40,14 +40,7 @@ class HepsiGlobalHookUnreadable(InvalidInput):
 
 
 def _account(kalem: Any, seller_id: str, channel: str) -> ChannelAccount:
-    with kalem.uow(write=False) as uow:
-        found = next((a for a in uow.channel_accounts.listed(seller_id)
-                      if a.channel == channel and a.platform == "hepsiglobal"), None)
-        account = None if found is None else uow.channel_accounts.get(found.id, open_credentials=True)
-    if account is None or not account.enabled:
-        raise ChannelAccountNotFound(f"no HepsiGlobal channel account {channel} of seller {seller_id}",
-                                     channel=channel)
-    return account
+    return receiving_account(kalem.uow(write=False), seller_id, channel, "hepsiglobal", "HepsiGlobal")
 
 
 def _take(kalem: Any, seller_id: str, channel: str, body: bytes, headers: dict[str, str]) -> None:
