@@ -96,11 +96,11 @@ def bench_paths(pg: object, url: str, orders: int, *, seconds: int, warmup: int,
     without an Idempotency-Key, one after another on one database: each read against the same pgbench."""
     import floor
     results = []
-    loop = {"KALEM_ASYNC_WRITES": "true"}
-    for seed, (name, env, keyed) in enumerate((("kalem, transaction on the event loop", loop, False),
-                                               ("kalem, on the event loop, with an Idempotency-Key", loop, True),
-                                               ("kalem, transaction on the thread pool", {}, False),
-                                               ("kalem, on the thread pool, with an Idempotency-Key", {}, True))):
+    pool = {"KALEM_ASYNC_WRITES": "false"}
+    for seed, (name, env, keyed) in enumerate((("kalem, transaction on the event loop", {}, False),
+                                               ("kalem, on the event loop, with an Idempotency-Key", {}, True),
+                                               ("kalem, transaction on the thread pool", pool, False),
+                                               ("kalem, on the thread pool, with an Idempotency-Key", pool, True))):
         with common.kalem_server(url, workers=workers, env=env) as base:
             # a seed of its own: no run sends another's Idempotency-Keys (they would be replays)
             run, _, cpu = _drive(base, orders, seconds=seconds, warmup=warmup, clients=clients, seed=100 + 10 * seed,
@@ -325,7 +325,7 @@ def report(command: str, version: str, pg: list[SizeResult], sqlite: tuple[int, 
         tps = pg[0].pgbench_tps
         out += ["", f"**Each path beside pgbench and the floor, same run.** On the first size's database, one after "
                     f"another with the same wrk load: kalem with the hot writes' transactions on the event loop "
-                    f"(`KALEM_ASYNC_WRITES=true`) and on the thread pool (the default), each without "
+                    f"(the default) and on the thread pool (`KALEM_ASYNC_WRITES=false`), each without "
                     f"and with an Idempotency-Key of its own on every request, then the floor (bench/floor.py). "
                     f"pgbench: the mean of the runs before and after them ({tps:,.0f} tps).", "",
                 "| path | cancels/s | p50 | p99 | / pgbench | / floor | CPU/cancel server + PG |",

@@ -173,18 +173,31 @@ def summary(results: dict) -> str:
            f"Every figure below is from `make bench` on {m['nproc']} CPUs ({m['cpu']}), with the load generator, "
            "kalem and the database on the same machine; each benchmark's own section below names the exact "
            "command, the setup and what was checked. pgbench (tpcb-like, same server, same run) is the yardstick "
-           "for what the machine's PostgreSQL can commit.", "",
-           "| operation | database | per second | p50 | p99 | pgbench tps | kalem / pgbench | benchmark | measured |",
-           "|---|---|---:|---:|---:|---:|---:|---|---|"]
+           "for what the machine's PostgreSQL can commit; the floor (`bench/floor.py`: a raw ASGI app doing a "
+           "cancel's transaction shape and nothing else, beside its own pgbench) is what this machine's server "
+           "loop, driver and PostgreSQL allow at most, so each ratio reads against the floor's in the last "
+           "column.", "",
+           "| operation | database | per second | p50 | p99 | pgbench tps | kalem / pgbench | floor / pgbench | "
+           "benchmark | measured |",
+           "|---|---|---:|---:|---:|---:|---:|---:|---|---|"]
+    floor = _floor_ratio(results)
     for bench in sorted(results):
         entry = results[bench]
         for f in entry["figures"]:
             per, tps = f["per_second"], f.get("pgbench_tps")
-            yardstick = ("", "") if tps is None else (f"{tps:,.0f}", f"{per / tps:.2f}")
+            yardstick = ("", "", "") if tps is None else (f"{tps:,.0f}", f"{per / tps:.2f}", floor)
             out.append(f"| {f['operation']} | {f['database']} | {per:,.0f} | {ms(f.get('p50_ms'))} | "
-                       f"{ms(f.get('p99_ms'))} | {yardstick[0]} | {yardstick[1]} | `{entry['command'].split()[1]}` | "
+                       f"{ms(f.get('p99_ms'))} | {' | '.join(yardstick)} | `{entry['command'].split()[1]}` | "
                        f"{entry['measured']} |")
     return "\n".join(out)
+
+
+def _floor_ratio(results: dict) -> str:
+    """bench/floor.py's own ratio to its pgbench, as the summary's floor column shows it."""
+    for f in results.get("floor", {}).get("figures", []):
+        if f.get("pgbench_tps"):
+            return f"{f['per_second'] / f['pgbench_tps']:.2f}"
+    return ""
 
 
 # --- PostgreSQL --------------------------------------------------------------------------------

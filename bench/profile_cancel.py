@@ -152,8 +152,8 @@ def main(argv: list[str] | None = None) -> int:
         settings = Settings(database_url=url, admin_token=common.ADMIN_TOKEN, rate_limit_per_second=0,
                             secret_key="bench-secret-key-bench-secret-key")
         db = Database.connect(url)
-        apps = {"event loop": build_app(settings.model_copy(update={"async_writes": True}), db),
-                "thread pool": build_app(settings, db)}
+        apps = {"event loop": build_app(settings, db),
+                "thread pool": build_app(settings.model_copy(update={"async_writes": False}), db)}
         cpu: dict[str, list[float]] = {name: [] for name in apps}
         done = 0
         for app in apps.values():   # warm-up
@@ -192,7 +192,7 @@ def main(argv: list[str] | None = None) -> int:
         "",
         f"The whole app called in-process (no HTTP server: uvicorn's share is the same on both paths), "
         f"{args.cancels:,} direct cancels one after another on PostgreSQL, the same app built twice: hot writes "
-        "on the thread pool (the default) and on the event loop (`KALEM_ASYNC_WRITES=true`). cProfile on the "
+        "on the event loop (the default) and on the thread pool (`KALEM_ASYNC_WRITES=false`). cProfile on the "
         "loop's thread and on each pool thread, merged; each function's own time in one bucket by where its "
         "code lives (cProfile's own overhead inflates the profiled total; the last row is without it).",
         "",

@@ -102,16 +102,20 @@ class Shadow:
         monkeypatch.setattr(Hot, "run", self._shadowed("run"))
 
     @contextmanager
-    def listening(self, engine: sa.Engine) -> Iterator[None]:
+    def listening(self, db: Database) -> Iterator[None]:
+        """On both engines: the thread pool's, and the event loop's the hot writes run on by default."""
         def sent(conn: Connection, _cursor: Any, statement: str, parameters: Any, _context: Any, many: bool) -> None:
             noted = getattr(self._sent, "noted", None)
             if noted is not None and noted[0] is conn:
                 noted[1].append((statement, parameters, many))
-        sa.event.listen(engine, "before_cursor_execute", sent)
+        engines = [e for e in (db.engine, db.loop_engine) if e is not None]
+        for engine in engines:
+            sa.event.listen(engine, "before_cursor_execute", sent)
         try:
             yield
         finally:
-            sa.event.remove(engine, "before_cursor_execute", sent)
+            for engine in engines:
+                sa.event.remove(engine, "before_cursor_execute", sent)
 
     def _shadowed(self, way: str) -> Any:
         ours = self._rows if way == "rows" else self._run
@@ -171,7 +175,7 @@ def postgres_server(servers: dict[str, Server]) -> Server:
 def test_the_hot_writes_answer_as_sqlalchemys_execute(postgres_server, monkeypatch):
     shadow = Shadow(monkeypatch)
     headers = {"Authorization": f"Bearer {ADMIN}"}
-    with shadow.listening(postgres_server.db.engine), \
+    with shadow.listening(postgres_server.db), \
             httpx.Client(base_url=postgres_server.url, headers=headers, timeout=30) as api:
         assert api.post("/v1/webhook-subscriptions", json={"url": "http://127.0.0.1:9/hook",
                                                            "event_types": ["*"]}).status_code == 201
@@ -187,6 +191,10 @@ def test_the_hot_writes_answer_as_sqlalchemys_execute(postgres_server, monkeypat
         assert api.post("/v1/orders/4000000951/packages/BB_pid000951/split", json=split).status_code == 200
         assert api.post("/v1/orders/4000000951/cancellations-with-refund", json={
             "lines": [{"line_id": "item000951", "quantity": 1, "reason_id": 136}]}).status_code == 201
+        for _ in range(2):   # an Idempotency-Key claimed and completed, then its answer replayed
+            keyed = api.post("/v1/orders/4000000952/cancellations", headers={"Idempotency-Key": "k-952"}, json={
+                "lines": [{"line_id": "item000952", "quantity": 1, "reason_id": 136}]})
+            assert keyed.status_code == 200, keyed.text
         zonos = place(api, seed_order(quantity=3))   # billed: its landed cost and invoice follow each change
         for _ in range(2):   # the billing written, then changed
             assert "errors" not in gql(api, UPDATE, orderId=zid(zonos), itemId=f"item_{LINE}", quantity=1)

@@ -67,9 +67,9 @@ class Settings(BaseSettings):
     login_attempts_per_minute: float = Field(default=10.0, gt=0)
     login_burst: int = Field(default=10, ge=1)
     db_pool_size: int = 10
-    # On PostgreSQL, true runs the hot writes' transactions on the event loop (store/on_loop.py) instead
-    # of the thread pool; off until it measures better (docs/performance.md).
-    async_writes: bool = False
+    # On PostgreSQL, the hot writes' transactions run on the event loop (store/on_loop.py); false puts
+    # them on the thread pool, as every other write (docs/performance.md has both measured).
+    async_writes: bool = True
     # Read-only list endpoints read from this streaming replica when set (docs/scaling.md).
     database_replica_url: str | None = None
     # GET /metrics without an operator token (for a scraper inside a trusted network).

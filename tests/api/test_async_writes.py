@@ -70,12 +70,12 @@ def test_a_cancel_on_postgresql_commits_on_the_event_loops_engine(postgres_serve
     assert response.json()["lines"][0]["cancelled_quantity"] == 1
 
 
-def test_sqlite_keeps_the_thread_pool_and_postgresql_uses_the_loop_when_told(servers):
+def test_sqlite_keeps_the_thread_pool_and_postgresql_uses_the_loop_unless_told_not_to(servers):
     db = servers["sqlite"].db
     assert db.loop_engine is None
     assert build_app(on_the_loop(servers["sqlite"]), db).state.kalem.on_loop is False
     postgres = servers["postgresql"]
-    assert Settings.model_fields["async_writes"].default is False
+    assert Settings.model_fields["async_writes"].default is True
     assert build_app(on_the_loop(postgres, False), postgres.db).state.kalem.on_loop is False
     assert build_app(on_the_loop(postgres), postgres.db).state.kalem.on_loop is True
 

@@ -87,16 +87,17 @@ def test_a_cancel_is_the_lock_and_one_folded_write(postgres_server, pg_api, span
     (transaction,) = [s for s in finished if s.name == "transaction"]
     statements = [s.attributes["db.statement"] for s in finished
                   if s.parent is not None and s.parent.span_id == transaction.context.span_id]
-    lock, *between, write = statements   # between: the refund the seller's policy makes (app/refund_policy.py)
+    # The refund the seller's default policy makes (app/refund_policy.py) is read and written in the same two.
+    lock, write = statements
     assert lock.startswith("SELECT") and lock.endswith("FOR UPDATE")
-    assert "webhook_subscriptions" in lock and "channel_accounts" in lock
+    for table in ("webhook_subscriptions", "channel_accounts", "refunds", "refund_policies", "seller_strategies"):
+        assert f" {table} " in lock, table
     assert write.startswith("WITH saved AS (UPDATE orders") and "pg_notify" in write
-    assert "INSERT INTO events" in write and "INSERT INTO webhook_deliveries" in write
-    assert "INSERT INTO channel_pushes" in write
-    for table in ("orders", "events", "webhook_subscriptions", "webhook_deliveries", "channel_accounts",
-                  "channel_pushes"):
-        assert not any(f" {table} " in sql for sql in between), (table, between)
+    for table in ("events", "webhook_deliveries", "channel_pushes", "refunds"):
+        assert f"INSERT INTO {table} " in write, table
     assert deliveries(postgres_server.db) == [(wanted, "lines.cancelled")]
+    (refund,) = pg_api.get(f"/v1/orders/{NUMBER}/refunds").json()["data"]
+    assert refund["status"] == "pending"
 
 
 def test_a_subscription_made_by_another_process_is_heard_by_the_next_cancel(postgres_server, pg_api):
@@ -144,3 +145,72 @@ def test_a_version_that_moved_writes_nothing(postgres_server):
         uow.save_order(changed, expected_version=locked.version, events=events)
         uow.commit()
     assert deliveries(db)[-1][1] == "lines.cancelled"
+
+
+def _cancel_one(uow: UnitOfWork, locked: domain.Order) -> None:
+    """Cancel one unit of the locked order with the refund its seller's default policy makes."""
+    from kalem.app.refund_policy import save_decision
+    from kalem.app.transaction import OrderTransaction
+    from kalem.domain.refunds import RefundCause
+    tx = OrderTransaction(uow)
+    tx._held(locked)
+    actor = Actor("operator", "t")
+    changed, events = domain.cancel_lines(locked, [CancelItem("item000901", 1, 136)], actor=actor, now=uow.now())
+    save_decision(tx, locked, changed, events, RefundCause.CANCELLATION, actor)
+
+
+def test_a_lock_that_waited_reads_the_refunds_committed_meanwhile(postgres_server):
+    """The lock's own read of the order's refunds is its statement's snapshot, taken before the lock was
+    granted: a refund committed while it waited must still be seen (store/money_with_lock.py)."""
+    import threading
+    db = postgres_server.db
+    with serving(postgres_server.settings, db) as url, \
+            httpx.Client(base_url=url, headers={"Authorization": f"Bearer {ADMIN}"}) as c:
+        assert c.post("/v1/orders", json=order(NUMBER)).status_code == 201
+    seen: list[list[str]] = []
+
+    def second() -> None:
+        with UnitOfWork(db) as uow:
+            locked = uow.orders.get(NUMBER, None, for_update=True)   # waits for the first
+            seen.append([r.id for r in uow.refunds.for_order(locked.id)])
+
+    with UnitOfWork(db) as first:
+        locked = first.orders.get(NUMBER, None, for_update=True)
+        assert first.refunds.for_order(locked.id) == []   # read with the lock
+        _cancel_one(first, locked)
+        waiting = threading.Thread(target=second)
+        waiting.start()
+        with db.engine.connect() as probe:   # the second transaction is queued behind the first's lock
+            for _ in range(500):
+                if probe.execute(sa.text("SELECT count(*) FROM pg_locks WHERE NOT granted")).scalar_one():
+                    break
+                threading.Event().wait(0.01)
+            else:
+                raise AssertionError("the second lock never waited")
+        first.commit()
+    waiting.join(30)
+    with db.engine.connect() as conn:
+        made = [r for (r,) in conn.execute(sa.text("SELECT id FROM refunds"))]
+    assert len(made) == 1 and seen == [made]
+
+
+def test_refunds_read_with_the_lock_are_the_refunds_read_alone(postgres_server):
+    """What the lock brought equals what a statement of its own reads, and a refund added in the
+    transaction is seen by it before and after its write (written once)."""
+    db = postgres_server.db
+    with serving(postgres_server.settings, db) as url, \
+            httpx.Client(base_url=url, headers={"Authorization": f"Bearer {ADMIN}"}) as c:
+        assert c.post("/v1/orders", json=order(NUMBER)).status_code == 201
+        for _ in range(2):
+            assert c.post(CANCEL, json=BODY).status_code == 200
+    with UnitOfWork(db) as uow:
+        locked = uow.orders.get(NUMBER, None, for_update=True)
+        held = uow.refunds.for_order(locked.id)
+        alone = UnitOfWork(db)
+        with alone:
+            assert alone.refunds.for_order(locked.id) == held and len(held) == 2
+        _cancel_one(uow, locked)
+        assert len(uow.refunds.for_order(locked.id)) == 3
+        uow.commit()
+    with UnitOfWork(db) as uow:
+        assert len(uow.refunds.for_order(uow.orders.get(NUMBER, None).id)) == 3

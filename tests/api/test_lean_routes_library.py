@@ -13,7 +13,8 @@ What lean.py relies on:
   calling its `app`, the router keeping itself at `scope["router"]` and matching the routes put at
   the front of `app.router.routes`;
 - FastAPI's request handler: a body sent as `application/json` read with `json.loads` of the whole
-  body and validated by the body's model, each header and query parameter validated by its own
+  body and validated by the body's model (an optional body, `Model | None`, left out altogether:
+  None; a route without a body reads none), each header and query parameter validated by its own
   field (absent: its default), the dependencies called with the request, a sync endpoint run in the
   thread pool and the `Response` it returns sent as it is; the route left in `scope["route"]`;
 - FastAPI serving an included router's route by what the route itself declares: lean.py reads the
@@ -62,12 +63,19 @@ from tests.support import order
 CANCEL = "/v1/orders/4000000901/cancellations"
 SPLIT = "/v1/orders/4000000901/packages/BB_pid000901/split"
 REFUND = "/v1/orders/4000000901/cancellations-with-refund"
+BATCH = "/v1/orders/batch"
+ASK = "/v1/cancel-requests"
+APPROVE, REJECT, WITHDRAW = (f"/v1/cancel-requests/cr_1/{decision}" for decision in ("approve", "reject", "withdraw"))
 LINE = {"line_id": "item000901", "quantity": 1, "reason_id": 136}
-BODIES = {  # a well-formed body of each hot write
+BODIES = {  # a well-formed body of each hot write that has one
     "/v1/orders": order("4000000901"),
+    BATCH: {"orders": [order("4000000901"), {"order_number": 1}]},
     CANCEL: {"lines": [LINE]},
     SPLIT: {"packages": [{"items": [{"line_id": "item000901", "quantity": 1}]}]},
     REFUND: {"lines": [LINE]},
+    ASK: {"order_number": "4000000901", "lines": [LINE]},
+    APPROVE: {"lines": [{"line_id": "item000901", "quantity": 1}], "note": "ok"},   # optional
+    REJECT: {"reason_id": 140},
 }
 JSON = [(b"content-type", b"application/json")]
 # The Dependant fields lean.py knows about: a new one is a kind of parameter it may not supply.
@@ -147,7 +155,7 @@ def harness(sqlite_template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPat
         monkeypatch.setattr(route, "endpoint", _noting(route.endpoint, calls))
     app = build_app(settings, db)
     assert {r.route.endpoint.__wrapped__.__name__ for r in app.router.routes if isinstance(r, LeanRoute)} == {
-        "place", "cancel", "split", "cancel_with_refund"}
+        "place", "place_batch", "cancel", "split", "cancel_with_refund", "create", "approve", "reject", "withdraw"}
     try:
         yield Harness(app, calls)
     finally:
@@ -217,6 +225,16 @@ def _cases() -> list[tuple[bool, str, list[tuple[bytes, bytes]], list[bytes]]]:
         (False, CANCEL, JSON, [json.dumps({"lines": [{**LINE, "quantity": 1.0}]}).encode()]),
         (False, CANCEL, JSON, [json.dumps({"lines": [{**LINE, "quantity": "1"}]}).encode()]),
         (False, "/v1/orders", JSON, [b'{"items": []}']),   # a body another face claims
+        # An optional body left out altogether is None; sent empty or as null, FastAPI's route answers.
+        (True, APPROVE, [], [b""]),
+        (True, APPROVE, [(b"idempotency-key", b"k-2")], []),
+        (True, APPROVE, JSON, [b"{}"]),
+        (False, APPROVE, [(b"content-type", b"text/plain")], [b""]),
+        # A write without a body: whatever is sent is not read, as FastAPI does not read it.
+        (True, WITHDRAW, [], [b""]),
+        (True, WITHDRAW, JSON, [b"{not json"]),
+        (True, WITHDRAW, [(b"content-type", b"text/plain")], [b"x"]),
+        (False, WITHDRAW, [(b"idempotency-key", b"a"), (b"idempotency-key", b"b")], [b""]),
     ]
     for path in (CANCEL, SPLIT, REFUND):   # the query, and a path written with escapes
         raw = json.dumps(BODIES[path]).encode()
@@ -281,7 +299,9 @@ def test_the_internals_a_lean_route_reads_are_where_it_reads_them(harness):
         endpoint, dependant = route.endpoint.__wrapped__, route.dependant
         # run in the thread pool, its answer sent as it is: as FastAPI does with a sync endpoint's Response
         assert not inspect.iscoroutinefunction(endpoint) and get_type_hints(endpoint)["return"] is Response
-        assert dependant.call is endpoint and len(dependant.body_params) == 1
+        assert dependant.call is endpoint and len(dependant.body_params) <= 1
+        for body in dependant.body_params:   # an optional one: FastAPI passes None for a request without one
+            assert body.field_info.is_required() or body.default is None, route.path
         for name in ("cookie_params", "dependencies", "path_params", "header_params", "query_params"):
             assert isinstance(getattr(dependant, name), list), name
         for field in dataclasses.fields(Dependant):   # nothing FastAPI would inject beyond what lean supplies

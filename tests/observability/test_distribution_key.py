@@ -17,7 +17,7 @@ from collections.abc import Callable
 import httpx
 import pytest
 
-from kalem.store import routing
+from kalem.store import money_with_lock, routing
 from tests.observability.test_tracing import spans  # noqa: F401 - the fixture
 from tests.support import SEED_ORDER, client_for, token
 
@@ -41,9 +41,11 @@ _TABLE = re.compile(r"\b(?:FROM|JOIN|INTO|UPDATE)\s+(\w+)", re.IGNORECASE)
 def normal(sql: str) -> str:
     """One line, every parameter `?` (whether `:name`, psycopg's `%(name)s` or SQLite's), no row lock."""
     flat = re.sub(r"%\(\w+\)s|(?<![:\w]):\w+", "?", " ".join(sql.split()))
-    # An order's lock also reads the enabled subscriptions and channel accounts (store/routing.py):
-    # not order-scoped, and the order's own look-up is what is checked here.
-    return flat.removesuffix(" FOR UPDATE").replace(f", {routing.COLUMNS}", "")
+    # An order's lock also reads the enabled subscriptions and channel accounts (store/routing.py),
+    # and its refunds and its seller's refund settings (store/money_with_lock.py, each naming the
+    # order's seller): the order's own look-up is what is checked here.
+    return flat.removesuffix(" FOR UPDATE").replace(f", {routing.COLUMNS}", "").replace(
+        f", {money_with_lock.COLUMNS}", "")
 
 
 def tables(sql: str) -> set[str]:

@@ -26,10 +26,15 @@ from kalem.api.routes import refunds as refund_routes
 from kalem.api.routes import webhooks as webhook_routes
 from kalem.observability.http import Instrument
 
-#: The writes whose cost per request is measured and matters most (docs/performance.md).
-LEAN_OPERATIONS = {("POST", "/v1/orders"), ("POST", "/v1/orders/{order_number}/cancellations"),
+#: The hot writes: served lean, and on PostgreSQL with their transactions on the event loop
+#: (api/lean.py, docs/performance.md).
+LEAN_OPERATIONS = {("POST", "/v1/orders"), ("POST", "/v1/orders/batch"),
+                   ("POST", "/v1/orders/{order_number}/cancellations"),
                    ("POST", "/v1/orders/{order_number}/packages/{package_id}/split"),
-                   ("POST", "/v1/orders/{order_number}/cancellations-with-refund")}
+                   ("POST", "/v1/orders/{order_number}/cancellations-with-refund"),
+                   ("POST", "/v1/cancel-requests"), ("POST", "/v1/cancel-requests/{request_id}/approve"),
+                   ("POST", "/v1/cancel-requests/{request_id}/reject"),
+                   ("POST", "/v1/cancel-requests/{request_id}/withdraw")}
 
 
 @dataclass(frozen=True)
@@ -49,7 +54,10 @@ def create_app(ctx: Context, faces: Mapping[str, Face] | None = None,
     `extra`: hooks that add routes, by the name their routes are labelled with."""
     # `/docs` loads Swagger UI from a packaged copy: it works offline. (No ReDoc: its page loads a logo
     # from another host.)
+    # FastAPI's own OpenTelemetry is off: kalem traces and meters requests itself (Instrument, below),
+    # and leaving FastAPI's on would have it look up the global providers on every request.
     app = FastAPIOffline(redoc_url=None, title="kalem", version=package_version("kalem"),
+                         telemetry={"tracing": False, "metrics": False, "logs": False},
                          generate_unique_id_function=operation_id,
                          description="What happens to an order line after checkout: cancel, ask to cancel, "
                                      "split, return, refund, re-invoice — told to every integrator, reliably.")

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator
-from typing import Any
+from typing import Any, get_args
 
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, ValidationError
@@ -51,18 +51,24 @@ class LeanRoute(Route):
                          include_in_schema=False)
         self.app = self._serve   # an ASGI app of its own, not wrapped as a request/response function
         self.route = route
-        (body,) = dependant.body_params
-        self._body_model: Any   # FastAPI types it as any annotation; checked to be a model below
-        self._body_name, self._body_model = body.name, body.field_info.annotation
+        # One JSON body, required or optional (None when the request has none), or no body at all.
+        self._body_name: str | None = None
+        self._body_model: Any = BaseModel
+        self._body_optional = False
+        if len(dependant.body_params) == 1:
+            (body,) = dependant.body_params
+            self._body_name, self._body_optional = body.name, not body.field_info.is_required()
+            self._body_model = _model(body.field_info.annotation, optional=self._body_optional)
         self._path = [p.name for p in dependant.path_params]
         self._headers = [(p.name, p.alias.lower().encode("latin-1"), p) for p in dependant.header_params]
         self._queries = [(p.name, p.alias, p) for p in dependant.query_params]
         # FastAPI types both as optional; the check below holds them to the named dependencies
         self._needs: list[tuple[Any, Any]] = [(d.name, d.call) for d in dependant.dependencies]
-        if not (all(call in _DEPENDENCIES for _, call in self._needs) and issubclass(self._body_model, BaseModel)
+        if not (all(call in _DEPENDENCIES for _, call in self._needs) and len(dependant.body_params) <= 1
+                and isinstance(self._body_model, type) and issubclass(self._body_model, BaseModel)
                 and all(p.field_info.annotation is str for p in dependant.path_params)
                 and not (dependant.cookie_params or dependant.request_param_name or dependant.response_param_name)):
-            raise TypeError(f"{route.path}: only an endpoint of path strings, one JSON body, headers, query "
+            raise TypeError(f"{route.path}: only an endpoint of path strings, at most one JSON body, headers, query "
                             "parameters, the context and the caller can be served lean")
 
     def matches(self, scope: Scope) -> tuple[Match, Scope]:
@@ -93,17 +99,9 @@ class LeanRoute(Route):
 
     def _arguments(self, scope: Scope, body: bytes) -> dict[str, Any]:
         raw = _headers(scope["headers"], [b"content-type", *(alias for _, alias, _ in self._headers)])
-        if raw.get(b"content-type") != [b"application/json"]:
-            raise NotLean
-        try:
-            data = json.loads(body)
-            if any(claim.holds(data) for claim in self._claims):
-                raise NotLean
-            parsed = self._body_model.model_validate(data)
-        except (ValueError, RecursionError, ValidationError) as exc:
-            # a JSONDecodeError is a ValueError; too deep a nesting is a RecursionError
-            raise NotLean from exc
-        arguments: dict[str, Any] = {self._body_name: parsed}
+        arguments: dict[str, Any] = {}
+        if self._body_name is not None:
+            arguments[self._body_name] = self._body(raw, body)
         path_params = scope["path_params"]
         arguments.update((name, path_params[name]) for name in self._path)
         for name, alias, field in self._headers:
@@ -112,6 +110,28 @@ class LeanRoute(Route):
         for name, key, field in self._queries:
             arguments[name] = _one(field, query.getlist(key))
         return arguments
+
+    def _body(self, raw: dict[bytes, list[bytes]], body: bytes) -> Any:
+        if self._body_optional and not body and b"content-type" not in raw:
+            return None   # an optional body left out altogether
+        if raw.get(b"content-type") != [b"application/json"]:
+            raise NotLean
+        try:
+            data = json.loads(body)
+            if any(claim.holds(data) for claim in self._claims):
+                raise NotLean
+            return self._body_model.model_validate(data)
+        except (ValueError, RecursionError, ValidationError) as exc:
+            # a JSONDecodeError is a ValueError; too deep a nesting is a RecursionError
+            raise NotLean from exc
+
+
+def _model(annotation: Any, *, optional: bool) -> Any:
+    """The body's model: the annotation itself, or for an optional body its `Model | None`'s model."""
+    if optional:
+        models = [a for a in get_args(annotation) if a is not type(None)]
+        return models[0] if len(models) == 1 else None
+    return annotation
 
 
 def _one(field: Any, values: list[str]) -> Any:

@@ -105,3 +105,26 @@ class _LoopCursor:
     @property
     def rowcount(self) -> int:
         return int(self._cursor.rowcount)
+
+    @contextmanager
+    def copy(self, sql: str) -> Iterator[_LoopCopy]:
+        """`COPY … FROM STDIN`, as the sync cursor's `copy`: ended (and checked) when the block ends."""
+        block = self._cursor.copy(sql)
+        copy = wait(block.__aenter__())
+        try:
+            yield _LoopCopy(copy)
+        except BaseException as failed:
+            if not wait(block.__aexit__(type(failed), failed, failed.__traceback__)):
+                raise
+        else:
+            wait(block.__aexit__(None, None, None))
+
+
+class _LoopCopy:
+    """psycopg's async `COPY` with its sync form's `write_row`."""
+
+    def __init__(self, copy: Any) -> None:
+        self._copy = copy
+
+    def write_row(self, row: Sequence[Any]) -> None:
+        wait(self._copy.write_row(row))

@@ -19,6 +19,7 @@ from sqlalchemy.engine import Connection
 from kalem.domain.orders import RETURN, ReturnRequest
 from kalem.domain.refunds import Payout, Refund, RefundCause, RefundMethod, RefundStatus
 from kalem.store.codec import as_utc, dumps, load_request, request_body, stored_json
+from kalem.store.money_with_lock import MoneyWithLock
 
 _q = sa.text
 
@@ -28,39 +29,71 @@ def _time(value: str | None) -> datetime | None:
 
 
 class RefundRepository:
+    """On PostgreSQL, with the reads a lock brought (store/money_with_lock.py): an order's refunds are
+    answered from them, and a new refund is written with its order's save (store/folded_write.py), or,
+    if none comes, before anything reads refunds again and before the commit (`flush`)."""
+
     _COLUMNS = "id, order_id, seller_id, order_number, status, created_at, iban, body"
     _INSERT = _q(f"INSERT INTO refunds ({_COLUMNS}) VALUES (:id, :order_id, :seller_id, :order_number, :status, "
                  ":created_at, :iban, :body)")
     _UPDATE = _q("UPDATE refunds SET status = :status, iban = :iban, body = :body WHERE id = :id "
                  "AND seller_id = :seller_id")
 
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, money: MoneyWithLock | None = None) -> None:
         self._conn = conn
+        self._money = money
+        self._pending: list[Refund] = []
 
     def add(self, refund: Refund) -> None:
-        self._conn.execute(self._INSERT, {
-            "id": refund.id, "order_id": refund.order_id, "seller_id": refund.seller_id,
-            "order_number": refund.order_number, "status": refund.status.value, "created_at": refund.created_at,
-            "iban": refund.payout.iban, "body": self._body(refund)})
+        if self._money is None:
+            self._conn.execute(self._INSERT, self.row(refund))
+            return
+        self._pending.append(refund)
+        held = self._money.refunds.get(refund.order_id)
+        if held is not None:
+            held.append(refund)
+            held.sort(key=lambda r: (r.created_at, r.id))
+
+    def take_pending(self, order_id: str) -> list[dict[str, Any]]:
+        """The rows of the refunds added for `order_id` and not yet written; the caller writes them."""
+        mine = [r for r in self._pending if r.order_id == order_id]
+        self._pending = [r for r in self._pending if r.order_id != order_id]
+        return [self.row(r) for r in mine]
+
+    def flush(self) -> None:
+        """Write the refunds added and not yet written."""
+        pending, self._pending = self._pending, []
+        for refund in pending:
+            self._conn.execute(self._INSERT, self.row(refund))
 
     def save(self, refund: Refund) -> None:
+        self.flush()
         self._conn.execute(self._UPDATE, {"id": refund.id, "seller_id": refund.seller_id, "status": refund.status.value,
-                                          "iban": refund.payout.iban, "body": self._body(refund)})
+                                      "iban": refund.payout.iban, "body": self._body(refund)})
+        held = self._money.refunds.get(refund.order_id) if self._money is not None else None
+        if held is not None:
+            held[:] = [refund if r.id == refund.id else r for r in held]
 
     def get(self, refund_id: str, seller_id: str | None) -> Refund | None:
+        self.flush()
         sql, params = f"SELECT {self._COLUMNS} FROM refunds WHERE id = :id", {"id": refund_id}
         if seller_id is not None:
             sql, params = sql + " AND seller_id = :s", {**params, "s": seller_id}
         row = self._conn.execute(_q(sql), params).first()
-        return self._load(row) if row else None
+        return self.load(row) if row else None
 
     def for_order(self, order_id: str) -> list[Refund]:
+        held = self._money.refunds.get(order_id) if self._money is not None else None
+        if held is not None:
+            return list(held)
+        self.flush()
         rows = self._conn.execute(
             _q(f"SELECT {self._COLUMNS} FROM refunds WHERE order_id = :o ORDER BY created_at, id"), {"o": order_id})
-        return [self._load(r) for r in rows]
+        return [self.load(r) for r in rows]
 
     def for_orders(self, order_ids: Iterable[str]) -> dict[str, list[Refund]]:
         """The refunds of several orders at once, each order's in creation order."""
+        self.flush()
         ids = sorted(set(order_ids))
         if not ids:
             return {}
@@ -68,11 +101,12 @@ class RefundRepository:
             sa.bindparam("ids", expanding=True))
         found: dict[str, list[Refund]] = {}
         for row in self._conn.execute(stmt, {"ids": ids}):
-            found.setdefault(row.order_id, []).append(self._load(row))
+            found.setdefault(row.order_id, []).append(self.load(row))
         return found
 
     def search(self, seller_id: str | None, *, status: str | None, limit: int) -> list[Refund]:
         """Refunds newest first, of one seller or (None) every seller, of one status or any."""
+        self.flush()
         clauses: list[str] = []
         params: dict[str, Any] = {"limit": limit}
         for column, value in (("seller_id", seller_id), ("status", status)):
@@ -82,7 +116,13 @@ class RefundRepository:
         where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
         rows = self._conn.execute(
             _q(f"SELECT {self._COLUMNS} FROM refunds {where} ORDER BY created_at DESC, id DESC LIMIT :limit"), params)
-        return [self._load(r) for r in rows]
+        return [self.load(r) for r in rows]
+
+    @classmethod
+    def row(cls, refund: Refund) -> dict[str, Any]:
+        return {"id": refund.id, "order_id": refund.order_id, "seller_id": refund.seller_id,
+                "order_number": refund.order_number, "status": refund.status.value, "created_at": refund.created_at,
+                "iban": refund.payout.iban, "body": cls._body(refund)}
 
     @staticmethod
     def _body(r: Refund) -> str:
@@ -95,7 +135,7 @@ class RefundRepository:
             "on_decision": r.on_decision})
 
     @staticmethod
-    def _load(row: Any) -> Refund:
+    def load(row: Any) -> Refund:
         b = json.loads(row.body)
         return Refund(
             id=row.id, order_id=row.order_id, seller_id=row.seller_id, order_number=row.order_number,
@@ -164,15 +204,21 @@ class StrategyRepository:
               "ON CONFLICT (seller_id) DO UPDATE SET strategy = excluded.strategy, "
               "updated_at = excluded.updated_at, updated_by = excluded.updated_by")
 
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, money: MoneyWithLock | None = None) -> None:
         self._conn = conn
+        self._money = money
 
     def get(self, seller_id: str) -> dict[str, Any] | None:
-        raw = self._conn.execute(self._GET, {"s": seller_id}).scalar()
+        if self._money is not None and seller_id in self._money.strategies:
+            raw = self._money.strategies[seller_id]   # read with an order's lock
+        else:
+            raw = self._conn.execute(self._GET, {"s": seller_id}).scalar()
         return json.loads(raw) if raw is not None else None
 
     def put(self, seller_id: str, strategy: dict[str, Any], now: datetime, by: str) -> None:
         self._conn.execute(self._PUT, {"s": seller_id, "j": dumps(strategy), "at": now, "by": by})
+        if self._money is not None:
+            self._money.strategies.pop(seller_id, None)
 
 
 class RefundPolicyRepository:
@@ -186,8 +232,9 @@ class RefundPolicyRepository:
               "policy = excluded.policy, updated_at = excluded.updated_at, updated_by = excluded.updated_by")
     _DELETE = _q("DELETE FROM refund_policies WHERE seller_id = :s AND channel = :c")
 
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, money: MoneyWithLock | None = None) -> None:
         self._conn = conn
+        self._money = money
 
     def all(self, seller_id: str) -> list[tuple[str | None, str, datetime, str]]:
         """(channel or None for the seller-wide row, policy, updated at, updated by), seller-wide first."""
@@ -195,11 +242,21 @@ class RefundPolicyRepository:
                 for r in self._conn.execute(self._GET, {"s": seller_id})]
 
     def for_channel(self, seller_id: str, channel: str) -> dict[str | None, str]:
-        """The rows that may decide `channel`'s policy: its own and the seller-wide one (key None); one read."""
+        """The rows that may decide `channel`'s policy: its own and the seller-wide one (key None); one read,
+        or none when an order's lock brought them."""
+        if self._money is not None and (seller_id, channel) in self._money.policies:
+            return dict(self._money.policies[seller_id, channel])
         return {r.channel or None: r.policy for r in self._conn.execute(self._FOR, {"s": seller_id, "c": channel})}
 
     def put(self, seller_id: str, channel: str | None, policy: str, now: datetime, by: str) -> None:
         self._conn.execute(self._PUT, {"s": seller_id, "c": channel or "", "p": policy, "at": now, "by": by})
+        self._forget(seller_id)
 
     def delete(self, seller_id: str, channel: str | None) -> bool:
+        self._forget(seller_id)
         return bool(self._conn.execute(self._DELETE, {"s": seller_id, "c": channel or ""}).rowcount)
+
+    def _forget(self, seller_id: str) -> None:
+        if self._money is not None:
+            for key in [k for k in self._money.policies if k[0] == seller_id]:
+                del self._money.policies[key]

@@ -20,6 +20,9 @@ from kalem.domain.events import Event
 from kalem.domain.orders import CancelRequest, Order
 from kalem.store import channel_accounts, codec, outbox
 from kalem.store.hot import Hot
+from kalem.store.money_with_lock import COLUMNS as money_columns
+from kalem.store.money_with_lock import MoneyWithLock
+from kalem.store.refunds import RefundRepository
 from kalem.store.routing import COLUMNS as routed
 from kalem.store.routing import Routing
 
@@ -48,9 +51,11 @@ class OrderRepository:
 
     _STATEMENTS: dict[bool, dict[tuple[str, bool], Hot]] = {}  # built once per lock_rows, not per unit of work
 
-    def __init__(self, conn: Connection, *, lock_rows: bool, routing: Routing | None = None) -> None:
+    def __init__(self, conn: Connection, *, lock_rows: bool, routing: Routing | None = None,
+                 money: MoneyWithLock | None = None) -> None:
         """`lock_rows` (PostgreSQL): a lock is `SELECT … FOR UPDATE`, and also reads who hears of the
-        order's events into `routing` (store/routing.py)."""
+        order's events into `routing` (store/routing.py) and what its refunds need into `money`
+        (store/money_with_lock.py)."""
         self._conn = conn
         if lock_rows not in self._STATEMENTS:
             self._STATEMENTS[lock_rows] = {
@@ -60,15 +65,19 @@ class OrderRepository:
             }
         self._sql = self._STATEMENTS[lock_rows]
         self._routing = routing if lock_rows else None
+        self._money = money if lock_rows else None
 
     @staticmethod
     def _locking(select: str) -> str:
-        return select.replace(f"SELECT {_ORDER_COLUMNS} FROM", f"SELECT {_ORDER_COLUMNS}, {routed} FROM",
-                              1) + " FOR UPDATE"
+        return select.replace(f"SELECT {_ORDER_COLUMNS} FROM",
+                              f"SELECT {_ORDER_COLUMNS}, {routed}, {money_columns} FROM", 1) + " FOR UPDATE"
 
     def _found(self, rows: Sequence[Any], for_update: bool) -> None:
-        if for_update and rows and self._routing is not None:
-            self._routing.take(rows[0])
+        if for_update and rows:
+            if self._routing is not None:
+                self._routing.take(rows[0])
+            if self._money is not None and len(rows) == 1:
+                self._money.take(rows[0], RefundRepository.load)
 
     def get(self, order_number: str, seller_id: str | None, *, for_update: bool = False) -> Order:
         """The order with this number; `seller_id` scopes the look-up (other sellers' orders are absent)."""
@@ -467,26 +476,29 @@ class IdempotencyRepository:
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
 
+    # The statements every keyed write runs (the claim, its completion, a twin's look-up) are `Hot`:
+    # psycopg's own cursor on PostgreSQL, without SQLAlchemy's per-statement work.
+    _GET = Hot("SELECT fingerprint, state, status_code, response, locked_until FROM idempotency_keys "
+               "WHERE principal = :p AND key = :k")
+    _CLAIM = ("INSERT INTO idempotency_keys (principal, key, fingerprint, state, locked_until, created_at) "
+              "VALUES (:p, :k, :f, 'running', :u, :at)")
+    _CLAIM_OR_WAIT = Hot(_CLAIM + " ON CONFLICT (principal, key) DO NOTHING")
+    _COMPLETE = Hot("UPDATE idempotency_keys SET state = 'done', status_code = :c, response = :r "
+                    "WHERE principal = :p AND key = :k AND state = 'running' AND locked_until = :l")
+
     def get(self, principal: str, key: str) -> Any:
-        return self._conn.execute(
-            _q("SELECT fingerprint, state, status_code, response, locked_until FROM idempotency_keys "
-               "WHERE principal = :p AND key = :k"), {"p": principal, "k": key}).first()
+        rows = self._GET.rows(self._conn, {"p": principal, "k": key})
+        return rows[0] if rows else None
 
     def claim(self, principal: str, key: str, fingerprint: str, now: datetime, until: datetime) -> None:
-        self._conn.execute(
-            _q("INSERT INTO idempotency_keys (principal, key, fingerprint, state, locked_until, created_at) "
-               "VALUES (:p, :k, :f, 'running', :u, :at)"),
-            {"p": principal, "k": key, "f": fingerprint, "u": until, "at": now})
+        self._conn.execute(_q(self._CLAIM), {"p": principal, "k": key, "f": fingerprint, "u": until, "at": now})
 
     def claim_or_wait(self, principal: str, key: str, fingerprint: str, now: datetime, until: datetime) -> bool:
         """Claim the key in this transaction; False if it is taken. A twin's claim not yet committed
         holds the key's index entry: this waits for that transaction to end, then finds its row (it
         committed) or claims the key (it rolled back)."""
-        result = self._conn.execute(
-            _q("INSERT INTO idempotency_keys (principal, key, fingerprint, state, locked_until, created_at) "
-               "VALUES (:p, :k, :f, 'running', :u, :at) ON CONFLICT (principal, key) DO NOTHING"),
-            {"p": principal, "k": key, "f": fingerprint, "u": until, "at": now})
-        return result.rowcount == 1
+        return self._CLAIM_OR_WAIT.run(self._conn, {"p": principal, "k": key, "f": fingerprint, "u": until,
+                                                    "at": now}) == 1
 
     def take_over(self, principal: str, key: str, now: datetime, until: datetime) -> bool:
         """Re-claim a key whose first request died without finishing (its lease ran out)."""
@@ -500,11 +512,8 @@ class IdempotencyRepository:
     # and was taken over by a retry must neither store its answer nor free the retry's claim.
 
     def complete(self, principal: str, key: str, lease: datetime, status_code: int, response: str) -> bool:
-        result = self._conn.execute(
-            _q("UPDATE idempotency_keys SET state = 'done', status_code = :c, response = :r "
-               "WHERE principal = :p AND key = :k AND state = 'running' AND locked_until = :l"),
-            {"p": principal, "k": key, "l": lease, "c": status_code, "r": response})
-        return result.rowcount == 1
+        return self._COMPLETE.run(self._conn, {"p": principal, "k": key, "l": lease, "c": status_code,
+                                               "r": response}) == 1
 
     def prune(self, before: datetime, now: datetime, limit: int) -> int:
         """Forget up to `limit` keys created before `before`: finished ones, and claims whose lease ran out."""

@@ -27,6 +27,7 @@ from kalem.store.channel_drift import ChannelDriftRepository
 from kalem.store.db import Database
 from kalem.store.health import HealthRepository
 from kalem.store.intake import IntakeRepository
+from kalem.store.money_with_lock import MoneyWithLock
 from kalem.store.on_loop import on_loop
 from kalem.store.refunds import RefundPolicyRepository, RefundRepository, ReturnRepository, StrategyRepository
 from kalem.store.repositories import (
@@ -121,7 +122,8 @@ class UnitOfWork:
             raise
         postgres = not self._db.is_sqlite
         self._routing = Routing()
-        self.orders = OrderRepository(conn, lock_rows=postgres, routing=self._routing)
+        money = MoneyWithLock() if postgres else None
+        self.orders = OrderRepository(conn, lock_rows=postgres, routing=self._routing, money=money)
         self.cancel_requests = CancelRequestRepository(conn)
         self.events = EventRepository(conn, self._routing)
         self.sellers = SellerRepository(conn)
@@ -131,10 +133,10 @@ class UnitOfWork:
         self.hub_sessions = HubSessionRepository(conn)
         self.billing = BillingRepository(conn)
         self.webhooks = WebhookRepository(conn, postgres=postgres, sealer=self._db.sealer)
-        self.refunds = RefundRepository(conn)
+        self.refunds = RefundRepository(conn, money)
         self.returns = ReturnRepository(conn)
-        self.strategies = StrategyRepository(conn)
-        self.refund_policies = RefundPolicyRepository(conn)
+        self.strategies = StrategyRepository(conn, money)
+        self.refund_policies = RefundPolicyRepository(conn, money)
         self.health = HealthRepository(conn)
         self.intake = IntakeRepository(conn, self.events)
         self.channel_accounts = ChannelAccountRepository(conn, self._db.sealer)
@@ -164,7 +166,7 @@ class UnitOfWork:
         if folded_write.applies(self._routing, order, events):
             ids = self.events.new_ids(events)
             if not folded_write.save(self._conn, self._routing, order, expected_version=expected_version,
-                                     events=events, event_ids=ids):
+                                     events=events, event_ids=ids, refunds=self.refunds.take_pending(order.id)):
                 raise self.orders.version_mismatch(order)
             self.events.appended.extend(events)
             return ids
@@ -177,6 +179,7 @@ class UnitOfWork:
 
     def commit(self, result: Any = None) -> None:
         """Commit; hooks first see `result`, the use case's answer, inside the transaction."""
+        self.refunds.flush()
         for hook in self._hooks:
             hook(result)
         self._tx.commit()
