@@ -211,7 +211,7 @@ def cancel_cpu_ms(quantities: list[int], repeat: int = 300, rounds: int = 5) -> 
         order, _ = cancel_lines(order, [CancelItem(line_id, max(quantity // 3, 1), 136)], actor=actor, now=now)
         row = SimpleNamespace(id=order.id, seller_id=order.seller_id, order_number=order.order_number,
                               account_order_number=None, created_at=now, updated_at=now, version=order.version,
-                              last_sequence=order.last_sequence, body=order_body(order))
+                              last_sequence=order.last_sequence, body=order_body(order), channel=order.channel)
 
         def one() -> str:
             changed, _ = cancel_lines(load_order(row), [CancelItem(line_id, 1, 136)], actor=actor, now=now)

@@ -33,6 +33,8 @@ BUCKETS: list[tuple[str, tuple[str, ...]]] = [
     ("domain", ("kalem/domain/",)),
     ("JSON and views (stored body, request, answer)", ("json/", "kalem/store/codec", "kalem/api/views", "pydantic",
                                                        "kalem/api/schemas", "_json", "JSONResponse")),
+    ("commit (psycopg, SQLAlchemy, the unit of work)", (":commit", ":_commit", ":_do_commit",
+                                                        ":_connection_commit_impl")),
     ("SQL: psycopg, SQLAlchemy, kalem's store", ("psycopg", "sqlalchemy", "kalem/store/", "kalem/app/")),
     ("event loop, greenlet, thread hop", ("asyncio", "anyio", "threading", "greenlet", "concurrent/", "selectors",
                                           "queue.py", "<built-in method _thread", "socket")),
@@ -183,12 +185,13 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     command = common.command_line("profile_cancel.py", argv)
     m = common.machine()
+    load = os.getloadavg()[0]
     text = "\n".join([
         "## Where a cancel's CPU goes, thread pool and event loop (`bench/profile_cancel.py`)",
         "",
         f"`{command}` — {time.strftime('%Y-%m-%d')}, {m['cpu']}, {m['nproc']} CPUs, 1-minute load average "
-        f"{os.getloadavg()[0]:.1f} at the end (other work shared the machine: compare the two columns, "
-        "measured alternately, rather than the absolute figures).",
+        f"{load:.1f} at the end" + ("." if load < 2 else " (other work shared the machine: compare the two "
+                                     "columns, measured alternately, rather than the absolute figures)."),
         "",
         f"The whole app called in-process (no HTTP server: uvicorn's share is the same on both paths), "
         f"{args.cancels:,} direct cancels one after another on PostgreSQL, the same app built twice: hot writes "

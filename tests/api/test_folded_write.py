@@ -69,6 +69,14 @@ def deliveries(db: Database) -> list[tuple[str, str]]:
             "AND e.position = d.event_position ORDER BY d.id"))]
 
 
+def transaction_statements(spans: InMemorySpanExporter) -> list[str]:
+    """The SQL of the one transaction traced since the spans were cleared."""
+    finished = spans.get_finished_spans()
+    (transaction,) = [s for s in finished if s.name == "transaction"]
+    return [s.attributes["db.statement"] for s in finished
+            if s.parent is not None and s.parent.span_id == transaction.context.span_id]
+
+
 def subscribe(client: httpx.Client, event_types: list[str]) -> str:
     created = client.post("/v1/webhook-subscriptions", json={
         "url": "http://127.0.0.1:9/hooks", "event_types": event_types, "secret": SECRET})
@@ -83,10 +91,7 @@ def test_a_cancel_is_the_lock_and_one_folded_write(postgres_server, pg_api, span
     spans.clear()
     response = pg_api.post(CANCEL, json=BODY)
     assert response.status_code == 200, response.text
-    finished = spans.get_finished_spans()
-    (transaction,) = [s for s in finished if s.name == "transaction"]
-    statements = [s.attributes["db.statement"] for s in finished
-                  if s.parent is not None and s.parent.span_id == transaction.context.span_id]
+    statements = transaction_statements(spans)
     # The refund the seller's default policy makes (app/refund_policy.py) is read and written in the same two.
     lock, write = statements
     assert lock.startswith("SELECT") and lock.endswith("FOR UPDATE")
@@ -98,6 +103,30 @@ def test_a_cancel_is_the_lock_and_one_folded_write(postgres_server, pg_api, span
     assert deliveries(postgres_server.db) == [(wanted, "lines.cancelled")]
     (refund,) = pg_api.get(f"/v1/orders/{NUMBER}/refunds").json()["data"]
     assert refund["status"] == "pending"
+
+
+def test_an_intake_is_one_look_up_and_one_write(postgres_server, pg_api, spans):
+    wanted = subscribe(pg_api, ["order.placed"])
+    spans.clear()
+    response = pg_api.post("/v1/orders", json=order(NUMBER))
+    assert response.status_code == 201, response.text
+    statements = transaction_statements(spans)
+    look, write = statements
+    for table in ("sellers", "order_lines", "orders", "webhook_subscriptions", "channel_accounts"):
+        assert f" {table} " in look, table
+    for table in ("sellers", "orders", "order_lines", "events", "webhook_deliveries", "channel_pushes"):
+        assert f"INSERT INTO {table} " in write, table
+    assert deliveries(postgres_server.db) == [(wanted, "order.placed")]
+    # The same order again is found by the look-up alone; another order taking its line id is refused.
+    assert pg_api.post("/v1/orders", json=order(NUMBER)).status_code == 200
+    taken = pg_api.post("/v1/orders", json={"order_number": "4000000902", "seller_id": "acme", "currency": "TRY",
+                                            "lines": [{"line_id": "item000901", "sku": "A", "name": "A",
+                                                       "quantity": 1, "unit_price": "10.00"}]})
+    assert taken.status_code == 409 and taken.json()["error"]["code"] == "line_id_in_use", taken.text
+    with postgres_server.db.engine.connect() as conn:
+        lines = conn.execute(sa.text("SELECT line_id FROM order_lines ORDER BY line_id")).scalars().all()
+        assert lines == sorted(line["line_id"] for line in order(NUMBER)["lines"])
+        assert conn.execute(sa.text("SELECT count(*) FROM events")).scalar_one() == 1
 
 
 def test_a_subscription_made_by_another_process_is_heard_by_the_next_cancel(postgres_server, pg_api):

@@ -54,8 +54,15 @@ def tables(sql: str) -> set[str]:
 
 def names_the_key(sql: str) -> bool:
     """An INSERT sets the seller_id column (and its SELECT, if any, filters on it); anything else has a
-    WHERE condition `seller_id = :value`."""
+    WHERE condition `seller_id = :value`. A statement of several (`WITH … AS (INSERT …)`, one write of
+    an order's rows, store/folded_write.py) sets seller_id in each order-scoped table it inserts into,
+    and filters on it if it updates."""
     filters = re.search(r"\bWHERE\b.*\bseller_id\s*=\s*\?", sql, re.IGNORECASE) is not None
+    if sql.upper().startswith("WITH"):
+        inserted = re.findall(r"INSERT INTO (\w+) \(([^)]*)\)", sql, re.IGNORECASE)
+        sets_key = all("seller_id" in [c.strip() for c in columns.split(",")]
+                       for table, columns in inserted if table.lower() in ORDER_SCOPED)
+        return bool(inserted) and sets_key and (re.search(r"\bUPDATE\b", sql, re.IGNORECASE) is None or filters)
     if sql.upper().startswith("INSERT"):
         columns = [c.strip() for c in sql.split("(", 1)[1].split(")", 1)[0].split(",")]
         return "seller_id" in columns and (" SELECT " not in sql.upper() or filters)

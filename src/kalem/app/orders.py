@@ -48,20 +48,19 @@ def place_order(uow: UnitOfWork, cmd: PlaceOrder) -> Placed:
     seller_id = spec.seller_id
     fingerprint = intake_hash(spec)
     with OrderTransaction(uow) as tx:
-        if cmd.seller_must_be_known and not uow.sellers.exists(seller_id):
+        # One look-up whatever the number of lines (on PostgreSQL one statement for all of it).
+        looked = uow.intake.look(seller_id, spec.order_number, {line.line_id for line in spec.lines},
+                                 seller=cmd.seller_must_be_known)
+        if not looked.seller_known:
             raise unknown_seller(seller_id)
-        # Two statements whatever the number of lines. The line ids in use are read first, as a batch
-        # reads them (app/ingest.py): the same order committed meanwhile is then found under its number.
-        in_use = uow.intake.lines_in_use({line.line_id for line in spec.lines}, seller_id)
-        stored = uow.intake.orders_numbered((spec.order_number,), seller_id).get((seller_id, spec.order_number))
-        if stored is not None:
-            return tx.commit(Placed(uow.orders.get_by_id(identical(spec, fingerprint, stored)), created=False))
-        check_lines(spec, in_use)
-        now = uow.now()
-        order, events = place(spec, order_id=new_id("ord"), actor=cmd.principal.actor, now=now, limits=cmd.limits)
-        if not cmd.seller_must_be_known:   # else it is there: read above
-            uow.intake.ensure_sellers((seller_id,), now)
-        return tx.commit(Placed(tx.add(order, fingerprint, events), created=True))
+        if looked.stored is not None:
+            return tx.commit(Placed(uow.orders.get_by_id(identical(spec, fingerprint, looked.stored)), created=False))
+        check_lines(spec, looked.in_use)
+        order, events = place(spec, order_id=new_id("ord"), actor=cmd.principal.actor, now=uow.now(),
+                              limits=cmd.limits)
+        # A seller that must be known is there (read above); any other comes into being with its order.
+        return tx.commit(Placed(tx.add(order, fingerprint, events, new_seller=not cmd.seller_must_be_known),
+                                created=True))
 
 
 def identical(spec: OrderSpec, digest: str, stored: Stored) -> str:

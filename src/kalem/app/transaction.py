@@ -85,10 +85,9 @@ class OrderTransaction:
             locked.append((order, tuple(by_order[order_id])))
         return locked
 
-    def add(self, order: Order, intake_hash: str, events: Sequence[Event]) -> Order:
-        """A new order and the events of its intake."""
-        self.uow.orders.add(order, intake_hash)
-        self.uow.events.append(list(events))
+    def add(self, order: Order, intake_hash: str, events: Sequence[Event], *, new_seller: bool = False) -> Order:
+        """A new order and the events of its intake (and its seller, if `new_seller` and not there yet)."""
+        self.uow.add_order(order, intake_hash, list(events), new_seller=new_seller)
         self._versions[order.id] = order.version
         return order
 

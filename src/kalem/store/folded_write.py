@@ -1,16 +1,19 @@
-"""An order's next version, its events, their webhook deliveries and channel pushes, and the webhook
-worker's wake-up: one statement on PostgreSQL, one round trip instead of one per table.
+"""An order's next version — or a new order — with its events, their webhook deliveries and channel
+pushes, and the webhook worker's wake-up: one statement on PostgreSQL, one round trip instead of one
+per table.
 
-A data-modifying CTE: the order is updated at the version its lock read; the events, and the refunds
-the transaction made of the order (store/refunds.py), are inserted only from the updated row (none
-when the version did not match), the deliveries and pushes only for the events inserted, and
+A data-modifying CTE. `save`: the order is updated at the version its lock read; the events, and the
+refunds the transaction made of the order (store/refunds.py), are inserted only from the updated row
+(none when the version did not match), the deliveries and pushes only for the events inserted, and
 `pg_notify` is selected only when a delivery was. So a version that moved writes nothing and answers
-0, which the caller raises as the conflict it always was; anything the database refuses fails the
-whole statement, and the transaction rolls back as before. Which
+0, which the caller raises as the conflict it always was. `add`: a new order, its seller if new, its
+line index and its events the same way. Anything the database refuses (a number or line id a
+concurrent intake took) fails the whole statement, and the transaction rolls back as before. Which
 subscriptions and accounts hear of which events is decided in Python, by the same functions as the
 statement-per-table path (`outbox.matching`, `channel_accounts.owed`), from the enabled rows read
-with the order's lock (store/routing.py). Each list travels as one JSON parameter, so the statement's
-text is the same for every write and psycopg prepares it once per connection.
+with the order's lock or the intake's look-up (store/routing.py). Each list travels as one JSON
+parameter, so the statement's text is the same for every write and psycopg prepares it once per
+connection.
 """
 
 from __future__ import annotations
@@ -29,24 +32,18 @@ from kalem.observability import tracing
 from kalem.store import channel_accounts, codec, outbox
 from kalem.store.hot import Hot
 from kalem.store.notify import CHANNEL
+from kalem.store.repositories import _ORDER_COLUMNS
 from kalem.store.routing import Routing
 
-# The events' `xid`: as `EventRepository` stamps them (see there); the previous event is read in the
-# statement's snapshot, so it is the order's last committed one for every event inserted here.
-_SAVE = Hot(
-    "WITH saved AS ("
-    "UPDATE orders SET status = :status, version = :version, last_sequence = :last_sequence, "
-    "updated_at = :updated_at, body = :body "
-    "WHERE id = :id AND seller_id = :seller_id AND version = :expected RETURNING id, seller_id"
-    "), appended AS ("
-    "INSERT INTO events (id, order_id, seller_id, sequence, type, occurred_at, actor, data, xid) "
-    "SELECT e.id, saved.id, saved.seller_id, e.sequence, e.type, e.occurred_at, e.actor, e.data, "
-    "GREATEST(pg_current_xact_id()::text::bigint, (SELECT p.xid FROM events p "
-    "WHERE p.order_id = saved.id ORDER BY p.sequence DESC LIMIT 1)) "
-    "FROM saved, json_to_recordset(CAST(:events AS json)) "
-    "AS e(id text, sequence int, type text, occurred_at timestamptz, actor text, data text) "
-    "RETURNING id, position, order_id, seller_id, sequence, type"
-    "), delivered AS ("
+# An event row's columns, from a recordset `e` and the order's row `o` (its id and seller).
+_EVENT_ROWS = ("SELECT e.id, o.id, o.seller_id, e.sequence, e.type, e.occurred_at, e.actor, e.data, {xid} "
+               "FROM {order} o, json_to_recordset(CAST(:events AS json)) "
+               "AS e(id text, sequence int, type text, occurred_at timestamptz, actor text, data text)")
+_EVENTS = ("INSERT INTO events (id, order_id, seller_id, sequence, type, occurred_at, actor, data, xid) "
+           f"{_EVENT_ROWS} RETURNING id, position, order_id, seller_id, sequence, type")
+# The deliveries and pushes of the events `appended` inserted, and the webhook worker's wake-up.
+_OUTBOX = (
+    "delivered AS ("
     "INSERT INTO webhook_deliveries (subscription_id, event_id, event_position, order_id, seller_id, sequence, "
     "status, attempts, next_attempt_at, created_at, trace_context) "
     f"SELECT d.subscription_id, a.id, a.position, a.order_id, a.seller_id, a.sequence, "
@@ -60,15 +57,45 @@ _SAVE = Hot(
     ":now, :now "
     "FROM json_to_recordset(CAST(:pushes AS json)) AS p(account_id text, event_id text) "
     "JOIN appended a ON a.id = p.event_id RETURNING 1"
-    "), refunded AS ("
+    ")"
+)
+_NOTIFIED = (f"CASE WHEN EXISTS (SELECT 1 FROM delivered) THEN pg_notify('{CHANNEL}', '') END AS notified, "
+             "(SELECT count(*) FROM pushed) AS pushed")
+
+# The events' `xid`: as `EventRepository` stamps them (see there); the previous event is read in the
+# statement's snapshot, so it is the order's last committed one for every event inserted here.
+_SAVE = Hot(
+    "WITH saved AS ("
+    "UPDATE orders SET status = :status, version = :version, last_sequence = :last_sequence, "
+    "updated_at = :updated_at, body = :body "
+    "WHERE id = :id AND seller_id = :seller_id AND version = :expected RETURNING id, seller_id"
+    "), appended AS ("
+    + _EVENTS.format(order="saved", xid="GREATEST(pg_current_xact_id()::text::bigint, (SELECT p.xid FROM events p "
+                                        "WHERE p.order_id = o.id ORDER BY p.sequence DESC LIMIT 1))")
+    + "), refunded AS ("
     "INSERT INTO refunds (id, order_id, seller_id, order_number, status, created_at, iban, body) "
     "SELECT r.id, saved.id, saved.seller_id, r.order_number, r.status, r.created_at, r.iban, r.body "
     "FROM saved, json_to_recordset(CAST(:refunds AS json)) "
     "AS r(id text, order_number text, status text, created_at timestamptz, iban text, body text) RETURNING 1"
-    ") "
-    "SELECT (SELECT count(*) FROM saved) AS saved, "
-    f"CASE WHEN EXISTS (SELECT 1 FROM delivered) THEN pg_notify('{CHANNEL}', '') END AS notified, "
-    "(SELECT count(*) FROM pushed) AS pushed"
+    f"), {_OUTBOX} "
+    f"SELECT (SELECT count(*) FROM saved) AS saved, {_NOTIFIED}"
+)
+
+# A new order has no earlier event: its events carry this transaction's id.
+_ADD = Hot(
+    "WITH seller AS ("
+    "INSERT INTO sellers (id, created_at) SELECT :seller_id, :created_at WHERE :new_seller ON CONFLICT (id) DO NOTHING"
+    "), placed AS ("
+    f"INSERT INTO orders ({_ORDER_COLUMNS}) VALUES (:id, :seller_id, :order_number, :account_order_number, "
+    ":status, :version, :last_sequence, :intake_hash, :created_at, :updated_at, :body, :channel) "
+    "RETURNING id, seller_id"
+    "), lined AS ("
+    "INSERT INTO order_lines (seller_id, line_id, order_id) SELECT placed.seller_id, l.line_id, placed.id "
+    "FROM placed, json_to_recordset(CAST(:lines AS json)) AS l(line_id text)"
+    "), appended AS ("
+    + _EVENTS.format(order="placed", xid="pg_current_xact_id()::text::bigint")
+    + f"), {_OUTBOX} "
+    f"SELECT (SELECT count(*) FROM placed) AS placed, {_NOTIFIED}"
 )
 
 
@@ -90,20 +117,41 @@ def save(conn: Connection, routing: Routing, order: Order, *, expected_version: 
     """Write the order at `expected_version` with its events and their outbox rows, and the order's
     new refunds (`RefundRepository.row`s); False, and nothing written, when the order is no longer at
     that version."""
-    assert routing.subscriptions is not None and routing.pushers is not None
-    deliveries = outbox.matching(routing.subscriptions, events, event_ids)
-    pushes = channel_accounts.owed(routing.pushers, events, event_ids, {order.id: order.channel})
-    now = datetime.now(UTC)  # wall clock: the worker compares it with its own
     (row,) = _SAVE.rows(conn, {
         "id": order.id, "seller_id": order.seller_id, "status": order.status.value, "version": order.version,
         "last_sequence": order.last_sequence, "updated_at": order.updated_at, "body": codec.order_body(order),
-        "expected": expected_version,
-        "events": _json([{"id": eid, "sequence": e.sequence, "type": e.type, "occurred_at": e.occurred_at,
-                          "actor": e.actor, "data": codec.stored_json(e.data)} for e, eid in zip(events, event_ids,
-                                                                                              strict=True)]),
-        "now": now, "trace": tracing.traceparent() if deliveries else None,
-        "deliveries": _json([{"subscription_id": sid, "event_id": eid} for sid, eid, _ in deliveries]),
-        "pushes": _json([{"account_id": aid, "event_id": eid} for aid, eid, _ in pushes]),
-        "refunds": _json(list(refunds)),
+        "expected": expected_version, "refunds": _json(list(refunds)),
+        **_appended(routing, order, events, event_ids),
     })
     return bool(row.saved == 1)
+
+
+def add(conn: Connection, routing: Routing, order: Order, intake_hash: str, *, events: Sequence[Event],
+        event_ids: Sequence[str], new_seller: bool) -> None:
+    """Write a new order (its seller too, if `new_seller` and not there yet), its line index, its events
+    and their outbox rows."""
+    _ADD.rows(conn, {
+        "id": order.id, "seller_id": order.seller_id, "order_number": order.order_number,
+        "account_order_number": order.account_order_number, "status": order.status.value,
+        "version": order.version, "last_sequence": order.last_sequence, "intake_hash": intake_hash,
+        "created_at": order.created_at, "updated_at": order.updated_at, "body": codec.order_body(order),
+        "channel": order.channel, "new_seller": new_seller,
+        "lines": _json([{"line_id": ln.line_id} for ln in order.lines]),
+        **_appended(routing, order, events, event_ids),
+    })
+
+
+def _appended(routing: Routing, order: Order, events: Sequence[Event], event_ids: Sequence[str]) -> dict[str, Any]:
+    """The parameters of the order's events and of the deliveries and pushes they owe."""
+    assert routing.subscriptions is not None and routing.pushers is not None
+    deliveries = outbox.matching(routing.subscriptions, events, event_ids)
+    pushes = channel_accounts.owed(routing.pushers, events, event_ids, {order.id: order.channel})
+    return {
+        "events": _json([{"id": eid, "sequence": e.sequence, "type": e.type, "occurred_at": e.occurred_at,
+                          "actor": e.actor, "data": codec.stored_json(e.data)}
+                         for e, eid in zip(events, event_ids, strict=True)]),
+        "now": datetime.now(UTC),  # wall clock: the worker compares it with its own
+        "trace": tracing.traceparent() if deliveries else None,
+        "deliveries": _json([{"subscription_id": sid, "event_id": eid} for sid, eid, _ in deliveries]),
+        "pushes": _json([{"account_id": aid, "event_id": eid} for aid, eid, _ in pushes]),
+    }

@@ -18,9 +18,10 @@ from sqlalchemy.engine import Connection
 
 from kalem.domain.events import Event
 from kalem.domain.orders import Order
-from kalem.store import codec
-from kalem.store.hot import driver_cursor
+from kalem.store import codec, routing
+from kalem.store.hot import Hot, driver_cursor
 from kalem.store.repositories import _ORDER_COLUMNS, EventRepository, OrderRepository, SellerRepository
+from kalem.store.routing import Routing
 
 #: Values per `IN` list on SQLite: far below its bound-parameter limit.
 _CHUNK = 500
@@ -33,10 +34,31 @@ _COPY_ORDERS = f"COPY orders ({_ORDER_COLUMNS}) FROM STDIN"
 _COPY_LINES = "COPY order_lines (seller_id, line_id, order_id) FROM STDIN"
 
 
+# One order's intake on PostgreSQL reads, in one statement: whether its seller exists, which of its
+# line ids and its number the seller's stored orders hold (one snapshot for both: an order committed
+# just before is found under its number and its lines together), and who hears of its events.
+_LOOK = Hot(
+    "SELECT EXISTS (SELECT 1 FROM sellers WHERE id = :seller) AS seller_known, "
+    "(SELECT json_agg(json_build_array(l.seller_id, l.line_id)) FROM order_lines l "
+    "WHERE l.line_id = ANY(CAST(:lines AS text[])) AND l.seller_id = :seller) AS in_use, "
+    "(SELECT json_agg(json_build_array(o.id, o.intake_hash, o.channel)) FROM orders o "
+    "WHERE o.order_number = :number AND o.seller_id = :seller) AS stored, "
+    f"{routing.COLUMNS}"
+)
+
+
 class Stored(NamedTuple):
     id: str
     intake_hash: str
     channel: str
+
+
+class Looked(NamedTuple):
+    """What one order's intake must know before it writes: see `IntakeRepository.look`."""
+
+    seller_known: bool
+    in_use: set[tuple[str, str]]
+    stored: Stored | None
 
 
 def _chunks(values: Collection[str]) -> Iterator[list[str]]:
@@ -46,10 +68,26 @@ def _chunks(values: Collection[str]) -> Iterator[list[str]]:
 
 
 class IntakeRepository:
-    def __init__(self, conn: Connection, events: EventRepository) -> None:
+    def __init__(self, conn: Connection, events: EventRepository, routing: Routing | None = None) -> None:
         self._conn = conn
         self._events = events
         self._postgres = conn.dialect.name == "postgresql"
+        self._routing = routing
+
+    def look(self, seller_id: str, number: str, line_ids: Collection[str], *, seller: bool) -> Looked:
+        """One order's intake: whether its seller exists (asked only if `seller`), which of these line ids
+        the seller's stored orders hold, and its stored order under this number. On PostgreSQL one
+        statement, which also reads who hears of the new order's events (into the routing)."""
+        if not (self._postgres and self._routing is not None):
+            known = SellerRepository(self._conn).exists(seller_id) if seller else True
+            # The line ids first: an order committed between the two reads is then found under its number.
+            in_use = self.lines_in_use(line_ids, seller_id)
+            return Looked(known, in_use, self.orders_numbered((number,), seller_id).get((seller_id, number)))
+        (row,) = _LOOK.rows(self._conn, {"seller": seller_id, "number": number, "lines": sorted(line_ids)})
+        self._routing.take(row)
+        stored = [Stored(*found) for found in row.stored or ()]
+        return Looked(row.seller_known or not seller, {(s, line) for s, line in row.in_use or ()},
+                      stored[0] if stored else None)
 
     def orders_numbered(self, numbers: Collection[str], seller_id: str | None = None
                         ) -> dict[tuple[str, str], Stored]:

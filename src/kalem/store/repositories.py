@@ -38,14 +38,16 @@ class OrderRepository:
     _BY_NUMBER = f"SELECT {_ORDER_COLUMNS} FROM orders WHERE order_number = :n"
     _BY_NUMBER_SELLER = f"SELECT {_ORDER_COLUMNS} FROM orders WHERE order_number = :n AND seller_id = :s"
     _BY_ID = f"SELECT {_ORDER_COLUMNS} FROM orders WHERE id = :id"
-    INSERT = Hot(f"INSERT INTO orders ({_ORDER_COLUMNS}) VALUES (:id, :seller_id, :order_number, "
-                  ":account_order_number, :status, :version, :last_sequence, :intake_hash, :created_at, "
-                  ":updated_at, :body, :channel)")
+    # SQLite's (on PostgreSQL a new order is written with its lines and events in one statement:
+    # store/folded_write.py)
+    _INSERT = _q(f"INSERT INTO orders ({_ORDER_COLUMNS}) VALUES (:id, :seller_id, :order_number, "
+                 ":account_order_number, :status, :version, :last_sequence, :intake_hash, :created_at, "
+                 ":updated_at, :body, :channel)")
     # SQLite's (on PostgreSQL an order is saved with its events in one statement: store/folded_write.py)
     _UPDATE = _q("UPDATE orders SET status = :status, version = :version, last_sequence = :last_sequence, "
                    "updated_at = :updated_at, body = :body WHERE id = :id AND seller_id = :seller_id "
                    "AND version = :expected")
-    INSERT_LINES = Hot("INSERT INTO order_lines (seller_id, line_id, order_id) VALUES (:s, :l, :o)")
+    _INSERT_LINES = _q("INSERT INTO order_lines (seller_id, line_id, order_id) VALUES (:s, :l, :o)")
     _LINE = _q("SELECT order_id, seller_id FROM order_lines WHERE line_id = :l")
     _LINE_SELLER = _q("SELECT order_id, seller_id FROM order_lines WHERE line_id = :l AND seller_id = :s")
 
@@ -117,15 +119,15 @@ class OrderRepository:
         """New orders with their intake hashes: the order rows, then the line index, each one `executemany`."""
         if not orders:
             return
-        self.INSERT.run(self._conn, [{
+        self._conn.execute(self._INSERT, [{
             "id": order.id, "seller_id": order.seller_id, "order_number": order.order_number,
             "account_order_number": order.account_order_number, "status": order.status.value,
             "version": order.version, "last_sequence": order.last_sequence, "intake_hash": intake_hash,
             "created_at": order.created_at, "updated_at": order.updated_at, "body": codec.order_body(order),
             "channel": order.channel,
         } for order, intake_hash in orders])
-        self.INSERT_LINES.run(self._conn, [{"s": order.seller_id, "l": ln.line_id, "o": order.id}
-                                           for order, _ in orders for ln in order.lines])
+        self._conn.execute(self._INSERT_LINES, [{"s": order.seller_id, "l": ln.line_id, "o": order.id}
+                                                for order, _ in orders for ln in order.lines])
 
     def save(self, order: Order, *, expected_version: int) -> None:
         changed = self._conn.execute(self._UPDATE, {
