@@ -66,7 +66,7 @@ def worker_runs(runs: int, workdir: Path) -> list[tuple[float, float]]:
         _Receiver.first.clear()
         started = time.monotonic()
         worker = subprocess.Popen([str(common.BIN / "kalem"), "worker"], env={**env, "KALEM_DATABASE_URL": f"sqlite:///{db}"},
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                                  cwd=workdir, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
             if not _Receiver.first.wait(60):
                 raise RuntimeError("kalem worker delivered nothing within 60 s")

@@ -53,7 +53,7 @@ def spec(number: str, seller: str) -> OrderSpec:
                         Decimal("20.00"), Decimal("20"), "p-1", hs_code="610910"),
                LineSpec(f"{number}-b", "MUG-01", "Mug", common.LINE_QUANTITY, Decimal("49.90"), Decimal("0"),
                         Decimal("20"), "p-2", hs_code="691200")),
-        shipping_amount=Decimal("29.90"), account_order_number=f"AO-{number}", channel="bench",
+        shipping_amount=Decimal("29.90"), account_order_number=f"AO-{number}", channel="zonos",
         destination_country="TR")
 
 
