@@ -30,9 +30,13 @@ from tests.observability.processes import (
 )
 
 AUTH = {"Authorization": f"Bearer {ADMIN}"}
-#: A sync that pulls often, retries soon and leases a push briefly, so that the tests wait little.
+#: A sync that pulls often, retries soon and leases a push briefly, and a webhook worker that retries a
+#: failed delivery within a second or two (its own schedule, 5 s then 20 s then 80 s, can outlast a
+#: test's wait when one delivery times out on a loaded machine), so that the tests wait little.
 FAST_SYNC = {"KALEM_SYNC_PULL_SECONDS": "0.3", "KALEM_SYNC_POLL_SECONDS": "0.1", "KALEM_SYNC_LEASE_SECONDS": "2",
-             "KALEM_SYNC_BACKOFF_SECONDS": "0.3", "KALEM_SYNC_BACKOFF_MAX_SECONDS": "1"}
+             "KALEM_SYNC_BACKOFF_SECONDS": "0.3", "KALEM_SYNC_BACKOFF_MAX_SECONDS": "1",
+             "KALEM_WEBHOOK_RETRY_BASE_SECONDS": "0.5", "KALEM_WEBHOOK_RETRY_FACTOR": "2",
+             "KALEM_WEBHOOK_RETRY_CAP_SECONDS": "2"}
 
 
 def database(backend: str, postgres: str, tmp: Path, name: str) -> str:

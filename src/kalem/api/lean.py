@@ -3,10 +3,12 @@
 A direct cancel costs a few milliseconds of CPU, and FastAPI's generic handling of it (content-type
 sniffing, dependency solving, parameter resolution, an exit stack per request) is a measurable part of
 that. A `LeanRoute` stands before one FastAPI route and serves the requests that are plainly well
-formed — a JSON body that validates, each declared header and query parameter at most once and valid
-— by calling the very same endpoint with the same arguments. Every other request (another content
-type, malformed JSON, a body or parameter that fails validation) is routed on to the FastAPI route
-itself, so its refusals are FastAPI's own, byte for byte. The operation, its OpenAPI document, the
+formed — a JSON body that validates (or, where the body is optional, none at all; where the route
+takes none, whatever is sent is not read, as FastAPI does not read it), each declared header and
+query parameter at most once and valid — by calling the very same endpoint with the same arguments.
+Every other request (another content type, malformed JSON, a body or parameter that fails
+validation) is routed on to the FastAPI route itself, so its refusals are FastAPI's own, byte for
+byte. The operation, its OpenAPI document, the
 errors the endpoint raises, the metrics' route label and every middleware stay as they are.
 
 On PostgreSQL the endpoint runs on the event loop (store/on_loop.py): its transaction waits for the

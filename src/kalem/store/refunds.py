@@ -68,8 +68,9 @@ class RefundRepository:
 
     def save(self, refund: Refund) -> None:
         self.flush()
-        self._conn.execute(self._UPDATE, {"id": refund.id, "seller_id": refund.seller_id, "status": refund.status.value,
-                                      "iban": refund.payout.iban, "body": self._body(refund)})
+        self._conn.execute(self._UPDATE, {"id": refund.id, "seller_id": refund.seller_id,
+                                          "status": refund.status.value, "iban": refund.payout.iban,
+                                          "body": self._body(refund)})
         held = self._money.refunds.get(refund.order_id) if self._money is not None else None
         if held is not None:
             held[:] = [refund if r.id == refund.id else r for r in held]
