@@ -11,8 +11,6 @@ from collections.abc import Iterator
 import httpx
 import pytest
 import sqlalchemy as sa
-from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from kalem.bootstrap.api import build_app
@@ -20,11 +18,11 @@ from kalem.domain import orders as domain
 from kalem.domain.errors import VersionMismatch
 from kalem.domain.events import Actor
 from kalem.domain.orders import CancelItem
-from kalem.observability import tracing
 from kalem.store import sealed
 from kalem.store.db import Database
 from kalem.store.uow import UnitOfWork
 from tests.conftest import ADMIN, Server, empty, serving
+from tests.observability.test_tracing import spans  # noqa: F401 - the fixture
 from tests.support import order
 
 NUMBER = "4000000901"
@@ -47,19 +45,6 @@ def pg_api(request: pytest.FixtureRequest, postgres_server: Server) -> Iterator[
     with serving(settings, db, build_app(settings, db)) as url, \
             httpx.Client(base_url=url, headers={"Authorization": f"Bearer {ADMIN}"}, timeout=60) as client:
         yield client
-
-
-@pytest.fixture
-def spans() -> Iterator[InMemorySpanExporter]:
-    exporter = InMemorySpanExporter()
-    provider = TracerProvider()
-    provider.add_span_processor(SimpleSpanProcessor(exporter))
-    tracing.use(provider)
-    try:
-        yield exporter
-    finally:
-        tracing.use(None)
-        provider.shutdown()
 
 
 def deliveries(db: Database) -> list[tuple[str, str]]:

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import shutil
+import signal
 import subprocess
 import tempfile
 import threading
@@ -209,6 +211,20 @@ class Garbage(Stub):
 
     def __init__(self) -> None:
         super().__init__(200, self.BODY, {"content-type": "text/html"})
+
+
+def sync_killed_mid_push(b: Kalem, proxy: Proxy, landed: Callable[[], bool]) -> None:
+    """B's sync killed with SIGKILL once A has taken the push `proxy` trapped, before B heard A's
+    answer, then started again: the push has landed on A (`landed`) and finishes, tried again (and
+    reading A before sending)."""
+    assert proxy.trapped.wait(60), "the push never reached A"
+    assert b.syncer is not None
+    os.kill(b.syncer.pid, signal.SIGKILL)
+    b.syncer.wait(10)
+    eventually(landed, "the trapped push did not land on A")
+    b.sync()
+    eventually(lambda: all(p["status"] == "done" for p in b.pushes()), "the retried push did not finish")
+    assert max(p["attempts"] for p in b.pushes()) >= 2
 
 
 def eventually(condition: Callable[[], bool], message: str, seconds: float = 60) -> None:

@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.channels.kalems import Garbage, Kalem, Proxy, eventually, kalems
+from tests.channels.kalems import Garbage, Kalem, Proxy, eventually, kalems, sync_killed_mid_push
 from tests.support import two_line_order
 
 pytestmark = pytest.mark.slow
@@ -117,14 +117,7 @@ def test_orders_and_cancels_cross_between_kalems_exactly_once(backend, postgres)
             # B's sync killed with SIGKILL after A took the push, before B heard the answer: sent once.
             proxy.trap("/api/i1/orders/")
             cancel_in_b(b)
-            assert proxy.trapped.wait(60), "the push never reached A"
-            assert b.syncer is not None
-            os.kill(b.syncer.pid, signal.SIGKILL)
-            b.syncer.wait(10)
-            eventually(lambda: cancelled(a) == 3, "the trapped push did not land on A")
-            b.sync()
-            eventually(lambda: all(p["status"] == "done" for p in b.pushes()), "the retried push did not finish")
-            assert max(p["attempts"] for p in b.pushes()) >= 2  # it was tried again, and read A before sending
+            sync_killed_mid_push(b, proxy, lambda: cancelled(a) == 3)
 
             # A down for a while: the push waits, retries with backoff, and lands once A is back.
             assert a.server is not None

@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import os
 import signal
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.channels.kalems import Garbage, Kalem, Proxy, eventually, kalems
+from tests.channels.kalems import Garbage, Kalem, Proxy, eventually, kalems, sync_killed_mid_push
 from tests.support import order
 
 pytestmark = pytest.mark.slow
@@ -26,6 +28,28 @@ def six_units(number: str, seller: str = "acme", **changes: Any) -> dict[str, An
     body["lines"][0]["discount"] = "0"
     body["packages"][0]["items"][0]["quantity"] = 6
     return body
+
+
+@contextmanager
+def n11_pair(backend: str, postgres: str, *numbers: str) -> Iterator[tuple[Kalem, Kalem, Proxy, str, tuple[str, ...]]]:
+    """A serving seller acme's n11 orders `numbers` behind a proxy, and B serving and syncing an n11 channel
+    account on that proxy: (a, b, the proxy, the account's id, the n11 appkey and appsecret)."""
+    with kalems(backend, postgres) as (a, b):
+        keys = tuple(a.run("token", "create", "--role", "seller", "--seller-id", "acme", "--n11",
+                           "--new-seller").split())
+        a.serve()
+        proxy = Proxy(a.base)
+        try:
+            with a.api() as api:
+                for number in numbers:
+                    assert api.post("/v1/orders", json=six_units(number, channel="n11")).status_code == 201
+            account = b.run("channel", "add", "--platform", "n11", "--seller-id", "acme", "--base-url", proxy.url,
+                            "--credential", f"appkey={keys[0]}", "--credential", f"appsecret={keys[1]}")
+            b.serve()
+            b.sync()
+            yield a, b, proxy, account, keys
+        finally:
+            proxy.close()
 
 
 def ledger(kalem: Kalem, number: str) -> dict[str, int]:
@@ -65,71 +89,50 @@ def cancel_on_a_as_n11(a: Kalem, keys: tuple[str, str], number: str) -> None:
 
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_orders_and_cancels_cross_between_kalems_exactly_once(backend, postgres):
-    with kalems(backend, postgres) as (a, b):
-        keys = tuple(a.run("token", "create", "--role", "seller", "--seller-id", "acme", "--n11",
-                           "--new-seller").split())
+    with n11_pair(backend, postgres, NUMBER) as (a, b, proxy, account, keys):
+        # The order placed on A appears in B, once, on channel n11, however often B pulls.
+        eventually(lambda: ledger(b, NUMBER).get("open") == 6, "the order did not reach B")
+        pulls = b.accounts()[0]["health"]["last_success_at"]
+        eventually(lambda: b.accounts()[0]["health"]["last_success_at"] != pulls, "B did not pull again")
+        with b.api() as api:
+            placed = api.get(f"/v1/orders/{NUMBER}").json()
+            assert [o["order_number"] for o in api.get("/v1/orders").json()["data"]] == [NUMBER]
+        assert placed["channel"] == "n11" and placed["seller_id"] == "acme"
+        assert len(events(b, NUMBER, "order.placed")) == 1
+        line_id = placed["lines"][0]["line_id"]
+
+        # A cancel decided in B lands in A's ledger once.
+        cancel_in_b(b, NUMBER, line_id)
+        eventually(lambda: ledger(a, NUMBER).get("cancelled") == 1, "B's cancel did not reach A")
+        eventually(lambda: all(p["status"] == "done" for p in b.pushes()), "B's push did not finish")
+
+        # A cancel made on A (as n11 would) appears in B, and is not pushed back.
+        cancel_on_a_as_n11(a, keys, NUMBER)
+        eventually(lambda: ledger(b, NUMBER).get("cancelled") == 2, "A's cancel did not reach B")
+        assert len(b.pushes()) == 1
+
+        # B's sync killed with SIGKILL after A took the push, before B heard the answer: sent once.
+        proxy.trap("/rest/delivery/v1/splitPackageByQuantity")
+        cancel_in_b(b, NUMBER, line_id)
+        sync_killed_mid_push(b, proxy, lambda: ledger(a, NUMBER).get("cancelled") == 3)
+
+        # A down for a while: the push waits, retries with backoff, and lands once A is back.
+        assert a.server is not None
+        os.kill(a.server.pid, signal.SIGKILL)
+        a.server.wait(10)
+        cancel_in_b(b, NUMBER, line_id)
+        eventually(lambda: any(p["status"] == "pending" and p["last_error_kind"] for p in b.pushes()),
+                   "B did not notice A was down")
         a.serve()
-        proxy = Proxy(a.base)
-        try:
-            with a.api() as api:
-                assert api.post("/v1/orders", json=six_units(NUMBER, channel="n11")).status_code == 201
-            b.run("channel", "add", "--platform", "n11", "--seller-id", "acme", "--base-url", proxy.url,
-                            "--credential", f"appkey={keys[0]}", "--credential", f"appsecret={keys[1]}")
-            b.serve()
-            b.sync()
+        eventually(lambda: ledger(a, NUMBER).get("cancelled") == 4, "the push did not land once A came back")
+        eventually(lambda: all(p["status"] == "done" for p in b.pushes()), "B's pushes did not finish")
 
-            # The order placed on A appears in B, once, on channel n11, however often B pulls.
-            eventually(lambda: ledger(b, NUMBER).get("open") == 6, "the order did not reach B")
-            pulls = b.accounts()[0]["health"]["last_success_at"]
-            eventually(lambda: b.accounts()[0]["health"]["last_success_at"] != pulls, "B did not pull again")
-            with b.api() as api:
-                placed = api.get(f"/v1/orders/{NUMBER}").json()
-                assert [o["order_number"] for o in api.get("/v1/orders").json()["data"]] == [NUMBER]
-            assert placed["channel"] == "n11" and placed["seller_id"] == "acme"
-            assert len(events(b, NUMBER, "order.placed")) == 1
-            line_id = placed["lines"][0]["line_id"]
-
-            # A cancel decided in B lands in A's ledger once.
-            cancel_in_b(b, NUMBER, line_id)
-            eventually(lambda: ledger(a, NUMBER).get("cancelled") == 1, "B's cancel did not reach A")
-            eventually(lambda: all(p["status"] == "done" for p in b.pushes()), "B's push did not finish")
-
-            # A cancel made on A (as n11 would) appears in B, and is not pushed back.
-            cancel_on_a_as_n11(a, keys, NUMBER)
-            eventually(lambda: ledger(b, NUMBER).get("cancelled") == 2, "A's cancel did not reach B")
-            assert len(b.pushes()) == 1
-
-            # B's sync killed with SIGKILL after A took the push, before B heard the answer: sent once.
-            proxy.trap("/rest/delivery/v1/splitPackageByQuantity")
-            cancel_in_b(b, NUMBER, line_id)
-            assert proxy.trapped.wait(60), "the push never reached A"
-            assert b.syncer is not None
-            os.kill(b.syncer.pid, signal.SIGKILL)
-            b.syncer.wait(10)
-            eventually(lambda: ledger(a, NUMBER).get("cancelled") == 3, "the trapped push did not land on A")
-            b.sync()
-            eventually(lambda: all(p["status"] == "done" for p in b.pushes()), "the retried push did not finish")
-            assert max(p["attempts"] for p in b.pushes()) >= 2  # it was tried again, and read A before sending
-
-            # A down for a while: the push waits, retries with backoff, and lands once A is back.
-            assert a.server is not None
-            os.kill(a.server.pid, signal.SIGKILL)
-            a.server.wait(10)
-            cancel_in_b(b, NUMBER, line_id)
-            eventually(lambda: any(p["status"] == "pending" and p["last_error_kind"] for p in b.pushes()),
-                       "B did not notice A was down")
-            a.serve()
-            eventually(lambda: ledger(a, NUMBER).get("cancelled") == 4, "the push did not land once A came back")
-            eventually(lambda: all(p["status"] == "done" for p in b.pushes()), "B's pushes did not finish")
-
-            # Nothing applied twice on A, nothing lost, and B agrees.
-            assert ledger(a, NUMBER) == {**ledger(a, NUMBER), "cancelled": 4, "open": 2}
-            assert len(events(a, NUMBER, "lines.cancelled")) == 4
-            eventually(lambda: ledger(b, NUMBER).get("cancelled") == 4, "B drifted from A")
-            assert len(events(b, NUMBER, "lines.cancelled")) == 4
-            assert b.syncer.poll() is None
-        finally:
-            proxy.close()
+        # Nothing applied twice on A, nothing lost, and B agrees.
+        assert ledger(a, NUMBER) == {**ledger(a, NUMBER), "cancelled": 4, "open": 2}
+        assert len(events(a, NUMBER, "lines.cancelled")) == 4
+        eventually(lambda: ledger(b, NUMBER).get("cancelled") == 4, "B drifted from A")
+        assert len(events(b, NUMBER, "lines.cancelled")) == 4
+        assert b.syncer.poll() is None
 
 
 @pytest.mark.parametrize("backend", BACKENDS)

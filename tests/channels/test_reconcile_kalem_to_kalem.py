@@ -14,7 +14,7 @@ import pytest
 
 from kalem.platforms.zonos import wire as zonos_wire
 from tests.channels.kalems import Kalem, Proxy, eventually, kalems
-from tests.channels.test_n11_kalem_to_kalem import cancel_in_b, cancel_on_a_as_n11, events, ledger, six_units
+from tests.channels.test_n11_kalem_to_kalem import cancel_in_b, cancel_on_a_as_n11, events, ledger, n11_pair, six_units
 from tests.channels.test_zonos_kalem_to_kalem import graphql
 from tests.observability.processes import stop
 
@@ -42,79 +42,74 @@ def resolve(b: Kalem, drift_id: str, resolution: str) -> dict[str, Any]:
     return answer.json()  # type: ignore[no-any-return]
 
 
+def push_kalem_after_take_platform_is_refused(a: Kalem, b: Kalem, account: str, found: dict[str, Any], *,
+                                              in_b: str, on_a: str) -> None:
+    """A drift where kalem cancelled more than the platform: kalem cannot take back a unit it cancelled,
+    so `take_platform` is refused and changes nothing; `push_kalem` lands kalem's two cancels on A (the
+    order `on_a` there, `in_b` in B) and the drift goes."""
+    with b.api() as api:
+        refused = api.post(f"/v1/channel-drift/{found['id']}/resolve", json={"resolution": "take_platform"})
+    assert refused.status_code == 409 and refused.json()["error"]["code"] == "drift_not_resolvable"
+    assert ledger(b, in_b)["cancelled"] == 2
+    assert resolve(b, found["id"], "push_kalem")["left"] == []
+    eventually(lambda: ledger(a, on_a).get("cancelled") == 2, "kalem's state did not reach A")
+    eventually(lambda: all(p["status"] == "done" for p in b.pushes()), "the push did not finish")
+    eventually(lambda: reconcile(b)[0]["drift"] == [] and drift(b, account) == [], "the drift stayed")
+
+
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_drift_made_on_a_is_reported_by_b_and_each_resolution_leaves_them_agreeing(backend, postgres):
-    with kalems(backend, postgres) as (a, b):
-        keys = tuple(a.run("token", "create", "--role", "seller", "--seller-id", "acme", "--n11",
-                           "--new-seller").split())
-        a.serve()
-        proxy = Proxy(a.base)
-        try:
-            with a.api() as api:
-                assert api.post("/v1/orders", json=six_units(NUMBER, channel="n11")).status_code == 201
-            account = b.run("channel", "add", "--platform", "n11", "--seller-id", "acme", "--base-url", proxy.url,
-                            "--credential", f"appkey={keys[0]}", "--credential", f"appsecret={keys[1]}")
-            b.serve()
-            b.sync()
-            eventually(lambda: ledger(b, NUMBER).get("open") == 6, "the order did not reach B")
-            with b.api() as api:
-                line_id = api.get(f"/v1/orders/{NUMBER}").json()["lines"][0]["line_id"]
+    with n11_pair(backend, postgres, NUMBER) as (a, b, proxy, account, keys):
+        eventually(lambda: ledger(b, NUMBER).get("open") == 6, "the order did not reach B")
+        with b.api() as api:
+            line_id = api.get(f"/v1/orders/{NUMBER}").json()["lines"][0]["line_id"]
 
-            # A and B agree: nothing drifts.
-            [report] = reconcile(b)
-            assert report["account_id"] == account and report["status"] == "reconciled"
-            assert report["compared"] == 1 and report["drift"] == []
+        # A and B agree: nothing drifts.
+        [report] = reconcile(b)
+        assert report["account_id"] == account and report["status"] == "reconciled"
+        assert report["compared"] == 1 and report["drift"] == []
 
-            # A cancel made on A while B's sync is not running: B's reconcile reports it, unit by unit.
-            assert b.syncer is not None
-            stop(b.syncer)
-            cancel_on_a_as_n11(a, keys, NUMBER)
-            [report] = reconcile(b, "--channel", "n11", "--seller", "acme")
-            assert [d["order_number"] for d in report["drift"]] == [NUMBER]
-            [found] = drift(b, account)
-            [line] = found["lines"]
-            assert line["line_id"] == line_id
-            assert line["kalem"] == {"open": 6, "cancelled": 0, "shipped": 0, "alive": None, "pending_cancel": None}
-            assert line["platform"] == {"open": 5, "cancelled": 1, "shipped": 0, "alive": None, "pending_cancel": None}
-            with b.api() as api:
-                metrics = api.get("/metrics").text
-            assert (f'kalem_channel_drift{{account="{account}",channel="n11",platform="n11",seller="acme"}} 1.0'
-                    in metrics)
-            assert keys[0] not in metrics and keys[1] not in metrics
+        # A cancel made on A while B's sync is not running: B's reconcile reports it, unit by unit.
+        assert b.syncer is not None
+        stop(b.syncer)
+        cancel_on_a_as_n11(a, keys, NUMBER)
+        [report] = reconcile(b, "--channel", "n11", "--seller", "acme")
+        assert [d["order_number"] for d in report["drift"]] == [NUMBER]
+        [found] = drift(b, account)
+        [line] = found["lines"]
+        assert line["line_id"] == line_id
+        assert line["kalem"] == {"open": 6, "cancelled": 0, "shipped": 0, "alive": None, "pending_cancel": None}
+        assert line["platform"] == {"open": 5, "cancelled": 1, "shipped": 0, "alive": None, "pending_cancel": None}
+        with b.api() as api:
+            metrics = api.get("/metrics").text
+        assert (f'kalem_channel_drift{{account="{account}",channel="n11",platform="n11",seller="acme"}} 1.0'
+                in metrics)
+        assert keys[0] not in metrics and keys[1] not in metrics
 
-            # Taking the platform's state: B cancels what A cancelled; the drift is gone; they agree.
-            assert resolve(b, found["id"], "take_platform")["left"] == []
-            assert drift(b, account) == []
-            assert ledger(b, NUMBER) == ledger(a, NUMBER) and ledger(a, NUMBER)["cancelled"] == 1
-            with b.api() as api:
-                again = api.post(f"/v1/channel-drift/{found['id']}/resolve", json={"resolution": "take_platform"})
-                assert again.status_code == 404 and again.json()["error"]["code"] == "channel_drift_not_found"
-                assert f'account="{account}"' in api.get("/metrics").text
+        # Taking the platform's state: B cancels what A cancelled; the drift is gone; they agree.
+        assert resolve(b, found["id"], "take_platform")["left"] == []
+        assert drift(b, account) == []
+        assert ledger(b, NUMBER) == ledger(a, NUMBER) and ledger(a, NUMBER)["cancelled"] == 1
+        with b.api() as api:
+            again = api.post(f"/v1/channel-drift/{found['id']}/resolve", json={"resolution": "take_platform"})
+            assert again.status_code == 404 and again.json()["error"]["code"] == "channel_drift_not_found"
+            assert f'account="{account}"' in api.get("/metrics").text
 
-            # A cancel decided in B whose push is given up (A's answer unreadable): the sync's periodic
-            # reconciliation finds it; pushing kalem's state lands it on A once.
-            b.env["KALEM_SYNC_RECONCILE_SECONDS"] = "0.5"
-            proxy.garbage = True
-            b.sync()
-            cancel_in_b(b, NUMBER, line_id)
-            eventually(lambda: any(p["status"] == "dead" for p in b.pushes()), "the push was not given up")
-            proxy.garbage = False
-            eventually(lambda: len(drift(b, account)) == 1, "the periodic reconciliation did not find the drift")
-            [found] = drift(b, account)
-            assert found["lines"][0]["kalem"]["cancelled"] == 2 and found["lines"][0]["platform"]["cancelled"] == 1
-            with b.api() as api:  # kalem cannot take back a unit it cancelled: refused, nothing changed
-                refused = api.post(f"/v1/channel-drift/{found['id']}/resolve", json={"resolution": "take_platform"})
-            assert refused.status_code == 409 and refused.json()["error"]["code"] == "drift_not_resolvable"
-            assert ledger(b, NUMBER)["cancelled"] == 2
-            assert resolve(b, found["id"], "push_kalem")["left"] == []
-            eventually(lambda: ledger(a, NUMBER).get("cancelled") == 2, "kalem's state did not reach A")
-            eventually(lambda: all(p["status"] == "done" for p in b.pushes()), "the push did not finish")
-            eventually(lambda: reconcile(b)[0]["drift"] == [] and drift(b, account) == [], "the drift stayed")
-            assert ledger(b, NUMBER) == ledger(a, NUMBER)
-            assert len(events(a, NUMBER, "lines.cancelled")) == 2   # nothing applied twice
-            assert b.syncer is not None and b.syncer.poll() is None
-        finally:
-            proxy.close()
+        # A cancel decided in B whose push is given up (A's answer unreadable): the sync's periodic
+        # reconciliation finds it; pushing kalem's state lands it on A once.
+        b.env["KALEM_SYNC_RECONCILE_SECONDS"] = "0.5"
+        proxy.garbage = True
+        b.sync()
+        cancel_in_b(b, NUMBER, line_id)
+        eventually(lambda: any(p["status"] == "dead" for p in b.pushes()), "the push was not given up")
+        proxy.garbage = False
+        eventually(lambda: len(drift(b, account)) == 1, "the periodic reconciliation did not find the drift")
+        [found] = drift(b, account)
+        assert found["lines"][0]["kalem"]["cancelled"] == 2 and found["lines"][0]["platform"]["cancelled"] == 1
+        push_kalem_after_take_platform_is_refused(a, b, account, found, in_b=NUMBER, on_a=NUMBER)
+        assert ledger(b, NUMBER) == ledger(a, NUMBER)
+        assert len(events(a, NUMBER, "lines.cancelled")) == 2   # nothing applied twice
+        assert b.syncer is not None and b.syncer.poll() is None
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
@@ -165,14 +160,7 @@ def test_zonos_drift_made_on_a_is_reported_by_b_and_each_resolution_leaves_them_
             [report] = reconcile(b)
             [found] = drift(b, account)
             assert found["lines"][0]["kalem"]["alive"] == 4 and found["lines"][0]["platform"]["alive"] == 5
-            with b.api() as api:  # kalem cannot take back a unit it cancelled: refused, nothing changed
-                refused = api.post(f"/v1/channel-drift/{found['id']}/resolve", json={"resolution": "take_platform"})
-            assert refused.status_code == 409 and refused.json()["error"]["code"] == "drift_not_resolvable"
-            assert ledger(b, zonos_id)["cancelled"] == 2
-            assert resolve(b, found["id"], "push_kalem")["left"] == []
-            eventually(lambda: ledger(a, number).get("cancelled") == 2, "kalem's state did not reach A")
-            eventually(lambda: all(p["status"] == "done" for p in b.pushes()), "the push did not finish")
-            eventually(lambda: reconcile(b)[0]["drift"] == [] and drift(b, account) == [], "the drift stayed")
+            push_kalem_after_take_platform_is_refused(a, b, account, found, in_b=zonos_id, on_a=number)
             assert len(events(a, number, "lines.cancelled")) == 2   # nothing applied twice
 
             # An order B holds on its Zonos channel that Zonos does not: reported, and not taken from Zonos.

@@ -35,12 +35,12 @@ from kalem.store.notify import CHANNEL
 from kalem.store.repositories import _ORDER_COLUMNS
 from kalem.store.routing import Routing
 
-# An event row's columns, from a recordset `e` and the order's row `o` (its id and seller).
-_EVENT_ROWS = ("SELECT e.id, o.id, o.seller_id, e.sequence, e.type, e.occurred_at, e.actor, e.data, {xid} "
-               "FROM {order} o, json_to_recordset(CAST(:events AS json)) "
-               "AS e(id text, sequence int, type text, occurred_at timestamptz, actor text, data text)")
+# The order's events, from the recordset `e` and the order's row `o` (the CTE `{order}`: its id and seller).
 _EVENTS = ("INSERT INTO events (id, order_id, seller_id, sequence, type, occurred_at, actor, data, xid) "
-           f"{_EVENT_ROWS} RETURNING id, position, order_id, seller_id, sequence, type")
+           "SELECT e.id, o.id, o.seller_id, e.sequence, e.type, e.occurred_at, e.actor, e.data, {xid} "
+           "FROM {order} o, json_to_recordset(CAST(:events AS json)) "
+           "AS e(id text, sequence int, type text, occurred_at timestamptz, actor text, data text) "
+           "RETURNING id, position, order_id, seller_id, sequence, type")
 # The deliveries and pushes of the events `appended` inserted, and the webhook worker's wake-up.
 _OUTBOX = (
     "delivered AS ("

@@ -177,7 +177,7 @@ class UnitOfWork:
         """Write a new order with its events and their outbox rows, and its seller if `new_seller` and not
         there yet; the events' ids. On PostgreSQL, once a look-up has read who hears of the events, one
         statement (store/folded_write.py); else a statement per table."""
-        if self._routing.known and not self._db.is_sqlite and all(e.order_id == order.id for e in events):
+        if folded_write.applies(self._routing, order, events):
             ids = self.events.new_ids(events)
             folded_write.add(self._conn, self._routing, order, intake_hash, events=events, event_ids=ids,
                              new_seller=new_seller)
