@@ -212,6 +212,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args(argv if argv is not None else [])
     from kalem.store.migrate import upgrade
+    load_before = os.getloadavg()[0]
     workdir = Path(tempfile.mkdtemp(prefix="kalem-bench-channels-"))
     with common.postgres() as pg:
         a, b = Kalem("a", pg.createdb("kalem_a"), workdir), Kalem("b", pg.createdb("kalem_b"), workdir)
@@ -254,8 +255,7 @@ account pointing at A and runs `kalem sync`; both databases on the same PostgreS
 {rss_rows}
 
 pgbench tpcb-like on the same server, same run (`pgbench -c 16 -j 2 -T {args.pgbench_seconds}`): {tps:,.0f} tps;
-1-minute load average {os.getloadavg()[0]:.1f} at the end (above {m['nproc']}, other work shared the CPUs: compare
-the ratios to pgbench more than the rates). A pull reads each n11 window page by page and takes an order
+{common.load_note(load_before)}. A pull reads each n11 window page by page and takes an order
 in before reading further (one page of orders held at a time), and asks n11 for each order by
 `orderNumber` so that all of its packages are seen: two requests to A and one intake in B per order.
 A push reads the order's packages first (n11 has no idempotency key), approves the package, then

@@ -64,6 +64,15 @@ def machine() -> dict[str, str]:
             "python": platform.python_version(), "os": platform.platform(terse=True)}
 
 
+def load_note(before: float) -> str:
+    """The 1-minute load average before a benchmark started (the one at its end counts its own
+    processes), and whether other work shared the CPUs then."""
+    shared = before >= (os.cpu_count() or 1)
+    return (f"1-minute load average {before:.1f} before the run, {os.getloadavg()[0]:.1f} at its end with the "
+            "benchmark's own processes" + (" (other work shared the CPUs: compare ratios to pgbench more than "
+                                           "rates)" if shared else ""))
+
+
 # --- docs/performance.md: one marked section per benchmark -----------------------------------
 
 _DOC_HEAD = """# Performance

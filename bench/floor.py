@@ -179,6 +179,7 @@ def main(argv: list[str] | None = None) -> int:
     common.load_options(parser, seconds=20)
     args = parser.parse_args(argv)
     from kalem.store.migrate import upgrade
+    load_before = os.getloadavg()[0]
     with common.postgres() as pg:
         version = common.server_version(pg)
         url = pg.createdb("floor")
@@ -199,8 +200,7 @@ def main(argv: list[str] | None = None) -> int:
         "## The floor: a cancel's transaction shape with nothing of kalem around it (`bench/floor.py`)",
         "",
         f"Machine: {m['nproc']} CPUs ({m['cpu']}), Python {m['python']}, PostgreSQL {version}. Measured "
-        f"{time.strftime('%Y-%m-%d')}; 1-minute load average {os.getloadavg()[0]:.1f} at the end (above "
-        f"{m['nproc']}, other work shared the CPUs).",
+        f"{time.strftime('%Y-%m-%d')}; {common.load_note(load_before)}.",
         "",
         f"Command: `{command}`",
         "",

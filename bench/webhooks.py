@@ -199,6 +199,7 @@ def main(argv: list[str] | None = None) -> None:
         import uvicorn
         uvicorn.run(receiver_app(), host="127.0.0.1", port=args.receiver, log_level="warning", access_log=False)
         return
+    load_before = os.getloadavg()[0]
     from kalem.store.migrate import upgrade
     receiver_proc, receiver = start_receiver()
     try:
@@ -245,7 +246,7 @@ with Standard Webhooks signatures, worker defaults (batch 100, 16 concurrent sen
 | commit → receiver latency p99 | {p99:.1f} ms |
 
 pgbench tpcb-like on the same server, same run (`pgbench -c 16 -j 2 -T {args.pgbench_seconds}`): {tps:,.0f} tps;
-1-minute load average {os.getloadavg()[0]:.1f} at the end (above 2, other work shared the CPUs).
+{common.load_note(load_before)}.
 Everything (PostgreSQL, workers, receiver, producer) shares this machine's CPUs. On PostgreSQL an idle
 worker wakes on the `NOTIFY` the outbox sends at commit (store/notify.py); the poll interval
 (`KALEM_WEBHOOK_POLL_SECONDS`) is the fallback.

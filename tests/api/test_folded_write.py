@@ -228,3 +228,29 @@ def test_refunds_read_with_the_lock_are_the_refunds_read_alone(postgres_server):
         uow.commit()
     with UnitOfWork(db) as uow:
         assert len(uow.refunds.for_order(uow.orders.get(NUMBER, None).id)) == 3
+
+
+def test_the_lock_reads_the_orders_refunds_by_the_order_and_its_seller(postgres_server):
+    """The lock's read of an order's refunds names the order and its seller, and one index holds both:
+    found by the order (with the generic plan a pooled connection keeps), never by scanning every refund
+    of a seller whose refunds grow."""
+    import re
+
+    from kalem.store.repositories import OrderRepository
+    lock = re.sub(r"(?<![:\w]):n\b", "$1", OrderRepository._locking(OrderRepository._BY_NUMBER))
+    db = postgres_server.db
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(sa.text(
+            "INSERT INTO refunds (id, order_id, seller_id, order_number, status, created_at, body) "
+            "SELECT 'rf' || n, 'o' || n, 's1', 'N' || n, 'pending', now(), '{}' FROM generate_series(1, 400) n"))
+        conn.execute(sa.text("ANALYZE refunds"))
+    with db.engine.connect() as conn:
+        conn.exec_driver_sql(f"PREPARE kalem_lock(text) AS {lock}")
+        conn.exec_driver_sql("SET LOCAL plan_cache_mode = force_generic_plan")
+        conn.exec_driver_sql("SET LOCAL enable_seqscan = off")   # a table too big to read whole
+        plan = "\n".join(conn.exec_driver_sql("EXPLAIN EXECUTE kalem_lock('x')").scalars())
+        conn.exec_driver_sql("DEALLOCATE kalem_lock")
+    refunds = [line for line in plan.splitlines() if " on refunds r" in line]
+    assert refunds and all("using ix_refunds_order on refunds" in line for line in refunds), plan
+    assert "Index Cond: (((order_id)::text = (orders.id)::text) AND ((seller_id)::text = (orders.seller_id)::text))" \
+        in plan, plan

@@ -19,6 +19,7 @@ def minor_unit(currency: str) -> int:
     return int(get_currency_precision(currency.upper()))
 
 
+@cache
 def quantum(currency: str) -> Decimal:
     return Decimal(1).scaleb(-minor_unit(currency))
 

@@ -242,7 +242,7 @@ refunds = sa.Table(
     sa.Column("created_at", TS, nullable=False),
     sa.Column("iban", sa.String(34)),
     sa.Column("body", sa.Text, nullable=False),
-    sa.Index("ix_refunds_order", "order_id"),
+    sa.Index("ix_refunds_order", "order_id", "seller_id"),
     sa.Index("ix_refunds_seller_created", "seller_id", "created_at"),
     sa.Index("ix_refunds_status_created", "status", "created_at"),
 )

@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
@@ -43,6 +43,8 @@ from kalem.store.repositories import (
 from kalem.store.routing import Routing
 from kalem.store.webhooks import WebhookRepository
 
+R = TypeVar("R")
+
 
 def _checkout(db: Database) -> Connection:
     """A pooled connection, timing the wait for it (a pool too small for the load shows here): on the
@@ -58,32 +60,54 @@ def _checkout(db: Database) -> Connection:
     return conn
 
 
-R = TypeVar("R")
-
-
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+class _Repository(Generic[R]):
+    """A repository of the unit of work, built on its transaction's connection when first asked for:
+    a use case asks for two or three of the many, and a hot write should not build the rest."""
+
+    def __init__(self, build: Callable[[UnitOfWork], R]) -> None:
+        self._build = build
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self._name = name
+
+    def __get__(self, uow: UnitOfWork, owner: type | None = None) -> R:
+        found: R | None = uow._built.get(self._name)
+        if found is None:
+            found = uow._built[self._name] = self._build(uow)
+        return found
+
+
 class UnitOfWork:
-    orders: OrderRepository
-    cancel_requests: CancelRequestRepository
-    events: EventRepository
-    sellers: SellerRepository
-    tokens: TokenRepository
-    users: UserRepository
-    idempotency: IdempotencyRepository
-    hub_sessions: HubSessionRepository
-    billing: BillingRepository
-    webhooks: WebhookRepository
-    refunds: RefundRepository
-    returns: ReturnRepository
-    strategies: StrategyRepository
-    refund_policies: RefundPolicyRepository
-    health: HealthRepository
-    intake: IntakeRepository
-    channel_accounts: ChannelAccountRepository
-    channel_drift: ChannelDriftRepository
+    _db: Database
+    _conn: Connection
+    _postgres: bool
+    _routing: Routing
+    _money: MoneyWithLock | None
+    _built: dict[Any, Any]
+
+    orders = _Repository(lambda u: OrderRepository(u._conn, lock_rows=u._postgres, routing=u._routing,
+                                                   money=u._money))
+    cancel_requests = _Repository(lambda u: CancelRequestRepository(u._conn))
+    events = _Repository(lambda u: EventRepository(u._conn, u._routing))
+    sellers = _Repository(lambda u: SellerRepository(u._conn))
+    tokens = _Repository(lambda u: TokenRepository(u._conn))
+    users = _Repository(lambda u: UserRepository(u._conn))
+    idempotency = _Repository(lambda u: IdempotencyRepository(u._conn))
+    hub_sessions = _Repository(lambda u: HubSessionRepository(u._conn))
+    billing = _Repository(lambda u: BillingRepository(u._conn))
+    webhooks = _Repository(lambda u: WebhookRepository(u._conn, postgres=u._postgres, sealer=u._db.sealer))
+    refunds = _Repository(lambda u: RefundRepository(u._conn, u._money))
+    returns = _Repository(lambda u: ReturnRepository(u._conn))
+    strategies = _Repository(lambda u: StrategyRepository(u._conn, u._money))
+    refund_policies = _Repository(lambda u: RefundPolicyRepository(u._conn, u._money))
+    health = _Repository(lambda u: HealthRepository(u._conn))
+    intake = _Repository(lambda u: IntakeRepository(u._conn, u.events, u._routing))
+    channel_accounts = _Repository(lambda u: ChannelAccountRepository(u._conn, u._db.sealer))
+    channel_drift = _Repository(lambda u: ChannelDriftRepository(u._conn))
 
     def __init__(self, db: Database, *, write: bool = True, clock: Callable[[], datetime] = utcnow) -> None:
         self._db = db
@@ -92,6 +116,7 @@ class UnitOfWork:
         self._hooks: list[Callable[[Any], None]] = []
         self._opening: list[Callable[[], None]] = []
         self._lock = db.write_lock if write else None
+        self._postgres = not db.is_sqlite
         self.committed = False
 
     def now(self) -> datetime:
@@ -111,7 +136,7 @@ class UnitOfWork:
         self._span = tracing.start("transaction", {"kalem.write": self._write})  # the pool wait and BEGIN too
         try:
             conn = _checkout(self._db)
-            if self._write:
+            if self._write and not self._postgres:   # SQLite's writer begins IMMEDIATE (store/db.py)
                 conn = conn.execution_options(kalem_write=True)
             self._conn = conn
             self._tx = conn.begin()
@@ -120,28 +145,9 @@ class UnitOfWork:
             if self._lock is not None:
                 self._lock.__exit__(None, None, None)
             raise
-        postgres = not self._db.is_sqlite
         self._routing = Routing()
-        money = MoneyWithLock() if postgres else None
-        self.orders = OrderRepository(conn, lock_rows=postgres, routing=self._routing, money=money)
-        self.cancel_requests = CancelRequestRepository(conn)
-        self.events = EventRepository(conn, self._routing)
-        self.sellers = SellerRepository(conn)
-        self.tokens = TokenRepository(conn)
-        self.users = UserRepository(conn)
-        self.idempotency = IdempotencyRepository(conn)
-        self.hub_sessions = HubSessionRepository(conn)
-        self.billing = BillingRepository(conn)
-        self.webhooks = WebhookRepository(conn, postgres=postgres, sealer=self._db.sealer)
-        self.refunds = RefundRepository(conn, money)
-        self.returns = ReturnRepository(conn)
-        self.strategies = StrategyRepository(conn, money)
-        self.refund_policies = RefundPolicyRepository(conn, money)
-        self.health = HealthRepository(conn)
-        self.intake = IntakeRepository(conn, self.events, self._routing)
-        self.channel_accounts = ChannelAccountRepository(conn, self._db.sealer)
-        self.channel_drift = ChannelDriftRepository(conn)
-        self._more: dict[Callable[[Connection], Any], Any] = {}
+        self._money = MoneyWithLock() if self._postgres else None
+        self._built: dict[Any, Any] = {}   # the repositories asked for in this transaction
         if self._opening:
             try:
                 for hook in self._opening:
@@ -154,9 +160,9 @@ class UnitOfWork:
     def repository(self, kind: Callable[[Connection], R]) -> R:
         """A repository the store does not know of (a platform's id tables), built on this transaction's
         connection when first asked for: each platform brings its own, and the store names none."""
-        found = self._more.get(kind)
+        found: R | None = self._built.get(kind)
         if found is None:
-            found = self._more[kind] = kind(self._conn)
+            found = self._built[kind] = kind(self._conn)
         return found
 
     def save_order(self, order: Order, *, expected_version: int, events: Sequence[Event]) -> list[str]:
@@ -194,12 +200,16 @@ class UnitOfWork:
 
     def commit(self, result: Any = None) -> None:
         """Commit; hooks first see `result`, the use case's answer, inside the transaction."""
-        self.refunds.flush()
+        refunds = self._built.get("refunds")
+        if refunds is not None:
+            refunds.flush()
         for hook in self._hooks:
             hook(result)
         self._tx.commit()
         self.committed = True
-        metrics.count_events(self.events.appended)
+        events = self._built.get("events")
+        if events is not None:
+            metrics.count_events(events.appended)
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:

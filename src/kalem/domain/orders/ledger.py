@@ -8,6 +8,7 @@ always sum to the ordered quantity.
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
+from functools import lru_cache
 
 from kalem.domain.orders.units import UNSHIPPED_STATES, Units, UnitState
 
@@ -26,10 +27,7 @@ class Ledger:
 
     @classmethod
     def of(cls, units: Units) -> Ledger:
-        counts = dict.fromkeys(_NAMES, 0)   # asked for many times per request: kept to plain strings
-        for first, last, state in units.runs:
-            counts[state.value] += last - first + 1
-        return cls(**counts)
+        return _counted(units.runs)
 
     @property
     def total(self) -> int:
@@ -55,10 +53,23 @@ class Ledger:
         return n
 
     def __add__(self, other: Ledger) -> Ledger:
-        return Ledger(**{name: getattr(self, name) + getattr(other, name) for name in _NAMES})
+        return Ledger(self.open + other.open, self.pending_cancel + other.pending_cancel,
+                      self.cancelled + other.cancelled, self.shipped + other.shipped,
+                      self.delivered + other.delivered, self.return_pending + other.return_pending,
+                      self.returned + other.returned)
 
     def as_dict(self) -> dict[str, int]:
         return {name: getattr(self, name) for name in _NAMES}
 
 
 _NAMES = tuple(f.name for f in fields(Ledger))  # one per UnitState, by its value
+
+
+@lru_cache(maxsize=4096)
+def _counted(runs: tuple[tuple[int, int, UnitState], ...]) -> Ledger:
+    """The counts of a layout of units: asked for many times per request, of a few layouts, and a
+    ledger is immutable, so each is counted once."""
+    counts = dict.fromkeys(_NAMES, 0)
+    for first, last, state in runs:
+        counts[state.value] += last - first + 1
+    return Ledger(**counts)
