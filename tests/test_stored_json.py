@@ -1,6 +1,8 @@
 """Stored bodies are encoded by orjson (`codec.stored_json`) for speed, but must be the very text the
 standard library's `json` wrote for them (`codec.dumps`): rows written before and after compare and
-hash alike. These fail as soon as orjson's output differs from it for what kalem stores."""
+hash alike. The API's answers are encoded the same way (`idempotency.answer`), and must be the very
+bytes Starlette's `JSONResponse` wrote. These fail as soon as orjson's output differs from either for
+what kalem stores and answers."""
 
 from __future__ import annotations
 
@@ -10,7 +12,9 @@ from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
+from starlette.responses import JSONResponse
 
+from kalem.api.idempotency import answer
 from kalem.store import codec
 from tests.support import SEED_ORDER
 
@@ -33,6 +37,15 @@ EDGES = {
                                                           for v in vs)])
 def test_stored_json_is_the_standard_librarys_text(value):
     assert codec.stored_json(value) == codec.dumps(value)
+
+
+ANSWERS = [v for k, vs in EDGES.items() if k not in ("decimal", "time") for v in (vs if isinstance(vs, list) else [vs])]
+
+
+@pytest.mark.parametrize("value", [ANSWERS, *ANSWERS, {"money": 199.9, "rate": 0.18, "count": 3.0}])
+def test_an_answer_is_the_bytes_starlettes_json_response_writes(value):
+    ours, theirs = answer(201, value), JSONResponse(value, status_code=201)
+    assert (ours.body, ours.status_code, ours.headers.items()) == (theirs.body, 201, theirs.headers.items())
 
 
 def test_what_orjson_refuses_is_written_by_the_standard_library():
@@ -60,3 +73,15 @@ def test_every_body_kalem_stored_is_the_standard_librarys_text(api, db):
     for text in stored:
         value = json.loads(text)
         assert codec.stored_json(value) == codec.dumps(value) == text
+
+
+def test_the_apis_answers_are_the_bytes_starlettes_json_response_writes(api):
+    """An order's answer, a replayed one and a refusal, over HTTP: what `JSONResponse` writes for them."""
+    created = api.post("/v1/orders", json=SEED_ORDER, headers={"Idempotency-Key": "answer-bytes"})
+    again = api.post("/v1/orders", json=SEED_ORDER, headers={"Idempotency-Key": "answer-bytes"})
+    cancelled = api.post(f"/v1/orders/{SEED_ORDER['order_number']}/cancellations",
+                         json={"lines": [{"line_id": LINE, "quantity": 1, "reason_id": 136}]})
+    assert (created.status_code, again.status_code, cancelled.status_code) == (201, 201, 200)
+    assert again.headers["Idempotent-Replayed"] == "true" and again.content == created.content
+    for response in (created, cancelled):
+        assert response.content == JSONResponse(response.json()).body

@@ -13,26 +13,29 @@ duplicate's claim then waits on the first's uncommitted one and, once the first 
 answer (rather than 409); if the first fails, its transaction rolls its claim back with everything
 else and the duplicate runs. A committed claim still running (a request on the thread pool's path,
 or one whose process died) is met as on that path: 409 until its lease runs out, then taken over.
+
+An answer is encoded once (`answer`): with a key, the text stored is the text answered, and a replay
+answers those very bytes.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 from sqlalchemy.exc import IntegrityError
 
 from kalem.app.principals import Principal
 from kalem.domain.errors import IdempotencyKeyInUse, IdempotencyKeyReused, IdempotencyKeyTooLong
-from kalem.store.codec import as_utc, dumps
+from kalem.store.codec import as_utc, dumps, stored_json
 from kalem.store.on_loop import on_loop
 from kalem.store.uow import UnitOfWork
 
 Rendered = tuple[int, Any]
+Stored = tuple[int, str]   # a finished request's status and its answer's JSON text
 
 
 def fingerprint(request: Any) -> str:
@@ -40,12 +43,27 @@ def fingerprint(request: Any) -> str:
     return hashlib.sha256(dumps(request).encode()).hexdigest()
 
 
+def answer(status: int, body: Any = None, *, text: str | None = None) -> Response:
+    """A JSON answer, encoded once: the very bytes Starlette's `JSONResponse` writes for kalem's answers
+    (strings, integers, booleans, None, lists and objects: tests/test_stored_json.py holds them to it),
+    by orjson (`codec.stored_json`); `text` when the body is encoded already (stored with its key)."""
+    return Response((stored_json(body) if text is None else text).encode(), status_code=status,
+                    media_type="application/json")
+
+
+def _replayed(status: int, text: str) -> Response:
+    """The stored answer of a key's finished request: the bytes it was answered with."""
+    response = answer(status, text=text)
+    response.headers["Idempotent-Replayed"] = "true"
+    return response
+
+
 class _Replay(Exception):
     """The key's first request has finished: leave the transaction and answer what it answered."""
 
-    def __init__(self, status: int, body: Any) -> None:
+    def __init__(self, status: int, text: str) -> None:
         super().__init__(status)
-        self.status, self.body = status, body
+        self.status, self.text = status, text
 
 
 class Idempotency:
@@ -54,27 +72,23 @@ class Idempotency:
         self._lease = timedelta(seconds=lease_seconds)
 
     def run(self, key: str | None, principal: Principal, fingerprint_of: Any,
-            use_case: Callable[[UnitOfWork], Any], render: Callable[[Any], Rendered],
-            respond: Callable[[int, Any], Response] | None = None) -> Response:
-        respond = respond or (lambda status, body: JSONResponse(body, status_code=status))
+            use_case: Callable[[UnitOfWork], Any], render: Callable[[Any], Rendered]) -> Response:
         if not key:
-            status, body = render(use_case(self._uow()))
-            return respond(status, body)
+            return answer(*render(use_case(self._uow())))
         if len(key) > 255:
             raise IdempotencyKeyTooLong("Idempotency-Key is longer than 255 characters", field="Idempotency-Key")
         if on_loop():
-            return self._run_claiming_inside(key, principal, fingerprint(fingerprint_of), use_case, render, respond)
+            return self._run_claiming_inside(key, principal, fingerprint(fingerprint_of), use_case, render)
         claimed = self._claim(principal.key, key, fingerprint(fingerprint_of))
         if not isinstance(claimed, datetime):
-            response = respond(*claimed)
-            response.headers["Idempotent-Replayed"] = "true"
-            return response
+            return _replayed(*claimed)
         uow = self._uow()
-        outcome: list[Rendered] = []
+        outcome: list[Stored] = []
 
         def store(result: Any) -> None:
-            outcome.append(render(result))
-            if not uow.idempotency.complete(principal.key, key, claimed, outcome[0][0], dumps(outcome[0][1])):
+            status, body = render(result)
+            outcome.append((status, stored_json(body)))   # stored, and answered, as one text
+            if not uow.idempotency.complete(principal.key, key, claimed, *outcome[0]):
                 # This request outlived its lease and a retry took the key over: commit nothing, or
                 # the change would be applied twice.
                 raise IdempotencyKeyInUse("this request's Idempotency-Key lease ran out and a retry took "
@@ -86,14 +100,21 @@ class Idempotency:
         except BaseException:
             self._release(principal.key, key, claimed)
             raise
-        status, body = outcome[0] if outcome else render(result)
-        return respond(status, body)
+        return self._answered(outcome, render, result)
+
+    @staticmethod
+    def _answered(outcome: list[Stored], render: Callable[[Any], Rendered], result: Any) -> Response:
+        """The answer stored with the key (a use case that committed nothing has none: rendered now)."""
+        if outcome:
+            status, text = outcome[0]
+            return answer(status, text=text)
+        return answer(*render(result))
 
     def _run_claiming_inside(self, key: str, principal: Principal, print_: str, use_case: Callable[[UnitOfWork], Any],
-                             render: Callable[[Any], Rendered], respond: Callable[[int, Any], Response]) -> Response:
+                             render: Callable[[Any], Rendered]) -> Response:
         uow = self._uow()
         leases: list[datetime] = []
-        outcome: list[Rendered] = []
+        outcome: list[Stored] = []
 
         def claim() -> None:
             now = uow.now()
@@ -104,15 +125,16 @@ class Idempotency:
                     raise IdempotencyKeyReused("this Idempotency-Key was used with another request",
                                                idempotency_key=key)
                 if row.state == "done":
-                    raise _Replay(row.status_code, json.loads(row.response))
+                    raise _Replay(row.status_code, row.response)
                 if as_utc(row.locked_until) > now or not uow.idempotency.take_over(principal.key, key, now, lease):
                     raise IdempotencyKeyInUse("a request with this Idempotency-Key is still running",
                                               idempotency_key=key)
             leases.append(lease)
 
         def store(result: Any) -> None:
-            outcome.append(render(result))
-            if not uow.idempotency.complete(principal.key, key, leases[-1], outcome[0][0], dumps(outcome[0][1])):
+            status, body = render(result)
+            outcome.append((status, stored_json(body)))
+            if not uow.idempotency.complete(principal.key, key, leases[-1], *outcome[0]):
                 raise IdempotencyKeyInUse("this request's Idempotency-Key lease ran out and a retry took "
                                           "it over", idempotency_key=key)
 
@@ -121,13 +143,10 @@ class Idempotency:
         try:
             result = use_case(uow)
         except _Replay as replay:
-            response = respond(replay.status, replay.body)
-            response.headers["Idempotent-Replayed"] = "true"
-            return response
-        status, body = outcome[0] if outcome else render(result)
-        return respond(status, body)
+            return _replayed(replay.status, replay.text)
+        return self._answered(outcome, render, result)
 
-    def _claim(self, principal: str, key: str, print_: str) -> Rendered | datetime:
+    def _claim(self, principal: str, key: str, print_: str) -> Stored | datetime:
         """The stored answer of a finished twin, or this request's lease (its fencing token)."""
         uow = self._uow()
         try:
@@ -143,7 +162,7 @@ class Idempotency:
                     raise IdempotencyKeyReused("this Idempotency-Key was used with another request",
                                                idempotency_key=key)
                 if row.state == "done":
-                    return row.status_code, json.loads(row.response)
+                    return row.status_code, row.response
                 if as_utc(row.locked_until) > now or not uow.idempotency.take_over(principal, key, now, lease):
                     raise IdempotencyKeyInUse("a request with this Idempotency-Key is still running",
                                               idempotency_key=key)

@@ -220,8 +220,7 @@ def create_refund(body: wire.HepsiGlobalRefundIn, ctx: Ctx, caller: Caller,
         lambda done: (202, {"data": {"request_id": done.refund.id, "refund_number": done.refund.reference,
                                      "status": done.refund.status.value, "amount": format(done.refund.amount, "f"),
                                      "currency": done.refund.currency},
-                            "message": "refund accepted; the result follows as refund.settled"}),
-        respond=None)
+                            "message": "refund accepted; the result follows as refund.settled"}))
 
 
 inbound.add_routes(router)  # kalem as a HepsiGlobal marketplace: HG's webhooks to its channel accounts

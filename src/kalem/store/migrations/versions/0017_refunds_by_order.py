@@ -1,9 +1,9 @@
 """refunds: the order's index also names the seller, so an order's refunds are found by both keys
 
-The lock that reads an order's refunds (and every look-up of them) names the order and its seller.
-With an index on the order alone, the planner may take the seller's index instead when both look
-alike to it (a young table, a cached generic plan), and then reads every refund of the seller for
-each decision: a cost that grows with the database.
+The lock that reads an order's refunds with it names the order and its seller. With an index on the
+order alone, the planner may take the seller's index instead when both look alike to it (a young
+table, a cached generic plan), and then reads every refund of the seller for each decision: a cost
+that grows with the database. The order's look-ups by its id alone use the same index.
 
 Revision ID: 0017_refunds_by_order
 Revises: 0014_refund_policy
