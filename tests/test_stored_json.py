@@ -76,7 +76,7 @@ def test_every_body_kalem_stored_is_the_standard_librarys_text(api, db):
 
 
 def test_the_apis_answers_are_the_bytes_starlettes_json_response_writes(api):
-    """An order's answer, a replayed one and a refusal, over HTTP: what `JSONResponse` writes for them."""
+    """An order's answer, its replay and a cancel's answer, over HTTP: what `JSONResponse` writes for them."""
     created = api.post("/v1/orders", json=SEED_ORDER, headers={"Idempotency-Key": "answer-bytes"})
     again = api.post("/v1/orders", json=SEED_ORDER, headers={"Idempotency-Key": "answer-bytes"})
     cancelled = api.post(f"/v1/orders/{SEED_ORDER['order_number']}/cancellations",

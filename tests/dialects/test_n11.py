@@ -407,3 +407,19 @@ def test_a_window_of_more_than_a_thousand_orders_is_listed_whole_reading_only_ea
     assert order_reads and all(re.search(r"\bWHERE id IN\b", s) for s in order_reads), order_reads[:3]
     filtered = n11.packages(status="Picking", packageIds="BPKG-0007,BPKG-1199,PKG-3")
     assert {p["id"] for p in filtered} == {"BPKG-0007", "BPKG-1199"}
+
+
+def test_end_date_takes_in_every_change_within_its_millisecond(n11, db):
+    """`endDate` and `lastModifiedDate` name milliseconds, and kalem keeps a change to the microsecond: a
+    package shown as changed at L is in every window that ends at L (a client paging by
+    `lastModifiedDate` up to the time it started would otherwise never see it), and in none that ends
+    before L."""
+    with db.engine.connect() as conn:
+        changed = conn.execute(sa.text("SELECT package_id, modified_us FROM n11_packages")).all()
+    within = [(package, us) for package, us in changed if us % 1000]   # after their millisecond began
+    assert within, changed
+    for package, us in within:
+        shown = us // 1000
+        assert package in {p["id"] for p in n11.packages(endDate=shown)}
+        assert package in {p["id"] for p in n11.packages(startDate=shown, endDate=shown)}
+        assert package not in {p["id"] for p in n11.packages(startDate=shown - 1000, endDate=shown - 1)}

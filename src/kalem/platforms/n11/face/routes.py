@@ -141,17 +141,22 @@ def _window(start: int | None, end: int | None, now: datetime) -> tuple[datetime
     def at(ms: int) -> datetime:
         return datetime.fromtimestamp(ms / 1000, UTC)
 
+    def through(ms: int) -> datetime:
+        # `endDate` names a millisecond, as `lastModifiedDate` does: every change within it is in the
+        # window (a change kept to the microsecond, 12.3456 s, shows as 12345 ms and must not fall out)
+        return at(ms) + timedelta(microseconds=999)
+
     if start is not None and end is not None:
-        lo, hi = at(start), at(end)
-        if lo > hi:
+        lo, hi = at(start), through(end)
+        if start > end:
             raise DateRangeReversed("startDate is after endDate", field="startDate")
-        lo = max(lo, hi - MAX_WINDOW)  # too wide: the last month before endDate
+        lo = max(lo, at(end) - MAX_WINDOW)  # too wide: the last month before endDate
     elif start is not None:
         lo = at(start)
         hi = lo + START_ONLY_WINDOW
     elif end is not None:
-        hi = at(end)
-        lo = hi - MAX_WINDOW
+        hi = through(end)
+        lo = at(end) - MAX_WINDOW
     else:
         hi, lo = now, now - MAX_WINDOW
     return max(lo, NO_DATA_BEFORE), hi
