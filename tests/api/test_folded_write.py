@@ -6,6 +6,7 @@ is cached beyond the transaction, and a version that moved writes nothing."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 import httpx
@@ -20,6 +21,7 @@ from kalem.domain.events import Actor
 from kalem.domain.orders import CancelItem
 from kalem.store import sealed
 from kalem.store.db import Database
+from kalem.store.repositories import OrderRepository
 from kalem.store.uow import UnitOfWork
 from tests.conftest import ADMIN, Server, empty, serving
 from tests.observability.test_tracing import spans  # noqa: F401 - the fixture
@@ -234,9 +236,6 @@ def test_the_lock_reads_the_orders_refunds_by_the_order_and_its_seller(postgres_
     """The lock's read of an order's refunds names the order and its seller, and one index holds both:
     found by the order (with the generic plan a pooled connection keeps), never by scanning every refund
     of a seller whose refunds grow."""
-    import re
-
-    from kalem.store.repositories import OrderRepository
     lock = re.sub(r"(?<![:\w]):n\b", "$1", OrderRepository._locking(OrderRepository._BY_NUMBER))
     db = postgres_server.db
     with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:

@@ -227,5 +227,19 @@ def sync_killed_mid_push(b: Kalem, proxy: Proxy, landed: Callable[[], bool]) -> 
     assert max(p["attempts"] for p in b.pushes()) >= 2
 
 
+def push_waits_while_a_is_down(a: Kalem, b: Kalem, cancel: Callable[[], object], landed: Callable[[], bool]) -> None:
+    """A killed, then a cancel decided in B (`cancel`): B's push waits and retries with backoff (an error
+    noted), and once A is back it lands (`landed`) and finishes."""
+    assert a.server is not None
+    os.kill(a.server.pid, signal.SIGKILL)
+    a.server.wait(10)
+    cancel()
+    eventually(lambda: any(p["status"] == "pending" and p["last_error_kind"] for p in b.pushes()),
+               "B did not notice A was down")
+    a.serve()
+    eventually(landed, "the push did not land once A came back")
+    eventually(lambda: all(p["status"] == "done" for p in b.pushes()), "B's pushes did not finish")
+
+
 def eventually(condition: Callable[[], bool], message: str, seconds: float = 60) -> None:
     wait_until(condition, seconds, message)

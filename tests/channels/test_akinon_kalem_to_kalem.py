@@ -5,8 +5,6 @@ down; cancels made on A appear in B and are not pushed back; a wrong password is
 
 from __future__ import annotations
 
-import os
-import signal
 import subprocess
 import sys
 from typing import Any
@@ -14,7 +12,15 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.channels.kalems import Garbage, Kalem, Proxy, eventually, kalems, sync_killed_mid_push
+from tests.channels.kalems import (
+    Garbage,
+    Kalem,
+    Proxy,
+    eventually,
+    kalems,
+    push_waits_while_a_is_down,
+    sync_killed_mid_push,
+)
 from tests.support import two_line_order
 
 pytestmark = pytest.mark.slow
@@ -120,15 +126,8 @@ def test_orders_and_cancels_cross_between_kalems_exactly_once(backend, postgres)
             sync_killed_mid_push(b, proxy, lambda: cancelled(a) == 3)
 
             # A down for a while: the push waits, retries with backoff, and lands once A is back.
-            assert a.server is not None
-            os.kill(a.server.pid, signal.SIGKILL)
-            a.server.wait(10)
-            cancel_in_b(b)
-            eventually(lambda: any(p["status"] == "pending" and p["last_error_kind"] for p in b.pushes()),
-                       "B did not notice A was down")
-            a.serve()
-            eventually(lambda: cancelled(a) == 4, "the push did not land once A came back")
-            eventually(lambda: all(p["status"] == "done" for p in b.pushes()), "B's pushes did not finish")
+            push_waits_while_a_is_down(a, b, lambda: cancel_in_b(b),
+                                       lambda: cancelled(a) == 4)
 
             # Nothing applied twice on A, nothing lost, and B agrees; the other line was never touched.
             on_a = ledgers(a, NUMBER)

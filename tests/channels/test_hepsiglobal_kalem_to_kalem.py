@@ -8,8 +8,6 @@ webhook, once per `cancel_id`, and is not pushed back."""
 from __future__ import annotations
 
 import json
-import os
-import signal
 from datetime import UTC, datetime
 from typing import Any
 
@@ -17,7 +15,7 @@ import httpx
 import pytest
 from standardwebhooks import Webhook
 
-from tests.channels.kalems import Kalem, Proxy, eventually, kalems, sync_killed_mid_push
+from tests.channels.kalems import Kalem, Proxy, eventually, kalems, push_waits_while_a_is_down, sync_killed_mid_push
 from tests.channels.test_n11_kalem_to_kalem import events
 
 pytestmark = pytest.mark.slow
@@ -142,16 +140,10 @@ def test_orders_cancels_and_seller_cancels_cross_between_kalems_exactly_once(bac
             # sent again on the retry: A had nothing left to cancel
             sync_killed_mid_push(b, proxy, lambda: cancelled(a, ITEMS[1]) == 2)
 
-            # A down for a while: the push waits, retries with backoff, and lands once A is back.
-            assert a.server is not None
-            os.kill(a.server.pid, signal.SIGKILL)
-            a.server.wait(10)
-            cancel_in_b(b, ITEMS[2], quantity=1)   # the item's last unit: the whole item, as HG cancels
-            eventually(lambda: any(p["status"] == "pending" and p["last_error_kind"] for p in b.pushes()),
-                       "B did not notice A was down")
-            a.serve()
-            eventually(lambda: cancelled(a, ITEMS[2]) == 2, "the push did not land once A came back")
-            eventually(lambda: all(p["status"] == "done" for p in b.pushes()), "B's pushes did not finish")
+            # A down for a while: the push waits, retries with backoff, and lands once A is back. The
+            # cancel takes the item's last unit: the whole item, as HG cancels.
+            push_waits_while_a_is_down(a, b, lambda: cancel_in_b(b, ITEMS[2], quantity=1),
+                                       lambda: cancelled(a, ITEMS[2]) == 2)
 
             # A cancel of some of an item's units cannot be said to HepsiGlobal: a dead letter that says so.
             cancel_in_b(b, ITEMS[3], quantity=1)

@@ -4,8 +4,6 @@ with SIGKILL mid-push and while A is down; cancels made on A appear in B and are
 
 from __future__ import annotations
 
-import os
-import signal
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -13,7 +11,15 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.channels.kalems import Garbage, Kalem, Proxy, eventually, kalems, sync_killed_mid_push
+from tests.channels.kalems import (
+    Garbage,
+    Kalem,
+    Proxy,
+    eventually,
+    kalems,
+    push_waits_while_a_is_down,
+    sync_killed_mid_push,
+)
 from tests.support import order
 
 pytestmark = pytest.mark.slow
@@ -117,15 +123,8 @@ def test_orders_and_cancels_cross_between_kalems_exactly_once(backend, postgres)
         sync_killed_mid_push(b, proxy, lambda: ledger(a, NUMBER).get("cancelled") == 3)
 
         # A down for a while: the push waits, retries with backoff, and lands once A is back.
-        assert a.server is not None
-        os.kill(a.server.pid, signal.SIGKILL)
-        a.server.wait(10)
-        cancel_in_b(b, NUMBER, line_id)
-        eventually(lambda: any(p["status"] == "pending" and p["last_error_kind"] for p in b.pushes()),
-                   "B did not notice A was down")
-        a.serve()
-        eventually(lambda: ledger(a, NUMBER).get("cancelled") == 4, "the push did not land once A came back")
-        eventually(lambda: all(p["status"] == "done" for p in b.pushes()), "B's pushes did not finish")
+        push_waits_while_a_is_down(a, b, lambda: cancel_in_b(b, NUMBER, line_id),
+                                   lambda: ledger(a, NUMBER).get("cancelled") == 4)
 
         # Nothing applied twice on A, nothing lost, and B agrees.
         assert ledger(a, NUMBER) == {**ledger(a, NUMBER), "cancelled": 4, "open": 2}
