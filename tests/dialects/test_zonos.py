@@ -85,13 +85,49 @@ def test_documented_example_field_by_field(api, anon, db):
     line = api.get("/v1/orders/4000000101").json()["lines"][0]
     assert (line["quantity"], line["cancelled_quantity"]) == (1, 1)
     types = [e["type"] for e in api.get("/v1/orders/4000000101/events").json()["data"]]
-    assert types == ["order.placed", "lines.cancelled", "landed_cost.recomputed", "invoice.revised"]
+    assert types == ["order.placed", "invoice.issued", "lines.cancelled", "landed_cost.recomputed", "invoice.revised"]
     invoices = api.get("/v1/orders/4000000101/invoices").json()
     assert [(i["number"], i["revision"], i["total"]) for i in invoices["data"]] == [
         ("INV-4000000101-1", 1, "25.79"), ("INV-4000000101-1", 2, "0.00")]  # 19.99 + 16.5% duty 3.30 + fee 2.50
     assert invoices["billable"] == "0.00"
     costs = api.get("/v1/orders/4000000101/landed-costs").json()
     assert [c["total"] for c in costs["data"]] == ["25.79", "0.00"] and costs["destination_country"] == "US"
+
+
+def test_an_order_billed_across_a_border_announces_its_first_invoice(api, db):
+    order = place(api, seed_order(quantity=2))
+    events = api.get("/v1/orders/4000000101/events").json()["data"]
+    assert [(e["type"], e["sequence"]) for e in events] == [("order.placed", 1), ("invoice.issued", 2)]
+    issued = events[1]
+    assert issued["occurred_at"] == events[0]["occurred_at"] == order["created_at"]
+    invoice = api.get("/v1/orders/4000000101/invoices").json()["data"]
+    assert [(i["number"], i["revision"]) for i in invoice] == [("INV-4000000101-1", 1)]
+    # 2 x 19.99 = 39.98 + 16.5% duty 6.60 + fee 2.50: what the invoice itself says
+    assert issued["data"] == {"invoice_number": "INV-4000000101-1", "total": "49.08", "amount_due": "49.08"}
+    assert invoice[0]["total"] == "49.08"
+    # one change, one version: the order placed is version 1 with both events
+    assert api.get("/v1/orders/4000000101").json()["version"] == 1
+
+
+def test_orders_not_billed_across_a_border_announce_no_invoice(api):
+    domestic = {**seed_order("4000000102", line="L-domestic", aon="AO-2"), "destination_country": None}
+    unpriced = seed_order("4000000103", line="L-unpriced", aon="AO-3") | {"destination_country": "ZZ"}
+    for body in (domestic, unpriced):  # no rates for ZZ: taken in all the same; its next change says why
+        place(api, body)
+        types = [e["type"] for e in api.get(f"/v1/orders/{body['order_number']}/events").json()["data"]]
+        assert types == ["order.placed"], body["order_number"]
+
+
+def test_a_batch_announces_each_cross_border_orders_first_invoice(api):
+    orders = [seed_order("4000000104", line="L-batch-1", aon="AO-4"),
+              {**seed_order("4000000105", line="L-batch-2", aon="AO-5"), "destination_country": None}]
+    response = api.post("/v1/orders/batch", json={"orders": orders})
+    assert response.status_code == 200, response.text
+    assert [r["status"] for r in response.json()["results"]] == [201, 201]
+    first = api.get("/v1/orders/4000000104/events").json()["data"]
+    assert [(e["type"], e["sequence"]) for e in first] == [("order.placed", 1), ("invoice.issued", 2)]
+    assert first[1]["data"]["invoice_number"] == "INV-4000000104-1"
+    assert [e["type"] for e in api.get("/v1/orders/4000000105/events").json()["data"]] == ["order.placed"]
 
 
 def test_by_account_order_number_and_sku_only(api):

@@ -17,12 +17,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from kalem.app.access import unknown_seller
-from kalem.app.ids import new_id
-from kalem.app.orders import PlaceOrder, check_lines, identical, intake_hash, seller_spec
+from kalem.app.orders import PlaceOrder, check_lines, identical, intake_hash, seller_spec, taken_in
 from kalem.domain.errors import KalemError
 from kalem.domain.events import Event
 from kalem.domain.orders import Order, OrderSpec
-from kalem.domain.orders import place_order as place
 from kalem.store.intake import Stored
 from kalem.store.uow import UnitOfWork
 
@@ -68,8 +66,7 @@ def place_orders(uow: UnitOfWork, cmds: Sequence[PlaceOrder]) -> list[Intake]:
                     outcomes[index] = Intake(spec.order_number, spec.seller_id, identical(spec, digest, stored[key]))
                     continue
                 check_lines(spec, in_use)
-                order, placed_events = place(spec, order_id=new_id("ord"), actor=cmds[index].principal.actor, now=now,
-                                              limits=cmds[index].limits)
+                order, placed_events = taken_in(spec, cmds[index], now)
             except KalemError as refused:
                 outcomes[index] = Intake(spec.order_number, spec.seller_id, error=refused)
                 continue

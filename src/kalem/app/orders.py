@@ -11,10 +11,13 @@ from operator import attrgetter
 from typing import Any
 
 from kalem.app.access import unknown_seller
+from kalem.app.billing import default_rate_table
 from kalem.app.ids import new_id
 from kalem.app.principals import Principal, seller_for_new_order
 from kalem.app.transaction import OrderTransaction
+from kalem.domain.billing import invoice_placed
 from kalem.domain.errors import LineIdInUse, OrderAlreadyExists, OrderInAnotherChannel, OrderNotFound
+from kalem.domain.events import Event
 from kalem.domain.orders import DIRECT, IntakeLimits, Order, OrderSpec, channel_name
 from kalem.domain.orders import place_order as place
 from kalem.store.codec import dumps
@@ -56,11 +59,17 @@ def place_order(uow: UnitOfWork, cmd: PlaceOrder) -> Placed:
         if looked.stored is not None:
             return tx.commit(Placed(uow.orders.get_by_id(identical(spec, fingerprint, looked.stored)), created=False))
         check_lines(spec, looked.in_use)
-        order, events = place(spec, order_id=new_id("ord"), actor=cmd.principal.actor, now=uow.now(),
-                              limits=cmd.limits)
+        order, events = taken_in(spec, cmd, uow.now())
         # A seller that must be known is there (read above); any other comes into being with its order.
         return tx.commit(Placed(tx.add(order, fingerprint, events, new_seller=not cmd.seller_must_be_known),
                                 created=True))
+
+
+def taken_in(spec: OrderSpec, cmd: PlaceOrder, now: datetime) -> tuple[Order, list[Event]]:
+    """The order as taken in, with its events: `order.placed`, then `invoice.issued` when it is billed
+    across a border (its invoice 1, the landed cost as placed)."""
+    order, events = place(spec, order_id=new_id("ord"), actor=cmd.principal.actor, now=now, limits=cmd.limits)
+    return invoice_placed(order, events, default_rate_table(), actor=cmd.principal.actor)
 
 
 def identical(spec: OrderSpec, digest: str, stored: Stored) -> str:

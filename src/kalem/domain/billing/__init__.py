@@ -23,6 +23,7 @@ from kalem.domain.billing.order_billing import (
     charge_invoice,
     destination_of,
     initial_billing,
+    invoice_placed,
     remove_item_units,
 )
 
@@ -42,6 +43,7 @@ __all__ = [
     "charge_invoice",
     "destination_of",
     "initial_billing",
+    "invoice_placed",
     "load_default_rate_table",
     "remove_item_units",
 ]

@@ -36,7 +36,13 @@ from typing import Any
 
 from kalem.domain.billing import invoices as invoicing
 from kalem.domain.billing.invoices import BillingHistory
-from kalem.domain.billing.landed_cost import LandedCost, LandedCostItem, RateTable, compute_landed_cost
+from kalem.domain.billing.landed_cost import (
+    LandedCost,
+    LandedCostError,
+    LandedCostItem,
+    RateTable,
+    compute_landed_cost,
+)
 from kalem.domain.errors import Conflict
 from kalem.domain.events.billing import (
     CreditNoteApplied,
@@ -177,14 +183,38 @@ def _amounts(record: dict[str, Any]) -> dict[str, Any]:
 
 
 def initial_billing(order: Order, table: RateTable) -> OrderBilling:
+    return _initial(order, table)[0]
+
+
+def _initial(order: Order, table: RateTable) -> tuple[OrderBilling, tuple[invoicing.BillingEffect, ...]]:
     history = BillingHistory(order.order_number, order.currency)
     country = destination_of(order)
     if country is None:
-        return OrderBilling(order.id, None, history)
+        return OrderBilling(order.id, None, history), ()
     lc = landed_cost_of(order, table, as_placed=True)
-    history, _ = invoicing.issue_next_invoice(history, lc.invoice_lines(), now=order.created_at,
-                                              reason="order placed")
-    return OrderBilling(order.id, country, history, (_record(lc, 1, order.created_at, "order placed"),))
+    history, effects = invoicing.issue_next_invoice(history, lc.invoice_lines(), now=order.created_at,
+                                                    reason="order placed")
+    placed = (_record(lc, 1, order.created_at, "order placed"),)
+    return OrderBilling(order.id, country, history, placed), effects
+
+
+def invoice_placed(order: Order, events: list[Event], table: RateTable, *, actor: Actor
+                   ) -> tuple[Order, list[Event]]:
+    """An order just placed (`place_order`'s answer) with its invoice 1's `invoice.issued` recorded after
+    `order.placed`, in the same version, when the order is billed across a border. The invoice itself
+    stays derived (`initial_billing`) until the order's first billing change. An order whose landed
+    cost cannot be computed (no rate for its destination) is taken in without it: its next billing
+    change reports why."""
+    try:
+        _, effects = _initial(order, table)
+    except LandedCostError:
+        return order, events
+    if not effects:
+        return order, events
+    recorder = order.recorder(actor, order.created_at)
+    for effect in effects:
+        _record_effect(recorder, effect)
+    return replace(order, last_sequence=recorder.sequence), events + recorder.events
 
 
 def _rebill(before: Order, order: Order, billing: OrderBilling, table: RateTable, recorder: EventRecorder,

@@ -25,7 +25,7 @@ class LandedCostRecomputed(EventData):
 
 @dataclass(frozen=True, slots=True)
 class InvoiceIssued(EventData):
-    """The order's invoice was issued."""
+    """An invoice was issued: invoice 1 with the order, when it is billed across a border."""
 
     TYPE: ClassVar[str] = "invoice.issued"
     invoice_number: str
@@ -69,7 +69,7 @@ class CreditNoteIssued(EventData):
 
 @dataclass(frozen=True, slots=True)
 class CreditNoteApplied(EventData):
-    """A credit note was applied to an invoice."""
+    """A pending credit note was settled against a later invoice (not sent: kalem issues no invoice after invoice 1)."""
 
     TYPE: ClassVar[str] = "credit_note.applied"
     credit_note_number: str
@@ -79,7 +79,7 @@ class CreditNoteApplied(EventData):
 
 @dataclass(frozen=True, slots=True)
 class CreditNoteReleased(EventData):
-    """An applied credit note was released again."""
+    """A settled credit note was released by a revision of that invoice (not sent, as `credit_note.applied`)."""
 
     TYPE: ClassVar[str] = "credit_note.released"
     credit_note_number: str
