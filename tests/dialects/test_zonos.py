@@ -4,6 +4,7 @@ contract."""
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
 
 import httpx
@@ -152,6 +153,13 @@ def test_charged_invoice_gets_a_credit_note(api):
     assert invoices["billable"] == latest
     assert float(before) - float(notes[0]["amount"]) == pytest.approx(float(latest))
     assert "credit_note.issued" in [e["type"] for e in api.get("/v1/orders/4000000101/events").json()["data"]]
+    # It names the unit it credits, which the refund account then holds, and what it gave back by type.
+    credited = notes[0]["units"]
+    assert len(credited) == 1 and credited[0]["line_id"] == LINE and credited[0]["first"] == credited[0]["last"]
+    line = api.get("/v1/orders/4000000101").json()["lines"][0]
+    assert {"first": credited[0]["first"], "last": credited[0]["last"], "state": "cancelled"} in line["units"]
+    assert set(notes[0]["amounts_by_type"]) <= {"ITEM", "SHIPPING", "DUTY_TAX_FEE"}
+    assert sum(Decimal(v) for v in notes[0]["amounts_by_type"].values()) == Decimal(notes[0]["amount"])
 
 
 def test_only_operators_record_charges(api, db):

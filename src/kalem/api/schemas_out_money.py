@@ -63,6 +63,12 @@ class CreditApplicationOut(Out):
     amount: str
 
 
+class RefundUnitsOut(Out):
+    line_id: str
+    first: int
+    last: int
+
+
 class CreditNoteOut(Out):
     number: str
     invoice_number: str
@@ -74,6 +80,10 @@ class CreditNoteOut(Out):
     issued_at: str
     applied_to_invoice: str | None
     applications: list[CreditApplicationOut]
+    units: list[RefundUnitsOut] = Field(description="the unit numbers it credits, per line: no refund may "
+                                                    "take them")
+    amounts_by_type: dict[str, str] = Field(description="what it gave back by type (ITEM, SHIPPING, "
+                                                        "DUTY_TAX_FEE); refunds may return only what is left")
 
 
 class CreditNoteList(Out):
@@ -163,12 +173,6 @@ class RefundPreviewOut(Out):
     order_number: str
     version: int
     breakdown: BreakdownOut
-
-
-class RefundUnitsOut(Out):
-    line_id: str
-    first: int
-    last: int
 
 
 class RefundLineCountOut(Out):

@@ -52,7 +52,9 @@ def credit_note_view(note: CreditNote, currency: str) -> dict[str, Any]:
             "amount": _money(note.amount), "remaining": _money(note.remaining), "vat_by_rate": _vat(note.vat_by_rate),
             "reason": note.reason, "issued_at": _time(note.issued_at), "applied_to_invoice": note.applied_to_invoice,
             "applications": [{"invoice_number": a.invoice_number, "amount": _money(a.amount)}
-                             for a in note.applications]}
+                             for a in note.applications],
+            "units": [{"line_id": line_id, "first": first, "last": last} for line_id, first, last in note.units],
+            "amounts_by_type": {kind: _money(amount) for kind, amount in note.by_type.items()}}
 
 
 @router.get("/{order_number}/invoices", summary="Every invoice revision, in issue order",

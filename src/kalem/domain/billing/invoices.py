@@ -155,6 +155,12 @@ class CreditNote:
     def remaining(self) -> Decimal:
         return self.amount - sum((a.amount for a in self.applications), Decimal(0))
 
+    @property
+    def by_type(self) -> dict[str, Decimal]:
+        """What it gave back by refund type. A note stored before notes named their parts counts as
+        items: what refunds may still return is then never more than it was."""
+        return dict(self.parts) if self.parts else {"ITEM": self.amount}
+
 
 @dataclass(frozen=True)
 class BillingHistory:

@@ -112,10 +112,7 @@ class OrderBilling:
 
     def credits(self) -> tuple[Credit, ...]:
         """The credit notes as the order's refund account counts them: money returned for their units."""
-        # A credit note stored before credit notes named their parts counts as items: what refunds may
-        # still return is then never more than it was.
-        return tuple(Credit(c.number, c.units, dict(c.parts) if c.parts else {"ITEM": c.amount})
-                     for c in self.history.credit_notes)
+        return tuple(Credit(c.number, c.units, c.by_type) for c in self.history.credit_notes)
 
 
 def destination_of(order: Order) -> str | None:
