@@ -16,6 +16,10 @@ or one whose process died) is met as on that path: 409 until its lease runs out,
 
 An answer is encoded once (`answer`): with a key, the text stored is the text answered, and a replay
 answers those very bytes.
+
+A use case run `optimistic` without a key is a compare-and-swap where the store offers one
+(store/uow.py): run again when its order moved meanwhile, up to `OPTIMISTIC_ATTEMPTS` times, then
+as a locked transaction, as is one that would write more than its order's one statement.
 """
 
 from __future__ import annotations
@@ -32,7 +36,11 @@ from kalem.app.principals import Principal
 from kalem.domain.errors import IdempotencyKeyInUse, IdempotencyKeyReused, IdempotencyKeyTooLong
 from kalem.store.codec import as_utc, dumps, stored_json
 from kalem.store.on_loop import on_loop
-from kalem.store.uow import UnitOfWork
+from kalem.store.uow import NotFoldable, OptimisticConflict, UnitOfWork
+
+#: Runs of an optimistic use case before it runs locked: a conflict needs another request to change the
+#: same order between one's read and its write, microseconds apart.
+OPTIMISTIC_ATTEMPTS = 3
 
 Rendered = tuple[int, Any]
 Stored = tuple[int, str]   # a finished request's status and its answer's JSON text
@@ -72,9 +80,11 @@ class Idempotency:
         self._lease = timedelta(seconds=lease_seconds)
 
     def run(self, key: str | None, principal: Principal, fingerprint_of: Any,
-            use_case: Callable[[UnitOfWork], Any], render: Callable[[Any], Rendered]) -> Response:
+            use_case: Callable[[UnitOfWork], Any], render: Callable[[Any], Rendered], *,
+            optimistic: bool = False) -> Response:
+        """`optimistic`: the use case writes one order with one statement (see the module docstring)."""
         if not key:
-            return answer(*render(use_case(self._uow())))
+            return answer(*render(self._optimistically(use_case) if optimistic else use_case(self._uow())))
         if len(key) > 255:
             raise IdempotencyKeyTooLong("Idempotency-Key is longer than 255 characters", field="Idempotency-Key")
         if on_loop():
@@ -101,6 +111,16 @@ class Idempotency:
             self._release(principal.key, key, claimed)
             raise
         return self._answered(outcome, render, result)
+
+    def _optimistically(self, use_case: Callable[[UnitOfWork], Any]) -> Any:
+        for _ in range(OPTIMISTIC_ATTEMPTS):
+            try:
+                return use_case(self._uow(optimistic=True))
+            except OptimisticConflict:
+                continue
+            except NotFoldable:
+                break
+        return use_case(self._uow())
 
     @staticmethod
     def _answered(outcome: list[Stored], render: Callable[[Any], Rendered], result: Any) -> Response:

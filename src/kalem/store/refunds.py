@@ -54,6 +54,11 @@ class RefundRepository:
             held.append(refund)
             held.sort(key=lambda r: (r.created_at, r.id))
 
+    @property
+    def pending(self) -> tuple[Refund, ...]:
+        """The refunds added and not yet written."""
+        return tuple(self._pending)
+
     def take_pending(self, order_id: str) -> list[dict[str, Any]]:
         """The rows of the refunds added for `order_id` and not yet written; the caller writes them."""
         mine = [r for r in self._pending if r.order_id == order_id]

@@ -51,28 +51,32 @@ class OrderRepository:
     _LINE = _q("SELECT order_id, seller_id FROM order_lines WHERE line_id = :l")
     _LINE_SELLER = _q("SELECT order_id, seller_id FROM order_lines WHERE line_id = :l AND seller_id = :s")
 
-    _STATEMENTS: dict[bool, dict[tuple[str, bool], Hot]] = {}  # built once per lock_rows, not per unit of work
+    # built once per (lock_rows, row_lock), not per unit of work
+    _STATEMENTS: dict[tuple[bool, bool], dict[tuple[str, bool], Hot]] = {}
 
     def __init__(self, conn: Connection, *, lock_rows: bool, routing: Routing | None = None,
-                 money: MoneyWithLock | None = None) -> None:
+                 money: MoneyWithLock | None = None, row_lock: bool = True) -> None:
         """`lock_rows` (PostgreSQL): a lock is `SELECT … FOR UPDATE`, and also reads who hears of the
         order's events into `routing` (store/routing.py) and what its refunds need into `money`
-        (store/money_with_lock.py)."""
+        (store/money_with_lock.py). Without `row_lock` (an optimistic unit of work) it reads all of it
+        in one snapshot but takes no row lock: the write's version check stands in for it."""
         self._conn = conn
-        if lock_rows not in self._STATEMENTS:
-            self._STATEMENTS[lock_rows] = {
-                (kind, lock): Hot(self._locking(base) if lock and lock_rows else base)
+        mode = lock_rows, row_lock
+        if mode not in self._STATEMENTS:
+            self._STATEMENTS[mode] = {
+                (kind, lock): Hot(self._locking(base, row_lock) if lock and lock_rows else base)
                 for kind, base in (("n", self._BY_NUMBER), ("ns", self._BY_NUMBER_SELLER), ("id", self._BY_ID))
                 for lock in (False, True)
             }
-        self._sql = self._STATEMENTS[lock_rows]
+        self._sql = self._STATEMENTS[mode]
         self._routing = routing if lock_rows else None
         self._money = money if lock_rows else None
 
     @staticmethod
-    def _locking(select: str) -> str:
-        return select.replace(f"SELECT {_ORDER_COLUMNS} FROM",
-                              f"SELECT {_ORDER_COLUMNS}, {routed}, {money_columns} FROM", 1) + " FOR UPDATE"
+    def _locking(select: str, row_lock: bool = True) -> str:
+        read = select.replace(f"SELECT {_ORDER_COLUMNS} FROM",
+                              f"SELECT {_ORDER_COLUMNS}, {routed}, {money_columns} FROM", 1)
+        return read + " FOR UPDATE" if row_lock else read
 
     def _found(self, rows: Sequence[Any], for_update: bool) -> None:
         if for_update and rows:

@@ -3,6 +3,17 @@
 `with uow:` begins; `uow.commit()` ends it; leaving the block without a commit rolls back.
 Hooks registered with `before_commit` run inside the transaction just before it commits, so an
 edge can store what it needs (an idempotent response) atomically with the change.
+
+An *optimistic* unit of work (`optimistic=True`; PostgreSQL, on the event loop) is the same use case
+as a compare-and-swap: no `BEGIN`, no row lock, no `COMMIT`. Its connection is in autocommit; the
+lock reads the order with everything its write needs in one statement (one snapshot) but locks
+nothing, and the save is the one statement that writes the order at the version read with its
+events, refunds and outbox rows (store/folded_write.py), atomic by itself. If the order moved
+meanwhile, nothing is written and `OptimisticConflict` says so: the caller runs the use case again.
+It suits a use case whose only write is its order's save (the direct cancel); one that ran anything
+through SQLAlchemy before the save (a read of a stored bill, or a write), saves twice, registered a
+commit hook or added another order's refund is stopped before it writes (`NotFoldable`) and runs as
+a locked transaction instead.
 """
 
 from __future__ import annotations
@@ -28,7 +39,7 @@ from kalem.store.db import Database
 from kalem.store.health import HealthRepository
 from kalem.store.intake import IntakeRepository
 from kalem.store.money_with_lock import MoneyWithLock
-from kalem.store.on_loop import on_loop
+from kalem.store.on_loop import on_loop, wait
 from kalem.store.refunds import RefundPolicyRepository, RefundRepository, ReturnRepository, StrategyRepository
 from kalem.store.repositories import (
     CancelRequestRepository,
@@ -64,6 +75,16 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+class OptimisticConflict(Exception):
+    """An optimistic unit of work's order moved between its read and its write: nothing was written,
+    and its caller runs the use case again."""
+
+
+class NotFoldable(Exception):
+    """An optimistic unit of work was asked for more than one write statement: nothing was written, and
+    the use case must run as a locked transaction."""
+
+
 class _Repository(Generic[R]):
     """A repository of the unit of work, built on its transaction's connection when first asked for:
     a use case asks for two or three of the many, and a hot write should not build the rest."""
@@ -88,9 +109,10 @@ class UnitOfWork:
     _routing: Routing
     _money: MoneyWithLock | None
     _built: dict[Any, Any]
+    _optimistic: bool
 
     orders = _Repository(lambda u: OrderRepository(u._conn, lock_rows=u._postgres, routing=u._routing,
-                                                   money=u._money))
+                                                   money=u._money, row_lock=not u._optimistic))
     cancel_requests = _Repository(lambda u: CancelRequestRepository(u._conn))
     events = _Repository(lambda u: EventRepository(u._conn, u._routing))
     sellers = _Repository(lambda u: SellerRepository(u._conn))
@@ -109,7 +131,10 @@ class UnitOfWork:
     channel_accounts = _Repository(lambda u: ChannelAccountRepository(u._conn, u._db.sealer))
     channel_drift = _Repository(lambda u: ChannelDriftRepository(u._conn))
 
-    def __init__(self, db: Database, *, write: bool = True, clock: Callable[[], datetime] = utcnow) -> None:
+    def __init__(self, db: Database, *, write: bool = True, clock: Callable[[], datetime] = utcnow,
+                 optimistic: bool = False) -> None:
+        """`optimistic`: a compare-and-swap instead of a locked transaction (see the module docstring),
+        where it applies — a write on PostgreSQL, on the event loop; elsewhere it is a locked one."""
         self._db = db
         self._write = write
         self._clock = clock
@@ -117,6 +142,8 @@ class UnitOfWork:
         self._opening: list[Callable[[], None]] = []
         self._lock = db.write_lock if write else None
         self._postgres = not db.is_sqlite
+        self._asked_optimistic = optimistic and write and self._postgres
+        self._optimistic = False
         self.committed = False
 
     def now(self) -> datetime:
@@ -139,7 +166,12 @@ class UnitOfWork:
             if self._write and not self._postgres:   # SQLite's writer begins IMMEDIATE (store/db.py)
                 conn = conn.execution_options(kalem_write=True)
             self._conn = conn
-            self._tx = conn.begin()
+            self._optimistic = self._asked_optimistic and self._db.loop_engine is not None and on_loop()
+            if self._optimistic:
+                self._autocommit(True)   # psycopg's flag: no round trip
+                self._saved = False
+            else:
+                self._tx = conn.begin()
         except BaseException as failed:
             tracing.finish(self._span, failed)
             if self._lock is not None:
@@ -169,6 +201,8 @@ class UnitOfWork:
         """Write a locked order's next version at the version its lock read, and append its events with
         their outbox rows; the events' ids. On PostgreSQL, once a lock has read who hears of the events,
         all of it is one statement (store/folded_write.py); else a statement per table."""
+        if self._optimistic:
+            return self._swap(order, expected_version, events)
         if folded_write.applies(self._routing, order, events):
             ids = self.events.new_ids(events)
             if not folded_write.save(self._conn, self._routing, order, expected_version=expected_version,
@@ -178,6 +212,21 @@ class UnitOfWork:
             return ids
         self.orders.save(order, expected_version=expected_version)
         return self.events.append(events)
+
+    def _swap(self, order: Order, expected_version: int, events: Sequence[Event]) -> list[str]:
+        """An optimistic unit of work's one write (see the module docstring)."""
+        refunds = self._built.get("refunds")
+        others = refunds is not None and any(r.order_id != order.id for r in refunds.pending)
+        if (self._saved or self._hooks or others or self._conn.in_transaction()
+                or not folded_write.applies(self._routing, order, events)):
+            raise NotFoldable(order.id)
+        self._saved = True
+        ids = self.events.new_ids(events)
+        if not folded_write.save(self._conn, self._routing, order, expected_version=expected_version,
+                                 events=events, event_ids=ids, refunds=self.refunds.take_pending(order.id)):
+            raise OptimisticConflict(order.order_number)
+        self.events.appended.extend(events)
+        return ids
 
     def add_order(self, order: Order, intake_hash: str, events: Sequence[Event], *, new_seller: bool) -> list[str]:
         """Write a new order with its events and their outbox rows, and its seller if `new_seller` and not
@@ -194,6 +243,15 @@ class UnitOfWork:
         self.orders.add(order, intake_hash)
         return self.events.append(events)
 
+    def _autocommit(self, on: bool) -> None:
+        driver: Any = self._conn.connection.driver_connection   # psycopg's async connection
+        try:
+            wait(driver.set_autocommit(on))
+        except driver.Error as failed:
+            # A lost connection: never back to the pool in a state a locked transaction would not expect.
+            self._conn.invalidate(failed)
+            raise
+
     def ping(self) -> None:
         """One round trip to the database (the readiness check)."""
         self._conn.exec_driver_sql("SELECT 1").close()
@@ -205,7 +263,10 @@ class UnitOfWork:
             refunds.flush()
         for hook in self._hooks:
             hook(result)
-        self._tx.commit()
+        if not self._optimistic:
+            self._tx.commit()
+        elif self._conn.in_transaction():   # an optimistic one's write committed by itself: nothing after it
+            raise RuntimeError("an optimistic unit of work ran a statement after its write")
         self.committed = True
         events = self._built.get("events")
         if events is not None:
@@ -215,7 +276,9 @@ class UnitOfWork:
                  tb: TracebackType | None) -> None:
         try:
             try:
-                if self._tx.is_active:
+                if self._optimistic:
+                    self._autocommit(False)   # before the connection goes back to the pool
+                elif self._tx.is_active:
                     self._tx.rollback()
             except DBAPIError as failed:
                 # The connection was lost (the server went away): the server has rolled back already.

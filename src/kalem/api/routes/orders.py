@@ -68,7 +68,7 @@ def cancel(order_number: str, body: CancellationIn, ctx: Ctx, caller: Caller,
                       caller, seller_id, _version(if_match))
     return ctx.idempotency.run(
         idempotency_key, caller, [f"POST /v1/orders/{order_number}/cancellations", body.model_dump(mode="json")],
-        lambda uow: cancel_lines(uow, cmd), lambda order: (200, views.order_view(order)))
+        lambda uow: cancel_lines(uow, cmd), lambda order: (200, views.order_view(order)), optimistic=True)
 
 
 @router.get("/{order_number}/events", summary="The order's history, in sequence", response_model=EventPage)

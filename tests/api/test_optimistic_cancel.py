@@ -1,0 +1,147 @@
+"""A direct cancel without an `Idempotency-Key`, on PostgreSQL's event loop, is a compare-and-swap
+(store/uow.py): its read takes no row lock, its one write is at the version read, in autocommit. An
+order that moved between the two is read again; a use case that would write more runs locked."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import httpx
+import pytest
+import sqlalchemy as sa
+
+from kalem.api.idempotency import OPTIMISTIC_ATTEMPTS, Idempotency
+from kalem.app.cancellation import CancelLines, cancel_lines
+from kalem.app.principals import Principal
+from kalem.app.transaction import OrderTransaction
+from kalem.domain.orders import CancelItem
+from kalem.domain.orders import cancel_lines as domain_cancel
+from kalem.store import on_loop
+from kalem.store.db import Database
+from kalem.store.uow import NotFoldable, OptimisticConflict, UnitOfWork
+from tests.conftest import ADMIN, Server, empty
+from tests.support import order
+
+NUMBER = "4000000951"
+LINE = "item000951"
+OPERATOR = Principal("operator", "admin")
+
+
+@pytest.fixture
+def pg(servers: dict[str, Server]) -> Iterator[tuple[Database, httpx.Client]]:
+    """A Database of its own (its async connections belong to this test's event loop) on the suite's
+    PostgreSQL, with one order placed through the served API."""
+    server = servers["postgresql"]
+    empty(server.db)
+    db = Database.connect(server.settings.database_url, pool_size=1)
+    with httpx.Client(base_url=server.url, headers={"Authorization": f"Bearer {ADMIN}"}, timeout=30) as api:
+        assert api.post("/v1/orders", json=order(NUMBER)).status_code == 201
+        try:
+            yield db, api
+        finally:
+            db.dispose()
+
+
+def on_the_loop(fn: Callable[[], Any]) -> Any:
+    return asyncio.run(on_loop.run(fn))
+
+
+def cancel(quantity: int = 1) -> CancelLines:
+    return CancelLines(NUMBER, (CancelItem(LINE, quantity, 136),), OPERATOR)
+
+
+def cancelled(api: Any) -> int:
+    return int(api.get(f"/v1/orders/{NUMBER}").json()["lines"][0]["cancelled_quantity"])
+
+
+def test_an_order_that_moved_between_the_read_and_the_write_is_not_written(pg):
+    db, api = pg
+
+    def moved_meanwhile() -> None:
+        uow = UnitOfWork(db, optimistic=True)
+        with OrderTransaction(uow) as tx:
+            read = tx.lock(NUMBER, OPERATOR)
+            assert uow._conn.connection.driver_connection.autocommit is True   # no BEGIN, no row lock
+            assert api.post(f"/v1/orders/{NUMBER}/cancellations",   # another request, committed
+                            json={"lines": [{"line_id": LINE, "quantity": 1, "reason_id": 136}]}).status_code == 200
+            changed, events = domain_cancel(read, cancel(2).items, actor=OPERATOR.actor, now=uow.now())
+            with pytest.raises(OptimisticConflict):
+                tx.save(changed, events)
+
+    on_the_loop(moved_meanwhile)
+    assert cancelled(api) == 1   # the other request's unit, and nothing of the swap that lost
+    events = [e["type"] for e in api.get(f"/v1/orders/{NUMBER}/events").json()["data"]]
+    assert events.count("lines.cancelled") == 1
+
+
+def test_the_connection_goes_back_to_the_pool_out_of_autocommit(pg):
+    db, api = pg
+
+    def swap_then_lock() -> bool:
+        cancel_lines(UnitOfWork(db, optimistic=True), cancel())
+        with UnitOfWork(db) as uow:   # the pool's one connection, again
+            return bool(uow._conn.connection.driver_connection.autocommit)
+
+    assert on_the_loop(swap_then_lock) is False
+    assert cancelled(api) == 1
+
+
+@pytest.mark.parametrize("more", ["a commit hook", "a statement through SQLAlchemy", "a second save"])
+def test_more_than_one_write_is_refused_before_anything_is_written(pg, more):
+    db, api = pg
+
+    def refused() -> None:
+        uow = UnitOfWork(db, optimistic=True)
+        with OrderTransaction(uow) as tx:
+            read = tx.lock(NUMBER, OPERATOR)
+            if more == "a commit hook":   # it would run after the write had committed
+                uow.before_commit(lambda result: None)
+            elif more == "a statement through SQLAlchemy":   # it could have written
+                uow._conn.execute(sa.text("SELECT 1"))
+            changed, events = domain_cancel(read, cancel().items, actor=OPERATOR.actor, now=uow.now())
+            if more == "a second save":
+                tx.save(changed, events)
+                changed, events = domain_cancel(changed, cancel().items, actor=OPERATOR.actor, now=uow.now())
+            with pytest.raises(NotFoldable):
+                tx.save(changed, events)
+
+    on_the_loop(refused)
+    assert cancelled(api) == (1 if more == "a second save" else 0)
+
+
+def test_optimistic_is_locked_where_it_does_not_apply(db):
+    """SQLite, or off the event loop: a locked transaction whatever was asked."""
+    uow = UnitOfWork(db, optimistic=True)
+    with uow:
+        assert uow._optimistic is False
+
+
+class _Runs:
+    """A use case that raises what it is given, run after run, and records how it was run."""
+
+    def __init__(self, *raising: type[Exception]) -> None:
+        self.raising = list(raising)
+        self.optimistic: list[bool] = []
+
+    def __call__(self, uow: UnitOfWork) -> str:
+        self.optimistic.append(uow._asked_optimistic)
+        if self.raising:
+            raise self.raising.pop(0)("moved")
+        return "done"
+
+
+@pytest.mark.parametrize(("raising", "runs"), [
+    ((), [True]),
+    ((OptimisticConflict,), [True, True]),
+    ((OptimisticConflict,) * OPTIMISTIC_ATTEMPTS, [True] * OPTIMISTIC_ATTEMPTS + [False]),
+    ((NotFoldable,), [True, False]),
+])
+def test_a_conflict_runs_the_use_case_again_and_at_last_locked(servers, raising, runs):
+    idempotency = Idempotency(lambda **kw: UnitOfWork(servers["postgresql"].db, **kw), lease_seconds=60)
+    use_case = _Runs(*raising)
+    response = idempotency.run(None, OPERATOR, None, use_case, lambda result: (200, {"result": result}),
+                               optimistic=True)
+    assert response.body == b'{"result":"done"}'
+    assert use_case.optimistic == runs
