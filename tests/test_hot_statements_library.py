@@ -23,6 +23,7 @@ On SQLite a `Hot` is SQLAlchemy's `execute` of its `text()`: nothing is bypassed
 from __future__ import annotations
 
 import ast
+import asyncio
 import gc
 import importlib
 import inspect
@@ -40,9 +41,12 @@ from psycopg.rows import namedtuple_row
 from sqlalchemy.dialects.postgresql.psycopg import PGDialect_psycopg
 from sqlalchemy.engine import Connection
 
+from kalem.store import on_loop
 from kalem.store.db import Database
 from kalem.store.hot import Hot
+from kalem.store.on_loop import wait
 from kalem.store.repositories import OrderRepository
+from kalem.store.uow import UnitOfWork
 from tests.conftest import ADMIN, Server, empty
 from tests.dialects.test_zonos import LINE, UPDATE, gql, place, seed_order, zid
 from tests.support import order
@@ -60,7 +64,8 @@ def every_hot_statement() -> list[Hot]:
         if any(isinstance(node, ast.ImportFrom) and node.module == "kalem.store.hot" for node in ast.walk(tree)):
             importlib.import_module(".".join(path.relative_to(SRC).with_suffix("").parts))
     for lock_rows in (False, True):
-        OrderRepository(None, lock_rows=lock_rows)
+        for row_lock in (False, True):
+            OrderRepository(None, lock_rows=lock_rows, row_lock=row_lock)
     found = {id(o): o for o in gc.get_objects() if isinstance(o, Hot)}
     return sorted(found.values(), key=lambda statement: statement.text.text)
 
@@ -124,6 +129,10 @@ class Shadow:
             if conn.dialect.name != "postgresql":
                 return ours(statement, conn, params)
             sent: list[Any] = []
+            driver = conn.connection.driver_connection
+            autocommit = driver.autocommit   # an optimistic unit of work's (store/uow.py): no transaction
+            if autocommit:
+                wait(driver.set_autocommit(False))   # the library's run in a transaction of the shadow's own
             savepoint = conn.begin_nested()
             self._sent.noted = (conn, sent)
             try:
@@ -132,6 +141,9 @@ class Shadow:
             finally:
                 self._sent.noted = None
                 savepoint.rollback()
+                if autocommit:
+                    conn.rollback()
+                    wait(driver.set_autocommit(True))
             answer = ours(statement, conn, params)
             mine = _answer(answer) if way == "rows" else answer
             single = params[0] if isinstance(params, list) and len(params) == 1 else params
@@ -187,6 +199,9 @@ def test_the_hot_writes_answer_as_sqlalchemys_execute(postgres_server, monkeypat
         assert api.post("/v1/orders/4000000951/cancellations", json=cancel,
                         headers={"If-Match": 'W/"1"'}).status_code == 412   # a stale version: nothing updated
         assert api.post("/v1/orders/4000000951/cancellations?seller_id=acme", json=cancel).status_code == 200
+        assert api.post("/v1/orders/4000000953/cancellations?seller_id=acme", headers={"Idempotency-Key": "k-953"},
+                        json={"lines": [{"line_id": "item000953", "quantity": 1, "reason_id": 136}]},
+                        ).status_code == 200   # keyed: locked
         split = {"packages": [{"items": [{"line_id": "item000951", "quantity": 1}]}]}
         assert api.post("/v1/orders/4000000951/packages/BB_pid000951/split", json=split).status_code == 200
         assert api.post("/v1/orders/4000000951/cancellations-with-refund", json={
@@ -201,6 +216,16 @@ def test_the_hot_writes_answer_as_sqlalchemys_execute(postgres_server, monkeypat
         assert "errors" not in gql(api, "query($id: ID!) { order(orderId: $id) { id } }", id=zid(zonos))
         assert api.get("/v1/orders/4000000951").status_code == 200
         assert api.get("/v1/orders/4000000951?seller_id=acme").status_code == 200
+    own = Database.connect(postgres_server.settings.database_url, pool_size=1)   # its own event loop's
+    try:
+        with shadow.listening(own):
+            def unlocked_reads() -> None:   # an optimistic unit of work's (store/uow.py), by number and by id
+                with UnitOfWork(own, optimistic=True) as uow:
+                    found = uow.orders.get("4000000951", None, for_update=True)
+                    uow.orders.get_by_id(found.id, for_update=True)
+            asyncio.run(on_loop.run(unlocked_reads))
+    finally:
+        own.dispose()
     assert shadow.differences == []
     # Every hot statement kalem has was among them (a new one wants a request above that runs it).
     assert shadow.compared["rows"] | shadow.compared["run"] == {s.text.text for s in every_hot_statement()}
