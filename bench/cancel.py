@@ -97,9 +97,9 @@ def bench_paths(pg: object, url: str, orders: int, *, seconds: int, warmup: int,
     import floor
     results = []
     pool = {"KALEM_ASYNC_WRITES": "false"}
-    for seed, (name, env, keyed) in enumerate((("kalem, transaction on the event loop", {}, False),
+    for seed, (name, env, keyed) in enumerate((("kalem, on the event loop (a compare-and-swap)", {}, False),
                                                ("kalem, on the event loop, with an Idempotency-Key", {}, True),
-                                               ("kalem, transaction on the thread pool", pool, False),
+                                               ("kalem, locked transaction on the thread pool", pool, False),
                                                ("kalem, on the thread pool, with an Idempotency-Key", pool, True))):
         with common.kalem_server(url, workers=workers, env=env) as base:
             # a seed of its own: no run sends another's Idempotency-Keys (they would be replays)
@@ -324,8 +324,9 @@ def report(command: str, version: str, pg: list[SizeResult], sqlite: tuple[int, 
     if paths and pg:
         tps = pg[0].pgbench_tps
         out += ["", f"**Each path beside pgbench and the floor, same run.** On the first size's database, one after "
-                    f"another with the same wrk load: kalem with the hot writes' transactions on the event loop "
-                    f"(the default) and on the thread pool (`KALEM_ASYNC_WRITES=false`), each without "
+                    f"another with the same wrk load: kalem with the hot writes on the event loop (the default: "
+                    f"without a key the cancel is a compare-and-swap, with one a locked transaction) and on the "
+                    f"thread pool (`KALEM_ASYNC_WRITES=false`, locked transactions), each without "
                     f"and with an Idempotency-Key of its own on every request, then the floor (bench/floor.py). "
                     f"pgbench: the mean of the runs before and after them ({tps:,.0f} tps).", "",
                 "| path | cancels/s | p50 | p99 | / pgbench | / floor | CPU/cancel server + PG |",
