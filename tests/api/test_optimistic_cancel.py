@@ -20,6 +20,7 @@ from kalem.domain.orders import CancelItem
 from kalem.domain.orders import cancel_lines as domain_cancel
 from kalem.store import on_loop
 from kalem.store.db import Database
+from kalem.store.on_loop import wait
 from kalem.store.uow import NotFoldable, OptimisticConflict, UnitOfWork
 from tests.conftest import ADMIN, Server, empty
 from tests.support import order
@@ -86,6 +87,22 @@ def test_the_connection_goes_back_to_the_pool_out_of_autocommit(pg):
 
     assert on_the_loop(swap_then_lock) is False
     assert cancelled(api) == 1
+
+
+def test_a_connection_it_cannot_reset_is_not_pooled(pg):
+    db, _ = pg
+
+    def left_in_a_transaction() -> tuple[int, int, bool]:
+        with UnitOfWork(db, optimistic=True) as uow:
+            driver = uow._conn.connection.driver_connection
+            wait(driver.execute("BEGIN"))   # a state the unit of work's reset refuses
+            first = driver.info.backend_pid
+        with UnitOfWork(db) as uow:   # the pool's one connection: a new one
+            driver = uow._conn.connection.driver_connection
+            return first, driver.info.backend_pid, driver.autocommit
+
+    first, second, autocommit = on_the_loop(left_in_a_transaction)
+    assert first != second and autocommit is False
 
 
 @pytest.mark.parametrize("more", ["a commit hook", "a statement through SQLAlchemy", "a second save"])

@@ -166,9 +166,9 @@ class UnitOfWork:
             if self._write and not self._postgres:   # SQLite's writer begins IMMEDIATE (store/db.py)
                 conn = conn.execution_options(kalem_write=True)
             self._conn = conn
-            self._optimistic = self._asked_optimistic and self._db.loop_engine is not None and on_loop()
+            self._optimistic = (self._asked_optimistic and self._db.loop_engine is not None and on_loop()
+                                and self._autocommit(True))
             if self._optimistic:
-                self._autocommit(True)   # psycopg's flag: no round trip
                 self._saved = False
             else:
                 self._tx = conn.begin()
@@ -243,14 +243,16 @@ class UnitOfWork:
         self.orders.add(order, intake_hash)
         return self.events.append(events)
 
-    def _autocommit(self, on: bool) -> None:
+    def _autocommit(self, on: bool) -> bool:
+        """Set psycopg's autocommit flag (no round trip) if the connection is idle; whether it was. A
+        connection that is not (lost, or a statement cut short) is left as it is: at the start the unit
+        of work is then a locked one, whose first statement reports the loss as always."""
+        from psycopg.pq import TransactionStatus
         driver: Any = self._conn.connection.driver_connection   # psycopg's async connection
-        try:
-            wait(driver.set_autocommit(on))
-        except driver.Error as failed:
-            # A lost connection: never back to the pool in a state a locked transaction would not expect.
-            self._conn.invalidate(failed)
-            raise
+        if driver.pgconn.transaction_status != TransactionStatus.IDLE:
+            return False
+        wait(driver.set_autocommit(on))
+        return True
 
     def ping(self) -> None:
         """One round trip to the database (the readiness check)."""
@@ -277,7 +279,8 @@ class UnitOfWork:
         try:
             try:
                 if self._optimistic:
-                    self._autocommit(False)   # before the connection goes back to the pool
+                    if not self._autocommit(False):   # never back to the pool in autocommit
+                        self._conn.invalidate()
                 elif self._tx.is_active:
                     self._tx.rollback()
             except DBAPIError as failed:
