@@ -199,12 +199,12 @@ def invoice_placed(order: Order, events: list[Event], table: RateTable, *, actor
                    ) -> tuple[Order, list[Event]]:
     """An order just placed (`place_order`'s answer) with its invoice 1's `invoice.issued` recorded after
     `order.placed`, in the same version, when the order is billed across a border. The invoice itself
-    stays derived (`initial_billing`) until the order's first billing change. An order whose landed
-    cost cannot be computed (no rate for its destination) is taken in without it: its next billing
-    change reports why."""
+    stays derived (`initial_billing`) until the order's first billing change. An order that cannot be
+    billed (no rate for its destination, or a bill its rates cannot make) is taken in without it: its
+    next billing change reports why."""
     try:
         _, effects = _initial(order, table)
-    except LandedCostError:
+    except (LandedCostError, invoicing.BillingError):
         return order, events
     if not effects:
         return order, events
