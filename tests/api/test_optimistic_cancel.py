@@ -21,7 +21,8 @@ from kalem.domain.orders import cancel_lines as domain_cancel
 from kalem.store import on_loop
 from kalem.store.db import Database
 from kalem.store.on_loop import wait
-from kalem.store.uow import NotFoldable, OptimisticConflict, UnitOfWork
+from kalem.store.optimistic import NotFoldable, OptimisticConflict
+from kalem.store.uow import UnitOfWork
 from tests.conftest import ADMIN, Server, empty
 from tests.support import order
 
@@ -105,8 +106,8 @@ def test_a_connection_it_cannot_reset_is_not_pooled(pg):
     assert first != second and autocommit is False
 
 
-@pytest.mark.parametrize("more", ["a commit hook", "a statement through SQLAlchemy", "a second save"])
-def test_more_than_one_write_is_refused_before_anything_is_written(pg, more):
+@pytest.mark.parametrize("more", ["a commit hook", "a second save"])
+def test_more_than_one_write_is_refused_before_anything_more_is_written(pg, more):
     db, api = pg
 
     def refused() -> None:
@@ -115,8 +116,6 @@ def test_more_than_one_write_is_refused_before_anything_is_written(pg, more):
             read = tx.lock(NUMBER, OPERATOR)
             if more == "a commit hook":   # it would run after the write had committed
                 uow.before_commit(lambda result: None)
-            elif more == "a statement through SQLAlchemy":   # it could have written
-                uow._conn.execute(sa.text("SELECT 1"))
             changed, events = domain_cancel(read, cancel().items, actor=OPERATOR.actor, now=uow.now())
             if more == "a second save":
                 tx.save(changed, events)
@@ -126,6 +125,41 @@ def test_more_than_one_write_is_refused_before_anything_is_written(pg, more):
 
     on_the_loop(refused)
     assert cancelled(api) == (1 if more == "a second save" else 0)
+
+
+@pytest.mark.parametrize("way", ["through SQLAlchemy", "a Hot write"])
+def test_a_statement_besides_its_write_is_refused_before_it_is_sent(pg, way):
+    db, api = pg
+
+    def refused() -> None:
+        with UnitOfWork(db, optimistic=True) as uow, pytest.raises(NotFoldable):
+            if way == "through SQLAlchemy":
+                uow._conn.execute(sa.text("UPDATE orders SET version = version + 1"))
+            else:   # the key's claim, a `Hot` write
+                uow.idempotency.claim_or_wait("operator:admin", "k-951", "print", uow.now(), uow.now())
+
+    on_the_loop(refused)
+    assert api.get(f"/v1/orders/{NUMBER}").json()["version"] == 1
+    with db.engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM idempotency_keys")).scalar_one() == 0
+
+
+def test_a_statement_after_the_write_is_an_error_not_a_second_run(pg):
+    db, api = pg
+
+    def saved_then_more(uow: UnitOfWork) -> Any:
+        with OrderTransaction(uow) as tx:
+            read = tx.lock(NUMBER, OPERATOR)
+            changed, events = domain_cancel(read, cancel().items, actor=OPERATOR.actor, now=uow.now())
+            tx.save(changed, events)   # committed by itself
+            uow._conn.execute(sa.text("SELECT 1"))   # refused: more, after the write
+            return tx.commit(changed)
+
+    idempotency = Idempotency(lambda **kw: UnitOfWork(db, **kw), lease_seconds=60)
+    with pytest.raises(RuntimeError, match="after its write"):
+        on_the_loop(lambda: idempotency.run(None, OPERATOR, None, saved_then_more, lambda r: (200, {}),
+                                            optimistic=True))
+    assert cancelled(api) == 1   # once: never run again, locked
 
 
 def test_optimistic_is_locked_where_it_does_not_apply(db):

@@ -36,7 +36,8 @@ from kalem.app.principals import Principal
 from kalem.domain.errors import IdempotencyKeyInUse, IdempotencyKeyReused, IdempotencyKeyTooLong
 from kalem.store.codec import as_utc, dumps, stored_json
 from kalem.store.on_loop import on_loop
-from kalem.store.uow import NotFoldable, OptimisticConflict, UnitOfWork
+from kalem.store.optimistic import NotFoldable, OptimisticConflict
+from kalem.store.uow import UnitOfWork
 
 #: Runs of an optimistic use case before it runs locked: a conflict needs another request to change the
 #: same order between one's read and its write, microseconds apart.

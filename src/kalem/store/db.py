@@ -30,6 +30,7 @@ from sqlalchemy import event
 from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
 
 from kalem.observability import database as observability
+from kalem.store.optimistic import refuse_statements
 from kalem.store.sealed import UNKEYED, Sealer
 
 log = logging.getLogger("kalem.store")
@@ -69,6 +70,7 @@ def create_loop_engine(url: str, *, pool_size: int = 10) -> sa.Engine:
     url = url.replace("postgresql+psycopg://", "postgresql+psycopg_async://", 1)
     engine = create_async_engine(url, **options).sync_engine
     _ping_when_idle(engine)
+    refuse_statements(engine)   # an optimistic unit of work's (store/optimistic.py)
     return engine
 
 

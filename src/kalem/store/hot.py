@@ -21,6 +21,7 @@ from sqlalchemy.engine import Connection
 from kalem.observability import tracing
 from kalem.observability.database import statement as observed_statement
 from kalem.store.on_loop import wait
+from kalem.store.optimistic import NotFoldable, in_autocommit
 
 
 class Hot:
@@ -40,6 +41,8 @@ class Hot:
             params = params[0]  # psycopg's `executemany` sets up a pipeline even for one row
         if conn.dialect.name != "postgresql":
             return conn.execute(self.text, params).rowcount
+        if in_autocommit(conn):   # an optimistic unit of work writes only its one statement
+            raise NotFoldable(self._pg[:80])
         return self._driver(conn, params, lambda cur: cur.rowcount)
 
     def _driver(self, conn: Connection, params: Any, result: Any, row_factory: Any = None) -> Any:

@@ -10,10 +10,11 @@ lock reads the order with everything its write needs in one statement (one snaps
 nothing, and the save is the one statement that writes the order at the version read with its
 events, refunds and outbox rows (store/folded_write.py), atomic by itself. If the order moved
 meanwhile, nothing is written and `OptimisticConflict` says so: the caller runs the use case again.
-It suits a use case whose only write is its order's save (the direct cancel); one that ran anything
-through SQLAlchemy before the save (a read of a stored bill, or a write), saves twice, registered a
-commit hook or added another order's refund is stopped before it writes (`NotFoldable`) and runs as
-a locked transaction instead.
+It suits a use case whose only write is its order's save (the direct cancel); one that sends a
+statement through SQLAlchemy (a read of a stored bill, or a write) or a `Hot` write, saves twice,
+registered a commit hook or added another order's refund is stopped before it sends it
+(`NotFoldable`, store/optimistic.py) and runs as a locked transaction instead. After the write,
+anything of the kind is a programming error (`RuntimeError`), never a second run.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from kalem.store.health import HealthRepository
 from kalem.store.intake import IntakeRepository
 from kalem.store.money_with_lock import MoneyWithLock
 from kalem.store.on_loop import on_loop, wait
+from kalem.store.optimistic import NotFoldable, OptimisticConflict
 from kalem.store.refunds import RefundPolicyRepository, RefundRepository, ReturnRepository, StrategyRepository
 from kalem.store.repositories import (
     CancelRequestRepository,
@@ -73,16 +75,6 @@ def _checkout(db: Database) -> Connection:
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
-
-
-class OptimisticConflict(Exception):
-    """An optimistic unit of work's order moved between its read and its write: nothing was written,
-    and its caller runs the use case again."""
-
-
-class NotFoldable(Exception):
-    """An optimistic unit of work was asked for more than one write statement: nothing was written, and
-    the use case must run as a locked transaction."""
 
 
 class _Repository(Generic[R]):
@@ -217,8 +209,7 @@ class UnitOfWork:
         """An optimistic unit of work's one write (see the module docstring)."""
         refunds = self._built.get("refunds")
         others = refunds is not None and any(r.order_id != order.id for r in refunds.pending)
-        if (self._saved or self._hooks or others or self._conn.in_transaction()
-                or not folded_write.applies(self._routing, order, events)):
+        if self._saved or self._hooks or others or not folded_write.applies(self._routing, order, events):
             raise NotFoldable(order.id)
         self._saved = True
         ids = self.events.new_ids(events)
@@ -265,10 +256,8 @@ class UnitOfWork:
             refunds.flush()
         for hook in self._hooks:
             hook(result)
-        if not self._optimistic:
+        if not self._optimistic:   # an optimistic one's write committed by itself
             self._tx.commit()
-        elif self._conn.in_transaction():   # an optimistic one's write committed by itself: nothing after it
-            raise RuntimeError("an optimistic unit of work ran a statement after its write")
         self.committed = True
         events = self._built.get("events")
         if events is not None:
@@ -294,3 +283,6 @@ class UnitOfWork:
         finally:
             if self._lock is not None:
                 self._lock.__exit__(None, None, None)
+        if self._optimistic and self._saved and isinstance(exc, NotFoldable):
+            # Refused after the write had committed: a second run would apply the change twice.
+            raise RuntimeError(f"an optimistic unit of work was asked for more after its write: {exc}") from exc

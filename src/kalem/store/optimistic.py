@@ -1,0 +1,36 @@
+"""What an optimistic unit of work (store/uow.py) may not do, and how it says so.
+
+Its connection is in autocommit, so a statement it sends commits at once: besides its one folded write,
+a statement through SQLAlchemy or a `Hot` write would be applied outside the compare-and-swap. Both are
+refused before they are sent (`NotFoldable`), and the use case runs as a locked transaction instead.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+
+
+class OptimisticConflict(Exception):
+    """An optimistic unit of work's order moved between its read and its write: nothing was written,
+    and its caller runs the use case again."""
+
+
+class NotFoldable(Exception):
+    """An optimistic unit of work was asked for a statement it does not run: nothing was written, and
+    the use case must run as a locked transaction."""
+
+
+def in_autocommit(conn: Any) -> bool:
+    """Whether this SQLAlchemy connection's psycopg connection is an optimistic unit of work's."""
+    return bool(conn.connection.driver_connection.autocommit)
+
+
+def refuse_statements(engine: sa.Engine) -> None:
+    """On the event loop's engine: refuse a statement sent through SQLAlchemy in autocommit."""
+    @event.listens_for(engine, "before_cursor_execute")
+    def _refused(conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if in_autocommit(conn):
+            raise NotFoldable(statement[:80])
