@@ -33,7 +33,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -55,6 +55,14 @@ class _Connections:
 
     def __init__(self) -> None:
         self.free: asyncio.Queue[Any] = asyncio.Queue()
+
+    @contextlib.asynccontextmanager
+    async def borrowed(self) -> AsyncIterator[Any]:
+        conn = await self.free.get()
+        try:
+            yield conn
+        finally:
+            self.free.put_nowait(conn)
 
     async def open(self, url: str) -> None:
         import psycopg
@@ -82,44 +90,36 @@ def _cancelled(body: str, version: int, request: dict[str, Any]) -> str:
 
 async def _swap(number: str, request: dict[str, Any]) -> bytes | None:
     """The cancel as a compare-and-swap in autocommit: read, then write at the version read, else again."""
-    conn = await _connections.free.get()
-    try:
-        async with conn.cursor() as cur:
-            while True:
-                await cur.execute(_READ, (number,), prepare=True)
-                row = await cur.fetchone()
-                if row is None:
-                    return None
-                order_id, _, version, sequence, body = row
-                encoded = _cancelled(body, version, request)
-                await cur.execute(_SWAP, {"next": version + 1, "sequence": sequence + 1, "now": datetime.now(UTC),
-                                          "body": encoded, "id": order_id, "version": version,
-                                          "event": uuid.uuid4().hex, "data": json.dumps(request)}, prepare=True)
-                if cur.rowcount == 1:
-                    return encoded.encode()
-    finally:
-        _connections.free.put_nowait(conn)
+    async with _connections.borrowed() as conn, conn.cursor() as cur:
+        while True:
+            await cur.execute(_READ, (number,), prepare=True)
+            row = await cur.fetchone()
+            if row is None:
+                return None
+            order_id, _, version, sequence, body = row
+            encoded = _cancelled(body, version, request)
+            await cur.execute(_SWAP, {"next": version + 1, "sequence": sequence + 1, "now": datetime.now(UTC),
+                                      "body": encoded, "id": order_id, "version": version,
+                                      "event": uuid.uuid4().hex, "data": json.dumps(request)}, prepare=True)
+            if cur.rowcount == 1:
+                return encoded.encode()
 
 
 async def _cancel(number: str, request: dict[str, Any]) -> bytes | None:
     if _CAS:
         return await _swap(number, request)
-    conn = await _connections.free.get()
-    try:
-        async with conn.transaction(), conn.cursor() as cur:
-            await cur.execute(_LOCK, (number,), prepare=True)
-            row = await cur.fetchone()
-            if row is None:
-                return None
-            order_id, seller_id, version, sequence, body = row
-            encoded = _cancelled(body, version, request)
-            now = datetime.now(UTC)
-            await cur.execute(_SAVE, (version + 1, sequence + 1, now, encoded, order_id, version), prepare=True)
-            await cur.execute(_EVENT, (uuid.uuid4().hex, order_id, seller_id, sequence + 1, now,
-                                       json.dumps(request)), prepare=True)
-        return encoded.encode()
-    finally:
-        _connections.free.put_nowait(conn)
+    async with _connections.borrowed() as conn, conn.transaction(), conn.cursor() as cur:
+        await cur.execute(_LOCK, (number,), prepare=True)
+        row = await cur.fetchone()
+        if row is None:
+            return None
+        order_id, seller_id, version, sequence, body = row
+        encoded = _cancelled(body, version, request)
+        now = datetime.now(UTC)
+        await cur.execute(_SAVE, (version + 1, sequence + 1, now, encoded, order_id, version), prepare=True)
+        await cur.execute(_EVENT, (uuid.uuid4().hex, order_id, seller_id, sequence + 1, now,
+                                   json.dumps(request)), prepare=True)
+    return encoded.encode()
 
 
 async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:

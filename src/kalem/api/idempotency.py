@@ -67,6 +67,21 @@ def _replayed(status: int, text: str) -> Response:
     return response
 
 
+def _storing(uow: UnitOfWork, principal: Principal, key: str, lease: Callable[[], datetime],
+             render: Callable[[Any], Rendered], outcome: list[Stored]) -> Callable[[Any], None]:
+    """The hook that stores a request's answer with its key, in its business transaction, under the
+    request's `lease` (its fencing token); the answer is kept in `outcome`, to be answered as stored."""
+    def store(result: Any) -> None:
+        status, body = render(result)
+        outcome.append((status, stored_json(body)))   # stored, and answered, as one text
+        if not uow.idempotency.complete(principal.key, key, lease(), *outcome[0]):
+            # This request outlived its lease and a retry took the key over: commit nothing, or the
+            # change would be applied twice.
+            raise IdempotencyKeyInUse("this request's Idempotency-Key lease ran out and a retry took "
+                                      "it over", idempotency_key=key)
+    return store
+
+
 class _Replay(Exception):
     """The key's first request has finished: leave the transaction and answer what it answered."""
 
@@ -95,17 +110,7 @@ class Idempotency:
             return _replayed(*claimed)
         uow = self._uow()
         outcome: list[Stored] = []
-
-        def store(result: Any) -> None:
-            status, body = render(result)
-            outcome.append((status, stored_json(body)))   # stored, and answered, as one text
-            if not uow.idempotency.complete(principal.key, key, claimed, *outcome[0]):
-                # This request outlived its lease and a retry took the key over: commit nothing, or
-                # the change would be applied twice.
-                raise IdempotencyKeyInUse("this request's Idempotency-Key lease ran out and a retry took "
-                                          "it over", idempotency_key=key)
-
-        uow.before_commit(store)
+        uow.before_commit(_storing(uow, principal, key, lambda: claimed, render, outcome))
         try:
             result = use_case(uow)
         except BaseException:
@@ -152,15 +157,8 @@ class Idempotency:
                                               idempotency_key=key)
             leases.append(lease)
 
-        def store(result: Any) -> None:
-            status, body = render(result)
-            outcome.append((status, stored_json(body)))
-            if not uow.idempotency.complete(principal.key, key, leases[-1], *outcome[0]):
-                raise IdempotencyKeyInUse("this request's Idempotency-Key lease ran out and a retry took "
-                                          "it over", idempotency_key=key)
-
         uow.after_begin(claim)
-        uow.before_commit(store)
+        uow.before_commit(_storing(uow, principal, key, lambda: leases[-1], render, outcome))
         try:
             result = use_case(uow)
         except _Replay as replay:

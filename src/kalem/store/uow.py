@@ -193,31 +193,27 @@ class UnitOfWork:
         """Write a locked order's next version at the version its lock read, and append its events with
         their outbox rows; the events' ids. On PostgreSQL, once a lock has read who hears of the events,
         all of it is one statement (store/folded_write.py); else a statement per table."""
+        folds = folded_write.applies(self._routing, order, events)
         if self._optimistic:
-            return self._swap(order, expected_version, events)
-        if folded_write.applies(self._routing, order, events):
-            ids = self.events.new_ids(events)
-            if not folded_write.save(self._conn, self._routing, order, expected_version=expected_version,
-                                     events=events, event_ids=ids, refunds=self.refunds.take_pending(order.id)):
-                raise self.orders.version_mismatch(order)
-            self.events.appended.extend(events)
-            return ids
-        self.orders.save(order, expected_version=expected_version)
-        return self.events.append(events)
-
-    def _swap(self, order: Order, expected_version: int, events: Sequence[Event]) -> list[str]:
-        """An optimistic unit of work's one write (see the module docstring)."""
-        refunds = self._built.get("refunds")
-        others = refunds is not None and any(r.order_id != order.id for r in refunds.pending)
-        if self._saved or self._hooks or others or not folded_write.applies(self._routing, order, events):
-            raise NotFoldable(order.id)
-        self._saved = True
+            self._one_write(order, folds)
+        elif not folds:
+            self.orders.save(order, expected_version=expected_version)
+            return self.events.append(events)
         ids = self.events.new_ids(events)
         if not folded_write.save(self._conn, self._routing, order, expected_version=expected_version,
                                  events=events, event_ids=ids, refunds=self.refunds.take_pending(order.id)):
-            raise OptimisticConflict(order.order_number)
+            raise OptimisticConflict(order.order_number) if self._optimistic else self.orders.version_mismatch(order)
         self.events.appended.extend(events)
         return ids
+
+    def _one_write(self, order: Order, folds: bool) -> None:
+        """An optimistic unit of work writes once, one folded statement and nothing else (see the module
+        docstring): anything more is refused before it is written."""
+        refunds = self._built.get("refunds")
+        others = refunds is not None and any(r.order_id != order.id for r in refunds.pending)
+        if self._saved or self._hooks or others or not folds:
+            raise NotFoldable(order.id)
+        self._saved = True
 
     def add_order(self, order: Order, intake_hash: str, events: Sequence[Event], *, new_seller: bool) -> list[str]:
         """Write a new order with its events and their outbox rows, and its seller if `new_seller` and not
