@@ -18,8 +18,9 @@ An answer is encoded once (`answer`): with a key, the text stored is the text an
 answers those very bytes.
 
 A use case run `optimistic` without a key is a compare-and-swap where the store offers one
-(store/uow.py): run again when its order moved meanwhile, up to `OPTIMISTIC_ATTEMPTS` times, then
-as a locked transaction, as is one that would write more than its order's one statement.
+(store/uow.py): run again when its order moved meanwhile (or a concurrent intake took its number),
+up to `OPTIMISTIC_ATTEMPTS` times, then as a locked transaction, as is one that would write more than
+its order's one statement.
 """
 
 from __future__ import annotations

@@ -10,7 +10,9 @@ lock reads the order with everything its write needs in one statement (one snaps
 nothing, and the save is the one statement that writes the order at the version read with its
 events, refunds and outbox rows (store/folded_write.py), atomic by itself. If the order moved
 meanwhile, nothing is written and `OptimisticConflict` says so: the caller runs the use case again.
-It suits a use case whose only write is its order's save (the direct cancel); one that sends a
+It suits a use case whose only write is its order's save (a direct cancel, a cancel with refund) or
+a new order's (an intake: a concurrent intake that took its number or a line id fails that one
+statement, nothing is written, and it is read again as a conflict); one that sends a
 statement through SQLAlchemy (a read of a stored bill, or a write) or a `Hot` write, saves twice,
 registered a commit hook or added another order's refund is stopped before it sends it
 (`NotFoldable`, store/optimistic.py) and runs as a locked transaction instead. After the write,
@@ -26,7 +28,7 @@ from types import TracebackType
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from kalem.domain.events import Event
@@ -195,7 +197,7 @@ class UnitOfWork:
         all of it is one statement (store/folded_write.py); else a statement per table."""
         folds = folded_write.applies(self._routing, order, events)
         if self._optimistic:
-            self._one_write(order, folds)
+            self._one_write(order, folds, refunds_fold=True)
         elif not folds:
             self.orders.save(order, expected_version=expected_version)
             return self.events.append(events)
@@ -206,12 +208,13 @@ class UnitOfWork:
         self.events.appended.extend(events)
         return ids
 
-    def _one_write(self, order: Order, folds: bool) -> None:
+    def _one_write(self, order: Order, folds: bool, *, refunds_fold: bool) -> None:
         """An optimistic unit of work writes once, one folded statement and nothing else (see the module
-        docstring): anything more is refused before it is written."""
+        docstring): anything more is refused before it is written. A save's statement writes the
+        order's own new refunds (`refunds_fold`), a new order's none."""
         refunds = self._built.get("refunds")
-        others = refunds is not None and any(r.order_id != order.id for r in refunds.pending)
-        if self._saved or self._hooks or others or not folds:
+        left = refunds is not None and any(not refunds_fold or r.order_id != order.id for r in refunds.pending)
+        if self._saved or self._hooks or left or not folds:
             raise NotFoldable(order.id)
         self._saved = True
 
@@ -219,10 +222,20 @@ class UnitOfWork:
         """Write a new order with its events and their outbox rows, and its seller if `new_seller` and not
         there yet; the events' ids. On PostgreSQL, once a look-up has read who hears of the events, one
         statement (store/folded_write.py); else a statement per table."""
-        if folded_write.applies(self._routing, order, events):
+        folds = folded_write.applies(self._routing, order, events)
+        if self._optimistic:
+            self._one_write(order, folds, refunds_fold=False)
+        if folds:
             ids = self.events.new_ids(events)
-            folded_write.add(self._conn, self._routing, order, intake_hash, events=events, event_ids=ids,
-                             new_seller=new_seller)
+            try:
+                folded_write.add(self._conn, self._routing, order, intake_hash, events=events, event_ids=ids,
+                                 new_seller=new_seller)
+            except IntegrityError:
+                if not self._optimistic:
+                    raise
+                # A concurrent intake took the number or a line id: its one statement wrote nothing, and
+                # the use case run again reads what the twin committed (the same order: 200).
+                raise OptimisticConflict(order.order_number) from None
             self.events.appended.extend(events)
             return ids
         if new_seller:

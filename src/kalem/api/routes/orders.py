@@ -37,7 +37,7 @@ def place(body: OrderIn, ctx: Ctx, caller: Caller, idempotency_key: IdempotencyK
     return ctx.idempotency.run(
         idempotency_key, caller, fingerprint,
         lambda uow: app_orders.place_order(uow, cmd),
-        lambda placed: (201 if placed.created else 200, views.order_view(placed.order)))
+        lambda placed: (201 if placed.created else 200, views.order_view(placed.order)), optimistic=True)
 
 
 @router.get("", summary="List orders, newest first", response_model=OrderPage, name="list")

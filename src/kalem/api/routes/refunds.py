@@ -193,7 +193,7 @@ def cancel_with_refund(order_number: str, body: CancelRefundIn, ctx: Ctx, caller
                    notes={ln.line_id: ln.note for ln in body.lines})
     return ctx.idempotency.run(idempotency_key, caller,
                                _fingerprint(f"POST /v1/orders/{order_number}/cancellations-with-refund", body),
-                               lambda uow: app.refund_units(uow, cmd), _refunded)
+                               lambda uow: app.refund_units(uow, cmd), _refunded, optimistic=True)
 
 
 @router.post("/v1/orders/{order_number}/refunds", status_code=201, summary="Refund cancelled or returned units",

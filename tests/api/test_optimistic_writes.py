@@ -1,10 +1,12 @@
-"""A direct cancel without an `Idempotency-Key`, on PostgreSQL's event loop, is a compare-and-swap
-(store/uow.py): its read takes no row lock, its one write is at the version read, in autocommit. An
-order that moved between the two is read again; a use case that would write more runs locked."""
+"""A direct cancel, a cancel with refund and an intake without an `Idempotency-Key`, on PostgreSQL's event
+loop, are a compare-and-swap (store/uow.py): the read takes no row lock, the one write is at the
+version read, in autocommit. An order that moved between the two is read again; a use case that would
+write more runs locked."""
 
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -196,3 +198,108 @@ def test_a_conflict_runs_the_use_case_again_and_at_last_locked(servers, raising,
                                optimistic=True)
     assert response.body == b'{"result":"done"}'
     assert use_case.optimistic == runs
+
+
+# --- the other writes of one order's one statement: an intake, a cancel with refund -------------------
+TWIN = "4000000952"
+
+
+def _place(number: str) -> Any:
+    from kalem.api.order_spec import spec_of
+    from kalem.api.schemas import OrderIn
+    from kalem.app.orders import PlaceOrder, place_order
+    cmd = PlaceOrder(spec_of(OrderIn.model_validate(order(number))), OPERATOR)
+    return lambda uow: place_order(uow, cmd)
+
+
+def test_an_intake_that_a_twin_beat_to_its_number_writes_nothing_and_answers_as_the_twin(pg, monkeypatch):
+    """Two intakes of one order at once: the one whose statement meets the other's committed number fails
+    that one statement (nothing written) and, run again, finds the same order: 200, not 409."""
+    import kalem.app.orders as app_orders
+    db, api = pg
+    taken_in, runs = app_orders.taken_in, []
+
+    def twin_first(*args: Any) -> Any:
+        if threading.current_thread() is threading.main_thread():   # not the suite's server's thread
+            runs.append(args)
+            if len(runs) == 1:   # after this intake's look-up, before its write
+                assert api.post("/v1/orders", json=order(TWIN)).status_code == 201
+        return taken_in(*args)
+
+    monkeypatch.setattr(app_orders, "taken_in", twin_first)
+    idempotency = Idempotency(lambda **kw: UnitOfWork(db, **kw), lease_seconds=60)
+    response = on_the_loop(lambda: idempotency.run(
+        None, OPERATOR, None, _place(TWIN), lambda placed: (201 if placed.created else 200, placed.order.id),
+        optimistic=True))
+    assert response.status_code == 200 and len(runs) == 1   # the second run found it and made nothing
+    stored = api.get(f"/v1/orders/{TWIN}").json()
+    assert response.body == f'"{stored["id"]}"'.encode()
+    with db.engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM orders WHERE order_number = :n"),
+                            {"n": TWIN}).scalar_one() == 1
+        assert conn.execute(sa.text("SELECT count(*) FROM events e JOIN orders o ON o.id = e.order_id "
+                                    "WHERE o.order_number = :n"), {"n": TWIN}).scalar_one() == 1
+
+
+def test_an_intake_is_one_statement_in_autocommit(pg, monkeypatch):
+    from kalem.store import folded_write
+    db, api = pg
+    add, seen = folded_write.add, []
+
+    def watched(conn: Any, *args: Any, **kwargs: Any) -> None:
+        seen.append(conn.connection.driver_connection.autocommit)
+        add(conn, *args, **kwargs)
+
+    monkeypatch.setattr(folded_write, "add", watched)
+    assert on_the_loop(lambda: _place(TWIN)(UnitOfWork(db, optimistic=True))).created
+    assert seen == [True]
+    assert api.get(f"/v1/orders/{TWIN}").json()["status"] == "open"
+
+
+def test_a_cancel_with_refund_whose_order_moved_is_read_again_and_refunds_once(pg, monkeypatch):
+    """A cancel with refund is the order's one statement with its refund: when the order moved after its
+    read, neither the cancel nor the refund is written, and the run again writes both once."""
+    import kalem.app.refunds as app_refunds
+    from kalem.domain.refunds import payout
+    db, api = pg
+    account_of, runs = app_refunds.account_of, []
+
+    def moved_first(uow: UnitOfWork, read: Any) -> Any:
+        runs.append(uow._conn.connection.driver_connection.autocommit)
+        if len(runs) == 1:   # after this request's read, before its write: another cancel commits
+            assert api.post(f"/v1/orders/{NUMBER}/cancellations",
+                            json={"lines": [{"line_id": LINE, "quantity": 1, "reason_id": 136}]}).status_code == 200
+        return account_of(uow, read)
+
+    monkeypatch.setattr(app_refunds, "account_of", moved_first)
+    cmd = app_refunds.RefundUnits(NUMBER, OPERATOR, {LINE: 1}, payout("original", None, None),
+                                  mode=app_refunds.Mode.CANCEL, reasons={LINE: 136})
+    idempotency = Idempotency(lambda **kw: UnitOfWork(db, **kw), lease_seconds=60)
+    response = on_the_loop(lambda: idempotency.run(None, OPERATOR, None, lambda uow: app_refunds.refund_units(uow, cmd),
+                                                   lambda done: (201, done.refund.id), optimistic=True))
+    assert response.status_code == 201 and runs == [True, True]
+    assert cancelled(api) == 2
+    refunds = {r["id"]: r for r in api.get(f"/v1/orders/{NUMBER}/refunds").json()["data"]}
+    ours = refunds.pop(response.body.decode().strip('"'))
+    (theirs,) = refunds.values()   # the other cancel's, under the default policy
+    assert (ours["on_decision"], theirs["on_decision"]) == (False, True)
+    assert ours["lines"] == theirs["lines"] == [{"line_id": LINE, "quantity": 1}]
+
+
+@pytest.mark.parametrize(("path", "body"), [
+    (f"/v1/orders/{NUMBER}/cancellations", {"lines": [{"line_id": LINE, "quantity": 1, "reason_id": 136}]}),
+    (f"/v1/orders/{NUMBER}/cancellations-with-refund", {"lines": [{"line_id": LINE, "quantity": 1, "reason_id": 136}]}),
+    ("/v1/orders", order(TWIN)),
+])
+def test_the_routes_of_one_statement_write_it_as_a_compare_and_swap(pg, monkeypatch, path, body):
+    """Served on PostgreSQL's event loop without a key, each is an optimistic unit of work's one write."""
+    _, api = pg
+    one_write, written = UnitOfWork._one_write, []
+
+    def watched(uow: UnitOfWork, *args: Any, **kwargs: Any) -> None:
+        one_write(uow, *args, **kwargs)
+        written.append(uow._conn.connection.driver_connection.autocommit)
+
+    monkeypatch.setattr(UnitOfWork, "_one_write", watched)
+    assert api.post(path, json=body).status_code in (200, 201)
+    assert written == [True]
