@@ -2,15 +2,45 @@
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import re
-from typing import Any
+import threading
+from collections.abc import Callable, Coroutine
+from typing import Any, TypeVar
 
 import httpx
 
 from kalem.app import access
 from kalem.store.db import Database
 from kalem.store.uow import UnitOfWork
+
+T = TypeVar("T")
+
+#: The name of the thread `on_own_loop` runs its event loop in.
+LOOP_THREAD = "kalem-test-loop"
+
+
+def on_own_loop(coroutine: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """`asyncio.run(coroutine())` in a thread of its own. Playwright's sync API (the hub's browser, one
+    per session) leaves the main thread's event loop marked as running, and `asyncio.run` refuses to
+    start there: so a test that runs a loop does not depend on which tests ran before it."""
+    out: list[Any] = []
+
+    def run() -> None:
+        try:
+            out.append((True, asyncio.run(coroutine())))
+        except BaseException as failed:
+            out.append((False, failed))
+
+    thread = threading.Thread(target=run, name=LOOP_THREAD)
+    thread.start()
+    thread.join()
+    ok, value = out[0]
+    if not ok:
+        raise value
+    return value
+
 
 SEED_ORDER: dict[str, Any] = {
     "order_number": "4000000001", "seller_id": "acme", "currency": "TRY",

@@ -23,7 +23,6 @@ On SQLite a `Hot` is SQLAlchemy's `execute` of its `text()`: nothing is bypassed
 from __future__ import annotations
 
 import ast
-import asyncio
 import gc
 import importlib
 import inspect
@@ -49,7 +48,7 @@ from kalem.store.repositories import OrderRepository
 from kalem.store.uow import UnitOfWork
 from tests.conftest import ADMIN, Server, empty
 from tests.dialects.test_zonos import LINE, UPDATE, gql, place, seed_order, zid
-from tests.support import order
+from tests.support import on_own_loop, order
 
 SRC = Path(__file__).resolve().parents[1] / "src"
 PSYCOPG = PGDialect_psycopg()
@@ -199,14 +198,16 @@ def test_the_hot_writes_answer_as_sqlalchemys_execute(postgres_server, monkeypat
         assert api.post("/v1/orders/4000000951/cancellations", json=cancel,
                         headers={"If-Match": 'W/"1"'}).status_code == 412   # a stale version: nothing updated
         assert api.post("/v1/orders/4000000951/cancellations?seller_id=acme", json=cancel).status_code == 200
-        assert api.post("/v1/orders/4000000953/cancellations?seller_id=acme", headers={"Idempotency-Key": "k-953"},
-                        json={"lines": [{"line_id": "item000953", "quantity": 1, "reason_id": 136}]},
-                        ).status_code == 200   # keyed: locked
+        assert api.post("/v1/orders/4000000953/packages/BB_pid000953/split?seller_id=acme",
+                        headers={"Idempotency-Key": "k-953"},   # keyed and locked: the claim, the lock, the answer
+                        json={"packages": [{"items": [{"line_id": "item000953", "quantity": 1}]}]}).status_code == 200
+        assert api.post("/v1/orders", json=order("4000000954"), headers={"Idempotency-Key": "k-954"}
+                        ).status_code == 201   # keyed, as a compare-and-swap: the key in the new order's statement
         split = {"packages": [{"items": [{"line_id": "item000951", "quantity": 1}]}]}
         assert api.post("/v1/orders/4000000951/packages/BB_pid000951/split", json=split).status_code == 200
         assert api.post("/v1/orders/4000000951/cancellations-with-refund", json={
             "lines": [{"line_id": "item000951", "quantity": 1, "reason_id": 136}]}).status_code == 201
-        for _ in range(2):   # an Idempotency-Key claimed and completed, then its answer replayed
+        for _ in range(2):   # an Idempotency-Key stored with the order's write, then its answer replayed
             keyed = api.post("/v1/orders/4000000952/cancellations", headers={"Idempotency-Key": "k-952"}, json={
                 "lines": [{"line_id": "item000952", "quantity": 1, "reason_id": 136}]})
             assert keyed.status_code == 200, keyed.text
@@ -223,7 +224,7 @@ def test_the_hot_writes_answer_as_sqlalchemys_execute(postgres_server, monkeypat
                 with UnitOfWork(own, optimistic=True) as uow:
                     found = uow.orders.get("4000000951", None, for_update=True)
                     uow.orders.get_by_id(found.id, for_update=True)
-            asyncio.run(on_loop.run(unlocked_reads))
+            on_own_loop(lambda: on_loop.run(unlocked_reads))
     finally:
         own.dispose()
     assert shadow.differences == []

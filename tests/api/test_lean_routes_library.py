@@ -30,7 +30,6 @@ FastAPI would give it.
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import functools
 import inspect
@@ -58,7 +57,7 @@ from kalem.bootstrap.api import build_app
 from kalem.config import Settings
 from kalem.store.db import Database
 from tests.conftest import ADMIN
-from tests.support import order
+from tests.support import on_own_loop, order
 
 CANCEL = "/v1/orders/4000000901/cancellations"
 SPLIT = "/v1/orders/4000000901/packages/BB_pid000901/split"
@@ -268,7 +267,7 @@ def test_a_lean_route_calls_the_endpoint_with_fastapis_own_arguments(harness):
                                  if isinstance(r, LeanRoute) and r.route is lean_way.route), fastapi_way.served_by)
                 served += 1
         assert served > 40
-    asyncio.run(run())
+    on_own_loop(run)
 
 
 def _same_route(lean_route: LeanRoute, served_by: Any) -> None:

@@ -5,7 +5,6 @@ write more runs locked."""
 
 from __future__ import annotations
 
-import asyncio
 import threading
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -13,11 +12,14 @@ from typing import Any
 import httpx
 import pytest
 import sqlalchemy as sa
+from fastapi.responses import Response
 
-from kalem.api.idempotency import OPTIMISTIC_ATTEMPTS, Idempotency
+from kalem.api.idempotency import OPTIMISTIC_ATTEMPTS, Idempotency, fingerprint
+from kalem.api.schemas import CancellationIn
 from kalem.app.cancellation import CancelLines, cancel_lines
 from kalem.app.principals import Principal
 from kalem.app.transaction import OrderTransaction
+from kalem.domain.errors import IdempotencyKeyInUse, IdempotencyKeyReused
 from kalem.domain.orders import CancelItem
 from kalem.domain.orders import cancel_lines as domain_cancel
 from kalem.store import on_loop
@@ -26,7 +28,7 @@ from kalem.store.on_loop import wait
 from kalem.store.optimistic import NotFoldable, OptimisticConflict
 from kalem.store.uow import UnitOfWork
 from tests.conftest import ADMIN, Server, empty
-from tests.support import order
+from tests.support import LOOP_THREAD, on_own_loop, order
 
 NUMBER = "4000000951"
 LINE = "item000951"
@@ -49,7 +51,7 @@ def pg(servers: dict[str, Server]) -> Iterator[tuple[Database, httpx.Client]]:
 
 
 def on_the_loop(fn: Callable[[], Any]) -> Any:
-    return asyncio.run(on_loop.run(fn))
+    return on_own_loop(lambda: on_loop.run(fn))
 
 
 def cancel(quantity: int = 1) -> CancelLines:
@@ -71,8 +73,9 @@ def test_an_order_that_moved_between_the_read_and_the_write_is_not_written(pg):
             assert api.post(f"/v1/orders/{NUMBER}/cancellations",   # another request, committed
                             json={"lines": [{"line_id": LINE, "quantity": 1, "reason_id": 136}]}).status_code == 200
             changed, events = domain_cancel(read, cancel(2).items, actor=OPERATOR.actor, now=uow.now())
+            tx.save(changed, events)   # held until the commit, the one write
             with pytest.raises(OptimisticConflict):
-                tx.save(changed, events)
+                tx.commit(changed)
 
     on_the_loop(moved_meanwhile)
     assert cancelled(api) == 1   # the other request's unit, and nothing of the swap that lost
@@ -126,7 +129,7 @@ def test_more_than_one_write_is_refused_before_anything_more_is_written(pg, more
                 tx.save(changed, events)
 
     on_the_loop(refused)
-    assert cancelled(api) == (1 if more == "a second save" else 0)
+    assert cancelled(api) == 0
 
 
 @pytest.mark.parametrize("way", ["through SQLAlchemy", "a Hot write"])
@@ -146,20 +149,42 @@ def test_a_statement_besides_its_write_is_refused_before_it_is_sent(pg, way):
         assert conn.execute(sa.text("SELECT count(*) FROM idempotency_keys")).scalar_one() == 0
 
 
-def test_a_statement_after_the_write_is_an_error_not_a_second_run(pg):
+def test_a_statement_after_the_save_is_refused_before_the_write_and_runs_locked(pg):
+    """The save is held until the commit: a statement after it is refused before anything is written,
+    and the use case runs once more, locked."""
     db, api = pg
+    runs: list[bool] = []
 
     def saved_then_more(uow: UnitOfWork) -> Any:
         with OrderTransaction(uow) as tx:
+            runs.append(uow.optimistic)
             read = tx.lock(NUMBER, OPERATOR)
             changed, events = domain_cancel(read, cancel().items, actor=OPERATOR.actor, now=uow.now())
-            tx.save(changed, events)   # committed by itself
-            uow._conn.execute(sa.text("SELECT 1"))   # refused: more, after the write
+            tx.save(changed, events)
+            uow._conn.execute(sa.text("SELECT 1"))   # refused in autocommit; a locked run sends it
             return tx.commit(changed)
 
     idempotency = Idempotency(lambda **kw: UnitOfWork(db, **kw), lease_seconds=60)
+    on_the_loop(lambda: idempotency.run(None, OPERATOR, None, saved_then_more, lambda r: (200, {}), optimistic=True))
+    assert runs == [True, False]
+    assert cancelled(api) == 1   # once
+
+
+def test_a_refusal_after_the_write_is_an_error_not_a_second_run(pg):
+    db, api = pg
+
+    def written_then_more(uow: UnitOfWork) -> Any:
+        with OrderTransaction(uow) as tx:
+            read = tx.lock(NUMBER, OPERATOR)
+            changed, events = domain_cancel(read, cancel().items, actor=OPERATOR.actor, now=uow.now())
+            tx.save(changed, events)
+            tx.commit(changed)   # written, and committed by itself
+            uow._conn.execute(sa.text("SELECT 1"))   # refused: more, after the write
+            return changed
+
+    idempotency = Idempotency(lambda **kw: UnitOfWork(db, **kw), lease_seconds=60)
     with pytest.raises(RuntimeError, match="after its write"):
-        on_the_loop(lambda: idempotency.run(None, OPERATOR, None, saved_then_more, lambda r: (200, {}),
+        on_the_loop(lambda: idempotency.run(None, OPERATOR, None, written_then_more, lambda r: (200, {}),
                                             optimistic=True))
     assert cancelled(api) == 1   # once: never run again, locked
 
@@ -220,7 +245,7 @@ def test_an_intake_that_a_twin_beat_to_its_number_writes_nothing_and_answers_as_
     taken_in, runs = app_orders.taken_in, []
 
     def twin_first(*args: Any) -> Any:
-        if threading.current_thread() is threading.main_thread():   # not the suite's server's thread
+        if threading.current_thread().name == LOOP_THREAD:   # not the suite's server's thread
             runs.append(args)
             if len(runs) == 1:   # after this intake's look-up, before its write
                 assert api.post("/v1/orders", json=order(TWIN)).status_code == 201
@@ -303,3 +328,100 @@ def test_the_routes_of_one_statement_write_it_as_a_compare_and_swap(pg, monkeypa
     monkeypatch.setattr(UnitOfWork, "_one_write", watched)
     assert api.post(path, json=body).status_code in (200, 201)
     assert written == [True]
+
+
+# --- with an Idempotency-Key: the key read first, then stored finished by the write's own statement ----
+KEY = "k-optimistic-951"
+BODY = {"lines": [{"line_id": LINE, "quantity": 1, "reason_id": 136}]}
+
+
+def _keyed(db: Database, key: str = KEY) -> Response:
+    idempotency = Idempotency(lambda **kw: UnitOfWork(db, **kw), lease_seconds=60)
+    return on_the_loop(lambda: idempotency.run(
+        key, OPERATOR, ["cancel", BODY], lambda uow: cancel_lines(uow, cancel()),
+        lambda changed: (200, {"version": changed.version}), optimistic=True))
+
+
+def _key_row(db: Database, key: str = KEY) -> Any:
+    with db.engine.connect() as conn:
+        return conn.execute(sa.text("SELECT state, status_code, response FROM idempotency_keys WHERE key = :k"),
+                            {"k": key}).one_or_none()
+
+
+def test_a_keyed_cancel_stores_its_key_finished_with_its_one_write(pg, monkeypatch):
+    db, api = pg
+    one_write, written = UnitOfWork._one_write, []
+
+    def watched(uow: UnitOfWork, *args: Any, **kwargs: Any) -> None:
+        one_write(uow, *args, **kwargs)
+        written.append(uow._conn.connection.driver_connection.autocommit)
+
+    monkeypatch.setattr(UnitOfWork, "_one_write", watched)
+    first = api.post(f"/v1/orders/{NUMBER}/cancellations", json=BODY, headers={"Idempotency-Key": KEY})
+    again = api.post(f"/v1/orders/{NUMBER}/cancellations", json=BODY, headers={"Idempotency-Key": KEY})
+    assert first.status_code == again.status_code == 200 and written == [True]   # the replay writes nothing
+    assert again.headers["Idempotent-Replayed"] == "true" and again.content == first.content
+    assert tuple(_key_row(db)) == ("done", 200, first.text)
+    assert cancelled(api) == 1
+
+
+def test_a_twin_whose_key_is_there_first_is_replayed_and_nothing_of_this_request_is_written(pg, monkeypatch):
+    """The key inserted by another request between this one's read and its write: the write's statement
+    fails on the key's index, writes nothing, and the run again answers what the twin stored."""
+    import kalem.app.cancellation as app_cancellation
+    db, api = pg
+    decide, runs = app_cancellation.domain.cancel_lines, []
+
+    def twin_first(*args: Any, **kwargs: Any) -> Any:
+        if threading.current_thread().name == LOOP_THREAD:
+            runs.append(1)
+            if len(runs) == 1:   # after this request's reads: the twin's key, finished, committed
+                with db.engine.begin() as conn:
+                    conn.execute(sa.text(
+                        "INSERT INTO idempotency_keys (principal, key, fingerprint, state, status_code, response, "
+                        "locked_until, created_at) VALUES (:p, :k, :f, 'done', 200, :r, now(), now())"),
+                        {"p": OPERATOR.key, "k": KEY, "f": fingerprint(["cancel", BODY]), "r": '{"twin":true}'})
+        return decide(*args, **kwargs)
+
+    monkeypatch.setattr(app_cancellation.domain, "cancel_lines", twin_first)
+    response = _keyed(db)
+    assert (response.body, response.headers["Idempotent-Replayed"]) == (b'{"twin":true}', "true")
+    assert runs == [1] and cancelled(api) == 0
+
+
+def test_a_concurrent_duplicate_answers_what_the_first_answered(pg, monkeypatch):
+    import kalem.app.cancellation as app_cancellation
+    db, api = pg
+    decide, twins = app_cancellation.domain.cancel_lines, []
+
+    def twin_first(*args: Any, **kwargs: Any) -> Any:
+        if threading.current_thread().name == LOOP_THREAD and not twins:
+            twins.append(api.post(f"/v1/orders/{NUMBER}/cancellations", json=BODY,
+                                  headers={"Idempotency-Key": KEY}))   # the same request, served first
+        return decide(*args, **kwargs)
+
+    monkeypatch.setattr(app_cancellation.domain, "cancel_lines", twin_first)
+    idempotency = Idempotency(lambda **kw: UnitOfWork(db, **kw), lease_seconds=60)
+    response = on_the_loop(lambda: idempotency.run(
+        KEY, OPERATOR, [f"POST /v1/orders/{NUMBER}/cancellations",   # the route's own fingerprint
+                        CancellationIn.model_validate(BODY).model_dump(mode="json")],
+        lambda uow: cancel_lines(uow, cancel()),
+        lambda changed: (200, "ours"), optimistic=True))
+    assert twins[0].status_code == 200 and "Idempotent-Replayed" not in twins[0].headers
+    assert response.headers["Idempotent-Replayed"] == "true" and response.body == twins[0].content
+    assert cancelled(api) == 1
+
+
+def test_a_key_used_with_another_request_is_refused_and_one_still_claimed_runs_locked(pg):
+    db, api = pg
+    with db.engine.begin() as conn:
+        conn.execute(sa.text(
+            "INSERT INTO idempotency_keys (principal, key, fingerprint, state, locked_until, created_at) "
+            "VALUES (:p, 'other', 'another request', 'done', now(), now()), "
+            "(:p, 'claimed', :f, 'running', now() + interval '1 minute', now())"),
+            {"p": OPERATOR.key, "f": fingerprint(["cancel", BODY])})
+    with pytest.raises(IdempotencyKeyReused):
+        _keyed(db, "other")
+    with pytest.raises(IdempotencyKeyInUse):   # the locked path's answer while its lease runs
+        _keyed(db, "claimed")
+    assert cancelled(api) == 0

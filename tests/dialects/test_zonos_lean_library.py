@@ -25,7 +25,6 @@ answers compared — data, errors with their locations and paths, and what the w
 
 from __future__ import annotations
 
-import asyncio
 import inspect
 import json
 from datetime import UTC, datetime
@@ -46,6 +45,7 @@ from kalem.platforms.zonos.face.execution import Executor
 from kalem.platforms.zonos.face.limits import QueryLimits
 from kalem.platforms.zonos.face.types import Item, Order, OrderItemUpdatePayload, OrderStatus
 from tests.dialects.test_zonos import ORDER_FIELDS
+from tests.support import on_own_loop
 
 ARGUMENTS = "orderId: $orderId, accountOrderNumber: $aon, itemId: $itemId, itemSku: $sku, productId: $product, " \
             "quantity: $quantity"
@@ -182,7 +182,7 @@ def test_the_plan_answers_as_graphql_core_and_strawberry_do(work):
                     _same_work(plan_given, core_given, text)
                     compared += bool(plan_given)
         assert compared > 40   # most ran the work; the rest were refused variables
-    asyncio.run(run())
+    on_own_loop(run)
 
 
 def test_a_value_that_does_not_complete_is_the_same_internal_error_either_way(work):
@@ -202,7 +202,7 @@ def test_a_value_that_does_not_complete_is_the_same_internal_error_either_way(wo
                     assert outcome.ran and outcome.data is None, (answer, text)
                     assert [(e["message"], e["extensions"]["code"]) for e in outcome.errors] == [
                         ("an internal error occurred", "INTERNAL_ERROR")], (answer, text)
-    asyncio.run(run())
+    on_own_loop(run)
 
 
 def test_the_rules_are_strawberrys_own_with_the_limits(monkeypatch):
@@ -215,7 +215,7 @@ def test_the_rules_are_strawberrys_own_with_the_limits(monkeypatch):
         return graphql.validate(schema, document, rules, *args, **kwargs)
 
     monkeypatch.setattr(strawberry_schema, "validate", noted)
-    asyncio.run(zonos.build_schema().execute("{ __typename }"))
+    on_own_loop(lambda: zonos.build_schema().execute("{ __typename }"))
     assert used == [tuple(r for r in execution.RULES if r is not QueryLimits)]
     assert execution.RULES[:len(specified_rules)] == tuple(specified_rules)
 

@@ -17,10 +17,14 @@ or one whose process died) is met as on that path: 409 until its lease runs out,
 An answer is encoded once (`answer`): with a key, the text stored is the text answered, and a replay
 answers those very bytes.
 
-A use case run `optimistic` without a key is a compare-and-swap where the store offers one
-(store/uow.py): run again when its order moved meanwhile (or a concurrent intake took its number),
-up to `OPTIMISTIC_ATTEMPTS` times, then as a locked transaction, as is one that would write more than
-its order's one statement.
+A use case run `optimistic` is a compare-and-swap where the store offers one (store/uow.py): run
+again when its order moved meanwhile (or a concurrent intake took its number), up to
+`OPTIMISTIC_ATTEMPTS` times, then as a locked transaction, as is one that would write more than its
+order's one statement. With a key, the key is read first: a finished twin's answer is replayed, a
+key used with another request refused, and a key still claimed (by a locked run) leaves the request
+to the locked path. Otherwise the key is inserted, finished with its answer, by the write's own
+statement; a twin that got there first fails that statement, and the run again replays the twin's
+answer. A concurrent duplicate thus answers what the first answered, as on the locked path.
 """
 
 from __future__ import annotations
@@ -38,7 +42,7 @@ from kalem.domain.errors import IdempotencyKeyInUse, IdempotencyKeyReused, Idemp
 from kalem.store.codec import as_utc, dumps, stored_json
 from kalem.store.on_loop import on_loop
 from kalem.store.optimistic import NotFoldable, OptimisticConflict
-from kalem.store.uow import UnitOfWork
+from kalem.store.uow import AnswerKey, UnitOfWork
 
 #: Runs of an optimistic use case before it runs locked: a conflict needs another request to change the
 #: same order between one's read and its write, microseconds apart.
@@ -91,6 +95,21 @@ class _Replay(Exception):
         self.status, self.text = status, text
 
 
+def _twin(uow: UnitOfWork, principal: str, key: str, print_: str) -> None:
+    """The key as an optimistic run meets it: none yet (go on), a finished twin's (replayed), another
+    request's (refused), or a claim still running or a locked unit of work (`NotFoldable`: run locked)."""
+    if not uow.optimistic:
+        raise NotFoldable("a locked unit of work")
+    row = uow.idempotency.get(principal, key)
+    if row is None:
+        return
+    if row.fingerprint != print_:
+        raise IdempotencyKeyReused("this Idempotency-Key was used with another request", idempotency_key=key)
+    if row.state == "done":
+        raise _Replay(row.status_code, row.response)
+    raise NotFoldable("the key's first request is still running")
+
+
 class Idempotency:
     def __init__(self, uow_factory: Callable[..., UnitOfWork], lease_seconds: int) -> None:
         self._uow = uow_factory
@@ -105,7 +124,12 @@ class Idempotency:
         if len(key) > 255:
             raise IdempotencyKeyTooLong("Idempotency-Key is longer than 255 characters", field="Idempotency-Key")
         if on_loop():
-            return self._run_claiming_inside(key, principal, fingerprint(fingerprint_of), use_case, render)
+            print_ = fingerprint(fingerprint_of)
+            if optimistic:
+                done = self._optimistically_keyed(key, principal, print_, use_case, render)
+                if done is not None:
+                    return done
+            return self._run_claiming_inside(key, principal, print_, use_case, render)
         claimed = self._claim(principal.key, key, fingerprint(fingerprint_of))
         if not isinstance(claimed, datetime):
             return _replayed(*claimed)
@@ -128,6 +152,35 @@ class Idempotency:
             except NotFoldable:
                 break
         return use_case(self._uow())
+
+    def _optimistically_keyed(self, key: str, principal: Principal, print_: str,
+                              use_case: Callable[[UnitOfWork], Any], render: Callable[[Any], Rendered]
+                              ) -> Response | None:
+        """A keyed use case as a compare-and-swap (see the module docstring); None: run it locked."""
+        for _ in range(OPTIMISTIC_ATTEMPTS):
+            uow = self._uow(optimistic=True)
+            outcome: list[Stored] = []
+
+            def stored(result: Any, outcome: list[Stored] = outcome) -> Stored:
+                status, body = render(result)
+                outcome.append((status, stored_json(body)))   # stored, and answered, as one text
+                return outcome[-1]
+
+            def twin(uow: UnitOfWork = uow) -> None:
+                _twin(uow, principal.key, key, print_)
+
+            uow.after_begin(twin)
+            uow.keep_answer(AnswerKey(principal.key, key, print_, self._lease, stored))
+            try:
+                result = use_case(uow)
+            except OptimisticConflict:
+                continue
+            except NotFoldable:
+                return None
+            except _Replay as replay:
+                return _replayed(replay.status, replay.text)
+            return self._answered(outcome, render, result)
+        return None
 
     @staticmethod
     def _answered(outcome: list[Stored], render: Callable[[Any], Rendered], result: Any) -> Response:

@@ -18,7 +18,7 @@ connection.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -62,41 +62,59 @@ _OUTBOX = (
 _NOTIFIED = (f"CASE WHEN EXISTS (SELECT 1 FROM delivered) THEN pg_notify('{CHANNEL}', '') END AS notified, "
              "(SELECT count(*) FROM pushed) AS pushed")
 
+# An `Idempotency-Key` with its answer (an optimistic unit of work's, store/uow.py): inserted only
+# with the order's row `{order}`; a twin's key, there already, fails the whole statement.
+_KEY = ("keyed AS ("
+        "INSERT INTO idempotency_keys (principal, key, fingerprint, state, status_code, response, locked_until, "
+        "created_at) SELECT :key_principal, :key, :key_fingerprint, 'done', :key_status, :key_response, "
+        ":key_until, :key_at FROM {order} RETURNING 1"
+        "), ")
+
+
 # The events' `xid`: as `EventRepository` stamps them (see there); the previous event is read in the
 # statement's snapshot, so it is the order's last committed one for every event inserted here.
-_SAVE = Hot(
-    "WITH saved AS ("
-    "UPDATE orders SET status = :status, version = :version, last_sequence = :last_sequence, "
-    "updated_at = :updated_at, body = :body "
-    "WHERE id = :id AND seller_id = :seller_id AND version = :expected RETURNING id, seller_id"
-    "), appended AS ("
-    + _EVENTS.format(order="saved", xid="GREATEST(pg_current_xact_id()::text::bigint, (SELECT p.xid FROM events p "
-                                        "WHERE p.order_id = o.id ORDER BY p.sequence DESC LIMIT 1))")
-    + "), refunded AS ("
-    "INSERT INTO refunds (id, order_id, seller_id, order_number, status, created_at, iban, body) "
-    "SELECT r.id, saved.id, saved.seller_id, r.order_number, r.status, r.created_at, r.iban, r.body "
-    "FROM saved, json_to_recordset(CAST(:refunds AS json)) "
-    "AS r(id text, order_number text, status text, created_at timestamptz, iban text, body text) RETURNING 1"
-    f"), {_OUTBOX} "
-    f"SELECT (SELECT count(*) FROM saved) AS saved, {_NOTIFIED}"
-)
+def _save(key: str) -> Hot:
+    return Hot(
+        "WITH saved AS ("
+        "UPDATE orders SET status = :status, version = :version, last_sequence = :last_sequence, "
+        "updated_at = :updated_at, body = :body "
+        "WHERE id = :id AND seller_id = :seller_id AND version = :expected RETURNING id, seller_id"
+        "), appended AS ("
+        + _EVENTS.format(order="saved", xid="GREATEST(pg_current_xact_id()::text::bigint, (SELECT p.xid FROM events p "
+                                            "WHERE p.order_id = o.id ORDER BY p.sequence DESC LIMIT 1))")
+        + "), refunded AS ("
+        "INSERT INTO refunds (id, order_id, seller_id, order_number, status, created_at, iban, body) "
+        "SELECT r.id, saved.id, saved.seller_id, r.order_number, r.status, r.created_at, r.iban, r.body "
+        "FROM saved, json_to_recordset(CAST(:refunds AS json)) "
+        "AS r(id text, order_number text, status text, created_at timestamptz, iban text, body text) RETURNING 1"
+        f"), {key}{_OUTBOX} "
+        f"SELECT (SELECT count(*) FROM saved) AS saved, {_NOTIFIED}"
+    )
+
 
 # A new order has no earlier event: its events carry this transaction's id.
-_ADD = Hot(
-    "WITH seller AS ("
-    "INSERT INTO sellers (id, created_at) SELECT :seller_id, :created_at WHERE :new_seller ON CONFLICT (id) DO NOTHING"
-    "), placed AS ("
-    f"INSERT INTO orders ({_ORDER_COLUMNS}) VALUES (:id, :seller_id, :order_number, :account_order_number, "
-    ":status, :version, :last_sequence, :intake_hash, :created_at, :updated_at, :body, :channel) "
-    "RETURNING id, seller_id"
-    "), lined AS ("
-    "INSERT INTO order_lines (seller_id, line_id, order_id) SELECT placed.seller_id, l.line_id, placed.id "
-    "FROM placed, json_to_recordset(CAST(:lines AS json)) AS l(line_id text)"
-    "), appended AS ("
-    + _EVENTS.format(order="placed", xid="pg_current_xact_id()::text::bigint")
-    + f"), {_OUTBOX} "
-    f"SELECT (SELECT count(*) FROM placed) AS placed, {_NOTIFIED}"
-)
+def _add(key: str) -> Hot:
+    return Hot(
+        "WITH seller AS ("
+        "INSERT INTO sellers (id, created_at) SELECT :seller_id, :created_at WHERE :new_seller "
+        "ON CONFLICT (id) DO NOTHING"
+        "), placed AS ("
+        f"INSERT INTO orders ({_ORDER_COLUMNS}) VALUES (:id, :seller_id, :order_number, :account_order_number, "
+        ":status, :version, :last_sequence, :intake_hash, :created_at, :updated_at, :body, :channel) "
+        "RETURNING id, seller_id"
+        "), lined AS ("
+        "INSERT INTO order_lines (seller_id, line_id, order_id) SELECT placed.seller_id, l.line_id, placed.id "
+        "FROM placed, json_to_recordset(CAST(:lines AS json)) AS l(line_id text)"
+        "), appended AS ("
+        + _EVENTS.format(order="placed", xid="pg_current_xact_id()::text::bigint")
+        + f"), {key}{_OUTBOX} "
+        f"SELECT (SELECT count(*) FROM placed) AS placed, {_NOTIFIED}"
+    )
+
+
+# Each statement's text is fixed, so psycopg prepares it once per connection.
+_SAVE, _SAVE_KEYED = _save(""), _save(_KEY.format(order="saved"))
+_ADD, _ADD_KEYED = _add(""), _add(_KEY.format(order="placed"))
 
 
 def _json(rows: list[dict[str, Any]]) -> str | None:
@@ -113,11 +131,13 @@ def applies(routing: Routing, order: Order, events: Sequence[Event]) -> bool:
 
 
 def save(conn: Connection, routing: Routing, order: Order, *, expected_version: int,
-         events: Sequence[Event], event_ids: Sequence[str], refunds: Sequence[dict[str, Any]] = ()) -> bool:
-    """Write the order at `expected_version` with its events and their outbox rows, and the order's
-    new refunds (`RefundRepository.row`s); False, and nothing written, when the order is no longer at
-    that version."""
-    (row,) = _SAVE.rows(conn, {
+         events: Sequence[Event], event_ids: Sequence[str], refunds: Sequence[dict[str, Any]] = (),
+         key: Mapping[str, Any] | None = None) -> bool:
+    """Write the order at `expected_version` with its events and their outbox rows, the order's new
+    refunds (`RefundRepository.row`s) and the `Idempotency-Key` with its answer (`key_row`); False, and
+    nothing written, when the order is no longer at that version."""
+    (row,) = (_SAVE if key is None else _SAVE_KEYED).rows(conn, {
+        **(key or {}),
         "id": order.id, "seller_id": order.seller_id, "status": order.status.value, "version": order.version,
         "last_sequence": order.last_sequence, "updated_at": order.updated_at, "body": codec.order_body(order),
         "expected": expected_version, "refunds": _json(list(refunds)),
@@ -127,10 +147,11 @@ def save(conn: Connection, routing: Routing, order: Order, *, expected_version: 
 
 
 def add(conn: Connection, routing: Routing, order: Order, intake_hash: str, *, events: Sequence[Event],
-        event_ids: Sequence[str], new_seller: bool) -> None:
+        event_ids: Sequence[str], new_seller: bool, key: Mapping[str, Any] | None = None) -> None:
     """Write a new order (its seller too, if `new_seller` and not there yet), its line index, its events
-    and their outbox rows."""
-    _ADD.rows(conn, {
+    and their outbox rows, and the `Idempotency-Key` with its answer (`key_row`)."""
+    (_ADD if key is None else _ADD_KEYED).rows(conn, {
+        **(key or {}),
         "id": order.id, "seller_id": order.seller_id, "order_number": order.order_number,
         "account_order_number": order.account_order_number, "status": order.status.value,
         "version": order.version, "last_sequence": order.last_sequence, "intake_hash": intake_hash,
@@ -139,6 +160,13 @@ def add(conn: Connection, routing: Routing, order: Order, intake_hash: str, *, e
         "lines": _json([{"line_id": ln.line_id} for ln in order.lines]),
         **_appended(routing, order, events, event_ids),
     })
+
+
+def key_row(principal: str, key: str, fingerprint: str, status: int, response: str, until: datetime,
+            now: datetime) -> dict[str, Any]:
+    """The parameters of a finished `Idempotency-Key` (its answer stored) for `save` or `add`."""
+    return {"key_principal": principal, "key": key, "key_fingerprint": fingerprint, "key_status": status,
+            "key_response": response, "key_until": until, "key_at": now}
 
 
 def _appended(routing: Routing, order: Order, events: Sequence[Event], event_ids: Sequence[str]) -> dict[str, Any]:

@@ -7,23 +7,24 @@ edge can store what it needs (an idempotent response) atomically with the change
 An *optimistic* unit of work (`optimistic=True`; PostgreSQL, on the event loop) is the same use case
 as a compare-and-swap: no `BEGIN`, no row lock, no `COMMIT`. Its connection is in autocommit; the
 lock reads the order with everything its write needs in one statement (one snapshot) but locks
-nothing, and the save is the one statement that writes the order at the version read with its
-events, refunds and outbox rows (store/folded_write.py), atomic by itself. If the order moved
-meanwhile, nothing is written and `OptimisticConflict` says so: the caller runs the use case again.
-It suits a use case whose only write is its order's save (a direct cancel, a cancel with refund) or
-a new order's (an intake: a concurrent intake that took its number or a line id fails that one
-statement, nothing is written, and it is read again as a conflict); one that sends a
+nothing, and the save, held until the commit, is the one statement that writes the order at the
+version read with its events, refunds and outbox rows (store/folded_write.py) — and the request's
+`Idempotency-Key` with its answer (`keep_answer`) — atomic by itself. If the order moved meanwhile,
+or a twin's key is there, nothing is written and `OptimisticConflict` says so: the caller runs the
+use case again. It suits a use case whose only write is its order's save (a direct cancel, a cancel
+with refund) or a new order's (an intake: a concurrent intake that took its number or a line id
+fails that one statement, nothing is written, and it is read again as a conflict); one that sends a
 statement through SQLAlchemy (a read of a stored bill, or a write) or a `Hot` write, saves twice,
-registered a commit hook or added another order's refund is stopped before it sends it
-(`NotFoldable`, store/optimistic.py) and runs as a locked transaction instead. After the write,
-anything of the kind is a programming error (`RuntimeError`), never a second run.
+registered a commit hook, added another order's refund or commits a key without a write is stopped
+before it sends it (`NotFoldable`, store/optimistic.py) and runs as a locked transaction instead.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import Any, Generic, TypeVar
 
@@ -59,6 +60,17 @@ from kalem.store.routing import Routing
 from kalem.store.webhooks import WebhookRepository
 
 R = TypeVar("R")
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerKey:
+    """An `Idempotency-Key` an optimistic unit of work stores, finished, with its one write: `answer`
+    renders the use case's result as the status and JSON text stored (and answered)."""
+    principal: str
+    key: str
+    fingerprint: str
+    lease: timedelta
+    answer: Callable[[Any], tuple[int, str]]
 
 
 def _checkout(db: Database) -> Connection:
@@ -138,6 +150,7 @@ class UnitOfWork:
         self._postgres = not db.is_sqlite
         self._asked_optimistic = optimistic and write and self._postgres
         self._optimistic = False
+        self._key: AnswerKey | None = None
         self.committed = False
 
     def now(self) -> datetime:
@@ -151,6 +164,15 @@ class UnitOfWork:
         it); what it raises rolls the transaction back and leaves the `with` block."""
         self._opening.append(hook)
 
+    @property
+    def optimistic(self) -> bool:
+        """Whether this unit of work, begun, is a compare-and-swap (see the module docstring)."""
+        return self._optimistic
+
+    def keep_answer(self, key: AnswerKey) -> None:
+        """An optimistic unit of work's `Idempotency-Key`, stored finished with its one write."""
+        self._key = key
+
     def __enter__(self) -> UnitOfWork:
         if self._lock is not None:
             self._lock.__enter__()
@@ -163,7 +185,8 @@ class UnitOfWork:
             self._optimistic = (self._asked_optimistic and self._db.loop_engine is not None and on_loop()
                                 and self._autocommit(True))
             if self._optimistic:
-                self._saved = False
+                self._staged: Callable[[dict[str, Any] | None], bool] | None = None   # the one write
+                self._written = False
             else:
                 self._tx = conn.begin()
         except BaseException as failed:
@@ -202,9 +225,16 @@ class UnitOfWork:
             self.orders.save(order, expected_version=expected_version)
             return self.events.append(events)
         ids = self.events.new_ids(events)
-        if not folded_write.save(self._conn, self._routing, order, expected_version=expected_version,
-                                 events=events, event_ids=ids, refunds=self.refunds.take_pending(order.id)):
-            raise OptimisticConflict(order.order_number) if self._optimistic else self.orders.version_mismatch(order)
+        refunds = self.refunds.take_pending(order.id)
+
+        def write(key: dict[str, Any] | None = None) -> bool:
+            return folded_write.save(self._conn, self._routing, order, expected_version=expected_version,
+                                     events=events, event_ids=ids, refunds=refunds, key=key)
+
+        if self._optimistic:
+            self._staged = write
+        elif not write():
+            raise self.orders.version_mismatch(order)
         self.events.appended.extend(events)
         return ids
 
@@ -214,9 +244,8 @@ class UnitOfWork:
         order's own new refunds (`refunds_fold`), a new order's none."""
         refunds = self._built.get("refunds")
         left = refunds is not None and any(not refunds_fold or r.order_id != order.id for r in refunds.pending)
-        if self._saved or self._hooks or left or not folds:
+        if self._staged is not None or self._hooks or left or not folds:
             raise NotFoldable(order.id)
-        self._saved = True
 
     def add_order(self, order: Order, intake_hash: str, events: Sequence[Event], *, new_seller: bool) -> list[str]:
         """Write a new order with its events and their outbox rows, and its seller if `new_seller` and not
@@ -227,15 +256,16 @@ class UnitOfWork:
             self._one_write(order, folds, refunds_fold=False)
         if folds:
             ids = self.events.new_ids(events)
-            try:
+
+            def write(key: dict[str, Any] | None = None) -> bool:
                 folded_write.add(self._conn, self._routing, order, intake_hash, events=events, event_ids=ids,
-                                 new_seller=new_seller)
-            except IntegrityError:
-                if not self._optimistic:
-                    raise
-                # A concurrent intake took the number or a line id: its one statement wrote nothing, and
-                # the use case run again reads what the twin committed (the same order: 200).
-                raise OptimisticConflict(order.order_number) from None
+                                 new_seller=new_seller, key=key)
+                return True
+
+            if self._optimistic:
+                self._staged = write
+            else:
+                write()
             self.events.appended.extend(events)
             return ids
         if new_seller:
@@ -254,6 +284,30 @@ class UnitOfWork:
         wait(driver.set_autocommit(on))
         return True
 
+    def _write_staged(self, result: Any) -> None:
+        """An optimistic unit of work's one statement, with its key and answer if it keeps one; autocommit
+        commits it. Nothing written (the order moved, or a twin's number, line id or key is there):
+        `OptimisticConflict`."""
+        key = None
+        if self._key is not None:
+            if self._staged is None:   # a key with nothing to write it with: stored by a locked run
+                raise NotFoldable("an Idempotency-Key without a write")
+            status, text = self._key.answer(result)
+            now = self.now()
+            key = folded_write.key_row(self._key.principal, self._key.key, self._key.fingerprint, status, text,
+                                       now + self._key.lease, now)
+        if self._staged is None:
+            return
+        try:
+            written = self._staged(key)
+        except IntegrityError:
+            # A unique index refused the statement, so nothing of it was written: the use case run
+            # again reads what the twin committed (the same order, or the key's answer).
+            raise OptimisticConflict("a twin's number, line id or key") from None
+        if not written:
+            raise OptimisticConflict("the order moved")
+        self._written = True
+
     def ping(self) -> None:
         """One round trip to the database (the readiness check)."""
         self._conn.exec_driver_sql("SELECT 1").close()
@@ -265,7 +319,9 @@ class UnitOfWork:
             refunds.flush()
         for hook in self._hooks:
             hook(result)
-        if not self._optimistic:   # an optimistic one's write committed by itself
+        if self._optimistic:
+            self._write_staged(result)
+        else:
             self._tx.commit()
         self.committed = True
         events = self._built.get("events")
@@ -292,6 +348,6 @@ class UnitOfWork:
         finally:
             if self._lock is not None:
                 self._lock.__exit__(None, None, None)
-        if self._optimistic and self._saved and isinstance(exc, NotFoldable):
+        if self._optimistic and self._written and isinstance(exc, NotFoldable):
             # Refused after the write had committed: a second run would apply the change twice.
             raise RuntimeError(f"an optimistic unit of work was asked for more after its write: {exc}") from exc
