@@ -311,21 +311,27 @@ def test_a_cancel_with_refund_whose_order_moved_is_read_again_and_refunds_once(p
     assert ours["lines"] == theirs["lines"] == [{"line_id": LINE, "quantity": 1}]
 
 
+@pytest.fixture
+def written(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """Each optimistic write the suite's server makes: whether its connection was in autocommit."""
+    one_write, seen = UnitOfWork._one_write, []
+
+    def watched(uow: UnitOfWork, *args: Any, **kwargs: Any) -> None:
+        one_write(uow, *args, **kwargs)
+        seen.append(uow._conn.connection.driver_connection.autocommit)
+
+    monkeypatch.setattr(UnitOfWork, "_one_write", watched)
+    return seen
+
+
 @pytest.mark.parametrize(("path", "body"), [
     (f"/v1/orders/{NUMBER}/cancellations", {"lines": [{"line_id": LINE, "quantity": 1, "reason_id": 136}]}),
     (f"/v1/orders/{NUMBER}/cancellations-with-refund", {"lines": [{"line_id": LINE, "quantity": 1, "reason_id": 136}]}),
     ("/v1/orders", order(TWIN)),
 ])
-def test_the_routes_of_one_statement_write_it_as_a_compare_and_swap(pg, monkeypatch, path, body):
+def test_the_routes_of_one_statement_write_it_as_a_compare_and_swap(pg, written, path, body):
     """Served on PostgreSQL's event loop without a key, each is an optimistic unit of work's one write."""
     _, api = pg
-    one_write, written = UnitOfWork._one_write, []
-
-    def watched(uow: UnitOfWork, *args: Any, **kwargs: Any) -> None:
-        one_write(uow, *args, **kwargs)
-        written.append(uow._conn.connection.driver_connection.autocommit)
-
-    monkeypatch.setattr(UnitOfWork, "_one_write", watched)
     assert api.post(path, json=body).status_code in (200, 201)
     assert written == [True]
 
@@ -348,15 +354,8 @@ def _key_row(db: Database, key: str = KEY) -> Any:
                             {"k": key}).one_or_none()
 
 
-def test_a_keyed_cancel_stores_its_key_finished_with_its_one_write(pg, monkeypatch):
+def test_a_keyed_cancel_stores_its_key_finished_with_its_one_write(pg, written):
     db, api = pg
-    one_write, written = UnitOfWork._one_write, []
-
-    def watched(uow: UnitOfWork, *args: Any, **kwargs: Any) -> None:
-        one_write(uow, *args, **kwargs)
-        written.append(uow._conn.connection.driver_connection.autocommit)
-
-    monkeypatch.setattr(UnitOfWork, "_one_write", watched)
     first = api.post(f"/v1/orders/{NUMBER}/cancellations", json=BODY, headers={"Idempotency-Key": KEY})
     again = api.post(f"/v1/orders/{NUMBER}/cancellations", json=BODY, headers={"Idempotency-Key": KEY})
     assert first.status_code == again.status_code == 200 and written == [True]   # the replay writes nothing
