@@ -193,14 +193,17 @@ def test_the_hot_writes_answer_as_sqlalchemys_execute(postgres_server, monkeypat
         assert api.post("/v1/orders", json=order("4000000951")).status_code == 201
         batch = api.post("/v1/orders/batch", json={"orders": [order("4000000952"), order("4000000953")]})
         assert [r["status"] for r in batch.json()["results"]] == [201, 201]   # several orders and events at once
+        assert api.post("/v1/cancel-requests", json={   # locked (the request's own row), by number alone
+            "order_number": "4000000952", "lines": [{"line_id": "item000952", "quantity": 1, "reason_id": 136}]}
+                        ).status_code == 201
         cancel = {"lines": [{"line_id": "item000951", "quantity": 1, "reason_id": 136, "note": "çok ✓"}]}
         assert api.post("/v1/orders/4000000951/cancellations", json=cancel).status_code == 200
         assert api.post("/v1/orders/4000000951/cancellations", json=cancel,
                         headers={"If-Match": 'W/"1"'}).status_code == 412   # a stale version: nothing updated
         assert api.post("/v1/orders/4000000951/cancellations?seller_id=acme", json=cancel).status_code == 200
-        assert api.post("/v1/orders/4000000953/packages/BB_pid000953/split?seller_id=acme",
-                        headers={"Idempotency-Key": "k-953"},   # keyed and locked: the claim, the lock, the answer
-                        json={"packages": [{"items": [{"line_id": "item000953", "quantity": 1}]}]}).status_code == 200
+        assert api.post("/v1/cancel-requests", headers={"Idempotency-Key": "k-953"}, json={
+            "order_number": "4000000953", "seller_id": "acme",   # keyed and locked: the claim, the lock, the answer
+            "lines": [{"line_id": "item000953", "quantity": 1, "reason_id": 136}]}).status_code == 201
         assert api.post("/v1/orders", json=order("4000000954"), headers={"Idempotency-Key": "k-954"}
                         ).status_code == 201   # keyed, as a compare-and-swap: the key in the new order's statement
         split = {"packages": [{"items": [{"line_id": "item000951", "quantity": 1}]}]}

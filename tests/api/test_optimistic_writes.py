@@ -31,6 +31,7 @@ from tests.conftest import ADMIN, Server, empty
 from tests.support import LOOP_THREAD, on_own_loop, order
 
 NUMBER = "4000000951"
+TOUCH = sa.text("UPDATE orders SET version = version WHERE false")   # a write that changes nothing
 LINE = "item000951"
 OPERATOR = Principal("operator", "admin")
 
@@ -149,6 +150,23 @@ def test_a_statement_besides_its_write_is_refused_before_it_is_sent(pg, way):
         assert conn.execute(sa.text("SELECT count(*) FROM idempotency_keys")).scalar_one() == 0
 
 
+def test_a_plain_read_through_sqlalchemy_is_sent_and_the_write_stays_one_statement(pg):
+    """A `SELECT` changes nothing: an optimistic unit of work sends it (a split's platform line ids, a
+    stored bill) and still writes as a compare-and-swap."""
+    db, api = pg
+
+    def read_then_cancel(uow: UnitOfWork) -> tuple[int, bool]:
+        with OrderTransaction(uow) as tx:
+            read = tx.lock(NUMBER, OPERATOR)
+            count = uow._conn.execute(sa.text("SELECT count(*) FROM orders")).scalar_one()
+            changed, events = domain_cancel(read, cancel().items, actor=OPERATOR.actor, now=uow.now())
+            tx.save(changed, events)
+            return tx.commit((count, uow.optimistic))
+
+    assert on_the_loop(lambda: read_then_cancel(UnitOfWork(db, optimistic=True))) == (1, True)
+    assert cancelled(api) == 1
+
+
 def test_a_statement_after_the_save_is_refused_before_the_write_and_runs_locked(pg):
     """The save is held until the commit: a statement after it is refused before anything is written,
     and the use case runs once more, locked."""
@@ -161,7 +179,7 @@ def test_a_statement_after_the_save_is_refused_before_the_write_and_runs_locked(
             read = tx.lock(NUMBER, OPERATOR)
             changed, events = domain_cancel(read, cancel().items, actor=OPERATOR.actor, now=uow.now())
             tx.save(changed, events)
-            uow._conn.execute(sa.text("SELECT 1"))   # refused in autocommit; a locked run sends it
+            uow._conn.execute(TOUCH)   # a write: refused in autocommit; a locked run sends it
             return tx.commit(changed)
 
     idempotency = Idempotency(lambda **kw: UnitOfWork(db, **kw), lease_seconds=60)
@@ -179,7 +197,7 @@ def test_a_refusal_after_the_write_is_an_error_not_a_second_run(pg):
             changed, events = domain_cancel(read, cancel().items, actor=OPERATOR.actor, now=uow.now())
             tx.save(changed, events)
             tx.commit(changed)   # written, and committed by itself
-            uow._conn.execute(sa.text("SELECT 1"))   # refused: more, after the write
+            uow._conn.execute(TOUCH)   # refused: more, after the write
             return changed
 
     idempotency = Idempotency(lambda **kw: UnitOfWork(db, **kw), lease_seconds=60)
@@ -328,9 +346,13 @@ def written(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
     (f"/v1/orders/{NUMBER}/cancellations", {"lines": [{"line_id": LINE, "quantity": 1, "reason_id": 136}]}),
     (f"/v1/orders/{NUMBER}/cancellations-with-refund", {"lines": [{"line_id": LINE, "quantity": 1, "reason_id": 136}]}),
     ("/v1/orders", order(TWIN)),
+    (f"/v1/orders/{NUMBER}/packages/BB_pid000951/split", {"packages": [{"items": [{"line_id": LINE, "quantity": 1}]}],
+                                                         "cancelled": [{"line_id": LINE, "quantity": 1,
+                                                                        "reason_id": 136}]}),
 ])
 def test_the_routes_of_one_statement_write_it_as_a_compare_and_swap(pg, written, path, body):
-    """Served on PostgreSQL's event loop without a key, each is an optimistic unit of work's one write."""
+    """Served on PostgreSQL's event loop without a key, each is an optimistic unit of work's one write
+    (a split, with the refund of the units it cancels, is its order's one statement too)."""
     _, api = pg
     assert api.post(path, json=body).status_code in (200, 201)
     assert written == [True]

@@ -99,7 +99,8 @@ def split(order_number: str, package_id: str, body: SplitIn, ctx: Ctx, caller: C
     return ctx.idempotency.run(
         idempotency_key, caller, [f"POST /v1/orders/{order_number}/packages/{package_id}/split",
                                   body.model_dump(mode="json")],
-        lambda uow: app.split_package(uow, cmd), lambda done: (200, split_view(done.order, done.result)))
+        lambda uow: app.split_package(uow, cmd), lambda done: (200, split_view(done.order, done.result)),
+        optimistic=True)
 
 
 @router.post("/{order_number}/packages/{package_id}/status",
