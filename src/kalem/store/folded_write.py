@@ -6,7 +6,9 @@ A data-modifying CTE. `save`: the order is updated at the version its lock read;
 refunds the transaction made of the order (store/refunds.py), are inserted only from the updated row
 (none when the version did not match), the deliveries and pushes only for the events inserted, and
 `pg_notify` is selected only when a delivery was. So a version that moved writes nothing and answers
-0, which the caller raises as the conflict it always was. `add`: a new order, its seller if new, its
+0, which the caller raises as the conflict it always was. An optimistic unit of work's write
+(store/uow.py) may also insert its request's `Idempotency-Key`, finished with its answer (the
+`_KEYED` statements), only with the order's row. `add`: a new order, its seller if new, its
 line index and its events the same way. Anything the database refuses (a number or line id a
 concurrent intake took) fails the whole statement, and the transaction rolls back as before. Which
 subscriptions and accounts hear of which events is decided in Python, by the same functions as the
