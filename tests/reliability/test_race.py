@@ -90,6 +90,49 @@ def test_twenty_clients_never_cancel_more_than_the_line(two_process_server: Proc
     assert sum(accepted) > 30 - 3
 
 
+def test_twenty_clients_sending_the_same_keys_apply_each_key_once(two_process_server: Proc) -> None:
+    """Each `Idempotency-Key` sent by several clients at once: on PostgreSQL's event loop the key is
+    stored by the cancel's own statement, so one of them cancels and every other answers its bytes."""
+    base = two_process_server.url
+    line = {**SEED_ORDER["lines"][0], "line_id": "race-keyed", "quantity": 30}
+    headers = {"Authorization": f"Bearer {ADMIN}"}
+    with httpx.Client(base_url=base, headers=headers, timeout=30) as client:
+        assert client.post("/v1/orders", json=order("RACE-2", lines=[line], packages=[], create_seller=True)
+                           ).status_code == 201
+    keys = [f"race-key-{k}" for k in range(10)]
+    answers: dict[str, list[tuple[int, bytes, bool]]] = {key: [] for key in keys}
+    lock = threading.Lock()
+    start = threading.Barrier(20)
+
+    def worker(seed: int) -> None:
+        rng = random.Random(seed)
+        with httpx.Client(base_url=base, headers=headers, timeout=30) as client:
+            start.wait()
+            for key in rng.sample(keys, 5):
+                response = client.post("/v1/orders/RACE-2/cancellations", headers={"Idempotency-Key": key},
+                                       json={"lines": [{"line_id": "race-keyed", "quantity": 1, "reason_id": 136}]})
+                with lock:
+                    answers[key].append((response.status_code, response.content,
+                                         response.headers.get("Idempotent-Replayed") == "true"))
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(20)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    used = {key: got for key, got in answers.items() if got}
+    assert sum(len(got) for got in used.values()) == 100
+    for key, got in used.items():
+        assert {status for status, _, _ in got} == {200}, key
+        assert len({body for _, body, _ in got}) == 1, key   # every answer the first's bytes
+        assert [replayed for _, _, replayed in got].count(False) == 1, key   # the one that cancelled
+    with httpx.Client(base_url=base, headers=headers, timeout=30) as client:
+        final = client.get("/v1/orders/RACE-2").json()
+        events = client.get("/v1/orders/RACE-2/events").json()["data"]
+    assert final["lines"][0]["cancelled_quantity"] == len(used)
+    assert [e["type"] for e in events].count("lines.cancelled") == len(used)
+
+
 def group_members(group: int) -> set[int]:
     """The live processes of a process group (/proc/PID/stat's fifth field)."""
     members = set()
