@@ -179,7 +179,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.no_write:
         run = result["run"]
         common.record("split", command, text, [common.Figure(
-            "package split with partial cancel (n11)", run.throughput, run.p50_ms, run.p99_ms, result["tps"])])
+            "package split with partial cancel", run.throughput, run.p50_ms, run.p99_ms, result["tps"])])
     log(f"done in {time.perf_counter() - started:.0f} s")
     return 0
 
