@@ -5,7 +5,7 @@ a write through SQLAlchemy or a `Hot` write would be applied outside the compare
 refused before they are sent (`NotFoldable`), and the use case runs as a locked transaction instead.
 A plain `SELECT` through SQLAlchemy is sent: it changes nothing, and it reads a snapshot later than
 the order's read, as every statement of a READ COMMITTED transaction does its own — what it reads
-that changes with the order (a stored bill, a platform's line ids) moves the order's version too, so
+that changes with the order (a cross-border order's stored bill) moves the order's version too, so
 the write, at the version read, then writes nothing and the use case is read again.
 """
 

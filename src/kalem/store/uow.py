@@ -14,7 +14,7 @@ or a twin's key is there, nothing is written and `OptimisticConflict` says so: t
 use case again. It suits a use case whose only write is its order's save (a direct cancel, a cancel
 with refund) or a new order's (an intake: a concurrent intake that took its number or a line id
 fails that one statement, nothing is written, and it is read again as a conflict), with any plain
-reads before it (a split's platform line ids); one that sends a write through SQLAlchemy or a `Hot`
+reads before it (a cross-border order's stored bill); one that sends a write through SQLAlchemy or a `Hot`
 write, saves twice, registered a commit hook, added another order's refund or commits a key without
 a write is stopped before it sends it (`NotFoldable`, store/optimistic.py) and runs as a locked
 transaction instead.
