@@ -150,23 +150,6 @@ def test_a_statement_besides_its_write_is_refused_before_it_is_sent(pg, way):
         assert conn.execute(sa.text("SELECT count(*) FROM idempotency_keys")).scalar_one() == 0
 
 
-def test_a_plain_read_through_sqlalchemy_is_sent_and_the_write_stays_one_statement(pg):
-    """A `SELECT` changes nothing: an optimistic unit of work sends it (a split's platform line ids, a
-    stored bill) and still writes as a compare-and-swap."""
-    db, api = pg
-
-    def read_then_cancel(uow: UnitOfWork) -> tuple[int, bool]:
-        with OrderTransaction(uow) as tx:
-            read = tx.lock(NUMBER, OPERATOR)
-            count = uow._conn.execute(sa.text("SELECT count(*) FROM orders")).scalar_one()
-            changed, events = domain_cancel(read, cancel().items, actor=OPERATOR.actor, now=uow.now())
-            tx.save(changed, events)
-            return tx.commit((count, uow.optimistic))
-
-    assert on_the_loop(lambda: read_then_cancel(UnitOfWork(db, optimistic=True))) == (1, True)
-    assert cancelled(api) == 1
-
-
 def test_a_statement_after_the_save_is_refused_before_the_write_and_runs_locked(pg):
     """The save is held until the commit: a statement after it is refused before anything is written,
     and the use case runs once more, locked."""

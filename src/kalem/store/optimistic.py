@@ -1,12 +1,8 @@
 """What an optimistic unit of work (store/uow.py) may not do, and how it says so.
 
 Its connection is in autocommit, so a statement it sends commits at once: besides its one folded write,
-a write through SQLAlchemy or a `Hot` write would be applied outside the compare-and-swap. Both are
+a statement through SQLAlchemy or a `Hot` write would be applied outside the compare-and-swap. Both are
 refused before they are sent (`NotFoldable`), and the use case runs as a locked transaction instead.
-A plain `SELECT` through SQLAlchemy is sent: it changes nothing, and it reads a snapshot later than
-the order's read, as every statement of a READ COMMITTED transaction does its own — what it reads
-that changes with the order (a cross-border order's stored bill) moves the order's version too, so
-the write, at the version read, then writes nothing and the use case is read again.
 """
 
 from __future__ import annotations
@@ -33,13 +29,8 @@ def in_autocommit(conn: Any) -> bool:
 
 
 def refuse_statements(engine: sa.Engine) -> None:
-    """On the event loop's engine: refuse a statement sent through SQLAlchemy in autocommit, but a read."""
+    """On the event loop's engine: refuse a statement sent through SQLAlchemy in autocommit."""
     @event.listens_for(engine, "before_cursor_execute")
     def _refused(conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        if in_autocommit(conn) and not reads_only(statement):
+        if in_autocommit(conn):
             raise NotFoldable(statement[:80])
-
-
-def reads_only(statement: str) -> bool:
-    """A plain `SELECT` (kalem's reads select no function that writes)."""
-    return statement.lstrip()[:7].upper() == "SELECT "

@@ -13,11 +13,10 @@ version read with its events, refunds and outbox rows (store/folded_write.py) â€
 or a twin's key is there, nothing is written and `OptimisticConflict` says so: the caller runs the
 use case again. It suits a use case whose only write is its order's save (a direct cancel, a cancel
 with refund) or a new order's (an intake: a concurrent intake that took its number or a line id
-fails that one statement, nothing is written, and it is read again as a conflict), with any plain
-reads before it (a cross-border order's stored bill); one that sends a write through SQLAlchemy or a `Hot`
-write, saves twice, registered a commit hook, added another order's refund or commits a key without
-a write is stopped before it sends it (`NotFoldable`, store/optimistic.py) and runs as a locked
-transaction instead.
+fails that one statement, nothing is written, and it is read again as a conflict); one that sends
+a statement through SQLAlchemy or a `Hot` write, saves twice, registered a commit hook, added
+another order's refund or commits a key without a write is stopped before it sends it
+(`NotFoldable`, store/optimistic.py) and runs as a locked transaction instead.
 """
 
 from __future__ import annotations
