@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 import copy
 import re
-import threading
 from collections.abc import Callable, Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 import httpx
@@ -17,7 +17,7 @@ from kalem.store.uow import UnitOfWork
 
 T = TypeVar("T")
 
-#: The name of the thread `on_own_loop` runs its event loop in.
+#: How the name of the thread `on_own_loop` runs its event loop in begins.
 LOOP_THREAD = "kalem-test-loop"
 
 
@@ -25,21 +25,8 @@ def on_own_loop(coroutine: Callable[[], Coroutine[Any, Any, T]]) -> T:
     """`asyncio.run(coroutine())` in a thread of its own. Playwright's sync API (the hub's browser, one
     per session) leaves the main thread's event loop marked as running, and `asyncio.run` refuses to
     start there: so a test that runs a loop does not depend on which tests ran before it."""
-    out: list[Any] = []
-
-    def run() -> None:
-        try:
-            out.append((True, asyncio.run(coroutine())))
-        except BaseException as failed:
-            out.append((False, failed))
-
-    thread = threading.Thread(target=run, name=LOOP_THREAD)
-    thread.start()
-    thread.join()
-    ok, value = out[0]
-    if not ok:
-        raise value
-    return value
+    with ThreadPoolExecutor(1, thread_name_prefix=LOOP_THREAD) as pool:
+        return pool.submit(lambda: asyncio.run(coroutine())).result()
 
 
 SEED_ORDER: dict[str, Any] = {

@@ -11,7 +11,7 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -48,38 +48,53 @@ def two_process_server(postgres: str, tmp_path: Path) -> Iterator[Proc]:
         server.stop()
 
 
-def test_twenty_clients_never_cancel_more_than_the_line(two_process_server: Proc) -> None:
-    base = two_process_server.url
-    line = {**SEED_ORDER["lines"][0], "line_id": "race-line", "quantity": 30}
-    headers = {"Authorization": f"Bearer {ADMIN}"}
-    with httpx.Client(base_url=base, headers=headers, timeout=30) as client:
-        assert client.post("/v1/orders", json=order("RACE-1", lines=[line], packages=[], create_seller=True)
-                           ).status_code == 201  # a new database: the order creates its seller
-    accepted: list[int] = []
-    refused: list[int] = []
-    lock = threading.Lock()
+HEADERS = {"Authorization": f"Bearer {ADMIN}"}
+
+
+def _order_of_30_units(base: str, number: str, line_id: str) -> None:
+    """An order of one 30-unit line (a new database: the order creates its seller)."""
+    line = {**SEED_ORDER["lines"][0], "line_id": line_id, "quantity": 30}
+    with httpx.Client(base_url=base, headers=HEADERS, timeout=30) as client:
+        assert client.post("/v1/orders", json=order(number, lines=[line], packages=[], create_seller=True)
+                           ).status_code == 201
+
+
+def _twenty_at_once(base: str, work: Callable[[random.Random, httpx.Client], None]) -> None:
+    """`work` by twenty clients, each its own connection and seed, let go at the same moment."""
     start = threading.Barrier(20)
 
-    def worker(seed: int) -> None:
-        rng = random.Random(seed)
-        with httpx.Client(base_url=base, headers=headers, timeout=30) as client:
+    def client(seed: int) -> None:
+        with httpx.Client(base_url=base, headers=HEADERS, timeout=30) as http:
             start.wait()
-            for _ in range(5):
-                qty = rng.randint(1, 3)
-                response = client.post("/v1/orders/RACE-1/cancellations",
-                                       json={"lines": [{"line_id": "race-line", "quantity": qty, "reason_id": 136}]})
-                assert response.status_code in (200, 409), response.text
-                with lock:
-                    (accepted if response.status_code == 200 else refused).append(qty)
+            work(random.Random(seed), http)
 
-    threads = [threading.Thread(target=worker, args=(n,)) for n in range(20)]
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(20)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
+
+
+def test_twenty_clients_never_cancel_more_than_the_line(two_process_server: Proc) -> None:
+    base = two_process_server.url
+    _order_of_30_units(base, "RACE-1", "race-line")
+    accepted: list[int] = []
+    refused: list[int] = []
+    lock = threading.Lock()
+
+    def work(rng: random.Random, client: httpx.Client) -> None:
+        for _ in range(5):
+            qty = rng.randint(1, 3)
+            response = client.post("/v1/orders/RACE-1/cancellations",
+                                   json={"lines": [{"line_id": "race-line", "quantity": qty, "reason_id": 136}]})
+            assert response.status_code in (200, 409), response.text
+            with lock:
+                (accepted if response.status_code == 200 else refused).append(qty)
+
+    _twenty_at_once(base, work)
     assert len(accepted) + len(refused) == 100
     assert sum(accepted) <= 30
-    with httpx.Client(base_url=base, headers=headers, timeout=30) as client:
+    with httpx.Client(base_url=base, headers=HEADERS, timeout=30) as client:
         final = client.get("/v1/orders/RACE-1").json()
         events = client.get("/v1/orders/RACE-1/events").json()["data"]
     assert final["lines"][0]["cancelled_quantity"] == sum(accepted)
@@ -94,39 +109,27 @@ def test_twenty_clients_sending_the_same_keys_apply_each_key_once(two_process_se
     """Each `Idempotency-Key` sent by several clients at once: on PostgreSQL's event loop the key is
     stored by the cancel's own statement, so one of them cancels and every other answers its bytes."""
     base = two_process_server.url
-    line = {**SEED_ORDER["lines"][0], "line_id": "race-keyed", "quantity": 30}
-    headers = {"Authorization": f"Bearer {ADMIN}"}
-    with httpx.Client(base_url=base, headers=headers, timeout=30) as client:
-        assert client.post("/v1/orders", json=order("RACE-2", lines=[line], packages=[], create_seller=True)
-                           ).status_code == 201
+    _order_of_30_units(base, "RACE-2", "race-keyed")
     keys = [f"race-key-{k}" for k in range(10)]
     answers: dict[str, list[tuple[int, bytes, bool]]] = {key: [] for key in keys}
     lock = threading.Lock()
-    start = threading.Barrier(20)
 
-    def worker(seed: int) -> None:
-        rng = random.Random(seed)
-        with httpx.Client(base_url=base, headers=headers, timeout=30) as client:
-            start.wait()
-            for key in rng.sample(keys, 5):
-                response = client.post("/v1/orders/RACE-2/cancellations", headers={"Idempotency-Key": key},
-                                       json={"lines": [{"line_id": "race-keyed", "quantity": 1, "reason_id": 136}]})
-                with lock:
-                    answers[key].append((response.status_code, response.content,
-                                         response.headers.get("Idempotent-Replayed") == "true"))
+    def work(rng: random.Random, client: httpx.Client) -> None:
+        for key in rng.sample(keys, 5):
+            response = client.post("/v1/orders/RACE-2/cancellations", headers={"Idempotency-Key": key},
+                                   json={"lines": [{"line_id": "race-keyed", "quantity": 1, "reason_id": 136}]})
+            with lock:
+                answers[key].append((response.status_code, response.content,
+                                     response.headers.get("Idempotent-Replayed") == "true"))
 
-    threads = [threading.Thread(target=worker, args=(n,)) for n in range(20)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    _twenty_at_once(base, work)
     used = {key: got for key, got in answers.items() if got}
     assert sum(len(got) for got in used.values()) == 100
     for key, got in used.items():
         assert {status for status, _, _ in got} == {200}, key
         assert len({body for _, body, _ in got}) == 1, key   # every answer the first's bytes
         assert [replayed for _, _, replayed in got].count(False) == 1, key   # the one that cancelled
-    with httpx.Client(base_url=base, headers=headers, timeout=30) as client:
+    with httpx.Client(base_url=base, headers=HEADERS, timeout=30) as client:
         final = client.get("/v1/orders/RACE-2").json()
         events = client.get("/v1/orders/RACE-2/events").json()["data"]
     assert final["lines"][0]["cancelled_quantity"] == len(used)

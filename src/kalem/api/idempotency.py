@@ -32,7 +32,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi.responses import Response
 from sqlalchemy.exc import IntegrityError
@@ -48,6 +48,7 @@ from kalem.store.uow import AnswerKey, UnitOfWork
 #: same order between one's read and its write, microseconds apart.
 OPTIMISTIC_ATTEMPTS = 3
 
+T = TypeVar("T")
 Rendered = tuple[int, Any]
 Stored = tuple[int, str]   # a finished request's status and its answer's JSON text
 
@@ -120,16 +121,21 @@ class Idempotency:
             optimistic: bool = False) -> Response:
         """`optimistic`: the use case writes one order with one statement (see the module docstring)."""
         if not key:
-            return answer(*render(self._optimistically(use_case) if optimistic else use_case(self._uow())))
+            result = (self._optimistically(use_case, lambda: use_case(self._uow())) if optimistic
+                      else use_case(self._uow()))
+            return answer(*render(result))
         if len(key) > 255:
             raise IdempotencyKeyTooLong("Idempotency-Key is longer than 255 characters", field="Idempotency-Key")
         if on_loop():
             print_ = fingerprint(fingerprint_of)
+
+            def locked() -> Response:
+                return self._run_claiming_inside(key, principal, print_, use_case, render)
+
             if optimistic:
-                done = self._optimistically_keyed(key, principal, print_, use_case, render)
-                if done is not None:
-                    return done
-            return self._run_claiming_inside(key, principal, print_, use_case, render)
+                return self._optimistically(
+                    lambda uow: self._swapped_with_key(uow, key, principal, print_, use_case, render), locked)
+            return locked()
         claimed = self._claim(principal.key, key, fingerprint(fingerprint_of))
         if not isinstance(claimed, datetime):
             return _replayed(*claimed)
@@ -143,44 +149,36 @@ class Idempotency:
             raise
         return self._answered(outcome, render, result)
 
-    def _optimistically(self, use_case: Callable[[UnitOfWork], Any]) -> Any:
+    def _optimistically(self, run: Callable[[UnitOfWork], T], locked: Callable[[], T]) -> T:
+        """`run` on an optimistic unit of work, again while its order moves (`OPTIMISTIC_ATTEMPTS` times),
+        then `locked`; at once `locked` when the use case would write more than its one statement."""
         for _ in range(OPTIMISTIC_ATTEMPTS):
             try:
-                return use_case(self._uow(optimistic=True))
+                return run(self._uow(optimistic=True))
             except OptimisticConflict:
                 continue
             except NotFoldable:
                 break
-        return use_case(self._uow())
+        return locked()
 
-    def _optimistically_keyed(self, key: str, principal: Principal, print_: str,
-                              use_case: Callable[[UnitOfWork], Any], render: Callable[[Any], Rendered]
-                              ) -> Response | None:
-        """A keyed use case as a compare-and-swap (see the module docstring); None: run it locked."""
-        for _ in range(OPTIMISTIC_ATTEMPTS):
-            uow = self._uow(optimistic=True)
-            outcome: list[Stored] = []
+    def _swapped_with_key(self, uow: UnitOfWork, key: str, principal: Principal, print_: str,
+                          use_case: Callable[[UnitOfWork], Any], render: Callable[[Any], Rendered]) -> Response:
+        """A keyed use case as a compare-and-swap (see the module docstring): the key read first, then
+        stored with the write's own statement."""
+        outcome: list[Stored] = []
 
-            def stored(result: Any, outcome: list[Stored] = outcome) -> Stored:
-                status, body = render(result)
-                outcome.append((status, stored_json(body)))   # stored, and answered, as one text
-                return outcome[-1]
+        def stored(result: Any) -> Stored:
+            status, body = render(result)
+            outcome.append((status, stored_json(body)))   # stored, and answered, as one text
+            return outcome[-1]
 
-            def twin(uow: UnitOfWork = uow) -> None:
-                _twin(uow, principal.key, key, print_)
-
-            uow.after_begin(twin)
-            uow.keep_answer(AnswerKey(principal.key, key, print_, self._lease, stored))
-            try:
-                result = use_case(uow)
-            except OptimisticConflict:
-                continue
-            except NotFoldable:
-                return None
-            except _Replay as replay:
-                return _replayed(replay.status, replay.text)
-            return self._answered(outcome, render, result)
-        return None
+        uow.after_begin(lambda: _twin(uow, principal.key, key, print_))
+        uow.keep_answer(AnswerKey(principal.key, key, print_, self._lease, stored))
+        try:
+            result = use_case(uow)
+        except _Replay as replay:
+            return _replayed(replay.status, replay.text)
+        return self._answered(outcome, render, result)
 
     @staticmethod
     def _answered(outcome: list[Stored], render: Callable[[Any], Rendered], result: Any) -> Response:
