@@ -34,13 +34,11 @@ from kalem.app.ingest import Intake, place_orders
 from kalem.app.orders import PlaceOrder
 from kalem.app.principals import Principal
 from kalem.domain.orders import IntakeLimits
+from kalem.store.optimistic import deadlocked
 from kalem.store.uow import UnitOfWork
 
 BATCH = 500
 PRINCIPAL = Principal("operator", "import")
-#: Another transaction's rows wait on this one's and the other way round (only with `jobs` > 1,
-#: when two batches hold the same numbers or line ids in crossing order): PostgreSQL aborts one.
-_DEADLOCK = "40P01"
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,7 +155,9 @@ def take_in(uow: Callable[[], UnitOfWork], lines: list[tuple[int, bytes]],
     try:
         outcomes = place_orders(uow(), cmds)
     except DBAPIError as exc:
-        if not isinstance(exc, IntegrityError) and getattr(exc.orig, "sqlstate", None) != _DEADLOCK:
+        # A deadlock: another batch's rows wait on this one's and the other way round (only with
+        # `jobs` > 1, when two batches hold the same numbers or line ids in crossing order).
+        if not isinstance(exc, IntegrityError) and not deadlocked(exc):
             raise
         # Another writer took in one of these numbers or line ids meanwhile; nothing of this batch was
         # stored. Judged again, that order is now "already there" (or refused), the others go in.

@@ -35,18 +35,21 @@ from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from fastapi.responses import Response
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from kalem.app.principals import Principal
 from kalem.domain.errors import IdempotencyKeyInUse, IdempotencyKeyReused, IdempotencyKeyTooLong
 from kalem.store.codec import as_utc, dumps, stored_json
 from kalem.store.on_loop import on_loop
-from kalem.store.optimistic import NotFoldable, OptimisticConflict
+from kalem.store.optimistic import NotFoldable, OptimisticConflict, deadlocked
 from kalem.store.uow import AnswerKey, UnitOfWork
 
 #: Runs of an optimistic use case before it runs locked: a conflict needs another request to change the
 #: same order between one's read and its write, microseconds apart.
 OPTIMISTIC_ATTEMPTS = 3
+#: Runs of a keyed transaction on the event loop that PostgreSQL may abort to break a deadlock with a
+#: compare-and-swap twin (`_run_claiming_inside`).
+DEADLOCK_ATTEMPTS = 3
 
 T = TypeVar("T")
 Rendered = tuple[int, Any]
@@ -190,6 +193,19 @@ class Idempotency:
 
     def _run_claiming_inside(self, key: str, principal: Principal, print_: str, use_case: Callable[[UnitOfWork], Any],
                              render: Callable[[Any], Rendered]) -> Response:
+        """The key claimed by the business transaction's first statement. It takes the key before the
+        order, a compare-and-swap twin the order before the key: when the two meet, PostgreSQL aborts
+        one of them, and this transaction, rolled back whole (its claim too), runs again."""
+        for _ in range(DEADLOCK_ATTEMPTS - 1):
+            try:
+                return self._claiming_inside(key, principal, print_, use_case, render)
+            except DBAPIError as failed:
+                if not deadlocked(failed):
+                    raise
+        return self._claiming_inside(key, principal, print_, use_case, render)
+
+    def _claiming_inside(self, key: str, principal: Principal, print_: str, use_case: Callable[[UnitOfWork], Any],
+                         render: Callable[[Any], Rendered]) -> Response:
         uow = self._uow()
         leases: list[datetime] = []
         outcome: list[Stored] = []

@@ -1,4 +1,5 @@
-"""What an optimistic unit of work (store/uow.py) may not do, and how it says so.
+"""What an optimistic unit of work (store/uow.py) may not do, how it says so, and what ends its write
+without anything written (a conflict, or a deadlock PostgreSQL broke).
 
 Its connection is in autocommit, so a statement it sends commits at once: besides its one folded write,
 a statement through SQLAlchemy or a `Hot` write would be applied outside the compare-and-swap. Both are
@@ -11,6 +12,15 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import event
+from sqlalchemy.exc import DBAPIError
+
+#: PostgreSQL's SQLSTATE for a transaction (or autocommit statement) it aborted to break a deadlock:
+#: nothing of it was written, so it may run again.
+DEADLOCK = "40P01"
+
+
+def deadlocked(exc: BaseException) -> bool:
+    return isinstance(exc, DBAPIError) and getattr(exc.orig, "sqlstate", None) == DEADLOCK
 
 
 class OptimisticConflict(Exception):

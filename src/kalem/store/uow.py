@@ -44,7 +44,7 @@ from kalem.store.health import HealthRepository
 from kalem.store.intake import IntakeRepository
 from kalem.store.money_with_lock import MoneyWithLock
 from kalem.store.on_loop import on_loop, wait
-from kalem.store.optimistic import NotFoldable, OptimisticConflict
+from kalem.store.optimistic import NotFoldable, OptimisticConflict, deadlocked
 from kalem.store.refunds import RefundPolicyRepository, RefundRepository, ReturnRepository, StrategyRepository
 from kalem.store.repositories import (
     CancelRequestRepository,
@@ -304,6 +304,12 @@ class UnitOfWork:
             # A unique index refused the statement, so nothing of it was written: the use case run
             # again reads what the twin committed (the same order, or the key's answer).
             raise OptimisticConflict("a twin's number, line id or key") from None
+        except DBAPIError as failed:
+            # A twin on the locked path holds the key and waits for the order this statement holds:
+            # PostgreSQL broke the cycle by aborting this statement, which wrote nothing.
+            if not deadlocked(failed):
+                raise
+            raise OptimisticConflict("a deadlock with a locked twin") from None
         if not written:
             raise OptimisticConflict("the order moved")
         self._written = True
