@@ -341,7 +341,7 @@ def test_the_routes_of_one_statement_write_it_as_a_compare_and_swap(pg, written,
     assert written == [True]
 
 
-# --- with an Idempotency-Key: the key read first, then stored finished by the write's own statement ----
+# --- with an Idempotency-Key: the key read with the order, then stored finished by the write's own statement
 KEY = "k-optimistic-951"
 BODY = {"lines": [{"line_id": LINE, "quantity": 1, "reason_id": 136}]}
 
@@ -428,4 +428,43 @@ def test_a_key_used_with_another_request_is_refused_and_one_still_claimed_runs_l
         _keyed(db, "other")
     with pytest.raises(IdempotencyKeyInUse):   # the locked path's answer while its lease runs
         _keyed(db, "claimed")
+    assert cancelled(api) == 0
+
+
+def test_a_keyed_cancel_reads_its_key_with_its_order_one_round_trip_for_both(pg, monkeypatch):
+    """The key's row is a column of the order's read (store/key_check.py): a keyed compare-and-swap sends
+    two statements, the read and the write, as one without a key does; its replay only the read."""
+    from kalem.store.hot import Hot
+    db, api = pg
+    driver, sent = Hot._driver, []
+
+    def watched(hot: Hot, *args: Any, **kwargs: Any) -> Any:
+        if threading.current_thread().name.startswith(LOOP_THREAD):
+            sent.append(hot._pg)
+        return driver(hot, *args, **kwargs)
+
+    monkeypatch.setattr(Hot, "_driver", watched)
+    first = _keyed(db)
+    read, write = sent
+    assert "AS answer_key" in read and read.startswith("SELECT") and write.startswith("WITH saved AS")
+    sent.clear()
+    again = _keyed(db)
+    assert [s.startswith("SELECT") and "AS answer_key" in s for s in sent] == [True]
+    assert (again.body, again.headers["Idempotent-Replayed"]) == (first.body, "true")
+    assert cancelled(api) == 1
+
+
+def test_a_key_used_with_another_request_is_refused_before_its_order_is_found_missing(pg):
+    """No order row to carry the key: it is read on its own, and its refusal comes first, as it did when
+    every key was read before the order."""
+    db, api = pg
+    with db.engine.begin() as conn:
+        conn.execute(sa.text("INSERT INTO idempotency_keys (principal, key, fingerprint, state, locked_until, "
+                             "created_at) VALUES (:p, 'other', 'another request', 'done', now(), now())"),
+                     {"p": OPERATOR.key})
+    idempotency = Idempotency(lambda **kw: UnitOfWork(db, **kw), lease_seconds=60)
+    missing = CancelLines("no-such-order", (CancelItem(LINE, 1, 136),), OPERATOR)
+    with pytest.raises(IdempotencyKeyReused):
+        on_the_loop(lambda: idempotency.run("other", OPERATOR, ["cancel", BODY], lambda uow: cancel_lines(uow, missing),
+                                            lambda changed: (200, {}), optimistic=True))
     assert cancelled(api) == 0

@@ -20,9 +20,10 @@ answers those very bytes.
 A use case run `optimistic` is a compare-and-swap where the store offers one (store/uow.py): run
 again when its order moved meanwhile (or a concurrent intake took its number), up to
 `OPTIMISTIC_ATTEMPTS` times, then as a locked transaction, as is one that would write more than its
-order's one statement. With a key, the key is read first: a finished twin's answer is replayed, a
-key used with another request refused, and a key still claimed (by a locked run) leaves the request
-to the locked path. Otherwise the key is inserted, finished with its answer, by the write's own
+order's one statement. With a key, the key is read before anything is decided — in the order's own
+read, as one more column, when that comes first (store/key_check.py): a finished twin's answer is
+replayed, a key used with another request refused, and a key still claimed (by a locked run) leaves
+the request to the locked path. Otherwise the key is inserted, finished with its answer, by the write's own
 statement; a twin that got there first fails that statement, and the run again replays the twin's
 answer. A concurrent duplicate thus answers what the first answered, as on the locked path.
 """
@@ -99,12 +100,9 @@ class _Replay(Exception):
         self.status, self.text = status, text
 
 
-def _twin(uow: UnitOfWork, principal: str, key: str, print_: str) -> None:
-    """The key as an optimistic run meets it: none yet (go on), a finished twin's (replayed), another
-    request's (refused), or a claim still running or a locked unit of work (`NotFoldable`: run locked)."""
-    if not uow.optimistic:
-        raise NotFoldable("a locked unit of work")
-    row = uow.idempotency.get(principal, key)
+def _twin(row: Any, key: str, print_: str) -> None:
+    """The key as an optimistic run meets it (its row, or None): none yet (go on), a finished twin's
+    (replayed), another request's (refused), or a claim still running (`NotFoldable`: run locked)."""
     if row is None:
         return
     if row.fingerprint != print_:
@@ -175,8 +173,8 @@ class Idempotency:
             outcome.append((status, stored_json(body)))   # stored, and answered, as one text
             return outcome[-1]
 
-        uow.after_begin(lambda: _twin(uow, principal.key, key, print_))
-        uow.keep_answer(AnswerKey(principal.key, key, print_, self._lease, stored))
+        uow.keep_answer(AnswerKey(principal.key, key, print_, self._lease, stored),
+                        lambda row: _twin(row, key, print_))
         try:
             result = use_case(uow)
         except _Replay as replay:

@@ -20,6 +20,8 @@ from kalem.domain.events import Event
 from kalem.domain.orders import CancelRequest, Order
 from kalem.store import channel_accounts, codec, outbox
 from kalem.store.hot import Hot
+from kalem.store.key_check import COLUMN as key_column
+from kalem.store.key_check import KeyCheck
 from kalem.store.money_with_lock import COLUMNS as money_columns
 from kalem.store.money_with_lock import MoneyWithLock
 from kalem.store.refunds import RefundRepository
@@ -52,30 +54,37 @@ class OrderRepository:
     _LINE_SELLER = _q("SELECT order_id, seller_id FROM order_lines WHERE line_id = :l AND seller_id = :s")
 
     # built once per (lock_rows, row_lock), not per unit of work
-    _STATEMENTS: dict[tuple[bool, bool], dict[tuple[str, bool], Hot]] = {}
+    _STATEMENTS: dict[tuple[bool, bool], dict[tuple[str, bool, bool], Hot]] = {}
 
     def __init__(self, conn: Connection, *, lock_rows: bool, routing: Routing | None = None,
-                 money: MoneyWithLock | None = None, row_lock: bool = True) -> None:
+                 money: MoneyWithLock | None = None, row_lock: bool = True, key: KeyCheck | None = None) -> None:
         """`lock_rows` (PostgreSQL): a lock is `SELECT … FOR UPDATE`, and also reads who hears of the
         order's events into `routing` (store/routing.py) and what its refunds need into `money`
         (store/money_with_lock.py). Without `row_lock` (an optimistic unit of work) it reads all of it
-        in one snapshot but takes no row lock: the write's version check stands in for it."""
+        in one snapshot but takes no row lock: the write's version check stands in for it. `key`: an
+        optimistic unit of work's `Idempotency-Key` not yet judged, read with the lock when that
+        comes first (store/key_check.py), else on its own before any other statement."""
         self._conn = conn
         mode = lock_rows, row_lock
         if mode not in self._STATEMENTS:
+            # the key's column only where a keyed compare-and-swap reads: by number, without a row lock
+            keyed_too = lock_rows and not row_lock
             self._STATEMENTS[mode] = {
-                (kind, lock): Hot(self._locking(base, row_lock) if lock and lock_rows else base)
+                (kind, lock, keyed): Hot(self._locking(base, row_lock, keyed) if lock and lock_rows else base)
                 for kind, base in (("n", self._BY_NUMBER), ("ns", self._BY_NUMBER_SELLER), ("id", self._BY_ID))
                 for lock in (False, True)
+                for keyed in (False, True) if not keyed or (keyed_too and lock and kind != "id")
             }
         self._sql = self._STATEMENTS[mode]
         self._routing = routing if lock_rows else None
         self._money = money if lock_rows else None
+        self._key = key if lock_rows else None
 
     @staticmethod
-    def _locking(select: str, row_lock: bool = True) -> str:
+    def _locking(select: str, row_lock: bool = True, keyed: bool = False) -> str:
+        more = f", {key_column}" if keyed else ""
         read = select.replace(f"SELECT {_ORDER_COLUMNS} FROM",
-                              f"SELECT {_ORDER_COLUMNS}, {routed}, {money_columns} FROM", 1)
+                              f"SELECT {_ORDER_COLUMNS}, {routed}, {money_columns}{more} FROM", 1)
         return read + " FOR UPDATE" if row_lock else read
 
     def _found(self, rows: Sequence[Any], for_update: bool) -> None:
@@ -87,10 +96,16 @@ class OrderRepository:
 
     def get(self, order_number: str, seller_id: str | None, *, for_update: bool = False) -> Order:
         """The order with this number; `seller_id` scopes the look-up (other sellers' orders are absent)."""
-        if seller_id is None:
-            rows = self._sql["n", for_update].rows(self._conn, {"n": order_number})
-        else:
-            rows = self._sql["ns", for_update].rows(self._conn, {"n": order_number, "s": seller_id})
+        kind, params = ("n", {"n": order_number}) if seller_id is None else ("ns", {"n": order_number, "s": seller_id})
+        key = self._key if for_update and self._key is not None and self._key.pending else None
+        if key is not None:
+            params.update(key.params)
+        rows = self._rows(kind, for_update, key is not None, params)
+        if key is not None:
+            if rows:
+                key.judge(rows[0].answer_key)
+            else:   # no row to carry it: read on its own, as the key's answer comes before "not found"
+                key.apart()
         if not rows:
             raise OrderNotFound(f"order {order_number} not found", order_number=order_number)
         if len(rows) > 1:
@@ -101,12 +116,17 @@ class OrderRepository:
         return codec.load_order(rows[0])
 
     def get_by_id(self, order_id: str, *, for_update: bool = False) -> Order:
-        rows = self._sql["id", for_update].rows(self._conn, {"id": order_id})
+        rows = self._rows("id", for_update, False, {"id": order_id})
         row = rows[0] if rows else None
         if row is None:
             raise OrderNotFound(f"order {order_id} not found", order_id=order_id)
         self._found(rows, for_update)
         return codec.load_order(row)
+
+    def _rows(self, kind: str, for_update: bool, keyed: bool, params: dict[str, Any]) -> Sequence[Any]:
+        if not keyed and self._key is not None:
+            self._key.apart()   # judged before any statement that does not carry it
+        return self._sql[kind, for_update, keyed].rows(self._conn, params)
 
     def locate_line(self, line_id: str, seller_id: str | None) -> str | None:
         """The id of the order holding this line, or None (also when ambiguous across sellers)."""

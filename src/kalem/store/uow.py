@@ -42,6 +42,7 @@ from kalem.store.channel_drift import ChannelDriftRepository
 from kalem.store.db import Database
 from kalem.store.health import HealthRepository
 from kalem.store.intake import IntakeRepository
+from kalem.store.key_check import KeyCheck
 from kalem.store.money_with_lock import MoneyWithLock
 from kalem.store.on_loop import on_loop, wait
 from kalem.store.optimistic import NotFoldable, OptimisticConflict, deadlocked
@@ -104,6 +105,8 @@ class _Repository(Generic[R]):
     def __get__(self, uow: UnitOfWork, owner: type | None = None) -> R:
         found: R | None = uow._built.get(self._name)
         if found is None:
+            if uow._unjudged is not None and self._name != "orders":   # its key before its statements
+                uow._unjudged.apart()
             found = uow._built[self._name] = self._build(uow)
         return found
 
@@ -116,9 +119,10 @@ class UnitOfWork:
     _money: MoneyWithLock | None
     _built: dict[Any, Any]
     _optimistic: bool
+    _unjudged: KeyCheck | None
 
     orders = _Repository(lambda u: OrderRepository(u._conn, lock_rows=u._postgres, routing=u._routing,
-                                                   money=u._money, row_lock=not u._optimistic))
+                                                   money=u._money, row_lock=not u._optimistic, key=u._unjudged))
     cancel_requests = _Repository(lambda u: CancelRequestRepository(u._conn))
     events = _Repository(lambda u: EventRepository(u._conn, u._routing))
     sellers = _Repository(lambda u: SellerRepository(u._conn))
@@ -151,6 +155,7 @@ class UnitOfWork:
         self._asked_optimistic = optimistic and write and self._postgres
         self._optimistic = False
         self._key: AnswerKey | None = None
+        self._unjudged = None
         self.committed = False
 
     def now(self) -> datetime:
@@ -169,9 +174,20 @@ class UnitOfWork:
         """Whether this unit of work, begun, is a compare-and-swap (see the module docstring)."""
         return self._optimistic
 
-    def keep_answer(self, key: AnswerKey) -> None:
-        """An optimistic unit of work's `Idempotency-Key`, stored finished with its one write."""
+    def keep_answer(self, key: AnswerKey, judge: Callable[[Any], None]) -> None:
+        """An optimistic unit of work's `Idempotency-Key`, stored finished with its one write; before
+        the use case decides anything, `judge` sees the key's row as it stands (None: the key is new)
+        and raises to stop it — read with the order's lock, or on its own (store/key_check.py). A
+        locked unit of work does not keep a key: `NotFoldable`."""
         self._key = key
+
+        def start() -> None:
+            if not self._optimistic:
+                raise NotFoldable("a locked unit of work")
+            self._unjudged = KeyCheck(key.principal, key.key, judge,
+                                      lambda: self.idempotency.get(key.principal, key.key))
+
+        self.after_begin(start)
 
     def __enter__(self) -> UnitOfWork:
         if self._lock is not None:
@@ -211,6 +227,8 @@ class UnitOfWork:
         connection when first asked for: each platform brings its own, and the store names none."""
         found: R | None = self._built.get(kind)
         if found is None:
+            if self._unjudged is not None:
+                self._unjudged.apart()
             found = self._built[kind] = kind(self._conn)
         return found
 
@@ -320,6 +338,8 @@ class UnitOfWork:
 
     def commit(self, result: Any = None) -> None:
         """Commit; hooks first see `result`, the use case's answer, inside the transaction."""
+        if self._unjudged is not None:
+            self._unjudged.apart()   # nothing was read: the key is judged before the write
         refunds = self._built.get("refunds")
         if refunds is not None:
             refunds.flush()
