@@ -218,6 +218,9 @@ def test_the_hot_writes_answer_as_sqlalchemys_execute(postgres_server, monkeypat
                              headers={"Idempotency-Key": "k-952-acme"},             # by number and seller
                              json={"lines": [{"line_id": "item000952", "quantity": 1, "reason_id": 136}]})
             assert keyed.status_code == 200, keyed.text
+        assert api.post("/v1/orders/4000009999/cancellations", headers={"Idempotency-Key": "k-none"}, json={
+            "lines": [{"line_id": "item009999", "quantity": 1, "reason_id": 136}]}
+                        ).status_code == 404   # no order row to carry the key: it is read on its own
         zonos = place(api, seed_order(quantity=3))   # billed: its landed cost and invoice follow each change
         for _ in range(2):   # the billing written, then changed
             assert "errors" not in gql(api, UPDATE, orderId=zid(zonos), itemId=f"item_{LINE}", quantity=1)

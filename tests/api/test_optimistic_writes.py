@@ -454,6 +454,35 @@ def test_a_keyed_cancel_reads_its_key_with_its_order_one_round_trip_for_both(pg,
     assert cancelled(api) == 1
 
 
+def test_a_keyed_intake_reads_its_key_with_its_look_up(pg, monkeypatch):
+    """The intake's one look-up carries the key too: two statements, the look-up and the insert; its
+    replay only the look-up."""
+    from kalem.store.hot import Hot
+    db, api = pg
+    driver, sent = Hot._driver, []
+
+    def watched(hot: Hot, *args: Any, **kwargs: Any) -> Any:
+        if threading.current_thread().name.startswith(LOOP_THREAD):
+            sent.append(hot._pg)
+        return driver(hot, *args, **kwargs)
+
+    monkeypatch.setattr(Hot, "_driver", watched)
+    idempotency = Idempotency(lambda **kw: UnitOfWork(db, **kw), lease_seconds=60)
+
+    def keyed() -> Response:
+        return on_the_loop(lambda: idempotency.run(KEY, OPERATOR, ["intake", TWIN], _place(TWIN),
+                                                   lambda placed: (201, placed.order.id), optimistic=True))
+
+    first = keyed()
+    look, insert = sent
+    assert "AS answer_key" in look and "AS seller_known" in look and insert.startswith("WITH seller AS")
+    sent.clear()
+    again = keyed()
+    assert [("AS answer_key" in s and "AS seller_known" in s) for s in sent] == [True]
+    assert (again.status_code, again.body, again.headers["Idempotent-Replayed"]) == (201, first.body, "true")
+    assert api.get(f"/v1/orders/{TWIN}").json()["id"] == first.body.decode().strip('"')
+
+
 def test_a_key_used_with_another_request_is_refused_before_its_order_is_found_missing(pg):
     """No order row to carry the key: it is read on its own, and its refusal comes first, as it did when
     every key was read before the order."""

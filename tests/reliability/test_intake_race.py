@@ -36,7 +36,7 @@ def command(number: str) -> PlaceOrder:
 class Interrupted(IntakeRepository):
     """The real repository; the other writer commits right after this transaction's first read."""
 
-    def __init__(self, conn: Connection, events: EventRepository, meanwhile: Callable[[], None]) -> None:
+    def __init__(self, conn: Connection, events: Callable[[], EventRepository], meanwhile: Callable[[], None]) -> None:
         super().__init__(conn, events)
         self._meanwhile: Callable[[], None] | None = meanwhile
 
@@ -59,7 +59,7 @@ def interrupted(db: Any, meanwhile: Callable[[], None]) -> UnitOfWork:
     class Uow(UnitOfWork):
         def __enter__(self) -> UnitOfWork:
             super().__enter__()
-            self.intake = Interrupted(self._conn, self.events, meanwhile)
+            self.intake = Interrupted(self._conn, lambda: self.events, meanwhile)
             return self
     return Uow(db)
 

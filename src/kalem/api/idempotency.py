@@ -20,12 +20,12 @@ answers those very bytes.
 A use case run `optimistic` is a compare-and-swap where the store offers one (store/uow.py): run
 again when its order moved meanwhile (or a concurrent intake took its number), up to
 `OPTIMISTIC_ATTEMPTS` times, then as a locked transaction, as is one that would write more than its
-order's one statement. With a key, the key is read before anything is decided — in the order's own
-read, as one more column, when that comes first (store/key_check.py): a finished twin's answer is
-replayed, a key used with another request refused, and a key still claimed (by a locked run) leaves
-the request to the locked path. Otherwise the key is inserted, finished with its answer, by the write's own
-statement; a twin that got there first fails that statement, and the run again replays the twin's
-answer. A concurrent duplicate thus answers what the first answered, as on the locked path.
+order's one statement. With a key, the key is read before anything is decided — as one more column
+of the write's first read, the order's or the intake's look-up (store/key_check.py): a finished
+twin's answer is replayed, a key used with another request refused, and a key still claimed (by a
+locked run) leaves the request to the locked path. Otherwise the key is inserted, finished with its
+answer, by the write's own statement; a twin that got there first fails that statement, and the run
+again replays the twin's answer. A concurrent duplicate thus answers what the first answered, as on the locked path.
 """
 
 from __future__ import annotations

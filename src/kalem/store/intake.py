@@ -9,7 +9,7 @@ through `OrderRepository.add_many` and `EventRepository.append`.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from datetime import datetime
 from typing import NamedTuple
 
@@ -20,6 +20,8 @@ from kalem.domain.events import Event
 from kalem.domain.orders import Order
 from kalem.store import codec, routing
 from kalem.store.hot import Hot, driver_cursor
+from kalem.store.key_check import COLUMN as key_column
+from kalem.store.key_check import KeyCheck
 from kalem.store.repositories import _ORDER_COLUMNS, EventRepository, OrderRepository, SellerRepository
 from kalem.store.routing import Routing
 
@@ -37,7 +39,8 @@ _COPY_LINES = "COPY order_lines (seller_id, line_id, order_id) FROM STDIN"
 # One order's intake on PostgreSQL reads, in one statement: whether its seller exists, which of its
 # line ids and its number the seller's stored orders hold (one snapshot for both: an order committed
 # just before is found under its number and its lines together), and who hears of its events.
-_LOOK = Hot(
+# A keyed intake's look-up also reads its `Idempotency-Key` (store/key_check.py).
+_LOOK_TEXT = (
     "SELECT EXISTS (SELECT 1 FROM sellers WHERE id = :seller) AS seller_known, "
     "(SELECT json_agg(json_build_array(l.seller_id, l.line_id)) FROM order_lines l "
     "WHERE l.line_id = ANY(CAST(:lines AS text[])) AND l.seller_id = :seller) AS in_use, "
@@ -45,6 +48,7 @@ _LOOK = Hot(
     "WHERE o.order_number = :number AND o.seller_id = :seller) AS stored, "
     f"{routing.COLUMNS}"
 )
+_LOOK, _LOOK_KEYED = Hot(_LOOK_TEXT), Hot(f"{_LOOK_TEXT}, {key_column}")
 
 
 class Stored(NamedTuple):
@@ -68,22 +72,34 @@ def _chunks(values: Collection[str]) -> Iterator[list[str]]:
 
 
 class IntakeRepository:
-    def __init__(self, conn: Connection, events: EventRepository, routing: Routing | None = None) -> None:
+    def __init__(self, conn: Connection, events: Callable[[], EventRepository], routing: Routing | None = None,
+                 key: KeyCheck | None = None) -> None:
+        """`events`: the unit of work's event repository, asked for only when a batch is added; `key`: an
+        optimistic unit of work's `Idempotency-Key` not yet judged, read with the look-up (on its own
+        before any other statement)."""
         self._conn = conn
         self._events = events
         self._postgres = conn.dialect.name == "postgresql"
         self._routing = routing
+        self._key = key
 
     def look(self, seller_id: str, number: str, line_ids: Collection[str], *, seller: bool) -> Looked:
         """One order's intake: whether its seller exists (asked only if `seller`), which of these line ids
         the seller's stored orders hold, and its stored order under this number. On PostgreSQL one
         statement, which also reads who hears of the new order's events (into the routing)."""
         if not (self._postgres and self._routing is not None):
+            self._judged()
             known = SellerRepository(self._conn).exists(seller_id) if seller else True
             # The line ids first: an order committed between the two reads is then found under its number.
             in_use = self.lines_in_use(line_ids, seller_id)
             return Looked(known, in_use, self.orders_numbered((number,), seller_id).get((seller_id, number)))
-        (row,) = _LOOK.rows(self._conn, {"seller": seller_id, "number": number, "lines": sorted(line_ids)})
+        params = {"seller": seller_id, "number": number, "lines": sorted(line_ids)}
+        key = self._key if self._key is not None and self._key.pending else None
+        if key is None:
+            (row,) = _LOOK.rows(self._conn, params)
+        else:
+            (row,) = _LOOK_KEYED.rows(self._conn, params | key.params)
+            key.judge(row.answer_key)
         self._routing.take(row)
         stored = [Stored(*found) for found in row.stored or ()]
         return Looked(row.seller_known or not seller, {(s, line) for s, line in row.in_use or ()},
@@ -106,7 +122,7 @@ class IntakeRepository:
         self.ensure_sellers({order.seller_id for order, _ in orders}, now)
         if not self._postgres:
             OrderRepository(self._conn, lock_rows=False).add_many(orders)
-            self._events.append(events)
+            self._events().append(events)
             return
         self._copy(_COPY_ORDERS, (
             (order.id, order.seller_id, order.order_number, order.account_order_number, order.status.value,
@@ -114,10 +130,11 @@ class IntakeRepository:
              order.channel)
             for order, digest in orders))
         self._copy(_COPY_LINES, ((order.seller_id, ln.line_id, order.id) for order, _ in orders for ln in order.lines))
-        self._events.append(events)
+        self._events().append(events)
 
     def ensure_sellers(self, seller_ids: Collection[str], now: datetime) -> None:
         """Sellers come into being when first named; on PostgreSQL all of them in one statement."""
+        self._judged()
         if not self._postgres:
             for seller_id in sorted(seller_ids):
                 SellerRepository(self._conn).ensure(seller_id, now)
@@ -125,8 +142,13 @@ class IntakeRepository:
         with driver_cursor(self._conn, _SELLERS) as cur:
             cur.execute(_SELLERS, (sorted(seller_ids), now))
 
+    def _judged(self) -> None:
+        if self._key is not None:
+            self._key.apart()   # before any statement that does not carry it
+
     def _any(self, select: str, values: Collection[str], seller_id: str | None) -> Iterator[tuple[str, ...]]:
         """Rows whose column is one of `values`; naming the seller routes the read to its shard."""
+        self._judged()
         if not values:
             return
         seller = "" if seller_id is None else " AND seller_id = "

@@ -3,9 +3,9 @@
 An optimistic unit of work (store/uow.py) that keeps a request's key must know, before the domain
 call, whether that key already answered (its answer is replayed: the units it cancelled are gone, so
 deciding again would refuse what the first request did) or belongs to another request (refused).
-When the use case's first statement is its order's read, the key's row travels with that read as one
-more column (`COLUMN`): one round trip for both. Before any other statement, or the write, it is read
-on its own (`apart`).
+When the use case's first statement is its order's read (or an intake's look-up), the key's row
+travels with that read as one more column (`COLUMN`): one round trip for both. Before any other
+statement, or the write, it is read on its own (`apart`).
 """
 
 from __future__ import annotations

@@ -96,8 +96,11 @@ class _Repository(Generic[R]):
     """A repository of the unit of work, built on its transaction's connection when first asked for:
     a use case asks for two or three of the many, and a hot write should not build the rest."""
 
-    def __init__(self, build: Callable[[UnitOfWork], R]) -> None:
+    def __init__(self, build: Callable[[UnitOfWork], R], *, reads_key: bool = False) -> None:
+        """`reads_key`: its first read carries an unjudged `Idempotency-Key` (store/key_check.py); any
+        other repository has the key read on its own before it is built."""
         self._build = build
+        self._reads_key = reads_key
 
     def __set_name__(self, owner: type, name: str) -> None:
         self._name = name
@@ -105,7 +108,7 @@ class _Repository(Generic[R]):
     def __get__(self, uow: UnitOfWork, owner: type | None = None) -> R:
         found: R | None = uow._built.get(self._name)
         if found is None:
-            if uow._unjudged is not None and self._name != "orders":   # its key before its statements
+            if uow._unjudged is not None and not self._reads_key:   # the key before its statements
                 uow._unjudged.apart()
             found = uow._built[self._name] = self._build(uow)
         return found
@@ -122,7 +125,8 @@ class UnitOfWork:
     _unjudged: KeyCheck | None
 
     orders = _Repository(lambda u: OrderRepository(u._conn, lock_rows=u._postgres, routing=u._routing,
-                                                   money=u._money, row_lock=not u._optimistic, key=u._unjudged))
+                                                   money=u._money, row_lock=not u._optimistic, key=u._unjudged),
+                         reads_key=True)
     cancel_requests = _Repository(lambda u: CancelRequestRepository(u._conn))
     events = _Repository(lambda u: EventRepository(u._conn, u._routing))
     sellers = _Repository(lambda u: SellerRepository(u._conn))
@@ -137,7 +141,8 @@ class UnitOfWork:
     strategies = _Repository(lambda u: StrategyRepository(u._conn, u._money))
     refund_policies = _Repository(lambda u: RefundPolicyRepository(u._conn, u._money))
     health = _Repository(lambda u: HealthRepository(u._conn))
-    intake = _Repository(lambda u: IntakeRepository(u._conn, u.events, u._routing))
+    intake = _Repository(lambda u: IntakeRepository(u._conn, lambda: u.events, u._routing, key=u._unjudged),
+                         reads_key=True)
     channel_accounts = _Repository(lambda u: ChannelAccountRepository(u._conn, u._db.sealer))
     channel_drift = _Repository(lambda u: ChannelDriftRepository(u._conn))
 
