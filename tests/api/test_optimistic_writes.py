@@ -431,19 +431,25 @@ def test_a_key_used_with_another_request_is_refused_and_one_still_claimed_runs_l
     assert cancelled(api) == 0
 
 
-def test_a_keyed_cancel_reads_its_key_with_its_order_one_round_trip_for_both(pg, monkeypatch):
-    """The key's row is a column of the order's read (store/key_check.py): a keyed compare-and-swap sends
-    two statements, the read and the write, as one without a key does; its replay only the read."""
+@pytest.fixture
+def sent(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The text of each statement a unit of work on the test's event loop sends."""
     from kalem.store.hot import Hot
-    db, api = pg
-    driver, sent = Hot._driver, []
+    driver, seen = Hot._driver, []
 
     def watched(hot: Hot, *args: Any, **kwargs: Any) -> Any:
         if threading.current_thread().name.startswith(LOOP_THREAD):
-            sent.append(hot._pg)
+            seen.append(hot._pg)
         return driver(hot, *args, **kwargs)
 
     monkeypatch.setattr(Hot, "_driver", watched)
+    return seen
+
+
+def test_a_keyed_cancel_reads_its_key_with_its_order_one_round_trip_for_both(pg, sent):
+    """The key's row is a column of the order's read (store/key_check.py): a keyed compare-and-swap sends
+    two statements, the read and the write, as one without a key does; its replay only the read."""
+    db, api = pg
     first = _keyed(db)
     read, write = sent
     assert "AS answer_key" in read and read.startswith("SELECT") and write.startswith("WITH saved AS")
@@ -454,19 +460,10 @@ def test_a_keyed_cancel_reads_its_key_with_its_order_one_round_trip_for_both(pg,
     assert cancelled(api) == 1
 
 
-def test_a_keyed_intake_reads_its_key_with_its_look_up(pg, monkeypatch):
+def test_a_keyed_intake_reads_its_key_with_its_look_up(pg, sent):
     """The intake's one look-up carries the key too: two statements, the look-up and the insert; its
     replay only the look-up."""
-    from kalem.store.hot import Hot
     db, api = pg
-    driver, sent = Hot._driver, []
-
-    def watched(hot: Hot, *args: Any, **kwargs: Any) -> Any:
-        if threading.current_thread().name.startswith(LOOP_THREAD):
-            sent.append(hot._pg)
-        return driver(hot, *args, **kwargs)
-
-    monkeypatch.setattr(Hot, "_driver", watched)
     idempotency = Idempotency(lambda **kw: UnitOfWork(db, **kw), lease_seconds=60)
 
     def keyed() -> Response:
