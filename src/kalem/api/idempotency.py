@@ -25,7 +25,8 @@ of the write's first read, the order's or the intake's look-up (store/key_check.
 twin's answer is replayed, a key used with another request refused, and a key still claimed (by a
 locked run) leaves the request to the locked path. Otherwise the key is inserted, finished with its
 answer, by the write's own statement; a twin that got there first fails that statement, and the run
-again replays the twin's answer. A concurrent duplicate thus answers what the first answered, as on the locked path.
+again replays the twin's answer. A concurrent duplicate thus answers what the first answered, as on
+the locked path.
 """
 
 from __future__ import annotations

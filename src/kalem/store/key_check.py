@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
-#: The key's row as a column of the order's read: NULL when the key is new.
+#: The key's row as a column of the read that carries it: NULL when the key is new.
 COLUMN = ("(SELECT json_build_array(k.fingerprint, k.state, k.status_code, k.response) FROM idempotency_keys k "
           "WHERE k.principal = :answer_principal AND k.key = :answer_key) AS answer_key")
 
@@ -34,7 +34,7 @@ class KeyCheck:
         self._read = read
 
     def judge(self, column: list[Any] | None) -> None:
-        """Judge the key by its `COLUMN` as read with the order."""
+        """Judge the key by its `COLUMN`, as read with the order or the intake's look-up."""
         self.pending = False
         self._judge(KeyRow(*column) if column is not None else None)
 
