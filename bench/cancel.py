@@ -101,6 +101,7 @@ def bench_paths(pg: object, url: str, orders: int, *, seconds: int, warmup: int,
                                                ("kalem, on the event loop, with an Idempotency-Key", {}, True),
                                                ("kalem, locked transaction on the thread pool", pool, False),
                                                ("kalem, on the thread pool, with an Idempotency-Key", pool, True))):
+        common.settle(url)   # each path from the same state, as pgbench's runs are
         with common.kalem_server(url, workers=workers, env=env) as base:
             # a seed of its own: no run sends another's Idempotency-Keys (they would be replays)
             run, _, cpu = _drive(base, orders, seconds=seconds, warmup=warmup, clients=clients, seed=100 + 10 * seed,
@@ -109,6 +110,7 @@ def bench_paths(pg: object, url: str, orders: int, *, seconds: int, warmup: int,
             raise RuntimeError(f"{name}: {run.errors} of {run.requests} cancels failed")
         log(f"{name}: {run.throughput:.0f} cancels/s; CPU {cpu[0]:.2f} + {cpu[1]:.2f} ms")
         results.append(PathResult(name, run, cpu))
+    common.settle(url)
     run, cpu = floor.measure(pg, url, orders, seconds=seconds, warmup=warmup, clients=clients, workers=workers)
     log(f"floor: {run.throughput:.0f} cancels/s; CPU {cpu[0]:.2f} + {cpu[1]:.2f} ms")
     results.append(PathResult("the floor (bench/floor.py)", run, cpu))
@@ -324,9 +326,10 @@ def report(command: str, version: str, pg: list[SizeResult], sqlite: tuple[int, 
     if paths and pg:
         tps = pg[0].pgbench_tps
         out += ["", f"**Each path beside pgbench and the floor, same run.** On the first size's database, one after "
-                    f"another with the same wrk load: kalem with the hot writes on the event loop (the default: "
-                    f"without a key the cancel is a compare-and-swap, with one a locked transaction) and on the "
-                    f"thread pool (`KALEM_ASYNC_WRITES=false`, locked transactions), each without "
+                    f"another with the same wrk load, each after a vacuum and a checkpoint (`common.settle`, as "
+                    f"pgbench does before its runs): kalem with the hot writes on the event loop (the default: the "
+                    f"cancel is a compare-and-swap, with or without a key) and on the thread pool "
+                    f"(`KALEM_ASYNC_WRITES=false`, locked transactions), each without "
                     f"and with an Idempotency-Key of its own on every request, then the floor (bench/floor.py). "
                     f"pgbench: the mean of the runs before and after them ({tps:,.0f} tps).", "",
                 "| path | cancels/s | p50 | p99 | / pgbench | / floor | CPU/cancel server + PG |",
