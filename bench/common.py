@@ -369,9 +369,8 @@ def load_orders_postgres(url: str, count: int, *, sellers: int = 100, batch: int
 
 def settle(url: str) -> None:
     """Vacuum and analyse the tables a write benchmark changes, then checkpoint, as pgbench vacuums its
-    own tables before each run: a measured run then does not pay for the dead rows and dirty pages of
-    the run before it (autovacuum and a checkpoint falling inside it otherwise double PostgreSQL's CPU
-    per request for whichever run they land in)."""
+    own tables before each run: a measured run then pays less for the dead rows and dirty pages of the
+    run before it, background work that otherwise lands in whichever run comes next."""
     import psycopg
     with psycopg.connect(libpq_url(url), autocommit=True) as conn:
         for table in ("orders", "order_lines", "events", "refunds", "webhook_deliveries", "idempotency_keys"):
