@@ -165,8 +165,8 @@ class Idempotency:
 
     def _swapped_with_key(self, uow: UnitOfWork, key: str, principal: Principal, print_: str,
                           use_case: Callable[[UnitOfWork], Any], render: Callable[[Any], Rendered]) -> Response:
-        """A keyed use case as a compare-and-swap (see the module docstring): the key read first, then
-        stored with the write's own statement."""
+        """A keyed use case as a compare-and-swap (see the module docstring): the key judged before the
+        domain decides (read with the write's first read), then stored with the write's own statement."""
         outcome: list[Stored] = []
 
         def stored(result: Any) -> Stored:
