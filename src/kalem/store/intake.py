@@ -21,7 +21,7 @@ from kalem.domain.orders import Order
 from kalem.store import codec, routing
 from kalem.store.hot import Hot, driver_cursor
 from kalem.store.key_check import COLUMN as key_column
-from kalem.store.key_check import KeyCheck
+from kalem.store.key_check import NO_KEY, KeyCheck
 from kalem.store.repositories import _ORDER_COLUMNS, EventRepository, OrderRepository, SellerRepository
 from kalem.store.routing import Routing
 
@@ -73,7 +73,7 @@ def _chunks(values: Collection[str]) -> Iterator[list[str]]:
 
 class IntakeRepository:
     def __init__(self, conn: Connection, events: Callable[[], EventRepository], routing: Routing | None = None,
-                 key: KeyCheck | None = None) -> None:
+                 key: KeyCheck = NO_KEY) -> None:
         """`events`: the unit of work's event repository, asked for only when a batch is added; `key`: an
         optimistic unit of work's `Idempotency-Key` not yet judged, read with the look-up (on its own
         before any other statement)."""
@@ -88,18 +88,17 @@ class IntakeRepository:
         the seller's stored orders hold, and its stored order under this number. On PostgreSQL one
         statement, which also reads who hears of the new order's events (into the routing)."""
         if not (self._postgres and self._routing is not None):
-            self._judged()
+            self._key.apart()
             known = SellerRepository(self._conn).exists(seller_id) if seller else True
             # The line ids first: an order committed between the two reads is then found under its number.
             in_use = self.lines_in_use(line_ids, seller_id)
             return Looked(known, in_use, self.orders_numbered((number,), seller_id).get((seller_id, number)))
         params = {"seller": seller_id, "number": number, "lines": sorted(line_ids)}
-        key = self._key if self._key is not None and self._key.pending else None
-        if key is None:
+        if not self._key.pending:
             (row,) = _LOOK.rows(self._conn, params)
         else:
-            (row,) = _LOOK_KEYED.rows(self._conn, params | key.params)
-            key.judge(row.answer_key)
+            (row,) = _LOOK_KEYED.rows(self._conn, params | self._key.params)
+            self._key.judge(row.answer_key)
         self._routing.take(row)
         stored = [Stored(*found) for found in row.stored or ()]
         return Looked(row.seller_known or not seller, {(s, line) for s, line in row.in_use or ()},
@@ -134,7 +133,7 @@ class IntakeRepository:
 
     def ensure_sellers(self, seller_ids: Collection[str], now: datetime) -> None:
         """Sellers come into being when first named; on PostgreSQL all of them in one statement."""
-        self._judged()
+        self._key.apart()   # before any statement that does not carry it
         if not self._postgres:
             for seller_id in sorted(seller_ids):
                 SellerRepository(self._conn).ensure(seller_id, now)
@@ -142,13 +141,9 @@ class IntakeRepository:
         with driver_cursor(self._conn, _SELLERS) as cur:
             cur.execute(_SELLERS, (sorted(seller_ids), now))
 
-    def _judged(self) -> None:
-        if self._key is not None:
-            self._key.apart()   # before any statement that does not carry it
-
     def _any(self, select: str, values: Collection[str], seller_id: str | None) -> Iterator[tuple[str, ...]]:
         """Rows whose column is one of `values`; naming the seller routes the read to its shard."""
-        self._judged()
+        self._key.apart()
         if not values:
             return
         seller = "" if seller_id is None else " AND seller_id = "

@@ -26,9 +26,10 @@ class KeyRow(NamedTuple):
 
 
 class KeyCheck:
-    def __init__(self, principal: str, key: str, judge: Callable[[Any], None], read: Callable[[], Any]) -> None:
+    def __init__(self, principal: str, key: str, judge: Callable[[Any], None], read: Callable[[], Any], *,
+                 pending: bool = True) -> None:
         """`judge(row)` (the key's row, or None) raises to stop the use case; `read()` reads the row on its own."""
-        self.pending = True
+        self.pending = pending
         self.params = {"answer_principal": principal, "answer_key": key}
         self._judge = judge
         self._read = read
@@ -43,3 +44,7 @@ class KeyCheck:
         if self.pending:
             self.pending = False
             self._judge(self._read())
+
+
+#: No key to judge: a unit of work that keeps none.
+NO_KEY = KeyCheck("", "", lambda _row: None, lambda: None, pending=False)

@@ -21,7 +21,7 @@ from kalem.domain.orders import CancelRequest, Order
 from kalem.store import channel_accounts, codec, outbox
 from kalem.store.hot import Hot
 from kalem.store.key_check import COLUMN as key_column
-from kalem.store.key_check import KeyCheck
+from kalem.store.key_check import NO_KEY, KeyCheck
 from kalem.store.money_with_lock import COLUMNS as money_columns
 from kalem.store.money_with_lock import MoneyWithLock
 from kalem.store.refunds import RefundRepository
@@ -57,7 +57,7 @@ class OrderRepository:
     _STATEMENTS: dict[tuple[bool, bool], dict[tuple[str, bool, bool], Hot]] = {}
 
     def __init__(self, conn: Connection, *, lock_rows: bool, routing: Routing | None = None,
-                 money: MoneyWithLock | None = None, row_lock: bool = True, key: KeyCheck | None = None) -> None:
+                 money: MoneyWithLock | None = None, row_lock: bool = True, key: KeyCheck = NO_KEY) -> None:
         """`lock_rows` (PostgreSQL): a lock is `SELECT … FOR UPDATE`, and also reads who hears of the
         order's events into `routing` (store/routing.py) and what its refunds need into `money`
         (store/money_with_lock.py). Without `row_lock` (an optimistic unit of work) it reads all of it
@@ -67,18 +67,17 @@ class OrderRepository:
         self._conn = conn
         mode = lock_rows, row_lock
         if mode not in self._STATEMENTS:
-            # the key's column only where a keyed compare-and-swap reads: by number, without a row lock
-            keyed_too = lock_rows and not row_lock
-            self._STATEMENTS[mode] = {
-                (kind, lock, keyed): Hot(self._locking(base, row_lock, keyed) if lock and lock_rows else base)
-                for kind, base in (("n", self._BY_NUMBER), ("ns", self._BY_NUMBER_SELLER), ("id", self._BY_ID))
-                for lock in (False, True)
-                for keyed in (False, True) if not keyed or (keyed_too and lock and kind != "id")
-            }
+            reads = (("n", self._BY_NUMBER), ("ns", self._BY_NUMBER_SELLER), ("id", self._BY_ID))
+            statements = {(kind, lock, False): Hot(self._locking(base, row_lock) if lock and lock_rows else base)
+                          for kind, base in reads for lock in (False, True)}
+            if lock_rows and not row_lock:   # a keyed compare-and-swap reads its key with its order, by number
+                statements.update({(kind, True, True): Hot(self._locking(base, row_lock, keyed=True))
+                                   for kind, base in reads[:2]})
+            self._STATEMENTS[mode] = statements
         self._sql = self._STATEMENTS[mode]
         self._routing = routing if lock_rows else None
         self._money = money if lock_rows else None
-        self._key = key if lock_rows else None
+        self._key = key if lock_rows else NO_KEY
 
     @staticmethod
     def _locking(select: str, row_lock: bool = True, keyed: bool = False) -> str:
@@ -97,15 +96,15 @@ class OrderRepository:
     def get(self, order_number: str, seller_id: str | None, *, for_update: bool = False) -> Order:
         """The order with this number; `seller_id` scopes the look-up (other sellers' orders are absent)."""
         kind, params = ("n", {"n": order_number}) if seller_id is None else ("ns", {"n": order_number, "s": seller_id})
-        key = self._key if for_update and self._key is not None and self._key.pending else None
-        if key is not None:
-            params.update(key.params)
-        rows = self._rows(kind, for_update, key is not None, params)
-        if key is not None:
+        keyed = for_update and self._key.pending
+        if keyed:
+            params.update(self._key.params)
+        rows = self._rows(kind, for_update, keyed, params)
+        if keyed:
             if rows:
-                key.judge(rows[0].answer_key)
+                self._key.judge(rows[0].answer_key)
             else:   # no row to carry it: read on its own, as the key's answer comes before "not found"
-                key.apart()
+                self._key.apart()
         if not rows:
             raise OrderNotFound(f"order {order_number} not found", order_number=order_number)
         if len(rows) > 1:
@@ -124,7 +123,7 @@ class OrderRepository:
         return codec.load_order(row)
 
     def _rows(self, kind: str, for_update: bool, keyed: bool, params: dict[str, Any]) -> Sequence[Any]:
-        if not keyed and self._key is not None:
+        if not keyed:
             self._key.apart()   # judged before any statement that does not carry it
         return self._sql[kind, for_update, keyed].rows(self._conn, params)
 

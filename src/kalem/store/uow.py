@@ -42,7 +42,7 @@ from kalem.store.channel_drift import ChannelDriftRepository
 from kalem.store.db import Database
 from kalem.store.health import HealthRepository
 from kalem.store.intake import IntakeRepository
-from kalem.store.key_check import KeyCheck
+from kalem.store.key_check import NO_KEY, KeyCheck
 from kalem.store.money_with_lock import MoneyWithLock
 from kalem.store.on_loop import on_loop, wait
 from kalem.store.optimistic import NotFoldable, OptimisticConflict, deadlocked
@@ -108,7 +108,7 @@ class _Repository(Generic[R]):
     def __get__(self, uow: UnitOfWork, owner: type | None = None) -> R:
         found: R | None = uow._built.get(self._name)
         if found is None:
-            if uow._unjudged is not None and not self._reads_key:   # the key before its statements
+            if not self._reads_key:   # the key before its statements
                 uow._unjudged.apart()
             found = uow._built[self._name] = self._build(uow)
         return found
@@ -122,7 +122,7 @@ class UnitOfWork:
     _money: MoneyWithLock | None
     _built: dict[Any, Any]
     _optimistic: bool
-    _unjudged: KeyCheck | None
+    _unjudged: KeyCheck
 
     orders = _Repository(lambda u: OrderRepository(u._conn, lock_rows=u._postgres, routing=u._routing,
                                                    money=u._money, row_lock=not u._optimistic, key=u._unjudged),
@@ -160,7 +160,7 @@ class UnitOfWork:
         self._asked_optimistic = optimistic and write and self._postgres
         self._optimistic = False
         self._key: AnswerKey | None = None
-        self._unjudged = None
+        self._unjudged = NO_KEY
         self.committed = False
 
     def now(self) -> datetime:
@@ -232,8 +232,7 @@ class UnitOfWork:
         connection when first asked for: each platform brings its own, and the store names none."""
         found: R | None = self._built.get(kind)
         if found is None:
-            if self._unjudged is not None:
-                self._unjudged.apart()
+            self._unjudged.apart()
             found = self._built[kind] = kind(self._conn)
         return found
 
@@ -343,8 +342,7 @@ class UnitOfWork:
 
     def commit(self, result: Any = None) -> None:
         """Commit; hooks first see `result`, the use case's answer, inside the transaction."""
-        if self._unjudged is not None:
-            self._unjudged.apart()   # nothing was read: the key is judged before the write
+        self._unjudged.apart()   # nothing was read: the key is judged before the write
         refunds = self._built.get("refunds")
         if refunds is not None:
             refunds.flush()
