@@ -193,9 +193,9 @@ def test_the_hot_writes_answer_as_sqlalchemys_execute(postgres_server, monkeypat
         assert api.post("/v1/orders", json=order("4000000951")).status_code == 201
         batch = api.post("/v1/orders/batch", json={"orders": [order("4000000952"), order("4000000953")]})
         assert [r["status"] for r in batch.json()["results"]] == [201, 201]   # several orders and events at once
-        assert api.post("/v1/cancel-requests", json={   # locked (the request's own row), by number alone
-            "order_number": "4000000952", "lines": [{"line_id": "item000952", "quantity": 1, "reason_id": 136}]}
-                        ).status_code == 201
+        asked = api.post("/v1/cancel-requests", json={   # locked (the request's own row), by number alone
+            "order_number": "4000000952", "lines": [{"line_id": "item000952", "quantity": 1, "reason_id": 136}]})
+        assert asked.status_code == 201
         cancel = {"lines": [{"line_id": "item000951", "quantity": 1, "reason_id": 136, "note": "çok ✓"}]}
         assert api.post("/v1/orders/4000000951/cancellations", json=cancel).status_code == 200
         assert api.post("/v1/orders/4000000951/cancellations", json=cancel,
@@ -221,9 +221,14 @@ def test_the_hot_writes_answer_as_sqlalchemys_execute(postgres_server, monkeypat
         assert api.post("/v1/orders/4000009999/cancellations", headers={"Idempotency-Key": "k-none"}, json={
             "lines": [{"line_id": "item009999", "quantity": 1, "reason_id": 136}]}
                         ).status_code == 404   # no order row to carry the key: it is read on its own
-        zonos = place(api, seed_order(quantity=3))   # billed: its landed cost and invoice follow each change
-        for _ in range(2):   # the billing written, then changed
+        assert api.post(f"/v1/cancel-requests/{asked.json()['id']}/approve").status_code == 200   # locked by id
+        zonos = place(api, seed_order(quantity=4))   # billed: its landed cost and invoice follow each change
+        for _ in range(2):   # the billing written, then changed: read and written with the order
             assert "errors" not in gql(api, UPDATE, orderId=zid(zonos), itemId=f"item_{LINE}", quantity=1)
+        assert api.post(f"/v1/orders/{zonos['order_number']}/cancellations", json={   # its bill read on its own
+            "lines": [{"line_id": LINE, "quantity": 1, "reason_id": 136}]}).status_code == 200
+        assert "errors" not in gql(api, "mutation($id: ID!) { orderCancel(id: $id) { id } }",   # locked, with
+                                   id=zid(zonos))                                             # its bill
         assert "errors" not in gql(api, "query($id: ID!) { order(orderId: $id) { id } }", id=zid(zonos))
         assert api.get("/v1/orders/4000000951").status_code == 200
         assert api.get("/v1/orders/4000000951?seller_id=acme").status_code == 200

@@ -14,7 +14,7 @@ import pytest
 import sqlalchemy as sa
 from fastapi.responses import Response
 
-from kalem.api.idempotency import OPTIMISTIC_ATTEMPTS, Idempotency, fingerprint
+from kalem.api.idempotency import Idempotency, fingerprint
 from kalem.api.schemas import CancellationIn
 from kalem.app.cancellation import CancelLines, cancel_lines
 from kalem.app.principals import Principal
@@ -25,7 +25,7 @@ from kalem.domain.orders import cancel_lines as domain_cancel
 from kalem.store import on_loop
 from kalem.store.db import Database
 from kalem.store.on_loop import wait
-from kalem.store.optimistic import NotFoldable, OptimisticConflict
+from kalem.store.optimistic import ATTEMPTS, NotFoldable, OptimisticConflict
 from kalem.store.uow import UnitOfWork
 from tests.conftest import ADMIN, Server, empty
 from tests.support import LOOP_THREAD, on_own_loop, order
@@ -112,25 +112,49 @@ def test_a_connection_it_cannot_reset_is_not_pooled(pg):
     assert first != second and autocommit is False
 
 
-@pytest.mark.parametrize("more", ["a commit hook", "a second save"])
-def test_more_than_one_write_is_refused_before_anything_more_is_written(pg, more):
+def test_a_second_save_is_refused_before_anything_more_is_written(pg):
     db, api = pg
 
     def refused() -> None:
         uow = UnitOfWork(db, optimistic=True)
         with OrderTransaction(uow) as tx:
             read = tx.lock(NUMBER, OPERATOR)
-            if more == "a commit hook":   # it would run after the write had committed
-                uow.before_commit(lambda result: None)
             changed, events = domain_cancel(read, cancel().items, actor=OPERATOR.actor, now=uow.now())
-            if more == "a second save":
-                tx.save(changed, events)
-                changed, events = domain_cancel(changed, cancel().items, actor=OPERATOR.actor, now=uow.now())
+            tx.save(changed, events)
+            changed, events = domain_cancel(changed, cancel().items, actor=OPERATOR.actor, now=uow.now())
             with pytest.raises(NotFoldable):
                 tx.save(changed, events)
 
     on_the_loop(refused)
     assert cancelled(api) == 0
+
+
+def test_a_commit_hook_runs_before_the_write_and_may_not_write(pg):
+    db, api = pg
+    seen: list[int] = []
+
+    def hooked(writes: bool) -> None:
+        uow = UnitOfWork(db, optimistic=True)
+        with OrderTransaction(uow) as tx:
+            read = tx.lock(NUMBER, OPERATOR)
+
+            def hook(result: object) -> None:
+                seen.append(cancelled(api))   # the write is held until the hooks have run
+                if writes:
+                    uow.idempotency.claim_or_wait("operator:admin", "k-953", "print", uow.now(), uow.now())
+            uow.before_commit(hook)
+            changed, events = domain_cancel(read, cancel().items, actor=OPERATOR.actor, now=uow.now())
+            tx.save(changed, events)
+            if writes:
+                with pytest.raises(NotFoldable):
+                    tx.commit(changed)
+            else:
+                tx.commit(changed)
+
+    on_the_loop(lambda: hooked(writes=True))
+    assert seen == [0] and cancelled(api) == 0
+    on_the_loop(lambda: hooked(writes=False))
+    assert seen == [0, 0] and cancelled(api) == 1
 
 
 @pytest.mark.parametrize("way", ["through SQLAlchemy", "a Hot write"])
@@ -214,7 +238,7 @@ class _Runs:
 @pytest.mark.parametrize(("raising", "runs"), [
     ((), [True]),
     ((OptimisticConflict,), [True, True]),
-    ((OptimisticConflict,) * OPTIMISTIC_ATTEMPTS, [True] * OPTIMISTIC_ATTEMPTS + [False]),
+    ((OptimisticConflict,) * ATTEMPTS, [True] * ATTEMPTS + [False]),
     ((NotFoldable,), [True, False]),
 ])
 def test_a_conflict_runs_the_use_case_again_and_at_last_locked(servers, raising, runs):

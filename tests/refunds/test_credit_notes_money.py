@@ -110,8 +110,11 @@ class Faces:
                                   "forced_refund_amount": None, "reasons": {str(pk): 151 for pk in units}})
 
     def _graphql(self, query: str, **variables) -> httpx.Response:
-        return self.api.post("/graphql", json={"query": query, "variables": variables},
-                             headers={"credentialToken": ADMIN})
+        response = self.api.post("/graphql", json={"query": query, "variables": variables},
+                                 headers={"credentialToken": ADMIN})
+        # A refusal is an answer with its code; an error without one is a failure GraphQL answered with 200.
+        assert all("code" in e.get("extensions", {}) for e in response.json().get("errors", ())), response.text
+        return response
 
 
 def _returned(account, billing) -> dict[str, D]:

@@ -18,8 +18,8 @@ An answer is encoded once (`answer`): with a key, the text stored is the text an
 answers those very bytes.
 
 A use case run `optimistic` is a compare-and-swap where the store offers one (store/uow.py): run
-again when its order moved meanwhile (or a concurrent intake took its number), up to
-`OPTIMISTIC_ATTEMPTS` times, then as a locked transaction, as is one that would write more than its
+again when its order moved meanwhile (or a concurrent intake took its number), a few times
+(store/optimistic.py), then as a locked transaction, as is one that would write more than its
 order's one statement. With a key, the key is read before anything is decided — as one more column
 of the write's first read, the order's or the intake's look-up (store/key_check.py): a finished
 twin's answer is replayed, a key used with another request refused, and a key still claimed (by a
@@ -43,12 +43,9 @@ from kalem.app.principals import Principal
 from kalem.domain.errors import IdempotencyKeyInUse, IdempotencyKeyReused, IdempotencyKeyTooLong
 from kalem.store.codec import as_utc, dumps, stored_json
 from kalem.store.on_loop import on_loop
-from kalem.store.optimistic import NotFoldable, OptimisticConflict, deadlocked
+from kalem.store.optimistic import NotFoldable, deadlocked, optimistically
 from kalem.store.uow import AnswerKey, UnitOfWork
 
-#: Runs of an optimistic use case before it runs locked: a conflict needs another request to change the
-#: same order between one's read and its write, microseconds apart.
-OPTIMISTIC_ATTEMPTS = 3
 #: Runs of a keyed transaction on the event loop that PostgreSQL may abort to break a deadlock with a
 #: compare-and-swap twin (`_run_claiming_inside`).
 DEADLOCK_ATTEMPTS = 3
@@ -152,16 +149,8 @@ class Idempotency:
         return self._answered(outcome, render, result)
 
     def _optimistically(self, run: Callable[[UnitOfWork], T], locked: Callable[[], T]) -> T:
-        """`run` on an optimistic unit of work, again while its order moves (`OPTIMISTIC_ATTEMPTS` times),
-        then `locked`; at once `locked` when the use case would write more than its one statement."""
-        for _ in range(OPTIMISTIC_ATTEMPTS):
-            try:
-                return run(self._uow(optimistic=True))
-            except OptimisticConflict:
-                continue
-            except NotFoldable:
-                break
-        return locked()
+        """`run` on an optimistic unit of work, as `optimistically` runs it (store/optimistic.py)."""
+        return optimistically(lambda: run(self._uow(optimistic=True)), locked)
 
     def _swapped_with_key(self, uow: UnitOfWork, key: str, principal: Principal, print_: str,
                           use_case: Callable[[UnitOfWork], Any], render: Callable[[Any], Rendered]) -> Response:

@@ -8,7 +8,7 @@ until then reads derive it from the order.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 
 from kalem.app.principals import Principal
@@ -41,15 +41,17 @@ def billing_of(uow: UnitOfWork, order: Order, table: RateTable | None = None) ->
 
 def change_billing(tx: OrderTransaction, order: Order, change: BillingChange,
                    table: RateTable | None = None) -> Billed:
-    """Change an order locked in `tx` and its billing together: the order is saved with the change's
-    events, its billing (when the order is billed) under the billing's own version."""
+    """Change an order locked in `tx` (with its bill: `lock_id(…, billing=True)`) and its billing
+    together: the order is saved with the change's events and its billing (when the order is billed)
+    under the billing's own version."""
     uow = tx.uow
     billing = billing_of(uow, order, table)
     changed, billing, events = change(order, billing)
-    tx.save(changed, events)
-    if billing.enabled:
-        billing = uow.billing.save(billing, seller_id=order.seller_id, now=uow.now())
-    return Billed(changed, billing)
+    if not billing.enabled:
+        tx.save(changed, events)
+        return Billed(changed, billing)
+    tx.save(changed, events, billing)
+    return Billed(changed, replace(billing, version=billing.version + 1))   # as saved
 
 
 def charge_invoice(uow: UnitOfWork, order_id: str, invoice_number: str, principal: Principal) -> Billed:
@@ -57,7 +59,7 @@ def charge_invoice(uow: UnitOfWork, order_id: str, invoice_number: str, principa
     principal.require_operator()
     with OrderTransaction(uow) as tx:
         now = uow.now()
-        order = tx.lock_id(order_id, principal)
+        order = tx.lock_id(order_id, principal, billing=True)
         result = change_billing(tx, order, lambda o, b: domain.charge_invoice(
             o, b, invoice_number, actor=principal.actor, now=now))
         return tx.commit(result)

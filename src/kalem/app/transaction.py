@@ -21,6 +21,7 @@ from types import TracebackType
 from typing import Protocol, Self, TypeVar
 
 from kalem.app.principals import Principal
+from kalem.domain.billing import OrderBilling
 from kalem.domain.errors import LineNotFound, OrderNotFound, VersionMismatch
 from kalem.domain.events import Event
 from kalem.domain.orders import Order
@@ -61,9 +62,10 @@ class OrderTransaction:
                                   order_number=order_number, version=order.version)
         return self._held(order)
 
-    def lock_id(self, order_id: str, principal: Principal | None = None) -> Order:
-        """The order with this id, locked; with a `principal`, only the orders it sees are found."""
-        order = self.uow.orders.get_by_id(order_id, for_update=True)
+    def lock_id(self, order_id: str, principal: Principal | None = None, *, billing: bool = False) -> Order:
+        """The order with this id, locked; with a `principal`, only the orders it sees are found. `billing`:
+        its bill is read with it (a billing command's, app/billing.py)."""
+        order = self.uow.orders.get_by_id(order_id, for_update=True, billing=billing)
         if principal is not None and not principal.sees(order.seller_id, order.channel):
             raise OrderNotFound(f"order {order_id} not found", order_id=order_id)
         return self._held(order)
@@ -91,12 +93,13 @@ class OrderTransaction:
         self._versions[order.id] = order.version
         return order
 
-    def save(self, changed: Order, events: Sequence[Event]) -> Order:
-        """Write a locked order's next version and its events (with their outbox rows)."""
+    def save(self, changed: Order, events: Sequence[Event], billing: OrderBilling | None = None) -> Order:
+        """Write a locked order's next version and its events (with their outbox rows), and its changed
+        bill (`billing`, as read in this transaction) at the bill's next version."""
         version = self._versions.get(changed.id)
         if version is None:
             raise RuntimeError(f"order {changed.id} is saved without being locked in this transaction")
-        self.uow.save_order(changed, expected_version=version, events=list(events))
+        self.uow.save_order(changed, expected_version=version, events=list(events), billing=billing)
         self._versions[changed.id] = changed.version
         return changed
 

@@ -1,14 +1,22 @@
 """The `order_billing` rows (invoices, credit notes, landed-cost history), and order look-ups that
 views of billed orders need (by account order number and status; who created and last changed one).
 
-A billing row is written only in a transaction that holds the order's lock, and carries its own
+A billing row is written only with its order's next version — in a transaction that holds the order's
+lock, or in the compare-and-swap that writes the order (store/folded_write.py) — and carries its own
 version as a second guard.
+
+On PostgreSQL a billing command's lock reads the order's billing row and the actor of its first event
+with the order (`COLUMNS`, `BillingWithLock`), as the lock reads what a refund needs
+(store/money_with_lock.py): its reads of the bill, and the answer's "who created it", then need no
+round trips of their own. The billing row follows the same care as the refunds there: the lock's
+sub-selects read the statement's snapshot, taken before the lock was granted, so when the version
+that snapshot saw is not the one locked, the row is read again by a statement of its own.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
@@ -29,6 +37,7 @@ from kalem.domain.billing import (
     VatPart,
 )
 from kalem.domain.errors import VersionMismatch
+from kalem.domain.events import Event
 from kalem.domain.orders import Order
 from kalem.store import codec
 from kalem.store.hot import Hot
@@ -91,19 +100,61 @@ def _credited(more: list[Any]) -> tuple[tuple[tuple[str, int, int], ...], tuple[
     return tuple((lid, a, b) for lid, a, b in units), tuple((t, D(a)) for t, a in parts)
 
 
+# Scalar sub-selects in a billing command's lock (the lock statement reads `orders` unaliased, with
+# money_with_lock's `seen_version`): the billing row, and who created the order (its first event).
+COLUMNS = (
+    "(SELECT json_build_array(b.version, b.body) FROM order_billing b WHERE b.order_id = orders.id) "
+    "AS held_billing, "
+    "(SELECT e.actor FROM events e WHERE e.order_id = orders.id AND e.sequence = 1) AS first_actor"
+)
+
+
+class BillingWithLock:
+    """This transaction's billing rows and first actors that came with an order's lock."""
+
+    __slots__ = ("rows", "loaded", "first_actors")
+
+    def __init__(self) -> None:
+        self.rows: dict[str, list[Any] | None] = {}           # order id → [version, body], None: no row
+        self.loaded: dict[str, OrderBilling | None] = {}      # order id → the row decoded, once asked for
+        self.first_actors: dict[str, str | None] = {}         # order id → the actor of its first event
+
+    def take(self, row: Any) -> None:
+        """Keep what a lock statement with `COLUMNS` returned for its order (psycopg decoded the JSON)."""
+        self.first_actors[row.id] = row.first_actor   # an event is never changed: any snapshot's will do
+        self.loaded.pop(row.id, None)
+        if row.seen_version == row.version:
+            self.rows[row.id] = row.held_billing
+        else:   # the lock waited on a transaction that changed the order: its bill is read anew
+            self.rows.pop(row.id, None)
+
+
 class BillingRepository:
-    # Read and written by every change of a billed order: the hot path's statements (repositories.py).
+    # Read by every change of a billed order that was not locked with its bill: a hot statement
+    # (repositories.py). On PostgreSQL a bill is written with its order (store/folded_write.py).
     _GET = Hot("SELECT order_id, version, body FROM order_billing WHERE order_id = :o")
-    _INSERT = Hot("INSERT INTO order_billing (order_id, seller_id, version, updated_at, body) "
-                   "VALUES (:o, :s, :v, :at, :body)")
-    _UPDATE = Hot("UPDATE order_billing SET version = :v, updated_at = :at, body = :body "
-                   "WHERE order_id = :o AND seller_id = :s AND version = :expected")
+    _INSERT = sa.text("INSERT INTO order_billing (order_id, seller_id, version, updated_at, body) "
+                      "VALUES (:o, :s, :v, :at, :body)")
+    _UPDATE = sa.text("UPDATE order_billing SET version = :v, updated_at = :at, body = :body "
+                      "WHERE order_id = :o AND seller_id = :s AND version = :expected")
     _ACTORS_OF_ONE = Hot("SELECT sequence, actor FROM events WHERE order_id = :o AND sequence IN (1, :last)")
 
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, held: BillingWithLock | None = None,
+                 appended: Callable[[], Sequence[Event]] = tuple) -> None:
+        """`held`: what a lock brought (`COLUMNS`); `appended()`: the events this transaction appended."""
         self._conn = conn
+        self._held = held or BillingWithLock()
+        self._appended = appended
 
     def get(self, order_id: str) -> OrderBilling | None:
+        held = self._held
+        if order_id in held.loaded:
+            return held.loaded[order_id]
+        if order_id in held.rows:
+            row = held.rows[order_id]
+            found = load_billing(order_id, row[0], row[1]) if row is not None else None
+            held.loaded[order_id] = found
+            return found
         rows = self._GET.rows(self._conn, {"o": order_id})
         return load_billing(rows[0].order_id, rows[0].version, rows[0].body) if rows else None
 
@@ -121,18 +172,26 @@ class BillingRepository:
         params = {"o": billing.order_id, "s": seller_id, "v": billing.version + 1, "at": now,
                   "body": billing_body(billing), "expected": billing.version}
         if billing.version == 0:
-            self._INSERT.run(self._conn, params)
-        elif self._UPDATE.run(self._conn, params) != 1:
+            self._conn.execute(self._INSERT, params)
+        elif self._conn.execute(self._UPDATE, params).rowcount != 1:
             raise VersionMismatch(f"the billing of order {billing.order_id} changed meanwhile; retry")
-        return replace(billing, version=billing.version + 1)
+        return self.saved(billing)
+
+    def saved(self, billing: OrderBilling) -> OrderBilling:
+        """`billing` as stored by its save (its next version), which this transaction's reads now answer."""
+        self._held.loaded[billing.order_id] = stored = replace(billing, version=billing.version + 1)
+        return stored
 
     def actors(self, orders: Iterable[Order]) -> dict[str, tuple[str | None, str | None]]:
         """Per order id: the actor of its first event (who created it) and of its last (who changed it last)."""
-        if isinstance(orders, Sequence) and len(orders) == 1:  # the view of one changed order: a hot statement
+        if isinstance(orders, Sequence) and len(orders) == 1:  # the view of one changed order
             order = orders[0]
-            one = {r.sequence: r.actor for r in self._ACTORS_OF_ONE.rows(self._conn, {"o": order.id,
-                                                                                     "last": order.last_sequence})}
-            return {order.id: (one.get(1), one.get(order.last_sequence))}
+            first, last = self._held.first_actors.get(order.id), self._appended_actor(order)
+            if order.id not in self._held.first_actors or last is None:   # a hot statement
+                one = {r.sequence: r.actor for r in self._ACTORS_OF_ONE.rows(
+                    self._conn, {"o": order.id, "last": order.last_sequence})}
+                first, last = one.get(1), last or one.get(order.last_sequence)
+            return {order.id: (first, last)}
         wanted = {(o.id, 1) for o in orders} | {(o.id, o.last_sequence) for o in orders}
         if not wanted:
             return {}
@@ -145,6 +204,11 @@ class BillingRepository:
             if (row.order_id, row.sequence) in wanted:
                 found[row.order_id, row.sequence] = row.actor
         return {o.id: (found.get((o.id, 1)), found.get((o.id, o.last_sequence))) for o in orders}
+
+    def _appended_actor(self, order: Order) -> str | None:
+        """The actor of the order's last event, when this transaction appended it."""
+        return next((e.actor for e in reversed(self._appended())
+                     if e.order_id == order.id and e.sequence == order.last_sequence), None)
 
     def search_orders(self, seller_id: str | None, *, account_order_number: str | None,
                       statuses: Iterable[str] | None, limit: int,

@@ -2,20 +2,20 @@
 pushes, and the webhook worker's wake-up: one statement on PostgreSQL, one round trip instead of one
 per table.
 
-A data-modifying CTE. `save`: the order is updated at the version its lock read; the events, and the
-refunds the transaction made of the order (store/refunds.py), are inserted only from the updated row
-(none when the version did not match), the deliveries and pushes only for the events inserted, and
-`pg_notify` is selected only when a delivery was. So a version that moved writes nothing and answers
-0, which the caller raises as the conflict it always was. An optimistic unit of work's write
-(store/uow.py) may also insert its request's `Idempotency-Key`, finished with its answer (the
-`_KEYED` statements), only with the order's row. `add`: a new order, its seller if new, its
-line index and its events the same way. Anything the database refuses (a number or line id a
-concurrent intake took) fails the whole statement, and the transaction rolls back as before. Which
-subscriptions and accounts hear of which events is decided in Python, by the same functions as the
-statement-per-table path (`outbox.matching`, `channel_accounts.owed`), from the enabled rows read
-with the order's lock or the intake's look-up (store/routing.py). Each list travels as one JSON
-parameter, so the statement's text is the same for every write and psycopg prepares it once per
-connection.
+A data-modifying CTE. `save`: the order is updated at the version its lock read; the events, the
+refunds the transaction made of the order (store/refunds.py) and the order's bill (store/billing.py)
+are written only from the updated row (none when the version did not match), the deliveries and
+pushes only for the events inserted, and `pg_notify` is selected only when a delivery was. So a
+version that moved writes nothing and answers 0, which the caller raises as the conflict it always
+was. An optimistic unit of work's write (store/uow.py) may also insert its request's
+`Idempotency-Key`, finished with its answer (`_KEY`), only with the order's row. `add`: a new order,
+its seller if new, its line index and its events the same way. Anything the database refuses (a
+number or line id a concurrent intake took) fails the whole statement, and the transaction rolls
+back as before. Which subscriptions and accounts hear of which events is decided in Python, by the
+same functions as the statement-per-table path (`outbox.matching`, `channel_accounts.owed`), from the
+enabled rows read with the order's lock or the intake's look-up (store/routing.py). Each list
+travels as one JSON parameter, so the statement's text is the same for every write and psycopg
+prepares it once per connection.
 """
 
 from __future__ import annotations
@@ -27,11 +27,13 @@ from typing import Any
 import orjson
 from sqlalchemy.engine import Connection
 
+from kalem.domain.billing import OrderBilling
 from kalem.domain.events import Event
 from kalem.domain.orders import Order
 from kalem.domain.webhooks import DeliveryStatus
 from kalem.observability import tracing
 from kalem.store import channel_accounts, codec, outbox
+from kalem.store.billing import billing_body
 from kalem.store.hot import Hot
 from kalem.store.notify import CHANNEL
 from kalem.store.repositories import _ORDER_COLUMNS
@@ -73,15 +75,33 @@ _KEY = ("keyed AS ("
         "), ")
 
 
+# An order's bill with its order's row `saved` (store/billing.py): updated at the version its lock read,
+# or inserted at version 1. The order's row is written only while the bill is at that version (0: none
+# yet), so the bill never moves without its order — the order's version check guards both, as a
+# billing row is only ever written with its order's next version.
+_BILL_GUARD = ("AND COALESCE((SELECT b.version FROM order_billing b WHERE b.order_id = :id "
+               "AND b.seller_id = :seller_id), 0) = :bill_expected ")
+_BILL = ("billed AS ("
+         "UPDATE order_billing b SET version = :bill_version, updated_at = :updated_at, body = :bill_body "
+         "FROM saved WHERE b.order_id = saved.id AND b.seller_id = saved.seller_id "
+         "AND b.version = :bill_expected RETURNING 1"
+         "), billed_first AS ("
+         "INSERT INTO order_billing (order_id, seller_id, version, updated_at, body) "
+         "SELECT saved.id, saved.seller_id, :bill_version, :updated_at, :bill_body FROM saved "
+         "WHERE CAST(:bill_expected AS integer) = 0 RETURNING 1"
+         "), ")
+
+
 # The events' `xid`: as `EventRepository` stamps them (see there); the previous event is read in the
 # statement's snapshot, so it is the order's last committed one for every event inserted here.
-def _save(key: str) -> Hot:
+def _save(key: str, bill: bool = False) -> Hot:
     return Hot(
         "WITH saved AS ("
         "UPDATE orders SET status = :status, version = :version, last_sequence = :last_sequence, "
         "updated_at = :updated_at, body = :body "
-        "WHERE id = :id AND seller_id = :seller_id AND version = :expected RETURNING id, seller_id"
-        "), appended AS ("
+        "WHERE id = :id AND seller_id = :seller_id AND version = :expected "
+        + (_BILL_GUARD if bill else "") + "RETURNING id, seller_id"
+        "), " + (_BILL if bill else "") + "appended AS ("
         + _EVENTS.format(order="saved", xid="GREATEST(pg_current_xact_id()::text::bigint, (SELECT p.xid FROM events p "
                                             "WHERE p.order_id = o.id ORDER BY p.sequence DESC LIMIT 1))")
         + "), refunded AS ("
@@ -114,8 +134,10 @@ def _add(key: str) -> Hot:
     )
 
 
-# Each statement's text is fixed, so psycopg prepares it once per connection.
-_SAVE, _SAVE_KEYED = _save(""), _save(_KEY.format(order="saved"))
+# Each statement's text is fixed, so psycopg prepares it once per connection: by (keyed, billed). (No
+# keyed write changes a bill: a bill changes through GraphQL, which takes no Idempotency-Key.)
+_SAVES = {(False, False): _save(""), (True, False): _save(_KEY.format(order="saved")),
+          (False, True): _save("", bill=True)}
 _ADD, _ADD_KEYED = _add(""), _add(_KEY.format(order="placed"))
 
 
@@ -134,12 +156,15 @@ def applies(routing: Routing, order: Order, events: Sequence[Event]) -> bool:
 
 def save(conn: Connection, routing: Routing, order: Order, *, expected_version: int,
          events: Sequence[Event], event_ids: Sequence[str], refunds: Sequence[dict[str, Any]] = (),
-         key: Mapping[str, Any] | None = None) -> bool:
+         key: Mapping[str, Any] | None = None, billing: OrderBilling | None = None) -> bool:
     """Write the order at `expected_version` with its events and their outbox rows, the order's new
-    refunds (`RefundRepository.row`s) and the `Idempotency-Key` with its answer (`key_row`); False, and
-    nothing written, when the order is no longer at that version."""
-    (row,) = (_SAVE if key is None else _SAVE_KEYED).rows(conn, {
-        **(key or {}),
+    refunds (`RefundRepository.row`s), its bill at the bill's next version (`billing`: as its lock
+    read it, changed) and the `Idempotency-Key` with its answer (`key_row`); False, and nothing
+    written, when the order (or its bill) is no longer at the version read."""
+    bill = {} if billing is None else {"bill_version": billing.version + 1, "bill_expected": billing.version,
+                                       "bill_body": billing_body(billing)}
+    (row,) = _SAVES[key is not None, billing is not None].rows(conn, {
+        **(key or {}), **bill,
         "id": order.id, "seller_id": order.seller_id, "status": order.status.value, "version": order.version,
         "last_sequence": order.last_sequence, "updated_at": order.updated_at, "body": codec.order_body(order),
         "expected": expected_version, "refunds": _json(list(refunds)),

@@ -8,7 +8,8 @@ refused before they are sent (`NotFoldable`), and the use case runs as a locked 
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -17,6 +18,11 @@ from sqlalchemy.exc import DBAPIError
 #: PostgreSQL's SQLSTATE for a transaction (or autocommit statement) it aborted to break a deadlock:
 #: nothing of it was written, so it may run again.
 DEADLOCK = "40P01"
+#: Runs of an optimistic use case before it runs locked: a conflict needs another request to change the
+#: same order between one's read and its write, microseconds apart.
+ATTEMPTS = 3
+
+T = TypeVar("T")
 
 
 def deadlocked(exc: BaseException) -> bool:
@@ -31,6 +37,19 @@ class OptimisticConflict(Exception):
 class NotFoldable(Exception):
     """An optimistic unit of work was asked for a statement it does not run: nothing was written, and
     the use case must run as a locked transaction."""
+
+
+def optimistically(run: Callable[[], T], locked: Callable[[], T]) -> T:
+    """`run()`, a use case on an optimistic unit of work, again while its order moves (`ATTEMPTS` runs),
+    then `locked()`; at once `locked()` when it would write more than its one statement."""
+    for _ in range(ATTEMPTS):
+        try:
+            return run()
+        except OptimisticConflict:
+            continue
+        except NotFoldable:
+            break
+    return locked()
 
 
 def in_autocommit(conn: Any) -> bool:

@@ -19,6 +19,8 @@ from kalem.domain.errors import AmbiguousOrderNumber, OrderNotFound, VersionMism
 from kalem.domain.events import Event
 from kalem.domain.orders import CancelRequest, Order
 from kalem.store import channel_accounts, codec, outbox
+from kalem.store.billing import COLUMNS as billing_columns
+from kalem.store.billing import BillingWithLock
 from kalem.store.hot import Hot
 from kalem.store.key_check import COLUMN as key_column
 from kalem.store.key_check import NO_KEY, KeyCheck
@@ -57,10 +59,12 @@ class OrderRepository:
     _STATEMENTS: dict[tuple[bool, bool], dict[tuple[str, bool, bool], Hot]] = {}
 
     def __init__(self, conn: Connection, *, lock_rows: bool, routing: Routing | None = None,
-                 money: MoneyWithLock | None = None, row_lock: bool = True, key: KeyCheck = NO_KEY) -> None:
+                 money: MoneyWithLock | None = None, billing: BillingWithLock | None = None,
+                 row_lock: bool = True, key: KeyCheck = NO_KEY) -> None:
         """`lock_rows` (PostgreSQL): a lock is `SELECT … FOR UPDATE`, and also reads who hears of the
-        order's events into `routing` (store/routing.py) and what its refunds need into `money`
-        (store/money_with_lock.py). Without `row_lock` (an optimistic unit of work) it reads all of it
+        order's events into `routing` (store/routing.py), what its refunds need into `money`
+        (store/money_with_lock.py) and, for a billing command, its bill into `billing`
+        (store/billing.py). Without `row_lock` (an optimistic unit of work) it reads all of it
         in one snapshot but takes no row lock: the write's version check stands in for it. `key`: an
         optimistic unit of work's `Idempotency-Key` not yet judged, read with the lock when that
         comes first (store/key_check.py), else on its own before any other statement."""
@@ -70,28 +74,33 @@ class OrderRepository:
             reads = (("n", self._BY_NUMBER), ("ns", self._BY_NUMBER_SELLER), ("id", self._BY_ID))
             statements = {(kind, lock, False): Hot(self._locking(base, row_lock) if lock and lock_rows else base)
                           for kind, base in reads for lock in (False, True)}
+            if lock_rows:   # a billing command's lock reads the bill with its order, by id
+                statements["idb", True, False] = Hot(self._locking(self._BY_ID, row_lock, more=billing_columns))
             if lock_rows and not row_lock:   # a keyed compare-and-swap reads its key with its order, by number
-                statements.update({(kind, True, True): Hot(self._locking(base, row_lock, keyed=True))
+                statements.update({(kind, True, True): Hot(self._locking(base, row_lock, more=key_column))
                                    for kind, base in reads[:2]})
             self._STATEMENTS[mode] = statements
         self._sql = self._STATEMENTS[mode]
         self._routing = routing if lock_rows else None
         self._money = money if lock_rows else None
+        self._billing = billing if lock_rows else None
         self._key = key if lock_rows else NO_KEY
 
     @staticmethod
-    def _locking(select: str, row_lock: bool = True, keyed: bool = False) -> str:
-        more = f", {key_column}" if keyed else ""
-        read = select.replace(f"SELECT {_ORDER_COLUMNS} FROM",
-                              f"SELECT {_ORDER_COLUMNS}, {routed}, {money_columns}{more} FROM", 1)
+    def _locking(select: str, row_lock: bool = True, more: str = "") -> str:
+        """The lock's statement: `select` with what a write needs (and `more` columns), `FOR UPDATE`."""
+        columns = f"{routed}, {money_columns}, {more}" if more else f"{routed}, {money_columns}"
+        read = select.replace(f"SELECT {_ORDER_COLUMNS} FROM", f"SELECT {_ORDER_COLUMNS}, {columns} FROM", 1)
         return read + " FOR UPDATE" if row_lock else read
 
-    def _found(self, rows: Sequence[Any], for_update: bool) -> None:
+    def _found(self, rows: Sequence[Any], for_update: bool, billed: bool = False) -> None:
         if for_update and rows:
             if self._routing is not None:
                 self._routing.take(rows[0])
             if self._money is not None and len(rows) == 1:
                 self._money.take(rows[0], RefundRepository.load)
+            if billed and self._billing is not None:
+                self._billing.take(rows[0])
 
     def get(self, order_number: str, seller_id: str | None, *, for_update: bool = False) -> Order:
         """The order with this number; `seller_id` scopes the look-up (other sellers' orders are absent)."""
@@ -114,12 +123,14 @@ class OrderRepository:
         self._found(rows, for_update)
         return codec.load_order(rows[0])
 
-    def get_by_id(self, order_id: str, *, for_update: bool = False) -> Order:
-        rows = self._rows("id", for_update, False, {"id": order_id})
+    def get_by_id(self, order_id: str, *, for_update: bool = False, billing: bool = False) -> Order:
+        """`billing`: a lock (`for_update`) also reads the order's bill (a billing command's)."""
+        billed = for_update and billing and self._billing is not None
+        rows = self._rows("idb" if billed else "id", for_update, False, {"id": order_id})
         row = rows[0] if rows else None
         if row is None:
             raise OrderNotFound(f"order {order_id} not found", order_id=order_id)
-        self._found(rows, for_update)
+        self._found(rows, for_update, billed)
         return codec.load_order(row)
 
     def _rows(self, kind: str, for_update: bool, keyed: bool, params: dict[str, Any]) -> Sequence[Any]:

@@ -12,11 +12,12 @@ version read with its events, refunds and outbox rows (store/folded_write.py) �
 `Idempotency-Key` with its answer (`keep_answer`) — atomic by itself. If the order moved meanwhile,
 or a twin's key is there, nothing is written and `OptimisticConflict` says so: the caller runs the
 use case again. It suits a use case whose only write is its order's save (a direct cancel, a cancel
-with refund) or a new order's (an intake: a concurrent intake that took its number or a line id
-fails that one statement, nothing is written, and it is read again as a conflict); one that sends
-a statement through SQLAlchemy or a `Hot` write, saves twice, registered a commit hook, added
+with refund, a bill's change with its order) or a new order's (an intake: a concurrent intake that
+took its number or a line id fails that one statement, nothing is written, and it is read again as
+a conflict); one that sends a statement through SQLAlchemy or a `Hot` write, saves twice, added
 another order's refund or commits a key without a write is stopped before it sends it
-(`NotFoldable`, store/optimistic.py) and runs as a locked transaction instead.
+(`NotFoldable`, store/optimistic.py) and runs as a locked transaction instead. Its commit hooks run
+before the write, on what the transaction read and holds.
 """
 
 from __future__ import annotations
@@ -32,11 +33,12 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
+from kalem.domain.billing import OrderBilling
 from kalem.domain.events import Event
 from kalem.domain.orders import Order
 from kalem.observability import metrics, tracing
 from kalem.store import folded_write
-from kalem.store.billing import BillingRepository
+from kalem.store.billing import BillingRepository, BillingWithLock
 from kalem.store.channel_accounts import ChannelAccountRepository
 from kalem.store.channel_drift import ChannelDriftRepository
 from kalem.store.db import Database
@@ -120,12 +122,14 @@ class UnitOfWork:
     _postgres: bool
     _routing: Routing
     _money: MoneyWithLock | None
+    _billing: BillingWithLock | None
     _built: dict[Any, Any]
     _optimistic: bool
     _unjudged: KeyCheck
 
     orders = _Repository(lambda u: OrderRepository(u._conn, lock_rows=u._postgres, routing=u._routing,
-                                                   money=u._money, row_lock=not u._optimistic, key=u._unjudged),
+                                                   money=u._money, billing=u._billing,
+                                                   row_lock=not u._optimistic, key=u._unjudged),
                          reads_key=True)
     cancel_requests = _Repository(lambda u: CancelRequestRepository(u._conn))
     events = _Repository(lambda u: EventRepository(u._conn, u._routing))
@@ -134,7 +138,7 @@ class UnitOfWork:
     users = _Repository(lambda u: UserRepository(u._conn))
     idempotency = _Repository(lambda u: IdempotencyRepository(u._conn))
     hub_sessions = _Repository(lambda u: HubSessionRepository(u._conn))
-    billing = _Repository(lambda u: BillingRepository(u._conn))
+    billing = _Repository(lambda u: BillingRepository(u._conn, u._billing, lambda: u.events.appended))
     webhooks = _Repository(lambda u: WebhookRepository(u._conn, postgres=u._postgres, sealer=u._db.sealer))
     refunds = _Repository(lambda u: RefundRepository(u._conn, u._money))
     returns = _Repository(lambda u: ReturnRepository(u._conn))
@@ -167,6 +171,10 @@ class UnitOfWork:
         return self._clock()
 
     def before_commit(self, hook: Callable[[Any], None]) -> None:
+        """`hook(result)` runs in the transaction just before it commits. In an optimistic unit of work
+        that is before its one write: a hook answers from what the transaction read and holds (the
+        lock's reads, its own changes); a statement through SQLAlchemy or a `Hot` write it sends is
+        refused as any other (`NotFoldable`), and the use case runs locked."""
         self._hooks.append(hook)
 
     def after_begin(self, hook: Callable[[], None]) -> None:
@@ -217,6 +225,7 @@ class UnitOfWork:
             raise
         self._routing = Routing()
         self._money = MoneyWithLock() if self._postgres else None
+        self._billing = BillingWithLock() if self._postgres else None
         self._built: dict[Any, Any] = {}   # the repositories asked for in this transaction
         if self._opening:
             try:
@@ -236,22 +245,29 @@ class UnitOfWork:
             found = self._built[kind] = kind(self._conn)
         return found
 
-    def save_order(self, order: Order, *, expected_version: int, events: Sequence[Event]) -> list[str]:
+    def save_order(self, order: Order, *, expected_version: int, events: Sequence[Event],
+                   billing: OrderBilling | None = None) -> list[str]:
         """Write a locked order's next version at the version its lock read, and append its events with
-        their outbox rows; the events' ids. On PostgreSQL, once a lock has read who hears of the events,
-        all of it is one statement (store/folded_write.py); else a statement per table."""
+        their outbox rows — and its changed bill at the bill's next version (`billing`); the events'
+        ids. On PostgreSQL, once a lock has read who hears of the events, all of it is one statement
+        (store/folded_write.py); else a statement per table."""
         folds = folded_write.applies(self._routing, order, events)
         if self._optimistic:
             self._one_write(order, folds, refunds_fold=True)
         elif not folds:
             self.orders.save(order, expected_version=expected_version)
-            return self.events.append(events)
+            ids = self.events.append(events)
+            if billing is not None:
+                self.billing.save(billing, seller_id=order.seller_id, now=self.now())
+            return ids
         ids = self.events.new_ids(events)
         refunds = self.refunds.take_pending(order.id)
+        if billing is not None:
+            self.billing.saved(billing)
 
         def write(key: dict[str, Any] | None = None) -> bool:
             return folded_write.save(self._conn, self._routing, order, expected_version=expected_version,
-                                     events=events, event_ids=ids, refunds=refunds, key=key)
+                                     events=events, event_ids=ids, refunds=refunds, key=key, billing=billing)
 
         if self._optimistic:
             self._staged = write
@@ -266,7 +282,7 @@ class UnitOfWork:
         order's own new refunds (`refunds_fold`), a new order's none."""
         refunds = self._built.get("refunds")
         left = refunds is not None and any(not refunds_fold or r.order_id != order.id for r in refunds.pending)
-        if self._staged is not None or self._hooks or left or not folds:
+        if self._staged is not None or left or not folds:
             raise NotFoldable(order.id)
 
     def add_order(self, order: Order, intake_hash: str, events: Sequence[Event], *, new_seller: bool) -> list[str]:

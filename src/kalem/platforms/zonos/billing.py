@@ -126,10 +126,10 @@ def pick_line(order: Order, line_id: str | None, sku: str | None, product_id: st
 
 
 def _locked(tx: OrderTransaction, ref: OrderRef, principal: Principal) -> Order:
-    """The order `ref` names, locked: named by id, it is read once (locked, then checked)."""
+    """The order `ref` names, locked with its bill: named by id, it is read once (locked, then checked)."""
     if ref.order_id is not None:
-        return find_order(tx.uow, ref, principal, tx.lock_id)
-    return tx.lock_id(find_order(tx.uow, ref, principal).id)
+        return find_order(tx.uow, ref, principal, lambda order_id: tx.lock_id(order_id, billing=True))
+    return tx.lock_id(find_order(tx.uow, ref, principal).id, billing=True)
 
 
 def remove_items(uow: UnitOfWork, cmd: RemoveItems) -> Billed:
@@ -239,8 +239,9 @@ def read_orders(uow: UnitOfWork, principal: Principal, *, ref: OrderRef | None =
 def view_of_change(uow: UnitOfWork, billed: Billed, *, refunds: bool = True, actors: bool = True) -> OrderPage:
     """One order as a change leaves it, read in the change's own open transaction (call it from a
     `before_commit` hook): the order and billing the change returned (not read again) and, when asked,
-    the order's refunds and who created and last changed it."""
+    the order's refunds and who created and last changed it (on PostgreSQL, as the lock read them
+    and the change added to them: store/money_with_lock.py, store/billing.py)."""
     order = billed.order
     stored = {order.id: billed.billing} if billed.billing.version else {}  # version 0: derived, never saved
-    return OrderPage([order], stored, uow.refunds.for_orders([order.id]) if refunds else {},
+    return OrderPage([order], stored, {order.id: uow.refunds.for_order(order.id)} if refunds else {},
                      uow.billing.actors([order]) if actors else {order.id: (None, None)}, False)

@@ -132,4 +132,4 @@ def face() -> Face:
         return sdl
 
     return Face(router, {PATH: PATH, SDL_PATH: SDL_PATH},
-                (lambda path: path.lower().rstrip("/").startswith(PATH), _error))
+                (lambda path: path.lower().rstrip("/").startswith(PATH), _error), first=frozenset({("POST", PATH)}))

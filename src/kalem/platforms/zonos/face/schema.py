@@ -47,6 +47,7 @@ from kalem.platforms.zonos.face.types import (
     shipments,
 )
 from kalem.store import on_loop
+from kalem.store.optimistic import optimistically
 from kalem.store.uow import UnitOfWork
 
 log = logging.getLogger("kalem.api")
@@ -141,13 +142,16 @@ def _changed(kalem: Any, shown: frozenset[str], change: Callable[[UnitOfWork], R
              billed: Callable[[Any], Billed] = lambda result: result) -> tuple[R, Order]:
     """Run a change and read what the answer shows of the order beyond the change's result — its
     refunds, who created and last changed it — in the change's own transaction, and only when the
-    selection names it."""
-    uow = kalem.uow()
-    pages: list[billing.OrderPage] = []
-    uow.before_commit(lambda result: pages.append(billing.view_of_change(
-        uow, billed(result), refunds="refunds" in shown, actors=not _ACTORS.isdisjoint(shown))))
-    result = change(uow)
-    return result, _viewed(pages[0])
+    selection names it. On the event loop the change is a compare-and-swap where it can be one
+    (store/uow.py): the order with its bill and who created it are read in one statement, and
+    written in one."""
+    def run(uow: UnitOfWork) -> tuple[R, Order]:
+        pages: list[billing.OrderPage] = []
+        uow.before_commit(lambda result: pages.append(billing.view_of_change(
+            uow, billed(result), refunds="refunds" in shown, actors=not _ACTORS.isdisjoint(shown))))
+        result = change(uow)
+        return result, _viewed(pages[0])
+    return optimistically(lambda: run(kalem.uow(optimistic=True)), lambda: run(kalem.uow()))
 
 
 async def item_update(context: dict[str, Any], shown: frozenset[str], *, quantity: int,
