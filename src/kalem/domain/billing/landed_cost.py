@@ -248,8 +248,9 @@ def _plain(value: Any) -> Any:
     if isinstance(value, Decimal):
         return str(value)
     if isinstance(value, tuple):  # named tuples become objects, other tuples lists
-        if hasattr(value, "_asdict"):
-            return {k: _plain(v) for k, v in value._asdict().items()}
+        names = getattr(value, "_fields", None)
+        if names is not None:
+            return {k: _plain(v) for k, v in zip(names, value, strict=True)}
         return [_plain(v) for v in value]
     return value
 
@@ -273,7 +274,7 @@ class LandedCost:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready: Decimals as strings (exact, and never re-parsed as floats)."""
-        return {f.name: _plain(getattr(self, f.name)) for f in fields(self)}
+        return {name: _plain(getattr(self, name)) for name in _LANDED_COST_FIELDS}
 
     def invoice_lines(self) -> tuple[tuple[str, Decimal, Decimal], ...]:
         """(description, amount, vat_rate) lines for `invoicing`: duties and import taxes are
@@ -281,6 +282,9 @@ class LandedCost:
         parts = [("Items", self.items), ("Shipping", self.shipping), ("Duties", self.duties),
                  ("Taxes", self.taxes)] + [(f"Fee: {f.name}", f.amount) for f in self.fee_lines]
         return tuple((d, a, Decimal(0)) for d, a in parts if a)
+
+
+_LANDED_COST_FIELDS = tuple(f.name for f in fields(LandedCost))
 
 
 # --- computing --------------------------------------------------------------------------------

@@ -171,8 +171,10 @@ def _cancelled(order: Order) -> dict[str, UnitSet]:
     return {ln.line_id: ln.units.in_state(UnitState.CANCELLED) for ln in order.lines}
 
 
-def _record(lc: LandedCost, n: int, at: datetime, reason: str) -> dict[str, Any]:
-    return {"id": f"landed_cost_{n}", "computed_at": at, "reason": reason, **lc.to_dict()}
+def _record(lc: LandedCost | dict[str, Any], n: int, at: datetime, reason: str) -> dict[str, Any]:
+    """A landed cost as the bill's history keeps it (`lc` as `LandedCost.to_dict` writes it, or to write)."""
+    return {"id": f"landed_cost_{n}", "computed_at": at, "reason": reason,
+            **(lc if isinstance(lc, dict) else lc.to_dict())}
 
 
 def _amounts(record: dict[str, Any]) -> dict[str, Any]:
@@ -238,8 +240,9 @@ def _rebill(before: Order, order: Order, billing: OrderBilling, table: RateTable
                   only=cancelling and not any(billed.values()))
     records = billing.landed_costs
     previous = records[-1] if records else None
-    if not records or _amounts(records[-1]) != _amounts(_record(lc, 0, now, reason)):
-        records = records + (_record(lc, len(records) + 1, now, reason),)
+    amounts = lc.to_dict()
+    if not records or _amounts(records[-1]) != amounts:
+        records = records + (_record(amounts, len(records) + 1, now, reason),)
         recorder.record(LandedCostRecomputed(landed_cost_id=records[-1]["id"], total=lc.total, items=lc.items,
                                              shipping=lc.shipping, duties=lc.duties, taxes=lc.taxes, fees=lc.fees))
     lines = () if nothing_billable else lc.invoice_lines()
