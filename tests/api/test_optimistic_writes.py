@@ -1,5 +1,5 @@
-"""A direct cancel, a cancel with refund and an intake without an `Idempotency-Key`, on PostgreSQL's event
-loop, are a compare-and-swap (store/uow.py): the read takes no row lock, the one write is at the
+"""A direct cancel, a cancel with refund, an intake and Zonos' orderItemUpdate without an `Idempotency-Key`,
+on PostgreSQL's event loop, are a compare-and-swap (store/uow.py): the read takes no row lock, the one write is at the
 version read, in autocommit. An order that moved between the two is read again; a use case that would
 write more runs locked."""
 
@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
+from types import SimpleNamespace
 from typing import Any
 
 import httpx
@@ -28,6 +29,7 @@ from kalem.store.on_loop import wait
 from kalem.store.optimistic import ATTEMPTS, NotFoldable, OptimisticConflict
 from kalem.store.uow import UnitOfWork
 from tests.conftest import ADMIN, Server, empty
+from tests.dialects import test_zonos as zonos
 from tests.support import LOOP_THREAD, on_own_loop, order
 
 NUMBER = "4000000951"
@@ -518,3 +520,61 @@ def test_a_key_used_with_another_request_is_refused_before_its_order_is_found_mi
         on_the_loop(lambda: idempotency.run("other", OPERATOR, ["cancel", BODY], lambda uow: cancel_lines(uow, missing),
                                             lambda changed: (200, {}), optimistic=True))
     assert cancelled(api) == 0
+
+
+# --- a bill's change with its order (Zonos' orderItemUpdate): the bill read with the order, written with it
+def _item_update(db: Database, ref: Any) -> Any:
+    """orderItemUpdate's change and answer (the face's `_changed`), on the test's event loop."""
+    from kalem.platforms.zonos import billing as zonos_billing
+    from kalem.platforms.zonos.face.schema import _changed
+    cmd = zonos_billing.RemoveItems(zonos_billing.OrderRef(ref), zonos.LINE, None, 1, OPERATOR)
+    kalem = SimpleNamespace(uow=lambda **kw: UnitOfWork(db, **kw))
+    return on_the_loop(lambda: _changed(kalem, frozenset({"createdBy", "updatedBy"}),
+                                        lambda uow: zonos_billing.remove_items(uow, cmd))[1])
+
+
+def _bill(db: Database, order_id: str) -> tuple[int, int] | None:
+    with db.engine.connect() as conn:
+        row = conn.execute(sa.text("SELECT b.version, o.version FROM order_billing b "
+                                   "JOIN orders o ON o.id = b.order_id WHERE b.order_id = :o"),
+                           {"o": order_id}).one_or_none()
+    return None if row is None else (row[0], row[1])
+
+
+def test_an_item_update_reads_its_bill_with_its_order_and_writes_both_in_one_statement(pg, sent):
+    """Two statements, the read and the write, as a direct cancel: the bill inserted with the order, then
+    updated at its version; who created and last changed the order answered from what the change holds."""
+    db, api = pg
+    placed = zonos.place(api, zonos.seed_order("4000000961", quantity=3))
+    for bill in (1, 2):
+        sent.clear()
+        answered = _item_update(db, placed["id"])
+        read, write = sent
+        assert "AS held_billing" in read and "FOR UPDATE" not in read and "billed AS" in write
+        assert _bill(db, placed["id"]) == (bill, 1 + bill)   # (the bill's version, the order's)
+        assert answered.created_by is not None and answered.updated_by is not None
+        assert [i.quantity for i in answered.items] == [3 - bill]
+
+
+def test_a_bill_that_moved_without_its_order_is_not_written(pg, monkeypatch):
+    """The order's row is written only while its bill is at the version read: a bill changed behind the
+    order's back (no path of kalem's does) leaves the swap writing nothing, and it is read again."""
+    from kalem.domain import billing as domain_billing
+    db, api = pg
+    placed = zonos.place(api, zonos.seed_order("4000000962", quantity=3))
+    _item_update(db, placed["id"])
+    remove, runs = domain_billing.remove_item_units, []
+
+    def bill_moved_first(*args: Any, **kwargs: Any) -> Any:
+        if threading.current_thread().name.startswith(LOOP_THREAD):
+            runs.append(1)
+            if len(runs) == 1:
+                with db.engine.begin() as conn:
+                    conn.execute(sa.text("UPDATE order_billing SET version = version + 1 WHERE order_id = :o"),
+                                 {"o": placed["id"]})
+        return remove(*args, **kwargs)
+
+    monkeypatch.setattr(domain_billing, "remove_item_units", bill_moved_first)
+    answered = _item_update(db, placed["id"])
+    assert runs == [1, 1] and [i.quantity for i in answered.items] == [1]   # read again: one write
+    assert _bill(db, placed["id"]) == (3, 3)
