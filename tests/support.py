@@ -87,3 +87,20 @@ def manual_refunds(db: Database, seller: str = "acme") -> None:
     with db.engine.begin() as conn:
         conn.execute(refund_policies.insert().values(seller_id=seller, channel="", policy="manual",
                                                      updated_at=datetime.now(UTC), updated_by="test"))
+
+
+class Served:
+    """How many requests an app's routes of one kind (`LeanRoute`, `MatchedFirst`) took: each such
+    route's own app is wrapped to count them."""
+
+    def __init__(self, app: Any, kind: type) -> None:
+        self.count = 0
+        for route in app.router.routes:
+            if isinstance(route, kind):
+                route.app = self._counted(route.app)
+
+    def _counted(self, serve: Any) -> Any:
+        async def counted(scope: Any, receive: Any, send: Any) -> None:
+            self.count += 1
+            await serve(scope, receive, send)
+        return counted

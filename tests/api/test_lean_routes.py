@@ -15,7 +15,7 @@ from kalem.api.lean import PASSED_ON, LeanRoute
 from kalem.api.request_id import HEADER
 from kalem.bootstrap.api import build_app
 from tests.conftest import ADMIN, serving, snapshot
-from tests.support import order, token
+from tests.support import Served, order, token
 
 CANCEL = "/v1/orders/{n}/cancellations"
 SPLIT = "/v1/orders/{n}/packages/{p}/split"
@@ -28,16 +28,11 @@ class Seen:
     FastAPI's route."""
 
     def __init__(self, app: Any) -> None:
-        self.app, self.lean, self.passed_on = app, 0, []
-        for route in app.router.routes:
-            if isinstance(route, LeanRoute):
-                route.app = self._counted(route.app)
+        self.app, self.served, self.passed_on = app, Served(app, LeanRoute), []
 
-    def _counted(self, serve: Any) -> Any:
-        async def counted(scope: Any, receive: Any, send: Any) -> None:
-            self.lean += 1
-            await serve(scope, receive, send)
-        return counted
+    @property
+    def lean(self) -> int:
+        return self.served.count
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         await self.app(scope, receive, send)

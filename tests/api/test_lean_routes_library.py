@@ -57,7 +57,7 @@ from kalem.bootstrap.api import build_app
 from kalem.config import Settings
 from kalem.store.db import Database
 from tests.conftest import ADMIN
-from tests.support import on_own_loop, order
+from tests.support import Served, on_own_loop, order
 
 CANCEL = "/v1/orders/4000000901/cancellations"
 SPLIT = "/v1/orders/4000000901/packages/BB_pid000901/split"
@@ -103,16 +103,12 @@ class Harness:
     def __init__(self, app: Any, calls: list[dict[str, Any]]) -> None:
         self.app, self.calls = app, calls
         self.scopes: list[dict[str, Any]] = []
-        self.took = 0   # requests a lean route took (to serve, or to pass on)
-        for route in app.router.routes:
-            if isinstance(route, LeanRoute):
-                route.app = self._taking(route.app)
+        self._taken = Served(app, LeanRoute)
 
-    def _taking(self, serve: Any) -> Any:
-        async def taking(scope: Any, receive: Any, send: Any) -> None:
-            self.took += 1
-            await serve(scope, receive, send)
-        return taking
+    @property
+    def took(self) -> int:
+        """The requests a lean route took (to serve, or to pass on)."""
+        return self._taken.count
 
     async def _lean(self, scope: Any, receive: Any, send: Any) -> None:
         self.scopes.append(scope)

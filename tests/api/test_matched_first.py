@@ -11,25 +11,7 @@ from kalem.api.app import MatchedFirst
 from kalem.bootstrap.api import build_app
 from tests.conftest import ADMIN, serving
 from tests.dialects.test_zonos import LINE, UPDATE, place, seed_order, zid
-
-
-class Counted:
-    """The app, counting the requests its routes tried first served."""
-
-    def __init__(self, app: Any) -> None:
-        self.app, self.served = app, 0
-        for route in app.router.routes:
-            if isinstance(route, MatchedFirst):
-                route.app = self._counted(route.app)
-
-    def _counted(self, serve: Any) -> Any:
-        async def counted(scope: Any, receive: Any, send: Any) -> None:
-            self.served += 1
-            await serve(scope, receive, send)
-        return counted
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        await self.app(scope, receive, send)
+from tests.support import Served
 
 
 def test_the_graphql_post_route_is_tried_first_and_answers_as_routed(server, api):
@@ -38,12 +20,12 @@ def test_the_graphql_post_route_is_tried_first_and_answers_as_routed(server, api
     assert [(r.path, r.methods) for r in first] == [("/graphql", {"POST"})]
     included = next(i for i, r in enumerate(app.router.routes) if getattr(r, "original_router", None) is not None)
     assert app.router.routes.index(first[0]) < included   # before every included router
-    counted = Counted(app)
+    counted = Served(app, MatchedFirst)
     ordinary = build_app(server.settings, server.db)
     ordinary.router.routes[:] = [r for r in ordinary.router.routes if not isinstance(r, MatchedFirst)]
     zonos = place(api, seed_order(quantity=3))
     headers = {"credentialToken": ADMIN}
-    with serving(server.settings, server.db, counted) as a, serving(server.settings, server.db, ordinary) as b, \
+    with serving(server.settings, server.db, app) as a, serving(server.settings, server.db, ordinary) as b, \
             httpx.Client(base_url=a, headers=headers, timeout=30) as to_first, \
             httpx.Client(base_url=b, headers=headers, timeout=30) as to_it:
         def same(method: str, path: str, **kw: Any) -> httpx.Response:
@@ -54,7 +36,7 @@ def test_the_graphql_post_route_is_tried_first_and_answers_as_routed(server, api
 
         removed = same("POST", "/graphql", json={"query": UPDATE, "variables": {
             "orderId": zid(zonos), "itemId": f"item_{LINE}", "quantity": 1}})
-        assert removed.json()["data"]["orderItemUpdate"]["order"]["items"][0]["quantity"] == 2 and counted.served == 1
+        assert removed.json()["data"]["orderItemUpdate"]["order"]["items"][0]["quantity"] == 2 and counted.count == 1
         malformed = {"content": b"{", "headers": {"Content-Type": "application/json"}}
         for method, path, kw in (("POST", "/graphql", malformed),
                                  ("POST", "/GraphQL", {"json": {"query": "{ __typename }"}}),
@@ -63,4 +45,4 @@ def test_the_graphql_post_route_is_tried_first_and_answers_as_routed(server, api
                                  ("GET", "/graphql/schema.graphql", {})):
             answered = same(method, path, **kw)
             assert answered.content == to_it.request(method, path, **kw).content
-        assert counted.served == 3   # the two POSTs to /graphql (a case-insensitive path arrives as /graphql)
+        assert counted.count == 3   # the two POSTs to /graphql (a case-insensitive path arrives as /graphql)
