@@ -48,7 +48,7 @@ class Face:
     canonical_paths: Mapping[str, str] = field(default_factory=dict)  # matched case-insensitively (ASP.NET)
     errors: PathRenderer | None = None       # its paths and the envelope their errors leave in
     claims: tuple[Claim, ...] = ()           # bodies it takes from another face's path (api/intake.py)
-    first: frozenset[tuple[str, str]] = frozenset()   # (method, path) of its hot routes: matched first
+    first: frozenset[tuple[str, str]] = frozenset()   # (method, static path) of its hot writes: tried first
 
 
 def create_app(ctx: Context, faces: Mapping[str, Face] | None = None,
@@ -132,6 +132,8 @@ class MatchedFirst(Route):
     own app, under the route's name and labels; everything else is routed as before."""
 
     def __init__(self, route: APIRoute) -> None:
+        if "{" in route.path:   # a path with parameters could take what an earlier route would have
+            raise TypeError(f"{route.path}: only a route of a static path is tried first")
         super().__init__(route.path, endpoint=route.endpoint, methods=route.methods, name=route.name,
                          include_in_schema=False)
         self.app = route.app
