@@ -7,7 +7,7 @@ version as a second guard.
 
 On PostgreSQL a billing command's lock reads the order's billing row and the actor of its first event
 with the order (`COLUMNS`, `BillingWithLock`), as the lock reads what a refund needs
-(store/money_with_lock.py): its reads of the bill, and the answer's "who created it", then need no
+(store/money_with_lock.py): its reads of the bill, decoded once, and the answer's "who created it", then need no
 round trips of their own. The billing row follows the same care as the refunds there: the lock's
 sub-selects read the statement's snapshot, taken before the lock was granted, so when the version
 that snapshot saw is not the one locked, the row is read again by a statement of its own.
@@ -110,23 +110,22 @@ COLUMNS = (
 
 
 class BillingWithLock:
-    """This transaction's billing rows and first actors that came with an order's lock."""
+    """This transaction's bills and first actors that came with an order's lock (or its own save)."""
 
-    __slots__ = ("rows", "loaded", "first_actors")
+    __slots__ = ("bills", "first_actors")
 
     def __init__(self) -> None:
-        self.rows: dict[str, list[Any] | None] = {}           # order id → [version, body], None: no row
-        self.loaded: dict[str, OrderBilling | None] = {}      # order id → the row decoded, once asked for
+        self.bills: dict[str, OrderBilling | None] = {}       # order id → its stored bill, None: none yet
         self.first_actors: dict[str, str | None] = {}         # order id → the actor of its first event
 
     def take(self, row: Any) -> None:
         """Keep what a lock statement with `COLUMNS` returned for its order (psycopg decoded the JSON)."""
         self.first_actors[row.id] = row.first_actor   # an event is never changed: any snapshot's will do
-        self.loaded.pop(row.id, None)
         if row.seen_version == row.version:
-            self.rows[row.id] = row.held_billing
+            held = row.held_billing
+            self.bills[row.id] = load_billing(row.id, held[0], held[1]) if held is not None else None
         else:   # the lock waited on a transaction that changed the order: its bill is read anew
-            self.rows.pop(row.id, None)
+            self.bills.pop(row.id, None)
 
 
 class BillingRepository:
@@ -147,14 +146,8 @@ class BillingRepository:
         self._appended = appended
 
     def get(self, order_id: str) -> OrderBilling | None:
-        held = self._held
-        if order_id in held.loaded:
-            return held.loaded[order_id]
-        if order_id in held.rows:
-            row = held.rows[order_id]
-            found = load_billing(order_id, row[0], row[1]) if row is not None else None
-            held.loaded[order_id] = found
-            return found
+        if order_id in self._held.bills:
+            return self._held.bills[order_id]
         rows = self._GET.rows(self._conn, {"o": order_id})
         return load_billing(rows[0].order_id, rows[0].version, rows[0].body) if rows else None
 
@@ -179,7 +172,7 @@ class BillingRepository:
 
     def saved(self, billing: OrderBilling) -> OrderBilling:
         """`billing` as stored by its save (its next version), which this transaction's reads now answer."""
-        self._held.loaded[billing.order_id] = stored = replace(billing, version=billing.version + 1)
+        self._held.bills[billing.order_id] = stored = replace(billing, version=billing.version + 1)
         return stored
 
     def actors(self, orders: Iterable[Order]) -> dict[str, tuple[str | None, str | None]]:

@@ -171,10 +171,9 @@ def _cancelled(order: Order) -> dict[str, UnitSet]:
     return {ln.line_id: ln.units.in_state(UnitState.CANCELLED) for ln in order.lines}
 
 
-def _record(lc: LandedCost | dict[str, Any], n: int, at: datetime, reason: str) -> dict[str, Any]:
-    """A landed cost as the bill's history keeps it (`lc` as `LandedCost.to_dict` writes it, or to write)."""
-    return {"id": f"landed_cost_{n}", "computed_at": at, "reason": reason,
-            **(lc if isinstance(lc, dict) else lc.to_dict())}
+def _record(amounts: dict[str, Any], n: int, at: datetime, reason: str) -> dict[str, Any]:
+    """A landed cost (`LandedCost.to_dict`) as the bill's history keeps it."""
+    return {"id": f"landed_cost_{n}", "computed_at": at, "reason": reason, **amounts}
 
 
 def _amounts(record: dict[str, Any]) -> dict[str, Any]:
@@ -193,7 +192,7 @@ def _initial(order: Order, table: RateTable) -> tuple[OrderBilling, tuple[invoic
     lc = landed_cost_of(order, table, as_placed=True)
     history, effects = invoicing.issue_next_invoice(history, lc.invoice_lines(), now=order.created_at,
                                                     reason="order placed")
-    placed = (_record(lc, 1, order.created_at, "order placed"),)
+    placed = (_record(lc.to_dict(), 1, order.created_at, "order placed"),)
     return OrderBilling(order.id, country, history, placed), effects
 
 
