@@ -23,6 +23,7 @@ from kalem.api.lean import lean_routes
 from kalem.api.middleware import BodyLimit, CaseInsensitivePaths
 from kalem.api.ratelimit import RateLimit
 from kalem.api.request_id import HEADER, accepted
+from kalem.api.route_index import RouteIndex
 from kalem.api.routes import billing, cancel_requests, meta, order_batch, orders, packages, refund_policy, tokens
 from kalem.api.routes import refunds as refund_routes
 from kalem.api.routes import webhooks as webhook_routes
@@ -93,9 +94,10 @@ def create_app(ctx: Context, faces: Mapping[str, Face] | None = None,
     for name, install in (extra or {}).items():
         include(name, partial(install, app))
     # The hot writes are matched first, by a lean route each (api/lean.py), and so are the faces' hot
-    # routes (`MatchedFirst`).
+    # routes (`MatchedFirst`); every other route is found through the index of their paths.
+    index = RouteIndex(app.router.routes)
     app.router.routes[:0] = [*lean_routes(_leaves(app.router.routes), LEAN_OPERATIONS, app.state.intake_claims),
-                             *first]
+                             *first, index]
     app.add_middleware(CaseInsensitivePaths, canonical=canonical)
     app.add_middleware(BodyLimit, limit=ctx.settings.max_body_bytes,
                        larger={order_batch.PATH: ctx.settings.max_batch_body_bytes})
