@@ -11,7 +11,7 @@ import itertools
 from decimal import Decimal as D
 
 import httpx
-from hypothesis import HealthCheck, given, note, settings
+from hypothesis import HealthCheck, example, given, note, settings
 from hypothesis import strategies as st
 
 from kalem.app.billing import billing_of
@@ -193,6 +193,10 @@ def test_credits_and_refunds_of_every_face_never_return_more_than_was_paid(serve
     @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
     @given(lines=st.lists(st.tuples(st.integers(1, 4), prices), min_size=1, max_size=2),
            shipping=st.sampled_from(["0", "5.00", "7.77"]), delivered=st.integers(0, 2), script=steps)
+    # one sequence that surely credits (two of three units removed from a charged invoice) and refunds,
+    # so the count below never rests on what the random sequences happened to do
+    @example(lines=[(3, "10.00")], shipping="5.00", delivered=0,
+             script=[("zonos_remove", 0, 1, "succeeded"), ("cancel_refund", 0, 1, "succeeded")])
     def run(lines, shipping, delivered, script):
         number = str(next(NUMBERS))
         faces.place(_order(number, lines, shipping, delivered))
