@@ -80,6 +80,12 @@ def test_a_routes_key_is_the_whole_literal_segments_it_starts_with(path, key):
     assert literal_key(path) == key
 
 
+def test_names_are_still_found_past_the_index(server):
+    app = build_app(server.settings, server.db)
+    assert app.url_path_for("hub-static", path="hub.css") == "/hub/static/hub.css"   # a mount after the index
+    assert app.url_path_for("healthz") == "/healthz"
+
+
 def test_routes_added_later_are_indexed_too(server):
     app = build_app(server.settings, server.db)
     index, _ = _index(app)

@@ -19,7 +19,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from starlette.routing import BaseRoute, Host, Match, Mount
+from starlette.datastructures import URLPath
+from starlette.routing import BaseRoute, Host, Match, Mount, NoMatchFound
 from starlette.types import Receive, Scope, Send
 
 _CHOSEN = "kalem.route_index.chosen"
@@ -51,6 +52,9 @@ class RouteIndex(BaseRoute):
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         await scope.pop(_CHOSEN).handle(scope, receive, send)
+
+    def url_path_for(self, name: str, /, **path_params: Any) -> URLPath:
+        raise NoMatchFound(name, path_params)   # it names nothing: the routes after it answer for their names
 
     def candidates(self, path: str) -> tuple[BaseRoute, ...]:
         """The indexed routes, in order, that could match `path`."""
