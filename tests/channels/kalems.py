@@ -18,7 +18,6 @@ from typing import Any
 
 import httpx
 
-from kalem.devtools.postgres import free_port
 from tests.observability.processes import (
     ADMIN,
     START_DEADLINE,
@@ -26,6 +25,7 @@ from tests.observability.processes import (
     environment,
     fresh_database,
     kalem_run,
+    server_port,
     spawn,
     stop,
     wait_until,
@@ -55,7 +55,7 @@ class Kalem:
 
     def __init__(self, name: str, url: str, logs: Path) -> None:
         self.name, self.env, self.logs = name, {**environment(url), **FAST_SYNC}, logs
-        self.port = free_port()
+        self.port = server_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.server: subprocess.Popen[bytes] | None = None
         self.syncer: subprocess.Popen[bytes] | None = None
