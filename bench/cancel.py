@@ -116,7 +116,8 @@ def _refund_policy(url: str, policy: str | None) -> Iterator[None]:
 def bench_paths(pg: object, url: str, orders: int, *, seconds: int, warmup: int, clients: int,
                 workers: int) -> list[PathResult]:
     """The floor (bench/floor.py) and kalem's cancel on the event loop and on the thread pool, with and
-    without an Idempotency-Key, one after another on one database: each read against the same pgbench."""
+    without an Idempotency-Key, and on the event loop with no refund per cancel (the refund policy
+    `manual`), one after another on one database: each read against the same pgbench."""
     import floor
     results = []
     pool = {"KALEM_ASYNC_WRITES": "false"}

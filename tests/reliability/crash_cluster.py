@@ -19,7 +19,7 @@ from typing import Any
 
 import httpx
 
-from kalem.devtools.postgres import free_port
+from tests.observability.processes import server_port
 
 ADMIN = "crash-admin-token"
 KALEM = [sys.executable, "-m", "kalem.cli"]
@@ -119,7 +119,7 @@ def make_cluster(database_url: str, log_dir: Path) -> dict[str, Proc]:
     env = cluster_env(database_url)
     procs = {}
     for n in range(2):
-        port = free_port()
+        port = server_port()
         procs[f"api{n}"] = Proc(f"api{n}", [*KALEM, "serve", "--port", str(port)], env, log_dir, port)
     for n in range(2):
         procs[f"worker{n}"] = Proc(f"worker{n}", [*KALEM, "worker"], env, log_dir)

@@ -34,8 +34,9 @@ import psycopg
 import pytest
 import sqlalchemy as sa
 
-from kalem.devtools.postgres import ThrowawayPostgres, free_port
+from kalem.devtools.postgres import ThrowawayPostgres
 from kalem.webhooks.worker import BACKOFF_CAP_SECONDS, backoff
+from tests.observability.processes import server_port
 from tests.webhooks.receiver import Receiver
 
 pytestmark = pytest.mark.slow
@@ -138,7 +139,7 @@ def start_kalem(database_url: str, receiver: Receiver, logs: Path, processes: li
     migrated = subprocess.run([sys.executable, "-m", "kalem.cli", "db", "upgrade"], env=env,
                               capture_output=True, text=True, check=False)
     assert migrated.returncode == 0, migrated.stderr[-2000:]
-    ports = [free_port(), free_port()]
+    ports = [server_port(), server_port()]
     for n, port in enumerate(ports):
         processes.append(_spawn(["serve", "--port", str(port)], env, logs / f"server{n}.log"))
     bases = [f"http://127.0.0.1:{port}" for port in ports]

@@ -18,7 +18,7 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
-from kalem.devtools.postgres import free_port
+from tests.observability.processes import server_port
 from tests.reliability.crash_cluster import KALEM, Proc
 from tests.support import SEED_ORDER, order
 
@@ -36,7 +36,7 @@ def two_process_server(postgres: str, tmp_path: Path) -> Iterator[Proc]:
     env = {**os.environ, "KALEM_DATABASE_URL": url, "KALEM_ADMIN_TOKEN": ADMIN,
            "KALEM_SECRET_KEY": "race-secret-key-of-at-least-32-bytes", "KALEM_RATE_LIMIT_PER_SECOND": "0"}
     subprocess.run([*KALEM, "db", "upgrade"], env=env, check=True, capture_output=True)
-    port = free_port()
+    port = server_port()
     # Logs to a file and a process group of its own (Proc): a server slow to start fails the test with
     # its log, and no API process outlives it.
     server = Proc("race-server", [*KALEM, "serve", "--port", str(port), "--workers", "2"], env, tmp_path, port)
@@ -160,7 +160,7 @@ def test_a_killed_server_leaves_none_of_its_api_processes_behind(two_process_ser
 
 def test_a_server_that_never_answers_fails_with_its_log_and_is_stopped(tmp_path: Path) -> None:
     program = "print('still importing', flush=True); import time; time.sleep(600)"
-    silent = Proc("silent", [sys.executable, "-c", program], dict(os.environ), tmp_path, free_port())
+    silent = Proc("silent", [sys.executable, "-c", program], dict(os.environ), tmp_path, server_port())
     silent.start()
     try:
         with pytest.raises(AssertionError, match=r"silent not healthy after 1 s: (?s:.*)still importing"):
