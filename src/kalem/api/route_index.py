@@ -36,9 +36,7 @@ class RouteIndex(BaseRoute):
         self._routes = routes
         self._size = -1
         self._last: BaseRoute | None = None
-        self._exact: dict[Key, tuple[BaseRoute, ...]] = {}
-        self._by_first: dict[str, tuple[BaseRoute, ...]] = {}
-        self._everywhere: tuple[BaseRoute, ...] = ()
+        self._fitting: dict[Key, tuple[BaseRoute, ...]] = {}   # a request's key → the routes that fit it
 
     def matches(self, scope: Scope) -> tuple[Match, Scope]:
         if scope["type"] != "http" or scope.get("root_path"):
@@ -62,28 +60,22 @@ class RouteIndex(BaseRoute):
         if len(routes) != self._size or routes[-1] is not self._last:
             self._build(tuple(routes[next(i for i, r in enumerate(routes) if r is self) + 1:]))
             self._size, self._last = len(routes), routes[-1]
-        segments = path.split("/", _DEPTH + 1)[1:_DEPTH + 1]
-        found = self._exact.get(tuple(segments))
-        if found is not None:
-            return found
-        return self._by_first.get(segments[0], self._everywhere) if segments else self._everywhere
+        segments = tuple(path.split("/", _DEPTH + 1)[1:_DEPTH + 1])
+        # the routes fitting the longest start of the request's segments that some route's key begins
+        # with: a route whose key goes on past it differs from the request there, and cannot match
+        for n in range(len(segments), 0, -1):
+            found = self._fitting.get(segments[:n])
+            if found is not None:
+                return found
+        return self._fitting[()]   # routes whose paths start with no literal segment, or are unknown
 
     def _build(self, routes: tuple[BaseRoute, ...]) -> None:
         keys = [set(route_keys(route)) for route in routes]
-        full = {key for each in keys for key in each if len(key) == _DEPTH}
-        firsts = {key[0] for each in keys for key in each if key}
-
-        def fitting(request: Key) -> tuple[BaseRoute, ...]:
-            # a route's key fits when it is the start of the request's
-            return tuple(route for route, each in zip(routes, keys, strict=True)
-                         if any(request[:len(key)] == key for key in each))
-
-        self._exact = {key: fitting(key) for key in full}
-        # a request whose first two segments no route names: only routes of shorter keys can match it
-        self._by_first = {first: tuple(route for route, each in zip(routes, keys, strict=True)
-                                       if any(len(key) < _DEPTH and (not key or key[0] == first) for key in each))
-                          for first in firsts}
-        self._everywhere = tuple(route for route, each in zip(routes, keys, strict=True) if () in each)
+        starts = {key[:n] for each in keys for key in each for n in range(len(key) + 1)} | {()}
+        # a route fits a request's key when one of its keys is a start of it
+        self._fitting = {request: tuple(route for route, each in zip(routes, keys, strict=True)
+                                        if any(request[:len(key)] == key for key in each))
+                         for request in starts}
 
 
 def route_keys(route: Any) -> Iterator[Key]:
