@@ -25,10 +25,11 @@ import uvicorn
 from kalem.bootstrap.api import build_app
 from kalem.bootstrap.platforms import metadata as whole_schema
 from kalem.config import Settings
-from kalem.devtools.postgres import ThrowawayPostgres, free_port
+from kalem.devtools.postgres import ThrowawayPostgres
 from kalem.store import sealed
 from kalem.store.db import Database
 from kalem.store.migrate import upgrade
+from tests.ports import server_port
 
 ADMIN = "test-admin-token"
 #: Every table, the platforms' own included.
@@ -81,7 +82,7 @@ def servers(postgres: str, sqlite_template: Path) -> Iterator[dict[str, Server]]
 @contextlib.contextmanager
 def serving(settings: Settings, db: Database, app: Any = None) -> Iterator[str]:
     """kalem's app (or `app`) on a free loopback port, uvicorn in a thread: yields its base URL."""
-    port = free_port()
+    port = server_port()
     server = uvicorn.Server(uvicorn.Config(app or build_app(settings, db), host="127.0.0.1", port=port,
                                            log_level="warning", access_log=False))
     thread = threading.Thread(target=server.run, daemon=True)

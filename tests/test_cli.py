@@ -6,7 +6,6 @@ import json
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -24,6 +23,7 @@ from kalem.app import access
 from kalem.domain.errors import AuthenticationFailed
 from kalem.store.db import Database
 from kalem.store.uow import UnitOfWork
+from tests.ports import server_port
 
 
 def kalem(*args: str, env: dict[str, str], stdin: str | None = None) -> subprocess.CompletedProcess[str]:
@@ -89,9 +89,7 @@ def serve_once(tmp_path, log_format: str, path: str = "/v1/orders") -> tuple[int
     env = {**os.environ, "KALEM_DATABASE_URL": f"sqlite:///{tmp_path}/k.db", "KALEM_LOG_FORMAT": log_format,
            "KALEM_SECRET_KEY": "s" * 40}
     assert kalem("db", "upgrade", env=env).returncode == 0
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = server_port()
     server = subprocess.Popen([sys.executable, "-m", "kalem.cli", "serve", "--port", str(port)], env=env,
                               stderr=subprocess.PIPE, text=True)
     lines = Lines(server.stderr)
@@ -208,9 +206,7 @@ def test_demo_loads_once(tmp_path):
 def test_the_demo_receiver_takes_only_correctly_signed_events(tmp_path):
     secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
     (tmp_path / "secret").write_text(secret)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = server_port()
     receiver = subprocess.Popen([sys.executable, "-m", "kalem.devtools.receiver", "--port", str(port),
                                  "--secret-file", str(tmp_path / "secret")], stdout=subprocess.PIPE, text=True)
     lines = Lines(receiver.stdout)

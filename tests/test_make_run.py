@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from kalem.devtools.postgres import free_port
+from tests.ports import server_port
 
 pytestmark = pytest.mark.slow
 
@@ -57,7 +57,7 @@ def _listening(port: int) -> bool:
 
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 def test_a_signal_to_make_stops_every_process_of_make_run(tmp_path, signum):
-    port, receiver_port = free_port(), free_port()
+    port, receiver_port = server_port(), server_port()
     # Run from a scratch directory (its var/ holds the database and the demo's tokens), with this
     # checkout's Makefile and virtualenv, which is taken as installed.
     make = subprocess.Popen(

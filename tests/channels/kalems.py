@@ -25,11 +25,11 @@ from tests.observability.processes import (
     environment,
     fresh_database,
     kalem_run,
-    server_port,
     spawn,
     stop,
     wait_until,
 )
+from tests.ports import server_port
 
 AUTH = {"Authorization": f"Bearer {ADMIN}"}
 #: A sync that pulls often, retries soon and leases a push briefly, and a webhook worker that retries a

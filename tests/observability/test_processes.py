@@ -14,8 +14,8 @@ import pytest
 import sqlalchemy as sa
 from prometheus_client.parser import text_string_to_metric_families
 
-from kalem.devtools.postgres import free_port
 from tests.observability.processes import ADMIN, environment, fresh_database, serve, spawn, wait_until
+from tests.ports import server_port
 from tests.support import order
 from tests.webhooks.receiver import Receiver
 
@@ -46,7 +46,7 @@ def test_metrics_add_up_across_api_processes(postgres, tmp_path):
 def test_worker_serves_its_metrics(postgres, tmp_path):
     env = environment(fresh_database(postgres), KALEM_WEBHOOK_POLL_SECONDS="0.05")
     receiver = Receiver().start()
-    port = free_port()
+    port = server_port()
     worker = spawn(["worker", "--metrics-port", str(port)], env, tmp_path / "worker.log")
     try:
         with serve(env, tmp_path / "serve.log") as (base, _), httpx.Client(base_url=base, headers=AUTH) as api:

@@ -8,10 +8,10 @@ import sys
 
 import httpx
 
-from kalem.devtools.postgres import free_port
 from kalem.store.health import expected_heads
 from kalem.store.migrate import upgrade
 from tests.conftest import serving
+from tests.ports import server_port
 from tests.support import SEED_ORDER
 
 LINE = "item1691416223190"
@@ -69,7 +69,7 @@ def test_doctor_prints_the_same(tmp_path):
     assert "reachable     yes" in ready.stdout and "at head" in ready.stdout
     assert "outbox        0 undelivered, oldest 0.0 s, 0 dead" in ready.stdout
     assert ready.stdout.rstrip().endswith("ready         yes")
-    gone = kalem("doctor", env={"KALEM_DATABASE_URL": f"postgresql://kalem@127.0.0.1:{free_port()}/kalem"})
+    gone = kalem("doctor", env={"KALEM_DATABASE_URL": f"postgresql://kalem@127.0.0.1:{server_port()}/kalem"})
     assert gone.returncode == 1 and "reachable     no (OperationalError" in gone.stdout
 
 

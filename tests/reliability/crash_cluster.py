@@ -19,7 +19,7 @@ from typing import Any
 
 import httpx
 
-from tests.observability.processes import server_port
+from tests.ports import server_port
 
 ADMIN = "crash-admin-token"
 KALEM = [sys.executable, "-m", "kalem.cli"]

@@ -36,7 +36,7 @@ import sqlalchemy as sa
 
 from kalem.devtools.postgres import ThrowawayPostgres
 from kalem.webhooks.worker import BACKOFF_CAP_SECONDS, backoff
-from tests.observability.processes import server_port
+from tests.ports import server_port
 from tests.webhooks.receiver import Receiver
 
 pytestmark = pytest.mark.slow

@@ -18,7 +18,7 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
-from tests.observability.processes import server_port
+from tests.ports import server_port
 from tests.reliability.crash_cluster import KALEM, Proc
 from tests.support import SEED_ORDER, order
 

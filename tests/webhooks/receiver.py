@@ -9,7 +9,7 @@ from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from kalem.devtools.postgres import free_port
+from tests.ports import server_port
 
 
 class Received:
@@ -31,7 +31,7 @@ class Receiver:
     `keep_alive`: answer HTTP/1.1 and keep connections open; `connections` counts those accepted."""
 
     def __init__(self, port: int | None = None) -> None:
-        self.port = port or free_port()
+        self.port = port or server_port()
         self.url = f"http://127.0.0.1:{self.port}/hooks"
         self.requests: list[Received] = []
         self.plan: list[int | tuple[int, dict[str, str]]] = []
