@@ -27,7 +27,7 @@ COLUMNS = (
     "(SELECT seen.version FROM orders seen WHERE seen.id = orders.id AND seen.seller_id = orders.seller_id) "
     "AS seen_version, "
     "(SELECT json_agg(json_build_array(r.id, r.order_id, r.seller_id, r.order_number, r.status, "
-    "r.created_at AT TIME ZONE 'UTC', r.iban, r.body) ORDER BY r.created_at, r.id) "
+    "r.created_at AT TIME ZONE 'UTC', r.iban, r.body::json) ORDER BY r.created_at, r.id) "
     "FROM refunds r WHERE r.order_id = orders.id AND r.seller_id = orders.seller_id) AS held_refunds, "
     "(SELECT json_agg(json_build_array(p.channel, p.policy)) FROM refund_policies p "
     "WHERE p.seller_id = orders.seller_id AND p.channel IN (orders.channel, '')) AS held_policies, "
@@ -36,7 +36,8 @@ COLUMNS = (
 
 
 class RefundRow(NamedTuple):
-    """A refund's row as `RefundRepository` reads it (its created_at as UTC text: `as_utc` reads it)."""
+    """A refund's row as `RefundRepository` reads it (its created_at as UTC text: `as_utc` reads it; its
+    body as an object, decoded with the rest of the lock's answer, not as text decoded again)."""
 
     id: str
     order_id: str
@@ -45,7 +46,7 @@ class RefundRow(NamedTuple):
     status: str
     created_at: str
     iban: str | None
-    body: str
+    body: dict[str, Any]
 
 
 class MoneyWithLock:

@@ -142,7 +142,7 @@ class RefundRepository:
 
     @staticmethod
     def load(row: Any) -> Refund:
-        b = json.loads(row.body)
+        b = row.body if isinstance(row.body, dict) else json.loads(row.body)   # a dict: read with a lock
         return Refund(
             id=row.id, order_id=row.order_id, seller_id=row.seller_id, order_number=row.order_number,
             cause=RefundCause(b["cause"]), lines=tuple((lid, n) for lid, n in b["lines"]), breakdown=b["breakdown"],

@@ -74,6 +74,7 @@ from kalem.domain.refunds.book import (
 from kalem.domain.refunds.breakdown import RefundBreakdown, check_refund_counts, refund_units
 from kalem.domain.refunds.credits import Credit, UnitsCredited
 from kalem.domain.refunds.records import (
+    REFUND_TYPES,
     ForcedAmountOperatorOnly,
     Payout,
     Refund,
@@ -159,9 +160,17 @@ class RefundAccount:
         except InvalidBillableOrder as exc:
             self._unbillable = exc
         held: dict[str, dict[RefundStatus, UnitSet]] = {ln.line_id: {} for ln in order.lines}
+        # What the refunds that count returned, summed once: every question below reads these sums.
+        self._cash: dict[RefundStatus, Decimal] = {}
+        self._by_type = dict.fromkeys(REFUND_TYPES, ZERO)
+        self._shipping = ZERO
         for refund in self.refunds:
             if not refund.counts:
                 continue
+            self._cash[refund.status] = self._cash.get(refund.status, ZERO) + refund.amount
+            for refund_type, amount in refund.parts().items():
+                self._by_type[refund_type] += amount
+            self._shipping += Decimal(refund.breakdown.get("shipping_amount") or 0)
             for line_id, units in _units_of(refund, order, held).items():
                 by_status = held.setdefault(line_id, {})
                 by_status[refund.status] = by_status.get(refund.status, UnitSet()) | units
@@ -206,12 +215,9 @@ class RefundAccount:
                        self.order.shipping_amount)
         return _q(self._billed[1].paid, self.order.currency)
 
-    def _sum(self, status: RefundStatus | None, key: str | None = None) -> Decimal:
-        total = ZERO
-        for r in self.refunds:
-            if r.counts and status in (None, r.status):
-                total += r.amount if key is None else Decimal(r.breakdown.get(key) or 0)
-        return total
+    def _sum(self, status: RefundStatus | None) -> Decimal:
+        """Cash of the refunds that count, of one status or (None) any."""
+        return sum(self._cash.values(), ZERO) if status is None else self._cash.get(status, ZERO)
 
     @property
     def refunded(self) -> Decimal:
@@ -253,7 +259,7 @@ class RefundAccount:
     @property
     def shipping_by_refunds(self) -> Decimal:
         """Shipping returned by refunds that count (pending or succeeded), credit notes aside."""
-        return self._sum(None, "shipping_amount")
+        return self._shipping
 
     def refund_held(self) -> dict[str, UnitSet]:
         """Per line, the units a refund holds (pending or succeeded): their money goes back by that refund,
@@ -338,7 +344,7 @@ class RefundAccount:
 
     def refunded_of(self, refund_type: str) -> Decimal:
         """What refunds that count (pending or succeeded) returned of one type (see `Refund.parts`)."""
-        return sum((r.parts()[refund_type] for r in self.refunds if r.counts), ZERO)
+        return self._by_type[refund_type]
 
     # --- previews and refunds -----------------------------------------------------------------------
     def choose(self, units: Units, cause: RefundCause | None = None) -> dict[str, UnitSet]:
