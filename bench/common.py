@@ -139,6 +139,14 @@ def command_line(script: str, argv: list[str] | None) -> str:
     return f".venv/bin/python bench/{script}" + (" " + shlex.join(argv) if argv else "")
 
 
+def heading(title: str, script: str, argv: list[str] | None, load_before: float) -> list[str]:
+    """A section's first lines: its title, then the command, day, machine and load it was measured with."""
+    m = machine()
+    return [f"## {title} (`bench/{script}`)", "",
+            f"`{command_line(script, argv)}` — {datetime.now().date().isoformat()}, {m['cpu']}, {m['nproc']} CPUs, "
+            f"{load_note(load_before)}.", ""]
+
+
 # --- the summary: one row per measured operation, from every benchmark ------------------------
 
 RESULTS = ROOT / "docs" / "performance.json"

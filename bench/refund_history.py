@@ -18,7 +18,7 @@ import json
 import os
 import sys
 import time
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -39,17 +39,18 @@ def _history(refunds: int) -> tuple[Any, Any, list[Any]]:
     from kalem.domain.refunds import Payout, RefundAccount, RefundCause, RefundMethod
     actor, now = Actor("operator", "bench"), datetime.now(UTC)
     order, _ = place_order(common._spec("B000000001", "seller001"), order_id="ord_bench", actor=actor, now=now)
+
+    def cancel(order: Any, n: int) -> Any:   # one unit, of each line in turn
+        return cancel_lines(order, [CancelItem(f"B000000001-{'ab'[n % 2]}", 1, 136)], actor=actor, now=now)[0]
+
     made: list[Any] = []
-    for n in range(refunds + 1):
-        after, _ = cancel_lines(order, [CancelItem(f"B000000001-{'ab'[n % 2]}", 1, 136)], actor=actor, now=now)
-        if n == refunds:
-            return order, after, made
-        units = decided_units(order, after, RefundCause.CANCELLATION)
+    for n in range(refunds):
+        after = cancel(order, n)
         order, refund, _ = RefundAccount.of(after, made).refund(
-            units, cause=RefundCause.CANCELLATION, pay=Payout(RefundMethod.ORIGINAL), refund_id=f"rf_{n}",
-            actor=actor, now=now)
+            decided_units(order, after, RefundCause.CANCELLATION), cause=RefundCause.CANCELLATION,
+            pay=Payout(RefundMethod.ORIGINAL), refund_id=f"rf_{n}", actor=actor, now=now)
         made.append(refund)
-    raise AssertionError("unreachable")
+    return order, cancel(order, refunds), made
 
 
 def _lock_answer(refunds: list[Any]) -> bytes:
@@ -108,13 +109,8 @@ def main(argv: list[str] | None = None) -> int:
     most = HISTORIES[-1]
     per_refund = (best[most] - best[0]) / most * 1000
     rows = [f"| {refunds} | {best[refunds]:.3f} | {best[refunds] - best[0]:+.3f} |" for refunds in HISTORIES]
-    m = common.machine()
     text = "\n".join([
-        "## An order's refund history and its next refund (`bench/refund_history.py`)",
-        "",
-        f"`{common.command_line('refund_history.py', argv)}` — {date.today().isoformat()}, {m['cpu']}, "
-        f"{m['nproc']} CPUs, {common.load_note(before)}.",
-        "",
+        *common.heading("An order's refund history and its next refund", "refund_history.py", argv, before),
         "The refund a cancel makes under the default refund policy, computed in-process (no database, no HTTP) "
         "for an order that already holds some refunds, each of one unit: the order's refunds decoded from the "
         "lock statement's JSON answer and loaded as the store loads them, the refund account built, the refund "

@@ -18,7 +18,6 @@ import os
 import sys
 import tempfile
 import time
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -105,13 +104,8 @@ def main(argv: list[str] | None = None) -> int:
         loop.close()
     rows = [f"| `{method} {path}` — {what} | {status[(method, path)]} | {best[(False, method, path)]:.3f} | "
             f"{best[(True, method, path)]:.3f} |" for method, path, what in REQUESTS]
-    m = common.machine()
     text = "\n".join([
-        "## Finding a request's route (`bench/routing.py`)",
-        "",
-        f"`{common.command_line('routing.py', argv)}` — {date.today().isoformat()}, {m['cpu']}, {m['nproc']} CPUs, "
-        f"{common.load_note(before)}.",
-        "",
+        *common.heading("Finding a request's route", "routing.py", argv, before),
         "The whole app called in-process (no HTTP server) on an empty SQLite database, twice built: with its route "
         "index (`api/route_index.py`: a request tries only the routes its first two path segments can match) and "
         "without it (Starlette's scan, every route in order). Each figure is CPU per request, the best of "
