@@ -67,5 +67,6 @@ def test_the_faces_hot_routes_are_tried_first_and_answer_as_routed(server, api):
                                  ("POST", "/orders/cancelorderitemlinelist", {"json": {}})):
             mine, theirs = same(method, path, **kw)
             assert _body(mine) == _body(theirs)
-        # the two POSTs to /graphql (a case-folded path arrives as /graphql), n11's two, Hebiar's one
-        assert counted.count == 6
+        # the two POSTs to /graphql (a case-folded path arrives as /graphql), n11's update, Hebiar's one (n11's
+        # split of `{}` is well formed: its lean route, before these, serves it)
+        assert counted.count == 5

@@ -197,6 +197,29 @@ def _refused(n11, db, body: str | dict, code: str, path: str = SPLIT, client: ht
     assert snapshot(db) == before
 
 
+def test_a_split_reads_its_orders_serial_and_stored_ids_once(n11, db):
+    """The split names the order's parts before its change and again for its answer: the order's serial
+    and its stored orderLineIds (neither ever changes) are read at most once in its transaction."""
+    l86 = n11.line_id("PKG-1", "L86")
+    statements: list[str] = []
+
+    def seen(conn, cursor, statement, *args) -> None:  # noqa: ANN001
+        statements.append(" ".join(statement.split()))
+
+    sa.event.listen(db.engine, "before_cursor_execute", seen)
+    try:
+        done = post(n11, json.dumps(one(l86, 1, cancelledItems=[{"cancelReasonId": 61, "orderLineId": l86,
+                                                                 "quantity": 1}])))
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", seen)
+    assert done.status_code == 200, done.text
+    assert len(done.json()["splitPackageOrderItems"]) == 3   # L86 split in two (one cancelled), L87 left
+    serial_reads = [s for s in statements if "FROM order_serials WHERE order_id IN" in s]
+    stored_reads = [s for s in statements if "FROM n11_line_ids WHERE order_id IN" in s]
+    # the id names the serial, whose look-up found the order: its serial is known from then on
+    assert serial_reads == [] and len(stored_reads) == 1, statements
+
+
 def one(order_line_id: int, qty: int, **extra) -> dict:
     return {"splitPackages": [{"packageDetails": [{"orderLineId": order_line_id, "quantities": qty}]}], **extra}
 

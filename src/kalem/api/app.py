@@ -50,6 +50,7 @@ class Face:
     errors: PathRenderer | None = None       # its paths and the envelope their errors leave in
     claims: tuple[Claim, ...] = ()           # bodies it takes from another face's path (api/intake.py)
     first: frozenset[tuple[str, str]] = frozenset()   # (method, static path) of its hot writes: tried first
+    lean: frozenset[tuple[str, str]] = frozenset()    # (method, path) of its writes served lean (api/lean.py)
 
 
 def create_app(ctx: Context, faces: Mapping[str, Face] | None = None,
@@ -83,6 +84,7 @@ def create_app(ctx: Context, faces: Mapping[str, Face] | None = None,
     app.state.error_renderers = []
     app.state.intake_claims = []
     first: list[MatchedFirst] = []
+    lean: set[tuple[str, str]] = set()
     for name, face in (faces or {}).items():
         include(name, partial(app.include_router, face.router))
         first.extend(MatchedFirst(route) for route in _leaves(face.router.routes) if isinstance(route, APIRoute)
@@ -91,12 +93,17 @@ def create_app(ctx: Context, faces: Mapping[str, Face] | None = None,
         if face.errors is not None:
             app.state.error_renderers.append(face.errors)
         app.state.intake_claims.extend(face.claims)
+        lean |= face.lean
     for name, install in (extra or {}).items():
         include(name, partial(install, app))
-    # The hot writes are matched first, by a lean route each (api/lean.py), and so are the faces' hot
-    # routes (`MatchedFirst`); every other route is found through the index of their paths.
+    # The hot writes are matched first, by a lean route each (api/lean.py): kalem's own, whose transactions
+    # run on the event loop, then the faces', whose stay on the thread pool (they take several round trips
+    # through SQLAlchemy — look-ups, row locks, id tables — each costing more on the loop than on a pool
+    # thread: docs/performance.md). Then the faces' hot routes (`MatchedFirst`); every other route is found
+    # through the index of their paths.
     index = RouteIndex(app.router.routes)
     app.router.routes[:0] = [*lean_routes(_leaves(app.router.routes), LEAN_OPERATIONS, app.state.intake_claims),
+                             *lean_routes(_leaves(app.router.routes), lean, app.state.intake_claims, on_loop=False),
                              *first, index]
     app.add_middleware(CaseInsensitivePaths, canonical=canonical)
     app.add_middleware(BodyLimit, limit=ctx.settings.max_body_bytes,

@@ -19,18 +19,23 @@ _BY_SERIAL = sa.text("SELECT serial, order_id, seller_id FROM order_serials WHER
 class OrderSerialRepository:
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
+        self._serials: dict[str, int] = {}   # read once per transaction: a serial never changes
 
     def of(self, order_ids: Iterable[str]) -> dict[str, int]:
-        """order id → its serial, for the orders asked (one round trip)."""
+        """order id → its serial, for the orders asked that have one (at most one round trip)."""
         wanted = sorted(set(order_ids))
-        if not wanted:
-            return {}
-        return {r.order_id: r.serial for r in self._conn.execute(_BY_ORDER, {"ids": wanted})}
+        unread = [i for i in wanted if i not in self._serials]
+        if unread:
+            self._serials.update((r.order_id, r.serial) for r in self._conn.execute(_BY_ORDER, {"ids": unread}))
+        return {i: self._serials[i] for i in wanted if i in self._serials}
 
     def order(self, serial: int) -> tuple[str, str] | None:
         """(order id, seller id) of the order with this serial, or None."""
         row = self._conn.execute(_BY_SERIAL, {"serial": serial}).first()
-        return None if row is None else (row.order_id, row.seller_id)
+        if row is None:
+            return None
+        self._serials[row.order_id] = serial
+        return row.order_id, row.seller_id
 
 
 _NUMBERS = sa.text("SELECT number, channel FROM channel_numbers")

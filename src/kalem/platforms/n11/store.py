@@ -93,6 +93,9 @@ class N11LineIdRepository:
 
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
+        # Each order's stored parts, read once per transaction: nothing writes these tables any more,
+        # and a split asks for them before its change and again for its answer.
+        self._parts: dict[str, dict[tuple[str, str, str], int]] = {}
 
     def resolve(self, order_line_ids: Iterable[int], seller_id: str | None,
                 channel: str | None = None) -> dict[int, list[LinePart]]:
@@ -118,10 +121,12 @@ class N11LineIdRepository:
     def for_orders(self, order_ids: Iterable[str]) -> dict[tuple[str, str, str], int]:
         """(order id, package id, line id) → orderLineId, for every part already numbered."""
         ids = sorted(set(order_ids))
-        if not ids:
-            return {}
-        rows = self._conn.execute(self._FOR_ORDERS, {"ids": ids}).all()
-        return {(r.order_id, r.package_id, r.line_id): r.order_line_id for r in rows}
+        unread = [i for i in ids if i not in self._parts]
+        if unread:
+            self._parts.update((i, {}) for i in unread)
+            for r in self._conn.execute(self._FOR_ORDERS, {"ids": unread}).all():
+                self._parts[r.order_id][(r.order_id, r.package_id, r.line_id)] = r.order_line_id
+        return {part: number for i in ids for part, number in self._parts[i].items()}
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

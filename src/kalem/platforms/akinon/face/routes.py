@@ -44,7 +44,10 @@ IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_lengt
 
 
 def face() -> Face:
-    return Face(router, errors=(lambda path: path.startswith("/api/"), wire.error))
+    return Face(router, errors=(lambda path: path.startswith("/api/"), wire.error),
+                lean=frozenset({("POST", "/api/i1/orders/{order_id}/cancel/"),
+                                ("POST", "/api/v1/orders/{order_id}/cancel/"),
+                                ("POST", "/api/v1/channel/{channel_id}/orders/{pk}/cancel")}))
 
 
 def _principal(request: Request, authorization: str | None) -> Principal:

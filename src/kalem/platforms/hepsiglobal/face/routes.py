@@ -53,6 +53,7 @@ async def _caller(principal: Annotated[Principal, Depends(bearer_principal)]) ->
 
 Caller = Annotated[Principal, Depends(_caller)]
 _ITEM = "/order_items/"
+_CANCEL_ITEM = "/v1/orders/{order_number}/order_items/{order_item_number}"
 
 
 def _is_hg_path(path: str) -> bool:
@@ -62,7 +63,8 @@ def _is_hg_path(path: str) -> bool:
 
 def face() -> Face:
     return Face(router, errors=(_is_hg_path, wire.error),
-                claims=(Claim("POST", "/v1/orders", is_hg_order, _intake_handler),))
+                claims=(Claim("POST", "/v1/orders", is_hg_order, _intake_handler),),
+                lean=frozenset({("PUT", _CANCEL_ITEM), ("POST", "/v1/refunds")}))
 
 
 def is_hg_order(body: Any) -> bool:
@@ -181,7 +183,7 @@ def _what_to_cancel(order_item_number: str, body: wire.CancelItemIn) -> tuple[st
     return entry.reason, entry.cancel_quantity
 
 
-@router.put("/v1/orders/{order_number}/order_items/{order_item_number}",
+@router.put(_CANCEL_ITEM,
             summary="Cancel an order item by marketplace: every unit not shipped or cancelled yet, or the "
                     "cancel_quantity of cancel_items",
             response_model=None, responses=answers(HepsiGlobalResult))

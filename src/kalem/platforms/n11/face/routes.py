@@ -44,7 +44,8 @@ SUCCESS = {"code": 200, "message": "success"}
 
 def face() -> Face:
     return Face(router, {p: p for p in PATHS}, (wire.is_n11_path, wire.error),
-                first=frozenset({("POST", SPLIT_BY_QUANTITY), ("POST", SPLIT_COMBINE), ("PUT", UPDATE_ORDER)}))
+                first=frozenset({("POST", SPLIT_BY_QUANTITY), ("POST", SPLIT_COMBINE), ("PUT", UPDATE_ORDER)}),
+                lean=frozenset({("POST", SPLIT_BY_QUANTITY), ("POST", SPLIT_COMBINE)}))
 
 
 def seller(request: Request, appkey: Annotated[str | None, Header(include_in_schema=False)] = None,
