@@ -39,12 +39,12 @@ _LOWER = {p.lower() for p in PATHS}
 inbound.add_routes(router)  # kalem as a Hebiar OMS operator: the OMS's hooks to its channel accounts
 
 
+_WRITES = frozenset({("POST", "/Orders/CreateOrderItemLineCancelRequest"), ("POST", "/Orders/CancelOrderItemLineList")})
+
+
 def face() -> Face:
     return Face(router, {p: p for p in PATHS}, (lambda path: path.lower().rstrip("/") in _LOWER, wire.error),
                 first=_WRITES, lean=_WRITES)
-
-
-_WRITES = frozenset({("POST", "/Orders/CreateOrderItemLineCancelRequest"), ("POST", "/Orders/CancelOrderItemLineList")})
 
 
 def _principal(request: Request, authorization: str | None) -> Principal:
