@@ -147,6 +147,14 @@ def heading(title: str, script: str, argv: list[str] | None, load_before: float)
             f"{load_note(load_before)}.", ""]
 
 
+def publish(section: str, lines: list[str], *, write: bool) -> None:
+    """A section's text, printed, and written into docs/performance.md if `write`."""
+    text = "\n".join(lines)
+    print(text)
+    if write:
+        write_section(section, text)
+
+
 # --- the summary: one row per measured operation, from every benchmark ------------------------
 
 RESULTS = ROOT / "docs" / "performance.json"

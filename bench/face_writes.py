@@ -181,7 +181,7 @@ def main(argv: list[str] | None = None) -> int:
     per = {key: value * 1000 / measured for key, value in spent.items()}
     rows = [f"| {face.name} | {per[(face.name, False)]:.3f} | {per[(face.name, True)]:.3f} | "
             f"{1 - per[(face.name, True)] / per[(face.name, False)]:.0%} |" for face in faces(("", ""))]
-    text = "\n".join([
+    common.publish("face-writes", [
         *common.heading("The faces' writes, served lean", "face_writes.py", argv, before),
         "The whole app called in-process (no HTTP server) on PostgreSQL, built twice on one database: as it is "
         "(each face's write served by its lean route) and with the lean routes taken out (FastAPI's route: its "
@@ -194,10 +194,7 @@ def main(argv: list[str] | None = None) -> int:
         "| write | FastAPI's route, ms | lean, ms | saved |",
         "|---|---:|---:|---:|",
         *rows,
-    ])
-    print(text)
-    if not args.no_write:
-        common.write_section("face-writes", text)
+    ], write=not args.no_write)
     return 0
 
 

@@ -109,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
     most = HISTORIES[-1]
     per_refund = (best[most] - best[0]) / most * 1000
     rows = [f"| {refunds} | {best[refunds]:.3f} | {best[refunds] - best[0]:+.3f} |" for refunds in HISTORIES]
-    text = "\n".join([
+    common.publish("refund-history", [
         *common.heading("An order's refund history and its next refund", "refund_history.py", argv, before),
         "The refund a cancel makes under the default refund policy, computed in-process (no database, no HTTP) "
         "for an order that already holds some refunds, each of one unit: the order's refunds decoded from the "
@@ -123,10 +123,7 @@ def main(argv: list[str] | None = None) -> int:
         f"Each earlier refund adds about {per_refund:.0f} µs here (from none to {most}); PostgreSQL reading and "
         "sending its row comes on top. An order's refunds are bounded by its units, so this does not grow with "
         "the database, but a long history of partial refunds on one order shows in its next one.",
-    ])
-    print(text)
-    if not args.no_write:
-        common.write_section("refund-history", text)
+    ], write=not args.no_write)
     return 0
 
 

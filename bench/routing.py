@@ -104,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
         loop.close()
     rows = [f"| `{method} {path}` — {what} | {status[(method, path)]} | {best[(False, method, path)]:.3f} | "
             f"{best[(True, method, path)]:.3f} |" for method, path, what in REQUESTS]
-    text = "\n".join([
+    common.publish("routing", [
         *common.heading("Finding a request's route", "routing.py", argv, before),
         "The whole app called in-process (no HTTP server) on an empty SQLite database, twice built: with its route "
         "index (`api/route_index.py`: a request tries only the routes its first two path segments can match) and "
@@ -114,10 +114,7 @@ def main(argv: list[str] | None = None) -> int:
         "| request | answer | scan, ms | index, ms |",
         "|---|---:|---:|---:|",
         *rows,
-    ])
-    print(text)
-    if not args.no_write:
-        common.write_section("routing", text)
+    ], write=not args.no_write)
     return 0
 
 

@@ -59,14 +59,13 @@ class _Need:
         call = dependant.call
         if (call is None or dependant.body_params or dependant.path_params or dependant.query_params
                 or dependant.cookie_params or dependant.own_oauth_scopes or dependant.concurrency is not None
-                or any(getattr(dependant, f"{kind}_param_name") is not None for kind in _UNSUPPLIED)
-                or _generator(call)):
+                or _unsupplied(dependant) or _generator(call)):
             raise TypeError(f"{path}: a dependency of only the request, headers and other such dependencies "
                             "can be solved lean")
         self.name, self.call, self.use_cache = dependant.name, call, dependant.use_cache
         self.is_async = _coroutine(call)
         self.request = _request_names(dependant)
-        self.headers = [(p.name, p.alias.lower().encode("latin-1"), p) for p in dependant.header_params]
+        self.headers = _header_fields(dependant)
         self.needs = [_Need(d, path) for d in dependant.dependencies]
 
     def flat(self) -> Iterator[_Need]:
@@ -103,16 +102,15 @@ class LeanRoute(Route):
         # Path parameters typed `str` are passed as routed; any other is validated by its own field.
         self._path = [(p.name, None if p.field_info.annotation is str and not p.field_info.metadata else p)
                       for p in dependant.path_params]
-        self._headers = [(p.name, p.alias.lower().encode("latin-1"), p) for p in dependant.header_params]
+        self._headers = _header_fields(dependant)
         self._queries = [(p.name, p.alias, p) for p in dependant.query_params]
         self._request = _request_names(dependant)
         self._needs = [_Need(d, route.path) for d in dependant.dependencies]
-        self._solved = [need for top in self._needs for need in top.flat()]   # whose headers a request carries
+        self._headed = [need for top in self._needs for need in top.flat() if need.headers]   # read per request
         self._aliases = [b"content-type", *(alias for _, alias, _ in self._headers),
-                         *(alias for need in self._solved for _, alias, _ in need.headers)]
+                         *(alias for need in self._headed for _, alias, _ in need.headers)]
         if (len(dependant.body_params) > 1 or route._embed_body_fields or dependant.cookie_params
-                or any(getattr(dependant, f"{kind}_param_name") is not None for kind in _UNSUPPLIED)
-                or _coroutine(route.endpoint) or not _answers_a_response(route.endpoint)):
+                or _unsupplied(dependant) or _coroutine(route.endpoint) or not _answers_a_response(route.endpoint)):
             raise TypeError(f"{route.path}: only a sync endpoint answering a Response, of path parameters, at "
                             "most one JSON body, headers, query parameters, the request and dependencies of "
                             "those can be served lean")
@@ -133,7 +131,7 @@ class LeanRoute(Route):
             raw = _headers(scope["headers"], self._aliases)
             arguments = self._arguments(scope, raw, b"".join(m.get("body", b"") for m in received))
             headers = {need: {name: _one(field, _latin(raw.get(alias))) for name, alias, field in need.headers}
-                       for need in self._solved if need.headers}
+                       for need in self._headed}
         except NotLean:
             await _pass_on(scope, received, receive, send)
             return
@@ -206,6 +204,16 @@ async def _solve(needs: list[_Need], request: Request, headers: dict[_Need, dict
         if need.name is not None:
             values[need.name] = value
     return values
+
+
+def _unsupplied(dependant: Dependant) -> bool:
+    """Whether FastAPI would inject a kind of parameter a lean route does not supply."""
+    return any(getattr(dependant, f"{kind}_param_name") is not None for kind in _UNSUPPLIED)
+
+
+def _header_fields(dependant: Dependant) -> list[tuple[str, bytes, Any]]:
+    """(name, the header's lower-case name, its field) of each header parameter declared."""
+    return [(p.name, p.alias.lower().encode("latin-1"), p) for p in dependant.header_params]
 
 
 def _request_names(dependant: Dependant) -> list[str]:
